@@ -2,4 +2,14 @@
 //! scenario maths. Nothing here does I/O or needs an async runtime.
 #![deny(missing_docs)]
 
+pub mod grade;
+pub mod metric;
+pub mod profile;
+pub mod record;
+pub mod regression;
+pub mod request_metrics;
+pub mod scenario;
+pub mod stats;
+pub mod summary;
 pub mod text;
+pub mod tokenizer_family;

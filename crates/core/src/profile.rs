@@ -1,0 +1,263 @@
+//! Profiles: the thresholds a run is graded against.
+//!
+//! The built-in profile, [`Profile::seed`], is the seed's table: three tiers
+//! for prefill, decode and TTFT, and pass/fail for output characters per
+//! second, all on the mean over requests. A user profile is a TOML file:
+//!
+//! ```toml
+//! name = "strict-p90"
+//! description = "90 % of users see tier A"
+//! stall_threshold_ms = 250
+//!
+//! [metrics.ttft_s]
+//! statistic = "p90"   # mean (default), min, max, p10, p50, p90, p95, p99
+//! a = 2.0             # tier A below 2.0 s
+//! b = 3.0             # tier B below 3.0 s, else C; omit b for pass/fail
+//!
+//! [metrics.decode_tok_s]
+//! statistic = "p10"
+//! a = 30              # tier A at 30 tok/s or more
+//! b = 20
+//! ```
+//!
+//! For rates (higher is better) a boundary is reached *at* its value; for
+//! latencies (lower is better) a value must be strictly *below* it, so a TTFT
+//! of exactly 2.0 s is tier B, as the seed writes it.
+
+use crate::metric::{Direction, Metric};
+use crate::stats::Statistic;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The boundaries of one graded metric.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawRule", into = "RawRule")]
+pub struct Rule {
+    /// Which statistic over requests is graded.
+    pub statistic: Statistic,
+    /// The tier-A boundary.
+    pub a: f64,
+    /// The tier-B boundary; `None` makes the metric pass (A) or fail (C).
+    pub b: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(default)]
+    statistic: Statistic,
+    a: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<f64>,
+}
+
+impl TryFrom<RawRule> for Rule {
+    type Error = String;
+
+    fn try_from(raw: RawRule) -> Result<Self, Self::Error> {
+        let rule = Rule {
+            statistic: raw.statistic,
+            a: raw.a,
+            b: raw.b,
+        };
+        if !rule.a.is_finite() || rule.a < 0.0 || rule.b.is_some_and(|b| !b.is_finite() || b < 0.0)
+        {
+            return Err("boundaries a and b must be finite numbers ≥ 0".into());
+        }
+        Ok(rule)
+    }
+}
+
+impl From<Rule> for RawRule {
+    fn from(r: Rule) -> Self {
+        RawRule {
+            statistic: r.statistic,
+            a: r.a,
+            b: r.b,
+        }
+    }
+}
+
+/// A named set of rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Short name, shown with every grade.
+    pub name: String,
+    /// What the profile is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A pause between two visible chunks longer than this is a stall a
+    /// reader notices, milliseconds.
+    #[serde(default = "default_stall_ms")]
+    pub stall_threshold_ms: f64,
+    /// The graded metrics and their boundaries.
+    pub metrics: BTreeMap<Metric, Rule>,
+}
+
+fn default_stall_ms() -> f64 {
+    250.0
+}
+
+/// A profile that could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProfileError {
+    /// The TOML did not parse or did not fit the schema. The message names
+    /// the line and column.
+    #[error("{0}")]
+    Syntax(String),
+    /// A rule is inconsistent with its metric.
+    #[error("metric '{metric}': {problem}")]
+    Rule {
+        /// The metric whose rule is wrong.
+        metric: Metric,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// Other problems (no metrics, bad stall threshold).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Profile {
+    /// The seed's table, graded on the mean.
+    pub fn seed() -> Profile {
+        let rule = |a, b| Rule {
+            statistic: Statistic::Mean,
+            a,
+            b,
+        };
+        Profile {
+            name: "seed".into(),
+            description: Some("the seed's tiers, graded on the mean over requests".into()),
+            stall_threshold_ms: default_stall_ms(),
+            metrics: BTreeMap::from([
+                (Metric::PrefillTokS, rule(1000.0, Some(500.0))),
+                (Metric::DecodeTokS, rule(30.0, Some(20.0))),
+                (Metric::TtftS, rule(2.0, Some(3.0))),
+                (Metric::OutputCharsS, rule(25.0, None)),
+            ]),
+        }
+    }
+
+    /// Parses and checks a TOML profile.
+    pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
+        let profile: Profile =
+            toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// This profile as TOML (what `from_toml` reads).
+    pub fn to_toml(&self) -> String {
+        // A Profile only holds strings, numbers and maps keyed by strings,
+        // which TOML can always represent.
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks that every rule fits its metric's direction.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if self.metrics.is_empty() {
+            return Err(ProfileError::Invalid(
+                "the profile grades no metric; add at least one [metrics.<id>] table".into(),
+            ));
+        }
+        if !(self.stall_threshold_ms.is_finite() && self.stall_threshold_ms > 0.0) {
+            return Err(ProfileError::Invalid(
+                "stall_threshold_ms must be a number > 0 (the default is 250)".into(),
+            ));
+        }
+        for (&metric, rule) in &self.metrics {
+            let problem = |p: String| ProfileError::Rule { metric, problem: p };
+            let Some(direction) = metric.direction() else {
+                return Err(problem(
+                    "has no better direction, so it cannot be graded; remove it".into(),
+                ));
+            };
+            let Some(b) = rule.b else { continue };
+            match direction {
+                Direction::HigherIsBetter if b >= rule.a => {
+                    return Err(problem(format!(
+                        "higher is better, so b ({b}) must be below a ({})",
+                        rule.a
+                    )))
+                }
+                Direction::LowerIsBetter if b <= rule.a => {
+                    return Err(problem(format!(
+                        "lower is better, so b ({b}) must be above a ({})",
+                        rule.a
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_profile_survives_toml() {
+        let seed = Profile::seed();
+        let back = Profile::from_toml(&seed.to_toml()).unwrap();
+        assert_eq!(back, seed);
+    }
+
+    #[test]
+    fn reads_a_p90_profile() {
+        let p = Profile::from_toml(
+            "name = \"strict\"\n[metrics.ttft_s]\nstatistic = \"p90\"\na = 1.5\nb = 2.5\n",
+        )
+        .unwrap();
+        let rule = p.metrics[&Metric::TtftS];
+        assert_eq!(
+            (rule.statistic, rule.a, rule.b),
+            (Statistic::P90, 1.5, Some(2.5))
+        );
+        assert_eq!(p.stall_threshold_ms, 250.0);
+    }
+
+    #[test]
+    fn malformed_toml_names_line_and_column() {
+        let err = Profile::from_toml("name = \"x\"\n[metrics.ttft_s]\na = = 2\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("column"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_metric_and_field_are_errors_with_positions() {
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.ttft]\na = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("line 2") && msg.contains("ttft_s"), "{msg}");
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.ttft_s]\na = 2\nbb = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("bb") && msg.contains("line"), "{msg}");
+    }
+
+    #[test]
+    fn rules_must_fit_the_direction() {
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.decode_tok_s]\na = 20\nb = 30\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("b (30) must be below a (20)"), "{msg}");
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.ttft_s]\na = 3\nb = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("must be above"), "{msg}");
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.output_tokens]\na = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("cannot be graded"), "{msg}");
+        let msg = Profile::from_toml("name = \"x\"\n[metrics.ttft_s]\na = -3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("finite numbers"), "{msg}");
+        assert!(Profile::from_toml("name = \"x\"\nmetrics = {}\n").is_err());
+    }
+}

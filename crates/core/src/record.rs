@@ -1,0 +1,324 @@
+//! One request as tokenpace observed it: [`RequestRecord`].
+//!
+//! Every backend (OpenAI-compatible HTTP, native server APIs, the embedded
+//! engine) fills this one type, and every command (bench, report, compare,
+//! merge) reads it. Times are nanosecond offsets from the start of the run on
+//! a monotonic clock, so two records of one run can be subtracted directly and
+//! records of different hosts are only ever compared through per-request
+//! differences.
+//!
+//! The record is compact: a streamed chunk costs 16 bytes, so 100 000 records
+//! of 256 chunks each fit in about 410 MB, and a typical chat run far less.
+
+use serde::{Deserialize, Serialize};
+
+/// Nanoseconds since the start of the run, on a monotonic clock.
+pub type Nanos = u64;
+
+/// One streamed event that carried generated text, as it arrived.
+///
+/// Events that carry no generated text (a role-only delta, a usage-only final
+/// chunk, keep-alive comments) are not chunks; the first of any event is kept
+/// in [`RequestRecord::first_event_ns`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// When the bytes that completed this event arrived (before parsing).
+    pub at_ns: Nanos,
+    /// Tokens this event carried (1 per event for most servers; the
+    /// tokenizer's count or the server's where the event carried several).
+    pub tokens: u32,
+    /// Visible characters (Unicode scalar values) of its text.
+    pub chars: u32,
+}
+
+/// Where a token count came from, most to least trustworthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountSource {
+    /// The server's `usage` block (or its native equivalent).
+    ServerUsage,
+    /// The model's own tokenizer, run locally on the text.
+    Tokenizer,
+    /// One token per streamed event: a lower bound when servers batch tokens.
+    ChunkCount,
+    /// A character-based estimate; never exact.
+    Estimate,
+}
+
+/// Why a request did not succeed. Every request sent ends as success or as
+/// exactly one of these, so `sent = ok + Σ failed` always holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake failed.
+    Tls,
+    /// No response (or no first token) within the configured time.
+    Timeout,
+    /// The server answered with an HTTP status other than 2xx.
+    HttpStatus,
+    /// The stream ended (or the connection dropped) before it was complete.
+    StreamCut,
+    /// An event could not be parsed.
+    MalformedEvent,
+    /// The server reported an error inside an otherwise valid stream.
+    ServerError,
+    /// The run was interrupted (Ctrl-C, time limit) while this request was in
+    /// flight.
+    Cancelled,
+    /// Anything else; the message says what.
+    Other,
+}
+
+impl ErrorKind {
+    /// Every kind, in a stable order (for tables).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Connect,
+        ErrorKind::Dns,
+        ErrorKind::Tls,
+        ErrorKind::Timeout,
+        ErrorKind::HttpStatus,
+        ErrorKind::StreamCut,
+        ErrorKind::MalformedEvent,
+        ErrorKind::ServerError,
+        ErrorKind::Cancelled,
+        ErrorKind::Other,
+    ];
+
+    /// The snake_case id used in files and tables.
+    pub fn id(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::Dns => "dns",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::HttpStatus => "http_status",
+            ErrorKind::StreamCut => "stream_cut",
+            ErrorKind::MalformedEvent => "malformed_event",
+            ErrorKind::ServerError => "server_error",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// A failed request's error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The HTTP status, when the server sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A short human-readable message (the server's, where it gave one).
+    pub message: Box<str>,
+}
+
+/// Timings a server reported about itself (llama.cpp `timings`, Ollama
+/// durations, the embedded engine), kept beside the client's own figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ServerTimings {
+    /// Prompt processing speed the server measured, tokens/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill_tok_s: Option<f64>,
+    /// Generation speed the server measured, tokens/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_tok_s: Option<f64>,
+}
+
+/// One request as observed by the client.
+///
+/// Answer chunks (what a reader sees) and reasoning chunks (a reasoning
+/// model's hidden or separately shown thoughts) are kept in separate lists, so
+/// the four candidate "first token" times are all derivable: the first event
+/// ([`first_event_ns`](Self::first_event_ns)), the first token of either kind
+/// ([`first_token_ns`](Self::first_token_ns)), the first reasoning token and
+/// the first visible answer character.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Sequence number within the run, from 0.
+    pub id: u64,
+    /// When the load schedule wanted this request sent (open loop), or when a
+    /// slot became free (closed loop).
+    pub scheduled_ns: Nanos,
+    /// Just before the request's first byte was written.
+    pub sent_ns: Nanos,
+    /// When the response headers arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_ns: Option<Nanos>,
+    /// When the first SSE event of any kind arrived (often a role-only delta).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event_ns: Option<Nanos>,
+    /// Answer chunks in arrival order.
+    #[serde(default)]
+    pub chunks: Vec<Chunk>,
+    /// Reasoning chunks in arrival order (`reasoning_content` / `reasoning`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_chunks: Vec<Chunk>,
+    /// When the response ended (last byte, or the error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_ns: Option<Nanos>,
+    /// Prompt tokens, and where the count came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<TokenCount>,
+    /// Generated tokens (answer and reasoning together), and where the count
+    /// came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<TokenCount>,
+    /// Of the generated tokens, how many were reasoning, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u32>,
+    /// Characters of the visible answer text.
+    #[serde(default)]
+    pub output_chars: u32,
+    /// Of those, CJK characters.
+    #[serde(default)]
+    pub output_cjk_chars: u32,
+    /// Timings the server reported about itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_timings: Option<ServerTimings>,
+    /// Set when the request failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RequestError>,
+}
+
+/// A token count with its provenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCount {
+    /// The number of tokens.
+    pub count: u32,
+    /// Where the number came from.
+    pub source: CountSource,
+}
+
+impl RequestRecord {
+    /// A record for a request sent at `sent_ns` as scheduled at
+    /// `scheduled_ns`, with nothing received yet.
+    pub fn new(id: u64, scheduled_ns: Nanos, sent_ns: Nanos) -> Self {
+        RequestRecord {
+            id,
+            scheduled_ns,
+            sent_ns,
+            headers_ns: None,
+            first_event_ns: None,
+            chunks: Vec::new(),
+            reasoning_chunks: Vec::new(),
+            end_ns: None,
+            prompt_tokens: None,
+            output_tokens: None,
+            reasoning_tokens: None,
+            output_chars: 0,
+            output_cjk_chars: 0,
+            server_timings: None,
+            error: None,
+        }
+    }
+
+    /// Whether the request succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The first chunk carrying a token, answer or reasoning.
+    pub fn first_token_ns(&self) -> Option<Nanos> {
+        let answer = self.chunks.first().map(|c| c.at_ns);
+        let reasoning = self.reasoning_chunks.first().map(|c| c.at_ns);
+        min_opt(answer, reasoning)
+    }
+
+    /// The last chunk carrying a token, answer or reasoning.
+    pub fn last_token_ns(&self) -> Option<Nanos> {
+        let answer = self.chunks.last().map(|c| c.at_ns);
+        let reasoning = self.reasoning_chunks.last().map(|c| c.at_ns);
+        answer.max(reasoning)
+    }
+
+    /// The first reasoning token.
+    pub fn first_reasoning_ns(&self) -> Option<Nanos> {
+        self.reasoning_chunks.first().map(|c| c.at_ns)
+    }
+
+    /// The first answer chunk with at least one visible character.
+    pub fn first_visible_ns(&self) -> Option<Nanos> {
+        self.chunks.iter().find(|c| c.chars > 0).map(|c| c.at_ns)
+    }
+
+    /// Answer tokens: output tokens less reasoning tokens.
+    pub fn answer_tokens(&self) -> Option<u32> {
+        let out = self.output_tokens?.count;
+        Some(out.saturating_sub(self.reasoning_tokens.unwrap_or(0)))
+    }
+}
+
+fn min_opt(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_costs_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Chunk>(), 16);
+    }
+
+    #[test]
+    fn first_token_is_the_earlier_of_answer_and_reasoning() {
+        let mut r = RequestRecord::new(0, 0, 10);
+        assert_eq!(r.first_token_ns(), None);
+        r.reasoning_chunks.push(Chunk {
+            at_ns: 50,
+            tokens: 1,
+            chars: 2,
+        });
+        r.chunks.push(Chunk {
+            at_ns: 70,
+            tokens: 1,
+            chars: 0,
+        });
+        r.chunks.push(Chunk {
+            at_ns: 90,
+            tokens: 1,
+            chars: 3,
+        });
+        assert_eq!(r.first_token_ns(), Some(50));
+        assert_eq!(r.first_reasoning_ns(), Some(50));
+        assert_eq!(r.first_visible_ns(), Some(90));
+        assert_eq!(r.last_token_ns(), Some(90));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut r = RequestRecord::new(3, 5, 7);
+        r.chunks.push(Chunk {
+            at_ns: 9,
+            tokens: 1,
+            chars: 2,
+        });
+        r.error = Some(RequestError {
+            kind: ErrorKind::HttpStatus,
+            status: Some(429),
+            message: "slow down".into(),
+        });
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"kind\":\"http_status\""), "{json}");
+        let back: RequestRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn error_kind_ids_match_serde() {
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.id()));
+        }
+    }
+}

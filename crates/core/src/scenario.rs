@@ -1,0 +1,527 @@
+//! The seed's design method as a calculator.
+//!
+//! Forward: from a product scenario (prompt and answer length, a TTFT target,
+//! a reading-speed target, characters per token, network round trip) derive
+//! the prefill and decode rates a deployment needs. Reverse: from given rates
+//! predict TTFT, time to finish, characters per second, and their tiers.
+//!
+//! The model is the seed's: TTFT = RTT + prompt tokens / prefill rate, and
+//! the reader sees decode rate × characters per token. A stream's first token
+//! arrives at TTFT and the other `output − 1` at the decode rate, which is how
+//! `docs/metrics.md` defines decode speed, so predictions and measurements
+//! compare like with like.
+
+use crate::grade::{Grade, Tier};
+use crate::metric::Metric;
+use crate::profile::Profile;
+use serde::{Deserialize, Serialize};
+
+/// Seconds to process `tokens` at `rate` tokens/s.
+pub fn time_for(tokens: f64, rate: f64) -> f64 {
+    tokens / rate
+}
+
+/// The rate needed to process `tokens` in `seconds`.
+pub fn rate_for(tokens: f64, seconds: f64) -> f64 {
+    tokens / seconds
+}
+
+/// Characters per second a reader sees at `decode` tokens/s.
+pub fn chars_per_s(decode_tok_s: f64, chars_per_token: f64) -> f64 {
+    decode_tok_s * chars_per_token
+}
+
+/// Decode rate needed for a reader to see `chars_per_s`.
+pub fn decode_for(chars_per_s: f64, chars_per_token: f64) -> f64 {
+    chars_per_s / chars_per_token
+}
+
+/// A scenario as far as it is specified: presets and flags fill some
+/// fields, [`ScenarioSpec::resolve`] the rest from defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioSpec {
+    /// Prompt tokens (system prompt, history and question).
+    pub prompt_tokens: Option<f64>,
+    /// Answer tokens.
+    pub output_tokens: Option<f64>,
+    /// Network round trip included in TTFT, seconds.
+    pub rtt_s: Option<f64>,
+    /// TTFT to stay below, seconds.
+    pub ttft_target_s: Option<f64>,
+    /// Reading speed to reach, characters/s.
+    pub chars_per_s_target: Option<f64>,
+    /// Characters per token, and where the ratio comes from.
+    pub chars_per_token: Option<(f64, String)>,
+    /// A prefill rate the hardware reaches, tokens/s.
+    pub prefill_tok_s: Option<f64>,
+    /// A decode rate the hardware reaches, tokens/s.
+    pub decode_tok_s: Option<f64>,
+}
+
+impl ScenarioSpec {
+    /// Fields set in `over` replace those in `self`.
+    pub fn overlay(self, over: ScenarioSpec) -> ScenarioSpec {
+        ScenarioSpec {
+            prompt_tokens: over.prompt_tokens.or(self.prompt_tokens),
+            output_tokens: over.output_tokens.or(self.output_tokens),
+            rtt_s: over.rtt_s.or(self.rtt_s),
+            ttft_target_s: over.ttft_target_s.or(self.ttft_target_s),
+            chars_per_s_target: over.chars_per_s_target.or(self.chars_per_s_target),
+            chars_per_token: over.chars_per_token.or(self.chars_per_token),
+            prefill_tok_s: over.prefill_tok_s.or(self.prefill_tok_s),
+            decode_tok_s: over.decode_tok_s.or(self.decode_tok_s),
+        }
+    }
+
+    /// Fills the gaps (targets from the profile's tier-A boundaries, RTT 0,
+    /// the seed's 0.7 characters per token) and checks every value.
+    pub fn resolve(self, profile: &Profile) -> Result<Scenario, ScenarioError> {
+        let a = |m: Metric, fallback: f64| profile.metrics.get(&m).map_or(fallback, |r| r.a);
+        let s = Scenario {
+            prompt_tokens: self.prompt_tokens.ok_or(ScenarioError::Missing {
+                field: "prompt-tokens",
+            })?,
+            output_tokens: self.output_tokens.ok_or(ScenarioError::Missing {
+                field: "output-tokens",
+            })?,
+            rtt_s: self.rtt_s.unwrap_or(0.0),
+            ttft_target_s: self.ttft_target_s.unwrap_or(a(Metric::TtftS, 2.0)),
+            chars_per_s_target: self
+                .chars_per_s_target
+                .unwrap_or(a(Metric::OutputCharsS, 25.0)),
+            chars_per_token: self.chars_per_token.as_ref().map_or(0.7, |c| c.0),
+            chars_per_token_source: self.chars_per_token.map_or_else(
+                || "the seed's 0.7 characters per token".to_string(),
+                |c| c.1,
+            ),
+            prefill_tok_s: self.prefill_tok_s,
+            decode_tok_s: self.decode_tok_s,
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// A fully specified scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Prompt tokens.
+    pub prompt_tokens: f64,
+    /// Answer tokens.
+    pub output_tokens: f64,
+    /// Network round trip, seconds.
+    pub rtt_s: f64,
+    /// TTFT to stay below, seconds.
+    pub ttft_target_s: f64,
+    /// Reading speed to reach, characters/s.
+    pub chars_per_s_target: f64,
+    /// Characters per token.
+    pub chars_per_token: f64,
+    /// Where `chars_per_token` comes from.
+    pub chars_per_token_source: String,
+    /// Given prefill rate, tokens/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill_tok_s: Option<f64>,
+    /// Given decode rate, tokens/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_tok_s: Option<f64>,
+}
+
+/// A scenario that cannot be computed. `field` names the input as the
+/// command line spells it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    /// A required input is missing.
+    #[error("--{field} is missing: give it, or pick a --preset (see --list)")]
+    Missing {
+        /// The input.
+        field: &'static str,
+    },
+    /// A value is out of range.
+    #[error("--{field} {value} is out of range: {expected}")]
+    OutOfRange {
+        /// The input.
+        field: &'static str,
+        /// What was given.
+        value: f64,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// The round trip alone exceeds the TTFT target.
+    #[error("the network round trip ({rtt_s} s) uses up the whole TTFT target ({ttft_target_s} s), so no prefill speed can meet it: lower --rtt or raise --ttft-target")]
+    RttExceedsTarget {
+        /// Round trip.
+        rtt_s: f64,
+        /// Target.
+        ttft_target_s: f64,
+    },
+}
+
+fn check(
+    field: &'static str,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    expected: &'static str,
+) -> Result<(), ScenarioError> {
+    // `!(..)` so that NaN fails too.
+    if !(v >= lo && v <= hi) {
+        return Err(ScenarioError::OutOfRange {
+            field,
+            value: v,
+            expected,
+        });
+    }
+    Ok(())
+}
+
+impl Scenario {
+    fn validate(&self) -> Result<(), ScenarioError> {
+        const TOK: &str = "a whole number of tokens from 1 to 10 000 000";
+        check("prompt-tokens", self.prompt_tokens, 1.0, 1e7, TOK)?;
+        check("output-tokens", self.output_tokens, 1.0, 1e7, TOK)?;
+        for (field, v) in [
+            ("prompt-tokens", self.prompt_tokens),
+            ("output-tokens", self.output_tokens),
+        ] {
+            if v.fract() != 0.0 {
+                return Err(ScenarioError::OutOfRange {
+                    field,
+                    value: v,
+                    expected: TOK,
+                });
+            }
+        }
+        check("rtt", self.rtt_s, 0.0, 60.0, "seconds from 0 to 60")?;
+        check(
+            "ttft-target",
+            self.ttft_target_s,
+            1e-3,
+            3600.0,
+            "seconds from 0.001 to 3600",
+        )?;
+        check(
+            "chars-per-s",
+            self.chars_per_s_target,
+            1e-3,
+            1e4,
+            "characters/s from 0.001 to 10 000",
+        )?;
+        check(
+            "chars-per-token",
+            self.chars_per_token,
+            0.01,
+            100.0,
+            "a ratio from 0.01 to 100",
+        )?;
+        const RATE: &str = "tokens/s from 0.001 to 1 000 000 000";
+        if let Some(p) = self.prefill_tok_s {
+            check("prefill", p, 1e-3, 1e9, RATE)?;
+        }
+        if let Some(d) = self.decode_tok_s {
+            check("decode", d, 1e-3, 1e9, RATE)?;
+        }
+        if self.rtt_s >= self.ttft_target_s {
+            return Err(ScenarioError::RttExceedsTarget {
+                rtt_s: self.rtt_s,
+                ttft_target_s: self.ttft_target_s,
+            });
+        }
+        Ok(())
+    }
+
+    /// Computes what the scenario requires and what it would get.
+    pub fn plan(&self, profile: &Profile) -> ScenarioPlan {
+        let required_prefill = rate_for(self.prompt_tokens, self.ttft_target_s - self.rtt_s);
+        let required_decode = decode_for(self.chars_per_s_target, self.chars_per_token);
+        let tier_of = |m: Metric, v: f64| {
+            profile
+                .metrics
+                .get(&m)
+                .and_then(|r| r.grade(m, v).ok())
+                .map(|g| g.tier)
+        };
+        let required = Required {
+            prefill_tok_s: required_prefill,
+            decode_tok_s: required_decode,
+            prefill_tier: tier_of(Metric::PrefillTokS, required_prefill),
+            decode_tier: tier_of(Metric::DecodeTokS, required_decode),
+        };
+        let prefill = self.prefill_tok_s.unwrap_or(required_prefill);
+        let decode = self.decode_tok_s.unwrap_or(required_decode);
+        let ttft_s = self.rtt_s + time_for(self.prompt_tokens, prefill);
+        let stream_s = time_for(self.output_tokens - 1.0, decode);
+        let output_chars_s = chars_per_s(decode, self.chars_per_token);
+        let grade = profile
+            .grade_values(&[
+                (Metric::TtftS, ttft_s),
+                (Metric::PrefillTokS, prefill),
+                (Metric::DecodeTokS, decode),
+                (Metric::OutputCharsS, output_chars_s),
+            ])
+            // Validated inputs give finite, non-negative values; an empty
+            // grade is the honest fallback should that ever not hold.
+            .unwrap_or_else(|_| Grade {
+                profile: profile.name.clone(),
+                metrics: Vec::new(),
+                overall: None,
+            });
+        ScenarioPlan {
+            scenario: self.clone(),
+            required,
+            predicted: Predicted {
+                prefill_from: RateSource::of(self.prefill_tok_s),
+                decode_from: RateSource::of(self.decode_tok_s),
+                prefill_tok_s: prefill,
+                decode_tok_s: decode,
+                ttft_s,
+                stream_s,
+                total_s: ttft_s + stream_s,
+                output_chars_s,
+                meets_ttft_target: ttft_s < self.ttft_target_s,
+                meets_chars_target: output_chars_s >= self.chars_per_s_target,
+                grade,
+            },
+        }
+    }
+}
+
+/// The rates a scenario needs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Required {
+    /// Prefill rate at which TTFT equals the target; TTFT must stay strictly
+    /// below it, so any faster rate meets it.
+    pub prefill_tok_s: f64,
+    /// Decode rate at which the reader sees exactly the target speed.
+    pub decode_tok_s: f64,
+    /// The tier that prefill rate is in, under the profile.
+    pub prefill_tier: Option<Tier>,
+    /// The tier that decode rate is in, under the profile.
+    pub decode_tier: Option<Tier>,
+}
+
+/// Whether a rate in a prediction was given or is the required one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateSource {
+    /// Given as an input (what the hardware reaches).
+    Given,
+    /// The required rate, used because none was given.
+    Required,
+}
+
+impl RateSource {
+    fn of(given: Option<f64>) -> RateSource {
+        if given.is_some() {
+            RateSource::Given
+        } else {
+            RateSource::Required
+        }
+    }
+}
+
+/// What a user would experience at the given (or required) rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predicted {
+    /// Where the prefill rate comes from.
+    pub prefill_from: RateSource,
+    /// Where the decode rate comes from.
+    pub decode_from: RateSource,
+    /// Prefill rate used, tokens/s.
+    pub prefill_tok_s: f64,
+    /// Decode rate used, tokens/s.
+    pub decode_tok_s: f64,
+    /// RTT + prompt / prefill, seconds.
+    pub ttft_s: f64,
+    /// (output − 1) / decode: first to last token, seconds.
+    pub stream_s: f64,
+    /// TTFT + stream time: the whole answer, seconds.
+    pub total_s: f64,
+    /// decode × characters per token.
+    pub output_chars_s: f64,
+    /// TTFT strictly below its target.
+    pub meets_ttft_target: bool,
+    /// Reading speed at or above its target.
+    pub meets_chars_target: bool,
+    /// The four seed metrics graded.
+    pub grade: Grade,
+}
+
+/// Everything `plan scenario` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioPlan {
+    /// The inputs, defaults filled in.
+    pub scenario: Scenario,
+    /// Rates needed to meet the targets.
+    pub required: Required,
+    /// The experience at the given (or required) rates.
+    pub predicted: Predicted,
+}
+
+/// A named scenario from the seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preset {
+    /// The name used with `--preset`.
+    pub name: &'static str,
+    /// One line on what it models, in English.
+    pub summary_en: &'static str,
+    /// The same in Chinese.
+    pub summary_zh: &'static str,
+    prompt_tokens: f64,
+    output_tokens: f64,
+    rtt_s: Option<f64>,
+    ttft_target_s: Option<f64>,
+    chars_per_s_target: Option<f64>,
+    prefill_tok_s: Option<f64>,
+    decode_tok_s: Option<f64>,
+}
+
+impl Preset {
+    /// The preset as a spec to overlay flags on.
+    pub fn spec(&self) -> ScenarioSpec {
+        ScenarioSpec {
+            prompt_tokens: Some(self.prompt_tokens),
+            output_tokens: Some(self.output_tokens),
+            rtt_s: self.rtt_s,
+            ttft_target_s: self.ttft_target_s,
+            chars_per_s_target: self.chars_per_s_target,
+            chars_per_token: None,
+            prefill_tok_s: self.prefill_tok_s,
+            decode_tok_s: self.decode_tok_s,
+        }
+    }
+}
+
+const fn preset(
+    name: &'static str,
+    summary_en: &'static str,
+    summary_zh: &'static str,
+    prompt_tokens: f64,
+    output_tokens: f64,
+) -> Preset {
+    Preset {
+        name,
+        summary_en,
+        summary_zh,
+        prompt_tokens,
+        output_tokens,
+        rtt_s: None,
+        ttft_target_s: None,
+        chars_per_s_target: None,
+        prefill_tok_s: None,
+        decode_tok_s: None,
+    }
+}
+
+/// The seed's scenarios. Where the seed gives no figure for a length, the
+/// value is an assumption stated in the summary.
+pub const PRESETS: &[Preset] = &[
+    preset(
+        "customer-service",
+        "support bot: 2000-token system prompt + history, 200-token reply (reply length assumed)",
+        "客服机器人：2000 token 系统指令和对话历史，回复 200 token（回复长度为假设）",
+        2000.0,
+        200.0,
+    ),
+    Preset {
+        prefill_tok_s: Some(500.0),
+        ..preset(
+            "office-copilot",
+            "summarise an 8000-token document on hardware doing 500 tok/s prefill; 400-token summary (assumed)",
+            "办公助手：在 prefill 500 tok/s 的硬件上总结 8000 token 长文，摘要 400 token（假设）",
+            8000.0,
+            400.0,
+        )
+    },
+    Preset {
+        prefill_tok_s: Some(200.0),
+        ..preset(
+            "phone-offline",
+            "offline model on a phone CPU (200 tok/s prefill): a 10-token question, 100-token answer (assumed)",
+            "手机离线小模型（prefill 200 tok/s）：10 token 的提问，回答 100 token（假设）",
+            10.0,
+            100.0,
+        )
+    },
+    Preset {
+        prefill_tok_s: Some(200.0),
+        ..preset(
+            "code-paste",
+            "the same phone, with 1000 tokens of pasted code; 200-token answer (assumed)",
+            "同一部手机，贴入 1000 token 代码，回答 200 token（假设）",
+            1000.0,
+            200.0,
+        )
+    },
+    Preset {
+        decode_tok_s: Some(30.0),
+        ..preset(
+            "writing-assistant",
+            "writing assistant: 300-token answer at 30 tok/s decode; 200-token prompt (assumed)",
+            "写作助手：以 30 tok/s 生成 300 token 回答；提示 200 token（假设）",
+            200.0,
+            300.0,
+        )
+    },
+    Preset {
+        decode_tok_s: Some(20.0),
+        ..preset(
+            "smart-speaker",
+            "smart speaker: 150-token spoken answer at 20 tok/s; 100-token prompt (assumed)",
+            "智能音箱：以 20 tok/s 生成 150 token 语音回答；提示 100 token（假设）",
+            100.0,
+            150.0,
+        )
+    },
+    Preset {
+        decode_tok_s: Some(12.0),
+        ..preset(
+            "cpu-translation",
+            "7B model on a low-end CPU translating 400 tokens at 12 tok/s; 400-token source (assumed)",
+            "低端 CPU 上的 7B 模型以 12 tok/s 翻译 400 token；原文 400 token（假设）",
+            400.0,
+            400.0,
+        )
+    },
+    Preset {
+        rtt_s: Some(0.2),
+        prefill_tok_s: Some(1500.0),
+        ..preset(
+            "web-chat",
+            "web chat: 200 ms round trip, 1000-token prompt at 1500 tok/s prefill; 300-token answer (assumed)",
+            "网页聊天：往返 200 ms，1000 token 提示，prefill 1500 tok/s；回答 300 token（假设）",
+            1000.0,
+            300.0,
+        )
+    },
+    Preset {
+        ttft_target_s: Some(2.0),
+        chars_per_s_target: Some(25.0),
+        prefill_tok_s: Some(1000.0),
+        decode_tok_s: Some(25.0),
+        ..preset(
+            "long-summary",
+            "long-document summary: 4000 tokens in, TTFT < 2 s, 600 tokens out at 25 chars/s, on hardware doing 1000 tok/s prefill and 25 tok/s decode",
+            "长文摘要：输入 4000 token，首字 < 2 s，输出 600 token、25 字/s；硬件 prefill 1000 tok/s、decode 25 tok/s",
+            4000.0,
+            600.0,
+        )
+    },
+];
+
+/// Looks up a preset by name.
+pub fn preset_named(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The preset names, for error messages.
+pub fn preset_names() -> String {
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,255 @@
+//! [`RunSummary`]: what one run amounts to — its settings, the machine it ran
+//! on, how many requests ended how, and the statistics of every metric.
+
+use crate::metric::Metric;
+use crate::record::{ErrorKind, RequestRecord};
+use crate::request_metrics::{itl_samples, MetricOptions, RequestMetrics};
+use crate::stats::{Statistic, Stats};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How a run was configured. Commands fill what applies to them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// What was measured: a URL (never with credentials), or `engine:<model>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The backend protocol (e.g. `openai-chat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// The model name as the server knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Closed-loop concurrency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Open-loop arrival rate, requests/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Requests planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Prompt tokens per request asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u32>,
+    /// `max_tokens` asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Scenario preset, if one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// Stall threshold used, seconds.
+    pub stall_threshold_s: f64,
+    /// Network overhead subtracted from TTFT for client-side prefill, seconds.
+    pub network_overhead_s: f64,
+}
+
+/// The machine and tool that produced a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    /// tokenpace's version.
+    pub tool_version: String,
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// Logical CPUs available.
+    pub cpus: u32,
+    /// Wall-clock start of the run, RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+}
+
+/// How many requests ended how: `sent = ok + failed`, and `failed` is the
+/// sum of `by_kind`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Requests sent.
+    pub sent: u64,
+    /// Requests that succeeded.
+    pub ok: u64,
+    /// Requests that failed.
+    pub failed: u64,
+    /// Failures by kind.
+    pub by_kind: BTreeMap<ErrorKind, u64>,
+}
+
+/// Aggregate throughput over the run's wall time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// From the first send to the last end, seconds.
+    pub duration_s: f64,
+    /// Successful requests per second.
+    pub requests_per_s: f64,
+    /// Output tokens of successful requests per second, all streams together.
+    pub output_tok_s: f64,
+}
+
+/// The summary of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// How the run was configured.
+    pub settings: RunSettings,
+    /// Where it ran.
+    pub environment: Environment,
+    /// Whether the run was cut short (Ctrl-C, time limit).
+    #[serde(default)]
+    pub partial: bool,
+    /// Outcomes.
+    pub counts: Counts,
+    /// Aggregate throughput.
+    pub throughput: Throughput,
+    /// Statistics per metric over successful requests (schedule lag over all
+    /// requests); metrics nothing measured are absent.
+    pub metrics: BTreeMap<Metric, Stats>,
+}
+
+impl RunSummary {
+    /// Summarises `records`.
+    pub fn from_records(
+        records: &[RequestRecord],
+        settings: RunSettings,
+        environment: Environment,
+    ) -> RunSummary {
+        let opts = MetricOptions {
+            stall_threshold_s: settings.stall_threshold_s,
+            network_overhead_s: settings.network_overhead_s,
+        };
+        let mut counts = Counts {
+            sent: records.len() as u64,
+            ..Default::default()
+        };
+        let mut values: BTreeMap<Metric, Vec<f64>> = BTreeMap::new();
+        let mut push = |m: Metric, v: Option<f64>| {
+            if let Some(v) = v {
+                values.entry(m).or_default().push(v);
+            }
+        };
+        let mut itl = Vec::new();
+        let (mut first_sent, mut last_end, mut out_tokens) = (u64::MAX, 0u64, 0u64);
+        for r in records {
+            first_sent = first_sent.min(r.sent_ns);
+            last_end = last_end.max(r.end_ns.unwrap_or(r.sent_ns));
+            match &r.error {
+                None => counts.ok += 1,
+                Some(e) => {
+                    counts.failed += 1;
+                    *counts.by_kind.entry(e.kind).or_default() += 1;
+                }
+            }
+            let m = RequestMetrics::of(r, &opts);
+            push(Metric::ScheduleLagS, Some(m.schedule_lag_s));
+            if !r.is_ok() {
+                continue;
+            }
+            out_tokens += u64::from(m.output_tokens.unwrap_or(0));
+            push(Metric::TtftS, m.ttft_s);
+            push(Metric::TtfvS, m.ttfv_s);
+            push(Metric::PrefillTokS, m.prefill_tok_s);
+            push(Metric::DecodeTokS, m.decode_tok_s);
+            push(Metric::OutputCharsS, m.output_chars_s);
+            push(Metric::E2eS, m.e2e_s);
+            push(Metric::LongestStallS, m.longest_stall_s);
+            push(Metric::Stalls, m.stalls.map(f64::from));
+            push(Metric::CharsPerToken, m.chars_per_token);
+            push(Metric::PromptTokens, m.prompt_tokens.map(f64::from));
+            push(Metric::OutputTokens, m.output_tokens.map(f64::from));
+            itl_samples(r, &mut itl);
+        }
+        values.insert(Metric::ItlS, itl);
+        let metrics = values
+            .into_iter()
+            .filter_map(|(m, mut v)| Stats::from_values(&mut v).map(|s| (m, s)))
+            .collect();
+        let duration_s = last_end.saturating_sub(first_sent) as f64 / 1e9;
+        let per_s = |n: u64| {
+            if duration_s > 0.0 {
+                n as f64 / duration_s
+            } else {
+                0.0
+            }
+        };
+        RunSummary {
+            settings,
+            environment,
+            partial: false,
+            throughput: Throughput {
+                duration_s,
+                requests_per_s: per_s(counts.ok),
+                output_tok_s: per_s(out_tokens),
+            },
+            counts,
+            metrics,
+        }
+    }
+
+    /// One statistic of one metric, if it was measured.
+    pub fn get(&self, metric: Metric, statistic: Statistic) -> Option<f64> {
+        self.metrics.get(&metric).map(|s| s.get(statistic))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Chunk, CountSource, RequestError, TokenCount};
+
+    const MS: u64 = 1_000_000;
+
+    fn ok(id: u64, start_ms: u64, ttft_ms: u64) -> RequestRecord {
+        let mut r = RequestRecord::new(id, start_ms * MS, start_ms * MS);
+        for i in 0..11 {
+            let at = (start_ms + ttft_ms + 20 * i) * MS;
+            r.chunks.push(Chunk {
+                at_ns: at,
+                tokens: 1,
+                chars: 1,
+            });
+        }
+        r.output_chars = 11;
+        r.output_tokens = Some(TokenCount {
+            count: 11,
+            source: CountSource::ServerUsage,
+        });
+        r.end_ns = Some((start_ms + ttft_ms + 200) * MS);
+        r
+    }
+
+    #[test]
+    fn counts_add_up_and_metrics_are_over_successes() {
+        let mut failed = RequestRecord::new(2, 0, 0);
+        failed.error = Some(RequestError {
+            kind: ErrorKind::HttpStatus,
+            status: Some(503),
+            message: "busy".into(),
+        });
+        failed.end_ns = Some(5 * MS);
+        let records = vec![ok(0, 0, 100), ok(1, 0, 300), failed];
+        let s = RunSummary::from_records(&records, RunSettings::default(), Environment::default());
+        assert_eq!((s.counts.sent, s.counts.ok, s.counts.failed), (3, 2, 1));
+        assert_eq!(s.counts.by_kind[&ErrorKind::HttpStatus], 1);
+        let ttft = s.metrics[&Metric::TtftS];
+        assert_eq!(ttft.n, 2);
+        assert!((ttft.mean - 0.2).abs() < 1e-9);
+        let decode = s.get(Metric::DecodeTokS, Statistic::Mean).unwrap();
+        assert!((decode - 50.0).abs() < 1e-9);
+        assert_eq!(s.metrics[&Metric::ItlS].n, 20);
+        assert_eq!(s.metrics[&Metric::ScheduleLagS].n, 3);
+        assert!((s.throughput.duration_s - 0.5).abs() < 1e-9);
+        assert!((s.throughput.output_tok_s - 44.0).abs() < 1e-9);
+        assert!(s.get(Metric::PrefillTokS, Statistic::Mean).is_none());
+    }
+
+    #[test]
+    fn summary_round_trips_through_json() {
+        let s = RunSummary::from_records(
+            &[ok(0, 0, 100)],
+            RunSettings::default(),
+            Environment::default(),
+        );
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("\"ttft_s\":{"), "{json}");
+        let back: RunSummary = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,82 @@
+//! How many Chinese characters a token carries, by tokenizer family.
+//!
+//! The seed converts decode speed to reading speed with 0.7 characters per
+//! token, which fits tokenizers with small, Latin-centred vocabularies.
+//! Chinese-aware vocabularies pack more text into a token, so the same 25
+//! characters/s needs a very different decode rate. These are published
+//! averages over Chinese text; a ratio measured on your own model and text
+//! (from a run, or by tokenizing sample text) is always better.
+
+use serde::Serialize;
+
+/// A tokenizer family's typical Chinese characters per token.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TokenizerFamily {
+    /// The id used on the command line (`--tokenizer-family`).
+    pub id: &'static str,
+    /// Models that use it.
+    pub models: &'static str,
+    /// Chinese characters per token on Chinese prose.
+    pub zh_chars_per_token: f64,
+    /// Where the figure comes from.
+    pub source: &'static str,
+}
+
+/// The families tokenpace knows, seed's figure first.
+pub const FAMILIES: &[TokenizerFamily] = &[
+    TokenizerFamily {
+        id: "seed",
+        models: "LLaMA-1/2 and other 32k-vocabulary tokenizers",
+        zh_chars_per_token: 0.7,
+        source: "the seed's own figure; tokenizer-arena (Hugging Face space, cc100-zh-Hans, 10k \
+                 samples) measures 0.70 for the LLaMA 32k tokenizer",
+    },
+    TokenizerFamily {
+        id: "llama3",
+        models: "Llama-3.x (128k vocabulary)",
+        zh_chars_per_token: 1.24,
+        source: "tokenizer-arena (Hugging Face space), cc100-zh-Hans, llama3 row: 1.24 \
+                 characters per token",
+    },
+    TokenizerFamily {
+        id: "qwen",
+        models: "Qwen, Qwen2, Qwen2.5, Qwen3 (151k vocabulary)",
+        zh_chars_per_token: 1.5,
+        source: "commonly cited average for the Qwen tokenizer on Chinese prose; Alibaba Cloud \
+                 Model Studio's billing page states a conservative '1 token is usually one Han \
+                 character', so measure your own text when it matters",
+    },
+    TokenizerFamily {
+        id: "deepseek",
+        models: "DeepSeek-V2/V3/R1",
+        zh_chars_per_token: 1.67,
+        source: "DeepSeek API docs, 'Token & Token Usage': 1 Chinese character ≈ 0.6 token",
+    },
+];
+
+/// Looks up a family by id (case-insensitive).
+pub fn family(id: &str) -> Option<&'static TokenizerFamily> {
+    FAMILIES.iter().find(|f| f.id.eq_ignore_ascii_case(id))
+}
+
+/// The ids of all families, for error messages.
+pub fn family_ids() -> String {
+    FAMILIES.iter().map(|f| f.id).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_are_sane_and_unique() {
+        for (i, f) in FAMILIES.iter().enumerate() {
+            assert!(f.zh_chars_per_token > 0.3 && f.zh_chars_per_token < 3.0);
+            assert!(!f.source.is_empty());
+            assert!(FAMILIES[i + 1..].iter().all(|g| g.id != f.id));
+        }
+        assert_eq!(family("QWEN").unwrap().zh_chars_per_token, 1.5);
+        assert_eq!(family("seed").unwrap().zh_chars_per_token, 0.7);
+        assert!(family("gpt2").is_none());
+    }
+}
