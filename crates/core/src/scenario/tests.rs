@@ -173,6 +173,7 @@ fn bad_inputs_are_named() {
     assert!(e.contains("--prompt-tokens is missing"), "{e}");
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per scenario input reads best here
 fn spec(
     p: f64,
     o: f64,
