@@ -127,8 +127,19 @@ impl Rule {
             pass: self.b.is_none().then_some(tier == Tier::A),
             threshold,
             next_tier,
-            margin,
+            margin: tidy(margin),
         })
+    }
+}
+
+/// Rounds away the last-digit noise of a subtraction (1.8 − 2.0 is
+/// −0.19999999999999996) and the sign of a zero, so margins read as typed.
+fn tidy(x: f64) -> f64 {
+    let r = (x * 1e9).round() / 1e9;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
     }
 }
 
@@ -211,10 +222,14 @@ mod tests {
         assert!((g.margin - 8.0).abs() < 1e-12);
         let g = p.metrics[&Metric::TtftS].grade(Metric::TtftS, 2.4).unwrap();
         assert_eq!((g.tier, g.threshold), (Tier::B, 3.0));
-        assert!((g.margin + 0.4).abs() < 1e-12, "{}", g.margin);
+        assert_eq!(g.margin, -0.4);
         let g = p.metrics[&Metric::TtftS].grade(Metric::TtftS, 1.5).unwrap();
         assert_eq!((g.tier, g.next_tier), (Tier::A, None));
-        assert!((g.margin - 0.5).abs() < 1e-12, "headroom {}", g.margin);
+        assert_eq!(g.margin, 0.5, "headroom");
+        let g = p.metrics[&Metric::PrefillTokS]
+            .grade(Metric::PrefillTokS, 1000.0)
+            .unwrap();
+        assert!(g.margin == 0.0 && g.margin.is_sign_positive());
         let g = p.metrics[&Metric::OutputCharsS]
             .grade(Metric::OutputCharsS, 21.0)
             .unwrap();

@@ -36,6 +36,9 @@ pub fn decode_for(chars_per_s: f64, chars_per_token: f64) -> f64 {
     chars_per_s / chars_per_token
 }
 
+/// Where the characters-per-token ratio comes from when none is given.
+pub const SEED_RATIO_SOURCE: &str = "the seed's 0.7 characters per token";
+
 /// A scenario as far as it is specified: presets and flags fill some
 /// fields, [`ScenarioSpec::resolve`] the rest from defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -28,29 +28,30 @@ pub const FAMILIES: &[TokenizerFamily] = &[
         id: "seed",
         models: "LLaMA-1/2 and other 32k-vocabulary tokenizers",
         zh_chars_per_token: 0.7,
-        source: "the seed's own figure; tokenizer-arena (Hugging Face space, cc100-zh-Hans, 10k \
-                 samples) measures 0.70 for the LLaMA 32k tokenizer",
+        // tokenizer-arena: a Hugging Face space measuring compression on
+        // 10k samples of cc100-zh-Hans per tokenizer.
+        source:
+            "the seed; tokenizer-arena (cc100-zh-Hans) measures 0.70 for LLaMA's 32k vocabulary",
     },
     TokenizerFamily {
         id: "llama3",
-        models: "Llama-3.x (128k vocabulary)",
+        models: "Llama-3.x, 128k vocabulary",
         zh_chars_per_token: 1.24,
-        source: "tokenizer-arena (Hugging Face space), cc100-zh-Hans, llama3 row: 1.24 \
-                 characters per token",
+        source: "tokenizer-arena (cc100-zh-Hans), llama3 row: 1.24 characters per token",
     },
     TokenizerFamily {
         id: "qwen",
-        models: "Qwen, Qwen2, Qwen2.5, Qwen3 (151k vocabulary)",
+        models: "Qwen to Qwen3, 151k vocabulary",
         zh_chars_per_token: 1.5,
-        source: "commonly cited average for the Qwen tokenizer on Chinese prose; Alibaba Cloud \
-                 Model Studio's billing page states a conservative '1 token is usually one Han \
-                 character', so measure your own text when it matters",
+        // Alibaba Cloud Model Studio's billing page says "1 token is usually
+        // one Han character", a conservative floor; measure your own text.
+        source: "commonly cited average; Alibaba's billing docs give a conservative 1.0",
     },
     TokenizerFamily {
         id: "deepseek",
         models: "DeepSeek-V2/V3/R1",
         zh_chars_per_token: 1.67,
-        source: "DeepSeek API docs, 'Token & Token Usage': 1 Chinese character ≈ 0.6 token",
+        source: "DeepSeek API docs, Token & Token Usage: 1 Chinese character ≈ 0.6 token",
     },
 ];
 

@@ -1,0 +1,242 @@
+//! Command-line options. This module only declares them; each command turns
+//! its options into core types in `cmd/`.
+
+use crate::lang::Lang;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use tokenpace_core::grade::Tier;
+
+/// How fast an LLM deployment feels to its users, and what it takes to make
+/// it feel instant.
+#[derive(Debug, Parser)]
+#[command(name = "tokenpace", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
+  tokenpace plan scenario --preset long-summary
+  tokenpace plan scenario --list")]
+pub struct Cli {
+    /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<Lang>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Grade measured numbers (or a run summary) on the seed's tiers.
+    Grade(GradeArgs),
+    /// Plan a deployment: derive the rates a product scenario needs.
+    Plan(PlanArgs),
+}
+
+/// Output options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// JSON on one document, for scripts.
+    Json,
+    /// A Markdown table, for pull-request comments.
+    Markdown,
+}
+
+/// A tier as given to `--fail-below`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    /// Fail unless every metric is in tier A.
+    A,
+    /// Fail when any metric is in tier C.
+    B,
+}
+
+impl From<TierArg> for Tier {
+    fn from(t: TierArg) -> Tier {
+        match t {
+            TierArg::A => Tier::A,
+            TierArg::B => Tier::B,
+        }
+    }
+}
+
+/// Options of `tokenpace grade`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
+  tokenpace grade --decode 22 --format json
+  tokenpace grade --summary run1/run.json --profile strict.toml --fail-below B
+
+Exit status: 0 graded, 1 a metric is below --fail-below, 2 bad input.")]
+pub struct GradeArgs {
+    /// Time to first token, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
+    pub ttft: Option<f64>,
+    /// Prefill speed, prompt tokens per second.
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill: Option<f64>,
+    /// Decode speed of one stream, output tokens per second.
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub decode: Option<f64>,
+    /// Output speed a reader sees, characters per second.
+    #[arg(long, value_name = "CHARS_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub chars_per_s: Option<f64>,
+    /// Grade a run summary (`run.json`, or a run directory holding one)
+    /// instead of numbers given as flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ttft", "prefill", "decode", "chars_per_s"])]
+    pub summary: Option<PathBuf>,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Exit with status 1 when any graded metric is below this tier.
+    #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
+    pub fail_below: Option<TierArg>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `tokenpace plan …`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// What to plan.
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+/// The planners.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// From a product scenario, derive the prefill and decode rates it needs;
+    /// from given rates, predict what users experience.
+    Scenario(ScenarioArgs),
+}
+
+/// Options of `tokenpace plan scenario`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan scenario --list
+  tokenpace plan scenario --preset long-summary
+  tokenpace plan scenario --preset long-summary --tokenizer-family qwen --format json
+  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --rtt 0.15 --prefill 2500 --decode 40
+
+Flags override the preset's values. Targets default to the profile's tier-A
+boundaries (TTFT < 2 s, 25 characters/s).")]
+pub struct ScenarioArgs {
+    /// List the presets and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Start from one of the seed's scenarios (see --list).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Prompt tokens (system prompt, history and question).
+    #[arg(long, value_name = "N", value_parser = positive_number, allow_negative_numbers = true)]
+    pub prompt_tokens: Option<f64>,
+    /// Answer tokens.
+    #[arg(long, value_name = "N", value_parser = positive_number, allow_negative_numbers = true)]
+    pub output_tokens: Option<f64>,
+    /// TTFT to stay below, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
+    pub ttft_target: Option<f64>,
+    /// Reading speed to reach, characters per second.
+    #[arg(long, value_name = "CHARS_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub chars_per_s: Option<f64>,
+    /// Network round trip included in TTFT, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub rtt: Option<f64>,
+    /// Characters per token [default: the seed's 0.7].
+    #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
+          conflicts_with_all = ["tokenizer_family", "from_run"])]
+    pub chars_per_token: Option<f64>,
+    /// Use a tokenizer family's published characters per token (qwen,
+    /// deepseek, llama3, seed).
+    #[arg(long, value_name = "FAMILY", conflicts_with = "from_run")]
+    pub tokenizer_family: Option<String>,
+    /// Use the characters per token measured in a run (`run.json` or its
+    /// directory).
+    #[arg(long, value_name = "FILE")]
+    pub from_run: Option<PathBuf>,
+    /// A prefill rate the hardware reaches, tokens/s (predicts TTFT).
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill: Option<f64>,
+    /// A decode rate the hardware reaches, tokens/s (predicts reading speed).
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub decode: Option<f64>,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Largest number any flag accepts; beyond it a value is a typo.
+const ABSURD: f64 = 1e9;
+
+fn number(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("'{s}' is not a finite number"));
+    }
+    if v > ABSURD {
+        return Err(format!(
+            "'{s}' is implausibly large (the limit is {ABSURD:e})"
+        ));
+    }
+    Ok(v)
+}
+
+/// A finite number > 0.
+fn positive_number(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v <= 0.0 {
+        return Err("it must be greater than 0".to_string());
+    }
+    Ok(v)
+}
+
+/// A finite number ≥ 0.
+fn non_negative_number(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v < 0.0 {
+        return Err("it must be 0 or more".to_string());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(positive_number("1.5"), Ok(1.5));
+        assert!(positive_number("0").unwrap_err().contains("greater than 0"));
+        assert!(positive_number("-2").is_err());
+        assert!(positive_number("NaN").unwrap_err().contains("finite"));
+        assert!(positive_number("inf").is_err());
+        assert!(positive_number("1e12").unwrap_err().contains("implausibly"));
+        assert!(positive_number("fast")
+            .unwrap_err()
+            .contains("not a number"));
+        assert_eq!(non_negative_number("0"), Ok(0.0));
+    }
+}

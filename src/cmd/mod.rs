@@ -1,0 +1,5 @@
+//! One module per subcommand: each maps its flags to core types, computes,
+//! and renders.
+
+pub mod grade;
+pub mod plan_scenario;

@@ -1,0 +1,45 @@
+//! tokenpace as a library: [`run`] executes a parsed command line and writes
+//! its output to any writer, so tests drive the tool in-process.
+
+pub mod cli;
+mod cmd;
+mod input;
+mod lang;
+mod number;
+mod table;
+
+pub use lang::Lang;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// How a successful command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything as asked.
+    Ok,
+    /// A `--fail-below` gate was not met (exit code 1).
+    BelowTier,
+}
+
+impl Status {
+    /// The process exit code for this status.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Status::Ok => ExitCode::SUCCESS,
+            Status::BelowTier => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs one command. Errors are the user's to fix (bad input, unreadable
+/// files) and carry a message that says how; the binary exits 2 on them.
+pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let lang = Lang::resolve(cli.lang);
+    match cli.command {
+        cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
+        cli::Command::Plan(plan) => match plan.command {
+            cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
+        },
+    }
+}
