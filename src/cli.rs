@@ -13,7 +13,8 @@ use tokenpace_core::grade::Tier;
 #[command(after_help = "Examples:
   tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
   tokenpace plan scenario --preset long-summary
-  tokenpace plan scenario --list")]
+  tokenpace plan scenario --list
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100")]
 pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]
@@ -30,6 +31,8 @@ pub enum Command {
     Grade(GradeArgs),
     /// Plan a deployment: derive the rates a product scenario needs.
     Plan(PlanArgs),
+    /// Measure an OpenAI-compatible streaming server and grade it.
+    Bench(BenchArgs),
 }
 
 /// Output options shared by every command.
@@ -174,6 +177,120 @@ pub struct ScenarioArgs {
     /// Thresholds to grade against: a TOML profile [default: the seed's table].
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Which OpenAI-compatible API to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiArg {
+    /// `/v1/chat/completions`.
+    Chat,
+    /// `/v1/completions`.
+    Completions,
+}
+
+/// Prompt text language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextArg {
+    /// Chinese prose.
+    Zh,
+    /// English prose.
+    En,
+    /// Chinese and English paragraphs.
+    Mixed,
+}
+
+/// Open-loop arrival pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// Exponential gaps (independent users).
+    Poisson,
+    /// Equal gaps.
+    Constant,
+}
+
+/// Options of `tokenpace bench`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
+  tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
+  tokenpace bench https://api.example.com --model my-model --api-key $KEY --format json
+
+The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
+printed or written to result files. Exit status: 0 measured, 1 a metric is
+below --fail-below, 2 bad input or no request succeeded.")]
+pub struct BenchArgs {
+    /// Base URL of the server (without /v1/...).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Model name [default: the first of GET /v1/models].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// API to call.
+    #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
+    pub api: ApiArg,
+    /// Requests kept in flight (closed loop).
+    #[arg(long, value_name = "N", conflicts_with = "rate")]
+    pub concurrency: Option<u32>,
+    /// Requests started per second (open loop), whatever the server does.
+    #[arg(long, value_name = "PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
+    /// Arrival pattern with --rate.
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson, requires = "rate")]
+    pub arrival: ArrivalArg,
+    /// Requests to send.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub requests: u64,
+    /// Stop starting requests after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Prompt length in tokens (estimated without the model's tokenizer).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub prompt_tokens: u32,
+    /// Tokens to generate per request (max_tokens).
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub max_tokens: u32,
+    /// Prompt text language.
+    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
+    pub text: TextArg,
+    /// Tokens of a prefix shared by all prompts (default: every prompt unique).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub shared_prefix: u32,
+    /// Let the model stop early instead of asking for exactly --max-tokens.
+    #[arg(long)]
+    pub no_ignore_eos: bool,
+    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Extra request header, repeatable.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for the first token.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub first_token_timeout: f64,
+    /// Seconds a whole request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub timeout: f64,
+    /// Network time to subtract from TTFT for client-side prefill, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub network_overhead: f64,
+    /// Write requests.jsonl (as requests finish) and run.json here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed for prompts and arrival times.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Exit with status 1 when any graded metric is below this tier.
+    #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
+    pub fail_below: Option<TierArg>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -3,6 +3,7 @@
 
 pub mod cli;
 mod cmd;
+mod environment;
 mod input;
 mod lang;
 mod number;
@@ -38,6 +39,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = Lang::resolve(cli.lang);
     match cli.command {
         cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
+        cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
         },

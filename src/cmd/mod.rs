@@ -1,5 +1,6 @@
 //! One module per subcommand: each maps its flags to core types, computes,
 //! and renders.
 
+pub mod bench;
 pub mod grade;
 pub mod plan_scenario;

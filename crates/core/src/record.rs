@@ -141,6 +141,10 @@ pub struct ServerTimings {
 pub struct RequestRecord {
     /// Sequence number within the run, from 0.
     pub id: u64,
+    /// The id the server gave the response (OpenAI `id`), to match the
+    /// record with server logs or the simulator's ground truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<Box<str>>,
     /// When the load schedule wanted this request sent (open loop), or when a
     /// slot became free (closed loop).
     pub scheduled_ns: Nanos,
@@ -200,6 +204,7 @@ impl RequestRecord {
     pub fn new(id: u64, scheduled_ns: Nanos, sent_ns: Nanos) -> Self {
         RequestRecord {
             id,
+            response_id: None,
             scheduled_ns,
             sent_ns,
             headers_ns: None,

@@ -1,0 +1,246 @@
+//! The OpenAI-compatible API (vLLM, SGLang, TGI, llama.cpp, Ollama, …):
+//! `/v1/chat/completions` and `/v1/completions`, streamed.
+
+use super::{Backend, Delta, Event, Prompt, Usage};
+use serde::Deserialize;
+use serde_json::json;
+use std::borrow::Cow;
+
+/// Chat completions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiChat;
+
+/// Text completions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiCompletions;
+
+fn common(model: &str, prompt: &Prompt) -> serde_json::Value {
+    let mut body = json!({
+        "model": model,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "max_tokens": prompt.max_tokens,
+    });
+    if prompt.ignore_eos {
+        // vLLM, SGLang and the simulator honour it; others ignore it, and a
+        // run warns when answers stop short of max_tokens.
+        body["ignore_eos"] = json!(true);
+    }
+    body
+}
+
+impl Backend for OpenAiChat {
+    fn id(&self) -> &'static str {
+        "openai-chat"
+    }
+
+    fn path(&self) -> &'static str {
+        "/v1/chat/completions"
+    }
+
+    fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value {
+        let mut body = common(model, prompt);
+        body["messages"] = json!([{"role": "user", "content": prompt.text}]);
+        body
+    }
+
+    fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
+        parse(data)
+    }
+}
+
+impl Backend for OpenAiCompletions {
+    fn id(&self) -> &'static str {
+        "openai-completions"
+    }
+
+    fn path(&self) -> &'static str {
+        "/v1/completions"
+    }
+
+    fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value {
+        let mut body = common(model, prompt);
+        body["prompt"] = json!(prompt.text);
+        body
+    }
+
+    fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
+        parse(data)
+    }
+}
+
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    choices: Vec<Choice<'a>>,
+    #[serde(default)]
+    usage: Option<UsageJson>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<DeltaJson<'a>>,
+    /// Completions put the text on the choice itself.
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+struct DeltaJson<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    /// DeepSeek and vLLM's reasoning parsers.
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    /// OpenRouter, newer vLLM and others.
+    #[serde(borrow, default)]
+    reasoning: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct UsageJson {
+    #[serde(default)]
+    prompt_tokens: Option<u32>,
+    #[serde(default)]
+    completion_tokens: Option<u32>,
+    #[serde(default)]
+    completion_tokens_details: Option<Details>,
+}
+
+#[derive(Deserialize)]
+struct Details {
+    #[serde(default)]
+    reasoning_tokens: Option<u32>,
+}
+
+fn parse(data: &[u8]) -> Result<Event<'_>, String> {
+    let trimmed = data.trim_ascii();
+    if trimmed == b"[DONE]" {
+        return Ok(Event::Done);
+    }
+    let chunk: Chunk<'_> = serde_json::from_slice(trimmed).map_err(|e| {
+        let shown = String::from_utf8_lossy(&trimmed[..trimmed.len().min(80)]).into_owned();
+        format!("malformed event ({e}): {shown}")
+    })?;
+    let mut delta = Delta {
+        id: chunk.id,
+        usage: chunk.usage.map(|u| Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+        }),
+        error: chunk
+            .error
+            .map(|e| match e.get("message").and_then(|m| m.as_str()) {
+                Some(m) => m.to_string(),
+                None => e.to_string(),
+            }),
+        ..Delta::default()
+    };
+    // Servers send one choice (n = 1); more would be ignored, not merged.
+    if let Some(choice) = chunk.choices.into_iter().next() {
+        delta.finish_reason = choice.finish_reason;
+        if let Some(text) = choice.text {
+            delta.answer = text;
+        }
+        if let Some(d) = choice.delta {
+            if let Some(c) = d.content {
+                delta.answer = c;
+            }
+            if let Some(r) = d.reasoning_content.or(d.reasoning) {
+                delta.reasoning = r;
+            }
+        }
+    }
+    Ok(Event::Delta(delta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(data: &str) -> Delta<'_> {
+        match parse(data.as_bytes()).unwrap() {
+            Event::Delta(d) => d,
+            Event::Done => panic!("done"),
+        }
+    }
+
+    #[test]
+    fn reads_chat_content_with_escapes() {
+        let d = delta(r#"{"choices":[{"index":0,"delta":{"content":"\u4f60\n好"}}]}"#);
+        assert_eq!(d.answer, "你\n好");
+        assert_eq!(d.reasoning, "");
+    }
+
+    #[test]
+    fn reads_reasoning_usage_and_finish() {
+        let d =
+            delta(r#"{"choices":[{"delta":{"reasoning_content":"think"},"finish_reason":null}]}"#);
+        assert_eq!(d.reasoning, "think");
+        let d = delta(r#"{"choices":[{"delta":{"reasoning":"alt"}}]}"#);
+        assert_eq!(d.reasoning, "alt");
+        let d = delta(
+            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"completion_tokens_details":{"reasoning_tokens":5}}}"#,
+        );
+        assert_eq!(
+            d.usage,
+            Some(Usage {
+                prompt_tokens: Some(12),
+                completion_tokens: Some(34),
+                reasoning_tokens: Some(5)
+            })
+        );
+        let d = delta(r#"{"choices":[{"text":"","finish_reason":"length"}]}"#);
+        assert_eq!(d.finish_reason.as_deref(), Some("length"));
+    }
+
+    #[test]
+    fn completions_text_and_done() {
+        assert_eq!(delta(r#"{"choices":[{"text":"abc"}]}"#).answer, "abc");
+        assert_eq!(parse(b" [DONE] ").unwrap(), Event::Done);
+    }
+
+    #[test]
+    fn errors_inside_the_stream_and_malformed_events() {
+        let d = delta(r#"{"error":{"message":"overloaded","type":"server_error"}}"#);
+        assert_eq!(d.error.as_deref(), Some("overloaded"));
+        let e = parse(b"{\"choices\":[{\"delta\":").unwrap_err();
+        assert!(e.starts_with("malformed event"), "{e}");
+        // Odd but valid shapes do not fail.
+        assert_eq!(delta(r#"{"choices":[{}]}"#).answer, "");
+        assert_eq!(delta(r#"{"choices":[{"delta":null}]}"#).answer, "");
+        assert_eq!(delta("{}").answer, "");
+    }
+
+    #[test]
+    fn request_bodies() {
+        let p = Prompt {
+            text: "hi".into(),
+            tokens: None,
+            max_tokens: 64,
+            ignore_eos: true,
+        };
+        let b = OpenAiChat.body("m", &p);
+        assert_eq!(b["messages"][0]["content"], "hi");
+        assert_eq!(b["stream_options"]["include_usage"], true);
+        assert_eq!(b["ignore_eos"], true);
+        assert_eq!(b["max_tokens"], 64);
+        let b = OpenAiCompletions.body(
+            "m",
+            &Prompt {
+                ignore_eos: false,
+                ..p
+            },
+        );
+        assert_eq!(b["prompt"], "hi");
+        assert!(b.get("ignore_eos").is_none());
+    }
+}

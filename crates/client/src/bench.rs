@@ -1,0 +1,88 @@
+//! One measured run: drive the load, collect every record, write raw results
+//! as they arrive, and stop cleanly on Ctrl-C.
+
+use crate::load::{drive, Control, Driver, LoadPlan};
+use crate::sink::JsonlSink;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokenpace_core::record::RequestRecord;
+use tokio::sync::{mpsc, watch};
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct BenchOutcome {
+    /// Every request sent, in completion order.
+    pub records: Vec<RequestRecord>,
+    /// Whether the run was interrupted.
+    pub partial: bool,
+    /// Problems that did not stop the run (e.g. the records file could not
+    /// be written).
+    pub warnings: Vec<String>,
+}
+
+/// Where raw records go and how an interruption is handled.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `requests.jsonl` is written here as requests finish, if set.
+    pub records_file: Option<PathBuf>,
+    /// After Ctrl-C, how long requests in flight may finish before they are
+    /// cancelled.
+    pub grace: Duration,
+}
+
+/// Runs `plan` with `driver`, calling `on_record` for each finished request.
+pub async fn run(
+    driver: Arc<Driver>,
+    plan: LoadPlan,
+    options: RunOptions,
+    mut on_record: impl FnMut(&RequestRecord),
+) -> anyhow::Result<BenchOutcome> {
+    let mut sink = match &options.records_file {
+        Some(path) => Some(JsonlSink::create(path)?),
+        None => None,
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let (abort_tx, abort) = watch::channel(false);
+    let grace = options.grace;
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stop_tx.send(true);
+            tokio::time::sleep(grace).await;
+            let _ = abort_tx.send(true);
+        }
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let load = tokio::spawn(drive(
+        driver,
+        plan,
+        Control {
+            stop: stop.clone(),
+            abort,
+        },
+        tx,
+    ));
+    let mut records = Vec::new();
+    let mut write_error = None;
+    while let Some(record) = rx.recv().await {
+        if let Some(s) = sink.as_mut() {
+            if let Err(e) = s.write(&record) {
+                write_error.get_or_insert(e);
+            }
+        }
+        on_record(&record);
+        records.push(record);
+    }
+    load.await?;
+    let partial = *stop.borrow();
+    interrupt.abort();
+    let warnings = write_error
+        .map(|e| format!("could not write requests.jsonl ({e}): the summary is complete, the raw file is not; check the disk"))
+        .into_iter()
+        .collect();
+    Ok(BenchOutcome {
+        records,
+        partial,
+        warnings,
+    })
+}

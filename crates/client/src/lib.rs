@@ -1,0 +1,15 @@
+//! tokenpace's client side: an incremental SSE parser, backends that turn a
+//! server's events into [`RequestRecord`](tokenpace_core::record::RequestRecord)s,
+//! and the load generator that drives them.
+#![deny(missing_docs)]
+
+pub mod backend;
+pub mod bench;
+pub mod clock;
+pub mod discover;
+pub mod load;
+pub mod recorder;
+pub mod request;
+pub mod sink;
+pub mod sse;
+pub mod workload;

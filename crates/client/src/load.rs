@@ -1,0 +1,175 @@
+//! The load loop: when to send which request. Closed loop keeps N requests
+//! in flight; open loop sends on a schedule (Poisson or evenly spaced) no
+//! matter how the server keeps up, and records how late each send was, so
+//! coordinated omission is visible rather than hidden.
+
+use crate::backend::Backend;
+use crate::clock::RunClock;
+use crate::request::{execute, Target, Timeouts};
+use crate::workload::Workload;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokenpace_core::record::{Nanos, RequestRecord};
+use tokenpace_corpus::SplitMix64;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+/// How requests arrive in an open loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Exponential gaps: independent users.
+    Poisson,
+    /// Equal gaps.
+    Constant,
+}
+
+/// How load is applied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// Keep this many requests in flight.
+    Closed {
+        /// Requests in flight.
+        concurrency: u32,
+    },
+    /// Start requests at this rate regardless of completions.
+    Open {
+        /// Requests per second.
+        rate: f64,
+        /// Gap distribution.
+        arrival: Arrival,
+    },
+}
+
+/// How much load, for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadPlan {
+    /// The pattern.
+    pub load: Load,
+    /// Requests to send at most.
+    pub requests: u64,
+    /// Stop starting requests after this long, if set.
+    pub duration: Option<Duration>,
+    /// Seed for arrival times.
+    pub seed: u64,
+}
+
+/// Everything a request needs, shared by all tasks.
+pub struct Driver {
+    /// The HTTP client.
+    pub client: reqwest::Client,
+    /// Where to send.
+    pub target: Target,
+    /// The protocol.
+    pub backend: Arc<dyn Backend>,
+    /// What to send.
+    pub workload: Workload,
+    /// Per-request limits.
+    pub timeouts: Timeouts,
+    /// The run clock.
+    pub clock: RunClock,
+}
+
+/// Signals from outside the loop: `stop` ends the starting of new requests,
+/// `abort` cancels those in flight.
+#[derive(Debug, Clone)]
+pub struct Control {
+    /// Stop starting requests.
+    pub stop: watch::Receiver<bool>,
+    /// Cancel requests in flight.
+    pub abort: watch::Receiver<bool>,
+}
+
+impl Driver {
+    async fn one(&self, id: u64, scheduled: Nanos, abort: watch::Receiver<bool>) -> RequestRecord {
+        let prompt = self.workload.prompt(id);
+        execute(
+            &self.client,
+            &self.target,
+            self.backend.as_ref(),
+            &prompt,
+            id,
+            scheduled,
+            &self.clock,
+            self.timeouts,
+            abort,
+        )
+        .await
+    }
+}
+
+/// Applies `plan`, sending every record to `records` as its request ends.
+/// Returns when every started request has ended.
+pub async fn drive(
+    driver: Arc<Driver>,
+    plan: LoadPlan,
+    control: Control,
+    records: mpsc::UnboundedSender<RequestRecord>,
+) {
+    let end = plan
+        .duration
+        .map(|d| driver.clock.now() + d.as_nanos() as Nanos);
+    let past_end = move |now: Nanos| end.is_some_and(|e| now >= e);
+    let mut tasks = JoinSet::new();
+    match plan.load {
+        Load::Closed { concurrency } => {
+            let next = Arc::new(AtomicU64::new(0));
+            for _ in 0..concurrency.max(1) {
+                let (driver, next, records, control) = (
+                    driver.clone(),
+                    next.clone(),
+                    records.clone(),
+                    control.clone(),
+                );
+                tasks.spawn(async move {
+                    loop {
+                        if *control.stop.borrow() || past_end(driver.clock.now()) {
+                            break;
+                        }
+                        let id = next.fetch_add(1, Ordering::Relaxed);
+                        if id >= plan.requests {
+                            break;
+                        }
+                        // Closed loop: the slot is free now, so this is the schedule.
+                        let scheduled = driver.clock.now();
+                        let record = driver.one(id, scheduled, control.abort.clone()).await;
+                        if records.send(record).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+        Load::Open { rate, arrival } => {
+            let mut rng = SplitMix64::new(plan.seed);
+            let mut at: f64 = 0.0;
+            let start = driver.clock.now();
+            let mut stop = control.stop.clone();
+            for id in 0..plan.requests {
+                if id > 0 {
+                    at += match arrival {
+                        Arrival::Constant => 1.0 / rate,
+                        // 1 − U is in (0, 1], so the logarithm is finite.
+                        Arrival::Poisson => -(1.0 - rng.next_f64()).ln() / rate,
+                    };
+                }
+                let scheduled = start + (at * 1e9) as Nanos;
+                if past_end(scheduled) {
+                    break;
+                }
+                let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                let (driver, records, abort) =
+                    (driver.clone(), records.clone(), control.abort.clone());
+                tasks.spawn(async move {
+                    let record = driver.one(id, scheduled, abort).await;
+                    let _ = records.send(record);
+                });
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}

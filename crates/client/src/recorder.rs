@@ -1,0 +1,254 @@
+//! Turns a stream of timestamped events into one [`RequestRecord`].
+
+use crate::backend::{Backend, Event, Usage};
+use tokenpace_core::record::{
+    Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
+};
+use tokenpace_core::text::CharCount;
+
+/// Builds the record of one request as its events arrive.
+#[derive(Debug)]
+pub struct Recorder {
+    record: RequestRecord,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+    done: bool,
+    prompt_tokens: Option<TokenCount>,
+}
+
+/// How a stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEnd {
+    /// The body ended normally.
+    Complete,
+    /// The request failed with this error.
+    Failed(ErrorKind, Option<u16>, String),
+}
+
+impl Recorder {
+    /// Starts the record of request `id`, sent at `sent_ns` as scheduled at
+    /// `scheduled_ns`. `prompt_tokens` is the workload's own count, used when
+    /// the server reports none.
+    pub fn new(
+        id: u64,
+        scheduled_ns: Nanos,
+        sent_ns: Nanos,
+        prompt_tokens: Option<TokenCount>,
+    ) -> Self {
+        Recorder {
+            record: RequestRecord::new(id, scheduled_ns, sent_ns),
+            usage: None,
+            finish_reason: None,
+            done: false,
+            prompt_tokens,
+        }
+    }
+
+    /// The response headers arrived.
+    pub fn headers(&mut self, at: Nanos) {
+        self.record.headers_ns = Some(at);
+    }
+
+    /// A complete event's data arrived at `at`. Returns the error to end the
+    /// request with, if the event was malformed or reported an error.
+    pub fn event(&mut self, at: Nanos, data: &[u8], backend: &dyn Backend) -> Option<StreamEnd> {
+        self.record.first_event_ns.get_or_insert(at);
+        let delta = match backend.parse_event(data) {
+            Ok(Event::Done) => {
+                self.done = true;
+                return None;
+            }
+            Ok(Event::Delta(d)) => d,
+            Err(message) => {
+                return Some(StreamEnd::Failed(ErrorKind::MalformedEvent, None, message))
+            }
+        };
+        if self.record.response_id.is_none() {
+            self.record.response_id = delta.id.map(|id| id.into());
+        }
+        if let Some(message) = delta.error {
+            return Some(StreamEnd::Failed(ErrorKind::ServerError, None, message));
+        }
+        if !delta.reasoning.is_empty() {
+            let count = CharCount::of(&delta.reasoning);
+            self.record.reasoning_chunks.push(Chunk {
+                at_ns: at,
+                tokens: 1,
+                chars: count.chars,
+            });
+        }
+        if !delta.answer.is_empty() {
+            let count = CharCount::of(&delta.answer);
+            self.record.chunks.push(Chunk {
+                at_ns: at,
+                tokens: 1,
+                chars: count.chars,
+            });
+            self.record.output_chars = self.record.output_chars.saturating_add(count.chars);
+            self.record.output_cjk_chars = self.record.output_cjk_chars.saturating_add(count.cjk);
+        }
+        if let Some(u) = delta.usage {
+            self.usage = Some(u);
+        }
+        if let Some(f) = delta.finish_reason {
+            self.finish_reason = Some(f.into_owned());
+        }
+        None
+    }
+
+    /// Why the server stopped, if it said.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish_reason.as_deref()
+    }
+
+    /// Whether any token has arrived yet.
+    pub fn has_token(&self) -> bool {
+        !self.record.chunks.is_empty() || !self.record.reasoning_chunks.is_empty()
+    }
+
+    /// Ends the record at `at`.
+    pub fn finish(mut self, at: Nanos, end: StreamEnd) -> RequestRecord {
+        let r = &mut self.record;
+        r.end_ns = Some(at);
+        let chunk_tokens: u32 = r
+            .chunks
+            .iter()
+            .chain(&r.reasoning_chunks)
+            .map(|c| c.tokens)
+            .fold(0, u32::saturating_add);
+        let usage = self.usage.unwrap_or_default();
+        r.output_tokens = match usage.completion_tokens {
+            Some(count) => Some(TokenCount {
+                count,
+                source: CountSource::ServerUsage,
+            }),
+            None if chunk_tokens > 0 => Some(TokenCount {
+                count: chunk_tokens,
+                source: CountSource::ChunkCount,
+            }),
+            None => None,
+        };
+        r.reasoning_tokens = usage.reasoning_tokens.or_else(|| {
+            let n = r.reasoning_chunks.len() as u32;
+            (n > 0 && usage.completion_tokens.is_none()).then_some(n)
+        });
+        r.prompt_tokens = match usage.prompt_tokens {
+            Some(count) => Some(TokenCount {
+                count,
+                source: CountSource::ServerUsage,
+            }),
+            None => self.prompt_tokens,
+        };
+        // A body that ended without [DONE] and without a finish reason was
+        // cut short; one with a finish reason merely omitted the marker.
+        let end = match end {
+            StreamEnd::Complete if !self.done && self.finish_reason.is_none() => StreamEnd::Failed(
+                ErrorKind::StreamCut,
+                None,
+                "the stream ended without [DONE] or a finish reason".into(),
+            ),
+            other => other,
+        };
+        if let StreamEnd::Failed(kind, status, message) = end {
+            r.error = Some(RequestError {
+                kind,
+                status,
+                message: message.into(),
+            });
+        }
+        self.record
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::openai::OpenAiChat;
+
+    fn content(s: &str) -> String {
+        serde_json::json!({"choices":[{"delta":{"content": s}}]}).to_string()
+    }
+
+    #[test]
+    fn builds_a_record_from_events() {
+        let own = Some(TokenCount {
+            count: 100,
+            source: CountSource::Tokenizer,
+        });
+        let mut r = Recorder::new(7, 0, 10, own);
+        r.headers(20);
+        let b = OpenAiChat;
+        assert!(r
+            .event(30, br#"{"choices":[{"delta":{"role":"assistant"}}]}"#, &b)
+            .is_none());
+        assert!(r.event(40, content("你好").as_bytes(), &b).is_none());
+        assert!(r.event(50, content(", world").as_bytes(), &b).is_none());
+        let last = r#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#;
+        assert!(r.event(55, last.as_bytes(), &b).is_none());
+        let usage = r#"{"choices":[],"usage":{"prompt_tokens":101,"completion_tokens":2}}"#;
+        assert!(r.event(60, usage.as_bytes(), &b).is_none());
+        assert!(r.event(61, b"[DONE]", &b).is_none());
+        let rec = r.finish(70, StreamEnd::Complete);
+        assert!(rec.is_ok());
+        assert_eq!(
+            (rec.headers_ns, rec.first_event_ns, rec.end_ns),
+            (Some(20), Some(30), Some(70))
+        );
+        assert_eq!(rec.chunks.len(), 2);
+        assert_eq!((rec.output_chars, rec.output_cjk_chars), (9, 2));
+        assert_eq!(rec.output_tokens.unwrap().source, CountSource::ServerUsage);
+        assert_eq!(rec.prompt_tokens.unwrap().count, 101);
+    }
+
+    #[test]
+    fn falls_back_to_chunk_counts_and_own_prompt_count() {
+        let own = Some(TokenCount {
+            count: 100,
+            source: CountSource::Tokenizer,
+        });
+        let mut r = Recorder::new(0, 0, 0, own);
+        let b = OpenAiChat;
+        r.event(1, content("a").as_bytes(), &b);
+        r.event(
+            2,
+            br#"{"choices":[{"delta":{"reasoning_content":"hm"}}]}"#,
+            &b,
+        );
+        r.event(3, b"[DONE]", &b);
+        let rec = r.finish(4, StreamEnd::Complete);
+        assert_eq!(
+            rec.output_tokens,
+            Some(TokenCount {
+                count: 2,
+                source: CountSource::ChunkCount
+            })
+        );
+        assert_eq!(rec.reasoning_tokens, Some(1));
+        assert_eq!(rec.prompt_tokens.unwrap().source, CountSource::Tokenizer);
+    }
+
+    #[test]
+    fn a_stream_without_end_is_cut() {
+        let mut r = Recorder::new(0, 0, 0, None);
+        r.event(1, content("a").as_bytes(), &OpenAiChat);
+        let rec = r.finish(2, StreamEnd::Complete);
+        assert_eq!(rec.error.unwrap().kind, ErrorKind::StreamCut);
+    }
+
+    #[test]
+    fn malformed_and_error_events_end_the_request() {
+        let mut r = Recorder::new(0, 0, 0, None);
+        let end = r.event(1, b"{not json", &OpenAiChat).unwrap();
+        assert!(matches!(
+            end,
+            StreamEnd::Failed(ErrorKind::MalformedEvent, None, _)
+        ));
+        let end = r
+            .event(1, br#"{"error":{"message":"boom"}}"#, &OpenAiChat)
+            .unwrap();
+        assert_eq!(
+            end,
+            StreamEnd::Failed(ErrorKind::ServerError, None, "boom".into())
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Sending one request and timing its stream.
+//!
+//! Every timestamp is taken where the bytes arrive: the body is read frame by
+//! frame, the clock is read as soon as a frame is in hand, and only then is
+//! it parsed. JSON is never parsed before the arrival time is recorded.
+
+use crate::backend::{Backend, Prompt};
+use crate::clock::RunClock;
+use crate::recorder::{Recorder, StreamEnd};
+use crate::sse::{SseItem, SseParser};
+use futures_util::StreamExt;
+use std::error::Error as _;
+use std::time::Duration;
+use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
+use tokio::sync::watch;
+
+/// Where and how to send requests.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Base URL without the API path (`http://127.0.0.1:8000`).
+    pub base_url: String,
+    /// The model name to ask for.
+    pub model: String,
+    /// Sent as `Authorization: Bearer …`; never printed or stored.
+    pub api_key: Option<String>,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Time limits of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To the first token.
+    pub first_token: Duration,
+    /// For the whole request.
+    pub total: Duration,
+}
+
+/// Builds the HTTP client shared by all requests: connection reuse, HTTP/1.1
+/// and HTTP/2, TLS through rustls, no proxy (measurements must not silently
+/// go through one), TCP_NODELAY.
+pub fn http_client(
+    connect_timeout: Duration,
+    max_connections: usize,
+) -> anyhow::Result<reqwest::Client> {
+    // Several crypto providers may be compiled in; pick ring explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(max_connections)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()?)
+}
+
+/// Sends `prompt` as request `id` and records its stream. Never fails: every
+/// outcome is a record. `abort` turning true ends the request as cancelled.
+#[allow(clippy::too_many_arguments)] // each is one independent input of a request
+pub async fn execute(
+    client: &reqwest::Client,
+    target: &Target,
+    backend: &dyn Backend,
+    prompt: &Prompt,
+    id: u64,
+    scheduled_ns: Nanos,
+    clock: &RunClock,
+    timeouts: Timeouts,
+    mut abort: watch::Receiver<bool>,
+) -> RequestRecord {
+    let url = format!(
+        "{}{}",
+        target.base_url.trim_end_matches('/'),
+        backend.path()
+    );
+    let mut req = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "text/event-stream")
+        .body(backend.body(&target.model, prompt).to_string());
+    if let Some(key) = &target.api_key {
+        req = req.bearer_auth(key);
+    }
+    for (k, v) in &target.headers {
+        req = req.header(k, v);
+    }
+    let sent = clock.now();
+    let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
+    let deadline = tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.total;
+    let first_deadline =
+        tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.first_token;
+
+    let work = stream(req, backend, clock, &mut rec, first_deadline);
+    let end = tokio::select! {
+        end = work => end,
+        _ = tokio::time::sleep_until(deadline) => StreamEnd::Failed(
+            ErrorKind::Timeout, None, format!("no complete response within {:?}", timeouts.total)),
+        _ = abort.wait_for(|a| *a) => StreamEnd::Failed(
+            ErrorKind::Cancelled, None, "the run was interrupted".into()),
+    };
+    rec.finish(clock.now(), end)
+}
+
+async fn stream(
+    req: reqwest::RequestBuilder,
+    backend: &dyn Backend,
+    clock: &RunClock,
+    rec: &mut Recorder,
+    first_deadline: tokio::time::Instant,
+) -> StreamEnd {
+    let response = match tokio::time::timeout_at(first_deadline, req.send()).await {
+        Err(_) => return timeout_first(),
+        Ok(Err(e)) => return classify(&e),
+        Ok(Ok(r)) => r,
+    };
+    rec.headers(clock.now());
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.bytes().await.unwrap_or_default();
+        return StreamEnd::Failed(
+            ErrorKind::HttpStatus,
+            Some(status.as_u16()),
+            server_message(status.as_u16(), &body),
+        );
+    }
+    let mut body = response.bytes_stream();
+    let mut parser = SseParser::new();
+    loop {
+        let next = if rec.has_token() {
+            body.next().await
+        } else {
+            match tokio::time::timeout_at(first_deadline, body.next()).await {
+                Ok(n) => n,
+                Err(_) => return timeout_first(),
+            }
+        };
+        let bytes = match next {
+            None => break,
+            Some(Err(e)) => {
+                return StreamEnd::Failed(
+                    ErrorKind::StreamCut,
+                    None,
+                    format!("the stream broke: {}", chain(&e)),
+                )
+            }
+            Some(Ok(b)) => b,
+        };
+        let at = clock.now();
+        let mut failure = None;
+        parser.feed(&bytes, |item| {
+            if let (SseItem::Data(data), None) = (item, &failure) {
+                failure = rec.event(at, data, backend);
+            }
+        });
+        if let Some(end) = failure {
+            return end;
+        }
+    }
+    let at = clock.now();
+    let mut failure = None;
+    parser.finish(|item| {
+        if let (SseItem::Data(data), None) = (item, &failure) {
+            failure = rec.event(at, data, backend);
+        }
+    });
+    failure.unwrap_or(StreamEnd::Complete)
+}
+
+fn timeout_first() -> StreamEnd {
+    StreamEnd::Failed(
+        ErrorKind::Timeout,
+        None,
+        "no first token within the first-token timeout".into(),
+    )
+}
+
+/// The message of an OpenAI-style error body, or the start of the body.
+fn server_message(status: u16, body: &[u8]) -> String {
+    let parsed: Option<String> = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            let m = v
+                .pointer("/error/message")
+                .or_else(|| v.get("error"))
+                .or_else(|| v.get("message"))?;
+            Some(m.as_str().map_or_else(|| m.to_string(), str::to_string))
+        });
+    let text = parsed.unwrap_or_else(|| {
+        let s = String::from_utf8_lossy(&body[..body.len().min(200)]);
+        s.trim().to_string()
+    });
+    format!("HTTP {status}: {text}")
+}
+
+/// The error and its causes on one line.
+fn chain(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+fn classify(e: &reqwest::Error) -> StreamEnd {
+    let text = chain(e);
+    let lower = text.to_ascii_lowercase();
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        ErrorKind::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        ErrorKind::Tls
+    } else if e.is_connect() {
+        ErrorKind::Connect
+    } else if e.is_body() || e.is_decode() {
+        ErrorKind::StreamCut
+    } else {
+        ErrorKind::Other
+    };
+    StreamEnd::Failed(kind, None, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_messages_are_extracted() {
+        assert_eq!(
+            server_message(
+                429,
+                br#"{"error":{"message":"slow down","type":"rate_limit"}}"#
+            ),
+            "HTTP 429: slow down"
+        );
+        assert_eq!(server_message(500, b"  oops \n"), "HTTP 500: oops");
+        assert_eq!(
+            server_message(404, br#"{"error":"no such model"}"#),
+            "HTTP 404: no such model"
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! An incremental Server-Sent Events parser.
+//!
+//! Bytes are fed as they arrive, split anywhere: inside a line, inside a
+//! `\r\n`, inside a multi-byte UTF-8 character. Lines end with `\n` or
+//! `\r\n`; a line starting with `:` is a comment (servers send them as
+//! keep-alives); `data:` lines accumulate into one event, dispatched at the
+//! blank line that ends it. Bytes are never decoded here, so a character
+//! split across reads is only ever seen whole, by the JSON parser, once its
+//! event is complete.
+//!
+//! The parser copies only what it must: a line that is complete within one
+//! read is scanned in place; only an incomplete tail is carried to the next
+//! read.
+
+/// One parsed item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseItem<'a> {
+    /// A complete event's data (its `data:` lines joined with `\n`).
+    Data(&'a [u8]),
+    /// A comment line (`: keep-alive`), without the colon.
+    Comment(&'a [u8]),
+}
+
+/// Incremental SSE parser. Feed it with [`SseParser::feed`], and call
+/// [`SseParser::finish`] when the stream ends.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    /// An incomplete line carried over from the previous read.
+    partial: Vec<u8>,
+    /// Data of the event being assembled.
+    data: Vec<u8>,
+    /// Whether the current event has at least one `data:` line.
+    has_data: bool,
+    /// The longest line seen, for diagnostics.
+    longest_line: usize,
+}
+
+impl SseParser {
+    /// A parser with nothing buffered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses `bytes`, calling `on_item` for every complete event or
+    /// comment, in order.
+    pub fn feed(&mut self, mut bytes: &[u8], mut on_item: impl FnMut(SseItem<'_>)) {
+        if !self.partial.is_empty() {
+            match memchr::memchr(b'\n', bytes) {
+                None => {
+                    self.partial.extend_from_slice(bytes);
+                    return;
+                }
+                Some(i) => {
+                    let mut line = std::mem::take(&mut self.partial);
+                    line.extend_from_slice(&bytes[..i]);
+                    self.line(&line, &mut on_item);
+                    // Keep the allocation for the next carried line.
+                    line.clear();
+                    self.partial = line;
+                    bytes = &bytes[i + 1..];
+                }
+            }
+        }
+        while let Some(i) = memchr::memchr(b'\n', bytes) {
+            self.line(&bytes[..i], &mut on_item);
+            bytes = &bytes[i + 1..];
+        }
+        self.partial.extend_from_slice(bytes);
+    }
+
+    /// Ends the stream: a last event that lacked its blank line (or its final
+    /// newline) is dispatched, since servers that cut the stream short still
+    /// sent it whole.
+    pub fn finish(&mut self, mut on_item: impl FnMut(SseItem<'_>)) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line, &mut on_item);
+        }
+        self.dispatch(&mut on_item);
+    }
+
+    /// The longest line seen so far, in bytes.
+    pub fn longest_line(&self) -> usize {
+        self.longest_line
+    }
+
+    fn line(&mut self, line: &[u8], on_item: &mut impl FnMut(SseItem<'_>)) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        self.longest_line = self.longest_line.max(line.len());
+        if line.is_empty() {
+            self.dispatch(on_item);
+            return;
+        }
+        if let Some(comment) = line.strip_prefix(b":") {
+            on_item(SseItem::Comment(comment));
+            return;
+        }
+        let (field, value) = match memchr::memchr(b':', line) {
+            Some(i) => {
+                let v = &line[i + 1..];
+                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+            }
+            None => (line, &b""[..]),
+        };
+        if field == b"data" {
+            if self.has_data {
+                self.data.push(b'\n');
+            }
+            self.data.extend_from_slice(value);
+            self.has_data = true;
+        }
+        // `event`, `id` and `retry` do not matter to LLM streams; unknown
+        // fields are ignored, as the SSE specification asks.
+    }
+
+    fn dispatch(&mut self, on_item: &mut impl FnMut(SseItem<'_>)) {
+        if self.has_data {
+            on_item(SseItem::Data(&self.data));
+            self.data.clear();
+            self.has_data = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, PartialEq)]
+    enum Owned {
+        Data(Vec<u8>),
+        Comment(Vec<u8>),
+    }
+
+    fn parse_in(pieces: &[&[u8]]) -> Vec<Owned> {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        let mut push = |item: SseItem<'_>| {
+            out.push(match item {
+                SseItem::Data(d) => Owned::Data(d.to_vec()),
+                SseItem::Comment(c) => Owned::Comment(c.to_vec()),
+            })
+        };
+        for piece in pieces {
+            p.feed(piece, &mut push);
+        }
+        p.finish(&mut push);
+        out
+    }
+
+    fn data(s: &str) -> Owned {
+        Owned::Data(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn parses_events_comments_and_done() {
+        let stream = b": keep-alive\n\ndata: {\"a\":1}\n\ndata: [DONE]\n\n";
+        assert_eq!(
+            parse_in(&[stream]),
+            vec![
+                Owned::Comment(b" keep-alive".to_vec()),
+                data("{\"a\":1}"),
+                data("[DONE]")
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_and_multiline_data() {
+        let stream = b"event: x\r\ndata: a\r\ndata:b\r\nid: 7\r\n\r\n";
+        assert_eq!(parse_in(&[stream]), vec![data("a\nb")]);
+    }
+
+    #[test]
+    fn split_inside_crlf_and_inside_a_character() {
+        let stream = "data: {\"c\":\"你好\"}\r\n\r\n".as_bytes();
+        // Split between \r and \n, and in the middle of 你 (3 bytes).
+        let cut_char = stream.iter().position(|&b| b >= 0x80).unwrap() + 1;
+        let cut_crlf = stream.len() - 3;
+        let out = parse_in(&[
+            &stream[..cut_char],
+            &stream[cut_char..cut_crlf],
+            &stream[cut_crlf..],
+        ]);
+        assert_eq!(out, vec![data("{\"c\":\"你好\"}")]);
+    }
+
+    #[test]
+    fn missing_final_blank_line_still_dispatches() {
+        assert_eq!(parse_in(&[b"data: last"]), vec![data("last")]);
+        assert_eq!(parse_in(&[b"data: last\n"]), vec![data("last")]);
+        assert!(parse_in(&[b": only a comment"]).len() == 1);
+        assert!(parse_in(&[b""]).is_empty());
+    }
+
+    #[test]
+    fn very_long_event_across_many_reads() {
+        let body = "x".repeat(64 * 1024);
+        let stream = format!("data: {body}\n\n");
+        let pieces: Vec<&[u8]> = stream.as_bytes().chunks(1000).collect();
+        assert_eq!(parse_in(&pieces), vec![data(&body)]);
+    }
+
+    fn arb_stream() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            "[a-z{}\":,你好世界😀 ]{0,20}".prop_map(|s| format!("data: {s}\n")),
+            Just("\n".to_string()),
+            Just(": ping\n".to_string()),
+            "[a-z ]{0,10}".prop_map(|s| format!("data:{s}\r\n")),
+            Just("\r\n".to_string()),
+            Just("id: 3\n".to_string()),
+        ];
+        prop::collection::vec(line, 0..30).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_gives_the_same_events(stream in arb_stream(), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8)) {
+            let bytes = stream.as_bytes();
+            let whole = parse_in(&[bytes]);
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for p in points {
+                pieces.push(&bytes[last..p]);
+                last = p;
+            }
+            pieces.push(&bytes[last..]);
+            prop_assert_eq!(parse_in(&pieces), whole);
+        }
+
+        #[test]
+        fn never_panics_on_garbage(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_in(&[&bytes]);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! What to ask: synthetic prompts from the shipped corpus.
+//!
+//! Each request gets its own text (a different place in the corpus and a
+//! different seed), so a server's prefix cache cannot flatter the result,
+//! unless a shared prefix is asked for. Without the model's tokenizer the
+//! prompt length is an estimate (`tokenpace_corpus::ESTIMATE_METHOD`); the
+//! server's usage, when reported, replaces it in the record.
+
+use crate::backend::Prompt;
+use tokenpace_core::record::{CountSource, TokenCount};
+use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
+
+/// Settings of the synthetic workload.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Language of the prompt text.
+    pub lang: Lang,
+    /// Prompt length in (pseudo-)tokens.
+    pub prompt_tokens: u32,
+    /// Tokens of a prefix shared by every prompt (0: none).
+    pub shared_prefix: u32,
+    /// `max_tokens` per request.
+    pub max_tokens: u32,
+    /// Ask for exactly `max_tokens` (ignore end-of-sequence).
+    pub ignore_eos: bool,
+    /// Base seed; request `id` uses `seed + id`.
+    pub seed: u64,
+}
+
+impl Workload {
+    /// The prompt of request `id`.
+    pub fn prompt(&self, id: u64) -> Prompt {
+        let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
+        let own = self.prompt_tokens as usize - shared;
+        let mut text = String::new();
+        if shared > 0 {
+            text.push_str(&PseudoTokens::new(self.lang, self.seed).take_text(shared));
+        }
+        // A distinct place in the corpus per request: the golden-ratio stride
+        // spreads consecutive ids across the whole text.
+        let offset = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
+        let seed = self.seed.wrapping_add(id).wrapping_add(1);
+        text.push_str(&PseudoTokens::at(self.lang, seed, offset).take_text(own));
+        let estimate = u32::try_from(estimate_tokens(&text)).unwrap_or(u32::MAX);
+        Prompt {
+            text,
+            tokens: Some(TokenCount {
+                count: estimate,
+                source: CountSource::Estimate,
+            }),
+            max_tokens: self.max_tokens,
+            ignore_eos: self.ignore_eos,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workload(shared: u32) -> Workload {
+        Workload {
+            lang: Lang::Zh,
+            prompt_tokens: 200,
+            shared_prefix: shared,
+            max_tokens: 16,
+            ignore_eos: true,
+            seed: 42,
+        }
+    }
+
+    #[test]
+    fn prompts_are_unique_and_about_the_asked_length() {
+        let w = workload(0);
+        let a = w.prompt(0);
+        let b = w.prompt(1);
+        assert_ne!(a.text, b.text);
+        assert_eq!(a.text, w.prompt(0).text, "deterministic");
+        let n = a.tokens.unwrap().count;
+        assert!((150..=260).contains(&n), "{n}");
+        assert_eq!(a.tokens.unwrap().source, CountSource::Estimate);
+    }
+
+    #[test]
+    fn shared_prefix_is_shared() {
+        let w = workload(100);
+        let (a, b) = (w.prompt(3), w.prompt(4));
+        let common = a
+            .text
+            .chars()
+            .zip(b.text.chars())
+            .take_while(|(x, y)| x == y)
+            .count();
+        assert!(common >= 100, "{common}");
+        assert_ne!(a.text, b.text);
+    }
+}

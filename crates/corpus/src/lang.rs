@@ -1,0 +1,120 @@
+//! The shipped texts, by language.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+const ZH: &str = include_str!("text/zh.txt");
+const EN: &str = include_str!("text/en.txt");
+
+/// Which prose to draw text from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// Chinese prose.
+    Zh,
+    /// English prose.
+    En,
+    /// Chinese and English paragraphs, alternating.
+    #[default]
+    Mixed,
+}
+
+impl Lang {
+    /// The lowercase name used in flags and files (`zh`, `en`, `mixed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+            Lang::Mixed => "mixed",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A language name that is not `zh`, `en` or `mixed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseLangError(pub String);
+
+impl fmt::Display for ParseLangError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown language '{}': use zh, en or mixed", self.0)
+    }
+}
+
+impl std::error::Error for ParseLangError {}
+
+impl FromStr for Lang {
+    type Err = ParseLangError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "zh" => Ok(Lang::Zh),
+            "en" => Ok(Lang::En),
+            "mixed" => Ok(Lang::Mixed),
+            other => Err(ParseLangError(other.to_owned())),
+        }
+    }
+}
+
+/// The whole text of a language. Never empty.
+pub fn text(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => ZH,
+        Lang::En => EN,
+        Lang::Mixed => mixed(),
+    }
+}
+
+/// Paragraphs of Chinese and English taken in turn, built once.
+fn mixed() -> &'static str {
+    static MIXED: OnceLock<String> = OnceLock::new();
+    MIXED.get_or_init(|| {
+        let zh: Vec<&str> = paragraphs(ZH).collect();
+        let en: Vec<&str> = paragraphs(EN).collect();
+        let mut out = String::with_capacity(ZH.len() + EN.len() + 64);
+        for i in 0..zh.len().max(en.len()) {
+            for side in [&zh, &en] {
+                if let Some(p) = side.get(i) {
+                    out.push_str(p);
+                    out.push_str("\n\n");
+                }
+            }
+        }
+        out
+    })
+}
+
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::text::CharCount;
+
+    #[test]
+    fn texts_are_a_few_kb_and_in_their_language() {
+        let zh = CharCount::of(text(Lang::Zh));
+        assert!(text(Lang::Zh).len() > 3000);
+        assert!(zh.cjk * 10 > zh.chars * 8, "{zh:?}");
+        let en = CharCount::of(text(Lang::En));
+        assert!(text(Lang::En).len() > 3000);
+        assert_eq!(en.cjk, 0);
+        let mixed = CharCount::of(text(Lang::Mixed));
+        assert!(mixed.cjk >= zh.cjk && mixed.chars >= zh.chars + en.chars - 40);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
+            assert_eq!(lang.as_str().parse::<Lang>(), Ok(lang));
+        }
+        assert!("fr".parse::<Lang>().is_err());
+    }
+}

@@ -1,0 +1,232 @@
+//! Pseudo-tokens: pieces of text shaped like an LLM tokenizer's output.
+//!
+//! Rules (deterministic for a given seed):
+//! - a run of CJK ideographs/kana/hangul is cut into pieces of 1 or 2
+//!   characters (equally likely, so about 1.5 characters per token);
+//! - CJK punctuation (`，。“”`) and any other punctuation is a token of its own;
+//! - a word of Latin letters or digits is one token with its leading space
+//!   (`" ferry"`) if it has at most 6 letters, otherwise pieces of 3–5 letters
+//!   (`" pred"`, `"ictab"`, `"ility"`), about 4 characters per token;
+//! - a run of newlines is one token, as is a run of spaces not before a word.
+
+use tokenpace_core::text::{is_cjk, CharCount};
+
+use crate::{text, Lang, SplitMix64};
+
+/// How [`estimate_tokens`] estimates, for reports and truth files.
+pub const ESTIMATE_METHOD: &str = "ceil(cjk_chars/1.5 + other_chars/4)";
+
+/// Estimates how many tokens a tokenizer would make of `text` without one:
+/// `ceil(cjk/1.5 + other/4)` where `cjk` counts CJK characters (see
+/// [`tokenpace_core::text::is_cjk`]) and `other` every other character.
+pub fn estimate_tokens(text: &str) -> u64 {
+    let count = CharCount::of(text);
+    let cjk = u64::from(count.cjk);
+    let other = u64::from(count.chars - count.cjk);
+    // cjk/1.5 + other/4 = (8·cjk + 3·other) / 12, rounded up.
+    (8 * cjk + 3 * other).div_ceil(12)
+}
+
+/// Splits `text` into pseudo-tokens; concatenating them gives `text` back.
+pub fn split(text: &str, seed: u64) -> Vec<&str> {
+    let mut rng = SplitMix64::new(seed);
+    let mut pos = 0;
+    let mut out = Vec::new();
+    while pos < text.len() {
+        let end = next_token_end(text, pos, &mut rng);
+        out.push(&text[pos..end]);
+        pos = end;
+    }
+    out
+}
+
+/// An endless stream of pseudo-tokens from a shipped text, wrapping around
+/// at its end. The same language, seed and offset give the same tokens.
+#[derive(Debug, Clone)]
+pub struct PseudoTokens {
+    text: &'static str,
+    pos: usize,
+    rng: SplitMix64,
+}
+
+impl PseudoTokens {
+    /// Tokens from the start of `lang`'s text.
+    pub fn new(lang: Lang, seed: u64) -> Self {
+        Self::at(lang, seed, 0)
+    }
+
+    /// Tokens starting near byte `offset` (taken modulo the text's length
+    /// and moved forward to a character boundary).
+    pub fn at(lang: Lang, seed: u64, offset: usize) -> Self {
+        let text = text(lang);
+        let mut pos = offset % text.len();
+        while !text.is_char_boundary(pos) {
+            pos += 1;
+        }
+        PseudoTokens {
+            text,
+            pos: pos % text.len(),
+            rng: SplitMix64::new(seed),
+        }
+    }
+
+    /// The next `n` tokens joined into one string (e.g. a prompt).
+    pub fn take_text(&mut self, n: usize) -> String {
+        self.by_ref().take(n).collect()
+    }
+}
+
+impl Iterator for PseudoTokens {
+    type Item = &'static str;
+
+    fn next(&mut self) -> Option<&'static str> {
+        let start = self.pos;
+        let end = next_token_end(self.text, start, &mut self.rng);
+        self.pos = if end >= self.text.len() { 0 } else { end };
+        Some(&self.text[start..end])
+    }
+}
+
+/// Letters that continue a word: Latin letters, digits, an inner apostrophe.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
+fn is_cjk_word(c: char) -> bool {
+    is_cjk(c) && c.is_alphanumeric()
+}
+
+/// The end (byte index) of the token starting at `pos`; `pos < text.len()`.
+fn next_token_end(text: &str, pos: usize, rng: &mut SplitMix64) -> usize {
+    let rest = &text[pos..];
+    let mut chars = rest.char_indices();
+    let Some((_, first)) = chars.next() else {
+        return text.len();
+    };
+    let after_first = pos + first.len_utf8();
+    let run_end = |pred: fn(char) -> bool, max: usize| {
+        rest.char_indices()
+            .take(max)
+            .take_while(|&(_, c)| pred(c))
+            .last()
+            .map_or(after_first, |(i, c)| pos + i + c.len_utf8())
+    };
+    if first == '\n' {
+        return run_end(|c| c == '\n', usize::MAX);
+    }
+    if first == ' ' {
+        let next = rest[1..].chars().next();
+        return match next {
+            Some(c) if is_word(c) => word_piece_end(text, after_first, rng),
+            _ => run_end(|c| c == ' ', usize::MAX),
+        };
+    }
+    if is_cjk_word(first) {
+        let want = rng.range(1, 2) as usize;
+        return run_end(is_cjk_word, want);
+    }
+    if is_word(first) {
+        return word_piece_end(text, pos, rng);
+    }
+    after_first
+}
+
+/// The end of a word piece starting at `start` (a word character).
+fn word_piece_end(text: &str, start: usize, rng: &mut SplitMix64) -> usize {
+    let word: Vec<(usize, char)> = text[start..]
+        .char_indices()
+        .take_while(|&(i, c)| {
+            is_word(c)
+                || (c == '\'' && i > 0 && text[start + i + 1..].chars().next().is_some_and(is_word))
+        })
+        .collect();
+    let letters = word.len();
+    let take = if letters <= 6 {
+        letters
+    } else {
+        let take = rng.range(3, 5) as usize;
+        if letters - take < 2 {
+            letters
+        } else {
+            take
+        }
+    };
+    match word.get(take.saturating_sub(1)) {
+        Some(&(i, c)) => start + i + c.len_utf8(),
+        None => start + text[start..].chars().next().map_or(0, char::len_utf8),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chars_per_token(lang: Lang) -> f64 {
+        let text = text(lang);
+        let tokens = split(text, 7);
+        CharCount::of(text).chars as f64 / tokens.len() as f64
+    }
+
+    #[test]
+    fn split_is_lossless_and_deterministic() {
+        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
+            let t = text(lang);
+            let a = split(t, 1);
+            assert_eq!(a.concat(), t);
+            assert_eq!(a, split(t, 1));
+            assert!(a.iter().all(|p| !p.is_empty()));
+        }
+        assert_ne!(split(text(Lang::En), 1), split(text(Lang::En), 2));
+    }
+
+    #[test]
+    fn token_sizes_look_like_a_tokenizer() {
+        let zh = chars_per_token(Lang::Zh);
+        assert!((1.2..=2.0).contains(&zh), "zh {zh}");
+        let en = chars_per_token(Lang::En);
+        assert!((3.5..=5.0).contains(&en), "en {en}");
+    }
+
+    #[test]
+    fn english_words_keep_their_space_and_long_words_split() {
+        let t = split("The predictability of ferries", 3);
+        assert_eq!(t[0], "The");
+        assert!(t[1].starts_with(" pre"), "{t:?}");
+        assert!(t.contains(&" of"));
+        assert!(t.iter().all(|p| p.trim_start().chars().count() <= 6));
+        assert_eq!(split("don't stop", 0), vec!["don't", " stop"]);
+    }
+
+    #[test]
+    fn chinese_pieces_are_one_or_two_chars_and_punctuation_alone() {
+        let t = split("清晨六点，小镇的面包店已经亮起了灯。", 5);
+        assert!(t.contains(&"，") && t.contains(&"。"));
+        assert!(t.iter().all(|p| (1..=2).contains(&p.chars().count())));
+    }
+
+    #[test]
+    fn pseudo_tokens_wrap_and_respect_offset() {
+        let all = text(Lang::Zh);
+        let n = split(all, 9).len();
+        let mut it = PseudoTokens::new(Lang::Zh, 9);
+        let first: String = it.take_text(n);
+        assert_eq!(first, all);
+        assert!(all.starts_with(it.next().unwrap_or_default()));
+        // Any offset lands on a character boundary.
+        for off in 0..12 {
+            let t = PseudoTokens::at(Lang::Zh, 1, off).take_text(3);
+            assert!(!t.is_empty());
+        }
+        let a = PseudoTokens::at(Lang::En, 4, 100).take_text(50);
+        assert_eq!(a, PseudoTokens::at(Lang::En, 4, 100).take_text(50));
+    }
+
+    #[test]
+    fn estimate_follows_the_documented_formula() {
+        assert_eq!(estimate_tokens(""), 0);
+        assert_eq!(estimate_tokens("abcd"), 1);
+        assert_eq!(estimate_tokens("abcde"), 2);
+        assert_eq!(estimate_tokens("你好你"), 2);
+        assert_eq!(estimate_tokens("你好你好你好abcdefgh"), 6);
+    }
+}

@@ -1,0 +1,295 @@
+//! Calibration: an estimate set against measurements — a measured run, or
+//! the published points shipped in `data/measurements.toml` — and the
+//! efficiency factors that would make the estimate match.
+
+use crate::catalog::Catalog;
+use crate::efficiency::Efficiency;
+use crate::error::PlanError;
+use crate::quant::Quant;
+use crate::roofline::{estimate, Deployment, Estimate, Resource, Workload, SEED_CHARS_PER_TOKEN};
+use serde::{Deserialize, Serialize};
+use tokenpace_core::metric::Metric;
+use tokenpace_core::profile::Profile;
+use tokenpace_core::stats::Statistic;
+use tokenpace_core::summary::RunSummary;
+
+/// The published measurements file.
+pub const MEASUREMENTS_TOML: &str = include_str!("../data/measurements.toml");
+
+/// Measured values of the four seed metrics (means over requests); absent
+/// when not measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// Prefill rate, tokens/s.
+    pub prefill_tok_s: Option<f64>,
+    /// Decode rate of one stream, tokens/s.
+    pub decode_tok_s: Option<f64>,
+    /// Time to first token, seconds.
+    pub ttft_s: Option<f64>,
+    /// Reading speed, characters/s.
+    pub output_chars_s: Option<f64>,
+}
+
+impl Measured {
+    /// The means of a run summary.
+    pub fn from_summary(s: &RunSummary) -> Measured {
+        let mean = |m| s.get(m, Statistic::Mean).filter(|v| v.is_finite() && *v > 0.0);
+        Measured {
+            prefill_tok_s: mean(Metric::PrefillTokS),
+            decode_tok_s: mean(Metric::DecodeTokS),
+            ttft_s: mean(Metric::TtftS),
+            output_chars_s: mean(Metric::OutputCharsS),
+        }
+    }
+
+    fn get(&self, m: Metric) -> Option<f64> {
+        match m {
+            Metric::PrefillTokS => self.prefill_tok_s,
+            Metric::DecodeTokS => self.decode_tok_s,
+            Metric::TtftS => self.ttft_s,
+            Metric::OutputCharsS => self.output_chars_s,
+            _ => None,
+        }
+    }
+}
+
+/// The workload a run measured: mean prompt and output tokens, its
+/// concurrency, measured characters per token and network overhead. Fields
+/// the run lacks fall back to its settings, then to `fallback`.
+pub fn workload_of(s: &RunSummary, fallback: &Workload) -> Workload {
+    let mean = |m| s.get(m, Statistic::Mean).filter(|v| v.is_finite() && *v > 0.0);
+    Workload {
+        prompt_tokens: mean(Metric::PromptTokens)
+            .or(s.settings.prompt_tokens.map(f64::from))
+            .unwrap_or(fallback.prompt_tokens),
+        output_tokens: mean(Metric::OutputTokens)
+            .or(s.settings.max_tokens.map(f64::from))
+            .unwrap_or(fallback.output_tokens),
+        concurrency: s
+            .settings
+            .concurrency
+            .map(f64::from)
+            .filter(|c| *c > 0.0)
+            .unwrap_or(fallback.concurrency),
+        chars_per_token: mean(Metric::CharsPerToken).unwrap_or(if fallback.chars_per_token > 0.0 {
+            fallback.chars_per_token
+        } else {
+            SEED_CHARS_PER_TOKEN
+        }),
+        rtt_s: if s.settings.network_overhead_s.is_finite() && s.settings.network_overhead_s > 0.0 {
+            s.settings.network_overhead_s
+        } else {
+            fallback.rtt_s
+        },
+    }
+}
+
+/// One metric, estimated versus measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricError {
+    /// The metric.
+    pub metric: Metric,
+    /// The measured value.
+    pub measured: f64,
+    /// The estimated value.
+    pub estimated: f64,
+    /// Relative error of the estimate: estimated ÷ measured − 1.
+    pub error: f64,
+}
+
+/// The seed metrics measured, each with the estimate's error.
+pub fn compare(e: &Estimate, m: &Measured) -> Vec<MetricError> {
+    e.values()
+        .into_iter()
+        .filter_map(|(metric, estimated)| {
+            let measured = m.get(metric)?;
+            Some(MetricError {
+                metric,
+                measured,
+                estimated,
+                error: estimated / measured - 1.0,
+            })
+        })
+        .collect()
+}
+
+/// The efficiency that makes `e` match `m`: the compute factor scaled by
+/// measured ÷ estimated prefill when prefill is compute-bound, the bandwidth
+/// factor by measured ÷ estimated decode when decode is bandwidth-bound;
+/// each kept within (0, 1] (a measurement above the peak leaves the factor
+/// at 1). The other factors are kept.
+pub fn fit(e: &Estimate, m: &Measured) -> Efficiency {
+    let mut out = e.efficiency.clone();
+    let scale = |f: f64, measured: f64, estimated: f64| {
+        let v = f * measured / estimated;
+        if v.is_finite() && v > 0.0 {
+            v.min(1.0)
+        } else {
+            f
+        }
+    };
+    if let (Some(p), Resource::Compute) = (m.prefill_tok_s, e.prefill.binding) {
+        out.compute = scale(out.compute, p, e.prefill_tok_s);
+    }
+    if let (Some(d), Resource::MemoryBandwidth) = (m.decode_tok_s, e.decode.binding) {
+        out.bandwidth = scale(out.bandwidth, d, e.decode_tok_s);
+    }
+    out.source = Some(format!(
+        "fitted to a run of {} on {} × {} at {}",
+        e.model, e.devices, e.hardware, e.quant
+    ));
+    out
+}
+
+/// A published measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// Model id in the catalog.
+    pub model: String,
+    /// Hardware id in the catalog.
+    pub hardware: String,
+    /// Weight quantisation.
+    pub quant: Quant,
+    /// `prefill_tok_s` or `decode_tok_s`.
+    pub metric: Metric,
+    /// Prompt tokens of the measurement.
+    pub prompt_tokens: f64,
+    /// Output tokens of the measurement.
+    pub output_tokens: f64,
+    /// The measured value.
+    pub value: f64,
+    /// The engine and benchmark.
+    pub engine: String,
+    /// Where it was published.
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointsFile {
+    point: Vec<Point>,
+}
+
+/// The published points shipped with tokenpace.
+pub fn published_points() -> Vec<Point> {
+    // Checked by the tests below; a broken file is a build defect.
+    toml::from_str::<PointsFile>(MEASUREMENTS_TOML)
+        .expect("built-in measurements file is valid")
+        .point
+}
+
+/// A published point with the estimate for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointCheck {
+    /// The point.
+    pub point: Point,
+    /// The estimated value.
+    pub estimated: f64,
+    /// estimated ÷ measured − 1.
+    pub error: f64,
+}
+
+/// Estimates one published point.
+pub fn check_point(c: &Catalog, p: &Point, eff: &Efficiency) -> Result<PointCheck, PlanError> {
+    let d = Deployment {
+        model: c.model(&p.model)?,
+        hardware: c.hardware(&p.hardware)?,
+        quant: p.quant,
+        devices: 1,
+    };
+    let w = Workload {
+        prompt_tokens: p.prompt_tokens,
+        output_tokens: p.output_tokens,
+        ..Workload::default()
+    };
+    let e = estimate(&d, &w, eff, &Profile::seed())?;
+    let estimated = match p.metric {
+        Metric::PrefillTokS => e.prefill_tok_s,
+        _ => e.decode_tok_s,
+    };
+    Ok(PointCheck {
+        point: p.clone(),
+        estimated,
+        error: estimated / p.value - 1.0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_points_hold_within_25_percent() {
+        let c = Catalog::builtin();
+        let points = published_points();
+        assert!(points.len() >= 12);
+        let mut worst: f64 = 0.0;
+        for p in &points {
+            let check = check_point(&c, p, &Efficiency::DEFAULT).unwrap();
+            eprintln!(
+                "{:<12} {:<13} {:<5} {:<14} measured {:>7.2} estimated {:>7.2} error {:+.1} %",
+                p.model, p.hardware, p.quant, p.metric, p.value, check.estimated, check.error * 100.0
+            );
+            assert!(
+                check.error.abs() <= 0.25,
+                "{} {} {} {}: estimated {:.1}, published {:.1} ({:+.1} %)",
+                p.model,
+                p.hardware,
+                p.quant,
+                p.metric,
+                check.estimated,
+                p.value,
+                check.error * 100.0
+            );
+            worst = worst.max(check.error.abs());
+        }
+        assert!(worst > 0.0);
+    }
+
+    fn estimate_for(w: Workload) -> Estimate {
+        let c = Catalog::builtin();
+        let d = Deployment {
+            model: c.model("qwen2.5-7b").unwrap(),
+            hardware: c.hardware("rtx-4090").unwrap(),
+            quant: Quant::Int4,
+            devices: 1,
+        };
+        estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed()).unwrap()
+    }
+
+    #[test]
+    fn errors_and_fit_reproduce_the_measurement() {
+        let e = estimate_for(Workload::default());
+        let m = Measured {
+            prefill_tok_s: Some(e.prefill_tok_s * 0.8),
+            decode_tok_s: Some(e.decode_tok_s * 1.1),
+            ttft_s: None,
+            output_chars_s: None,
+        };
+        let errors = compare(&e, &m);
+        assert_eq!(errors.len(), 2);
+        assert!((errors[0].error - (1.0 / 0.8 - 1.0)).abs() < 1e-9);
+        assert!((errors[1].error - (1.0 / 1.1 - 1.0)).abs() < 1e-9);
+        let fitted = fit(&e, &m);
+        assert!((fitted.compute - 0.65 * 0.8).abs() < 1e-9);
+        assert!((fitted.bandwidth - 0.7 * 1.1).abs() < 1e-9);
+        // Re-estimating with the fitted factors reproduces the measurement.
+        let c = Catalog::builtin();
+        let d = Deployment {
+            model: c.model("qwen2.5-7b").unwrap(),
+            hardware: c.hardware("rtx-4090").unwrap(),
+            quant: Quant::Int4,
+            devices: 1,
+        };
+        let again = estimate(&d, &Workload::default(), &fitted, &Profile::seed()).unwrap();
+        assert!((again.prefill_tok_s / m.prefill_tok_s.unwrap() - 1.0).abs() < 1e-9);
+        assert!((again.decode_tok_s / m.decode_tok_s.unwrap() - 1.0).abs() < 1e-9);
+        // A measurement above the peak keeps the factor at 1.
+        let fast = Measured {
+            decode_tok_s: Some(e.decode_tok_s * 10.0),
+            ..Measured::default()
+        };
+        assert_eq!(fit(&e, &fast).bandwidth, 1.0);
+    }
+}

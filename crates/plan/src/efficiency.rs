@@ -1,0 +1,100 @@
+//! Efficiency factors: the fraction of a peak a real engine reaches. They
+//! turn roofline bounds into expected values.
+
+use crate::error::{fraction, PlanError};
+use serde::{Deserialize, Serialize};
+
+/// Fractions of peak reached in practice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Efficiency {
+    /// Fraction of peak matrix throughput reached in prefill.
+    pub compute: f64,
+    /// Fraction of peak memory bandwidth reached in decode.
+    pub bandwidth: f64,
+    /// Fraction of device memory usable for weights and KV cache (the rest
+    /// holds activations, the runtime and fragmentation).
+    #[serde(default = "default_memory_usable")]
+    pub memory_usable: f64,
+    /// Where the factors come from (a fitted run, a publication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+fn default_memory_usable() -> f64 {
+    Efficiency::DEFAULT.memory_usable
+}
+
+impl Efficiency {
+    /// The defaults, fitted to the published measurements in
+    /// `data/measurements.toml` (llama.cpp on Apple silicon and an RTX
+    /// 4090): 65 % of peak compute in prefill, 70 % of peak bandwidth in
+    /// decode; 90 % of memory usable (vLLM's default
+    /// `gpu_memory_utilization`).
+    pub const DEFAULT: Efficiency = Efficiency {
+        compute: 0.65,
+        bandwidth: 0.7,
+        memory_usable: 0.9,
+        source: None,
+    };
+
+    /// The ideal machine: every peak reached (the roofline bound itself).
+    pub const PEAK: Efficiency = Efficiency {
+        compute: 1.0,
+        bandwidth: 1.0,
+        memory_usable: 1.0,
+        source: None,
+    };
+
+    /// Checks that every factor is in (0, 1].
+    pub fn validate(&self) -> Result<(), PlanError> {
+        fraction("compute efficiency (--compute-efficiency, key `compute`)", self.compute)?;
+        fraction("bandwidth efficiency (--bandwidth-efficiency, key `bandwidth`)", self.bandwidth)?;
+        fraction("usable memory fraction (--memory-usable, key `memory_usable`)", self.memory_usable)?;
+        Ok(())
+    }
+
+    /// Reads an efficiency file (what `plan calibrate --save` writes).
+    pub fn from_toml(text: &str) -> Result<Efficiency, PlanError> {
+        let e: Efficiency = toml::from_str(text).map_err(|e| PlanError::Syntax(e.to_string()))?;
+        e.validate()?;
+        Ok(e)
+    }
+
+    /// This efficiency as TOML, with a comment saying what reads it.
+    pub fn to_toml(&self) -> String {
+        // Numbers and an optional string always serialise.
+        let body = toml::to_string(self).unwrap_or_default();
+        format!("# tokenpace efficiency factors: `tokenpace plan bounds --efficiency FILE`\n{body}")
+    }
+}
+
+impl Default for Efficiency {
+    fn default() -> Self {
+        Efficiency::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_and_checks() {
+        let e = Efficiency {
+            compute: 0.5,
+            bandwidth: 0.8,
+            memory_usable: 0.9,
+            source: Some("fitted to run1".into()),
+        };
+        assert_eq!(Efficiency::from_toml(&e.to_toml()).unwrap(), e);
+        let d = Efficiency::from_toml("compute = 0.4\nbandwidth = 0.6\n").unwrap();
+        assert_eq!(d.memory_usable, 0.9);
+        let err = Efficiency::from_toml("compute = 1.5\nbandwidth = 0.6\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("compute efficiency"), "{err}");
+        assert!(Efficiency::from_toml("compute = 0.5\n").is_err());
+        assert!(Efficiency::from_toml("compute = 0.5\nbandwidth = 0.5\nspeed = 1\n").is_err());
+    }
+}

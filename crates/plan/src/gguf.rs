@@ -1,0 +1,282 @@
+//! A model's shape from a GGUF file's metadata header.
+//!
+//! A GGUF file starts with the magic `GGUF`, a version (2 or 3), the tensor
+//! count and the number of metadata key/values (u64 each), then the
+//! key/values: a string key (u64 length + UTF-8), a u32 value type and the
+//! value. Only this header is read; the tensors that follow are not. The
+//! architecture's keys (`{arch}.block_count`, `{arch}.embedding_length`,
+//! `{arch}.attention.head_count`, …) give the shape, and the parameter count
+//! is computed from it as for a `config.json`.
+
+use crate::error::PlanError;
+use crate::hf_config::{model_from_config, ConfigJson};
+use crate::model::Model;
+use std::collections::BTreeMap;
+use std::io::Read;
+
+/// A metadata value (arrays keep only their length and element type: the
+/// tokenizer's vocabulary is long and not needed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Any integer type, widened.
+    Int(i128),
+    /// f32 or f64.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(String),
+    /// An array: its element type and length.
+    Array {
+        /// Element type code.
+        element_type: u32,
+        /// Number of elements.
+        len: u64,
+    },
+}
+
+impl Value {
+    /// The value as an unsigned integer, if it is a non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Longest string or key accepted (a longer one means a corrupt file).
+const MAX_STRING: u64 = 1 << 24;
+/// Most key/values accepted.
+const MAX_KV: u64 = 1 << 20;
+
+fn err(msg: impl Into<String>) -> PlanError {
+    PlanError::Syntax(format!("not a readable GGUF header: {}", msg.into()))
+}
+
+struct Reader<R> {
+    r: R,
+}
+
+impl<R: Read> Reader<R> {
+    fn bytes<const N: usize>(&mut self) -> Result<[u8; N], PlanError> {
+        let mut b = [0u8; N];
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| err(format!("the file ends inside the header ({e})")))?;
+        Ok(b)
+    }
+    fn u32(&mut self) -> Result<u32, PlanError> {
+        Ok(u32::from_le_bytes(self.bytes()?))
+    }
+    fn u64(&mut self) -> Result<u64, PlanError> {
+        Ok(u64::from_le_bytes(self.bytes()?))
+    }
+    fn string(&mut self) -> Result<String, PlanError> {
+        let len = self.u64()?;
+        if len > MAX_STRING {
+            return Err(err(format!("a string of {len} bytes")));
+        }
+        let mut buf = vec![0u8; len as usize];
+        self.r
+            .read_exact(&mut buf)
+            .map_err(|e| err(format!("the file ends inside a string ({e})")))?;
+        String::from_utf8(buf).map_err(|_| err("a string is not UTF-8"))
+    }
+    fn skip(&mut self, n: u64) -> Result<(), PlanError> {
+        let copied = std::io::copy(&mut (&mut self.r).take(n), &mut std::io::sink())
+            .map_err(|e| err(e.to_string()))?;
+        if copied != n {
+            return Err(err("the file ends inside an array"));
+        }
+        Ok(())
+    }
+    fn value(&mut self, t: u32, depth: u32) -> Result<Value, PlanError> {
+        Ok(match t {
+            0 => Value::Int(i128::from(self.bytes::<1>()?[0])),
+            1 => Value::Int(i128::from(i8::from_le_bytes(self.bytes()?))),
+            2 => Value::Int(i128::from(u16::from_le_bytes(self.bytes()?))),
+            3 => Value::Int(i128::from(i16::from_le_bytes(self.bytes()?))),
+            4 => Value::Int(i128::from(self.u32()?)),
+            5 => Value::Int(i128::from(i32::from_le_bytes(self.bytes()?))),
+            6 => Value::Float(f64::from(f32::from_le_bytes(self.bytes()?))),
+            7 => Value::Bool(self.bytes::<1>()?[0] != 0),
+            8 => Value::Str(self.string()?),
+            9 => {
+                if depth > 2 {
+                    return Err(err("arrays nested too deeply"));
+                }
+                let element_type = self.u32()?;
+                let len = self.u64()?;
+                match fixed_size(element_type) {
+                    Some(size) => self.skip(len.saturating_mul(size))?,
+                    None => {
+                        for _ in 0..len {
+                            self.value(element_type, depth + 1)?;
+                        }
+                    }
+                }
+                Value::Array { element_type, len }
+            }
+            10 => Value::Int(i128::from(self.u64()?)),
+            11 => Value::Int(i128::from(i64::from_le_bytes(self.bytes()?))),
+            12 => Value::Float(f64::from_le_bytes(self.bytes()?)),
+            other => return Err(err(format!("unknown value type {other}"))),
+        })
+    }
+}
+
+fn fixed_size(t: u32) -> Option<u64> {
+    match t {
+        0 | 1 | 7 => Some(1),
+        2 | 3 => Some(2),
+        4..=6 => Some(4),
+        10..=12 => Some(8),
+        _ => None,
+    }
+}
+
+/// Reads the metadata key/values of a GGUF header, leaving the reader just
+/// after them.
+pub fn read_metadata(r: impl Read) -> Result<BTreeMap<String, Value>, PlanError> {
+    let mut r = Reader { r };
+    if &r.bytes::<4>()? != b"GGUF" {
+        return Err(err("it does not start with 'GGUF'"));
+    }
+    let version = r.u32()?;
+    if !(2..=3).contains(&version) {
+        return Err(err(format!("version {version} (2 and 3 are supported)")));
+    }
+    let _tensors = r.u64()?;
+    let n = r.u64()?;
+    if n > MAX_KV {
+        return Err(err(format!("{n} metadata entries")));
+    }
+    let mut kv = BTreeMap::new();
+    for _ in 0..n {
+        let key = r.string()?;
+        let t = r.u32()?;
+        let v = r.value(t, 0)?;
+        kv.insert(key, v);
+    }
+    Ok(kv)
+}
+
+/// The model described by a GGUF header's metadata, named `id`.
+pub fn model_from_metadata(id: &str, kv: &BTreeMap<String, Value>) -> Result<Model, PlanError> {
+    let arch = match kv.get("general.architecture") {
+        Some(Value::Str(a)) => a.clone(),
+        _ => return Err(err("no general.architecture key")),
+    };
+    let get = |k: &str| kv.get(&format!("{arch}.{k}")).and_then(Value::as_u64);
+    let need = |k: &str| {
+        get(k).ok_or_else(|| err(format!("no {arch}.{k} key (tokenpace needs it for the model's shape)")))
+    };
+    let vocab = get("vocab_size").or_else(|| match kv.get("tokenizer.ggml.tokens") {
+        Some(Value::Array { len, .. }) => Some(*len),
+        _ => None,
+    });
+    let experts = get("expert_count").filter(|&e| e > 1);
+    let c = ConfigJson {
+        hidden_size: need("embedding_length")?,
+        num_hidden_layers: need("block_count")?,
+        num_attention_heads: need("attention.head_count")?,
+        num_key_value_heads: get("attention.head_count_kv"),
+        head_dim: get("attention.key_length"),
+        vocab_size: vocab.ok_or_else(|| err(format!("no {arch}.vocab_size key or tokenizer.ggml.tokens array")))?,
+        intermediate_size: get("feed_forward_length"),
+        tie_word_embeddings: None,
+        num_experts: experts,
+        num_experts_per_tok: experts.and(get("expert_used_count")),
+        moe_intermediate_size: experts.and(get("expert_feed_forward_length")),
+        n_shared_experts: experts.and(get("expert_shared_count")),
+        first_k_dense_replace: experts.and(get("leading_dense_block_count")),
+        q_lora_rank: get("attention.q_lora_rank"),
+        kv_lora_rank: get("attention.kv_lora_rank"),
+        qk_rope_head_dim: get("rope.dimension_count").filter(|_| get("attention.kv_lora_rank").is_some()),
+        ..ConfigJson::default()
+    };
+    let mut m = model_from_config(id, &c, &format!("GGUF header ({arch})"))?;
+    if let Some(Value::Str(name)) = kv.get("general.name") {
+        m.name = name.clone();
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+
+    fn kv_u32(out: &mut Vec<u8>, k: &str, v: u32) {
+        string(out, k);
+        out.extend(4u32.to_le_bytes());
+        out.extend(v.to_le_bytes());
+    }
+
+    /// A header like llama.cpp writes for Llama-3.1-8B, with a short
+    /// tokenizer array standing in for the real one.
+    fn llama_header() -> Vec<u8> {
+        let mut b = b"GGUF".to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(291u64.to_le_bytes());
+        b.extend(10u64.to_le_bytes());
+        string(&mut b, "general.architecture");
+        b.extend(8u32.to_le_bytes());
+        string(&mut b, "llama");
+        string(&mut b, "general.name");
+        b.extend(8u32.to_le_bytes());
+        string(&mut b, "Meta Llama 3.1 8B Instruct");
+        kv_u32(&mut b, "llama.block_count", 32);
+        kv_u32(&mut b, "llama.embedding_length", 4096);
+        kv_u32(&mut b, "llama.feed_forward_length", 14336);
+        kv_u32(&mut b, "llama.attention.head_count", 32);
+        kv_u32(&mut b, "llama.attention.head_count_kv", 8);
+        kv_u32(&mut b, "llama.vocab_size", 128256);
+        string(&mut b, "general.file_type");
+        b.extend(4u32.to_le_bytes());
+        b.extend(2u32.to_le_bytes());
+        string(&mut b, "tokenizer.ggml.tokens");
+        b.extend(9u32.to_le_bytes());
+        b.extend(8u32.to_le_bytes());
+        b.extend(2u64.to_le_bytes());
+        string(&mut b, "<s>");
+        string(&mut b, "</s>");
+        b
+    }
+
+    #[test]
+    fn reads_a_llama_header() {
+        let kv = read_metadata(&llama_header()[..]).unwrap();
+        assert_eq!(kv["tokenizer.ggml.tokens"], Value::Array { element_type: 8, len: 2 });
+        let m = model_from_metadata("llama-gguf", &kv).unwrap();
+        assert_eq!(m.name, "Meta Llama 3.1 8B Instruct");
+        assert!((m.params_b - 8.03).abs() < 0.05, "{}", m.params_b);
+        assert_eq!(m.kv_bytes_per_token(), 131072.0);
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_are_errors() {
+        let h = llama_header();
+        for cut in [0, 3, 10, 30, h.len() - 1] {
+            let e = read_metadata(&h[..cut]).unwrap_err().to_string();
+            assert!(e.contains("GGUF"), "{e}");
+        }
+        assert!(read_metadata(&b"PK\x03\x04rest"[..]).unwrap_err().to_string().contains("'GGUF'"));
+        let mut v1 = h.clone();
+        v1[4] = 1;
+        assert!(read_metadata(&v1[..]).unwrap_err().to_string().contains("version 1"));
+    }
+
+    #[test]
+    fn missing_shape_keys_are_named() {
+        let mut kv = read_metadata(&llama_header()[..]).unwrap();
+        kv.remove("llama.block_count");
+        let e = model_from_metadata("x", &kv).unwrap_err().to_string();
+        assert!(e.contains("llama.block_count"), "{e}");
+    }
+}

@@ -1,0 +1,250 @@
+//! A model's shape from a Hugging Face `config.json`: dense, grouped-query,
+//! mixture-of-experts (Qwen-MoE, Mixtral, DeepSeek) and MLA attention.
+//!
+//! The parameter count is computed from the shapes: embeddings (twice when
+//! the output head is not tied), attention projections, MLP or experts
+//! (with shared experts and the router), ignoring norms and biases (below
+//! 0.1 %).
+
+use crate::error::PlanError;
+use crate::model::{Model, KV_BYTES_PER_ELEMENT};
+use serde::Deserialize;
+
+/// The fields of `config.json` that set the shape. Other fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConfigJson {
+    /// Hidden size.
+    pub hidden_size: u64,
+    /// Layers.
+    pub num_hidden_layers: u64,
+    /// Query heads.
+    pub num_attention_heads: u64,
+    /// KV heads (defaults to the query heads).
+    #[serde(default)]
+    pub num_key_value_heads: Option<u64>,
+    /// Head dimension (defaults to hidden ÷ heads).
+    #[serde(default)]
+    pub head_dim: Option<u64>,
+    /// Vocabulary.
+    pub vocab_size: u64,
+    /// Dense MLP width (and Mixtral's expert width).
+    #[serde(default)]
+    pub intermediate_size: Option<u64>,
+    /// Whether the output head shares the embedding matrix.
+    #[serde(default)]
+    pub tie_word_embeddings: Option<bool>,
+    /// Routed experts (Qwen-MoE).
+    #[serde(default)]
+    pub num_experts: Option<u64>,
+    /// Routed experts (DeepSeek).
+    #[serde(default)]
+    pub n_routed_experts: Option<u64>,
+    /// Routed experts (Mixtral).
+    #[serde(default)]
+    pub num_local_experts: Option<u64>,
+    /// Experts per token.
+    #[serde(default)]
+    pub num_experts_per_tok: Option<u64>,
+    /// Expert MLP width.
+    #[serde(default)]
+    pub moe_intermediate_size: Option<u64>,
+    /// Shared experts (DeepSeek), each `moe_intermediate_size` wide.
+    #[serde(default)]
+    pub n_shared_experts: Option<u64>,
+    /// Shared expert width (Qwen2-MoE).
+    #[serde(default)]
+    pub shared_expert_intermediate_size: Option<u64>,
+    /// Leading dense layers of an MoE model (DeepSeek).
+    #[serde(default)]
+    pub first_k_dense_replace: Option<u64>,
+    /// MLA: query low-rank dimension.
+    #[serde(default)]
+    pub q_lora_rank: Option<u64>,
+    /// MLA: compressed KV dimension (what is cached).
+    #[serde(default)]
+    pub kv_lora_rank: Option<u64>,
+    /// MLA: rotary part of a query/key head.
+    #[serde(default)]
+    pub qk_rope_head_dim: Option<u64>,
+    /// MLA: non-rotary part of a query/key head.
+    #[serde(default)]
+    pub qk_nope_head_dim: Option<u64>,
+    /// MLA: value head dimension.
+    #[serde(default)]
+    pub v_head_dim: Option<u64>,
+}
+
+/// Reads a `config.json` into a [`Model`] named `id`.
+pub fn model_from_config_json(id: &str, text: &str) -> Result<Model, PlanError> {
+    let c: ConfigJson = serde_json::from_str(text).map_err(|e| {
+        PlanError::Syntax(format!(
+            "not a Hugging Face config.json with the fields tokenpace needs (hidden_size, num_hidden_layers, num_attention_heads, vocab_size): {e}"
+        ))
+    })?;
+    model_from_config(id, &c, "config.json")
+}
+
+/// Builds a [`Model`] from the shape fields; `source` says where they came
+/// from.
+pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model, PlanError> {
+    if c.hidden_size == 0 || c.num_hidden_layers == 0 || c.num_attention_heads == 0 || c.vocab_size == 0 {
+        return Err(PlanError::Syntax(
+            "hidden_size, num_hidden_layers, num_attention_heads and vocab_size must all be > 0".into(),
+        ));
+    }
+    let f = |v: u64| v as f64;
+    let hidden = f(c.hidden_size);
+    let heads = f(c.num_attention_heads);
+    let kv_heads = c.num_key_value_heads.unwrap_or(c.num_attention_heads).max(1);
+    let head_dim = c
+        .head_dim
+        .unwrap_or(c.hidden_size / c.num_attention_heads)
+        .max(1);
+
+    // Attention parameters per layer, the KV bytes per token, and the head
+    // dimension attention FLOPs use.
+    let (attn, kv_override, attn_head_dim) = match (c.kv_lora_rank, c.qk_rope_head_dim) {
+        (Some(kv_lora), Some(rope)) => {
+            let nope = f(c.qk_nope_head_dim.unwrap_or(head_dim));
+            let v = f(c.v_head_dim.unwrap_or(head_dim));
+            let (kv_lora, rope) = (f(kv_lora), f(rope));
+            let q = match c.q_lora_rank {
+                Some(r) => hidden * f(r) + f(r) * heads * (nope + rope),
+                None => hidden * heads * (nope + rope),
+            };
+            let kv = hidden * (kv_lora + rope) + kv_lora * heads * (nope + v);
+            let o = heads * v * hidden;
+            let bytes = f(c.num_hidden_layers) * (kv_lora + rope) * KV_BYTES_PER_ELEMENT;
+            (q + kv + o, Some(bytes), (nope + rope) as u64)
+        }
+        _ => {
+            let hd = f(head_dim);
+            (
+                2.0 * hidden * heads * hd + 2.0 * hidden * f(kv_heads) * hd,
+                None,
+                head_dim,
+            )
+        }
+    };
+
+    let experts = c.num_experts.or(c.n_routed_experts).or(c.num_local_experts).filter(|&e| e > 1);
+    let dense_mlp = 3.0 * hidden * f(c.intermediate_size.unwrap_or(4 * c.hidden_size));
+    let layers = f(c.num_hidden_layers);
+    let (mlp_total, mlp_active, active_set) = match experts {
+        Some(e) => {
+            let k = f(c.num_experts_per_tok.unwrap_or(2));
+            let width = f(c.moe_intermediate_size.or(c.intermediate_size).unwrap_or(c.hidden_size));
+            let expert = 3.0 * hidden * width;
+            let shared = match (c.n_shared_experts, c.shared_expert_intermediate_size) {
+                (Some(n), _) => f(n) * expert,
+                (None, Some(w)) => 3.0 * hidden * f(w),
+                _ => 0.0,
+            };
+            let router = hidden * f(e);
+            let dense_layers = f(c.first_k_dense_replace.unwrap_or(0).min(c.num_hidden_layers));
+            let moe_layers = layers - dense_layers;
+            (
+                dense_layers * dense_mlp + moe_layers * (f(e) * expert + shared + router),
+                dense_layers * dense_mlp + moe_layers * (k * expert + shared + router),
+                true,
+            )
+        }
+        None => (layers * dense_mlp, layers * dense_mlp, false),
+    };
+    let tied = c.tie_word_embeddings.unwrap_or(false);
+    let emb = f(c.vocab_size) * hidden * if tied { 1.0 } else { 2.0 };
+    let total = emb + layers * attn + mlp_total;
+    let active = emb + layers * attn + mlp_active;
+    let to_u32 = |v: u64, name: &str| {
+        u32::try_from(v).map_err(|_| PlanError::Syntax(format!("{name} ({v}) is implausibly large")))
+    };
+    let model = Model {
+        id: id.to_string(),
+        name: id.to_string(),
+        params_b: total / 1e9,
+        active_params_b: active_set.then_some(active / 1e9),
+        layers: to_u32(c.num_hidden_layers, "num_hidden_layers")?,
+        hidden: to_u32(c.hidden_size, "hidden_size")?,
+        heads: to_u32(c.num_attention_heads, "num_attention_heads")?,
+        kv_heads: to_u32(if kv_override.is_some() { c.num_attention_heads } else { kv_heads }, "num_key_value_heads")?,
+        head_dim: to_u32(attn_head_dim, "head_dim")?,
+        vocab: to_u32(c.vocab_size, "vocab_size")?,
+        kv_bytes_per_token: kv_override,
+        experts: experts.map(|e| to_u32(e, "experts")).transpose()?,
+        experts_per_token: experts
+            .and(c.num_experts_per_tok)
+            .map(|k| to_u32(k, "num_experts_per_tok"))
+            .transpose()?,
+        source: format!("{source} (parameters computed from the shapes)"),
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    const QWEN25_7B: &str = r#"{
+      "architectures": ["Qwen2ForCausalLM"], "hidden_size": 3584, "intermediate_size": 18944,
+      "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4,
+      "vocab_size": 152064, "tie_word_embeddings": false, "torch_dtype": "bfloat16"
+    }"#;
+
+    const QWEN3_30B_A3B: &str = r#"{
+      "hidden_size": 2048, "head_dim": 128, "intermediate_size": 6144, "moe_intermediate_size": 768,
+      "num_attention_heads": 32, "num_hidden_layers": 48, "num_key_value_heads": 4,
+      "num_experts": 128, "num_experts_per_tok": 8, "vocab_size": 151936, "tie_word_embeddings": false
+    }"#;
+
+    const DEEPSEEK_V3: &str = r#"{
+      "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
+      "num_attention_heads": 128, "num_hidden_layers": 61, "num_key_value_heads": 128,
+      "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
+      "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512,
+      "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128,
+      "vocab_size": 129280, "tie_word_embeddings": false
+    }"#;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a / b - 1.0).abs() < tol
+    }
+
+    #[test]
+    fn dense_config_matches_the_catalog() {
+        let m = model_from_config_json("qwen", QWEN25_7B).unwrap();
+        let cat = Catalog::builtin();
+        let c = cat.model("qwen2.5-7b").unwrap();
+        assert!(close(m.params_b, c.params_b, 0.01), "{}", m.params_b);
+        assert_eq!((m.layers, m.kv_heads, m.head_dim), (28, 4, 128));
+        assert_eq!(m.kv_bytes_per_token(), c.kv_bytes_per_token());
+        assert_eq!(m.active_params_b, None);
+    }
+
+    #[test]
+    fn moe_config_counts_total_and_active() {
+        let m = model_from_config_json("q3", QWEN3_30B_A3B).unwrap();
+        assert!(close(m.params_b, 30.5, 0.02), "{}", m.params_b);
+        assert!(close(m.active_params_b.unwrap(), 3.3, 0.03), "{:?}", m.active_params_b);
+        assert_eq!((m.experts, m.experts_per_token), (Some(128), Some(8)));
+    }
+
+    #[test]
+    fn mla_config_caches_the_latent() {
+        let m = model_from_config_json("dsv3", DEEPSEEK_V3).unwrap();
+        assert!(close(m.params_b, 671.0, 0.01), "{}", m.params_b);
+        assert!(close(m.active_params_b.unwrap(), 37.0, 0.03), "{:?}", m.active_params_b);
+        assert_eq!(m.kv_bytes_per_token(), 70272.0);
+        assert_eq!(m.head_dim, 192);
+    }
+
+    #[test]
+    fn bad_configs_say_what_is_missing() {
+        let err = model_from_config_json("x", "{\"hidden_size\": 10}").unwrap_err().to_string();
+        assert!(err.contains("num_hidden_layers"), "{err}");
+        assert!(model_from_config_json("x", "not json").is_err());
+        let zero = QWEN25_7B.replace("\"num_hidden_layers\": 28", "\"num_hidden_layers\": 0");
+        assert!(model_from_config_json("x", &zero).is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! Hardware planning for tokenpace: what a model on a card can do before
+//! anyone buys the card, and what it would take to meet a target.
+//!
+//! - [`catalog`]: hardware and model figures shipped as TOML data files,
+//!   extensible with user files; [`hf_config`] and [`gguf`] read a model's
+//!   shape from a Hugging Face `config.json` or a GGUF header.
+//! - [`roofline`]: prefill bound by compute, decode bound by memory traffic,
+//!   memory capacity for weights and KV cache, turned into expected values by
+//!   an [`efficiency::Efficiency`].
+//! - [`remedies`]: quantisation, speculative decoding, prefix KV cache, split
+//!   prefill and other cards, each with the metric values it predicts.
+//! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
+//!
+//! Everything is pure computation on values; reading files is the caller's.
+//! The method and its simplifications are in `docs/plan.md`.
+#![deny(missing_docs)]
+
+pub mod calibrate;
+pub mod catalog;
+pub mod efficiency;
+pub mod error;
+pub mod gguf;
+pub mod hardware;
+pub mod hf_config;
+pub mod model;
+pub mod quant;
+pub mod remedies;
+pub mod roofline;
+pub mod suggest;
+
+pub use error::PlanError;

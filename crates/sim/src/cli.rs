@@ -1,0 +1,185 @@
+//! The `tokenpace sim` flags, and turning them into a [`SimConfig`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::{JitterDist, LangChoice, SimConfig};
+use crate::faults::FaultRule;
+
+/// Run an OpenAI-compatible streaming server whose timing you choose, and
+/// record exactly when it sent every byte. Flags override the `--config` file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimArgs {
+    /// TOML file with settings (unknown keys are errors); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to bind [default: 127.0.0.1].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to bind; 0 picks a free one [default: 8000].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Model name reported by /v1/models and in responses [default: tokenpace-sim].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Require `Authorization: Bearer KEY` on /v1/* (401 otherwise).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Append one JSON line per request (ground truth) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// Seed for jitter, faults and text [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fixed part of the time to first token, ms [default: 200].
+    #[arg(long, value_name = "MS")]
+    pub ttft_ms: Option<f64>,
+    /// Prefill rate, prompt tokens/s (TTFT += prompt/prefill) [default: 5000].
+    #[arg(long, value_name = "TOK_PER_S")]
+    pub prefill: Option<f64>,
+    /// Decode rate of a stream alone, tokens/s [default: 50].
+    #[arg(long, value_name = "TOK_PER_S")]
+    pub decode: Option<f64>,
+    /// Jitter scale of each token's deadline, ms [default: 0].
+    #[arg(long, value_name = "MS")]
+    pub jitter_ms: Option<f64>,
+    /// Jitter scale of the TTFT, ms [default: 0].
+    #[arg(long, value_name = "MS")]
+    pub ttft_jitter_ms: Option<f64>,
+    /// Jitter distribution [default: normal].
+    #[arg(long, value_enum)]
+    pub jitter_dist: Option<JitterDist>,
+    /// Streams decoded at once; more wait in a queue (part of their TTFT) [default: 256].
+    #[arg(long, value_name = "N")]
+    pub max_batch: Option<usize>,
+    /// k in: per-stream rate = decode / (1 + k·(batch − 1)) [default: 0].
+    #[arg(long, value_name = "K")]
+    pub batch_slowdown: Option<f64>,
+    /// Tokens per streamed chunk [default: 1].
+    #[arg(long, value_name = "N")]
+    pub tokens_per_chunk: Option<usize>,
+    /// Tokens before the natural end (EOS) unless ignore_eos [default: 128].
+    #[arg(long, value_name = "N")]
+    pub output_tokens: Option<u64>,
+    /// Language of the generated text [default: mixed].
+    #[arg(long, value_enum)]
+    pub lang: Option<LangChoice>,
+    /// Largest accepted max_tokens, like a context length [default: 32768].
+    #[arg(long, value_name = "N")]
+    pub max_tokens_limit: Option<u64>,
+    /// Largest accepted request body, bytes [default: 4194304].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Spin this long before each deadline instead of sleeping (more CPU, less lateness) [default: 0].
+    #[arg(long, value_name = "US")]
+    pub timer_spin_us: Option<u64>,
+    /// Inject a fault: KIND (always), KIND:PROBABILITY or KIND:every=N. Kinds:
+    /// http_429, http_500, http_503, stall_first, stall_mid, reset, truncate,
+    /// malformed_json, keep_alive, split, crlf, long_event, slow_loris. Repeatable.
+    #[arg(long = "fault", value_name = "KIND[:RULE]")]
+    pub faults: Vec<FaultRule>,
+    /// Length of injected stalls, ms [default: 2000].
+    #[arg(long, value_name = "MS")]
+    pub stall_ms: Option<f64>,
+    /// Pause between bytes of a slow-loris response, ms [default: 1].
+    #[arg(long, value_name = "MS")]
+    pub trickle_ms: Option<f64>,
+    /// Ignore the x-tokenpace-fault request header.
+    #[arg(long)]
+    pub no_fault_header: bool,
+}
+
+impl SimArgs {
+    /// The configuration: the `--config` file (or defaults) with the flags
+    /// given on top, validated.
+    pub fn to_config(&self) -> anyhow::Result<SimConfig> {
+        let mut c = match &self.config {
+            Some(path) => SimConfig::from_toml_file(path)?,
+            None => SimConfig::default(),
+        };
+        set(&mut c.host, self.host.clone());
+        set(&mut c.port, self.port);
+        set(&mut c.model, self.model.clone());
+        if self.api_key.is_some() {
+            c.api_key.clone_from(&self.api_key);
+        }
+        if self.truth.is_some() {
+            c.truth.clone_from(&self.truth);
+        }
+        set(&mut c.seed, self.seed);
+        let t = &mut c.timing;
+        set(&mut t.ttft_ms, self.ttft_ms);
+        set(&mut t.prefill, self.prefill);
+        set(&mut t.decode, self.decode);
+        set(&mut t.jitter_ms, self.jitter_ms);
+        set(&mut t.ttft_jitter_ms, self.ttft_jitter_ms);
+        set(&mut t.jitter_dist, self.jitter_dist);
+        set(&mut t.max_batch, self.max_batch);
+        set(&mut t.batch_slowdown, self.batch_slowdown);
+        set(&mut t.tokens_per_chunk, self.tokens_per_chunk);
+        set(&mut t.output_tokens, self.output_tokens);
+        set(&mut t.timer_spin_us, self.timer_spin_us);
+        set(&mut c.text.lang, self.lang);
+        set(&mut c.limits.max_tokens, self.max_tokens_limit);
+        set(&mut c.limits.max_body_bytes, self.max_body_bytes);
+        c.faults.inject.extend(self.faults.iter().cloned());
+        set(&mut c.faults.stall_ms, self.stall_ms);
+        set(&mut c.faults.trickle_ms, self.trickle_ms);
+        if self.no_fault_header {
+            c.faults.allow_header = false;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sim.toml");
+        std::fs::write(&path, "port = 9\n[timing]\ndecode = 10\nttft_ms = 5\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "x",
+            "--config",
+            path.to_str().unwrap(),
+            "--decode",
+            "40",
+            "--fault",
+            "split:every=2",
+            "--fault",
+            "http_429:0.1",
+            "--lang",
+            "zh",
+        ])
+        .unwrap();
+        let c = cli.sim.to_config().unwrap();
+        assert_eq!((c.port, c.timing.decode, c.timing.ttft_ms), (9, 40.0, 5.0));
+        assert_eq!(c.faults.inject.len(), 2);
+        assert_eq!(c.text.lang, LangChoice::Zh);
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        assert!(Cli::try_parse_from(["x", "--fault", "meteor"]).is_err());
+        let cli = Cli::try_parse_from(["x", "--decode=-1"]).unwrap();
+        assert!(cli.sim.to_config().is_err());
+    }
+}

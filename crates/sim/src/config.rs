@@ -1,0 +1,378 @@
+//! The simulator's checked configuration, from a TOML file and/or flags.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::faults::FaultRule;
+
+/// Everything the simulator needs to run. Build it with [`SimConfig::default`]
+/// and edit fields, or load a TOML file with [`SimConfig::from_toml_file`];
+/// [`SimConfig::validate`] runs before the server starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Address to bind (default `127.0.0.1`).
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Model name reported by `/v1/models` and in responses.
+    pub model: String,
+    /// When set, requests must carry `Authorization: Bearer <key>`.
+    pub api_key: Option<String>,
+    /// Ground-truth file: one JSON line per request is appended.
+    pub truth: Option<PathBuf>,
+    /// Seed of every random choice (jitter, faults, text).
+    pub seed: u64,
+    /// The timing model.
+    pub timing: TimingConfig,
+    /// What text the simulator streams.
+    pub text: TextConfig,
+    /// Limits on what clients may send.
+    pub limits: LimitsConfig,
+    /// Fault injection.
+    pub faults: FaultsConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            host: "127.0.0.1".into(),
+            port: 8000,
+            model: "tokenpace-sim".into(),
+            api_key: None,
+            truth: None,
+            seed: 0,
+            timing: TimingConfig::default(),
+            text: TextConfig::default(),
+            limits: LimitsConfig::default(),
+            faults: FaultsConfig::default(),
+        }
+    }
+}
+
+/// The timing model; see the crate docs for the formulas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimingConfig {
+    /// Fixed part of the time to first token, in milliseconds.
+    pub ttft_ms: f64,
+    /// Prefill rate in prompt tokens per second (adds prompt/prefill to TTFT).
+    pub prefill: f64,
+    /// Decode rate of one stream alone, in tokens per second.
+    pub decode: f64,
+    /// Scale of the jitter added to each token's deadline, in milliseconds.
+    pub jitter_ms: f64,
+    /// Scale of the jitter added to the TTFT, in milliseconds.
+    pub ttft_jitter_ms: f64,
+    /// Distribution of both jitters.
+    pub jitter_dist: JitterDist,
+    /// Streams decoded at once; more requests wait in a FIFO queue.
+    pub max_batch: usize,
+    /// `k` in the slowdown law `rate = decode / (1 + k·(batch − 1))`.
+    pub batch_slowdown: f64,
+    /// Tokens carried by each streamed chunk.
+    pub tokens_per_chunk: usize,
+    /// Tokens generated before a natural end (EOS) when `ignore_eos` is off.
+    pub output_tokens: u64,
+    /// The precise timer spins this many microseconds before a deadline
+    /// instead of sleeping (0: never spin, cheapest on CPU).
+    pub timer_spin_us: u64,
+}
+
+impl Default for TimingConfig {
+    fn default() -> Self {
+        TimingConfig {
+            ttft_ms: 200.0,
+            prefill: 5000.0,
+            decode: 50.0,
+            jitter_ms: 0.0,
+            ttft_jitter_ms: 0.0,
+            jitter_dist: JitterDist::Normal,
+            max_batch: 256,
+            batch_slowdown: 0.0,
+            tokens_per_chunk: 1,
+            output_tokens: 128,
+            timer_spin_us: 0,
+        }
+    }
+}
+
+/// How jitter is drawn, with `s` the configured scale in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum JitterDist {
+    /// Uniform in `[-s, s]`.
+    Uniform,
+    /// Normal with mean 0 and standard deviation `s`.
+    #[default]
+    Normal,
+    /// Exponential with mean `s` (only ever delays: a long tail).
+    Exponential,
+}
+
+/// Which shipped prose to stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LangChoice {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
+    /// Chinese and English paragraphs in turn.
+    #[default]
+    Mixed,
+}
+
+impl From<LangChoice> for tokenpace_corpus::Lang {
+    fn from(l: LangChoice) -> Self {
+        match l {
+            LangChoice::Zh => tokenpace_corpus::Lang::Zh,
+            LangChoice::En => tokenpace_corpus::Lang::En,
+            LangChoice::Mixed => tokenpace_corpus::Lang::Mixed,
+        }
+    }
+}
+
+/// What text the simulator streams.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextConfig {
+    /// Language of the generated text.
+    pub lang: LangChoice,
+}
+
+/// Limits on what clients may send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted (431 beyond).
+    pub max_header_bytes: usize,
+    /// Largest `max_tokens` accepted (400 beyond), like a context length.
+    pub max_tokens: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 4 << 20,
+            max_header_bytes: 32 << 10,
+            max_tokens: 32_768,
+        }
+    }
+}
+
+/// Fault injection: which faults, how often, and their parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultsConfig {
+    /// Length of a stall (before the first token or mid-stream), in ms.
+    pub stall_ms: f64,
+    /// Pause between bytes of a slow-loris response, in ms.
+    pub trickle_ms: f64,
+    /// Pause between the pieces of an event split into several writes, in µs.
+    pub split_gap_us: u64,
+    /// Whether a request may ask for faults with an `x-tokenpace-fault`
+    /// header (comma-separated fault names).
+    pub allow_header: bool,
+    /// The rules: each names a fault and how often it is injected.
+    pub inject: Vec<FaultRule>,
+}
+
+impl Default for FaultsConfig {
+    fn default() -> Self {
+        FaultsConfig {
+            stall_ms: 2000.0,
+            trickle_ms: 1.0,
+            split_gap_us: 300,
+            allow_header: true,
+            inject: Vec::new(),
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("could not read config file '{path}': {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema (the message has line and column).
+    #[error("invalid config file '{path}': {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error, with line and column.
+        source: toml::de::Error,
+    },
+    /// A value is out of range.
+    #[error("invalid setting {field}: {message}")]
+    Invalid {
+        /// Which setting (TOML path or flag).
+        field: &'static str,
+        /// What is wrong and what to use instead.
+        message: String,
+    },
+}
+
+impl SimConfig {
+    /// Parses a TOML document (unknown fields are errors).
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Checks every value is in range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let t = &self.timing;
+        positive("timing.decode (--decode)", t.decode)?;
+        positive("timing.prefill (--prefill)", t.prefill)?;
+        non_negative("timing.ttft_ms (--ttft-ms)", t.ttft_ms)?;
+        non_negative("timing.jitter_ms (--jitter-ms)", t.jitter_ms)?;
+        non_negative("timing.ttft_jitter_ms (--ttft-jitter-ms)", t.ttft_jitter_ms)?;
+        non_negative("timing.batch_slowdown (--batch-slowdown)", t.batch_slowdown)?;
+        non_negative("faults.stall_ms (--stall-ms)", self.faults.stall_ms)?;
+        non_negative("faults.trickle_ms (--trickle-ms)", self.faults.trickle_ms)?;
+        at_least_one("timing.max_batch (--max-batch)", t.max_batch as u64)?;
+        at_least_one(
+            "timing.tokens_per_chunk (--tokens-per-chunk)",
+            t.tokens_per_chunk as u64,
+        )?;
+        at_least_one("limits.max_tokens", self.limits.max_tokens)?;
+        at_least_one("limits.max_body_bytes", self.limits.max_body_bytes as u64)?;
+        if t.output_tokens > self.limits.max_tokens {
+            return Err(invalid(
+                "timing.output_tokens (--output-tokens)",
+                format!("{} exceeds limits.max_tokens", t.output_tokens),
+            ));
+        }
+        for rule in &self.faults.inject {
+            rule.validate()
+                .map_err(|m| invalid("faults.inject (--fault)", m))?;
+        }
+        Ok(())
+    }
+}
+
+fn invalid(field: &'static str, message: String) -> ConfigError {
+    ConfigError::Invalid { field, message }
+}
+
+/// Rates are tokens/s in `[0.001, 1e9]`.
+fn positive(field: &'static str, v: f64) -> Result<(), ConfigError> {
+    if (0.001..=1e9).contains(&v) {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("{v} must be from 0.001 to 1e9")))
+    }
+}
+
+/// Times are ms in `[0, one day]`; factors are in the same range.
+fn non_negative(field: &'static str, v: f64) -> Result<(), ConfigError> {
+    if (0.0..=86_400_000.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("{v} must be from 0 to 86400000")))
+    }
+}
+
+fn at_least_one(field: &'static str, v: u64) -> Result<(), ConfigError> {
+    if v >= 1 {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be at least 1".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_file_parses() {
+        let cfg = SimConfig::from_toml_str(
+            r#"
+port = 0
+seed = 7
+[timing]
+ttft_ms = 100
+decode = 40.5
+jitter_dist = "exponential"
+max_batch = 8
+[text]
+lang = "zh"
+[faults]
+stall_ms = 50
+[[faults.inject]]
+kind = "http_429"
+probability = 0.25
+[[faults.inject]]
+kind = "split"
+every = 3
+"#,
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.timing.decode, 40.5);
+        assert_eq!(cfg.text.lang, LangChoice::Zh);
+        assert_eq!(cfg.faults.inject.len(), 2);
+    }
+
+    #[test]
+    fn shipped_example_file_is_valid() {
+        let cfg = SimConfig::from_toml_str(
+            include_str!("../sim.example.toml"),
+            Path::new("sim.example.toml"),
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.timing.max_batch, 64);
+        assert_eq!(cfg.faults.inject.len(), 2);
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_column() {
+        let err =
+            SimConfig::from_toml_str("[timing]\ndecode = 5\nspeed = 3\n", Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("column 1"), "{err}");
+        assert!(err.contains("speed"), "{err}");
+        assert!(err.contains("c.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let mut cfg = SimConfig::default();
+        cfg.timing.decode = 0.0;
+        assert!(cfg.validate().unwrap_err().to_string().contains("--decode"));
+        let mut cfg = SimConfig::default();
+        cfg.timing.max_batch = 0;
+        assert!(cfg.validate().is_err());
+        let cfg: Result<SimConfig, _> = SimConfig::from_toml_str(
+            "[[faults.inject]]\nkind = \"split\"\nprobability = 2.0\n",
+            Path::new("f.toml"),
+        );
+        assert!(cfg.unwrap().validate().is_err());
+    }
+}

@@ -1,0 +1,341 @@
+//! A minimal HTTP/1.1 server side, written over the socket directly so the
+//! simulator controls every write: when it happens, how it is split, and
+//! when it completes (the ground truth records that instant). Requests need
+//! `Content-Length` bodies; responses use `Content-Length` or chunked
+//! transfer encoding; connections are kept alive unless asked otherwise.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::config::LimitsConfig;
+
+/// A request as read from the wire.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// Header names (lowercased) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Whether the client wants to keep the connection open.
+    pub keep_alive: bool,
+}
+
+impl HttpRequest {
+    /// The first header called `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no request could be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The client closed the connection between requests.
+    Closed,
+    /// A socket error.
+    Io,
+    /// The request line and headers exceed the limit (431).
+    HeadTooLarge,
+    /// `Content-Length` exceeds the limit (413).
+    BodyTooLarge(u64),
+    /// A chunked request body (411: send `Content-Length`).
+    LengthRequired,
+    /// Not HTTP/1.x (400).
+    Malformed(String),
+}
+
+/// One client connection.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    trickle: Option<Duration>,
+}
+
+impl Conn {
+    /// Wraps an accepted socket, turning Nagle's algorithm off so each
+    /// chunk leaves at once.
+    pub fn new(stream: TcpStream) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+            trickle: None,
+        })
+    }
+
+    /// Reads the next request.
+    pub async fn read_request(&mut self, limits: &LimitsConfig) -> Result<HttpRequest, ReadError> {
+        let (head_len, mut req, content_length) = loop {
+            if let Some(parsed) = parse_head(&self.buf)? {
+                break parsed;
+            }
+            if self.buf.len() > limits.max_header_bytes {
+                return Err(ReadError::HeadTooLarge);
+            }
+            if self.fill().await? == 0 {
+                return Err(if self.buf.is_empty() {
+                    ReadError::Closed
+                } else {
+                    ReadError::Malformed("connection closed inside the request head".into())
+                });
+            }
+        };
+        if head_len > limits.max_header_bytes {
+            return Err(ReadError::HeadTooLarge);
+        }
+        if content_length > limits.max_body_bytes as u64 {
+            return Err(ReadError::BodyTooLarge(content_length));
+        }
+        let total = head_len + content_length as usize;
+        let expects_continue = req
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && self.buf.len() < total {
+            // curl and others wait (curl: 1 s) for this before sending a body.
+            self.stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .map_err(|_| ReadError::Io)?;
+        }
+        while self.buf.len() < total {
+            if self.fill().await? == 0 {
+                return Err(ReadError::Malformed(
+                    "connection closed inside the body".into(),
+                ));
+            }
+        }
+        req.body = self.buf[head_len..total].to_vec();
+        self.buf.drain(..total);
+        Ok(req)
+    }
+
+    async fn fill(&mut self) -> Result<usize, ReadError> {
+        self.buf.reserve(8192);
+        self.stream
+            .read_buf(&mut self.buf)
+            .await
+            .map_err(|_| ReadError::Io)
+    }
+
+    /// From now on write every byte alone, `gap` apart (slow-loris).
+    pub fn set_trickle(&mut self, gap: Option<Duration>) {
+        self.trickle = gap;
+    }
+
+    /// Writes `bytes` (byte by byte when trickling) and flushes; returns the
+    /// number of writes.
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<u32> {
+        match self.trickle {
+            None => {
+                self.stream.write_all(bytes).await?;
+                self.stream.flush().await?;
+                Ok(1)
+            }
+            Some(gap) => {
+                for (i, b) in bytes.iter().enumerate() {
+                    if i > 0 {
+                        tokio::time::sleep(gap).await;
+                    }
+                    self.stream.write_all(std::slice::from_ref(b)).await?;
+                    self.stream.flush().await?;
+                }
+                Ok(bytes.len() as u32)
+            }
+        }
+    }
+
+    /// Writes a complete response with a `Content-Length` body.
+    pub async fn respond(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+        keep_alive: bool,
+        extra_headers: &str,
+    ) -> io::Result<u32> {
+        let mut out = head(
+            status,
+            content_type,
+            Some(body.len()),
+            keep_alive,
+            extra_headers,
+        );
+        out.extend_from_slice(body);
+        self.write(&out).await
+    }
+
+    /// Closes after an error response without losing it: stops writing,
+    /// then reads and drops what the client still sends (briefly), because
+    /// closing with unread data would send RST and could destroy the response.
+    pub async fn discard_and_close(mut self) {
+        let _ = self.stream.shutdown().await;
+        let mut sink = vec![0u8; 16 * 1024];
+        let drain = async {
+            while let Ok(n) = self.stream.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+
+    /// Resets the connection: with a zero linger, closing sends RST.
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        drop(self.stream);
+    }
+}
+
+/// A response head. `None` length means chunked transfer encoding.
+pub fn head(
+    status: u16,
+    content_type: &str,
+    length: Option<usize>,
+    keep_alive: bool,
+    extra_headers: &str,
+) -> Vec<u8> {
+    let framing = match length {
+        Some(n) => format!("Content-Length: {n}\r\n"),
+        None => "Transfer-Encoding: chunked\r\n".to_owned(),
+    };
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\n{framing}Connection: {connection}\r\nServer: tokenpace-sim\r\n{extra_headers}\r\n",
+        reason(status)
+    )
+    .into_bytes()
+}
+
+/// One chunk of a chunked body (must not be empty: that ends the body).
+pub fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The zero-length chunk that ends a chunked body.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
+}
+
+type Head = (usize, HttpRequest, u64);
+
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, ReadError> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let head_len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
+        Err(e) => {
+            return Err(ReadError::Malformed(format!(
+                "not an HTTP/1.1 request: {e}"
+            )))
+        }
+    };
+    let mut content_length = 0u64;
+    let mut keep_alive = parsed.version == Some(1);
+    let mut out_headers = Vec::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        let value = String::from_utf8_lossy(h.value).trim().to_owned();
+        match name.as_str() {
+            "content-length" => {
+                content_length = value
+                    .parse()
+                    .map_err(|_| ReadError::Malformed(format!("bad Content-Length '{value}'")))?;
+            }
+            "transfer-encoding" if value.to_ascii_lowercase().contains("chunked") => {
+                return Err(ReadError::LengthRequired);
+            }
+            "connection" => {
+                let v = value.to_ascii_lowercase();
+                if v.contains("close") {
+                    keep_alive = false;
+                } else if v.contains("keep-alive") {
+                    keep_alive = true;
+                }
+            }
+            _ => {}
+        }
+        out_headers.push((name, value));
+    }
+    let target = parsed.path.unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/").to_owned();
+    let req = HttpRequest {
+        method: parsed.method.unwrap_or("").to_owned(),
+        path,
+        headers: out_headers,
+        body: Vec::new(),
+        keep_alive,
+    };
+    Ok(Some((head_len, req, content_length)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_head_and_detects_partial() {
+        let raw = b"POST /v1/x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+        assert!(parse_head(&raw[..20]).unwrap().is_none());
+        let (n, req, len) = parse_head(raw).unwrap().unwrap();
+        assert_eq!(&raw[n..], b"abc");
+        assert_eq!(len, 3);
+        assert_eq!(req.path, "/v1/x");
+        assert_eq!(req.header("host"), Some("a"));
+        assert!(req.keep_alive);
+        assert!(matches!(
+            parse_head(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Err(ReadError::LengthRequired)
+        ));
+        assert!(matches!(
+            parse_head(b"\x00\x01 nonsense\r\n\r\n"),
+            Err(ReadError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn chunk_framing() {
+        assert_eq!(chunk(b"hello"), b"5\r\nhello\r\n");
+        let h = String::from_utf8(head(
+            429,
+            "application/json",
+            Some(2),
+            false,
+            "Retry-After: 1\r\n",
+        ))
+        .unwrap();
+        assert!(h.starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
+        assert!(h.contains("Connection: close\r\n") && h.ends_with("Retry-After: 1\r\n\r\n"));
+    }
+}

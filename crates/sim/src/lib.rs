@@ -1,0 +1,67 @@
+//! `tokenpace sim`: an OpenAI-compatible streaming server that behaves like
+//! an LLM deployment with a timing model you choose, injects faults on
+//! request, and records exactly when it wrote every byte (the ground truth
+//! a measuring client is checked against).
+//!
+//! # Timing model
+//! - TTFT seen by a client = queue wait + `ttft_ms` + prompt_tokens/`prefill`
+//!   (+ TTFT jitter). Prompt tokens are estimated as
+//!   `ceil(cjk_chars/1.5 + other_chars/4)` ([`tokenpace_corpus::ESTIMATE_METHOD`]).
+//! - At most `max_batch` streams decode at once (FIFO queue beyond). With `b`
+//!   streams in the batch each decodes at `decode / (1 + k·(b − 1))` tokens/s,
+//!   `k` = `batch_slowdown`.
+//! - Token `n` is due at an absolute deadline `seg_start + (n − n0)/rate`
+//!   (a new segment starts when the batch size changes), plus an independent
+//!   jitter per deadline; a chunk of `tokens_per_chunk` tokens is written at
+//!   its last token's deadline. Deadlines are kept by a dedicated timer thread
+//!   (see [`timer`]) rather than tokio's 1 ms timer.
+//!
+//! # Library use
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use tokenpace_sim::{SimConfig, SimServer};
+//! let config = SimConfig { port: 0, ..SimConfig::default() };
+//! let sim = SimServer::start(config).await?;
+//! println!("{}", sim.url());
+//! sim.shutdown().await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod batch;
+mod cli;
+pub mod config;
+mod error;
+pub mod faults;
+mod generate;
+mod http;
+mod metrics;
+mod request;
+mod routes;
+mod server;
+mod sse;
+pub mod timer;
+pub mod timing;
+pub mod truth;
+
+pub use cli::SimArgs;
+pub use config::SimConfig;
+pub use error::ApiError;
+pub use faults::{FaultKind, FaultRule};
+pub use metrics::TTFT_BUCKETS;
+pub use server::{SimHandle, SimServer};
+
+/// Runs `tokenpace sim`: prints the address, serves until Ctrl-C, then lets
+/// in-flight requests end and flushes the truth file.
+pub async fn run(args: SimArgs) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    let sim = SimServer::start(config).await?;
+    println!("tokenpace sim listening on {}", sim.url());
+    if let Some(path) = sim.truth_path() {
+        println!("ground truth: {}", path.display());
+    }
+    let interrupted = tokio::signal::ctrl_c().await;
+    let stopped = sim.shutdown().await;
+    interrupted.map_err(|e| anyhow::anyhow!("could not wait for Ctrl-C: {e}"))?;
+    stopped
+}

@@ -1,0 +1,171 @@
+//! Prometheus text metrics, named like vLLM's (`vllm:…`) but `tokenpace_sim_…`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::faults::FaultKind;
+
+/// vLLM's TTFT histogram buckets, in seconds.
+pub const TTFT_BUCKETS: [f64; 22] = [
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+];
+
+/// Counters and a histogram, updated lock-free on the hot path.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<Vec<(u16, u64)>>,
+    prompt_tokens: AtomicU64,
+    generation_tokens: AtomicU64,
+    ttft_buckets: [AtomicU64; TTFT_BUCKETS.len()],
+    ttft_count: AtomicU64,
+    ttft_sum_ns: AtomicU64,
+    faults: [AtomicU64; FaultKind::ALL.len()],
+}
+
+impl Metrics {
+    /// Counts a finished request by HTTP status.
+    pub fn request(&self, status: u16) {
+        let mut r = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match r.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => r.push((status, 1)),
+        }
+    }
+
+    /// Adds prompt and generated tokens.
+    pub fn tokens(&self, prompt: u64, generated: u64) {
+        self.prompt_tokens.fetch_add(prompt, Ordering::Relaxed);
+        self.generation_tokens
+            .fetch_add(generated, Ordering::Relaxed);
+    }
+
+    /// Records one time to first token (from receipt to the first token write).
+    pub fn ttft(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        if let Some(i) = TTFT_BUCKETS.iter().position(|&b| s <= b) {
+            self.ttft_buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.ttft_count.fetch_add(1, Ordering::Relaxed);
+        self.ttft_sum_ns.fetch_add(
+            d.as_nanos().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Counts an injected fault.
+    pub fn fault(&self, kind: FaultKind) {
+        if let Some(i) = FaultKind::ALL.iter().position(|k| *k == kind) {
+            self.faults[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, running: usize, waiting: usize) -> String {
+        let mut o = String::with_capacity(4096);
+        let _ = writeln!(
+            o,
+            "# HELP tokenpace_sim_requests_total Requests answered, by HTTP status."
+        );
+        let _ = writeln!(o, "# TYPE tokenpace_sim_requests_total counter");
+        let mut reqs = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        reqs.sort_unstable();
+        for (status, n) in reqs {
+            let _ = writeln!(o, "tokenpace_sim_requests_total{{status=\"{status}\"}} {n}");
+        }
+        gauge(
+            &mut o,
+            "num_requests_running",
+            "Streams in the decode batch.",
+            running,
+        );
+        gauge(
+            &mut o,
+            "num_requests_waiting",
+            "Requests queued for a batch slot.",
+            waiting,
+        );
+        counter(
+            &mut o,
+            "prompt_tokens_total",
+            "Prompt tokens (estimated).",
+            &self.prompt_tokens,
+        );
+        counter(
+            &mut o,
+            "generation_tokens_total",
+            "Tokens sent.",
+            &self.generation_tokens,
+        );
+        let name = "tokenpace_sim_time_to_first_token_seconds";
+        let _ = writeln!(
+            o,
+            "# HELP {name} Time from request receipt to the first token write."
+        );
+        let _ = writeln!(o, "# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (b, n) in TTFT_BUCKETS.iter().zip(&self.ttft_buckets) {
+            cumulative += n.load(Ordering::Relaxed);
+            let _ = writeln!(o, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
+        }
+        let count = self.ttft_count.load(Ordering::Relaxed);
+        let _ = writeln!(o, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.ttft_sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(o, "{name}_sum {sum}");
+        let _ = writeln!(o, "{name}_count {count}");
+        let _ = writeln!(
+            o,
+            "# HELP tokenpace_sim_faults_injected_total Faults injected, by kind."
+        );
+        let _ = writeln!(o, "# TYPE tokenpace_sim_faults_injected_total counter");
+        for (k, n) in FaultKind::ALL.iter().zip(&self.faults) {
+            let _ = writeln!(
+                o,
+                "tokenpace_sim_faults_injected_total{{kind=\"{k}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+        o
+    }
+}
+
+fn gauge(o: &mut String, name: &str, help: &str, v: usize) {
+    let _ = writeln!(o, "# HELP tokenpace_sim_{name} {help}");
+    let _ = writeln!(o, "# TYPE tokenpace_sim_{name} gauge");
+    let _ = writeln!(o, "tokenpace_sim_{name} {v}");
+}
+
+fn counter(o: &mut String, name: &str, help: &str, v: &AtomicU64) {
+    let _ = writeln!(o, "# HELP tokenpace_sim_{name} {help}");
+    let _ = writeln!(o, "# TYPE tokenpace_sim_{name} counter");
+    let _ = writeln!(o, "tokenpace_sim_{name} {}", v.load(Ordering::Relaxed));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_is_cumulative() {
+        let m = Metrics::default();
+        m.ttft(Duration::from_millis(3));
+        m.ttft(Duration::from_millis(300));
+        m.request(200);
+        m.request(200);
+        let text = m.render(1, 0);
+        assert!(text.contains("tokenpace_sim_time_to_first_token_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("tokenpace_sim_time_to_first_token_seconds_bucket{le=\"0.5\"} 2"));
+        assert!(text.contains("tokenpace_sim_time_to_first_token_seconds_count 2"));
+        assert!(text.contains("tokenpace_sim_requests_total{status=\"200\"} 2"));
+        assert!(text.contains("tokenpace_sim_num_requests_running 1"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Routing requests to handlers.
+
+mod openai;
+mod respond;
+
+use crate::error::ApiError;
+use crate::http::{Conn, HttpRequest};
+use crate::request::Endpoint;
+use crate::server::Sim;
+
+/// What the connection does after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Read the next request (if the client keeps the connection alive).
+    KeepAlive,
+    /// Close the connection.
+    Close,
+    /// Reset the connection (RST).
+    Reset,
+}
+
+/// Answers one request.
+pub(crate) async fn handle(sim: &Sim, conn: &mut Conn, req: &HttpRequest) -> Next {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/v1/chat/completions") => {
+            openai::completion(sim, conn, req, Endpoint::Chat).await
+        }
+        ("POST", "/v1/completions") => {
+            openai::completion(sim, conn, req, Endpoint::Completions).await
+        }
+        ("GET", "/v1/models") => match openai::authorize(sim, req) {
+            Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
+            Err(e) => error(sim, conn, req, &e).await,
+        },
+        ("GET", "/health") => json(sim, conn, req, 200, br#"{"status":"ok"}"#).await,
+        ("GET", "/metrics") => {
+            let text = sim
+                .metrics
+                .render(sim.batcher.active(), sim.batcher.waiting());
+            sim.metrics.request(200);
+            send(
+                conn,
+                req,
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                text.as_bytes(),
+            )
+            .await
+        }
+        (_, "/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health" | "/metrics") => {
+            let e = ApiError::new(
+                405,
+                "invalid_request_error",
+                "method_not_allowed",
+                format!("{} is not allowed on {}", req.method, req.path),
+            );
+            error(sim, conn, req, &e).await
+        }
+        _ => {
+            let e = ApiError::new(
+                404,
+                "invalid_request_error",
+                "not_found",
+                format!("unknown route {} {}", req.method, req.path),
+            );
+            error(sim, conn, req, &e).await
+        }
+    }
+}
+
+async fn json(sim: &Sim, conn: &mut Conn, req: &HttpRequest, status: u16, body: &[u8]) -> Next {
+    sim.metrics.request(status);
+    send(conn, req, status, "application/json", body).await
+}
+
+/// Sends an OpenAI-style error response.
+pub(crate) async fn error(sim: &Sim, conn: &mut Conn, req: &HttpRequest, e: &ApiError) -> Next {
+    json(sim, conn, req, e.status, &e.body()).await
+}
+
+async fn send(
+    conn: &mut Conn,
+    req: &HttpRequest,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> Next {
+    match conn
+        .respond(status, content_type, body, req.keep_alive, "")
+        .await
+    {
+        Ok(_) => Next::KeepAlive,
+        Err(_) => Next::Close,
+    }
+}

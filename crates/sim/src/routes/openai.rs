@@ -1,0 +1,205 @@
+//! The OpenAI endpoints: checks, fault choice, then the response.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokenpace_corpus::SplitMix64;
+
+use crate::error::ApiError;
+use crate::faults::{FaultKind, FaultSet};
+use crate::generate::generate;
+use crate::http::{Conn, HttpRequest};
+use crate::request::{self, Endpoint};
+use crate::server::Sim;
+use crate::sse::Events;
+use crate::truth::RequestTruth;
+
+use super::respond::Reply;
+use super::Next;
+
+/// The `/v1/models` body.
+pub(super) fn models(sim: &Sim) -> Vec<u8> {
+    let created = sim.start_unix_ns / 1_000_000_000;
+    serde_json::json!({
+        "object": "list",
+        "data": [{
+            "id": sim.config.model,
+            "object": "model",
+            "created": created,
+            "owned_by": "tokenpace",
+            "max_model_len": sim.config.limits.max_tokens,
+        }]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Checks the bearer key when one is configured.
+pub(super) fn authorize(sim: &Sim, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(key) = &sim.config.api_key else {
+        return Ok(());
+    };
+    let given = req.header("authorization").and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    });
+    if given == Some(key.as_str()) {
+        return Ok(());
+    }
+    let message = match given {
+        None => "missing API key: send 'Authorization: Bearer <key>'",
+        Some(_) => "incorrect API key provided",
+    };
+    Err(ApiError::new(
+        401,
+        "invalid_request_error",
+        "invalid_api_key",
+        message,
+    ))
+}
+
+/// `POST /v1/chat/completions` and `POST /v1/completions`.
+pub(super) async fn completion(
+    sim: &Sim,
+    conn: &mut Conn,
+    req: &HttpRequest,
+    endpoint: Endpoint,
+) -> Next {
+    let received = Instant::now();
+    let seq = sim.next_seq();
+    let id = match endpoint {
+        Endpoint::Chat => format!("chatcmpl-tp{seq}"),
+        Endpoint::Completions => format!("cmpl-tp{seq}"),
+    };
+    let mut truth = RequestTruth {
+        kind: "request".into(),
+        id: id.clone(),
+        server_start_unix_ns: sim.start_unix_ns,
+        route: endpoint.route().into(),
+        received_ns: sim.ns(received),
+        prompt_token_method: tokenpace_corpus::ESTIMATE_METHOD.into(),
+        ..RequestTruth::default()
+    };
+    let mut rng = SplitMix64::new(sim.config.seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let checked =
+        authorize(sim, req).and_then(|()| {
+            let parsed = request::parse(endpoint, &req.body, sim.config.limits.max_tokens)?;
+            let header = req
+                .header("x-tokenpace-fault")
+                .filter(|_| sim.config.faults.allow_header);
+            let faults = FaultSet::choose(&sim.config.faults.inject, seq, &mut rng, header)
+                .map_err(|m| ApiError {
+                    code: "invalid_fault",
+                    ..ApiError::invalid(format!("x-tokenpace-fault: {m}"), None)
+                })?;
+            Ok((parsed, faults))
+        });
+    let (parsed, faults) = match checked {
+        Ok(ok) => ok,
+        Err(e) => return reject(sim, conn, req, truth, &e, None).await,
+    };
+    truth.stream = parsed.stream;
+    truth.prompt_tokens = parsed.prompt_tokens;
+    if let Some(kind) = faults.http_error() {
+        let e = injected_error(kind);
+        return reject(sim, conn, req, truth, &e, Some(kind)).await;
+    }
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let model = parsed
+        .model
+        .clone()
+        .unwrap_or_else(|| sim.config.model.clone());
+    let events = Events::new(endpoint, &id, &model, created, faults.has(FaultKind::Crlf));
+    let text_seed = parsed.seed.unwrap_or(sim.config.seed.wrapping_add(seq));
+    let generation = generate(
+        &parsed,
+        sim.config.timing.output_tokens,
+        sim.config.text.lang.into(),
+        text_seed,
+    );
+    let reply = Reply::new(
+        sim,
+        conn,
+        truth,
+        faults,
+        rng,
+        events,
+        received,
+        req.keep_alive,
+    );
+    if parsed.stream {
+        reply.stream(&parsed, &generation).await
+    } else {
+        reply.whole(&parsed, &generation).await
+    }
+}
+
+fn injected_error(kind: FaultKind) -> ApiError {
+    match kind {
+        FaultKind::Http429 => ApiError::new(
+            429,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "injected: too many requests, retry later",
+        ),
+        FaultKind::Http503 => ApiError::new(
+            503,
+            "server_error",
+            "service_unavailable",
+            "injected: the server is overloaded",
+        ),
+        _ => ApiError::new(
+            500,
+            "server_error",
+            "internal_error",
+            "injected: internal server error",
+        ),
+    }
+}
+
+/// Answers with an error and records the request.
+async fn reject(
+    sim: &Sim,
+    conn: &mut Conn,
+    req: &HttpRequest,
+    mut truth: RequestTruth,
+    e: &ApiError,
+    fault: Option<FaultKind>,
+) -> Next {
+    if let Some(kind) = fault {
+        truth.faults.push(crate::faults::FaultRecord {
+            kind,
+            at_ns: sim.ns(Instant::now()),
+            detail: None,
+        });
+        sim.metrics.fault(kind);
+    }
+    let retry = if e.status == 429 {
+        "Retry-After: 1\r\n"
+    } else {
+        ""
+    };
+    sim.metrics.request(e.status);
+    let sent = conn
+        .respond(
+            e.status,
+            "application/json",
+            &e.body(),
+            req.keep_alive,
+            retry,
+        )
+        .await;
+    let now = Instant::now();
+    truth.status = e.status;
+    truth.outcome = "error".into();
+    truth.error = Some(e.message.clone());
+    truth.end_ns = sim.ns(now);
+    if let Some(log) = &sim.truth {
+        log.record(&truth);
+    }
+    match sent {
+        Ok(_) => Next::KeepAlive,
+        Err(_) => Next::Close,
+    }
+}

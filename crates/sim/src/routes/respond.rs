@@ -1,0 +1,432 @@
+//! Writing a completion on the model's schedule, with the chosen faults,
+//! and recording every write in the ground truth.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use tokenpace_core::text::CharCount;
+use tokenpace_corpus::SplitMix64;
+
+use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
+use crate::generate::Generation;
+use crate::http::{self, Conn, LAST_CHUNK};
+use crate::request::GenRequest;
+use crate::server::{shutdown_signal, Sim};
+use crate::sse::{Events, Usage};
+use crate::truth::{ChunkTruth, RequestTruth};
+
+use super::Next;
+
+/// Size the `long_event` fault pads an event to.
+const LONG_EVENT_BYTES: usize = 64 * 1024;
+
+/// How a response ended, when not normally.
+enum Stop {
+    ClientGone,
+    Shutdown,
+}
+
+/// One response being written.
+pub(super) struct Reply<'a> {
+    sim: &'a Sim,
+    conn: &'a mut Conn,
+    truth: RequestTruth,
+    faults: FaultSet,
+    rng: SplitMix64,
+    events: Events,
+    received: Instant,
+    keep_alive: bool,
+}
+
+impl<'a> Reply<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        sim: &'a Sim,
+        conn: &'a mut Conn,
+        truth: RequestTruth,
+        faults: FaultSet,
+        rng: SplitMix64,
+        events: Events,
+        received: Instant,
+        keep_alive: bool,
+    ) -> Self {
+        Reply {
+            sim,
+            conn,
+            truth,
+            faults,
+            rng,
+            events,
+            received,
+            keep_alive,
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.sim.ns(Instant::now())
+    }
+
+    /// Records that `kind` took effect now.
+    fn fault(&mut self, kind: FaultKind, detail: Option<String>) {
+        let at_ns = self.now_ns();
+        self.truth.faults.push(FaultRecord {
+            kind,
+            at_ns,
+            detail,
+        });
+        self.sim.metrics.fault(kind);
+    }
+
+    fn has(&self, kind: FaultKind) -> bool {
+        self.faults.has(kind)
+    }
+
+    /// Waits until `at` on the precise timer, or returns false on shutdown.
+    async fn wait(&self, at: Instant) -> bool {
+        tokio::select! {
+            _ = self.sim.timer.sleep_until(at) => true,
+            _ = shutdown_signal(self.sim.shutdown.clone()) => false,
+        }
+    }
+
+    /// Writes `data` (SSE text or a body), as HTTP chunks when `chunked`,
+    /// in pieces when the `split` fault is on, and records the write.
+    async fn send(
+        &mut self,
+        kind: &str,
+        data: &[u8],
+        chunked: bool,
+        deadline: Option<Instant>,
+        text: &str,
+        tokens: u32,
+    ) -> Result<(), Stop> {
+        let frame = |piece: &[u8]| -> Vec<u8> {
+            if chunked {
+                http::chunk(piece)
+            } else {
+                piece.to_vec()
+            }
+        };
+        let mut writes = 0;
+        if self.has(FaultKind::Split) && data.len() >= 2 {
+            let cuts = split_points(data, &mut self.rng);
+            let gap = Duration::from_micros(self.sim.config.faults.split_gap_us);
+            let mut from = 0;
+            for (i, &to) in cuts.iter().chain(std::iter::once(&data.len())).enumerate() {
+                if i > 0 && !gap.is_zero() {
+                    self.sim.timer.sleep_until(Instant::now() + gap).await;
+                }
+                writes += self
+                    .conn
+                    .write(&frame(&data[from..to]))
+                    .await
+                    .map_err(|_| Stop::ClientGone)?;
+                from = to;
+            }
+            if !self.truth.faults.iter().any(|f| f.kind == FaultKind::Split) {
+                self.fault(
+                    FaultKind::Split,
+                    Some(format!("first event cut at bytes {cuts:?}")),
+                );
+            }
+        } else {
+            writes = self
+                .conn
+                .write(&frame(data))
+                .await
+                .map_err(|_| Stop::ClientGone)?;
+        }
+        let written_ns = self.now_ns();
+        let count = CharCount::of(text);
+        self.truth.chunks.push(ChunkTruth {
+            kind: kind.into(),
+            deadline_ns: deadline.map(|d| self.sim.ns(d)),
+            written_ns,
+            bytes: data.len(),
+            tokens,
+            chars: count.chars,
+            cjk: count.cjk,
+            writes,
+        });
+        Ok(())
+    }
+
+    /// Writes the response head (trickled under `slow_loris`).
+    async fn head(
+        &mut self,
+        length: Option<usize>,
+        content_type: &str,
+        extra: &str,
+    ) -> Result<(), Stop> {
+        if self.has(FaultKind::SlowLoris) {
+            let gap = Duration::from_secs_f64(self.sim.config.faults.trickle_ms / 1000.0);
+            self.conn.set_trickle(Some(gap));
+            self.fault(
+                FaultKind::SlowLoris,
+                Some(format!(
+                    "{} ms between bytes",
+                    self.sim.config.faults.trickle_ms
+                )),
+            );
+        }
+        let head = http::head(200, content_type, length, self.keep_alive, extra);
+        self.conn.write(&head).await.map_err(|_| Stop::ClientGone)?;
+        self.truth.headers_ns = Some(self.now_ns());
+        Ok(())
+    }
+
+    /// Queues for a batch slot, then returns the token schedule.
+    async fn admit(
+        &mut self,
+        prompt_tokens: u64,
+    ) -> Result<(crate::batch::Admission, crate::timing::Schedule), Stop> {
+        self.truth.queued_ns = Some(self.now_ns());
+        let admission = tokio::select! {
+            a = self.sim.batcher.admit() => a,
+            _ = shutdown_signal(self.sim.shutdown.clone()) => return Err(Stop::Shutdown),
+        };
+        let admitted = Instant::now();
+        self.truth.admitted_ns = Some(self.sim.ns(admitted));
+        self.truth.batch_at_admission = Some(admission.batch_at_admission);
+        let mut ttft = self.sim.model.ttft(prompt_tokens, &mut self.rng);
+        if self.has(FaultKind::StallFirst) {
+            let stall = self.stall();
+            ttft += stall;
+            self.fault(
+                FaultKind::StallFirst,
+                Some(format!("{} ms", stall.as_secs_f64() * 1e3)),
+            );
+        }
+        let jitter_rng = SplitMix64::new(self.rng.next_u64());
+        Ok((
+            admission,
+            self.sim.model.schedule(admitted + ttft, jitter_rng),
+        ))
+    }
+
+    fn stall(&self) -> Duration {
+        Duration::from_secs_f64(self.sim.config.faults.stall_ms / 1000.0)
+    }
+
+    /// Streams the generation as SSE on the model's schedule.
+    pub(super) async fn stream(mut self, req: &GenRequest, generation: &Generation) -> Next {
+        let result = self.stream_inner(req, generation).await;
+        self.finish(result, req.prompt_tokens)
+    }
+
+    async fn stream_inner(
+        &mut self,
+        req: &GenRequest,
+        generation: &Generation,
+    ) -> Result<Next, Stop> {
+        self.head(
+            None,
+            "text/event-stream; charset=utf-8",
+            "Cache-Control: no-cache\r\n",
+        )
+        .await?;
+        if self.has(FaultKind::Crlf) {
+            self.fault(FaultKind::Crlf, Some("SSE lines end with CRLF".into()));
+        }
+        if self.has(FaultKind::KeepAlive) {
+            self.fault(FaultKind::KeepAlive, Some("before the first token".into()));
+            let comment = self.events.keep_alive();
+            self.send("keep_alive", &comment, true, None, "", 0).await?;
+        }
+        let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
+        let per_chunk = self.sim.config.timing.tokens_per_chunk;
+        let groups: Vec<&[Cow<'static, str>]> = generation.tokens.chunks(per_chunk).collect();
+        let mid = groups.len() / 2;
+        for (i, group) in groups.iter().enumerate() {
+            if i == mid {
+                if let Some(next) = self.mid_stream_faults(&mut schedule).await? {
+                    drop(admission);
+                    return Ok(next);
+                }
+            }
+            let batch = self.sim.batcher.active();
+            let mut deadline = Instant::now();
+            for _ in group.iter() {
+                deadline = schedule.next(batch);
+            }
+            if !self.wait(deadline).await {
+                return Err(Stop::Shutdown);
+            }
+            let text = group.concat();
+            let pad = (i == mid && self.has(FaultKind::LongEvent)).then_some(LONG_EVENT_BYTES);
+            if pad.is_some() {
+                self.fault(
+                    FaultKind::LongEvent,
+                    Some(format!("padded to {LONG_EVENT_BYTES} bytes")),
+                );
+            }
+            let event = self.events.content(&text, i == 0, pad);
+            self.send(
+                "content",
+                &event,
+                true,
+                Some(deadline),
+                &text,
+                group.len() as u32,
+            )
+            .await?;
+            if i == 0 {
+                self.sim.metrics.ttft(Instant::now() - self.received);
+            }
+            self.truth.completion_tokens += group.len() as u64;
+        }
+        if groups.is_empty() {
+            // Nothing to say, but the prompt still had to be read.
+            let first = schedule.next(self.sim.batcher.active());
+            if !self.wait(first).await {
+                return Err(Stop::Shutdown);
+            }
+        }
+        drop(admission);
+        let usage = req
+            .include_usage
+            .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
+        let end = self.events.finish(generation.finish_reason, usage);
+        self.send("finish", &end, true, None, "", 0).await?;
+        self.conn
+            .write(LAST_CHUNK)
+            .await
+            .map_err(|_| Stop::ClientGone)?;
+        self.truth.finish_reason = Some(generation.finish_reason.into());
+        self.truth.outcome = "ok".into();
+        Ok(Next::KeepAlive)
+    }
+
+    /// Faults that strike halfway through a stream; `Some` ends the stream.
+    async fn mid_stream_faults(
+        &mut self,
+        schedule: &mut crate::timing::Schedule,
+    ) -> Result<Option<Next>, Stop> {
+        if self.has(FaultKind::StallMid) {
+            let stall = self.stall();
+            schedule.delay(stall);
+            self.fault(
+                FaultKind::StallMid,
+                Some(format!("{} ms", stall.as_secs_f64() * 1e3)),
+            );
+        }
+        if self.has(FaultKind::Reset) {
+            self.fault(FaultKind::Reset, None);
+            self.truth.outcome = "reset".into();
+            return Ok(Some(Next::Reset));
+        }
+        if self.has(FaultKind::Truncate) {
+            self.fault(
+                FaultKind::Truncate,
+                Some("body ended without finish or [DONE]".into()),
+            );
+            self.conn
+                .write(LAST_CHUNK)
+                .await
+                .map_err(|_| Stop::ClientGone)?;
+            self.truth.outcome = "truncated".into();
+            return Ok(Some(Next::Close));
+        }
+        if self.has(FaultKind::MalformedJson) {
+            self.fault(FaultKind::MalformedJson, None);
+            let bad = self.events.malformed();
+            self.send("malformed", &bad, true, None, "", 0).await?;
+        }
+        if self.has(FaultKind::KeepAlive) {
+            let comment = self.events.keep_alive();
+            self.send("keep_alive", &comment, true, None, "", 0).await?;
+        }
+        Ok(None)
+    }
+
+    /// Answers with one JSON body once the whole generation is due.
+    pub(super) async fn whole(mut self, req: &GenRequest, generation: &Generation) -> Next {
+        let result = self.whole_inner(req, generation).await;
+        self.finish(result, req.prompt_tokens)
+    }
+
+    async fn whole_inner(
+        &mut self,
+        req: &GenRequest,
+        generation: &Generation,
+    ) -> Result<Next, Stop> {
+        let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
+        let n = generation.tokens.len();
+        let mid = n / 2;
+        let mut deadline = Instant::now();
+        for i in 0..n.max(1) {
+            if i == mid && n > 0 {
+                if self.has(FaultKind::StallMid) {
+                    schedule.delay(self.stall());
+                    self.fault(FaultKind::StallMid, None);
+                }
+                if self.has(FaultKind::Reset) {
+                    self.fault(FaultKind::Reset, None);
+                    self.truth.outcome = "reset".into();
+                    return Ok(Next::Reset);
+                }
+            }
+            // Token by token, so batch changes apply as they happen.
+            deadline = schedule.next(self.sim.batcher.active());
+            if !self.wait(deadline).await {
+                return Err(Stop::Shutdown);
+            }
+        }
+        drop(admission);
+        let text: String = generation.tokens.concat();
+        let usage = Usage::new(req.prompt_tokens, n as u64);
+        let mut body = self.events.body(&text, generation.finish_reason, usage);
+        let full_len = body.len();
+        if self.has(FaultKind::MalformedJson) {
+            body.truncate(full_len / 2);
+            self.fault(FaultKind::MalformedJson, Some("body cut in half".into()));
+        }
+        let truncate = self.has(FaultKind::Truncate);
+        let length = if truncate { full_len } else { body.len() };
+        self.head(Some(length), "application/json", "").await?;
+        if truncate {
+            body.truncate(full_len / 2);
+            self.fault(
+                FaultKind::Truncate,
+                Some(format!("sent {} of {full_len} bytes", body.len())),
+            );
+        }
+        self.send("body", &body, false, Some(deadline), &text, n as u32)
+            .await?;
+        self.sim.metrics.ttft(Instant::now() - self.received);
+        self.truth.completion_tokens = n as u64;
+        if truncate {
+            self.truth.outcome = "truncated".into();
+            return Ok(Next::Close);
+        }
+        self.truth.finish_reason = Some(generation.finish_reason.into());
+        self.truth.outcome = "ok".into();
+        Ok(Next::KeepAlive)
+    }
+
+    /// Records the request and tells the connection what to do next.
+    fn finish(mut self, result: Result<Next, Stop>, prompt_tokens: u64) -> Next {
+        let next = match result {
+            Ok(next) => next,
+            Err(Stop::ClientGone) => {
+                self.truth.outcome = "client_gone".into();
+                Next::Close
+            }
+            Err(Stop::Shutdown) => {
+                self.truth.outcome = "shutdown".into();
+                Next::Close
+            }
+        };
+        self.conn.set_trickle(None);
+        self.truth.status = 200;
+        self.truth.end_ns = self.now_ns();
+        self.sim.metrics.request(200);
+        self.sim
+            .metrics
+            .tokens(prompt_tokens, self.truth.completion_tokens);
+        if let Some(log) = &self.sim.truth {
+            log.record(&self.truth);
+        }
+        next
+    }
+}

@@ -1,0 +1,274 @@
+//! The server: binding, the accept loop, connections, and shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::batch::Batcher;
+use crate::config::SimConfig;
+use crate::error::ApiError;
+use crate::http::{Conn, ReadError};
+use crate::metrics::Metrics;
+use crate::routes::{self, Next};
+use crate::timer::{PreciseTimer, TimerHandle};
+use crate::timing::TimingModel;
+use crate::truth::{TruthHeader, TruthLog};
+
+/// How long in-flight requests get to finish after shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub(crate) struct Sim {
+    pub config: SimConfig,
+    pub model: TimingModel,
+    pub batcher: Batcher,
+    pub metrics: Metrics,
+    pub truth: Option<TruthLog>,
+    pub timer: TimerHandle,
+    pub start: Instant,
+    pub start_unix_ns: u64,
+    pub shutdown: watch::Receiver<bool>,
+    seq: AtomicU64,
+}
+
+impl Sim {
+    /// Nanoseconds from server start to `t`.
+    pub fn ns(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.start).as_nanos() as u64
+    }
+
+    /// The next request's 1-based sequence number.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// Resolves once shutdown has been asked for (or the handle is gone).
+pub(crate) async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Starts simulators.
+#[derive(Debug)]
+pub struct SimServer;
+
+impl SimServer {
+    /// Validates `config`, binds, opens the truth file and starts serving in
+    /// the background on the current tokio runtime.
+    pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
+        config.validate()?;
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| {
+                format!(
+                    "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
+                    config.host, config.port
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        let timer = PreciseTimer::start(Duration::from_micros(config.timing.timer_spin_us))
+            .context("could not start the timer thread")?;
+        let start = Instant::now();
+        let start_unix_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let truth = match &config.truth {
+            Some(path) => Some(TruthLog::open(
+                path,
+                &TruthHeader {
+                    kind: "header".into(),
+                    version: 1,
+                    server_start_unix_ns: start_unix_ns,
+                    prompt_token_method: tokenpace_corpus::ESTIMATE_METHOD.into(),
+                    config: redacted(&config),
+                },
+            )?),
+            None => None,
+        };
+        let (tx, rx) = watch::channel(false);
+        let sim = Arc::new(Sim {
+            model: TimingModel::new(config.timing.clone()),
+            batcher: Batcher::new(config.timing.max_batch),
+            metrics: Metrics::default(),
+            truth,
+            timer: timer.handle(),
+            start,
+            start_unix_ns,
+            shutdown: rx,
+            seq: AtomicU64::new(0),
+            config,
+        });
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&sim)));
+        Ok(SimHandle {
+            addr,
+            stop: tx,
+            task,
+            sim,
+            _timer: timer,
+        })
+    }
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct SimHandle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    sim: Arc<Sim>,
+    _timer: PreciseTimer,
+}
+
+impl SimHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the base URL (append `/v1/...`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The truth file, if one is being written.
+    pub fn truth_path(&self) -> Option<PathBuf> {
+        self.sim.config.truth.clone()
+    }
+
+    /// The instant the truth file's `*_ns` times count from, so an
+    /// in-process client can put its own `Instant`s on the same axis.
+    pub fn epoch(&self) -> Instant {
+        self.sim.start
+    }
+
+    /// The wall-clock time (unix ns) the truth file's times count from.
+    pub fn start_unix_ns(&self) -> u64 {
+        self.sim.start_unix_ns
+    }
+
+    /// Stops accepting, lets in-flight requests end (streams stop at their
+    /// next chunk and are recorded with outcome `shutdown`), then writes and
+    /// closes the truth file.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        match &self.sim.truth {
+            Some(t) => t.close(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The configuration for the truth header, without the API key itself.
+fn redacted(config: &SimConfig) -> serde_json::Value {
+    let mut shown = config.clone();
+    if shown.api_key.is_some() {
+        shown.api_key = Some("<redacted>".into());
+    }
+    serde_json::to_value(&shown).unwrap_or_default()
+}
+
+async fn accept_loop(listener: TcpListener, sim: Arc<Sim>) {
+    let mut conns = JoinSet::new();
+    let stop = shutdown_signal(sim.shutdown.clone());
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    conns.spawn(serve(Arc::clone(&sim), stream));
+                }
+                // Out of descriptors or similar: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = &mut stop => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn serve(sim: Arc<Sim>, stream: TcpStream) {
+    let Ok(mut conn) = Conn::new(stream) else {
+        return;
+    };
+    loop {
+        let read = tokio::select! {
+            r = conn.read_request(&sim.config.limits) => r,
+            _ = shutdown_signal(sim.shutdown.clone()) => return,
+        };
+        let req = match read {
+            Ok(req) => req,
+            Err(e) => {
+                if let Some(err) = read_error(&e, &sim.config) {
+                    sim.metrics.request(err.status);
+                    let _ = conn
+                        .respond(err.status, "application/json", &err.body(), false, "")
+                        .await;
+                    conn.discard_and_close().await;
+                }
+                return;
+            }
+        };
+        match routes::handle(&sim, &mut conn, &req).await {
+            Next::KeepAlive if req.keep_alive => {}
+            Next::Reset => return conn.reset(),
+            _ => return,
+        }
+    }
+}
+
+fn read_error(e: &ReadError, config: &SimConfig) -> Option<ApiError> {
+    let limits = &config.limits;
+    Some(match e {
+        ReadError::Closed | ReadError::Io => return None,
+        ReadError::HeadTooLarge => ApiError::new(
+            431,
+            "invalid_request_error",
+            "headers_too_large",
+            format!(
+                "request line and headers exceed {} bytes",
+                limits.max_header_bytes
+            ),
+        ),
+        ReadError::BodyTooLarge(n) => ApiError::new(
+            413,
+            "invalid_request_error",
+            "request_too_large",
+            format!(
+                "request body of {n} bytes exceeds the limit of {} bytes",
+                limits.max_body_bytes
+            ),
+        ),
+        ReadError::LengthRequired => ApiError::new(
+            411,
+            "invalid_request_error",
+            "length_required",
+            "send the body with Content-Length, not chunked",
+        ),
+        ReadError::Malformed(m) => {
+            ApiError::new(400, "invalid_request_error", "bad_http", m.clone())
+        }
+    })
+}

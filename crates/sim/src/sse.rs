@@ -1,0 +1,190 @@
+//! Server-sent events in the OpenAI streaming shapes.
+
+use serde::Serialize;
+
+use crate::request::Endpoint;
+
+/// Token counts reported in `usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Estimated prompt tokens.
+    pub prompt_tokens: u64,
+    /// Generated tokens.
+    pub completion_tokens: u64,
+    /// Their sum.
+    pub total_tokens: u64,
+}
+
+impl Usage {
+    /// Usage for `prompt` and `completion` tokens.
+    pub fn new(prompt: u64, completion: u64) -> Self {
+        Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: prompt + completion,
+        }
+    }
+}
+
+/// Builds the events of one response.
+#[derive(Debug, Clone)]
+pub struct Events {
+    endpoint: Endpoint,
+    /// `"id":…,"object":…,"created":…,"model":…` ready to splice in.
+    prefix: String,
+    crlf: bool,
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+impl Events {
+    /// Events for response `id` of `model`, created at unix second `created`.
+    pub fn new(endpoint: Endpoint, id: &str, model: &str, created: u64, crlf: bool) -> Self {
+        let object = match endpoint {
+            Endpoint::Chat => "chat.completion.chunk",
+            Endpoint::Completions => "text_completion",
+        };
+        let prefix = format!(
+            "\"id\":{},\"object\":\"{object}\",\"created\":{created},\"model\":{}",
+            quote(id),
+            quote(model)
+        );
+        Events {
+            endpoint,
+            prefix,
+            crlf,
+        }
+    }
+
+    fn event(&self, data: &str) -> Vec<u8> {
+        let nl = if self.crlf { "\r\n" } else { "\n" };
+        format!("data: {data}{nl}{nl}").into_bytes()
+    }
+
+    /// A content chunk; the first chat chunk also carries the role.
+    /// `pad_to` pads the JSON with a filler field to at least that many bytes.
+    pub fn content(&self, text: &str, first: bool, pad_to: Option<usize>) -> Vec<u8> {
+        let text = quote(text);
+        let choice = match self.endpoint {
+            Endpoint::Chat if first => {
+                format!("{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":{text}}},\"logprobs\":null,\"finish_reason\":null}}")
+            }
+            Endpoint::Chat => {
+                format!("{{\"index\":0,\"delta\":{{\"content\":{text}}},\"logprobs\":null,\"finish_reason\":null}}")
+            }
+            Endpoint::Completions => {
+                format!("{{\"index\":0,\"text\":{text},\"logprobs\":null,\"finish_reason\":null}}")
+            }
+        };
+        let mut json = format!("{{{},\"choices\":[{choice}]", self.prefix);
+        if let Some(n) = pad_to {
+            let fill = n.saturating_sub(json.len());
+            json.push_str(",\"tokenpace_padding\":\"");
+            json.extend(std::iter::repeat_n(' ', fill));
+            json.push('"');
+        }
+        json.push('}');
+        self.event(&json)
+    }
+
+    /// The end of the stream: a finish chunk, usage if asked, and `[DONE]`.
+    pub fn finish(&self, finish_reason: &str, usage: Option<Usage>) -> Vec<u8> {
+        let choice = match self.endpoint {
+            Endpoint::Chat => format!("{{\"index\":0,\"delta\":{{}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
+            Endpoint::Completions => format!("{{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
+        };
+        let mut out = self.event(&format!("{{{},\"choices\":[{choice}]}}", self.prefix));
+        if let Some(u) = usage {
+            let usage = serde_json::to_string(&u).unwrap_or_default();
+            out.extend(self.event(&format!(
+                "{{{},\"choices\":[],\"usage\":{usage}}}",
+                self.prefix
+            )));
+        }
+        out.extend(self.event("[DONE]"));
+        out
+    }
+
+    /// An SSE comment, which clients must ignore.
+    pub fn keep_alive(&self) -> Vec<u8> {
+        if self.crlf {
+            b": keep-alive\r\n\r\n".to_vec()
+        } else {
+            b": keep-alive\n\n".to_vec()
+        }
+    }
+
+    /// An event whose JSON stops in the middle.
+    pub fn malformed(&self) -> Vec<u8> {
+        self.event(&format!(
+            "{{{},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":",
+            self.prefix
+        ))
+    }
+
+    /// A whole non-streamed response body.
+    pub fn body(&self, text: &str, finish_reason: &str, usage: Usage) -> Vec<u8> {
+        let text = quote(text);
+        let (prefix, choice) = match self.endpoint {
+            Endpoint::Chat => (
+                self.prefix.replace("chat.completion.chunk", "chat.completion"),
+                format!("{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":{text}}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
+            ),
+            Endpoint::Completions => (
+                self.prefix.clone(),
+                format!("{{\"index\":0,\"text\":{text},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
+            ),
+        };
+        let usage = serde_json::to_string(&usage).unwrap_or_default();
+        format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}}}").into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn data(event: &[u8]) -> Value {
+        let s = std::str::from_utf8(event).unwrap();
+        serde_json::from_str(s.strip_prefix("data: ").unwrap().trim_end()).unwrap()
+    }
+
+    #[test]
+    fn chat_events_are_valid_openai_json() {
+        let e = Events::new(Endpoint::Chat, "chatcmpl-1", "m\"x", 5, false);
+        let first = data(&e.content("你\n\"好", true, None));
+        assert_eq!(first["choices"][0]["delta"]["role"], "assistant");
+        assert_eq!(first["choices"][0]["delta"]["content"], "你\n\"好");
+        assert_eq!(first["model"], "m\"x");
+        let later = data(&e.content("a", false, None));
+        assert!(later["choices"][0]["delta"].get("role").is_none());
+        let end = String::from_utf8(e.finish("stop", Some(Usage::new(3, 4)))).unwrap();
+        let events: Vec<&str> = end.split("\n\n").filter(|s| !s.is_empty()).collect();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[2], "data: [DONE]");
+        let usage = data(events[1].as_bytes());
+        assert_eq!(usage["usage"]["total_tokens"], 7);
+        assert_eq!(usage["choices"], Value::Array(vec![]));
+        let body: Value =
+            serde_json::from_slice(&e.body("hi", "length", Usage::new(1, 1))).unwrap();
+        assert_eq!(body["object"], "chat.completion");
+        assert_eq!(body["choices"][0]["message"]["content"], "hi");
+    }
+
+    #[test]
+    fn padding_crlf_and_malformed() {
+        let e = Events::new(Endpoint::Completions, "cmpl-1", "m", 5, true);
+        let long = e.content("x", false, Some(65_536));
+        assert!(long.len() > 65_536);
+        assert!(long.ends_with(b"}\r\n\r\n"));
+        assert_eq!(data(&long)["choices"][0]["text"], "x");
+        let bad = e.malformed();
+        let s = std::str::from_utf8(&bad).unwrap();
+        assert!(
+            serde_json::from_str::<Value>(s.strip_prefix("data: ").unwrap().trim_end()).is_err()
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! `tokenpace bench` against the simulator in-process: every metric must
+//! match the simulator's ground truth, every fault must end as the right
+//! record, and nothing may be lost or leaked.
+
+use clap::Parser;
+use std::collections::HashMap;
+use std::path::Path;
+use tokenpace::cli::Cli;
+use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::summary::RunSummary;
+use tokenpace_sim::config::{LangChoice, SimConfig};
+use tokenpace_sim::truth::RequestTruth;
+use tokenpace_sim::{SimHandle, SimServer};
+
+/// A simulator on its own runtime (the bench command runs its own).
+struct Sim {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<SimHandle>,
+}
+
+impl Sim {
+    fn start(mut config: SimConfig) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        config.port = 0;
+        config.text.lang = LangChoice::Zh;
+        config.timing.ttft_ms = 30.0;
+        config.timing.decode = 200.0;
+        config.faults.stall_ms = 300.0;
+        config.faults.trickle_ms = 0.2;
+        let handle = runtime.block_on(SimServer::start(config)).unwrap();
+        Sim {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.handle.as_ref().unwrap().url()
+    }
+
+    /// Stops the server, flushing the truth file.
+    fn stop(mut self) {
+        let handle = self.handle.take().unwrap();
+        self.runtime.block_on(handle.shutdown()).unwrap();
+    }
+}
+
+fn bench(args: &[&str]) -> anyhow::Result<(tokenpace::Status, String)> {
+    let cli = Cli::try_parse_from(["tokenpace", "bench"].iter().chain(args.iter()).copied())?;
+    let mut out = Vec::new();
+    let status = tokenpace::run(cli, &mut out)?;
+    Ok((status, String::from_utf8(out)?))
+}
+
+fn records(dir: &Path) -> Vec<RequestRecord> {
+    std::fs::read_to_string(dir.join("requests.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn truth(path: &Path) -> HashMap<String, RequestTruth> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"type\":\"request\""))
+        .map(|l| {
+            let t: RequestTruth = serde_json::from_str(l).unwrap();
+            (t.id.clone(), t)
+        })
+        .collect()
+}
+
+#[test]
+fn metrics_match_the_simulators_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth_path = dir.path().join("truth.jsonl");
+    let sim = Sim::start(SimConfig {
+        truth: Some(truth_path.clone()),
+        ..SimConfig::default()
+    });
+    let out = dir.path().join("run");
+    let (_, table) = bench(&[
+        &sim.url(),
+        "--concurrency",
+        "4",
+        "--requests",
+        "12",
+        "--max-tokens",
+        "24",
+        "--prompt-tokens",
+        "64",
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "en",
+    ])
+    .unwrap();
+    sim.stop();
+    assert!(table.contains("12 sent, 12 ok, 0 failed"), "{table}");
+    let records = records(&out);
+    let truth = truth(&truth_path);
+    assert_eq!(records.len(), 12);
+    let (mut ttft_excess, mut itl_error) = (Vec::new(), Vec::new());
+    for r in &records {
+        let id = r.response_id.as_deref().expect("the sim sends an id");
+        let t = &truth[id];
+        let content: Vec<_> = t.chunks.iter().filter(|c| c.kind == "content").collect();
+        // Exact counts: tokens, characters, CJK characters, prompt tokens.
+        assert_eq!(r.output_tokens.unwrap().count as u64, t.completion_tokens);
+        assert_eq!(r.chunks.len(), content.len());
+        assert_eq!(r.output_chars, content.iter().map(|c| c.chars).sum::<u32>());
+        assert_eq!(
+            r.output_cjk_chars,
+            content.iter().map(|c| c.cjk).sum::<u32>()
+        );
+        assert!(r.output_cjk_chars > 0);
+        assert_eq!(r.prompt_tokens.unwrap().count as u64, t.prompt_tokens);
+        for (c, tc) in r.chunks.iter().zip(&content) {
+            assert_eq!((c.chars, c.tokens), (tc.chars, tc.tokens));
+        }
+        // Client TTFT includes the request's way in and the chunk's way out,
+        // so it is never below the server's; on loopback it is barely above.
+        let client_ttft = (r.chunks[0].at_ns - r.sent_ns) as f64 / 1e6;
+        let server_ttft = (content[0].written_ns - t.received_ns) as f64 / 1e6;
+        ttft_excess.push(client_ttft - server_ttft);
+        for (w, tw) in r.chunks.windows(2).zip(content.windows(2)) {
+            let client = (w[1].at_ns - w[0].at_ns) as f64 / 1e6;
+            let server = (tw[1].written_ns - tw[0].written_ns) as f64 / 1e6;
+            itl_error.push((client - server).abs());
+        }
+    }
+    let sorted = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (ttft_excess, itl_error) = (sorted(ttft_excess), sorted(itl_error));
+    assert!(
+        ttft_excess[0] >= 0.0,
+        "client TTFT below the server's: {ttft_excess:?}"
+    );
+    // Loose bounds that still fail on a real timing bug (a parse-then-stamp
+    // client, a buffered reader); the ≤ 1 ms figures are the benchmark's job.
+    assert!(
+        ttft_excess[ttft_excess.len() / 2] < 5.0,
+        "TTFT excess {ttft_excess:?}"
+    );
+    assert!(
+        itl_error[itl_error.len() / 2] < 2.0,
+        "ITL error {itl_error:?}"
+    );
+    let summary: RunSummary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(summary.counts.sent, 12);
+    assert!(!summary.partial);
+}
+
+#[test]
+fn every_fault_ends_as_the_right_record() {
+    let truth_dir = tempfile::tempdir().unwrap();
+    let truth_path = truth_dir.path().join("truth.jsonl");
+    let sim = Sim::start(SimConfig {
+        truth: Some(truth_path.clone()),
+        ..SimConfig::default()
+    });
+    let url = sim.url();
+    let mut finished = Vec::new();
+    let cases: &[(&str, Option<ErrorKind>)] = &[
+        ("http_429", Some(ErrorKind::HttpStatus)),
+        ("http_500", Some(ErrorKind::HttpStatus)),
+        ("http_503", Some(ErrorKind::HttpStatus)),
+        ("reset", Some(ErrorKind::StreamCut)),
+        ("truncate", Some(ErrorKind::StreamCut)),
+        ("malformed_json", Some(ErrorKind::MalformedEvent)),
+        ("stall_first", None),
+        ("stall_mid", None),
+        ("keep_alive", None),
+        ("split", None),
+        ("crlf", None),
+        ("long_event", None),
+        ("slow_loris", None),
+    ];
+    for (fault, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let header = format!("x-tokenpace-fault:{fault}");
+        let result = bench(&[
+            &url,
+            "--requests",
+            "2",
+            "--concurrency",
+            "2",
+            "--max-tokens",
+            "8",
+            "--prompt-tokens",
+            "16",
+            "--header",
+            &header,
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let records = records(dir.path());
+        assert_eq!(records.len(), 2, "{fault}: every request is accounted for");
+        finished.extend(
+            records
+                .iter()
+                .filter(|r| r.is_ok())
+                .map(|r| (fault, r.clone())),
+        );
+        for r in &records {
+            assert_eq!(
+                r.error.as_ref().map(|e| e.kind),
+                *expected,
+                "{fault}: {r:?}"
+            );
+        }
+        match expected {
+            // A run where nothing succeeded is an error that says why.
+            Some(kind) => {
+                let msg = format!("{:#}", result.unwrap_err());
+                assert!(
+                    msg.contains("all 2 requests failed") && msg.contains(kind.id()),
+                    "{fault}: {msg}"
+                );
+                if *kind == ErrorKind::HttpStatus {
+                    assert!(records[0].error.as_ref().unwrap().status.is_some());
+                }
+            }
+            None => {
+                result.unwrap_or_else(|e| panic!("{fault}: {e:#}"));
+                for r in &records {
+                    assert_eq!(r.output_tokens.unwrap().count, 8, "{fault}");
+                }
+            }
+        }
+        let m =
+            tokenpace_core::request_metrics::RequestMetrics::of(&records[0], &Default::default());
+        match *fault {
+            "stall_first" => assert!(m.ttft_s.unwrap() >= 0.3, "{m:?}"),
+            "stall_mid" => assert!(
+                m.longest_stall_s.unwrap() >= 0.29 && m.stalls == Some(1),
+                "{m:?}"
+            ),
+            _ => {}
+        }
+    }
+    sim.stop();
+    // Split inside characters, CRLF, keep-alives, 64 KiB events, one byte at
+    // a time: the characters counted are exactly those the server wrote.
+    let truth = truth(&truth_path);
+    for (fault, r) in finished {
+        let t = &truth[r.response_id.as_deref().unwrap()];
+        let chars: u32 = t
+            .chunks
+            .iter()
+            .filter(|c| c.kind == "content")
+            .map(|c| c.chars)
+            .sum();
+        let cjk: u32 = t
+            .chunks
+            .iter()
+            .filter(|c| c.kind == "content")
+            .map(|c| c.cjk)
+            .sum();
+        assert_eq!(
+            (r.output_chars, r.output_cjk_chars),
+            (chars, cjk),
+            "{fault}"
+        );
+        assert!(cjk > 0, "{fault}: the stream was Chinese");
+    }
+}
+
+#[test]
+fn the_api_key_is_checked_and_never_written() {
+    let key = "sk-tokenpace-test-7f3a9c";
+    let sim = Sim::start(SimConfig {
+        api_key: Some(key.into()),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (_, table) = bench(&[
+        &sim.url(),
+        "--requests",
+        "3",
+        "--max-tokens",
+        "4",
+        "--api-key",
+        key,
+        "--out",
+        out,
+    ])
+    .unwrap();
+    assert!(!table.contains(key));
+    for file in ["requests.jsonl", "run.json"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(!text.contains(key), "{file} contains the key");
+    }
+    // Without the key: model discovery fails first, with the fix.
+    let err = format!("{:#}", bench(&[&sim.url(), "--requests", "1"]).unwrap_err());
+    assert!(err.contains("API key is missing or wrong"), "{err}");
+    // With a model name but a wrong key: every request fails with 401.
+    let err = format!(
+        "{:#}",
+        bench(&[
+            &sim.url(),
+            "--requests",
+            "2",
+            "--model",
+            "m",
+            "--api-key",
+            "wrong"
+        ])
+        .unwrap_err()
+    );
+    assert!(
+        err.contains("all 2 requests failed") && err.contains("API key"),
+        "{err}"
+    );
+    sim.stop();
+}
+
+#[test]
+fn a_server_that_is_down_gets_one_clear_error() {
+    // Bind and drop a listener to get a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let err = format!("{:#}", bench(&[&url, "--requests", "1"]).unwrap_err());
+    assert!(err.contains("is the server running"), "{err}");
+    let err = format!(
+        "{:#}",
+        bench(&[&url, "--requests", "2", "--model", "m"]).unwrap_err()
+    );
+    assert!(
+        err.contains("all 2 requests failed") && err.contains("connect"),
+        "{err}"
+    );
+    let err = format!("{:#}", bench(&["localhost:8000"]).unwrap_err());
+    assert!(err.contains("not an http:// or https:// URL"), "{err}");
+}
