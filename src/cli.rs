@@ -33,6 +33,13 @@ pub enum Command {
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
     Bench(BenchArgs),
+    /// Run an OpenAI-compatible simulator with a chosen timing model, fault
+    /// injection and a ground-truth record of every byte it sends.
+    #[command(after_help = "Examples:
+  tokenpace sim --port 0 --ttft-ms 200 --decode 50 --truth t.jsonl
+  tokenpace sim --port 8000 --max-batch 32 --batch-slowdown 0.05
+  curl -N http://127.0.0.1:8000/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}'")]
+    Sim(tokenpace_sim::SimArgs),
 }
 
 /// Output options shared by every command.
@@ -122,6 +129,14 @@ pub enum PlanCommand {
     /// From a product scenario, derive the prefill and decode rates it needs;
     /// from given rates, predict what users experience.
     Scenario(ScenarioArgs),
+    /// Roofline bounds of a model on a device: prefill, decode, TTFT and
+    /// reading speed, graded, with the resource that binds.
+    Bounds(crate::cmd::plan_bounds::BoundsArgs),
+    /// What int4/int8, speculative decoding, a prefix KV cache, split
+    /// prefill or another card would make of the metrics.
+    Remedies(crate::cmd::plan_remedies::RemediesArgs),
+    /// Compare a measured run with the estimate and fit the efficiency.
+    Calibrate(crate::cmd::plan_calibrate::CalibrateArgs),
 }
 
 /// Options of `tokenpace plan scenario`.
@@ -216,6 +231,8 @@ pub enum ArrivalArg {
 #[command(after_help = "Examples:
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
   tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
+  tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench https://api.example.com --model my-model --api-key $KEY --format json
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
@@ -231,12 +248,14 @@ pub struct BenchArgs {
     /// API to call.
     #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
     pub api: ApiArg,
-    /// Requests kept in flight (closed loop).
-    #[arg(long, value_name = "N", conflicts_with = "rate")]
-    pub concurrency: Option<u32>,
-    /// Requests started per second (open loop), whatever the server does.
-    #[arg(long, value_name = "PER_S", value_parser = positive_number, allow_negative_numbers = true)]
-    pub rate: Option<f64>,
+    /// Requests kept in flight (closed loop); a list (1,8,32) sweeps, one
+    /// result row per level.
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', conflicts_with = "rate")]
+    pub concurrency: Vec<u32>,
+    /// Requests started per second (open loop), whatever the server does; a
+    /// list sweeps.
+    #[arg(long, value_name = "PER_S[,…]", value_delimiter = ',', value_parser = positive_number, allow_negative_numbers = true)]
+    pub rate: Vec<f64>,
     /// Arrival pattern with --rate.
     #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson, requires = "rate")]
     pub arrival: ArrivalArg,
@@ -246,9 +265,11 @@ pub struct BenchArgs {
     /// Stop starting requests after this many seconds.
     #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
     pub duration: Option<f64>,
-    /// Prompt length in tokens (estimated without the model's tokenizer).
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    pub prompt_tokens: u32,
+    /// Prompt length in tokens (estimated without the model's tokenizer); a
+    /// list (128,512,2048) measures the TTFT-versus-length line and fits the
+    /// prefill rate.
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', default_value = "256")]
+    pub prompt_tokens: Vec<u32>,
     /// Tokens to generate per request (max_tokens).
     #[arg(long, value_name = "N", default_value_t = 128)]
     pub max_tokens: u32,

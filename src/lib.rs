@@ -40,8 +40,12 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
     match cli.command {
         cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
         cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
+        cli::Command::Sim(args) => cmd::sim::run(args),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
+            cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),
+            cli::PlanCommand::Remedies(args) => cmd::plan_remedies::run(args, lang, out),
+            cli::PlanCommand::Calibrate(args) => cmd::plan_calibrate::run(args, lang, out),
         },
     }
 }

@@ -19,20 +19,45 @@ use tokenpace_client::request::{http_client, Target, Timeouts};
 use tokenpace_client::workload::Workload;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
+use tokenpace_core::stats::Statistic;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::{CountSource, ErrorKind, RequestRecord};
+use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::summary::{RunSettings, RunSummary};
+
+/// One load level of a run (a sweep has several).
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    load: Load,
+    prompt_tokens: u32,
+}
+
+impl Level {
+    /// A short name, used for sub-directories and table rows.
+    fn label(&self, sweep_prompts: bool) -> String {
+        match (sweep_prompts, self.load) {
+            (true, _) => format!("p{}", self.prompt_tokens),
+            (false, Load::Closed { concurrency }) => format!("c{concurrency}"),
+            (false, Load::Open { rate, .. }) => format!("r{rate}"),
+        }
+    }
+}
+
+/// A finished level.
+struct LevelResult {
+    label: String,
+    records: Vec<RequestRecord>,
+    summary: RunSummary,
+    grade: Grade,
+}
 
 /// Runs `tokenpace bench`.
 pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.as_deref())?;
     let target = target(&args)?;
-    let load = load(&args)?;
-    for (flag, v) in [
-        ("--requests", args.requests),
-        ("--prompt-tokens", u64::from(args.prompt_tokens)),
-        ("--max-tokens", u64::from(args.max_tokens)),
-    ] {
+    let levels = levels(&args)?;
+    let sweep_prompts = args.prompt_tokens.len() > 1;
+    for (flag, v) in [("--requests", args.requests), ("--max-tokens", u64::from(args.max_tokens))] {
         if v == 0 {
             bail!("{flag} must be at least 1");
         }
@@ -42,41 +67,40 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         ApiArg::Completions => Arc::new(OpenAiCompletions),
     };
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| {
-            format!("could not create the output directory '{}'", dir.display())
-        })?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create the output directory '{}'", dir.display()))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let environment = environment::current();
-    let in_flight = match load {
-        Load::Closed { concurrency } => concurrency as usize,
-        Load::Open { .. } => 64,
-    };
-    let outcome = runtime.block_on(async {
-        let client = http_client(Duration::from_secs_f64(args.connect_timeout), in_flight)?;
-        let mut target = target;
-        if target.model.is_empty() {
-            target.model = tokenpace_client::discover::first_model(&client, &target).await?;
+    let max_in_flight = levels
+        .iter()
+        .map(|l| match l.load {
+            Load::Closed { concurrency } => concurrency as usize,
+            Load::Open { .. } => 64,
+        })
+        .max()
+        .unwrap_or(1);
+    let client = http_client(Duration::from_secs_f64(args.connect_timeout), max_in_flight)?;
+    let mut target = target;
+    if target.model.is_empty() {
+        target.model = runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
+    }
+
+    let mut results = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        let label = level.label(sweep_prompts);
+        let dir = args.out.as_ref().map(|d| if levels.len() > 1 { d.join(&label) } else { d.clone() });
+        if let Some(d) = &dir {
+            std::fs::create_dir_all(d).with_context(|| format!("could not create '{}'", d.display()))?;
         }
         let driver = Arc::new(Driver {
-            client,
-            target,
+            client: client.clone(),
+            target: target.clone(),
             backend: backend.clone(),
-            workload: Workload {
-                lang: match args.text {
-                    TextArg::Zh => tokenpace_corpus::Lang::Zh,
-                    TextArg::En => tokenpace_corpus::Lang::En,
-                    TextArg::Mixed => tokenpace_corpus::Lang::Mixed,
-                },
-                prompt_tokens: args.prompt_tokens,
-                shared_prefix: args.shared_prefix,
-                max_tokens: args.max_tokens,
-                ignore_eos: !args.no_ignore_eos,
-                seed: args.seed,
-            },
+            workload: workload(&args, level.prompt_tokens),
             timeouts: Timeouts {
                 first_token: Duration::from_secs_f64(args.first_token_timeout),
                 total: Duration::from_secs_f64(args.timeout),
@@ -84,68 +108,165 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             clock: RunClock::start(),
         });
         let plan = LoadPlan {
-            load,
+            load: level.load,
             requests: args.requests,
             duration: args.duration.map(Duration::from_secs_f64),
             seed: args.seed,
         };
         let options = RunOptions {
-            records_file: args.out.as_ref().map(|d| d.join("requests.jsonl")),
+            records_file: dir.as_ref().map(|d| d.join("requests.jsonl")),
             grace: Duration::from_secs(5),
         };
-        let progress = Progress::new(args.requests);
-        let model = driver.target.model.clone();
-        let outcome = bench::run(driver, plan, options, |r| progress.record(r)).await;
+        let environment = environment::current();
+        let progress = Progress::new(args.requests, (levels.len() > 1).then(|| format!("{label} ({}/{})", i + 1, levels.len())));
+        let outcome = runtime.block_on(bench::run(driver, plan, options, |r| progress.record(r)));
         progress.finish();
-        outcome.map(|o| (o, model))
-    });
-    let (outcome, model) = outcome?;
-    for w in &outcome.warnings {
+        let outcome = outcome?;
+        warnings.extend(outcome.warnings.iter().cloned());
+        let mut summary = RunSummary::from_records(
+            &outcome.records,
+            settings(&args, &profile, &target.model, backend.id(), *level),
+            environment,
+        );
+        summary.partial = outcome.partial;
+        if let Some(d) = &dir {
+            write_json(&d.join("run.json"), &summary)?;
+        }
+        if summary.counts.ok == 0 {
+            bail!("{}", all_failed(&outcome.records, &args.url));
+        }
+        let grade = profile.grade(|m, st| summary.get(m, st), false)?;
+        let partial = summary.partial;
+        results.push(LevelResult { label, records: outcome.records, summary, grade });
+        if partial {
+            break;
+        }
+    }
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
+    let fit = sweep_prompts.then(|| prefill_fit(&results));
+    if let (Some(dir), true) = (&args.out, results.len() > 1) {
+        write_json(&dir.join("sweep.json"), &sweep_json(&results, fit.as_ref()))?;
+    }
+    let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
+    let notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
+    let text = match (args.output.format, results.as_slice()) {
+        (Format::Json, [one]) => json_text(&serde_json::json!({"summary": one.summary, "grade": one.grade}))?,
+        (Format::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
+        (Format::Table, [one]) => render(&one.summary, &one.grade, &profile, &notes, lang, &Terminal, false),
+        (Format::Markdown, [one]) => render(&one.summary, &one.grade, &profile, &notes, lang, &Markdown, true),
+        (Format::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
+        (Format::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
+    };
+    out.write_all(text.as_bytes())?;
+    let below = args.fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    Ok(if below { Status::BelowTier } else { Status::Ok })
+}
 
-    let settings = RunSettings {
+fn json_text(v: &serde_json::Value) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
+    let loads: Vec<Load> = if !args.rate.is_empty() {
+        let arrival = match args.arrival {
+            ArrivalArg::Poisson => Arrival::Poisson,
+            ArrivalArg::Constant => Arrival::Constant,
+        };
+        args.rate.iter().map(|&rate| Load::Open { rate, arrival }).collect()
+    } else if args.concurrency.is_empty() {
+        vec![Load::Closed { concurrency: 1 }]
+    } else {
+        args.concurrency
+            .iter()
+            .map(|&c| match c {
+                0 => bail!("--concurrency must be at least 1"),
+                c if c > 100_000 => bail!("--concurrency {c} is implausibly large (the limit is 100000)"),
+                c => Ok(Load::Closed { concurrency: c }),
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    if args.prompt_tokens.contains(&0) {
+        bail!("--prompt-tokens must be at least 1");
+    }
+    if loads.len() > 1 && args.prompt_tokens.len() > 1 {
+        bail!("sweep either the load (--concurrency or --rate lists) or --prompt-tokens, not both in one run");
+    }
+    Ok(loads
+        .iter()
+        .flat_map(|&load| args.prompt_tokens.iter().map(move |&prompt_tokens| Level { load, prompt_tokens }))
+        .collect())
+}
+
+fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
+    Workload {
+        lang: match args.text {
+            TextArg::Zh => tokenpace_corpus::Lang::Zh,
+            TextArg::En => tokenpace_corpus::Lang::En,
+            TextArg::Mixed => tokenpace_corpus::Lang::Mixed,
+        },
+        prompt_tokens,
+        shared_prefix: args.shared_prefix,
+        max_tokens: args.max_tokens,
+        ignore_eos: !args.no_ignore_eos,
+        seed: args.seed,
+    }
+}
+
+fn settings(args: &BenchArgs, profile: &Profile, model: &str, backend: &str, level: Level) -> RunSettings {
+    RunSettings {
         target: Some(redact(&args.url)),
-        backend: Some(backend.id().to_string()),
-        model: Some(model),
-        concurrency: match load {
+        backend: Some(backend.to_string()),
+        model: Some(model.to_string()),
+        concurrency: match level.load {
             Load::Closed { concurrency } => Some(concurrency),
             Load::Open { .. } => None,
         },
-        rate: match load {
+        rate: match level.load {
             Load::Open { rate, .. } => Some(rate),
             Load::Closed { .. } => None,
         },
         requests: Some(args.requests),
-        prompt_tokens: Some(args.prompt_tokens),
+        prompt_tokens: Some(level.prompt_tokens),
         max_tokens: Some(args.max_tokens),
         scenario: None,
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
         network_overhead_s: args.network_overhead,
-    };
-    let mut summary = RunSummary::from_records(&outcome.records, settings, environment);
-    summary.partial = outcome.partial;
-    if let Some(dir) = &args.out {
-        write_summary(dir, &summary)?;
     }
-    if summary.counts.ok == 0 {
-        bail!("{}", all_failed(&outcome.records, &args.url));
-    }
-    let grade = profile.grade(|m, st| summary.get(m, st), false)?;
-    let notes = notes(&outcome.records, &summary, &args, lang);
-    let text = match args.output.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "grade": grade}))?
-                + "\n"
-        }
-        Format::Table => render(&summary, &grade, &profile, &notes, lang, &Terminal, false),
-        Format::Markdown => render(&summary, &grade, &profile, &notes, lang, &Markdown, true),
+}
+
+/// TTFT against prompt tokens over every successful request of a sweep.
+fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
+    let points: Vec<(f64, f64)> = results
+        .iter()
+        .flat_map(|r| &r.records)
+        .filter(|r| r.is_ok())
+        .filter_map(|r| {
+            let prompt = r.prompt_tokens?.count;
+            let ttft = r.first_token_ns()?.saturating_sub(r.sent_ns);
+            Some((f64::from(prompt), ttft as f64 / 1e9))
+        })
+        .collect();
+    PrefillFit::fit(&points)
+}
+
+fn sweep_json(results: &[LevelResult], fit: Option<&Result<PrefillFit, FitError>>) -> serde_json::Value {
+    let levels: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade}))
+        .collect();
+    let fit = match fit {
+        Some(Ok(f)) => serde_json::json!(f),
+        Some(Err(e)) => serde_json::json!({"error": e.to_string()}),
+        None => serde_json::Value::Null,
     };
-    out.write_all(text.as_bytes())?;
-    Ok(match args.fail_below {
-        Some(tier) if grade.any_below(tier.into()) => Status::BelowTier,
-        _ => Status::Ok,
-    })
+    serde_json::json!({"levels": levels, "prefill_fit": fit})
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("could not write '{}'", path.display()))
 }
 
 fn target(args: &BenchArgs) -> anyhow::Result<Target> {
@@ -180,25 +301,6 @@ fn target(args: &BenchArgs) -> anyhow::Result<Target> {
     })
 }
 
-fn load(args: &BenchArgs) -> anyhow::Result<Load> {
-    Ok(match (args.rate, args.concurrency) {
-        (Some(rate), _) => Load::Open {
-            rate,
-            arrival: match args.arrival {
-                ArrivalArg::Poisson => Arrival::Poisson,
-                ArrivalArg::Constant => Arrival::Constant,
-            },
-        },
-        (None, Some(0)) => bail!("--concurrency must be at least 1"),
-        (None, Some(c)) if c > 100_000 => {
-            bail!("--concurrency {c} is implausibly large (the limit is 100000)")
-        }
-        (None, c) => Load::Closed {
-            concurrency: c.unwrap_or(1),
-        },
-    })
-}
-
 /// The URL without credentials, for files and output.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -208,13 +310,6 @@ fn redact(url: &str) -> String {
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let path = path.split_once('?').map_or(path, |(p, _)| p);
     format!("{scheme}://{host}{path}")
-}
-
-fn write_summary(dir: &Path, summary: &RunSummary) -> anyhow::Result<()> {
-    let path = dir.join("run.json");
-    let text = serde_json::to_string_pretty(summary)?;
-    std::fs::write(&path, text + "\n")
-        .with_context(|| format!("could not write '{}'", path.display()))
 }
 
 /// One line saying why nothing succeeded, and what to try.
@@ -246,13 +341,13 @@ fn all_failed(records: &[RequestRecord], url: &str) -> String {
 
 /// Things a reader must know to trust the numbers.
 fn notes(
-    records: &[RequestRecord],
-    summary: &RunSummary,
+    records: &[&RequestRecord],
+    partial: bool,
     args: &BenchArgs,
     lang: Lang,
 ) -> Vec<String> {
     let mut notes = Vec::new();
-    if summary.partial {
+    if partial {
         notes.push(
             lang.pick(
                 "interrupted: these results cover the requests that finished before Ctrl-C",
@@ -261,7 +356,7 @@ fn notes(
             .to_string(),
         );
     }
-    let ok: Vec<&RequestRecord> = records.iter().filter(|r| r.is_ok()).collect();
+    let ok: Vec<&RequestRecord> = records.iter().copied().filter(|r| r.is_ok()).collect();
     let by_chunks = ok
         .iter()
         .filter(|r| {
@@ -412,6 +507,68 @@ fn render(
     out
 }
 
+/// One row per level, then the prefill line when prompt lengths were swept.
+fn render_sweep(
+    results: &[LevelResult],
+    fit: Option<&Result<PrefillFit, FitError>>,
+    notes: &[String],
+    lang: Lang,
+    format: &dyn TableFormat,
+) -> String {
+    let first = &results[0].summary.settings;
+    let mut out = format!(
+        "{} · {}\n\n",
+        first.target.as_deref().unwrap_or("-"),
+        first.model.as_deref().unwrap_or("-")
+    );
+    let mut t = Table::new(&[
+        (lang.pick("level", "档位"), Align::Left),
+        ("ok", Align::Right),
+        ("TTFT mean", Align::Right),
+        ("TTFT p99", Align::Right),
+        (lang.pick("decode", "解码"), Align::Right),
+        (lang.pick("chars/s", "字/s"), Align::Right),
+        ("ITL p99", Align::Right),
+        ("req/s", Align::Right),
+        (lang.pick("out tok/s", "输出 tok/s"), Align::Right),
+        (lang.pick("tier", "等级"), Align::Left),
+    ]);
+    for r in results {
+        let s = &r.summary;
+        let get = |m: Metric, st: Statistic| s.get(m, st).map_or("-".to_string(), |v| number::value(m, v));
+        t.row(vec![
+            r.label.clone(),
+            format!("{}/{}", s.counts.ok, s.counts.sent),
+            get(Metric::TtftS, Statistic::Mean),
+            get(Metric::TtftS, Statistic::P99),
+            get(Metric::DecodeTokS, Statistic::Mean),
+            get(Metric::OutputCharsS, Statistic::Mean),
+            get(Metric::ItlS, Statistic::P99),
+            format!("{:.2}", s.throughput.requests_per_s),
+            format!("{:.0}", s.throughput.output_tok_s),
+            r.grade.overall.map_or("-".into(), |t| t.to_string()),
+        ]);
+    }
+    out.push_str(&format.render(&t));
+    match fit {
+        Some(Ok(f)) => out.push_str(&format!(
+            "\n{}: TTFT ≈ {:.3} s + n / {:.0} tok/s (R² {:.3}, {} {})\n",
+            lang.pick("prefill line", "prefill 拟合"),
+            f.overhead_s,
+            f.prefill_tok_s,
+            f.r2,
+            f.n,
+            lang.pick("requests", "个请求"),
+        )),
+        Some(Err(e)) => out.push_str(&format!("\n{}: {e}\n", lang.pick("prefill line", "prefill 拟合"))),
+        None => {}
+    }
+    for n in notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
 /// A live line on stderr while requests finish (only on a terminal).
 struct Progress {
     bar: ProgressBar,
@@ -420,7 +577,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64) -> Self {
+    fn new(total: u64, label: Option<String>) -> Self {
         let bar = ProgressBar::with_draw_target(
             Some(total),
             if std::io::stderr().is_terminal() {
@@ -430,9 +587,12 @@ impl Progress {
             },
         );
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+            ProgressStyle::with_template("{prefix}{bar:30} {pos}/{len} {msg} [{elapsed}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+        if let Some(l) = label {
+            bar.set_prefix(format!("{l} "));
+        }
         Progress {
             bar,
             ttft: Default::default(),

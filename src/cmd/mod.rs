@@ -3,4 +3,8 @@
 
 pub mod bench;
 pub mod grade;
+pub mod plan_bounds;
+pub mod plan_calibrate;
+pub mod plan_remedies;
 pub mod plan_scenario;
+pub mod sim;

@@ -5,7 +5,9 @@
 //! Run: `cargo bench -p tokenpace-sim --bench lateness`
 //! Knobs (environment): TP_STREAMS (1000), TP_RATE (50 tokens/s per stream),
 //! TP_TOKENS (250 per stream), TP_SPIN_US (timer spin, 0), TP_RAMP_US
-//! (pause between connection starts, 1000 µs: spreads stream phases).
+//! (pause between connection starts, 1000 µs: spreads stream phases),
+//! TP_WORKERS (server tokio worker threads, 2), TP_KEEP_TRUTH (copy the
+//! truth file there).
 //! Percentiles are nearest-rank.
 
 use std::time::{Duration, Instant};
@@ -74,11 +76,12 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// Busy CPU seconds of the whole machine so far (from /proc/stat, in
-/// USER_HZ = 100 ticks), to see how much other processes ran during the run.
-fn machine_busy_seconds() -> f64 {
+/// Busy and stolen CPU seconds of the whole machine so far (from
+/// /proc/stat, in USER_HZ = 100 ticks): busy shows how much other processes
+/// ran during the run, steal how long a hypervisor kept our vCPUs off.
+fn machine_seconds() -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     let ticks: Vec<f64> = stat
         .lines()
@@ -90,7 +93,8 @@ fn machine_busy_seconds() -> f64 {
         .collect();
     let total: f64 = ticks.iter().sum();
     let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
-    (total - idle) / 100.0
+    let steal = ticks.get(7).copied().unwrap_or(0.0);
+    ((total - idle - steal) / 100.0, steal / 100.0)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,8 +107,9 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let truth = dir.path().join("truth.jsonl");
 
+    let workers = env("TP_WORKERS", 2) as usize;
     let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()?;
     let mut config = SimConfig {
@@ -127,7 +132,7 @@ fn main() -> anyhow::Result<()> {
         r#"{{"messages":[{{"role":"user","content":"hi"}}],"stream":true,"max_tokens":{tokens},"ignore_eos":true}}"#
     );
     let cpu0 = cpu_seconds();
-    let busy0 = machine_busy_seconds();
+    let (busy0, steal0) = machine_seconds();
     let t0 = Instant::now();
     let received: usize = client_rt.block_on(async {
         let mut tasks = Vec::with_capacity(streams);
@@ -143,9 +148,14 @@ fn main() -> anyhow::Result<()> {
     });
     let wall = t0.elapsed();
     let cpu = cpu_seconds() - cpu0;
-    let others = (machine_busy_seconds() - busy0 - cpu).max(0.0);
+    let (busy1, steal1) = machine_seconds();
+    let others = (busy1 - busy0 - cpu).max(0.0);
+    let steal_ms = (steal1 - steal0) * 1000.0;
     server_rt.block_on(sim.shutdown())?;
 
+    if let Ok(keep) = std::env::var("TP_KEEP_TRUTH") {
+        std::fs::copy(&truth, &keep)?;
+    }
     let file = tokenpace_sim::truth::read(&truth)?;
     let mut late: Vec<i64> = Vec::new();
     let outcomes_ok = file.requests.iter().filter(|r| r.outcome == "ok").count();
@@ -158,7 +168,7 @@ fn main() -> anyhow::Result<()> {
     let us = |ns: i64| ns as f64 / 1000.0;
     println!("tokenpace-sim chunk write lateness (written − deadline, from the truth file)");
     println!(
-        "streams {streams} × {rate} tokens/s × {tokens} tokens, ramp {} µs, timer spin {spin} µs, {} cores",
+        "streams {streams} × {rate} tokens/s × {tokens} tokens, ramp {} µs, timer spin {spin} µs, {workers} server workers + 1 client thread, {} cores",
         ramp.as_micros(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
@@ -179,7 +189,7 @@ fn main() -> anyhow::Result<()> {
     );
     let within = late.iter().filter(|&&l| l <= 1_000_000).count();
     println!(
-        "other processes used {:.0}% of one core during the run; load average (1 min) before {load_before}, after {}",
+        "other processes used {:.0}% of one core during the run; hypervisor steal {steal_ms:.0} ms; load average (1 min) before {load_before}, after {}",
         others / wall.as_secs_f64() * 100.0,
         load_average()
     );

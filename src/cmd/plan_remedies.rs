@@ -1,0 +1,404 @@
+//! `tokenpace plan remedies`: what int4/int8 weights, speculative decoding,
+//! a prefix KV cache, split prefill or another card would make of the four
+//! metrics, ranked by what reaches the target. Also the remedies section
+//! `plan scenario` appends when a target is missed.
+
+use super::plan_bounds::{fraction, non_negative, positive, DeploymentArgs, QuantArg};
+use crate::cli::{Format, OutputArgs};
+use crate::lang::Lang;
+use crate::number;
+use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
+use crate::{input, Status};
+use anyhow::{anyhow, bail};
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use tokenpace_core::metric::Metric;
+use tokenpace_core::scenario::{preset_named, preset_names, Preset, Scenario, ScenarioSpec};
+use tokenpace_plan::quant::Quant;
+use tokenpace_plan::remedies::{remedies, Kind, Needed, Params, Remedy, RooflineContext, Situation};
+use tokenpace_plan::roofline::{estimate, Deployment, Workload};
+
+/// The assumptions of the remedies, as flags.
+#[derive(Debug, Clone, Args)]
+pub struct RemedyArgs {
+    /// Share of prompt tokens whose KV cache is reused (0 to <1).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.75, value_parser = hit_ratio, allow_negative_numbers = true)]
+    pub cache_hit: f64,
+    /// Devices one prompt's prefill is split across.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub split_devices: u32,
+    /// Scaling efficiency of split prefill (N devices are N × this as fast).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.9, value_parser = fraction, allow_negative_numbers = true)]
+    pub split_efficiency: f64,
+    /// Probability the target model accepts a drafted token.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.7, value_parser = acceptance, allow_negative_numbers = true)]
+    pub spec_acceptance: f64,
+    /// Tokens the draft model proposes per verification step.
+    #[arg(long, value_name = "K", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub spec_draft_tokens: u32,
+    /// Cost of one draft token relative to one target decode step.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = non_negative, allow_negative_numbers = true)]
+    pub spec_draft_cost: f64,
+}
+
+impl RemedyArgs {
+    fn params(&self) -> Params {
+        Params {
+            cache_hit: self.cache_hit,
+            split_devices: self.split_devices,
+            split_efficiency: self.split_efficiency,
+            spec_acceptance: self.spec_acceptance,
+            spec_draft_tokens: self.spec_draft_tokens,
+            spec_draft_cost: self.spec_draft_cost,
+        }
+    }
+}
+
+fn hit_ratio(s: &str) -> Result<f64, String> {
+    let v = non_negative(s)?;
+    if v >= 1.0 {
+        return Err("it must be below 1 (a fully cached prompt needs no prefill)".into());
+    }
+    Ok(v)
+}
+
+fn acceptance(s: &str) -> Result<f64, String> {
+    let v = non_negative(s)?;
+    if v > 1.0 {
+        return Err("it must be a fraction from 0 to 1".into());
+    }
+    Ok(v)
+}
+
+/// Options of `tokenpace plan remedies`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan remedies --preset long-summary
+  tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
+  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18 --quant int8
+  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant fp16
+
+Without --model/--hardware the remedies work on the given rates; with them the
+rates come from the roofline (plan bounds) and every catalog card is compared.")]
+pub struct RemediesArgs {
+    /// Start from one of the seed's scenarios (see plan scenario --list).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Prompt tokens.
+    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
+    pub prompt_tokens: Option<f64>,
+    /// Answer tokens.
+    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
+    pub output_tokens: Option<f64>,
+    /// TTFT to stay below, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive, allow_negative_numbers = true)]
+    pub ttft_target: Option<f64>,
+    /// Reading speed to reach, characters per second.
+    #[arg(long, value_name = "CHARS_PER_S", value_parser = positive, allow_negative_numbers = true)]
+    pub chars_per_s: Option<f64>,
+    /// Network round trip included in TTFT, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = non_negative, allow_negative_numbers = true)]
+    pub rtt: Option<f64>,
+    /// Characters per token [default: the seed's 0.7].
+    #[arg(long, value_name = "RATIO", value_parser = positive, allow_negative_numbers = true)]
+    pub chars_per_token: Option<f64>,
+    /// Prefill rate reached now, tokens/s.
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive, allow_negative_numbers = true, conflicts_with_all = ["model", "model_file"])]
+    pub prefill: Option<f64>,
+    /// Decode rate reached now, tokens/s.
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive, allow_negative_numbers = true, conflicts_with_all = ["model", "model_file"])]
+    pub decode: Option<f64>,
+    /// Concurrent requests (with --model/--hardware).
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive, allow_negative_numbers = true)]
+    pub concurrency: f64,
+    /// The model, device and efficiency (optional; --quant is the current
+    /// weights either way).
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+    /// The remedies' assumptions.
+    #[command(flatten)]
+    pub remedy: RemedyArgs,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Runs `tokenpace plan remedies`.
+pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let profile = input::profile(args.profile.as_deref())?;
+    let preset = match &args.preset {
+        Some(name) => Some(preset_named(name).ok_or_else(|| {
+            anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
+        })?),
+        None => None,
+    };
+    let flags = ScenarioSpec {
+        prompt_tokens: args.prompt_tokens,
+        output_tokens: args.output_tokens,
+        rtt_s: args.rtt,
+        ttft_target_s: args.ttft_target,
+        chars_per_s_target: args.chars_per_s,
+        chars_per_token: args
+            .chars_per_token
+            .map(|r| (r, format!("--chars-per-token {r}"))),
+        prefill_tok_s: args.prefill,
+        decode_tok_s: args.decode,
+    };
+    let scenario = preset
+        .map(Preset::spec)
+        .unwrap_or_default()
+        .overlay(flags)
+        .resolve(&profile)?;
+    let quant: Quant = args.deployment.quant.into();
+    let params = args.remedy.params();
+
+    let list = if args.deployment.has_model() || args.deployment.hardware.is_some() {
+        let r = args.deployment.resolve("plan remedies with a model")?;
+        let d = Deployment {
+            model: &r.model,
+            hardware: r.hardware(),
+            quant,
+            devices: args.deployment.gpus,
+        };
+        let w = Workload {
+            prompt_tokens: scenario.prompt_tokens,
+            output_tokens: scenario.output_tokens,
+            concurrency: args.concurrency,
+            chars_per_token: scenario.chars_per_token,
+            rtt_s: scenario.rtt_s,
+        };
+        let e = estimate(&d, &w, &r.efficiency, &profile)?;
+        let s = situation(&scenario, e.prefill_tok_s, e.decode_tok_s, quant);
+        let ctx = RooflineContext {
+            catalog: &r.catalog,
+            deployment: d,
+            workload: w,
+            efficiency: &r.efficiency,
+        };
+        let list = remedies(&s, &params, &profile, Some(&ctx))?;
+        let head = format!(
+            "{}\n",
+            super::plan_bounds::title(&e, &d, lang)
+        );
+        (s, list, head)
+    } else {
+        let (Some(prefill), Some(decode)) = (scenario.prefill_tok_s, scenario.decode_tok_s) else {
+            bail!("plan remedies needs the rates reached now: give --prefill and --decode, a --preset that has them (long-summary), or --model and --hardware to estimate them");
+        };
+        let s = situation(&scenario, prefill, decode, quant);
+        let list = remedies(&s, &params, &profile, None)?;
+        (s, list, String::new())
+    };
+    let (s, list, head) = list;
+    let text = match args.output.format {
+        Format::Json => serde_json::to_string_pretty(&serde_json::json!({
+            "situation": s,
+            "required": { "prefill_tok_s": s.required_prefill(), "decode_tok_s": s.required_decode() },
+            "remedies": list,
+        }))? + "\n",
+        Format::Table => head.clone() + &render(&s, &list, !head.is_empty(), lang, &Terminal, false),
+        Format::Markdown => head.clone() + &render(&s, &list, !head.is_empty(), lang, &Markdown, true),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(Status::Ok)
+}
+
+/// The situation of a scenario at the given rates.
+pub fn situation(sc: &Scenario, prefill: f64, decode: f64, quant: Quant) -> Situation {
+    Situation {
+        prompt_tokens: sc.prompt_tokens,
+        rtt_s: sc.rtt_s,
+        ttft_target_s: sc.ttft_target_s,
+        chars_per_s_target: sc.chars_per_s_target,
+        chars_per_token: sc.chars_per_token,
+        prefill_tok_s: prefill,
+        decode_tok_s: decode,
+        quant,
+    }
+}
+
+/// The remedies of a `plan scenario` whose given rates miss a target, with
+/// default assumptions and fp16 weights; `None` when the targets are met or
+/// the rates were not given.
+pub fn for_scenario(sc: &Scenario, prefill: f64, decode: f64, meets: bool) -> Option<(Situation, Vec<Remedy>)> {
+    if meets || sc.prefill_tok_s.is_none() || sc.decode_tok_s.is_none() {
+        return None;
+    }
+    let s = situation(sc, prefill, decode, QuantArg::Fp16.into());
+    let profile = tokenpace_core::profile::Profile::seed();
+    remedies(&s, &Params::default(), &profile, None)
+        .ok()
+        .map(|list| (s, list))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0} %", x * 100.0)
+}
+
+fn label(k: &Kind, lang: Lang) -> String {
+    match (k, lang) {
+        (Kind::Quantize { from, to }, Lang::En) => format!("{to} weights (from {from})"),
+        (Kind::Quantize { from, to }, Lang::Zh) => format!("{to} 权重（原 {from}）"),
+        (Kind::Speculative { acceptance, draft_tokens, .. }, Lang::En) => {
+            format!("speculative decoding (α {acceptance:.2}, k {draft_tokens})")
+        }
+        (Kind::Speculative { acceptance, draft_tokens, .. }, Lang::Zh) => {
+            format!("投机解码（α {acceptance:.2}，k {draft_tokens}）")
+        }
+        (Kind::PrefixCache { hit_ratio }, Lang::En) => format!("prefix KV cache ({} hit)", pct(*hit_ratio)),
+        (Kind::PrefixCache { hit_ratio }, Lang::Zh) => format!("前缀 KV 缓存（命中 {}）", pct(*hit_ratio)),
+        (Kind::SplitPrefill { devices, .. }, Lang::En) => format!("split prefill over {devices} devices"),
+        (Kind::SplitPrefill { devices, .. }, Lang::Zh) => format!("预填充拆分到 {devices} 个设备"),
+        (Kind::Hardware { id, devices, .. }, _) => format!("{devices} × {id}"),
+    }
+}
+
+fn assumption(k: &Kind, s: &Situation, roofline: bool, lang: Lang) -> String {
+    match (k, lang) {
+        (Kind::Quantize { from, to }, Lang::En) if roofline => format!(
+            "recomputed by the roofline with {} bits per weight instead of {}",
+            to.bits_per_weight(), from.bits_per_weight()
+        ),
+        (Kind::Quantize { from, to }, Lang::Zh) if roofline => format!(
+            "按屋顶线模型重算：每个权重 {} 位（原 {} 位）",
+            to.bits_per_weight(), from.bits_per_weight()
+        ),
+        (Kind::Quantize { from, to }, Lang::En) => format!(
+            "decode is memory-bound, so it speeds up by the bytes moved: {} → {} bits per weight (×{:.2}); prefill is compute-bound and stays",
+            from.bits_per_weight(), to.bits_per_weight(), from.bits_per_weight() / to.bits_per_weight()
+        ),
+        (Kind::Quantize { from, to }, Lang::Zh) => format!(
+            "解码受带宽限制，速度按搬运字节数提升：每个权重 {} → {} 位（×{:.2}）；预填充受算力限制，不变",
+            from.bits_per_weight(), to.bits_per_weight(), from.bits_per_weight() / to.bits_per_weight()
+        ),
+        (Kind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::En) => format!(
+            "a draft model proposes {draft_tokens} tokens, each accepted with probability {acceptance:.2}: (1 − α^(k+1)) / (1 − α) = {tokens_per_step:.2} tokens per verify step; a draft token costs {} of a target step",
+            pct(*draft_cost)
+        ),
+        (Kind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::Zh) => format!(
+            "草稿模型每步提出 {draft_tokens} 个 token，每个以 {acceptance:.2} 的概率被接受：(1 − α^(k+1)) / (1 − α) = 每次验证 {tokens_per_step:.2} 个 token；每个草稿 token 耗时为目标模型一步的 {}",
+            pct(*draft_cost)
+        ),
+        (Kind::PrefixCache { hit_ratio }, Lang::En) => format!(
+            "the KV of {} of the prompt (a shared system prompt or document) is cached: only {:.0} of {:.0} tokens are prefilled",
+            pct(*hit_ratio), s.prompt_tokens * (1.0 - hit_ratio), s.prompt_tokens
+        ),
+        (Kind::PrefixCache { hit_ratio }, Lang::Zh) => format!(
+            "提示中 {} 的 KV 已缓存（共享的系统提示或文档）：{:.0} 个 token 中只需预填充 {:.0} 个",
+            pct(*hit_ratio), s.prompt_tokens, s.prompt_tokens * (1.0 - hit_ratio)
+        ),
+        (Kind::SplitPrefill { devices, efficiency }, Lang::En) => format!(
+            "the prompt is split across {devices} devices prefilling in parallel, scaling at {}",
+            pct(*efficiency)
+        ),
+        (Kind::SplitPrefill { devices, efficiency }, Lang::Zh) => format!(
+            "提示拆分到 {devices} 个设备并行预填充，扩展效率 {}",
+            pct(*efficiency)
+        ),
+        (Kind::Hardware { name, devices, .. }, Lang::En) => format!(
+            "same model and weights on {devices} × {name}, roofline at the same efficiency"
+        ),
+        (Kind::Hardware { name, devices, .. }, Lang::Zh) => format!(
+            "同一模型与权重运行在 {devices} × {name} 上，屋顶线模型、效率不变"
+        ),
+    }
+}
+
+fn needed(n: &Needed, lang: Lang) -> String {
+    match (n, lang) {
+        (Needed::AlreadyMet, _) => lang.pick("already met", "已达标").into(),
+        (Needed::Unreachable, _) => lang.pick("cannot reach it", "无法达标").into(),
+        (Needed::HitRatioAbove(h), Lang::En) => format!("hit ratio > {}", pct(*h)),
+        (Needed::HitRatioAbove(h), Lang::Zh) => format!("命中率需 > {}", pct(*h)),
+        (Needed::DevicesAtLeast(n), Lang::En) => format!("≥ {n} devices"),
+        (Needed::DevicesAtLeast(n), Lang::Zh) => format!("至少 {n} 个设备"),
+        (Needed::AcceptanceAtLeast(a), Lang::En) => format!("acceptance ≥ {a:.2}"),
+        (Needed::AcceptanceAtLeast(a), Lang::Zh) => format!("接受率 ≥ {a:.2}"),
+    }
+}
+
+/// The remedies as a ranked table with the assumption behind each.
+pub fn render(
+    s: &Situation,
+    list: &[Remedy],
+    roofline: bool,
+    lang: Lang,
+    format: &dyn TableFormat,
+    markdown: bool,
+) -> String {
+    let bullet = if markdown { "- " } else { "  " };
+    let mut out = match lang {
+        Lang::En => format!(
+            "{bullet}now: prefill {}, decode {}, {} weights → TTFT {}, reading speed {}\n{bullet}targets: TTFT < {} (prefill > {}), reading speed ≥ {} (decode ≥ {})\n\n",
+            number::with_unit(Metric::PrefillTokS, s.prefill_tok_s),
+            number::with_unit(Metric::DecodeTokS, s.decode_tok_s),
+            s.quant,
+            number::with_unit(Metric::TtftS, s.rtt_s + s.prompt_tokens / s.prefill_tok_s),
+            number::with_unit(Metric::OutputCharsS, s.decode_tok_s * s.chars_per_token),
+            number::with_unit(Metric::TtftS, s.ttft_target_s),
+            number::with_unit(Metric::PrefillTokS, s.required_prefill()),
+            number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
+            number::with_unit(Metric::DecodeTokS, s.required_decode()),
+        ),
+        Lang::Zh => format!(
+            "{bullet}现状：预填充 {}，解码 {}，{} 权重 → 首字延迟 {}，阅读速度 {}\n{bullet}目标：首字延迟 < {}（预填充 > {}），阅读速度 ≥ {}（解码 ≥ {}）\n\n",
+            number::with_unit(Metric::PrefillTokS, s.prefill_tok_s),
+            number::with_unit(Metric::DecodeTokS, s.decode_tok_s),
+            s.quant,
+            number::with_unit(Metric::TtftS, s.rtt_s + s.prompt_tokens / s.prefill_tok_s),
+            number::with_unit(Metric::OutputCharsS, s.decode_tok_s * s.chars_per_token),
+            number::with_unit(Metric::TtftS, s.ttft_target_s),
+            number::with_unit(Metric::PrefillTokS, s.required_prefill()),
+            number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
+            number::with_unit(Metric::DecodeTokS, s.required_decode()),
+        ),
+    };
+    let mut t = Table::new(&[
+        ("#", Align::Right),
+        (lang.pick("remedy", "措施"), Align::Left),
+        (lang.metric(Metric::PrefillTokS), Align::Right),
+        (lang.metric(Metric::DecodeTokS), Align::Right),
+        ("TTFT", Align::Right),
+        (lang.metric(Metric::OutputCharsS), Align::Right),
+        (lang.pick("tier", "等级"), Align::Left),
+        (lang.pick("targets", "目标"), Align::Left),
+        (lang.pick("to reach the target", "达标条件"), Align::Left),
+    ]);
+    let mark = |ok: bool| if ok { "✓" } else { "✗" };
+    for (i, r) in list.iter().enumerate() {
+        t.row(vec![
+            (i + 1).to_string(),
+            label(&r.kind, lang),
+            number::with_unit(Metric::PrefillTokS, r.prefill_tok_s),
+            number::with_unit(Metric::DecodeTokS, r.decode_tok_s),
+            number::with_unit(Metric::TtftS, r.ttft_s),
+            number::with_unit(Metric::OutputCharsS, r.output_chars_s),
+            r.grade.overall.map_or("-".into(), |t| t.to_string()),
+            format!(
+                "{} TTFT {} {}",
+                mark(r.meets_ttft),
+                mark(r.meets_chars),
+                lang.pick("speed", "速度")
+            ),
+            r.needed.as_ref().map_or(String::new(), |n| needed(n, lang)),
+        ]);
+    }
+    out.push_str(&format.render(&t));
+    out.push_str(&format!(
+        "\n{}\n",
+        lang.pick("Assumptions", "假设")
+    ));
+    for (i, r) in list.iter().enumerate() {
+        out.push_str(&format!(
+            "{}{}. {}\n",
+            if markdown { "" } else { "  " },
+            i + 1,
+            assumption(&r.kind, s, roofline, lang)
+        ));
+    }
+    out
+}
