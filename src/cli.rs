@@ -250,7 +250,12 @@ pub struct BenchArgs {
     pub api: ApiArg,
     /// Requests kept in flight (closed loop); a list (1,8,32) sweeps, one
     /// result row per level.
-    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', conflicts_with = "rate")]
+    #[arg(
+        long,
+        value_name = "N[,N…]",
+        value_delimiter = ',',
+        conflicts_with = "rate"
+    )]
     pub concurrency: Vec<u32>,
     /// Requests started per second (open loop), whatever the server does; a
     /// list sweeps.
@@ -268,7 +273,12 @@ pub struct BenchArgs {
     /// Prompt length in tokens (estimated without the model's tokenizer); a
     /// list (128,512,2048) measures the TTFT-versus-length line and fits the
     /// prefill rate.
-    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', default_value = "256")]
+    #[arg(
+        long,
+        value_name = "N[,N…]",
+        value_delimiter = ',',
+        default_value = "256"
+    )]
     pub prompt_tokens: Vec<u32>,
     /// Tokens to generate per request (max_tokens).
     #[arg(long, value_name = "N", default_value_t = 128)]

@@ -362,28 +362,61 @@ fn sweeps_recover_the_simulators_model() {
     // Prompt lengths: the fitted line gives back the prefill rate and the
     // fixed part of TTFT (30 ms here).
     bench(&[
-        &sim.url(), "--prompt-tokens", "100,800,3200", "--requests", "3", "--max-tokens", "2",
-        "--out", out, "--format", "json",
+        &sim.url(),
+        "--prompt-tokens",
+        "100,800,3200",
+        "--requests",
+        "3",
+        "--max-tokens",
+        "2",
+        "--out",
+        out,
+        "--format",
+        "json",
     ])
     .unwrap();
     let sweep: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("sweep.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("sweep.json")).unwrap())
+            .unwrap();
     let rate = sweep["prefill_fit"]["prefill_tok_s"].as_f64().unwrap();
     let overhead = sweep["prefill_fit"]["overhead_s"].as_f64().unwrap();
     assert!((rate / 4000.0 - 1.0).abs() < 0.05, "fitted {rate} tok/s");
-    assert!((overhead - 0.030).abs() < 0.005, "fitted overhead {overhead} s");
+    assert!(
+        (overhead - 0.030).abs() < 0.005,
+        "fitted overhead {overhead} s"
+    );
     assert_eq!(sweep["levels"].as_array().unwrap().len(), 3);
     assert!(dir.path().join("p800").join("requests.jsonl").exists());
     // Concurrency: per-stream decode follows decode / (1 + k·(batch − 1)).
     let (_, json) = bench(&[
-        &sim.url(), "--concurrency", "1,4", "--requests", "8", "--max-tokens", "40", "--format", "json",
+        &sim.url(),
+        "--concurrency",
+        "1,4",
+        "--requests",
+        "8",
+        "--max-tokens",
+        "40",
+        "--format",
+        "json",
     ])
     .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let decode = |i: usize| v["levels"][i]["summary"]["metrics"]["decode_tok_s"]["mean"].as_f64().unwrap();
-    assert!((decode(0) / 200.0 - 1.0).abs() < 0.03, "c1 decode {}", decode(0));
+    let decode = |i: usize| {
+        v["levels"][i]["summary"]["metrics"]["decode_tok_s"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (decode(0) / 200.0 - 1.0).abs() < 0.03,
+        "c1 decode {}",
+        decode(0)
+    );
     // Four streams share the batch most of the time: 200 / 1.3 ≈ 154 tok/s.
-    assert!((decode(1) / (200.0 / 1.3) - 1.0).abs() < 0.1, "c4 decode {}", decode(1));
+    assert!(
+        (decode(1) / (200.0 / 1.3) - 1.0).abs() < 0.1,
+        "c4 decode {}",
+        decode(1)
+    );
     sim.stop();
 }
 
@@ -393,10 +426,20 @@ fn ctrl_c_keeps_every_result() {
     config.timing.decode = 50.0;
     let sim = Sim::start(config);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpace"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpace"))
         .args([
-            "bench", &sim.url(), "--concurrency", "4", "--requests", "1000", "--max-tokens", "20",
-            "--out", dir.path().to_str().unwrap(), "--lang", "en",
+            "bench",
+            &sim.url(),
+            "--concurrency",
+            "4",
+            "--requests",
+            "1000",
+            "--max-tokens",
+            "20",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--lang",
+            "en",
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -408,7 +451,10 @@ fn ctrl_c_keeps_every_result() {
         assert!(std::time::Instant::now() < deadline, "no records written");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
@@ -416,11 +462,15 @@ fn ctrl_c_keeps_every_result() {
     assert!(table.contains("interrupted"), "{table}");
     let records = records(dir.path());
     let summary: RunSummary =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
+            .unwrap();
     assert!(summary.partial);
     // Everything started was written and summarised; nothing was lost.
     assert_eq!(summary.counts.sent as usize, records.len());
-    assert_eq!(summary.counts.ok + summary.counts.failed, summary.counts.sent);
+    assert_eq!(
+        summary.counts.ok + summary.counts.failed,
+        summary.counts.sent
+    );
     assert!(records.len() < 1000 && records.len() >= 8);
     sim.stop();
 }

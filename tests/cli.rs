@@ -424,3 +424,24 @@ fn snapshot_plan_web_chat_zh() {
 fn snapshot_preset_list() {
     insta::assert_snapshot!(run(&["plan", "scenario", "--list", "--lang", "en"]).1);
 }
+
+#[test]
+fn every_subcommand_parses_with_the_global_lang() {
+    // A subcommand flag whose id clashes with the global --lang parses but
+    // panics when read; parse each subcommand for real to catch it.
+    for args in [
+        &["grade", "--decode", "30", "--lang", "zh"][..],
+        &["sim", "--text", "zh", "--lang", "en", "--port", "0"],
+        &[
+            "bench",
+            "http://127.0.0.1:9",
+            "--text",
+            "en",
+            "--lang",
+            "zh",
+        ],
+    ] {
+        let cli = Cli::try_parse_from(std::iter::once("tokenpace").chain(args.iter().copied()));
+        assert!(cli.is_ok(), "{args:?}: {}", cli.unwrap_err());
+    }
+}

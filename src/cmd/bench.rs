@@ -19,10 +19,10 @@ use tokenpace_client::request::{http_client, Target, Timeouts};
 use tokenpace_client::workload::Workload;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
-use tokenpace_core::stats::Statistic;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::{CountSource, ErrorKind, RequestRecord};
 use tokenpace_core::regression::{FitError, PrefillFit};
+use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{RunSettings, RunSummary};
 
 /// One load level of a run (a sweep has several).
@@ -57,7 +57,10 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let target = target(&args)?;
     let levels = levels(&args)?;
     let sweep_prompts = args.prompt_tokens.len() > 1;
-    for (flag, v) in [("--requests", args.requests), ("--max-tokens", u64::from(args.max_tokens))] {
+    for (flag, v) in [
+        ("--requests", args.requests),
+        ("--max-tokens", u64::from(args.max_tokens)),
+    ] {
         if v == 0 {
             bail!("{flag} must be at least 1");
         }
@@ -67,8 +70,9 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         ApiArg::Completions => Arc::new(OpenAiCompletions),
     };
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the output directory '{}'", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!("could not create the output directory '{}'", dir.display())
+        })?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,16 +89,24 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let client = http_client(Duration::from_secs_f64(args.connect_timeout), max_in_flight)?;
     let mut target = target;
     if target.model.is_empty() {
-        target.model = runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
+        target.model =
+            runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
     }
 
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     for (i, level) in levels.iter().enumerate() {
         let label = level.label(sweep_prompts);
-        let dir = args.out.as_ref().map(|d| if levels.len() > 1 { d.join(&label) } else { d.clone() });
+        let dir = args.out.as_ref().map(|d| {
+            if levels.len() > 1 {
+                d.join(&label)
+            } else {
+                d.clone()
+            }
+        });
         if let Some(d) = &dir {
-            std::fs::create_dir_all(d).with_context(|| format!("could not create '{}'", d.display()))?;
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("could not create '{}'", d.display()))?;
         }
         let driver = Arc::new(Driver {
             client: client.clone(),
@@ -118,7 +130,10 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             grace: Duration::from_secs(5),
         };
         let environment = environment::current();
-        let progress = Progress::new(args.requests, (levels.len() > 1).then(|| format!("{label} ({}/{})", i + 1, levels.len())));
+        let progress = Progress::new(
+            args.requests,
+            (levels.len() > 1).then(|| format!("{label} ({}/{})", i + 1, levels.len())),
+        );
         let outcome = runtime.block_on(bench::run(driver, plan, options, |r| progress.record(r)));
         progress.finish();
         let outcome = outcome?;
@@ -137,7 +152,12 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         }
         let grade = profile.grade(|m, st| summary.get(m, st), false)?;
         let partial = summary.partial;
-        results.push(LevelResult { label, records: outcome.records, summary, grade });
+        results.push(LevelResult {
+            label,
+            records: outcome.records,
+            summary,
+            grade,
+        });
         if partial {
             break;
         }
@@ -152,15 +172,35 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
     let notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
     let text = match (args.output.format, results.as_slice()) {
-        (Format::Json, [one]) => json_text(&serde_json::json!({"summary": one.summary, "grade": one.grade}))?,
+        (Format::Json, [one]) => {
+            json_text(&serde_json::json!({"summary": one.summary, "grade": one.grade}))?
+        }
         (Format::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
-        (Format::Table, [one]) => render(&one.summary, &one.grade, &profile, &notes, lang, &Terminal, false),
-        (Format::Markdown, [one]) => render(&one.summary, &one.grade, &profile, &notes, lang, &Markdown, true),
+        (Format::Table, [one]) => render(
+            &one.summary,
+            &one.grade,
+            &profile,
+            &notes,
+            lang,
+            &Terminal,
+            false,
+        ),
+        (Format::Markdown, [one]) => render(
+            &one.summary,
+            &one.grade,
+            &profile,
+            &notes,
+            lang,
+            &Markdown,
+            true,
+        ),
         (Format::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
         (Format::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
     out.write_all(text.as_bytes())?;
-    let below = args.fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    let below = args
+        .fail_below
+        .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
@@ -174,7 +214,10 @@ fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
             ArrivalArg::Poisson => Arrival::Poisson,
             ArrivalArg::Constant => Arrival::Constant,
         };
-        args.rate.iter().map(|&rate| Load::Open { rate, arrival }).collect()
+        args.rate
+            .iter()
+            .map(|&rate| Load::Open { rate, arrival })
+            .collect()
     } else if args.concurrency.is_empty() {
         vec![Load::Closed { concurrency: 1 }]
     } else {
@@ -182,7 +225,9 @@ fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
             .iter()
             .map(|&c| match c {
                 0 => bail!("--concurrency must be at least 1"),
-                c if c > 100_000 => bail!("--concurrency {c} is implausibly large (the limit is 100000)"),
+                c if c > 100_000 => {
+                    bail!("--concurrency {c} is implausibly large (the limit is 100000)")
+                }
                 c => Ok(Load::Closed { concurrency: c }),
             })
             .collect::<anyhow::Result<_>>()?
@@ -195,7 +240,12 @@ fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
     }
     Ok(loads
         .iter()
-        .flat_map(|&load| args.prompt_tokens.iter().map(move |&prompt_tokens| Level { load, prompt_tokens }))
+        .flat_map(|&load| {
+            args.prompt_tokens.iter().map(move |&prompt_tokens| Level {
+                load,
+                prompt_tokens,
+            })
+        })
         .collect())
 }
 
@@ -214,7 +264,13 @@ fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
     }
 }
 
-fn settings(args: &BenchArgs, profile: &Profile, model: &str, backend: &str, level: Level) -> RunSettings {
+fn settings(
+    args: &BenchArgs,
+    profile: &Profile,
+    model: &str,
+    backend: &str,
+    level: Level,
+) -> RunSettings {
     RunSettings {
         target: Some(redact(&args.url)),
         backend: Some(backend.to_string()),
@@ -251,7 +307,10 @@ fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
     PrefillFit::fit(&points)
 }
 
-fn sweep_json(results: &[LevelResult], fit: Option<&Result<PrefillFit, FitError>>) -> serde_json::Value {
+fn sweep_json(
+    results: &[LevelResult],
+    fit: Option<&Result<PrefillFit, FitError>>,
+) -> serde_json::Value {
     let levels: Vec<serde_json::Value> = results
         .iter()
         .map(|r| serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade}))
@@ -266,7 +325,8 @@ fn sweep_json(results: &[LevelResult], fit: Option<&Result<PrefillFit, FitError>
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n").with_context(|| format!("could not write '{}'", path.display()))
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("could not write '{}'", path.display()))
 }
 
 fn target(args: &BenchArgs) -> anyhow::Result<Target> {
@@ -340,12 +400,7 @@ fn all_failed(records: &[RequestRecord], url: &str) -> String {
 }
 
 /// Things a reader must know to trust the numbers.
-fn notes(
-    records: &[&RequestRecord],
-    partial: bool,
-    args: &BenchArgs,
-    lang: Lang,
-) -> Vec<String> {
+fn notes(records: &[&RequestRecord], partial: bool, args: &BenchArgs, lang: Lang) -> Vec<String> {
     let mut notes = Vec::new();
     if partial {
         notes.push(
@@ -535,7 +590,10 @@ fn render_sweep(
     ]);
     for r in results {
         let s = &r.summary;
-        let get = |m: Metric, st: Statistic| s.get(m, st).map_or("-".to_string(), |v| number::value(m, v));
+        let get = |m: Metric, st: Statistic| {
+            s.get(m, st)
+                .map_or("-".to_string(), |v| number::value(m, v))
+        };
         t.row(vec![
             r.label.clone(),
             format!("{}/{}", s.counts.ok, s.counts.sent),
@@ -560,7 +618,10 @@ fn render_sweep(
             f.n,
             lang.pick("requests", "个请求"),
         )),
-        Some(Err(e)) => out.push_str(&format!("\n{}: {e}\n", lang.pick("prefill line", "prefill 拟合"))),
+        Some(Err(e)) => out.push_str(&format!(
+            "\n{}: {e}\n",
+            lang.pick("prefill line", "prefill 拟合")
+        )),
         None => {}
     }
     for n in notes {

@@ -235,8 +235,8 @@ fn model_from_file(path: &Path) -> anyhow::Result<Model> {
     if is_gguf {
         let kv = tokenpace_plan::gguf::read_metadata(std::io::BufReader::new(file))
             .with_context(|| format!("'{}'", path.display()))?;
-        return Ok(tokenpace_plan::gguf::model_from_metadata(&id, &kv)
-            .with_context(|| format!("'{}'", path.display()))?);
+        return tokenpace_plan::gguf::model_from_metadata(&id, &kv)
+            .with_context(|| format!("'{}'", path.display()));
     }
     let mut text = String::new();
     file.read_to_string(&mut text).with_context(|| {
@@ -253,8 +253,8 @@ fn model_from_file(path: &Path) -> anyhow::Result<Model> {
     } else {
         id
     };
-    Ok(tokenpace_plan::hf_config::model_from_config_json(&id, &text)
-        .with_context(|| format!("'{}'", path.display()))?)
+    tokenpace_plan::hf_config::model_from_config_json(&id, &text)
+        .with_context(|| format!("'{}'", path.display()))
 }
 
 impl DeploymentArgs {
@@ -267,8 +267,9 @@ impl DeploymentArgs {
     pub fn efficiency(&self) -> anyhow::Result<Efficiency> {
         let mut e = match &self.efficiency {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("could not read efficiency file '{}'", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("could not read efficiency file '{}'", path.display())
+                })?;
                 Efficiency::from_toml(&text).with_context(|| {
                     format!(
                         "efficiency file '{}' is not valid (it needs `compute` and `bandwidth` fractions; `plan calibrate --save` writes one)",
@@ -319,10 +320,12 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     if args.list {
         let c = catalog(&args.deployment.catalog)?;
         let text = match args.output.format {
-            Format::Json => serde_json::to_string_pretty(&serde_json::json!({
-                "hardware": c.hardware,
-                "models": c.models,
-            }))? + "\n",
+            Format::Json => {
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "hardware": c.hardware,
+                    "models": c.models,
+                }))? + "\n"
+            }
             Format::Table => list(&c, lang, &Terminal, false),
             Format::Markdown => list(&c, lang, &Markdown, true),
         };
@@ -470,12 +473,10 @@ fn render(
         resource(lang, e.prefill.binding).into(),
     ]);
     t.row(vec![
-        format!(
-            "{} ({} {})",
-            lang.metric(Metric::DecodeTokS),
-            lang.pick("batch", "批大小"),
-            e.concurrency
-        ),
+        match lang {
+            Lang::En => format!("decode (batch {})", e.concurrency),
+            Lang::Zh => format!("解码速度（批大小 {}）", e.concurrency),
+        },
         flops(e.decode.flops),
         bytes(e.decode.bytes),
         number::with_unit(Metric::DecodeTokS, e.decode_bound_tok_s),
@@ -495,6 +496,9 @@ fn render(
         },
     ]);
     out.push_str(&format.render(&t));
+    if markdown {
+        out.push('\n');
+    }
     out.push_str(&match lang {
         Lang::En => format!(
             "{bullet}all streams together: {}\n",
@@ -512,7 +516,11 @@ fn render(
         markdown,
     );
     out.push_str(&super::grade::render_body(
-        &e.grade, &[], lang, format, markdown,
+        &e.grade,
+        &[],
+        lang,
+        format,
+        markdown,
     ));
     out
 }

@@ -86,12 +86,14 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             .with_context(|| format!("could not write '{}'", save.display()))?;
     }
     let text = match args.output.format {
-        Format::Json => serde_json::to_string_pretty(&serde_json::json!({
-            "workload": w,
-            "errors": errors,
-            "efficiency": e.efficiency,
-            "fitted": fitted,
-        }))? + "\n",
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "workload": w,
+                "errors": errors,
+                "efficiency": e.efficiency,
+                "fitted": fitted,
+            }))? + "\n"
+        }
         Format::Table | Format::Markdown => {
             let markdown = args.output.format == Format::Markdown;
             let format: &dyn TableFormat = if markdown { &Markdown } else { &Terminal };

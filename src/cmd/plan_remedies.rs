@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::scenario::{preset_named, preset_names, Preset, Scenario, ScenarioSpec};
 use tokenpace_plan::quant::Quant;
-use tokenpace_plan::remedies::{remedies, Kind, Needed, Params, Remedy, RooflineContext, Situation};
+use tokenpace_plan::remedies::{
+    remedies, Kind, Needed, Params, Remedy, RooflineContext, Situation,
+};
 use tokenpace_plan::roofline::{estimate, Deployment, Workload};
 
 /// The assumptions of the remedies, as flags.
@@ -180,10 +182,7 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
             efficiency: &r.efficiency,
         };
         let list = remedies(&s, &params, &profile, Some(&ctx))?;
-        let head = format!(
-            "{}\n",
-            super::plan_bounds::title(&e, &d, lang)
-        );
+        let head = format!("{}\n", super::plan_bounds::title(&e, &d, lang));
         (s, list, head)
     } else {
         let (Some(prefill), Some(decode)) = (scenario.prefill_tok_s, scenario.decode_tok_s) else {
@@ -195,13 +194,19 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     };
     let (s, list, head) = list;
     let text = match args.output.format {
-        Format::Json => serde_json::to_string_pretty(&serde_json::json!({
-            "situation": s,
-            "required": { "prefill_tok_s": s.required_prefill(), "decode_tok_s": s.required_decode() },
-            "remedies": list,
-        }))? + "\n",
-        Format::Table => head.clone() + &render(&s, &list, !head.is_empty(), lang, &Terminal, false),
-        Format::Markdown => head.clone() + &render(&s, &list, !head.is_empty(), lang, &Markdown, true),
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "situation": s,
+                "required": { "prefill_tok_s": s.required_prefill(), "decode_tok_s": s.required_decode() },
+                "remedies": list,
+            }))? + "\n"
+        }
+        Format::Table => {
+            head.clone() + &render(&s, &list, !head.is_empty(), lang, &Terminal, false)
+        }
+        Format::Markdown => {
+            head.clone() + &render(&s, &list, !head.is_empty(), lang, &Markdown, true)
+        }
     };
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
@@ -223,16 +228,43 @@ pub fn situation(sc: &Scenario, prefill: f64, decode: f64, quant: Quant) -> Situ
 
 /// The remedies of a `plan scenario` whose given rates miss a target, with
 /// default assumptions and fp16 weights; `None` when the targets are met or
-/// the rates were not given.
-pub fn for_scenario(sc: &Scenario, prefill: f64, decode: f64, meets: bool) -> Option<(Situation, Vec<Remedy>)> {
-    if meets || sc.prefill_tok_s.is_none() || sc.decode_tok_s.is_none() {
+/// a rate was not given.
+pub fn for_scenario(
+    plan: &tokenpace_core::scenario::ScenarioPlan,
+    profile: &tokenpace_core::profile::Profile,
+) -> Option<(Situation, Vec<Remedy>)> {
+    let (sc, p) = (&plan.scenario, &plan.predicted);
+    if (p.meets_ttft_target && p.meets_chars_target)
+        || sc.prefill_tok_s.is_none()
+        || sc.decode_tok_s.is_none()
+    {
         return None;
     }
-    let s = situation(sc, prefill, decode, QuantArg::Fp16.into());
-    let profile = tokenpace_core::profile::Profile::seed();
-    remedies(&s, &Params::default(), &profile, None)
+    let s = situation(sc, p.prefill_tok_s, p.decode_tok_s, QuantArg::Fp16.into());
+    remedies(&s, &Params::default(), profile, None)
         .ok()
         .map(|list| (s, list))
+}
+
+/// The remedies section `plan scenario` appends.
+pub fn scenario_section(
+    s: &Situation,
+    list: &[Remedy],
+    lang: Lang,
+    format: &dyn TableFormat,
+    markdown: bool,
+) -> String {
+    let title = lang.pick(
+        "Remedies (fp16 weights assumed; tokenpace plan remedies takes the assumptions as flags)",
+        "改进措施（假设 fp16 权重；tokenpace plan remedies 可用参数调整假设）",
+    );
+    let mut out = if markdown {
+        format!("\n**{title}**\n\n")
+    } else {
+        format!("\n{title}\n")
+    };
+    out.push_str(&render(s, list, false, lang, format, markdown));
+    out
 }
 
 fn pct(x: f64) -> String {
@@ -243,15 +275,35 @@ fn label(k: &Kind, lang: Lang) -> String {
     match (k, lang) {
         (Kind::Quantize { from, to }, Lang::En) => format!("{to} weights (from {from})"),
         (Kind::Quantize { from, to }, Lang::Zh) => format!("{to} 权重（原 {from}）"),
-        (Kind::Speculative { acceptance, draft_tokens, .. }, Lang::En) => {
+        (
+            Kind::Speculative {
+                acceptance,
+                draft_tokens,
+                ..
+            },
+            Lang::En,
+        ) => {
             format!("speculative decoding (α {acceptance:.2}, k {draft_tokens})")
         }
-        (Kind::Speculative { acceptance, draft_tokens, .. }, Lang::Zh) => {
+        (
+            Kind::Speculative {
+                acceptance,
+                draft_tokens,
+                ..
+            },
+            Lang::Zh,
+        ) => {
             format!("投机解码（α {acceptance:.2}，k {draft_tokens}）")
         }
-        (Kind::PrefixCache { hit_ratio }, Lang::En) => format!("prefix KV cache ({} hit)", pct(*hit_ratio)),
-        (Kind::PrefixCache { hit_ratio }, Lang::Zh) => format!("前缀 KV 缓存（命中 {}）", pct(*hit_ratio)),
-        (Kind::SplitPrefill { devices, .. }, Lang::En) => format!("split prefill over {devices} devices"),
+        (Kind::PrefixCache { hit_ratio }, Lang::En) => {
+            format!("prefix KV cache ({} hit)", pct(*hit_ratio))
+        }
+        (Kind::PrefixCache { hit_ratio }, Lang::Zh) => {
+            format!("前缀 KV 缓存（命中 {}）", pct(*hit_ratio))
+        }
+        (Kind::SplitPrefill { devices, .. }, Lang::En) => {
+            format!("split prefill over {devices} devices")
+        }
         (Kind::SplitPrefill { devices, .. }, Lang::Zh) => format!("预填充拆分到 {devices} 个设备"),
         (Kind::Hardware { id, devices, .. }, _) => format!("{devices} × {id}"),
     }
@@ -388,10 +440,12 @@ pub fn render(
         ]);
     }
     out.push_str(&format.render(&t));
-    out.push_str(&format!(
-        "\n{}\n",
-        lang.pick("Assumptions", "假设")
-    ));
+    let title = lang.pick("Assumptions", "假设");
+    out.push_str(&if markdown {
+        format!("\n**{title}**\n\n")
+    } else {
+        format!("\n{title}\n")
+    });
     for (i, r) in list.iter().enumerate() {
         out.push_str(&format!(
             "{}{}. {}\n",

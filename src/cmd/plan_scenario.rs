@@ -46,13 +46,35 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     };
     let spec = preset.map(Preset::spec).unwrap_or_default().overlay(flags);
     let plan = spec.resolve(&profile)?.plan(&profile);
+    let remedies = super::plan_remedies::for_scenario(&plan, &profile);
+    let section = |format: &dyn TableFormat, markdown: bool| {
+        remedies.as_ref().map_or(String::new(), |(s, list)| {
+            super::plan_remedies::scenario_section(s, list, lang, format, markdown)
+        })
+    };
     let text = match args.output.format {
-        Format::Json => serde_json::to_string_pretty(&plan)? + "\n",
-        Format::Table => render(&plan, preset, lang, &Terminal, false),
-        Format::Markdown => render(&plan, preset, lang, &Markdown, true),
+        Format::Json => {
+            serde_json::to_string_pretty(&WithRemedies {
+                plan: &plan,
+                remedies: remedies.as_ref().map(|r| &r.1),
+            })? + "\n"
+        }
+        Format::Table => render(&plan, preset, lang, &Terminal, false) + &section(&Terminal, false),
+        Format::Markdown => {
+            render(&plan, preset, lang, &Markdown, true) + &section(&Markdown, true)
+        }
     };
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
+}
+
+/// The plan's JSON with the remedies appended when a target is missed.
+#[derive(Serialize)]
+struct WithRemedies<'a> {
+    #[serde(flatten)]
+    plan: &'a ScenarioPlan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remedies: Option<&'a Vec<tokenpace_plan::remedies::Remedy>>,
 }
 
 /// The characters-per-token ratio the flags ask for, with its source.

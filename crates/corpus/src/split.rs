@@ -222,6 +222,20 @@ mod tests {
     }
 
     #[test]
+    fn estimate_agrees_with_the_splitter() {
+        // A prompt of n pseudo-tokens is estimated at about n tokens, so a
+        // client and the simulator agree on prompt sizes.
+        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
+            for seed in 0..5 {
+                let n = 1000;
+                let prompt = PseudoTokens::at(lang, seed, seed as usize * 997).take_text(n);
+                let est = estimate_tokens(&prompt) as f64;
+                assert!((est / n as f64 - 1.0).abs() < 0.15, "{lang}: {est} for {n}");
+            }
+        }
+    }
+
+    #[test]
     fn estimate_follows_the_documented_formula() {
         assert_eq!(estimate_tokens(""), 0);
         assert_eq!(estimate_tokens("abcd"), 1);

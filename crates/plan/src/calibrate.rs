@@ -33,7 +33,10 @@ pub struct Measured {
 impl Measured {
     /// The means of a run summary.
     pub fn from_summary(s: &RunSummary) -> Measured {
-        let mean = |m| s.get(m, Statistic::Mean).filter(|v| v.is_finite() && *v > 0.0);
+        let mean = |m| {
+            s.get(m, Statistic::Mean)
+                .filter(|v| v.is_finite() && *v > 0.0)
+        };
         Measured {
             prefill_tok_s: mean(Metric::PrefillTokS),
             decode_tok_s: mean(Metric::DecodeTokS),
@@ -57,7 +60,10 @@ impl Measured {
 /// concurrency, measured characters per token and network overhead. Fields
 /// the run lacks fall back to its settings, then to `fallback`.
 pub fn workload_of(s: &RunSummary, fallback: &Workload) -> Workload {
-    let mean = |m| s.get(m, Statistic::Mean).filter(|v| v.is_finite() && *v > 0.0);
+    let mean = |m| {
+        s.get(m, Statistic::Mean)
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
     Workload {
         prompt_tokens: mean(Metric::PromptTokens)
             .or(s.settings.prompt_tokens.map(f64::from))
@@ -229,7 +235,13 @@ mod tests {
             let check = check_point(&c, p, &Efficiency::DEFAULT).unwrap();
             eprintln!(
                 "{:<12} {:<13} {:<5} {:<14} measured {:>7.2} estimated {:>7.2} error {:+.1} %",
-                p.model, p.hardware, p.quant, p.metric, p.value, check.estimated, check.error * 100.0
+                p.model,
+                p.hardware,
+                p.quant,
+                p.metric,
+                p.value,
+                check.estimated,
+                check.error * 100.0
             );
             assert!(
                 check.error.abs() <= 0.25,

@@ -196,7 +196,10 @@ source = "our own measurement of an L4"
     #[test]
     fn bad_user_files_say_why() {
         let mut c = Catalog::default();
-        let err = c.add_toml("[[hardware]]\nid = \"x\"\n").unwrap_err().to_string();
+        let err = c
+            .add_toml("[[hardware]]\nid = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing field"), "{err}");
         let err = c
             .add_toml("[[hardware]]\nid = \"x\"\nname = \"x\"\nkind = \"gpu\"\nfp16_tflops = -1\nmemory_bandwidth_gb_s = 1\nmemory_gb = 1\nsource = \"a datasheet\"\n")

@@ -48,9 +48,18 @@ impl Efficiency {
 
     /// Checks that every factor is in (0, 1].
     pub fn validate(&self) -> Result<(), PlanError> {
-        fraction("compute efficiency (--compute-efficiency, key `compute`)", self.compute)?;
-        fraction("bandwidth efficiency (--bandwidth-efficiency, key `bandwidth`)", self.bandwidth)?;
-        fraction("usable memory fraction (--memory-usable, key `memory_usable`)", self.memory_usable)?;
+        fraction(
+            "compute efficiency (--compute-efficiency, key `compute`)",
+            self.compute,
+        )?;
+        fraction(
+            "bandwidth efficiency (--bandwidth-efficiency, key `bandwidth`)",
+            self.bandwidth,
+        )?;
+        fraction(
+            "usable memory fraction (--memory-usable, key `memory_usable`)",
+            self.memory_usable,
+        )?;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ pub enum PlanError {
         suggestions: Vec<String>,
     },
     /// The weights do not fit in the memory of the devices.
-    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} offer {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices (--gpus {min_devices}), a smaller quantisation (--quant int4), or a card with more memory")]
+    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} have {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices (--gpus {min_devices}), a smaller quantisation (--quant int4), or a card with more memory")]
     TooLarge {
         /// The model id.
         model: String,

@@ -170,20 +170,29 @@ pub fn model_from_metadata(id: &str, kv: &BTreeMap<String, Value>) -> Result<Mod
     };
     let get = |k: &str| kv.get(&format!("{arch}.{k}")).and_then(Value::as_u64);
     let need = |k: &str| {
-        get(k).ok_or_else(|| err(format!("no {arch}.{k} key (tokenpace needs it for the model's shape)")))
+        get(k).ok_or_else(|| {
+            err(format!(
+                "no {arch}.{k} key (tokenpace needs it for the model's shape)"
+            ))
+        })
     };
     let vocab = get("vocab_size").or_else(|| match kv.get("tokenizer.ggml.tokens") {
         Some(Value::Array { len, .. }) => Some(*len),
         _ => None,
     });
     let experts = get("expert_count").filter(|&e| e > 1);
+    let mla_rope = get("rope.dimension_count").filter(|_| get("attention.kv_lora_rank").is_some());
     let c = ConfigJson {
         hidden_size: need("embedding_length")?,
         num_hidden_layers: need("block_count")?,
         num_attention_heads: need("attention.head_count")?,
         num_key_value_heads: get("attention.head_count_kv"),
         head_dim: get("attention.key_length"),
-        vocab_size: vocab.ok_or_else(|| err(format!("no {arch}.vocab_size key or tokenizer.ggml.tokens array")))?,
+        vocab_size: vocab.ok_or_else(|| {
+            err(format!(
+                "no {arch}.vocab_size key or tokenizer.ggml.tokens array"
+            ))
+        })?,
         intermediate_size: get("feed_forward_length"),
         tie_word_embeddings: None,
         num_experts: experts,
@@ -193,7 +202,12 @@ pub fn model_from_metadata(id: &str, kv: &BTreeMap<String, Value>) -> Result<Mod
         first_k_dense_replace: experts.and(get("leading_dense_block_count")),
         q_lora_rank: get("attention.q_lora_rank"),
         kv_lora_rank: get("attention.kv_lora_rank"),
-        qk_rope_head_dim: get("rope.dimension_count").filter(|_| get("attention.kv_lora_rank").is_some()),
+        qk_rope_head_dim: mla_rope,
+        // GGUF's key length is the whole query/key head (non-rotary + rotary).
+        qk_nope_head_dim: mla_rope
+            .and_then(|r| get("attention.key_length").map(|k| k.saturating_sub(r)))
+            .filter(|&n| n > 0),
+        v_head_dim: mla_rope.and(get("attention.value_length")),
         ..ConfigJson::default()
     };
     let mut m = model_from_config(id, &c, &format!("GGUF header ({arch})"))?;
@@ -252,7 +266,13 @@ mod tests {
     #[test]
     fn reads_a_llama_header() {
         let kv = read_metadata(&llama_header()[..]).unwrap();
-        assert_eq!(kv["tokenizer.ggml.tokens"], Value::Array { element_type: 8, len: 2 });
+        assert_eq!(
+            kv["tokenizer.ggml.tokens"],
+            Value::Array {
+                element_type: 8,
+                len: 2
+            }
+        );
         let m = model_from_metadata("llama-gguf", &kv).unwrap();
         assert_eq!(m.name, "Meta Llama 3.1 8B Instruct");
         assert!((m.params_b - 8.03).abs() < 0.05, "{}", m.params_b);
@@ -266,10 +286,53 @@ mod tests {
             let e = read_metadata(&h[..cut]).unwrap_err().to_string();
             assert!(e.contains("GGUF"), "{e}");
         }
-        assert!(read_metadata(&b"PK\x03\x04rest"[..]).unwrap_err().to_string().contains("'GGUF'"));
+        assert!(read_metadata(&b"PK\x03\x04rest"[..])
+            .unwrap_err()
+            .to_string()
+            .contains("'GGUF'"));
         let mut v1 = h.clone();
         v1[4] = 1;
-        assert!(read_metadata(&v1[..]).unwrap_err().to_string().contains("version 1"));
+        assert!(read_metadata(&v1[..])
+            .unwrap_err()
+            .to_string()
+            .contains("version 1"));
+    }
+
+    #[test]
+    fn reads_a_deepseek2_mla_header() {
+        let mut b = b"GGUF".to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(0u64.to_le_bytes());
+        let keys: &[(&str, u32)] = &[
+            ("deepseek2.block_count", 61),
+            ("deepseek2.embedding_length", 7168),
+            ("deepseek2.feed_forward_length", 18432),
+            ("deepseek2.attention.head_count", 128),
+            ("deepseek2.attention.head_count_kv", 128),
+            ("deepseek2.attention.key_length", 192),
+            ("deepseek2.attention.value_length", 128),
+            ("deepseek2.attention.q_lora_rank", 1536),
+            ("deepseek2.attention.kv_lora_rank", 512),
+            ("deepseek2.rope.dimension_count", 64),
+            ("deepseek2.expert_count", 256),
+            ("deepseek2.expert_used_count", 8),
+            ("deepseek2.expert_shared_count", 1),
+            ("deepseek2.expert_feed_forward_length", 2048),
+            ("deepseek2.leading_dense_block_count", 3),
+            ("deepseek2.vocab_size", 129280),
+        ];
+        b.extend((keys.len() as u64 + 1).to_le_bytes());
+        string(&mut b, "general.architecture");
+        b.extend(8u32.to_le_bytes());
+        string(&mut b, "deepseek2");
+        for (k, v) in keys {
+            kv_u32(&mut b, k, *v);
+        }
+        let m = model_from_metadata("dsv3", &read_metadata(&b[..]).unwrap()).unwrap();
+        assert!((m.params_b / 671.0 - 1.0).abs() < 0.01, "{}", m.params_b);
+        assert!((m.active_params_b.unwrap() / 37.0 - 1.0).abs() < 0.03);
+        assert_eq!(m.kv_bytes_per_token(), 70272.0);
+        assert_eq!(m.head_dim, 192);
     }
 
     #[test]

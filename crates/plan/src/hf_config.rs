@@ -87,15 +87,23 @@ pub fn model_from_config_json(id: &str, text: &str) -> Result<Model, PlanError> 
 /// Builds a [`Model`] from the shape fields; `source` says where they came
 /// from.
 pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model, PlanError> {
-    if c.hidden_size == 0 || c.num_hidden_layers == 0 || c.num_attention_heads == 0 || c.vocab_size == 0 {
+    if c.hidden_size == 0
+        || c.num_hidden_layers == 0
+        || c.num_attention_heads == 0
+        || c.vocab_size == 0
+    {
         return Err(PlanError::Syntax(
-            "hidden_size, num_hidden_layers, num_attention_heads and vocab_size must all be > 0".into(),
+            "hidden_size, num_hidden_layers, num_attention_heads and vocab_size must all be > 0"
+                .into(),
         ));
     }
     let f = |v: u64| v as f64;
     let hidden = f(c.hidden_size);
     let heads = f(c.num_attention_heads);
-    let kv_heads = c.num_key_value_heads.unwrap_or(c.num_attention_heads).max(1);
+    let kv_heads = c
+        .num_key_value_heads
+        .unwrap_or(c.num_attention_heads)
+        .max(1);
     let head_dim = c
         .head_dim
         .unwrap_or(c.hidden_size / c.num_attention_heads)
@@ -127,13 +135,20 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         }
     };
 
-    let experts = c.num_experts.or(c.n_routed_experts).or(c.num_local_experts).filter(|&e| e > 1);
+    let experts = c
+        .num_experts
+        .or(c.n_routed_experts)
+        .or(c.num_local_experts)
+        .filter(|&e| e > 1);
     let dense_mlp = 3.0 * hidden * f(c.intermediate_size.unwrap_or(4 * c.hidden_size));
     let layers = f(c.num_hidden_layers);
     let (mlp_total, mlp_active, active_set) = match experts {
         Some(e) => {
             let k = f(c.num_experts_per_tok.unwrap_or(2));
-            let width = f(c.moe_intermediate_size.or(c.intermediate_size).unwrap_or(c.hidden_size));
+            let width = f(c
+                .moe_intermediate_size
+                .or(c.intermediate_size)
+                .unwrap_or(c.hidden_size));
             let expert = 3.0 * hidden * width;
             let shared = match (c.n_shared_experts, c.shared_expert_intermediate_size) {
                 (Some(n), _) => f(n) * expert,
@@ -141,7 +156,10 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
                 _ => 0.0,
             };
             let router = hidden * f(e);
-            let dense_layers = f(c.first_k_dense_replace.unwrap_or(0).min(c.num_hidden_layers));
+            let dense_layers = f(c
+                .first_k_dense_replace
+                .unwrap_or(0)
+                .min(c.num_hidden_layers));
             let moe_layers = layers - dense_layers;
             (
                 dense_layers * dense_mlp + moe_layers * (f(e) * expert + shared + router),
@@ -156,7 +174,8 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
     let total = emb + layers * attn + mlp_total;
     let active = emb + layers * attn + mlp_active;
     let to_u32 = |v: u64, name: &str| {
-        u32::try_from(v).map_err(|_| PlanError::Syntax(format!("{name} ({v}) is implausibly large")))
+        u32::try_from(v)
+            .map_err(|_| PlanError::Syntax(format!("{name} ({v}) is implausibly large")))
     };
     let model = Model {
         id: id.to_string(),
@@ -166,7 +185,14 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         layers: to_u32(c.num_hidden_layers, "num_hidden_layers")?,
         hidden: to_u32(c.hidden_size, "hidden_size")?,
         heads: to_u32(c.num_attention_heads, "num_attention_heads")?,
-        kv_heads: to_u32(if kv_override.is_some() { c.num_attention_heads } else { kv_heads }, "num_key_value_heads")?,
+        kv_heads: to_u32(
+            if kv_override.is_some() {
+                c.num_attention_heads
+            } else {
+                kv_heads
+            },
+            "num_key_value_heads",
+        )?,
         head_dim: to_u32(attn_head_dim, "head_dim")?,
         vocab: to_u32(c.vocab_size, "vocab_size")?,
         kv_bytes_per_token: kv_override,
@@ -226,7 +252,11 @@ mod tests {
     fn moe_config_counts_total_and_active() {
         let m = model_from_config_json("q3", QWEN3_30B_A3B).unwrap();
         assert!(close(m.params_b, 30.5, 0.02), "{}", m.params_b);
-        assert!(close(m.active_params_b.unwrap(), 3.3, 0.03), "{:?}", m.active_params_b);
+        assert!(
+            close(m.active_params_b.unwrap(), 3.3, 0.03),
+            "{:?}",
+            m.active_params_b
+        );
         assert_eq!((m.experts, m.experts_per_token), (Some(128), Some(8)));
     }
 
@@ -234,14 +264,20 @@ mod tests {
     fn mla_config_caches_the_latent() {
         let m = model_from_config_json("dsv3", DEEPSEEK_V3).unwrap();
         assert!(close(m.params_b, 671.0, 0.01), "{}", m.params_b);
-        assert!(close(m.active_params_b.unwrap(), 37.0, 0.03), "{:?}", m.active_params_b);
+        assert!(
+            close(m.active_params_b.unwrap(), 37.0, 0.03),
+            "{:?}",
+            m.active_params_b
+        );
         assert_eq!(m.kv_bytes_per_token(), 70272.0);
         assert_eq!(m.head_dim, 192);
     }
 
     #[test]
     fn bad_configs_say_what_is_missing() {
-        let err = model_from_config_json("x", "{\"hidden_size\": 10}").unwrap_err().to_string();
+        let err = model_from_config_json("x", "{\"hidden_size\": 10}")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("num_hidden_layers"), "{err}");
         assert!(model_from_config_json("x", "not json").is_err());
         let zero = QWEN25_7B.replace("\"num_hidden_layers\": 28", "\"num_hidden_layers\": 0");

@@ -57,7 +57,10 @@ impl Model {
 
     /// Parameters used per token (all of them for a dense model).
     pub fn active_params(&self) -> f64 {
-        self.active_params_b.unwrap_or(self.params_b).min(self.params_b) * 1e9
+        self.active_params_b
+            .unwrap_or(self.params_b)
+            .min(self.params_b)
+            * 1e9
     }
 
     /// Bytes of all weights stored as `quant`.
@@ -135,7 +138,10 @@ mod tests {
             131072.0
         );
         // DeepSeek-V3's MLA override: 61 × (512 + 64) × 2.
-        assert_eq!(c.model("deepseek-v3").unwrap().kv_bytes_per_token(), 70272.0);
+        assert_eq!(
+            c.model("deepseek-v3").unwrap().kv_bytes_per_token(),
+            70272.0
+        );
     }
 
     #[test]

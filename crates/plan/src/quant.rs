@@ -91,6 +91,10 @@ mod tests {
         assert!(Quant::Fp16.bytes_per_weight() > Quant::Int8.bytes_per_weight());
         assert!(Quant::Int8.bytes_per_weight() > Quant::Int4.bytes_per_weight());
         assert_eq!("bf16".parse::<Quant>().unwrap(), Quant::Fp16);
-        assert!("int3".parse::<Quant>().unwrap_err().to_string().contains("int4"));
+        assert!("int3"
+            .parse::<Quant>()
+            .unwrap_err()
+            .to_string()
+            .contains("int4"));
     }
 }

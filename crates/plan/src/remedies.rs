@@ -287,7 +287,10 @@ pub fn remedies(
         let kind = Kind::Quantize { from: s.quant, to };
         let (prefill, decode) = match roofline {
             Some(r) => {
-                let d = Deployment { quant: to, ..r.deployment };
+                let d = Deployment {
+                    quant: to,
+                    ..r.deployment
+                };
                 let e = estimate(&d, &r.workload, r.efficiency, profile)?;
                 (e.prefill_tok_s, e.decode_tok_s)
             }
@@ -344,16 +347,17 @@ pub fn remedies(
             if hw.id == r.deployment.hardware.id {
                 continue;
             }
-            let found = (r.deployment.devices..=MAX_DEVICES.max(r.deployment.devices)).find_map(|n| {
-                let d = Deployment {
-                    hardware: hw,
-                    devices: n,
-                    ..r.deployment
-                };
-                estimate(&d, &r.workload, r.efficiency, profile)
-                    .ok()
-                    .map(|e| (n, e))
-            });
+            let found =
+                (r.deployment.devices..=MAX_DEVICES.max(r.deployment.devices)).find_map(|n| {
+                    let d = Deployment {
+                        hardware: hw,
+                        devices: n,
+                        ..r.deployment
+                    };
+                    estimate(&d, &r.workload, r.efficiency, profile)
+                        .ok()
+                        .map(|e| (n, e))
+                });
             if let Some((n, e)) = found {
                 out.push(row(
                     Kind::Hardware {

@@ -308,11 +308,13 @@ pub fn estimate(
         (Metric::TtftS, ttft_s),
         (Metric::OutputCharsS, output_chars_s),
     ];
-    let grade = profile.grade_values(&values).map_err(|e| PlanError::InvalidNumber {
-        name: e.metric.id().to_string(),
-        expected: "a finite number ≥ 0 (the inputs are out of range)",
-        value: e.value,
-    })?;
+    let grade = profile
+        .grade_values(&values)
+        .map_err(|e| PlanError::InvalidNumber {
+            name: e.metric.id().to_string(),
+            expected: "a finite number ≥ 0 (the inputs are out of range)",
+            value: e.value,
+        })?;
     Ok(Estimate {
         model: m.id.clone(),
         hardware: d.hardware.id.clone(),

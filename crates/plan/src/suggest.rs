@@ -47,7 +47,11 @@ pub fn closest<'a>(
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.2 == b.2);
-    scored.into_iter().take(max).map(|s| s.2.to_string()).collect()
+    scored
+        .into_iter()
+        .take(max)
+        .map(|s| s.2.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -70,5 +74,24 @@ mod tests {
         assert_eq!(closest("h100", ids, 3)[0], "h100-sxm");
         assert_eq!(closest("rtx-4080", ids, 1), vec!["rtx-4090"]);
         assert!(closest("zzzzzzzzzzzz", ids, 3).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::catalog::Catalog;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn lookups_of_any_name_never_panic(name in ".{0,40}") {
+            let c = Catalog::builtin();
+            match c.hardware(&name) {
+                Ok(h) => prop_assert_eq!(normalise(&h.id), normalise(&name)),
+                Err(e) => prop_assert!(e.to_string().contains("unknown hardware")),
+            }
+            prop_assert!(closest(&name, c.models.iter().map(|m| m.id.as_str()), 3).len() <= 3);
+        }
     }
 }

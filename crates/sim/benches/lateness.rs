@@ -6,6 +6,7 @@
 //! Knobs (environment): TP_STREAMS (1000), TP_RATE (50 tokens/s per stream),
 //! TP_TOKENS (250 per stream), TP_SPIN_US (timer spin, 0), TP_RAMP_US
 //! (pause between connection starts, 1000 µs: spreads stream phases),
+//! TP_TIMER (`tokio` to use tokio's 1 ms timer instead of the precise one),
 //! TP_WORKERS (server tokio worker threads, 2), TP_KEEP_TRUTH (copy the
 //! truth file there).
 //! Percentiles are nearest-rank.
@@ -97,6 +98,39 @@ fn machine_seconds() -> (f64, f64) {
     ((total - idle - steal) / 100.0, steal / 100.0)
 }
 
+/// CPU seconds used so far by this process's threads, summed by thread name
+/// (Linux: /proc/self/task/*/stat, utime + stime in USER_HZ = 100 ticks).
+fn cpu_by_thread() -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // Fields after the name start at 3 (state); utime is 14, stime 15.
+        let secs = (ticks(11) + ticks(12)) / 100.0;
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, s)) => *s += secs,
+            None => out.push((name, secs)),
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
 fn main() -> anyhow::Result<()> {
     let load_before = load_average();
     let streams = env("TP_STREAMS", 1000) as usize;
@@ -121,6 +155,10 @@ fn main() -> anyhow::Result<()> {
     config.timing.decode = rate;
     config.timing.max_batch = streams;
     config.timing.timer_spin_us = spin;
+    let tokio_timer = std::env::var("TP_TIMER").is_ok_and(|t| t == "tokio");
+    if tokio_timer {
+        config.timing.timer = tokenpace_sim::config::TimerKind::Tokio;
+    }
     let sim = server_rt.block_on(SimServer::start(config))?;
     let addr = sim.addr();
 
@@ -151,6 +189,8 @@ fn main() -> anyhow::Result<()> {
     let (busy1, steal1) = machine_seconds();
     let others = (busy1 - busy0 - cpu).max(0.0);
     let steal_ms = (steal1 - steal0) * 1000.0;
+    // Before shutdown, while the timer thread still exists.
+    let threads = cpu_by_thread();
     server_rt.block_on(sim.shutdown())?;
 
     if let Ok(keep) = std::env::var("TP_KEEP_TRUTH") {
@@ -168,8 +208,9 @@ fn main() -> anyhow::Result<()> {
     let us = |ns: i64| ns as f64 / 1000.0;
     println!("tokenpace-sim chunk write lateness (written − deadline, from the truth file)");
     println!(
-        "streams {streams} × {rate} tokens/s × {tokens} tokens, ramp {} µs, timer spin {spin} µs, {workers} server workers + 1 client thread, {} cores",
+        "streams {streams} × {rate} tokens/s × {tokens} tokens, ramp {} µs, {} timer, spin {spin} µs, {workers} server workers + 1 client thread, {} cores",
         ramp.as_micros(),
+        if tokio_timer { "tokio" } else { "precise" },
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
@@ -192,6 +233,15 @@ fn main() -> anyhow::Result<()> {
         "other processes used {:.0}% of one core during the run; hypervisor steal {steal_ms:.0} ms; load average (1 min) before {load_before}, after {}",
         others / wall.as_secs_f64() * 100.0,
         load_average()
+    );
+    let threads: Vec<String> = threads
+        .into_iter()
+        .filter(|(_, secs)| *secs >= 0.05)
+        .map(|(name, secs)| format!("{name} {secs:.2} s"))
+        .collect();
+    println!(
+        "CPU by thread (client = main thread): {}",
+        threads.join(", ")
     );
     println!(
         "within 1 ms: {:.3}%  (target: p99 ≤ 1 ms)",

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::{JitterDist, LangChoice, SimConfig};
+use crate::config::{JitterDist, LangChoice, SimConfig, TimerKind};
 use crate::faults::FaultRule;
 
 /// Run an OpenAI-compatible streaming server whose timing you choose, and
@@ -62,9 +62,10 @@ pub struct SimArgs {
     /// Tokens before the natural end (EOS) unless ignore_eos [default: 128].
     #[arg(long, value_name = "N")]
     pub output_tokens: Option<u64>,
-    /// Language of the generated text [default: mixed].
+    /// Language of the generated text [default: mixed]. (`--lang` is the
+    /// label language of every tokenpace command.)
     #[arg(long, value_enum)]
-    pub lang: Option<LangChoice>,
+    pub text: Option<LangChoice>,
     /// Largest accepted max_tokens, like a context length [default: 32768].
     #[arg(long, value_name = "N")]
     pub max_tokens_limit: Option<u64>,
@@ -74,6 +75,9 @@ pub struct SimArgs {
     /// Spin this long before each deadline instead of sleeping (more CPU, less lateness) [default: 0].
     #[arg(long, value_name = "US")]
     pub timer_spin_us: Option<u64>,
+    /// Timer keeping chunk deadlines (tokio: 1 ms resolution, for comparison) [default: precise].
+    #[arg(long, value_enum)]
+    pub timer: Option<TimerKind>,
     /// Inject a fault: KIND (always), KIND:PROBABILITY or KIND:every=N. Kinds:
     /// http_429, http_500, http_503, stall_first, stall_mid, reset, truncate,
     /// malformed_json, keep_alive, split, crlf, long_event, slow_loris. Repeatable.
@@ -120,7 +124,8 @@ impl SimArgs {
         set(&mut t.tokens_per_chunk, self.tokens_per_chunk);
         set(&mut t.output_tokens, self.output_tokens);
         set(&mut t.timer_spin_us, self.timer_spin_us);
-        set(&mut c.text.lang, self.lang);
+        set(&mut t.timer, self.timer);
+        set(&mut c.text.lang, self.text);
         set(&mut c.limits.max_tokens, self.max_tokens_limit);
         set(&mut c.limits.max_body_bytes, self.max_body_bytes);
         c.faults.inject.extend(self.faults.iter().cloned());
@@ -166,7 +171,7 @@ mod tests {
             "split:every=2",
             "--fault",
             "http_429:0.1",
-            "--lang",
+            "--text",
             "zh",
         ])
         .unwrap();

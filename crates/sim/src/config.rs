@@ -78,6 +78,19 @@ pub struct TimingConfig {
     /// The precise timer spins this many microseconds before a deadline
     /// instead of sleeping (0: never spin, cheapest on CPU).
     pub timer_spin_us: u64,
+    /// Which timer keeps the deadlines.
+    pub timer: TimerKind,
+}
+
+/// Which timer keeps chunk deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// A dedicated thread with nanosecond timeouts (sub-ms lateness).
+    #[default]
+    Precise,
+    /// tokio's timer (1 ms resolution, rounds up): for comparison.
+    Tokio,
 }
 
 impl Default for TimingConfig {
@@ -94,6 +107,7 @@ impl Default for TimingConfig {
             tokens_per_chunk: 1,
             output_tokens: 128,
             timer_spin_us: 0,
+            timer: TimerKind::Precise,
         }
     }
 }

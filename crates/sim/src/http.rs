@@ -5,12 +5,13 @@
 //! transfer encoding; connections are kept alive unless asked otherwise.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::config::LimitsConfig;
+use crate::timer::TimerHandle;
 
 /// A request as read from the wire.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     /// Whether the client wants to keep the connection open.
     pub keep_alive: bool,
+    /// An HTTP/1.0 request: no chunked encoding, the body ends at close.
+    pub http10: bool,
 }
 
 impl HttpRequest {
@@ -59,7 +62,7 @@ pub enum ReadError {
 pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
-    trickle: Option<Duration>,
+    trickle: Option<(Duration, TimerHandle)>,
 }
 
 impl Conn {
@@ -128,24 +131,26 @@ impl Conn {
             .map_err(|_| ReadError::Io)
     }
 
-    /// From now on write every byte alone, `gap` apart (slow-loris).
-    pub fn set_trickle(&mut self, gap: Option<Duration>) {
-        self.trickle = gap;
+    /// From now on write every byte alone, `gap` apart on `timer`
+    /// (slow-loris); `None` goes back to normal writes.
+    pub fn set_trickle(&mut self, trickle: Option<(Duration, TimerHandle)>) {
+        self.trickle = trickle;
     }
 
     /// Writes `bytes` (byte by byte when trickling) and flushes; returns the
     /// number of writes.
     pub async fn write(&mut self, bytes: &[u8]) -> io::Result<u32> {
-        match self.trickle {
+        match &self.trickle {
             None => {
                 self.stream.write_all(bytes).await?;
                 self.stream.flush().await?;
                 Ok(1)
             }
-            Some(gap) => {
+            Some((gap, timer)) => {
+                let (gap, timer) = (*gap, timer.clone());
                 for (i, b) in bytes.iter().enumerate() {
                     if i > 0 {
-                        tokio::time::sleep(gap).await;
+                        timer.sleep_until(Instant::now() + gap).await;
                     }
                     self.stream.write_all(std::slice::from_ref(b)).await?;
                     self.stream.flush().await?;
@@ -167,7 +172,7 @@ impl Conn {
         let mut out = head(
             status,
             content_type,
-            Some(body.len()),
+            Framing::Length(body.len()),
             keep_alive,
             extra_headers,
         );
@@ -198,17 +203,30 @@ impl Conn {
     }
 }
 
-/// A response head. `None` length means chunked transfer encoding.
+/// How a response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length: n`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked` (HTTP/1.1).
+    Chunked,
+    /// Neither: the body ends when the connection closes (HTTP/1.0).
+    UntilClose,
+}
+
+/// A response head.
 pub fn head(
     status: u16,
     content_type: &str,
-    length: Option<usize>,
+    framing: Framing,
     keep_alive: bool,
     extra_headers: &str,
 ) -> Vec<u8> {
-    let framing = match length {
-        Some(n) => format!("Content-Length: {n}\r\n"),
-        None => "Transfer-Encoding: chunked\r\n".to_owned(),
+    let keep_alive = keep_alive && framing != Framing::UntilClose;
+    let framing = match framing {
+        Framing::Length(n) => format!("Content-Length: {n}\r\n"),
+        Framing::Chunked => "Transfer-Encoding: chunked\r\n".to_owned(),
+        Framing::UntilClose => String::new(),
     };
     let connection = if keep_alive { "keep-alive" } else { "close" };
     format!(
@@ -262,7 +280,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ReadError> {
         }
     };
     let mut content_length = 0u64;
-    let mut keep_alive = parsed.version == Some(1);
+    let http10 = parsed.version == Some(0);
+    let mut keep_alive = !http10;
     let mut out_headers = Vec::with_capacity(parsed.headers.len());
     for h in parsed.headers.iter() {
         let name = h.name.to_ascii_lowercase();
@@ -296,6 +315,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ReadError> {
         headers: out_headers,
         body: Vec::new(),
         keep_alive,
+        http10,
     };
     Ok(Some((head_len, req, content_length)))
 }
@@ -330,7 +350,7 @@ mod tests {
         let h = String::from_utf8(head(
             429,
             "application/json",
-            Some(2),
+            Framing::Length(2),
             false,
             "Retry-After: 1\r\n",
         ))

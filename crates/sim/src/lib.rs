@@ -65,3 +65,12 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     interrupted.map_err(|e| anyhow::anyhow!("could not wait for Ctrl-C: {e}"))?;
     stopped
 }
+
+/// [`run`] on a new multi-threaded tokio runtime, for a binary without one.
+pub fn run_blocking(args: SimArgs) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?
+        .block_on(run(args))
+}

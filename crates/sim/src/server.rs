@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::batch::Batcher;
-use crate::config::SimConfig;
+use crate::config::{SimConfig, TimerKind};
 use crate::error::ApiError;
 use crate::http::{Conn, ReadError};
 use crate::metrics::Metrics;
@@ -81,8 +81,15 @@ impl SimServer {
                 )
             })?;
         let addr = listener.local_addr()?;
-        let timer = PreciseTimer::start(Duration::from_micros(config.timing.timer_spin_us))
-            .context("could not start the timer thread")?;
+        let (timer, timer_handle) = match config.timing.timer {
+            TimerKind::Precise => {
+                let timer = PreciseTimer::start(Duration::from_micros(config.timing.timer_spin_us))
+                    .context("could not start the timer thread")?;
+                let handle = timer.handle();
+                (Some(timer), handle)
+            }
+            TimerKind::Tokio => (None, TimerHandle::tokio()),
+        };
         let start = Instant::now();
         let start_unix_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -106,7 +113,7 @@ impl SimServer {
             batcher: Batcher::new(config.timing.max_batch),
             metrics: Metrics::default(),
             truth,
-            timer: timer.handle(),
+            timer: timer_handle,
             start,
             start_unix_ns,
             shutdown: rx,
@@ -131,7 +138,7 @@ pub struct SimHandle {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     sim: Arc<Sim>,
-    _timer: PreciseTimer,
+    _timer: Option<PreciseTimer>,
 }
 
 impl SimHandle {

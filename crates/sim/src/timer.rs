@@ -23,10 +23,12 @@ pub struct PreciseTimer {
     thread: Option<JoinHandle<()>>,
 }
 
-/// A handle to schedule sleeps on a [`PreciseTimer`].
+/// A handle to schedule sleeps on a [`PreciseTimer`] (or, for comparison,
+/// on tokio's own timer).
 #[derive(Debug, Clone)]
 pub struct TimerHandle {
-    shared: Arc<Shared>,
+    /// `None`: sleep on tokio's timer.
+    shared: Option<Arc<Shared>>,
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +96,7 @@ impl PreciseTimer {
     /// A handle for scheduling sleeps.
     pub fn handle(&self) -> TimerHandle {
         TimerHandle {
-            shared: Arc::clone(&self.shared),
+            shared: Some(Arc::clone(&self.shared)),
         }
     }
 }
@@ -110,25 +112,55 @@ impl Drop for PreciseTimer {
 }
 
 impl TimerHandle {
+    /// A handle whose sleeps use tokio's timer (1 ms resolution, rounds
+    /// up), to measure what the precise timer buys.
+    pub fn tokio() -> Self {
+        TimerHandle { shared: None }
+    }
+
     /// A future that completes at `at` or just after, never before.
     pub fn sleep_until(&self, at: Instant) -> Sleep {
-        Sleep {
-            shared: Arc::clone(&self.shared),
-            at,
-            slot: None,
+        Sleep(match &self.shared {
+            Some(shared) => SleepKind::Precise(PreciseSleep {
+                shared: Arc::clone(shared),
+                at,
+                slot: None,
+            }),
+            None => SleepKind::Tokio(Box::pin(tokio::time::sleep_until(at.into()))),
+        })
+    }
+}
+
+/// A sleep on a [`TimerHandle`].
+#[derive(Debug)]
+pub struct Sleep(SleepKind);
+
+#[derive(Debug)]
+enum SleepKind {
+    Precise(PreciseSleep),
+    Tokio(Pin<Box<tokio::time::Sleep>>),
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.get_mut().0 {
+            SleepKind::Precise(p) => Pin::new(p).poll(cx),
+            SleepKind::Tokio(t) => t.as_mut().poll(cx),
         }
     }
 }
 
 /// A sleep on the precise timer.
 #[derive(Debug)]
-pub struct Sleep {
+struct PreciseSleep {
     shared: Arc<Shared>,
     at: Instant,
     slot: Option<Arc<Slot>>,
 }
 
-impl Future for Sleep {
+impl Future for PreciseSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -259,6 +291,14 @@ mod tests {
         late.sort();
         // Generous bound for a loaded CI machine; the bench measures properly.
         assert!(late[late.len() / 2] < Duration::from_millis(1), "{late:?}");
+    }
+
+    #[tokio::test]
+    async fn tokio_mode_never_fires_early_either() {
+        let h = TimerHandle::tokio();
+        let at = Instant::now() + Duration::from_millis(3);
+        h.sleep_until(at).await;
+        assert!(Instant::now() >= at);
     }
 
     #[tokio::test]

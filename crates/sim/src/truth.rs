@@ -72,7 +72,7 @@ pub struct RequestTruth {
     pub chunks: Vec<ChunkTruth>,
     /// When the server was done with the request.
     pub end_ns: u64,
-    /// HTTP status sent.
+    /// HTTP status sent (0 when no response head was sent).
     pub status: u16,
     /// `ok`, `error`, `reset`, `truncated`, `client_gone` or `shutdown`.
     pub outcome: String,

@@ -352,3 +352,86 @@ async fn expect_100_continue_gets_an_interim_response() {
     assert_eq!(r.json()["usage"]["completion_tokens"], 2);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn http_1_0_clients_get_a_body_that_ends_at_close() {
+    let t = TestSim::start(|_| {}).await;
+    let body = chat(r#","stream":true,"max_tokens":3"#);
+    let mut c = TcpStream::connect(t.sim.addr()).await.unwrap();
+    let req = format!(
+        "POST /v1/chat/completions HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    c.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, sse) = text.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.contains("Connection: close") && !head.contains("chunked"),
+        "{head}"
+    );
+    let events = sse_events(sse);
+    assert_eq!(events.len(), 3 + 2);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn mangled_bodies_never_crash_the_server() {
+    let t = TestSim::start(|c| {
+        c.timing.ttft_ms = 0.0;
+        c.timing.decode = 100_000.0;
+        c.timing.output_tokens = 3;
+        c.faults.allow_header = false;
+    })
+    .await;
+    let valid = chat(
+        r#","stream":true,"max_tokens":3,"stop":["x"],"stream_options":{"include_usage":true}"#,
+    );
+    let mut rng = tokenpace_corpus::SplitMix64::new(99);
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..300 {
+        let mut body = valid.clone().into_bytes();
+        for _ in 0..rng.range(1, 4) {
+            let i = rng.range(0, body.len() as u64 - 1) as usize;
+            match rng.range(0, 3) {
+                0 => body[i] = rng.range(0, 255) as u8,
+                1 => body.truncate(i.max(1)),
+                2 => {
+                    body.remove(i);
+                }
+                _ => body.insert(i, b"{}[]\",:0-e\\"[rng.range(0, 10) as usize]),
+            }
+            if body.is_empty() {
+                body.push(b'{');
+            }
+        }
+        let path = if rng.range(0, 1) == 0 {
+            "/v1/chat/completions"
+        } else {
+            "/v1/completions"
+        };
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            request(&t.sim, "POST", path, &[], &body),
+        )
+        .await
+        .expect("answered in time");
+        *statuses.entry(r.status).or_insert(0) += 1;
+        match r.status {
+            200 => {}
+            400 => assert!(r.json()["error"]["message"].is_string()),
+            other => panic!("status {other} for {:?}", String::from_utf8_lossy(&body)),
+        }
+    }
+    assert!(
+        statuses.get(&400).copied().unwrap_or(0) > 100,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        request(&t.sim, "GET", "/health", &[], b"").await.status,
+        200
+    );
+    t.finish().await;
+}

@@ -17,7 +17,7 @@ fn seed_case(quant: Quant) -> Situation {
     }
 }
 
-fn find<'a>(rs: &'a [Remedy], f: impl Fn(&Kind) -> bool) -> &'a Remedy {
+fn find(rs: &[Remedy], f: impl Fn(&Kind) -> bool) -> &Remedy {
     rs.iter().find(|r| f(&r.kind)).expect("remedy present")
 }
 
@@ -30,12 +30,18 @@ fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
         other => panic!("{other:?}"),
     }
     // Exactly half cached gives TTFT = 2.0 s, which is not below 2 s.
-    let p = Params { cache_hit: 0.5, ..Params::default() };
+    let p = Params {
+        cache_hit: 0.5,
+        ..Params::default()
+    };
     let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
     let r = find(&rs, |k| matches!(k, Kind::PrefixCache { .. }));
     assert_eq!(r.ttft_s, 2.0);
     assert!(!r.meets_ttft);
-    let p = Params { cache_hit: 0.51, ..Params::default() };
+    let p = Params {
+        cache_hit: 0.51,
+        ..Params::default()
+    };
     let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
     assert!(find(&rs, |k| matches!(k, Kind::PrefixCache { .. })).meets_ttft);
 }
@@ -47,7 +53,11 @@ fn seed_split_prefill_needs_more_than_two_devices() {
     assert_eq!(devices_needed(&s, 1.0), Needed::DevicesAtLeast(3));
     assert_eq!(devices_needed(&s, 0.9), Needed::DevicesAtLeast(3));
     assert_eq!(devices_needed(&s, 0.5), Needed::DevicesAtLeast(5));
-    let p = Params { split_devices: 3, split_efficiency: 1.0, ..Params::default() };
+    let p = Params {
+        split_devices: 3,
+        split_efficiency: 1.0,
+        ..Params::default()
+    };
     let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
     let r = find(&rs, |k| matches!(k, Kind::SplitPrefill { .. }));
     assert_eq!(r.prefill_tok_s, 3000.0);
@@ -60,22 +70,64 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     assert!((s.required_decode() - 35.714).abs() < 1e-3);
     let rs = remedies(&s, &Params::default(), &Profile::seed(), None).unwrap();
     // fp16 → int4: 16 / 4.5 bits per weight as many tokens per second.
-    let r = find(&rs, |k| matches!(k, Kind::Quantize { to: Quant::Int4, .. }));
+    let r = find(&rs, |k| {
+        matches!(
+            k,
+            Kind::Quantize {
+                to: Quant::Int4,
+                ..
+            }
+        )
+    });
     assert!((r.decode_tok_s - 25.0 * 16.0 / 4.5).abs() < 1e-9);
     assert!(r.meets_chars);
     assert_eq!(r.prefill_tok_s, 1000.0, "prefill is compute-bound");
     // fp16 → int8: 16 / 8.5 → 47.1 tok/s, also enough.
-    let r = find(&rs, |k| matches!(k, Kind::Quantize { to: Quant::Int8, .. }));
+    let r = find(&rs, |k| {
+        matches!(
+            k,
+            Kind::Quantize {
+                to: Quant::Int8,
+                ..
+            }
+        )
+    });
     assert!((r.decode_tok_s - 47.06).abs() < 0.01);
     assert!(r.meets_chars);
     // From int8, int4 still reaches it: 8.5 / 4.5 × 25 = 47.2 tok/s.
-    let rs = remedies(&seed_case(Quant::Int8), &Params::default(), &Profile::seed(), None).unwrap();
-    let r = find(&rs, |k| matches!(k, Kind::Quantize { to: Quant::Int4, .. }));
+    let rs = remedies(
+        &seed_case(Quant::Int8),
+        &Params::default(),
+        &Profile::seed(),
+        None,
+    )
+    .unwrap();
+    let r = find(&rs, |k| {
+        matches!(
+            k,
+            Kind::Quantize {
+                to: Quant::Int4,
+                ..
+            }
+        )
+    });
     assert!((r.decode_tok_s - 47.22).abs() < 0.01);
     assert!(r.output_chars_s >= 25.0);
-    assert!(!rs.iter().any(|r| matches!(r.kind, Kind::Quantize { to: Quant::Int8, .. })));
+    assert!(!rs.iter().any(|r| matches!(
+        r.kind,
+        Kind::Quantize {
+            to: Quant::Int8,
+            ..
+        }
+    )));
     // Already int4: no quantisation row.
-    let rs = remedies(&seed_case(Quant::Int4), &Params::default(), &Profile::seed(), None).unwrap();
+    let rs = remedies(
+        &seed_case(Quant::Int4),
+        &Params::default(),
+        &Profile::seed(),
+        None,
+    )
+    .unwrap();
     assert!(!rs.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })));
 }
 
@@ -133,17 +185,45 @@ fn already_met_and_unreachable() {
 fn bad_parameters_name_the_flag() {
     let s = seed_case(Quant::Fp16);
     for (p, flag) in [
-        (Params { cache_hit: 1.0, ..Params::default() }, "--cache-hit"),
-        (Params { spec_acceptance: f64::NAN, ..Params::default() }, "--spec-acceptance"),
-        (Params { split_devices: 0, ..Params::default() }, "--split-devices"),
-        (Params { spec_draft_cost: -1.0, ..Params::default() }, "--spec-draft-cost"),
+        (
+            Params {
+                cache_hit: 1.0,
+                ..Params::default()
+            },
+            "--cache-hit",
+        ),
+        (
+            Params {
+                spec_acceptance: f64::NAN,
+                ..Params::default()
+            },
+            "--spec-acceptance",
+        ),
+        (
+            Params {
+                split_devices: 0,
+                ..Params::default()
+            },
+            "--split-devices",
+        ),
+        (
+            Params {
+                spec_draft_cost: -1.0,
+                ..Params::default()
+            },
+            "--spec-draft-cost",
+        ),
     ] {
-        let err = remedies(&s, &p, &Profile::seed(), None).unwrap_err().to_string();
+        let err = remedies(&s, &p, &Profile::seed(), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(flag), "{err}");
     }
     let mut bad = s;
     bad.decode_tok_s = 0.0;
-    let err = remedies(&bad, &Params::default(), &Profile::seed(), None).unwrap_err().to_string();
+    let err = remedies(&bad, &Params::default(), &Profile::seed(), None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("--decode"), "{err}");
 }
 
@@ -156,7 +236,11 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         quant: Quant::Fp16,
         devices: 1,
     };
-    let w = Workload { prompt_tokens: 4000.0, output_tokens: 600.0, ..Workload::default() };
+    let w = Workload {
+        prompt_tokens: 4000.0,
+        output_tokens: 600.0,
+        ..Workload::default()
+    };
     let e = estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed()).unwrap();
     let s = Situation {
         prompt_tokens: 4000.0,
@@ -168,13 +252,31 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         decode_tok_s: e.decode_tok_s,
         quant: Quant::Fp16,
     };
-    let ctx = RooflineContext { catalog: &c, deployment: d, workload: w, efficiency: &Efficiency::DEFAULT };
+    let ctx = RooflineContext {
+        catalog: &c,
+        deployment: d,
+        workload: w,
+        efficiency: &Efficiency::DEFAULT,
+    };
     let rs = remedies(&s, &Params::default(), &Profile::seed(), Some(&ctx)).unwrap();
-    let h100 = find(&rs, |k| matches!(k, Kind::Hardware { id, .. } if id == "h100-sxm"));
+    let h100 = find(
+        &rs,
+        |k| matches!(k, Kind::Hardware { id, .. } if id == "h100-sxm"),
+    );
     assert!(h100.meets_ttft && h100.meets_chars);
     assert_eq!(rs[0].targets_met(), 2);
-    assert!(!rs.iter().any(|r| matches!(&r.kind, Kind::Hardware { id, .. } if id == "l4")));
-    let int4 = find(&rs, |k| matches!(k, Kind::Quantize { to: Quant::Int4, .. }));
+    assert!(!rs
+        .iter()
+        .any(|r| matches!(&r.kind, Kind::Hardware { id, .. } if id == "l4")));
+    let int4 = find(&rs, |k| {
+        matches!(
+            k,
+            Kind::Quantize {
+                to: Quant::Int4,
+                ..
+            }
+        )
+    });
     assert!(int4.decode_tok_s > 2.5 * s.decode_tok_s);
 }
 
@@ -205,5 +307,28 @@ proptest! {
     fn higher_acceptance_never_slows_decoding(a in 0.0..1.0f64, b in 0.0..1.0f64, k in 1u32..12) {
         let (lo, hi) = if a < b { (a, b) } else { (b, a) };
         prop_assert!(tokens_per_verify_step(hi, k) >= tokens_per_verify_step(lo, k) - 1e-12);
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_numbers_give_finite_remedies_or_a_clear_error(
+        p in prop::num::f64::ANY, prefill in prop::num::f64::ANY, decode in prop::num::f64::ANY,
+        target in prop::num::f64::ANY, rtt in prop::num::f64::ANY, hit in prop::num::f64::ANY,
+    ) {
+        let s = Situation {
+            prompt_tokens: p, rtt_s: rtt, ttft_target_s: target,
+            chars_per_s_target: 25.0, chars_per_token: 0.7,
+            prefill_tok_s: prefill, decode_tok_s: decode, quant: Quant::Int8,
+        };
+        let params = Params { cache_hit: hit, ..Params::default() };
+        match remedies(&s, &params, &Profile::seed(), None) {
+            Ok(rs) => {
+                for r in rs {
+                    prop_assert!(r.decode_tok_s.is_finite() && r.ttft_s.is_finite());
+                }
+            }
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
     }
 }

@@ -22,9 +22,17 @@ fn qwen_7b_int4_on_a_4090_decode_is_bandwidth_bound_prefill_compute_bound() {
     // Weights 7.62e9 × 4.5 / 8 = 4.29 GB; a step reads them plus ~1.1k
     // tokens of KV: 1008 GB/s × 0.7 / 4.35 GB ≈ 162 tok/s.
     assert!((e.memory.weight_bytes / 1e9 - 4.286).abs() < 0.01);
-    assert!(e.decode_tok_s > 150.0 && e.decode_tok_s < 175.0, "{}", e.decode_tok_s);
+    assert!(
+        e.decode_tok_s > 150.0 && e.decode_tok_s < 175.0,
+        "{}",
+        e.decode_tok_s
+    );
     // 165.2 TFLOPS × 0.65 / (2 × 7.62e9 + attention) ≈ 6.9k tok/s.
-    assert!(e.prefill_tok_s > 6000.0 && e.prefill_tok_s < 7500.0, "{}", e.prefill_tok_s);
+    assert!(
+        e.prefill_tok_s > 6000.0 && e.prefill_tok_s < 7500.0,
+        "{}",
+        e.prefill_tok_s
+    );
     assert!(e.prefill_bound_tok_s > e.prefill_tok_s);
     assert!(e.decode_bound_tok_s > e.decode_tok_s);
     assert_eq!(e.grade.overall, Some(Tier::A));
@@ -64,14 +72,22 @@ fn memory_capacity_caps_concurrency() {
 
 #[test]
 fn a_model_too_large_says_so_with_numbers() {
-    let err = est("llama-3.1-70b", "rtx-4090", Quant::Fp16, Workload::default())
-        .unwrap_err()
-        .to_string();
+    let err = est(
+        "llama-3.1-70b",
+        "rtx-4090",
+        Quant::Fp16,
+        Workload::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("141.2 GB for its weights"), "{err}");
     assert!(err.contains("21.6 GB usable"), "{err}");
     assert!(err.contains("--gpus 7"), "{err}");
     let err = est("deepseek-v3", "h100-sxm", Quant::Int4, Workload::default()).unwrap_err();
-    assert!(matches!(err, PlanError::TooLarge { min_devices: 6, .. }), "{err}");
+    assert!(
+        matches!(err, PlanError::TooLarge { min_devices: 6, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -80,7 +96,9 @@ fn no_room_for_one_context_is_an_error() {
         prompt_tokens: 100_000.0,
         ..Workload::default()
     };
-    let err = est("qwen2.5-32b", "l40s", Quant::Int4, w).unwrap_err().to_string();
+    let err = est("qwen2.5-32b", "l40s", Quant::Int4, w)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("KV cache"), "{err}");
 }
 
@@ -108,19 +126,49 @@ fn more_devices_hold_a_larger_model() {
         quant: Quant::Fp16,
         devices: 2,
     };
-    let e = estimate(&d, &Workload::default(), &Efficiency::DEFAULT, &Profile::seed()).unwrap();
+    let e = estimate(
+        &d,
+        &Workload::default(),
+        &Efficiency::DEFAULT,
+        &Profile::seed(),
+    )
+    .unwrap();
     assert_eq!(e.decode.binding, Resource::MemoryBandwidth);
-    assert!(e.decode_tok_s > 25.0 && e.decode_tok_s < 35.0, "{}", e.decode_tok_s);
+    assert!(
+        e.decode_tok_s > 25.0 && e.decode_tok_s < 35.0,
+        "{}",
+        e.decode_tok_s
+    );
 }
 
 #[test]
 fn bad_workloads_name_the_flag() {
     for (w, flag) in [
-        (Workload { prompt_tokens: 0.0, ..Workload::default() }, "--prompt-tokens"),
-        (Workload { concurrency: f64::NAN, ..Workload::default() }, "--concurrency"),
-        (Workload { rtt_s: -1.0, ..Workload::default() }, "--rtt"),
+        (
+            Workload {
+                prompt_tokens: 0.0,
+                ..Workload::default()
+            },
+            "--prompt-tokens",
+        ),
+        (
+            Workload {
+                concurrency: f64::NAN,
+                ..Workload::default()
+            },
+            "--concurrency",
+        ),
+        (
+            Workload {
+                rtt_s: -1.0,
+                ..Workload::default()
+            },
+            "--rtt",
+        ),
     ] {
-        let err = est("qwen2.5-7b", "rtx-4090", Quant::Int4, w).unwrap_err().to_string();
+        let err = est("qwen2.5-7b", "rtx-4090", Quant::Int4, w)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(flag), "{err}");
     }
 }
@@ -139,15 +187,15 @@ fn any_hardware() -> impl Strategy<Value = Hardware> {
 }
 
 fn any_workload() -> impl Strategy<Value = Workload> {
-    (1.0..2e5f64, 1.0..1e4f64, 1.0..512f64, 0.1..5f64, 0.0..2f64).prop_map(
-        |(p, o, c, cpt, rtt)| Workload {
+    (1.0..2e5f64, 1.0..1e4f64, 1.0..512f64, 0.1..5f64, 0.0..2f64).prop_map(|(p, o, c, cpt, rtt)| {
+        Workload {
             prompt_tokens: p,
             output_tokens: o,
             concurrency: c,
             chars_per_token: cpt,
             rtt_s: rtt,
-        },
-    )
+        }
+    })
 }
 
 fn any_model() -> impl Strategy<Value = Model> {

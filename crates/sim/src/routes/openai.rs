@@ -118,16 +118,7 @@ pub(super) async fn completion(
         sim.config.text.lang.into(),
         text_seed,
     );
-    let reply = Reply::new(
-        sim,
-        conn,
-        truth,
-        faults,
-        rng,
-        events,
-        received,
-        req.keep_alive,
-    );
+    let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req);
     if parsed.stream {
         reply.stream(&parsed, &generation).await
     } else {

@@ -9,7 +9,7 @@ use tokenpace_corpus::SplitMix64;
 
 use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
 use crate::generate::Generation;
-use crate::http::{self, Conn, LAST_CHUNK};
+use crate::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
 use crate::request::GenRequest;
 use crate::server::{shutdown_signal, Sim};
 use crate::sse::{Events, Usage};
@@ -36,6 +36,8 @@ pub(super) struct Reply<'a> {
     events: Events,
     received: Instant,
     keep_alive: bool,
+    /// Chunked transfer encoding (false for HTTP/1.0 clients).
+    chunked: bool,
 }
 
 impl<'a> Reply<'a> {
@@ -48,7 +50,7 @@ impl<'a> Reply<'a> {
         rng: SplitMix64,
         events: Events,
         received: Instant,
-        keep_alive: bool,
+        req: &HttpRequest,
     ) -> Self {
         Reply {
             sim,
@@ -58,7 +60,8 @@ impl<'a> Reply<'a> {
             rng,
             events,
             received,
-            keep_alive,
+            keep_alive: req.keep_alive,
+            chunked: !req.http10,
         }
     }
 
@@ -154,13 +157,13 @@ impl<'a> Reply<'a> {
     /// Writes the response head (trickled under `slow_loris`).
     async fn head(
         &mut self,
-        length: Option<usize>,
+        framing: Framing,
         content_type: &str,
         extra: &str,
     ) -> Result<(), Stop> {
         if self.has(FaultKind::SlowLoris) {
             let gap = Duration::from_secs_f64(self.sim.config.faults.trickle_ms / 1000.0);
-            self.conn.set_trickle(Some(gap));
+            self.conn.set_trickle(Some((gap, self.sim.timer.clone())));
             self.fault(
                 FaultKind::SlowLoris,
                 Some(format!(
@@ -169,7 +172,7 @@ impl<'a> Reply<'a> {
                 )),
             );
         }
-        let head = http::head(200, content_type, length, self.keep_alive, extra);
+        let head = http::head(200, content_type, framing, self.keep_alive, extra);
         self.conn.write(&head).await.map_err(|_| Stop::ClientGone)?;
         self.truth.headers_ns = Some(self.now_ns());
         Ok(())
@@ -219,8 +222,13 @@ impl<'a> Reply<'a> {
         req: &GenRequest,
         generation: &Generation,
     ) -> Result<Next, Stop> {
+        let framing = if self.chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        };
         self.head(
-            None,
+            framing,
             "text/event-stream; charset=utf-8",
             "Cache-Control: no-cache\r\n",
         )
@@ -231,7 +239,8 @@ impl<'a> Reply<'a> {
         if self.has(FaultKind::KeepAlive) {
             self.fault(FaultKind::KeepAlive, Some("before the first token".into()));
             let comment = self.events.keep_alive();
-            self.send("keep_alive", &comment, true, None, "", 0).await?;
+            self.send("keep_alive", &comment, self.chunked, None, "", 0)
+                .await?;
         }
         let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
         let per_chunk = self.sim.config.timing.tokens_per_chunk;
@@ -287,13 +296,21 @@ impl<'a> Reply<'a> {
             .include_usage
             .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
         let end = self.events.finish(generation.finish_reason, usage);
-        self.send("finish", &end, true, None, "", 0).await?;
+        self.send("finish", &end, self.chunked, None, "", 0).await?;
+        self.truth.finish_reason = Some(generation.finish_reason.into());
+        self.truth.outcome = "ok".into();
+        self.end_body().await
+    }
+
+    /// Ends a streamed body: the last chunk, or closing for HTTP/1.0.
+    async fn end_body(&mut self) -> Result<Next, Stop> {
+        if !self.chunked {
+            return Ok(Next::Close);
+        }
         self.conn
             .write(LAST_CHUNK)
             .await
             .map_err(|_| Stop::ClientGone)?;
-        self.truth.finish_reason = Some(generation.finish_reason.into());
-        self.truth.outcome = "ok".into();
         Ok(Next::KeepAlive)
     }
 
@@ -320,21 +337,20 @@ impl<'a> Reply<'a> {
                 FaultKind::Truncate,
                 Some("body ended without finish or [DONE]".into()),
             );
-            self.conn
-                .write(LAST_CHUNK)
-                .await
-                .map_err(|_| Stop::ClientGone)?;
             self.truth.outcome = "truncated".into();
+            self.end_body().await?;
             return Ok(Some(Next::Close));
         }
         if self.has(FaultKind::MalformedJson) {
             self.fault(FaultKind::MalformedJson, None);
             let bad = self.events.malformed();
-            self.send("malformed", &bad, true, None, "", 0).await?;
+            self.send("malformed", &bad, self.chunked, None, "", 0)
+                .await?;
         }
         if self.has(FaultKind::KeepAlive) {
             let comment = self.events.keep_alive();
-            self.send("keep_alive", &comment, true, None, "", 0).await?;
+            self.send("keep_alive", &comment, self.chunked, None, "", 0)
+                .await?;
         }
         Ok(None)
     }
@@ -383,7 +399,8 @@ impl<'a> Reply<'a> {
         }
         let truncate = self.has(FaultKind::Truncate);
         let length = if truncate { full_len } else { body.len() };
-        self.head(Some(length), "application/json", "").await?;
+        self.head(Framing::Length(length), "application/json", "")
+            .await?;
         if truncate {
             body.truncate(full_len / 2);
             self.fault(
@@ -418,9 +435,16 @@ impl<'a> Reply<'a> {
             }
         };
         self.conn.set_trickle(None);
-        self.truth.status = 200;
+        // 0: no response head was sent (e.g. reset before a whole body).
+        self.truth.status = if self.truth.headers_ns.is_some() {
+            200
+        } else {
+            0
+        };
         self.truth.end_ns = self.now_ns();
-        self.sim.metrics.request(200);
+        if self.truth.status != 0 {
+            self.sim.metrics.request(self.truth.status);
+        }
         self.sim
             .metrics
             .tokens(prompt_tokens, self.truth.completion_tokens);

@@ -38,7 +38,8 @@ impl TestSim {
         }
     }
 
-    /// Shuts down and returns the truth file's request lines.
+    /// Shuts down and returns the truth file's request lines (checking the
+    /// typed reader accepts every line too).
     pub async fn finish(self) -> Vec<Value> {
         self.sim.shutdown().await.unwrap();
         let text = std::fs::read_to_string(&self.truth).unwrap();
@@ -47,7 +48,13 @@ impl TestSim {
             .map(|l| serde_json::from_str::<Value>(l).unwrap());
         let header = lines.next().unwrap();
         assert_eq!(header["type"], "header");
-        lines.collect()
+        let lines: Vec<Value> = lines.collect();
+        let typed = tokenpace_sim::truth::read(&self.truth).unwrap();
+        assert_eq!(
+            (typed.headers.len(), typed.requests.len()),
+            (1, lines.len())
+        );
+        lines
     }
 }
 

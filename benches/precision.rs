@@ -1,0 +1,228 @@
+//! How true are tokenpace's timestamps? Drives `tokenpace sim` (a separate
+//! process, so the two do not share a runtime) at 1, 100 and 1000 concurrent
+//! streams and compares every client record with the simulator's ground
+//! truth: TTFT and inter-token gaps as the client saw them minus as the
+//! server wrote them. Also reports the client's CPU time per 1000 chunks and
+//! its peak RSS.
+//!
+//! Connections are opened by a warm-up round first: connection set-up is part
+//! of a real first request's TTFT, but it is not the client's timing error.
+//!
+//! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tokenpace_client::backend::openai::OpenAiChat;
+use tokenpace_client::bench::{self, RunOptions};
+use tokenpace_client::clock::RunClock;
+use tokenpace_client::load::{Driver, Load, LoadPlan};
+use tokenpace_client::request::{http_client, Target, Timeouts};
+use tokenpace_client::workload::Workload;
+use tokenpace_core::stats::percentile_sorted;
+
+fn main() {
+    let levels: Vec<u32> = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map_or(vec![1, 100, 1000], |a| {
+            a.split(',').filter_map(|x| x.parse().ok()).collect()
+        });
+    let dir = tempfile::tempdir().unwrap();
+    println!("levels {levels:?}; simulator: TTFT 200 ms, 50 tok/s per stream, 128 output tokens");
+    println!(
+        "{:>7} {:>9} {:>11} {:>11} {:>11} {:>11} {:>13} {:>9}",
+        "streams",
+        "chunks",
+        "TTFT p50",
+        "TTFT p99",
+        "ITL p50",
+        "ITL p99",
+        "CPU/1k chunks",
+        "peak RSS"
+    );
+    for &streams in &levels {
+        let truth_path = dir.path().join(format!("truth-{streams}.jsonl"));
+        let mut sim = Command::new(env!("CARGO_BIN_EXE_tokenpace"))
+            .args([
+                "sim",
+                "--port",
+                "0",
+                "--ttft-ms",
+                "200",
+                "--decode",
+                "50",
+                "--prefill",
+                "1000000",
+            ])
+            .args([
+                "--max-batch",
+                "100000",
+                "--output-tokens",
+                "128",
+                "--text",
+                "zh",
+                "--truth",
+            ])
+            .arg(&truth_path)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start tokenpace sim");
+        let mut line = String::new();
+        BufReader::new(sim.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = http_client(Duration::from_secs(10), streams as usize).unwrap();
+        let driver = |max_tokens: u32| {
+            Arc::new(Driver {
+                client: client.clone(),
+                target: Target {
+                    base_url: url.clone(),
+                    model: "tokenpace-sim".into(),
+                    api_key: None,
+                    headers: vec![],
+                },
+                backend: Arc::new(OpenAiChat),
+                workload: Workload {
+                    lang: tokenpace_corpus::Lang::Zh,
+                    prompt_tokens: 32,
+                    shared_prefix: 0,
+                    max_tokens,
+                    ignore_eos: true,
+                    seed: 1,
+                },
+                timeouts: Timeouts {
+                    first_token: Duration::from_secs(60),
+                    total: Duration::from_secs(120),
+                },
+                clock: RunClock::start(),
+            })
+        };
+        let plan = |requests: u32| LoadPlan {
+            load: Load::Closed {
+                concurrency: streams,
+            },
+            requests: u64::from(requests),
+            duration: None,
+            seed: 1,
+        };
+        let options = RunOptions {
+            records_file: None,
+            grace: Duration::from_secs(1),
+        };
+        // Open the connections first: connection set-up is part of a real
+        // first request's TTFT, but it is not the client's timing error.
+        runtime
+            .block_on(bench::run(
+                driver(1),
+                plan(streams),
+                options.clone(),
+                |_| {},
+            ))
+            .unwrap();
+        let cpu_before = cpu_time();
+        let records = runtime
+            .block_on(bench::run(
+                driver(128),
+                plan(streams.max(20)),
+                options,
+                |_| {},
+            ))
+            .unwrap()
+            .records;
+        let cpu = cpu_time() - cpu_before;
+        // SIGINT lets the simulator flush its truth file.
+        Command::new("kill")
+            .args(["-INT", &sim.id().to_string()])
+            .status()
+            .unwrap();
+        sim.wait().unwrap();
+
+        let truth = read_truth(&truth_path);
+        let (mut ttft, mut itl, mut chunks, mut failed) = (Vec::new(), Vec::new(), 0usize, 0usize);
+        for r in &records {
+            if !r.is_ok() {
+                failed += 1;
+                continue;
+            }
+            let t = &truth[r.response_id.as_deref().unwrap()];
+            assert_eq!(r.chunks.len(), t.1.len(), "every chunk seen");
+            chunks += r.chunks.len();
+            ttft.push(((r.chunks[0].at_ns - r.sent_ns) as f64 - (t.1[0] - t.0) as f64) / 1e6);
+            for (w, tw) in r.chunks.windows(2).zip(t.1.windows(2)) {
+                itl.push(((w[1].at_ns - w[0].at_ns) as f64 - (tw[1] - tw[0]) as f64).abs() / 1e6);
+            }
+        }
+        ttft.sort_by(f64::total_cmp);
+        itl.sort_by(f64::total_cmp);
+        println!(
+            "{:>7} {:>9} {:>8.3} ms {:>8.3} ms {:>8.3} ms {:>8.3} ms {:>10.1} ms {:>6.0} MB{}",
+            streams,
+            chunks,
+            percentile_sorted(&ttft, 50.0),
+            percentile_sorted(&ttft, 99.0),
+            percentile_sorted(&itl, 50.0),
+            percentile_sorted(&itl, 99.0),
+            cpu * 1000.0 / (chunks.max(1) as f64) * 1000.0,
+            peak_rss_mb(),
+            if failed > 0 {
+                format!("  ({failed} failed)")
+            } else {
+                String::new()
+            },
+        );
+    }
+    println!("TTFT: client TTFT − server TTFT (first chunk written − request received); ITL: |client gap − server gap|.");
+}
+
+/// Per response id: received time and the write times of content chunks.
+fn read_truth(path: &std::path::Path) -> HashMap<String, (u64, Vec<u64>)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            let writes = v["chunks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["kind"] == "content")
+                .map(|c| c["written_ns"].as_u64().unwrap())
+                .collect();
+            (
+                v["id"].as_str().unwrap().to_string(),
+                (v["received_ns"].as_u64().unwrap(), writes),
+            )
+        })
+        .collect()
+}
+
+/// User + system CPU seconds of this process.
+fn cpu_time() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux reports clock ticks of 1/100 s on every common configuration.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
