@@ -322,9 +322,22 @@ pub struct BenchArgs {
     /// Exit with status 1 when any graded metric is below this tier.
     #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
     pub fail_below: Option<TierArg>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+}
+
+/// How `bench` prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    /// Aligned text for a terminal.
+    Table,
+    /// The run summaries and grades as JSON.
+    Json,
+    /// Markdown tables, for pull-request comments.
+    Markdown,
+    /// One CSV row per load level, every statistic at full precision.
+    Csv,
 }
 
 /// Largest number any flag accepts; beyond it a value is a typo.

@@ -52,6 +52,9 @@ pub struct Terminal;
 /// A GitHub-flavoured Markdown table.
 pub struct Markdown;
 
+/// Comma-separated values (RFC 4180 quoting), header first.
+pub struct Csv;
+
 fn widths(table: &Table) -> Vec<usize> {
     let mut w: Vec<usize> = table.header.iter().map(|h| h.width()).collect();
     for row in &table.rows {
@@ -119,6 +122,28 @@ impl TableFormat for Markdown {
     }
 }
 
+fn escape_csv(cell: &str) -> String {
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+impl TableFormat for Csv {
+    fn render(&self, table: &Table) -> String {
+        let line = |cells: &[String]| {
+            let cells: Vec<String> = cells.iter().map(|c| escape_csv(c)).collect();
+            cells.join(",") + "\n"
+        };
+        let mut out = line(&table.header);
+        for row in &table.rows {
+            out.push_str(&line(row));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +162,13 @@ mod tests {
         assert_eq!(lines[0], "  name      value");
         assert_eq!(lines[2], "  解码速度   28.0");
         assert_eq!(lines[3], "  a|b        1200");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let mut t = Table::new(&[("a", Align::Left), ("b", Align::Right)]);
+        t.row(vec!["x,y".into(), "say \"hi\"".into()]);
+        assert_eq!(Csv.render(&t), "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n");
     }
 
     #[test]

@@ -406,6 +406,29 @@ fn sweeps_recover_the_simulators_model() {
             .as_f64()
             .unwrap()
     };
+    // The same sweep as CSV: one row per level, a column per statistic.
+    let (_, csv) = bench(&[
+        &sim.url(),
+        "--concurrency",
+        "1,4",
+        "--requests",
+        "8",
+        "--max-tokens",
+        "40",
+        "--format",
+        "csv",
+    ])
+    .unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows.iter().all(|r| r.len() == rows[0].len()));
+    let col = rows[0]
+        .iter()
+        .position(|h| *h == "decode_tok_s_mean")
+        .unwrap();
+    assert_eq!((rows[1][0], rows[2][0]), ("c1", "c4"));
+    let c1: f64 = rows[1][col].parse().unwrap();
+    assert!((c1 / 200.0 - 1.0).abs() < 0.03, "{csv}");
     assert!(
         (decode(0) / 200.0 - 1.0).abs() < 0.03,
         "c1 decode {}",

@@ -1,8 +1,8 @@
 //! `tokenpace bench URL`: measure a server, summarise, grade.
 
-use crate::cli::{ApiArg, ArrivalArg, BenchArgs, Format, TextArg};
+use crate::cli::{ApiArg, ArrivalArg, BenchArgs, BenchFormat, TextArg};
 use crate::lang::Lang;
-use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
+use crate::table::{Align, Csv, Markdown, Table, TableFormat, Terminal};
 use crate::{environment, input, number, Status};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -171,12 +171,13 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     }
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
     let notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
-    let text = match (args.output.format, results.as_slice()) {
-        (Format::Json, [one]) => {
+    let text = match (args.format, results.as_slice()) {
+        (BenchFormat::Json, [one]) => {
             json_text(&serde_json::json!({"summary": one.summary, "grade": one.grade}))?
         }
-        (Format::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
-        (Format::Table, [one]) => render(
+        (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
+        (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
+        (BenchFormat::Table, [one]) => render(
             &one.summary,
             &one.grade,
             &profile,
@@ -185,7 +186,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             &Terminal,
             false,
         ),
-        (Format::Markdown, [one]) => render(
+        (BenchFormat::Markdown, [one]) => render(
             &one.summary,
             &one.grade,
             &profile,
@@ -194,14 +195,69 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             &Markdown,
             true,
         ),
-        (Format::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
-        (Format::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
+        (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
+        (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
     out.write_all(text.as_bytes())?;
     let below = args
         .fail_below
         .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
+}
+
+/// One row per level: settings, counts, throughput, then mean, p50, p90 and
+/// p99 of every metric (empty where not measured), at full precision.
+fn csv_table(results: &[LevelResult]) -> Table {
+    const STATS: [Statistic; 4] = [
+        Statistic::Mean,
+        Statistic::P50,
+        Statistic::P90,
+        Statistic::P99,
+    ];
+    let mut header: Vec<String> = [
+        "level",
+        "concurrency",
+        "rate",
+        "prompt_tokens",
+        "sent",
+        "ok",
+        "failed",
+        "duration_s",
+        "requests_per_s",
+        "output_tok_s",
+        "overall_tier",
+    ]
+    .map(String::from)
+    .to_vec();
+    for m in Metric::ALL {
+        header.extend(STATS.map(|st| format!("{}_{st}", m.id())));
+    }
+    let mut t = Table {
+        header,
+        ..Table::default()
+    };
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    for r in results {
+        let s = &r.summary;
+        let mut row = vec![
+            r.label.clone(),
+            opt(s.settings.concurrency.map(|c| c.to_string())),
+            opt(s.settings.rate.map(|c| c.to_string())),
+            opt(s.settings.prompt_tokens.map(|c| c.to_string())),
+            s.counts.sent.to_string(),
+            s.counts.ok.to_string(),
+            s.counts.failed.to_string(),
+            s.throughput.duration_s.to_string(),
+            s.throughput.requests_per_s.to_string(),
+            s.throughput.output_tok_s.to_string(),
+            opt(r.grade.overall.map(|t| t.to_string())),
+        ];
+        for m in Metric::ALL {
+            row.extend(STATS.map(|st| opt(s.get(m, st).map(|v| v.to_string()))));
+        }
+        t.row(row);
+    }
+    t
 }
 
 fn json_text(v: &serde_json::Value) -> anyhow::Result<String> {

@@ -119,7 +119,7 @@ pub struct TruthLog {
 
 #[derive(Debug)]
 enum Msg {
-    Line(String),
+    Record(Box<RequestTruth>),
     Close,
 }
 
@@ -147,12 +147,11 @@ impl TruthLog {
         })
     }
 
-    /// Queues one request's line.
-    pub fn record(&self, truth: &RequestTruth) {
-        if let Ok(line) = serde_json::to_string(truth) {
-            // Fails only after close, when no request is left to record.
-            let _ = self.sender().send(Msg::Line(line));
-        }
+    /// Queues one request's line. The writer thread serializes it, so
+    /// request tasks (and their deadlines) never pay for it.
+    pub fn record(&self, truth: RequestTruth) {
+        // Fails only after close, when no request is left to record.
+        let _ = self.sender().send(Msg::Record(Box::new(truth)));
     }
 
     fn sender(&self) -> std::sync::MutexGuard<'_, Sender<Msg>> {
@@ -221,8 +220,8 @@ fn write_lines(mut out: BufWriter<File>, rx: Receiver<Msg>) -> std::io::Result<(
         let mut next = Some(msg);
         while let Some(msg) = next.take() {
             match msg {
-                Msg::Line(line) => {
-                    out.write_all(line.as_bytes())?;
+                Msg::Record(truth) => {
+                    serde_json::to_writer(&mut out, &*truth)?;
                     out.write_all(b"\n")?;
                 }
                 Msg::Close => return out.flush(),
@@ -252,7 +251,7 @@ mod tests {
         };
         let log = TruthLog::open(&path, &header).unwrap();
         for i in 0..1000 {
-            log.record(&RequestTruth {
+            log.record(RequestTruth {
                 id: format!("r{i}"),
                 ..RequestTruth::default()
             });

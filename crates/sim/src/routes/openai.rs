@@ -187,7 +187,7 @@ async fn reject(
     truth.error = Some(e.message.clone());
     truth.end_ns = sim.ns(now);
     if let Some(log) = &sim.truth {
-        log.record(&truth);
+        log.record(truth);
     }
     match sent {
         Ok(_) => Next::KeepAlive,

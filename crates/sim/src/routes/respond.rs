@@ -449,7 +449,7 @@ impl<'a> Reply<'a> {
             .metrics
             .tokens(prompt_tokens, self.truth.completion_tokens);
         if let Some(log) = &self.sim.truth {
-            log.record(&self.truth);
+            log.record(std::mem::take(&mut self.truth));
         }
         next
     }
