@@ -233,6 +233,7 @@ pub enum ArrivalArg {
   tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
   tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
+  tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
   tokenpace bench https://api.example.com --model my-model --api-key $KEY --format json
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
@@ -272,17 +273,21 @@ pub struct BenchArgs {
     pub duration: Option<f64>,
     /// Prompt length in tokens (estimated without the model's tokenizer); a
     /// list (128,512,2048) measures the TTFT-versus-length line and fits the
-    /// prefill rate.
-    #[arg(
-        long,
-        value_name = "N[,N…]",
-        value_delimiter = ',',
-        default_value = "256"
-    )]
+    /// prefill rate [default: 256, or the --scenario's prompt].
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',')]
     pub prompt_tokens: Vec<u32>,
-    /// Tokens to generate per request (max_tokens).
-    #[arg(long, value_name = "N", default_value_t = 128)]
-    pub max_tokens: u32,
+    /// Tokens to generate per request (max_tokens) [default: 128, or the
+    /// --scenario's answer length].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Take prompt and answer lengths from one of the seed's scenarios (see
+    /// `tokenpace plan scenario --list`); explicit flags win.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Requests to send before measuring (written to warmup.jsonl with
+    /// --out, left out of the results).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u64,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextArg::Zh)]
     pub text: TextArg,

@@ -497,3 +497,45 @@ fn ctrl_c_keeps_every_result() {
     assert!(records.len() < 1000 && records.len() >= 8);
     sim.stop();
 }
+
+#[test]
+fn scenario_and_warmup() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    bench(&[
+        &sim.url(),
+        "--scenario",
+        "smart-speaker",
+        "--max-tokens",
+        "8",
+        "--warmup",
+        "3",
+        "--requests",
+        "2",
+        "--out",
+        out,
+    ])
+    .unwrap();
+    let summary: RunSummary =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
+            .unwrap();
+    // The preset's prompt (100 tokens); the explicit --max-tokens wins over its 150.
+    let s = &summary.settings;
+    assert_eq!(
+        (s.prompt_tokens, s.max_tokens, s.scenario.as_deref()),
+        (Some(100), Some(8), Some("smart-speaker"))
+    );
+    assert_eq!(summary.counts.sent, 2, "warm-up requests are not measured");
+    let warm = std::fs::read_to_string(dir.path().join("warmup.jsonl")).unwrap();
+    assert_eq!(warm.lines().count(), 3, "but they are accounted for");
+    let err = format!(
+        "{:#}",
+        bench(&[&sim.url(), "--scenario", "nope"]).unwrap_err()
+    );
+    assert!(
+        err.contains("unknown scenario 'nope'") && err.contains("long-summary"),
+        "{err}"
+    );
+    sim.stop();
+}

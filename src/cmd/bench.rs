@@ -25,6 +25,9 @@ use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{RunSettings, RunSummary};
 
+/// Mixed into the seed of warm-up prompts so they differ from measured ones.
+const WARMUP_SEED: u64 = 0x5741_524d_5550;
+
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy)]
 struct Level {
@@ -52,14 +55,15 @@ struct LevelResult {
 }
 
 /// Runs `tokenpace bench`.
-pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.as_deref())?;
+    apply_scenario(&mut args)?;
     let target = target(&args)?;
     let levels = levels(&args)?;
     let sweep_prompts = args.prompt_tokens.len() > 1;
     for (flag, v) in [
         ("--requests", args.requests),
-        ("--max-tokens", u64::from(args.max_tokens)),
+        ("--max-tokens", u64::from(max_tokens(&args))),
     ] {
         if v == 0 {
             bail!("{flag} must be at least 1");
@@ -95,6 +99,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
 
     let mut results = Vec::new();
     let mut warnings = Vec::new();
+    let mut warmup_failed = 0;
     for (i, level) in levels.iter().enumerate() {
         let label = level.label(sweep_prompts);
         let dir = args.out.as_ref().map(|d| {
@@ -108,23 +113,51 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             std::fs::create_dir_all(d)
                 .with_context(|| format!("could not create '{}'", d.display()))?;
         }
-        let driver = Arc::new(Driver {
-            client: client.clone(),
-            target: target.clone(),
-            backend: backend.clone(),
-            workload: workload(&args, level.prompt_tokens),
-            timeouts: Timeouts {
-                first_token: Duration::from_secs_f64(args.first_token_timeout),
-                total: Duration::from_secs_f64(args.timeout),
-            },
-            clock: RunClock::start(),
-        });
+        let driver = |seed: u64| {
+            Arc::new(Driver {
+                client: client.clone(),
+                target: target.clone(),
+                backend: backend.clone(),
+                workload: Workload {
+                    seed,
+                    ..workload(&args, level.prompt_tokens)
+                },
+                timeouts: Timeouts {
+                    first_token: Duration::from_secs_f64(args.first_token_timeout),
+                    total: Duration::from_secs_f64(args.timeout),
+                },
+                clock: RunClock::start(),
+            })
+        };
         let plan = LoadPlan {
             load: level.load,
             requests: args.requests,
             duration: args.duration.map(Duration::from_secs_f64),
             seed: args.seed,
         };
+        if args.warmup > 0 {
+            // Other prompts than the measured ones, so no prefix cache is primed.
+            let warm = LoadPlan {
+                requests: args.warmup,
+                duration: None,
+                ..plan
+            };
+            let options = RunOptions {
+                records_file: dir.as_ref().map(|d| d.join("warmup.jsonl")),
+                grace: Duration::from_secs(5),
+            };
+            let progress = Progress::new(args.warmup, Some(format!("{label} warm-up")));
+            let outcome = runtime.block_on(bench::run(driver(args.seed ^ WARMUP_SEED), warm, options, |r| {
+                progress.record(r)
+            }));
+            progress.finish();
+            let outcome = outcome?;
+            warmup_failed += outcome.records.iter().filter(|r| !r.is_ok()).count();
+            if outcome.partial {
+                bail!("interrupted during the warm-up; nothing was measured");
+            }
+        }
+        let driver = driver(args.seed);
         let options = RunOptions {
             records_file: dir.as_ref().map(|d| d.join("requests.jsonl")),
             grace: Duration::from_secs(5),
@@ -161,6 +194,9 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         if partial {
             break;
         }
+    }
+    if warmup_failed > 0 {
+        warnings.push(format!("{warmup_failed} warm-up requests failed (see warmup.jsonl with --out)"));
     }
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -264,6 +300,34 @@ fn json_text(v: &serde_json::Value) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
+/// Fills prompt and answer lengths from `--scenario`, then the defaults.
+fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
+    if let Some(name) = &args.scenario {
+        let preset = tokenpace_core::scenario::preset_named(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown scenario '{name}': use one of {} (tokenpace plan scenario --list shows them)",
+                tokenpace_core::scenario::preset_names()
+            )
+        })?;
+        let spec = preset.spec();
+        if args.prompt_tokens.is_empty() {
+            args.prompt_tokens = spec.prompt_tokens.map(|p| p as u32).into_iter().collect();
+        }
+        if args.max_tokens.is_none() {
+            args.max_tokens = spec.output_tokens.map(|o| o as u32);
+        }
+    }
+    if args.prompt_tokens.is_empty() {
+        args.prompt_tokens = vec![256];
+    }
+    Ok(())
+}
+
+/// `--max-tokens`, after [`apply_scenario`].
+fn max_tokens(args: &BenchArgs) -> u32 {
+    args.max_tokens.unwrap_or(128)
+}
+
 fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
     let loads: Vec<Load> = if !args.rate.is_empty() {
         let arrival = match args.arrival {
@@ -314,7 +378,7 @@ fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
         },
         prompt_tokens,
         shared_prefix: args.shared_prefix,
-        max_tokens: args.max_tokens,
+        max_tokens: max_tokens(&args),
         ignore_eos: !args.no_ignore_eos,
         seed: args.seed,
     }
@@ -341,8 +405,8 @@ fn settings(
         },
         requests: Some(args.requests),
         prompt_tokens: Some(level.prompt_tokens),
-        max_tokens: Some(args.max_tokens),
-        scenario: None,
+        max_tokens: Some(max_tokens(&args)),
+        scenario: args.scenario.clone(),
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
         network_overhead_s: args.network_overhead,
     }
@@ -484,7 +548,7 @@ fn notes(records: &[&RequestRecord], partial: bool, args: &BenchArgs, lang: Lang
     if !args.no_ignore_eos {
         let short = ok
             .iter()
-            .filter(|r| r.output_tokens.is_some_and(|t| t.count < args.max_tokens))
+            .filter(|r| r.output_tokens.is_some_and(|t| t.count < max_tokens(args)))
             .count();
         if short > 0 {
             notes.push(format!(
