@@ -378,7 +378,7 @@ fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
         },
         prompt_tokens,
         shared_prefix: args.shared_prefix,
-        max_tokens: max_tokens(&args),
+        max_tokens: max_tokens(args),
         ignore_eos: !args.no_ignore_eos,
         seed: args.seed,
     }
@@ -405,7 +405,7 @@ fn settings(
         },
         requests: Some(args.requests),
         prompt_tokens: Some(level.prompt_tokens),
-        max_tokens: Some(max_tokens(&args)),
+        max_tokens: Some(max_tokens(args)),
         scenario: args.scenario.clone(),
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
         network_overhead_s: args.network_overhead,
