@@ -10,7 +10,6 @@
 //!
 //! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -21,7 +20,6 @@ use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, Target, Timeouts};
 use tokenpace_client::workload::Workload;
-use tokenpace_core::stats::percentile_sorted;
 
 fn main() {
     let levels: Vec<u32> = std::env::args()
@@ -146,64 +144,25 @@ fn main() {
             .unwrap();
         sim.wait().unwrap();
 
-        let truth = read_truth(&truth_path);
-        let (mut ttft, mut itl, mut chunks, mut failed) = (Vec::new(), Vec::new(), 0usize, 0usize);
-        for r in &records {
-            if !r.is_ok() {
-                failed += 1;
-                continue;
-            }
-            let t = &truth[r.response_id.as_deref().unwrap()];
-            assert_eq!(r.chunks.len(), t.1.len(), "every chunk seen");
-            chunks += r.chunks.len();
-            ttft.push(((r.chunks[0].at_ns - r.sent_ns) as f64 - (t.1[0] - t.0) as f64) / 1e6);
-            for (w, tw) in r.chunks.windows(2).zip(t.1.windows(2)) {
-                itl.push(((w[1].at_ns - w[0].at_ns) as f64 - (tw[1] - tw[0]) as f64).abs() / 1e6);
-            }
-        }
-        ttft.sort_by(f64::total_cmp);
-        itl.sort_by(f64::total_cmp);
+        let e = tokenpace::self_check::compare(streams, &records, &truth_path).unwrap();
         println!(
             "{:>7} {:>9} {:>8.3} ms {:>8.3} ms {:>8.3} ms {:>8.3} ms {:>10.1} ms {:>6.0} MB{}",
             streams,
-            chunks,
-            percentile_sorted(&ttft, 50.0),
-            percentile_sorted(&ttft, 99.0),
-            percentile_sorted(&itl, 50.0),
-            percentile_sorted(&itl, 99.0),
-            cpu * 1000.0 / (chunks.max(1) as f64) * 1000.0,
+            e.chunks,
+            e.ttft_excess_ms.0,
+            e.ttft_excess_ms.1,
+            e.itl_error_ms.0,
+            e.itl_error_ms.1,
+            cpu * 1000.0 / (e.chunks.max(1) as f64) * 1000.0,
             peak_rss_mb(),
-            if failed > 0 {
-                format!("  ({failed} failed)")
+            if e.failed > 0 {
+                format!("  ({} failed)", e.failed)
             } else {
                 String::new()
             },
         );
     }
     println!("TTFT: client TTFT − server TTFT (first chunk written − request received); ITL: |client gap − server gap|.");
-}
-
-/// Per response id: received time and the write times of content chunks.
-fn read_truth(path: &std::path::Path) -> HashMap<String, (u64, Vec<u64>)> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "request")
-        .map(|v| {
-            let writes = v["chunks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|c| c["kind"] == "content")
-                .map(|c| c["written_ns"].as_u64().unwrap())
-                .collect();
-            (
-                v["id"].as_str().unwrap().to_string(),
-                (v["received_ns"].as_u64().unwrap(), writes),
-            )
-        })
-        .collect()
 }
 
 /// User + system CPU seconds of this process.

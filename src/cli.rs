@@ -288,6 +288,14 @@ pub struct BenchArgs {
     /// --out, left out of the results).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub warmup: u64,
+    /// First measure the client's own timing error on this machine against
+    /// the built-in simulator at the run's concurrency, and print it beside
+    /// the results [default: on above 100 streams].
+    #[arg(long, conflicts_with = "no_self_check")]
+    pub self_check: bool,
+    /// Skip the self-check.
+    #[arg(long)]
+    pub no_self_check: bool,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextArg::Zh)]
     pub text: TextArg,

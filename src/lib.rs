@@ -7,6 +7,7 @@ mod environment;
 mod input;
 mod lang;
 mod number;
+pub mod self_check;
 mod table;
 
 pub use lang::Lang;

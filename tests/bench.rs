@@ -539,3 +539,54 @@ fn scenario_and_warmup() {
     );
     sim.stop();
 }
+
+#[test]
+fn self_check_reports_the_clients_timing_error() {
+    let sim = Sim::start(SimConfig::default());
+    let (_, json) = bench(&[
+        &sim.url(),
+        "--concurrency",
+        "8",
+        "--requests",
+        "8",
+        "--max-tokens",
+        "8",
+        "--self-check",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let check = &v["self_check"];
+    assert_eq!(check["streams"], 8);
+    assert_eq!(check["failed"], 0);
+    assert!(check["chunks"].as_u64().unwrap() >= 8 * 2);
+    // Loose, so a loaded test machine passes; the benchmark holds the 1 ms line.
+    let itl_p99 = check["itl_error_ms"][1].as_f64().unwrap();
+    assert!((0.0..10.0).contains(&itl_p99), "{check}");
+    let (_, table) = bench(&[
+        &sim.url(),
+        "--requests",
+        "2",
+        "--max-tokens",
+        "4",
+        "--self-check",
+        "--lang",
+        "en",
+    ])
+    .unwrap();
+    assert!(table.contains("timing error ±"), "{table}");
+    // Off by default at low concurrency.
+    let (_, json) = bench(&[
+        &sim.url(),
+        "--requests",
+        "2",
+        "--max-tokens",
+        "4",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    assert!(json.contains("\"self_check\": null"), "{json}");
+    sim.stop();
+}

@@ -97,6 +97,26 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
     }
 
+    let closed_max = levels
+        .iter()
+        .filter_map(|l| match l.load {
+            Load::Closed { concurrency } => Some(concurrency),
+            Load::Open { .. } => None,
+        })
+        .max();
+    let self_check = if args.self_check
+        || (!args.no_self_check && closed_max.is_some_and(|c| c > 100))
+    {
+        let streams = closed_max.unwrap_or(100);
+        eprintln!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…");
+        let tokens = max_tokens(&args).clamp(2, 64);
+        Some(
+            crate::self_check::run(&runtime, streams, 50.0, tokens)
+                .context("the self-check failed (skip it with --no-self-check)")?,
+        )
+    } else {
+        None
+    };
     let mut results = Vec::new();
     let mut warnings = Vec::new();
     let mut warmup_failed = 0;
@@ -147,9 +167,12 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
                 grace: Duration::from_secs(5),
             };
             let progress = Progress::new(args.warmup, Some(format!("{label} warm-up")));
-            let outcome = runtime.block_on(bench::run(driver(args.seed ^ WARMUP_SEED), warm, options, |r| {
-                progress.record(r)
-            }));
+            let outcome = runtime.block_on(bench::run(
+                driver(args.seed ^ WARMUP_SEED),
+                warm,
+                options,
+                |r| progress.record(r),
+            ));
             progress.finish();
             let outcome = outcome?;
             warmup_failed += outcome.records.iter().filter(|r| !r.is_ok()).count();
@@ -196,7 +219,9 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         }
     }
     if warmup_failed > 0 {
-        warnings.push(format!("{warmup_failed} warm-up requests failed (see warmup.jsonl with --out)"));
+        warnings.push(format!(
+            "{warmup_failed} warm-up requests failed (see warmup.jsonl with --out)"
+        ));
     }
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -206,11 +231,23 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         write_json(&dir.join("sweep.json"), &sweep_json(&results, fit.as_ref()))?;
     }
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
-    let notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
+    let mut notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
+    if let Some(e) = &self_check {
+        notes.push(match lang {
+            Lang::En => format!(
+                "timing error ±{:.2} ms (inter-token, p99) at {} streams: this client against the built-in simulator on this machine (TTFT +{:.2} ms p50, +{:.2} ms p99, including loopback and the server's intake)",
+                e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+            ),
+            Lang::Zh => format!(
+                "计时误差 ±{:.2} ms（字间延迟 p99，{} 路并发）：本机上本客户端对内置模拟器的自检（首字延迟 p50 +{:.2} ms，p99 +{:.2} ms，含回环与服务器接收）",
+                e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+            ),
+        });
+    }
     let text = match (args.format, results.as_slice()) {
-        (BenchFormat::Json, [one]) => {
-            json_text(&serde_json::json!({"summary": one.summary, "grade": one.grade}))?
-        }
+        (BenchFormat::Json, [one]) => json_text(
+            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check}),
+        )?,
         (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
         (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
         (BenchFormat::Table, [one]) => render(

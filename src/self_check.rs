@@ -1,0 +1,189 @@
+//! The client's own timing error, measured: drive the built-in simulator at a
+//! run's concurrency on this machine and compare what the client saw with
+//! what the simulator wrote (its ground truth). Used by `bench --self-check`
+//! and by the precision benchmark.
+
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokenpace_client::backend::openai::OpenAiChat;
+use tokenpace_client::bench::{self, RunOptions};
+use tokenpace_client::clock::RunClock;
+use tokenpace_client::load::{Driver, Load, LoadPlan};
+use tokenpace_client::request::{http_client, Target, Timeouts};
+use tokenpace_client::workload::Workload;
+use tokenpace_core::record::RequestRecord;
+use tokenpace_core::stats::percentile_sorted;
+
+/// How far the client's timestamps are from the server's truth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TimingError {
+    /// Concurrent streams.
+    pub streams: u32,
+    /// Chunks compared.
+    pub chunks: usize,
+    /// Requests that failed (not compared).
+    pub failed: usize,
+    /// Client TTFT − server TTFT, ms: p50 and p99. Includes the request's
+    /// and the first chunk's trip through loopback and the server's intake.
+    pub ttft_excess_ms: (f64, f64),
+    /// |client gap − server gap| between consecutive chunks, ms: p50, p99.
+    pub itl_error_ms: (f64, f64),
+}
+
+/// Per response id: when the server received the request, and when it
+/// finished writing each content chunk.
+type Truth = HashMap<String, (u64, Vec<u64>)>;
+
+fn read_truth(path: &Path) -> anyhow::Result<Truth> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read '{}'", path.display()))?;
+    let mut truth = Truth::new();
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).context("the truth file has a bad line")?;
+        if v["type"] != "request" {
+            continue;
+        }
+        let writes = v["chunks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["kind"] == "content")
+            .filter_map(|c| c["written_ns"].as_u64())
+            .collect();
+        if let (Some(id), Some(received)) = (v["id"].as_str(), v["received_ns"].as_u64()) {
+            truth.insert(id.to_string(), (received, writes));
+        }
+    }
+    Ok(truth)
+}
+
+/// Compares client records with the simulator's truth file.
+pub fn compare(
+    streams: u32,
+    records: &[RequestRecord],
+    truth_path: &Path,
+) -> anyhow::Result<TimingError> {
+    let truth = read_truth(truth_path)?;
+    let (mut ttft, mut itl, mut chunks, mut failed) = (Vec::new(), Vec::new(), 0, 0);
+    for r in records {
+        let Some((received, writes)) = r.response_id.as_deref().and_then(|id| truth.get(id)) else {
+            failed += 1;
+            continue;
+        };
+        if !r.is_ok() || r.chunks.len() != writes.len() || writes.is_empty() {
+            failed += 1;
+            continue;
+        }
+        chunks += r.chunks.len();
+        let client = r.chunks[0].at_ns.saturating_sub(r.sent_ns) as f64;
+        let server = writes[0].saturating_sub(*received) as f64;
+        ttft.push((client - server) / 1e6);
+        for (c, w) in r.chunks.windows(2).zip(writes.windows(2)) {
+            let client = c[1].at_ns.saturating_sub(c[0].at_ns) as f64;
+            let server = w[1].saturating_sub(w[0]) as f64;
+            itl.push((client - server).abs() / 1e6);
+        }
+    }
+    ttft.sort_by(f64::total_cmp);
+    itl.sort_by(f64::total_cmp);
+    let p = |v: &[f64]| (percentile_sorted(v, 50.0), percentile_sorted(v, 99.0));
+    Ok(TimingError {
+        streams,
+        chunks,
+        failed,
+        ttft_excess_ms: p(&ttft),
+        itl_error_ms: p(&itl),
+    })
+}
+
+/// Runs the self-check: the simulator in this process on its own thread,
+/// `streams` concurrent streams of `tokens` tokens at `decode` tokens/s.
+/// Connections are opened by a warm-up round first, as they are reused in a
+/// real run.
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    streams: u32,
+    decode: f64,
+    tokens: u32,
+) -> anyhow::Result<TimingError> {
+    let dir = tempfile_dir()?;
+    let truth_path = dir.join("truth.jsonl");
+    let sim_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("could not start the simulator's runtime")?;
+    let mut config = tokenpace_sim::SimConfig {
+        port: 0,
+        truth: Some(truth_path.clone()),
+        ..Default::default()
+    };
+    config.timing.ttft_ms = 50.0;
+    config.timing.decode = decode;
+    config.timing.max_batch = streams.max(1) as usize;
+    config.timing.output_tokens = u64::from(tokens);
+    let sim = sim_runtime.block_on(tokenpace_sim::SimServer::start(config))?;
+    let client = http_client(Duration::from_secs(10), streams as usize)?;
+    let driver = |max_tokens: u32| {
+        Arc::new(Driver {
+            client: client.clone(),
+            target: Target {
+                base_url: sim.url(),
+                model: "tokenpace-sim".into(),
+                api_key: None,
+                headers: Vec::new(),
+            },
+            backend: Arc::new(OpenAiChat),
+            workload: Workload {
+                lang: tokenpace_corpus::Lang::Zh,
+                prompt_tokens: 16,
+                shared_prefix: 0,
+                max_tokens,
+                ignore_eos: true,
+                seed: 7,
+            },
+            timeouts: Timeouts {
+                first_token: Duration::from_secs(60),
+                total: Duration::from_secs(120),
+            },
+            clock: RunClock::start(),
+        })
+    };
+    let plan = |requests: u32| LoadPlan {
+        load: Load::Closed {
+            concurrency: streams,
+        },
+        requests: u64::from(requests),
+        duration: None,
+        seed: 7,
+    };
+    let options = RunOptions {
+        records_file: None,
+        grace: Duration::from_secs(1),
+    };
+    runtime.block_on(bench::run(
+        driver(1),
+        plan(streams),
+        options.clone(),
+        |_| {},
+    ))?;
+    let records = runtime
+        .block_on(bench::run(driver(tokens), plan(streams), options, |_| {}))?
+        .records;
+    sim_runtime.block_on(sim.shutdown())?;
+    let result = compare(streams, &records, &truth_path);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tokenpace-self-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create '{}'", dir.display()))?;
+    Ok(dir)
+}
