@@ -89,14 +89,14 @@ fn main() {
                     headers: vec![],
                 },
                 backend: Arc::new(OpenAiChat),
-                workload: Workload {
+                workload: Arc::new(Workload {
                     lang: tokenpace_corpus::Lang::Zh,
                     prompt_tokens: 32,
                     shared_prefix: 0,
                     max_tokens,
                     ignore_eos: true,
                     seed: 1,
-                },
+                }),
                 timeouts: Timeouts {
                     first_token: Duration::from_secs(60),
                     total: Duration::from_secs(120),

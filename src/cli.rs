@@ -280,6 +280,11 @@ pub struct BenchArgs {
     /// --scenario's answer length].
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
+    /// Prompts from a file instead of synthetic text: JSONL with
+    /// {"prompt": "…"} or {"messages": [...]} per line, or a ShareGPT JSON
+    /// array; used in order and repeated as needed.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
     /// Take prompt and answer lengths from one of the seed's scenarios (see
     /// `tokenpace plan scenario --list`); explicit flags win.
     #[arg(long, value_name = "NAME")]

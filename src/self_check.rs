@@ -139,14 +139,14 @@ pub fn run(
                 headers: Vec::new(),
             },
             backend: Arc::new(OpenAiChat),
-            workload: Workload {
+            workload: Arc::new(Workload {
                 lang: tokenpace_corpus::Lang::Zh,
                 prompt_tokens: 16,
                 shared_prefix: 0,
                 max_tokens,
                 ignore_eos: true,
                 seed: 7,
-            },
+            }),
             timeouts: Timeouts {
                 first_token: Duration::from_secs(60),
                 total: Duration::from_secs(120),

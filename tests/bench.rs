@@ -590,3 +590,45 @@ fn self_check_reports_the_clients_timing_error() {
     assert!(json.contains("\"self_check\": null"), "{json}");
     sim.stop();
 }
+
+#[test]
+fn dataset_prompts_are_sent() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("chat.jsonl");
+    std::fs::write(
+        &data,
+        "{\"prompt\":\"你好，请介绍一下你自己\"}\n{\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hi\"}]}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    bench(&[
+        &sim.url(),
+        "--dataset",
+        data.to_str().unwrap(),
+        "--requests",
+        "4",
+        "--max-tokens",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    let records = records(&out);
+    assert_eq!(records.len(), 4);
+    assert!(records.iter().all(|r| r.is_ok()));
+    // The simulator counts what it was sent: the two prompts alternate.
+    let mut prompts: Vec<u32> = records
+        .iter()
+        .map(|r| r.prompt_tokens.unwrap().count)
+        .collect();
+    prompts.sort_unstable();
+    prompts.dedup();
+    assert_eq!(prompts.len(), 2, "{prompts:?}");
+    let err = format!(
+        "{:#}",
+        bench(&[&sim.url(), "--dataset", "/nonexistent.jsonl"]).unwrap_err()
+    );
+    assert!(err.contains("could not read the dataset"), "{err}");
+    sim.stop();
+}

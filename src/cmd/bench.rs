@@ -16,7 +16,8 @@ use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Arrival, Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, Target, Timeouts};
-use tokenpace_client::workload::Workload;
+use tokenpace_client::dataset::Dataset;
+use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
@@ -97,6 +98,10 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
     }
 
+    let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
+        Some(path) => Some(Arc::new(Dataset::load(path, max_tokens(&args), !args.no_ignore_eos)?)),
+        None => None,
+    };
     let closed_max = levels
         .iter()
         .filter_map(|l| match l.load {
@@ -138,9 +143,12 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
                 client: client.clone(),
                 target: target.clone(),
                 backend: backend.clone(),
-                workload: Workload {
-                    seed,
-                    ..workload(&args, level.prompt_tokens)
+                workload: match &dataset {
+                    Some(d) => d.clone(),
+                    None => Arc::new(Workload {
+                        seed,
+                        ..workload(&args, level.prompt_tokens)
+                    }),
                 },
                 timeouts: Timeouts {
                     first_token: Duration::from_secs_f64(args.first_token_timeout),
@@ -353,6 +361,9 @@ fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
         if args.max_tokens.is_none() {
             args.max_tokens = spec.output_tokens.map(|o| o as u32);
         }
+    }
+    if args.dataset.is_some() && (args.prompt_tokens.len() > 1 || args.shared_prefix > 0) {
+        bail!("--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix");
     }
     if args.prompt_tokens.is_empty() {
         args.prompt_tokens = vec![256];
@@ -600,6 +611,15 @@ fn notes(records: &[&RequestRecord], partial: bool, args: &BenchArgs, lang: Lang
                 )
             ));
         }
+    }
+    if ok.iter().any(|r| r.server_timings.is_none()) && args.network_overhead == 0.0 {
+        notes.push(
+            lang.pick(
+                "prefill is prompt tokens ÷ TTFT: a lower bound, since TTFT also holds fixed costs (network, queueing, the first decode step); --prompt-tokens 128,512,2048 separates them by a fit",
+                "prefill 为提示 token ÷ 首字延迟：这是下限，因为首字延迟还包含固定开销（网络、排队、首个解码步）；用 --prompt-tokens 128,512,2048 拟合可将其分离",
+            )
+            .to_string(),
+        );
     }
     let estimated = ok
         .iter()

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod bench;
 pub mod clock;
+pub mod dataset;
 pub mod discover;
 pub mod load;
 pub mod recorder;

@@ -6,7 +6,7 @@
 use crate::backend::Backend;
 use crate::clock::RunClock;
 use crate::request::{execute, Target, Timeouts};
-use crate::workload::Workload;
+use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +63,7 @@ pub struct Driver {
     /// The protocol.
     pub backend: Arc<dyn Backend>,
     /// What to send.
-    pub workload: Workload,
+    pub workload: Arc<dyn PromptSource>,
     /// Per-request limits.
     pub timeouts: Timeouts,
     /// The run clock.

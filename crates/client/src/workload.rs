@@ -10,6 +10,13 @@ use crate::backend::Prompt;
 use tokenpace_core::record::{CountSource, TokenCount};
 use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
 
+/// Where the prompts of a run come from.
+pub trait PromptSource: Send + Sync {
+    /// The prompt of request `id` (ids count from 0; sources repeat as
+    /// needed).
+    fn prompt(&self, id: u64) -> Prompt;
+}
+
 /// Settings of the synthetic workload.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -27,9 +34,8 @@ pub struct Workload {
     pub seed: u64,
 }
 
-impl Workload {
-    /// The prompt of request `id`.
-    pub fn prompt(&self, id: u64) -> Prompt {
+impl PromptSource for Workload {
+    fn prompt(&self, id: u64) -> Prompt {
         let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
         let own = self.prompt_tokens as usize - shared;
         let mut text = String::new();
@@ -44,6 +50,7 @@ impl Workload {
         let estimate = u32::try_from(estimate_tokens(&text)).unwrap_or(u32::MAX);
         Prompt {
             text,
+            messages: None,
             tokens: Some(TokenCount {
                 count: estimate,
                 source: CountSource::Estimate,

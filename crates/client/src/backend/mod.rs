@@ -11,6 +11,9 @@ use std::borrow::Cow;
 pub struct Prompt {
     /// The user message (chat) or the prompt text (completions).
     pub text: String,
+    /// A whole chat conversation to send instead of `text` (chat only;
+    /// completions send `text`).
+    pub messages: Option<serde_json::Value>,
     /// Prompt tokens as the workload counted them, with the method.
     pub tokens: Option<tokenpace_core::record::TokenCount>,
     /// `max_tokens` to ask for.

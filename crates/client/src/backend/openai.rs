@@ -40,7 +40,10 @@ impl Backend for OpenAiChat {
 
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value {
         let mut body = common(model, prompt);
-        body["messages"] = json!([{"role": "user", "content": prompt.text}]);
+        body["messages"] = match &prompt.messages {
+            Some(m) => m.clone(),
+            None => json!([{"role": "user", "content": prompt.text}]),
+        };
         body
     }
 
@@ -224,6 +227,7 @@ mod tests {
     fn request_bodies() {
         let p = Prompt {
             text: "hi".into(),
+            messages: None,
             tokens: None,
             max_tokens: 64,
             ignore_eos: true,
