@@ -632,3 +632,36 @@ fn dataset_prompts_are_sent() {
     assert!(err.contains("could not read the dataset"), "{err}");
     sim.stop();
 }
+
+#[test]
+fn a_100k_token_prompt_goes_through() {
+    let mut config = SimConfig::default();
+    config.timing.prefill = 2_000_000.0;
+    let sim = Sim::start(config);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (_, json) = bench(&[
+        &sim.url(),
+        "--prompt-tokens",
+        "100000",
+        "--requests",
+        "2",
+        "--max-tokens",
+        "4",
+        "--out",
+        out,
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["summary"]["counts"]["ok"], 2, "{json}");
+    let prompt = v["summary"]["metrics"]["prompt_tokens"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((80_000.0..130_000.0).contains(&prompt), "{prompt}");
+    // 30 ms fixed + 50 ms of prefill at 2 M tok/s: the client adds little.
+    let ttft = v["summary"]["metrics"]["ttft_s"]["mean"].as_f64().unwrap();
+    assert!(ttft < 0.2, "TTFT {ttft} s");
+    sim.stop();
+}

@@ -28,6 +28,8 @@
 //! ```
 #![deny(missing_docs)]
 
+use std::io::Write;
+
 mod batch;
 mod cli;
 pub mod config;
@@ -56,9 +58,11 @@ pub use server::{SimHandle, SimServer};
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let config = args.to_config()?;
     let sim = SimServer::start(config).await?;
-    println!("tokenpace sim listening on {}", sim.url());
+    // A closed stdout (the reader went away) must not stop the server.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "tokenpace sim listening on {}", sim.url());
     if let Some(path) = sim.truth_path() {
-        println!("ground truth: {}", path.display());
+        let _ = writeln!(stdout, "ground truth: {}", path.display());
     }
     let interrupted = tokio::signal::ctrl_c().await;
     let stopped = sim.shutdown().await;
