@@ -12,14 +12,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
-use tokenpace_client::backend::openai::OpenAiChat;
-use tokenpace_client::bench::{self, RunOptions};
-use tokenpace_client::clock::RunClock;
-use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{http_client, Target, Timeouts};
-use tokenpace_client::workload::Workload;
+use tokenpace::self_check::Probe;
 
 fn main() {
     let levels: Vec<u32> = std::env::args()
@@ -78,64 +71,10 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
-        let client = http_client(Duration::from_secs(10), streams as usize).unwrap();
-        let driver = |max_tokens: u32| {
-            Arc::new(Driver {
-                client: client.clone(),
-                target: Target {
-                    base_url: url.clone(),
-                    model: "tokenpace-sim".into(),
-                    api_key: None,
-                    headers: vec![],
-                },
-                backend: Arc::new(OpenAiChat),
-                workload: Arc::new(Workload {
-                    lang: tokenpace_corpus::Lang::Zh,
-                    prompt_tokens: 32,
-                    shared_prefix: 0,
-                    max_tokens,
-                    ignore_eos: true,
-                    seed: 1,
-                }),
-                timeouts: Timeouts {
-                    first_token: Duration::from_secs(60),
-                    total: Duration::from_secs(120),
-                },
-                clock: RunClock::start(),
-            })
-        };
-        let plan = |requests: u32| LoadPlan {
-            load: Load::Closed {
-                concurrency: streams,
-            },
-            requests: u64::from(requests),
-            duration: None,
-            seed: 1,
-        };
-        let options = RunOptions {
-            records_file: None,
-            grace: Duration::from_secs(1),
-        };
-        // Open the connections first: connection set-up is part of a real
-        // first request's TTFT, but it is not the client's timing error.
-        runtime
-            .block_on(bench::run(
-                driver(1),
-                plan(streams),
-                options.clone(),
-                |_| {},
-            ))
-            .unwrap();
+        let probe = Probe::new(url, streams).unwrap();
+        probe.warm_up(&runtime).unwrap();
         let cpu_before = cpu_time();
-        let records = runtime
-            .block_on(bench::run(
-                driver(128),
-                plan(streams.max(20)),
-                options,
-                |_| {},
-            ))
-            .unwrap()
-            .records;
+        let records = probe.measure(&runtime, 128, streams.max(20)).unwrap();
         let cpu = cpu_time() - cpu_before;
         // SIGINT lets the simulator flush its truth file.
         Command::new("kill")

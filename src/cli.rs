@@ -125,6 +125,7 @@ pub struct PlanArgs {
 
 /// The planners.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; size is irrelevant
 pub enum PlanCommand {
     /// From a product scenario, derive the prefill and decode rates it needs;
     /// from given rates, predict what users experience.
@@ -153,7 +154,22 @@ pub struct ScenarioArgs {
     /// List the presets and exit.
     #[arg(long)]
     pub list: bool,
-    /// Start from one of the seed's scenarios (see --list).
+    /// The scenario.
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The inputs of a product scenario, shared by `plan scenario` and
+/// `plan remedies`.
+#[derive(Debug, Args)]
+pub struct ScenarioFlags {
+    /// Start from one of the seed's scenarios (see `plan scenario --list`).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
     /// Prompt tokens (system prompt, history and question).
@@ -189,12 +205,6 @@ pub struct ScenarioArgs {
     /// A decode rate the hardware reaches, tokens/s (predicts reading speed).
     #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
     pub decode: Option<f64>,
-    /// Thresholds to grade against: a TOML profile [default: the seed's table].
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 /// Which OpenAI-compatible API to call.
@@ -377,8 +387,8 @@ fn number(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// A finite number > 0.
-fn positive_number(s: &str) -> Result<f64, String> {
+/// A finite number > 0 (a clap value parser).
+pub fn positive_number(s: &str) -> Result<f64, String> {
     let v = number(s)?;
     if v <= 0.0 {
         return Err("it must be greater than 0".to_string());
@@ -386,11 +396,20 @@ fn positive_number(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// A finite number ≥ 0.
-fn non_negative_number(s: &str) -> Result<f64, String> {
+/// A finite number ≥ 0 (a clap value parser).
+pub fn non_negative_number(s: &str) -> Result<f64, String> {
     let v = number(s)?;
     if v < 0.0 {
         return Err("it must be 0 or more".to_string());
+    }
+    Ok(v)
+}
+
+/// A fraction in (0, 1] (a clap value parser).
+pub fn fraction(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v <= 0.0 || v > 1.0 {
+        return Err("it must be a fraction greater than 0 and at most 1 (e.g. 0.7)".into());
     }
     Ok(v)
 }

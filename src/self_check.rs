@@ -13,7 +13,7 @@ use tokenpace_client::backend::openai::OpenAiChat;
 use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{http_client, Target, Timeouts};
+use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
 use tokenpace_client::workload::Workload;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::stats::percentile_sorted;
@@ -101,10 +101,90 @@ pub fn compare(
     })
 }
 
+/// Drives a simulator at a fixed concurrency: `streams` closed-loop
+/// streams, each request asking for a fixed number of tokens.
+pub struct Probe {
+    client: HttpClient,
+    url: String,
+    streams: u32,
+}
+
+impl Probe {
+    /// A probe of the simulator at `url`.
+    pub fn new(url: String, streams: u32) -> anyhow::Result<Probe> {
+        Ok(Probe {
+            client: http_client(Duration::from_secs(10), streams as usize)?,
+            url,
+            streams,
+        })
+    }
+
+    /// Opens the connections with one one-token request per stream:
+    /// connection set-up belongs to a real first request's TTFT, but it is
+    /// not the client's timing error.
+    pub fn warm_up(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+        self.run(runtime, 1, self.streams).map(|_| ())
+    }
+
+    /// `requests` requests of `tokens` tokens each; their records.
+    pub fn measure(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        tokens: u32,
+        requests: u32,
+    ) -> anyhow::Result<Vec<RequestRecord>> {
+        self.run(runtime, tokens, requests)
+    }
+
+    fn run(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        tokens: u32,
+        requests: u32,
+    ) -> anyhow::Result<Vec<RequestRecord>> {
+        let driver = Arc::new(Driver {
+            client: self.client.clone(),
+            target: Target {
+                base_url: self.url.clone(),
+                model: "tokenpace-sim".into(),
+                api_key: None,
+                headers: Vec::new(),
+            },
+            backend: Arc::new(OpenAiChat),
+            workload: Arc::new(Workload {
+                lang: tokenpace_corpus::Lang::Zh,
+                prompt_tokens: 16,
+                shared_prefix: 0,
+                max_tokens: tokens,
+                ignore_eos: true,
+                seed: 7,
+            }),
+            timeouts: Timeouts {
+                first_token: Duration::from_secs(60),
+                total: Duration::from_secs(120),
+            },
+            clock: RunClock::start(),
+        });
+        let plan = LoadPlan {
+            load: Load::Closed {
+                concurrency: self.streams,
+            },
+            requests: u64::from(requests),
+            duration: None,
+            seed: 7,
+        };
+        let options = RunOptions {
+            records_file: None,
+            grace: Duration::from_secs(1),
+        };
+        Ok(runtime
+            .block_on(bench::run(driver, plan, options, |_| {}))?
+            .records)
+    }
+}
+
 /// Runs the self-check: the simulator in this process on its own thread,
 /// `streams` concurrent streams of `tokens` tokens at `decode` tokens/s.
-/// Connections are opened by a warm-up round first, as they are reused in a
-/// real run.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     streams: u32,
@@ -128,53 +208,9 @@ pub fn run(
     config.timing.max_batch = streams.max(1) as usize;
     config.timing.output_tokens = u64::from(tokens);
     let sim = sim_runtime.block_on(tokenpace_sim::SimServer::start(config))?;
-    let client = http_client(Duration::from_secs(10), streams as usize)?;
-    let driver = |max_tokens: u32| {
-        Arc::new(Driver {
-            client: client.clone(),
-            target: Target {
-                base_url: sim.url(),
-                model: "tokenpace-sim".into(),
-                api_key: None,
-                headers: Vec::new(),
-            },
-            backend: Arc::new(OpenAiChat),
-            workload: Arc::new(Workload {
-                lang: tokenpace_corpus::Lang::Zh,
-                prompt_tokens: 16,
-                shared_prefix: 0,
-                max_tokens,
-                ignore_eos: true,
-                seed: 7,
-            }),
-            timeouts: Timeouts {
-                first_token: Duration::from_secs(60),
-                total: Duration::from_secs(120),
-            },
-            clock: RunClock::start(),
-        })
-    };
-    let plan = |requests: u32| LoadPlan {
-        load: Load::Closed {
-            concurrency: streams,
-        },
-        requests: u64::from(requests),
-        duration: None,
-        seed: 7,
-    };
-    let options = RunOptions {
-        records_file: None,
-        grace: Duration::from_secs(1),
-    };
-    runtime.block_on(bench::run(
-        driver(1),
-        plan(streams),
-        options.clone(),
-        |_| {},
-    ))?;
-    let records = runtime
-        .block_on(bench::run(driver(tokens), plan(streams), options, |_| {}))?
-        .records;
+    let probe = Probe::new(sim.url(), streams)?;
+    probe.warm_up(runtime)?;
+    let records = probe.measure(runtime, tokens, streams)?;
     sim_runtime.block_on(sim.shutdown())?;
     let result = compare(streams, &records, &truth_path);
     let _ = std::fs::remove_dir_all(&dir);

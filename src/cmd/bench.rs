@@ -14,9 +14,9 @@ use tokenpace_client::backend::openai::{OpenAiChat, OpenAiCompletions};
 use tokenpace_client::backend::Backend;
 use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
+use tokenpace_client::dataset::Dataset;
 use tokenpace_client::load::{Arrival, Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, Target, Timeouts};
-use tokenpace_client::dataset::Dataset;
 use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -99,7 +99,11 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     }
 
     let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
-        Some(path) => Some(Arc::new(Dataset::load(path, max_tokens(&args), !args.no_ignore_eos)?)),
+        Some(path) => Some(Arc::new(Dataset::load(
+            path,
+            max_tokens(&args),
+            !args.no_ignore_eos,
+        )?)),
         None => None,
     };
     let closed_max = levels
@@ -669,19 +673,11 @@ fn render(
     ]);
     let graded: std::collections::BTreeMap<Metric, &tokenpace_core::grade::MetricGrade> =
         grade.metrics.iter().map(|g| (g.metric, g)).collect();
-    for m in [
-        Metric::TtftS,
-        Metric::TtfvS,
-        Metric::PrefillTokS,
-        Metric::DecodeTokS,
-        Metric::OutputCharsS,
-        Metric::ItlS,
-        Metric::E2eS,
-        Metric::LongestStallS,
-        Metric::Stalls,
-        Metric::CharsPerToken,
-        Metric::ScheduleLagS,
-    ] {
+    // Every per-request metric but the token counts, which are settings.
+    let shown = Metric::ALL
+        .into_iter()
+        .filter(|m| !matches!(m, Metric::PromptTokens | Metric::OutputTokens));
+    for m in shown {
         let Some(st) = summary.metrics.get(&m) else {
             continue;
         };

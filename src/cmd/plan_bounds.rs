@@ -2,6 +2,7 @@
 //! graded on the seed's tiers. Also the options `plan remedies` and `plan
 //! calibrate` share with it: which model, which device, which efficiency.
 
+use crate::cli::{fraction, non_negative_number as non_negative, positive_number as positive};
 use crate::cli::{Format, OutputArgs};
 use crate::lang::Lang;
 use crate::number;
@@ -137,47 +138,6 @@ pub struct BoundsArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-fn number(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number"))?;
-    if !v.is_finite() {
-        return Err(format!("'{s}' is not a finite number"));
-    }
-    if v > 1e9 {
-        return Err(format!("'{s}' is implausibly large (the limit is 1e9)"));
-    }
-    Ok(v)
-}
-
-/// A finite number > 0.
-pub fn positive(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v <= 0.0 {
-        return Err("it must be greater than 0".into());
-    }
-    Ok(v)
-}
-
-/// A finite number ≥ 0.
-pub fn non_negative(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v < 0.0 {
-        return Err("it must be 0 or more".into());
-    }
-    Ok(v)
-}
-
-/// A fraction in (0, 1].
-pub fn fraction(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v <= 0.0 || v > 1.0 {
-        return Err("it must be a fraction greater than 0 and at most 1 (e.g. 0.7)".into());
-    }
-    Ok(v)
 }
 
 /// The model, device and efficiency resolved from the flags.

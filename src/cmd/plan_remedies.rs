@@ -3,18 +3,19 @@
 //! metrics, ranked by what reaches the target. Also the remedies section
 //! `plan scenario` appends when a target is missed.
 
-use super::plan_bounds::{fraction, non_negative, positive, DeploymentArgs, QuantArg};
-use crate::cli::{Format, OutputArgs};
+use super::plan_bounds::{DeploymentArgs, QuantArg};
+use crate::cli::{fraction, non_negative_number as non_negative, positive_number as positive};
+use crate::cli::{Format, OutputArgs, ScenarioFlags};
 use crate::lang::Lang;
 use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use tokenpace_core::metric::Metric;
-use tokenpace_core::scenario::{preset_named, preset_names, Preset, Scenario, ScenarioSpec};
+use tokenpace_core::scenario::Scenario;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::{
     remedies, Kind, Needed, Params, Remedy, RooflineContext, Situation,
@@ -84,33 +85,10 @@ fn acceptance(s: &str) -> Result<f64, String> {
 Without --model/--hardware the remedies work on the given rates; with them the
 rates come from the roofline (plan bounds) and every catalog card is compared.")]
 pub struct RemediesArgs {
-    /// Start from one of the seed's scenarios (see plan scenario --list).
-    #[arg(long, value_name = "NAME")]
-    pub preset: Option<String>,
-    /// Prompt tokens.
-    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
-    pub prompt_tokens: Option<f64>,
-    /// Answer tokens.
-    #[arg(long, value_name = "N", value_parser = positive, allow_negative_numbers = true)]
-    pub output_tokens: Option<f64>,
-    /// TTFT to stay below, seconds.
-    #[arg(long, value_name = "SECONDS", value_parser = positive, allow_negative_numbers = true)]
-    pub ttft_target: Option<f64>,
-    /// Reading speed to reach, characters per second.
-    #[arg(long, value_name = "CHARS_PER_S", value_parser = positive, allow_negative_numbers = true)]
-    pub chars_per_s: Option<f64>,
-    /// Network round trip included in TTFT, seconds.
-    #[arg(long, value_name = "SECONDS", value_parser = non_negative, allow_negative_numbers = true)]
-    pub rtt: Option<f64>,
-    /// Characters per token [default: the seed's 0.7].
-    #[arg(long, value_name = "RATIO", value_parser = positive, allow_negative_numbers = true)]
-    pub chars_per_token: Option<f64>,
-    /// Prefill rate reached now, tokens/s.
-    #[arg(long, value_name = "TOK_PER_S", value_parser = positive, allow_negative_numbers = true, conflicts_with_all = ["model", "model_file"])]
-    pub prefill: Option<f64>,
-    /// Decode rate reached now, tokens/s.
-    #[arg(long, value_name = "TOK_PER_S", value_parser = positive, allow_negative_numbers = true, conflicts_with_all = ["model", "model_file"])]
-    pub decode: Option<f64>,
+    /// The scenario, and the rates reached now (--prefill, --decode; not
+    /// with --model, which estimates them).
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
     /// Concurrent requests (with --model/--hardware).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive, allow_negative_numbers = true)]
     pub concurrency: f64,
@@ -132,29 +110,13 @@ pub struct RemediesArgs {
 /// Runs `tokenpace plan remedies`.
 pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.as_deref())?;
-    let preset = match &args.preset {
-        Some(name) => Some(preset_named(name).ok_or_else(|| {
-            anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
-        })?),
-        None => None,
-    };
-    let flags = ScenarioSpec {
-        prompt_tokens: args.prompt_tokens,
-        output_tokens: args.output_tokens,
-        rtt_s: args.rtt,
-        ttft_target_s: args.ttft_target,
-        chars_per_s_target: args.chars_per_s,
-        chars_per_token: args
-            .chars_per_token
-            .map(|r| (r, format!("--chars-per-token {r}"))),
-        prefill_tok_s: args.prefill,
-        decode_tok_s: args.decode,
-    };
-    let scenario = preset
-        .map(Preset::spec)
-        .unwrap_or_default()
-        .overlay(flags)
-        .resolve(&profile)?;
+    let (_, spec) = super::plan_scenario::scenario_spec(&args.scenario)?;
+    if args.deployment.has_model()
+        && (args.scenario.prefill.is_some() || args.scenario.decode.is_some())
+    {
+        bail!("--prefill and --decode give the rates reached now; with --model they come from the roofline estimate: drop one or the other");
+    }
+    let scenario = spec.resolve(&profile)?;
     let quant: Quant = args.deployment.quant.into();
     let params = args.remedy.params();
 

@@ -1,6 +1,6 @@
 //! `tokenpace plan scenario`: the seed's design method as a calculator.
 
-use crate::cli::{Format, ScenarioArgs};
+use crate::cli::{Format, ScenarioArgs, ScenarioFlags};
 use crate::lang::Lang;
 use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
@@ -28,23 +28,7 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         return Ok(Status::Ok);
     }
     let profile = input::profile(args.profile.as_deref())?;
-    let preset = match &args.preset {
-        Some(name) => Some(preset_named(name).ok_or_else(|| {
-            anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
-        })?),
-        None => None,
-    };
-    let flags = ScenarioSpec {
-        prompt_tokens: args.prompt_tokens,
-        output_tokens: args.output_tokens,
-        rtt_s: args.rtt,
-        ttft_target_s: args.ttft_target,
-        chars_per_s_target: args.chars_per_s,
-        chars_per_token: chars_per_token(&args)?,
-        prefill_tok_s: args.prefill,
-        decode_tok_s: args.decode,
-    };
-    let spec = preset.map(Preset::spec).unwrap_or_default().overlay(flags);
+    let (preset, spec) = scenario_spec(&args.scenario)?;
     let plan = spec.resolve(&profile)?.plan(&profile);
     let remedies = super::plan_remedies::for_scenario(&plan, &profile);
     let section = |format: &dyn TableFormat, markdown: bool| {
@@ -77,8 +61,35 @@ struct WithRemedies<'a> {
     remedies: Option<&'a Vec<tokenpace_plan::remedies::Remedy>>,
 }
 
+/// The preset the flags name (if any) and the scenario they describe: the
+/// preset's values, overridden by every flag given.
+pub fn scenario_spec(
+    flags: &ScenarioFlags,
+) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
+    let preset = match &flags.preset {
+        Some(name) => Some(preset_named(name).ok_or_else(|| {
+            anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
+        })?),
+        None => None,
+    };
+    let given = ScenarioSpec {
+        prompt_tokens: flags.prompt_tokens,
+        output_tokens: flags.output_tokens,
+        rtt_s: flags.rtt,
+        ttft_target_s: flags.ttft_target,
+        chars_per_s_target: flags.chars_per_s,
+        chars_per_token: chars_per_token(flags)?,
+        prefill_tok_s: flags.prefill,
+        decode_tok_s: flags.decode,
+    };
+    Ok((
+        preset,
+        preset.map(Preset::spec).unwrap_or_default().overlay(given),
+    ))
+}
+
 /// The characters-per-token ratio the flags ask for, with its source.
-fn chars_per_token(args: &ScenarioArgs) -> anyhow::Result<Option<(f64, String)>> {
+fn chars_per_token(args: &ScenarioFlags) -> anyhow::Result<Option<(f64, String)>> {
     if let Some(r) = args.chars_per_token {
         return Ok(Some((r, format!("--chars-per-token {r}"))));
     }

@@ -3,12 +3,10 @@
 //! turn of each conversation is the prompt, as peers use it).
 
 use crate::backend::Prompt;
-use crate::workload::PromptSource;
+use crate::workload::{estimated_prompt, PromptSource};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::path::Path;
-use tokenpace_core::record::{CountSource, TokenCount};
-use tokenpace_corpus::estimate_tokens;
 
 /// One dataset entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,17 +132,7 @@ impl PromptSource for Dataset {
             Entry::Text(t) => (t.clone(), None),
             Entry::Messages(m, t) => (t.clone(), Some(m.clone())),
         };
-        let estimate = u32::try_from(estimate_tokens(&text)).unwrap_or(u32::MAX);
-        Prompt {
-            text,
-            messages,
-            tokens: Some(TokenCount {
-                count: estimate,
-                source: CountSource::Estimate,
-            }),
-            max_tokens: self.max_tokens,
-            ignore_eos: self.ignore_eos,
-        }
+        estimated_prompt(text, messages, self.max_tokens, self.ignore_eos)
     }
 }
 

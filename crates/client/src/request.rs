@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
 use tokio::sync::watch;
 
+/// The HTTP client every request shares (cheap to clone).
+pub type HttpClient = reqwest::Client;
+
 /// Where and how to send requests.
 #[derive(Debug, Clone)]
 pub struct Target {

@@ -47,17 +47,29 @@ impl PromptSource for Workload {
         let offset = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
         let seed = self.seed.wrapping_add(id).wrapping_add(1);
         text.push_str(&PseudoTokens::at(self.lang, seed, offset).take_text(own));
-        let estimate = u32::try_from(estimate_tokens(&text)).unwrap_or(u32::MAX);
-        Prompt {
-            text,
-            messages: None,
-            tokens: Some(TokenCount {
-                count: estimate,
-                source: CountSource::Estimate,
-            }),
-            max_tokens: self.max_tokens,
-            ignore_eos: self.ignore_eos,
-        }
+        estimated_prompt(text, None, self.max_tokens, self.ignore_eos)
+    }
+}
+
+/// A prompt whose token count is estimated from its text (see
+/// `tokenpace_corpus::ESTIMATE_METHOD`); the server's usage replaces the
+/// estimate in the record when it reports one.
+pub fn estimated_prompt(
+    text: String,
+    messages: Option<serde_json::Value>,
+    max_tokens: u32,
+    ignore_eos: bool,
+) -> Prompt {
+    let estimate = u32::try_from(estimate_tokens(&text)).unwrap_or(u32::MAX);
+    Prompt {
+        text,
+        messages,
+        tokens: Some(TokenCount {
+            count: estimate,
+            source: CountSource::Estimate,
+        }),
+        max_tokens,
+        ignore_eos,
     }
 }
 
