@@ -189,16 +189,20 @@ pub struct ScenarioFlags {
     pub rtt: Option<f64>,
     /// Characters per token [default: the seed's 0.7].
     #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
-          conflicts_with_all = ["tokenizer_family", "from_run"])]
+          conflicts_with_all = ["tokenizer_family", "from_run", "tokenizer"])]
     pub chars_per_token: Option<f64>,
     /// Use a tokenizer family's published characters per token (qwen,
     /// deepseek, llama3, seed).
-    #[arg(long, value_name = "FAMILY", conflicts_with = "from_run")]
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["from_run", "tokenizer"])]
     pub tokenizer_family: Option<String>,
     /// Use the characters per token measured in a run (`run.json` or its
     /// directory).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "tokenizer")]
     pub from_run: Option<PathBuf>,
+    /// Measure characters per token with the model's tokenizer.json on
+    /// tokenpace's Chinese sample text.
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
     /// A prefill rate the hardware reaches, tokens/s (predicts TTFT).
     #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
     pub prefill: Option<f64>,
@@ -290,6 +294,11 @@ pub struct BenchArgs {
     /// --scenario's answer length].
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
+    /// The model's tokenizer.json: synthetic prompts then have exactly
+    /// --prompt-tokens tokens (of the user message; the server's chat
+    /// template adds its own).
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
     /// Prompts from a file instead of synthetic text: JSONL with
     /// {"prompt": "…"} or {"messages": [...]} per line, or a ShareGPT JSON
     /// array; used in order and repeated as needed.

@@ -158,6 +158,7 @@ impl Probe {
                 max_tokens: tokens,
                 ignore_eos: true,
                 seed: 7,
+                tokenizer: None,
             }),
             timeouts: Timeouts {
                 first_token: Duration::from_secs(60),

@@ -445,3 +445,46 @@ fn every_subcommand_parses_with_the_global_lang() {
         assert!(cli.is_ok(), "{args:?}: {}", cli.unwrap_err());
     }
 }
+
+/// Every character is one token: a tokenizer.json whose counts are obvious.
+const CHAR_TOKENIZER: &str = r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,
+    "pre_tokenizer":{"type":"Split","pattern":{"Regex":"(?s)."},"behavior":"Isolated","invert":false},
+    "post_processor":null,"decoder":null,"model":{"type":"WordLevel","vocab":{"[UNK]":0},"unk_token":"[UNK]"}}"#;
+
+#[test]
+fn plan_measures_chars_per_token_with_a_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokenizer.json");
+    std::fs::write(&path, CHAR_TOKENIZER).unwrap();
+    let v = json(&[
+        "plan",
+        "scenario",
+        "--preset",
+        "long-summary",
+        "--tokenizer",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["scenario"]["chars_per_token"], 1.0);
+    assert_eq!(v["required"]["decode_tok_s"], 25.0);
+    let source = v["scenario"]["chars_per_token_source"].as_str().unwrap();
+    assert!(
+        source.contains("measured with") && source.contains("Chinese sample text"),
+        "{source}"
+    );
+    let out = binary(&[
+        "plan",
+        "scenario",
+        "--preset",
+        "long-summary",
+        "--tokenizer",
+        "/nonexistent/tokenizer.json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("tokenizer.json"),
+        "{stderr}"
+    );
+}

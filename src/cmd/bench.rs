@@ -17,6 +17,7 @@ use tokenpace_client::clock::RunClock;
 use tokenpace_client::dataset::Dataset;
 use tokenpace_client::load::{Arrival, Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, Target, Timeouts};
+use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -98,6 +99,10 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
     }
 
+    let tokenizer = match &args.tokenizer {
+        Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
+        None => None,
+    };
     let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
         Some(path) => Some(Arc::new(Dataset::load(
             path,
@@ -151,7 +156,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
                     Some(d) => d.clone(),
                     None => Arc::new(Workload {
                         seed,
-                        ..workload(&args, level.prompt_tokens)
+                        ..workload(&args, level.prompt_tokens, tokenizer.clone())
                     }),
                 },
                 timeouts: Timeouts {
@@ -421,7 +426,11 @@ fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
         .collect())
 }
 
-fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
+fn workload(
+    args: &BenchArgs,
+    prompt_tokens: u32,
+    tokenizer: Option<Arc<ModelTokenizer>>,
+) -> Workload {
     Workload {
         lang: match args.text {
             TextArg::Zh => tokenpace_corpus::Lang::Zh,
@@ -433,6 +442,7 @@ fn workload(args: &BenchArgs, prompt_tokens: u32) -> Workload {
         max_tokens: max_tokens(args),
         ignore_eos: !args.no_ignore_eos,
         seed: args.seed,
+        tokenizer,
     }
 }
 

@@ -108,6 +108,19 @@ fn chars_per_token(args: &ScenarioFlags) -> anyhow::Result<Option<(f64, String)>
             ),
         )));
     }
+    if let Some(path) = &args.tokenizer {
+        let t = tokenpace_client::tokenizer::ModelTokenizer::from_file(path)?;
+        let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
+        let chars = tokenpace_core::text::CharCount::of(sample).chars;
+        let tokens = t.count(sample)?.max(1);
+        return Ok(Some((
+            f64::from(chars) / f64::from(tokens),
+            format!(
+                "measured with '{}' on tokenpace's Chinese sample text ({chars} characters, {tokens} tokens)",
+                path.display()
+            ),
+        )));
+    }
     if let Some(path) = &args.from_run {
         let summary = input::run_summary(path)?;
         let stats = summary.metrics.get(&Metric::CharsPerToken).with_context(|| {

@@ -13,4 +13,5 @@ pub mod recorder;
 pub mod request;
 pub mod sink;
 pub mod sse;
+pub mod tokenizer;
 pub mod workload;

@@ -7,6 +7,7 @@
 //! server's usage, when reported, replaces it in the record.
 
 use crate::backend::Prompt;
+use crate::tokenizer::ModelTokenizer;
 use tokenpace_core::record::{CountSource, TokenCount};
 use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
 
@@ -32,21 +33,41 @@ pub struct Workload {
     pub ignore_eos: bool,
     /// Base seed; request `id` uses `seed + id`.
     pub seed: u64,
+    /// The model's tokenizer: prompts then have exactly `prompt_tokens`
+    /// tokens (of the user message; a chat template adds its own).
+    pub tokenizer: Option<std::sync::Arc<ModelTokenizer>>,
 }
 
 impl PromptSource for Workload {
     fn prompt(&self, id: u64) -> Prompt {
         let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
         let own = self.prompt_tokens as usize - shared;
-        let mut text = String::new();
-        if shared > 0 {
-            text.push_str(&PseudoTokens::new(self.lang, self.seed).take_text(shared));
-        }
         // A distinct place in the corpus per request: the golden-ratio stride
         // spreads consecutive ids across the whole text.
         let offset = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
         let seed = self.seed.wrapping_add(id).wrapping_add(1);
-        text.push_str(&PseudoTokens::at(self.lang, seed, offset).take_text(own));
+        let mut prefix = PseudoTokens::new(self.lang, self.seed);
+        let mut body = PseudoTokens::at(self.lang, seed, offset);
+        if let Some(t) = &self.tokenizer {
+            let exact =
+                |src: &mut PseudoTokens, n: usize| t.exact_text(src, n as u32).ok().flatten();
+            if let (Some(p), Some(b)) = (exact(&mut prefix, shared), exact(&mut body, own)) {
+                let text = p + &b;
+                if let Ok(count) = t.count(&text) {
+                    return Prompt {
+                        text,
+                        messages: None,
+                        tokens: Some(TokenCount {
+                            count,
+                            source: CountSource::Tokenizer,
+                        }),
+                        max_tokens: self.max_tokens,
+                        ignore_eos: self.ignore_eos,
+                    };
+                }
+            }
+        }
+        let text = prefix.take_text(shared) + &body.take_text(own);
         estimated_prompt(text, None, self.max_tokens, self.ignore_eos)
     }
 }
@@ -85,6 +106,7 @@ mod tests {
             max_tokens: 16,
             ignore_eos: true,
             seed: 42,
+            tokenizer: None,
         }
     }
 
@@ -98,6 +120,27 @@ mod tests {
         let n = a.tokens.unwrap().count;
         assert!((150..=260).contains(&n), "{n}");
         assert_eq!(a.tokens.unwrap().source, CountSource::Estimate);
+    }
+
+    #[test]
+    fn a_tokenizer_makes_prompt_lengths_exact() {
+        let (_dir, t) = crate::tokenizer::tests::char_tokenizer();
+        let w = Workload {
+            tokenizer: Some(std::sync::Arc::new(t)),
+            ..workload(50)
+        };
+        for id in 0..5 {
+            let p = w.prompt(id);
+            assert_eq!(
+                p.tokens,
+                Some(TokenCount {
+                    count: 200,
+                    source: CountSource::Tokenizer
+                })
+            );
+            assert_eq!(p.text.chars().count(), 200);
+        }
+        assert_ne!(w.prompt(0).text, w.prompt(1).text);
     }
 
     #[test]
