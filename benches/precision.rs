@@ -5,7 +5,8 @@
 //! server wrote them. Also reports the client's CPU time per 1000 chunks and
 //! its peak RSS.
 //!
-//! Connections are opened by a warm-up round first: connection set-up is part
+//! Streams start 1 ms apart (as in the simulator's lateness benchmark), not
+//! all in the same instant. Connections are opened by a warm-up round first: connection set-up is part
 //! of a real first request's TTFT, but it is not the client's timing error.
 //!
 //! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
@@ -71,7 +72,9 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
-        let probe = Probe::new(url, streams).unwrap();
+        // Streams start 1 ms apart, as in the simulator's own benchmark.
+        let ramp = std::time::Duration::from_millis(u64::from(streams));
+        let probe = Probe::new(url, streams, ramp).unwrap();
         probe.warm_up(&runtime).unwrap();
         let cpu_before = cpu_time();
         let records = probe.measure(&runtime, 128, streams.max(20)).unwrap();

@@ -282,6 +282,10 @@ pub struct BenchArgs {
     /// Requests to send.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub requests: u64,
+    /// Closed loop: start the streams evenly over this many seconds instead
+    /// of all in the same instant.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub ramp_up: f64,
     /// Stop starting requests after this many seconds.
     #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
     pub duration: Option<f64>,

@@ -107,15 +107,18 @@ pub struct Probe {
     client: HttpClient,
     url: String,
     streams: u32,
+    ramp_up: Duration,
 }
 
 impl Probe {
-    /// A probe of the simulator at `url`.
-    pub fn new(url: String, streams: u32) -> anyhow::Result<Probe> {
+    /// A probe of the simulator at `url`, starting its streams evenly over
+    /// `ramp_up`.
+    pub fn new(url: String, streams: u32, ramp_up: Duration) -> anyhow::Result<Probe> {
         Ok(Probe {
             client: http_client(Duration::from_secs(10), streams as usize)?,
             url,
             streams,
+            ramp_up,
         })
     }
 
@@ -173,6 +176,7 @@ impl Probe {
             requests: u64::from(requests),
             duration: None,
             seed: 7,
+            ramp_up: self.ramp_up,
         };
         let options = RunOptions {
             records_file: None,
@@ -185,12 +189,14 @@ impl Probe {
 }
 
 /// Runs the self-check: the simulator in this process on its own thread,
-/// `streams` concurrent streams of `tokens` tokens at `decode` tokens/s.
+/// `streams` concurrent streams of `tokens` tokens at `decode` tokens/s,
+/// started evenly over `ramp_up`.
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     streams: u32,
     decode: f64,
     tokens: u32,
+    ramp_up: Duration,
 ) -> anyhow::Result<TimingError> {
     let dir = tempfile_dir()?;
     let truth_path = dir.join("truth.jsonl");
@@ -209,7 +215,7 @@ pub fn run(
     config.timing.max_batch = streams.max(1) as usize;
     config.timing.output_tokens = u64::from(tokens);
     let sim = sim_runtime.block_on(tokenpace_sim::SimServer::start(config))?;
-    let probe = Probe::new(sim.url(), streams)?;
+    let probe = Probe::new(sim.url(), streams, ramp_up)?;
     probe.warm_up(runtime)?;
     let records = probe.measure(runtime, tokens, streams)?;
     sim_runtime.block_on(sim.shutdown())?;

@@ -665,3 +665,34 @@ fn a_100k_token_prompt_goes_through() {
     assert!(ttft < 0.2, "TTFT {ttft} s");
     sim.stop();
 }
+
+#[test]
+fn ramp_up_spreads_the_first_requests() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    bench(&[
+        &sim.url(),
+        "--concurrency",
+        "4",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "100",
+        "--ramp-up",
+        "0.4",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ])
+    .unwrap();
+    let mut sent: Vec<f64> = records(dir.path())
+        .iter()
+        .map(|r| r.sent_ns as f64 / 1e6)
+        .collect();
+    sent.sort_by(f64::total_cmp);
+    // Each request (30 ms + 100 tokens at 200 tok/s) outlasts the ramp, so
+    // the four streams take one request each, started 100 ms apart.
+    for (i, t) in sent.iter().enumerate() {
+        assert!((t - sent[0] - 100.0 * i as f64).abs() < 20.0, "{sent:?}");
+    }
+    sim.stop();
+}

@@ -125,8 +125,14 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         eprintln!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…");
         let tokens = max_tokens(&args).clamp(2, 64);
         Some(
-            crate::self_check::run(&runtime, streams, 50.0, tokens)
-                .context("the self-check failed (skip it with --no-self-check)")?,
+            crate::self_check::run(
+                &runtime,
+                streams,
+                50.0,
+                tokens,
+                Duration::from_secs_f64(args.ramp_up),
+            )
+            .context("the self-check failed (skip it with --no-self-check)")?,
         )
     } else {
         None
@@ -171,6 +177,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             requests: args.requests,
             duration: args.duration.map(Duration::from_secs_f64),
             seed: args.seed,
+            ramp_up: Duration::from_secs_f64(args.ramp_up),
         };
         if args.warmup > 0 {
             // Other prompts than the measured ones, so no prefix cache is primed.

@@ -52,6 +52,9 @@ pub struct LoadPlan {
     pub duration: Option<Duration>,
     /// Seed for arrival times.
     pub seed: u64,
+    /// Closed loop: start the streams evenly over this long instead of all
+    /// at once (real users do not all press enter in the same millisecond).
+    pub ramp_up: Duration,
 }
 
 /// Everything a request needs, shared by all tasks.
@@ -114,7 +117,11 @@ pub async fn drive(
     match plan.load {
         Load::Closed { concurrency } => {
             let next = Arc::new(AtomicU64::new(0));
-            for _ in 0..concurrency.max(1) {
+            let streams = concurrency.max(1);
+            let start = driver.clock.now();
+            for stream in 0..streams {
+                let offset = plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
+                let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
                 let (driver, next, records, control) = (
                     driver.clone(),
                     next.clone(),
@@ -122,6 +129,11 @@ pub async fn drive(
                     control.clone(),
                 );
                 tasks.spawn(async move {
+                    let mut stop = control.stop.clone();
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(wake) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
                     loop {
                         if *control.stop.borrow() || past_end(driver.clock.now()) {
                             break;
