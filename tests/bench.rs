@@ -696,3 +696,67 @@ fn ramp_up_spreads_the_first_requests() {
     }
     sim.stop();
 }
+
+#[test]
+fn a_run_against_every_fault_at_once_accounts_for_everything() {
+    use tokenpace_sim::{FaultKind, FaultRule};
+    let dir = tempfile::tempdir().unwrap();
+    let truth_path = dir.path().join("truth.jsonl");
+    let mut config = SimConfig {
+        truth: Some(truth_path.clone()),
+        ..SimConfig::default()
+    };
+    config.faults.inject = FaultKind::ALL
+        .iter()
+        .map(|&kind| FaultRule {
+            kind,
+            probability: Some(0.06),
+            every: None,
+        })
+        .collect();
+    let sim = Sim::start(config);
+    let out = dir.path().join("run");
+    let (_, table) = bench(&[
+        &sim.url(),
+        "--concurrency",
+        "10",
+        "--requests",
+        "120",
+        "--max-tokens",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "en",
+    ])
+    .unwrap();
+    sim.stop();
+    let records = records(&out);
+    assert_eq!(records.len(), 120, "every request is accounted for");
+    let truth = truth(&truth_path);
+    let (mut http, mut checked) = (0, 0);
+    for r in &records {
+        let kind = r.error.as_ref().map(|e| e.kind);
+        let Some(t) = r.response_id.as_deref().and_then(|id| truth.get(id)) else {
+            // Only an HTTP error answer carries no response id.
+            assert_eq!(kind, Some(ErrorKind::HttpStatus), "{r:?}");
+            http += 1;
+            continue;
+        };
+        let has = |k: FaultKind| t.faults.iter().any(|f| f.kind == k);
+        // The simulator applies mid-stream faults in this order.
+        let expected = if has(FaultKind::Reset) || has(FaultKind::Truncate) {
+            Some(ErrorKind::StreamCut)
+        } else if has(FaultKind::MalformedJson) {
+            Some(ErrorKind::MalformedEvent)
+        } else {
+            None
+        };
+        assert_eq!(kind, expected, "faults {:?}", t.faults);
+        checked += 1;
+    }
+    let http_truth = truth.values().filter(|t| t.status >= 400).count();
+    assert_eq!(http, http_truth, "one http_status record per error answer");
+    assert!(checked > 60 && http > 0, "checked {checked}, http {http}");
+    assert!(table.contains("120 sent"), "{table}");
+}

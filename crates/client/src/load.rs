@@ -120,7 +120,8 @@ pub async fn drive(
             let streams = concurrency.max(1);
             let start = driver.clock.now();
             for stream in 0..streams {
-                let offset = plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
+                let offset =
+                    plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
                 let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
                 let (driver, next, records, control) = (
                     driver.clone(),

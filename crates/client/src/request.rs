@@ -218,7 +218,12 @@ fn classify(e: &reqwest::Error) -> StreamEnd {
         ErrorKind::Tls
     } else if e.is_connect() {
         ErrorKind::Connect
-    } else if e.is_body() || e.is_decode() {
+    } else if e.is_body()
+        || e.is_decode()
+        || lower.contains("connection closed before message completed")
+    {
+        // The exchange was cut short (a kept-alive connection the server
+        // closed counts here: the request may or may not have been seen).
         ErrorKind::StreamCut
     } else {
         ErrorKind::Other

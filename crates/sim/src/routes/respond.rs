@@ -172,7 +172,17 @@ impl<'a> Reply<'a> {
                 )),
             );
         }
-        let head = http::head(200, content_type, framing, self.keep_alive, extra);
+        // A response that will end by closing the connection says so in its
+        // head, as real servers do; otherwise a client may reuse the
+        // connection for its next request and lose it in the race.
+        let closes = self.has(FaultKind::Truncate) || self.has(FaultKind::Reset);
+        let head = http::head(
+            200,
+            content_type,
+            framing,
+            self.keep_alive && !closes,
+            extra,
+        );
         self.conn.write(&head).await.map_err(|_| Stop::ClientGone)?;
         self.truth.headers_ns = Some(self.now_ns());
         Ok(())
