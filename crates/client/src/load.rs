@@ -95,6 +95,7 @@ impl Driver {
             scheduled,
             &self.clock,
             self.timeouts,
+            self.workload.tokenizer(),
             abort,
         )
         .await

@@ -1,6 +1,7 @@
 //! Turns a stream of timestamped events into one [`RequestRecord`].
 
 use crate::backend::{Backend, Event, Usage};
+use crate::tokenizer::ModelTokenizer;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
@@ -8,12 +9,14 @@ use tokenpace_core::text::CharCount;
 
 /// Builds the record of one request as its events arrive.
 #[derive(Debug)]
-pub struct Recorder {
+pub struct Recorder<'t> {
     record: RequestRecord,
     usage: Option<Usage>,
     finish_reason: Option<String>,
     done: bool,
     prompt_tokens: Option<TokenCount>,
+    /// With a tokenizer: the generated text so far, to count at the end.
+    text: Option<(String, &'t ModelTokenizer)>,
 }
 
 /// How a stream ended.
@@ -25,7 +28,7 @@ pub enum StreamEnd {
     Failed(ErrorKind, Option<u16>, String),
 }
 
-impl Recorder {
+impl<'t> Recorder<'t> {
     /// Starts the record of request `id`, sent at `sent_ns` as scheduled at
     /// `scheduled_ns`. `prompt_tokens` is the workload's own count, used when
     /// the server reports none.
@@ -41,7 +44,14 @@ impl Recorder {
             finish_reason: None,
             done: false,
             prompt_tokens,
+            text: None,
         }
+    }
+
+    /// Keeps the generated text so `tokenizer` can count it when the server
+    /// reports no usage (the text is dropped when the record is finished).
+    pub fn count_output_with(&mut self, tokenizer: &'t ModelTokenizer) {
+        self.text = Some((String::new(), tokenizer));
     }
 
     /// The response headers arrived.
@@ -68,6 +78,10 @@ impl Recorder {
         }
         if let Some(message) = delta.error {
             return Some(StreamEnd::Failed(ErrorKind::ServerError, None, message));
+        }
+        if let Some((text, _)) = &mut self.text {
+            text.push_str(&delta.reasoning);
+            text.push_str(&delta.answer);
         }
         if !delta.reasoning.is_empty() {
             let count = CharCount::of(&delta.reasoning);
@@ -117,16 +131,24 @@ impl Recorder {
             .map(|c| c.tokens)
             .fold(0, u32::saturating_add);
         let usage = self.usage.unwrap_or_default();
-        r.output_tokens = match usage.completion_tokens {
-            Some(count) => Some(TokenCount {
+        let counted = self
+            .text
+            .as_ref()
+            .and_then(|(text, tokenizer)| tokenizer.count(text).ok());
+        r.output_tokens = match (usage.completion_tokens, counted) {
+            (Some(count), _) => Some(TokenCount {
                 count,
                 source: CountSource::ServerUsage,
             }),
-            None if chunk_tokens > 0 => Some(TokenCount {
+            (None, Some(count)) if count > 0 => Some(TokenCount {
+                count,
+                source: CountSource::Tokenizer,
+            }),
+            (None, _) if chunk_tokens > 0 => Some(TokenCount {
                 count: chunk_tokens,
                 source: CountSource::ChunkCount,
             }),
-            None => None,
+            (None, _) => None,
         };
         r.reasoning_tokens = usage.reasoning_tokens.or_else(|| {
             let n = r.reasoning_chunks.len() as u32;
@@ -225,6 +247,24 @@ mod tests {
         );
         assert_eq!(rec.reasoning_tokens, Some(1));
         assert_eq!(rec.prompt_tokens.unwrap().source, CountSource::Tokenizer);
+    }
+
+    #[test]
+    fn a_tokenizer_counts_output_without_usage() {
+        let (_dir, t) = crate::tokenizer::tests::char_tokenizer();
+        let mut r = Recorder::new(0, 0, 0, None);
+        r.count_output_with(&t);
+        r.event(1, content("你好").as_bytes(), &OpenAiChat);
+        r.event(2, content("世界!").as_bytes(), &OpenAiChat);
+        r.event(3, b"[DONE]", &OpenAiChat);
+        let rec = r.finish(4, StreamEnd::Complete);
+        assert_eq!(
+            rec.output_tokens,
+            Some(TokenCount {
+                count: 5,
+                source: CountSource::Tokenizer
+            })
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
 use crate::sse::{SseItem, SseParser};
+use crate::tokenizer::ModelTokenizer;
 use futures_util::StreamExt;
 use std::error::Error as _;
 use std::time::Duration;
@@ -57,7 +58,9 @@ pub fn http_client(
 }
 
 /// Sends `prompt` as request `id` and records its stream. Never fails: every
-/// outcome is a record. `abort` turning true ends the request as cancelled.
+/// outcome is a record. `tokenizer`, if given, counts the output when the
+/// server reports no usage. `abort` turning true ends the request as
+/// cancelled.
 #[allow(clippy::too_many_arguments)] // each is one independent input of a request
 pub async fn execute(
     client: &reqwest::Client,
@@ -68,6 +71,7 @@ pub async fn execute(
     scheduled_ns: Nanos,
     clock: &RunClock,
     timeouts: Timeouts,
+    tokenizer: Option<&ModelTokenizer>,
     mut abort: watch::Receiver<bool>,
 ) -> RequestRecord {
     let url = format!(
@@ -88,6 +92,9 @@ pub async fn execute(
     }
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
+    if let Some(t) = tokenizer {
+        rec.count_output_with(t);
+    }
     let deadline = tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.total;
     let first_deadline =
         tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.first_token;
@@ -107,7 +114,7 @@ async fn stream(
     req: reqwest::RequestBuilder,
     backend: &dyn Backend,
     clock: &RunClock,
-    rec: &mut Recorder,
+    rec: &mut Recorder<'_>,
     first_deadline: tokio::time::Instant,
 ) -> StreamEnd {
     let response = match tokio::time::timeout_at(first_deadline, req.send()).await {

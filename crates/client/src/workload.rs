@@ -16,6 +16,12 @@ pub trait PromptSource: Send + Sync {
     /// The prompt of request `id` (ids count from 0; sources repeat as
     /// needed).
     fn prompt(&self, id: u64) -> Prompt;
+
+    /// The model's tokenizer, if the source has one: it then also counts
+    /// output tokens when a server reports no usage.
+    fn tokenizer(&self) -> Option<&ModelTokenizer> {
+        None
+    }
 }
 
 /// Settings of the synthetic workload.
@@ -39,6 +45,10 @@ pub struct Workload {
 }
 
 impl PromptSource for Workload {
+    fn tokenizer(&self) -> Option<&ModelTokenizer> {
+        self.tokenizer.as_deref()
+    }
+
     fn prompt(&self, id: u64) -> Prompt {
         let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
         let own = self.prompt_tokens as usize - shared;
