@@ -12,6 +12,14 @@ use tokenpace_sim::config::{LangChoice, SimConfig};
 use tokenpace_sim::truth::RequestTruth;
 use tokenpace_sim::{SimHandle, SimServer};
 
+/// The tests here measure time; run them one at a time so they do not steal
+/// each other's CPU on a small machine.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A simulator on its own runtime (the bench command runs its own).
 struct Sim {
     runtime: tokio::runtime::Runtime,
@@ -78,6 +86,7 @@ fn truth(path: &Path) -> HashMap<String, RequestTruth> {
 
 #[test]
 fn metrics_match_the_simulators_truth() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let truth_path = dir.path().join("truth.jsonl");
     let sim = Sim::start(SimConfig {
@@ -125,7 +134,7 @@ fn metrics_match_the_simulators_truth() {
             assert_eq!((c.chars, c.tokens), (tc.chars, tc.tokens));
         }
         // Client TTFT includes the request's way in and the chunk's way out,
-        // so it is never below the server's; on loopback it is barely above.
+        // so it is not below the server's; on loopback it is barely above.
         let client_ttft = (r.chunks[0].at_ns - r.sent_ns) as f64 / 1e6;
         let server_ttft = (content[0].written_ns - t.received_ns) as f64 / 1e6;
         ttft_excess.push(client_ttft - server_ttft);
@@ -140,8 +149,10 @@ fn metrics_match_the_simulators_truth() {
         v
     };
     let (ttft_excess, itl_error) = (sorted(ttft_excess), sorted(itl_error));
+    // The server stamps a chunk when its write() returns, and on loopback the
+    // client can already hold the bytes by then: allow a few microseconds.
     assert!(
-        ttft_excess[0] >= 0.0,
+        ttft_excess[0] > -0.05,
         "client TTFT below the server's: {ttft_excess:?}"
     );
     // Loose bounds that still fail on a real timing bug (a parse-then-stamp
@@ -162,6 +173,7 @@ fn metrics_match_the_simulators_truth() {
 
 #[test]
 fn every_fault_ends_as_the_right_record() {
+    let _serial = serial();
     let truth_dir = tempfile::tempdir().unwrap();
     let truth_path = truth_dir.path().join("truth.jsonl");
     let sim = Sim::start(SimConfig {
@@ -279,6 +291,7 @@ fn every_fault_ends_as_the_right_record() {
 
 #[test]
 fn the_api_key_is_checked_and_never_written() {
+    let _serial = serial();
     let key = "sk-tokenpace-test-7f3a9c";
     let sim = Sim::start(SimConfig {
         api_key: Some(key.into()),
@@ -329,6 +342,7 @@ fn the_api_key_is_checked_and_never_written() {
 
 #[test]
 fn a_server_that_is_down_gets_one_clear_error() {
+    let _serial = serial();
     // Bind and drop a listener to get a port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -352,6 +366,7 @@ fn a_server_that_is_down_gets_one_clear_error() {
 
 #[test]
 fn sweeps_recover_the_simulators_model() {
+    let _serial = serial();
     let mut config = SimConfig::default();
     config.timing.prefill = 4000.0;
     config.timing.max_batch = 64;
@@ -445,6 +460,7 @@ fn sweeps_recover_the_simulators_model() {
 
 #[test]
 fn ctrl_c_keeps_every_result() {
+    let _serial = serial();
     let mut config = SimConfig::default();
     config.timing.decode = 50.0;
     let sim = Sim::start(config);
@@ -500,6 +516,7 @@ fn ctrl_c_keeps_every_result() {
 
 #[test]
 fn scenario_and_warmup() {
+    let _serial = serial();
     let sim = Sim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
@@ -542,6 +559,7 @@ fn scenario_and_warmup() {
 
 #[test]
 fn self_check_reports_the_clients_timing_error() {
+    let _serial = serial();
     let sim = Sim::start(SimConfig::default());
     let (_, json) = bench(&[
         &sim.url(),
@@ -593,6 +611,7 @@ fn self_check_reports_the_clients_timing_error() {
 
 #[test]
 fn dataset_prompts_are_sent() {
+    let _serial = serial();
     let sim = Sim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("chat.jsonl");
@@ -635,6 +654,7 @@ fn dataset_prompts_are_sent() {
 
 #[test]
 fn a_100k_token_prompt_goes_through() {
+    let _serial = serial();
     let mut config = SimConfig::default();
     config.timing.prefill = 2_000_000.0;
     let sim = Sim::start(config);
@@ -668,6 +688,7 @@ fn a_100k_token_prompt_goes_through() {
 
 #[test]
 fn ramp_up_spreads_the_first_requests() {
+    let _serial = serial();
     let sim = Sim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     bench(&[
@@ -699,6 +720,7 @@ fn ramp_up_spreads_the_first_requests() {
 
 #[test]
 fn a_run_against_every_fault_at_once_accounts_for_everything() {
+    let _serial = serial();
     use tokenpace_sim::{FaultKind, FaultRule};
     let dir = tempfile::tempdir().unwrap();
     let truth_path = dir.path().join("truth.jsonl");
