@@ -5,8 +5,9 @@ use clap::Parser;
 use serde_json::Value;
 use std::process::{Command, Output};
 use tokenpace::cli::Cli;
-use tokenpace_core::record::{Chunk, CountSource, RequestRecord, TokenCount};
-use tokenpace_core::summary::{Environment, RunSettings, RunSummary};
+use tokenpace_core::summary::RunSettings;
+
+mod common;
 
 fn run(args: &[&str]) -> String {
     let cli = Cli::try_parse_from(std::iter::once("tokenpace").chain(args.iter().copied()))
@@ -431,41 +432,16 @@ fn scenario_appends_remedies_only_when_a_given_rate_misses() {
 fn write_run(dir: &std::path::Path) {
     // Two requests of 1000 prompt tokens, TTFT 0.2 s (5000 tok/s prefill),
     // then 41 tokens 10 ms apart (100 tok/s decode).
-    let ms = 1_000_000u64;
-    let records: Vec<RequestRecord> = (0..2)
-        .map(|i| {
-            let mut r = RequestRecord::new(i, 0, 0);
-            for k in 0..41 {
-                r.chunks.push(Chunk {
-                    at_ns: (200 + 10 * k) * ms,
-                    tokens: 1,
-                    chars: 1,
-                });
-            }
-            r.output_chars = 41;
-            r.output_tokens = Some(TokenCount {
-                count: 41,
-                source: CountSource::ServerUsage,
-            });
-            r.prompt_tokens = Some(TokenCount {
-                count: 1000,
-                source: CountSource::ServerUsage,
-            });
-            r.end_ns = Some(700 * ms);
-            r
-        })
-        .collect();
+    let records = [
+        common::stream(0, 200, 41, 10, 1, Some(1000)),
+        common::stream(1, 200, 41, 10, 1, Some(1000)),
+    ];
     let settings = RunSettings {
         stall_threshold_s: 0.25,
         concurrency: Some(1),
         ..Default::default()
     };
-    let summary = RunSummary::from_records(&records, settings, Environment::default());
-    std::fs::write(
-        dir.join("run.json"),
-        serde_json::to_string(&summary).unwrap(),
-    )
-    .unwrap();
+    common::write_run(dir, &records, settings);
 }
 
 #[test]

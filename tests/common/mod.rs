@@ -1,0 +1,51 @@
+//! Synthetic runs for the integration tests.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::Path;
+use tokenpace_core::record::{Chunk, CountSource, RequestRecord, TokenCount};
+use tokenpace_core::summary::{Environment, RunSettings, RunSummary};
+
+const MS: u64 = 1_000_000;
+
+/// A successful streamed request sent at 0: first token at `ttft_ms`, then
+/// one token every `gap_ms` until `tokens` tokens, `chars` characters each;
+/// `prompt` prompt tokens as the server reported them, if any.
+pub fn stream(
+    id: u64,
+    ttft_ms: u64,
+    tokens: u32,
+    gap_ms: u64,
+    chars: u32,
+    prompt: Option<u32>,
+) -> RequestRecord {
+    let mut r = RequestRecord::new(id, 0, 0);
+    for k in 0..u64::from(tokens) {
+        r.chunks.push(Chunk {
+            at_ns: (ttft_ms + gap_ms * k) * MS,
+            tokens: 1,
+            chars,
+        });
+    }
+    r.output_chars = chars * tokens;
+    r.output_tokens = Some(TokenCount {
+        count: tokens,
+        source: CountSource::ServerUsage,
+    });
+    r.prompt_tokens = prompt.map(|count| TokenCount {
+        count,
+        source: CountSource::ServerUsage,
+    });
+    r.end_ns = Some((ttft_ms + gap_ms * u64::from(tokens)) * MS);
+    r
+}
+
+/// Summarises `records` into `dir/run.json`, as `bench --out` does.
+pub fn write_run(dir: &Path, records: &[RequestRecord], settings: RunSettings) {
+    let summary = RunSummary::from_records(records, settings, Environment::default());
+    std::fs::write(
+        dir.join("run.json"),
+        serde_json::to_string(&summary).unwrap(),
+    )
+    .unwrap();
+}
