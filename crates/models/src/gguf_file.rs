@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use std::path::Path;
-use tokenpace_plan::gguf::{read_metadata, Value};
+use tokenpace_core::gguf::{read_metadata, Value};
 
 /// What a GGUF file's header says.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
