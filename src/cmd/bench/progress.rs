@@ -1,0 +1,64 @@
+//! A live line on stderr while requests finish (only on a terminal).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use tokenpace_core::record::RequestRecord;
+
+/// A live line on stderr while requests finish (only on a terminal).
+pub(super) struct Progress {
+    bar: ProgressBar,
+    ttft: std::cell::RefCell<Vec<f64>>,
+    errors: std::cell::Cell<u64>,
+}
+
+impl Progress {
+    pub(super) fn new(total: u64, label: Option<String>) -> Self {
+        let bar = ProgressBar::with_draw_target(
+            Some(total),
+            if std::io::stderr().is_terminal() {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template("{prefix}{bar:30} {pos}/{len} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        if let Some(l) = label {
+            bar.set_prefix(format!("{l} "));
+        }
+        Progress {
+            bar,
+            ttft: Default::default(),
+            errors: Default::default(),
+        }
+    }
+
+    pub(super) fn record(&self, r: &RequestRecord) {
+        self.bar.inc(1);
+        if !r.is_ok() {
+            self.errors.set(self.errors.get() + 1);
+        }
+        if let Some(t) = r.first_token_ns() {
+            self.ttft
+                .borrow_mut()
+                .push(t.saturating_sub(r.sent_ns) as f64 / 1e9);
+        }
+        let mut ttft = self.ttft.borrow_mut();
+        let n = ttft.len();
+        if n > 0 && (n < 100 || n % 10 == 0) {
+            let mid = n / 2;
+            let (_, median, _) = ttft.select_nth_unstable_by(mid, f64::total_cmp);
+            self.bar.set_message(format!(
+                "errors {} · TTFT p50 {:.3} s",
+                self.errors.get(),
+                median
+            ));
+        }
+    }
+
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
