@@ -29,7 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Grade measured numbers (or a run summary) on the seed's tiers.
     Grade(GradeArgs),
-    /// Plan a deployment: derive the rates a product scenario needs.
+    /// Plan a deployment: the rates a product needs, what a model can do on
+    /// given hardware, and what each remedy would change.
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
     Bench(BenchArgs),
