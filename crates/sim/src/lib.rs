@@ -36,7 +36,7 @@ pub mod config;
 mod error;
 pub mod faults;
 mod generate;
-mod http;
+pub mod http;
 mod metrics;
 mod request;
 mod routes;

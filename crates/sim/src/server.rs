@@ -13,8 +13,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::batch::Batcher;
 use crate::config::{SimConfig, TimerKind};
-use crate::error::ApiError;
-use crate::http::{Conn, ReadError};
+use crate::http::Conn;
 use crate::metrics::Metrics;
 use crate::routes::{self, Next};
 use crate::timer::{PreciseTimer, TimerHandle};
@@ -228,7 +227,7 @@ async fn serve(sim: Arc<Sim>, stream: TcpStream) {
         let req = match read {
             Ok(req) => req,
             Err(e) => {
-                if let Some(err) = read_error(&e, &sim.config) {
+                if let Some(err) = e.api_error(&sim.config.limits) {
                     sim.metrics.request(err.status);
                     let _ = conn
                         .respond(err.status, "application/json", &err.body(), false, "")
@@ -244,38 +243,4 @@ async fn serve(sim: Arc<Sim>, stream: TcpStream) {
             _ => return,
         }
     }
-}
-
-fn read_error(e: &ReadError, config: &SimConfig) -> Option<ApiError> {
-    let limits = &config.limits;
-    Some(match e {
-        ReadError::Closed | ReadError::Io => return None,
-        ReadError::HeadTooLarge => ApiError::new(
-            431,
-            "invalid_request_error",
-            "headers_too_large",
-            format!(
-                "request line and headers exceed {} bytes",
-                limits.max_header_bytes
-            ),
-        ),
-        ReadError::BodyTooLarge(n) => ApiError::new(
-            413,
-            "invalid_request_error",
-            "request_too_large",
-            format!(
-                "request body of {n} bytes exceeds the limit of {} bytes",
-                limits.max_body_bytes
-            ),
-        ),
-        ReadError::LengthRequired => ApiError::new(
-            411,
-            "invalid_request_error",
-            "length_required",
-            "send the body with Content-Length, not chunked",
-        ),
-        ReadError::Malformed(m) => {
-            ApiError::new(400, "invalid_request_error", "bad_http", m.clone())
-        }
-    })
 }

@@ -2,6 +2,7 @@
 //! runs the levels; `options` turns flags into them, `render` prints the
 //! results, `progress` shows them arriving.
 
+mod local;
 mod options;
 mod progress;
 mod render;
@@ -61,8 +62,64 @@ pub(super) struct LevelResult {
     pub(super) grade: Grade,
 }
 
-/// Runs `tokenpace bench`.
-pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+/// Everything a run measured, before it is printed.
+pub(super) struct Measured {
+    pub(super) results: Vec<LevelResult>,
+    pub(super) fit: Option<Result<PrefillFit, FitError>>,
+    pub(super) notes: Vec<String>,
+    pub(super) self_check: Option<crate::self_check::TimingError>,
+    pub(super) profile: tokenpace_core::profile::Profile,
+}
+
+/// Runs `tokenpace bench`: against the URL given, or, without one, against
+/// the embedded engine.
+pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    if args.url.is_none() {
+        return local::run(args, lang, out);
+    }
+    let format = args.format;
+    let fail_below = args.fail_below;
+    let Measured {
+        results,
+        fit,
+        notes,
+        self_check,
+        profile,
+    } = measure(args, lang)?;
+    let text = match (format, results.as_slice()) {
+        (BenchFormat::Json, [one]) => json_text(
+            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check}),
+        )?,
+        (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
+        (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
+        (BenchFormat::Table, [one]) => render(
+            &one.summary,
+            &one.grade,
+            &profile,
+            &notes,
+            lang,
+            &Terminal,
+            false,
+        ),
+        (BenchFormat::Markdown, [one]) => render(
+            &one.summary,
+            &one.grade,
+            &profile,
+            &notes,
+            lang,
+            &Markdown,
+            true,
+        ),
+        (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
+        (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
+    };
+    out.write_all(text.as_bytes())?;
+    let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    Ok(if below { Status::BelowTier } else { Status::Ok })
+}
+
+/// Measures every level of `args` (whose URL is set).
+pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measured> {
     let profile = input::profile(args.profile.as_deref())?;
     apply_scenario(&mut args)?;
     let target = target(&args)?;
@@ -166,38 +223,13 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     if let Some(e) = &self_check {
         notes.push(render::self_check_note(e, lang));
     }
-    let text = match (args.format, results.as_slice()) {
-        (BenchFormat::Json, [one]) => json_text(
-            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check}),
-        )?,
-        (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
-        (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
-        (BenchFormat::Table, [one]) => render(
-            &one.summary,
-            &one.grade,
-            &profile,
-            &notes,
-            lang,
-            &Terminal,
-            false,
-        ),
-        (BenchFormat::Markdown, [one]) => render(
-            &one.summary,
-            &one.grade,
-            &profile,
-            &notes,
-            lang,
-            &Markdown,
-            true,
-        ),
-        (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
-        (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
-    };
-    out.write_all(text.as_bytes())?;
-    let below = args
-        .fail_below
-        .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
-    Ok(if below { Status::BelowTier } else { Status::Ok })
+    Ok(Measured {
+        results,
+        fit,
+        notes,
+        self_check,
+        profile,
+    })
 }
 
 /// What every level of a run shares.
@@ -314,7 +346,10 @@ impl Session<'_> {
             write_json(&d.join("run.json"), &summary)?;
         }
         if summary.counts.ok == 0 {
-            bail!("{}", all_failed(&outcome.records, &args.url));
+            bail!(
+                "{}",
+                all_failed(&outcome.records, args.url.as_deref().unwrap_or_default())
+            );
         }
         let grade = self.profile.grade(|m, st| summary.get(m, st), false)?;
         let result = LevelResult {

@@ -112,7 +112,7 @@ pub(super) fn settings(
     level: Level,
 ) -> RunSettings {
     RunSettings {
-        target: Some(redact(&args.url)),
+        target: args.url.as_deref().map(redact),
         backend: Some(backend.to_string()),
         model: Some(model.to_string()),
         concurrency: match level.load {
@@ -133,9 +133,10 @@ pub(super) fn settings(
 }
 
 pub(super) fn target(args: &BenchArgs) -> anyhow::Result<Target> {
-    let url = args.url.trim();
+    let given = args.url.as_deref().unwrap_or_default();
+    let url = given.trim();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        bail!("'{}' is not an http:// or https:// URL; give the server's base URL, e.g. http://127.0.0.1:8000", args.url);
+        bail!("'{}' is not an http:// or https:// URL; give the server's base URL, e.g. http://127.0.0.1:8000", given);
     }
     let api_key = args
         .api_key

@@ -1,0 +1,345 @@
+//! Binding, the accept loop, routes and shutdown. The HTTP/1.1 layer is the
+//! simulator's, so both servers write bytes the same way.
+
+use crate::events::Response;
+use crate::generate::{GenEvent, Generator, SubmitError};
+use crate::metrics::Metrics;
+use crate::request::{parse, Endpoint};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokenpace_sim::config::LimitsConfig;
+use tokenpace_sim::http::{chunk, head, Conn, Framing, HttpRequest, LAST_CHUNK};
+use tokenpace_sim::ApiError;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// How long in-flight requests get to finish after shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to bind (`127.0.0.1` keeps it on this machine).
+    pub host: String,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// Request size limits.
+    pub limits: LimitsConfig,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+struct State {
+    generator: Arc<dyn Generator>,
+    config: ServeConfig,
+    metrics: Metrics,
+    seq: AtomicU64,
+    seed_base: u64,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A running server.
+pub struct ServeHandle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for ServeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeHandle")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl ServeHandle {
+    /// The base URL (`http://` and the bound address).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting and lets requests in flight finish (10 s at most).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts serving `generator` on the current tokio runtime.
+pub async fn start(
+    generator: Arc<dyn Generator>,
+    config: ServeConfig,
+) -> anyhow::Result<ServeHandle> {
+    let listener = TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .with_context(|| {
+            format!(
+                "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
+                config.host, config.port
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let (stop, shutdown) = watch::channel(false);
+    let state = Arc::new(State {
+        generator,
+        config,
+        metrics: Metrics::default(),
+        seq: AtomicU64::new(0),
+        seed_base: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        shutdown,
+    });
+    let task = tokio::spawn(accept_loop(listener, state));
+    Ok(ServeHandle { addr, stop, task })
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    let mut conns = JoinSet::new();
+    let stop = stopped(state.shutdown.clone());
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => { conns.spawn(connection(Arc::clone(&state), stream)); }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = &mut stop => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while conns.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn connection(state: Arc<State>, stream: TcpStream) {
+    let Ok(mut conn) = Conn::new(stream) else {
+        return;
+    };
+    loop {
+        let read = tokio::select! {
+            r = conn.read_request(&state.config.limits) => r,
+            _ = stopped(state.shutdown.clone()) => return,
+        };
+        let req = match read {
+            Ok(req) => req,
+            Err(e) => {
+                if let Some(err) = e.api_error(&state.config.limits) {
+                    state.metrics.request(err.status);
+                    let _ = conn
+                        .respond(err.status, "application/json", &err.body(), false, "")
+                        .await;
+                    conn.discard_and_close().await;
+                }
+                return;
+            }
+        };
+        let keep = route(&state, &mut conn, &req).await;
+        if !(keep && req.keep_alive) {
+            return;
+        }
+    }
+}
+
+/// Answers one request; false when the connection must close.
+async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
+    let json = "application/json";
+    let (status, body) = match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/v1/chat/completions") => {
+            return generate(state, conn, req, Endpoint::Chat).await
+        }
+        ("POST", "/v1/completions") => {
+            return generate(state, conn, req, Endpoint::Completions).await
+        }
+        ("GET", "/health") => (200, b"{\"status\":\"ok\"}\n".to_vec()),
+        ("GET", "/v1/models") => {
+            let body = serde_json::json!({"object": "list", "data": [{
+                "id": state.generator.model_name(), "object": "model", "created": 0, "owned_by": "tokenpace"}]});
+            (200, serde_json::to_vec(&body).unwrap_or_default())
+        }
+        ("GET", "/metrics") => {
+            let (running, waiting) = state.generator.load();
+            let text = state.metrics.render(running, waiting);
+            state.metrics.request(200);
+            return conn
+                .respond(
+                    200,
+                    "text/plain; version=0.0.4",
+                    text.as_bytes(),
+                    req.keep_alive,
+                    "",
+                )
+                .await
+                .is_ok();
+        }
+        (_, "/v1/chat/completions" | "/v1/completions" | "/health" | "/v1/models" | "/metrics") => {
+            let e = ApiError::new(
+                405,
+                "invalid_request_error",
+                "method_not_allowed",
+                format!("{} is not allowed on {}", req.method, req.path),
+            );
+            (405, e.body())
+        }
+        _ => {
+            let e = ApiError::new(404, "invalid_request_error", "not_found", format!("no route {} {}: use /v1/chat/completions, /v1/completions, /v1/models, /health or /metrics", req.method, req.path));
+            (404, e.body())
+        }
+    };
+    state.metrics.request(status);
+    conn.respond(status, json, &body, req.keep_alive, "")
+        .await
+        .is_ok()
+}
+
+async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: Endpoint) -> bool {
+    let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+    let seed = (state.seed_base ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as u32;
+    let parsed = parse(endpoint, &req.body, seed).and_then(|api| {
+        state
+            .generator
+            .submit(api.generation.clone())
+            .map(|rx| (api, rx))
+            .map_err(|e| match e {
+                SubmitError::Invalid(m) => ApiError::invalid(m, Some("prompt")),
+                SubmitError::Unavailable(m) => ApiError::new(503, "server_error", "unavailable", m),
+            })
+    });
+    let (api, mut rx) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            state.metrics.request(e.status);
+            return conn
+                .respond(e.status, "application/json", &e.body(), req.keep_alive, "")
+                .await
+                .is_ok();
+        }
+    };
+    let prefix = match endpoint {
+        Endpoint::Chat => "chatcmpl",
+        Endpoint::Completions => "cmpl",
+    };
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let model = api
+        .model
+        .clone()
+        .unwrap_or_else(|| state.generator.model_name().to_owned());
+    let response = Response::new(endpoint, format!("{prefix}-{seq}"), model, created);
+    state.metrics.request(200);
+    if !api.stream {
+        let mut text = String::new();
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                GenEvent::Started { .. } => {}
+                GenEvent::Token(t) => text.push_str(&t),
+                GenEvent::Done(done) => {
+                    state.metrics.finished(&done);
+                    let body = response.whole(&text, &done);
+                    return conn
+                        .respond(200, "application/json", &body, req.keep_alive, "")
+                        .await
+                        .is_ok();
+                }
+                GenEvent::Failed(m) => {
+                    let e = ApiError::new(500, "server_error", "generation_failed", m);
+                    return conn
+                        .respond(500, "application/json", &e.body(), false, "")
+                        .await
+                        .is_ok();
+                }
+            }
+        }
+        return false;
+    }
+    let framing = if req.http10 {
+        Framing::UntilClose
+    } else {
+        Framing::Chunked
+    };
+    let frame = |data: Vec<u8>| {
+        if framing == Framing::Chunked {
+            chunk(&data)
+        } else {
+            data
+        }
+    };
+    if conn
+        .write(&head(
+            200,
+            "text/event-stream",
+            framing,
+            req.keep_alive,
+            "Cache-Control: no-cache\r\n",
+        ))
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let mut first = true;
+    while let Some(ev) = rx.recv().await {
+        let bytes = match ev {
+            GenEvent::Started { .. } => continue,
+            GenEvent::Token(t) if t.is_empty() => continue,
+            GenEvent::Token(t) => {
+                let b = response.delta(&t, first);
+                first = false;
+                b
+            }
+            GenEvent::Done(done) => {
+                state.metrics.finished(&done);
+                let mut b = frame(response.end(&done, api.include_usage));
+                if framing == Framing::Chunked {
+                    b.extend_from_slice(LAST_CHUNK);
+                }
+                return conn.write(&b).await.is_ok() && framing == Framing::Chunked;
+            }
+            GenEvent::Failed(m) => {
+                let mut b = frame(response.error(&m));
+                if framing == Framing::Chunked {
+                    b.extend_from_slice(LAST_CHUNK);
+                }
+                let _ = conn.write(&b).await;
+                return false;
+            }
+        };
+        // A write error means the client left: dropping `rx` cancels.
+        if conn.write(&frame(bytes)).await.is_err() {
+            return false;
+        }
+    }
+    false
+}

@@ -1,0 +1,78 @@
+//! `tokenpace bench` without a URL: start the embedded engine behind
+//! `serve` on a loopback port, and measure it with the same client as any
+//! remote server. Given load flags, it runs exactly those; otherwise a short
+//! representative mix: a prompt-length sweep (the prefill line), the seed's
+//! scenarios scaled down to finish in a few minutes, and what the measured
+//! rates predict for the full-size scenarios, with remedies where they fall
+//! short.
+
+use crate::cli::BenchArgs;
+use crate::lang::Lang;
+use crate::Status;
+use std::io::Write;
+
+/// Runs `bench` against the embedded engine.
+#[cfg(feature = "engine")]
+pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    use anyhow::Context;
+    use std::sync::Arc;
+    use tokenpace_serve::{Generator, ServeConfig};
+
+    let path = crate::cmd::engine::model_path(args.model.as_deref(), &args.engine, lang)?;
+    let engine = crate::cmd::engine::start(&path, &args.engine, lang)?;
+    let name = engine.model_name().to_owned();
+    let about = format!(
+        "{name} ({}, {:.0} MB) · {} {} · llama.cpp",
+        engine.architecture(),
+        std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6),
+        args.engine.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |t| t as usize
+        ),
+        lang.pick("threads", "线程"),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let server = runtime.block_on(tokenpace_serve::start(
+        Arc::new(engine),
+        ServeConfig::default(),
+    ))?;
+    let mut args = args;
+    args.url = Some(server.url());
+    args.model = Some(name);
+    writeln!(
+        out,
+        "{}: {about}\n",
+        lang.pick("embedded engine", "内置引擎")
+    )?;
+    let status = if custom_load(&args) {
+        super::run(args, lang, out)
+    } else {
+        mix::run(args, lang, out)
+    };
+    runtime.block_on(server.shutdown());
+    status
+}
+
+/// Runs `bench` against the embedded engine (this build has none).
+#[cfg(not(feature = "engine"))]
+pub(super) fn run(_args: BenchArgs, _lang: Lang, _out: &mut dyn Write) -> anyhow::Result<Status> {
+    anyhow::bail!("give the server's URL (this tokenpace was built without the embedded engine, --no-default-features; rebuild with the default features to measure a model in-process)")
+}
+
+/// Whether the user asked for a particular load rather than the mix.
+#[cfg(feature = "engine")]
+fn custom_load(args: &BenchArgs) -> bool {
+    !args.concurrency.is_empty()
+        || !args.rate.is_empty()
+        || !args.prompt_tokens.is_empty()
+        || args.scenario.is_some()
+        || args.dataset.is_some()
+        || args.max_tokens.is_some()
+}
+
+#[cfg(feature = "engine")]
+mod mix;
