@@ -5,6 +5,7 @@ use crate::lang::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_core::grade::Tier;
+use tokenpace_core::shard::Shard;
 
 /// How fast an LLM deployment feels to its users, and what it takes to make
 /// it feel instant.
@@ -34,6 +35,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
     Bench(BenchArgs),
+    /// Join the result directories of a run split with `bench --shard I/N`
+    /// into one run (exact percentiles over the union of requests).
+    Merge(MergeArgs),
     /// List the cached GGUF models, or fetch one (for the embedded engine).
     Models(ModelsArgs),
     /// Run an OpenAI-compatible simulator with a chosen timing model, fault
@@ -214,6 +218,33 @@ pub struct ScenarioFlags {
     pub decode: Option<f64>,
 }
 
+/// Options of `tokenpace merge`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --shard 0/2 --out s0
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --shard 1/2 --out s1
+  tokenpace merge s0 s1 --out all
+  tokenpace merge shard-*/ --out all --format json
+
+Each directory is one shard's `bench --out`: run.json and requests.jsonl, or one
+sub-directory per level of a sweep. Times of different hosts are never
+compared: every metric is a difference of two times of one request. Throughput
+is summed over the shards.")]
+pub struct MergeArgs {
+    /// The shards' result directories.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged run.json and requests.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// Options of `tokenpace models`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -273,6 +304,10 @@ pub enum ArrivalArg {
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
   tokenpace bench https://example.com --model my-model --api-key $KEY --format json
+  tokenpace bench http://127.0.0.1:8080 --backend llamacpp --model m --requests 20
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
+  tokenpace merge s0 s1 --out all
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
@@ -287,6 +322,13 @@ pub struct BenchArgs {
     /// API to call.
     #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
     pub api: ApiArg,
+    /// The server's protocol: openai-chat, openai-completions, or a native
+    /// API that also reports the server's own prefill and decode speed:
+    /// llamacpp (/completion), ollama (/api/generate), ollama-chat
+    /// (/api/chat), tgi (/generate_stream) [default: openai-chat, or --api].
+    #[arg(long, value_name = "NAME", conflicts_with = "api",
+          value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
+    pub backend: Option<String>,
     /// Requests kept in flight (closed loop); a list (1,8,32) sweeps, one
     /// result row per level.
     #[arg(
@@ -381,6 +423,11 @@ pub struct BenchArgs {
     /// Seed for prompts and arrival times.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Send only shard I of N of the run: request ids i with i % N == I, and
+    /// 1/N of the concurrency or rate. Run N of these (one per host, same
+    /// flags otherwise) and join them with `tokenpace merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse, default_value = "0/1")]
+    pub shard: Shard,
     /// Thresholds to grade against: a TOML profile [default: the seed's table].
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod grade;
+pub mod merge;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;

@@ -10,6 +10,7 @@ pub mod record;
 pub mod regression;
 pub mod request_metrics;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod text;

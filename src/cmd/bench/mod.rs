@@ -13,7 +13,8 @@ use crate::{environment, input, Status};
 use anyhow::{bail, Context};
 use options::{apply_scenario, levels, max_tokens, settings, target, workload};
 use progress::Progress;
-use render::{all_failed, csv_table, json_text, notes, render, render_sweep, sweep_json};
+pub(crate) use render::render as render_run;
+use render::{all_failed, csv_table, json_text, notes, render_sweep, sweep_json};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -76,9 +77,11 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             bail!("{flag} must be at least 1");
         }
     }
-    let backend: Arc<dyn Backend> = match args.api {
-        ApiArg::Chat => Arc::new(OpenAiChat),
-        ApiArg::Completions => Arc::new(OpenAiCompletions),
+    let backend: Arc<dyn Backend> = match (&args.backend, args.api) {
+        (Some(id), _) => tokenpace_client::backend::by_id(id)
+            .ok_or_else(|| anyhow::anyhow!("unknown --backend '{id}'"))?,
+        (None, ApiArg::Chat) => Arc::new(OpenAiChat),
+        (None, ApiArg::Completions) => Arc::new(OpenAiCompletions),
     };
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| {
@@ -172,7 +175,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         )?,
         (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
         (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
-        (BenchFormat::Table, [one]) => render(
+        (BenchFormat::Table, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -181,7 +184,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             &Terminal,
             false,
         ),
-        (BenchFormat::Markdown, [one]) => render(
+        (BenchFormat::Markdown, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -256,6 +259,7 @@ impl Session<'_> {
             duration: args.duration.map(Duration::from_secs_f64),
             seed: args.seed,
             ramp_up: Duration::from_secs_f64(args.ramp_up),
+            shard: args.shard,
         };
         let mut warmup_failed = 0;
         if args.warmup > 0 {
@@ -288,7 +292,7 @@ impl Session<'_> {
             grace: Duration::from_secs(5),
         };
         let environment = environment::current();
-        let progress = Progress::new(args.requests, position);
+        let progress = Progress::new(args.shard.requests(args.requests), position);
         let outcome = self.runtime.block_on(bench::run(
             self.driver(level, args.seed),
             plan,
@@ -377,7 +381,7 @@ fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
     PrefillFit::fit(&points)
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n")
         .with_context(|| format!("could not write '{}'", path.display()))

@@ -51,7 +51,10 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
         };
         args.rate
             .iter()
-            .map(|&rate| Load::Open { rate, arrival })
+            .map(|&rate| Load::Open {
+                rate: args.shard.rate(rate),
+                arrival,
+            })
             .collect()
     } else if args.concurrency.is_empty() {
         vec![Load::Closed { concurrency: 1 }]
@@ -63,7 +66,13 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
                 c if c > 100_000 => {
                     bail!("--concurrency {c} is implausibly large (the limit is 100000)")
                 }
-                c => Ok(Load::Closed { concurrency: c }),
+                c if args.shard.concurrency(c) == 0 => bail!(
+                    "--concurrency {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
+                    args.shard.count, args.shard
+                ),
+                c => Ok(Load::Closed {
+                    concurrency: args.shard.concurrency(c),
+                }),
             })
             .collect::<anyhow::Result<_>>()?
     };
@@ -129,6 +138,7 @@ pub(super) fn settings(
         scenario: args.scenario.clone(),
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
         network_overhead_s: args.network_overhead,
+        shard: args.shard.is_split().then_some(args.shard),
     }
 }
 

@@ -192,7 +192,7 @@ pub(super) fn notes(
     notes
 }
 
-pub(super) fn render(
+pub(crate) fn render(
     summary: &RunSummary,
     grade: &Grade,
     profile: &Profile,
