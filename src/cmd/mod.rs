@@ -2,6 +2,7 @@
 //! and renders.
 
 pub mod bench;
+pub mod capacity;
 pub mod grade;
 pub mod merge;
 pub mod models;

@@ -2,7 +2,7 @@
 //! runs the levels; `options` turns flags into them, `render` prints the
 //! results, `progress` shows them arriving.
 
-mod options;
+pub(crate) mod options;
 mod progress;
 mod render;
 
@@ -38,9 +38,9 @@ const WARMUP_SEED: u64 = 0x5741_524d_5550;
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Level {
-    pub(super) load: Load,
-    pub(super) prompt_tokens: u32,
+pub(crate) struct Level {
+    pub(crate) load: Load,
+    pub(crate) prompt_tokens: u32,
 }
 
 impl Level {
@@ -55,11 +55,11 @@ impl Level {
 }
 
 /// A finished level.
-pub(super) struct LevelResult {
-    pub(super) label: String,
-    pub(super) records: Vec<RequestRecord>,
-    pub(super) summary: RunSummary,
-    pub(super) grade: Grade,
+pub(crate) struct LevelResult {
+    pub(crate) label: String,
+    pub(crate) records: Vec<RequestRecord>,
+    pub(crate) summary: RunSummary,
+    pub(crate) grade: Grade,
 }
 
 /// Runs `tokenpace bench`.
@@ -77,21 +77,11 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             bail!("{flag} must be at least 1");
         }
     }
-    let backend: Arc<dyn Backend> = match (&args.backend, args.api) {
-        (Some(id), _) => tokenpace_client::backend::by_id(id)
-            .ok_or_else(|| anyhow::anyhow!("unknown --backend '{id}'"))?,
-        (None, ApiArg::Chat) => Arc::new(OpenAiChat),
-        (None, ApiArg::Completions) => Arc::new(OpenAiCompletions),
-    };
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| {
             format!("could not create the output directory '{}'", dir.display())
         })?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
     let max_in_flight = levels
         .iter()
         .map(|l| match l.load {
@@ -100,36 +90,10 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         })
         .max()
         .unwrap_or(1);
-    let client = http_client(Duration::from_secs_f64(args.connect_timeout), max_in_flight)?;
-    let mut target = target;
-    if target.model.is_empty() {
-        target.model =
-            runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
-    }
-
-    let tokenizer = match &args.tokenizer {
-        Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
-        None => None,
-    };
-    let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
-        Some(path) => Some(Arc::new(Dataset::load(
-            path,
-            max_tokens(&args),
-            !args.no_ignore_eos,
-        )?)),
-        None => None,
-    };
-    let self_check = self_check(&args, &levels, &runtime)?;
-    let session = Session {
-        args: &args,
-        profile: &profile,
-        runtime: &runtime,
-        client,
-        target,
-        backend,
-        tokenizer,
-        dataset,
-    };
+    let setup = Setup::new(&args, target, profile, max_in_flight)?;
+    let profile = &setup.profile;
+    let self_check = self_check(&args, &levels, &setup.runtime)?;
+    let session = setup.session(&args);
     let mut results: Vec<LevelResult> = Vec::new();
     let mut warnings = Vec::new();
     let mut warmup_failed = 0;
@@ -178,7 +142,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         (BenchFormat::Table, [one]) => render_run(
             &one.summary,
             &one.grade,
-            &profile,
+            profile,
             &notes,
             lang,
             &Terminal,
@@ -187,7 +151,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         (BenchFormat::Markdown, [one]) => render_run(
             &one.summary,
             &one.grade,
-            &profile,
+            profile,
             &notes,
             lang,
             &Markdown,
@@ -203,8 +167,92 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
+/// What a run needs before its first request: the protocol, the HTTP
+/// client, the model's name, the prompts.
+pub(crate) struct Setup {
+    pub(crate) profile: tokenpace_core::profile::Profile,
+    pub(crate) runtime: tokio::runtime::Runtime,
+    client: tokenpace_client::request::HttpClient,
+    target: tokenpace_client::request::Target,
+    backend: Arc<dyn Backend>,
+    tokenizer: Option<Arc<ModelTokenizer>>,
+    dataset: Option<Arc<dyn PromptSource>>,
+}
+
+impl Setup {
+    /// Prepares a run of `args` (after `apply_scenario`) against `target`,
+    /// with up to `max_in_flight` requests at once.
+    pub(crate) fn new(
+        args: &BenchArgs,
+        mut target: tokenpace_client::request::Target,
+        profile: tokenpace_core::profile::Profile,
+        max_in_flight: usize,
+    ) -> anyhow::Result<Setup> {
+        let backend: Arc<dyn Backend> = match (&args.backend, args.api) {
+            (Some(id), _) => tokenpace_client::backend::by_id(id)
+                .ok_or_else(|| anyhow::anyhow!("unknown --backend '{id}'"))?,
+            (None, ApiArg::Chat) => Arc::new(OpenAiChat),
+            (None, ApiArg::Completions) => Arc::new(OpenAiCompletions),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("could not start the async runtime")?;
+        let client = http_client(Duration::from_secs_f64(args.connect_timeout), max_in_flight)?;
+        if target.model.is_empty() {
+            target.model =
+                runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
+        }
+        let tokenizer = match &args.tokenizer {
+            Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
+            None => None,
+        };
+        let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
+            Some(path) => Some(Arc::new(Dataset::load(
+                path,
+                max_tokens(args),
+                !args.no_ignore_eos,
+            )?)),
+            None => None,
+        };
+        Ok(Setup {
+            profile,
+            runtime,
+            client,
+            target,
+            backend,
+            tokenizer,
+            dataset,
+        })
+    }
+
+    /// The session that runs levels of `args`.
+    pub(crate) fn session<'a>(&'a self, args: &'a BenchArgs) -> Session<'a> {
+        Session {
+            args,
+            profile: &self.profile,
+            runtime: &self.runtime,
+            client: self.client.clone(),
+            target: self.target.clone(),
+            backend: self.backend.clone(),
+            tokenizer: self.tokenizer.clone(),
+            dataset: self.dataset.clone(),
+        }
+    }
+
+    /// The base URL requests go to.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.target.base_url
+    }
+
+    /// The HTTP client.
+    pub(crate) fn client(&self) -> &tokenpace_client::request::HttpClient {
+        &self.client
+    }
+}
+
 /// What every level of a run shares.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     args: &'a BenchArgs,
     profile: &'a tokenpace_core::profile::Profile,
     runtime: &'a tokio::runtime::Runtime,
@@ -240,7 +288,7 @@ impl Session<'_> {
 
     /// Runs one level (after its warm-up), writes its files into `dir`, and
     /// returns it with the number of failed warm-up requests.
-    fn run_level(
+    pub(crate) fn run_level(
         &self,
         level: Level,
         label: String,

@@ -13,7 +13,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::summary::RunSettings;
 
 /// Fills prompt and answer lengths from `--scenario`, then the defaults.
-pub(super) fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
+pub(crate) fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.scenario {
         let preset = tokenpace_core::scenario::preset_named(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -142,7 +142,7 @@ pub(super) fn settings(
     }
 }
 
-pub(super) fn target(args: &BenchArgs) -> anyhow::Result<Target> {
+pub(crate) fn target(args: &BenchArgs) -> anyhow::Result<Target> {
     let url = args.url.trim();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         bail!("'{}' is not an http:// or https:// URL; give the server's base URL, e.g. http://127.0.0.1:8000", args.url);
