@@ -381,6 +381,7 @@ pub enum ArrivalArg {
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
   tokenpace bench https://example.com --model my-model --api-key $KEY --format json
   tokenpace bench http://127.0.0.1:8080 --backend llamacpp --model m --requests 20
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --server-metrics
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
   tokenpace merge s0 s1 --out all
@@ -496,6 +497,12 @@ pub struct BenchArgs {
     /// Write requests.jsonl (as requests finish) and run.json here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Scrape the server's Prometheus metrics before and after each level
+    /// and split the client's TTFT into network + queue + prefill where the
+    /// server exports those histograms (vLLM, SGLang, TGI, the simulator)
+    /// [default URL: the target's /metrics].
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub server_metrics: Option<String>,
     /// Seed for prompts and arrival times.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -11,6 +11,7 @@ pub mod record;
 pub mod regression;
 pub mod request_metrics;
 pub mod scenario;
+pub mod server_metrics;
 pub mod shard;
 pub mod stats;
 pub mod summary;

@@ -31,6 +31,7 @@ use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
+use tokenpace_core::server_metrics::{Decomposition, Scrape};
 use tokenpace_core::summary::RunSummary;
 
 /// Mixed into the seed of warm-up prompts so they differ from measured ones.
@@ -60,6 +61,9 @@ pub(crate) struct LevelResult {
     pub(crate) records: Vec<RequestRecord>,
     pub(crate) summary: RunSummary,
     pub(crate) grade: Grade,
+    /// The server's histograms against the client's TTFT
+    /// (`--server-metrics`).
+    pub(crate) server: Option<Decomposition>,
 }
 
 /// Runs `tokenpace bench`.
@@ -135,7 +139,7 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     }
     let text = match (args.format, results.as_slice()) {
         (BenchFormat::Json, [one]) => json_text(
-            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check}),
+            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check, "server_metrics": one.server}),
         )?,
         (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
         (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
@@ -160,6 +164,15 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
         (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
+    let mut text = text;
+    if matches!(args.format, BenchFormat::Table | BenchFormat::Markdown) {
+        for r in &results {
+            if let Some(d) = &r.server {
+                let label = (results.len() > 1).then_some(r.label.as_str());
+                text.push_str(&render::server_metrics(d, label, lang));
+            }
+        }
+    }
     out.write_all(text.as_bytes())?;
     let below = args
         .fail_below
@@ -339,6 +352,14 @@ impl Session<'_> {
             records_file: dir.map(|d| d.join("requests.jsonl")),
             grace: Duration::from_secs(5),
         };
+        let scrape_url = args.server_metrics.as_ref().map(|u| {
+            if u.is_empty() {
+                format!("{}/metrics", self.target.base_url)
+            } else {
+                u.clone()
+            }
+        });
+        let before = scrape_url.as_ref().map(|u| self.scrape(u, warnings));
         let environment = environment::current();
         let progress = Progress::new(args.shard.requests(args.requests), position);
         let outcome = self.runtime.block_on(bench::run(
@@ -369,13 +390,49 @@ impl Session<'_> {
             bail!("{}", all_failed(&outcome.records, &args.url));
         }
         let grade = self.profile.grade(|m, st| summary.get(m, st), false)?;
+        let server = match (&scrape_url, before.flatten()) {
+            (Some(u), Some(before)) => self.scrape(u, warnings).map(|after| {
+                let ttft = summary.get(
+                    tokenpace_core::metric::Metric::TtftS,
+                    tokenpace_core::stats::Statistic::Mean,
+                );
+                tokenpace_core::server_metrics::decompose(
+                    &before,
+                    &after,
+                    ttft.unwrap_or(0.0),
+                    summary.counts.ok,
+                )
+            }),
+            _ => None,
+        };
         let result = LevelResult {
             label,
             records: outcome.records,
             summary,
             grade,
+            server,
         };
         Ok((result, warmup_failed))
+    }
+}
+
+impl Session<'_> {
+    /// The server's metrics now, or a warning.
+    fn scrape(&self, url: &str, warnings: &mut Vec<String>) -> Option<Scrape> {
+        let request = self.client.get(url);
+        let text = self.runtime.block_on(async move {
+            let response = request.timeout(Duration::from_secs(10)).send().await?;
+            response.error_for_status()?.text().await
+        });
+        match text {
+            Ok(t) => Some(Scrape::parse(&t)),
+            Err(e) => {
+                warnings.push(format!(
+                    "--server-metrics: could not scrape {url} ({e}); give the metrics URL, e.g. --server-metrics http://127.0.0.1:8000/metrics"
+                ));
+                None
+            }
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub(super) struct Reply<'a> {
     rng: SplitMix64,
     events: Events,
     received: Instant,
+    /// When the request entered the batch.
+    admitted: Option<Instant>,
     keep_alive: bool,
     /// Chunked transfer encoding (false for HTTP/1.0 clients).
     chunked: bool,
@@ -61,6 +63,7 @@ impl<'a> Reply<'a> {
             rng,
             events,
             received,
+            admitted: None,
             keep_alive: req.keep_alive,
             chunked: !req.http10,
         }
@@ -200,6 +203,8 @@ impl<'a> Reply<'a> {
             _ = shutdown_signal(self.sim.shutdown.clone()) => return Err(Stop::Shutdown),
         };
         let admitted = Instant::now();
+        self.admitted = Some(admitted);
+        self.sim.metrics.queue(admitted - self.received);
         self.truth.admitted_ns = Some(self.sim.ns(admitted));
         self.truth.batch_at_admission = Some(admission.batch_at_admission);
         let mut ttft = self.sim.model.ttft(prompt_tokens, &mut self.rng);
@@ -291,7 +296,11 @@ impl<'a> Reply<'a> {
             )
             .await?;
             if i == 0 {
-                self.sim.metrics.ttft(Instant::now() - self.received);
+                let now = Instant::now();
+                self.sim.metrics.ttft(now - self.received);
+                if let Some(admitted) = self.admitted {
+                    self.sim.metrics.prefill(now - admitted);
+                }
             }
             self.truth.completion_tokens += group.len() as u64;
         }
