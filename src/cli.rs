@@ -15,7 +15,9 @@ use tokenpace_core::shard::Shard;
   tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
   tokenpace plan scenario --preset long-summary
   tokenpace plan scenario --list
-  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100")]
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
+  tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
+  tokenpace merge shard-0 shard-1 --out merged")]
 pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]

@@ -155,3 +155,26 @@ fn a_target_that_dies_mid_search_ends_it_with_the_results_so_far() {
         "{stopped}: {json}"
     );
 }
+
+#[test]
+fn a_target_that_refuses_everything_is_one_clear_error() {
+    let _serial = serial();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut config = SimConfig {
+        port: 0,
+        ..SimConfig::default()
+    };
+    config.faults.inject = vec!["http_503".parse().unwrap()];
+    let sim = runtime.block_on(SimServer::start(config)).unwrap();
+    let err = capacity(&[&sim.url(), "--max-tokens", "4", "--prompt-tokens", "8"]).unwrap_err();
+    runtime.block_on(sim.shutdown()).unwrap();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("no level was measured: at c1") && err.contains("http_status"),
+        "{err}"
+    );
+}

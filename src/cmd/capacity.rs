@@ -49,6 +49,8 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     let budget = Duration::from_secs_f64(args.time_budget);
     let (mut tested, mut measured) = (BTreeMap::new(), Vec::<Measured>::new());
     let (mut sent, mut stopped, mut warnings) = (0u64, None::<String>, Vec::new());
+    // Levels where every request failed while the target still answered.
+    let mut refused: BTreeMap<u32, String> = BTreeMap::new();
     while let Some(c) = next_level(&tested, args.max_concurrency) {
         let remaining = budget.saturating_sub(started.elapsed());
         if remaining < Duration::from_millis(100) {
@@ -107,11 +109,16 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
                     break;
                 }
             }
-            // The target died (or refuses everything): end with what we have.
+            // Every request failed: a dead target ends the search with what
+            // we have; a live one that refuses this load is tier C there.
             Err(e) => {
-                stopped = Some(format!("level c{c} failed entirely: {e:#}"));
                 tested.insert(c, Tier::C);
-                break;
+                if let Err(down) = probe(&setup, &args.url) {
+                    stopped = Some(format!("level c{c} failed entirely ({e:#}); {down:#}"));
+                    break;
+                }
+                sent += requests;
+                refused.insert(c, format!("{e:#}"));
             }
         }
     }
@@ -119,21 +126,31 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         eprintln!("warning: {w}");
     }
     if measured.is_empty() {
-        bail!(
-            "no level was measured: {}",
-            stopped.unwrap_or_else(|| "nothing to do".into())
-        );
+        let why = stopped
+            .or_else(|| refused.iter().next().map(|(c, e)| format!("at c{c}: {e}")))
+            .unwrap_or_else(|| "nothing to do".into());
+        bail!("no level was measured: {why}");
     }
     measured.sort_by_key(|m| m.concurrency);
     let (a, b) = (bracket(&tested, Tier::A), bracket(&tested, Tier::B));
-    let json = to_json(&measured, a, b, stopped.as_deref());
+    let json = to_json(&measured, &refused, a, b, stopped.as_deref());
     if let Some(dir) = &args.out {
         write_json(&dir.join("capacity.json"), &json)?;
     }
     let text = match args.output.format {
         Format::Json => serde_json::to_string_pretty(&json)? + "\n",
-        Format::Table => render(&measured, a, b, &args, stopped.as_deref(), lang, &Terminal),
-        Format::Markdown => render(&measured, a, b, &args, stopped.as_deref(), lang, &Markdown),
+        Format::Table | Format::Markdown => {
+            let format: &dyn TableFormat = if args.output.format == Format::Markdown {
+                &Markdown
+            } else {
+                &Terminal
+            };
+            let levels = Levels {
+                measured: &measured,
+                refused: &refused,
+            };
+            render(&levels, a, b, &args, stopped.as_deref(), lang, format)
+        }
     };
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
@@ -181,7 +198,13 @@ fn probe(setup: &Setup, url: &str) -> anyhow::Result<()> {
     }
 }
 
-fn to_json(m: &[Measured], a: Bracket, b: Bracket, stopped: Option<&str>) -> serde_json::Value {
+fn to_json(
+    m: &[Measured],
+    refused: &BTreeMap<u32, String>,
+    a: Bracket,
+    b: Bracket,
+    stopped: Option<&str>,
+) -> serde_json::Value {
     let levels: Vec<_> = m
         .iter()
         .map(|l| {
@@ -202,11 +225,18 @@ fn to_json(m: &[Measured], a: Bracket, b: Bracket, stopped: Option<&str>) -> ser
         "tier_b_first_failing": b.first_failing,
         "stopped": stopped,
         "levels": levels,
+        "failed_levels": refused,
     })
 }
 
+/// The measured levels, and those where every request failed.
+struct Levels<'a> {
+    measured: &'a [Measured],
+    refused: &'a BTreeMap<u32, String>,
+}
+
 fn render(
-    m: &[Measured],
+    levels: &Levels<'_>,
     a: Bracket,
     b: Bracket,
     args: &CapacityArgs,
@@ -214,6 +244,7 @@ fn render(
     lang: Lang,
     format: &dyn TableFormat,
 ) -> String {
+    let m = levels.measured;
     let first = &m[0].result;
     let graded: Vec<_> = first.grade.metrics.iter().map(|g| g.metric).collect();
     let mut header: Vec<(String, Align)> = vec![
@@ -267,6 +298,15 @@ fn render(
     );
     out.push_str(&format.render(&t));
     out.push('\n');
+    for (c, why) in levels.refused {
+        out.push_str(&format!(
+            "c{c}: {} ({why})\n",
+            lang.pick(
+                "every request failed; counted as tier C",
+                "所有请求失败，按 C 级计"
+            )
+        ));
+    }
     for (tier, br) in [(Tier::A, a), (Tier::B, b)] {
         out.push_str(&boundary_line(tier, br, m, args.max_concurrency, lang));
     }
