@@ -195,3 +195,53 @@ fn the_kubernetes_manifest_runs_every_shard_once() {
     );
     assert!(parsed.is_ok(), "{:?}", parsed.err());
 }
+
+#[test]
+fn sweeps_split_unevenly_merge_level_by_level() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut config = SimConfig {
+        port: 0,
+        ..SimConfig::default()
+    };
+    config.timing.ttft_ms = 5.0;
+    config.timing.decode = 500.0;
+    let sim = runtime.block_on(SimServer::start(config)).unwrap();
+    let url = sim.url();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |argv: Vec<String>| {
+        let cli = tokenpace::cli::Cli::try_parse_from(argv).unwrap();
+        tokenpace::run(cli, &mut Vec::new()).unwrap();
+    };
+    let shard_dirs: Vec<String> = (0..2)
+        .map(|i| dir.path().join(format!("s{i}")).display().to_string())
+        .collect();
+    for (i, out) in shard_dirs.iter().enumerate() {
+        let argv = format!(
+            "tokenpace bench {url} --concurrency 3,5 --requests 11 --max-tokens 4 --shard {i}/2 --out {out}"
+        );
+        run(argv.split(' ').map(String::from).collect());
+    }
+    let merged = dir.path().join("merged");
+    let argv = format!(
+        "tokenpace merge {} {} --out {}",
+        shard_dirs[0],
+        shard_dirs[1],
+        merged.display()
+    );
+    run(argv.split(' ').map(String::from).collect());
+    runtime.block_on(sim.shutdown()).unwrap();
+    for c in [3u32, 5] {
+        let level = merged.join(format!("c{c}"));
+        let ids: Vec<u64> = records(&level).iter().map(|r| r.id).collect();
+        assert_eq!(ids, (0..11).collect::<Vec<_>>(), "c{c}");
+        let s: RunSummary =
+            serde_json::from_str(&std::fs::read_to_string(level.join("run.json")).unwrap())
+                .unwrap();
+        // The shards ran 2 + 1 and 3 + 2 streams; together the level's.
+        assert_eq!(s.settings.concurrency, Some(c));
+    }
+}

@@ -51,10 +51,7 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
         };
         args.rate
             .iter()
-            .map(|&rate| Load::Open {
-                rate: args.shard.rate(rate),
-                arrival,
-            })
+            .map(|&rate| Load::Open { rate, arrival })
             .collect()
     } else if args.concurrency.is_empty() {
         vec![Load::Closed { concurrency: 1 }]
@@ -70,9 +67,7 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
                     "--concurrency {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
                     args.shard.count, args.shard
                 ),
-                c => Ok(Load::Closed {
-                    concurrency: args.shard.concurrency(c),
-                }),
+                c => Ok(Load::Closed { concurrency: c }),
             })
             .collect::<anyhow::Result<_>>()?
     };
@@ -91,6 +86,20 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
             })
         })
         .collect())
+}
+
+/// This shard's part of a level's load (levels keep the whole run's load,
+/// so every shard names its levels alike).
+pub(super) fn shard_load(args: &BenchArgs, load: Load) -> Load {
+    match load {
+        Load::Closed { concurrency } => Load::Closed {
+            concurrency: args.shard.concurrency(concurrency),
+        },
+        Load::Open { rate, arrival } => Load::Open {
+            rate: args.shard.rate(rate),
+            arrival,
+        },
+    }
 }
 
 pub(super) fn workload(
@@ -124,11 +133,11 @@ pub(super) fn settings(
         target: Some(redact(&args.url)),
         backend: Some(backend.to_string()),
         model: Some(model.to_string()),
-        concurrency: match level.load {
+        concurrency: match shard_load(args, level.load) {
             Load::Closed { concurrency } => Some(concurrency),
             Load::Open { .. } => None,
         },
-        rate: match level.load {
+        rate: match shard_load(args, level.load) {
             Load::Open { rate, .. } => Some(rate),
             Load::Closed { .. } => None,
         },

@@ -1,7 +1,7 @@
 //! What a run shares across its levels: [`Setup`] (protocol, HTTP client,
 //! model, prompts) and the [`Session`] that runs one level at a time.
 
-use super::options::{max_tokens, settings, workload};
+use super::options::{max_tokens, settings, shard_load, workload};
 use super::progress::Progress;
 use super::render::all_failed;
 use super::{write_json, Level, LevelResult, WARMUP_SEED};
@@ -158,7 +158,7 @@ impl Session<'_> {
                 .with_context(|| format!("could not create '{}'", d.display()))?;
         }
         let plan = LoadPlan {
-            load: level.load,
+            load: shard_load(args, level.load),
             requests: args.requests,
             duration: args.duration.map(Duration::from_secs_f64),
             seed: args.seed,
