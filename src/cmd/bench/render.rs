@@ -80,7 +80,14 @@ pub(super) fn sweep_json(
 ) -> serde_json::Value {
     let levels: Vec<serde_json::Value> = results
         .iter()
-        .map(|r| serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade}))
+        .map(|r| {
+            let mut v =
+                serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade});
+            if let Some(d) = &r.server {
+                v["server_metrics"] = serde_json::json!(d);
+            }
+            v
+        })
         .collect();
     let fit = match fit {
         Some(Ok(f)) => serde_json::json!(f),
