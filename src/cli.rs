@@ -5,6 +5,7 @@ use crate::lang::Lang;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_core::grade::Tier;
+use tokenpace_core::shard::Shard;
 
 /// How fast an LLM deployment feels to its users, and what it takes to make
 /// it feel instant.
@@ -14,7 +15,9 @@ use tokenpace_core::grade::Tier;
   tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
   tokenpace plan scenario --preset long-summary
   tokenpace plan scenario --list
-  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100")]
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
+  tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
+  tokenpace merge shard-0 shard-1 --out merged")]
 pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]
@@ -34,6 +37,12 @@ pub enum Command {
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
     Bench(BenchArgs),
+    /// Find the largest concurrency at which every graded metric stays in
+    /// tier A (and in tier B): doubling, then bisecting the boundary.
+    Capacity(CapacityArgs),
+    /// Join the result directories of a run split with `bench --shard I/N`
+    /// into one run (exact percentiles over the union of requests).
+    Merge(MergeArgs),
     /// List the cached GGUF models, or fetch one (for the embedded engine).
     Models(ModelsArgs),
     /// Serve a GGUF model from the embedded CPU engine (llama.cpp) over the
@@ -217,6 +226,106 @@ pub struct ScenarioFlags {
     pub decode: Option<f64>,
 }
 
+/// Options of `tokenpace capacity`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
+  tokenpace capacity http://127.0.0.1:8000 --scenario customer-service --max-concurrency 128 --time-budget 300 --goodput
+  tokenpace capacity http://127.0.0.1:8080 --backend llamacpp --model m --max-tokens 64 --out cap1 --format json
+
+Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
+--max-concurrency, then the tier-A and tier-B boundaries are bisected to
+adjacent levels. A level with more than 1 % failed requests counts as tier C.
+Exit status: 0 searched, 2 bad input or the target was unreachable.")]
+pub struct CapacityArgs {
+    /// Base URL of the server (without /v1/...).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Prompt and answer lengths from one of the seed's scenarios (see
+    /// `tokenpace plan scenario --list`).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Highest concurrency to try.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_concurrency: u32,
+    /// Stop the search after this many seconds (the level running then is
+    /// cut short and kept).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub time_budget: f64,
+    /// Requests per level [default: 3 × the concurrency, at least 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests_per_level: Option<u64>,
+    /// Stop the search once this many requests were sent in all.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub max_requests: u64,
+    /// Also report goodput: requests per second that met every target of
+    /// tier A (and of tier B) on their own.
+    #[arg(long)]
+    pub goodput: bool,
+    /// Prompt length in tokens [default: the scenario's, or 256].
+    #[arg(long, value_name = "N")]
+    pub prompt_tokens: Option<u32>,
+    /// Tokens to generate per request [default: the scenario's, or 128].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Model name [default: the first of GET /v1/models].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The server's protocol (as for bench).
+    #[arg(long, value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
+    pub backend: Option<String>,
+    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Prompt text language.
+    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
+    pub text: TextArg,
+    /// Seed for prompts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Seconds a whole request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub timeout: f64,
+    /// Write every level's requests.jsonl and run.json (in cN/) and
+    /// capacity.json here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Options of `tokenpace merge`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --shard 0/2 --out s0
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --shard 1/2 --out s1
+  tokenpace merge s0 s1 --out all
+  tokenpace merge shard-*/ --out all --format json
+
+Each directory is one shard's `bench --out`: run.json and requests.jsonl, or one
+sub-directory per level of a sweep. Times of different hosts are never
+compared: every metric is a difference of two times of one request. Throughput
+is summed over the shards.")]
+pub struct MergeArgs {
+    /// The shards' result directories.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged run.json and requests.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Thresholds to grade against: a TOML profile [default: the seed's table].
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// Options of `tokenpace models`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
@@ -278,6 +387,11 @@ pub enum ArrivalArg {
   tokenpace bench https://example.com --model my-model --api-key $KEY --format json
   tokenpace bench                     (no URL: the embedded engine, default model)
   tokenpace bench --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4
+  tokenpace bench http://127.0.0.1:8080 --backend llamacpp --model m --requests 20
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --server-metrics
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
+  tokenpace merge s0 s1 --out all
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
@@ -298,6 +412,13 @@ pub struct BenchArgs {
     /// API to call.
     #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
     pub api: ApiArg,
+    /// The server's protocol: openai-chat, openai-completions, or a native
+    /// API that also reports the server's own prefill and decode speed:
+    /// llamacpp (/completion), ollama (/api/generate), ollama-chat
+    /// (/api/chat), tgi (/generate_stream) [default: openai-chat, or --api].
+    #[arg(long, value_name = "NAME", conflicts_with = "api",
+          value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
+    pub backend: Option<String>,
     /// Requests kept in flight (closed loop); a list (1,8,32) sweeps, one
     /// result row per level.
     #[arg(
@@ -389,9 +510,20 @@ pub struct BenchArgs {
     /// Write requests.jsonl (as requests finish) and run.json here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Scrape the server's Prometheus metrics before and after each level
+    /// and split the client's TTFT into network + queue + prefill where the
+    /// server exports those histograms (vLLM, SGLang, TGI, the simulator)
+    /// [default URL: the target's /metrics].
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub server_metrics: Option<String>,
     /// Seed for prompts and arrival times.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Send only shard I of N of the run: request ids i with i % N == I, and
+    /// 1/N of the concurrency or rate. Run N of these (one per host, same
+    /// flags otherwise) and join them with `tokenpace merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse, default_value = "0/1")]
+    pub shard: Shard,
     /// Thresholds to grade against: a TOML profile [default: the seed's table].
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,

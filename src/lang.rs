@@ -50,6 +50,8 @@ impl Lang {
             Metric::TtftS => ("time to first token", "首字延迟"),
             Metric::TtfvS => ("time to first visible char", "首个可见字延迟"),
             Metric::PrefillTokS => ("prefill", "预填充速度"),
+            Metric::ServerPrefillTokS => ("prefill, server-reported", "预填充速度（服务器报告）"),
+            Metric::ServerDecodeTokS => ("decode, server-reported", "解码速度（服务器报告）"),
             Metric::DecodeTokS => ("decode", "解码速度"),
             Metric::OutputCharsS => ("output speed", "输出速度"),
             Metric::ItlS => ("inter-token latency", "字间延迟"),

@@ -42,6 +42,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
         cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
         cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
         cli::Command::Sim(args) => cmd::sim::run(args),
+        cli::Command::Capacity(args) => cmd::capacity::run(args, lang, out),
+        cli::Command::Merge(args) => cmd::merge::run(args, lang, out),
         cli::Command::Models(args) => cmd::models::run(args, lang, out),
         cli::Command::Serve(args) => cmd::serve::run(args, lang),
         cli::Command::Plan(plan) => match plan.command {

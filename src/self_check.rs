@@ -177,6 +177,7 @@ impl Probe {
             duration: None,
             seed: 7,
             ramp_up: self.ramp_up,
+            shard: tokenpace_core::shard::Shard::WHOLE,
         };
         let options = RunOptions {
             records_file: None,

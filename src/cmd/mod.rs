@@ -2,9 +2,11 @@
 //! and renders.
 
 pub mod bench;
+pub mod capacity;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod grade;
+pub mod merge;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokenpace_core::record::{Nanos, RequestRecord};
+use tokenpace_core::shard::Shard;
 use tokenpace_corpus::SplitMix64;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -55,6 +56,9 @@ pub struct LoadPlan {
     /// Closed loop: start the streams evenly over this long instead of all
     /// at once (real users do not all press enter in the same millisecond).
     pub ramp_up: Duration,
+    /// Which request ids of `0..requests` this process sends (`i % N == I`);
+    /// the load (concurrency or rate) is already this shard's share.
+    pub shard: Shard,
 }
 
 /// Everything a request needs, shared by all tasks.
@@ -140,7 +144,7 @@ pub async fn drive(
                         if *control.stop.borrow() || past_end(driver.clock.now()) {
                             break;
                         }
-                        let id = next.fetch_add(1, Ordering::Relaxed);
+                        let id = plan.shard.id(next.fetch_add(1, Ordering::Relaxed));
                         if id >= plan.requests {
                             break;
                         }
@@ -155,12 +159,17 @@ pub async fn drive(
             }
         }
         Load::Open { rate, arrival } => {
-            let mut rng = SplitMix64::new(plan.seed);
+            // Shards draw independent arrivals: N Poisson streams of rate r/N
+            // make one of rate r (the same draws would send in lockstep).
+            let mut rng = SplitMix64::new(
+                plan.seed ^ u64::from(plan.shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
             let mut at: f64 = 0.0;
             let start = driver.clock.now();
             let mut stop = control.stop.clone();
-            for id in 0..plan.requests {
-                if id > 0 {
+            for k in 0..plan.shard.requests(plan.requests) {
+                let id = plan.shard.id(k);
+                if k > 0 {
                     at += match arrival {
                         Arrival::Constant => 1.0 / rate,
                         // 1 − U is in (0, 1], so the logarithm is finite.

@@ -104,6 +104,9 @@ impl<'t> Recorder<'t> {
         if let Some(u) = delta.usage {
             self.usage = Some(u);
         }
+        if let Some(t) = delta.timings {
+            self.record.server_timings = Some(t);
+        }
         if let Some(f) = delta.finish_reason {
             self.finish_reason = Some(f.into_owned());
         }

@@ -4,7 +4,7 @@
 //! frame, the clock is read as soon as a frame is in hand, and only then is
 //! it parsed. JSON is never parsed before the arrival time is recorded.
 
-use crate::backend::{Backend, Prompt};
+use crate::backend::{Backend, Framing, Prompt};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
 use crate::sse::{SseItem, SseParser};
@@ -133,7 +133,10 @@ async fn stream(
         );
     }
     let mut body = response.bytes_stream();
-    let mut parser = SseParser::new();
+    let mut parser = match backend.framing() {
+        Framing::Sse => SseParser::new(),
+        Framing::Ndjson => SseParser::ndjson(),
+    };
     loop {
         let next = if rec.has_token() {
             body.next().await

@@ -33,12 +33,23 @@ pub struct SseParser {
     has_data: bool,
     /// The longest line seen, for diagnostics.
     longest_line: usize,
+    /// Newline-delimited JSON instead of SSE: every non-empty line is one
+    /// event's data (Ollama's native API).
+    ndjson: bool,
 }
 
 impl SseParser {
     /// A parser with nothing buffered.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A parser for newline-delimited JSON: each non-empty line is an event.
+    pub fn ndjson() -> Self {
+        SseParser {
+            ndjson: true,
+            ..Self::default()
+        }
     }
 
     /// Parses `bytes`, calling `on_item` for every complete event or
@@ -87,6 +98,12 @@ impl SseParser {
     fn line(&mut self, line: &[u8], on_item: &mut impl FnMut(SseItem<'_>)) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         self.longest_line = self.longest_line.max(line.len());
+        if self.ndjson {
+            if !line.trim_ascii().is_empty() {
+                on_item(SseItem::Data(line));
+            }
+            return;
+        }
         if line.is_empty() {
             self.dispatch(on_item);
             return;
@@ -126,6 +143,25 @@ impl SseParser {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ndjson_lines_are_events_wherever_the_reads_split() {
+        let body = b"{\"a\":1}\n\n{\"b\":\"\xe4\xbd\xa0\"}\r\n{\"c\":3}";
+        for cut in 0..body.len() {
+            let mut p = SseParser::ndjson();
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            let mut push = |item: SseItem<'_>| {
+                if let SseItem::Data(d) = item {
+                    out.push(d.to_vec());
+                }
+            };
+            p.feed(&body[..cut], &mut push);
+            p.feed(&body[cut..], &mut push);
+            p.finish(&mut push);
+            assert_eq!(out.len(), 3, "cut at {cut}");
+            assert_eq!(out[1], "{\"b\":\"你\"}".as_bytes());
+        }
+    }
 
     #[derive(Debug, PartialEq)]
     enum Owned {

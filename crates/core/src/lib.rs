@@ -2,6 +2,7 @@
 //! scenario maths. Nothing here does I/O or needs an async runtime.
 #![deny(missing_docs)]
 
+pub mod capacity;
 pub mod gguf;
 pub mod grade;
 pub mod metric;
@@ -10,6 +11,8 @@ pub mod record;
 pub mod regression;
 pub mod request_metrics;
 pub mod scenario;
+pub mod server_metrics;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod text;

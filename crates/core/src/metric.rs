@@ -20,6 +20,11 @@ pub enum Metric {
     PrefillTokS,
     /// Generation speed of one stream, tokens/s.
     DecodeTokS,
+    /// Prompt processing speed the server reported itself (llama.cpp
+    /// `timings`, Ollama durations), tokens/s.
+    ServerPrefillTokS,
+    /// Generation speed the server reported itself, tokens/s.
+    ServerDecodeTokS,
     /// Visible characters per second as a reader sees them stream.
     OutputCharsS,
     /// Inter-token latency, seconds (one sample per chunk, per token).
@@ -62,11 +67,13 @@ impl Metric {
     ];
 
     /// Every metric, in report order.
-    pub const ALL: [Metric; 13] = [
+    pub const ALL: [Metric; 15] = [
         Metric::TtftS,
         Metric::TtfvS,
         Metric::PrefillTokS,
+        Metric::ServerPrefillTokS,
         Metric::DecodeTokS,
+        Metric::ServerDecodeTokS,
         Metric::OutputCharsS,
         Metric::ItlS,
         Metric::E2eS,
@@ -85,6 +92,8 @@ impl Metric {
             Metric::TtfvS => "ttfv_s",
             Metric::PrefillTokS => "prefill_tok_s",
             Metric::DecodeTokS => "decode_tok_s",
+            Metric::ServerPrefillTokS => "server_prefill_tok_s",
+            Metric::ServerDecodeTokS => "server_decode_tok_s",
             Metric::OutputCharsS => "output_chars_s",
             Metric::ItlS => "itl_s",
             Metric::E2eS => "e2e_s",
@@ -106,7 +115,10 @@ impl Metric {
             | Metric::E2eS
             | Metric::LongestStallS
             | Metric::ScheduleLagS => "s",
-            Metric::PrefillTokS | Metric::DecodeTokS => "tok/s",
+            Metric::PrefillTokS
+            | Metric::DecodeTokS
+            | Metric::ServerPrefillTokS
+            | Metric::ServerDecodeTokS => "tok/s",
             Metric::OutputCharsS => "chars/s",
             Metric::Stalls => "",
             Metric::CharsPerToken => "chars/tok",
@@ -125,9 +137,11 @@ impl Metric {
             | Metric::LongestStallS
             | Metric::Stalls
             | Metric::ScheduleLagS => Some(Direction::LowerIsBetter),
-            Metric::PrefillTokS | Metric::DecodeTokS | Metric::OutputCharsS => {
-                Some(Direction::HigherIsBetter)
-            }
+            Metric::PrefillTokS
+            | Metric::DecodeTokS
+            | Metric::OutputCharsS
+            | Metric::ServerPrefillTokS
+            | Metric::ServerDecodeTokS => Some(Direction::HigherIsBetter),
             Metric::CharsPerToken | Metric::PromptTokens | Metric::OutputTokens => None,
         }
     }

@@ -119,7 +119,7 @@ pub struct RequestError {
 
 /// Timings a server reported about itself (llama.cpp `timings`, Ollama
 /// durations, the embedded engine), kept beside the client's own figures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerTimings {
     /// Prompt processing speed the server measured, tokens/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]

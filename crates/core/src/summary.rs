@@ -42,6 +42,10 @@ pub struct RunSettings {
     pub stall_threshold_s: f64,
     /// Network overhead subtracted from TTFT for client-side prefill, seconds.
     pub network_overhead_s: f64,
+    /// The part of a sharded run this is (`bench --shard I/N`); absent for a
+    /// whole run, including one merged from shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// The machine and tool that produced a run.
@@ -147,6 +151,9 @@ impl RunSummary {
             push(Metric::TtfvS, m.ttfv_s);
             push(Metric::PrefillTokS, m.prefill_tok_s);
             push(Metric::DecodeTokS, m.decode_tok_s);
+            let server = r.server_timings.unwrap_or_default();
+            push(Metric::ServerPrefillTokS, server.prefill_tok_s);
+            push(Metric::ServerDecodeTokS, server.decode_tok_s);
             push(Metric::OutputCharsS, m.output_chars_s);
             push(Metric::E2eS, m.e2e_s);
             push(Metric::LongestStallS, m.longest_stall_s);

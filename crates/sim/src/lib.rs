@@ -38,6 +38,7 @@ pub mod faults;
 mod generate;
 pub mod http;
 mod metrics;
+mod native;
 mod request;
 mod routes;
 mod server;

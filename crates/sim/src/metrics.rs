@@ -23,6 +23,36 @@ pub struct Metrics {
     ttft_count: AtomicU64,
     ttft_sum_ns: AtomicU64,
     faults: [AtomicU64; FaultKind::ALL.len()],
+    queue: Durations,
+    prefill: Durations,
+}
+
+/// A histogram kept as its sum and count only (exported with one `+Inf`
+/// bucket): enough for the mean between two scrapes.
+#[derive(Debug, Default)]
+struct Durations {
+    count: AtomicU64,
+    sum_ns: AtomicU64,
+}
+
+impl Durations {
+    fn add(&self, d: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_ns.fetch_add(
+            d.as_nanos().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn render(&self, o: &mut String, name: &str, help: &str) {
+        let count = self.count.load(Ordering::Relaxed);
+        let sum = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} histogram");
+        let _ = writeln!(o, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(o, "{name}_sum {sum}");
+        let _ = writeln!(o, "{name}_count {count}");
+    }
 }
 
 impl Metrics {
@@ -56,6 +86,16 @@ impl Metrics {
             d.as_nanos().min(u128::from(u64::MAX)) as u64,
             Ordering::Relaxed,
         );
+    }
+
+    /// Records a request's wait in the queue (receipt to batch admission).
+    pub fn queue(&self, d: Duration) {
+        self.queue.add(d);
+    }
+
+    /// Records a request's prefill (admission to the first token write).
+    pub fn prefill(&self, d: Duration) {
+        self.prefill.add(d);
     }
 
     /// Counts an injected fault.
@@ -122,6 +162,16 @@ impl Metrics {
         let sum = self.ttft_sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(o, "{name}_sum {sum}");
         let _ = writeln!(o, "{name}_count {count}");
+        self.queue.render(
+            &mut o,
+            "tokenpace_sim_request_queue_time_seconds",
+            "Time from request receipt to admission into the batch.",
+        );
+        self.prefill.render(
+            &mut o,
+            "tokenpace_sim_request_prefill_time_seconds",
+            "Time from admission to the first token write.",
+        );
         let _ = writeln!(
             o,
             "# HELP tokenpace_sim_faults_injected_total Faults injected, by kind."

@@ -12,6 +12,14 @@ pub enum Endpoint {
     Chat,
     /// `POST /v1/completions`
     Completions,
+    /// llama.cpp's `POST /completion`.
+    LlamaCpp,
+    /// Ollama's `POST /api/generate`.
+    OllamaGenerate,
+    /// Ollama's `POST /api/chat`.
+    OllamaChat,
+    /// TGI's `POST /generate_stream`.
+    Tgi,
 }
 
 impl Endpoint {
@@ -20,7 +28,16 @@ impl Endpoint {
         match self {
             Endpoint::Chat => "POST /v1/chat/completions",
             Endpoint::Completions => "POST /v1/completions",
+            Endpoint::LlamaCpp => "POST /completion",
+            Endpoint::OllamaGenerate => "POST /api/generate",
+            Endpoint::OllamaChat => "POST /api/chat",
+            Endpoint::Tgi => "POST /generate_stream",
         }
+    }
+
+    /// Whether this is a server's native API rather than OpenAI's.
+    pub fn is_native(self) -> bool {
+        !matches!(self, Endpoint::Chat | Endpoint::Completions)
     }
 }
 
@@ -64,9 +81,12 @@ pub fn parse(
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::invalid("request body must be a JSON object", None))?;
+    if endpoint.is_native() {
+        return native(endpoint, obj, max_tokens_limit);
+    }
     let prompt_tokens = match endpoint {
         Endpoint::Chat => chat_prompt_tokens(obj.get("messages"))?,
-        Endpoint::Completions => completion_prompt_tokens(obj.get("prompt"))?,
+        _ => completion_prompt_tokens(obj.get("prompt"))?,
     };
     let model = match obj.get("model") {
         None | Some(Value::Null) => None,
@@ -113,6 +133,62 @@ pub fn parse(
         stop: stop_field(obj.get("stop"))?,
         prompt_tokens,
         seed,
+    })
+}
+
+/// The native APIs: their prompt and length fields mapped onto the same
+/// request; they always stream (the simulator answers only that way).
+fn native(
+    endpoint: Endpoint,
+    obj: &serde_json::Map<String, Value>,
+    limit: u64,
+) -> Result<GenRequest, ApiError> {
+    let (prompt_tokens, max, stream_default) = match endpoint {
+        Endpoint::LlamaCpp => (
+            completion_prompt_tokens(obj.get("prompt"))?,
+            obj.get("n_predict"),
+            false,
+        ),
+        Endpoint::OllamaGenerate | Endpoint::OllamaChat => {
+            let tokens = if endpoint == Endpoint::OllamaChat {
+                chat_prompt_tokens(obj.get("messages"))?
+            } else {
+                completion_prompt_tokens(obj.get("prompt"))?
+            };
+            let max = obj.get("options").and_then(|o| o.get("num_predict"));
+            (tokens, max, true)
+        }
+        _ => {
+            let inputs = obj.get("inputs");
+            let max = obj.get("parameters").and_then(|p| p.get("max_new_tokens"));
+            (completion_prompt_tokens(inputs)?, max, true)
+        }
+    };
+    let stream = match obj.get("stream") {
+        None | Some(Value::Null) => stream_default,
+        v => bool_field(v, "stream")?,
+    };
+    if !stream {
+        return Err(ApiError::invalid(
+            "the simulator answers native APIs only as a stream: send \"stream\": true",
+            Some("stream"),
+        ));
+    }
+    let max_tokens = match max.filter(|v| !v.is_null()) {
+        // llama.cpp and Ollama take -1 for "no limit".
+        Some(v) if v.as_i64() == Some(-1) => None,
+        Some(v) => Some(token_limit(v, "max tokens", limit)?),
+        None => None,
+    };
+    Ok(GenRequest {
+        model: obj.get("model").and_then(Value::as_str).map(str::to_owned),
+        stream: true,
+        include_usage: false,
+        max_tokens,
+        ignore_eos: bool_field(obj.get("ignore_eos"), "ignore_eos")?,
+        stop: Vec::new(),
+        prompt_tokens,
+        seed: None,
     })
 }
 
@@ -257,6 +333,38 @@ mod tests {
         let r = parse(Endpoint::Completions, br#"{"prompt":[[1,2,3],"abcd"]}"#, 10).unwrap();
         assert_eq!(r.prompt_tokens, 4);
         assert!(!r.stream);
+    }
+
+    #[test]
+    fn native_requests() {
+        let r = parse(
+            Endpoint::LlamaCpp,
+            br#"{"prompt":"abcdefgh","n_predict":5,"stream":true,"ignore_eos":true}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.prompt_tokens, r.max_tokens, r.ignore_eos),
+            (2, Some(5), true)
+        );
+        let r = parse(
+            Endpoint::OllamaChat,
+            br#"{"model":"m","messages":[{"role":"user","content":"abcd"}],"options":{"num_predict":-1}}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!((r.prompt_tokens, r.max_tokens, r.stream), (1, None, true));
+        let r = parse(
+            Endpoint::Tgi,
+            br#"{"inputs":"abcd","parameters":{"max_new_tokens":3}}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(r.max_tokens, Some(3));
+        let e = parse(Endpoint::LlamaCpp, br#"{"prompt":"a"}"#, 10).unwrap_err();
+        assert!(e.message.contains("stream"), "{}", e.message);
+        let e = parse(Endpoint::Tgi, br#"{"parameters":{}}"#, 10).unwrap_err();
+        assert_eq!(e.status, 400);
     }
 
     #[test]

@@ -30,6 +30,8 @@ impl Usage {
 #[derive(Debug, Clone)]
 pub struct Events {
     endpoint: Endpoint,
+    id: String,
+    model: String,
     /// `"id":…,"object":…,"created":…,"model":…` ready to splice in.
     prefix: String,
     crlf: bool,
@@ -45,6 +47,7 @@ impl Events {
         let object = match endpoint {
             Endpoint::Chat => "chat.completion.chunk",
             Endpoint::Completions => "text_completion",
+            _ => "native",
         };
         let prefix = format!(
             "\"id\":{},\"object\":\"{object}\",\"created\":{created},\"model\":{}",
@@ -53,9 +56,36 @@ impl Events {
         );
         Events {
             endpoint,
+            id: id.to_string(),
+            model: model.to_string(),
             prefix,
             crlf,
         }
+    }
+
+    /// The API these events are for.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    fn nl(&self) -> &'static str {
+        if self.crlf {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// The last event of a native API's stream.
+    pub fn native_end(&self, full_text: &str, end: &crate::native::NativeEnd<'_>) -> Vec<u8> {
+        crate::native::end(
+            self.endpoint,
+            &self.id,
+            &self.model,
+            full_text,
+            end,
+            self.nl(),
+        )
     }
 
     fn event(&self, data: &str) -> Vec<u8> {
@@ -66,6 +96,9 @@ impl Events {
     /// A content chunk; the first chat chunk also carries the role.
     /// `pad_to` pads the JSON with a filler field to at least that many bytes.
     pub fn content(&self, text: &str, first: bool, pad_to: Option<usize>) -> Vec<u8> {
+        if self.endpoint.is_native() {
+            return crate::native::content(self.endpoint, &self.id, &self.model, text, self.nl());
+        }
         let text = quote(text);
         let choice = match self.endpoint {
             Endpoint::Chat if first => {
@@ -74,7 +107,7 @@ impl Events {
             Endpoint::Chat => {
                 format!("{{\"index\":0,\"delta\":{{\"content\":{text}}},\"logprobs\":null,\"finish_reason\":null}}")
             }
-            Endpoint::Completions => {
+            _ => {
                 format!("{{\"index\":0,\"text\":{text},\"logprobs\":null,\"finish_reason\":null}}")
             }
         };
@@ -93,7 +126,7 @@ impl Events {
     pub fn finish(&self, finish_reason: &str, usage: Option<Usage>) -> Vec<u8> {
         let choice = match self.endpoint {
             Endpoint::Chat => format!("{{\"index\":0,\"delta\":{{}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
-            Endpoint::Completions => format!("{{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
+            _ => format!("{{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
         };
         let mut out = self.event(&format!("{{{},\"choices\":[{choice}]}}", self.prefix));
         if let Some(u) = usage {
@@ -132,7 +165,7 @@ impl Events {
                 self.prefix.replace("chat.completion.chunk", "chat.completion"),
                 format!("{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":{text}}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
             ),
-            Endpoint::Completions => (
+            _ => (
                 self.prefix.clone(),
                 format!("{{\"index\":0,\"text\":{text},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
             ),

@@ -3,44 +3,39 @@
 //! results, `progress` shows them arriving.
 
 mod local;
-mod options;
+pub(crate) mod options;
 mod progress;
 mod render;
+mod server_render;
+mod session;
 
-use crate::cli::{ApiArg, BenchArgs, BenchFormat};
+use crate::cli::{BenchArgs, BenchFormat};
 use crate::lang::Lang;
 use crate::table::{Csv, Markdown, TableFormat, Terminal};
-use crate::{environment, input, Status};
+use crate::{input, Status};
 use anyhow::{bail, Context};
-use options::{apply_scenario, levels, max_tokens, settings, target, workload};
-use progress::Progress;
-use render::{all_failed, csv_table, json_text, notes, render, render_sweep, sweep_json};
+use options::{apply_scenario, levels, max_tokens, target};
+pub(crate) use render::render as render_run;
+use render::{csv_table, json_text, notes, render_sweep, sweep_json};
+pub(crate) use session::Setup;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tokenpace_client::backend::openai::{OpenAiChat, OpenAiCompletions};
-use tokenpace_client::backend::Backend;
-use tokenpace_client::bench::{self, RunOptions};
-use tokenpace_client::clock::RunClock;
-use tokenpace_client::dataset::Dataset;
-use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{http_client, Timeouts};
-use tokenpace_client::tokenizer::ModelTokenizer;
-use tokenpace_client::workload::{PromptSource, Workload};
+use tokenpace_client::load::Load;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
+use tokenpace_core::server_metrics::Decomposition;
 use tokenpace_core::summary::RunSummary;
 
 /// Mixed into the seed of warm-up prompts so they differ from measured ones.
-const WARMUP_SEED: u64 = 0x5741_524d_5550;
+pub(super) const WARMUP_SEED: u64 = 0x5741_524d_5550;
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Level {
-    pub(super) load: Load,
-    pub(super) prompt_tokens: u32,
+pub(crate) struct Level {
+    pub(crate) load: Load,
+    pub(crate) prompt_tokens: u32,
 }
 
 impl Level {
@@ -55,11 +50,14 @@ impl Level {
 }
 
 /// A finished level.
-pub(super) struct LevelResult {
-    pub(super) label: String,
-    pub(super) records: Vec<RequestRecord>,
-    pub(super) summary: RunSummary,
-    pub(super) grade: Grade,
+pub(crate) struct LevelResult {
+    pub(crate) label: String,
+    pub(crate) records: Vec<RequestRecord>,
+    pub(crate) summary: RunSummary,
+    pub(crate) grade: Grade,
+    /// The server's histograms against the client's TTFT
+    /// (`--server-metrics`).
+    pub(crate) server: Option<Decomposition>,
 }
 
 /// Everything a run measured, before it is printed.
@@ -88,11 +86,11 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     } = measure(args, lang)?;
     let text = match (format, results.as_slice()) {
         (BenchFormat::Json, [one]) => json_text(
-            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check}),
+            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check, "server_metrics": one.server}),
         )?,
         (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
         (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
-        (BenchFormat::Table, [one]) => render(
+        (BenchFormat::Table, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -101,7 +99,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             &Terminal,
             false,
         ),
-        (BenchFormat::Markdown, [one]) => render(
+        (BenchFormat::Markdown, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -113,8 +111,18 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
         (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
+    let mut text = text;
+    if matches!(format, BenchFormat::Table | BenchFormat::Markdown) {
+        for r in &results {
+            if let Some(d) = &r.server {
+                let label = (results.len() > 1).then_some(r.label.as_str());
+                text.push_str(&server_render::server_metrics(d, label, lang));
+            }
+        }
+    }
     out.write_all(text.as_bytes())?;
-    let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    let below = fail_below
+        .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
@@ -133,19 +141,11 @@ pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measure
             bail!("{flag} must be at least 1");
         }
     }
-    let backend: Arc<dyn Backend> = match args.api {
-        ApiArg::Chat => Arc::new(OpenAiChat),
-        ApiArg::Completions => Arc::new(OpenAiCompletions),
-    };
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| {
             format!("could not create the output directory '{}'", dir.display())
         })?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
     let max_in_flight = levels
         .iter()
         .map(|l| match l.load {
@@ -154,36 +154,10 @@ pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measure
         })
         .max()
         .unwrap_or(1);
-    let client = http_client(Duration::from_secs_f64(args.connect_timeout), max_in_flight)?;
-    let mut target = target;
-    if target.model.is_empty() {
-        target.model =
-            runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
-    }
-
-    let tokenizer = match &args.tokenizer {
-        Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
-        None => None,
-    };
-    let dataset: Option<Arc<dyn PromptSource>> = match &args.dataset {
-        Some(path) => Some(Arc::new(Dataset::load(
-            path,
-            max_tokens(&args),
-            !args.no_ignore_eos,
-        )?)),
-        None => None,
-    };
-    let self_check = self_check(&args, &levels, &runtime)?;
-    let session = Session {
-        args: &args,
-        profile: &profile,
-        runtime: &runtime,
-        client,
-        target,
-        backend,
-        tokenizer,
-        dataset,
-    };
+    let setup = Setup::new(&args, target, profile, max_in_flight)?;
+    let profile = &setup.profile;
+    let self_check = self_check(&args, &levels, &setup.runtime)?;
+    let session = setup.session(&args);
     let mut results: Vec<LevelResult> = Vec::new();
     let mut warnings = Vec::new();
     let mut warmup_failed = 0;
@@ -228,138 +202,8 @@ pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measure
         fit,
         notes,
         self_check,
-        profile,
+        profile: profile.clone(),
     })
-}
-
-/// What every level of a run shares.
-struct Session<'a> {
-    args: &'a BenchArgs,
-    profile: &'a tokenpace_core::profile::Profile,
-    runtime: &'a tokio::runtime::Runtime,
-    client: tokenpace_client::request::HttpClient,
-    target: tokenpace_client::request::Target,
-    backend: Arc<dyn Backend>,
-    tokenizer: Option<Arc<ModelTokenizer>>,
-    dataset: Option<Arc<dyn PromptSource>>,
-}
-
-impl Session<'_> {
-    /// A driver for `level`, its prompts drawn with `seed`.
-    fn driver(&self, level: Level, seed: u64) -> Arc<Driver> {
-        let args = self.args;
-        Arc::new(Driver {
-            client: self.client.clone(),
-            target: self.target.clone(),
-            backend: self.backend.clone(),
-            workload: match &self.dataset {
-                Some(d) => d.clone(),
-                None => Arc::new(Workload {
-                    seed,
-                    ..workload(args, level.prompt_tokens, self.tokenizer.clone())
-                }),
-            },
-            timeouts: Timeouts {
-                first_token: Duration::from_secs_f64(args.first_token_timeout),
-                total: Duration::from_secs_f64(args.timeout),
-            },
-            clock: RunClock::start(),
-        })
-    }
-
-    /// Runs one level (after its warm-up), writes its files into `dir`, and
-    /// returns it with the number of failed warm-up requests.
-    fn run_level(
-        &self,
-        level: Level,
-        label: String,
-        position: Option<String>,
-        dir: Option<&Path>,
-        warnings: &mut Vec<String>,
-    ) -> anyhow::Result<(LevelResult, usize)> {
-        let args = self.args;
-        if let Some(d) = dir {
-            std::fs::create_dir_all(d)
-                .with_context(|| format!("could not create '{}'", d.display()))?;
-        }
-        let plan = LoadPlan {
-            load: level.load,
-            requests: args.requests,
-            duration: args.duration.map(Duration::from_secs_f64),
-            seed: args.seed,
-            ramp_up: Duration::from_secs_f64(args.ramp_up),
-        };
-        let mut warmup_failed = 0;
-        if args.warmup > 0 {
-            // Other prompts than the measured ones, so no prefix cache is primed.
-            let warm = LoadPlan {
-                requests: args.warmup,
-                duration: None,
-                ..plan
-            };
-            let options = RunOptions {
-                records_file: dir.map(|d| d.join("warmup.jsonl")),
-                grace: Duration::from_secs(5),
-            };
-            let progress = Progress::new(args.warmup, Some(format!("{label} warm-up")));
-            let outcome = self.runtime.block_on(bench::run(
-                self.driver(level, args.seed ^ WARMUP_SEED),
-                warm,
-                options,
-                |r| progress.record(r),
-            ));
-            progress.finish();
-            let outcome = outcome?;
-            warmup_failed = outcome.records.iter().filter(|r| !r.is_ok()).count();
-            if outcome.partial {
-                bail!("interrupted during the warm-up; nothing was measured");
-            }
-        }
-        let options = RunOptions {
-            records_file: dir.map(|d| d.join("requests.jsonl")),
-            grace: Duration::from_secs(5),
-        };
-        let environment = environment::current();
-        let progress = Progress::new(args.requests, position);
-        let outcome = self.runtime.block_on(bench::run(
-            self.driver(level, args.seed),
-            plan,
-            options,
-            |r| progress.record(r),
-        ));
-        progress.finish();
-        let outcome = outcome?;
-        warnings.extend(outcome.warnings.iter().cloned());
-        let mut summary = RunSummary::from_records(
-            &outcome.records,
-            settings(
-                args,
-                self.profile,
-                &self.target.model,
-                self.backend.id(),
-                level,
-            ),
-            environment,
-        );
-        summary.partial = outcome.partial;
-        if let Some(d) = dir {
-            write_json(&d.join("run.json"), &summary)?;
-        }
-        if summary.counts.ok == 0 {
-            bail!(
-                "{}",
-                all_failed(&outcome.records, args.url.as_deref().unwrap_or_default())
-            );
-        }
-        let grade = self.profile.grade(|m, st| summary.get(m, st), false)?;
-        let result = LevelResult {
-            label,
-            records: outcome.records,
-            summary,
-            grade,
-        };
-        Ok((result, warmup_failed))
-    }
 }
 
 /// The client's own timing error at the run's largest closed-loop
@@ -412,7 +256,7 @@ fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
     PrefillFit::fit(&points)
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n")
         .with_context(|| format!("could not write '{}'", path.display()))

@@ -13,7 +13,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::summary::RunSettings;
 
 /// Fills prompt and answer lengths from `--scenario`, then the defaults.
-pub(super) fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
+pub(crate) fn apply_scenario(args: &mut BenchArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.scenario {
         let preset = tokenpace_core::scenario::preset_named(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -63,6 +63,10 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
                 c if c > 100_000 => {
                     bail!("--concurrency {c} is implausibly large (the limit is 100000)")
                 }
+                c if args.shard.concurrency(c) == 0 => bail!(
+                    "--concurrency {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
+                    args.shard.count, args.shard
+                ),
                 c => Ok(Load::Closed { concurrency: c }),
             })
             .collect::<anyhow::Result<_>>()?
@@ -82,6 +86,20 @@ pub(super) fn levels(args: &BenchArgs) -> anyhow::Result<Vec<Level>> {
             })
         })
         .collect())
+}
+
+/// This shard's part of a level's load (levels keep the whole run's load,
+/// so every shard names its levels alike).
+pub(super) fn shard_load(args: &BenchArgs, load: Load) -> Load {
+    match load {
+        Load::Closed { concurrency } => Load::Closed {
+            concurrency: args.shard.concurrency(concurrency),
+        },
+        Load::Open { rate, arrival } => Load::Open {
+            rate: args.shard.rate(rate),
+            arrival,
+        },
+    }
 }
 
 pub(super) fn workload(
@@ -115,11 +133,11 @@ pub(super) fn settings(
         target: args.url.as_deref().map(redact),
         backend: Some(backend.to_string()),
         model: Some(model.to_string()),
-        concurrency: match level.load {
+        concurrency: match shard_load(args, level.load) {
             Load::Closed { concurrency } => Some(concurrency),
             Load::Open { .. } => None,
         },
-        rate: match level.load {
+        rate: match shard_load(args, level.load) {
             Load::Open { rate, .. } => Some(rate),
             Load::Closed { .. } => None,
         },
@@ -129,10 +147,11 @@ pub(super) fn settings(
         scenario: args.scenario.clone(),
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
         network_overhead_s: args.network_overhead,
+        shard: args.shard.is_split().then_some(args.shard),
     }
 }
 
-pub(super) fn target(args: &BenchArgs) -> anyhow::Result<Target> {
+pub(crate) fn target(args: &BenchArgs) -> anyhow::Result<Target> {
     let given = args.url.as_deref().unwrap_or_default();
     let url = given.trim();
     if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -80,7 +80,14 @@ pub(super) fn sweep_json(
 ) -> serde_json::Value {
     let levels: Vec<serde_json::Value> = results
         .iter()
-        .map(|r| serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade}))
+        .map(|r| {
+            let mut v =
+                serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade});
+            if let Some(d) = &r.server {
+                v["server_metrics"] = serde_json::json!(d);
+            }
+            v
+        })
         .collect();
     let fit = match fit {
         Some(Ok(f)) => serde_json::json!(f),
@@ -176,6 +183,19 @@ pub(super) fn notes(
             .to_string(),
         );
     }
+    let server: Vec<f64> = ok
+        .iter()
+        .filter_map(|r| r.server_timings.and_then(|t| t.prefill_tok_s))
+        .collect();
+    if !server.is_empty() {
+        notes.push(
+            lang.pick(
+                "prefill, server-reported, is the server's own prompt-evaluation rate; the client-derived prefill is prompt tokens ÷ TTFT, which also holds the network, the queue and fixed per-request costs, so it is lower: the gap is that overhead",
+                "服务器报告的 prefill 仅计提示处理本身；客户端推算的 prefill 为提示 token ÷ 首字延迟，还包含网络、排队和每个请求的固定开销，因此更低：两者之差即这些开销",
+            )
+            .to_string(),
+        );
+    }
     let estimated = ok
         .iter()
         .filter(|r| {
@@ -192,7 +212,7 @@ pub(super) fn notes(
     notes
 }
 
-pub(super) fn render(
+pub(crate) fn render(
     summary: &RunSummary,
     grade: &Grade,
     profile: &Profile,

@@ -2,7 +2,10 @@
 //! streamed events. The load loop only sees this trait, so native APIs
 //! (llama.cpp, Ollama, TGI) plug in without touching it.
 
+pub mod llamacpp;
+pub mod ollama;
 pub mod openai;
+pub mod tgi;
 
 use std::borrow::Cow;
 
@@ -48,6 +51,8 @@ pub struct Delta<'a> {
     pub finish_reason: Option<Cow<'a, str>>,
     /// An error the server reported inside the stream.
     pub error: Option<String>,
+    /// Timings the server measured itself, usually on the last event.
+    pub timings: Option<tokenpace_core::record::ServerTimings>,
 }
 
 /// A parsed event.
@@ -59,8 +64,21 @@ pub enum Event<'a> {
     Delta(Delta<'a>),
 }
 
+/// How a response body divides into events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-Sent Events (`data: …` and a blank line).
+    Sse,
+    /// One JSON object per line.
+    Ndjson,
+}
+
 /// A server protocol.
 pub trait Backend: Send + Sync {
+    /// How the streamed body is framed.
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
     /// A short id, recorded in run settings (`openai-chat`).
     fn id(&self) -> &'static str;
     /// The path to POST to, relative to the base URL.
@@ -69,4 +87,52 @@ pub trait Backend: Send + Sync {
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value;
     /// Parses one event's data. An error is a malformed event.
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String>;
+}
+
+/// Every protocol's id, as `bench --backend` takes it.
+pub const IDS: [&str; 6] = [
+    "openai-chat",
+    "openai-completions",
+    "llamacpp",
+    "ollama",
+    "ollama-chat",
+    "tgi",
+];
+
+/// The backend with id `id` (see [`IDS`]).
+pub fn by_id(id: &str) -> Option<std::sync::Arc<dyn Backend>> {
+    use std::sync::Arc;
+    Some(match id {
+        "openai-chat" => Arc::new(openai::OpenAiChat),
+        "openai-completions" => Arc::new(openai::OpenAiCompletions),
+        "llamacpp" => Arc::new(llamacpp::LlamaCpp),
+        "ollama" => Arc::new(ollama::Ollama { chat: false }),
+        "ollama-chat" => Arc::new(ollama::Ollama { chat: true }),
+        "tgi" => Arc::new(tgi::Tgi),
+        _ => return None,
+    })
+}
+
+/// A rate from a count and a duration in seconds, when both make sense.
+pub(crate) fn rate(count: Option<f64>, seconds: Option<f64>) -> Option<f64> {
+    match (count, seconds) {
+        (Some(n), Some(s)) if n > 0.0 && s > 0.0 && (n / s).is_finite() => Some(n / s),
+        _ => None,
+    }
+}
+
+/// The start of an event, for error messages.
+pub(crate) fn shown(data: &[u8]) -> String {
+    String::from_utf8_lossy(&data[..data.len().min(80)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_id_names_its_backend() {
+        for id in super::IDS {
+            assert_eq!(super::by_id(id).unwrap().id(), id);
+        }
+        assert!(super::by_id("vllm").is_none());
+    }
 }

@@ -28,6 +28,12 @@ pub(crate) async fn handle(sim: &Sim, conn: &mut Conn, req: &HttpRequest) -> Nex
         ("POST", "/v1/completions") => {
             openai::completion(sim, conn, req, Endpoint::Completions).await
         }
+        ("POST", "/completion") => openai::completion(sim, conn, req, Endpoint::LlamaCpp).await,
+        ("POST", "/api/generate") => {
+            openai::completion(sim, conn, req, Endpoint::OllamaGenerate).await
+        }
+        ("POST", "/api/chat") => openai::completion(sim, conn, req, Endpoint::OllamaChat).await,
+        ("POST", "/generate_stream") => openai::completion(sim, conn, req, Endpoint::Tgi).await,
         ("GET", "/v1/models") => match openai::authorize(sim, req) {
             Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
             Err(e) => error(sim, conn, req, &e).await,

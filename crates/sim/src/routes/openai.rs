@@ -69,6 +69,7 @@ pub(super) async fn completion(
     let id = match endpoint {
         Endpoint::Chat => format!("chatcmpl-tp{seq}"),
         Endpoint::Completions => format!("cmpl-tp{seq}"),
+        _ => format!("native-tp{seq}"),
     };
     let mut truth = RequestTruth {
         kind: "request".into(),

@@ -10,7 +10,8 @@ use tokenpace_corpus::SplitMix64;
 use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
 use crate::generate::Generation;
 use crate::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
-use crate::request::GenRequest;
+use crate::native::NativeEnd;
+use crate::request::{Endpoint, GenRequest};
 use crate::server::{shutdown_signal, Sim};
 use crate::sse::{Events, Usage};
 use crate::truth::{ChunkTruth, RequestTruth};
@@ -35,6 +36,8 @@ pub(super) struct Reply<'a> {
     rng: SplitMix64,
     events: Events,
     received: Instant,
+    /// When the request entered the batch.
+    admitted: Option<Instant>,
     keep_alive: bool,
     /// Chunked transfer encoding (false for HTTP/1.0 clients).
     chunked: bool,
@@ -60,6 +63,7 @@ impl<'a> Reply<'a> {
             rng,
             events,
             received,
+            admitted: None,
             keep_alive: req.keep_alive,
             chunked: !req.http10,
         }
@@ -199,6 +203,8 @@ impl<'a> Reply<'a> {
             _ = shutdown_signal(self.sim.shutdown.clone()) => return Err(Stop::Shutdown),
         };
         let admitted = Instant::now();
+        self.admitted = Some(admitted);
+        self.sim.metrics.queue(admitted - self.received);
         self.truth.admitted_ns = Some(self.sim.ns(admitted));
         self.truth.batch_at_admission = Some(admission.batch_at_admission);
         let mut ttft = self.sim.model.ttft(prompt_tokens, &mut self.rng);
@@ -237,12 +243,12 @@ impl<'a> Reply<'a> {
         } else {
             Framing::UntilClose
         };
-        self.head(
-            framing,
-            "text/event-stream; charset=utf-8",
-            "Cache-Control: no-cache\r\n",
-        )
-        .await?;
+        let content_type = match self.events.endpoint() {
+            Endpoint::OllamaGenerate | Endpoint::OllamaChat => "application/x-ndjson",
+            _ => "text/event-stream; charset=utf-8",
+        };
+        self.head(framing, content_type, "Cache-Control: no-cache\r\n")
+            .await?;
         if self.has(FaultKind::Crlf) {
             self.fault(FaultKind::Crlf, Some("SSE lines end with CRLF".into()));
         }
@@ -290,7 +296,11 @@ impl<'a> Reply<'a> {
             )
             .await?;
             if i == 0 {
-                self.sim.metrics.ttft(Instant::now() - self.received);
+                let now = Instant::now();
+                self.sim.metrics.ttft(now - self.received);
+                if let Some(admitted) = self.admitted {
+                    self.sim.metrics.prefill(now - admitted);
+                }
             }
             self.truth.completion_tokens += group.len() as u64;
         }
@@ -302,14 +312,34 @@ impl<'a> Reply<'a> {
             }
         }
         drop(admission);
-        let usage = req
-            .include_usage
-            .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
-        let end = self.events.finish(generation.finish_reason, usage);
+        let end = if self.events.endpoint().is_native() {
+            self.native_end(req, generation)
+        } else {
+            let usage = req
+                .include_usage
+                .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
+            self.events.finish(generation.finish_reason, usage)
+        };
         self.send("finish", &end, self.chunked, None, "", 0).await?;
         self.truth.finish_reason = Some(generation.finish_reason.into());
         self.truth.outcome = "ok".into();
         self.end_body().await
+    }
+
+    /// A native API's last event: counts, and timings from the truth.
+    fn native_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
+        let mut writes = self.truth.chunks.iter().filter(|c| c.kind == "content");
+        let first = writes.next().map_or(0, |c| c.written_ns);
+        let last = writes.next_back().map_or(first, |c| c.written_ns);
+        let n = self.truth.completion_tokens;
+        let end = NativeEnd {
+            finish_reason: generation.finish_reason,
+            prompt_tokens: req.prompt_tokens,
+            completion_tokens: n,
+            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
+            eval_s: NativeEnd::eval_s_from_writes(first, last, n),
+        };
+        self.events.native_end(&generation.tokens.concat(), &end)
     }
 
     /// Ends a streamed body: the last chunk, or closing for HTTP/1.0.
