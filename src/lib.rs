@@ -7,6 +7,7 @@ mod environment;
 mod input;
 mod lang;
 mod number;
+mod rundir;
 pub mod self_check;
 mod table;
 
@@ -43,6 +44,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
         cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
         cli::Command::Sim(args) => cmd::sim::run(args),
         cli::Command::Models(args) => cmd::models::run(args, lang, out),
+        cli::Command::Report(args) => cmd::report::run(args, lang, out),
+        cli::Command::Compare(args) => cmd::compare::run(args, lang, out),
+        cli::Command::History(args) => cmd::history::run(args, lang, out),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
             cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),

@@ -2,10 +2,13 @@
 //! and renders.
 
 pub mod bench;
+pub mod compare;
 pub mod grade;
+pub mod history;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;
 pub mod plan_remedies;
 pub mod plan_scenario;
+pub mod report;
 pub mod sim;

@@ -194,6 +194,21 @@ pub fn run(mut args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
     out.write_all(text.as_bytes())?;
+    if let Some(path) = &args.html {
+        let runs: Vec<tokenpace_report::Run> = results
+            .iter()
+            .map(|r| tokenpace_report::Run {
+                name: r.label.clone(),
+                summary: r.summary.clone(),
+                records: r.records.clone(),
+            })
+            .collect();
+        let title = args.out.as_ref().and_then(|d| d.file_name()).map_or_else(
+            || target_name(&args.url),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        crate::cmd::report::write_html(path, &title, &runs, &profile, lang)?;
+    }
     let below = args
         .fail_below
         .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
@@ -375,6 +390,15 @@ fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
         })
         .collect();
     PrefillFit::fit(&points)
+}
+
+/// A page title for a run without `--out`: the host and port.
+fn target_name(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
