@@ -20,8 +20,10 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// Measures a simulator decoding at `decode` tok/s with simulator seed
 /// `seed` into `out`: 16 requests, 4 at a time, 24 tokens each (about 2.5 s).
 fn measure(decode: f64, seed: u64, out: &Path) {
-    let mut config = SimConfig::default();
-    config.seed = seed;
+    let mut config = SimConfig {
+        seed,
+        ..SimConfig::default()
+    };
     config.timing.ttft_ms = 150.0;
     config.timing.decode = decode;
     config.timing.jitter_ms = 1.0;
