@@ -143,13 +143,11 @@ pub fn render(input: &ReportInput) -> String {
         lang.pick("Errors by kind", "错误分类"),
         &sections::errors(runs, lang),
     ));
-    if let Some(first) = runs.first() {
-        body.push_str(&section(
-            "settings",
-            lang.pick("Settings and machine", "设置与机器"),
-            &sections::settings(&first.summary, lang),
-        ));
-    }
+    body.push_str(&section(
+        "settings",
+        lang.pick("Settings and machine", "设置与机器"),
+        &sections::settings(runs, lang),
+    ));
     body.push_str(&section(
         "definitions",
         lang.pick("How each metric is computed", "各指标的计算方法"),

@@ -91,30 +91,55 @@ pub fn errors(runs: &[Run], lang: Lang) -> String {
     s
 }
 
-/// What was measured and where: settings, tool and machine.
-pub fn settings(s: &RunSummary, lang: Lang) -> String {
+/// The values of one setting over the levels, joined ("1, 4, 16").
+fn over_levels<T: ToString>(
+    runs: &[Run],
+    get: impl Fn(&RunSummary) -> Option<T>,
+) -> Option<String> {
+    let mut vals: Vec<String> = Vec::new();
+    for v in runs
+        .iter()
+        .filter_map(|r| get(&r.summary))
+        .map(|v| v.to_string())
+    {
+        if !vals.contains(&v) {
+            vals.push(v);
+        }
+    }
+    (!vals.is_empty()).then(|| vals.join(", "))
+}
+
+/// What was measured and where: settings (per level where they differ),
+/// tool and machine.
+pub fn settings(runs: &[Run], lang: Lang) -> String {
+    let Some(first) = runs.first() else {
+        return String::new();
+    };
+    let s = &first.summary;
     let st = &s.settings;
     let env = &s.environment;
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let duration: f64 = runs.iter().map(|r| r.summary.throughput.duration_s).sum();
+    let partial = runs.iter().any(|r| r.summary.partial);
     let rows = vec![
         vec![lang.pick("target", "目标").into(), opt(st.target.clone())],
         vec![lang.pick("model", "模型").into(), opt(st.model.clone())],
         vec![lang.pick("backend", "接口").into(), opt(st.backend.clone())],
         vec![
             lang.pick("concurrency", "并发").into(),
-            opt(st.concurrency.map(|c| c.to_string())),
+            opt(over_levels(runs, |s| s.settings.concurrency)),
         ],
         vec![
             lang.pick("rate (req/s)", "速率 (req/s)").into(),
-            opt(st.rate.map(|c| c.to_string())),
+            opt(over_levels(runs, |s| s.settings.rate)),
         ],
         vec![
             lang.pick("requests", "请求数").into(),
-            opt(st.requests.map(|c| c.to_string())),
+            opt(over_levels(runs, |s| s.settings.requests)),
         ],
         vec![
             lang.pick("prompt tokens", "提示 token").into(),
-            opt(st.prompt_tokens.map(|c| c.to_string())),
+            opt(over_levels(runs, |s| s.settings.prompt_tokens)),
         ],
         vec![
             "max_tokens".into(),
@@ -136,8 +161,8 @@ pub fn settings(s: &RunSummary, lang: Lang) -> String {
             lang.pick("duration", "时长").into(),
             format!(
                 "{:.2} s{}",
-                s.throughput.duration_s,
-                if s.partial {
+                duration,
+                if partial {
                     lang.pick(" (interrupted)", "（已中断）")
                 } else {
                     ""

@@ -29,6 +29,7 @@ section{background:var(--card);border:1px solid var(--line);border-radius:10px;p
 .badge.tier-C{border-color:var(--c);background:var(--c-bg);color:var(--fg)}
 .badge .name{font-size:.85rem;color:var(--muted)}
 .badge .value{font-size:1.35rem;font-weight:650;font-variant-numeric:tabular-nums}
+.badge .value small{font-size:.75rem;font-weight:400;color:var(--muted);margin-left:.3rem}
 .badge .detail{font-size:.85rem}
 .level{border-top:1px solid var(--line);padding-top:10px;margin-top:10px}
 .level:first-of-type{border-top:0;margin-top:0;padding-top:0}
@@ -60,7 +61,7 @@ svg.chart .dot{stroke:none;opacity:.75}
 .s4{stroke:var(--s4);fill:var(--s4)}.s5{stroke:var(--s5);fill:var(--s5)}.s6{stroke:var(--s6);fill:var(--s6)}.s7{stroke:var(--s7);fill:var(--s7)}
 polyline.s0,polyline.s1,polyline.s2,polyline.s3,polyline.s4,polyline.s5,polyline.s6,polyline.s7{fill:none}
 .replay{font-size:15px;line-height:1.35;letter-spacing:1px;color:var(--s0);background:#f0f4ff;border-radius:8px;padding:10px;min-height:3.2em;word-break:break-all;overflow-wrap:anywhere}
-.replay span{opacity:0;animation:show .06s linear forwards}
+.replay span{opacity:.18;animation:show .06s linear forwards}
 @keyframes show{to{opacity:1}}
 button{font:inherit;font-size:.85rem;padding:3px 10px;border-radius:6px;border:1px solid var(--line);background:var(--card);cursor:pointer}
 .scroll{overflow-x:auto}
@@ -75,7 +76,7 @@ tr.better td{background:var(--a-bg)}
 dl{margin:0}dt{font-weight:600;margin-top:.5rem}dd{margin:0 0 0 1rem;color:var(--fg)}
 code{font-size:.88em;background:var(--bg);padding:0 3px;border-radius:4px}
 footer{color:var(--muted);font-size:.8rem;text-align:center;margin:18px 0}
-@media (max-width:560px){main{padding:8px}section{padding:10px;border-radius:8px}.overall .tier{font-size:1.8rem;width:2.8rem;height:2.8rem;line-height:2.8rem}header h1{font-size:1.25rem}}
+@media (max-width:560px){main{padding:8px}svg.chart text{font-size:18px}svg.chart .label{font-size:19px}svg.chart .ref{font-size:17px}svg.chart .legend{font-size:18px}section{padding:10px;border-radius:8px}.overall .tier{font-size:1.8rem;width:2.8rem;height:2.8rem;line-height:2.8rem}header h1{font-size:1.25rem}}
 @media (prefers-reduced-motion:reduce){.replay span{animation:none;opacity:1}}
 @media print{body{background:#fff;font-size:12px}section{border:1px solid #ccc;box-shadow:none}.replay span{animation:none;opacity:1}button{display:none}main{max-width:none}}
 "#;

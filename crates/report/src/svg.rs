@@ -73,6 +73,7 @@ pub struct Plot {
     height: f64,
     body: String,
     legend: Vec<(String, String)>,
+    vlabels: usize,
     x_labels: Option<Vec<(f64, String)>>,
 }
 
@@ -91,6 +92,7 @@ impl Plot {
             height: 300.0,
             body: String::new(),
             legend: Vec::new(),
+            vlabels: 0,
             x_labels: None,
         }
     }
@@ -147,12 +149,15 @@ impl Plot {
             return;
         }
         let p = self.px(x);
+        // Labels of neighbouring lines go on alternate rows.
+        let row = self.vlabels % 2;
+        self.vlabels += 1;
         let _ = write!(
             self.body,
             r#"<line class="{class}" x1="{p:.1}" x2="{p:.1}" y1="{TOP}" y2="{:.1}"/><text class="ref" x="{:.1}" y="{}">{}</text>"#,
             self.height - BOTTOM,
             p + 3.0,
-            TOP + 11.0,
+            TOP + 11.0 + 14.0 * row as f64,
             escape(label)
         );
     }
@@ -277,7 +282,7 @@ impl Plot {
                 lx + 18.0,
                 escape(text)
             );
-            lx += 30.0 + 6.5 * text.chars().count() as f64;
+            lx += 34.0 + 8.0 * text.chars().count() as f64;
         }
         s.push_str("</svg>");
         s

@@ -78,7 +78,7 @@ pub fn block(grade: &Grade, lang: Lang) -> String {
         let stat = g.statistic.map_or(String::new(), |st| format!(" ({st})"));
         let _ = write!(
             s,
-            r#"<div class="badge {}" data-metric="{}"><div class="name">{} <span class="tier {}">{}</span></div><div class="value">{}{}</div><div class="detail">{} {} · {}</div></div>"#,
+            r#"<div class="badge {}" data-metric="{}"><div class="name">{} <span class="tier {}">{}</span></div><div class="value">{}<small>{}</small></div><div class="detail">{} {} · {}</div></div>"#,
             tier_class(g.tier),
             g.metric.id(),
             escape(lang.metric(g.metric)),
