@@ -118,8 +118,8 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
                 "regressions": regressions.iter().map(|(r, m, w)| serde_json::json!({"run": r, "metric": m, "worse_pct": w})).collect::<Vec<_>>(),
             }))? + "\n"
         }
-        crate::cli::Format::Table => render(&runs, &comparisons, &opts, lang, &Terminal),
-        crate::cli::Format::Markdown => render(&runs, &comparisons, &opts, lang, &Markdown),
+        crate::cli::Format::Table => render(&runs, &comparisons, &opts, lang, &Terminal, false),
+        crate::cli::Format::Markdown => render(&runs, &comparisons, &opts, lang, &Markdown, true),
     };
     out.write_all(text.as_bytes())?;
     let Some(pct) = args.fail_on_regression.filter(|_| !regressions.is_empty()) else {
@@ -156,12 +156,14 @@ fn render(
     opts: &CompareOptions,
     lang: Lang,
     format: &dyn TableFormat,
+    markdown: bool,
 ) -> String {
     let mut out = String::new();
     for r in runs {
         let s = &r.summary.settings;
         out.push_str(&format!(
-            "{}: {} · {} · {} · {}/{} ok\n",
+            "{}{}: {} · {} · {} · {}/{} ok\n",
+            if markdown { "- " } else { "" },
             r.name,
             s.target.as_deref().unwrap_or("-"),
             s.model.as_deref().unwrap_or("-"),

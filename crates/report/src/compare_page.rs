@@ -100,6 +100,7 @@ pub fn render(
     let mut body = String::new();
     let mut changes = String::new();
     for c in comparisons {
+        let _ = write!(changes, "<h3>{} → {}</h3>", escape(&c.base), escape(&c.run));
         changes.push_str(&comparison_table(c, lang));
     }
     let _ = write!(changes, "<p class=\"caption\">{}</p>", escape(&match lang {
