@@ -2,7 +2,6 @@
 //! level, newest last. Nothing is indexed on disk: the scan reads each
 //! `run.json` (never the records), so the list is always current.
 
-use crate::cli::Format;
 use crate::lang::Lang;
 use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
@@ -54,16 +53,6 @@ pub enum HistoryFormat {
     Json,
     /// CSV, one row per run.
     Csv,
-}
-
-impl From<Format> for HistoryFormat {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Table => HistoryFormat::Table,
-            Format::Json => HistoryFormat::Json,
-            Format::Markdown => HistoryFormat::Markdown,
-        }
-    }
 }
 
 /// One run (or one level of a sweep) found under the root.
@@ -196,7 +185,7 @@ pub fn run(args: HistoryArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
     }
     let text = match args.format {
         HistoryFormat::Json => serde_json::to_string_pretty(&entries)? + "\n",
-        HistoryFormat::Csv => crate::table::Csv.render(&table(&entries, lang, true)),
+        HistoryFormat::Csv => crate::table::Csv.render(&csv_table(&entries)),
         HistoryFormat::Table | HistoryFormat::Markdown if entries.is_empty() => format!(
             "{} '{}' ({})\n",
             lang.pick("no runs under", "未找到运行："),
@@ -206,14 +195,55 @@ pub fn run(args: HistoryArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
                 "用 `tokenpace bench URL --out DIR` 生成"
             )
         ),
-        HistoryFormat::Table => Terminal.render(&table(&entries, lang, false)),
-        HistoryFormat::Markdown => Markdown.render(&table(&entries, lang, false)),
+        HistoryFormat::Table => Terminal.render(&table(&entries, lang)),
+        HistoryFormat::Markdown => Markdown.render(&table(&entries, lang)),
     };
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
 }
 
-fn table(entries: &[Entry], lang: Lang, full: bool) -> Table {
+/// CSV: the JSON field names as headers, numbers at full precision.
+fn csv_table(entries: &[Entry]) -> Table {
+    let mut t = Table::new(
+        &[
+            "name",
+            "started_at",
+            "target",
+            "model",
+            "concurrency",
+            "rate",
+            "sent",
+            "ok",
+            "ttft_s",
+            "decode_tok_s",
+            "output_chars_s",
+            "tier",
+            "partial",
+        ]
+        .map(|h| (h, Align::Left)),
+    );
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    for e in entries {
+        t.row(vec![
+            e.name.clone(),
+            opt(e.started_at.clone()),
+            opt(e.target.clone()),
+            opt(e.model.clone()),
+            opt(e.concurrency.map(|v| v.to_string())),
+            opt(e.rate.map(|v| v.to_string())),
+            e.sent.to_string(),
+            e.ok.to_string(),
+            opt(e.ttft_s.map(|v| v.to_string())),
+            opt(e.decode_tok_s.map(|v| v.to_string())),
+            opt(e.output_chars_s.map(|v| v.to_string())),
+            opt(e.tier.clone()),
+            e.partial.to_string(),
+        ]);
+    }
+    t
+}
+
+fn table(entries: &[Entry], lang: Lang) -> Table {
     let mut t = Table::new(&[
         (lang.pick("name", "名称"), Align::Left),
         (lang.pick("started", "开始时间"), Align::Left),
@@ -226,17 +256,7 @@ fn table(entries: &[Entry], lang: Lang, full: bool) -> Table {
         (lang.pick("chars/s", "字/秒"), Align::Right),
         (lang.pick("tier", "等级"), Align::Left),
     ]);
-    let num = |m: Metric, v: Option<f64>| match (v, full) {
-        (Some(v), true) => v.to_string(),
-        (Some(v), false) => number::value(m, v),
-        (None, _) => {
-            if full {
-                String::new()
-            } else {
-                "-".into()
-            }
-        }
-    };
+    let num = |m: Metric, v: Option<f64>| v.map_or("-".into(), |v| number::value(m, v));
     for e in entries {
         let load = match (e.concurrency, e.rate) {
             (Some(c), _) => format!("c{c}"),
