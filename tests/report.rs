@@ -103,6 +103,7 @@ fn compare_flags_a_20_percent_slowdown_and_not_a_rerun() {
         "{table}"
     );
     assert!(table.contains("worse"), "{table}");
+    assert!(!table.contains("workloads differ"), "{table}");
     let (status, _) = tokenpace(&[
         "compare",
         "--dir",

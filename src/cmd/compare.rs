@@ -140,6 +140,37 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
     Ok(Status::BelowTier)
 }
 
+/// The workload settings that differ between the runs ("concurrency 4 / 8"):
+/// their changes are then not the server's alone.
+fn workload_differences(runs: &[Run]) -> Vec<String> {
+    type Field = (&'static str, fn(&Run) -> Option<String>);
+    let fields: [Field; 4] = [
+        ("concurrency", |r| {
+            r.summary.settings.concurrency.map(|v| v.to_string())
+        }),
+        ("rate", |r| r.summary.settings.rate.map(|v| v.to_string())),
+        ("prompt_tokens", |r| {
+            r.summary.settings.prompt_tokens.map(|v| v.to_string())
+        }),
+        ("max_tokens", |r| {
+            r.summary.settings.max_tokens.map(|v| v.to_string())
+        }),
+    ];
+    fields
+        .iter()
+        .filter_map(|(name, get)| {
+            let values: Vec<String> = runs
+                .iter()
+                .map(|r| get(r).unwrap_or_else(|| "-".into()))
+                .collect();
+            values
+                .iter()
+                .any(|v| *v != values[0])
+                .then(|| format!("{name} {}", values.join(" / ")))
+        })
+        .collect()
+}
+
 /// The name as given, made unique among the runs so far.
 fn unique(name: &str, runs: &[Run]) -> String {
     let base = name.trim_end_matches('/').to_string();
@@ -170,6 +201,13 @@ fn render(
             r.summary.environment.started_at.as_deref().unwrap_or("-"),
             r.summary.counts.ok,
             r.summary.counts.sent,
+        ));
+    }
+    for note in workload_differences(runs) {
+        out.push_str(&format!(
+            "{}{}: {note}\n",
+            if markdown { "> " } else { "" },
+            lang.pick("note: the workloads differ", "注意：负载设置不同")
         ));
     }
     for c in comparisons {
