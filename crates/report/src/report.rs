@@ -91,7 +91,10 @@ pub fn render(input: &ReportInput) -> String {
         &distributions(runs, profile, lang),
     ));
     if let Some((points, fit)) = prefill_fit(runs) {
-        let mut s = prefill::chart(&points, &fit, profile.metrics.get(&Metric::TtftS), lang);
+        // The fit uses every request; the chart at most 2000 dots.
+        let every = points.len().div_ceil(2000).max(1);
+        let shown: Vec<(f64, f64)> = points.iter().step_by(every).copied().collect();
+        let mut s = prefill::chart(&shown, &fit, profile.metrics.get(&Metric::TtftS), lang);
         let _ = write!(s, "<p class=\"caption\">{}</p>", escape(&match lang {
             Lang::En => format!("TTFT ≈ {:.3} s + n ÷ {:.0} tok/s over {} requests (R² {:.3}): the slope is the server's prefill rate, the intercept its fixed overhead (network, queueing, first decode step).", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
             Lang::Zh => format!("首字延迟 ≈ {:.3} s + n ÷ {:.0} tok/s（{} 个请求，R² {:.3}）：斜率即服务器的预填充速度，截距为固定开销（网络、排队、首个解码步）。", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
