@@ -15,9 +15,14 @@ use tokenpace_core::shard::Shard;
   tokenpace grade --ttft 1.8 --prefill 1200 --decode 28 --chars-per-s 24
   tokenpace plan scenario --preset long-summary
   tokenpace plan scenario --list
+  tokenpace bench                    (the embedded engine on the default model)
+  tokenpace serve --port 8080
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
   tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
-  tokenpace merge shard-0 shard-1 --out merged")]
+  tokenpace merge shard-0 shard-1 --out merged
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100 --out run1
+  tokenpace report run1 --html run1.html
+  tokenpace compare run0 run1")]
 pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]
@@ -55,6 +60,14 @@ pub enum Command {
   tokenpace sim --port 8000 --max-batch 32 --batch-slowdown 0.05
   curl -N http://127.0.0.1:8000/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}'")]
     Sim(tokenpace_sim::SimArgs),
+    /// Write a run as one self-contained HTML page: verdict, what a reader
+    /// sees, distributions, sweeps, errors, settings.
+    Report(crate::cmd::report::ReportArgs),
+    /// Compare runs side by side: each metric's change, whether it is beyond
+    /// noise, tier changes; gate on regressions.
+    Compare(crate::cmd::compare::CompareArgs),
+    /// List the runs found under a directory.
+    History(crate::cmd::history::HistoryArgs),
 }
 
 /// Output options shared by every command.
@@ -381,6 +394,7 @@ pub enum ArrivalArg {
 #[command(after_help = "Examples:
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
   tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 4 --requests 40 --out run1 --html run1.html
   tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
@@ -516,6 +530,10 @@ pub struct BenchArgs {
     /// [default URL: the target's /metrics].
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     pub server_metrics: Option<String>,
+    /// Also write the results as a self-contained HTML report (as
+    /// `tokenpace report` does).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Seed for prompts and arrival times.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

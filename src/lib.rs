@@ -7,6 +7,7 @@ mod environment;
 mod input;
 mod lang;
 mod number;
+mod rundir;
 pub mod self_check;
 mod table;
 
@@ -46,6 +47,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
         cli::Command::Merge(args) => cmd::merge::run(args, lang, out),
         cli::Command::Models(args) => cmd::models::run(args, lang, out),
         cli::Command::Serve(args) => cmd::serve::run(args, lang),
+        cli::Command::Report(args) => cmd::report::run(args, lang, out),
+        cli::Command::Compare(args) => cmd::compare::run(args, lang, out),
+        cli::Command::History(args) => cmd::history::run(args, lang, out),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
             cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),

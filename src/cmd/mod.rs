@@ -3,14 +3,17 @@
 
 pub mod bench;
 pub mod capacity;
+pub mod compare;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod grade;
+pub mod history;
 pub mod merge;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;
 pub mod plan_remedies;
 pub mod plan_scenario;
+pub mod report;
 pub mod serve;
 pub mod sim;

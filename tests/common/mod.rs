@@ -65,3 +65,51 @@ pub fn gguf_bytes(kv: &[(&str, &str)]) -> Vec<u8> {
     }
     b
 }
+
+/// The simulator on its own runtime, on 127.0.0.1 and a free port.
+pub struct Sim {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<tokenpace_sim::SimHandle>,
+}
+
+impl Sim {
+    /// Starts `config` (its port is replaced by a free one).
+    pub fn start(mut config: tokenpace_sim::config::SimConfig) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        config.host = "127.0.0.1".into();
+        config.port = 0;
+        let handle = runtime
+            .block_on(tokenpace_sim::SimServer::start(config))
+            .unwrap();
+        Sim {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> String {
+        self.handle.as_ref().unwrap().url()
+    }
+
+    /// Stops the server.
+    pub fn stop(mut self) {
+        let handle = self.handle.take().unwrap();
+        self.runtime.block_on(handle.shutdown()).unwrap();
+    }
+}
+
+/// Runs a tokenpace command line in-process: its status and output.
+pub fn tokenpace(args: &[&str]) -> anyhow::Result<(tokenpace::Status, String)> {
+    use clap::Parser;
+    let cli = tokenpace::cli::Cli::try_parse_from(
+        std::iter::once("tokenpace").chain(args.iter().copied()),
+    )?;
+    let mut out = Vec::new();
+    let status = tokenpace::run(cli, &mut out)?;
+    Ok((status, String::from_utf8(out)?))
+}

@@ -77,6 +77,13 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     }
     let format = args.format;
     let fail_below = args.fail_below;
+    let html = args.html.clone().map(|path| {
+        let title = args.out.as_ref().and_then(|d| d.file_name()).map_or_else(
+            || target_name(args.url.as_deref().unwrap_or_default()),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        (path, title)
+    });
     let Measured {
         results,
         fit,
@@ -121,8 +128,18 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         }
     }
     out.write_all(text.as_bytes())?;
-    let below = fail_below
-        .is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    if let Some((path, title)) = &html {
+        let runs: Vec<tokenpace_report::Run> = results
+            .iter()
+            .map(|r| tokenpace_report::Run {
+                name: r.label.clone(),
+                summary: r.summary.clone(),
+                records: r.records.clone(),
+            })
+            .collect();
+        crate::cmd::report::write_html(path, title, &runs, &profile, lang)?;
+    }
+    let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
@@ -254,6 +271,15 @@ fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
         })
         .collect();
     PrefillFit::fit(&points)
+}
+
+/// A run's title from its URL: host and path, without the scheme.
+fn target_name(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {

@@ -1,0 +1,207 @@
+//! Comparing runs: the change of each metric from a baseline, whether it is
+//! beyond noise, and whether a tier changed.
+//!
+//! A change is **significant** when the Mann-Whitney U test on the
+//! per-request values gives p < `alpha` (0.01 by default) *and* the graded
+//! statistic moved by more than `min_change_pct` (2 % by default): with
+//! thousands of requests a test finds differences no user would notice,
+//! and with a handful a large change may still be chance.
+
+use crate::mannwhitney::{mann_whitney_u, MannWhitney};
+use crate::run::Run;
+use serde::{Deserialize, Serialize};
+use tokenpace_core::grade::Tier;
+use tokenpace_core::metric::{Direction, Metric};
+use tokenpace_core::profile::Profile;
+use tokenpace_core::stats::Statistic;
+
+/// When a change counts as beyond noise.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompareOptions {
+    /// Largest p-value that counts as significant.
+    pub alpha: f64,
+    /// Smallest relative change of the statistic that matters, percent.
+    pub min_change_pct: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            alpha: 0.01,
+            min_change_pct: 2.0,
+        }
+    }
+}
+
+/// Ungraded metrics compared besides the profile's (on their mean).
+pub const EXTRA: [Metric; 2] = [Metric::ItlS, Metric::E2eS];
+
+/// What happened to one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Significantly better.
+    Better,
+    /// Significantly worse.
+    Worse,
+    /// No change beyond noise.
+    Same,
+}
+
+/// One metric of one run against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The metric.
+    pub metric: Metric,
+    /// The statistic compared (the profile's for graded metrics, else the mean).
+    pub statistic: Statistic,
+    /// The baseline's value.
+    pub base: f64,
+    /// This run's value.
+    pub value: f64,
+    /// (value − base) ÷ base, percent; `None` when the base is 0.
+    pub change_pct: Option<f64>,
+    /// The change with the sign turned so that positive is worse (slower,
+    /// later); `None` when the base is 0 or the metric has no direction.
+    pub worse_pct: Option<f64>,
+    /// The rank test on per-request values, when both runs had some.
+    pub test: Option<MannWhitney>,
+    /// Beyond noise: p < alpha and |change| > the practical threshold.
+    pub significant: bool,
+    /// Better, worse or the same.
+    pub verdict: Verdict,
+    /// Whether the profile grades this metric.
+    pub graded: bool,
+    /// The baseline's tier, for graded metrics.
+    pub base_tier: Option<Tier>,
+    /// This run's tier, for graded metrics.
+    pub tier: Option<Tier>,
+}
+
+/// One run against the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The baseline's name.
+    pub base: String,
+    /// This run's name.
+    pub run: String,
+    /// One entry per compared metric that both runs measured.
+    pub changes: Vec<Change>,
+}
+
+impl Comparison {
+    /// The graded metrics that got significantly worse by more than `pct`
+    /// percent (for `--fail-on-regression`).
+    pub fn regressions(&self, pct: f64) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.graded && c.significant && c.worse_pct.is_some_and(|w| w > pct))
+            .collect()
+    }
+}
+
+/// Compares `run` with `base` on the profile's graded metrics and
+/// [`EXTRA`].
+pub fn compare(base: &Run, run: &Run, profile: &Profile, opts: &CompareOptions) -> Comparison {
+    let metrics = profile
+        .metrics
+        .iter()
+        .map(|(&m, rule)| (m, rule.statistic, true))
+        .chain(
+            EXTRA
+                .into_iter()
+                .filter(|m| !profile.metrics.contains_key(m))
+                .map(|m| (m, Statistic::Mean, false)),
+        );
+    let mut changes = Vec::new();
+    for (metric, statistic, graded) in metrics {
+        let (Some(b), Some(v)) = (
+            base.summary.get(metric, statistic),
+            run.summary.get(metric, statistic),
+        ) else {
+            continue;
+        };
+        let change_pct = (b != 0.0).then(|| (v - b) / b.abs() * 100.0);
+        let worse_pct = match metric.direction() {
+            Some(Direction::LowerIsBetter) => change_pct,
+            Some(Direction::HigherIsBetter) => change_pct.map(|c| -c),
+            None => None,
+        };
+        let test = mann_whitney_u(&base.values(metric), &run.values(metric));
+        let significant = test.is_some_and(|t| t.p_value < opts.alpha)
+            && change_pct.is_some_and(|c| c.abs() > opts.min_change_pct);
+        let verdict = match (significant, worse_pct) {
+            (true, Some(w)) if w > 0.0 => Verdict::Worse,
+            (true, Some(_)) => Verdict::Better,
+            _ => Verdict::Same,
+        };
+        let tier = |value: f64| {
+            let rule = profile.metrics.get(&metric)?;
+            rule.grade(metric, value).ok().map(|g| g.tier)
+        };
+        changes.push(Change {
+            metric,
+            statistic,
+            base: b,
+            value: v,
+            change_pct,
+            worse_pct,
+            test,
+            significant,
+            verdict,
+            graded,
+            base_tier: tier(b),
+            tier: tier(v),
+        });
+    }
+    // Report order: the order of Metric::ALL.
+    changes.sort_by_key(|c| Metric::ALL.iter().position(|m| *m == c.metric));
+    Comparison {
+        base: base.name.clone(),
+        run: run.name.clone(),
+        changes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::tests::run;
+
+    #[test]
+    fn a_slower_decode_is_a_significant_regression() {
+        let base = run("base", 30, 200, 25);
+        let slow = run("slow", 30, 200, 40);
+        let c = compare(&base, &slow, &Profile::seed(), &CompareOptions::default());
+        let decode = c
+            .changes
+            .iter()
+            .find(|c| c.metric == Metric::DecodeTokS)
+            .unwrap();
+        assert!(decode.significant && decode.verdict == Verdict::Worse);
+        assert!((decode.change_pct.unwrap() - (25.0 / 40.0 - 1.0) * 100.0).abs() < 1e-6);
+        assert_eq!(
+            (decode.base_tier, decode.tier),
+            (Some(Tier::A), Some(Tier::B))
+        );
+        let ttft = c
+            .changes
+            .iter()
+            .find(|c| c.metric == Metric::TtftS)
+            .unwrap();
+        assert_eq!(ttft.verdict, Verdict::Same);
+        assert_eq!(c.regressions(10.0).len(), 2, "decode and output speed");
+        assert!(c.regressions(40.0).is_empty());
+        // The other way round it is an improvement, not a regression.
+        let back = compare(&slow, &base, &Profile::seed(), &CompareOptions::default());
+        assert!(back.regressions(0.0).is_empty());
+    }
+
+    #[test]
+    fn identical_runs_show_no_change() {
+        let a = run("a", 20, 200, 25);
+        let c = compare(&a, &a.clone(), &Profile::seed(), &CompareOptions::default());
+        assert!(c.changes.iter().all(|c| !c.significant));
+        assert!(c.changes.iter().any(|c| c.metric == Metric::ItlS));
+    }
+}

@@ -1,0 +1,169 @@
+//! The comparison page: runs side by side, each change with its p-value,
+//! tier changes highlighted, and the distributions overlaid.
+
+use crate::charts::cdf;
+use crate::compare::{Comparison, Verdict};
+use crate::format::{escape, value};
+use crate::lang::Lang;
+use crate::page::{document, section};
+use crate::report::itl_rule;
+use crate::run::Run;
+use crate::verdict;
+use std::fmt::Write;
+use tokenpace_core::metric::Metric;
+use tokenpace_core::profile::Profile;
+
+/// A change as a cell: "-20.1 %".
+pub fn change_text(c: Option<f64>) -> String {
+    c.map_or("-".into(), |c| format!("{c:+.1} %"))
+}
+
+/// A p-value as a cell: three significant digits, or "< 1e-12".
+pub fn p_text(p: Option<f64>) -> String {
+    match p {
+        None => "-".into(),
+        Some(p) if p < 1e-12 => "< 1e-12".into(),
+        Some(p) if p < 0.001 => format!("{p:.2e}"),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+/// The words of a verdict.
+pub fn verdict_text(v: Verdict, lang: Lang) -> &'static str {
+    match v {
+        Verdict::Better => lang.pick("better", "更好"),
+        Verdict::Worse => lang.pick("worse", "更差"),
+        Verdict::Same => lang.pick("no significant change", "无显著变化"),
+    }
+}
+
+/// The table of one comparison, rows coloured by verdict.
+pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
+    let mut s = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for h in [
+        lang.pick("metric", "指标"),
+        &c.base,
+        &c.run,
+        lang.pick("change", "变化"),
+        "p",
+        lang.pick("verdict", "结论"),
+        lang.pick("tier", "等级"),
+    ] {
+        let _ = write!(s, "<th>{}</th>", escape(h));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for ch in &c.changes {
+        let class = match ch.verdict {
+            Verdict::Worse => " class=\"worse\"",
+            Verdict::Better => " class=\"better\"",
+            Verdict::Same => "",
+        };
+        let tier = match (ch.base_tier, ch.tier) {
+            (Some(a), Some(b)) if a != b => format!(
+                "<span class=\"tier {}\">{a}</span> → <span class=\"tier {}\">{b}</span>",
+                verdict::tier_class(a),
+                verdict::tier_class(b)
+            ),
+            (Some(a), Some(_)) => {
+                format!("<span class=\"tier {}\">{a}</span>", verdict::tier_class(a))
+            }
+            _ => String::new(),
+        };
+        let _ = write!(
+            s,
+            "<tr{class} data-metric=\"{}\"><td>{} ({}, {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{tier}</td></tr>",
+            ch.metric.id(),
+            escape(lang.metric(ch.metric)),
+            ch.statistic,
+            escape(ch.metric.unit()),
+            value(ch.metric, ch.base),
+            value(ch.metric, ch.value),
+            change_text(ch.change_pct),
+            p_text(ch.test.map(|t| t.p_value)),
+            escape(verdict_text(ch.verdict, lang)),
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    s
+}
+
+/// The whole comparison page.
+pub fn render(
+    runs: &[Run],
+    comparisons: &[Comparison],
+    profile: &Profile,
+    lang: Lang,
+    tool_version: &str,
+    alpha: f64,
+    min_change_pct: f64,
+) -> String {
+    let mut body = String::new();
+    let mut changes = String::new();
+    for c in comparisons {
+        let _ = write!(changes, "<h3>{} → {}</h3>", escape(&c.base), escape(&c.run));
+        changes.push_str(&comparison_table(c, lang));
+    }
+    let _ = write!(changes, "<p class=\"caption\">{}</p>", escape(&match lang {
+        Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. Change is relative to the first run."),
+        Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。变化相对于第一个运行。"),
+    }));
+    body.push_str(&section("changes", lang.pick("Changes", "变化"), &changes));
+    let mut verdicts = String::new();
+    for r in runs {
+        if let Ok(g) = profile.grade(|m, st| r.summary.get(m, st), false) {
+            let _ = write!(
+                verdicts,
+                "<div class=\"level\"><h3>{}</h3>{}</div>",
+                escape(&r.name),
+                verdict::block(&g, lang)
+            );
+        }
+    }
+    body.push_str(&section(
+        "verdict",
+        lang.pick("Verdict per run", "各运行的结论"),
+        &verdicts,
+    ));
+    let mut charts = String::new();
+    for (m, label, rule) in [
+        (
+            Metric::TtftS,
+            lang.pick("time to first token (s)", "首字延迟 (s)"),
+            profile.metrics.get(&Metric::TtftS).copied(),
+        ),
+        (
+            Metric::ItlS,
+            lang.pick("inter-token latency (s)", "字间延迟 (s)"),
+            itl_rule(profile),
+        ),
+        (
+            Metric::DecodeTokS,
+            lang.pick("decode, per stream (tok/s)", "单流解码速度 (tok/s)"),
+            profile.metrics.get(&Metric::DecodeTokS).copied(),
+        ),
+        (
+            Metric::OutputCharsS,
+            lang.pick("output speed (chars/s)", "输出速度 (字/秒)"),
+            profile.metrics.get(&Metric::OutputCharsS).copied(),
+        ),
+    ] {
+        let series: Vec<(String, Vec<f64>)> =
+            runs.iter().map(|r| (r.name.clone(), r.values(m))).collect();
+        if let Some(svg) = cdf::chart(m, &series, rule.as_ref(), label, lang) {
+            charts.push_str(&svg);
+        }
+    }
+    body.push_str(&section(
+        "distributions",
+        lang.pick("Distributions overlaid", "分布叠加"),
+        &charts,
+    ));
+    let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    document(
+        lang,
+        &format!("tokenpace · {}", lang.pick("comparison", "对比")),
+        &[names.join(" · ")],
+        &body,
+        &format!("tokenpace {tool_version}"),
+    )
+}

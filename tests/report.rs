@@ -1,0 +1,288 @@
+//! `report`, `compare` and `history` on runs measured against the in-process
+//! simulator (127.0.0.1 only): a deliberate 20 % slowdown must be flagged,
+//! two runs of one configuration must not be, and bad input gets one clear
+//! error.
+
+mod common;
+
+use common::{tokenpace, Sim};
+use std::path::Path;
+use tokenpace::Status;
+use tokenpace_sim::config::SimConfig;
+
+/// The tests measure time; one at a time on a small machine.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Measures a simulator decoding at `decode` tok/s with simulator seed
+/// `seed` into `out`: 16 requests, 4 at a time, 24 tokens each (about 2.5 s).
+fn measure(decode: f64, seed: u64, out: &Path) {
+    let mut config = SimConfig {
+        seed,
+        ..SimConfig::default()
+    };
+    config.timing.ttft_ms = 150.0;
+    config.timing.decode = decode;
+    config.timing.jitter_ms = 1.0;
+    config.timing.ttft_jitter_ms = 2.0;
+    let sim = Sim::start(config);
+    let url = sim.url();
+    let seed = seed.to_string();
+    tokenpace(&[
+        "bench",
+        &url,
+        "--concurrency",
+        "4",
+        "--requests",
+        "16",
+        "--max-tokens",
+        "24",
+        "--prompt-tokens",
+        "64",
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    sim.stop();
+}
+
+#[test]
+fn compare_flags_a_20_percent_slowdown_and_not_a_rerun() {
+    let _serial = serial();
+    let root = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    measure(40.0, 1, &root.path().join("fast"));
+    measure(40.0, 2, &root.path().join("fast-again"));
+    measure(32.0, 3, &root.path().join("slow"));
+    let dir = root.path().to_str().unwrap();
+
+    // The slowdown: decode 40 → 32 tok/s is 20 % worse and beyond noise.
+    let (status, json) =
+        tokenpace(&["compare", "--dir", dir, "fast", "slow", "--format", "json"]).unwrap();
+    assert_eq!(status, Status::Ok);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes = v["comparisons"][0]["changes"].as_array().unwrap();
+    let decode = changes
+        .iter()
+        .find(|c| c["metric"] == "decode_tok_s")
+        .unwrap();
+    let change = decode["change_pct"].as_f64().unwrap();
+    let p = decode["test"]["p_value"].as_f64().unwrap();
+    eprintln!("slowdown: decode change {change:.2} %, p = {p:.3e}");
+    assert!((change + 20.0).abs() < 2.0, "decode change {change} %");
+    assert!(p < 1e-4, "p = {p}");
+    assert_eq!(decode["verdict"], "worse");
+    // 32 tok/s is still tier A: a regression the tiers alone would miss.
+    assert_eq!(
+        (decode["base_tier"].as_str(), decode["tier"].as_str()),
+        (Some("A"), Some("A"))
+    );
+    // The gate trips at 10 % and names the metric, not at 25 %.
+    let (status, table) = tokenpace(&[
+        "compare",
+        "--dir",
+        dir,
+        "fast",
+        "slow",
+        "--fail-on-regression",
+        "10",
+        "--lang",
+        "en",
+    ])
+    .unwrap();
+    assert_eq!(status, Status::BelowTier, "{table}");
+    assert!(
+        table.contains("regression beyond 10 %: slow decode_tok_s"),
+        "{table}"
+    );
+    assert!(table.contains("worse"), "{table}");
+    assert!(!table.contains("workloads differ"), "{table}");
+    let (status, _) = tokenpace(&[
+        "compare",
+        "--dir",
+        dir,
+        "fast",
+        "slow",
+        "--fail-on-regression",
+        "25",
+    ])
+    .unwrap();
+    assert_eq!(status, Status::Ok);
+
+    // The same configuration measured twice (other seeds): nothing flagged.
+    let (status, json) = tokenpace(&[
+        "compare",
+        "--dir",
+        dir,
+        "fast",
+        "fast-again",
+        "--format",
+        "json",
+        "--fail-on-regression",
+        "0",
+    ])
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for c in v["comparisons"][0]["changes"].as_array().unwrap() {
+        eprintln!(
+            "rerun: {} change {:.2} %, p = {:.3}",
+            c["metric"],
+            c["change_pct"].as_f64().unwrap_or(f64::NAN),
+            c["test"]["p_value"].as_f64().unwrap_or(f64::NAN)
+        );
+        assert_eq!(c["significant"], false, "{c}");
+    }
+    assert_eq!(status, Status::Ok);
+
+    // Markdown for a pull request, three runs side by side.
+    let (_, md) = tokenpace(&[
+        "compare",
+        "--dir",
+        dir,
+        "fast",
+        "fast-again",
+        "slow",
+        "--format",
+        "markdown",
+        "--lang",
+        "en",
+    ])
+    .unwrap();
+    assert_eq!(md.matches("| metric |").count(), 2, "{md}");
+    assert!(md.contains("| worse |"), "{md}");
+
+    // History lists the three runs by name.
+    let (_, hist) = tokenpace(&["history", "--dir", dir, "--format", "json"]).unwrap();
+    let h: serde_json::Value = serde_json::from_str(&hist).unwrap();
+    let mut names: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fast", "fast-again", "slow"]);
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn bad_input_gets_one_clear_error() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let err = |args: &[&str]| format!("{:#}", tokenpace(args).unwrap_err());
+
+    let missing = dir.join("nope");
+    let e = err(&["report", missing.to_str().unwrap()]);
+    assert!(
+        e.contains("does not exist") && e.contains("bench --out"),
+        "{e}"
+    );
+
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let e = err(&["report", empty.to_str().unwrap()]);
+    assert!(e.contains("holds no run.json"), "{e}");
+
+    // A run.json without its records.
+    let run = dir.join("run");
+    std::fs::create_dir(&run).unwrap();
+    let records: Vec<_> = (0..3)
+        .map(|i| common::stream(i, 200, 10, 30, 2, Some(100)))
+        .collect();
+    common::write_run(&run, &records, Default::default());
+    let e = err(&["report", run.to_str().unwrap()]);
+    assert!(
+        e.contains("requests.jsonl") && e.contains("is missing"),
+        "{e}"
+    );
+
+    // A corrupt line names the file and the line.
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(
+        run.join("requests.jsonl"),
+        format!("{}\n{{\"id\": 1, \"sent\n{}\n", lines[0], lines[2]),
+    )
+    .unwrap();
+    let e = err(&["report", run.to_str().unwrap()]);
+    assert!(
+        e.contains("line 2: not a request record") && e.contains("delete or repair"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+
+    // Repaired, the report is written; compare names unknown runs clearly.
+    std::fs::write(run.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
+    let html = dir.join("r.html");
+    let (_, out) = tokenpace(&[
+        "report",
+        run.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(out.contains("r.html"), "{out}");
+    let e = err(&["compare", "--dir", dir.to_str().unwrap(), "run", "ghost"]);
+    assert!(
+        e.contains("'ghost' is neither a run directory nor a run name"),
+        "{e}"
+    );
+    let e = err(&["history", "--dir", missing.to_str().unwrap()]);
+    assert!(e.contains("is not a directory"), "{e}");
+}
+
+#[test]
+fn server_text_is_escaped_in_reports() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let mut records: Vec<_> = (0..4)
+        .map(|i| common::stream(i, 200, 10, 30, 2, Some(100)))
+        .collect();
+    records[3].error = Some(tokenpace_core::record::RequestError {
+        kind: tokenpace_core::record::ErrorKind::HttpStatus,
+        status: Some(500),
+        message: "<img src=x onerror=alert(1)>".into(),
+    });
+    let settings = tokenpace_core::summary::RunSettings {
+        model: Some("<script>alert('model')</script>".into()),
+        target: Some("http://127.0.0.1:1/\"><script>alert(2)</script>".into()),
+        ..Default::default()
+    };
+    common::write_run(&run, &records, settings);
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(run.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
+    let html_path = root.path().join("r.html");
+    tokenpace(&[
+        "report",
+        run.to_str().unwrap(),
+        "--html",
+        html_path.to_str().unwrap(),
+    ])
+    .unwrap();
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img src=x"),
+        "unescaped server text"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&#39;model&#39;)&lt;/script&gt;"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // The only script is the page's own.
+    assert_eq!(html.matches("<script").count(), 1);
+}
