@@ -48,5 +48,15 @@ pub fn start(model: &Path, flags: &EngineFlags, lang: Lang) -> anyhow::Result<En
         config.parallel,
         lang.pick("parallel requests", "并行请求"),
     );
-    Engine::start(config).context("the embedded engine could not start")
+    let engine = Engine::start(config).context("the embedded engine could not start")?;
+    if !engine.has_chat_template() {
+        eprintln!(
+            "{}",
+            lang.pick(
+                "note: the model has no chat template (a base model?): chat messages are sent as plain \"role: text\" turns",
+                "注意：该模型没有对话模板（基础模型？）：对话消息按 \"角色: 内容\" 纯文本发送",
+            )
+        );
+    }
+    Ok(engine)
 }

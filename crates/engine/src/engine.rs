@@ -119,6 +119,12 @@ impl Engine {
         })
     }
 
+    /// Whether the file has a chat template (base models have none; chat
+    /// messages are then sent as plain `role: text` turns).
+    pub fn has_chat_template(&self) -> bool {
+        self.template.is_some()
+    }
+
     /// `general.architecture` of the model (llama, gemma3, qwen2, …).
     pub fn architecture(&self) -> &str {
         &self.architecture

