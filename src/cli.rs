@@ -245,15 +245,18 @@ pub struct ScenarioFlags {
   tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
   tokenpace capacity http://127.0.0.1:8000 --scenario customer-service --max-concurrency 128 --time-budget 300 --goodput
   tokenpace capacity http://127.0.0.1:8080 --backend llamacpp --model m --max-tokens 64 --out cap1 --format json
+  tokenpace capacity --scenario customer-service --max-concurrency 8 --parallel 8
+      (no URL: the embedded engine with the default model, on a loopback port)
 
 Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
 --max-concurrency, then the tier-A and tier-B boundaries are bisected to
 adjacent levels. A level with more than 1 % failed requests counts as tier C.
 Exit status: 0 searched, 2 bad input or the target was unreachable.")]
 pub struct CapacityArgs {
-    /// Base URL of the server (without /v1/...).
+    /// Base URL of the server (without /v1/...) [default: the embedded
+    /// engine, started on a loopback port with --model or the default model].
     #[arg(value_name = "URL")]
-    pub url: String,
+    pub url: Option<String>,
     /// Prompt and answer lengths from one of the seed's scenarios (see
     /// `tokenpace plan scenario --list`).
     #[arg(long, value_name = "NAME")]
@@ -284,9 +287,13 @@ pub struct CapacityArgs {
     /// Tokens to generate per request [default: the scenario's, or 128].
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
-    /// Model name [default: the first of GET /v1/models].
+    /// Model name [default: the first of GET /v1/models]; without a URL,
+    /// the GGUF file or package the embedded engine runs.
     #[arg(long)]
     pub model: Option<String>,
+    /// The embedded engine's settings (used without a URL).
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// The server's protocol (as for bench).
     #[arg(long, value_name = "NAME",
           value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
@@ -534,7 +541,10 @@ pub struct BenchArgs {
     /// `tokenpace report` does).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Seed for prompts and arrival times.
+    /// Seed for prompts and arrival times. Each level of a run gets its own
+    /// prompts; two runs with the same seed send the same ones, so against a
+    /// server with a prefix cache give runs you compare different seeds (or
+    /// restart the server between them).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Send only shard I of N of the run: request ids i with i % N == I, and

@@ -98,3 +98,50 @@ fn serve_refuses_a_missing_model_and_bench_a_broken_one() {
     let msg = format!("{err:#}");
     assert!(msg.contains("corrupt or truncated"), "{msg}");
 }
+
+#[test]
+fn capacity_without_a_url_searches_the_embedded_engine() {
+    let model = cached_model();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cap");
+    let (_, text) = tokenpace(&[
+        "capacity",
+        "--model",
+        &model,
+        "--max-concurrency",
+        "2",
+        "--requests-per-level",
+        "2",
+        "--prompt-tokens",
+        "48",
+        "--max-tokens",
+        "8",
+        "--ctx-size",
+        "256",
+        "--parallel",
+        "2",
+        "--time-budget",
+        "120",
+        "--text",
+        "en",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    // The header line, then the search as JSON.
+    let json = &text[text.find('{').expect("JSON after the header")..];
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let levels = v["levels"].as_array().unwrap();
+    assert!(!levels.is_empty(), "{text}");
+    for l in levels {
+        let counts = &l["summary"]["counts"];
+        assert_eq!(counts["sent"], 2, "{l}");
+        assert_eq!(counts["ok"], 2, "{l}");
+        let c = l["concurrency"].as_u64().unwrap();
+        assert!(out.join(format!("c{c}")).join("requests.jsonl").is_file());
+    }
+    assert!(out.join("capacity.json").is_file());
+    assert!(text.starts_with("embedded engine: SmolLM2"), "{text}");
+}

@@ -781,3 +781,57 @@ fn snapshot_calibrate_published_markdown() {
         "en"
     ]));
 }
+
+/// The CPU estimate, calibrated on one real engine run on the CI machine,
+/// predicts another run with a 4× longer prompt and half the answer within
+/// ±25 % on every metric (recorded runs: tests/data/engine-runs).
+#[test]
+fn calibrated_on_one_engine_run_the_estimate_predicts_another() {
+    let dir = TempDir::new("calibrate-engine");
+    let saved = dir.path().join("ci-machine.toml");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/engine-runs");
+    let catalog = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/catalog-ci-machine.toml"
+    );
+    let calibrate = |run: &str, extra: &[&str]| {
+        let run = format!("{data}/{run}");
+        let mut args = vec![
+            "plan",
+            "calibrate",
+            &run,
+            "--model",
+            "smollm2-135m",
+            "--hardware",
+            "ci-epyc-2vcpu",
+            "--catalog",
+            catalog,
+            "--quant",
+            "int4",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let fitted = calibrate("p256-c1", &["--save", saved.to_str().unwrap()]);
+    // With the default (GPU-fitted) efficiencies the CPU estimate is far off.
+    let decode_error = |v: &Value| {
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["metric"] == "decode_tok_s")
+            .unwrap()["error"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(decode_error(&fitted) > 0.5, "{fitted}");
+    let checked = calibrate("p1024-c1", &["--efficiency", saved.to_str().unwrap()]);
+    let errors = checked["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 4, "{checked}");
+    for e in errors {
+        let err = e["error"].as_f64().unwrap();
+        assert!(err.abs() <= 0.25, "{}: {:+.1} %", e["metric"], err * 100.0);
+    }
+}

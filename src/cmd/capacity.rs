@@ -28,10 +28,39 @@ struct Measured {
     goodput: (f64, f64),
 }
 
-/// Runs `tokenpace capacity`.
+/// Runs `tokenpace capacity`: against the URL, or without one against the
+/// embedded engine on a loopback port.
 pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    match args.url.clone() {
+        Some(url) => search(args, &url, lang, out),
+        None => embedded(args, lang, out),
+    }
+}
+
+#[cfg(feature = "engine")]
+fn embedded(mut args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    let engine = crate::cmd::engine::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
+    args.model = Some(engine.name.clone());
+    out.write_all(engine.header(lang).as_bytes())?;
+    let status = search(args, &engine.url.clone(), lang, out);
+    engine.shutdown();
+    status
+}
+
+#[cfg(not(feature = "engine"))]
+fn embedded(_args: CapacityArgs, _lang: Lang, _out: &mut dyn Write) -> anyhow::Result<Status> {
+    bail!("give the server's URL (this tokenpace was built without the embedded engine, --no-default-features; rebuild with the default features to search a model in-process)")
+}
+
+/// The search against `url`.
+fn search(
+    args: CapacityArgs,
+    url: &str,
+    lang: Lang,
+    out: &mut dyn Write,
+) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.as_deref())?;
-    let mut bench = bench_args(&args)?;
+    let mut bench = bench_args(&args, url)?;
     apply_scenario(&mut bench)?;
     let target = target(&bench)?;
     if let Some(dir) = &args.out {
@@ -39,7 +68,7 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
             .with_context(|| format!("could not create '{}'", dir.display()))?;
     }
     let setup = Setup::new(&bench, target, profile, args.max_concurrency as usize)?;
-    probe(&setup, &args.url)?;
+    probe(&setup, url)?;
     let profile = &setup.profile;
     let opts = MetricOptions {
         stall_threshold_s: profile.stall_threshold_ms / 1000.0,
@@ -113,7 +142,7 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
             // we have; a live one that refuses this load is tier C there.
             Err(e) => {
                 tested.insert(c, Tier::C);
-                if let Err(down) = probe(&setup, &args.url) {
+                if let Err(down) = probe(&setup, url) {
                     stopped = Some(format!("level c{c} failed entirely ({e:#}); {down:#}"));
                     break;
                 }
@@ -157,8 +186,8 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
 }
 
 /// The bench options each level runs with.
-fn bench_args(a: &CapacityArgs) -> anyhow::Result<BenchArgs> {
-    let mut argv: Vec<String> = ["tokenpace", "bench", &a.url, "--no-self-check"]
+fn bench_args(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchArgs> {
+    let mut argv: Vec<String> = ["tokenpace", "bench", url, "--no-self-check"]
         .map(String::from)
         .to_vec();
     let mut opt = |flag: &str, v: Option<String>| {

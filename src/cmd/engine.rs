@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use tokenpace_engine::{Engine, EngineConfig};
 use tokenpace_models::{cache_dir, DEFAULT_PACKAGE};
+use tokenpace_plan::quant::Quant;
 
 /// The GGUF file named by `--model`: a path (anything ending in `.gguf` or
 /// naming an existing file) or a Python package fetched into the cache
@@ -59,4 +60,91 @@ pub fn start(model: &Path, flags: &EngineFlags, lang: Lang) -> anyhow::Result<En
         );
     }
     Ok(engine)
+}
+
+/// The embedded engine behind `serve` on a loopback port, for the commands
+/// that measure a URL (`bench`, `capacity`) when none is given.
+pub struct Embedded {
+    runtime: tokio::runtime::Runtime,
+    server: tokenpace_serve::ServeHandle,
+    /// The server's base URL.
+    pub url: String,
+    /// The model name the server answers to.
+    pub name: String,
+    /// One line about the model and engine, for the output's header.
+    about: String,
+    /// How the model's weights are stored, as the planner names it (from
+    /// the GGUF's `general.file_type`; unknown for other types).
+    pub weights: Option<Quant>,
+}
+
+/// The planner's quantisation class of a GGUF file: llama.cpp's file types
+/// (`llama_ftype`) of 16-bit, 8-bit and 4-bit weights. Others (2, 3, 5 and
+/// 6 bits) fit none of the classes and stay unknown.
+fn weights_of(path: &Path) -> Option<Quant> {
+    let file = std::fs::File::open(path).ok()?;
+    let meta = tokenpace_core::gguf::read_metadata(std::io::BufReader::new(file)).ok()?;
+    match meta.get("general.file_type")?.as_u64()? {
+        1 | 32 => Some(Quant::Fp16),                    // F16, BF16
+        7 => Some(Quant::Int8),                         // Q8_0
+        2 | 3 | 14 | 15 | 25 | 30 => Some(Quant::Int4), // Q4_0, Q4_1, Q4_K_S/M, IQ4_NL/XS
+        _ => None,
+    }
+}
+
+impl Embedded {
+    /// Fetches the model if needed, loads it and starts serving it.
+    pub fn start(spec: Option<&str>, flags: &EngineFlags, lang: Lang) -> anyhow::Result<Embedded> {
+        use std::sync::Arc;
+        use tokenpace_serve::{Generator, ServeConfig};
+
+        let path = model_path(spec, flags, lang)?;
+        let engine = start(&path, flags, lang)?;
+        let name = engine.model_name().to_owned();
+        let about = format!(
+            "{name} ({}, {:.0} MB) · {} {} · {} {} · llama.cpp",
+            engine.architecture(),
+            std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6),
+            flags.threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                |t| t as usize
+            ),
+            lang.pick("threads", "线程"),
+            flags.parallel,
+            lang.pick("parallel", "并行"),
+        );
+        // One worker: the engine computes on its own threads; the server
+        // only moves bytes.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .context("could not start the async runtime")?;
+        let server = runtime.block_on(tokenpace_serve::start(
+            Arc::new(engine),
+            ServeConfig::default(),
+        ))?;
+        Ok(Embedded {
+            weights: weights_of(&path),
+            url: server.url(),
+            runtime,
+            server,
+            name,
+            about,
+        })
+    }
+
+    /// The output's first lines: which engine and model are measured.
+    pub fn header(&self, lang: Lang) -> String {
+        format!(
+            "{}: {}\n\n",
+            lang.pick("embedded engine", "内置引擎"),
+            self.about
+        )
+    }
+
+    /// Stops the server (and with it the engine).
+    pub fn shutdown(self) {
+        self.runtime.block_on(self.server.shutdown());
+    }
 }

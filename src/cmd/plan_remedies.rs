@@ -194,6 +194,7 @@ pub fn situation(sc: &Scenario, prefill: f64, decode: f64, quant: Quant) -> Situ
 pub fn for_scenario(
     plan: &tokenpace_core::scenario::ScenarioPlan,
     profile: &tokenpace_core::profile::Profile,
+    weights: Option<Quant>,
 ) -> Option<(Situation, Vec<Remedy>)> {
     let (sc, p) = (&plan.scenario, &plan.predicted);
     if (p.meets_ttft_target && p.meets_chars_target)
@@ -202,7 +203,12 @@ pub fn for_scenario(
     {
         return None;
     }
-    let s = situation(sc, p.prefill_tok_s, p.decode_tok_s, QuantArg::Fp16.into());
+    let s = situation(
+        sc,
+        p.prefill_tok_s,
+        p.decode_tok_s,
+        weights.unwrap_or(QuantArg::Fp16.into()),
+    );
     remedies(&s, &Params::default(), profile, None)
         .ok()
         .map(|list| (s, list))
@@ -215,11 +221,20 @@ pub fn scenario_section(
     lang: Lang,
     format: &dyn TableFormat,
     markdown: bool,
+    assumed: bool,
 ) -> String {
-    let title = lang.pick(
-        "Remedies (fp16 weights assumed; tokenpace plan remedies takes the assumptions as flags)",
-        "改进措施（假设 fp16 权重；tokenpace plan remedies 可用参数调整假设）",
-    );
+    let weights = match (lang, assumed) {
+        (Lang::En, true) => format!("{} weights assumed", s.quant),
+        (Lang::En, false) => format!("the model's {} weights", s.quant),
+        (Lang::Zh, true) => format!("假设 {} 权重", s.quant),
+        (Lang::Zh, false) => format!("模型为 {} 权重", s.quant),
+    };
+    let title = match lang {
+        Lang::En => {
+            format!("Remedies ({weights}; tokenpace plan remedies takes the assumptions as flags)")
+        }
+        Lang::Zh => format!("改进措施（{weights}；tokenpace plan remedies 可用参数调整假设）"),
+    };
     let mut out = if markdown {
         format!("\n**{title}**\n\n")
     } else {

@@ -30,10 +30,10 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     let profile = input::profile(args.profile.as_deref())?;
     let (preset, spec) = scenario_spec(&args.scenario)?;
     let plan = spec.resolve(&profile)?.plan(&profile);
-    let remedies = super::plan_remedies::for_scenario(&plan, &profile);
+    let remedies = super::plan_remedies::for_scenario(&plan, &profile, None);
     let section = |format: &dyn TableFormat, markdown: bool| {
         remedies.as_ref().map_or(String::new(), |(s, list)| {
-            super::plan_remedies::scenario_section(s, list, lang, format, markdown)
+            super::plan_remedies::scenario_section(s, list, lang, format, markdown, true)
         })
     };
     let text = match args.output.format {

@@ -52,9 +52,10 @@ impl PromptSource for Workload {
     fn prompt(&self, id: u64) -> Prompt {
         let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
         let own = self.prompt_tokens as usize - shared;
-        // A distinct place in the corpus per request: the golden-ratio stride
-        // spreads consecutive ids across the whole text.
-        let offset = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
+        // A distinct place in the corpus per request and seed: the
+        // golden-ratio stride spreads consecutive ids across the whole text.
+        let slot = id.wrapping_add(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let offset = (slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
         let seed = self.seed.wrapping_add(id).wrapping_add(1);
         let mut prefix = PseudoTokens::new(self.lang, self.seed);
         let mut body = PseudoTokens::at(self.lang, seed, offset);

@@ -10,9 +10,10 @@
 //! `TOKENPACE_BENCH_MODEL` picks another GGUF file; `TOKENPACE_BENCH_REQUESTS`
 //! the number of requests (default 30).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokenpace_engine::{Engine, EngineConfig};
@@ -25,18 +26,8 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let model = std::env::var_os("TOKENPACE_BENCH_MODEL").map_or_else(
-        || {
-            tokenpace_models::cache_dir(None)
-                .join(tokenpace_models::DEFAULT_PACKAGE)
-                .join("SmolLM2-135M-Instruct.Q4_1.gguf")
-        },
-        PathBuf::from,
-    );
-    let n: usize = std::env::var("TOKENPACE_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+    let model = common::model();
+    let n: usize = common::env_or("TOKENPACE_BENCH_REQUESTS", 30);
     let engine = Engine::start(EngineConfig::new(model)).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -11,6 +11,9 @@
 //! from llama.cpp's sources (docs/benchmarks.md says how); without it the
 //! bench stops with that message rather than print half a comparison.
 
+mod common;
+
+use common::{env_or, median};
 use std::path::PathBuf;
 use std::process::Command;
 use tokenpace_engine::bench::{RawBench, Test};
@@ -22,25 +25,11 @@ fn main() {
     }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn run() -> Result<(), String> {
     let llama_bench = std::env::var_os("LLAMA_BENCH").map(PathBuf::from).ok_or(
         "set LLAMA_BENCH to llama.cpp's llama-bench binary (docs/benchmarks.md: building it)",
     )?;
-    let model = std::env::var_os("TOKENPACE_BENCH_MODEL").map_or_else(
-        || {
-            tokenpace_models::cache_dir(None)
-                .join(tokenpace_models::DEFAULT_PACKAGE)
-                .join("SmolLM2-135M-Instruct.Q4_1.gguf")
-        },
-        PathBuf::from,
-    );
+    let model = common::model();
     let threads: usize = env_or("TOKENPACE_BENCH_THREADS", 2);
     let reps: usize = env_or("TOKENPACE_BENCH_REPS", 5);
     let tests = [
@@ -104,20 +93,6 @@ fn run() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// Tokens/s of each repetition, from llama-bench's JSON output.

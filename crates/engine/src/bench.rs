@@ -158,3 +158,22 @@ fn decode(ctx: &mut LlamaContext<'_>, batch: &mut LlamaBatch) -> Result<(), Engi
     ctx.decode(batch)
         .map_err(|e| EngineError::Backend(format!("decode failed: {e}")))
 }
+
+/// What the linked llama.cpp was compiled to use (`llama_print_system_info`:
+/// "CPU : SSE3 = 1 | AVX2 = 1 | …"), the proof that a build has the CPU's
+/// vector units rather than a guess from compiler flags.
+pub fn system_info() -> String {
+    // The backend must be initialised for the CPU backend to register.
+    if backend().is_err() {
+        return String::new();
+    }
+    // SAFETY: llama.cpp returns a pointer to a static, NUL-terminated buffer
+    // that it rewrites on each call; it is copied before anything else runs.
+    unsafe {
+        let p = llama_cpp_sys_2::llama_print_system_info();
+        if p.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}

@@ -14,46 +14,17 @@ use std::io::Write;
 /// Runs `bench` against the embedded engine.
 #[cfg(feature = "engine")]
 pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    use anyhow::Context;
-    use std::sync::Arc;
-    use tokenpace_serve::{Generator, ServeConfig};
-
-    let path = crate::cmd::engine::model_path(args.model.as_deref(), &args.engine, lang)?;
-    let engine = crate::cmd::engine::start(&path, &args.engine, lang)?;
-    let name = engine.model_name().to_owned();
-    let about = format!(
-        "{name} ({}, {:.0} MB) · {} {} · llama.cpp",
-        engine.architecture(),
-        std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6),
-        args.engine.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |t| t as usize
-        ),
-        lang.pick("threads", "线程"),
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
-    let server = runtime.block_on(tokenpace_serve::start(
-        Arc::new(engine),
-        ServeConfig::default(),
-    ))?;
+    let embedded = crate::cmd::engine::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
     let mut args = args;
-    args.url = Some(server.url());
-    args.model = Some(name);
-    writeln!(
-        out,
-        "{}: {about}\n",
-        lang.pick("embedded engine", "内置引擎")
-    )?;
+    args.url = Some(embedded.url.clone());
+    args.model = Some(embedded.name.clone());
+    out.write_all(embedded.header(lang).as_bytes())?;
     let status = if custom_load(&args) {
         super::run(args, lang, out)
     } else {
-        mix::run(args, lang, out)
+        mix::run(args, lang, out, embedded.weights)
     };
-    runtime.block_on(server.shutdown());
+    embedded.shutdown();
     status
 }
 

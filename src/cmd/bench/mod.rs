@@ -138,6 +138,11 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             })
             .collect();
         crate::cmd::report::write_html(path, title, &runs, &profile, lang)?;
+        eprintln!(
+            "{} {}",
+            lang.pick("report written to", "报告已写入"),
+            path.display()
+        );
     }
     let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })

@@ -16,7 +16,7 @@ use tokenpace_client::backend::Backend;
 use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::dataset::Dataset;
-use tokenpace_client::load::{Driver, LoadPlan};
+use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, Timeouts};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::workload::{PromptSource, Workload};
@@ -179,7 +179,7 @@ impl Session<'_> {
             };
             let progress = Progress::new(args.warmup, Some(format!("{label} warm-up")));
             let outcome = self.runtime.block_on(bench::run(
-                self.driver(level, args.seed ^ WARMUP_SEED),
+                self.driver(level, level_seed(args.seed, level) ^ WARMUP_SEED),
                 warm,
                 options,
                 |r| progress.record(r),
@@ -206,7 +206,7 @@ impl Session<'_> {
         let environment = environment::current();
         let progress = Progress::new(args.shard.requests(args.requests), position);
         let outcome = self.runtime.block_on(bench::run(
-            self.driver(level, args.seed),
+            self.driver(level, level_seed(args.seed, level)),
             plan,
             options,
             |r| progress.record(r),
@@ -280,4 +280,21 @@ impl Session<'_> {
             }
         }
     }
+}
+
+/// The prompt seed of `level`: each level of a run draws its own prompts, so
+/// a server's prefix cache cannot serve a later level (or a longer prompt
+/// that starts like a shorter one) from an earlier level's requests. Shards
+/// of one run agree on it, and split the request ids.
+fn level_seed(seed: u64, level: Level) -> u64 {
+    let load = match level.load {
+        Load::Closed { concurrency } => u64::from(concurrency),
+        Load::Open { rate, .. } => rate.to_bits() ^ (1 << 63),
+    };
+    // SplitMix64's finaliser over the level's parameters.
+    let mut z =
+        seed ^ load.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (u64::from(level.prompt_tokens) << 32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

@@ -16,6 +16,7 @@ use tokenpace_core::grade::{Grade, MetricGrade};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::scenario::{preset_named, ScenarioPlan, ScenarioSpec, PRESETS};
 use tokenpace_core::stats::Statistic;
+use tokenpace_plan::quant::Quant;
 
 /// Scenarios measured, scaled by [`SCALE`]: one per kind of product.
 const MEASURED: [&str; 5] = [
@@ -38,7 +39,13 @@ struct Measured {
 }
 
 /// Runs the mix; `args.url` points at the engine's server.
-pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+/// `weights`: how the model's weights are stored, for the remedies.
+pub(super) fn run(
+    args: BenchArgs,
+    lang: Lang,
+    out: &mut dyn Write,
+    weights: Option<Quant>,
+) -> anyhow::Result<Status> {
     let (format, markdown): (&dyn TableFormat, bool) = match args.format {
         BenchFormat::Table => (&Terminal, false),
         BenchFormat::Markdown => (&Markdown, true),
@@ -129,6 +136,33 @@ pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
         .as_bytes(),
     )?;
     out.write_all(format.render(&measured_table(&measured, lang)).as_bytes())?;
+    if let Some(path) = &args.html {
+        // One page: the sweep's levels (the prefill line) and each scenario.
+        let runs: Vec<tokenpace_report::Run> = swept
+            .results
+            .iter()
+            .chain(measured.iter().map(|m| &m.result))
+            .zip(
+                swept
+                    .results
+                    .iter()
+                    .map(|r| r.label.clone())
+                    .chain(measured.iter().map(|m| m.name.to_string())),
+            )
+            .map(|(r, name)| tokenpace_report::Run {
+                name,
+                summary: r.summary.clone(),
+                records: r.records.clone(),
+            })
+            .collect();
+        let title = lang.pick("embedded engine, default mix", "内置引擎，默认测试组合");
+        crate::cmd::report::write_html(path, title, &runs, &profile, lang)?;
+        eprintln!(
+            "{} {}",
+            lang.pick("report written to", "报告已写入"),
+            path.display()
+        );
+    }
 
     let fit = swept.fit.as_ref().and_then(|f| f.as_ref().ok());
     let decode = median(
@@ -192,13 +226,20 @@ pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
         .find(|(n, p)| *n == "long-summary" && missing(p))
         .or_else(|| plans.iter().find(|(_, p)| missing(p)));
     if let Some((name, plan)) = pick {
-        if let Some((s, list)) = crate::cmd::plan_remedies::for_scenario(plan, &profile) {
+        if let Some((s, list)) = crate::cmd::plan_remedies::for_scenario(plan, &profile, weights) {
             out.write_all(
                 format!("\n{}: {name}", lang.pick("What would fix", "如何改进")).as_bytes(),
             )?;
             out.write_all(
-                crate::cmd::plan_remedies::scenario_section(&s, &list, lang, format, markdown)
-                    .as_bytes(),
+                crate::cmd::plan_remedies::scenario_section(
+                    &s,
+                    &list,
+                    lang,
+                    format,
+                    markdown,
+                    weights.is_none(),
+                )
+                .as_bytes(),
             )?;
         }
     }
