@@ -78,20 +78,6 @@ pub struct Embedded {
     pub weights: Option<Quant>,
 }
 
-/// The planner's quantisation class of a GGUF file: llama.cpp's file types
-/// (`llama_ftype`) of 16-bit, 8-bit and 4-bit weights. Others (2, 3, 5 and
-/// 6 bits) fit none of the classes and stay unknown.
-fn weights_of(path: &Path) -> Option<Quant> {
-    let file = std::fs::File::open(path).ok()?;
-    let meta = tokenpace_core::gguf::read_metadata(std::io::BufReader::new(file)).ok()?;
-    match meta.get("general.file_type")?.as_u64()? {
-        1 | 32 => Some(Quant::Fp16),                    // F16, BF16
-        7 => Some(Quant::Int8),                         // Q8_0
-        2 | 3 | 14 | 15 | 25 | 30 => Some(Quant::Int4), // Q4_0, Q4_1, Q4_K_S/M, IQ4_NL/XS
-        _ => None,
-    }
-}
-
 impl Embedded {
     /// Fetches the model if needed, loads it and starts serving it.
     pub fn start(spec: Option<&str>, flags: &EngineFlags, lang: Lang) -> anyhow::Result<Embedded> {
@@ -125,7 +111,10 @@ impl Embedded {
             ServeConfig::default(),
         ))?;
         Ok(Embedded {
-            weights: weights_of(&path),
+            weights: tokenpace_models::inspect(&path)
+                .ok()
+                .and_then(|info| info.file_type)
+                .and_then(Quant::from_gguf_file_type),
             url: server.url(),
             runtime,
             server,

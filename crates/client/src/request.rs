@@ -230,13 +230,12 @@ fn chain(e: &reqwest::Error) -> String {
     s
 }
 
+/// How hyper says a connection closed before the response was complete.
+const CLOSED_EARLY: &str = "connection closed before message completed";
+
 /// The connection closed before any of the response arrived.
 fn closed_before_answer(e: &reqwest::Error) -> bool {
-    !e.is_timeout()
-        && !e.is_connect()
-        && chain(e)
-            .to_ascii_lowercase()
-            .contains("connection closed before message completed")
+    !e.is_timeout() && !e.is_connect() && chain(e).to_ascii_lowercase().contains(CLOSED_EARLY)
 }
 
 fn classify(e: &reqwest::Error) -> StreamEnd {
@@ -251,10 +250,7 @@ fn classify(e: &reqwest::Error) -> StreamEnd {
         ErrorKind::Tls
     } else if e.is_connect() {
         ErrorKind::Connect
-    } else if e.is_body()
-        || e.is_decode()
-        || lower.contains("connection closed before message completed")
-    {
+    } else if e.is_body() || e.is_decode() || lower.contains(CLOSED_EARLY) {
         // The exchange was cut short (a kept-alive connection the server
         // closed counts here: the request may or may not have been seen).
         ErrorKind::StreamCut

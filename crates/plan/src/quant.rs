@@ -48,6 +48,19 @@ impl Quant {
         self.bits_per_weight() / 8.0
     }
 
+    /// The class of a GGUF file's `general.file_type` (llama.cpp's
+    /// `llama_ftype`): F16/BF16, Q8_0, and the 4-bit types (Q4_0, Q4_1,
+    /// Q4_K_S/M, IQ4_NL/XS). Other widths (2, 3, 5, 6 bits, F32) fit no
+    /// class.
+    pub fn from_gguf_file_type(file_type: u64) -> Option<Quant> {
+        match file_type {
+            1 | 32 => Some(Quant::Fp16),
+            7 => Some(Quant::Int8),
+            2 | 3 | 14 | 15 | 25 | 30 => Some(Quant::Int4),
+            _ => None,
+        }
+    }
+
     /// Whether matrix multiplications run at the INT8 rate (when the
     /// hardware has one) rather than the FP16 rate.
     pub fn int8_compute(self) -> bool {
@@ -82,6 +95,18 @@ impl FromStr for Quant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gguf_file_types_map_to_their_width() {
+        // SmolLM2's Q4_1, Gemma 3's Q4_K_M, a Q8_0 and an F16 file.
+        assert_eq!(Quant::from_gguf_file_type(3), Some(Quant::Int4));
+        assert_eq!(Quant::from_gguf_file_type(15), Some(Quant::Int4));
+        assert_eq!(Quant::from_gguf_file_type(7), Some(Quant::Int8));
+        assert_eq!(Quant::from_gguf_file_type(1), Some(Quant::Fp16));
+        // Q6_K and F32 are none of the three.
+        assert_eq!(Quant::from_gguf_file_type(18), None);
+        assert_eq!(Quant::from_gguf_file_type(0), None);
+    }
 
     #[test]
     fn ids_round_trip_and_widths_shrink() {

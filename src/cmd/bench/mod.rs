@@ -129,23 +129,36 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     }
     out.write_all(text.as_bytes())?;
     if let Some((path, title)) = &html {
-        let runs: Vec<tokenpace_report::Run> = results
-            .iter()
-            .map(|r| tokenpace_report::Run {
-                name: r.label.clone(),
-                summary: r.summary.clone(),
-                records: r.records.clone(),
-            })
-            .collect();
-        crate::cmd::report::write_html(path, title, &runs, &profile, lang)?;
-        eprintln!(
-            "{} {}",
-            lang.pick("report written to", "报告已写入"),
-            path.display()
-        );
+        let levels = results.iter().map(|r| (r.label.clone(), r));
+        write_report(path, title, levels, &profile, lang)?;
     }
     let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
+}
+
+/// Writes the HTML report of `levels`, each with its name, to `path`.
+pub(super) fn write_report<'a>(
+    path: &Path,
+    title: &str,
+    levels: impl IntoIterator<Item = (String, &'a LevelResult)>,
+    profile: &tokenpace_core::profile::Profile,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let runs: Vec<tokenpace_report::Run> = levels
+        .into_iter()
+        .map(|(name, r)| tokenpace_report::Run {
+            name,
+            summary: r.summary.clone(),
+            records: r.records.clone(),
+        })
+        .collect();
+    crate::cmd::report::write_html(path, title, &runs, profile, lang)?;
+    eprintln!(
+        "{} {}",
+        lang.pick("report written to", "报告已写入"),
+        path.display()
+    );
+    Ok(())
 }
 
 /// Measures every level of `args` (whose URL is set).

@@ -5,7 +5,7 @@
 
 use crate::cli::{BenchArgs, BenchFormat};
 use crate::cmd::bench::render::render_sweep;
-use crate::cmd::bench::{measure, LevelResult};
+use crate::cmd::bench::{measure, write_report, LevelResult};
 use crate::lang::Lang;
 use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
@@ -138,30 +138,13 @@ pub(super) fn run(
     out.write_all(format.render(&measured_table(&measured, lang)).as_bytes())?;
     if let Some(path) = &args.html {
         // One page: the sweep's levels (the prefill line) and each scenario.
-        let runs: Vec<tokenpace_report::Run> = swept
+        let levels = swept
             .results
             .iter()
-            .chain(measured.iter().map(|m| &m.result))
-            .zip(
-                swept
-                    .results
-                    .iter()
-                    .map(|r| r.label.clone())
-                    .chain(measured.iter().map(|m| m.name.to_string())),
-            )
-            .map(|(r, name)| tokenpace_report::Run {
-                name,
-                summary: r.summary.clone(),
-                records: r.records.clone(),
-            })
-            .collect();
+            .map(|r| (r.label.clone(), r))
+            .chain(measured.iter().map(|m| (m.name.to_string(), &m.result)));
         let title = lang.pick("embedded engine, default mix", "内置引擎，默认测试组合");
-        crate::cmd::report::write_html(path, title, &runs, &profile, lang)?;
-        eprintln!(
-            "{} {}",
-            lang.pick("report written to", "报告已写入"),
-            path.display()
-        );
+        write_report(path, title, levels, &profile, lang)?;
     }
 
     let fit = swept.fit.as_ref().and_then(|f| f.as_ref().ok());
