@@ -5,13 +5,12 @@ pub mod cli;
 mod cmd;
 mod environment;
 mod input;
-mod lang;
-mod number;
+
 mod rundir;
 pub mod self_check;
 mod table;
 
-pub use lang::Lang;
+pub use tokenpace_present::Lang;
 
 use std::io::Write;
 use std::process::ExitCode;

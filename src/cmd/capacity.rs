@@ -6,9 +6,8 @@
 use crate::cli::{BenchArgs, CapacityArgs, Cli, Command, Format, TextArg};
 use crate::cmd::bench::options::{apply_scenario, target};
 use crate::cmd::bench::{write_json, Level, LevelResult, Setup};
-use crate::lang::Lang;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
-use crate::{input, number, Status};
+use crate::{input, Status};
 use anyhow::{bail, Context};
 use clap::Parser;
 use std::collections::BTreeMap;
@@ -18,6 +17,8 @@ use tokenpace_client::load::Load;
 use tokenpace_core::capacity::{bracket, level_tier, meets_targets, next_level, Bracket};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// One measured level of the search.
 struct Measured {
@@ -59,7 +60,7 @@ fn search(
     lang: Lang,
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let mut bench = bench_args(&args, url)?;
     apply_scenario(&mut bench)?;
     let target = target(&bench)?;
@@ -167,6 +168,7 @@ fn search(
         write_json(&dir.join("capacity.json"), &json)?;
     }
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => serde_json::to_string_pretty(&json)? + "\n",
         Format::Table | Format::Markdown => {
             let format: &dyn TableFormat = if args.output.format == Format::Markdown {

@@ -2,59 +2,20 @@
 //! change with a Mann-Whitney p-value, tier changes, and a regression gate.
 
 use super::history::resolve;
-use crate::lang::Lang;
+use crate::cli::{CompareArgs, Format};
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
-use crate::{input, number, rundir, Status};
+use crate::{input, rundir, Status};
 use anyhow::{bail, Context};
-use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 use tokenpace_report::compare::{compare, CompareOptions, Comparison};
 use tokenpace_report::compare_page::{change_text, p_text, verdict_text};
 use tokenpace_report::Run;
 
-/// Options of `tokenpace compare`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tokenpace compare before after
-  tokenpace compare before after --format markdown     # for a pull request
-  tokenpace compare base try1 try2 --html compare.html
-  tokenpace compare --dir runs nightly-0601 nightly-0602 --fail-on-regression 5
-  tokenpace compare sweep1/c4 sweep2/c4
-
-Each run is a directory `bench --out` wrote (one level: name a sweep's level as
-DIR/c4), or a name `tokenpace history --dir RUNS_ROOT` lists. A change is
-significant when a Mann-Whitney U test on the per-request values gives
-p < 0.01 and the statistic moved by more than --min-change (2 %).
-Exit status: 0 compared, 1 --fail-on-regression tripped, 2 bad input.")]
-pub struct CompareArgs {
-    /// The runs; the first is the baseline.
-    #[arg(value_name = "RUN", num_args = 2.., required = true)]
-    pub runs: Vec<String>,
-    /// Where run names (as `history` lists them) are looked up.
-    #[arg(long, value_name = "RUNS_ROOT", default_value = ".")]
-    pub dir: PathBuf,
-    /// Exit with status 1 when a graded metric of any run is significantly
-    /// worse than the baseline by more than PCT percent.
-    #[arg(long, value_name = "PCT", value_parser = crate::cli::non_negative_number, allow_negative_numbers = true)]
-    pub fail_on_regression: Option<f64>,
-    /// Smallest change that counts, percent (besides p < 0.01).
-    #[arg(long, value_name = "PCT", default_value_t = 2.0, value_parser = crate::cli::non_negative_number, allow_negative_numbers = true)]
-    pub min_change: f64,
-    /// Also write an HTML page with the distributions overlaid.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Thresholds to grade against: a TOML profile [default: the seed's table].
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: crate::cli::OutputArgs,
-}
-
 /// Runs `tokenpace compare`.
 pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let mut runs: Vec<Run> = Vec::new();
     for name in &args.runs {
         let dir = rundir::load(&resolve(name, &args.dir)?)?;
@@ -102,7 +63,7 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
             &runs,
             &comparisons,
             &profile,
-            lang.into(),
+            lang,
             env!("CARGO_PKG_VERSION"),
             opts.alpha,
             opts.min_change_pct,
@@ -111,6 +72,7 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
             .with_context(|| format!("could not write '{}'", path.display()))?;
     }
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         crate::cli::Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "options": opts,
@@ -236,7 +198,7 @@ fn render(
                 number::value(ch.metric, ch.value),
                 change_text(ch.change_pct),
                 p_text(ch.test.map(|t| t.p_value)),
-                verdict_text(ch.verdict, lang.into()).to_string(),
+                verdict_text(ch.verdict, lang).to_string(),
                 tier,
             ]);
         }

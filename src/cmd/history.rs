@@ -2,12 +2,10 @@
 //! level, newest last. Nothing is indexed on disk: the scan reads each
 //! `run.json` (never the records), so the list is always current.
 
-use crate::lang::Lang;
-use crate::number;
+use crate::cli::{Format, HistoryArgs};
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::bail;
-use clap::Args;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,45 +13,11 @@ use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// Directory levels searched below the root.
 const MAX_DEPTH: usize = 5;
-
-/// Options of `tokenpace history`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tokenpace history                       # runs under the current directory
-  tokenpace history --dir runs --format markdown
-  tokenpace history --dir runs --format json
-  tokenpace compare --dir runs nightly-0601 nightly-0602
-
-A run is any directory holding the run.json that `bench --out DIR` writes; a
-sweep lists each level (sweep1/c4). NAME is the path relative to --dir, which
-`compare` and `report` accept.")]
-pub struct HistoryArgs {
-    /// Where to look for runs.
-    #[arg(long, value_name = "RUNS_ROOT", default_value = ".")]
-    pub dir: PathBuf,
-    /// Thresholds to grade against: a TOML profile [default: the seed's table].
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Output format (csv: every column at full precision).
-    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
-    pub format: HistoryFormat,
-}
-
-/// How `history` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum HistoryFormat {
-    /// Aligned text for a terminal.
-    Table,
-    /// A Markdown table.
-    Markdown,
-    /// A JSON array of entries.
-    Json,
-    /// CSV, one row per run.
-    Csv,
-}
 
 /// One run (or one level of a sweep) found under the root.
 #[derive(Debug, Clone, Serialize)]
@@ -178,15 +142,15 @@ fn relative(root: &Path, dir: &Path) -> String {
 
 /// Runs `tokenpace history`.
 pub fn run(args: HistoryArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let (entries, skipped) = scan(&args.dir, &profile)?;
     for s in &skipped {
         eprintln!("warning: skipped {s}");
     }
-    let text = match args.format {
-        HistoryFormat::Json => serde_json::to_string_pretty(&entries)? + "\n",
-        HistoryFormat::Csv => crate::table::Csv.render(&csv_table(&entries)),
-        HistoryFormat::Table | HistoryFormat::Markdown if entries.is_empty() => format!(
+    let text = match args.output.format {
+        Format::Json => serde_json::to_string_pretty(&entries)? + "\n",
+        Format::Csv => crate::table::Csv.render(&csv_table(&entries)),
+        Format::Table | Format::Markdown if entries.is_empty() => format!(
             "{} '{}' ({})\n",
             lang.pick("no runs under", "未找到运行："),
             args.dir.display(),
@@ -195,8 +159,8 @@ pub fn run(args: HistoryArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
                 "用 `tokenpace bench URL --out DIR` 生成"
             )
         ),
-        HistoryFormat::Table => Terminal.render(&table(&entries, lang)),
-        HistoryFormat::Markdown => Markdown.render(&table(&entries, lang)),
+        Format::Table => Terminal.render(&table(&entries, lang)),
+        Format::Markdown => Markdown.render(&table(&entries, lang)),
     };
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)

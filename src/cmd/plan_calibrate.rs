@@ -1,52 +1,21 @@
 //! `tokenpace plan calibrate`: a measured run against the roofline
 //! estimate, the error per metric, and the efficiency that would match it.
 
-use super::plan_bounds::{DeploymentArgs, Resolved};
-use crate::cli::{Format, OutputArgs};
-use crate::lang::Lang;
-use crate::number;
+use super::plan_bounds::Resolved;
+use crate::cli::CalibrateArgs;
+use crate::cli::Format;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::{bail, Context};
-use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_plan::calibrate::{
     check_point, compare, fit, published_points, workload_of, Measured, PointCheck,
 };
 use tokenpace_plan::roofline::{estimate, Deployment, Workload};
-
-/// Options of `tokenpace plan calibrate`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fitted.toml
-  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fitted.toml
-  tokenpace plan calibrate --published
-
-The workload (prompt and output tokens, concurrency, characters per token)
-is read from the run.")]
-pub struct CalibrateArgs {
-    /// A run directory holding run.json, or the run.json itself.
-    #[arg(value_name = "RUN_DIR", required_unless_present = "published")]
-    pub run: Option<PathBuf>,
-    /// Instead of a run, check the estimate against the published
-    /// measurements shipped with tokenpace.
-    #[arg(long, conflicts_with = "run")]
-    pub published: bool,
-    /// The model, device and efficiency the run used.
-    #[command(flatten)]
-    pub deployment: DeploymentArgs,
-    /// Write the fitted efficiency to this TOML file (read it back with
-    /// `plan bounds --efficiency FILE`).
-    #[arg(long, value_name = "FILE")]
-    pub save: Option<PathBuf>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace plan calibrate`.
 pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -86,6 +55,7 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
             .with_context(|| format!("could not write '{}'", save.display()))?;
     }
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "workload": w,
@@ -156,6 +126,7 @@ fn published(args: &CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
         .map(|p| check_point(&catalog, p, &efficiency))
         .collect::<Result<_, _>>()?;
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => serde_json::to_string_pretty(&checks)? + "\n",
         Format::Table | Format::Markdown => {
             let format: &dyn TableFormat = if args.output.format == Format::Markdown {

@@ -3,17 +3,13 @@
 //! metrics, ranked by what reaches the target. Also the remedies section
 //! `plan scenario` appends when a target is missed.
 
-use super::plan_bounds::{DeploymentArgs, QuantArg};
-use crate::cli::{fraction, non_negative_number as non_negative, positive_number as positive};
-use crate::cli::{Format, OutputArgs, ScenarioFlags};
-use crate::lang::Lang;
-use crate::number;
+use crate::cli::{RemediesArgs, RemedyArgs};
+
+use crate::cli::Format;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::bail;
-use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::scenario::Scenario;
 use tokenpace_plan::quant::Quant;
@@ -21,29 +17,8 @@ use tokenpace_plan::remedies::{
     remedies, Kind, Needed, Params, Remedy, RooflineContext, Situation,
 };
 use tokenpace_plan::roofline::{estimate, Deployment, Workload};
-
-/// The assumptions of the remedies, as flags.
-#[derive(Debug, Clone, Args)]
-pub struct RemedyArgs {
-    /// Share of prompt tokens whose KV cache is reused (0 to <1).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.75, value_parser = hit_ratio, allow_negative_numbers = true)]
-    pub cache_hit: f64,
-    /// Devices one prompt's prefill is split across.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub split_devices: u32,
-    /// Scaling efficiency of split prefill (N devices are N × this as fast).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.9, value_parser = fraction, allow_negative_numbers = true)]
-    pub split_efficiency: f64,
-    /// Probability the target model accepts a drafted token.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.7, value_parser = acceptance, allow_negative_numbers = true)]
-    pub spec_acceptance: f64,
-    /// Tokens the draft model proposes per verification step.
-    #[arg(long, value_name = "K", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub spec_draft_tokens: u32,
-    /// Cost of one draft token relative to one target decode step.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = non_negative, allow_negative_numbers = true)]
-    pub spec_draft_cost: f64,
-}
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 impl RemedyArgs {
     fn params(&self) -> Params {
@@ -58,58 +33,9 @@ impl RemedyArgs {
     }
 }
 
-fn hit_ratio(s: &str) -> Result<f64, String> {
-    let v = non_negative(s)?;
-    if v >= 1.0 {
-        return Err("it must be below 1 (a fully cached prompt needs no prefill)".into());
-    }
-    Ok(v)
-}
-
-fn acceptance(s: &str) -> Result<f64, String> {
-    let v = non_negative(s)?;
-    if v > 1.0 {
-        return Err("it must be a fraction from 0 to 1".into());
-    }
-    Ok(v)
-}
-
-/// Options of `tokenpace plan remedies`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  tokenpace plan remedies --preset long-summary
-  tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
-  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18 --quant int8
-  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant fp16
-
-Without --model/--hardware the remedies work on the given rates; with them the
-rates come from the roofline (plan bounds) and every catalog card is compared.")]
-pub struct RemediesArgs {
-    /// The scenario, and the rates reached now (--prefill, --decode; not
-    /// with --model, which estimates them).
-    #[command(flatten)]
-    pub scenario: ScenarioFlags,
-    /// Concurrent requests (with --model/--hardware).
-    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive, allow_negative_numbers = true)]
-    pub concurrency: f64,
-    /// The model, device and efficiency (optional; --quant is the current
-    /// weights either way).
-    #[command(flatten)]
-    pub deployment: DeploymentArgs,
-    /// The remedies' assumptions.
-    #[command(flatten)]
-    pub remedy: RemedyArgs,
-    /// Thresholds to grade against: a TOML profile [default: the seed's table].
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Output options.
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
 /// Runs `tokenpace plan remedies`.
 pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let (_, spec) = super::plan_scenario::scenario_spec(&args.scenario)?;
     if args.deployment.has_model()
         && (args.scenario.prefill.is_some() || args.scenario.decode.is_some())
@@ -156,6 +82,7 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     };
     let (s, list, head) = list;
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "situation": s,
@@ -207,7 +134,7 @@ pub fn for_scenario(
         sc,
         p.prefill_tok_s,
         p.decode_tok_s,
-        weights.unwrap_or(QuantArg::Fp16.into()),
+        weights.unwrap_or(crate::cli::QuantArg::Fp16.into()),
     );
     remedies(&s, &Params::default(), profile, None)
         .ok()

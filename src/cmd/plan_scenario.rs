@@ -1,8 +1,6 @@
 //! `tokenpace plan scenario`: the seed's design method as a calculator.
 
 use crate::cli::{Format, ScenarioArgs, ScenarioFlags};
-use crate::lang::Lang;
-use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::{anyhow, Context};
@@ -15,11 +13,14 @@ use tokenpace_core::scenario::{
 };
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::tokenizer_family::{family, family_ids};
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace plan scenario`.
 pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     if args.list {
         let text = match args.output.format {
+            Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
             Format::Json => serde_json::to_string_pretty(&preset_list())? + "\n",
             Format::Table => Terminal.render(&preset_table(lang)),
             Format::Markdown => Markdown.render(&preset_table(lang)),
@@ -27,7 +28,7 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         out.write_all(text.as_bytes())?;
         return Ok(Status::Ok);
     }
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let (preset, spec) = scenario_spec(&args.scenario)?;
     let plan = spec.resolve(&profile)?.plan(&profile);
     let remedies = super::plan_remedies::for_scenario(&plan, &profile, None);
@@ -37,6 +38,7 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         })
     };
     let text = match args.output.format {
+        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
         Format::Json => {
             serde_json::to_string_pretty(&WithRemedies {
                 plan: &plan,

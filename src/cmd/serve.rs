@@ -1,8 +1,8 @@
 //! `tokenpace serve`: the embedded engine behind the OpenAI API until Ctrl-C.
 
 use crate::cli::ServeArgs;
-use crate::lang::Lang;
 use crate::Status;
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace serve`.
 #[cfg(feature = "engine")]

@@ -1,33 +1,8 @@
-//! Numbers and text as a page shows them: enough digits to see a
-//! difference (the same rules as the terminal tables), and every string
-//! escaped before it goes into HTML or SVG.
+//! Numbers and text as a page shows them: values with the terminal's rules
+//! ([`tokenpace_present::number`]), chart ticks, and every string escaped
+//! before it goes into HTML or SVG.
 
-use tokenpace_core::metric::Metric;
-
-/// A value without its unit: seconds with two decimals (three below 0.1 s),
-/// other quantities with one decimal below 100 and none above.
-pub fn value(metric: Metric, v: f64) -> String {
-    match metric.unit() {
-        "s" if v.abs() < 0.1 => format!("{v:.3}"),
-        "s" => format!("{v:.2}"),
-        _ if v.abs() >= 100.0 => format!("{v:.0}"),
-        _ => format!("{v:.1}"),
-    }
-}
-
-/// A value with its unit.
-pub fn with_unit(metric: Metric, v: f64) -> String {
-    match metric.unit() {
-        "" => value(metric, v),
-        unit => format!("{} {unit}", value(metric, v)),
-    }
-}
-
-/// A signed change with its unit, e.g. `+8.0 tok/s` or `-0.40 s`.
-pub fn signed(metric: Metric, v: f64) -> String {
-    let sign = if v >= 0.0 { "+" } else { "-" };
-    format!("{sign}{}", with_unit(metric, v.abs()))
-}
+pub use tokenpace_present::number::{signed, value, with_unit};
 
 /// A tick label: at most three significant decimals, no trailing zeros.
 pub fn tick(v: f64) -> String {
@@ -71,6 +46,7 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokenpace_core::metric::Metric;
 
     #[test]
     fn escapes_markup() {

@@ -7,9 +7,9 @@
 //! short.
 
 use crate::cli::BenchArgs;
-use crate::lang::Lang;
 use crate::Status;
 use std::io::Write;
+use tokenpace_present::Lang;
 
 /// Runs `bench` against the embedded engine.
 #[cfg(feature = "engine")]

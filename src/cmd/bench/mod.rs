@@ -9,8 +9,7 @@ mod render;
 mod server_render;
 mod session;
 
-use crate::cli::{BenchArgs, BenchFormat};
-use crate::lang::Lang;
+use crate::cli::{BenchArgs, Format};
 use crate::table::{Csv, Markdown, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::{bail, Context};
@@ -27,6 +26,7 @@ use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::server_metrics::Decomposition;
 use tokenpace_core::summary::RunSummary;
+use tokenpace_present::Lang;
 
 /// Mixed into the seed of warm-up prompts so they differ from measured ones.
 pub(super) const WARMUP_SEED: u64 = 0x5741_524d_5550;
@@ -75,7 +75,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     if args.url.is_none() {
         return local::run(args, lang, out);
     }
-    let format = args.format;
+    let format = args.output.format;
     let fail_below = args.fail_below;
     let html = args.html.clone().map(|path| {
         let title = args.out.as_ref().and_then(|d| d.file_name()).map_or_else(
@@ -92,12 +92,12 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         profile,
     } = measure(args, lang)?;
     let text = match (format, results.as_slice()) {
-        (BenchFormat::Json, [one]) => json_text(
+        (Format::Json, [one]) => json_text(
             &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check, "server_metrics": one.server}),
         )?,
-        (BenchFormat::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
-        (BenchFormat::Csv, _) => Csv.render(&csv_table(&results)),
-        (BenchFormat::Table, [one]) => render_run(
+        (Format::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
+        (Format::Csv, _) => Csv.render(&csv_table(&results)),
+        (Format::Table, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -106,7 +106,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             &Terminal,
             false,
         ),
-        (BenchFormat::Markdown, [one]) => render_run(
+        (Format::Markdown, [one]) => render_run(
             &one.summary,
             &one.grade,
             &profile,
@@ -115,11 +115,11 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             &Markdown,
             true,
         ),
-        (BenchFormat::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
-        (BenchFormat::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
+        (Format::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
+        (Format::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
     };
     let mut text = text;
-    if matches!(format, BenchFormat::Table | BenchFormat::Markdown) {
+    if matches!(format, Format::Table | Format::Markdown) {
         for r in &results {
             if let Some(d) = &r.server {
                 let label = (results.len() > 1).then_some(r.label.as_str());
@@ -163,7 +163,7 @@ pub(super) fn write_report<'a>(
 
 /// Measures every level of `args` (whose URL is set).
 pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measured> {
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     apply_scenario(&mut args)?;
     let target = target(&args)?;
     let levels = levels(&args)?;

@@ -4,8 +4,6 @@
 use super::options::max_tokens;
 use super::LevelResult;
 use crate::cli::BenchArgs;
-use crate::lang::Lang;
-use crate::number;
 use crate::table::{Align, Table, TableFormat};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -14,6 +12,8 @@ use tokenpace_core::record::{CountSource, ErrorKind, RequestRecord};
 use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// One row per level: settings, counts, throughput, then mean, p50, p90 and
 /// p99 of every metric (empty where not measured), at full precision.

