@@ -9,7 +9,19 @@ use std::fmt;
 
 /// A tier, best first: A < B < C in the derived order, so the overall tier
 /// is the maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum Tier {
     /// Feels instant.
     A,
@@ -30,7 +42,7 @@ impl fmt::Display for Tier {
 }
 
 /// How one metric was graded.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricGrade {
     /// The metric.
     pub metric: Metric,
@@ -58,7 +70,7 @@ pub struct MetricGrade {
 }
 
 /// A graded run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Grade {
     /// The profile's name.
     pub profile: String,

@@ -20,7 +20,7 @@ pub type Nanos = u64;
 /// Events that carry no generated text (a role-only delta, a usage-only final
 /// chunk, keep-alive comments) are not chunks; the first of any event is kept
 /// in [`RequestRecord::first_event_ns`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Chunk {
     /// When the bytes that completed this event arrived (before parsing).
     pub at_ns: Nanos,
@@ -32,7 +32,19 @@ pub struct Chunk {
 }
 
 /// Where a token count came from, most to least trustworthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CountSource {
     /// The server's `usage` block (or its native equivalent).
@@ -47,7 +59,19 @@ pub enum CountSource {
 
 /// Why a request did not succeed. Every request sent ends as success or as
 /// exactly one of these, so `sent = ok + Σ failed` always holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The TCP connection could not be made (refused, unreachable).
@@ -106,7 +130,7 @@ impl ErrorKind {
 }
 
 /// A failed request's error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestError {
     /// What kind of failure.
     pub kind: ErrorKind,
@@ -119,7 +143,7 @@ pub struct RequestError {
 
 /// Timings a server reported about itself (llama.cpp `timings`, Ollama
 /// durations, the embedded engine), kept beside the client's own figures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerTimings {
     /// Prompt processing speed the server measured, tokens/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,7 +161,7 @@ pub struct ServerTimings {
 /// ([`first_event_ns`](Self::first_event_ns)), the first token of either kind
 /// ([`first_token_ns`](Self::first_token_ns)), the first reasoning token and
 /// the first visible answer character.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestRecord {
     /// Sequence number within the run, from 0.
     pub id: u64,
@@ -190,7 +214,7 @@ pub struct RequestRecord {
 }
 
 /// A token count with its provenance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenCount {
     /// The number of tokens.
     pub count: u32,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// An ordinary least-squares fit y = intercept + slope · x.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LinearFit {
     /// Value of the line at x = 0.
     pub intercept: f64,
@@ -88,7 +88,7 @@ impl LinearFit {
 }
 
 /// The prefill line: TTFT ≈ overhead + prompt tokens / rate.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrefillFit {
     /// Fixed part of TTFT, seconds (may be slightly negative from noise).
     pub overhead_s: f64,

@@ -41,7 +41,7 @@ pub const SEED_RATIO_SOURCE: &str = "the seed's 0.7 characters per token";
 
 /// A scenario as far as it is specified: presets and flags fill some
 /// fields, [`ScenarioSpec::resolve`] the rest from defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioSpec {
     /// Prompt tokens (system prompt, history and question).
     pub prompt_tokens: Option<f64>,
@@ -106,7 +106,7 @@ impl ScenarioSpec {
 }
 
 /// A fully specified scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scenario {
     /// Prompt tokens.
     pub prompt_tokens: f64,
@@ -290,7 +290,7 @@ impl Scenario {
 }
 
 /// The rates a scenario needs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Required {
     /// Prefill rate at which TTFT equals the target; TTFT must stay strictly
     /// below it, so any faster rate meets it.
@@ -304,7 +304,7 @@ pub struct Required {
 }
 
 /// Whether a rate in a prediction was given or is the required one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateSource {
     /// Given as an input (what the hardware reaches).
@@ -324,7 +324,7 @@ impl RateSource {
 }
 
 /// What a user would experience at the given (or required) rates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Predicted {
     /// Where the prefill rate comes from.
     pub prefill_from: RateSource,
@@ -351,7 +351,7 @@ pub struct Predicted {
 }
 
 /// Everything `plan scenario` reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioPlan {
     /// The inputs, defaults filled in.
     pub scenario: Scenario,

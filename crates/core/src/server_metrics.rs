@@ -75,7 +75,7 @@ impl Scrape {
 }
 
 /// A histogram's mean over a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Mean {
     /// The histogram.
     pub name: String,
@@ -98,7 +98,7 @@ fn mean(before: &Scrape, after: &Scrape, names: &[&str]) -> Option<Mean> {
 }
 
 /// The client's mean TTFT against the server's parts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Decomposition {
     /// The client's mean TTFT over its successful requests, seconds.
     pub client_ttft_s: f64,

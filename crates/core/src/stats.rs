@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Summary of one metric over the requests of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Stats {
     /// How many values were summarised.
     pub n: u64,
@@ -108,7 +108,9 @@ fn kahan_sum(values: &[f64]) -> f64 {
 }
 
 /// Which statistic of a metric a profile grades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
     /// The mean over requests (the seed's "average"; the default).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How a run was configured. Commands fill what applies to them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSettings {
     /// What was measured: a URL (never with credentials), or `engine:<model>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub struct RunSettings {
 }
 
 /// The machine and tool that produced a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Environment {
     /// tokenpace's version.
     pub tool_version: String,
@@ -66,7 +66,7 @@ pub struct Environment {
 
 /// How many requests ended how: `sent = ok + failed`, and `failed` is the
 /// sum of `by_kind`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     /// Requests sent.
     pub sent: u64,
@@ -79,7 +79,7 @@ pub struct Counts {
 }
 
 /// Aggregate throughput over the run's wall time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Throughput {
     /// From the first send to the last end, seconds.
     pub duration_s: f64,
@@ -90,7 +90,7 @@ pub struct Throughput {
 }
 
 /// The summary of one run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSummary {
     /// How the run was configured.
     pub settings: RunSettings,

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Characters in a piece of text: all of them, and the CJK ones among them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct CharCount {
     /// Unicode scalar values (what `str::chars` yields).
     pub chars: u32,

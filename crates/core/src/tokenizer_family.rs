@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// A tokenizer family's typical Chinese characters per token.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TokenizerFamily {
     /// The id used on the command line (`--tokenizer-family`).
     pub id: &'static str,
