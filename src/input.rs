@@ -6,11 +6,18 @@ use std::path::{Path, PathBuf};
 use tokenpace_core::profile::Profile;
 use tokenpace_core::summary::RunSummary;
 
-/// The profile at `path`, or the seed's table when none is given.
+/// The profile at `path`, or the built-in UX profile when none is given.
 pub fn profile(path: Option<&Path>) -> anyhow::Result<Profile> {
     let Some(path) = path else {
-        return Ok(Profile::seed());
+        return Ok(Profile::builtin());
     };
+    // A built-in id (`default`, or the old `seed`) unless a file has that name.
+    if let (false, Some(p)) = (
+        path.exists(),
+        path.to_str().and_then(Profile::builtin_named),
+    ) {
+        return Ok(p);
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read profile '{}'", path.display()))?;
     Profile::from_toml(&text).with_context(|| {

@@ -80,7 +80,7 @@ fn finds_the_boundary_the_batching_law_implies() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     // Decode binds here (TTFT and prefill stay far inside tier A): the
     // seed's decode boundaries give the limits.
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     let rule = &seed.metrics[&Metric::DecodeTokS];
     let (a, b) = (law_limit(rule.a), law_limit(rule.b.unwrap()));
     let found_a = v["tier_a_max_concurrency"].as_u64().unwrap();

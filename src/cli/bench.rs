@@ -95,7 +95,7 @@ pub struct BenchArgs {
     /// array; used in order and repeated as needed.
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
-    /// Take prompt and answer lengths from one of the seed's scenarios (see
+    /// Take prompt and answer lengths from one of the built-in scenarios (see
     /// `tokenpace plan scenario --list`); explicit flags win.
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,

@@ -23,7 +23,7 @@ pub struct CapacityArgs {
     /// engine, started on a loopback port with --model or the default model].
     #[arg(value_name = "URL")]
     pub url: Option<String>,
-    /// Prompt and answer lengths from one of the seed's scenarios (see
+    /// Prompt and answer lengths from one of the built-in scenarios (see
     /// `tokenpace plan scenario --list`).
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,

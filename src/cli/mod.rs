@@ -50,7 +50,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Grade measured numbers (or a run summary) on the seed's tiers.
+    /// Grade measured numbers (or a run summary) on tokenpace's built-in UX tiers.
     Grade(GradeArgs),
     /// Plan a deployment: the rates a product needs, what a model can do on
     /// given hardware, and what each remedy would change.

@@ -59,7 +59,7 @@ pub struct ScenarioArgs {
 /// `plan remedies`.
 #[derive(Debug, Args)]
 pub struct ScenarioFlags {
-    /// Start from one of the seed's scenarios (see `plan scenario --list`).
+    /// Start from one of the built-in scenarios (see `plan scenario --list`).
     #[arg(long, value_name = "NAME")]
     pub preset: Option<String>,
     /// Prompt tokens (system prompt, history and question).
@@ -77,12 +77,12 @@ pub struct ScenarioFlags {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: Option<f64>,
-    /// Characters per token [default: the seed's 0.7].
+    /// Characters per token [default: 0.7, a LLaMA-2-era tokenizer on Chinese].
     #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
           conflicts_with_all = ["tokenizer_family", "from_run", "tokenizer"])]
     pub chars_per_token: Option<f64>,
     /// Use a tokenizer family's published characters per token (qwen,
-    /// deepseek, llama3, seed).
+    /// deepseek, llama3, llama2).
     #[arg(long, value_name = "FAMILY", conflicts_with_all = ["from_run", "tokenizer"])]
     pub tokenizer_family: Option<String>,
     /// Use the characters per token measured in a run (`run.json` or its

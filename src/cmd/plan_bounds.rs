@@ -1,5 +1,5 @@
 //! `tokenpace plan bounds`: the roofline estimate of a model on a device,
-//! graded on the seed's tiers. Also the options `plan remedies` and `plan
+//! graded on tokenpace's built-in UX tiers. Also the options `plan remedies` and `plan
 //! calibrate` share with it: which model, which device, which efficiency.
 
 use crate::cli::{BoundsArgs, DeploymentArgs, Format, WorkloadArgs};

@@ -47,7 +47,7 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         devices: args.deployment.gpus,
     };
     let w = workload_of(&summary, &Workload::default());
-    let e = estimate(&d, &w, &efficiency, &Profile::seed())?;
+    let e = estimate(&d, &w, &efficiency, &Profile::builtin())?;
     let errors = compare(&e, &measured);
     let fitted = fit(&e, &measured);
     if let Some(save) = &args.save {

@@ -1,4 +1,4 @@
-//! `tokenpace plan scenario`: the seed's design method as a calculator.
+//! `tokenpace plan scenario`: the design method as a calculator.
 
 use crate::cli::{Format, ScenarioArgs, ScenarioFlags};
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
@@ -8,8 +8,8 @@ use serde::Serialize;
 use std::io::Write;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::scenario::{
-    preset_named, preset_names, Preset, RateSource, ScenarioPlan, ScenarioSpec, PRESETS,
-    SEED_RATIO_SOURCE,
+    preset_named, preset_names, Preset, RateSource, ScenarioPlan, ScenarioSpec,
+    DEFAULT_RATIO_SOURCE, PRESETS,
 };
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::tokenizer_family::{family, family_ids};
@@ -215,8 +215,11 @@ fn render(
         lang.pick("reading speed", "阅读速度"),
         number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
     ));
-    let source = if s.chars_per_token_source == SEED_RATIO_SOURCE {
-        lang.pick(SEED_RATIO_SOURCE, "种子文档的 0.7 字/token")
+    let source = if s.chars_per_token_source == DEFAULT_RATIO_SOURCE {
+        lang.pick(
+            DEFAULT_RATIO_SOURCE,
+            "默认的 0.7 字/token（32k 词表分词器处理中文）",
+        )
     } else {
         &s.chars_per_token_source
     };

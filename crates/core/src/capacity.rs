@@ -213,7 +213,7 @@ mod tests {
             r.end_ns = Some((ttft_ms + 110) * 1_000_000);
             r
         };
-        let p = Profile::seed();
+        let p = Profile::builtin();
         let o = MetricOptions::default();
         // 100 tok/s decode, 300 chars/s; TTFT decides.
         assert!(meets_targets(&req(1500), &p, &o, A));

@@ -196,7 +196,7 @@ mod tests {
     use super::*;
 
     fn tier(metric: Metric, value: f64) -> Tier {
-        Profile::seed().metrics[&metric]
+        Profile::builtin().metrics[&metric]
             .grade(metric, value)
             .unwrap()
             .tier
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn margins_say_how_far_to_the_next_tier() {
-        let p = Profile::seed();
+        let p = Profile::builtin();
         let g = p.metrics[&Metric::DecodeTokS]
             .grade(Metric::DecodeTokS, 22.0)
             .unwrap();
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn the_issue_example_grades_a_a_b_and_fails_output() {
-        let g = Profile::seed()
+        let g = Profile::builtin()
             .grade_values(&[
                 (Metric::TtftS, 1.8),
                 (Metric::PrefillTokS, 1200.0),
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn subsets_and_invalid_values() {
-        let p = Profile::seed();
+        let p = Profile::builtin();
         let g = p.grade_values(&[(Metric::DecodeTokS, 31.0)]).unwrap();
         assert_eq!((g.metrics.len(), g.overall), (1, Some(Tier::A)));
         assert!(!g.any_below(Tier::A));
@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn grade_json_shape() {
-        let g = Profile::seed()
+        let g = Profile::builtin()
             .grade_values(&[(Metric::TtftS, 1.8)])
             .unwrap();
         let v: serde_json::Value = serde_json::to_value(&g).unwrap();

@@ -1,6 +1,6 @@
 //! Profiles: the thresholds a run is graded against.
 //!
-//! The built-in profile, [`Profile::seed`], is the seed's table: three tiers
+//! The built-in profile, [`Profile::builtin`] (id `default`), is tokenpace's UX table: three tiers
 //! for prefill, decode and TTFT, and pass/fail for output characters per
 //! second, all on the mean over requests. A user profile is a TOML file:
 //!
@@ -22,7 +22,7 @@
 //!
 //! For rates (higher is better) a boundary is reached *at* its value; for
 //! latencies (lower is better) a value must be strictly *below* it, so a TTFT
-//! of exactly 2.0 s is tier B, as the seed writes it.
+//! of exactly 2.0 s is tier B, as the tier table writes it.
 
 use crate::metric::{Direction, Metric};
 use crate::stats::Statistic;
@@ -120,16 +120,30 @@ pub enum ProfileError {
 }
 
 impl Profile {
-    /// The seed's table, graded on the mean.
-    pub fn seed() -> Profile {
+    /// tokenpace's built-in UX profile (the four-metric tier table in the
+    /// README), graded on the mean. Its id is `default`; the old id `seed`
+    /// is an alias ([`Profile::builtin_named`]).
+    pub fn builtin() -> Profile {
+        Profile::builtin_default()
+    }
+
+    /// The built-in profile called `name`: `default`, or `seed` (its id
+    /// before 0.2, kept so existing scripts keep working).
+    pub fn builtin_named(name: &str) -> Option<Profile> {
+        matches!(name, "default" | "seed").then(Profile::builtin_default)
+    }
+
+    fn builtin_default() -> Profile {
         let rule = |a, b| Rule {
             statistic: Statistic::Mean,
             a,
             b,
         };
         Profile {
-            name: "seed".into(),
-            description: Some("the seed's tiers, graded on the mean over requests".into()),
+            name: "default".into(),
+            description: Some(
+                "tokenpace's built-in UX tiers, graded on the mean over requests".into(),
+            ),
             stall_threshold_ms: default_stall_ms(),
             metrics: BTreeMap::from([
                 (Metric::PrefillTokS, rule(1000.0, Some(500.0))),
@@ -201,7 +215,7 @@ mod tests {
 
     #[test]
     fn seed_profile_survives_toml() {
-        let seed = Profile::seed();
+        let seed = Profile::builtin();
         let back = Profile::from_toml(&seed.to_toml()).unwrap();
         assert_eq!(back, seed);
     }

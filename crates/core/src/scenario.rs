@@ -37,7 +37,8 @@ pub fn decode_for(chars_per_s: f64, chars_per_token: f64) -> f64 {
 }
 
 /// Where the characters-per-token ratio comes from when none is given.
-pub const SEED_RATIO_SOURCE: &str = "the seed's 0.7 characters per token";
+pub const DEFAULT_RATIO_SOURCE: &str =
+    "the default 0.7 characters per token (a 32k-vocabulary tokenizer on Chinese)";
 
 /// A scenario as far as it is specified: presets and flags fill some
 /// fields, [`ScenarioSpec::resolve`] the rest from defaults.
@@ -77,7 +78,7 @@ impl ScenarioSpec {
     }
 
     /// Fills the gaps (targets from the profile's tier-A boundaries, RTT 0,
-    /// the seed's 0.7 characters per token) and checks every value.
+    /// the default 0.7 characters per token) and checks every value.
     pub fn resolve(self, profile: &Profile) -> Result<Scenario, ScenarioError> {
         let a = |m: Metric, fallback: f64| profile.metrics.get(&m).map_or(fallback, |r| r.a);
         let s = Scenario {
@@ -93,10 +94,9 @@ impl ScenarioSpec {
                 .chars_per_s_target
                 .unwrap_or(a(Metric::OutputCharsS, 25.0)),
             chars_per_token: self.chars_per_token.as_ref().map_or(0.7, |c| c.0),
-            chars_per_token_source: self.chars_per_token.map_or_else(
-                || "the seed's 0.7 characters per token".to_string(),
-                |c| c.1,
-            ),
+            chars_per_token_source: self
+                .chars_per_token
+                .map_or_else(|| DEFAULT_RATIO_SOURCE.to_string(), |c| c.1),
             prefill_tok_s: self.prefill_tok_s,
             decode_tok_s: self.decode_tok_s,
         };
@@ -346,7 +346,7 @@ pub struct Predicted {
     pub meets_ttft_target: bool,
     /// Reading speed at or above its target.
     pub meets_chars_target: bool,
-    /// The four seed metrics graded.
+    /// The four graded metrics graded.
     pub grade: Grade,
 }
 
@@ -416,7 +416,7 @@ const fn preset(
     }
 }
 
-/// The seed's scenarios. Where the seed gives no figure for a length, the
+/// The built-in scenarios. Where the seed gives no figure for a length, the
 /// value is an assumption stated in the summary.
 pub const PRESETS: &[Preset] = &[
     preset(

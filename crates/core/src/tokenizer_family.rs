@@ -1,7 +1,7 @@
 //! How many Chinese characters a token carries, by tokenizer family.
 //!
-//! The seed converts decode speed to reading speed with 0.7 characters per
-//! token, which fits tokenizers with small, Latin-centred vocabularies.
+//! The design notes convert decode speed to reading speed with 0.7 characters
+//! per token, which fits tokenizers with small, Latin-centred vocabularies.
 //! Chinese-aware vocabularies pack more text into a token, so the same 25
 //! characters/s needs a very different decode rate. These are published
 //! averages over Chinese text; a ratio measured on your own model and text
@@ -22,16 +22,16 @@ pub struct TokenizerFamily {
     pub source: &'static str,
 }
 
-/// The families tokenpace knows, seed's figure first.
+/// The families tokenpace knows, the 32k-vocabulary default first.
 pub const FAMILIES: &[TokenizerFamily] = &[
     TokenizerFamily {
-        id: "seed",
+        id: "llama2",
         models: "LLaMA-1/2 and other 32k-vocabulary tokenizers",
         zh_chars_per_token: 0.7,
         // tokenizer-arena: a Hugging Face space measuring compression on
         // 10k samples of cc100-zh-Hans per tokenizer.
         source:
-            "the seed; tokenizer-arena (cc100-zh-Hans) measures 0.70 for LLaMA's 32k vocabulary",
+            "the design notes' figure; tokenizer-arena (cc100-zh-Hans) measures 0.70 for LLaMA's 32k vocabulary",
     },
     TokenizerFamily {
         id: "llama3",
@@ -55,8 +55,14 @@ pub const FAMILIES: &[TokenizerFamily] = &[
     },
 ];
 
-/// Looks up a family by id (case-insensitive).
+/// Looks up a family by id (case-insensitive); `seed`, the id of `llama2`
+/// before 0.2, still works.
 pub fn family(id: &str) -> Option<&'static TokenizerFamily> {
+    let id = if id.eq_ignore_ascii_case("seed") {
+        "llama2"
+    } else {
+        id
+    };
     FAMILIES.iter().find(|f| f.id.eq_ignore_ascii_case(id))
 }
 
@@ -78,6 +84,7 @@ mod tests {
         }
         assert_eq!(family("QWEN").unwrap().zh_chars_per_token, 1.5);
         assert_eq!(family("seed").unwrap().zh_chars_per_token, 0.7);
+        assert_eq!(family("llama2").unwrap().id, "llama2");
         assert!(family("gpt2").is_none());
     }
 }

@@ -16,7 +16,7 @@ use tokenpace_core::summary::RunSummary;
 /// The published measurements file.
 pub const MEASUREMENTS_TOML: &str = include_str!("../data/measurements.toml");
 
-/// Measured values of the four seed metrics (means over requests); absent
+/// Measured values of the four graded metrics (means over requests); absent
 /// when not measured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measured {
@@ -103,7 +103,7 @@ pub struct MetricError {
     pub error: f64,
 }
 
-/// The seed metrics measured, each with the estimate's error.
+/// The graded metrics measured, each with the estimate's error.
 pub fn compare(e: &Estimate, m: &Measured) -> Vec<MetricError> {
     e.values()
         .into_iter()
@@ -209,7 +209,7 @@ pub fn check_point(c: &Catalog, p: &Point, eff: &Efficiency) -> Result<PointChec
         output_tokens: p.output_tokens,
         ..Workload::default()
     };
-    let e = estimate(&d, &w, eff, &Profile::seed())?;
+    let e = estimate(&d, &w, eff, &Profile::builtin())?;
     let estimated = match p.metric {
         Metric::PrefillTokS => e.prefill_tok_s,
         _ => e.decode_tok_s,
@@ -267,7 +267,7 @@ mod tests {
             quant: Quant::Int4,
             devices: 1,
         };
-        estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed()).unwrap()
+        estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()).unwrap()
     }
 
     #[test]
@@ -294,7 +294,7 @@ mod tests {
             quant: Quant::Int4,
             devices: 1,
         };
-        let again = estimate(&d, &Workload::default(), &fitted, &Profile::seed()).unwrap();
+        let again = estimate(&d, &Workload::default(), &fitted, &Profile::builtin()).unwrap();
         assert!((again.prefill_tok_s / m.prefill_tok_s.unwrap() - 1.0).abs() < 1e-9);
         assert!((again.decode_tok_s / m.decode_tok_s.unwrap() - 1.0).abs() < 1e-9);
         // A measurement above the peak keeps the factor at 1.

@@ -1,4 +1,4 @@
-//! Remedies: what each of the seed's suggestions (smaller weights,
+//! Remedies: what each of the design notes' suggestions (smaller weights,
 //! speculative decoding, a cached prompt prefix, prefill split across
 //! devices, another card) would make of the four metrics, and what it would
 //! take for each to reach the target.
@@ -236,7 +236,7 @@ pub struct Remedy {
     /// What the remedy's parameter must be to meet the target it addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needed: Option<Needed>,
-    /// The four seed metrics graded on the profile.
+    /// The four graded metrics graded on the profile.
     pub grade: Grade,
 }
 

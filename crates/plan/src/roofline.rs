@@ -204,12 +204,12 @@ pub struct Estimate {
     pub ttft_s: f64,
     /// Expected reading speed, characters/s.
     pub output_chars_s: f64,
-    /// The four seed metrics graded on the profile.
+    /// The four graded metrics graded on the profile.
     pub grade: Grade,
 }
 
 impl Estimate {
-    /// The four seed metrics as (metric, expected value).
+    /// The four graded metrics as (metric, expected value).
     pub fn values(&self) -> [(Metric, f64); 4] {
         [
             (Metric::PrefillTokS, self.prefill_tok_s),
@@ -233,7 +233,7 @@ pub fn weight_bytes_touched(model: &Model, quant: Quant, tokens: f64) -> f64 {
     total * (1.0 - (1.0 - a).powf(tokens.max(1.0)))
 }
 
-/// Estimates the four seed metrics of `workload` on `deployment`.
+/// Estimates the four graded metrics of `workload` on `deployment`.
 pub fn estimate(
     d: &Deployment,
     w: &Workload,

@@ -172,7 +172,12 @@ mod tests {
     fn a_slower_decode_is_a_significant_regression() {
         let base = run("base", 30, 200, 25);
         let slow = run("slow", 30, 200, 40);
-        let c = compare(&base, &slow, &Profile::seed(), &CompareOptions::default());
+        let c = compare(
+            &base,
+            &slow,
+            &Profile::builtin(),
+            &CompareOptions::default(),
+        );
         let decode = c
             .changes
             .iter()
@@ -193,14 +198,24 @@ mod tests {
         assert_eq!(c.regressions(10.0).len(), 2, "decode and output speed");
         assert!(c.regressions(40.0).is_empty());
         // The other way round it is an improvement, not a regression.
-        let back = compare(&slow, &base, &Profile::seed(), &CompareOptions::default());
+        let back = compare(
+            &slow,
+            &base,
+            &Profile::builtin(),
+            &CompareOptions::default(),
+        );
         assert!(back.regressions(0.0).is_empty());
     }
 
     #[test]
     fn identical_runs_show_no_change() {
         let a = run("a", 20, 200, 25);
-        let c = compare(&a, &a.clone(), &Profile::seed(), &CompareOptions::default());
+        let c = compare(
+            &a,
+            &a.clone(),
+            &Profile::builtin(),
+            &CompareOptions::default(),
+        );
         assert!(c.changes.iter().all(|c| !c.significant));
         assert!(c.changes.iter().any(|c| c.metric == Metric::ItlS));
     }

@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn badges_say_value_threshold_and_margin() {
-        let g = Profile::seed()
+        let g = Profile::builtin()
             .grade_values(&[
                 (Metric::TtftS, 2.4),
                 (Metric::DecodeTokS, 22.0),

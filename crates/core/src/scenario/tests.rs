@@ -39,7 +39,7 @@ fn seed_ttft_and_reading_examples() {
     // 30 tok/s × 0.7 = 21 chars/s, which fails 25.
     let cps = chars_per_s(30.0, 0.7);
     assert!(close(cps, 21.0, 1e-12));
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     let g = seed.metrics[&Metric::OutputCharsS]
         .grade(Metric::OutputCharsS, cps)
         .unwrap();
@@ -51,7 +51,7 @@ fn seed_ttft_and_reading_examples() {
 }
 
 fn plan(name: &str) -> ScenarioPlan {
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     preset_named(name)
         .unwrap()
         .spec()
@@ -101,7 +101,7 @@ fn presets_reproduce_the_seeds_figures() {
 
 #[test]
 fn every_preset_resolves() {
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     for p in PRESETS {
         let plan = p.spec().resolve(&seed).unwrap().plan(&seed);
         assert!(plan.predicted.total_s.is_finite(), "{}", p.name);
@@ -112,7 +112,7 @@ fn every_preset_resolves() {
 
 #[test]
 fn flags_override_presets() {
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     let over = ScenarioSpec {
         chars_per_token: Some((1.5, "qwen".into())),
         decode_tok_s: Some(30.0),
@@ -132,7 +132,7 @@ fn flags_override_presets() {
 
 #[test]
 fn bad_inputs_are_named() {
-    let seed = Profile::seed();
+    let seed = Profile::builtin();
     let base = preset_named("web-chat").unwrap().spec();
     let err = |over: ScenarioSpec| {
         base.clone()
@@ -208,7 +208,7 @@ proptest! {
         pre in prop_oneof![Just(0.0), -1.0f64..2e9],
         dec in prop_oneof![Just(f64::NAN), -1.0f64..2e9],
     ) {
-        let seed = Profile::seed();
+        let seed = Profile::builtin();
         if let Ok(s) = spec(p.round(), o.round(), rtt, target, cps, c, pre, dec).resolve(&seed) {
             let plan = s.plan(&seed);
             let pr = &plan.predicted;
@@ -226,7 +226,7 @@ proptest! {
         pre in 10.0f64..1e5, dec in 1.0f64..500.0,
         k in 1.01f64..4.0,
     ) {
-        let seed = Profile::seed();
+        let seed = Profile::builtin();
         let (p, o) = (f64::from(p), f64::from(o));
         let run = |s: ScenarioSpec| s.resolve(&seed).unwrap().plan(&seed);
         let base = run(spec(p, o, rtt, target, cps, c, pre, dec));

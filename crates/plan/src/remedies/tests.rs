@@ -1,7 +1,7 @@
 use super::*;
 use proptest::prelude::*;
 
-/// The seed's long-summary case: 4000 prompt tokens, TTFT < 2 s, 25
+/// The long-summary case: 4000 prompt tokens, TTFT < 2 s, 25
 /// characters/s at 0.7 characters/token, on hardware doing 1000 tok/s
 /// prefill and 25 tok/s decode.
 fn seed_case(quant: Quant) -> Situation {
@@ -34,7 +34,7 @@ fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
         cache_hit: 0.5,
         ..Params::default()
     };
-    let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
     let r = find(&rs, |k| matches!(k, Kind::PrefixCache { .. }));
     assert_eq!(r.ttft_s, 2.0);
     assert!(!r.meets_ttft);
@@ -42,7 +42,7 @@ fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
         cache_hit: 0.51,
         ..Params::default()
     };
-    let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
     assert!(find(&rs, |k| matches!(k, Kind::PrefixCache { .. })).meets_ttft);
 }
 
@@ -58,7 +58,7 @@ fn seed_split_prefill_needs_more_than_two_devices() {
         split_efficiency: 1.0,
         ..Params::default()
     };
-    let rs = remedies(&s, &p, &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
     let r = find(&rs, |k| matches!(k, Kind::SplitPrefill { .. }));
     assert_eq!(r.prefill_tok_s, 3000.0);
     assert!(r.meets_ttft && !r.meets_chars);
@@ -68,7 +68,7 @@ fn seed_split_prefill_needs_more_than_two_devices() {
 fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let s = seed_case(Quant::Fp16);
     assert!((s.required_decode() - 35.714).abs() < 1e-3);
-    let rs = remedies(&s, &Params::default(), &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &Params::default(), &Profile::builtin(), None).unwrap();
     // fp16 → int4: 16 / 4.5 bits per weight as many tokens per second.
     let r = find(&rs, |k| {
         matches!(
@@ -98,7 +98,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let rs = remedies(
         &seed_case(Quant::Int8),
         &Params::default(),
-        &Profile::seed(),
+        &Profile::builtin(),
         None,
     )
     .unwrap();
@@ -124,7 +124,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let rs = remedies(
         &seed_case(Quant::Int4),
         &Params::default(),
-        &Profile::seed(),
+        &Profile::builtin(),
         None,
     )
     .unwrap();
@@ -139,7 +139,7 @@ fn seed_speculative_decoding() {
     assert_eq!(tokens_per_verify_step(1.0, 4), 5.0);
     assert_eq!(tokens_per_verify_step(0.0, 4), 1.0);
     let s = seed_case(Quant::Fp16);
-    let rs = remedies(&s, &Params::default(), &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &Params::default(), &Profile::builtin(), None).unwrap();
     let r = find(&rs, |k| matches!(k, Kind::Speculative { .. }));
     assert!((r.decode_tok_s - 57.77).abs() < 0.01, "{}", r.decode_tok_s);
     assert!(r.meets_chars);
@@ -159,7 +159,7 @@ fn seed_speculative_decoding() {
 #[test]
 fn ranking_puts_what_reaches_the_target_first() {
     let s = seed_case(Quant::Fp16);
-    let rs = remedies(&s, &Params::default(), &Profile::seed(), None).unwrap();
+    let rs = remedies(&s, &Params::default(), &Profile::builtin(), None).unwrap();
     let met: Vec<usize> = rs.iter().map(Remedy::targets_met).collect();
     let mut sorted = met.clone();
     sorted.sort_by(|a, b| b.cmp(a));
@@ -214,14 +214,14 @@ fn bad_parameters_name_the_flag() {
             "--spec-draft-cost",
         ),
     ] {
-        let err = remedies(&s, &p, &Profile::seed(), None)
+        let err = remedies(&s, &p, &Profile::builtin(), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains(flag), "{err}");
     }
     let mut bad = s;
     bad.decode_tok_s = 0.0;
-    let err = remedies(&bad, &Params::default(), &Profile::seed(), None)
+    let err = remedies(&bad, &Params::default(), &Profile::builtin(), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("--decode"), "{err}");
@@ -241,7 +241,7 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         output_tokens: 600.0,
         ..Workload::default()
     };
-    let e = estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed()).unwrap();
+    let e = estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()).unwrap();
     let s = Situation {
         prompt_tokens: 4000.0,
         rtt_s: 0.0,
@@ -258,7 +258,7 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         workload: w,
         efficiency: &Efficiency::DEFAULT,
     };
-    let rs = remedies(&s, &Params::default(), &Profile::seed(), Some(&ctx)).unwrap();
+    let rs = remedies(&s, &Params::default(), &Profile::builtin(), Some(&ctx)).unwrap();
     let h100 = find(
         &rs,
         |k| matches!(k, Kind::Hardware { id, .. } if id == "h100-sxm"),
@@ -296,7 +296,7 @@ proptest! {
             cache_hit: hit, spec_acceptance: alpha, spec_draft_tokens: k,
             spec_draft_cost: cost, ..Params::default()
         };
-        let rs = remedies(&s, &params, &Profile::seed(), None).unwrap();
+        let rs = remedies(&s, &params, &Profile::builtin(), None).unwrap();
         for r in rs {
             prop_assert!(r.prefill_tok_s.is_finite() && r.decode_tok_s.is_finite());
             prop_assert!(r.ttft_s.is_finite() && r.output_chars_s.is_finite());
@@ -322,7 +322,7 @@ proptest! {
             prefill_tok_s: prefill, decode_tok_s: decode, quant: Quant::Int8,
         };
         let params = Params { cache_hit: hit, ..Params::default() };
-        match remedies(&s, &params, &Profile::seed(), None) {
+        match remedies(&s, &params, &Profile::builtin(), None) {
             Ok(rs) => {
                 for r in rs {
                     prop_assert!(r.decode_tok_s.is_finite() && r.ttft_s.is_finite());

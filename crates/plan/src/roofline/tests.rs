@@ -11,7 +11,7 @@ fn est(model: &str, hw: &str, quant: Quant, w: Workload) -> Result<Estimate, Pla
         quant,
         devices: 1,
     };
-    estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed())
+    estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin())
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn more_devices_hold_a_larger_model() {
         &d,
         &Workload::default(),
         &Efficiency::DEFAULT,
-        &Profile::seed(),
+        &Profile::builtin(),
     )
     .unwrap();
     assert_eq!(e.decode.binding, Resource::MemoryBandwidth);
@@ -213,7 +213,7 @@ proptest! {
         model in any_model(), hw in any_hardware(), w in any_workload(),
         q in any_quant(), factor in 1.0..100f64,
     ) {
-        let p = Profile::seed();
+        let p = Profile::builtin();
         let d = Deployment { model: &model, hardware: &hw, quant: q, devices: 1 };
         if let Ok(slow) = estimate(&d, &w, &Efficiency::DEFAULT, &p) {
             let faster = Hardware { memory_bandwidth_gb_s: hw.memory_bandwidth_gb_s * factor, ..hw.clone() };
@@ -229,7 +229,7 @@ proptest! {
         model in any_model(), hw in any_hardware(), w in any_workload(),
         q in any_quant(), factor in 1.0..100f64,
     ) {
-        let p = Profile::seed();
+        let p = Profile::builtin();
         let d = Deployment { model: &model, hardware: &hw, quant: q, devices: 1 };
         if let Ok(slow) = estimate(&d, &w, &Efficiency::DEFAULT, &p) {
             let faster = Hardware { fp16_tflops: hw.fp16_tflops * factor, ..hw.clone() };
@@ -249,7 +249,7 @@ proptest! {
     ) {
         let w = Workload { prompt_tokens: p, output_tokens: o, concurrency: c, ..Workload::default() };
         let d = Deployment { model: &model, hardware: &hw, quant: q, devices };
-        match estimate(&d, &w, &Efficiency::DEFAULT, &Profile::seed()) {
+        match estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()) {
             Ok(e) => {
                 for (_, v) in e.values() {
                     prop_assert!(v.is_finite() && v >= 0.0);

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn draws_curves_and_zones() {
-        let rule = Profile::seed().metrics[&Metric::TtftS];
+        let rule = Profile::builtin().metrics[&Metric::TtftS];
         let svg = chart(
             Metric::TtftS,
             &[("a".into(), vec![0.3, 0.5, 2.5]), ("b".into(), vec![1.0])],

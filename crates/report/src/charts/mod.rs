@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn tier_zones_follow_the_direction() {
-        let seed = Profile::seed();
+        let seed = Profile::builtin();
         let ttft = tier_ranges(Metric::TtftS, &seed.metrics[&Metric::TtftS], 0.0, 5.0);
         assert_eq!(
             ttft,

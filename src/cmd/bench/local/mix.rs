@@ -1,5 +1,5 @@
 //! The default mix against the embedded engine: (1) the prefill line from a
-//! prompt-length sweep, (2) the seed's scenarios at a quarter of their size,
+//! prompt-length sweep, (2) the built-in scenarios at a quarter of their size,
 //! measured and graded, (3) the full-size scenarios predicted from the
 //! measured rates, and remedies for the one that falls shortest.
 
@@ -130,7 +130,7 @@ pub(super) fn run(
     out.write_all(
         heading(
             2,
-            "The seed's scenarios at ¼ size, measured (1 stream, p50)",
+            "The built-in scenarios at ¼ size, measured (1 stream, p50)",
             "种子场景（缩小到 ¼，实测，单流，p50）",
         )
         .as_bytes(),
@@ -201,7 +201,7 @@ pub(super) fn run(
     );
     out.write_all(basis.as_bytes())?;
     out.write_all(format.render(&predicted_table(&plans, lang)).as_bytes())?;
-    // Remedies for the seed's worked example if it misses, else the first miss.
+    // Remedies for the worked example if it misses, else the first miss.
     let missing =
         |p: &ScenarioPlan| !(p.predicted.meets_ttft_target && p.predicted.meets_chars_target);
     let pick = plans
