@@ -5,6 +5,7 @@ pub mod cli;
 mod cmd;
 mod environment;
 mod input;
+pub mod output;
 
 mod rundir;
 pub mod self_check;

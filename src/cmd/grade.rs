@@ -1,14 +1,13 @@
 //! `tokenpace grade`: grade numbers or a run summary on a profile.
 
-use crate::cli::{Format, GradeArgs};
-use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
+use crate::cli::GradeArgs;
+use crate::output::grade::GradeOutput;
 use crate::{input, Status};
 use anyhow::bail;
 use std::io::Write;
-use tokenpace_core::grade::{Grade, MetricGrade, Tier};
-use tokenpace_core::metric::{Direction, Metric};
+use tokenpace_core::grade::Grade;
+use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
-use tokenpace_present::number;
 use tokenpace_present::Lang;
 
 /// Runs `tokenpace grade`.
@@ -55,161 +54,53 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         }
     };
 
-    let text = match args.output.format {
-        Format::Csv => return Err(tokenpace_present::ExportError::NoCsv.into()),
-        Format::Json => serde_json::to_string_pretty(&grade)? + "\n",
-        Format::Table => render(&grade, &profile, &unmeasured, lang, &Terminal, false),
-        Format::Markdown => render(&grade, &profile, &unmeasured, lang, &Markdown, true),
+    let below = args
+        .fail_below
+        .is_some_and(|tier| grade.any_below(tier.into()));
+    let result = GradeOutput {
+        grade,
+        profile,
+        unmeasured,
     };
+    let text = tokenpace_present::export(&result, args.output.format, lang)?;
     out.write_all(text.as_bytes())?;
 
-    Ok(match args.fail_below {
-        Some(tier) if grade.any_below(tier.into()) => Status::BelowTier,
-        _ => Status::Ok,
-    })
+    Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
-/// The grade as a table with a title and an overall line.
+/// The grade section as text (transitional, for commands not yet on
+/// [`tokenpace_present::Document`]).
+pub fn render_body(
+    grade: &Grade,
+    unmeasured: &[Metric],
+    lang: Lang,
+    _format: &dyn crate::table::TableFormat,
+    markdown: bool,
+) -> String {
+    let d = crate::output::grade::grade_section(grade, unmeasured, lang);
+    if markdown {
+        d.to_markdown()
+    } else {
+        d.to_terminal()
+    }
+}
+
+/// Title, grade section (transitional, as [`render_body`]).
 pub fn render(
     grade: &Grade,
     profile: &Profile,
     unmeasured: &[Metric],
     lang: Lang,
-    format: &dyn TableFormat,
+    format: &dyn crate::table::TableFormat,
     markdown: bool,
 ) -> String {
-    let mut out = String::new();
-    let title = match &profile.description {
-        Some(d) => format!(
-            "{} {} ({d})",
-            lang.pick("profile", "评级标准"),
-            profile.name
-        ),
-        None => format!("{} {}", lang.pick("profile", "评级标准"), profile.name),
-    };
-    out.push_str(&if markdown {
-        format!("**tokenpace grade** · {title}\n\n")
+    let mut d = tokenpace_present::Document::new();
+    d.title(crate::output::grade::profile_title(profile, lang))
+        .blank();
+    let head = if markdown {
+        d.to_markdown()
     } else {
-        format!("{title}\n\n")
-    });
-    out.push_str(&render_body(grade, unmeasured, lang, format, markdown));
-    out
-}
-
-/// The grade table and the overall line, without a title.
-pub fn render_body(
-    grade: &Grade,
-    unmeasured: &[Metric],
-    lang: Lang,
-    format: &dyn TableFormat,
-    markdown: bool,
-) -> String {
-    let mut out = format.render(&table(grade, lang));
-    out.push('\n');
-    if !unmeasured.is_empty() {
-        let ids: Vec<&str> = unmeasured.iter().map(|m| lang.metric(*m)).collect();
-        out.push_str(&format!(
-            "{}: {}\n",
-            lang.pick("not measured in this run", "本次运行未测得"),
-            ids.join(", ")
-        ));
-    }
-    let overall = match grade.overall {
-        Some(t) => t.to_string(),
-        None => "-".into(),
+        d.to_terminal()
     };
-    let label = lang.pick("overall tier", "综合等级");
-    out.push_str(&if markdown {
-        format!("**{label}: {overall}** {}\n", overall_note(grade, lang))
-    } else {
-        format!("{label}: {overall} {}\n", overall_note(grade, lang))
-    });
-    out
-}
-
-/// "(worst: decode)" — which metrics set the overall tier.
-fn overall_note(grade: &Grade, lang: Lang) -> String {
-    let Some(worst) = grade.overall else {
-        return String::new();
-    };
-    if worst == Tier::A {
-        return lang
-            .pick("(every metric in tier A)", "(所有指标均为 A)")
-            .into();
-    }
-    let names: Vec<&str> = grade
-        .metrics
-        .iter()
-        .filter(|m| m.tier == worst)
-        .map(|m| lang.metric(m.metric))
-        .collect();
-    format!("({}: {})", lang.pick("set by", "取决于"), names.join(", "))
-}
-
-fn table(grade: &Grade, lang: Lang) -> Table {
-    let mut t = Table::new(&[
-        (lang.pick("tier", "等级"), Align::Left),
-        (lang.pick("metric", "指标"), Align::Left),
-        (lang.pick("value", "数值"), Align::Right),
-        (lang.pick("threshold", "阈值"), Align::Left),
-        (lang.pick("margin", "差距"), Align::Left),
-    ]);
-    for m in &grade.metrics {
-        let value = match m.statistic {
-            Some(st) => format!("{} ({st})", number::with_unit(m.metric, m.value)),
-            None => number::with_unit(m.metric, m.value),
-        };
-        t.row(vec![
-            tier_cell(m, lang),
-            lang.metric(m.metric).to_string(),
-            value,
-            format!(
-                "{} {}",
-                comparator(m.metric),
-                number::with_unit(m.metric, m.threshold)
-            ),
-            margin_cell(m, lang),
-        ]);
-    }
-    t
-}
-
-fn comparator(metric: Metric) -> &'static str {
-    match metric.direction() {
-        Some(Direction::LowerIsBetter) => "<",
-        _ => "≥",
-    }
-}
-
-fn tier_cell(m: &MetricGrade, lang: Lang) -> String {
-    match m.pass {
-        Some(true) => lang.pick("pass", "达标").into(),
-        Some(false) => lang.pick("fail", "未达标").into(),
-        None => m.tier.to_string(),
-    }
-}
-
-fn margin_cell(m: &MetricGrade, lang: Lang) -> String {
-    let delta = number::signed(m.metric, m.margin);
-    match (m.next_tier, m.pass) {
-        (None, _) => format!("{delta} {}", lang.pick("headroom", "余量")),
-        (Some(_), Some(false)) => match lang {
-            Lang::En => format!("needs {delta} to pass"),
-            Lang::Zh => format!("还差 {delta} 达标"),
-        },
-        (Some(next), _) if m.metric.direction() == Some(Direction::LowerIsBetter) => {
-            // Latency boundaries are strict: reaching the boundary is not enough.
-            let below = number::with_unit(m.metric, m.value + m.margin);
-            match (lang, m.margin == 0.0) {
-                (Lang::En, false) => format!("needs < {below} for {next} ({delta})"),
-                (Lang::En, true) => format!("needs < {below} for {next}"),
-                (Lang::Zh, false) => format!("需低于 {below} 才到 {next}（{delta}）"),
-                (Lang::Zh, true) => format!("需低于 {below} 才到 {next}"),
-            }
-        }
-        (Some(next), _) => match lang {
-            Lang::En => format!("needs {delta} for {next}"),
-            Lang::Zh => format!("距 {next} 还差 {delta}"),
-        },
-    }
+    head + &render_body(grade, unmeasured, lang, format, markdown)
 }

@@ -113,3 +113,25 @@ pub fn tokenpace(args: &[&str]) -> anyhow::Result<(tokenpace::Status, String)> {
     let status = tokenpace::run(cli, &mut out)?;
     Ok((status, String::from_utf8(out)?))
 }
+
+/// Panics unless `json` (a command's output) validates against
+/// `schemas/NAME.schema.json`.
+pub fn assert_valid(name: &str, json: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(format!("{name}.schema.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let instance: serde_json::Value = serde_json::from_str(json).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name} output does not match {}:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+}

@@ -1,0 +1,21 @@
+//! What each command prints, as typed results: every command builds one of
+//! these (serialisable, with a JSON Schema in `schemas/`) and hands it to
+//! [`tokenpace_present::export`], which picks the exporter for `--format`.
+//! The layout for people ([`tokenpace_present::Output::document`]) lives
+//! beside each type, in the file named after its command.
+
+pub mod grade;
+
+use schemars::{JsonSchema, Schema};
+
+/// Every command's JSON output, by the name of its schema file
+/// (`schemas/NAME.schema.json`).
+pub fn schemas() -> Vec<(&'static str, Schema)> {
+    vec![("grade", schema::<grade::GradeOutput>())]
+}
+
+fn schema<T: JsonSchema>() -> Schema {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
