@@ -5,13 +5,17 @@
 //! beside each type, in the file named after its command.
 
 pub mod grade;
+pub mod run;
 
 use schemars::{JsonSchema, Schema};
 
 /// Every command's JSON output, by the name of its schema file
 /// (`schemas/NAME.schema.json`).
 pub fn schemas() -> Vec<(&'static str, Schema)> {
-    vec![("grade", schema::<grade::GradeOutput>())]
+    vec![
+        ("grade", schema::<grade::GradeOutput>()),
+        ("bench", schema::<run::BenchOutput>()),
+    ]
 }
 
 fn schema<T: JsonSchema>() -> Schema {
