@@ -3,7 +3,8 @@
 //! union of the raw records, so percentiles are exact, not averaged.
 
 use crate::cli::{Format, MergeArgs};
-use crate::cmd::bench::{render_run, write_json};
+use crate::cmd::bench::render_run;
+use crate::runfiles::write_json;
 use crate::table::{Markdown, Terminal};
 use crate::{input, Status};
 use anyhow::{bail, Context};

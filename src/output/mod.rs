@@ -4,7 +4,11 @@
 //! The layout for people ([`tokenpace_present::Output::document`]) lives
 //! beside each type, in the file named after its command.
 
+pub mod capacity;
+pub mod caveats;
 pub mod grade;
+pub mod mix;
+pub mod remedies;
 pub mod run;
 
 use schemars::{JsonSchema, Schema};
@@ -15,6 +19,8 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
         ("grade", schema::<grade::GradeOutput>()),
         ("bench", schema::<run::BenchOutput>()),
+        ("capacity", schema::<capacity::CapacityOutput>()),
+        ("mix", schema::<mix::MixOutput>()),
     ]
 }
 
