@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokenpace_client::sink::{read_jsonl, JsonlSink};
-use tokenpace_core::shard::{merge, Merged, ShardResult};
+use tokenpace_core::merge::{merge, Merged, ShardResult};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::Lang;
 
