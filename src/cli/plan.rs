@@ -3,7 +3,13 @@
 use super::common::*;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use tokenpace_core::scenario::ratio::{self, Ratio};
+use tokenpace_core::scenario::{preset_named, preset_names, Preset, ScenarioSpec};
+use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
+use tokenpace_plan::remedies::Params;
+use tokenpace_plan::roofline::Workload;
+use tokenpace_plan::setup::{ModelSource, Setup};
 
 /// `tokenpace plan …`.
 #[derive(Debug, Args)]
@@ -101,6 +107,59 @@ pub struct ScenarioFlags {
     pub decode: Option<f64>,
 }
 
+impl ScenarioFlags {
+    /// The preset the flags name (if any) and the scenario they describe:
+    /// the preset's values, overridden by every flag given. Reads the
+    /// tokenizer (`--tokenizer`) or the run (`--from-run`) a ratio is
+    /// measured with.
+    pub fn spec(&self) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
+        let preset = match &self.preset {
+            Some(name) => Some(preset_named(name).ok_or_else(|| {
+                anyhow::anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
+            })?),
+            None => None,
+        };
+        let given = ScenarioSpec {
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            rtt_s: self.rtt,
+            ttft_target_s: self.ttft_target,
+            chars_per_s_target: self.chars_per_s,
+            chars_per_token: self.chars_per_token()?,
+            prefill_tok_s: self.prefill,
+            decode_tok_s: self.decode,
+        };
+        Ok((
+            preset,
+            preset.map(Preset::spec).unwrap_or_default().overlay(given),
+        ))
+    }
+
+    /// The characters-per-token ratio the flags ask for, with its source.
+    fn chars_per_token(&self) -> anyhow::Result<Option<Ratio>> {
+        if let Some(r) = self.chars_per_token {
+            return Ok(Some(ratio::given(r)));
+        }
+        if let Some(id) = &self.tokenizer_family {
+            return Ok(Some(ratio::of_family(id)?));
+        }
+        if let Some(path) = &self.tokenizer {
+            let t = tokenpace_client::tokenizer::ModelTokenizer::from_file(path)?;
+            let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
+            let name = path.display().to_string();
+            return Ok(Some(ratio::measure(&name, sample, |s| t.count(s))?));
+        }
+        if let Some(path) = &self.from_run {
+            let summary = crate::input::run_summary(path)?;
+            return Ok(Some(ratio::from_run(
+                &path.display().to_string(),
+                &summary,
+            )?));
+        }
+        Ok(None)
+    }
+}
+
 /// A weight quantisation as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuantArg {
@@ -161,6 +220,28 @@ pub struct DeploymentArgs {
     pub memory_usable: Option<f64>,
 }
 
+impl DeploymentArgs {
+    /// The deployment the flags ask for (read by [`Setup::resolve`]).
+    pub fn setup(&self) -> Setup {
+        let model = match (&self.model, &self.model_file) {
+            (Some(name), _) => Some(ModelSource::Catalog(name.clone())),
+            (None, Some(path)) => Some(ModelSource::File(path.clone())),
+            (None, None) => None,
+        };
+        Setup {
+            catalog_files: self.catalog.clone(),
+            model,
+            hardware: self.hardware.clone(),
+            efficiency_file: self.efficiency.clone(),
+            overrides: Overrides {
+                compute: self.compute_efficiency,
+                bandwidth: self.bandwidth_efficiency,
+                memory_usable: self.memory_usable,
+            },
+        }
+    }
+}
+
 /// The workload flags of `plan bounds`.
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
@@ -179,6 +260,19 @@ pub struct WorkloadArgs {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: f64,
+}
+
+impl WorkloadArgs {
+    /// The workload the flags describe.
+    pub fn workload(&self) -> Workload {
+        Workload {
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            concurrency: self.concurrency,
+            chars_per_token: self.chars_per_token,
+            rtt_s: self.rtt,
+        }
+    }
 }
 
 /// Options of `tokenpace plan bounds`.
@@ -230,6 +324,20 @@ pub struct RemedyArgs {
     /// Cost of one draft token relative to one target decode step.
     #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub spec_draft_cost: f64,
+}
+
+impl RemedyArgs {
+    /// The remedies' assumptions.
+    pub fn params(&self) -> Params {
+        Params {
+            cache_hit: self.cache_hit,
+            split_devices: self.split_devices,
+            split_efficiency: self.split_efficiency,
+            spec_acceptance: self.spec_acceptance,
+            spec_draft_tokens: self.spec_draft_tokens,
+            spec_draft_cost: self.spec_draft_cost,
+        }
+    }
 }
 
 fn hit_ratio(s: &str) -> Result<f64, String> {
