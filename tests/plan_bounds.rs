@@ -1,10 +1,35 @@
 //! `tokenpace plan bounds`, in-process: the estimate, the catalog, model
 //! files, and its JSON against its schema.
 
+use serde_json::Value;
+
 mod common;
 mod plan_support;
 
 use plan_support::*;
+
+/// `plan bounds` of a model (the flags naming it) on an RTX 4090 with int4
+/// weights, as JSON.
+fn int4_on_4090(model: &[&str]) -> Value {
+    let rest = [
+        "--hardware",
+        "rtx-4090",
+        "--quant",
+        "int4",
+        "--format",
+        "json",
+    ];
+    json(&[&["plan", "bounds"], model, &rest].concat())
+}
+
+/// Two estimates of the same shape decode alike (within 1 %).
+fn assert_same_decode(a: &Value, b: &Value) {
+    let (a, b) = (
+        a["decode_tok_s"].as_f64().unwrap(),
+        b["decode_tok_s"].as_f64().unwrap(),
+    );
+    assert!((a / b - 1.0).abs() < 0.01, "{a} vs {b}");
+}
 
 #[test]
 fn bounds_prints_bounds_tiers_and_the_binding_resource() {
@@ -36,7 +61,7 @@ fn bounds_prints_bounds_tiers_and_the_binding_resource() {
 
 #[test]
 fn bounds_json_has_the_four_seed_metrics_graded() {
-    let v = json(&[DONE, &["--format", "json"]].concat());
+    let v = int4_on_4090(&["--model", "qwen2.5-7b"]);
     assert_eq!(v["decode"]["binding"], "memory_bandwidth");
     assert_eq!(v["prefill"]["binding"], "compute");
     assert_eq!(v["quant"], "int4");
@@ -56,7 +81,7 @@ fn bounds_json_has_the_four_seed_metrics_graded() {
 
 #[test]
 fn efficiency_flags_and_gpus_change_the_estimate() {
-    let base = json(&[DONE, &["--format", "json"]].concat());
+    let base = int4_on_4090(&["--model", "qwen2.5-7b"]);
     let slow = json(
         &[
             DONE,
@@ -137,25 +162,10 @@ fn user_catalogs_and_model_files_are_read() {
             "num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064}"#,
     )
     .unwrap();
-    let from_file = json(&[
-        "plan",
-        "bounds",
-        "--model-file",
-        config.to_str().unwrap(),
-        "--hardware",
-        "rtx-4090",
-        "--quant",
-        "int4",
-        "--format",
-        "json",
-    ]);
+    let from_file = int4_on_4090(&["--model-file", config.to_str().unwrap()]);
     assert_eq!(from_file["model"], "Qwen2.5-7B-Instruct");
-    let catalog = json(&[DONE, &["--format", "json"]].concat());
-    let (a, b) = (
-        from_file["decode_tok_s"].as_f64().unwrap(),
-        catalog["decode_tok_s"].as_f64().unwrap(),
-    );
-    assert!((a / b - 1.0).abs() < 0.01, "{a} vs {b}");
+    let catalog = int4_on_4090(&["--model", "qwen2.5-7b"]);
+    assert_same_decode(&from_file, &catalog);
 }
 
 /// A GGUF header (version 3) with the shape keys of Llama-3.1-8B.
@@ -192,37 +202,11 @@ fn a_gguf_header_gives_the_model_shape() {
     let dir = TempDir::new("gguf");
     let file = dir.path().join("llama-3.1-8b-q4_0.gguf");
     std::fs::write(&file, gguf_header()).unwrap();
-    let v = json(&[
-        "plan",
-        "bounds",
-        "--model-file",
-        file.to_str().unwrap(),
-        "--hardware",
-        "rtx-4090",
-        "--quant",
-        "int4",
-        "--format",
-        "json",
-    ]);
+    let v = int4_on_4090(&["--model-file", file.to_str().unwrap()]);
     assert_eq!(v["model"], "llama-3.1-8b-q4_0");
     assert_eq!(v["memory"]["kv_bytes_per_token"], 131072.0);
-    let catalog = json(&[
-        "plan",
-        "bounds",
-        "--model",
-        "llama-3.1-8b",
-        "--hardware",
-        "rtx-4090",
-        "--quant",
-        "int4",
-        "--format",
-        "json",
-    ]);
-    let (a, b) = (
-        v["decode_tok_s"].as_f64().unwrap(),
-        catalog["decode_tok_s"].as_f64().unwrap(),
-    );
-    assert!((a / b - 1.0).abs() < 0.01, "{a} vs {b}");
+    let catalog = int4_on_4090(&["--model", "llama-3.1-8b"]);
+    assert_same_decode(&v, &catalog);
     let truncated = dir.path().join("cut.gguf");
     std::fs::write(&truncated, &gguf_header()[..40]).unwrap();
     let err = run_err(&[

@@ -24,27 +24,23 @@ fn write_run(dir: &std::path::Path) {
     common::write_run(dir, &records, settings);
 }
 
+/// `plan calibrate RUN_DIR` for the 7B model at int4 on an RTX 4090 (the
+/// deployment of [`DONE`]), with `extra` flags.
+fn calibrate_qwen(run_dir: &str, extra: &[&str]) -> String {
+    run(&[&["plan", "calibrate", run_dir], &DONE[2..], extra].concat())
+}
+
 #[test]
 fn calibrate_fits_and_saves_an_efficiency_bounds_can_read() {
     let dir = TempDir::new("calibrate");
     write_run(dir.path());
     let run_dir = dir.path().to_str().unwrap();
     let saved = dir.path().join("fitted.toml");
-    let v = json(&[
-        "plan",
-        "calibrate",
+    let v = serde_json::from_str::<Value>(&calibrate_qwen(
         run_dir,
-        "--model",
-        "qwen2.5-7b",
-        "--hardware",
-        "rtx-4090",
-        "--quant",
-        "int4",
-        "--save",
-        saved.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+        &["--save", saved.to_str().unwrap(), "--format", "json"],
+    ))
+    .unwrap();
     let errors = v["errors"].as_array().unwrap();
     let prefill = errors
         .iter()
@@ -78,19 +74,7 @@ fn calibrate_fits_and_saves_an_efficiency_bounds_can_read() {
     );
     assert!((again["prefill_tok_s"].as_f64().unwrap() / 5000.0 - 1.0).abs() < 1e-6);
     assert!((again["decode_tok_s"].as_f64().unwrap() / 100.0 - 1.0).abs() < 1e-6);
-    let table = run(&[
-        "plan",
-        "calibrate",
-        run_dir,
-        "--model",
-        "qwen2.5-7b",
-        "--hardware",
-        "rtx-4090",
-        "--quant",
-        "int4",
-        "--lang",
-        "en",
-    ]);
+    let table = calibrate_qwen(run_dir, &["--lang", "en"]);
     assert!(table.contains("fitted to this run"), "{table}");
 }
 
@@ -176,17 +160,7 @@ fn calibrated_on_one_engine_run_the_estimate_predicts_another() {
 fn calibrate_json_validates_and_published_points_are_csv_rows() {
     let dir = TempDir::new("calibrate-schema");
     write_run(dir.path());
-    let out = run(&[
-        "plan",
-        "calibrate",
-        dir.path().to_str().unwrap(),
-        "--model",
-        "qwen2.5-7b",
-        "--hardware",
-        "rtx-4090",
-        "--format",
-        "json",
-    ]);
+    let out = calibrate_qwen(dir.path().to_str().unwrap(), &["--format", "json"]);
     common::assert_valid("plan-calibrate", &out);
     let published = run(&["plan", "calibrate", "--published", "--format", "json"]);
     common::assert_valid("plan-calibrate-published", &published);
@@ -198,4 +172,14 @@ fn calibrate_json_validates_and_published_points_are_csv_rows() {
     );
     let points = serde_json::from_str::<Value>(&published).unwrap();
     assert_eq!(lines.len(), points.as_array().unwrap().len() + 1);
+}
+
+#[test]
+fn snapshot_calibrate_run_table_zh() {
+    let dir = TempDir::new("calibrate-snapshot");
+    write_run(dir.path());
+    insta::assert_snapshot!(calibrate_qwen(
+        dir.path().to_str().unwrap(),
+        &["--lang", "zh"]
+    ));
 }

@@ -120,3 +120,28 @@ fn remedies_and_scenario_json_validate() {
         &run(&["plan", "scenario", "--list", "--format", "json"]),
     );
 }
+
+#[test]
+fn snapshot_remedies_with_a_model_markdown_en() {
+    insta::assert_snapshot!(long_summary(
+        "remedies",
+        &[
+            "--model",
+            "qwen2.5-14b",
+            "--hardware",
+            "l40s",
+            "--format",
+            "markdown",
+            "--lang",
+            "en"
+        ]
+    ));
+}
+
+#[test]
+fn snapshot_scenario_markdown_zh() {
+    insta::assert_snapshot!(long_summary(
+        "scenario",
+        &["--format", "markdown", "--lang", "zh"]
+    ));
+}

@@ -1,7 +1,7 @@
 //! `tokenpace plan bounds`'s results: the roofline estimate of a model on a
 //! device, graded, and the catalog (`--list`).
 
-use super::{bytes, flops, resource, say, title, words, Names};
+use super::{aside, bytes, colon, flops, labelled, load, pct, resource, say, title, words, Names};
 use crate::output::grade::grade_section;
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
@@ -32,51 +32,37 @@ impl Output for BoundsOutput {
         );
         let mut d = Document::new();
         d.title(title(e, &self.names, lang));
-        let (prompt, answer) = (say(lang, words::PROMPT), say(lang, words::ANSWER));
-        d.item(match lang {
-            Lang::En => format!(
-                "workload: {prompt} {:.0} tok · {answer} {:.0} tok · {} concurrent · {:.2} chars/token · round trip {:.0} ms",
-                w.prompt_tokens, w.output_tokens, w.concurrency, w.chars_per_token, w.rtt_s * 1000.0
+        d.item(labelled(
+            lang,
+            ("workload", "负载"),
+            &format!(
+                "{} · {:.2} {} · {} {:.0} ms",
+                load(lang, w),
+                w.chars_per_token,
+                say(lang, words::CHARS_PER_TOKEN),
+                lang.pick("round trip", "网络往返"),
+                w.rtt_s * 1000.0
             ),
-            Lang::Zh => format!(
-                "负载：{prompt} {:.0} tok · {answer} {:.0} tok · 并发 {} · {:.2} 字/token · 网络往返 {:.0} ms",
-                w.prompt_tokens, w.output_tokens, w.concurrency, w.chars_per_token, w.rtt_s * 1000.0
-            ),
-        });
+        ));
         d.blank().heading(lang.pick("Memory", "显存"));
-        let usable = e.efficiency.memory_usable * 100.0;
-        let capped = |asked: f64| match lang {
-            Lang::En => format!(" (asked {asked}: capped by memory capacity)"),
-            Lang::Zh => format!("（要求 {asked}：受显存容量限制）"),
-        };
+        d.item(memory_use(e, lang));
         let capped = if m.concurrency_capped {
-            capped(w.concurrency)
+            let asked = format!("{} {}", lang.pick("asked", "要求"), w.concurrency);
+            let limit = lang.pick("capped by memory capacity", "受显存容量限制");
+            aside(lang, &format!("{asked}{}{limit}", colon(lang)))
         } else {
             String::new()
         };
-        let context = w.prompt_tokens + w.output_tokens;
-        match lang {
-            Lang::En => d
-                .item(format!(
-                    "weights {} · KV cache {}/token, {} per {context:.0}-token context · usable {} of {} ({usable:.0} %)",
-                    bytes(m.weight_bytes), bytes(m.kv_bytes_per_token), bytes(m.context_bytes),
-                    bytes(m.usable_bytes), bytes(m.total_bytes),
-                ))
-                .item(format!(
-                    "{:.0} contexts fit; serving {} at once{capped}",
-                    m.contexts_fit, e.concurrency
-                )),
-            Lang::Zh => d
-                .item(format!(
-                    "权重 {} · KV 缓存每 token {}，每个 {context:.0} token 的上下文 {} · 可用 {} / {}（{usable:.0} %）",
-                    bytes(m.weight_bytes), bytes(m.kv_bytes_per_token), bytes(m.context_bytes),
-                    bytes(m.usable_bytes), bytes(m.total_bytes),
-                ))
-                .item(format!(
-                    "可容纳 {:.0} 个上下文；同时服务 {} 个{capped}",
-                    m.contexts_fit, e.concurrency
-                )),
-        };
+        d.item(match lang {
+            Lang::En => format!(
+                "{:.0} contexts fit; serving {} at once{capped}",
+                m.contexts_fit, e.concurrency
+            ),
+            Lang::Zh => format!(
+                "可容纳 {:.0} 个上下文；同时服务 {} 个{capped}",
+                m.contexts_fit, e.concurrency
+            ),
+        });
         let (c, b) = (e.efficiency.compute * 100.0, e.efficiency.bandwidth * 100.0);
         d.blank().heading(match lang {
             Lang::En => format!(
@@ -95,6 +81,34 @@ impl Output for BoundsOutput {
         d.append(grade_section(&e.grade, &[], lang));
         d
     }
+}
+
+/// Where the memory goes: weights, KV cache, what is usable.
+fn memory_use(e: &Estimate, lang: Lang) -> String {
+    let (w, m) = (&e.workload, &e.memory);
+    let context = w.prompt_tokens + w.output_tokens;
+    let (per_token, per_context) = (bytes(m.kv_bytes_per_token), bytes(m.context_bytes));
+    let kv = match lang {
+        Lang::En => {
+            format!("KV cache {per_token}/token, {per_context} per {context:.0}-token context")
+        }
+        Lang::Zh => {
+            format!("KV 缓存每 token {per_token}，每个 {context:.0} token 的上下文 {per_context}")
+        }
+    };
+    let usable = format!(
+        "{} {} {} {}{}",
+        lang.pick("usable", "可用"),
+        bytes(m.usable_bytes),
+        lang.pick("of", "/"),
+        bytes(m.total_bytes),
+        aside(lang, &pct(e.efficiency.memory_usable))
+    );
+    format!(
+        "{} {} · {kv} · {usable}",
+        say(lang, words::WEIGHTS),
+        bytes(m.weight_bytes)
+    )
 }
 
 fn phases(e: &Estimate, lang: Lang) -> Table {

@@ -2,7 +2,7 @@
 //! the fitted efficiency, and the published measurements checked
 //! (`--published`, one row per point, so also CSV).
 
-use super::{error_pct, say, title, words, Names};
+use super::{aside, comma, error_pct, labelled, load, say, title, words, Names};
 use serde::Serialize;
 use std::path::PathBuf;
 use tokenpace_plan::calibrate::{MetricError, PointCheck};
@@ -37,17 +37,11 @@ impl Output for CalibrateOutput {
         if let Some((estimate, names)) = &self.estimate {
             d.title(title(estimate, names, lang));
         }
-        let (prompt, answer) = (say(lang, words::PROMPT), say(lang, words::ANSWER));
-        d.item(match lang {
-            Lang::En => format!(
-                "workload from the run: {prompt} {:.0} tok · {answer} {:.0} tok · {} concurrent",
-                w.prompt_tokens, w.output_tokens, w.concurrency
-            ),
-            Lang::Zh => format!(
-                "取自该次运行的负载：{prompt} {:.0} tok · {answer} {:.0} tok · 并发 {}",
-                w.prompt_tokens, w.output_tokens, w.concurrency
-            ),
-        });
+        d.item(labelled(
+            lang,
+            ("workload from the run", "取自该次运行的负载"),
+            &load(lang, w),
+        ));
         let mut t = Table::new(&[
             (say(lang, words::METRIC), Align::Left),
             (lang.pick("measured", "实测"), Align::Right),
@@ -63,16 +57,16 @@ impl Output for CalibrateOutput {
             ]);
         }
         d.blank().table(t).blank();
-        d.item(match lang {
-            Lang::En => format!(
-                "efficiency used: compute {:.2}, bandwidth {:.2}; fitted to this run: compute {:.2}, bandwidth {:.2}",
-                e.compute, e.bandwidth, f.compute, f.bandwidth
+        d.item(format!(
+            "{}{}{}",
+            labelled(lang, ("efficiency used", "所用效率"), &factors(lang, e)),
+            lang.pick("; ", "；"),
+            labelled(
+                lang,
+                ("fitted to this run", "按本次运行拟合"),
+                &factors(lang, f)
             ),
-            Lang::Zh => format!(
-                "所用效率：算力 {:.2}，带宽 {:.2}；按本次运行拟合：算力 {:.2}，带宽 {:.2}",
-                e.compute, e.bandwidth, f.compute, f.bandwidth
-            ),
-        });
+        ));
         if let Some(path) = &self.saved {
             d.item(format!(
                 "{} {}",
@@ -82,6 +76,18 @@ impl Output for CalibrateOutput {
         }
         d
     }
+}
+
+/// `compute 0.65, bandwidth 0.70`: the efficiency factors.
+fn factors(lang: Lang, e: &Efficiency) -> String {
+    format!(
+        "{} {:.2}{}{} {:.2}",
+        lang.pick("compute", "算力"),
+        e.compute,
+        comma(lang),
+        lang.pick("bandwidth", "带宽"),
+        e.bandwidth
+    )
 }
 
 /// The published measurements, each with the estimate for it.
@@ -134,11 +140,10 @@ impl Output for PublishedOutput {
         let mut d = Document::new();
         d.table(t).blank();
         d.line(format!(
-            "{}: {:.1} % (compute {:.2}, bandwidth {:.2}); {}",
+            "{}: {:.1} %{}; {}",
             lang.pick("largest error", "最大误差"),
             self.worst() * 100.0,
-            e.compute,
-            e.bandwidth,
+            aside(lang, &factors(lang, &e)),
             lang.pick(
                 "sources in crates/plan/data/measurements.toml",
                 "来源见 crates/plan/data/measurements.toml"

@@ -8,7 +8,7 @@ pub mod calibrate;
 pub mod remedies;
 pub mod scenario;
 
-use tokenpace_plan::roofline::{Deployment, Estimate, Resource};
+use tokenpace_plan::roofline::{Deployment, Estimate, Resource, Workload};
 use tokenpace_present::Lang;
 
 /// A phrase in English and Chinese.
@@ -41,9 +41,14 @@ pub(crate) fn say(lang: Lang, w: Words) -> &'static str {
     lang.pick(w.0, w.1)
 }
 
+/// `: ` or `：`.
+pub(crate) fn colon(lang: Lang) -> &'static str {
+    lang.pick(": ", "：")
+}
+
 /// `label: text` (a full-width colon in Chinese).
 pub(crate) fn labelled(lang: Lang, label: Words, text: &str) -> String {
-    format!("{}{}{text}", say(lang, label), lang.pick(": ", "："))
+    format!("{}{}{text}", say(lang, label), colon(lang))
 }
 
 /// The list separator: `, ` or `，`.
@@ -57,6 +62,21 @@ pub(crate) fn aside(lang: Lang, text: &str) -> String {
         Lang::En => format!(" ({text})"),
         Lang::Zh => format!("（{text}）"),
     }
+}
+
+/// `prompt 1000 tok · answer 256 tok · 1 concurrent`: a workload's load.
+pub(crate) fn load(lang: Lang, w: &Workload) -> String {
+    let concurrent = match lang {
+        Lang::En => format!("{} concurrent", w.concurrency),
+        Lang::Zh => format!("并发 {}", w.concurrency),
+    };
+    format!(
+        "{} {:.0} tok · {} {:.0} tok · {concurrent}",
+        say(lang, words::PROMPT),
+        w.prompt_tokens,
+        say(lang, words::ANSWER),
+        w.output_tokens,
+    )
 }
 
 /// A fraction as a whole percentage: `75 %`.

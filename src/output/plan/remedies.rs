@@ -115,6 +115,12 @@ fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document 
             number::with_unit(Metric::OutputCharsS, s.output_chars_s()),
         ),
     ));
+    let need = |what, cmp: &str, m: Metric, v: f64| {
+        aside(
+            lang,
+            &format!("{} {cmp} {}", w(what), number::with_unit(m, v)),
+        )
+    };
     d.item(labelled(
         lang,
         words::TARGETS,
@@ -122,24 +128,15 @@ fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document 
             "{} < {}{}{c}{} ≥ {}{}",
             w(words::TTFT),
             number::with_unit(Metric::TtftS, s.ttft_target_s),
-            aside(
-                lang,
-                &format!(
-                    "{} > {}",
-                    w(words::PREFILL),
-                    number::with_unit(Metric::PrefillTokS, s.required_prefill())
-                )
+            need(
+                words::PREFILL,
+                ">",
+                Metric::PrefillTokS,
+                s.required_prefill()
             ),
             w(words::READING_SPEED),
             number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
-            aside(
-                lang,
-                &format!(
-                    "{} ≥ {}",
-                    w(words::DECODE),
-                    number::with_unit(Metric::DecodeTokS, s.required_decode())
-                )
-            ),
+            need(words::DECODE, "≥", Metric::DecodeTokS, s.required_decode()),
         ),
     ));
     d.blank().table(table(list, lang));

@@ -117,37 +117,38 @@ fn required_table(plan: &ScenarioPlan, lang: Lang) -> Table {
         (say(lang, words::TIER), Align::Left),
         (lang.pick("because", "依据"), Align::Left),
     ]);
-    let tier = |t: Option<Tier>| t.map_or("-".into(), |t| t.to_string());
+    let mut row = |m: Metric, cmp: &str, v: f64, tier: Option<Tier>, because: String| {
+        t.row(vec![
+            lang.metric(m).into(),
+            format!("{cmp} {}", number::with_unit(m, v)),
+            tier.map_or("-".into(), |t| t.to_string()),
+            because,
+        ])
+    };
     let budget = number::with_unit(Metric::TtftS, s.ttft_target_s - s.rtt_s);
-    t.row(vec![
-        lang.metric(Metric::PrefillTokS).into(),
-        format!(
-            "> {}",
-            number::with_unit(Metric::PrefillTokS, r.prefill_tok_s)
-        ),
-        tier(r.prefill_tier),
+    let prompt = s.prompt_tokens;
+    row(
+        Metric::PrefillTokS,
+        ">",
+        r.prefill_tok_s,
+        r.prefill_tier,
         match lang {
-            Lang::En => format!(
-                "{:.0} tok in < {budget} after the round trip",
-                s.prompt_tokens
-            ),
-            Lang::Zh => format!("扣除往返后 {budget} 内处理 {:.0} tok", s.prompt_tokens),
+            Lang::En => format!("{prompt:.0} tok in < {budget} after the round trip"),
+            Lang::Zh => format!("扣除往返后 {budget} 内处理 {prompt:.0} tok"),
         },
-    ]);
-    t.row(vec![
-        lang.metric(Metric::DecodeTokS).into(),
-        format!(
-            "≥ {}",
-            number::with_unit(Metric::DecodeTokS, r.decode_tok_s)
-        ),
-        tier(r.decode_tier),
+    );
+    row(
+        Metric::DecodeTokS,
+        "≥",
+        r.decode_tok_s,
+        r.decode_tier,
         format!(
             "{} ÷ {:.2} {}",
             number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
             s.chars_per_token,
             say(lang, words::CHARS_PER_TOKEN)
         ),
-    ]);
+    );
     t
 }
 
