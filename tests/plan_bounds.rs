@@ -209,14 +209,8 @@ fn a_gguf_header_gives_the_model_shape() {
     assert_same_decode(&v, &catalog);
     let truncated = dir.path().join("cut.gguf");
     std::fs::write(&truncated, &gguf_header()[..40]).unwrap();
-    let err = run_err(&[
-        "plan",
-        "bounds",
-        "--model-file",
-        truncated.to_str().unwrap(),
-        "--hardware",
-        "l4",
-    ]);
+    let path = truncated.to_str().unwrap();
+    let err = run_err(&["plan", "bounds", "--model-file", path, "--hardware", "l4"]);
     assert!(
         err.contains("GGUF header") && err.contains("cut.gguf"),
         "{err}"

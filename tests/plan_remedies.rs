@@ -6,6 +6,10 @@ mod plan_support;
 
 use plan_support::*;
 
+/// A 14B model on an L40S (fp16 weights by default): the roofline gives
+/// the rates.
+const L40S_14B: &[&str] = &["--model", "qwen2.5-14b", "--hardware", "l40s"];
+
 #[test]
 fn remedies_for_the_seed_long_summary() {
     let v = long_summary_json("remedies", &[]);
@@ -55,16 +59,7 @@ fn remedies_with_a_model_compare_cards() {
     assert_eq!(list[0]["meets_chars"], true);
     let out = long_summary(
         "remedies",
-        &[
-            "--model",
-            "qwen2.5-14b",
-            "--hardware",
-            "l40s",
-            "--quant",
-            "fp16",
-            "--lang",
-            "en",
-        ],
+        &[L40S_14B, &["--quant", "fp16", "--lang", "en"]].concat(),
     );
     assert!(out.contains("recomputed by the roofline"), "{out}");
 }
@@ -93,17 +88,7 @@ fn remedies_and_scenario_json_validate() {
     );
     common::assert_valid(
         "plan-remedies",
-        &long_summary(
-            "remedies",
-            &[
-                "--model",
-                "qwen2.5-14b",
-                "--hardware",
-                "l40s",
-                "--format",
-                "json",
-            ],
-        ),
+        &long_summary("remedies", &[L40S_14B, &["--format", "json"]].concat()),
     );
     common::assert_valid(
         "plan-scenario",
@@ -125,16 +110,7 @@ fn remedies_and_scenario_json_validate() {
 fn snapshot_remedies_with_a_model_markdown_en() {
     insta::assert_snapshot!(long_summary(
         "remedies",
-        &[
-            "--model",
-            "qwen2.5-14b",
-            "--hardware",
-            "l40s",
-            "--format",
-            "markdown",
-            "--lang",
-            "en"
-        ]
+        &[L40S_14B, &["--format", "markdown", "--lang", "en"]].concat()
     ));
 }
 

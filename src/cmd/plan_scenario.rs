@@ -1,7 +1,7 @@
 //! `tokenpace plan scenario`: the design method as a calculator.
 
 use crate::cli::ScenarioArgs;
-use crate::output::plan::scenario::{PresetList, ScenarioOutput, ScenarioRemedies};
+use crate::output::plan::scenario::{PresetList, ScenarioOutput};
 use crate::{input, Status};
 use std::io::Write;
 use tokenpace_plan::remedies::for_scenario;
@@ -17,11 +17,8 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     let profile = input::profile(args.profile.file.as_deref())?;
     let (preset, spec) = args.scenario.spec()?;
     let plan = spec.resolve(&profile)?.plan(&profile);
-    let result = ScenarioOutput {
-        remedies: for_scenario(&plan, &profile, None).map(ScenarioRemedies::of),
-        plan,
-        preset,
-    };
+    let remedies = for_scenario(&plan, &profile, None);
+    let result = ScenarioOutput::new(plan, remedies, preset);
     out.write_all(export(&result, format, lang)?.as_bytes())?;
     Ok(Status::Ok)
 }

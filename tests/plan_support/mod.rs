@@ -50,14 +50,11 @@ pub fn json(args: &[&str]) -> Value {
     serde_json::from_str(&run(args)).unwrap()
 }
 
+/// The real binary (exit codes, stderr) in a clean English environment.
 pub fn binary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tokenpace"))
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .output()
-        .unwrap()
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenpace"));
+    command.args(args).env_clear().env("LANG", "C.UTF-8");
+    command.output().unwrap()
 }
 
 /// `plan bounds` of a 7B model that meets every target on an RTX 4090.

@@ -69,7 +69,7 @@ pub enum SetupError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: PlanError,
+        source: Box<PlanError>,
     },
     /// The efficiency file could not be read.
     #[error("could not read efficiency file '{}'", .path.display())]
@@ -85,7 +85,7 @@ pub enum SetupError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: PlanError,
+        source: Box<PlanError>,
     },
     /// The model file could not be opened or read.
     #[error("could not open model file '{}'", .path.display())]
@@ -109,7 +109,7 @@ pub enum SetupError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: PlanError,
+        source: Box<PlanError>,
     },
     /// No model was given.
     #[error("{command} needs a model: give --model NAME (tokenpace plan bounds --list shows the catalog) or --model-file config.json")]
@@ -125,7 +125,13 @@ pub enum SetupError {
     },
     /// An unknown catalog id, or another planning error.
     #[error(transparent)]
-    Plan(#[from] PlanError),
+    Plan(Box<PlanError>),
+}
+
+impl From<PlanError> for SetupError {
+    fn from(e: PlanError) -> SetupError {
+        SetupError::Plan(Box::new(e))
+    }
 }
 
 impl Setup {
@@ -144,7 +150,7 @@ impl Setup {
             })?;
             c.add_toml(&text).map_err(|source| SetupError::BadCatalog {
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
         }
         Ok(c)
@@ -162,7 +168,7 @@ impl Setup {
                     })?;
                 Efficiency::from_toml(&text).map_err(|source| SetupError::BadEfficiency {
                     path: path.clone(),
-                    source,
+                    source: Box::new(source),
                 })?
             }
             None => Efficiency::DEFAULT,
@@ -256,7 +262,7 @@ pub fn model_from_reader<R: Read + Seek>(path: &Path, mut reader: R) -> Result<M
     };
     let bad = |source| SetupError::BadModel {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     };
     let mut magic = [0u8; 4];
     let is_gguf = reader.read_exact(&mut magic).is_ok() && &magic == b"GGUF";

@@ -1,7 +1,10 @@
 //! `tokenpace plan bounds`'s results: the roofline estimate of a model on a
 //! device, graded, and the catalog (`--list`).
 
-use super::{aside, bytes, colon, flops, labelled, load, pct, resource, say, title, words, Names};
+use super::{
+    aside, bytes, colon, flops, labelled, load, pct, resource, say, table, title, words, Names,
+    Words,
+};
 use crate::output::grade::grade_section;
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
@@ -53,16 +56,15 @@ impl Output for BoundsOutput {
         } else {
             String::new()
         };
-        d.item(match lang {
-            Lang::En => format!(
-                "{:.0} contexts fit; serving {} at once{capped}",
-                m.contexts_fit, e.concurrency
-            ),
-            Lang::Zh => format!(
-                "可容纳 {:.0} 个上下文；同时服务 {} 个{capped}",
-                m.contexts_fit, e.concurrency
-            ),
-        });
+        let fit = match lang {
+            Lang::En => format!("{:.0} contexts fit", m.contexts_fit),
+            Lang::Zh => format!("可容纳 {:.0} 个上下文", m.contexts_fit),
+        };
+        let serving = match lang {
+            Lang::En => format!("serving {} at once", e.concurrency),
+            Lang::Zh => format!("同时服务 {} 个", e.concurrency),
+        };
+        d.item(format!("{fit}{}{serving}{capped}", lang.pick("; ", "；")));
         let (c, b) = (e.efficiency.compute * 100.0, e.efficiency.bandwidth * 100.0);
         d.blank().heading(match lang {
             Lang::En => format!(
@@ -113,14 +115,17 @@ fn memory_use(e: &Estimate, lang: Lang) -> String {
 
 fn phases(e: &Estimate, lang: Lang) -> Table {
     let m = &e.memory;
-    let mut t = Table::new(&[
-        (lang.pick("phase", "阶段"), Align::Left),
-        (lang.pick("work", "计算量"), Align::Right),
-        (lang.pick("memory traffic", "访存量"), Align::Right),
-        (lang.pick("bound", "上限"), Align::Right),
-        (lang.pick("expected", "预计"), Align::Right),
-        (lang.pick("binds on", "瓶颈"), Align::Left),
-    ]);
+    let mut t = table(
+        lang,
+        &[
+            (("phase", "阶段"), Align::Left),
+            (("work", "计算量"), Align::Right),
+            (("memory traffic", "访存量"), Align::Right),
+            (("bound", "上限"), Align::Right),
+            (("expected", "预计"), Align::Right),
+            (("binds on", "瓶颈"), Align::Left),
+        ],
+    );
     t.row(vec![
         lang.metric(Metric::PrefillTokS).into(),
         flops(e.prefill.flops),
@@ -176,55 +181,86 @@ impl CatalogOutput {
     }
 }
 
+/// The headings of a device's figures.
+const HARDWARE_FIGURES: [Words; 4] = [
+    ("FP16 TFLOPS", "FP16 TFLOPS"),
+    ("INT8 TOPS", "INT8 TOPS"),
+    ("bandwidth", "带宽"),
+    ("memory", "显存"),
+];
+
+/// The headings of a model's figures.
+const MODEL_FIGURES: [Words; 5] = [
+    ("params", "参数"),
+    ("active", "激活"),
+    ("layers", "层数"),
+    ("KV heads", "KV 头"),
+    ("KV/token", "每 token KV"),
+];
+
+fn hardware_figures(h: &Hardware) -> Vec<String> {
+    let int8 = h.int8_tops.map_or("-".into(), |v| format!("{v}"));
+    let bandwidth = format!("{} GB/s", h.memory_bandwidth_gb_s);
+    vec![
+        h.fp16_tflops.to_string(),
+        int8,
+        bandwidth,
+        format!("{} GB", h.memory_gb),
+    ]
+}
+
+fn model_figures(m: &Model) -> Vec<String> {
+    let active = m.active_params_b.map_or("-".into(), |a| format!("{a} B"));
+    let (layers, kv_heads) = (m.layers.to_string(), m.kv_heads.to_string());
+    let per_token = bytes(m.kv_bytes_per_token());
+    vec![
+        format!("{} B", m.params_b),
+        active,
+        layers,
+        kv_heads,
+        per_token,
+    ]
+}
+
 impl Output for CatalogOutput {
     fn document(&self, lang: Lang) -> Document {
+        let hardware = self
+            .hardware
+            .iter()
+            .map(|h| (&h.id, hardware_figures(h), &h.name));
+        let models = self
+            .models
+            .iter()
+            .map(|m| (&m.id, model_figures(m), &m.name));
         let mut d = Document::new();
         d.blank().heading(lang.pick("Hardware", "硬件"));
-        let mut t = Table::new(&[
-            ("id", Align::Left),
-            ("FP16 TFLOPS", Align::Right),
-            ("INT8 TOPS", Align::Right),
-            (lang.pick("bandwidth", "带宽"), Align::Right),
-            (lang.pick("memory", "显存"), Align::Right),
-            (say(lang, words::NAME), Align::Left),
-        ]);
-        for h in &self.hardware {
-            t.row(vec![
-                h.id.clone(),
-                format!("{}", h.fp16_tflops),
-                h.int8_tops.map_or("-".into(), |v| format!("{v}")),
-                format!("{} GB/s", h.memory_bandwidth_gb_s),
-                format!("{} GB", h.memory_gb),
-                h.name.clone(),
-            ]);
-        }
-        d.table(t);
+        d.table(catalog_table(lang, &HARDWARE_FIGURES, hardware));
         d.blank().heading(lang.pick("Models", "模型"));
-        let mut t = Table::new(&[
-            ("id", Align::Left),
-            (lang.pick("params", "参数"), Align::Right),
-            (lang.pick("active", "激活"), Align::Right),
-            (lang.pick("layers", "层数"), Align::Right),
-            (lang.pick("KV heads", "KV 头"), Align::Right),
-            (lang.pick("KV/token", "每 token KV"), Align::Right),
-            (say(lang, words::NAME), Align::Left),
-        ]);
-        for m in &self.models {
-            t.row(vec![
-                m.id.clone(),
-                format!("{} B", m.params_b),
-                m.active_params_b.map_or("-".into(), |a| format!("{a} B")),
-                m.layers.to_string(),
-                m.kv_heads.to_string(),
-                bytes(m.kv_bytes_per_token()),
-                m.name.clone(),
-            ]);
-        }
-        d.table(t).blank();
+        d.table(catalog_table(lang, &MODEL_FIGURES, models)).blank();
         d.line(lang.pick(
             "Sources for every figure: crates/plan/data/*.toml (`--format json` prints them).",
             "每个数字的来源见 crates/plan/data/*.toml（`--format json` 会输出）。",
         ));
         d
     }
+}
+
+/// A catalog table: each entry's id, its figures (right-aligned, headed
+/// `figures`) and its full name.
+fn catalog_table<'a>(
+    lang: Lang,
+    figures: &[Words],
+    entries: impl Iterator<Item = (&'a String, Vec<String>, &'a String)>,
+) -> Table {
+    let mut columns = vec![(("id", "id"), Align::Left)];
+    columns.extend(figures.iter().map(|f| (*f, Align::Right)));
+    columns.push((words::NAME, Align::Left));
+    let mut t = table(lang, &columns);
+    for (id, figures, name) in entries {
+        let mut row = vec![id.clone()];
+        row.extend(figures);
+        row.push(name.clone());
+        t.row(row);
+    }
+    t
 }

@@ -2,7 +2,7 @@
 //! the fitted efficiency, and the published measurements checked
 //! (`--published`, one row per point, so also CSV).
 
-use super::{aside, comma, error_pct, labelled, load, say, title, words, Names};
+use super::{aside, comma, error_pct, labelled, load, table, title, words, Names};
 use serde::Serialize;
 use std::path::PathBuf;
 use tokenpace_plan::calibrate::{MetricError, PointCheck};
@@ -42,12 +42,15 @@ impl Output for CalibrateOutput {
             ("workload from the run", "取自该次运行的负载"),
             &load(lang, w),
         ));
-        let mut t = Table::new(&[
-            (say(lang, words::METRIC), Align::Left),
-            (lang.pick("measured", "实测"), Align::Right),
-            (say(lang, words::ESTIMATED), Align::Right),
-            (say(lang, words::ERROR), Align::Right),
-        ]);
+        let mut t = table(
+            lang,
+            &[
+                (words::METRIC, Align::Left),
+                (("measured", "实测"), Align::Right),
+                (words::ESTIMATED, Align::Right),
+                (words::ERROR, Align::Right),
+            ],
+        );
         for m in &self.errors {
             t.row(vec![
                 lang.metric(m.metric).into(),
@@ -113,16 +116,19 @@ impl PublishedOutput {
 
 impl Output for PublishedOutput {
     fn document(&self, lang: Lang) -> Document {
-        let mut t = Table::new(&[
-            (say(lang, words::MODEL), Align::Left),
-            (say(lang, words::HARDWARE), Align::Left),
-            (say(lang, words::WEIGHTS), Align::Left),
-            (say(lang, words::METRIC), Align::Left),
-            (lang.pick("published", "公开数据"), Align::Right),
-            (say(lang, words::ESTIMATED), Align::Right),
-            (say(lang, words::ERROR), Align::Right),
-            (lang.pick("engine", "引擎"), Align::Left),
-        ]);
+        let mut t = table(
+            lang,
+            &[
+                (words::MODEL, Align::Left),
+                (words::HARDWARE, Align::Left),
+                (words::WEIGHTS, Align::Left),
+                (words::METRIC, Align::Left),
+                (("published", "公开数据"), Align::Right),
+                (words::ESTIMATED, Align::Right),
+                (words::ERROR, Align::Right),
+                (("engine", "引擎"), Align::Left),
+            ],
+        );
         for c in &self.checks {
             let m = c.point.metric;
             t.row(vec![
@@ -153,19 +159,21 @@ impl Output for PublishedOutput {
     }
 
     fn csv(&self) -> Option<Table> {
-        let mut t = Table::new(&[
-            ("model", Align::Left),
-            ("hardware", Align::Left),
-            ("quant", Align::Left),
-            ("metric", Align::Left),
-            ("prompt_tokens", Align::Right),
-            ("output_tokens", Align::Right),
-            ("published", Align::Right),
-            ("estimated", Align::Right),
-            ("error", Align::Right),
-            ("engine", Align::Left),
-            ("source", Align::Left),
-        ]);
+        const COLUMNS: [&str; 11] = [
+            "model",
+            "hardware",
+            "quant",
+            "metric",
+            "prompt_tokens",
+            "output_tokens",
+            "published",
+            "estimated",
+            "error",
+            "engine",
+            "source",
+        ];
+        // Alignment means nothing in CSV.
+        let mut t = Table::new(&COLUMNS.map(|c| (c, Align::Left)));
         for c in &self.checks {
             let p = &c.point;
             t.row(vec![

@@ -9,6 +9,7 @@ pub mod remedies;
 pub mod scenario;
 
 use tokenpace_plan::roofline::{Deployment, Estimate, Resource, Workload};
+use tokenpace_present::table::{Align, Table};
 use tokenpace_present::Lang;
 
 /// A phrase in English and Chinese.
@@ -77,6 +78,12 @@ pub(crate) fn load(lang: Lang, w: &Workload) -> String {
         say(lang, words::ANSWER),
         w.output_tokens,
     )
+}
+
+/// An empty table whose columns are headed by phrases in `lang`.
+pub(crate) fn table(lang: Lang, columns: &[(Words, Align)]) -> Table {
+    let columns: Vec<(&str, Align)> = columns.iter().map(|(w, a)| (say(lang, *w), *a)).collect();
+    Table::new(&columns)
 }
 
 /// A fraction as a whole percentage: `75 %`.

@@ -3,7 +3,7 @@
 //! target), and the built-in scenarios (`--list`).
 
 use super::remedies::scenario_section;
-use super::{mark, say, words};
+use super::{mark, say, table, words};
 use crate::output::grade::grade_section;
 use serde::Serialize;
 use tokenpace_core::grade::Tier;
@@ -25,29 +25,29 @@ pub struct ScenarioOutput {
     /// The remedies (default assumptions), when a given rate misses a
     /// target.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remedies: Option<ScenarioRemedies>,
+    pub remedies: Option<Vec<Remedy>>,
+    /// The situation the remedies start from.
+    #[serde(skip)]
+    pub situation: Option<Situation>,
     /// The preset the scenario started from (for the title).
     #[serde(skip)]
     pub preset: Option<&'static Preset>,
 }
 
-/// The remedies of a scenario that misses a target.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ScenarioRemedies {
-    /// The remedies, best first.
-    pub list: Vec<Remedy>,
-    /// The situation they start from.
-    #[serde(skip)]
-    pub situation: Option<Situation>,
-}
-
-impl ScenarioRemedies {
-    /// The pair [`tokenpace_plan::remedies::for_scenario`] gives.
-    pub fn of((situation, list): (Situation, Vec<Remedy>)) -> ScenarioRemedies {
-        ScenarioRemedies {
-            list,
-            situation: Some(situation),
+impl ScenarioOutput {
+    /// The plan, with the remedies [`tokenpace_plan::remedies::for_scenario`]
+    /// gives when it misses a target.
+    pub fn new(
+        plan: ScenarioPlan,
+        remedies: Option<(Situation, Vec<Remedy>)>,
+        preset: Option<&'static Preset>,
+    ) -> ScenarioOutput {
+        let (situation, remedies) = remedies.unzip();
+        ScenarioOutput {
+            plan,
+            remedies,
+            situation,
+            preset,
         }
     }
 }
@@ -98,11 +98,7 @@ impl Output for ScenarioOutput {
             .heading(lang.pick("Required to meet the targets", "达标所需速度"));
         d.table(required_table(plan, lang));
         predicted(&mut d, plan, lang);
-        if let Some(ScenarioRemedies {
-            list,
-            situation: Some(situation),
-        }) = &self.remedies
-        {
+        if let (Some(situation), Some(list)) = (&self.situation, &self.remedies) {
             d.append(scenario_section(situation, list, true, lang));
         }
         d
@@ -111,12 +107,15 @@ impl Output for ScenarioOutput {
 
 fn required_table(plan: &ScenarioPlan, lang: Lang) -> Table {
     let (s, r) = (&plan.scenario, &plan.required);
-    let mut t = Table::new(&[
-        (say(lang, words::METRIC), Align::Left),
-        (lang.pick("required", "需要"), Align::Right),
-        (say(lang, words::TIER), Align::Left),
-        (lang.pick("because", "依据"), Align::Left),
-    ]);
+    let mut t = table(
+        lang,
+        &[
+            (words::METRIC, Align::Left),
+            (("required", "需要"), Align::Right),
+            (words::TIER, Align::Left),
+            (("because", "依据"), Align::Left),
+        ],
+    );
     let mut row = |m: Metric, cmp: &str, v: f64, tier: Option<Tier>, because: String| {
         t.row(vec![
             lang.metric(m).into(),
@@ -241,10 +240,13 @@ impl PresetList {
 
 impl Output for PresetList {
     fn document(&self, lang: Lang) -> Document {
-        let mut t = Table::new(&[
-            (lang.pick("preset", "场景"), Align::Left),
-            (lang.pick("what it models", "说明"), Align::Left),
-        ]);
+        let mut t = table(
+            lang,
+            &[
+                (("preset", "场景"), Align::Left),
+                (("what it models", "说明"), Align::Left),
+            ],
+        );
         for p in &self.0 {
             t.row(vec![
                 p.name.to_string(),
