@@ -2,9 +2,10 @@
 
 use super::common::*;
 use clap::{Args, Subcommand, ValueEnum};
-use std::path::PathBuf;
-use tokenpace_core::scenario::ratio::{self, Ratio};
+use std::path::{Path, PathBuf};
+use tokenpace_core::scenario::ratio::RatioSource;
 use tokenpace_core::scenario::{preset_named, preset_names, Preset, ScenarioSpec};
+use tokenpace_core::summary::RunSummary;
 use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::Params;
@@ -108,11 +109,26 @@ pub struct ScenarioFlags {
 }
 
 impl ScenarioFlags {
+    /// Where the characters-per-token ratio is to come from, if the flags
+    /// name a source.
+    pub fn ratio(&self) -> Option<RatioSource> {
+        (self.chars_per_token.map(RatioSource::Given))
+            .or_else(|| self.tokenizer_family.clone().map(RatioSource::Family))
+            .or_else(|| self.tokenizer.clone().map(RatioSource::Tokenizer))
+            .or_else(|| self.from_run.clone().map(RatioSource::Run))
+    }
+
     /// The preset the flags name (if any) and the scenario they describe:
-    /// the preset's values, overridden by every flag given. Reads the
-    /// tokenizer (`--tokenizer`) or the run (`--from-run`) a ratio is
-    /// measured with.
-    pub fn spec(&self) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
+    /// the preset's values, overridden by every flag given. The ratio comes
+    /// from [`ScenarioFlags::ratio`]'s source: `count` tokenizes text with a
+    /// tokenizer file, `read_run` reads a run (the caller's I/O).
+    pub fn spec(
+        &self,
+        count: impl FnOnce(&Path, &str) -> anyhow::Result<u32>,
+        read_run: impl FnOnce(&Path) -> anyhow::Result<RunSummary>,
+    ) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
+        let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
+        let ratio = self.ratio().map(|r| r.resolve(sample, count, read_run));
         let preset = match &self.preset {
             Some(name) => Some(preset_named(name).ok_or_else(|| {
                 anyhow::anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
@@ -125,7 +141,7 @@ impl ScenarioFlags {
             rtt_s: self.rtt,
             ttft_target_s: self.ttft_target,
             chars_per_s_target: self.chars_per_s,
-            chars_per_token: self.chars_per_token()?,
+            chars_per_token: ratio.transpose()?,
             prefill_tok_s: self.prefill,
             decode_tok_s: self.decode,
         };
@@ -133,30 +149,6 @@ impl ScenarioFlags {
             preset,
             preset.map(Preset::spec).unwrap_or_default().overlay(given),
         ))
-    }
-
-    /// The characters-per-token ratio the flags ask for, with its source.
-    fn chars_per_token(&self) -> anyhow::Result<Option<Ratio>> {
-        if let Some(r) = self.chars_per_token {
-            return Ok(Some(ratio::given(r)));
-        }
-        if let Some(id) = &self.tokenizer_family {
-            return Ok(Some(ratio::of_family(id)?));
-        }
-        if let Some(path) = &self.tokenizer {
-            let t = tokenpace_client::tokenizer::ModelTokenizer::from_file(path)?;
-            let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
-            let name = path.display().to_string();
-            return Ok(Some(ratio::measure(&name, sample, |s| t.count(s))?));
-        }
-        if let Some(path) = &self.from_run {
-            let summary = crate::input::run_summary(path)?;
-            return Ok(Some(ratio::from_run(
-                &path.display().to_string(),
-                &summary,
-            )?));
-        }
-        Ok(None)
     }
 }
 
@@ -169,6 +161,16 @@ pub enum QuantArg {
     Int8,
     /// 4-bit integers (4.5 bits per weight with scales; weight-only).
     Int4,
+}
+
+impl From<Quant> for QuantArg {
+    fn from(q: Quant) -> QuantArg {
+        match q {
+            Quant::Fp16 => QuantArg::Fp16,
+            Quant::Int8 => QuantArg::Int8,
+            Quant::Int4 => QuantArg::Int4,
+        }
+    }
 }
 
 impl From<QuantArg> for Quant {
@@ -196,7 +198,7 @@ pub struct DeploymentArgs {
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,
     /// How the weights are stored.
-    #[arg(long, value_enum, default_value_t = QuantArg::Fp16, ignore_case = true)]
+    #[arg(long, value_enum, default_value_t = Quant::default().into(), ignore_case = true)]
     pub quant: QuantArg,
     /// Devices the model is split across (tensor parallel).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]

@@ -8,6 +8,8 @@ use crate::output::plan::Names;
 use crate::{input, Status};
 use anyhow::bail;
 use std::io::Write;
+use std::path::Path;
+use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::{remedies, RooflineContext, Situation};
 use tokenpace_plan::roofline::{estimate, Workload};
@@ -16,7 +18,8 @@ use tokenpace_present::{export, Lang};
 /// Runs `tokenpace plan remedies`.
 pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
-    let (_, spec) = args.scenario.spec()?;
+    let count = |path: &Path, text: &str| ModelTokenizer::from_file(path)?.count(text);
+    let (_, spec) = args.scenario.spec(count, input::run_summary)?;
     let setup = args.deployment.setup();
     if setup.has_model() && (args.scenario.prefill.is_some() || args.scenario.decode.is_some()) {
         bail!("--prefill and --decode give the rates reached now; with --model they come from the roofline estimate: drop one or the other");

@@ -4,6 +4,8 @@ use crate::cli::ScenarioArgs;
 use crate::output::plan::scenario::{PresetList, ScenarioOutput};
 use crate::{input, Status};
 use std::io::Write;
+use std::path::Path;
+use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_plan::remedies::for_scenario;
 use tokenpace_present::{export, Lang};
 
@@ -15,7 +17,8 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         return Ok(Status::Ok);
     }
     let profile = input::profile(args.profile.file.as_deref())?;
-    let (preset, spec) = args.scenario.spec()?;
+    let count = |path: &Path, text: &str| ModelTokenizer::from_file(path)?.count(text);
+    let (preset, spec) = args.scenario.spec(count, input::run_summary)?;
     let plan = spec.resolve(&profile)?.plan(&profile);
     let remedies = for_scenario(&plan, &profile, None);
     let result = ScenarioOutput::new(plan, remedies, preset);

@@ -9,6 +9,7 @@ use crate::stats::Statistic;
 use crate::summary::RunSummary;
 use crate::text::CharCount;
 use crate::tokenizer_family::{family, family_ids};
+use std::path::{Path, PathBuf};
 
 /// A characters-per-token ratio and its source.
 pub type Ratio = (f64, String);
@@ -22,6 +23,40 @@ pub enum RatioError {
     /// The run has no characters-per-token measurement.
     #[error("run '{0}' has no characters-per-token measurement (it needs output token counts from the server or a tokenizer); give --chars-per-token instead")]
     NotInRun(String),
+}
+
+/// Where the ratio is to come from, as the flags say (before any file is
+/// read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RatioSource {
+    /// Given as a number (`--chars-per-token`).
+    Given(f64),
+    /// A tokenizer family's published figure (`--tokenizer-family`).
+    Family(String),
+    /// Measured with this tokenizer file on sample text (`--tokenizer`).
+    Tokenizer(PathBuf),
+    /// Measured in this run (`--from-run`).
+    Run(PathBuf),
+}
+
+impl RatioSource {
+    /// The ratio: `count` tokenizes `sample` with a tokenizer file, `read_run`
+    /// reads a run summary (the caller's I/O).
+    pub fn resolve<E: From<RatioError>>(
+        &self,
+        sample: &str,
+        count: impl FnOnce(&Path, &str) -> Result<u32, E>,
+        read_run: impl FnOnce(&Path) -> Result<RunSummary, E>,
+    ) -> Result<Ratio, E> {
+        match self {
+            RatioSource::Given(r) => Ok(given(*r)),
+            RatioSource::Family(id) => Ok(of_family(id)?),
+            RatioSource::Tokenizer(path) => {
+                measure(&path.display().to_string(), sample, |s| count(path, s))
+            }
+            RatioSource::Run(path) => Ok(from_run(&path.display().to_string(), &read_run(path)?)?),
+        }
+    }
 }
 
 /// A ratio given on the command line.
@@ -98,6 +133,28 @@ mod tests {
             measure("t", "你好", |_| Err("no tokenizer")),
             Err("no tokenizer")
         );
+    }
+
+    #[test]
+    fn a_source_reads_only_what_it_names() {
+        let no_run = |_: &Path| -> Result<RunSummary, RatioError> { panic!("no run to read") };
+        let count = |p: &Path, s: &str| -> Result<u32, RatioError> {
+            assert_eq!(p, Path::new("tok.json"));
+            Ok(CharCount::of(s).chars)
+        };
+        let measured = RatioSource::Tokenizer("tok.json".into()).resolve("你好", count, no_run);
+        assert_eq!(measured.unwrap().0, 1.0);
+        let no_count = |_: &Path, _: &str| -> Result<u32, RatioError> { panic!("no tokenizer") };
+        let family = RatioSource::Family("llama2".into()).resolve("", no_count, no_run);
+        assert_eq!(family.unwrap().0, 0.7);
+        let run = RatioSource::Run("runs/a".into()).resolve("", no_count, |_| {
+            Ok(RunSummary::from_records(
+                &[],
+                crate::summary::RunSettings::default(),
+                crate::summary::Environment::default(),
+            ))
+        });
+        assert_eq!(run.unwrap_err(), RatioError::NotInRun("runs/a".into()));
     }
 
     #[test]
