@@ -72,7 +72,8 @@ impl Output for BoundsOutput {
             ),
             Lang::Zh => format!("理论上限（峰值 → 按峰值算力 {c:.0} %、峰值带宽 {b:.0} % 估计）"),
         });
-        d.table(phases(e, lang));
+        // A blank line ends the table in Markdown before the list item.
+        d.table(phases(e, lang)).blank();
         d.item(format!(
             "{}{}",
             lang.pick("all streams together: ", "所有并发流合计："),
