@@ -484,13 +484,13 @@ fn predict(
 }
 
 /// The hit ratio the prefix cache needs: TTFT = rtt + P(1 − h)/prefill must
-/// stay below the target, so h > 1 − (target − rtt) × prefill / P.
+/// stay below the target, i.e. prefill / (1 − h) above the required rate,
+/// so h > 1 − prefill / required.
 pub fn hit_ratio_needed(s: &Situation) -> Needed {
-    let budget = s.ttft_target_s - s.rtt_s;
-    if budget <= 0.0 {
+    if s.ttft_target_s - s.rtt_s <= 0.0 {
         return Needed::Unreachable;
     }
-    let h = 1.0 - budget * s.prefill_tok_s / s.prompt_tokens;
+    let h = 1.0 - s.prefill_tok_s / s.required_prefill();
     if h < 0.0 {
         Needed::AlreadyMet
     } else {
