@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod caveats;
 pub mod grade;
 pub mod mix;
+pub mod plan;
 pub mod remedies;
 pub mod run;
 
@@ -21,6 +22,19 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("bench", schema::<run::BenchOutput>()),
         ("capacity", schema::<capacity::CapacityOutput>()),
         ("mix", schema::<mix::MixOutput>()),
+        ("plan-scenario", schema::<plan::scenario::ScenarioOutput>()),
+        ("plan-scenario-list", schema::<plan::scenario::PresetList>()),
+        ("plan-bounds", schema::<plan::bounds::BoundsOutput>()),
+        ("plan-bounds-list", schema::<plan::bounds::CatalogOutput>()),
+        ("plan-remedies", schema::<plan::remedies::RemediesOutput>()),
+        (
+            "plan-calibrate",
+            schema::<plan::calibrate::CalibrateOutput>(),
+        ),
+        (
+            "plan-calibrate-published",
+            schema::<plan::calibrate::PublishedOutput>(),
+        ),
     ]
 }
 
