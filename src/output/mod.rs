@@ -9,7 +9,6 @@ pub mod caveats;
 pub mod grade;
 pub mod mix;
 pub mod plan;
-pub mod remedies;
 pub mod run;
 
 use schemars::{JsonSchema, Schema};
