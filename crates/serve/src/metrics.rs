@@ -3,14 +3,13 @@
 //! decompose its TTFT with the server's figures.
 
 use crate::generate::Finished;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use tokenpace_wire::prom::{self, StatusCounts};
 
 /// The counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    by_status: Mutex<Vec<(u16, u64)>>,
+    by_status: StatusCounts,
     prompt_tokens: AtomicU64,
     generated_tokens: AtomicU64,
     finished: AtomicU64,
@@ -23,12 +22,7 @@ pub struct Metrics {
 impl Metrics {
     /// Counts a response with `status`.
     pub fn request(&self, status: u16) {
-        if let Ok(mut v) = self.by_status.lock() {
-            match v.iter_mut().find(|(s, _)| *s == status) {
-                Some((_, n)) => *n += 1,
-                None => v.push((status, 1)),
-            }
-        }
+        self.by_status.add(status);
     }
 
     /// Adds a finished generation.
@@ -47,32 +41,69 @@ impl Metrics {
 
     /// The exposition text.
     pub fn render(&self, running: usize, waiting: usize) -> String {
-        let mut out = String::new();
+        let mut o = String::new();
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let secs = |a: &AtomicU64| get(a) as f64 / 1e6;
-        out.push_str("# TYPE tokenpace_requests_total counter\n");
-        let mut statuses = self.by_status.lock().map(|v| v.clone()).unwrap_or_default();
-        statuses.sort_unstable();
-        for (status, n) in statuses {
-            let _ = writeln!(out, "tokenpace_requests_total{{status=\"{status}\"}} {n}");
-        }
-        let _ = write!(
-            out,
-            "# TYPE tokenpace_requests_running gauge\ntokenpace_requests_running {running}\n\
-             # TYPE tokenpace_requests_waiting gauge\ntokenpace_requests_waiting {waiting}\n\
-             # TYPE tokenpace_generations_finished_total counter\ntokenpace_generations_finished_total {}\n\
-             # TYPE tokenpace_prompt_tokens_total counter\ntokenpace_prompt_tokens_total {}\n\
-             # TYPE tokenpace_generation_tokens_total counter\ntokenpace_generation_tokens_total {}\n\
-             # TYPE tokenpace_queue_seconds_total counter\ntokenpace_queue_seconds_total {}\n\
-             # TYPE tokenpace_prompt_seconds_total counter\ntokenpace_prompt_seconds_total {}\n\
-             # TYPE tokenpace_decode_seconds_total counter\ntokenpace_decode_seconds_total {}\n",
-            get(&self.finished),
-            get(&self.prompt_tokens),
-            get(&self.generated_tokens),
-            secs(&self.queue_us),
-            secs(&self.prompt_us),
-            secs(&self.decode_us),
+        self.by_status.render(
+            &mut o,
+            "tokenpace_requests_total",
+            "Responses, by HTTP status.",
         );
-        out
+        let gauges = [
+            (
+                "tokenpace_requests_running",
+                "Generations running.",
+                running,
+            ),
+            (
+                "tokenpace_requests_waiting",
+                "Generations waiting for a slot.",
+                waiting,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            prom::gauge(&mut o, name, help, v);
+        }
+        let counts = [
+            (
+                "tokenpace_generations_finished_total",
+                "Generations finished.",
+                &self.finished,
+            ),
+            (
+                "tokenpace_prompt_tokens_total",
+                "Prompt tokens processed.",
+                &self.prompt_tokens,
+            ),
+            (
+                "tokenpace_generation_tokens_total",
+                "Tokens generated.",
+                &self.generated_tokens,
+            ),
+        ];
+        for (name, help, v) in counts {
+            prom::counter(&mut o, name, help, get(v));
+        }
+        let times = [
+            (
+                "tokenpace_queue_seconds_total",
+                "Time generations waited for a slot.",
+                &self.queue_us,
+            ),
+            (
+                "tokenpace_prompt_seconds_total",
+                "Time from a prompt entering the engine to its first token.",
+                &self.prompt_us,
+            ),
+            (
+                "tokenpace_decode_seconds_total",
+                "Time from first to last generated token.",
+                &self.decode_us,
+            ),
+        ];
+        for (name, help, v) in times {
+            prom::counter(&mut o, name, help, secs(v));
+        }
+        o
     }
 }

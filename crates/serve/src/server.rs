@@ -1,21 +1,24 @@
-//! Binding, the accept loop, routes and shutdown. The HTTP/1.1 layer is the
-//! simulator's, so both servers write bytes the same way.
+//! Binding, routes and shutdown. The HTTP/1.1 layer, the connection loop
+//! and the response bodies are the wire crate's, so this server and the
+//! simulator write bytes the same way.
 
-use crate::events::Response;
+use crate::events::{timings, usage};
 use crate::generate::{GenEvent, Generator, SubmitError};
 use crate::metrics::Metrics;
-use crate::request::{parse, Endpoint};
+use crate::request::parse;
 use anyhow::Context as _;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokenpace_sim::config::LimitsConfig;
-use tokenpace_sim::http::{chunk, head, Conn, Framing, HttpRequest, LAST_CHUNK};
-use tokenpace_sim::ApiError;
-use tokio::net::{TcpListener, TcpStream};
+use tokenpace_wire::http::{chunk, head, LAST_CHUNK};
+use tokenpace_wire::{
+    prom, ApiError, Conn, Endpoint, Events, Framing, Handler, HttpRequest, LimitsConfig, Next,
+};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long in-flight requests get to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -108,66 +111,35 @@ pub async fn start(
             .map_or(0, |d| d.as_nanos() as u64),
         shutdown,
     });
-    let task = tokio::spawn(accept_loop(listener, state));
+    let task = tokio::spawn(tokenpace_wire::server::serve(
+        listener,
+        Arc::clone(&state),
+        state.shutdown.clone(),
+        SHUTDOWN_GRACE,
+    ));
     Ok(ServeHandle { addr, stop, task })
 }
 
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
+impl Handler for State {
+    fn limits(&self) -> &LimitsConfig {
+        &self.config.limits
     }
-}
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    let mut conns = JoinSet::new();
-    let stop = stopped(state.shutdown.clone());
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => { conns.spawn(connection(Arc::clone(&state), stream)); }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            _ = &mut stop => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
+    fn count(&self, status: u16) {
+        self.metrics.request(status);
     }
-    drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while conns.join_next().await.is_some() {}
-    });
-    if drained.await.is_err() {
-        conns.abort_all();
-    }
-}
 
-async fn connection(state: Arc<State>, stream: TcpStream) {
-    let Ok(mut conn) = Conn::new(stream) else {
-        return;
-    };
-    loop {
-        let read = tokio::select! {
-            r = conn.read_request(&state.config.limits) => r,
-            _ = stopped(state.shutdown.clone()) => return,
-        };
-        let req = match read {
-            Ok(req) => req,
-            Err(e) => {
-                if let Some(err) = e.api_error(&state.config.limits) {
-                    state.metrics.request(err.status);
-                    let _ = conn
-                        .respond(err.status, "application/json", &err.body(), false, "")
-                        .await;
-                    conn.discard_and_close().await;
-                }
-                return;
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut Conn,
+        req: &'a HttpRequest,
+    ) -> impl Future<Output = Next> + Send + 'a {
+        async move {
+            if route(self, conn, req).await {
+                Next::KeepAlive
+            } else {
+                Next::Close
             }
-        };
-        let keep = route(&state, &mut conn, &req).await;
-        if !(keep && req.keep_alive) {
-            return;
         }
     }
 }
@@ -193,13 +165,7 @@ async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
             let text = state.metrics.render(running, waiting);
             state.metrics.request(200);
             return conn
-                .respond(
-                    200,
-                    "text/plain; version=0.0.4",
-                    text.as_bytes(),
-                    req.keep_alive,
-                    "",
-                )
+                .respond(200, prom::CONTENT_TYPE, text.as_bytes(), req.keep_alive, "")
                 .await
                 .is_ok();
         }
@@ -236,7 +202,7 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 SubmitError::Unavailable(m) => ApiError::new(503, "server_error", "unavailable", m),
             })
     });
-    let (api, mut rx) = match parsed {
+    let (parsed, mut rx) = match parsed {
         Ok(p) => p,
         Err(e) => {
             state.metrics.request(e.status);
@@ -246,9 +212,10 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 .is_ok();
         }
     };
+    let api = &parsed.api;
     let prefix = match endpoint {
         Endpoint::Chat => "chatcmpl",
-        Endpoint::Completions => "cmpl",
+        _ => "cmpl",
     };
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -257,7 +224,7 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
         .model
         .clone()
         .unwrap_or_else(|| state.generator.model_name().to_owned());
-    let response = Response::new(endpoint, format!("{prefix}-{seq}"), model, created);
+    let events = Events::new(endpoint, &format!("{prefix}-{seq}"), &model, created, false);
     state.metrics.request(200);
     if !api.stream {
         let mut text = String::new();
@@ -267,7 +234,13 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 GenEvent::Token(t) => text.push_str(&t),
                 GenEvent::Done(done) => {
                     state.metrics.finished(&done);
-                    let body = response.whole(&text, &done);
+                    let mut body = events.body_with(
+                        &text,
+                        done.reason.as_str(),
+                        usage(&done),
+                        &timings(&done),
+                    );
+                    body.push(b'\n');
                     return conn
                         .respond(200, "application/json", &body, req.keep_alive, "")
                         .await
@@ -315,20 +288,23 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
             GenEvent::Started { .. } => continue,
             GenEvent::Token(t) if t.is_empty() => continue,
             GenEvent::Token(t) => {
-                let b = response.delta(&t, first);
+                let b = events.content(&t, first, None);
                 first = false;
                 b
             }
             GenEvent::Done(done) => {
                 state.metrics.finished(&done);
-                let mut b = frame(response.end(&done, api.include_usage));
+                let usage = api.include_usage.then(|| usage(&done));
+                let end = events.finish_with(done.reason.as_str(), usage, &timings(&done));
+                let mut b = frame(end);
                 if framing == Framing::Chunked {
                     b.extend_from_slice(LAST_CHUNK);
                 }
                 return conn.write(&b).await.is_ok() && framing == Framing::Chunked;
             }
             GenEvent::Failed(m) => {
-                let mut b = frame(response.error(&m));
+                let e = ApiError::new(500, "server_error", "generation_failed", m);
+                let mut b = frame(events.error(&e));
                 if framing == Framing::Chunked {
                     b.extend_from_slice(LAST_CHUNK);
                 }

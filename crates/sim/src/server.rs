@@ -1,5 +1,6 @@
 //! The server: binding, the accept loop, connections, and shutdown.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,15 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use tokio::net::{TcpListener, TcpStream};
+use tokenpace_wire::{Conn, Handler, HttpRequest, LimitsConfig, Next};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::batch::Batcher;
 use crate::config::{SimConfig, TimerKind};
-use crate::http::Conn;
 use crate::metrics::Metrics;
-use crate::routes::{self, Next};
+use crate::routes;
 use crate::timer::{PreciseTimer, TimerHandle};
 use crate::timing::TimingModel;
 use crate::truth::{TruthHeader, TruthLog};
@@ -47,18 +48,6 @@ impl Sim {
     /// The next request's 1-based sequence number.
     pub fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
-    }
-}
-
-/// Resolves once shutdown has been asked for (or the handle is gone).
-pub(crate) async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            return;
-        }
     }
 }
 
@@ -119,7 +108,12 @@ impl SimServer {
             seq: AtomicU64::new(0),
             config,
         });
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&sim)));
+        let task = tokio::spawn(tokenpace_wire::server::serve(
+            listener,
+            Arc::clone(&sim),
+            sim.shutdown.clone(),
+            SHUTDOWN_GRACE,
+        ));
         Ok(SimHandle {
             addr,
             stop: tx,
@@ -189,58 +183,20 @@ fn redacted(config: &SimConfig) -> serde_json::Value {
     serde_json::to_value(&shown).unwrap_or_default()
 }
 
-async fn accept_loop(listener: TcpListener, sim: Arc<Sim>) {
-    let mut conns = JoinSet::new();
-    let stop = shutdown_signal(sim.shutdown.clone());
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(serve(Arc::clone(&sim), stream));
-                }
-                // Out of descriptors or similar: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            _ = &mut stop => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
+impl Handler for Sim {
+    fn limits(&self) -> &LimitsConfig {
+        &self.config.limits
     }
-    drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while conns.join_next().await.is_some() {}
-    });
-    if drained.await.is_err() {
-        conns.abort_all();
-    }
-}
 
-async fn serve(sim: Arc<Sim>, stream: TcpStream) {
-    let Ok(mut conn) = Conn::new(stream) else {
-        return;
-    };
-    loop {
-        let read = tokio::select! {
-            r = conn.read_request(&sim.config.limits) => r,
-            _ = shutdown_signal(sim.shutdown.clone()) => return,
-        };
-        let req = match read {
-            Ok(req) => req,
-            Err(e) => {
-                if let Some(err) = e.api_error(&sim.config.limits) {
-                    sim.metrics.request(err.status);
-                    let _ = conn
-                        .respond(err.status, "application/json", &err.body(), false, "")
-                        .await;
-                    conn.discard_and_close().await;
-                }
-                return;
-            }
-        };
-        match routes::handle(&sim, &mut conn, &req).await {
-            Next::KeepAlive if req.keep_alive => {}
-            Next::Reset => return conn.reset(),
-            _ => return,
-        }
+    fn count(&self, status: u16) {
+        self.metrics.request(status);
+    }
+
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut Conn,
+        req: &'a HttpRequest,
+    ) -> impl Future<Output = Next> + Send + 'a {
+        routes::handle(self, conn, req)
     }
 }

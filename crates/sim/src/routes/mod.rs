@@ -3,21 +3,9 @@
 mod openai;
 mod respond;
 
-use crate::error::ApiError;
-use crate::http::{Conn, HttpRequest};
-use crate::request::Endpoint;
-use crate::server::Sim;
+use tokenpace_wire::{prom, ApiError, Conn, Endpoint, HttpRequest, Next};
 
-/// What the connection does after a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Next {
-    /// Read the next request (if the client keeps the connection alive).
-    KeepAlive,
-    /// Close the connection.
-    Close,
-    /// Reset the connection (RST).
-    Reset,
-}
+use crate::server::Sim;
 
 /// Answers one request.
 pub(crate) async fn handle(sim: &Sim, conn: &mut Conn, req: &HttpRequest) -> Next {
@@ -44,14 +32,7 @@ pub(crate) async fn handle(sim: &Sim, conn: &mut Conn, req: &HttpRequest) -> Nex
                 .metrics
                 .render(sim.batcher.active(), sim.batcher.waiting());
             sim.metrics.request(200);
-            send(
-                conn,
-                req,
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                text.as_bytes(),
-            )
-            .await
+            send(conn, req, 200, prom::CONTENT_TYPE, text.as_bytes()).await
         }
         (_, "/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health" | "/metrics") => {
             let e = ApiError::new(

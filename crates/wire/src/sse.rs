@@ -1,7 +1,11 @@
-//! Server-sent events in the OpenAI streaming shapes.
+//! Response bodies in the OpenAI shapes: server-sent events of a stream,
+//! or one whole body. Written by hand in a fixed field order (`id`,
+//! `object`, `created`, `model`, `choices`) like OpenAI's own, so a
+//! byte-level record of a response is stable.
 
 use serde::Serialize;
 
+use crate::error::ApiError;
 use crate::request::Endpoint;
 
 /// Token counts reported in `usage`.
@@ -124,11 +128,21 @@ impl Events {
 
     /// The end of the stream: a finish chunk, usage if asked, and `[DONE]`.
     pub fn finish(&self, finish_reason: &str, usage: Option<Usage>) -> Vec<u8> {
+        self.finish_with(finish_reason, usage, "")
+    }
+
+    /// [`Events::finish`] with `extra` (`,"name":value…`) spliced into the
+    /// finish chunk after `choices`, for a server's own fields such as
+    /// llama.cpp's `timings`.
+    pub fn finish_with(&self, finish_reason: &str, usage: Option<Usage>, extra: &str) -> Vec<u8> {
         let choice = match self.endpoint {
             Endpoint::Chat => format!("{{\"index\":0,\"delta\":{{}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
             _ => format!("{{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
         };
-        let mut out = self.event(&format!("{{{},\"choices\":[{choice}]}}", self.prefix));
+        let mut out = self.event(&format!(
+            "{{{},\"choices\":[{choice}]{extra}}}",
+            self.prefix
+        ));
         if let Some(u) = usage {
             let usage = serde_json::to_string(&u).unwrap_or_default();
             out.extend(self.event(&format!(
@@ -136,6 +150,14 @@ impl Events {
                 self.prefix
             )));
         }
+        out.extend(self.event("[DONE]"));
+        out
+    }
+
+    /// An error after the stream has started (OpenAI's in-stream shape:
+    /// the error object as an event), then `[DONE]`.
+    pub fn error(&self, e: &ApiError) -> Vec<u8> {
+        let mut out = self.event(&String::from_utf8_lossy(&e.body()));
         out.extend(self.event("[DONE]"));
         out
     }
@@ -159,6 +181,12 @@ impl Events {
 
     /// A whole non-streamed response body.
     pub fn body(&self, text: &str, finish_reason: &str, usage: Usage) -> Vec<u8> {
+        self.body_with(text, finish_reason, usage, "")
+    }
+
+    /// [`Events::body`] with `extra` (`,"name":value…`) spliced in after
+    /// `usage`.
+    pub fn body_with(&self, text: &str, finish_reason: &str, usage: Usage, extra: &str) -> Vec<u8> {
         let text = quote(text);
         let (prefix, choice) = match self.endpoint {
             Endpoint::Chat => (
@@ -171,7 +199,7 @@ impl Events {
             ),
         };
         let usage = serde_json::to_string(&usage).unwrap_or_default();
-        format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}}}").into_bytes()
+        format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}{extra}}}").into_bytes()
     }
 }
 
