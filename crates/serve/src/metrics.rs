@@ -3,6 +3,7 @@
 //! decompose its TTFT with the server's figures.
 
 use crate::generate::Finished;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokenpace_wire::prom::{self, StatusCounts};
 
@@ -42,67 +43,29 @@ impl Metrics {
     /// The exposition text.
     pub fn render(&self, running: usize, waiting: usize) -> String {
         let mut o = String::new();
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let secs = |a: &AtomicU64| get(a) as f64 / 1e6;
+        let count = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let secs = |a: &AtomicU64| count(a) / 1e6;
         self.by_status.render(
             &mut o,
             "tokenpace_requests_total",
             "Responses, by HTTP status.",
         );
-        let gauges = [
-            (
-                "tokenpace_requests_running",
-                "Generations running.",
-                running,
-            ),
-            (
-                "tokenpace_requests_waiting",
-                "Generations waiting for a slot.",
-                waiting,
-            ),
+        // Name (after `tokenpace_`), type, help, value.
+        #[rustfmt::skip]
+        let samples = [
+            ("requests_running", "gauge", "Generations running.", running as f64),
+            ("requests_waiting", "gauge", "Generations waiting.", waiting as f64),
+            ("generations_finished_total", "counter", "Generations.", count(&self.finished)),
+            ("prompt_tokens_total", "counter", "Prompt tokens.", count(&self.prompt_tokens)),
+            ("generation_tokens_total", "counter", "Tokens generated.", count(&self.generated_tokens)),
+            ("queue_seconds_total", "counter", "Time waiting for a slot.", secs(&self.queue_us)),
+            ("prompt_seconds_total", "counter", "Time to the first token.", secs(&self.prompt_us)),
+            ("decode_seconds_total", "counter", "Time first to last token.", secs(&self.decode_us)),
         ];
-        for (name, help, v) in gauges {
-            prom::gauge(&mut o, name, help, v);
-        }
-        let counts = [
-            (
-                "tokenpace_generations_finished_total",
-                "Generations finished.",
-                &self.finished,
-            ),
-            (
-                "tokenpace_prompt_tokens_total",
-                "Prompt tokens processed.",
-                &self.prompt_tokens,
-            ),
-            (
-                "tokenpace_generation_tokens_total",
-                "Tokens generated.",
-                &self.generated_tokens,
-            ),
-        ];
-        for (name, help, v) in counts {
-            prom::counter(&mut o, name, help, get(v));
-        }
-        let times = [
-            (
-                "tokenpace_queue_seconds_total",
-                "Time generations waited for a slot.",
-                &self.queue_us,
-            ),
-            (
-                "tokenpace_prompt_seconds_total",
-                "Time from a prompt entering the engine to its first token.",
-                &self.prompt_us,
-            ),
-            (
-                "tokenpace_decode_seconds_total",
-                "Time from first to last generated token.",
-                &self.decode_us,
-            ),
-        ];
-        for (name, help, v) in times {
-            prom::counter(&mut o, name, help, secs(v));
+        for (name, kind, help, value) in samples {
+            let name = format!("tokenpace_{name}");
+            prom::header(&mut o, &name, help, kind);
+            let _ = writeln!(o, "{name} {value}");
         }
         o
     }

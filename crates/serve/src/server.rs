@@ -6,17 +6,15 @@ use crate::events::{timings, usage};
 use crate::generate::{GenEvent, Generator, SubmitError};
 use crate::metrics::Metrics;
 use crate::request::parse;
-use anyhow::Context as _;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokenpace_wire::http::{chunk, head, LAST_CHUNK};
+use tokenpace_wire::server::serve;
 use tokenpace_wire::{
     prom, ApiError, Conn, Endpoint, Events, Framing, Handler, HttpRequest, LimitsConfig, Next,
 };
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -91,14 +89,7 @@ pub async fn start(
     generator: Arc<dyn Generator>,
     config: ServeConfig,
 ) -> anyhow::Result<ServeHandle> {
-    let listener = TcpListener::bind((config.host.as_str(), config.port))
-        .await
-        .with_context(|| {
-            format!(
-                "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
-                config.host, config.port
-            )
-        })?;
+    let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
     let state = Arc::new(State {
@@ -111,36 +102,22 @@ pub async fn start(
             .map_or(0, |d| d.as_nanos() as u64),
         shutdown,
     });
-    let task = tokio::spawn(tokenpace_wire::server::serve(
-        listener,
-        Arc::clone(&state),
-        state.shutdown.clone(),
-        SHUTDOWN_GRACE,
-    ));
+    let (limits, shutdown) = (state.config.limits.clone(), state.shutdown.clone());
+    let task = tokio::spawn(serve(listener, state, limits, shutdown, SHUTDOWN_GRACE));
     Ok(ServeHandle { addr, stop, task })
 }
 
 impl Handler for State {
-    fn limits(&self) -> &LimitsConfig {
-        &self.config.limits
+    /// Answers one request.
+    async fn handle(&self, conn: &mut Conn, req: &HttpRequest) -> Next {
+        match route(self, conn, req).await {
+            true => Next::KeepAlive,
+            false => Next::Close,
+        }
     }
 
     fn count(&self, status: u16) {
         self.metrics.request(status);
-    }
-
-    fn handle<'a>(
-        &'a self,
-        conn: &'a mut Conn,
-        req: &'a HttpRequest,
-    ) -> impl Future<Output = Next> + Send + 'a {
-        async move {
-            if route(self, conn, req).await {
-                Next::KeepAlive
-            } else {
-                Next::Close
-            }
-        }
     }
 }
 
@@ -169,18 +146,9 @@ async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
                 .await
                 .is_ok();
         }
-        (_, "/v1/chat/completions" | "/v1/completions" | "/health" | "/v1/models" | "/metrics") => {
-            let e = ApiError::new(
-                405,
-                "invalid_request_error",
-                "method_not_allowed",
-                format!("{} is not allowed on {}", req.method, req.path),
-            );
-            (405, e.body())
-        }
-        _ => {
-            let e = ApiError::new(404, "invalid_request_error", "not_found", format!("no route {} {}: use /v1/chat/completions, /v1/completions, /v1/models, /health or /metrics", req.method, req.path));
-            (404, e.body())
+        (method, path) => {
+            let e = ApiError::no_route(method, path);
+            (e.status, e.body())
         }
     };
     state.metrics.request(status);

@@ -1,6 +1,5 @@
 //! The server: binding, the accept loop, connections, and shutdown.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,15 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use tokenpace_wire::{Conn, Handler, HttpRequest, LimitsConfig, Next};
-use tokio::net::TcpListener;
+use tokenpace_wire::server::serve;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::batch::Batcher;
 use crate::config::{SimConfig, TimerKind};
 use crate::metrics::Metrics;
-use crate::routes;
 use crate::timer::{PreciseTimer, TimerHandle};
 use crate::timing::TimingModel;
 use crate::truth::{TruthHeader, TruthLog};
@@ -60,14 +57,7 @@ impl SimServer {
     /// the background on the current tokio runtime.
     pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
         config.validate()?;
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| {
-                format!(
-                    "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
-                    config.host, config.port
-                )
-            })?;
+        let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
         let addr = listener.local_addr()?;
         let (timer, timer_handle) = match config.timing.timer {
             TimerKind::Precise => {
@@ -96,6 +86,7 @@ impl SimServer {
             None => None,
         };
         let (tx, rx) = watch::channel(false);
+        let rx_stop = rx.clone();
         let sim = Arc::new(Sim {
             model: TimingModel::new(config.timing.clone()),
             batcher: Batcher::new(config.timing.max_batch),
@@ -108,12 +99,9 @@ impl SimServer {
             seq: AtomicU64::new(0),
             config,
         });
-        let task = tokio::spawn(tokenpace_wire::server::serve(
-            listener,
-            Arc::clone(&sim),
-            sim.shutdown.clone(),
-            SHUTDOWN_GRACE,
-        ));
+        let limits = sim.config.limits.clone();
+        let serving = serve(listener, Arc::clone(&sim), limits, rx_stop, SHUTDOWN_GRACE);
+        let task = tokio::spawn(serving);
         Ok(SimHandle {
             addr,
             stop: tx,
@@ -181,22 +169,4 @@ fn redacted(config: &SimConfig) -> serde_json::Value {
         shown.api_key = Some("<redacted>".into());
     }
     serde_json::to_value(&shown).unwrap_or_default()
-}
-
-impl Handler for Sim {
-    fn limits(&self) -> &LimitsConfig {
-        &self.config.limits
-    }
-
-    fn count(&self, status: u16) {
-        self.metrics.request(status);
-    }
-
-    fn handle<'a>(
-        &'a self,
-        conn: &'a mut Conn,
-        req: &'a HttpRequest,
-    ) -> impl Future<Output = Next> + Send + 'a {
-        routes::handle(self, conn, req)
-    }
 }

@@ -24,7 +24,7 @@ pub mod request;
 pub mod server;
 pub mod sse;
 
-pub use error::ApiError;
+pub use error::{ApiError, PATHS};
 pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
 pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
 pub use server::{Handler, Next};

@@ -45,10 +45,10 @@ impl Endpoint {
 /// A completion request, checked and typed: the fields the servers act on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionRequest {
-    /// Model name to echo (the server's when absent).
-    pub model: Option<String>,
     /// What to complete.
     pub prompt: Prompt,
+    /// Model name to echo (the server's when absent).
+    pub model: Option<String>,
     /// Stream the answer.
     pub stream: bool,
     /// Send a usage chunk before `[DONE]` (`stream_options.include_usage`).
@@ -311,11 +311,10 @@ fn stop_field(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
 }
 
 fn chat_prompt(messages: Option<&Value>) -> Result<Prompt, ApiError> {
-    let missing = || ApiError {
-        code: "missing_required_parameter",
-        ..ApiError::invalid(
+    let missing = || {
+        ApiError::missing(
             "'messages' is required: a non-empty array of messages",
-            Some("messages"),
+            "messages",
         )
     };
     let list = messages.and_then(Value::as_array).ok_or_else(missing)?;
@@ -354,11 +353,10 @@ fn chat_prompt(messages: Option<&Value>) -> Result<Prompt, ApiError> {
 }
 
 fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiError> {
-    let bad = || ApiError {
-        code: "missing_required_parameter",
-        ..ApiError::invalid(
+    let bad = || {
+        ApiError::missing(
             "'prompt' is required: a string, an array of strings or an array of token ids",
-            Some("prompt"),
+            "prompt",
         )
     };
     let id = |v: &Value| v.as_u64().unwrap_or(u64::MAX);

@@ -4,6 +4,7 @@
 //! alive while both sides want to, and stop cleanly on shutdown.
 
 use std::future::Future;
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,9 +27,6 @@ pub enum Next {
 
 /// A server's routes: what [`serve`] hands each request to.
 pub trait Handler: Send + Sync + 'static {
-    /// The limits requests are read under.
-    fn limits(&self) -> &LimitsConfig;
-
     /// Counts a response the connection loop sent itself (a request that
     /// could not be read), for `/metrics`.
     fn count(&self, status: u16);
@@ -53,15 +51,29 @@ pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// Accepts connections and serves each on its own task until `shutdown`
-/// turns true; then stops accepting and gives the connections in flight
-/// `grace` to finish before it aborts them.
+/// Binds `host:port`; the error says which flags choose another.
+pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
+    TcpListener::bind((host, port)).await.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "could not listen on {host}:{port} (use --host/--port; port 0 picks a free one): {e}"
+            ),
+        )
+    })
+}
+
+/// Accepts connections and serves each on its own task, reading requests
+/// under `limits`, until `shutdown` turns true; then stops accepting and
+/// gives the connections in flight `grace` to finish before it aborts them.
 pub async fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
+    limits: LimitsConfig,
     shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) {
+    let limits = Arc::new(limits);
     let mut conns = JoinSet::new();
     let stop = shutdown_signal(shutdown.clone());
     tokio::pin!(stop);
@@ -69,7 +81,8 @@ pub async fn serve<H: Handler>(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    conns.spawn(connection(Arc::clone(&handler), stream, shutdown.clone()));
+                    let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
+                    conns.spawn(connection(handler, limits, stream, shutdown.clone()));
                 }
                 // Out of descriptors or similar: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -87,6 +100,7 @@ pub async fn serve<H: Handler>(
 
 async fn connection<H: Handler>(
     handler: Arc<H>,
+    limits: Arc<LimitsConfig>,
     stream: TcpStream,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -95,13 +109,13 @@ async fn connection<H: Handler>(
     };
     loop {
         let read = tokio::select! {
-            r = conn.read_request(handler.limits()) => r,
+            r = conn.read_request(&limits) => r,
             _ = shutdown_signal(shutdown.clone()) => return,
         };
         let req = match read {
             Ok(req) => req,
             Err(e) => {
-                if let Some(err) = e.api_error(handler.limits()) {
+                if let Some(err) = e.api_error(&limits) {
                     handler.count(err.status);
                     let _ = conn
                         .respond(err.status, "application/json", &err.body(), false, "")
