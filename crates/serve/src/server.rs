@@ -1,6 +1,6 @@
-//! Binding, routes and shutdown. The HTTP/1.1 layer, the connection loop
-//! and the response bodies are the wire crate's, so this server and the
-//! simulator write bytes the same way.
+//! Starting, routes and shutdown. The HTTP/1.1 layer, the accept and
+//! connection loops and the response bodies are the wire crate's, so this
+//! server and the simulator write bytes the same way.
 
 use crate::events::{timings, usage};
 use crate::generate::{GenEvent, Generator, SubmitError};
@@ -110,9 +110,10 @@ pub async fn start(
 impl Handler for State {
     /// Answers one request.
     async fn handle(&self, conn: &mut Conn, req: &HttpRequest) -> Next {
-        match route(self, conn, req).await {
-            true => Next::KeepAlive,
-            false => Next::Close,
+        if route(self, conn, req).await {
+            Next::KeepAlive
+        } else {
+            Next::Close
         }
     }
 

@@ -1,4 +1,5 @@
-//! The server: binding, the accept loop, connections, and shutdown.
+//! The server: its shared state, starting and shutdown (the accept and
+//! connection loops are the wire crate's; the routes are in `routes`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

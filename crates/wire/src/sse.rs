@@ -248,4 +248,31 @@ mod tests {
             serde_json::from_str::<Value>(s.strip_prefix("data: ").unwrap().trim_end()).is_err()
         );
     }
+
+    #[test]
+    fn extra_fields_and_in_stream_errors() {
+        let e = Events::new(Endpoint::Chat, "c", "m", 5, false);
+        let end = e.finish_with("stop", None, ",\"timings\":{\"prompt_n\":3}");
+        let first = end.split(|b| *b == b'\n').next().unwrap();
+        let first = data(first);
+        assert_eq!(first["timings"]["prompt_n"], 3);
+        assert_eq!(first["choices"][0]["finish_reason"], "stop");
+        assert_eq!(
+            e.finish("stop", None),
+            e.finish_with("stop", None, ""),
+            "no extra, no change"
+        );
+        let body: Value =
+            serde_json::from_slice(&e.body_with("x", "stop", Usage::new(1, 2), ",\"t\":1"))
+                .unwrap();
+        assert_eq!(
+            (body["usage"]["total_tokens"].clone(), body["t"].clone()),
+            (3.into(), 1.into())
+        );
+        let err = ApiError::new(500, "server_error", "generation_failed", "boom");
+        let text = String::from_utf8(e.error(&err)).unwrap();
+        let (event, done) = text.split_once("\n\n").unwrap();
+        assert_eq!(data(event.as_bytes())["error"]["message"], "boom");
+        assert_eq!(done, "data: [DONE]\n\n");
+    }
 }
