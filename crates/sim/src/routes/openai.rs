@@ -3,7 +3,6 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokenpace_corpus::SplitMix64;
-
 use tokenpace_wire::{ApiError, Conn, Endpoint, Events, HttpRequest, Next};
 
 use crate::faults::{FaultKind, FaultSet};
