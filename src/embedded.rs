@@ -137,3 +137,18 @@ impl Embedded {
         self.runtime.block_on(self.server.shutdown());
     }
 }
+
+/// Says which engine and model a run measures: on stdout above a table,
+/// on stderr when stdout carries data (JSON, CSV) that must parse whole.
+pub fn announce(
+    header: &str,
+    format: tokenpace_present::Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    use tokenpace_present::Format;
+    match format {
+        Format::Table | Format::Markdown => out.write_all(header.as_bytes())?,
+        Format::Json | Format::Csv => eprint!("{header}"),
+    }
+    Ok(())
+}

@@ -4,6 +4,8 @@
 //! tests fail, not skip, without it).
 #![cfg(feature = "engine")]
 
+mod common;
+
 use clap::Parser;
 use tokenpace::cli::Cli;
 use tokenpace_core::record::{CountSource, RequestRecord};
@@ -130,9 +132,10 @@ fn capacity_without_a_url_searches_the_embedded_engine() {
         out.to_str().unwrap(),
     ])
     .unwrap();
-    // The header line, then the search as JSON.
-    let json = &text[text.find('{').expect("JSON after the header")..];
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    // JSON only on stdout (the engine's header goes to stderr), valid
+    // against the capacity schema.
+    common::assert_valid("capacity", &text);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let levels = v["levels"].as_array().unwrap();
     assert!(!levels.is_empty(), "{text}");
     for l in levels {
@@ -143,5 +146,16 @@ fn capacity_without_a_url_searches_the_embedded_engine() {
         assert!(out.join(format!("c{c}")).join("requests.jsonl").is_file());
     }
     assert!(out.join("capacity.json").is_file());
-    assert!(text.starts_with("embedded engine: SmolLM2"), "{text}");
+}
+
+#[test]
+fn the_default_mix_prints_json_that_validates_against_its_schema() {
+    let model = cached_model();
+    let (_, text) = tokenpace(&["bench", "--model", &model, "--format", "json"]).unwrap();
+    common::assert_valid("mix", &text);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 5, "{text}");
+    assert!(v["sweep"]["prefill_fit"]["prefill_tok_s"].as_f64().unwrap() > 0.0);
+    let predicted = v["prediction"]["scenarios"].as_array().unwrap();
+    assert!(!predicted.is_empty());
 }

@@ -28,7 +28,7 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
 fn embedded(mut args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let engine = crate::embedded::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
     args.model = Some(engine.name.clone());
-    out.write_all(engine.header(lang).as_bytes())?;
+    crate::embedded::announce(&engine.header(lang), args.output.format, out)?;
     let status = search(args, &engine.url.clone(), lang, out);
     engine.shutdown();
     status

@@ -18,7 +18,7 @@ pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
     let mut args = args;
     args.url = Some(embedded.url.clone());
     args.model = Some(embedded.name.clone());
-    out.write_all(embedded.header(lang).as_bytes())?;
+    crate::embedded::announce(&embedded.header(lang), args.output.format, out)?;
     let status = if custom_load(&args) {
         super::run(args, lang, out)
     } else {
