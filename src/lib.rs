@@ -7,7 +7,6 @@ mod environment;
 mod input;
 pub mod output;
 
-mod rundir;
 pub mod self_check;
 mod table;
 

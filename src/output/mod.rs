@@ -4,14 +4,22 @@
 //! The layout for people ([`tokenpace_present::Output::document`]) lives
 //! beside each type, in the file named after its command.
 
+pub mod compare;
 pub mod grade;
+pub mod history;
+pub mod report;
 
 use schemars::{JsonSchema, Schema};
 
 /// Every command's JSON output, by the name of its schema file
 /// (`schemas/NAME.schema.json`).
 pub fn schemas() -> Vec<(&'static str, Schema)> {
-    vec![("grade", schema::<grade::GradeOutput>())]
+    vec![
+        ("grade", schema::<grade::GradeOutput>()),
+        ("compare", schema::<compare::CompareOutput>()),
+        ("history", schema::<history::HistoryOutput>()),
+        ("report", schema::<report::ReportOutput>()),
+    ]
 }
 
 fn schema<T: JsonSchema>() -> Schema {

@@ -12,11 +12,17 @@ pub mod lang;
 pub mod mannwhitney;
 pub mod page;
 pub mod report;
-pub mod run;
+pub mod level;
 pub mod sections;
 pub mod style;
 pub mod svg;
 pub mod verdict;
 
 pub use lang::Lang;
-pub use run::Run;
+pub use level::Level;
+pub use report::Html;
+
+/// The old name of [`Level`] (one load level, not a whole run), kept until
+/// `bench` uses [`Level`].
+#[doc(hidden)]
+pub type Run = Level;
