@@ -19,7 +19,7 @@ use tokenpace_core::record::RequestRecord;
 use tokenpace_core::stats::percentile_sorted;
 
 /// How far the client's timestamps are from the server's truth.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TimingError {
     /// Concurrent streams.
     pub streams: u32,

@@ -6,8 +6,9 @@ use crate::output::compare::{CompareOutput, RunLine};
 use crate::{input, Status};
 use anyhow::{bail, Context};
 use std::io::Write;
-use tokenpace_present::Lang;
+use tokenpace_present::{Exporter, Lang};
 use tokenpace_report::compare::{compare, CompareOptions, Comparison};
+use tokenpace_report::compare_page::CompareHtml;
 use tokenpace_report::Level;
 
 /// Runs `tokenpace compare`.
@@ -38,15 +39,12 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
         .map(|r| compare(&runs[0], r, &profile, &opts))
         .collect();
     if let Some(path) = &args.html {
-        let html = tokenpace_report::compare_page::render(
-            &runs,
-            &comparisons,
-            &profile,
+        let page = CompareHtml {
             lang,
-            env!("CARGO_PKG_VERSION"),
-            opts.alpha,
-            opts.min_change_pct,
-        );
+            profile: &profile,
+            options: opts,
+        };
+        let html = page.export(&(runs.as_slice(), comparisons.as_slice()))?;
         std::fs::write(path, html)
             .with_context(|| format!("could not write '{}'", path.display()))?;
     }

@@ -7,7 +7,6 @@ use anyhow::bail;
 use std::io::Write;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
-use tokenpace_core::profile::Profile;
 use tokenpace_present::Lang;
 
 /// Runs `tokenpace grade`.
@@ -83,24 +82,4 @@ pub fn render_body(
     } else {
         d.to_terminal()
     }
-}
-
-/// Title, grade section (transitional, as [`render_body`]).
-pub fn render(
-    grade: &Grade,
-    profile: &Profile,
-    unmeasured: &[Metric],
-    lang: Lang,
-    format: &dyn crate::table::TableFormat,
-    markdown: bool,
-) -> String {
-    let mut d = tokenpace_present::Document::new();
-    d.title(crate::output::grade::profile_title(profile, lang))
-        .blank();
-    let head = if markdown {
-        d.to_markdown()
-    } else {
-        d.to_terminal()
-    };
-    head + &render_body(grade, unmeasured, lang, format, markdown)
 }

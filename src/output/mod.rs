@@ -7,7 +7,9 @@
 pub mod compare;
 pub mod grade;
 pub mod history;
+pub mod merge;
 pub mod report;
+pub mod run;
 
 use schemars::{JsonSchema, Schema};
 
@@ -16,8 +18,10 @@ use schemars::{JsonSchema, Schema};
 pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
         ("grade", schema::<grade::GradeOutput>()),
+        ("bench", schema::<run::BenchOutput>()),
         ("compare", schema::<compare::CompareOutput>()),
         ("history", schema::<history::HistoryOutput>()),
+        ("merge", schema::<merge::MergeOutput>()),
         ("report", schema::<report::ReportOutput>()),
     ]
 }

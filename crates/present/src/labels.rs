@@ -27,6 +27,18 @@ pub fn metric(lang: Lang, m: Metric) -> &'static str {
     lang.pick(en, zh)
 }
 
+/// A metric's name where a column is narrow: the abbreviation people use
+/// (TTFT, ITL), else the same words as [`metric`].
+pub fn short(lang: Lang, m: Metric) -> &'static str {
+    match m {
+        Metric::TtftS => "TTFT",
+        Metric::TtfvS => "TTFV",
+        Metric::ItlS => "ITL",
+        Metric::E2eS => lang.pick("end to end", "端到端"),
+        _ => metric(lang, m),
+    }
+}
+
 /// A metric's label with its unit, as a table row or column names it:
 /// `output speed (chars/s)`, `stalls`.
 pub fn metric_with_unit(lang: Lang, m: Metric) -> String {

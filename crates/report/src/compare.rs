@@ -7,8 +7,8 @@
 //! thousands of requests a test finds differences no user would notice,
 //! and with a handful a large change may still be chance.
 
-use crate::mannwhitney::{mann_whitney_u, MannWhitney};
 use crate::level::Level;
+use crate::mannwhitney::{mann_whitney_u, MannWhitney};
 use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::metric::{Direction, Metric};

@@ -2,15 +2,16 @@
 //! tier changes highlighted, and the distributions overlaid.
 
 use crate::charts::cdf;
-use crate::compare::{Comparison, Verdict};
+use crate::compare::{CompareOptions, Comparison, Verdict};
 use crate::format::{escape, value};
 use crate::lang::Lang;
-use crate::page::{document, section};
 use crate::level::Level;
+use crate::page::{document, section};
 use crate::verdict;
 use std::fmt::Write;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
+use tokenpace_present::{ExportError, Exporter};
 
 /// A change as a cell: "-20.1 %" (never "-0.0 %"), as the terminal table
 /// shows it.
@@ -87,16 +88,39 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
     s
 }
 
-/// The whole comparison page.
-pub fn render(
+/// The comparison page: `CompareHtml { .. }.export(&(runs, comparisons))`
+/// is one self-contained page of the runs (the first is the baseline) and
+/// each run's [`Comparison`] with it.
+#[derive(Debug, Clone, Copy)]
+pub struct CompareHtml<'a> {
+    /// The language of the labels.
+    pub lang: Lang,
+    /// The thresholds graded against.
+    pub profile: &'a Profile,
+    /// When a change counted as significant.
+    pub options: CompareOptions,
+}
+
+impl<'r> Exporter<(&'r [Level], &'r [Comparison])> for CompareHtml<'_> {
+    fn export(&self, input: &(&'r [Level], &'r [Comparison])) -> Result<String, ExportError> {
+        Ok(render(
+            input.0,
+            input.1,
+            self.profile,
+            self.lang,
+            &self.options,
+        ))
+    }
+}
+
+fn render(
     runs: &[Level],
     comparisons: &[Comparison],
     profile: &Profile,
     lang: Lang,
-    tool_version: &str,
-    alpha: f64,
-    min_change_pct: f64,
+    options: &CompareOptions,
 ) -> String {
+    let (alpha, min_change_pct) = (options.alpha, options.min_change_pct);
     let mut body = String::new();
     let mut changes = String::new();
     for c in comparisons {
@@ -144,6 +168,6 @@ pub fn render(
         &format!("tokenpace · {}", lang.pick("comparison", "对比")),
         &[names.join(" · ")],
         &body,
-        &format!("tokenpace {tool_version}"),
+        &format!("tokenpace {}", env!("CARGO_PKG_VERSION")),
     )
 }

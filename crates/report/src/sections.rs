@@ -3,8 +3,8 @@
 
 use crate::format::{escape, value};
 use crate::lang::Lang;
-use crate::page::table;
 use crate::level::Level;
+use crate::page::table;
 use std::collections::BTreeMap;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::record::ErrorKind;

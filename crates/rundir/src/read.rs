@@ -55,7 +55,8 @@ impl RunDir {
         if !path.is_file() {
             return Err(Error::NoRecords(path));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::ReadRecords(path.clone(), e))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Error::ReadRecords(path.clone(), e))?;
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())

@@ -3,7 +3,9 @@ use super::*;
 use tokenpace_core::summary::{Environment, RunSettings};
 
 fn records(n: u64) -> Vec<RequestRecord> {
-    (0..n).map(|i| RequestRecord::new(i, i * 10, i * 10)).collect()
+    (0..n)
+        .map(|i| RequestRecord::new(i, i * 10, i * 10))
+        .collect()
 }
 
 /// Writes a level as `bench --out` does: run.json and requests.jsonl.
@@ -60,7 +62,12 @@ fn a_sweep_reads_in_sweep_json_order() {
         write_level(&d.level(label), n);
     }
     // Without sweep.json: by name, numbers as numbers.
-    let names: Vec<String> = d.read_levels().unwrap().into_iter().map(|l| l.name).collect();
+    let names: Vec<String> = d
+        .read_levels()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
     assert_eq!(names, ["c1", "c4", "c16"]);
     // With it: its order, and only labels that exist.
     d.write_sweep(&serde_json::json!({"levels": [
@@ -78,7 +85,10 @@ fn errors_name_the_file_and_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nope");
     let e = err(RunDir::open(&missing));
-    assert!(e.contains("does not exist") && e.contains("bench --out"), "{e}");
+    assert!(
+        e.contains("does not exist") && e.contains("bench --out"),
+        "{e}"
+    );
 
     let empty = RunDir::new(tmp.path().join("empty"));
     empty.create().unwrap();
@@ -89,7 +99,10 @@ fn errors_name_the_file_and_the_fix() {
     write_level(&run, 3);
     std::fs::remove_file(run.requests_path()).unwrap();
     let e = err(run.read_levels());
-    assert!(e.contains("requests.jsonl") && e.contains("is missing"), "{e}");
+    assert!(
+        e.contains("requests.jsonl") && e.contains("is missing"),
+        "{e}"
+    );
 
     std::fs::write(run.requests_path(), "{\"id\": 1, \"sent\n").unwrap();
     let e = err(run.read_records());
@@ -109,7 +122,10 @@ fn errors_name_the_file_and_the_fix() {
     write_level(&sweep.level("c1"), 1);
     std::fs::write(sweep.sweep_path(), "{").unwrap();
     let e = err(sweep.levels());
-    assert!(e.contains("sweep.json") && e.contains("not valid JSON"), "{e}");
+    assert!(
+        e.contains("sweep.json") && e.contains("not valid JSON"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -117,7 +133,10 @@ fn writes_create_nothing_unasked_and_say_where_they_failed() {
     let tmp = tempfile::tempdir().unwrap();
     let d = RunDir::new(tmp.path().join("not-created"));
     let e = err(d.write_capacity(&serde_json::json!({})));
-    assert!(e.contains("could not write") && e.contains("capacity.json"), "{e}");
+    assert!(
+        e.contains("could not write") && e.contains("capacity.json"),
+        "{e}"
+    );
     d.create().unwrap();
     d.write_capacity(&serde_json::json!({"a": 1})).unwrap();
     let text = std::fs::read_to_string(d.capacity_path()).unwrap();
@@ -144,9 +163,15 @@ fn scan_finds_runs_and_levels_by_relative_name() {
     let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["b", "broken", "sweep/c4"]);
     assert!(found[1].summary.is_err());
-    assert_eq!(resolve("sweep/c4", root).unwrap(), RunDir::new(root.join("sweep/c4")));
+    assert_eq!(
+        resolve("sweep/c4", root).unwrap(),
+        RunDir::new(root.join("sweep/c4"))
+    );
     let e = err(resolve("ghost", root));
-    assert!(e.contains("'ghost' is neither a run directory nor a run name"), "{e}");
+    assert!(
+        e.contains("'ghost' is neither a run directory nor a run name"),
+        "{e}"
+    );
     let e = err(scan(&root.join("nope")));
     assert!(e.contains("is not a directory"), "{e}");
 }

@@ -6,16 +6,15 @@ mod local;
 pub(crate) mod options;
 mod progress;
 mod render;
-mod server_render;
 mod session;
 
-use crate::cli::{BenchArgs, Format};
-use crate::table::{Csv, Markdown, TableFormat, Terminal};
+use crate::cli::BenchArgs;
+use crate::output::run::{BenchOutput, FitOutput, LevelOutput, RunOutput, SweepOutput};
 use crate::{input, Status};
 use anyhow::{bail, Context};
 use options::{apply_scenario, levels, max_tokens, target};
+use render::notes;
 pub(crate) use render::render as render_run;
-use render::{csv_table, json_text, notes, render_sweep, sweep_json};
 pub(crate) use session::Setup;
 use std::io::Write;
 use std::path::Path;
@@ -60,6 +59,18 @@ pub(crate) struct LevelResult {
     pub(crate) server: Option<Decomposition>,
 }
 
+impl LevelResult {
+    /// The level as it is printed and serialised.
+    pub(crate) fn output(&self) -> LevelOutput {
+        LevelOutput {
+            label: self.label.clone(),
+            summary: self.summary.clone(),
+            grade: self.grade.clone(),
+            server_metrics: self.server.clone(),
+        }
+    }
+}
+
 /// Everything a run measured, before it is printed.
 pub(super) struct Measured {
     pub(super) results: Vec<LevelResult>,
@@ -91,42 +102,8 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         self_check,
         profile,
     } = measure(args, lang)?;
-    let text = match (format, results.as_slice()) {
-        (Format::Json, [one]) => json_text(
-            &serde_json::json!({"summary": one.summary, "grade": one.grade, "self_check": self_check, "server_metrics": one.server}),
-        )?,
-        (Format::Json, _) => json_text(&sweep_json(&results, fit.as_ref()))?,
-        (Format::Csv, _) => Csv.render(&csv_table(&results)),
-        (Format::Table, [one]) => render_run(
-            &one.summary,
-            &one.grade,
-            &profile,
-            &notes,
-            lang,
-            &Terminal,
-            false,
-        ),
-        (Format::Markdown, [one]) => render_run(
-            &one.summary,
-            &one.grade,
-            &profile,
-            &notes,
-            lang,
-            &Markdown,
-            true,
-        ),
-        (Format::Table, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Terminal),
-        (Format::Markdown, _) => render_sweep(&results, fit.as_ref(), &notes, lang, &Markdown),
-    };
-    let mut text = text;
-    if matches!(format, Format::Table | Format::Markdown) {
-        for r in &results {
-            if let Some(d) = &r.server {
-                let label = (results.len() > 1).then_some(r.label.as_str());
-                text.push_str(&server_render::server_metrics(d, label, lang));
-            }
-        }
-    }
+    let output = bench_output(&results, fit.as_ref(), notes, self_check, &profile);
+    let text = tokenpace_present::export(&output, format, lang)?;
     out.write_all(text.as_bytes())?;
     if let Some((path, title)) = &html {
         let levels = results.iter().map(|r| (r.label.clone(), r));
@@ -134,6 +111,32 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     }
     let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
+}
+
+/// The typed result of a run: one level, or a sweep.
+pub(super) fn bench_output(
+    results: &[LevelResult],
+    fit: Option<&Result<PrefillFit, FitError>>,
+    notes: Vec<String>,
+    self_check: Option<crate::self_check::TimingError>,
+    profile: &tokenpace_core::profile::Profile,
+) -> BenchOutput {
+    match results {
+        [one] => BenchOutput::Run(Box::new(RunOutput {
+            summary: one.summary.clone(),
+            grade: one.grade.clone(),
+            self_check,
+            server_metrics: one.server.clone(),
+            notes,
+            profile: profile.clone(),
+        })),
+        _ => BenchOutput::Sweep(SweepOutput {
+            levels: results.iter().map(LevelResult::output).collect(),
+            prefill_fit: fit.map(FitOutput::from),
+            self_check,
+            notes,
+        }),
+    }
 }
 
 /// Writes the HTML report of `levels`, each with its name, to `path`.
@@ -225,7 +228,13 @@ pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measure
     }
     let fit = sweep_prompts.then(|| prefill_fit(&results));
     if let (Some(dir), true) = (&args.out, results.len() > 1) {
-        write_json(&dir.join("sweep.json"), &sweep_json(&results, fit.as_ref()))?;
+        let sweep = SweepOutput {
+            levels: results.iter().map(LevelResult::output).collect(),
+            prefill_fit: fit.as_ref().map(FitOutput::from),
+            self_check: None,
+            notes: Vec::new(),
+        };
+        write_json(&dir.join("sweep.json"), &sweep)?;
     }
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
     let mut notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);

@@ -2,100 +2,12 @@
 //! the notes a reader needs to trust the numbers.
 
 use super::options::max_tokens;
-use super::LevelResult;
 use crate::cli::BenchArgs;
-use crate::table::{Align, Table, TableFormat};
 use tokenpace_core::grade::Grade;
-use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::{CountSource, ErrorKind, RequestRecord};
-use tokenpace_core::regression::{FitError, PrefillFit};
-use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
-use tokenpace_present::number;
 use tokenpace_present::Lang;
-
-/// One row per level: settings, counts, throughput, then mean, p50, p90 and
-/// p99 of every metric (empty where not measured), at full precision.
-pub(super) fn csv_table(results: &[LevelResult]) -> Table {
-    const STATS: [Statistic; 4] = [
-        Statistic::Mean,
-        Statistic::P50,
-        Statistic::P90,
-        Statistic::P99,
-    ];
-    let mut header: Vec<String> = [
-        "level",
-        "concurrency",
-        "rate",
-        "prompt_tokens",
-        "sent",
-        "ok",
-        "failed",
-        "duration_s",
-        "requests_per_s",
-        "output_tok_s",
-        "overall_tier",
-    ]
-    .map(String::from)
-    .to_vec();
-    for m in Metric::ALL {
-        header.extend(STATS.map(|st| format!("{}_{st}", m.id())));
-    }
-    let mut t = Table {
-        header,
-        ..Table::default()
-    };
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    for r in results {
-        let s = &r.summary;
-        let mut row = vec![
-            r.label.clone(),
-            opt(s.settings.concurrency.map(|c| c.to_string())),
-            opt(s.settings.rate.map(|c| c.to_string())),
-            opt(s.settings.prompt_tokens.map(|c| c.to_string())),
-            s.counts.sent.to_string(),
-            s.counts.ok.to_string(),
-            s.counts.failed.to_string(),
-            s.throughput.duration_s.to_string(),
-            s.throughput.requests_per_s.to_string(),
-            s.throughput.output_tok_s.to_string(),
-            opt(r.grade.overall.map(|t| t.to_string())),
-        ];
-        for m in Metric::ALL {
-            row.extend(STATS.map(|st| opt(s.get(m, st).map(|v| v.to_string()))));
-        }
-        t.row(row);
-    }
-    t
-}
-
-pub(super) fn json_text(v: &serde_json::Value) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(v)? + "\n")
-}
-
-pub(super) fn sweep_json(
-    results: &[LevelResult],
-    fit: Option<&Result<PrefillFit, FitError>>,
-) -> serde_json::Value {
-    let levels: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            let mut v =
-                serde_json::json!({"label": r.label, "summary": r.summary, "grade": r.grade});
-            if let Some(d) = &r.server {
-                v["server_metrics"] = serde_json::json!(d);
-            }
-            v
-        })
-        .collect();
-    let fit = match fit {
-        Some(Ok(f)) => serde_json::json!(f),
-        Some(Err(e)) => serde_json::json!({"error": e.to_string()}),
-        None => serde_json::Value::Null,
-    };
-    serde_json::json!({"levels": levels, "prefill_fit": fit})
-}
 
 /// One line saying why nothing succeeded, and what to try.
 pub(super) fn all_failed(records: &[RequestRecord], url: &str) -> String {
@@ -212,166 +124,23 @@ pub(super) fn notes(
     notes
 }
 
+/// One level's table as text (transitional, for `merge` until it builds
+/// its own output).
 pub(crate) fn render(
     summary: &RunSummary,
     grade: &Grade,
     profile: &Profile,
     notes: &[String],
     lang: Lang,
-    format: &dyn TableFormat,
+    _format: &dyn crate::table::TableFormat,
     markdown: bool,
 ) -> String {
-    let mut out = String::new();
-    let s = &summary.settings;
-    let load = match (s.concurrency, s.rate) {
-        (Some(c), _) => format!("{} {c}", lang.pick("concurrency", "并发")),
-        (_, Some(r)) => format!("{} {r}/s", lang.pick("rate", "速率")),
-        _ => String::new(),
-    };
-    out.push_str(&format!(
-        "{} · {} · {load} · {:.1} s\n\n",
-        s.target.as_deref().unwrap_or("-"),
-        s.model.as_deref().unwrap_or("-"),
-        summary.throughput.duration_s
-    ));
-    let mut t = Table::new(&[
-        (lang.pick("metric", "指标"), Align::Left),
-        ("mean", Align::Right),
-        ("p50", Align::Right),
-        ("p90", Align::Right),
-        ("p99", Align::Right),
-        (lang.pick("tier", "等级"), Align::Left),
-    ]);
-    let graded: std::collections::BTreeMap<Metric, &tokenpace_core::grade::MetricGrade> =
-        grade.metrics.iter().map(|g| (g.metric, g)).collect();
-    // Every per-request metric but the token counts, which are settings.
-    let shown = Metric::ALL
-        .into_iter()
-        .filter(|m| !matches!(m, Metric::PromptTokens | Metric::OutputTokens));
-    for m in shown {
-        let Some(st) = summary.metrics.get(&m) else {
-            continue;
-        };
-        let tier = graded.get(&m).map_or(String::new(), |g| match g.pass {
-            Some(true) => lang.pick("pass", "达标").to_string(),
-            Some(false) => lang.pick("fail", "未达标").to_string(),
-            None => g.tier.to_string(),
-        });
-        t.row(vec![
-            format!("{} ({})", lang.metric(m), m.unit()).replace(" ()", ""),
-            number::value(m, st.mean),
-            number::value(m, st.p50),
-            number::value(m, st.p90),
-            number::value(m, st.p99),
-            tier,
-        ]);
+    let d = crate::output::run::run_section(summary, grade, profile, notes, lang);
+    if markdown {
+        d.to_markdown()
+    } else {
+        d.to_terminal()
     }
-    out.push_str(&format.render(&t));
-    let c = &summary.counts;
-    out.push_str(&format!(
-        "\n{}: {} {}, {} ok, {} {}; {:.2} req/s, {:.1} {}\n",
-        lang.pick("requests", "请求"),
-        c.sent,
-        lang.pick("sent", "已发送"),
-        c.ok,
-        c.failed,
-        lang.pick("failed", "失败"),
-        summary.throughput.requests_per_s,
-        summary.throughput.output_tok_s,
-        lang.pick("output tok/s over all streams", "输出 tok/s（所有流合计）"),
-    ));
-    if !c.by_kind.is_empty() {
-        let mut e = Table::new(&[
-            (lang.pick("error", "错误"), Align::Left),
-            (lang.pick("count", "次数"), Align::Right),
-        ]);
-        for (kind, n) in &c.by_kind {
-            e.row(vec![kind.id().to_string(), n.to_string()]);
-        }
-        out.push('\n');
-        out.push_str(&format.render(&e));
-    }
-    for n in notes {
-        out.push_str(&format!("{}{n}\n", if markdown { "> " } else { "note: " }));
-    }
-    out.push('\n');
-    out.push_str(&crate::cmd::grade::render(
-        grade,
-        profile,
-        &[],
-        lang,
-        format,
-        markdown,
-    ));
-    out
-}
-
-/// One row per level, then the prefill line when prompt lengths were swept.
-pub(super) fn render_sweep(
-    results: &[LevelResult],
-    fit: Option<&Result<PrefillFit, FitError>>,
-    notes: &[String],
-    lang: Lang,
-    format: &dyn TableFormat,
-) -> String {
-    let first = &results[0].summary.settings;
-    let mut out = format!(
-        "{} · {}\n\n",
-        first.target.as_deref().unwrap_or("-"),
-        first.model.as_deref().unwrap_or("-")
-    );
-    let mut t = Table::new(&[
-        (lang.pick("level", "档位"), Align::Left),
-        ("ok", Align::Right),
-        ("TTFT mean", Align::Right),
-        ("TTFT p99", Align::Right),
-        (lang.pick("decode", "解码"), Align::Right),
-        (lang.pick("chars/s", "字/s"), Align::Right),
-        ("ITL p99", Align::Right),
-        ("req/s", Align::Right),
-        (lang.pick("out tok/s", "输出 tok/s"), Align::Right),
-        (lang.pick("tier", "等级"), Align::Left),
-    ]);
-    for r in results {
-        let s = &r.summary;
-        let get = |m: Metric, st: Statistic| {
-            s.get(m, st)
-                .map_or("-".to_string(), |v| number::value(m, v))
-        };
-        t.row(vec![
-            r.label.clone(),
-            format!("{}/{}", s.counts.ok, s.counts.sent),
-            get(Metric::TtftS, Statistic::Mean),
-            get(Metric::TtftS, Statistic::P99),
-            get(Metric::DecodeTokS, Statistic::Mean),
-            get(Metric::OutputCharsS, Statistic::Mean),
-            get(Metric::ItlS, Statistic::P99),
-            format!("{:.2}", s.throughput.requests_per_s),
-            format!("{:.0}", s.throughput.output_tok_s),
-            r.grade.overall.map_or("-".into(), |t| t.to_string()),
-        ]);
-    }
-    out.push_str(&format.render(&t));
-    match fit {
-        Some(Ok(f)) => out.push_str(&format!(
-            "\n{}: TTFT ≈ {:.3} s + n / {:.0} tok/s (R² {:.3}, {} {})\n",
-            lang.pick("prefill line", "prefill 拟合"),
-            f.overhead_s,
-            f.prefill_tok_s,
-            f.r2,
-            f.n,
-            lang.pick("requests", "个请求"),
-        )),
-        Some(Err(e)) => out.push_str(&format!(
-            "\n{}: {e}\n",
-            lang.pick("prefill line", "prefill 拟合")
-        )),
-        None => {}
-    }
-    for n in notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
-    out
 }
 
 /// The self-check's result, as a note beside the results.

@@ -23,7 +23,12 @@ pub fn itl_rule(profile: &Profile) -> Option<Rule> {
 /// The CDF of `metric` over the per-request values of each level, one
 /// curve per level, over the profile's tier zones (for inter-token
 /// latency, the decode tiers as gaps). `None` when no level has a value.
-pub fn of_levels(metric: Metric, levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
+pub fn of_levels(
+    metric: Metric,
+    levels: &[Level],
+    profile: &Profile,
+    lang: Lang,
+) -> Option<String> {
     let label = match metric {
         Metric::DecodeTokS => lang
             .pick("decode, per stream (tok/s)", "单流解码速度 (tok/s)")
