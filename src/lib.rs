@@ -3,9 +3,11 @@
 
 pub mod cli;
 mod cmd;
-mod environment;
+
 mod input;
 pub mod output;
+mod progress;
+mod runfiles;
 
 pub mod self_check;
 mod table;

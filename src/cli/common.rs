@@ -51,6 +51,16 @@ pub enum TextArg {
     Mixed,
 }
 
+impl From<TextArg> for tokenpace_corpus::Lang {
+    fn from(t: TextArg) -> tokenpace_corpus::Lang {
+        match t {
+            TextArg::Zh => tokenpace_corpus::Lang::Zh,
+            TextArg::En => tokenpace_corpus::Lang::En,
+            TextArg::Mixed => tokenpace_corpus::Lang::Mixed,
+        }
+    }
+}
+
 /// Largest number any flag accepts; beyond it a value is a typo.
 const ABSURD: f64 = 1e9;
 

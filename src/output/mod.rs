@@ -4,10 +4,14 @@
 //! The layout for people ([`tokenpace_present::Output::document`]) lives
 //! beside each type, in the file named after its command.
 
+pub mod capacity;
+pub mod caveats;
 pub mod compare;
 pub mod grade;
 pub mod history;
 pub mod merge;
+pub mod mix;
+pub mod remedies;
 pub mod report;
 pub mod run;
 
@@ -19,6 +23,8 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
         ("grade", schema::<grade::GradeOutput>()),
         ("bench", schema::<run::BenchOutput>()),
+        ("capacity", schema::<capacity::CapacityOutput>()),
+        ("mix", schema::<mix::MixOutput>()),
         ("compare", schema::<compare::CompareOutput>()),
         ("history", schema::<history::HistoryOutput>()),
         ("merge", schema::<merge::MergeOutput>()),

@@ -52,7 +52,7 @@ pub fn next_level(tested: &BTreeMap<u32, Tier>, max: u32) -> Option<u32> {
 }
 
 /// Where a tier's boundary lies among the tested levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Bracket {
     /// The largest tested concurrency below the first failing one that held
     /// the tier (0: none did).

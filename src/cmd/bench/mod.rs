@@ -1,75 +1,25 @@
-//! `tokenpace bench URL`: measure a server, summarise, grade. This module
-//! runs the levels; `options` turns flags into them, `render` prints the
-//! results, `progress` shows them arriving.
+//! `tokenpace bench URL`: turn the flags into a [`BenchPlan`] (`options`),
+//! measure it level by level with [`tokenpace_runner::Runner`], and export
+//! the typed result ([`crate::output::run`]). Without a URL, `local` starts
+//! the embedded engine first.
 
 mod local;
 pub(crate) mod options;
-mod progress;
-mod render;
-mod session;
 
 use crate::cli::BenchArgs;
+use crate::output::caveats;
 use crate::output::run::{BenchOutput, FitOutput, LevelOutput, RunOutput, SweepOutput};
 use crate::{input, Status};
-use anyhow::{bail, Context};
-use options::{apply_scenario, levels, max_tokens, target};
-use render::notes;
-pub(crate) use render::render as render_run;
-pub(crate) use session::Setup;
+use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 use tokenpace_client::load::Load;
-use tokenpace_core::grade::Grade;
+use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
-use tokenpace_core::server_metrics::Decomposition;
-use tokenpace_core::summary::RunSummary;
 use tokenpace_present::Lang;
-
-/// Mixed into the seed of warm-up prompts so they differ from measured ones.
-pub(super) const WARMUP_SEED: u64 = 0x5741_524d_5550;
-
-/// One load level of a run (a sweep has several).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Level {
-    pub(crate) load: Load,
-    pub(crate) prompt_tokens: u32,
-}
-
-impl Level {
-    /// A short name, used for sub-directories and table rows.
-    fn label(&self, sweep_prompts: bool) -> String {
-        match (sweep_prompts, self.load) {
-            (true, _) => format!("p{}", self.prompt_tokens),
-            (false, Load::Closed { concurrency }) => format!("c{concurrency}"),
-            (false, Load::Open { rate, .. }) => format!("r{rate}"),
-        }
-    }
-}
-
-/// A finished level.
-pub(crate) struct LevelResult {
-    pub(crate) label: String,
-    pub(crate) records: Vec<RequestRecord>,
-    pub(crate) summary: RunSummary,
-    pub(crate) grade: Grade,
-    /// The server's histograms against the client's TTFT
-    /// (`--server-metrics`).
-    pub(crate) server: Option<Decomposition>,
-}
-
-impl LevelResult {
-    /// The level as it is printed and serialised.
-    pub(crate) fn output(&self) -> LevelOutput {
-        LevelOutput {
-            label: self.label.clone(),
-            summary: self.summary.clone(),
-            grade: self.grade.clone(),
-            server_metrics: self.server.clone(),
-        }
-    }
-}
+use tokenpace_runner::runner::LevelRun;
+use tokenpace_runner::{BenchPlan, LevelResult, Runner};
 
 /// Everything a run measured, before it is printed.
 pub(super) struct Measured {
@@ -77,39 +27,41 @@ pub(super) struct Measured {
     pub(super) fit: Option<Result<PrefillFit, FitError>>,
     pub(super) notes: Vec<String>,
     pub(super) self_check: Option<crate::self_check::TimingError>,
-    pub(super) profile: tokenpace_core::profile::Profile,
+    pub(super) profile: Profile,
 }
 
 /// Runs `tokenpace bench`: against the URL given, or, without one, against
 /// the embedded engine.
 pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    if args.url.is_none() {
+    let Some(url) = args.url.clone() else {
         return local::run(args, lang, out);
-    }
-    let format = args.output.format;
-    let fail_below = args.fail_below;
-    let html = args.html.clone().map(|path| {
-        let title = args.out.as_ref().and_then(|d| d.file_name()).map_or_else(
-            || target_name(args.url.as_deref().unwrap_or_default()),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        (path, title)
-    });
-    let Measured {
-        results,
-        fit,
-        notes,
-        self_check,
-        profile,
-    } = measure(args, lang)?;
-    let output = bench_output(&results, fit.as_ref(), notes, self_check, &profile);
-    let text = tokenpace_present::export(&output, format, lang)?;
+    };
+    let plan = options::plan(&args, &url)?;
+    let profile = input::profile(args.profile.file.as_deref())?;
+    let self_check =
+        args.self_check || (!args.no_self_check && closed_max(&plan).is_some_and(|c| c > 100));
+    let m = measure(&plan, profile, self_check, lang)?;
+    let output = bench_output(
+        &m.results,
+        m.fit.as_ref(),
+        m.notes,
+        m.self_check,
+        &m.profile,
+    );
+    let text = tokenpace_present::export(&output, args.output.format, lang)?;
     out.write_all(text.as_bytes())?;
-    if let Some((path, title)) = &html {
-        let levels = results.iter().map(|r| (r.label.clone(), r));
-        write_report(path, title, levels, &profile, lang)?;
+    if let Some(path) = &args.html {
+        let title = args
+            .out
+            .as_ref()
+            .and_then(|d| d.file_name())
+            .map_or_else(|| target_name(&url), |n| n.to_string_lossy().into_owned());
+        let levels = m.results.iter().map(|r| (r.label.clone(), r));
+        write_report(path, &title, levels, &m.profile, lang)?;
     }
-    let below = fail_below.is_some_and(|t| results.iter().any(|r| r.grade.any_below(t.into())));
+    let below = args
+        .fail_below
+        .is_some_and(|t| m.results.iter().any(|r| r.grade.any_below(t.into())));
     Ok(if below { Status::BelowTier } else { Status::Ok })
 }
 
@@ -119,7 +71,7 @@ pub(super) fn bench_output(
     fit: Option<&Result<PrefillFit, FitError>>,
     notes: Vec<String>,
     self_check: Option<crate::self_check::TimingError>,
-    profile: &tokenpace_core::profile::Profile,
+    profile: &Profile,
 ) -> BenchOutput {
     match results {
         [one] => BenchOutput::Run(Box::new(RunOutput {
@@ -131,11 +83,21 @@ pub(super) fn bench_output(
             profile: profile.clone(),
         })),
         _ => BenchOutput::Sweep(SweepOutput {
-            levels: results.iter().map(LevelResult::output).collect(),
+            levels: results.iter().map(level_output).collect(),
             prefill_fit: fit.map(FitOutput::from),
             self_check,
             notes,
         }),
+    }
+}
+
+/// A level as it is printed and serialised.
+pub(crate) fn level_output(r: &LevelResult) -> LevelOutput {
+    LevelOutput {
+        label: r.label.clone(),
+        summary: r.summary.clone(),
+        grade: r.grade.clone(),
+        server_metrics: r.server.clone(),
     }
 }
 
@@ -144,7 +106,7 @@ pub(super) fn write_report<'a>(
     path: &Path,
     title: &str,
     levels: impl IntoIterator<Item = (String, &'a LevelResult)>,
-    profile: &tokenpace_core::profile::Profile,
+    profile: &Profile,
     lang: Lang,
 ) -> anyhow::Result<()> {
     let runs: Vec<tokenpace_report::Run> = levels
@@ -164,60 +126,67 @@ pub(super) fn write_report<'a>(
     Ok(())
 }
 
-/// Measures every level of `args` (whose URL is set).
-pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measured> {
-    let profile = input::profile(args.profile.file.as_deref())?;
-    apply_scenario(&mut args)?;
-    let target = target(&args)?;
-    let levels = levels(&args)?;
-    let sweep_prompts = args.prompt_tokens.len() > 1;
-    for (flag, v) in [
-        ("--requests", args.requests),
-        ("--max-tokens", u64::from(max_tokens(&args))),
-    ] {
-        if v == 0 {
-            bail!("{flag} must be at least 1");
-        }
-    }
-    if let Some(dir) = &args.out {
+/// The largest closed-loop concurrency of the plan.
+fn closed_max(plan: &BenchPlan) -> Option<u32> {
+    plan.levels
+        .iter()
+        .filter_map(|l| match l.load {
+            Load::Closed { concurrency } => Some(concurrency),
+            Load::Open { .. } => None,
+        })
+        .max()
+}
+
+/// Measures every level of `plan`; with `self_check`, first the client's
+/// own timing error at the plan's largest concurrency.
+pub(super) fn measure(
+    plan: &BenchPlan,
+    profile: Profile,
+    self_check: bool,
+    lang: Lang,
+) -> anyhow::Result<Measured> {
+    if let Some(dir) = &plan.out {
         std::fs::create_dir_all(dir).with_context(|| {
             format!("could not create the output directory '{}'", dir.display())
         })?;
     }
-    let max_in_flight = levels
-        .iter()
-        .map(|l| match l.load {
-            Load::Closed { concurrency } => concurrency as usize,
-            Load::Open { .. } => 64,
-        })
-        .max()
-        .unwrap_or(1);
-    let setup = Setup::new(&args, target, profile, max_in_flight)?;
-    let profile = &setup.profile;
-    let self_check = self_check(&args, &levels, &setup.runtime)?;
-    let session = setup.session(&args);
-    let mut results: Vec<LevelResult> = Vec::new();
-    let mut warnings = Vec::new();
-    let mut warmup_failed = 0;
-    for (i, level) in levels.iter().enumerate() {
+    let runner = Runner::new(plan, profile, plan.max_in_flight())?;
+    let self_check = if self_check {
+        let streams = closed_max(plan).unwrap_or(100);
+        eprintln!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…");
+        let tokens = plan.workload.max_tokens.clamp(2, 64);
+        Some(
+            crate::self_check::run(&runner.runtime, streams, 50.0, tokens, plan.ramp_up)
+                .context("the self-check failed (skip it with --no-self-check)")?,
+        )
+    } else {
+        None
+    };
+    let sweep_prompts = plan.sweeps_prompts();
+    let (mut results, mut warnings) = (Vec::<LevelResult>::new(), Vec::new());
+    let n = plan.levels.len();
+    for (i, level) in plan.levels.iter().enumerate() {
         let label = level.label(sweep_prompts);
-        let position = (levels.len() > 1).then(|| format!("{label} ({}/{})", i + 1, levels.len()));
-        let dir = args.out.as_ref().map(|d| {
-            if levels.len() > 1 {
-                d.join(&label)
-            } else {
-                d.clone()
-            }
-        });
-        let (result, warmup) =
-            session.run_level(*level, label, position, dir.as_deref(), &mut warnings)?;
-        warmup_failed += warmup;
+        let position = (n > 1).then(|| format!("{label} ({}/{n})", i + 1));
+        let dir = plan
+            .out
+            .as_ref()
+            .map(|d| if n > 1 { d.join(&label) } else { d.clone() });
+        let files = dir.as_deref().map(crate::runfiles::level_files);
+        let run = LevelRun {
+            level: *level,
+            label,
+            position,
+            files: files.as_ref(),
+        };
+        let result = runner.run_level(plan, run, &crate::progress::Terminal, &mut warnings)?;
         let partial = result.summary.partial;
         results.push(result);
         if partial {
             break;
         }
     }
+    let warmup_failed: usize = results.iter().map(|r| r.warmup_failed).sum();
     if warmup_failed > 0 {
         warnings.push(format!(
             "{warmup_failed} warm-up requests failed (see warmup.jsonl with --out)"
@@ -227,62 +196,31 @@ pub(super) fn measure(mut args: BenchArgs, lang: Lang) -> anyhow::Result<Measure
         eprintln!("warning: {w}");
     }
     let fit = sweep_prompts.then(|| prefill_fit(&results));
-    if let (Some(dir), true) = (&args.out, results.len() > 1) {
+    if let (Some(dir), true) = (&plan.out, results.len() > 1) {
         let sweep = SweepOutput {
-            levels: results.iter().map(LevelResult::output).collect(),
+            levels: results.iter().map(level_output).collect(),
             prefill_fit: fit.as_ref().map(FitOutput::from),
             self_check: None,
             notes: Vec::new(),
         };
-        write_json(&dir.join("sweep.json"), &sweep)?;
+        crate::runfiles::write_json(&dir.join("sweep.json"), &sweep)?;
     }
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
-    let mut notes = notes(&all, results.iter().any(|r| r.summary.partial), &args, lang);
+    let partial = results.iter().any(|r| r.summary.partial);
+    let mut notes: Vec<String> = tokenpace_runner::caveats::caveats(&all, partial, plan)
+        .into_iter()
+        .map(|c| caveats::text(c, lang))
+        .collect();
     if let Some(e) = &self_check {
-        notes.push(render::self_check_note(e, lang));
+        notes.push(caveats::self_check(e, lang));
     }
     Ok(Measured {
         results,
         fit,
         notes,
         self_check,
-        profile: profile.clone(),
+        profile: runner.profile,
     })
-}
-
-/// The client's own timing error at the run's largest closed-loop
-/// concurrency, when asked for or above 100 streams.
-fn self_check(
-    args: &BenchArgs,
-    levels: &[Level],
-    runtime: &tokio::runtime::Runtime,
-) -> anyhow::Result<Option<crate::self_check::TimingError>> {
-    let closed_max = levels
-        .iter()
-        .filter_map(|l| match l.load {
-            Load::Closed { concurrency } => Some(concurrency),
-            Load::Open { .. } => None,
-        })
-        .max();
-    Ok(
-        if args.self_check || (!args.no_self_check && closed_max.is_some_and(|c| c > 100)) {
-            let streams = closed_max.unwrap_or(100);
-            eprintln!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…");
-            let tokens = max_tokens(args).clamp(2, 64);
-            Some(
-                crate::self_check::run(
-                    runtime,
-                    streams,
-                    50.0,
-                    tokens,
-                    Duration::from_secs_f64(args.ramp_up),
-                )
-                .context("the self-check failed (skip it with --no-self-check)")?,
-            )
-        } else {
-            None
-        },
-    )
 }
 
 /// TTFT against prompt tokens over every successful request of a sweep.
@@ -309,8 +247,21 @@ fn target_name(url: &str) -> String {
         .to_string()
 }
 
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n")
-        .with_context(|| format!("could not write '{}'", path.display()))
+/// One level's table as text (transitional, for `merge` until it builds
+/// its own output through [`crate::output::run::run_section`]).
+pub(crate) fn render_run(
+    summary: &tokenpace_core::summary::RunSummary,
+    grade: &tokenpace_core::grade::Grade,
+    profile: &Profile,
+    notes: &[String],
+    lang: Lang,
+    _format: &dyn crate::table::TableFormat,
+    markdown: bool,
+) -> String {
+    let d = crate::output::run::run_section(summary, grade, profile, notes, lang);
+    if markdown {
+        d.to_markdown()
+    } else {
+        d.to_terminal()
+    }
 }

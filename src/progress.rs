@@ -3,16 +3,26 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use tokenpace_core::record::RequestRecord;
+use tokenpace_runner::{Progress, ProgressLevel};
 
-/// A live line on stderr while requests finish (only on a terminal).
-pub(super) struct Progress {
+/// Progress bars on stderr when it is a terminal.
+pub struct Terminal;
+
+impl Progress for Terminal {
+    fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel> {
+        Box::new(Bar::new(requests, label))
+    }
+}
+
+/// One level's bar: done/total, errors, the running TTFT median.
+struct Bar {
     bar: ProgressBar,
     ttft: std::cell::RefCell<Vec<f64>>,
     errors: std::cell::Cell<u64>,
 }
 
-impl Progress {
-    pub(super) fn new(total: u64, label: Option<String>) -> Self {
+impl Bar {
+    fn new(total: u64, label: Option<String>) -> Self {
         let bar = ProgressBar::with_draw_target(
             Some(total),
             if std::io::stderr().is_terminal() {
@@ -28,14 +38,16 @@ impl Progress {
         if let Some(l) = label {
             bar.set_prefix(format!("{l} "));
         }
-        Progress {
+        Bar {
             bar,
             ttft: Default::default(),
             errors: Default::default(),
         }
     }
+}
 
-    pub(super) fn record(&self, r: &RequestRecord) {
+impl ProgressLevel for Bar {
+    fn record(&self, r: &RequestRecord) {
         self.bar.inc(1);
         if !r.is_ok() {
             self.errors.set(self.errors.get() + 1);
@@ -58,7 +70,7 @@ impl Progress {
         }
     }
 
-    pub(super) fn finish(&self) {
+    fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

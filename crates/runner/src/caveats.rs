@@ -1,0 +1,80 @@
+//! What a reader must know to trust a run's numbers, found in its records:
+//! typed here, put into words by the output layer.
+
+use crate::plan::BenchPlan;
+use serde::Serialize;
+use tokenpace_core::record::{CountSource, RequestRecord};
+
+/// Something about a run that qualifies its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Caveat {
+    /// Ctrl-C: the results cover the requests that finished before it.
+    Interrupted,
+    /// Responses without usage: output tokens counted as streamed events.
+    TokensCountedAsEvents {
+        /// How many responses.
+        responses: usize,
+    },
+    /// Responses that stopped before `max_tokens` although `ignore_eos`
+    /// was asked for.
+    StoppedEarly {
+        /// How many responses.
+        responses: usize,
+    },
+    /// Client-side prefill (prompt tokens ÷ TTFT) is a lower bound.
+    PrefillIsALowerBound,
+    /// The server reported its own prefill rate, which is higher than the
+    /// client's by the network, queue and fixed costs.
+    ServerPrefillBeside,
+    /// Responses without prompt token counts: lengths are estimates.
+    PromptTokensEstimated {
+        /// How many responses.
+        responses: usize,
+    },
+}
+
+/// The caveats of `records` (every level of a run), measured under `plan`.
+pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> Vec<Caveat> {
+    let mut out = Vec::new();
+    if partial {
+        out.push(Caveat::Interrupted);
+    }
+    let ok: Vec<&RequestRecord> = records.iter().copied().filter(|r| r.is_ok()).collect();
+    let count = |f: &dyn Fn(&RequestRecord) -> bool| ok.iter().filter(|r| f(r)).count();
+    let by_events = count(&|r| {
+        r.output_tokens
+            .is_some_and(|t| t.source == CountSource::ChunkCount)
+    });
+    if by_events > 0 {
+        out.push(Caveat::TokensCountedAsEvents {
+            responses: by_events,
+        });
+    }
+    if plan.workload.ignore_eos {
+        let max = plan.workload.max_tokens;
+        let short = count(&|r| r.output_tokens.is_some_and(|t| t.count < max));
+        if short > 0 {
+            out.push(Caveat::StoppedEarly { responses: short });
+        }
+    }
+    if ok.iter().any(|r| r.server_timings.is_none()) && plan.network_overhead_s == 0.0 {
+        out.push(Caveat::PrefillIsALowerBound);
+    }
+    if ok
+        .iter()
+        .any(|r| r.server_timings.and_then(|t| t.prefill_tok_s).is_some())
+    {
+        out.push(Caveat::ServerPrefillBeside);
+    }
+    let estimated = count(&|r| {
+        r.prompt_tokens
+            .is_some_and(|t| t.source == CountSource::Estimate)
+    });
+    if estimated > 0 {
+        out.push(Caveat::PromptTokensEstimated {
+            responses: estimated,
+        });
+    }
+    out
+}

@@ -1,0 +1,359 @@
+//! What a run measures, checked before anything is sent.
+
+use anyhow::bail;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokenpace_client::load::Load;
+use tokenpace_client::request::Target;
+use tokenpace_core::shard::Shard;
+use tokenpace_core::summary::RunSettings;
+
+/// One load level of a run (a sweep has several).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    /// Closed loop (concurrency) or open loop (rate), for the whole run
+    /// (a shard sends its share, [`BenchPlan::shard_load`]).
+    pub load: Load,
+    /// Prompt length in tokens.
+    pub prompt_tokens: u32,
+}
+
+impl Level {
+    /// A short name, used for sub-directories and table rows: `c8`, `r2.5`,
+    /// or `p512` when prompt lengths are swept.
+    pub fn label(&self, sweep_prompts: bool) -> String {
+        match (sweep_prompts, self.load) {
+            (true, _) => format!("p{}", self.prompt_tokens),
+            (false, Load::Closed { concurrency }) => format!("c{concurrency}"),
+            (false, Load::Open { rate, .. }) => format!("r{rate}"),
+        }
+    }
+}
+
+/// What each request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadPlan {
+    /// Language of synthetic prompts.
+    pub text: tokenpace_corpus::Lang,
+    /// Tokens to generate per request (`max_tokens`).
+    pub max_tokens: u32,
+    /// Tokens of a prefix shared by every prompt (0: every prompt unique).
+    pub shared_prefix: u32,
+    /// Ask for exactly `max_tokens` (ignore end-of-sequence).
+    pub ignore_eos: bool,
+    /// The model's tokenizer.json, for exact prompt lengths.
+    pub tokenizer: Option<PathBuf>,
+    /// Prompts from a file instead of synthetic text.
+    pub dataset: Option<PathBuf>,
+}
+
+/// Per-request time limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeoutPlan {
+    /// To open a connection.
+    pub connect: Duration,
+    /// To the first token.
+    pub first_token: Duration,
+    /// For the whole request.
+    pub total: Duration,
+}
+
+/// A whole run, as checked and typed values.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    /// Where requests go (the model may be empty: the first of
+    /// `GET /v1/models` is asked for then).
+    pub target: Target,
+    /// The target's URL as recorded in results (credentials removed).
+    pub target_label: String,
+    /// The protocol, by backend id (`openai-chat`, `llamacpp`, …).
+    pub protocol: String,
+    /// The levels, in order.
+    pub levels: Vec<Level>,
+    /// Requests per level (this whole run's, before sharding).
+    pub requests: u64,
+    /// Stop starting requests of a level after this long.
+    pub duration: Option<Duration>,
+    /// Closed loop: start the streams evenly over this long.
+    pub ramp_up: Duration,
+    /// What each request asks for.
+    pub workload: WorkloadPlan,
+    /// The built-in scenario the lengths came from, if any.
+    pub scenario: Option<String>,
+    /// Per-request limits.
+    pub timeouts: TimeoutPlan,
+    /// Requests sent before each level, left out of its results.
+    pub warmup: u64,
+    /// Seed for prompts and arrival times.
+    pub seed: u64,
+    /// The part of the run this process sends.
+    pub shard: Shard,
+    /// Network time subtracted from TTFT for client-side prefill, seconds.
+    pub network_overhead_s: f64,
+    /// Prometheus endpoint scraped around each level, if any.
+    pub server_metrics: Option<String>,
+    /// Where results are written, if anywhere.
+    pub out: Option<PathBuf>,
+}
+
+impl BenchPlan {
+    /// Whether the levels differ in prompt length (a prefill line).
+    pub fn sweeps_prompts(&self) -> bool {
+        let first = self.levels.first().map(|l| l.prompt_tokens);
+        self.levels.iter().any(|l| Some(l.prompt_tokens) != first)
+    }
+
+    /// The levels' loads × prompt lengths, checked: a sweep varies one of
+    /// them, every level has a stream per shard, lengths are at least 1.
+    pub fn levels_of(
+        loads: &[Load],
+        prompt_tokens: &[u32],
+        shard: Shard,
+    ) -> anyhow::Result<Vec<Level>> {
+        if prompt_tokens.is_empty() || prompt_tokens.contains(&0) {
+            bail!("--prompt-tokens must be at least 1");
+        }
+        if loads.len() > 1 && prompt_tokens.len() > 1 {
+            bail!("sweep either the load (--concurrency or --rate lists) or --prompt-tokens, not both in one run");
+        }
+        for load in loads {
+            if let Load::Closed { concurrency } = *load {
+                match concurrency {
+                    0 => bail!("--concurrency must be at least 1"),
+                    c if c > 100_000 => {
+                        bail!("--concurrency {c} is implausibly large (the limit is 100000)")
+                    }
+                    c if shard.concurrency(c) == 0 => bail!(
+                        "--concurrency {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
+                        shard.count, shard
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        Ok(loads
+            .iter()
+            .flat_map(|&load| {
+                prompt_tokens.iter().map(move |&prompt_tokens| Level {
+                    load,
+                    prompt_tokens,
+                })
+            })
+            .collect())
+    }
+
+    /// Checks what the levels do not: counts at least 1, a dataset not
+    /// combined with synthetic prompt settings.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.requests == 0 {
+            bail!("--requests must be at least 1");
+        }
+        if self.workload.max_tokens == 0 {
+            bail!("--max-tokens must be at least 1");
+        }
+        if self.levels.is_empty() {
+            bail!("nothing to measure: give --concurrency or --rate");
+        }
+        if self.workload.dataset.is_some()
+            && (self.sweeps_prompts() || self.workload.shared_prefix > 0)
+        {
+            bail!(
+                "--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix"
+            );
+        }
+        Ok(())
+    }
+
+    /// This shard's part of a level's load (levels keep the whole run's
+    /// load, so every shard names its levels alike).
+    pub fn shard_load(&self, load: Load) -> Load {
+        match load {
+            Load::Closed { concurrency } => Load::Closed {
+                concurrency: self.shard.concurrency(concurrency),
+            },
+            Load::Open { rate, arrival } => Load::Open {
+                rate: self.shard.rate(rate),
+                arrival,
+            },
+        }
+    }
+
+    /// The most requests in flight at once (open loops: a generous guess).
+    pub fn max_in_flight(&self) -> usize {
+        self.levels
+            .iter()
+            .map(|l| match l.load {
+                Load::Closed { concurrency } => concurrency as usize,
+                Load::Open { .. } => 64,
+            })
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// The settings recorded with a level's results.
+    pub fn settings(&self, level: Level, model: &str, stall_threshold_s: f64) -> RunSettings {
+        let load = self.shard_load(level.load);
+        RunSettings {
+            target: Some(self.target_label.clone()),
+            backend: Some(self.protocol.clone()),
+            model: Some(model.to_string()),
+            concurrency: match load {
+                Load::Closed { concurrency } => Some(concurrency),
+                Load::Open { .. } => None,
+            },
+            rate: match load {
+                Load::Open { rate, .. } => Some(rate),
+                Load::Closed { .. } => None,
+            },
+            requests: Some(self.requests),
+            prompt_tokens: Some(level.prompt_tokens),
+            max_tokens: Some(self.workload.max_tokens),
+            scenario: self.scenario.clone(),
+            stall_threshold_s,
+            network_overhead_s: self.network_overhead_s,
+            shard: self.shard.is_split().then_some(self.shard),
+        }
+    }
+}
+
+/// Prompt length and answer length when neither flag nor scenario gives one.
+pub const DEFAULT_PROMPT_TOKENS: u32 = 256;
+/// See [`DEFAULT_PROMPT_TOKENS`].
+pub const DEFAULT_MAX_TOKENS: u32 = 128;
+
+/// Prompt lengths and answer length: the flags, else the scenario's, else
+/// the defaults.
+pub fn lengths(
+    scenario: Option<&str>,
+    prompt_tokens: &[u32],
+    max_tokens: Option<u32>,
+) -> anyhow::Result<(Vec<u32>, u32)> {
+    let spec = match scenario {
+        Some(name) => Some(
+            tokenpace_core::scenario::preset_named(name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown scenario '{name}': use one of {} (tokenpace plan scenario --list shows them)",
+                        tokenpace_core::scenario::preset_names()
+                    )
+                })?
+                .spec(),
+        ),
+        None => None,
+    };
+    let prompts = match (prompt_tokens, &spec) {
+        ([], Some(s)) => s.prompt_tokens.map(|p| p as u32).into_iter().collect(),
+        (given, _) => given.to_vec(),
+    };
+    let prompts = if prompts.is_empty() {
+        vec![DEFAULT_PROMPT_TOKENS]
+    } else {
+        prompts
+    };
+    let max = max_tokens
+        .or_else(|| spec.and_then(|s| s.output_tokens.map(|o| o as u32)))
+        .unwrap_or(DEFAULT_MAX_TOKENS);
+    if prompts.contains(&0) {
+        anyhow::bail!("--prompt-tokens must be at least 1");
+    }
+    Ok((prompts, max))
+}
+
+/// The target of a base URL: checked, `/v1` and trailing slashes removed.
+pub fn target(
+    url: &str,
+    model: Option<String>,
+    api_key: Option<String>,
+    headers: &[String],
+) -> anyhow::Result<Target> {
+    let trimmed = url.trim();
+    if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+        bail!("'{url}' is not an http:// or https:// URL; give the server's base URL, e.g. http://127.0.0.1:8000");
+    }
+    let headers = headers
+        .iter()
+        .map(|h| match h.split_once(':') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => bail!("--header '{h}' is not NAME:VALUE"),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Target {
+        base_url: trimmed
+            .trim_end_matches('/')
+            .trim_end_matches("/v1")
+            .to_string(),
+        model: model.unwrap_or_default(),
+        api_key: api_key.filter(|k| !k.is_empty()),
+        headers,
+    })
+}
+
+/// The URL without credentials or query, for files and output.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    format!("{scheme}://{host}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_client::load::Arrival;
+
+    #[test]
+    fn credentials_never_leave_the_url() {
+        assert_eq!(
+            redact(&format!("https://{}@example.com/v1?key=abc", "user:secret")),
+            "https://example.com/v1"
+        );
+        assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn a_sweep_varies_one_thing() {
+        let c = |n| Load::Closed { concurrency: n };
+        let one = Shard::parse("0/1").unwrap();
+        let l = BenchPlan::levels_of(&[c(1), c(4)], &[256], one).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1].label(false), "c4");
+        let p = BenchPlan::levels_of(&[c(1)], &[64, 512], one).unwrap();
+        assert_eq!(p[1].label(true), "p512");
+        let e = BenchPlan::levels_of(&[c(1), c(2)], &[64, 512], one).unwrap_err();
+        assert!(e.to_string().contains("not both"), "{e}");
+        assert!(BenchPlan::levels_of(&[c(0)], &[64], one).is_err());
+        assert!(BenchPlan::levels_of(&[c(1)], &[0], one).is_err());
+        let half = Shard::parse("1/2").unwrap();
+        let e = BenchPlan::levels_of(&[c(1)], &[64], half).unwrap_err();
+        assert!(e.to_string().contains("no stream"), "{e}");
+        let open = Load::Open {
+            rate: 2.5,
+            arrival: Arrival::Poisson,
+        };
+        assert_eq!(
+            BenchPlan::levels_of(&[open], &[64], one).unwrap()[0].label(false),
+            "r2.5"
+        );
+    }
+
+    #[test]
+    fn urls_are_checked_and_headers_parsed() {
+        let t = target(
+            "http://h:1/v1/",
+            None,
+            Some(String::new()),
+            &["X-A: b".into()],
+        )
+        .unwrap();
+        assert_eq!(t.base_url, "http://h:1");
+        assert_eq!(t.api_key, None);
+        assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
+        assert!(target("h:1", None, None, &[]).is_err());
+        assert!(target("http://h", None, None, &["nocolon".into()]).is_err());
+    }
+}

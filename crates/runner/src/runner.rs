@@ -1,0 +1,400 @@
+//! Measuring a plan one level at a time: the protocol, HTTP client, model
+//! name and prompts are set up once ([`Runner::new`]); each level then runs
+//! its warm-up, its requests (records flushed to disk as they finish),
+//! optional server-metrics scrapes, and is summarised and graded.
+
+use crate::plan::{BenchPlan, Level};
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokenpace_client::backend::Backend;
+use tokenpace_client::bench::{self, RunOptions};
+use tokenpace_client::clock::RunClock;
+use tokenpace_client::dataset::Dataset;
+use tokenpace_client::load::{Driver, Load, LoadPlan};
+use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
+use tokenpace_client::tokenizer::ModelTokenizer;
+use tokenpace_client::workload::{PromptSource, Workload};
+use tokenpace_core::grade::Grade;
+use tokenpace_core::metric::Metric;
+use tokenpace_core::profile::Profile;
+use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::server_metrics::{Decomposition, Scrape};
+use tokenpace_core::stats::Statistic;
+use tokenpace_core::summary::RunSummary;
+
+/// Mixed into the seed of warm-up prompts so they differ from measured ones.
+const WARMUP_SEED: u64 = 0x5741_524d_5550;
+
+/// Shows requests finishing (a terminal progress line, or nothing).
+pub trait Progress {
+    /// A level of `requests` requests starts; `label` names it in a sweep.
+    fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel>;
+}
+
+/// Progress of one level.
+pub trait ProgressLevel {
+    /// A request finished.
+    fn record(&self, record: &RequestRecord);
+    /// The level is done.
+    fn finish(&self);
+}
+
+/// No progress shown (tests, scripts).
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn level(&self, _: u64, _: Option<String>) -> Box<dyn ProgressLevel> {
+        Box::new(Quiet)
+    }
+}
+
+impl ProgressLevel for Quiet {
+    fn record(&self, _: &RequestRecord) {}
+    fn finish(&self) {}
+}
+
+/// A finished level.
+#[derive(Debug, Clone)]
+pub struct LevelResult {
+    /// Its name (`c8`, `p512`, …).
+    pub label: String,
+    /// Every request sent, successful or not.
+    pub records: Vec<RequestRecord>,
+    /// The summary.
+    pub summary: RunSummary,
+    /// The grade on the run's profile.
+    pub grade: Grade,
+    /// The server's histograms against the client's TTFT.
+    pub server: Option<Decomposition>,
+    /// Warm-up requests that failed.
+    pub warmup_failed: usize,
+}
+
+/// Where a level's files go: `requests.jsonl`, `warmup.jsonl` and
+/// `run.json` inside `dir`.
+pub struct LevelFiles<'a> {
+    /// The level's directory.
+    pub dir: &'a Path,
+    /// Writes the level's summary (`run.json`).
+    pub write_summary: &'a dyn Fn(&Path, &RunSummary) -> anyhow::Result<()>,
+    /// The records file's name.
+    pub records: &'a str,
+    /// The warm-up records file's name.
+    pub warmup: &'a str,
+}
+
+/// One level to run: which, its name, where it stands in the run (for the
+/// progress line), and where its files go.
+pub struct LevelRun<'a> {
+    /// The level.
+    pub level: Level,
+    /// Its name (`c8`, `p512`, …).
+    pub label: String,
+    /// "c8 (2/4)" on the progress line, in a sweep.
+    pub position: Option<String>,
+    /// Where its files go, if anywhere.
+    pub files: Option<&'a LevelFiles<'a>>,
+}
+
+/// What every level of a run shares: the runtime, HTTP client, protocol,
+/// model name and prompt sources.
+pub struct Runner {
+    /// The async runtime the levels run on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The profile levels are graded on.
+    pub profile: Profile,
+    client: HttpClient,
+    target: Target,
+    backend: Arc<dyn Backend>,
+    tokenizer: Option<Arc<ModelTokenizer>>,
+    dataset: Option<Arc<dyn PromptSource>>,
+}
+
+impl Runner {
+    /// Prepares `plan` (checked) with up to `max_in_flight` requests at
+    /// once: asks the server for its model when none was given.
+    pub fn new(plan: &BenchPlan, profile: Profile, max_in_flight: usize) -> anyhow::Result<Runner> {
+        plan.check()?;
+        let backend = tokenpace_client::backend::by_id(&plan.protocol)
+            .ok_or_else(|| anyhow::anyhow!("unknown --backend '{}'", plan.protocol))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("could not start the async runtime")?;
+        let client = http_client(plan.timeouts.connect, max_in_flight)?;
+        let mut target = plan.target.clone();
+        if target.model.is_empty() {
+            target.model =
+                runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
+        }
+        let tokenizer = match &plan.workload.tokenizer {
+            Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
+            None => None,
+        };
+        let dataset: Option<Arc<dyn PromptSource>> = match &plan.workload.dataset {
+            Some(path) => Some(Arc::new(Dataset::load(
+                path,
+                plan.workload.max_tokens,
+                plan.workload.ignore_eos,
+            )?)),
+            None => None,
+        };
+        Ok(Runner {
+            runtime,
+            profile,
+            client,
+            target,
+            backend,
+            tokenizer,
+            dataset,
+        })
+    }
+
+    /// The model asked for.
+    pub fn model(&self) -> &str {
+        &self.target.model
+    }
+
+    /// Fails before any load when nothing answers at the target.
+    pub fn probe(&self) -> anyhow::Result<()> {
+        let request = self.client.get(&self.target.base_url);
+        let reach = self
+            .runtime
+            .block_on(async move { request.timeout(Duration::from_secs(10)).send().await });
+        match reach {
+            Ok(_) => Ok(()),
+            Err(e) => bail!(
+                "cannot reach {} ({e}): is the server running? nothing was sent",
+                self.target.base_url
+            ),
+        }
+    }
+
+    fn driver(&self, plan: &BenchPlan, level: Level, seed: u64) -> Arc<Driver> {
+        let w = &plan.workload;
+        Arc::new(Driver {
+            client: self.client.clone(),
+            target: self.target.clone(),
+            backend: self.backend.clone(),
+            workload: match &self.dataset {
+                Some(d) => d.clone(),
+                None => Arc::new(Workload {
+                    lang: w.text,
+                    prompt_tokens: level.prompt_tokens,
+                    shared_prefix: w.shared_prefix,
+                    max_tokens: w.max_tokens,
+                    ignore_eos: w.ignore_eos,
+                    seed,
+                    tokenizer: self.tokenizer.clone(),
+                }),
+            },
+            timeouts: Timeouts {
+                first_token: plan.timeouts.first_token,
+                total: plan.timeouts.total,
+            },
+            clock: RunClock::start(),
+        })
+    }
+
+    /// Runs one level of `plan` (after its warm-up), writing its files where
+    /// `run` says; warnings go to `warnings`.
+    pub fn run_level(
+        &self,
+        plan: &BenchPlan,
+        run: LevelRun<'_>,
+        progress: &dyn Progress,
+        warnings: &mut Vec<String>,
+    ) -> anyhow::Result<LevelResult> {
+        let LevelRun {
+            level,
+            label,
+            position,
+            files,
+        } = run;
+        if let Some(f) = files {
+            std::fs::create_dir_all(f.dir)
+                .with_context(|| format!("could not create '{}'", f.dir.display()))?;
+        }
+        let load = LoadPlan {
+            load: plan.shard_load(level.load),
+            requests: plan.requests,
+            duration: plan.duration,
+            seed: plan.seed,
+            ramp_up: plan.ramp_up,
+            shard: plan.shard,
+        };
+        let mut warmup_failed = 0;
+        if plan.warmup > 0 {
+            // Other prompts than the measured ones, so no prefix cache is primed.
+            let warm = LoadPlan {
+                requests: plan.warmup,
+                duration: None,
+                ..load
+            };
+            let options = RunOptions {
+                records_file: files.map(|f| f.dir.join(f.warmup)),
+                grace: Duration::from_secs(5),
+            };
+            let bar = progress.level(plan.warmup, Some(format!("{label} warm-up")));
+            let outcome = self.runtime.block_on(bench::run(
+                self.driver(plan, level, level_seed(plan.seed, level) ^ WARMUP_SEED),
+                warm,
+                options,
+                |r| bar.record(r),
+            ));
+            bar.finish();
+            let outcome = outcome?;
+            warmup_failed = outcome.records.iter().filter(|r| !r.is_ok()).count();
+            if outcome.partial {
+                bail!("interrupted during the warm-up; nothing was measured");
+            }
+        }
+        let options = RunOptions {
+            records_file: files.map(|f| f.dir.join(f.records)),
+            grace: Duration::from_secs(5),
+        };
+        let before = plan
+            .server_metrics
+            .as_ref()
+            .map(|u| self.scrape(u, warnings));
+        let environment = crate::environment::current();
+        let bar = progress.level(plan.shard.requests(plan.requests), position);
+        let outcome = self.runtime.block_on(bench::run(
+            self.driver(plan, level, level_seed(plan.seed, level)),
+            load,
+            options,
+            |r| bar.record(r),
+        ));
+        bar.finish();
+        let outcome = outcome?;
+        warnings.extend(outcome.warnings.iter().cloned());
+        let stall_s = self.profile.stall_threshold_ms / 1000.0;
+        let mut summary = RunSummary::from_records(
+            &outcome.records,
+            plan.settings(level, &self.target.model, stall_s),
+            environment,
+        );
+        summary.partial = outcome.partial;
+        if let Some(f) = files {
+            (f.write_summary)(f.dir, &summary)?;
+        }
+        if summary.counts.ok == 0 {
+            bail!("{}", all_failed(&outcome.records, &plan.target_label));
+        }
+        let grade = self.profile.grade(|m, st| summary.get(m, st), false)?;
+        let server = match (&plan.server_metrics, before.flatten()) {
+            (Some(u), Some(before)) => self.scrape(u, warnings).map(|after| {
+                let ttft = summary.get(Metric::TtftS, Statistic::Mean);
+                tokenpace_core::server_metrics::decompose(
+                    &before,
+                    &after,
+                    ttft.unwrap_or(0.0),
+                    summary.counts.ok,
+                )
+            }),
+            _ => None,
+        };
+        Ok(LevelResult {
+            label,
+            records: outcome.records,
+            summary,
+            grade,
+            server,
+            warmup_failed,
+        })
+    }
+
+    /// The server's metrics now, or a warning.
+    fn scrape(&self, url: &str, warnings: &mut Vec<String>) -> Option<Scrape> {
+        let request = self.client.get(url);
+        let text = self.runtime.block_on(async move {
+            let response = request.timeout(Duration::from_secs(10)).send().await?;
+            response.error_for_status()?.text().await
+        });
+        match text {
+            Ok(t) => Some(Scrape::parse(&t)),
+            Err(e) => {
+                warnings.push(format!(
+                    "--server-metrics: could not scrape {url} ({e}); give the metrics URL, e.g. --server-metrics http://127.0.0.1:8000/metrics"
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// The prompt seed of `level`: each level of a run draws its own prompts, so
+/// a server's prefix cache cannot serve a later level (or a longer prompt
+/// that starts like a shorter one) from an earlier level's requests. Shards
+/// of one run agree on it, and split the request ids.
+pub fn level_seed(seed: u64, level: Level) -> u64 {
+    let load = match level.load {
+        Load::Closed { concurrency } => u64::from(concurrency),
+        Load::Open { rate, .. } => rate.to_bits() ^ (1 << 63),
+    };
+    // SplitMix64's finaliser over the level's parameters.
+    let mut z =
+        seed ^ load.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (u64::from(level.prompt_tokens) << 32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One line saying why nothing succeeded, and what to try.
+pub fn all_failed(records: &[RequestRecord], url: &str) -> String {
+    let Some(first) = records.iter().find_map(|r| r.error.as_ref()) else {
+        return "no request was sent (the run was interrupted before the first one)".into();
+    };
+    let hint = match (first.kind, first.status) {
+        (ErrorKind::Connect, _) => format!("is the server running at {url}?"),
+        (ErrorKind::Dns, _) => "is the host name right?".into(),
+        (ErrorKind::Tls, _) => "does the server speak TLS (https) on that port?".into(),
+        (ErrorKind::HttpStatus, Some(401 | 403)) => {
+            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)"
+                .into()
+        }
+        (ErrorKind::HttpStatus, Some(404)) => "wrong URL or model name? (--model, --api)".into(),
+        (ErrorKind::Timeout, _) => {
+            "the server did not answer in time (--first-token-timeout, --timeout)".into()
+        }
+        _ => "see requests.jsonl (--out) for every error".into(),
+    };
+    format!(
+        "all {} requests failed; the first with {}: {} — {hint}",
+        records.len(),
+        first.kind.id(),
+        first.message
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::record::RequestError;
+
+    #[test]
+    fn levels_draw_their_own_prompts() {
+        let l = |c, p| Level {
+            load: Load::Closed { concurrency: c },
+            prompt_tokens: p,
+        };
+        assert_ne!(level_seed(0, l(1, 256)), level_seed(0, l(2, 256)));
+        assert_ne!(level_seed(0, l(1, 256)), level_seed(0, l(1, 512)));
+        assert_eq!(level_seed(7, l(4, 64)), level_seed(7, l(4, 64)));
+    }
+
+    #[test]
+    fn all_failed_says_what_to_try() {
+        let mut r = RequestRecord::new(0, 0, 0);
+        r.error = Some(RequestError {
+            kind: ErrorKind::HttpStatus,
+            status: Some(401),
+            message: "unauthorized".into(),
+        });
+        let text = all_failed(&[r], "http://h");
+        assert!(text.contains("API key"), "{text}");
+        assert!(all_failed(&[], "http://h").contains("interrupted"));
+    }
+}

@@ -1,0 +1,62 @@
+//! The caveats of a run in words: what a reader must know to trust it.
+
+use crate::self_check::TimingError;
+use tokenpace_present::Lang;
+use tokenpace_runner::Caveat;
+
+/// `caveat` as a sentence in `lang`.
+pub fn text(caveat: Caveat, lang: Lang) -> String {
+    match caveat {
+        Caveat::Interrupted => lang
+            .pick(
+                "interrupted: these results cover the requests that finished before Ctrl-C",
+                "已中断：结果只包含中断前完成的请求",
+            )
+            .into(),
+        Caveat::TokensCountedAsEvents { responses } => format!(
+            "{responses} {}",
+            lang.pick("responses reported no usage: their output tokens are counted as streamed events (a lower bound if the server sends several tokens per event)", "个响应未返回 usage：输出 token 按流式事件数计（若服务器每个事件发送多个 token，则偏低）")
+        ),
+        Caveat::StoppedEarly { responses } => format!(
+            "{responses} {} {}",
+            lang.pick(
+                "responses stopped before --max-tokens",
+                "个响应在 --max-tokens 之前结束"
+            ),
+            lang.pick(
+                "(the server may not honour ignore_eos)",
+                "（服务器可能不支持 ignore_eos）"
+            )
+        ),
+        Caveat::PrefillIsALowerBound => lang
+            .pick(
+                "prefill is prompt tokens ÷ TTFT: a lower bound, since TTFT also holds fixed costs (network, queueing, the first decode step); --prompt-tokens 128,512,2048 separates them by a fit",
+                "prefill 为提示 token ÷ 首字延迟：这是下限，因为首字延迟还包含固定开销（网络、排队、首个解码步）；用 --prompt-tokens 128,512,2048 拟合可将其分离",
+            )
+            .into(),
+        Caveat::ServerPrefillBeside => lang
+            .pick(
+                "prefill, server-reported, is the server's own prompt-evaluation rate; the client-derived prefill is prompt tokens ÷ TTFT, which also holds the network, the queue and fixed per-request costs, so it is lower: the gap is that overhead",
+                "服务器报告的 prefill 仅计提示处理本身；客户端推算的 prefill 为提示 token ÷ 首字延迟，还包含网络、排队和每个请求的固定开销，因此更低：两者之差即这些开销",
+            )
+            .into(),
+        Caveat::PromptTokensEstimated { responses } => format!(
+            "{responses} {}",
+            lang.pick("responses reported no prompt tokens: prompt lengths (and client-side prefill) are estimates", "个响应未返回提示 token 数：提示长度（及客户端推算的 prefill）为估计值")
+        ),
+    }
+}
+
+/// The self-check's result, as a note beside the results.
+pub fn self_check(e: &TimingError, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "timing error ±{:.2} ms (inter-token, p99) at {} streams: this client against the built-in simulator on this machine (TTFT +{:.2} ms p50, +{:.2} ms p99, including loopback and the server's intake)",
+            e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+        ),
+        Lang::Zh => format!(
+            "计时误差 ±{:.2} ms（字间延迟 p99，{} 路并发）：本机上本客户端对内置模拟器的自检（首字延迟 p50 +{:.2} ms，p99 +{:.2} ms，含回环与服务器接收）",
+            e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+        ),
+    }
+}
