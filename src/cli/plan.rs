@@ -2,8 +2,15 @@
 
 use super::common::*;
 use clap::{Args, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use tokenpace_core::scenario::ratio::RatioSource;
+use tokenpace_core::scenario::{preset_named, preset_names, Preset, ScenarioSpec};
+use tokenpace_core::summary::RunSummary;
+use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
+use tokenpace_plan::remedies::Params;
+use tokenpace_plan::roofline::Workload;
+use tokenpace_plan::setup::{ModelSource, Setup};
 
 /// `tokenpace plan …`.
 #[derive(Debug, Args)]
@@ -101,6 +108,50 @@ pub struct ScenarioFlags {
     pub decode: Option<f64>,
 }
 
+impl ScenarioFlags {
+    /// Where the characters-per-token ratio is to come from, if the flags
+    /// name a source.
+    pub fn ratio(&self) -> Option<RatioSource> {
+        (self.chars_per_token.map(RatioSource::Given))
+            .or_else(|| self.tokenizer_family.clone().map(RatioSource::Family))
+            .or_else(|| self.tokenizer.clone().map(RatioSource::Tokenizer))
+            .or_else(|| self.from_run.clone().map(RatioSource::Run))
+    }
+
+    /// The preset the flags name (if any) and the scenario they describe:
+    /// the preset's values, overridden by every flag given. The ratio comes
+    /// from [`ScenarioFlags::ratio`]'s source: `count` tokenizes text with a
+    /// tokenizer file, `read_run` reads a run (the caller's I/O).
+    pub fn spec(
+        &self,
+        count: impl FnOnce(&Path, &str) -> anyhow::Result<u32>,
+        read_run: impl FnOnce(&Path) -> anyhow::Result<RunSummary>,
+    ) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
+        let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
+        let ratio = self.ratio().map(|r| r.resolve(sample, count, read_run));
+        let preset = match &self.preset {
+            Some(name) => Some(preset_named(name).ok_or_else(|| {
+                anyhow::anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
+            })?),
+            None => None,
+        };
+        let given = ScenarioSpec {
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            rtt_s: self.rtt,
+            ttft_target_s: self.ttft_target,
+            chars_per_s_target: self.chars_per_s,
+            chars_per_token: ratio.transpose()?,
+            prefill_tok_s: self.prefill,
+            decode_tok_s: self.decode,
+        };
+        Ok((
+            preset,
+            preset.map(Preset::spec).unwrap_or_default().overlay(given),
+        ))
+    }
+}
+
 /// A weight quantisation as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuantArg {
@@ -110,6 +161,16 @@ pub enum QuantArg {
     Int8,
     /// 4-bit integers (4.5 bits per weight with scales; weight-only).
     Int4,
+}
+
+impl From<Quant> for QuantArg {
+    fn from(q: Quant) -> QuantArg {
+        match q {
+            Quant::Fp16 => QuantArg::Fp16,
+            Quant::Int8 => QuantArg::Int8,
+            Quant::Int4 => QuantArg::Int4,
+        }
+    }
 }
 
 impl From<QuantArg> for Quant {
@@ -137,7 +198,7 @@ pub struct DeploymentArgs {
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,
     /// How the weights are stored.
-    #[arg(long, value_enum, default_value_t = QuantArg::Fp16, ignore_case = true)]
+    #[arg(long, value_enum, default_value_t = Quant::default().into(), ignore_case = true)]
     pub quant: QuantArg,
     /// Devices the model is split across (tensor parallel).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -161,6 +222,28 @@ pub struct DeploymentArgs {
     pub memory_usable: Option<f64>,
 }
 
+impl DeploymentArgs {
+    /// The deployment the flags ask for (read by [`Setup::resolve`]).
+    pub fn setup(&self) -> Setup {
+        let model = match (&self.model, &self.model_file) {
+            (Some(name), _) => Some(ModelSource::Catalog(name.clone())),
+            (None, Some(path)) => Some(ModelSource::File(path.clone())),
+            (None, None) => None,
+        };
+        Setup {
+            catalog_files: self.catalog.clone(),
+            model,
+            hardware: self.hardware.clone(),
+            efficiency_file: self.efficiency.clone(),
+            overrides: Overrides {
+                compute: self.compute_efficiency,
+                bandwidth: self.bandwidth_efficiency,
+                memory_usable: self.memory_usable,
+            },
+        }
+    }
+}
+
 /// The workload flags of `plan bounds`.
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
@@ -179,6 +262,19 @@ pub struct WorkloadArgs {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: f64,
+}
+
+impl WorkloadArgs {
+    /// The workload the flags describe.
+    pub fn workload(&self) -> Workload {
+        Workload {
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            concurrency: self.concurrency,
+            chars_per_token: self.chars_per_token,
+            rtt_s: self.rtt,
+        }
+    }
 }
 
 /// Options of `tokenpace plan bounds`.
@@ -230,6 +326,20 @@ pub struct RemedyArgs {
     /// Cost of one draft token relative to one target decode step.
     #[arg(long, value_name = "FRACTION", default_value_t = 0.05, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub spec_draft_cost: f64,
+}
+
+impl RemedyArgs {
+    /// The remedies' assumptions.
+    pub fn params(&self) -> Params {
+        Params {
+            cache_hit: self.cache_hit,
+            split_devices: self.split_devices,
+            split_efficiency: self.split_efficiency,
+            spec_acceptance: self.spec_acceptance,
+            spec_draft_tokens: self.spec_draft_tokens,
+            spec_draft_cost: self.spec_draft_cost,
+        }
+    }
 }
 
 fn hit_ratio(s: &str) -> Result<f64, String> {

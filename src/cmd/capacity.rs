@@ -26,7 +26,7 @@ pub fn run(args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
 
 #[cfg(feature = "engine")]
 fn embedded(mut args: CapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let engine = crate::cmd::engine::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
+    let engine = crate::embedded::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
     args.model = Some(engine.name.clone());
     out.write_all(engine.header(lang).as_bytes())?;
     let status = search(args, &engine.url.clone(), lang, out);

@@ -7,7 +7,7 @@ use crate::output::merge::{MergeOutput, MergedLevel};
 use crate::{input, Status};
 use anyhow::bail;
 use std::io::Write;
-use tokenpace_core::shard::{merge, ShardResult};
+use tokenpace_core::merge::{merge, ShardResult};
 use tokenpace_present::Lang;
 use tokenpace_rundir::RunDir;
 

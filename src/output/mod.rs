@@ -11,6 +11,7 @@ pub mod grade;
 pub mod history;
 pub mod merge;
 pub mod mix;
+pub mod plan;
 pub mod remedies;
 pub mod report;
 pub mod run;
@@ -25,6 +26,19 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("bench", schema::<run::BenchOutput>()),
         ("capacity", schema::<capacity::CapacityOutput>()),
         ("mix", schema::<mix::MixOutput>()),
+        ("plan-scenario", schema::<plan::scenario::ScenarioOutput>()),
+        ("plan-scenario-list", schema::<plan::scenario::PresetList>()),
+        ("plan-bounds", schema::<plan::bounds::BoundsOutput>()),
+        ("plan-bounds-list", schema::<plan::bounds::CatalogOutput>()),
+        ("plan-remedies", schema::<plan::remedies::RemediesOutput>()),
+        (
+            "plan-calibrate",
+            schema::<plan::calibrate::CalibrateOutput>(),
+        ),
+        (
+            "plan-calibrate-published",
+            schema::<plan::calibrate::PublishedOutput>(),
+        ),
         ("compare", schema::<compare::CompareOutput>()),
         ("history", schema::<history::HistoryOutput>()),
         ("merge", schema::<merge::MergeOutput>()),

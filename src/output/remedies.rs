@@ -1,5 +1,5 @@
-//! The remedies section the default mix appends (transitional: wraps
-//! `plan remedies`' text until that command builds a Document itself).
+//! The remedies section the default mix appends: `plan scenario`'s
+//! ([`crate::output::plan::remedies::scenario_section`]).
 
 use tokenpace_plan::remedies::{Remedy, Situation};
 use tokenpace_present::{Document, Lang};
@@ -11,17 +11,5 @@ pub fn scenario_section(
     lang: Lang,
     weights_assumed: bool,
 ) -> Document {
-    let text = crate::cmd::plan_remedies::scenario_section(
-        situation,
-        remedies,
-        lang,
-        &crate::table::Terminal,
-        false,
-        weights_assumed,
-    );
-    let mut d = Document::new();
-    for line in text.lines() {
-        d.line(line);
-    }
-    d
+    crate::output::plan::remedies::scenario_section(situation, remedies, weights_assumed, lang)
 }

@@ -5,6 +5,7 @@
 pub mod capacity;
 pub mod gguf;
 pub mod grade;
+pub mod merge;
 pub mod metric;
 pub mod profile;
 pub mod record;

@@ -16,6 +16,8 @@ use crate::metric::Metric;
 use crate::profile::Profile;
 use serde::{Deserialize, Serialize};
 
+pub mod ratio;
+
 /// Seconds to process `tokens` at `rate` tokens/s.
 pub fn time_for(tokens: f64, rate: f64) -> f64 {
     tokens / rate
@@ -24,6 +26,19 @@ pub fn time_for(tokens: f64, rate: f64) -> f64 {
 /// The rate needed to process `tokens` in `seconds`.
 pub fn rate_for(tokens: f64, seconds: f64) -> f64 {
     tokens / seconds
+}
+
+/// Time to first token: the network round trip plus the prompt's prefill
+/// time, RTT + prompt tokens ÷ prefill rate. The one TTFT formula of the
+/// planners (scenarios, remedies, the roofline).
+pub fn ttft(rtt_s: f64, prompt_tokens: f64, prefill_tok_s: f64) -> f64 {
+    rtt_s + time_for(prompt_tokens, prefill_tok_s)
+}
+
+/// The prefill rate at which [`ttft`] equals `ttft_s`: TTFT must stay
+/// strictly below a target, so any faster rate meets it.
+pub fn prefill_for_ttft(prompt_tokens: f64, ttft_s: f64, rtt_s: f64) -> f64 {
+    rate_for(prompt_tokens, ttft_s - rtt_s)
 }
 
 /// Characters per second a reader sees at `decode` tokens/s.
@@ -235,7 +250,7 @@ impl Scenario {
 
     /// Computes what the scenario requires and what it would get.
     pub fn plan(&self, profile: &Profile) -> ScenarioPlan {
-        let required_prefill = rate_for(self.prompt_tokens, self.ttft_target_s - self.rtt_s);
+        let required_prefill = prefill_for_ttft(self.prompt_tokens, self.ttft_target_s, self.rtt_s);
         let required_decode = decode_for(self.chars_per_s_target, self.chars_per_token);
         let tier_of = |m: Metric, v: f64| {
             profile
@@ -252,7 +267,7 @@ impl Scenario {
         };
         let prefill = self.prefill_tok_s.unwrap_or(required_prefill);
         let decode = self.decode_tok_s.unwrap_or(required_decode);
-        let ttft_s = self.rtt_s + time_for(self.prompt_tokens, prefill);
+        let ttft_s = ttft(self.rtt_s, self.prompt_tokens, prefill);
         let stream_s = time_for(self.output_tokens - 1.0, decode);
         let output_chars_s = chars_per_s(decode, self.chars_per_token);
         let grade = profile

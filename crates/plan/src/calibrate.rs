@@ -18,7 +18,7 @@ pub const MEASUREMENTS_TOML: &str = include_str!("../data/measurements.toml");
 
 /// Measured values of the four graded metrics (means over requests); absent
 /// when not measured.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Measured {
     /// Prefill rate, tokens/s.
     pub prefill_tok_s: Option<f64>,
@@ -91,7 +91,7 @@ pub fn workload_of(s: &RunSummary, fallback: &Workload) -> Workload {
 }
 
 /// One metric, estimated versus measured.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricError {
     /// The metric.
     pub metric: Metric,
@@ -148,7 +148,7 @@ pub fn fit(e: &Estimate, m: &Measured) -> Efficiency {
 }
 
 /// A published measurement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     /// Model id in the catalog.
@@ -186,7 +186,7 @@ pub fn published_points() -> Vec<Point> {
 }
 
 /// A published point with the estimate for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PointCheck {
     /// The point.
     pub point: Point,

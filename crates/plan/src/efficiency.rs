@@ -5,7 +5,7 @@ use crate::error::{fraction, PlanError};
 use serde::{Deserialize, Serialize};
 
 /// Fractions of peak reached in practice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Efficiency {
     /// Fraction of peak matrix throughput reached in prefill.
@@ -78,6 +78,31 @@ impl Efficiency {
     }
 }
 
+/// Factors given one by one (`--compute-efficiency`,
+/// `--bandwidth-efficiency`, `--memory-usable`), each replacing the one of a
+/// file or the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Overrides {
+    /// Fraction of peak compute reached in prefill.
+    pub compute: Option<f64>,
+    /// Fraction of peak bandwidth reached in decode.
+    pub bandwidth: Option<f64>,
+    /// Fraction of device memory usable.
+    pub memory_usable: Option<f64>,
+}
+
+impl Overrides {
+    /// `base` with every factor given here replaced.
+    pub fn apply(&self, base: Efficiency) -> Efficiency {
+        Efficiency {
+            compute: self.compute.unwrap_or(base.compute),
+            bandwidth: self.bandwidth.unwrap_or(base.bandwidth),
+            memory_usable: self.memory_usable.unwrap_or(base.memory_usable),
+            ..base
+        }
+    }
+}
+
 impl Default for Efficiency {
     fn default() -> Self {
         Efficiency::DEFAULT
@@ -87,6 +112,22 @@ impl Default for Efficiency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_replace_only_what_they_give() {
+        let file = Efficiency {
+            source: Some("fitted".into()),
+            ..Efficiency::DEFAULT
+        };
+        assert_eq!(Overrides::default().apply(file.clone()), file);
+        let e = Overrides {
+            bandwidth: Some(0.35),
+            ..Overrides::default()
+        }
+        .apply(file);
+        assert_eq!((e.compute, e.bandwidth, e.memory_usable), (0.65, 0.35, 0.9));
+        assert_eq!(e.source.as_deref(), Some("fitted"));
+    }
 
     #[test]
     fn toml_round_trip_and_checks() {

@@ -75,7 +75,7 @@ pub fn model_from_metadata(id: &str, kv: &BTreeMap<String, Value>) -> Result<Mod
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn string(out: &mut Vec<u8>, s: &str) {
@@ -91,7 +91,7 @@ mod tests {
 
     /// A header like llama.cpp writes for Llama-3.1-8B, with a short
     /// tokenizer array standing in for the real one.
-    fn llama_header() -> Vec<u8> {
+    pub(crate) fn llama_header() -> Vec<u8> {
         let mut b = b"GGUF".to_vec();
         b.extend(3u32.to_le_bytes());
         b.extend(291u64.to_le_bytes());

@@ -5,7 +5,7 @@ use crate::quant::Quant;
 use serde::{Deserialize, Serialize};
 
 /// What kind of device it is (for display and grouping only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A discrete GPU.
@@ -19,7 +19,7 @@ pub enum Kind {
 }
 
 /// One device as the catalog describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hardware {
     /// Short id used on the command line (`rtx-4090`).

@@ -10,8 +10,10 @@
 //! - [`remedies`]: quantisation, speculative decoding, prefix KV cache, split
 //!   prefill and other cards, each with the metric values it predicts.
 //! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
+//! - [`setup`]: the catalog, model, device and efficiency a command asks
+//!   for, read from the files it names.
 //!
-//! Everything is pure computation on values; reading files is the caller's.
+//! Everything but [`setup`] is pure computation on values.
 //! The method and its simplifications are in `docs/plan.md`.
 #![deny(missing_docs)]
 
@@ -26,6 +28,7 @@ pub mod model;
 pub mod quant;
 pub mod remedies;
 pub mod roofline;
+pub mod setup;
 pub mod suggest;
 
 pub use error::PlanError;

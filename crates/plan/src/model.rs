@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const KV_BYTES_PER_ELEMENT: f64 = 2.0;
 
 /// One model as the catalog (or a `config.json`) describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
     /// Short id used on the command line (`qwen2.5-7b`).

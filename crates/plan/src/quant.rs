@@ -1,12 +1,15 @@
 //! Weight quantisation: how many bits each weight occupies in memory and
 //! which tensor-core rate the matrix multiplications run at.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// How the weights are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Quant {
     /// 16-bit floats (FP16 or BF16).
@@ -65,6 +68,14 @@ impl Quant {
     /// hardware has one) rather than the FP16 rate.
     pub fn int8_compute(self) -> bool {
         self == Quant::Int8
+    }
+}
+
+/// FP16: what the planner assumes when the weights are not known (a
+/// scenario given only as rates, a model without a GGUF file type).
+impl Default for Quant {
+    fn default() -> Self {
+        Quant::Fp16
     }
 }
 

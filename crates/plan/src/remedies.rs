@@ -19,9 +19,12 @@ use std::cmp::Ordering;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
+use tokenpace_core::scenario::{
+    chars_per_s, decode_for, prefill_for_ttft, ttft, Scenario, ScenarioPlan,
+};
 
 /// The rates reached now and the targets to reach.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Situation {
     /// Prompt tokens per request.
     pub prompt_tokens: f64,
@@ -43,14 +46,44 @@ pub struct Situation {
 }
 
 impl Situation {
+    /// A scenario's situation at the rates `prefill` and `decode`, with the
+    /// weights stored as `quant`.
+    pub fn of(sc: &Scenario, prefill: f64, decode: f64, quant: Quant) -> Situation {
+        Situation {
+            prompt_tokens: sc.prompt_tokens,
+            rtt_s: sc.rtt_s,
+            ttft_target_s: sc.ttft_target_s,
+            chars_per_s_target: sc.chars_per_s_target,
+            chars_per_token: sc.chars_per_token,
+            prefill_tok_s: prefill,
+            decode_tok_s: decode,
+            quant,
+        }
+    }
+
     /// The prefill rate TTFT needs: any rate above it meets the target.
     pub fn required_prefill(&self) -> f64 {
-        self.prompt_tokens / (self.ttft_target_s - self.rtt_s)
+        prefill_for_ttft(self.prompt_tokens, self.ttft_target_s, self.rtt_s)
     }
 
     /// The decode rate the reading speed needs.
     pub fn required_decode(&self) -> f64 {
-        self.chars_per_s_target / self.chars_per_token
+        decode_for(self.chars_per_s_target, self.chars_per_token)
+    }
+
+    /// TTFT at a prefill rate.
+    pub fn ttft_at(&self, prefill_tok_s: f64) -> f64 {
+        ttft(self.rtt_s, self.prompt_tokens, prefill_tok_s)
+    }
+
+    /// TTFT reached now.
+    pub fn ttft_s(&self) -> f64 {
+        self.ttft_at(self.prefill_tok_s)
+    }
+
+    /// Reading speed reached now, characters/s.
+    pub fn output_chars_s(&self) -> f64 {
+        chars_per_s(self.decode_tok_s, self.chars_per_token)
     }
 
     fn validate(&self) -> Result<(), PlanError> {
@@ -66,7 +99,7 @@ impl Situation {
 }
 
 /// The assumptions of the remedies.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Params {
     /// Share of prompt tokens whose KV is already cached, in [0, 1).
     pub cache_hit: f64,
@@ -151,7 +184,7 @@ pub fn speculative_speedup(alpha: f64, k: u32, c: f64) -> f64 {
 }
 
 /// What a remedy's parameter must be for its target to be met.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Needed {
     /// The target is already met without the remedy.
@@ -167,7 +200,7 @@ pub enum Needed {
 }
 
 /// A remedy and its assumption.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "remedy")]
 pub enum Kind {
     /// Store the weights narrower. Without a model: decode speeds up by the
@@ -216,7 +249,7 @@ pub enum Kind {
 }
 
 /// One remedy's predicted result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Remedy {
     /// What is changed, with its assumption.
     #[serde(flatten)]
@@ -377,6 +410,34 @@ pub fn remedies(
     Ok(out)
 }
 
+/// The remedies of a scenario whose given rates miss a target, with the
+/// default assumptions ([`Params::default`]) and the weights stored as
+/// `weights` (FP16, [`Quant::default`], when not known); `None` when both
+/// targets are met or a rate was not given (the plan then assumed the
+/// required one).
+pub fn for_scenario(
+    plan: &ScenarioPlan,
+    profile: &Profile,
+    weights: Option<Quant>,
+) -> Option<(Situation, Vec<Remedy>)> {
+    let (sc, p) = (&plan.scenario, &plan.predicted);
+    if (p.meets_ttft_target && p.meets_chars_target)
+        || sc.prefill_tok_s.is_none()
+        || sc.decode_tok_s.is_none()
+    {
+        return None;
+    }
+    let s = Situation::of(
+        sc,
+        p.prefill_tok_s,
+        p.decode_tok_s,
+        weights.unwrap_or_default(),
+    );
+    remedies(&s, &Params::default(), profile, None)
+        .ok()
+        .map(|list| (s, list))
+}
+
 /// The speed-up of splitting prefill across `n` devices: 1 for one device,
 /// n × efficiency for more.
 pub fn split_factor(n: u32, efficiency: f64) -> f64 {
@@ -395,8 +456,8 @@ fn predict(
     decode: f64,
     needed: Option<Needed>,
 ) -> Result<Remedy, PlanError> {
-    let ttft_s = s.rtt_s + s.prompt_tokens / prefill;
-    let output_chars_s = decode * s.chars_per_token;
+    let ttft_s = s.ttft_at(prefill);
+    let output_chars_s = chars_per_s(decode, s.chars_per_token);
     let grade = profile
         .grade_values(&[
             (Metric::PrefillTokS, prefill),
@@ -423,13 +484,13 @@ fn predict(
 }
 
 /// The hit ratio the prefix cache needs: TTFT = rtt + P(1 − h)/prefill must
-/// stay below the target, so h > 1 − (target − rtt) × prefill / P.
+/// stay below the target, i.e. prefill / (1 − h) above the required rate,
+/// so h > 1 − prefill / required.
 pub fn hit_ratio_needed(s: &Situation) -> Needed {
-    let budget = s.ttft_target_s - s.rtt_s;
-    if budget <= 0.0 {
+    if s.ttft_target_s - s.rtt_s <= 0.0 {
         return Needed::Unreachable;
     }
-    let h = 1.0 - budget * s.prefill_tok_s / s.prompt_tokens;
+    let h = 1.0 - s.prefill_tok_s / s.required_prefill();
     if h < 0.0 {
         Needed::AlreadyMet
     } else {

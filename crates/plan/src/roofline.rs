@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
+use tokenpace_core::scenario::{chars_per_s, ttft};
 
 /// The seed's characters per token, the default for reading speed.
 pub const SEED_CHARS_PER_TOKEN: f64 = 0.7;
@@ -45,7 +46,7 @@ pub struct Deployment<'a> {
 }
 
 /// What the deployment serves.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Workload {
     /// Prompt tokens per request.
     pub prompt_tokens: f64,
@@ -84,7 +85,7 @@ impl Workload {
 }
 
 /// A resource that limits speed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resource {
     /// Matrix throughput.
@@ -107,7 +108,7 @@ impl Resource {
 }
 
 /// The time of one phase (one prompt's prefill, or one decode step).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Phase {
     /// FLOPs of the phase.
     pub flops: f64,
@@ -149,7 +150,7 @@ impl Phase {
 }
 
 /// Where the memory goes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Memory {
     /// Bytes of the weights.
     pub weight_bytes: f64,
@@ -168,7 +169,7 @@ pub struct Memory {
 }
 
 /// The estimate for one deployment and workload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Estimate {
     /// The model id.
     pub model: String,
@@ -300,8 +301,8 @@ pub fn estimate(
 
     let prefill_tok_s = p / prefill.seconds;
     let decode_tok_s = 1.0 / decode.seconds;
-    let ttft_s = w.rtt_s + prefill.seconds;
-    let output_chars_s = decode_tok_s * w.chars_per_token;
+    let ttft_s = ttft(w.rtt_s, p, prefill_tok_s);
+    let output_chars_s = chars_per_s(decode_tok_s, w.chars_per_token);
     let values = [
         (Metric::PrefillTokS, prefill_tok_s),
         (Metric::DecodeTokS, decode_tok_s),

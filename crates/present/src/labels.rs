@@ -5,6 +5,18 @@
 use crate::lang::Lang;
 use tokenpace_core::metric::Metric;
 
+impl Lang {
+    /// A metric's label in this language ([`metric`]).
+    pub fn metric(self, m: Metric) -> &'static str {
+        metric(self, m)
+    }
+
+    /// How a metric is computed, in this language ([`definition`]).
+    pub fn definition(self, m: Metric) -> &'static str {
+        definition(self, m)
+    }
+}
+
 /// A metric's human label (its unit is [`Metric::unit`]).
 pub fn metric(lang: Lang, m: Metric) -> &'static str {
     let (en, zh) = match m {

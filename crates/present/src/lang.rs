@@ -42,17 +42,6 @@ impl Lang {
         }
     }
 
-    /// A metric's label in this language ([`crate::labels::metric`]).
-    pub fn metric(self, m: tokenpace_core::metric::Metric) -> &'static str {
-        crate::labels::metric(self, m)
-    }
-
-    /// How a metric is computed, in this language
-    /// ([`crate::labels::definition`]).
-    pub fn definition(self, m: tokenpace_core::metric::Metric) -> &'static str {
-        crate::labels::definition(self, m)
-    }
-
     /// The `lang` attribute of an HTML page.
     pub fn html_code(self) -> &'static str {
         self.pick("en", "zh-CN")

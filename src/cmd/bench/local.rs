@@ -14,7 +14,7 @@ use tokenpace_present::Lang;
 /// Runs `bench` against the embedded engine.
 #[cfg(feature = "engine")]
 pub(super) fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
-    let embedded = crate::cmd::engine::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
+    let embedded = crate::embedded::Embedded::start(args.model.as_deref(), &args.engine, lang)?;
     let mut args = args;
     args.url = Some(embedded.url.clone());
     args.model = Some(embedded.name.clone());

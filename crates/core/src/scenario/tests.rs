@@ -34,8 +34,11 @@ fn seed_decode_examples() {
 #[test]
 fn seed_ttft_and_reading_examples() {
     // Web chat: 200 ms + 1000 / 1500 ≈ 0.87 s, under 1 s.
-    let ttft = 0.2 + time_for(1000.0, 1500.0);
-    assert!(close(ttft, 0.867, 0.001) && ttft < 1.0);
+    let t = ttft(0.2, 1000.0, 1500.0);
+    assert!(close(t, 0.867, 0.001) && t < 1.0);
+    // The prefill rate that makes TTFT exactly the target inverts it.
+    let p = prefill_for_ttft(1000.0, 2.0, 0.2);
+    assert!(close(ttft(0.2, 1000.0, p), 2.0, 1e-12));
     // 30 tok/s × 0.7 = 21 chars/s, which fails 25.
     let cps = chars_per_s(30.0, 0.7);
     assert!(close(cps, 21.0, 1e-12));

@@ -21,6 +21,58 @@ fn find(rs: &[Remedy], f: impl Fn(&Kind) -> bool) -> &Remedy {
     rs.iter().find(|r| f(&r.kind)).expect("remedy present")
 }
 
+fn long_summary(prefill: Option<f64>, decode: Option<f64>) -> ScenarioPlan {
+    use tokenpace_core::scenario::{preset_named, ScenarioSpec};
+    let profile = Profile::builtin();
+    let given = ScenarioSpec {
+        prefill_tok_s: prefill,
+        decode_tok_s: decode,
+        ..ScenarioSpec::default()
+    };
+    preset_named("long-summary")
+        .unwrap()
+        .spec()
+        .overlay(given)
+        .resolve(&profile)
+        .unwrap()
+        .plan(&profile)
+}
+
+#[test]
+fn a_scenario_missing_a_target_gets_remedies_on_assumed_fp16_weights() {
+    let profile = Profile::builtin();
+    let plan = long_summary(None, None);
+    let (s, list) = for_scenario(&plan, &profile, None).unwrap();
+    assert_eq!(s, seed_case(Quant::Fp16));
+    assert_eq!(s.ttft_s(), 4.0);
+    assert!((s.output_chars_s() - 17.5).abs() < 1e-9);
+    assert_eq!(
+        list,
+        remedies(&s, &Params::default(), &profile, None).unwrap()
+    );
+    // Known weights: no narrower quantisation than int4 is offered.
+    let (s, list) = for_scenario(&plan, &profile, Some(Quant::Int4)).unwrap();
+    assert_eq!(s.quant, Quant::Int4);
+    assert!(!list.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })));
+    // Targets met: nothing to remedy.
+    assert!(for_scenario(&long_summary(Some(5000.0), Some(50.0)), &profile, None).is_none());
+}
+
+#[test]
+fn without_given_rates_a_scenario_has_no_remedies() {
+    use tokenpace_core::scenario::ScenarioSpec;
+    let profile = Profile::builtin();
+    let spec = ScenarioSpec {
+        prompt_tokens: Some(4000.0),
+        output_tokens: Some(600.0),
+        decode_tok_s: Some(10.0),
+        ..ScenarioSpec::default()
+    };
+    let plan = spec.resolve(&profile).unwrap().plan(&profile);
+    assert!(!plan.predicted.meets_chars_target);
+    assert!(for_scenario(&plan, &profile, None).is_none());
+}
+
 #[test]
 fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
     let s = seed_case(Quant::Fp16);

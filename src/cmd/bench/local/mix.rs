@@ -193,7 +193,7 @@ fn remedies(
         .find(|s| s.name == "long-summary" && missing(&s.plan))
         .or_else(|| predicted.iter().find(|s| missing(&s.plan)))?;
     let (situation, remedies) =
-        crate::cmd::plan_remedies::for_scenario(&pick.plan, profile, weights)?;
+        tokenpace_plan::remedies::for_scenario(&pick.plan, profile, weights)?;
     Some(MixRemedies {
         scenario: pick.name.clone(),
         weights_assumed: weights.is_none(),

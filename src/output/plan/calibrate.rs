@@ -1,0 +1,195 @@
+//! `tokenpace plan calibrate`'s results: a run against the estimate with
+//! the fitted efficiency, and the published measurements checked
+//! (`--published`, one row per point, so also CSV).
+
+use super::{aside, comma, error_pct, labelled, load, table, title, words, Names};
+use serde::Serialize;
+use std::path::PathBuf;
+use tokenpace_plan::calibrate::{MetricError, PointCheck};
+use tokenpace_plan::efficiency::Efficiency;
+use tokenpace_plan::roofline::{Estimate, Workload};
+use tokenpace_present::table::{Align, Table};
+use tokenpace_present::{number, Document, Lang, Output};
+
+/// A measured run against the estimate for it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CalibrateOutput {
+    /// The workload, read from the run.
+    pub workload: Workload,
+    /// Measured against estimated, per metric.
+    pub errors: Vec<MetricError>,
+    /// The efficiency the estimate used.
+    pub efficiency: Efficiency,
+    /// The efficiency that matches the run.
+    pub fitted: Efficiency,
+    /// The estimate and its names (for the title).
+    #[serde(skip)]
+    pub estimate: Option<(Estimate, Names)>,
+    /// Where the fitted efficiency was saved (`--save`).
+    #[serde(skip)]
+    pub saved: Option<PathBuf>,
+}
+
+impl Output for CalibrateOutput {
+    fn document(&self, lang: Lang) -> Document {
+        let (w, e, f) = (&self.workload, &self.efficiency, &self.fitted);
+        let mut d = Document::new();
+        if let Some((estimate, names)) = &self.estimate {
+            d.title(title(estimate, names, lang));
+        }
+        d.item(labelled(
+            lang,
+            ("workload from the run", "取自该次运行的负载"),
+            &load(lang, w),
+        ));
+        let mut t = table(
+            lang,
+            &[
+                (words::METRIC, Align::Left),
+                (("measured", "实测"), Align::Right),
+                (words::ESTIMATED, Align::Right),
+                (words::ERROR, Align::Right),
+            ],
+        );
+        for m in &self.errors {
+            t.row(vec![
+                lang.metric(m.metric).into(),
+                number::with_unit(m.metric, m.measured),
+                number::with_unit(m.metric, m.estimated),
+                error_pct(m.error),
+            ]);
+        }
+        d.blank().table(t).blank();
+        d.item(format!(
+            "{}{}{}",
+            labelled(lang, ("efficiency used", "所用效率"), &factors(lang, e)),
+            lang.pick("; ", "；"),
+            labelled(
+                lang,
+                ("fitted to this run", "按本次运行拟合"),
+                &factors(lang, f)
+            ),
+        ));
+        if let Some(path) = &self.saved {
+            d.item(format!(
+                "{} {}",
+                lang.pick("saved to", "已保存到"),
+                path.display()
+            ));
+        }
+        d
+    }
+}
+
+/// `compute 0.65, bandwidth 0.70`: the efficiency factors.
+fn factors(lang: Lang, e: &Efficiency) -> String {
+    format!(
+        "{} {:.2}{}{} {:.2}",
+        lang.pick("compute", "算力"),
+        e.compute,
+        comma(lang),
+        lang.pick("bandwidth", "带宽"),
+        e.bandwidth
+    )
+}
+
+/// The published measurements, each with the estimate for it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct PublishedOutput {
+    /// One check per published point.
+    pub checks: Vec<PointCheck>,
+    /// The efficiency the estimates used.
+    #[serde(skip)]
+    pub efficiency: Option<Efficiency>,
+}
+
+impl PublishedOutput {
+    /// The largest error, in absolute value.
+    pub fn worst(&self) -> f64 {
+        self.checks
+            .iter()
+            .map(|c| c.error.abs())
+            .fold(0.0, f64::max)
+    }
+}
+
+impl Output for PublishedOutput {
+    fn document(&self, lang: Lang) -> Document {
+        let mut t = table(
+            lang,
+            &[
+                (words::MODEL, Align::Left),
+                (words::HARDWARE, Align::Left),
+                (words::WEIGHTS, Align::Left),
+                (words::METRIC, Align::Left),
+                (("published", "公开数据"), Align::Right),
+                (words::ESTIMATED, Align::Right),
+                (words::ERROR, Align::Right),
+                (("engine", "引擎"), Align::Left),
+            ],
+        );
+        for c in &self.checks {
+            let m = c.point.metric;
+            t.row(vec![
+                c.point.model.clone(),
+                c.point.hardware.clone(),
+                c.point.quant.to_string(),
+                lang.metric(m).into(),
+                number::with_unit(m, c.point.value),
+                number::with_unit(m, c.estimated),
+                error_pct(c.error),
+                c.point.engine.clone(),
+            ]);
+        }
+        let e = self.efficiency.clone().unwrap_or_default();
+        let mut d = Document::new();
+        d.table(t).blank();
+        d.line(format!(
+            "{}: {:.1} %{}; {}",
+            lang.pick("largest error", "最大误差"),
+            self.worst() * 100.0,
+            aside(lang, &factors(lang, &e)),
+            lang.pick(
+                "sources in crates/plan/data/measurements.toml",
+                "来源见 crates/plan/data/measurements.toml"
+            )
+        ));
+        d
+    }
+
+    fn csv(&self) -> Option<Table> {
+        const COLUMNS: [&str; 11] = [
+            "model",
+            "hardware",
+            "quant",
+            "metric",
+            "prompt_tokens",
+            "output_tokens",
+            "published",
+            "estimated",
+            "error",
+            "engine",
+            "source",
+        ];
+        // Alignment means nothing in CSV.
+        let mut t = Table::new(&COLUMNS.map(|c| (c, Align::Left)));
+        for c in &self.checks {
+            let p = &c.point;
+            t.row(vec![
+                p.model.clone(),
+                p.hardware.clone(),
+                p.quant.to_string(),
+                p.metric.id().to_string(),
+                p.prompt_tokens.to_string(),
+                p.output_tokens.to_string(),
+                p.value.to_string(),
+                c.estimated.to_string(),
+                c.error.to_string(),
+                p.engine.clone(),
+                p.source.clone(),
+            ]);
+        }
+        Some(t)
+    }
+}

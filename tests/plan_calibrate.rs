@@ -1,0 +1,185 @@
+//! `tokenpace plan calibrate`, in-process: a run against the estimate,
+//! the published points, recorded engine runs, and the JSON and CSV.
+
+use serde_json::Value;
+use tokenpace_core::summary::RunSettings;
+
+mod common;
+mod plan_support;
+
+use plan_support::*;
+
+fn write_run(dir: &std::path::Path) {
+    // Two requests of 1000 prompt tokens, TTFT 0.2 s (5000 tok/s prefill),
+    // then 41 tokens 10 ms apart (100 tok/s decode).
+    let records = [
+        common::stream(0, 200, 41, 10, 1, Some(1000)),
+        common::stream(1, 200, 41, 10, 1, Some(1000)),
+    ];
+    let settings = RunSettings {
+        stall_threshold_s: 0.25,
+        concurrency: Some(1),
+        ..Default::default()
+    };
+    common::write_run(dir, &records, settings);
+}
+
+/// `plan calibrate RUN_DIR` for the 7B model at int4 on an RTX 4090 (the
+/// deployment of [`DONE`]), with `extra` flags.
+fn calibrate_qwen(run_dir: &str, extra: &[&str]) -> String {
+    run(&[&["plan", "calibrate", run_dir], &DONE[2..], extra].concat())
+}
+
+#[test]
+fn calibrate_fits_and_saves_an_efficiency_bounds_can_read() {
+    let dir = TempDir::new("calibrate");
+    write_run(dir.path());
+    let run_dir = dir.path().to_str().unwrap();
+    let saved = dir.path().join("fitted.toml");
+    let v = serde_json::from_str::<Value>(&calibrate_qwen(
+        run_dir,
+        &["--save", saved.to_str().unwrap(), "--format", "json"],
+    ))
+    .unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    let prefill = errors
+        .iter()
+        .find(|e| e["metric"] == "prefill_tok_s")
+        .unwrap();
+    assert!((prefill["measured"].as_f64().unwrap() - 5000.0).abs() < 1e-6);
+    assert!(
+        prefill["error"].as_f64().unwrap() > 0.0,
+        "the estimate is optimistic here"
+    );
+    let fitted = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        fitted.contains("compute = ") && fitted.contains("bandwidth = "),
+        "{fitted}"
+    );
+    let again = json(
+        &[
+            DONE,
+            &[
+                "--efficiency",
+                saved.to_str().unwrap(),
+                "--prompt-tokens",
+                "1000",
+                "--output-tokens",
+                "41",
+                "--format",
+                "json",
+            ],
+        ]
+        .concat(),
+    );
+    assert!((again["prefill_tok_s"].as_f64().unwrap() / 5000.0 - 1.0).abs() < 1e-6);
+    assert!((again["decode_tok_s"].as_f64().unwrap() / 100.0 - 1.0).abs() < 1e-6);
+    let table = calibrate_qwen(run_dir, &["--lang", "en"]);
+    assert!(table.contains("fitted to this run"), "{table}");
+}
+
+#[test]
+fn published_points_are_within_25_percent() {
+    let v = json(&["plan", "calibrate", "--published", "--format", "json"]);
+    let points = v.as_array().unwrap();
+    assert!(points.len() >= 12);
+    for p in points {
+        let e = p["error"].as_f64().unwrap();
+        assert!(e.abs() <= 0.25, "{p}");
+    }
+}
+
+#[test]
+fn snapshot_calibrate_published_markdown() {
+    insta::assert_snapshot!(run(&[
+        "plan",
+        "calibrate",
+        "--published",
+        "--format",
+        "markdown",
+        "--lang",
+        "en"
+    ]));
+}
+
+/// The CPU estimate, calibrated on one real engine run on the CI machine,
+/// predicts another run with a 4× longer prompt and half the answer within
+/// ±25 % on every metric (recorded runs: tests/data/engine-runs).
+#[test]
+fn calibrated_on_one_engine_run_the_estimate_predicts_another() {
+    let dir = TempDir::new("calibrate-engine");
+    let saved = dir.path().join("ci-machine.toml");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/engine-runs");
+    let catalog = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/catalog-ci-machine.toml"
+    );
+    let calibrate = |run: &str, extra: &[&str]| {
+        let run = format!("{data}/{run}");
+        let mut args = vec![
+            "plan",
+            "calibrate",
+            &run,
+            "--model",
+            "smollm2-135m",
+            "--hardware",
+            "ci-epyc-2vcpu",
+            "--catalog",
+            catalog,
+            "--quant",
+            "int4",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let fitted = calibrate("p256-c1", &["--save", saved.to_str().unwrap()]);
+    // With the default (GPU-fitted) efficiencies the CPU estimate is far off.
+    let decode_error = |v: &Value| {
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["metric"] == "decode_tok_s")
+            .unwrap()["error"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(decode_error(&fitted) > 0.5, "{fitted}");
+    let checked = calibrate("p1024-c1", &["--efficiency", saved.to_str().unwrap()]);
+    let errors = checked["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 4, "{checked}");
+    for e in errors {
+        let err = e["error"].as_f64().unwrap();
+        assert!(err.abs() <= 0.25, "{}: {:+.1} %", e["metric"], err * 100.0);
+    }
+}
+
+#[test]
+fn calibrate_json_validates_and_published_points_are_csv_rows() {
+    let dir = TempDir::new("calibrate-schema");
+    write_run(dir.path());
+    let out = calibrate_qwen(dir.path().to_str().unwrap(), &["--format", "json"]);
+    common::assert_valid("plan-calibrate", &out);
+    let published = run(&["plan", "calibrate", "--published", "--format", "json"]);
+    common::assert_valid("plan-calibrate-published", &published);
+    let csv = run(&["plan", "calibrate", "--published", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("model,hardware,quant,metric,"),
+        "{csv}"
+    );
+    let points = serde_json::from_str::<Value>(&published).unwrap();
+    assert_eq!(lines.len(), points.as_array().unwrap().len() + 1);
+}
+
+#[test]
+fn snapshot_calibrate_run_table_zh() {
+    let dir = TempDir::new("calibrate-snapshot");
+    write_run(dir.path());
+    insta::assert_snapshot!(calibrate_qwen(
+        dir.path().to_str().unwrap(),
+        &["--lang", "zh"]
+    ));
+}
