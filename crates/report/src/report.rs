@@ -59,117 +59,28 @@ pub fn prefill_fit(levels: &[Level]) -> Option<(Vec<(f64, f64)>, PrefillFit)> {
 impl Html<'_> {
     /// The whole page.
     pub fn render(&self, levels: &[Level]) -> String {
-        let (lang, runs, profile) = (self.lang, levels, self.profile);
-        let mut body = String::new();
-        body.push_str(&section(
-            "verdict",
-            lang.pick("Verdict", "结论"),
-            &verdict_section(runs, profile, lang),
-        ));
-        if let Some(s) = typing_section(runs, profile, lang) {
-            body.push_str(&section(
-                "typing",
-                lang.pick("What the user sees", "用户看到的效果"),
-                &s,
-            ));
-        }
-        body.push_str(&section(
-            "distributions",
-            lang.pick("Latency distributions", "延迟分布"),
-            &distributions(runs, profile, lang),
-        ));
-        if let Some((points, fit)) = prefill_fit(runs) {
-            // The fit uses every request; the chart at most 2000 dots.
-            let every = points.len().div_ceil(2000).max(1);
-            let shown: Vec<(f64, f64)> = points.iter().step_by(every).copied().collect();
-            let mut s = prefill::chart(&shown, &fit, profile.metrics.get(&Metric::TtftS), lang);
-            let _ = write!(s, "<p class=\"caption\">{}</p>", escape(&match lang {
-                Lang::En => format!("TTFT ≈ {:.3} s + n ÷ {:.0} tok/s over {} requests (R² {:.3}): the slope is the server's prefill rate, the intercept its fixed overhead (network, queueing, first decode step).", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
-                Lang::Zh => format!("首字延迟 ≈ {:.3} s + n ÷ {:.0} tok/s（{} 个请求，R² {:.3}）：斜率即服务器的预填充速度，截距为固定开销（网络、排队、首个解码步）。", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
-            }));
-            body.push_str(&section(
-                "prefill",
-                lang.pick("TTFT versus prompt length", "首字延迟与提示长度"),
-                &s,
-            ));
-        }
-        if let Some(last) = runs.last() {
-            if let Some(svg) = timeline::chart(&last.records, lang) {
-                let cap = format!(
-                    "{} {}",
-                    lang.pick("A sample of streams from level", "抽样的流，来自档位"),
-                    last.name
-                );
-                body.push_str(&section(
-                    "timeline",
-                    lang.pick("Tokens over time", "token 随时间到达"),
-                    &format!("{svg}<p class=\"caption\">{}</p>", escape(&cap)),
-                ));
-            }
-        }
-        if runs.len() > 1 {
-            let mut s = sweep::throughput(runs, lang);
-            for m in [Metric::TtftS, Metric::DecodeTokS, Metric::OutputCharsS] {
-                s.push_str(&sweep::metric(runs, m, profile, lang).unwrap_or_default());
-            }
-            body.push_str(&section("sweep", lang.pick("Load sweep", "负载扫描"), &s));
-        }
-        let mut stats = String::new();
-        for r in runs {
-            let open = if runs.len() == 1 { " open" } else { "" };
-            let _ = write!(
-                stats,
-                "<details{open}><summary>{}</summary>{}</details>",
-                escape(&r.name),
-                sections::stats_table(&r.summary, lang)
-            );
-        }
-        body.push_str(&section(
-            "statistics",
-            lang.pick("Statistics", "统计"),
-            &stats,
-        ));
-        body.push_str(&section(
-            "errors",
-            lang.pick("Errors by kind", "错误分类"),
-            &sections::errors(runs, lang),
-        ));
-        body.push_str(&section(
-            "settings",
-            lang.pick("Settings and machine", "设置与机器"),
-            &sections::settings(runs, lang),
-        ));
-        body.push_str(&section(
-            "definitions",
-            lang.pick("How each metric is computed", "各指标的计算方法"),
-            &sections::definitions(lang),
-        ));
-        let first = runs.first().map(|r| &r.summary);
-        let subtitle: Vec<String> = first
-            .map(|s| {
-                vec![
-                    format!(
-                        "{} · {} · {}",
-                        s.settings.target.as_deref().unwrap_or("-"),
-                        s.settings.model.as_deref().unwrap_or("-"),
-                        s.environment.started_at.as_deref().unwrap_or("-")
-                    ),
-                    format!(
-                        "{} {} · {}",
-                        lang.pick("profile", "评级标准"),
-                        profile.name,
-                        runs.iter()
-                            .map(|r| r.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ]
-            })
-            .unwrap_or_default();
+        let (lang, profile) = (self.lang, self.profile);
+        // Top to bottom; a section without content is left out.
+        let parts = [
+            ("verdict", Some(verdict_section(levels, profile, lang))),
+            ("typing", typing_section(levels, profile, lang)),
+            ("distributions", Some(distributions(levels, profile, lang))),
+            ("prefill", prefill_section(levels, profile, lang)),
+            ("timeline", timeline_section(levels, lang)),
+            ("sweep", sweep_section(levels, profile, lang)),
+            ("statistics", Some(statistics(levels, lang))),
+            ("errors", Some(sections::errors(levels, lang))),
+            ("settings", Some(sections::settings(levels, lang))),
+            ("definitions", Some(sections::definitions(lang))),
+        ];
+        let body: String = parts
+            .iter()
+            .filter_map(|(id, content)| Some(section(id, heading(id, lang), content.as_ref()?)))
+            .collect();
         document(
             lang,
             &format!("tokenpace · {}", self.title),
-            &subtitle,
+            &subtitle(levels, profile, lang),
             &body,
             &format!(
                 "tokenpace {} · {}",
@@ -181,6 +92,98 @@ impl Html<'_> {
             ),
         )
     }
+}
+
+/// The heading of the section `id`.
+fn heading(id: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match id {
+        "verdict" => ("Verdict", "结论"),
+        "typing" => ("What the user sees", "用户看到的效果"),
+        "distributions" => ("Latency distributions", "延迟分布"),
+        "prefill" => ("TTFT versus prompt length", "首字延迟与提示长度"),
+        "timeline" => ("Tokens over time", "token 随时间到达"),
+        "sweep" => ("Load sweep", "负载扫描"),
+        "statistics" => ("Statistics", "统计"),
+        "errors" => ("Errors by kind", "错误分类"),
+        "settings" => ("Settings and machine", "设置与机器"),
+        _ => ("How each metric is computed", "各指标的计算方法"),
+    };
+    lang.pick(en, zh)
+}
+
+/// "target · model · started" and "profile NAME · c1, c4".
+fn subtitle(levels: &[Level], profile: &Profile, lang: Lang) -> Vec<String> {
+    let Some(s) = levels.first().map(|l| &l.summary) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
+    vec![
+        format!(
+            "{} · {} · {}",
+            s.settings.target.as_deref().unwrap_or("-"),
+            s.settings.model.as_deref().unwrap_or("-"),
+            s.environment.started_at.as_deref().unwrap_or("-")
+        ),
+        format!(
+            "{} {} · {}",
+            lang.pick("profile", "评级标准"),
+            profile.name,
+            names.join(", ")
+        ),
+    ]
+}
+
+/// The prefill line's chart and caption, for a prompt-length sweep.
+fn prefill_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
+    let (points, fit) = prefill_fit(levels)?;
+    // The fit uses every request; the chart at most 2000 dots.
+    let every = points.len().div_ceil(2000).max(1);
+    let shown: Vec<(f64, f64)> = points.iter().step_by(every).copied().collect();
+    let mut s = prefill::chart(&shown, &fit, profile.metrics.get(&Metric::TtftS), lang);
+    let _ = write!(s, "<p class=\"caption\">{}</p>", escape(&match lang {
+        Lang::En => format!("TTFT ≈ {:.3} s + n ÷ {:.0} tok/s over {} requests (R² {:.3}): the slope is the server's prefill rate, the intercept its fixed overhead (network, queueing, first decode step).", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
+        Lang::Zh => format!("首字延迟 ≈ {:.3} s + n ÷ {:.0} tok/s（{} 个请求，R² {:.3}）：斜率即服务器的预填充速度，截距为固定开销（网络、排队、首个解码步）。", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
+    }));
+    Some(s)
+}
+
+/// A sample of the last level's streams over time.
+fn timeline_section(levels: &[Level], lang: Lang) -> Option<String> {
+    let last = levels.last()?;
+    let svg = timeline::chart(&last.records, lang)?;
+    let cap = format!(
+        "{} {}",
+        lang.pick("A sample of streams from level", "抽样的流，来自档位"),
+        last.name
+    );
+    Some(format!("{svg}<p class=\"caption\">{}</p>", escape(&cap)))
+}
+
+/// Throughput and the graded metrics against load, for a sweep.
+fn sweep_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
+    if levels.len() < 2 {
+        return None;
+    }
+    let mut s = sweep::throughput(levels, lang);
+    for m in [Metric::TtftS, Metric::DecodeTokS, Metric::OutputCharsS] {
+        s.push_str(&sweep::metric(levels, m, profile, lang).unwrap_or_default());
+    }
+    Some(s)
+}
+
+/// Every level's statistics table (open when there is one level).
+fn statistics(levels: &[Level], lang: Lang) -> String {
+    let open = if levels.len() == 1 { " open" } else { "" };
+    let mut stats = String::new();
+    for l in levels {
+        let _ = write!(
+            stats,
+            "<details{open}><summary>{}</summary>{}</details>",
+            escape(&l.name),
+            sections::stats_table(&l.summary, lang)
+        );
+    }
+    stats
 }
 
 fn verdict_section(runs: &[Level], profile: &Profile, lang: Lang) -> String {
