@@ -112,3 +112,59 @@ fn compare_history_and_report_json_validate() {
     .unwrap();
     assert_valid("report", &json);
 }
+
+/// A fast simulator for the measuring commands' outputs.
+fn fast_sim() -> common::Sim {
+    let mut config = tokenpace_sim::config::SimConfig::default();
+    config.timing.ttft_ms = 20.0;
+    config.timing.decode = 400.0;
+    config.timing.max_batch = 2;
+    config.timing.batch_slowdown = 0.5;
+    common::Sim::start(config)
+}
+
+#[test]
+fn bench_json_validates_for_a_run_a_sweep_and_a_prompt_sweep() {
+    let sim = fast_sim();
+    let url = sim.url();
+    let common = ["--requests", "4", "--max-tokens", "8", "--format", "json"];
+    for load in [
+        &["--concurrency", "2"][..],
+        &["--concurrency", "1,2"],
+        &["--prompt-tokens", "32,128"],
+    ] {
+        let args: Vec<&str> = ["bench", url.as_str()]
+            .into_iter()
+            .chain(load.iter().copied())
+            .chain(common)
+            .collect();
+        let (_, out) = tokenpace(&args).unwrap();
+        assert_valid("bench", &out);
+    }
+    sim.stop();
+}
+
+#[test]
+fn capacity_json_validates() {
+    let sim = fast_sim();
+    let url = sim.url();
+    let (_, out) = tokenpace(&[
+        "capacity",
+        &url,
+        "--max-concurrency",
+        "4",
+        "--requests-per-level",
+        "4",
+        "--max-tokens",
+        "8",
+        "--prompt-tokens",
+        "32",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    assert_valid("capacity", &out);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(!v["levels"].as_array().unwrap().is_empty(), "{out}");
+    sim.stop();
+}

@@ -66,7 +66,8 @@ pub struct BenchArgs {
     /// Arrival pattern with --rate.
     #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson, requires = "rate")]
     pub arrival: ArrivalArg,
-    /// Requests to send.
+    /// Requests to send (per level in a sweep: each --concurrency,
+    /// --rate or --prompt-tokens value gets this many).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub requests: u64,
     /// Closed loop: start the streams evenly over this many seconds instead

@@ -5,7 +5,6 @@ use crate::output::grade::GradeOutput;
 use crate::{input, Status};
 use anyhow::bail;
 use std::io::Write;
-use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_present::Lang;
 
@@ -65,21 +64,4 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     out.write_all(text.as_bytes())?;
 
     Ok(if below { Status::BelowTier } else { Status::Ok })
-}
-
-/// The grade section as text (transitional, for commands not yet on
-/// [`tokenpace_present::Document`]).
-pub fn render_body(
-    grade: &Grade,
-    unmeasured: &[Metric],
-    lang: Lang,
-    _format: &dyn crate::table::TableFormat,
-    markdown: bool,
-) -> String {
-    let d = crate::output::grade::grade_section(grade, unmeasured, lang);
-    if markdown {
-        d.to_markdown()
-    } else {
-        d.to_terminal()
-    }
 }

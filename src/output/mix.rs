@@ -61,10 +61,8 @@ pub struct MixRemedies {
     /// Whether the weights' format was assumed (not read from the model).
     pub weights_assumed: bool,
     /// The rates and targets the remedies start from.
-    #[schemars(with = "serde_json::Value")]
     pub situation: Situation,
     /// Each remedy's predicted effect.
-    #[schemars(with = "Vec<serde_json::Value>")]
     pub remedies: Vec<Remedy>,
 }
 
@@ -143,11 +141,11 @@ impl Output for MixOutput {
                 lang.pick("What would fix", "如何改进"),
                 r.scenario
             ));
-            d.append(crate::output::remedies::scenario_section(
+            d.append(crate::output::plan::remedies::scenario_section(
                 &r.situation,
                 &r.remedies,
-                lang,
                 r.weights_assumed,
+                lang,
             ));
         }
         d

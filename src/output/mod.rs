@@ -12,7 +12,6 @@ pub mod history;
 pub mod merge;
 pub mod mix;
 pub mod plan;
-pub mod remedies;
 pub mod report;
 pub mod run;
 

@@ -321,7 +321,7 @@ pub fn server_metrics_section(d: &Decomposition, level: Option<&str>, lang: Lang
         ),
         level.map_or(String::new(), |l| format!(" ({l})"))
     ));
-    let ms = |s: f64| format!("{:.1} ms", s * 1e3);
+    let ms = |s: f64| number::milliseconds(s);
     let mut t = Table::new(&[
         (lang.pick("part", "组成"), Align::Left),
         (lang.pick("mean", "均值"), Align::Right),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use tokenpace::cli::Cli;
 use tokenpace_core::record::RequestRecord;
-use tokenpace_sim::config::{LangChoice, SimConfig};
+use tokenpace_sim::config::SimConfig;
 use tokenpace_sim::truth::RequestTruth;
 use tokenpace_sim::{SimHandle, SimServer};
 
@@ -34,7 +34,7 @@ impl Sim {
             .build()
             .unwrap();
         config.port = 0;
-        config.text.lang = LangChoice::Zh;
+        config.text.lang = tokenpace_corpus::Lang::Zh;
         config.timing.ttft_ms = 30.0;
         config.timing.decode = 200.0;
         config.faults.stall_ms = 300.0;

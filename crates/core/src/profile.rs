@@ -119,6 +119,18 @@ pub enum ProfileError {
     Invalid(String),
 }
 
+/// The 1-based line of the `[metrics.<id>]` table (or a dotted
+/// `metrics.<id>` key) of `metric` in `text`.
+fn table_line(text: &str, metric: Metric) -> Option<usize> {
+    let id = metric.id();
+    text.lines()
+        .position(|l| {
+            let l = l.trim().replace(' ', "");
+            l == format!("[metrics.{id}]") || l.starts_with(&format!("metrics.{id}"))
+        })
+        .map(|i| i + 1)
+}
+
 impl Profile {
     /// tokenpace's built-in UX profile (the four-metric tier table in the
     /// README), graded on the mean. Its id is `default`; the old id `seed`
@@ -158,7 +170,17 @@ impl Profile {
     pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
         let profile: Profile =
             toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
-        profile.validate()?;
+        profile.validate().map_err(|e| match e {
+            // Name where the rule is, as the syntax errors do.
+            ProfileError::Rule { metric, problem } => match table_line(text, metric) {
+                Some(line) => ProfileError::Rule {
+                    metric,
+                    problem: format!("{problem} (line {line}, column 1: [metrics.{metric}])"),
+                },
+                None => ProfileError::Rule { metric, problem },
+            },
+            other => other,
+        })?;
         Ok(profile)
     }
 
@@ -264,6 +286,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("must be above"), "{msg}");
+        assert!(msg.contains("line 2, column 1"), "{msg}");
         let msg = Profile::from_toml("name = \"x\"\n[metrics.output_tokens]\na = 3\n")
             .unwrap_err()
             .to_string();

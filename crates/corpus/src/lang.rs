@@ -7,8 +7,16 @@ use std::sync::OnceLock;
 const ZH: &str = include_str!("text/zh.txt");
 const EN: &str = include_str!("text/en.txt");
 
-/// Which prose to draw text from.
+/// Which prose to draw text from. The one definition of the prose
+/// languages: flags (feature `clap`) and config files (feature `serde`)
+/// take it as `zh`, `en` or `mixed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Lang {
     /// Chinese prose.
     Zh,
@@ -116,5 +124,32 @@ mod tests {
             assert_eq!(lang.as_str().parse::<Lang>(), Ok(lang));
         }
         assert!("fr".parse::<Lang>().is_err());
+    }
+
+    #[cfg(feature = "clap")]
+    #[test]
+    fn flag_values_are_the_names() {
+        use clap::ValueEnum;
+        for lang in Lang::value_variants() {
+            let value = lang.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), lang.as_str());
+            assert!(value.get_help().is_some());
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_uses_the_names() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Cfg {
+            lang: Lang,
+        }
+        let v: Cfg =
+            serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
+                _,
+                serde::de::value::Error,
+            >::new([("lang", "mixed")].into_iter()))
+            .unwrap();
+        assert_eq!(v.lang, Lang::Mixed);
     }
 }

@@ -42,6 +42,11 @@ pub fn percent_change(v: f64) -> String {
     }
 }
 
+/// Seconds as milliseconds with one decimal: `12.3 ms` (never `-0.0 ms`).
+pub fn milliseconds(s: f64) -> String {
+    format!("{} ms", unsigned_zero(format!("{:.1}", s * 1e3)))
+}
+
 /// `-0.0` → `0.0` (a rounded negative zero means nothing to a reader).
 fn unsigned_zero(text: String) -> String {
     match text.strip_prefix('-') {
@@ -71,6 +76,8 @@ mod tests {
         assert_eq!(value(Metric::DecodeTokS, -0.04), "0.0");
         assert_eq!(signed(Metric::DecodeTokS, -0.01), "+0.0 tok/s");
         assert_eq!(percent_change(-0.04), "0.0 %");
+        assert_eq!(milliseconds(-0.00001), "0.0 ms");
+        assert_eq!(milliseconds(0.0123), "12.3 ms");
         assert_eq!(percent_change(20.0), "+20.0 %");
         assert_eq!(percent_change(-20.0), "-20.0 %");
     }

@@ -1,131 +1,23 @@
-//! Response bodies in the OpenAI shapes, streamed or whole, with llama.cpp's
-//! `timings` object in the last chunk (the engine's own prefill and decode
-//! speeds, which a client can show beside its own figures).
+//! What this server adds to the wire crate's OpenAI bodies: llama.cpp's
+//! `timings` object (the engine's own prefill and decode speeds, which a
+//! client can show beside its own figures) and usage from the generator's
+//! counts.
 
 use crate::generate::Finished;
-use crate::request::Endpoint;
-use serde_json::{json, Value};
+use serde_json::json;
+use tokenpace_wire::Usage;
 
-/// Builds the chunks of one response.
-#[derive(Debug, Clone)]
-pub struct Response {
-    endpoint: Endpoint,
-    id: String,
-    model: String,
-    created: u64,
+/// Token counts of a finished generation, for `usage`.
+pub fn usage(done: &Finished) -> Usage {
+    Usage::new(
+        u64::from(done.prompt_tokens),
+        u64::from(done.completion_tokens),
+    )
 }
 
-impl Response {
-    /// A response `id` from `model`, created at unix second `created`.
-    pub fn new(endpoint: Endpoint, id: String, model: String, created: u64) -> Self {
-        Response {
-            endpoint,
-            id,
-            model,
-            created,
-        }
-    }
-
-    fn envelope(&self, object: &str, choices: Value) -> Value {
-        json!({
-            "id": self.id,
-            "object": object,
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        })
-    }
-
-    fn chunk_object(&self) -> &'static str {
-        match self.endpoint {
-            Endpoint::Chat => "chat.completion.chunk",
-            Endpoint::Completions => "text_completion",
-        }
-    }
-
-    /// One streamed piece of text; the first chat chunk carries the role.
-    pub fn delta(&self, text: &str, first: bool) -> Vec<u8> {
-        let choice = match self.endpoint {
-            Endpoint::Chat if first => {
-                json!({"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": null})
-            }
-            Endpoint::Chat => {
-                json!({"index": 0, "delta": {"content": text}, "finish_reason": null})
-            }
-            Endpoint::Completions => json!({"index": 0, "text": text, "finish_reason": null}),
-        };
-        event(&self.envelope(self.chunk_object(), json!([choice])))
-    }
-
-    /// The finish chunk with `timings`, the usage chunk if asked, `[DONE]`.
-    pub fn end(&self, done: &Finished, include_usage: bool) -> Vec<u8> {
-        let choice = match self.endpoint {
-            Endpoint::Chat => {
-                json!({"index": 0, "delta": {}, "finish_reason": done.reason.as_str()})
-            }
-            Endpoint::Completions => {
-                json!({"index": 0, "text": "", "finish_reason": done.reason.as_str()})
-            }
-        };
-        let mut last = self.envelope(self.chunk_object(), json!([choice]));
-        last["timings"] = timings(done);
-        let mut out = event(&last);
-        if include_usage {
-            let mut usage = self.envelope(self.chunk_object(), json!([]));
-            usage["usage"] = usage_json(done);
-            out.extend(event(&usage));
-        }
-        out.extend_from_slice(b"data: [DONE]\n\n");
-        out
-    }
-
-    /// A whole (not streamed) response.
-    pub fn whole(&self, text: &str, done: &Finished) -> Vec<u8> {
-        let reason = done.reason.as_str();
-        let mut body = match self.endpoint {
-            Endpoint::Chat => self.envelope(
-                "chat.completion",
-                json!([{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": reason}]),
-            ),
-            Endpoint::Completions => self.envelope(
-                "text_completion",
-                json!([{"index": 0, "text": text, "finish_reason": reason}]),
-            ),
-        };
-        body["usage"] = usage_json(done);
-        body["timings"] = timings(done);
-        let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    }
-
-    /// An error after the stream has started (OpenAI's in-stream shape).
-    pub fn error(&self, message: &str) -> Vec<u8> {
-        let mut out = event(
-            &json!({"error": {"message": message, "type": "server_error", "code": "generation_failed"}}),
-        );
-        out.extend_from_slice(b"data: [DONE]\n\n");
-        out
-    }
-}
-
-fn event(v: &Value) -> Vec<u8> {
-    let mut out = b"data: ".to_vec();
-    out.extend(serde_json::to_vec(v).unwrap_or_default());
-    out.extend_from_slice(b"\n\n");
-    out
-}
-
-fn usage_json(done: &Finished) -> Value {
-    json!({
-        "prompt_tokens": done.prompt_tokens,
-        "completion_tokens": done.completion_tokens,
-        "total_tokens": u64::from(done.prompt_tokens) + u64::from(done.completion_tokens),
-    })
-}
-
-/// llama.cpp server's field names, so clients that read those read these.
-fn timings(done: &Finished) -> Value {
+/// `,"timings":{…}` with llama.cpp server's field names, so clients that
+/// read those read these; spliced into the last chunk or the whole body.
+pub fn timings(done: &Finished) -> String {
     let rate = |n: u32, ms: f64| {
         if ms > 0.0 {
             f64::from(n) * 1e3 / ms
@@ -136,7 +28,7 @@ fn timings(done: &Finished) -> Value {
     // The first generated token comes out of the prompt's pass, so decode
     // speed counts the tokens after it.
     let decoded = done.completion_tokens.saturating_sub(1);
-    json!({
+    let timings = json!({
         "queue_ms": done.queue_ms,
         "prompt_n": done.prompt_tokens,
         "prompt_ms": done.prompt_ms,
@@ -144,13 +36,16 @@ fn timings(done: &Finished) -> Value {
         "predicted_n": decoded,
         "predicted_ms": done.predicted_ms,
         "predicted_per_second": rate(decoded, done.predicted_ms),
-    })
+    });
+    format!(",\"timings\":{timings}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::generate::FinishReason;
+    use serde_json::Value;
+    use tokenpace_wire::{Endpoint, Events};
 
     fn done() -> Finished {
         Finished {
@@ -175,8 +70,9 @@ mod tests {
 
     #[test]
     fn stream_end_has_timings_usage_and_done() {
-        let r = Response::new(Endpoint::Chat, "chatcmpl-1".into(), "m".into(), 7);
-        let bytes = r.end(&done(), true);
+        let r = Events::new(Endpoint::Chat, "chatcmpl-1", "m", 7, false);
+        let d = done();
+        let bytes = r.finish_with(d.reason.as_str(), Some(usage(&d)), &timings(&d));
         assert!(bytes.ends_with(b"data: [DONE]\n\n"));
         let ev = events(&bytes);
         assert_eq!(ev[0]["choices"][0]["finish_reason"], "length");
@@ -187,13 +83,14 @@ mod tests {
     }
 
     #[test]
-    fn first_chat_delta_has_the_role_and_text_is_escaped() {
-        let r = Response::new(Endpoint::Chat, "c".into(), "m".into(), 7);
-        let ev = events(&r.delta("\"速\"\n", true));
-        assert_eq!(ev[0]["choices"][0]["delta"]["role"], "assistant");
-        assert_eq!(ev[0]["choices"][0]["delta"]["content"], "\"速\"\n");
-        let r = Response::new(Endpoint::Completions, "c".into(), "m".into(), 7);
-        let ev = events(&r.delta("x", true));
-        assert_eq!(ev[0]["choices"][0]["text"], "x");
+    fn whole_body_has_usage_and_timings() {
+        let r = Events::new(Endpoint::Completions, "cmpl-1", "m", 7, false);
+        let d = done();
+        let body: Value =
+            serde_json::from_slice(&r.body_with("x", d.reason.as_str(), usage(&d), &timings(&d)))
+                .unwrap();
+        assert_eq!(body["choices"][0]["text"], "x");
+        assert_eq!(body["usage"]["completion_tokens"], 11);
+        assert_eq!(body["timings"]["predicted_n"], 10);
     }
 }

@@ -8,7 +8,7 @@
 mod events;
 pub mod generate;
 mod metrics;
-pub mod request;
+mod request;
 mod server;
 
 pub use generate::{

@@ -5,12 +5,12 @@
 use crate::generate::Finished;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use tokenpace_wire::prom::{self, StatusCounts};
 
 /// The counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    by_status: Mutex<Vec<(u16, u64)>>,
+    by_status: StatusCounts,
     prompt_tokens: AtomicU64,
     generated_tokens: AtomicU64,
     finished: AtomicU64,
@@ -23,12 +23,7 @@ pub struct Metrics {
 impl Metrics {
     /// Counts a response with `status`.
     pub fn request(&self, status: u16) {
-        if let Ok(mut v) = self.by_status.lock() {
-            match v.iter_mut().find(|(s, _)| *s == status) {
-                Some((_, n)) => *n += 1,
-                None => v.push((status, 1)),
-            }
-        }
+        self.by_status.add(status);
     }
 
     /// Adds a finished generation.
@@ -47,32 +42,31 @@ impl Metrics {
 
     /// The exposition text.
     pub fn render(&self, running: usize, waiting: usize) -> String {
-        let mut out = String::new();
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let secs = |a: &AtomicU64| get(a) as f64 / 1e6;
-        out.push_str("# TYPE tokenpace_requests_total counter\n");
-        let mut statuses = self.by_status.lock().map(|v| v.clone()).unwrap_or_default();
-        statuses.sort_unstable();
-        for (status, n) in statuses {
-            let _ = writeln!(out, "tokenpace_requests_total{{status=\"{status}\"}} {n}");
-        }
-        let _ = write!(
-            out,
-            "# TYPE tokenpace_requests_running gauge\ntokenpace_requests_running {running}\n\
-             # TYPE tokenpace_requests_waiting gauge\ntokenpace_requests_waiting {waiting}\n\
-             # TYPE tokenpace_generations_finished_total counter\ntokenpace_generations_finished_total {}\n\
-             # TYPE tokenpace_prompt_tokens_total counter\ntokenpace_prompt_tokens_total {}\n\
-             # TYPE tokenpace_generation_tokens_total counter\ntokenpace_generation_tokens_total {}\n\
-             # TYPE tokenpace_queue_seconds_total counter\ntokenpace_queue_seconds_total {}\n\
-             # TYPE tokenpace_prompt_seconds_total counter\ntokenpace_prompt_seconds_total {}\n\
-             # TYPE tokenpace_decode_seconds_total counter\ntokenpace_decode_seconds_total {}\n",
-            get(&self.finished),
-            get(&self.prompt_tokens),
-            get(&self.generated_tokens),
-            secs(&self.queue_us),
-            secs(&self.prompt_us),
-            secs(&self.decode_us),
+        let mut o = String::new();
+        let count = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let secs = |a: &AtomicU64| count(a) / 1e6;
+        self.by_status.render(
+            &mut o,
+            "tokenpace_requests_total",
+            "Responses, by HTTP status.",
         );
-        out
+        // Name (after `tokenpace_`), type, help, value.
+        #[rustfmt::skip]
+        let samples = [
+            ("requests_running", "gauge", "Generations running.", running as f64),
+            ("requests_waiting", "gauge", "Generations waiting.", waiting as f64),
+            ("generations_finished_total", "counter", "Generations.", count(&self.finished)),
+            ("prompt_tokens_total", "counter", "Prompt tokens.", count(&self.prompt_tokens)),
+            ("generation_tokens_total", "counter", "Tokens generated.", count(&self.generated_tokens)),
+            ("queue_seconds_total", "counter", "Time waiting for a slot.", secs(&self.queue_us)),
+            ("prompt_seconds_total", "counter", "Time to the first token.", secs(&self.prompt_us)),
+            ("decode_seconds_total", "counter", "Time first to last token.", secs(&self.decode_us)),
+        ];
+        for (name, kind, help, value) in samples {
+            let name = format!("tokenpace_{name}");
+            prom::header(&mut o, &name, help, kind);
+            let _ = writeln!(o, "{name} {value}");
+        }
+        o
     }
 }

@@ -1,21 +1,22 @@
-//! Binding, the accept loop, routes and shutdown. The HTTP/1.1 layer is the
-//! simulator's, so both servers write bytes the same way.
+//! Starting, routes and shutdown. The HTTP/1.1 layer, the accept and
+//! connection loops and the response bodies are the wire crate's, so this
+//! server and the simulator write bytes the same way.
 
-use crate::events::Response;
+use crate::events::{timings, usage};
 use crate::generate::{GenEvent, Generator, SubmitError};
 use crate::metrics::Metrics;
-use crate::request::{parse, Endpoint};
-use anyhow::Context as _;
+use crate::request::parse;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokenpace_sim::config::LimitsConfig;
-use tokenpace_sim::http::{chunk, head, Conn, Framing, HttpRequest, LAST_CHUNK};
-use tokenpace_sim::ApiError;
-use tokio::net::{TcpListener, TcpStream};
+use tokenpace_wire::http::{chunk, head, LAST_CHUNK};
+use tokenpace_wire::server::serve;
+use tokenpace_wire::{
+    prom, ApiError, Conn, Endpoint, Events, Framing, Handler, HttpRequest, LimitsConfig, Next,
+};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long in-flight requests get to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -88,14 +89,7 @@ pub async fn start(
     generator: Arc<dyn Generator>,
     config: ServeConfig,
 ) -> anyhow::Result<ServeHandle> {
-    let listener = TcpListener::bind((config.host.as_str(), config.port))
-        .await
-        .with_context(|| {
-            format!(
-                "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
-                config.host, config.port
-            )
-        })?;
+    let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
     let state = Arc::new(State {
@@ -108,67 +102,23 @@ pub async fn start(
             .map_or(0, |d| d.as_nanos() as u64),
         shutdown,
     });
-    let task = tokio::spawn(accept_loop(listener, state));
+    let (limits, shutdown) = (state.config.limits.clone(), state.shutdown.clone());
+    let task = tokio::spawn(serve(listener, state, limits, shutdown, SHUTDOWN_GRACE));
     Ok(ServeHandle { addr, stop, task })
 }
 
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
+impl Handler for State {
+    /// Answers one request.
+    async fn handle(&self, conn: &mut Conn, req: &HttpRequest) -> Next {
+        if route(self, conn, req).await {
+            Next::KeepAlive
+        } else {
+            Next::Close
         }
     }
-}
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    let mut conns = JoinSet::new();
-    let stop = stopped(state.shutdown.clone());
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => { conns.spawn(connection(Arc::clone(&state), stream)); }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            _ = &mut stop => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while conns.join_next().await.is_some() {}
-    });
-    if drained.await.is_err() {
-        conns.abort_all();
-    }
-}
-
-async fn connection(state: Arc<State>, stream: TcpStream) {
-    let Ok(mut conn) = Conn::new(stream) else {
-        return;
-    };
-    loop {
-        let read = tokio::select! {
-            r = conn.read_request(&state.config.limits) => r,
-            _ = stopped(state.shutdown.clone()) => return,
-        };
-        let req = match read {
-            Ok(req) => req,
-            Err(e) => {
-                if let Some(err) = e.api_error(&state.config.limits) {
-                    state.metrics.request(err.status);
-                    let _ = conn
-                        .respond(err.status, "application/json", &err.body(), false, "")
-                        .await;
-                    conn.discard_and_close().await;
-                }
-                return;
-            }
-        };
-        let keep = route(&state, &mut conn, &req).await;
-        if !(keep && req.keep_alive) {
-            return;
-        }
+    fn count(&self, status: u16) {
+        self.metrics.request(status);
     }
 }
 
@@ -193,28 +143,13 @@ async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
             let text = state.metrics.render(running, waiting);
             state.metrics.request(200);
             return conn
-                .respond(
-                    200,
-                    "text/plain; version=0.0.4",
-                    text.as_bytes(),
-                    req.keep_alive,
-                    "",
-                )
+                .respond(200, prom::CONTENT_TYPE, text.as_bytes(), req.keep_alive, "")
                 .await
                 .is_ok();
         }
-        (_, "/v1/chat/completions" | "/v1/completions" | "/health" | "/v1/models" | "/metrics") => {
-            let e = ApiError::new(
-                405,
-                "invalid_request_error",
-                "method_not_allowed",
-                format!("{} is not allowed on {}", req.method, req.path),
-            );
-            (405, e.body())
-        }
-        _ => {
-            let e = ApiError::new(404, "invalid_request_error", "not_found", format!("no route {} {}: use /v1/chat/completions, /v1/completions, /v1/models, /health or /metrics", req.method, req.path));
-            (404, e.body())
+        (method, path) => {
+            let e = ApiError::no_route(method, path);
+            (e.status, e.body())
         }
     };
     state.metrics.request(status);
@@ -236,7 +171,7 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 SubmitError::Unavailable(m) => ApiError::new(503, "server_error", "unavailable", m),
             })
     });
-    let (api, mut rx) = match parsed {
+    let (parsed, mut rx) = match parsed {
         Ok(p) => p,
         Err(e) => {
             state.metrics.request(e.status);
@@ -246,9 +181,10 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 .is_ok();
         }
     };
+    let api = &parsed.api;
     let prefix = match endpoint {
         Endpoint::Chat => "chatcmpl",
-        Endpoint::Completions => "cmpl",
+        _ => "cmpl",
     };
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -257,7 +193,7 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
         .model
         .clone()
         .unwrap_or_else(|| state.generator.model_name().to_owned());
-    let response = Response::new(endpoint, format!("{prefix}-{seq}"), model, created);
+    let events = Events::new(endpoint, &format!("{prefix}-{seq}"), &model, created, false);
     state.metrics.request(200);
     if !api.stream {
         let mut text = String::new();
@@ -267,7 +203,13 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
                 GenEvent::Token(t) => text.push_str(&t),
                 GenEvent::Done(done) => {
                     state.metrics.finished(&done);
-                    let body = response.whole(&text, &done);
+                    let mut body = events.body_with(
+                        &text,
+                        done.reason.as_str(),
+                        usage(&done),
+                        &timings(&done),
+                    );
+                    body.push(b'\n');
                     return conn
                         .respond(200, "application/json", &body, req.keep_alive, "")
                         .await
@@ -315,20 +257,23 @@ async fn generate(state: &State, conn: &mut Conn, req: &HttpRequest, endpoint: E
             GenEvent::Started { .. } => continue,
             GenEvent::Token(t) if t.is_empty() => continue,
             GenEvent::Token(t) => {
-                let b = response.delta(&t, first);
+                let b = events.content(&t, first, None);
                 first = false;
                 b
             }
             GenEvent::Done(done) => {
                 state.metrics.finished(&done);
-                let mut b = frame(response.end(&done, api.include_usage));
+                let usage = api.include_usage.then(|| usage(&done));
+                let end = events.finish_with(done.reason.as_str(), usage, &timings(&done));
+                let mut b = frame(end);
                 if framing == Framing::Chunked {
                     b.extend_from_slice(LAST_CHUNK);
                 }
                 return conn.write(&b).await.is_ok() && framing == Framing::Chunked;
             }
             GenEvent::Failed(m) => {
-                let mut b = frame(response.error(&m));
+                let e = ApiError::new(500, "server_error", "generation_failed", m);
+                let mut b = frame(events.error(&e));
                 if framing == Framing::Chunked {
                     b.extend_from_slice(LAST_CHUNK);
                 }

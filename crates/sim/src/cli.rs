@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::{JitterDist, LangChoice, SimConfig, TimerKind};
+use crate::config::{JitterDist, SimConfig, TimerKind};
 use crate::faults::FaultRule;
+use tokenpace_corpus::Lang;
 
 /// Run an OpenAI-compatible streaming server whose timing you choose, and
 /// record exactly when it sent every byte. Flags override the `--config` file.
@@ -65,7 +66,7 @@ pub struct SimArgs {
     /// Language of the generated text [default: mixed]. (`--lang` is the
     /// label language of every tokenpace command.)
     #[arg(long, value_enum)]
-    pub text: Option<LangChoice>,
+    pub text: Option<Lang>,
     /// Largest accepted max_tokens, like a context length [default: 32768].
     #[arg(long, value_name = "N")]
     pub max_tokens_limit: Option<u64>,
@@ -178,7 +179,7 @@ mod tests {
         let c = cli.sim.to_config().unwrap();
         assert_eq!((c.port, c.timing.decode, c.timing.ttft_ms), (9, 40.0, 5.0));
         assert_eq!(c.faults.inject.len(), 2);
-        assert_eq!(c.text.lang, LangChoice::Zh);
+        assert_eq!(c.text.lang, Lang::Zh);
     }
 
     #[test]

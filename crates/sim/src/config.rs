@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use tokenpace_corpus::Lang;
+pub use tokenpace_wire::LimitsConfig;
+
 use crate::faults::FaultRule;
 
 /// Everything the simulator needs to run. Build it with [`SimConfig::default`]
@@ -125,57 +128,12 @@ pub enum JitterDist {
     Exponential,
 }
 
-/// Which shipped prose to stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum LangChoice {
-    /// Chinese.
-    Zh,
-    /// English.
-    En,
-    /// Chinese and English paragraphs in turn.
-    #[default]
-    Mixed,
-}
-
-impl From<LangChoice> for tokenpace_corpus::Lang {
-    fn from(l: LangChoice) -> Self {
-        match l {
-            LangChoice::Zh => tokenpace_corpus::Lang::Zh,
-            LangChoice::En => tokenpace_corpus::Lang::En,
-            LangChoice::Mixed => tokenpace_corpus::Lang::Mixed,
-        }
-    }
-}
-
 /// What text the simulator streams.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TextConfig {
     /// Language of the generated text.
-    pub lang: LangChoice,
-}
-
-/// Limits on what clients may send.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest request body accepted (413 beyond).
-    pub max_body_bytes: usize,
-    /// Largest request head (request line and headers) accepted (431 beyond).
-    pub max_header_bytes: usize,
-    /// Largest `max_tokens` accepted (400 beyond), like a context length.
-    pub max_tokens: u64,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_body_bytes: 4 << 20,
-            max_header_bytes: 32 << 10,
-            max_tokens: 32_768,
-        }
-    }
+    pub lang: Lang,
 }
 
 /// Fault injection: which faults, how often, and their parameters.
@@ -347,7 +305,7 @@ every = 3
         .unwrap();
         cfg.validate().unwrap();
         assert_eq!(cfg.timing.decode, 40.5);
-        assert_eq!(cfg.text.lang, LangChoice::Zh);
+        assert_eq!(cfg.text.lang, Lang::Zh);
         assert_eq!(cfg.faults.inject.len(), 2);
     }
 

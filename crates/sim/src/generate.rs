@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use tokenpace_corpus::{Lang, PseudoTokens};
 
-use crate::request::GenRequest;
+use tokenpace_wire::CompletionRequest;
 
 /// What the simulated model says.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +18,7 @@ pub struct Generation {
 
 /// Generates the answer to `req`. `natural` is how many tokens the model
 /// says before its EOS; `seed` picks where in the corpus it starts.
-pub fn generate(req: &GenRequest, natural: u64, lang: Lang, seed: u64) -> Generation {
+pub fn generate(req: &CompletionRequest, natural: u64, lang: Lang, seed: u64) -> Generation {
     let (count, mut finish) = match (req.max_tokens, req.ignore_eos) {
         (Some(max), true) => (max, "length"),
         (Some(max), false) if max <= natural => (max, "length"),
@@ -74,17 +74,12 @@ fn truncate_at(tokens: &mut Vec<Cow<'static, str>>, cut: usize) {
 mod tests {
     use super::*;
 
-    fn req(max: Option<u64>, ignore_eos: bool, stop: &[&str]) -> GenRequest {
-        GenRequest {
-            model: None,
-            stream: true,
-            include_usage: false,
-            max_tokens: max,
-            ignore_eos,
-            stop: stop.iter().map(|s| s.to_string()).collect(),
-            prompt_tokens: 1,
-            seed: None,
-        }
+    fn req(max: Option<u64>, ignore_eos: bool, stop: &[&str]) -> CompletionRequest {
+        let body = serde_json::json!({
+            "prompt": "x", "max_tokens": max, "ignore_eos": ignore_eos, "stop": stop,
+        });
+        let body = serde_json::to_vec(&body).unwrap();
+        tokenpace_wire::request::parse(tokenpace_wire::Endpoint::Completions, &body, 1000).unwrap()
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
+
+use tokenpace_wire::prom::{self, StatusCounts};
 
 use crate::faults::FaultKind;
 
@@ -16,7 +17,7 @@ pub const TTFT_BUCKETS: [f64; 22] = [
 /// Counters and a histogram, updated lock-free on the hot path.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<Vec<(u16, u64)>>,
+    requests: StatusCounts,
     prompt_tokens: AtomicU64,
     generation_tokens: AtomicU64,
     ttft_buckets: [AtomicU64; TTFT_BUCKETS.len()],
@@ -47,8 +48,7 @@ impl Durations {
     fn render(&self, o: &mut String, name: &str, help: &str) {
         let count = self.count.load(Ordering::Relaxed);
         let sum = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
-        let _ = writeln!(o, "# HELP {name} {help}");
-        let _ = writeln!(o, "# TYPE {name} histogram");
+        prom::header(o, name, help, "histogram");
         let _ = writeln!(o, "{name}_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(o, "{name}_sum {sum}");
         let _ = writeln!(o, "{name}_count {count}");
@@ -58,14 +58,7 @@ impl Durations {
 impl Metrics {
     /// Counts a finished request by HTTP status.
     pub fn request(&self, status: u16) {
-        let mut r = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match r.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, n)) => *n += 1,
-            None => r.push((status, 1)),
-        }
+        self.requests.add(status);
     }
 
     /// Adds prompt and generated tokens.
@@ -108,50 +101,42 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, running: usize, waiting: usize) -> String {
         let mut o = String::with_capacity(4096);
-        let _ = writeln!(
-            o,
-            "# HELP tokenpace_sim_requests_total Requests answered, by HTTP status."
-        );
-        let _ = writeln!(o, "# TYPE tokenpace_sim_requests_total counter");
-        let mut reqs = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        reqs.sort_unstable();
-        for (status, n) in reqs {
-            let _ = writeln!(o, "tokenpace_sim_requests_total{{status=\"{status}\"}} {n}");
-        }
-        gauge(
+        self.requests.render(
             &mut o,
-            "num_requests_running",
+            "tokenpace_sim_requests_total",
+            "Requests answered, by HTTP status.",
+        );
+        prom::gauge(
+            &mut o,
+            "tokenpace_sim_num_requests_running",
             "Streams in the decode batch.",
             running,
         );
-        gauge(
+        prom::gauge(
             &mut o,
-            "num_requests_waiting",
+            "tokenpace_sim_num_requests_waiting",
             "Requests queued for a batch slot.",
             waiting,
         );
-        counter(
+        prom::counter(
             &mut o,
-            "prompt_tokens_total",
+            "tokenpace_sim_prompt_tokens_total",
             "Prompt tokens (estimated).",
-            &self.prompt_tokens,
+            self.prompt_tokens.load(Ordering::Relaxed),
         );
-        counter(
+        prom::counter(
             &mut o,
-            "generation_tokens_total",
+            "tokenpace_sim_generation_tokens_total",
             "Tokens sent.",
-            &self.generation_tokens,
+            self.generation_tokens.load(Ordering::Relaxed),
         );
         let name = "tokenpace_sim_time_to_first_token_seconds";
-        let _ = writeln!(
-            o,
-            "# HELP {name} Time from request receipt to the first token write."
+        prom::header(
+            &mut o,
+            name,
+            "Time from request receipt to the first token write.",
+            "histogram",
         );
-        let _ = writeln!(o, "# TYPE {name} histogram");
         let mut cumulative = 0;
         for (b, n) in TTFT_BUCKETS.iter().zip(&self.ttft_buckets) {
             cumulative += n.load(Ordering::Relaxed);
@@ -172,11 +157,12 @@ impl Metrics {
             "tokenpace_sim_request_prefill_time_seconds",
             "Time from admission to the first token write.",
         );
-        let _ = writeln!(
-            o,
-            "# HELP tokenpace_sim_faults_injected_total Faults injected, by kind."
+        prom::header(
+            &mut o,
+            "tokenpace_sim_faults_injected_total",
+            "Faults injected, by kind.",
+            "counter",
         );
-        let _ = writeln!(o, "# TYPE tokenpace_sim_faults_injected_total counter");
         for (k, n) in FaultKind::ALL.iter().zip(&self.faults) {
             let _ = writeln!(
                 o,
@@ -186,18 +172,6 @@ impl Metrics {
         }
         o
     }
-}
-
-fn gauge(o: &mut String, name: &str, help: &str, v: usize) {
-    let _ = writeln!(o, "# HELP tokenpace_sim_{name} {help}");
-    let _ = writeln!(o, "# TYPE tokenpace_sim_{name} gauge");
-    let _ = writeln!(o, "tokenpace_sim_{name} {v}");
-}
-
-fn counter(o: &mut String, name: &str, help: &str, v: &AtomicU64) {
-    let _ = writeln!(o, "# HELP tokenpace_sim_{name} {help}");
-    let _ = writeln!(o, "# TYPE tokenpace_sim_{name} counter");
-    let _ = writeln!(o, "tokenpace_sim_{name} {}", v.load(Ordering::Relaxed));
 }
 
 #[cfg(test)]

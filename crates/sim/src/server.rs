@@ -1,4 +1,5 @@
-//! The server: binding, the accept loop, connections, and shutdown.
+//! The server: its shared state, starting and shutdown (the accept and
+//! connection loops are the wire crate's; the routes are in `routes`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,15 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use tokio::net::{TcpListener, TcpStream};
+use tokenpace_wire::server::serve;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::batch::Batcher;
 use crate::config::{SimConfig, TimerKind};
-use crate::http::Conn;
 use crate::metrics::Metrics;
-use crate::routes::{self, Next};
 use crate::timer::{PreciseTimer, TimerHandle};
 use crate::timing::TimingModel;
 use crate::truth::{TruthHeader, TruthLog};
@@ -50,18 +49,6 @@ impl Sim {
     }
 }
 
-/// Resolves once shutdown has been asked for (or the handle is gone).
-pub(crate) async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
 /// Starts simulators.
 #[derive(Debug)]
 pub struct SimServer;
@@ -71,14 +58,7 @@ impl SimServer {
     /// the background on the current tokio runtime.
     pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
         config.validate()?;
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| {
-                format!(
-                    "could not listen on {}:{} (use --host/--port; port 0 picks a free one)",
-                    config.host, config.port
-                )
-            })?;
+        let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
         let addr = listener.local_addr()?;
         let (timer, timer_handle) = match config.timing.timer {
             TimerKind::Precise => {
@@ -107,6 +87,7 @@ impl SimServer {
             None => None,
         };
         let (tx, rx) = watch::channel(false);
+        let rx_stop = rx.clone();
         let sim = Arc::new(Sim {
             model: TimingModel::new(config.timing.clone()),
             batcher: Batcher::new(config.timing.max_batch),
@@ -119,7 +100,9 @@ impl SimServer {
             seq: AtomicU64::new(0),
             config,
         });
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&sim)));
+        let limits = sim.config.limits.clone();
+        let serving = serve(listener, Arc::clone(&sim), limits, rx_stop, SHUTDOWN_GRACE);
+        let task = tokio::spawn(serving);
         Ok(SimHandle {
             addr,
             stop: tx,
@@ -187,60 +170,4 @@ fn redacted(config: &SimConfig) -> serde_json::Value {
         shown.api_key = Some("<redacted>".into());
     }
     serde_json::to_value(&shown).unwrap_or_default()
-}
-
-async fn accept_loop(listener: TcpListener, sim: Arc<Sim>) {
-    let mut conns = JoinSet::new();
-    let stop = shutdown_signal(sim.shutdown.clone());
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(serve(Arc::clone(&sim), stream));
-                }
-                // Out of descriptors or similar: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            _ = &mut stop => break,
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while conns.join_next().await.is_some() {}
-    });
-    if drained.await.is_err() {
-        conns.abort_all();
-    }
-}
-
-async fn serve(sim: Arc<Sim>, stream: TcpStream) {
-    let Ok(mut conn) = Conn::new(stream) else {
-        return;
-    };
-    loop {
-        let read = tokio::select! {
-            r = conn.read_request(&sim.config.limits) => r,
-            _ = shutdown_signal(sim.shutdown.clone()) => return,
-        };
-        let req = match read {
-            Ok(req) => req,
-            Err(e) => {
-                if let Some(err) = e.api_error(&sim.config.limits) {
-                    sim.metrics.request(err.status);
-                    let _ = conn
-                        .respond(err.status, "application/json", &err.body(), false, "")
-                        .await;
-                    conn.discard_and_close().await;
-                }
-                return;
-            }
-        };
-        match routes::handle(&sim, &mut conn, &req).await {
-            Next::KeepAlive if req.keep_alive => {}
-            Next::Reset => return conn.reset(),
-            _ => return,
-        }
-    }
 }

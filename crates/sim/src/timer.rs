@@ -131,6 +131,14 @@ impl TimerHandle {
     }
 }
 
+/// Trickled writes (the slow-loris fault) keep their byte gaps on this
+/// timer too.
+impl tokenpace_wire::http::Pacer for TimerHandle {
+    fn sleep_until(&self, at: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(TimerHandle::sleep_until(self, at))
+    }
+}
+
 /// A sleep on a [`TimerHandle`].
 #[derive(Debug)]
 pub struct Sleep(SleepKind);

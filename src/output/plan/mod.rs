@@ -23,7 +23,8 @@ pub(crate) mod words {
     pub const PREFILL: Words = ("prefill", "预填充");
     pub const DECODE: Words = ("decode", "解码");
     pub const TTFT: Words = ("TTFT", "首字延迟");
-    pub const READING_SPEED: Words = ("reading speed", "阅读速度");
+    // The metric's label (labels::metric), so every command names it alike.
+    pub const READING_SPEED: Words = ("output speed", "输出速度");
     pub const TARGETS: Words = ("targets", "目标");
     pub const TARGET: Words = ("target", "目标");
     pub const WEIGHTS: Words = ("weights", "权重");

@@ -3,73 +3,47 @@
 mod openai;
 mod respond;
 
-use crate::error::ApiError;
-use crate::http::{Conn, HttpRequest};
-use crate::request::Endpoint;
+use tokenpace_wire::{prom, ApiError, Conn, Endpoint, Handler, HttpRequest, Next};
+
 use crate::server::Sim;
 
-/// What the connection does after a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Next {
-    /// Read the next request (if the client keeps the connection alive).
-    KeepAlive,
-    /// Close the connection.
-    Close,
-    /// Reset the connection (RST).
-    Reset,
-}
+impl Handler for Sim {
+    fn count(&self, status: u16) {
+        self.metrics.request(status);
+    }
 
-/// Answers one request.
-pub(crate) async fn handle(sim: &Sim, conn: &mut Conn, req: &HttpRequest) -> Next {
-    match (req.method.as_str(), req.path.as_str()) {
-        ("POST", "/v1/chat/completions") => {
-            openai::completion(sim, conn, req, Endpoint::Chat).await
-        }
-        ("POST", "/v1/completions") => {
-            openai::completion(sim, conn, req, Endpoint::Completions).await
-        }
-        ("POST", "/completion") => openai::completion(sim, conn, req, Endpoint::LlamaCpp).await,
-        ("POST", "/api/generate") => {
-            openai::completion(sim, conn, req, Endpoint::OllamaGenerate).await
-        }
-        ("POST", "/api/chat") => openai::completion(sim, conn, req, Endpoint::OllamaChat).await,
-        ("POST", "/generate_stream") => openai::completion(sim, conn, req, Endpoint::Tgi).await,
-        ("GET", "/v1/models") => match openai::authorize(sim, req) {
-            Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
-            Err(e) => error(sim, conn, req, &e).await,
-        },
-        ("GET", "/health") => json(sim, conn, req, 200, br#"{"status":"ok"}"#).await,
-        ("GET", "/metrics") => {
-            let text = sim
-                .metrics
-                .render(sim.batcher.active(), sim.batcher.waiting());
-            sim.metrics.request(200);
-            send(
-                conn,
-                req,
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                text.as_bytes(),
-            )
-            .await
-        }
-        (_, "/v1/chat/completions" | "/v1/completions" | "/v1/models" | "/health" | "/metrics") => {
-            let e = ApiError::new(
-                405,
-                "invalid_request_error",
-                "method_not_allowed",
-                format!("{} is not allowed on {}", req.method, req.path),
-            );
-            error(sim, conn, req, &e).await
-        }
-        _ => {
-            let e = ApiError::new(
-                404,
-                "invalid_request_error",
-                "not_found",
-                format!("unknown route {} {}", req.method, req.path),
-            );
-            error(sim, conn, req, &e).await
+    /// Answers one request.
+    async fn handle(&self, conn: &mut Conn, req: &HttpRequest) -> Next {
+        let sim = self;
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/v1/chat/completions") => {
+                openai::completion(sim, conn, req, Endpoint::Chat).await
+            }
+            ("POST", "/v1/completions") => {
+                openai::completion(sim, conn, req, Endpoint::Completions).await
+            }
+            ("POST", "/completion") => openai::completion(sim, conn, req, Endpoint::LlamaCpp).await,
+            ("POST", "/api/generate") => {
+                openai::completion(sim, conn, req, Endpoint::OllamaGenerate).await
+            }
+            ("POST", "/api/chat") => openai::completion(sim, conn, req, Endpoint::OllamaChat).await,
+            ("POST", "/generate_stream") => openai::completion(sim, conn, req, Endpoint::Tgi).await,
+            ("GET", "/v1/models") => match openai::authorize(sim, req) {
+                Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
+                Err(e) => error(sim, conn, req, &e).await,
+            },
+            ("GET", "/health") => json(sim, conn, req, 200, br#"{"status":"ok"}"#).await,
+            ("GET", "/metrics") => {
+                let text = sim
+                    .metrics
+                    .render(sim.batcher.active(), sim.batcher.waiting());
+                sim.metrics.request(200);
+                send(conn, req, 200, prom::CONTENT_TYPE, text.as_bytes()).await
+            }
+            (method, path) => {
+                let e = ApiError::no_route(method, path);
+                error(sim, conn, req, &e).await
+            }
         }
     }
 }

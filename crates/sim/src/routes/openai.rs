@@ -3,18 +3,15 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokenpace_corpus::SplitMix64;
+use tokenpace_wire::{ApiError, Conn, Endpoint, Events, HttpRequest, Next};
 
-use crate::error::ApiError;
 use crate::faults::{FaultKind, FaultSet};
 use crate::generate::generate;
-use crate::http::{Conn, HttpRequest};
-use crate::request::{self, Endpoint};
+use crate::request;
 use crate::server::Sim;
-use crate::sse::Events;
 use crate::truth::RequestTruth;
 
 use super::respond::Reply;
-use super::Next;
 
 /// The `/v1/models` body.
 pub(super) fn models(sim: &Sim) -> Vec<u8> {
@@ -98,7 +95,7 @@ pub(super) async fn completion(
         Ok(ok) => ok,
         Err(e) => return reject(sim, conn, req, truth, &e, None).await,
     };
-    truth.stream = parsed.stream;
+    truth.stream = parsed.api.stream;
     truth.prompt_tokens = parsed.prompt_tokens;
     if let Some(kind) = faults.http_error() {
         let e = injected_error(kind);
@@ -108,19 +105,20 @@ pub(super) async fn completion(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let model = parsed
+        .api
         .model
         .clone()
         .unwrap_or_else(|| sim.config.model.clone());
     let events = Events::new(endpoint, &id, &model, created, faults.has(FaultKind::Crlf));
-    let text_seed = parsed.seed.unwrap_or(sim.config.seed.wrapping_add(seq));
+    let text_seed = parsed.api.seed.unwrap_or(sim.config.seed.wrapping_add(seq));
     let generation = generate(
-        &parsed,
+        &parsed.api,
         sim.config.timing.output_tokens,
-        sim.config.text.lang.into(),
+        sim.config.text.lang,
         text_seed,
     );
     let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req);
-    if parsed.stream {
+    if parsed.api.stream {
         reply.stream(&parsed, &generation).await
     } else {
         reply.whole(&parsed, &generation).await

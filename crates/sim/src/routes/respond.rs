@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 use tokenpace_core::text::CharCount;
 use tokenpace_corpus::SplitMix64;
 
+use tokenpace_wire::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
+use tokenpace_wire::native::NativeEnd;
+use tokenpace_wire::server::shutdown_signal;
+use tokenpace_wire::{Endpoint, Events, Next, Usage};
+
 use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
 use crate::generate::Generation;
-use crate::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
-use crate::native::NativeEnd;
-use crate::request::{Endpoint, GenRequest};
-use crate::server::{shutdown_signal, Sim};
-use crate::sse::{Events, Usage};
+use crate::request::GenRequest;
+use crate::server::Sim;
 use crate::truth::{ChunkTruth, RequestTruth};
-
-use super::Next;
 
 /// Size the `long_event` fault pads an event to.
 const LONG_EVENT_BYTES: usize = 64 * 1024;
@@ -167,7 +167,8 @@ impl<'a> Reply<'a> {
     ) -> Result<(), Stop> {
         if self.has(FaultKind::SlowLoris) {
             let gap = Duration::from_secs_f64(self.sim.config.faults.trickle_ms / 1000.0);
-            self.conn.set_trickle(Some((gap, self.sim.timer.clone())));
+            self.conn
+                .set_trickle(Some((gap, std::sync::Arc::new(self.sim.timer.clone()))));
             self.fault(
                 FaultKind::SlowLoris,
                 Some(format!(
@@ -316,6 +317,7 @@ impl<'a> Reply<'a> {
             self.native_end(req, generation)
         } else {
             let usage = req
+                .api
                 .include_usage
                 .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
             self.events.finish(generation.finish_reason, usage)

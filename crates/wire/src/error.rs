@@ -2,6 +2,16 @@
 
 use serde::Serialize;
 
+/// The paths every tokenpace server answers (the simulator also answers
+/// the native APIs' paths, each with one method).
+pub const PATHS: [&str; 5] = [
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/models",
+    "/health",
+    "/metrics",
+];
+
 /// An error the client is told about, with its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -40,6 +50,35 @@ impl ApiError {
             kind: "invalid_request_error",
             code: "invalid_value",
             param,
+        }
+    }
+
+    /// A 400 for a required field that is missing (or empty).
+    pub fn missing(message: impl Into<String>, param: &'static str) -> Self {
+        ApiError {
+            code: "missing_required_parameter",
+            ..ApiError::invalid(message, Some(param))
+        }
+    }
+
+    /// The answer for a request no route takes: 405 when `path` is one of
+    /// the [`PATHS`] every server answers (the method is wrong), 404
+    /// otherwise.
+    pub fn no_route(method: &str, path: &str) -> Self {
+        if PATHS.contains(&path) {
+            ApiError::new(
+                405,
+                "invalid_request_error",
+                "method_not_allowed",
+                format!("{method} is not allowed on {path}"),
+            )
+        } else {
+            ApiError::new(
+                404,
+                "invalid_request_error",
+                "not_found",
+                format!("unknown route {method} {path}"),
+            )
         }
     }
 
@@ -85,5 +124,17 @@ mod tests {
         assert_eq!(v["error"]["type"], "invalid_request_error");
         assert_eq!(v["error"]["code"], "invalid_value");
         assert_eq!(v["error"]["param"], "x");
+    }
+
+    #[test]
+    fn no_route_tells_a_wrong_method_from_a_wrong_path() {
+        let e = ApiError::no_route("GET", "/v1/completions");
+        assert_eq!((e.status, e.code), (405, "method_not_allowed"));
+        assert_eq!(e.message, "GET is not allowed on /v1/completions");
+        let e = ApiError::no_route("GET", "/nope");
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (404, "unknown route GET /nope")
+        );
     }
 }

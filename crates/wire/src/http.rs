@@ -3,17 +3,49 @@
 //! when it completes (the ground truth records that instant). Requests need
 //! `Content-Length` bodies; responses use `Content-Length` or chunked
 //! transfer encoding; connections are kept alive unless asked otherwise.
-//! `tokenpace serve` (the embedded engine's server) uses it too.
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::config::LimitsConfig;
 use crate::error::ApiError;
-use crate::timer::TimerHandle;
+
+/// Limits on what clients may send, so one client cannot make a server
+/// buffer without bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted (431 beyond).
+    pub max_header_bytes: usize,
+    /// Largest `max_tokens` accepted (400 beyond), like a context length.
+    pub max_tokens: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 4 << 20,
+            max_header_bytes: 32 << 10,
+            max_tokens: 32_768,
+        }
+    }
+}
+
+/// A clock to pace trickled writes with, so a server with a finer timer
+/// than tokio's (the simulator's) keeps its byte gaps exact.
+pub trait Pacer: Debug + Send + Sync {
+    /// A future that completes at `at` or just after, never before.
+    fn sleep_until(&self, at: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
 
 /// A request as read from the wire.
 #[derive(Debug, Clone)]
@@ -100,7 +132,7 @@ impl ReadError {
 pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
-    trickle: Option<(Duration, TimerHandle)>,
+    trickle: Option<(Duration, Arc<dyn Pacer>)>,
 }
 
 impl Conn {
@@ -169,9 +201,9 @@ impl Conn {
             .map_err(|_| ReadError::Io)
     }
 
-    /// From now on write every byte alone, `gap` apart on `timer`
+    /// From now on write every byte alone, `gap` apart on `pacer`
     /// (slow-loris); `None` goes back to normal writes.
-    pub fn set_trickle(&mut self, trickle: Option<(Duration, TimerHandle)>) {
+    pub fn set_trickle(&mut self, trickle: Option<(Duration, Arc<dyn Pacer>)>) {
         self.trickle = trickle;
     }
 
@@ -185,7 +217,7 @@ impl Conn {
                 Ok(1)
             }
             Some((gap, timer)) => {
-                let (gap, timer) = (*gap, timer.clone());
+                let (gap, timer) = (*gap, Arc::clone(timer));
                 for (i, b) in bytes.iter().enumerate() {
                     if i > 0 {
                         timer.sleep_until(Instant::now() + gap).await;

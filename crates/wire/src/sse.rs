@@ -1,7 +1,11 @@
-//! Server-sent events in the OpenAI streaming shapes.
+//! Response bodies in the OpenAI shapes: server-sent events of a stream,
+//! or one whole body. Written by hand in a fixed field order (`id`,
+//! `object`, `created`, `model`, `choices`) like OpenAI's own, so a
+//! byte-level record of a response is stable.
 
 use serde::Serialize;
 
+use crate::error::ApiError;
 use crate::request::Endpoint;
 
 /// Token counts reported in `usage`.
@@ -124,11 +128,21 @@ impl Events {
 
     /// The end of the stream: a finish chunk, usage if asked, and `[DONE]`.
     pub fn finish(&self, finish_reason: &str, usage: Option<Usage>) -> Vec<u8> {
+        self.finish_with(finish_reason, usage, "")
+    }
+
+    /// [`Events::finish`] with `extra` (`,"name":value…`) spliced into the
+    /// finish chunk after `choices`, for a server's own fields such as
+    /// llama.cpp's `timings`.
+    pub fn finish_with(&self, finish_reason: &str, usage: Option<Usage>, extra: &str) -> Vec<u8> {
         let choice = match self.endpoint {
             Endpoint::Chat => format!("{{\"index\":0,\"delta\":{{}},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
             _ => format!("{{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
         };
-        let mut out = self.event(&format!("{{{},\"choices\":[{choice}]}}", self.prefix));
+        let mut out = self.event(&format!(
+            "{{{},\"choices\":[{choice}]{extra}}}",
+            self.prefix
+        ));
         if let Some(u) = usage {
             let usage = serde_json::to_string(&u).unwrap_or_default();
             out.extend(self.event(&format!(
@@ -136,6 +150,14 @@ impl Events {
                 self.prefix
             )));
         }
+        out.extend(self.event("[DONE]"));
+        out
+    }
+
+    /// An error after the stream has started (OpenAI's in-stream shape:
+    /// the error object as an event), then `[DONE]`.
+    pub fn error(&self, e: &ApiError) -> Vec<u8> {
+        let mut out = self.event(&String::from_utf8_lossy(&e.body()));
         out.extend(self.event("[DONE]"));
         out
     }
@@ -159,6 +181,12 @@ impl Events {
 
     /// A whole non-streamed response body.
     pub fn body(&self, text: &str, finish_reason: &str, usage: Usage) -> Vec<u8> {
+        self.body_with(text, finish_reason, usage, "")
+    }
+
+    /// [`Events::body`] with `extra` (`,"name":value…`) spliced in after
+    /// `usage`.
+    pub fn body_with(&self, text: &str, finish_reason: &str, usage: Usage, extra: &str) -> Vec<u8> {
         let text = quote(text);
         let (prefix, choice) = match self.endpoint {
             Endpoint::Chat => (
@@ -171,7 +199,7 @@ impl Events {
             ),
         };
         let usage = serde_json::to_string(&usage).unwrap_or_default();
-        format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}}}").into_bytes()
+        format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}{extra}}}").into_bytes()
     }
 }
 
@@ -219,5 +247,32 @@ mod tests {
         assert!(
             serde_json::from_str::<Value>(s.strip_prefix("data: ").unwrap().trim_end()).is_err()
         );
+    }
+
+    #[test]
+    fn extra_fields_and_in_stream_errors() {
+        let e = Events::new(Endpoint::Chat, "c", "m", 5, false);
+        let end = e.finish_with("stop", None, ",\"timings\":{\"prompt_n\":3}");
+        let first = end.split(|b| *b == b'\n').next().unwrap();
+        let first = data(first);
+        assert_eq!(first["timings"]["prompt_n"], 3);
+        assert_eq!(first["choices"][0]["finish_reason"], "stop");
+        assert_eq!(
+            e.finish("stop", None),
+            e.finish_with("stop", None, ""),
+            "no extra, no change"
+        );
+        let body: Value =
+            serde_json::from_slice(&e.body_with("x", "stop", Usage::new(1, 2), ",\"t\":1"))
+                .unwrap();
+        assert_eq!(
+            (body["usage"]["total_tokens"].clone(), body["t"].clone()),
+            (3.into(), 1.into())
+        );
+        let err = ApiError::new(500, "server_error", "generation_failed", "boom");
+        let text = String::from_utf8(e.error(&err)).unwrap();
+        let (event, done) = text.split_once("\n\n").unwrap();
+        assert_eq!(data(event.as_bytes())["error"]["message"], "boom");
+        assert_eq!(done, "data: [DONE]\n\n");
     }
 }

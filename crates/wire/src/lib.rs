@@ -1,0 +1,31 @@
+//! The server side of the APIs tokenpace speaks, written once for both of
+//! its servers: the simulator (`tokenpace-sim`) and the embedded engine's
+//! server (`tokenpace-serve`). Whatever a client sees of a protocol lives
+//! here, so a new protocol is added in one place and both servers answer it
+//! the same way, byte for byte:
+//!
+//! - [`http`]: HTTP/1.1 over the socket directly, with bounded buffers
+//!   ([`LimitsConfig`]), so a server controls when and how every byte is
+//!   written;
+//! - [`server`]: the accept loop and the per-connection request loop, with
+//!   graceful shutdown;
+//! - [`request`]: the routes' [`Endpoint`]s and request bodies parsed into a
+//!   typed [`CompletionRequest`];
+//! - [`sse`] and [`native`]: the streamed and whole response bodies;
+//! - [`ApiError`]: OpenAI's error JSON;
+//! - [`prom`]: Prometheus text exposition helpers for `/metrics`.
+#![deny(missing_docs)]
+
+mod error;
+pub mod http;
+pub mod native;
+pub mod prom;
+pub mod request;
+pub mod server;
+pub mod sse;
+
+pub use error::{ApiError, PATHS};
+pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
+pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
+pub use server::{Handler, Next};
+pub use sse::{Events, Usage};

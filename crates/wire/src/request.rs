@@ -1,0 +1,520 @@
+//! The routes' endpoints, and a request body read into a checked, typed
+//! [`CompletionRequest`]: one parser, so every server accepts and refuses
+//! the same requests with the same errors.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// Which API a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /v1/chat/completions`
+    Chat,
+    /// `POST /v1/completions`
+    Completions,
+    /// llama.cpp's `POST /completion`.
+    LlamaCpp,
+    /// Ollama's `POST /api/generate`.
+    OllamaGenerate,
+    /// Ollama's `POST /api/chat`.
+    OllamaChat,
+    /// TGI's `POST /generate_stream`.
+    Tgi,
+}
+
+impl Endpoint {
+    /// The route, for the truth file.
+    pub fn route(self) -> &'static str {
+        match self {
+            Endpoint::Chat => "POST /v1/chat/completions",
+            Endpoint::Completions => "POST /v1/completions",
+            Endpoint::LlamaCpp => "POST /completion",
+            Endpoint::OllamaGenerate => "POST /api/generate",
+            Endpoint::OllamaChat => "POST /api/chat",
+            Endpoint::Tgi => "POST /generate_stream",
+        }
+    }
+
+    /// Whether this is a server's native API rather than OpenAI's.
+    pub fn is_native(self) -> bool {
+        !matches!(self, Endpoint::Chat | Endpoint::Completions)
+    }
+}
+
+/// A completion request, checked and typed: the fields the servers act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionRequest {
+    /// What to complete.
+    pub prompt: Prompt,
+    /// Model name to echo (the server's when absent).
+    pub model: Option<String>,
+    /// Stream the answer.
+    pub stream: bool,
+    /// Send a usage chunk before `[DONE]` (`stream_options.include_usage`).
+    pub include_usage: bool,
+    /// `max_completion_tokens` or else `max_tokens` (the native APIs' own
+    /// names on theirs; their -1, "no limit", is `None`).
+    pub max_tokens: Option<u64>,
+    /// Keep generating past the natural end, up to `max_tokens`.
+    pub ignore_eos: bool,
+    /// Stop sequences (none empty).
+    pub stop: Vec<String>,
+    /// `seed` (a negative one wraps around).
+    pub seed: Option<u64>,
+    /// The body's other fields, for settings only one server acts on
+    /// (see [`CompletionRequest::number`]).
+    rest: Map<String, Value>,
+}
+
+impl CompletionRequest {
+    /// A numeric field of the body that this crate does not interpret
+    /// (`temperature`, `top_p`, …): `None` when absent or null, an error
+    /// naming the field when it is not a number.
+    pub fn number(&self, name: &'static str) -> Result<Option<f64>, ApiError> {
+        match self.rest.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(_) => Err(ApiError::invalid(
+                format!("'{name}' must be a number"),
+                Some(name),
+            )),
+        }
+    }
+}
+
+/// What a request asks to complete.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Chat messages (`messages`).
+    Chat(Vec<Message>),
+    /// One or more prompts (`prompt`, or TGI's `inputs`), in order.
+    Completion(Vec<PromptPart>),
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// `system`, `user`, `assistant`, …
+    pub role: String,
+    /// The text parts of its content in order (a plain string content is
+    /// one part; parts without text, such as images, are left out).
+    pub parts: Vec<String>,
+}
+
+impl Message {
+    /// The text of the message: its parts joined.
+    pub fn text(&self) -> String {
+        self.parts.concat()
+    }
+}
+
+/// One prompt of a completions request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptPart {
+    /// Text.
+    Text(String),
+    /// Token ids; a number that is not a non-negative integer is kept as
+    /// `u64::MAX`, which no vocabulary has.
+    Tokens(Vec<u64>),
+}
+
+/// Parses and checks a request body; `max_tokens_limit` plays the part of
+/// the context length.
+pub fn parse(
+    endpoint: Endpoint,
+    body: &[u8],
+    max_tokens_limit: u64,
+) -> Result<CompletionRequest, ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "invalid_request_error",
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    let Value::Object(mut obj) = v else {
+        return Err(ApiError::invalid(
+            "request body must be a JSON object",
+            None,
+        ));
+    };
+    if endpoint.is_native() {
+        return native(endpoint, &obj, max_tokens_limit);
+    }
+    let prompt = match endpoint {
+        Endpoint::Chat => chat_prompt(obj.get("messages"))?,
+        _ => completion_prompt(obj.get("prompt"))?,
+    };
+    let model = match obj.get("model") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(ApiError::invalid("'model' must be a string", Some("model"))),
+    };
+    let stream = bool_field(obj.get("stream"), "stream")?;
+    let include_usage = match obj.get("stream_options") {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(o)) => bool_field(o.get("include_usage"), "stream_options")?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "'stream_options' must be an object",
+                Some("stream_options"),
+            ))
+        }
+    };
+    let max_tokens = match obj.get("max_completion_tokens").filter(|v| !v.is_null()) {
+        Some(v) => Some(token_limit(v, "max_completion_tokens", max_tokens_limit)?),
+        None => match obj.get("max_tokens").filter(|v| !v.is_null()) {
+            Some(v) => Some(token_limit(v, "max_tokens", max_tokens_limit)?),
+            None => None,
+        },
+    };
+    if let Some(n) = obj.get("n").filter(|v| !v.is_null()) {
+        if n.as_u64() != Some(1) {
+            return Err(ApiError::invalid("only n = 1 is supported", Some("n")));
+        }
+    }
+    let seed = match obj.get("seed") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .or_else(|| v.as_i64().map(|i| i as u64))
+                .ok_or_else(|| ApiError::invalid("'seed' must be an integer", Some("seed")))?,
+        ),
+    };
+    let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
+    let stop = stop_field(obj.get("stop"))?;
+    for known in [
+        "messages",
+        "prompt",
+        "model",
+        "stream",
+        "stream_options",
+        "stop",
+    ] {
+        obj.remove(known);
+    }
+    Ok(CompletionRequest {
+        model,
+        prompt,
+        stream,
+        include_usage,
+        max_tokens,
+        ignore_eos,
+        stop,
+        seed,
+        rest: obj,
+    })
+}
+
+/// The native APIs: their prompt and length fields mapped onto the same
+/// request. llama.cpp streams only when asked; Ollama and TGI's streaming
+/// routes stream unless told not to.
+fn native(
+    endpoint: Endpoint,
+    obj: &Map<String, Value>,
+    limit: u64,
+) -> Result<CompletionRequest, ApiError> {
+    let (prompt, max, stream_default) = match endpoint {
+        Endpoint::LlamaCpp => (
+            completion_prompt(obj.get("prompt"))?,
+            obj.get("n_predict"),
+            false,
+        ),
+        Endpoint::OllamaGenerate | Endpoint::OllamaChat => {
+            let prompt = if endpoint == Endpoint::OllamaChat {
+                chat_prompt(obj.get("messages"))?
+            } else {
+                completion_prompt(obj.get("prompt"))?
+            };
+            let max = obj.get("options").and_then(|o| o.get("num_predict"));
+            (prompt, max, true)
+        }
+        _ => {
+            let inputs = obj.get("inputs");
+            let max = obj.get("parameters").and_then(|p| p.get("max_new_tokens"));
+            (completion_prompt(inputs)?, max, true)
+        }
+    };
+    let stream = match obj.get("stream") {
+        None | Some(Value::Null) => stream_default,
+        v => bool_field(v, "stream")?,
+    };
+    let max_tokens = match max.filter(|v| !v.is_null()) {
+        // llama.cpp and Ollama take -1 for "no limit".
+        Some(v) if v.as_i64() == Some(-1) => None,
+        Some(v) => Some(token_limit(v, "max tokens", limit)?),
+        None => None,
+    };
+    Ok(CompletionRequest {
+        model: obj.get("model").and_then(Value::as_str).map(str::to_owned),
+        prompt,
+        stream,
+        include_usage: false,
+        max_tokens,
+        ignore_eos: bool_field(obj.get("ignore_eos"), "ignore_eos")?,
+        stop: Vec::new(),
+        seed: None,
+        rest: Map::new(),
+    })
+}
+
+fn bool_field(v: Option<&Value>, name: &'static str) -> Result<bool, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(ApiError::invalid(
+            format!("'{name}' must be a boolean"),
+            Some(name),
+        )),
+    }
+}
+
+fn token_limit(v: &Value, name: &'static str, limit: u64) -> Result<u64, ApiError> {
+    match v.as_u64() {
+        Some(n) if (1..=limit).contains(&n) => Ok(n),
+        Some(n) if n > limit => Err(ApiError {
+            code: "context_length_exceeded",
+            ..ApiError::invalid(
+                format!("'{name}' is {n}, but this model allows at most {limit} completion tokens"),
+                Some(name),
+            )
+        }),
+        _ => Err(ApiError::invalid(
+            format!("'{name}' must be an integer from 1 to {limit}, got {v}"),
+            Some(name),
+        )),
+    }
+}
+
+fn stop_field(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "'stop' must be a string or an array of up to 4 strings",
+            Some("stop"),
+        )
+    };
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect()),
+        Some(Value::Array(items)) if items.len() <= 4 => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(bad))
+            .filter(|s| !matches!(s, Ok(s) if s.is_empty()))
+            .collect(),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn chat_prompt(messages: Option<&Value>) -> Result<Prompt, ApiError> {
+    let missing = || {
+        ApiError::missing(
+            "'messages' is required: a non-empty array of messages",
+            "messages",
+        )
+    };
+    let list = messages.and_then(Value::as_array).ok_or_else(missing)?;
+    if list.is_empty() {
+        return Err(missing());
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, m) in list.iter().enumerate() {
+        let bad =
+            |what: &str| ApiError::invalid(format!("messages[{i}]: {what}"), Some("messages"));
+        let m = m.as_object().ok_or_else(|| bad("must be an object"))?;
+        let Some(role) = m.get("role").and_then(Value::as_str) else {
+            return Err(bad("'role' is required and must be a string"));
+        };
+        let mut parts = Vec::new();
+        match m.get("content") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => parts.push(s.clone()),
+            Some(Value::Array(items)) => {
+                for p in items {
+                    match p.get("text").and_then(Value::as_str) {
+                        Some(t) => parts.push(t.to_owned()),
+                        None if p.get("type").is_some() => {}
+                        None => return Err(bad("content parts must be objects with a 'type'")),
+                    }
+                }
+            }
+            Some(_) => return Err(bad("'content' must be a string or an array of parts")),
+        }
+        out.push(Message {
+            role: role.to_owned(),
+            parts,
+        });
+    }
+    Ok(Prompt::Chat(out))
+}
+
+fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiError> {
+    let bad = || {
+        ApiError::missing(
+            "'prompt' is required: a string, an array of strings or an array of token ids",
+            "prompt",
+        )
+    };
+    let id = |v: &Value| v.as_u64().unwrap_or(u64::MAX);
+    match prompt {
+        Some(Value::String(s)) => Ok(Prompt::Completion(vec![PromptPart::Text(s.clone())])),
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_number) => Ok(
+            Prompt::Completion(vec![PromptPart::Tokens(items.iter().map(id).collect())]),
+        ),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(PromptPart::Text(s.clone())),
+                Value::Number(_) => Ok(PromptPart::Tokens(vec![id(item)])),
+                Value::Array(ids) if ids.iter().all(Value::is_number) => {
+                    Ok(PromptPart::Tokens(ids.iter().map(id).collect()))
+                }
+                _ => Err(bad()),
+            })
+            .collect::<Result<_, _>>()
+            .map(Prompt::Completion),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> PromptPart {
+        PromptPart::Text(s.into())
+    }
+
+    #[test]
+    fn chat_request_fields() {
+        let r = parse(
+            Endpoint::Chat,
+            r#"{"model":"m","messages":[{"role":"user","content":"abcdefgh"},{"role":"user","content":[{"type":"text","text":"你好"},{"type":"image_url"},{"type":"text","text":"你"}]}],
+               "stream":true,"stream_options":{"include_usage":true},"max_tokens":5,"max_completion_tokens":7,
+               "ignore_eos":true,"stop":["x","y",""],"seed":3,"temperature":0.5}"#
+                .as_bytes(),
+            100,
+        )
+        .unwrap();
+        let Prompt::Chat(messages) = &r.prompt else {
+            panic!("{:?}", r.prompt)
+        };
+        assert_eq!(messages[0].parts, vec!["abcdefgh"]);
+        assert_eq!(messages[1].parts, vec!["你好", "你"]);
+        assert_eq!(
+            (messages[1].role.as_str(), messages[1].text()),
+            ("user", "你好你".into())
+        );
+        assert_eq!(r.model.as_deref(), Some("m"));
+        assert_eq!(r.max_tokens, Some(7));
+        assert!(r.stream && r.include_usage && r.ignore_eos);
+        assert_eq!(r.stop, vec!["x", "y"]);
+        assert_eq!(r.seed, Some(3));
+        assert_eq!(r.number("temperature").unwrap(), Some(0.5));
+        assert_eq!(r.number("top_p").unwrap(), None);
+        let r = parse(
+            Endpoint::Chat,
+            br#"{"messages":[{"role":"u"}],"top_p":"x","seed":-1}"#,
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.number("top_p").unwrap_err().param, Some("top_p"));
+        assert_eq!(r.seed, Some(u64::MAX));
+    }
+
+    #[test]
+    fn completion_prompts() {
+        let r = parse(
+            Endpoint::Completions,
+            br#"{"prompt":[[1,2,3],"abcd",-4]}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            r.prompt,
+            Prompt::Completion(vec![
+                PromptPart::Tokens(vec![1, 2, 3]),
+                text("abcd"),
+                PromptPart::Tokens(vec![u64::MAX])
+            ])
+        );
+        assert!(!r.stream);
+        let r = parse(Endpoint::Completions, br#"{"prompt":[1,2]}"#, 10).unwrap();
+        assert_eq!(
+            r.prompt,
+            Prompt::Completion(vec![PromptPart::Tokens(vec![1, 2])])
+        );
+        let r = parse(Endpoint::Completions, br#"{"prompt":"abc"}"#, 10).unwrap();
+        assert_eq!(r.prompt, Prompt::Completion(vec![text("abc")]));
+    }
+
+    #[test]
+    fn native_requests() {
+        let r = parse(
+            Endpoint::LlamaCpp,
+            br#"{"prompt":"abcdefgh","n_predict":5,"stream":true,"ignore_eos":true}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(r.prompt, Prompt::Completion(vec![text("abcdefgh")]));
+        assert_eq!(
+            (r.max_tokens, r.ignore_eos, r.stream),
+            (Some(5), true, true)
+        );
+        let r = parse(
+            Endpoint::OllamaChat,
+            br#"{"model":"m","messages":[{"role":"user","content":"abcd"}],"options":{"num_predict":-1}}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!((r.max_tokens, r.stream), (None, true));
+        assert!(matches!(r.prompt, Prompt::Chat(ref m) if m[0].text() == "abcd"));
+        let r = parse(
+            Endpoint::Tgi,
+            br#"{"inputs":"abcd","parameters":{"max_new_tokens":3}}"#,
+            10,
+        )
+        .unwrap();
+        assert_eq!(r.max_tokens, Some(3));
+        let r = parse(Endpoint::LlamaCpp, br#"{"prompt":"a"}"#, 10).unwrap();
+        assert!(!r.stream);
+        let e = parse(Endpoint::Tgi, br#"{"parameters":{}}"#, 10).unwrap_err();
+        assert_eq!(e.status, 400);
+    }
+
+    #[test]
+    fn bad_requests_are_400s() {
+        let cases: [(&[u8], &str); 9] = [
+            (b"{not json", "invalid_json"),
+            (b"[1]", "invalid_value"),
+            (br#"{"model":"m"}"#, "missing_required_parameter"),
+            (br#"{"messages":[]}"#, "missing_required_parameter"),
+            (br#"{"messages":[{"content":"x"}]}"#, "invalid_value"),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":-1}"#,
+                "invalid_value",
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":1e30}"#,
+                "invalid_value",
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":101}"#,
+                "context_length_exceeded",
+            ),
+            (
+                br#"{"messages":[{"role":"user","content":"x"}],"stream":"yes"}"#,
+                "invalid_value",
+            ),
+        ];
+        for (body, code) in cases {
+            let e = parse(Endpoint::Chat, body, 100).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert_eq!(e.code, code, "{}", String::from_utf8_lossy(body));
+        }
+    }
+}

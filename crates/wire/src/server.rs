@@ -1,0 +1,134 @@
+//! The accept loop and the per-connection request loop both servers run:
+//! read a request within the limits, answer a bad one with its error and
+//! close, hand a good one to the server's [`Handler`], keep the connection
+//! alive while both sides want to, and stop cleanly on shutdown.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::http::{Conn, HttpRequest, LimitsConfig};
+
+/// What the connection does after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Read the next request (if the client keeps the connection alive).
+    KeepAlive,
+    /// Close the connection.
+    Close,
+    /// Reset the connection (RST).
+    Reset,
+}
+
+/// A server's routes: what [`serve`] hands each request to.
+pub trait Handler: Send + Sync + 'static {
+    /// Counts a response the connection loop sent itself (a request that
+    /// could not be read), for `/metrics`.
+    fn count(&self, status: u16);
+
+    /// Answers one request.
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut Conn,
+        req: &'a HttpRequest,
+    ) -> impl Future<Output = Next> + Send + 'a;
+}
+
+/// Resolves once shutdown has been asked for (or the sender is gone).
+pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Binds `host:port`; the error says which flags choose another.
+pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
+    TcpListener::bind((host, port)).await.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "could not listen on {host}:{port} (use --host/--port; port 0 picks a free one): {e}"
+            ),
+        )
+    })
+}
+
+/// Accepts connections and serves each on its own task, reading requests
+/// under `limits`, until `shutdown` turns true; then stops accepting and
+/// gives the connections in flight `grace` to finish before it aborts them.
+pub async fn serve<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: LimitsConfig,
+    shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let limits = Arc::new(limits);
+    let mut conns = JoinSet::new();
+    let stop = shutdown_signal(shutdown.clone());
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
+                    conns.spawn(connection(handler, limits, stream, shutdown.clone()));
+                }
+                // Out of descriptors or similar: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = &mut stop => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(grace, async { while conns.join_next().await.is_some() {} });
+    if drained.await.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn connection<H: Handler>(
+    handler: Arc<H>,
+    limits: Arc<LimitsConfig>,
+    stream: TcpStream,
+    shutdown: watch::Receiver<bool>,
+) {
+    let Ok(mut conn) = Conn::new(stream) else {
+        return;
+    };
+    loop {
+        let read = tokio::select! {
+            r = conn.read_request(&limits) => r,
+            _ = shutdown_signal(shutdown.clone()) => return,
+        };
+        let req = match read {
+            Ok(req) => req,
+            Err(e) => {
+                if let Some(err) = e.api_error(&limits) {
+                    handler.count(err.status);
+                    let _ = conn
+                        .respond(err.status, "application/json", &err.body(), false, "")
+                        .await;
+                    conn.discard_and_close().await;
+                }
+                return;
+            }
+        };
+        match handler.handle(&mut conn, &req).await {
+            Next::KeepAlive if req.keep_alive => {}
+            Next::Reset => return conn.reset(),
+            _ => return,
+        }
+    }
+}
