@@ -231,3 +231,49 @@ fn table(c: &Comparison, lang: Lang) -> Table {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::stats::Statistic;
+    use tokenpace_report::compare::Change;
+
+    #[test]
+    fn table_and_gate_show_one_sign_and_the_label() {
+        let decode = Change {
+            metric: Metric::DecodeTokS,
+            statistic: Statistic::Mean,
+            base: 40.0,
+            value: 32.0,
+            change_pct: Some(-20.0),
+            worse_pct: Some(20.0),
+            test: None,
+            significant: true,
+            verdict: Verdict::Worse,
+            graded: true,
+            base_tier: None,
+            tier: None,
+        };
+        let comparisons = vec![Comparison {
+            base: "a".into(),
+            run: "b".into(),
+            changes: vec![decode],
+        }];
+        let out = CompareOutput {
+            options: CompareOptions::default(),
+            regressions: CompareOutput::regressions(&comparisons, 5.0),
+            comparisons,
+            fail_on_regression: Some(5.0),
+            runs: Vec::new(),
+            workload_differences: Vec::new(),
+        };
+        let text = out.document(Lang::En).to_terminal();
+        let row = text.lines().find(|l| l.contains("decode (mean")).unwrap();
+        assert!(row.contains("-20.0 %"), "{text}");
+        assert!(
+            text.contains("regression beyond 5 %: b decode -20.0 %"),
+            "{text}"
+        );
+        assert_eq!(out.regressions[0].change_pct, -20.0);
+    }
+}

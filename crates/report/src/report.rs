@@ -306,3 +306,29 @@ fn distributions(levels: &[Level], profile: &Profile, lang: Lang) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::tests::level;
+
+    #[test]
+    fn the_html_exporter_writes_one_escaped_page_per_run() {
+        let profile = Profile::builtin();
+        let html = Html {
+            lang: Lang::En,
+            title: "<run>",
+            profile: &profile,
+        };
+        let levels = [level("c1", 8, 200, 25), level("c4", 8, 300, 30)];
+        let page = html.export(&levels).unwrap();
+        assert!(page.contains("tokenpace · &lt;run&gt;"), "title");
+        assert!(!page.contains("<run>"));
+        for id in ["verdict", "distributions", "sweep", "statistics"] {
+            assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        // One level: no sweep section.
+        let one = html.export(&levels[..1]).unwrap();
+        assert!(!one.contains("id=\"sweep\""));
+    }
+}
