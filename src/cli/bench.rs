@@ -113,8 +113,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_self_check: bool,
     /// Prompt text language.
-    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
-    pub text: TextArg,
+    #[arg(long, value_enum, default_value_t = TextLang::Zh)]
+    pub text: TextLang,
     /// Tokens of a prefix shared by all prompts (default: every prompt unique).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub shared_prefix: u32,

@@ -68,8 +68,8 @@ pub struct CapacityArgs {
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// Prompt text language.
-    #[arg(long, value_enum, default_value_t = TextArg::Zh)]
-    pub text: TextArg,
+    #[arg(long, value_enum, default_value_t = TextLang::Zh)]
+    pub text: TextLang,
     /// Seed for prompts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -40,26 +40,8 @@ impl From<TierArg> for Tier {
     }
 }
 
-/// Prompt text language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TextArg {
-    /// Chinese prose.
-    Zh,
-    /// English prose.
-    En,
-    /// Chinese and English paragraphs.
-    Mixed,
-}
-
-impl From<TextArg> for tokenpace_corpus::Lang {
-    fn from(t: TextArg) -> tokenpace_corpus::Lang {
-        match t {
-            TextArg::Zh => tokenpace_corpus::Lang::Zh,
-            TextArg::En => tokenpace_corpus::Lang::En,
-            TextArg::Mixed => tokenpace_corpus::Lang::Mixed,
-        }
-    }
-}
+/// Prompt text language: the corpus's one definition (zh, en, mixed).
+pub use tokenpace_corpus::Lang as TextLang;
 
 /// Largest number any flag accepts; beyond it a value is a typo.
 const ABSURD: f64 = 1e9;

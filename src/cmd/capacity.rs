@@ -137,7 +137,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         duration: None,
         ramp_up: Duration::ZERO,
         workload: WorkloadPlan {
-            text: a.text.into(),
+            text: a.text,
             max_tokens,
             shared_prefix: 0,
             ignore_eos: true,

@@ -50,7 +50,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         duration: args.duration.map(Duration::from_secs_f64),
         ramp_up: Duration::from_secs_f64(args.ramp_up),
         workload: WorkloadPlan {
-            text: args.text.into(),
+            text: args.text,
             max_tokens,
             shared_prefix: args.shared_prefix,
             ignore_eos: !args.no_ignore_eos,
