@@ -1,8 +1,8 @@
 //! Reading the files a user points tokenpace at, with errors that name the
 //! file and say what to do.
 
-use anyhow::{bail, Context};
-use std::path::{Path, PathBuf};
+use anyhow::Context;
+use std::path::Path;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::summary::RunSummary;
 
@@ -30,23 +30,5 @@ pub fn profile(path: Option<&Path>) -> anyhow::Result<Profile> {
 
 /// A run summary: `path` is `run.json` or a run directory that holds one.
 pub fn run_summary(path: &Path) -> anyhow::Result<RunSummary> {
-    let file: PathBuf = if path.is_dir() {
-        path.join("run.json")
-    } else {
-        path.to_path_buf()
-    };
-    if !file.exists() {
-        bail!(
-            "'{}' does not exist: give the run.json a `--out DIR` run wrote, or its directory",
-            file.display()
-        );
-    }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("could not read run summary '{}'", file.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "'{}' is not a tokenpace run summary (run.json)",
-            file.display()
-        )
-    })
+    Ok(tokenpace_rundir::read_summary(path)?)
 }

@@ -11,7 +11,6 @@ pub mod output;
 mod progress;
 mod runfiles;
 
-mod rundir;
 pub mod self_check;
 mod table;
 

@@ -14,8 +14,6 @@ pub trait TableFormat {
 pub struct Terminal;
 /// A Markdown table.
 pub struct Markdown;
-/// CSV rows.
-pub struct Csv;
 
 impl TableFormat for Terminal {
     fn render(&self, table: &Table) -> String {
@@ -25,10 +23,5 @@ impl TableFormat for Terminal {
 impl TableFormat for Markdown {
     fn render(&self, table: &Table) -> String {
         tokenpace_present::table::markdown(table)
-    }
-}
-impl TableFormat for Csv {
-    fn render(&self, table: &Table) -> String {
-        tokenpace_present::table::csv(table)
     }
 }

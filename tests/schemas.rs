@@ -58,6 +58,61 @@ fn the_validator_rejects_what_the_schema_forbids() {
     );
 }
 
+/// Writes a run of `n` requests decoding with `gap_ms` between tokens into
+/// `dir` (run.json and requests.jsonl), as `bench --out` does.
+fn synthetic_run(dir: &std::path::Path, n: u64, gap_ms: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let records: Vec<_> = (0..n)
+        .map(|i| common::stream(i, 200 + 5 * i, 12, gap_ms + i % 3, 3, Some(100)))
+        .collect();
+    common::write_run(dir, &records, Default::default());
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(dir.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn compare_history_and_report_json_validate() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    synthetic_run(&dir.join("fast"), 20, 25);
+    synthetic_run(&dir.join("slow"), 20, 40);
+    let d = dir.to_str().unwrap();
+
+    let (_, json) = tokenpace(&[
+        "compare",
+        "--dir",
+        d,
+        "fast",
+        "slow",
+        "--fail-on-regression",
+        "5",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    assert_valid("compare", &json);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(!v["regressions"].as_array().unwrap().is_empty(), "{json}");
+
+    let (_, json) = tokenpace(&["history", "--dir", d, "--format", "json"]).unwrap();
+    assert_valid("history", &json);
+
+    let html = dir.join("r.html");
+    let (_, json) = tokenpace(&[
+        "report",
+        dir.join("fast").to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    assert_valid("report", &json);
+}
+
 /// A fast simulator for the measuring commands' outputs.
 fn fast_sim() -> common::Sim {
     let mut config = tokenpace_sim::config::SimConfig::default();

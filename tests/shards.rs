@@ -2,6 +2,8 @@
 //! simulator, joined by `tokenpace merge`; and the Kubernetes manifest that
 //! runs the shards.
 
+mod common;
+
 use clap::Parser;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,6 +89,28 @@ fn two_shard_processes_merge_into_the_single_runs_request_set() {
     );
     runtime.block_on(sim.shutdown()).unwrap();
     assert!(table.contains("20 sent, 20 ok, 0 failed"), "{table}");
+    let json = ok(
+        Command::new(BIN)
+            .args(["merge", d0.to_str().unwrap(), d1.to_str().unwrap()])
+            .args(["--out", dir.path().join("merged-json").to_str().unwrap()])
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+        "merge --format json",
+    );
+    common::assert_valid("merge", &json);
+    // One shard alone merges, with a warning that names no empty level.
+    let one = Command::new(BIN)
+        .args(["merge", d0.to_str().unwrap()])
+        .args(["--out", dir.path().join("one").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&one.stderr);
+    assert!(one.status.success(), "{err}");
+    assert!(
+        err.contains("warning: shards [1] were not given") && !err.contains("level ''"),
+        "{err}"
+    );
 
     let (r0, r1) = (records(&d0), records(&d1));
     assert_eq!(r0.len() + r1.len(), 20);

@@ -53,6 +53,9 @@ pub struct ReportArgs {
     /// The grading profile.
     #[command(flatten)]
     pub profile: ProfileArgs,
+    /// Output options (of the line saying what was written).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Options of `tokenpace compare`.

@@ -3,49 +3,43 @@
 //! the run and writes the file.
 
 use crate::cli::ReportArgs;
-use crate::{input, rundir, Status};
-use anyhow::Context;
+use crate::output::report as page;
+use crate::{input, Status};
 use std::io::Write;
-use std::path::Path;
-use tokenpace_core::profile::Profile;
 use tokenpace_present::Lang;
-use tokenpace_report::report::{render, ReportInput};
-use tokenpace_report::Run;
+use tokenpace_report::{Html, Level};
+use tokenpace_rundir::RunDir;
 
 /// Runs `tokenpace report`.
 pub fn run(args: ReportArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
-    let dir = rundir::load(&args.run)?;
-    let path = args.html.unwrap_or_else(|| dir.path.join("report.html"));
-    let bytes = write_html(&path, &dir.name, &dir.levels, &profile, lang)?;
-    writeln!(
-        out,
-        "{} {} ({} kB, {} {})",
-        lang.pick("wrote", "已写入"),
-        path.display(),
-        bytes.div_ceil(1000),
-        dir.levels.len(),
-        lang.pick("level(s)", "个档位")
-    )?;
+    let dir = RunDir::open(&args.run)?;
+    let levels: Vec<Level> = dir.read_levels()?.into_iter().map(Level::from).collect();
+    let path = args.html.unwrap_or_else(|| dir.report_path());
+    let html = Html {
+        lang,
+        title: &dir.name(),
+        profile: &profile,
+    };
+    let result = page::write_html(&path, &html, &levels)?;
+    let text = tokenpace_present::export(&result, args.output.format, lang)?;
+    out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
 }
 
-/// Builds the report of `runs` and writes it to `path`; returns its size.
+/// Transitional, for `bench --html` until it calls
+/// [`crate::output::report::write_html`] with a [`tokenpace_report::Html`].
 pub fn write_html(
-    path: &Path,
+    path: &std::path::Path,
     title: &str,
-    runs: &[Run],
-    profile: &Profile,
+    levels: &[Level],
+    profile: &tokenpace_core::profile::Profile,
     lang: Lang,
 ) -> anyhow::Result<usize> {
-    let html = render(&ReportInput {
-        title,
-        runs,
-        profile,
+    let html = Html {
         lang,
-        tool_version: env!("CARGO_PKG_VERSION"),
-    });
-    std::fs::write(path, &html)
-        .with_context(|| format!("could not write the report to '{}'", path.display()))?;
-    Ok(html.len())
+        title,
+        profile,
+    };
+    Ok(page::write_html(path, &html, levels)?.bytes)
 }

@@ -6,9 +6,13 @@
 
 pub mod capacity;
 pub mod caveats;
+pub mod compare;
 pub mod grade;
+pub mod history;
+pub mod merge;
 pub mod mix;
 pub mod plan;
+pub mod report;
 pub mod run;
 
 use schemars::{JsonSchema, Schema};
@@ -34,6 +38,10 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
             "plan-calibrate-published",
             schema::<plan::calibrate::PublishedOutput>(),
         ),
+        ("compare", schema::<compare::CompareOutput>()),
+        ("history", schema::<history::HistoryOutput>()),
+        ("merge", schema::<merge::MergeOutput>()),
+        ("report", schema::<report::ReportOutput>()),
     ]
 }
 

@@ -5,6 +5,8 @@
 //! the slope of TTFT against prompt tokens isolates prefill: its inverse is
 //! the prefill rate, its intercept the fixed overhead.
 
+use crate::record::RequestRecord;
+use crate::request_metrics::{MetricOptions, RequestMetrics};
 use serde::{Deserialize, Serialize};
 
 /// An ordinary least-squares fit y = intercept + slope · x.
@@ -115,6 +117,30 @@ impl PrefillFit {
         })
     }
 
+    /// `(prompt tokens, TTFT seconds)` of every successful request that
+    /// has both, as [`RequestMetrics`] derives them: the points
+    /// [`PrefillFit::from_records`] fits.
+    pub fn points<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> Vec<(f64, f64)> {
+        // TTFT and prompt tokens do not depend on the options.
+        let opts = MetricOptions::default();
+        records
+            .into_iter()
+            .filter(|r| r.is_ok())
+            .filter_map(|r| {
+                let m = RequestMetrics::of(r, &opts);
+                Some((f64::from(m.prompt_tokens?), m.ttft_s?))
+            })
+            .collect()
+    }
+
+    /// Fits TTFT against prompt tokens over the successful requests of
+    /// `records` (one point per request; see [`PrefillFit::points`]).
+    pub fn from_records<'a>(
+        records: impl IntoIterator<Item = &'a RequestRecord>,
+    ) -> Result<PrefillFit, FitError> {
+        PrefillFit::fit(&PrefillFit::points(records))
+    }
+
     /// The TTFT this line predicts for a prompt of `prompt_tokens`.
     pub fn ttft_s(&self, prompt_tokens: f64) -> f64 {
         self.overhead_s + prompt_tokens / self.prefill_tok_s
@@ -159,6 +185,57 @@ mod tests {
         assert!(matches!(
             PrefillFit::fit(&[(100.0, 1.0), (200.0, 0.5)]),
             Err(FitError::NoPrefillSlope { .. })
+        ));
+    }
+
+    /// A request sent at `sent_ms` with `prompt` tokens whose first token
+    /// came `ttft_ms` later; failed when `ok` is false.
+    fn request(id: u64, prompt: u32, sent_ms: u64, ttft_ms: u64, ok: bool) -> RequestRecord {
+        use crate::record::{Chunk, CountSource, ErrorKind, RequestError, TokenCount};
+        let ms = 1_000_000;
+        let mut r = RequestRecord::new(id, sent_ms * ms, sent_ms * ms);
+        r.prompt_tokens = Some(TokenCount {
+            count: prompt,
+            source: CountSource::ServerUsage,
+        });
+        r.chunks.push(Chunk {
+            at_ns: (sent_ms + ttft_ms) * ms,
+            tokens: 1,
+            chars: 1,
+        });
+        r.end_ns = Some((sent_ms + ttft_ms + 1) * ms);
+        if !ok {
+            r.error = Some(RequestError {
+                kind: ErrorKind::StreamCut,
+                status: None,
+                message: "cut".into(),
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn fits_successful_requests_by_their_ttft() {
+        // 50 ms overhead, 1000 tok/s; sent at different times, so TTFT is
+        // measured from each request's own send.
+        let mut records: Vec<RequestRecord> = [100u32, 500, 1000, 2000]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| request(i as u64, n, 1000 * i as u64, 50 + u64::from(n), true))
+            .collect();
+        // A failed request and one without a prompt count are left out.
+        records.push(request(9, 4000, 0, 1, false));
+        let mut no_prompt = request(10, 3000, 0, 1, true);
+        no_prompt.prompt_tokens = None;
+        records.push(no_prompt);
+        assert_eq!(PrefillFit::points(&records).len(), 4);
+        let f = PrefillFit::from_records(&records).unwrap();
+        assert!((f.overhead_s - 0.05).abs() < 1e-9, "{f:?}");
+        assert!((f.prefill_tok_s - 1000.0).abs() < 1e-6, "{f:?}");
+        assert_eq!(f.n, 4);
+        assert!(matches!(
+            PrefillFit::from_records(&records[..1]),
+            Err(FitError::TooFewPoints { n: 1, .. })
         ));
     }
 

@@ -7,8 +7,8 @@
 //! thousands of requests a test finds differences no user would notice,
 //! and with a handful a large change may still be chance.
 
+use crate::level::Level;
 use crate::mannwhitney::{mann_whitney_u, MannWhitney};
-use crate::run::Run;
 use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::metric::{Direction, Metric};
@@ -16,7 +16,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::stats::Statistic;
 
 /// When a change counts as beyond noise.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompareOptions {
     /// Largest p-value that counts as significant.
     pub alpha: f64,
@@ -37,7 +37,7 @@ impl Default for CompareOptions {
 pub const EXTRA: [Metric; 2] = [Metric::ItlS, Metric::E2eS];
 
 /// What happened to one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Significantly better.
@@ -49,7 +49,7 @@ pub enum Verdict {
 }
 
 /// One metric of one run against the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     /// The metric.
     pub metric: Metric,
@@ -79,7 +79,7 @@ pub struct Change {
 }
 
 /// One run against the baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// The baseline's name.
     pub base: String,
@@ -102,7 +102,7 @@ impl Comparison {
 
 /// Compares `run` with `base` on the profile's graded metrics and
 /// [`EXTRA`].
-pub fn compare(base: &Run, run: &Run, profile: &Profile, opts: &CompareOptions) -> Comparison {
+pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptions) -> Comparison {
     let metrics = profile
         .metrics
         .iter()
@@ -166,12 +166,12 @@ pub fn compare(base: &Run, run: &Run, profile: &Profile, opts: &CompareOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::tests::run;
+    use crate::level::tests::level;
 
     #[test]
     fn a_slower_decode_is_a_significant_regression() {
-        let base = run("base", 30, 200, 25);
-        let slow = run("slow", 30, 200, 40);
+        let base = level("base", 30, 200, 25);
+        let slow = level("slow", 30, 200, 40);
         let c = compare(
             &base,
             &slow,
@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn identical_runs_show_no_change() {
-        let a = run("a", 20, 200, 25);
+        let a = level("a", 20, 200, 25);
         let c = compare(
             &a,
             &a.clone(),

@@ -2,20 +2,21 @@
 //! tier changes highlighted, and the distributions overlaid.
 
 use crate::charts::cdf;
-use crate::compare::{Comparison, Verdict};
+use crate::compare::{CompareOptions, Comparison, Verdict};
 use crate::format::{escape, value};
 use crate::lang::Lang;
+use crate::level::Level;
 use crate::page::{document, section};
-use crate::report::itl_rule;
-use crate::run::Run;
 use crate::verdict;
 use std::fmt::Write;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
+use tokenpace_present::{ExportError, Exporter};
 
-/// A change as a cell: "-20.1 %".
+/// A change as a cell: "-20.1 %" (never "-0.0 %"), as the terminal table
+/// shows it.
 pub fn change_text(c: Option<f64>) -> String {
-    c.map_or("-".into(), |c| format!("{c:+.1} %"))
+    c.map_or("-".into(), tokenpace_present::number::percent_change)
 }
 
 /// A p-value as a cell: three significant digits, or "< 1e-12".
@@ -87,16 +88,39 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
     s
 }
 
-/// The whole comparison page.
-pub fn render(
-    runs: &[Run],
+/// The comparison page: `CompareHtml { .. }.export(&(runs, comparisons))`
+/// is one self-contained page of the runs (the first is the baseline) and
+/// each run's [`Comparison`] with it.
+#[derive(Debug, Clone, Copy)]
+pub struct CompareHtml<'a> {
+    /// The language of the labels.
+    pub lang: Lang,
+    /// The thresholds graded against.
+    pub profile: &'a Profile,
+    /// When a change counted as significant.
+    pub options: CompareOptions,
+}
+
+impl<'r> Exporter<(&'r [Level], &'r [Comparison])> for CompareHtml<'_> {
+    fn export(&self, input: &(&'r [Level], &'r [Comparison])) -> Result<String, ExportError> {
+        Ok(render(
+            input.0,
+            input.1,
+            self.profile,
+            self.lang,
+            &self.options,
+        ))
+    }
+}
+
+fn render(
+    runs: &[Level],
     comparisons: &[Comparison],
     profile: &Profile,
     lang: Lang,
-    tool_version: &str,
-    alpha: f64,
-    min_change_pct: f64,
+    options: &CompareOptions,
 ) -> String {
+    let (alpha, min_change_pct) = (options.alpha, options.min_change_pct);
     let mut body = String::new();
     let mut changes = String::new();
     for c in comparisons {
@@ -125,33 +149,13 @@ pub fn render(
         &verdicts,
     ));
     let mut charts = String::new();
-    for (m, label, rule) in [
-        (
-            Metric::TtftS,
-            lang.pick("time to first token (s)", "首字延迟 (s)"),
-            profile.metrics.get(&Metric::TtftS).copied(),
-        ),
-        (
-            Metric::ItlS,
-            lang.pick("inter-token latency (s)", "字间延迟 (s)"),
-            itl_rule(profile),
-        ),
-        (
-            Metric::DecodeTokS,
-            lang.pick("decode, per stream (tok/s)", "单流解码速度 (tok/s)"),
-            profile.metrics.get(&Metric::DecodeTokS).copied(),
-        ),
-        (
-            Metric::OutputCharsS,
-            lang.pick("output speed (chars/s)", "输出速度 (字/秒)"),
-            profile.metrics.get(&Metric::OutputCharsS).copied(),
-        ),
+    for m in [
+        Metric::TtftS,
+        Metric::ItlS,
+        Metric::DecodeTokS,
+        Metric::OutputCharsS,
     ] {
-        let series: Vec<(String, Vec<f64>)> =
-            runs.iter().map(|r| (r.name.clone(), r.values(m))).collect();
-        if let Some(svg) = cdf::chart(m, &series, rule.as_ref(), label, lang) {
-            charts.push_str(&svg);
-        }
+        charts.push_str(&cdf::of_levels(m, runs, profile, lang).unwrap_or_default());
     }
     body.push_str(&section(
         "distributions",
@@ -164,6 +168,6 @@ pub fn render(
         &format!("tokenpace · {}", lang.pick("comparison", "对比")),
         &[names.join(" · ")],
         &body,
-        &format!("tokenpace {tool_version}"),
+        &format!("tokenpace {}", env!("CARGO_PKG_VERSION")),
     )
 }

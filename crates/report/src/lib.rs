@@ -9,14 +9,20 @@ pub mod compare;
 pub mod compare_page;
 pub mod format;
 pub mod lang;
+pub mod level;
 pub mod mannwhitney;
 pub mod page;
 pub mod report;
-pub mod run;
 pub mod sections;
 pub mod style;
 pub mod svg;
 pub mod verdict;
 
 pub use lang::Lang;
-pub use run::Run;
+pub use level::Level;
+pub use report::Html;
+
+/// The old name of [`Level`] (one load level, not a whole run), kept until
+/// `bench` uses [`Level`].
+#[doc(hidden)]
+pub type Run = Level;

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The result of one test.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MannWhitney {
     /// U of the first sample: how many (x, y) pairs have x > y, ties
     /// counting one half (SciPy's `statistic`).

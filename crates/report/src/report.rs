@@ -1,51 +1,49 @@
 //! The report of one run (one level or a sweep) as a single HTML page: the
 //! verdict first, then what a reader sees, the distributions, the prefill
 //! line, the streams over time, the sweep, errors, settings and
-//! definitions.
+//! definitions. [`Html`] is the page's exporter.
 
 use crate::charts::{cdf, prefill, sweep, timeline, typing};
 use crate::format::{escape, with_unit};
 use crate::lang::Lang;
+use crate::level::Level;
 use crate::page::{document, section};
-use crate::run::Run;
 use crate::{sections, verdict};
 use std::fmt::Write;
 use tokenpace_core::metric::Metric;
-use tokenpace_core::profile::{Profile, Rule};
+use tokenpace_core::profile::Profile;
 use tokenpace_core::regression::PrefillFit;
 use tokenpace_core::stats::Statistic;
+use tokenpace_present::{ExportError, Exporter};
 
-/// What a report is made of.
-pub struct ReportInput<'a> {
-    /// The page title's run name (plain text).
-    pub title: &'a str,
-    /// The levels, in the order they ran (one for a plain run).
-    pub runs: &'a [Run],
-    /// The thresholds graded against.
-    pub profile: &'a Profile,
+pub use crate::charts::cdf::itl_rule;
+
+/// The HTML report of a run: `Html { .. }.export(&levels)` is one
+/// self-contained page (inline styles and SVG, no network needed) of the
+/// levels, in the order they ran (one for a plain run). `tokenpace report`
+/// and `bench --html` write it.
+#[derive(Debug, Clone, Copy)]
+pub struct Html<'a> {
     /// The language of the labels.
     pub lang: Lang,
-    /// The version of tokenpace writing the report.
-    pub tool_version: &'a str,
+    /// The run's name in the page title (plain text; it is escaped).
+    pub title: &'a str,
+    /// The thresholds graded against.
+    pub profile: &'a Profile,
 }
 
-/// `(prompt tokens, TTFT s)` of every successful request of every level.
-pub fn prefill_points(runs: &[Run]) -> Vec<(f64, f64)> {
-    runs.iter()
-        .flat_map(|r| r.ok())
-        .filter_map(|r| {
-            let prompt = r.prompt_tokens?.count;
-            let ttft = r.first_token_ns()?.saturating_sub(r.sent_ns);
-            Some((f64::from(prompt), ttft as f64 / 1e9))
-        })
-        .collect()
+impl Exporter<[Level]> for Html<'_> {
+    fn export(&self, levels: &[Level]) -> Result<String, ExportError> {
+        Ok(self.render(levels))
+    }
 }
 
 /// The prefill line, when the levels asked for two or more prompt lengths
-/// (`bench --prompt-tokens 128,512,2048`). Prompts of one asked length
-/// vary by a few tokens; a line through them would mean nothing.
-pub fn prefill_fit(runs: &[Run]) -> Option<(Vec<(f64, f64)>, PrefillFit)> {
-    let mut asked: Vec<u32> = runs
+/// (`bench --prompt-tokens 128,512,2048`), with the points it was fitted
+/// on. Prompts of one asked length vary by a few tokens; a line through
+/// them would mean nothing.
+pub fn prefill_fit(levels: &[Level]) -> Option<(Vec<(f64, f64)>, PrefillFit)> {
+    let mut asked: Vec<u32> = levels
         .iter()
         .filter_map(|r| r.summary.settings.prompt_tokens)
         .collect();
@@ -54,147 +52,141 @@ pub fn prefill_fit(runs: &[Run]) -> Option<(Vec<(f64, f64)>, PrefillFit)> {
     if asked.len() < 2 {
         return None;
     }
-    let points = prefill_points(runs);
+    let points = PrefillFit::points(levels.iter().flat_map(|l| &l.records));
     PrefillFit::fit(&points).ok().map(|f| (points, f))
 }
 
-/// The inter-token latency equivalent of the decode tiers: a stream
-/// decoding at 30 tok/s has 1/30 s between tokens.
-pub fn itl_rule(profile: &Profile) -> Option<Rule> {
-    let d = profile.metrics.get(&Metric::DecodeTokS)?;
-    Some(Rule {
-        statistic: Statistic::Mean,
-        a: 1.0 / d.a,
-        b: d.b.map(|b| 1.0 / b),
-    })
+impl Html<'_> {
+    /// The whole page.
+    pub fn render(&self, levels: &[Level]) -> String {
+        let (lang, profile) = (self.lang, self.profile);
+        // Top to bottom; a section without content is left out.
+        let parts = [
+            ("verdict", Some(verdict_section(levels, profile, lang))),
+            ("typing", typing_section(levels, profile, lang)),
+            ("distributions", Some(distributions(levels, profile, lang))),
+            ("prefill", prefill_section(levels, profile, lang)),
+            ("timeline", timeline_section(levels, lang)),
+            ("sweep", sweep_section(levels, profile, lang)),
+            ("statistics", Some(statistics(levels, lang))),
+            ("errors", Some(sections::errors(levels, lang))),
+            ("settings", Some(sections::settings(levels, lang))),
+            ("definitions", Some(sections::definitions(lang))),
+        ];
+        let body: String = parts
+            .iter()
+            .filter_map(|(id, content)| Some(section(id, heading(id, lang), content.as_ref()?)))
+            .collect();
+        document(
+            lang,
+            &format!("tokenpace · {}", self.title),
+            &subtitle(levels, profile, lang),
+            &body,
+            &format!(
+                "tokenpace {} · {}",
+                env!("CARGO_PKG_VERSION"),
+                lang.pick(
+                    "self-contained report: no network needed to view or print it",
+                    "独立报告：查看或打印无需联网"
+                )
+            ),
+        )
+    }
 }
 
-/// The whole page.
-pub fn render(input: &ReportInput) -> String {
-    let (lang, runs, profile) = (input.lang, input.runs, input.profile);
-    let mut body = String::new();
-    body.push_str(&section(
-        "verdict",
-        lang.pick("Verdict", "结论"),
-        &verdict_section(runs, profile, lang),
-    ));
-    if let Some(s) = typing_section(runs, profile, lang) {
-        body.push_str(&section(
-            "typing",
-            lang.pick("What the user sees", "用户看到的效果"),
-            &s,
-        ));
+/// The heading of the section `id`.
+fn heading(id: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match id {
+        "verdict" => ("Verdict", "结论"),
+        "typing" => ("What the user sees", "用户看到的效果"),
+        "distributions" => ("Latency distributions", "延迟分布"),
+        "prefill" => ("TTFT versus prompt length", "首字延迟与提示长度"),
+        "timeline" => ("Tokens over time", "token 随时间到达"),
+        "sweep" => ("Load sweep", "负载扫描"),
+        "statistics" => ("Statistics", "统计"),
+        "errors" => ("Errors by kind", "错误分类"),
+        "settings" => ("Settings and machine", "设置与机器"),
+        _ => ("How each metric is computed", "各指标的计算方法"),
+    };
+    lang.pick(en, zh)
+}
+
+/// "target · model · started" and "profile NAME · c1, c4".
+fn subtitle(levels: &[Level], profile: &Profile, lang: Lang) -> Vec<String> {
+    let Some(s) = levels.first().map(|l| &l.summary) else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
+    vec![
+        format!(
+            "{} · {} · {}",
+            s.settings.target.as_deref().unwrap_or("-"),
+            s.settings.model.as_deref().unwrap_or("-"),
+            s.environment.started_at.as_deref().unwrap_or("-")
+        ),
+        format!(
+            "{} {} · {}",
+            lang.pick("profile", "评级标准"),
+            profile.name,
+            names.join(", ")
+        ),
+    ]
+}
+
+/// The prefill line's chart and caption, for a prompt-length sweep.
+fn prefill_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
+    let (points, fit) = prefill_fit(levels)?;
+    // The fit uses every request; the chart at most 2000 dots.
+    let every = points.len().div_ceil(2000).max(1);
+    let shown: Vec<(f64, f64)> = points.iter().step_by(every).copied().collect();
+    let mut s = prefill::chart(&shown, &fit, profile.metrics.get(&Metric::TtftS), lang);
+    let _ = write!(s, "<p class=\"caption\">{}</p>", escape(&match lang {
+        Lang::En => format!("TTFT ≈ {:.3} s + n ÷ {:.0} tok/s over {} requests (R² {:.3}): the slope is the server's prefill rate, the intercept its fixed overhead (network, queueing, first decode step).", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
+        Lang::Zh => format!("首字延迟 ≈ {:.3} s + n ÷ {:.0} tok/s（{} 个请求，R² {:.3}）：斜率即服务器的预填充速度，截距为固定开销（网络、排队、首个解码步）。", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
+    }));
+    Some(s)
+}
+
+/// A sample of the last level's streams over time.
+fn timeline_section(levels: &[Level], lang: Lang) -> Option<String> {
+    let last = levels.last()?;
+    let svg = timeline::chart(&last.records, lang)?;
+    let cap = format!(
+        "{} {}",
+        lang.pick("A sample of streams from level", "抽样的流，来自档位"),
+        last.name
+    );
+    Some(format!("{svg}<p class=\"caption\">{}</p>", escape(&cap)))
+}
+
+/// Throughput and the graded metrics against load, for a sweep.
+fn sweep_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
+    if levels.len() < 2 {
+        return None;
     }
-    body.push_str(&section(
-        "distributions",
-        lang.pick("Latency distributions", "延迟分布"),
-        &distributions(runs, profile, lang),
-    ));
-    if let Some((points, fit)) = prefill_fit(runs) {
-        // The fit uses every request; the chart at most 2000 dots.
-        let every = points.len().div_ceil(2000).max(1);
-        let shown: Vec<(f64, f64)> = points.iter().step_by(every).copied().collect();
-        let mut s = prefill::chart(&shown, &fit, profile.metrics.get(&Metric::TtftS), lang);
-        let _ = write!(s, "<p class=\"caption\">{}</p>", escape(&match lang {
-            Lang::En => format!("TTFT ≈ {:.3} s + n ÷ {:.0} tok/s over {} requests (R² {:.3}): the slope is the server's prefill rate, the intercept its fixed overhead (network, queueing, first decode step).", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
-            Lang::Zh => format!("首字延迟 ≈ {:.3} s + n ÷ {:.0} tok/s（{} 个请求，R² {:.3}）：斜率即服务器的预填充速度，截距为固定开销（网络、排队、首个解码步）。", fit.overhead_s, fit.prefill_tok_s, fit.n, fit.r2),
-        }));
-        body.push_str(&section(
-            "prefill",
-            lang.pick("TTFT versus prompt length", "首字延迟与提示长度"),
-            &s,
-        ));
+    let mut s = sweep::throughput(levels, lang);
+    for m in [Metric::TtftS, Metric::DecodeTokS, Metric::OutputCharsS] {
+        s.push_str(&sweep::metric(levels, m, profile, lang).unwrap_or_default());
     }
-    if let Some(last) = runs.last() {
-        if let Some(svg) = timeline::chart(&last.records, lang) {
-            let cap = format!(
-                "{} {}",
-                lang.pick("A sample of streams from level", "抽样的流，来自档位"),
-                last.name
-            );
-            body.push_str(&section(
-                "timeline",
-                lang.pick("Tokens over time", "token 随时间到达"),
-                &format!("{svg}<p class=\"caption\">{}</p>", escape(&cap)),
-            ));
-        }
-    }
-    if runs.len() > 1 {
-        let mut s = sweep::throughput(runs, lang);
-        for m in [Metric::TtftS, Metric::DecodeTokS, Metric::OutputCharsS] {
-            s.push_str(&sweep::metric(runs, m, profile, lang).unwrap_or_default());
-        }
-        body.push_str(&section("sweep", lang.pick("Load sweep", "负载扫描"), &s));
-    }
+    Some(s)
+}
+
+/// Every level's statistics table (open when there is one level).
+fn statistics(levels: &[Level], lang: Lang) -> String {
+    let open = if levels.len() == 1 { " open" } else { "" };
     let mut stats = String::new();
-    for r in runs {
-        let open = if runs.len() == 1 { " open" } else { "" };
+    for l in levels {
         let _ = write!(
             stats,
             "<details{open}><summary>{}</summary>{}</details>",
-            escape(&r.name),
-            sections::stats_table(&r.summary, lang)
+            escape(&l.name),
+            sections::stats_table(&l.summary, lang)
         );
     }
-    body.push_str(&section(
-        "statistics",
-        lang.pick("Statistics", "统计"),
-        &stats,
-    ));
-    body.push_str(&section(
-        "errors",
-        lang.pick("Errors by kind", "错误分类"),
-        &sections::errors(runs, lang),
-    ));
-    body.push_str(&section(
-        "settings",
-        lang.pick("Settings and machine", "设置与机器"),
-        &sections::settings(runs, lang),
-    ));
-    body.push_str(&section(
-        "definitions",
-        lang.pick("How each metric is computed", "各指标的计算方法"),
-        &sections::definitions(lang),
-    ));
-    let first = runs.first().map(|r| &r.summary);
-    let subtitle: Vec<String> = first
-        .map(|s| {
-            vec![
-                format!(
-                    "{} · {} · {}",
-                    s.settings.target.as_deref().unwrap_or("-"),
-                    s.settings.model.as_deref().unwrap_or("-"),
-                    s.environment.started_at.as_deref().unwrap_or("-")
-                ),
-                format!(
-                    "{} {} · {}",
-                    lang.pick("profile", "评级标准"),
-                    profile.name,
-                    runs.iter()
-                        .map(|r| r.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ]
-        })
-        .unwrap_or_default();
-    document(
-        lang,
-        &format!("tokenpace · {}", input.title),
-        &subtitle,
-        &body,
-        &format!(
-            "tokenpace {} · {}",
-            input.tool_version,
-            lang.pick(
-                "self-contained report: no network needed to view or print it",
-                "独立报告：查看或打印无需联网"
-            )
-        ),
-    )
+    stats
 }
 
-fn verdict_section(runs: &[Run], profile: &Profile, lang: Lang) -> String {
+fn verdict_section(runs: &[Level], profile: &Profile, lang: Lang) -> String {
     let mut s = String::new();
     for r in runs {
         let grade = match profile.grade(|m, st| r.summary.get(m, st), false) {
@@ -214,7 +206,7 @@ fn verdict_section(runs: &[Run], profile: &Profile, lang: Lang) -> String {
     s
 }
 
-fn typing_section(runs: &[Run], profile: &Profile, lang: Lang) -> Option<String> {
+fn typing_section(runs: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
     let opts = runs.first()?.metric_options();
     let (stream, speed) = typing::median_stream(runs.iter().flat_map(|r| &r.records), &opts)?;
     let level = runs
@@ -282,47 +274,61 @@ fn typing_section(runs: &[Run], profile: &Profile, lang: Lang) -> Option<String>
     Some(s)
 }
 
-fn distributions(runs: &[Run], profile: &Profile, lang: Lang) -> String {
-    let series = |m: Metric| -> Vec<(String, Vec<f64>)> {
-        runs.iter().map(|r| (r.name.clone(), r.values(m))).collect()
-    };
-    let mut s = String::new();
-    let mut add = |svg: Option<String>, caption: String| {
-        if let Some(svg) = svg {
-            let _ = write!(s, "{svg}<p class=\"caption\">{}</p>", escape(&caption));
-        }
-    };
-    add(
-        cdf::chart(
+fn distributions(levels: &[Level], profile: &Profile, lang: Lang) -> String {
+    let charts = [
+        (
             Metric::TtftS,
-            &series(Metric::TtftS),
-            profile.metrics.get(&Metric::TtftS),
-            lang.pick("time to first token (s)", "首字延迟 (s)"),
-            lang,
+            lang.pick(
+                "Share of requests whose first token came within x seconds; shaded: the TTFT tiers.",
+                "首个 token 在 x 秒内到达的请求占比；底色为首字延迟的等级区间。",
+            ),
         ),
-        lang.pick(
-            "Share of requests whose first token came within x seconds; shaded: the TTFT tiers.",
-            "首个 token 在 x 秒内到达的请求占比；底色为首字延迟的等级区间。",
-        )
-        .into(),
-    );
-    add(
-        cdf::chart(Metric::ItlS, &series(Metric::ItlS), itl_rule(profile).as_ref(), lang.pick("inter-token latency (s)", "字间延迟 (s)"), lang),
-        lang.pick("Share of token gaps up to x seconds, pooled over all streams; shaded: the decode tiers as gaps (1 ÷ tok/s).", "不超过 x 秒的 token 间隔占比（汇总所有流）；底色为解码速度等级换算成的间隔（1 ÷ tok/s）。").into(),
-    );
-    add(
-        cdf::chart(
+        (
+            Metric::ItlS,
+            lang.pick(
+                "Share of token gaps up to x seconds, pooled over all streams; shaded: the decode tiers as gaps (1 ÷ tok/s).",
+                "不超过 x 秒的 token 间隔占比（汇总所有流）；底色为解码速度等级换算成的间隔（1 ÷ tok/s）。",
+            ),
+        ),
+        (
             Metric::DecodeTokS,
-            &series(Metric::DecodeTokS),
-            profile.metrics.get(&Metric::DecodeTokS),
-            lang.pick("decode, per stream (tok/s)", "单流解码速度 (tok/s)"),
-            lang,
+            lang.pick(
+                "Share of streams decoding at up to x tokens/s; shaded: the decode tiers.",
+                "解码速度不超过 x tok/s 的流占比；底色为解码速度等级区间。",
+            ),
         ),
-        lang.pick(
-            "Share of streams decoding at up to x tokens/s; shaded: the decode tiers.",
-            "解码速度不超过 x tok/s 的流占比；底色为解码速度等级区间。",
-        )
-        .into(),
-    );
+    ];
+    let mut s = String::new();
+    for (metric, caption) in charts {
+        if let Some(svg) = cdf::of_levels(metric, levels, profile, lang) {
+            let _ = write!(s, "{svg}<p class=\"caption\">{}</p>", escape(caption));
+        }
+    }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::tests::level;
+
+    #[test]
+    fn the_html_exporter_writes_one_escaped_page_per_run() {
+        let profile = Profile::builtin();
+        let html = Html {
+            lang: Lang::En,
+            title: "<run>",
+            profile: &profile,
+        };
+        let levels = [level("c1", 8, 200, 25), level("c4", 8, 300, 30)];
+        let page = html.export(&levels).unwrap();
+        assert!(page.contains("tokenpace · &lt;run&gt;"), "title");
+        assert!(!page.contains("<run>"));
+        for id in ["verdict", "distributions", "sweep", "statistics"] {
+            assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        // One level: no sweep section.
+        let one = html.export(&levels[..1]).unwrap();
+        assert!(!one.contains("id=\"sweep\""));
+    }
 }

@@ -3,8 +3,8 @@
 
 use crate::format::{escape, value};
 use crate::lang::Lang;
+use crate::level::Level;
 use crate::page::table;
-use crate::run::Run;
 use std::collections::BTreeMap;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::record::ErrorKind;
@@ -46,7 +46,7 @@ pub fn stats_table(s: &RunSummary, lang: Lang) -> String {
 
 /// Failures by kind over the levels, with the first message of each kind
 /// (as the server or the client wrote it, escaped).
-pub fn errors(runs: &[Run], lang: Lang) -> String {
+pub fn errors(runs: &[Level], lang: Lang) -> String {
     let mut by_kind: BTreeMap<ErrorKind, (u64, String)> = BTreeMap::new();
     for r in runs.iter().flat_map(|r| &r.records) {
         if let Some(e) = &r.error {
@@ -93,7 +93,7 @@ pub fn errors(runs: &[Run], lang: Lang) -> String {
 
 /// The values of one setting over the levels, joined ("1, 4, 16").
 fn over_levels<T: ToString>(
-    runs: &[Run],
+    runs: &[Level],
     get: impl Fn(&RunSummary) -> Option<T>,
 ) -> Option<String> {
     let mut vals: Vec<String> = Vec::new();
@@ -111,7 +111,7 @@ fn over_levels<T: ToString>(
 
 /// What was measured and where: settings (per level where they differ),
 /// tool and machine.
-pub fn settings(runs: &[Run], lang: Lang) -> String {
+pub fn settings(runs: &[Level], lang: Lang) -> String {
     let Some(first) = runs.first() else {
         return String::new();
     };

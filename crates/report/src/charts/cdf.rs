@@ -3,9 +3,51 @@
 
 use super::{series, thin, tier_bands_x};
 use crate::lang::Lang;
+use crate::level::Level;
 use crate::svg::{Axis, Plot};
 use tokenpace_core::metric::Metric;
-use tokenpace_core::profile::Rule;
+use tokenpace_core::profile::{Profile, Rule};
+use tokenpace_core::stats::Statistic;
+
+/// The inter-token latency equivalent of the decode tiers: a stream
+/// decoding at 30 tok/s has 1/30 s between tokens.
+pub fn itl_rule(profile: &Profile) -> Option<Rule> {
+    let d = profile.metrics.get(&Metric::DecodeTokS)?;
+    Some(Rule {
+        statistic: Statistic::Mean,
+        a: 1.0 / d.a,
+        b: d.b.map(|b| 1.0 / b),
+    })
+}
+
+/// The CDF of `metric` over the per-request values of each level, one
+/// curve per level, over the profile's tier zones (for inter-token
+/// latency, the decode tiers as gaps). `None` when no level has a value.
+pub fn of_levels(
+    metric: Metric,
+    levels: &[Level],
+    profile: &Profile,
+    lang: Lang,
+) -> Option<String> {
+    let label = match metric {
+        Metric::DecodeTokS => lang
+            .pick("decode, per stream (tok/s)", "单流解码速度 (tok/s)")
+            .to_string(),
+        Metric::OutputCharsS => lang
+            .pick("output speed (chars/s)", "输出速度 (字/秒)")
+            .to_string(),
+        _ => tokenpace_present::labels::metric_with_unit(lang, metric),
+    };
+    let rule = match metric {
+        Metric::ItlS => itl_rule(profile),
+        _ => profile.metrics.get(&metric).copied(),
+    };
+    let series: Vec<(String, Vec<f64>)> = levels
+        .iter()
+        .map(|l| (l.name.clone(), l.values(metric)))
+        .collect();
+    chart(metric, &series, rule.as_ref(), &label, lang)
+}
 
 /// The CDF of `metric` for each `(name, values)` series, with the tier
 /// zones of `rule` shaded. Returns `None` when no series has a value.

@@ -3,7 +3,7 @@
 
 use super::{series, tier_bands_y};
 use crate::lang::Lang;
-use crate::run::Run;
+use crate::level::Level;
 use crate::svg::{Axis, Plot};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
@@ -11,7 +11,7 @@ use tokenpace_core::stats::Statistic;
 
 /// The x positions (0, 1, 2, …) with the level names as labels, and the
 /// axis title: levels are spaced evenly, as they usually grow by factors.
-fn levels(runs: &[Run], lang: Lang) -> (Axis, Vec<(f64, String)>) {
+fn levels(runs: &[Level], lang: Lang) -> (Axis, Vec<(f64, String)>) {
     let labels: Vec<(f64, String)> = runs
         .iter()
         .enumerate()
@@ -26,7 +26,7 @@ fn levels(runs: &[Run], lang: Lang) -> (Axis, Vec<(f64, String)>) {
 }
 
 /// Output tokens per second over all streams, per level.
-pub fn throughput(runs: &[Run], lang: Lang) -> String {
+pub fn throughput(runs: &[Level], lang: Lang) -> String {
     let (x, labels) = levels(runs, lang);
     let pts: Vec<(f64, f64)> = runs
         .iter()
@@ -46,7 +46,7 @@ pub fn throughput(runs: &[Run], lang: Lang) -> String {
 
 /// One metric's graded statistic (and p99 or p10, the bad tail) per level,
 /// over its tier zones.
-pub fn metric(runs: &[Run], metric: Metric, profile: &Profile, lang: Lang) -> Option<String> {
+pub fn metric(runs: &[Level], metric: Metric, profile: &Profile, lang: Lang) -> Option<String> {
     let rule = profile.metrics.get(&metric);
     let main = rule.map_or(Statistic::Mean, |r| r.statistic);
     let tail = match metric.direction() {

@@ -102,11 +102,11 @@ pub fn replay(r: &RequestRecord, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::tests::run;
+    use crate::level::tests::level;
 
     #[test]
     fn picks_the_median_and_replays_every_chunk() {
-        let mut r = run("a", 5, 100, 20);
+        let mut r = level("a", 5, 100, 20);
         // Make stream 3 the slowest and stream 1 the fastest.
         for c in r.records[3].chunks.iter_mut().skip(1) {
             c.at_ns += 1_000_000_000;

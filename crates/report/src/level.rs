@@ -1,4 +1,4 @@
-//! [`Run`]: one measured load level as reports and comparisons see it — its
+//! [`Level`]: one measured load level as reports and comparisons see it — its
 //! summary (`run.json`) and its request records (`requests.jsonl`).
 
 use tokenpace_core::metric::Metric;
@@ -8,7 +8,7 @@ use tokenpace_core::summary::RunSummary;
 
 /// One load level of a run.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub struct Level {
     /// A short name: the level label (`c4`, `p512`) or the run's directory.
     pub name: String,
     /// What `bench` summarised.
@@ -17,7 +17,17 @@ pub struct Run {
     pub records: Vec<RequestRecord>,
 }
 
-impl Run {
+impl From<tokenpace_rundir::Level> for Level {
+    fn from(l: tokenpace_rundir::Level) -> Level {
+        Level {
+            name: l.name,
+            summary: l.summary,
+            records: l.records,
+        }
+    }
+}
+
+impl Level {
     /// The options the run's metrics were derived with.
     pub fn metric_options(&self) -> MetricOptions {
         MetricOptions {
@@ -84,7 +94,7 @@ pub(crate) mod tests {
 
     /// A run of `n` streams: TTFT `ttft_ms + 10·i`, 20 tokens `gap_ms`
     /// apart, 2 characters each, a 300-token prompt.
-    pub(crate) fn run(name: &str, n: u64, ttft_ms: u64, gap_ms: u64) -> Run {
+    pub(crate) fn level(name: &str, n: u64, ttft_ms: u64, gap_ms: u64) -> Level {
         let records: Vec<RequestRecord> = (0..n)
             .map(|i| {
                 let start = i * 50 * MS;
@@ -115,7 +125,7 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let summary = RunSummary::from_records(&records, settings, Environment::default());
-        Run {
+        Level {
             name: name.into(),
             summary,
             records,
@@ -124,7 +134,7 @@ pub(crate) mod tests {
 
     #[test]
     fn values_are_what_the_summary_summarised() {
-        let r = run("a", 7, 200, 30);
+        let r = level("a", 7, 200, 30);
         for m in Metric::ALL {
             let mut v = r.values(m);
             match (Stats::from_values(&mut v), r.summary.metrics.get(&m)) {

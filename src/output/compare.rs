@@ -1,0 +1,279 @@
+//! `tokenpace compare`'s result: each run against the first, metric by
+//! metric, and the regressions beyond `--fail-on-regression`.
+//!
+//! One sign convention everywhere: a change is the relative change of the
+//! statistic, (run − baseline) ÷ baseline, so decode 40 → 32 tok/s is
+//! `-20.0 %` in the table, in the gate line and in `change_pct`.
+
+use serde::Serialize;
+use tokenpace_core::metric::Metric;
+use tokenpace_present::number::{percent_change, value};
+use tokenpace_present::{Align, Document, Lang, Output, Table};
+use tokenpace_report::compare::{CompareOptions, Comparison, Verdict};
+use tokenpace_report::compare_page::{change_text, p_text, verdict_text};
+use tokenpace_report::Level;
+
+/// Runs side by side against a baseline.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CompareOutput {
+    /// When a change counts as significant.
+    pub options: CompareOptions,
+    /// Each run after the first against the first.
+    pub comparisons: Vec<Comparison>,
+    /// Graded metrics significantly worse than the baseline by more than
+    /// `--fail-on-regression` percent (empty without that flag).
+    pub regressions: Vec<Regression>,
+    /// The `--fail-on-regression` threshold, percent.
+    #[serde(skip)]
+    pub fail_on_regression: Option<f64>,
+    /// Who each run is (the lines above the tables).
+    #[serde(skip)]
+    pub runs: Vec<RunLine>,
+    /// Workload settings that differ between the runs.
+    #[serde(skip)]
+    pub workload_differences: Vec<String>,
+}
+
+/// A graded metric that got worse beyond the gate.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Regression {
+    /// The run that regressed.
+    pub run: String,
+    /// The metric.
+    pub metric: Metric,
+    /// (run − baseline) ÷ baseline, percent: the change as the table shows it.
+    pub change_pct: f64,
+    /// The change with its sign turned so that positive is worse.
+    pub worse_pct: f64,
+}
+
+/// One run as the lines above the tables show it.
+#[derive(Debug, Clone)]
+pub struct RunLine {
+    /// The name given on the command line.
+    pub name: String,
+    /// What was measured.
+    pub target: Option<String>,
+    /// The model.
+    pub model: Option<String>,
+    /// When it started.
+    pub started_at: Option<String>,
+    /// Requests that succeeded.
+    pub ok: u64,
+    /// Requests sent.
+    pub sent: u64,
+}
+
+impl RunLine {
+    /// The line of `level`.
+    pub fn of(level: &Level) -> RunLine {
+        let s = &level.summary;
+        RunLine {
+            name: level.name.clone(),
+            target: s.settings.target.clone(),
+            model: s.settings.model.clone(),
+            started_at: s.environment.started_at.clone(),
+            ok: s.counts.ok,
+            sent: s.counts.sent,
+        }
+    }
+}
+
+impl CompareOutput {
+    /// The regressions of `comparisons` beyond `pct` percent.
+    pub fn regressions(comparisons: &[Comparison], pct: f64) -> Vec<Regression> {
+        comparisons
+            .iter()
+            .flat_map(|c| {
+                c.regressions(pct).into_iter().map(|ch| Regression {
+                    run: c.run.clone(),
+                    metric: ch.metric,
+                    change_pct: ch.change_pct.unwrap_or(0.0),
+                    worse_pct: ch.worse_pct.unwrap_or(0.0),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Output for CompareOutput {
+    fn document(&self, lang: Lang) -> Document {
+        let mut d = Document::new();
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        for r in &self.runs {
+            d.item(format!(
+                "{}: {} · {} · {} · {}/{} ok",
+                r.name,
+                dash(&r.target),
+                dash(&r.model),
+                dash(&r.started_at),
+                r.ok,
+                r.sent
+            ));
+        }
+        for note in &self.workload_differences {
+            d.note(format!(
+                "{}: {note}",
+                lang.pick("the workloads differ", "负载设置不同")
+            ));
+        }
+        for c in &self.comparisons {
+            d.blank().table(table(c, lang));
+        }
+        let o = &self.options;
+        d.blank().line(match lang {
+            Lang::En => format!(
+                "significant: Mann-Whitney U on per-request values, two-sided, p < {} and |change| > {} %",
+                o.alpha, o.min_change_pct
+            ),
+            Lang::Zh => format!(
+                "显著：逐请求数值的 Mann-Whitney U 检验（双侧），p < {} 且 |变化| > {} %",
+                o.alpha, o.min_change_pct
+            ),
+        });
+        if let (Some(pct), false) = (self.fail_on_regression, self.regressions.is_empty()) {
+            let list: Vec<String> = self
+                .regressions
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {}",
+                        r.run,
+                        lang.metric(r.metric),
+                        percent_change(r.change_pct)
+                    )
+                })
+                .collect();
+            d.verdict(
+                format!("{} {pct} %:", lang.pick("regression beyond", "退化超过")),
+                list.join(", "),
+            );
+        }
+        d
+    }
+
+    /// One row per run and metric, every value at full precision.
+    fn csv(&self) -> Option<Table> {
+        let mut t = Table::new(
+            &[
+                "base",
+                "run",
+                "metric",
+                "statistic",
+                "base_value",
+                "value",
+                "change_pct",
+                "p_value",
+                "significant",
+                "verdict",
+                "base_tier",
+                "tier",
+            ]
+            .map(|h| (h, Align::Left)),
+        );
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        for c in &self.comparisons {
+            for ch in &c.changes {
+                t.row(vec![
+                    c.base.clone(),
+                    c.run.clone(),
+                    ch.metric.id().to_string(),
+                    ch.statistic.to_string(),
+                    ch.base.to_string(),
+                    ch.value.to_string(),
+                    opt(ch.change_pct.map(|v| v.to_string())),
+                    opt(ch.test.map(|t| t.p_value.to_string())),
+                    ch.significant.to_string(),
+                    match ch.verdict {
+                        Verdict::Better => "better",
+                        Verdict::Worse => "worse",
+                        Verdict::Same => "same",
+                    }
+                    .to_string(),
+                    opt(ch.base_tier.map(|t| t.to_string())),
+                    opt(ch.tier.map(|t| t.to_string())),
+                ]);
+            }
+        }
+        Some(t)
+    }
+}
+
+fn table(c: &Comparison, lang: Lang) -> Table {
+    let mut t = Table::new(&[
+        (lang.pick("metric", "指标"), Align::Left),
+        (&c.base, Align::Right),
+        (&c.run, Align::Right),
+        (lang.pick("change", "变化"), Align::Right),
+        ("p", Align::Right),
+        (lang.pick("verdict", "结论"), Align::Left),
+        (lang.pick("tier", "等级"), Align::Left),
+    ]);
+    for ch in &c.changes {
+        let tier = match (ch.base_tier, ch.tier) {
+            (Some(a), Some(b)) if a != b => format!("{a} → {b} !"),
+            (Some(a), Some(_)) => a.to_string(),
+            _ => String::new(),
+        };
+        let unit = match ch.metric.unit() {
+            "" => String::new(),
+            u => format!(", {u}"),
+        };
+        t.row(vec![
+            format!("{} ({}{unit})", lang.metric(ch.metric), ch.statistic),
+            value(ch.metric, ch.base),
+            value(ch.metric, ch.value),
+            change_text(ch.change_pct),
+            p_text(ch.test.map(|t| t.p_value)),
+            verdict_text(ch.verdict, lang).to_string(),
+            tier,
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::stats::Statistic;
+    use tokenpace_report::compare::Change;
+
+    #[test]
+    fn table_and_gate_show_one_sign_and_the_label() {
+        let decode = Change {
+            metric: Metric::DecodeTokS,
+            statistic: Statistic::Mean,
+            base: 40.0,
+            value: 32.0,
+            change_pct: Some(-20.0),
+            worse_pct: Some(20.0),
+            test: None,
+            significant: true,
+            verdict: Verdict::Worse,
+            graded: true,
+            base_tier: None,
+            tier: None,
+        };
+        let comparisons = vec![Comparison {
+            base: "a".into(),
+            run: "b".into(),
+            changes: vec![decode],
+        }];
+        let out = CompareOutput {
+            options: CompareOptions::default(),
+            regressions: CompareOutput::regressions(&comparisons, 5.0),
+            comparisons,
+            fail_on_regression: Some(5.0),
+            runs: Vec::new(),
+            workload_differences: Vec::new(),
+        };
+        let text = out.document(Lang::En).to_terminal();
+        let row = text.lines().find(|l| l.contains("decode (mean")).unwrap();
+        assert!(row.contains("-20.0 %"), "{text}");
+        assert!(
+            text.contains("regression beyond 5 %: b decode -20.0 %"),
+            "{text}"
+        );
+        assert_eq!(out.regressions[0].change_pct, -20.0);
+    }
+}
