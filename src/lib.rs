@@ -9,7 +9,6 @@ mod embedded;
 mod input;
 pub mod output;
 mod progress;
-mod runfiles;
 
 pub mod self_check;
 mod table;

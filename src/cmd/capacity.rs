@@ -6,11 +6,12 @@
 use crate::cli::CapacityArgs;
 use crate::output::capacity::{CapacityLevel, CapacityOutput};
 use crate::{input, Status};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use std::io::Write;
 use std::time::Duration;
 use tokenpace_client::load::Load;
 use tokenpace_present::Lang;
+use tokenpace_rundir::RunDir;
 use tokenpace_runner::capacity::{search as run_search, SearchLimits};
 use tokenpace_runner::plan::{redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, Runner, WorkloadPlan};
@@ -48,9 +49,9 @@ fn search(
 ) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
     let plan = plan(&args, url)?;
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create '{}'", dir.display()))?;
+    let run_dir = args.out.as_ref().map(RunDir::new);
+    if let Some(dir) = &run_dir {
+        dir.create()?;
     }
     let runner = Runner::new(&plan, profile, args.max_concurrency as usize)?;
     runner.probe()?;
@@ -64,8 +65,7 @@ fn search(
         &runner,
         &plan,
         limits,
-        args.out.as_deref(),
-        &crate::runfiles::level_files,
+        run_dir.as_ref(),
         &crate::progress::Terminal,
     )?;
     for w in &found.warnings {
@@ -107,8 +107,8 @@ fn search(
         max_concurrency: args.max_concurrency,
         show_goodput: args.goodput,
     };
-    if let Some(dir) = &args.out {
-        crate::runfiles::write_json(&dir.join("capacity.json"), &output)?;
+    if let Some(dir) = &run_dir {
+        dir.write_capacity(&output)?;
     }
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
     Ok(Status::Ok)

@@ -26,20 +26,3 @@ pub fn run(args: ReportArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     out.write_all(text.as_bytes())?;
     Ok(Status::Ok)
 }
-
-/// Transitional, for `bench --html` until it calls
-/// [`crate::output::report::write_html`] with a [`tokenpace_report::Html`].
-pub fn write_html(
-    path: &std::path::Path,
-    title: &str,
-    levels: &[Level],
-    profile: &tokenpace_core::profile::Profile,
-    lang: Lang,
-) -> anyhow::Result<usize> {
-    let html = Html {
-        lang,
-        title,
-        profile,
-    };
-    Ok(page::write_html(path, &html, levels)?.bytes)
-}

@@ -21,8 +21,3 @@ pub mod verdict;
 pub use lang::Lang;
 pub use level::Level;
 pub use report::Html;
-
-/// The old name of [`Level`] (one load level, not a whole run), kept until
-/// `bench` uses [`Level`].
-#[doc(hidden)]
-pub type Run = Level;

@@ -5,9 +5,8 @@
 //! a time budget and a request budget).
 
 use crate::plan::{BenchPlan, Level};
-use crate::runner::{LevelFiles, LevelResult, LevelRun, Progress, Runner};
+use crate::runner::{LevelResult, LevelRun, Progress, Runner};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 use tokenpace_client::load::Load;
 use tokenpace_core::capacity::{bracket, level_tier, meets_targets, next_level, Bracket};
@@ -15,6 +14,7 @@ use tokenpace_core::grade::Tier;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_rundir::RunDir;
 
 /// The search's limits.
 #[derive(Debug, Clone, Copy)]
@@ -81,13 +81,12 @@ pub fn goodput(
 
 /// Searches `plan`'s target (its first level's prompt length; its load is
 /// replaced by the search's) with `runner`. Each level's files go to
-/// `out/cN` when `out` is given.
+/// the level `cN` of `out` when it is given.
 pub fn search(
     runner: &Runner,
     plan: &BenchPlan,
     limits: SearchLimits,
-    out: Option<&Path>,
-    files: &dyn Fn(&Path) -> LevelFiles<'_>,
+    out: Option<&RunDir>,
     progress: &dyn Progress,
 ) -> anyhow::Result<SearchOutcome> {
     let profile = &runner.profile;
@@ -130,14 +129,13 @@ pub fn search(
             ..plan.clone()
         };
         let label = format!("c{c}");
-        let dir = out.map(|d| d.join(&label));
-        let level_files = dir.as_deref().map(files);
+        let dir = out.map(|d| d.level(&label));
         let position = Some(format!("{label} (level {})", levels.len() + 1));
         let run = LevelRun {
             level,
             label,
             position,
-            files: level_files.as_ref(),
+            dir: dir.as_ref(),
         };
         match runner.run_level(&level_plan, run, progress, &mut warnings) {
             Ok(result) => {

@@ -5,7 +5,6 @@
 
 use crate::plan::{BenchPlan, Level};
 use anyhow::{bail, Context};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokenpace_client::backend::Backend;
@@ -23,6 +22,7 @@ use tokenpace_core::record::{ErrorKind, RequestRecord};
 use tokenpace_core::server_metrics::{Decomposition, Scrape};
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
+use tokenpace_rundir::RunDir;
 
 /// Mixed into the seed of warm-up prompts so they differ from measured ones.
 const WARMUP_SEED: u64 = 0x5741_524d_5550;
@@ -72,19 +72,6 @@ pub struct LevelResult {
     pub warmup_failed: usize,
 }
 
-/// Where a level's files go: `requests.jsonl`, `warmup.jsonl` and
-/// `run.json` inside `dir`.
-pub struct LevelFiles<'a> {
-    /// The level's directory.
-    pub dir: &'a Path,
-    /// Writes the level's summary (`run.json`).
-    pub write_summary: &'a dyn Fn(&Path, &RunSummary) -> anyhow::Result<()>,
-    /// The records file's name.
-    pub records: &'a str,
-    /// The warm-up records file's name.
-    pub warmup: &'a str,
-}
-
 /// One level to run: which, its name, where it stands in the run (for the
 /// progress line), and where its files go.
 pub struct LevelRun<'a> {
@@ -94,8 +81,9 @@ pub struct LevelRun<'a> {
     pub label: String,
     /// "c8 (2/4)" on the progress line, in a sweep.
     pub position: Option<String>,
-    /// Where its files go, if anywhere.
-    pub files: Option<&'a LevelFiles<'a>>,
+    /// Its run directory (`run.json`, `requests.jsonl`, `warmup.jsonl`),
+    /// if results are written.
+    pub dir: Option<&'a RunDir>,
 }
 
 /// What every level of a run shares: the runtime, HTTP client, protocol,
@@ -211,11 +199,10 @@ impl Runner {
             level,
             label,
             position,
-            files,
+            dir,
         } = run;
-        if let Some(f) = files {
-            std::fs::create_dir_all(f.dir)
-                .with_context(|| format!("could not create '{}'", f.dir.display()))?;
+        if let Some(d) = dir {
+            d.create()?;
         }
         let load = LoadPlan {
             load: plan.shard_load(level.load),
@@ -234,7 +221,7 @@ impl Runner {
                 ..load
             };
             let options = RunOptions {
-                records_file: files.map(|f| f.dir.join(f.warmup)),
+                records_file: dir.map(RunDir::warmup_path),
                 grace: Duration::from_secs(5),
             };
             let bar = progress.level(plan.warmup, Some(format!("{label} warm-up")));
@@ -252,7 +239,7 @@ impl Runner {
             }
         }
         let options = RunOptions {
-            records_file: files.map(|f| f.dir.join(f.records)),
+            records_file: dir.map(RunDir::requests_path),
             grace: Duration::from_secs(5),
         };
         let before = plan
@@ -277,8 +264,8 @@ impl Runner {
             environment,
         );
         summary.partial = outcome.partial;
-        if let Some(f) = files {
-            (f.write_summary)(f.dir, &summary)?;
+        if let Some(d) = dir {
+            d.write_summary(&summary)?;
         }
         if summary.counts.ok == 0 {
             bail!("{}", all_failed(&outcome.records, &plan.target_label));

@@ -18,6 +18,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_present::Lang;
+use tokenpace_rundir::RunDir;
 use tokenpace_runner::runner::LevelRun;
 use tokenpace_runner::{BenchPlan, LevelResult, Runner};
 
@@ -109,15 +110,20 @@ pub(super) fn write_report<'a>(
     profile: &Profile,
     lang: Lang,
 ) -> anyhow::Result<()> {
-    let runs: Vec<tokenpace_report::Run> = levels
+    let levels: Vec<tokenpace_report::Level> = levels
         .into_iter()
-        .map(|(name, r)| tokenpace_report::Run {
+        .map(|(name, r)| tokenpace_report::Level {
             name,
             summary: r.summary.clone(),
             records: r.records.clone(),
         })
         .collect();
-    crate::cmd::report::write_html(path, title, &runs, profile, lang)?;
+    let html = tokenpace_report::Html {
+        lang,
+        title,
+        profile,
+    };
+    crate::output::report::write_html(path, &html, &levels)?;
     eprintln!(
         "{} {}",
         lang.pick("report written to", "报告已写入"),
@@ -168,16 +174,20 @@ pub(super) fn measure(
     for (i, level) in plan.levels.iter().enumerate() {
         let label = level.label(sweep_prompts);
         let position = (n > 1).then(|| format!("{label} ({}/{n})", i + 1));
-        let dir = plan
-            .out
-            .as_ref()
-            .map(|d| if n > 1 { d.join(&label) } else { d.clone() });
-        let files = dir.as_deref().map(crate::runfiles::level_files);
+        let dir = plan.out.as_ref().map(|d| {
+            let run = RunDir::new(d);
+            if n > 1 {
+                run.level(&label)
+            } else {
+                run
+            }
+        });
+
         let run = LevelRun {
             level: *level,
             label,
             position,
-            files: files.as_ref(),
+            dir: dir.as_ref(),
         };
         let result = runner.run_level(plan, run, &crate::progress::Terminal, &mut warnings)?;
         let partial = result.summary.partial;
@@ -203,7 +213,7 @@ pub(super) fn measure(
             self_check: None,
             notes: Vec::new(),
         };
-        crate::runfiles::write_json(&dir.join("sweep.json"), &sweep)?;
+        RunDir::new(dir).write_sweep(&sweep)?;
     }
     let all: Vec<&RequestRecord> = results.iter().flat_map(|r| &r.records).collect();
     let partial = results.iter().any(|r| r.summary.partial);
@@ -225,17 +235,7 @@ pub(super) fn measure(
 
 /// TTFT against prompt tokens over every successful request of a sweep.
 fn prefill_fit(results: &[LevelResult]) -> Result<PrefillFit, FitError> {
-    let points: Vec<(f64, f64)> = results
-        .iter()
-        .flat_map(|r| &r.records)
-        .filter(|r| r.is_ok())
-        .filter_map(|r| {
-            let prompt = r.prompt_tokens?.count;
-            let ttft = r.first_token_ns()?.saturating_sub(r.sent_ns);
-            Some((f64::from(prompt), ttft as f64 / 1e9))
-        })
-        .collect();
-    PrefillFit::fit(&points)
+    PrefillFit::from_records(results.iter().flat_map(|r| &r.records))
 }
 
 /// A run's title from its URL: host and path, without the scheme.
@@ -245,23 +245,4 @@ fn target_name(url: &str) -> String {
         .unwrap_or(url)
         .trim_end_matches('/')
         .to_string()
-}
-
-/// One level's table as text (transitional, for `merge` until it builds
-/// its own output through [`crate::output::run::run_section`]).
-pub(crate) fn render_run(
-    summary: &tokenpace_core::summary::RunSummary,
-    grade: &tokenpace_core::grade::Grade,
-    profile: &Profile,
-    notes: &[String],
-    lang: Lang,
-    _format: &dyn crate::table::TableFormat,
-    markdown: bool,
-) -> String {
-    let d = crate::output::run::run_section(summary, grade, profile, notes, lang);
-    if markdown {
-        d.to_markdown()
-    } else {
-        d.to_terminal()
-    }
 }
