@@ -3,8 +3,9 @@
 //! record, and nothing may be lost or leaked.
 
 mod bench_support;
+mod common;
 
-use bench_support::{bench, records, serial, truth, Sim};
+use bench_support::{bench, records, serial, sim, truth};
 use tokenpace_core::record::ErrorKind;
 use tokenpace_core::summary::RunSummary;
 use tokenpace_sim::config::SimConfig;
@@ -14,7 +15,7 @@ fn metrics_match_the_simulators_truth() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let truth_path = dir.path().join("truth.jsonl");
-    let sim = Sim::start(SimConfig {
+    let sim = sim(SimConfig {
         truth: Some(truth_path.clone()),
         ..SimConfig::default()
     });
@@ -103,7 +104,7 @@ fn every_fault_ends_as_the_right_record() {
     let _serial = serial();
     let truth_dir = tempfile::tempdir().unwrap();
     let truth_path = truth_dir.path().join("truth.jsonl");
-    let sim = Sim::start(SimConfig {
+    let sim = sim(SimConfig {
         truth: Some(truth_path.clone()),
         ..SimConfig::default()
     });
@@ -220,7 +221,7 @@ fn every_fault_ends_as_the_right_record() {
 fn the_api_key_is_checked_and_never_written() {
     let _serial = serial();
     let key = "sk-tokenpace-test-7f3a9c";
-    let sim = Sim::start(SimConfig {
+    let sim = sim(SimConfig {
         api_key: Some(key.into()),
         ..SimConfig::default()
     });
@@ -309,7 +310,7 @@ fn a_run_against_every_fault_at_once_accounts_for_everything() {
             every: None,
         })
         .collect();
-    let sim = Sim::start(config);
+    let sim = sim(config);
     let out = dir.path().join("run");
     let (_, table) = bench(&[
         &sim.url(),

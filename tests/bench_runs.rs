@@ -3,8 +3,9 @@
 //! the self-check, datasets, very long prompts and the ramp.
 
 mod bench_support;
+mod common;
 
-use bench_support::{bench, records, serial, Sim};
+use bench_support::{bench, records, serial, sim};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_sim::config::SimConfig;
 
@@ -15,7 +16,7 @@ fn sweeps_recover_the_simulators_model() {
     config.timing.prefill = 4000.0;
     config.timing.max_batch = 64;
     config.timing.batch_slowdown = 0.1;
-    let sim = Sim::start(config);
+    let sim = sim(config);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     // Prompt lengths: the fitted line gives back the prefill rate and the
@@ -107,7 +108,7 @@ fn ctrl_c_keeps_every_result() {
     let _serial = serial();
     let mut config = SimConfig::default();
     config.timing.decode = 50.0;
-    let sim = Sim::start(config);
+    let sim = sim(config);
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_tokenpace"))
         .args([
@@ -161,7 +162,7 @@ fn ctrl_c_keeps_every_result() {
 #[test]
 fn scenario_and_warmup() {
     let _serial = serial();
-    let sim = Sim::start(SimConfig::default());
+    let sim = sim(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     bench(&[
@@ -204,7 +205,7 @@ fn scenario_and_warmup() {
 #[test]
 fn self_check_reports_the_clients_timing_error() {
     let _serial = serial();
-    let sim = Sim::start(SimConfig::default());
+    let sim = sim(SimConfig::default());
     let (_, json) = bench(&[
         &sim.url(),
         "--concurrency",
@@ -256,7 +257,7 @@ fn self_check_reports_the_clients_timing_error() {
 #[test]
 fn dataset_prompts_are_sent() {
     let _serial = serial();
-    let sim = Sim::start(SimConfig::default());
+    let sim = sim(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("chat.jsonl");
     std::fs::write(
@@ -301,7 +302,7 @@ fn a_100k_token_prompt_goes_through() {
     let _serial = serial();
     let mut config = SimConfig::default();
     config.timing.prefill = 2_000_000.0;
-    let sim = Sim::start(config);
+    let sim = sim(config);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let (_, json) = bench(&[
@@ -333,7 +334,7 @@ fn a_100k_token_prompt_goes_through() {
 #[test]
 fn ramp_up_spreads_the_first_requests() {
     let _serial = serial();
-    let sim = Sim::start(SimConfig::default());
+    let sim = sim(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     bench(&[
         &sim.url(),

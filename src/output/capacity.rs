@@ -72,13 +72,8 @@ impl Output for CapacityOutput {
         let Some(first) = self.levels.first() else {
             return d;
         };
-        let s = &first.summary.settings;
-        d.title(format!(
-            "{} · {}",
-            s.target.as_deref().unwrap_or("-"),
-            s.model.as_deref().unwrap_or("-")
-        ))
-        .blank();
+        d.title(crate::output::run::target_and_model(&first.summary))
+            .blank();
         d.table(self.table(lang)).blank();
         for (c, why) in &self.failed_levels {
             d.line(format!(

@@ -131,6 +131,16 @@ impl Output for BenchOutput {
     }
 }
 
+/// "target · model": what a sweep or a search measured.
+pub fn target_and_model(summary: &RunSummary) -> String {
+    let s = &summary.settings;
+    format!(
+        "{} · {}",
+        s.target.as_deref().unwrap_or("-"),
+        s.model.as_deref().unwrap_or("-")
+    )
+}
+
 /// "target · model · concurrency 4 · 15.4 s".
 fn run_title(summary: &RunSummary, lang: Lang) -> String {
     let s = &summary.settings;
@@ -236,13 +246,7 @@ pub fn sweep_section(
 ) -> Document {
     let mut d = Document::new();
     if let Some(first) = levels.first() {
-        let s = &first.summary.settings;
-        d.title(format!(
-            "{} · {}",
-            s.target.as_deref().unwrap_or("-"),
-            s.model.as_deref().unwrap_or("-")
-        ))
-        .blank();
+        d.title(target_and_model(&first.summary)).blank();
     }
     // The graded metrics are all columns, so the tier column never names a
     // cause the reader cannot see.

@@ -10,7 +10,6 @@ use tokenpace::cli::Cli;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_sim::config::SimConfig;
 use tokenpace_sim::truth::RequestTruth;
-use tokenpace_sim::{SimHandle, SimServer};
 
 /// The tests here measure time; run them one at a time so they do not steal
 /// each other's CPU on a small machine.
@@ -20,41 +19,17 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A simulator on its own runtime (the bench command runs its own).
-pub struct Sim {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<SimHandle>,
-}
+pub use crate::common::Sim;
 
-impl Sim {
-    pub fn start(mut config: SimConfig) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        config.port = 0;
-        config.text.lang = tokenpace_corpus::Lang::Zh;
-        config.timing.ttft_ms = 30.0;
-        config.timing.decode = 200.0;
-        config.faults.stall_ms = 300.0;
-        config.faults.trickle_ms = 0.2;
-        let handle = runtime.block_on(SimServer::start(config)).unwrap();
-        Sim {
-            runtime,
-            handle: Some(handle),
-        }
-    }
-
-    pub fn url(&self) -> String {
-        self.handle.as_ref().unwrap().url()
-    }
-
-    /// Stops the server, flushing the truth file.
-    pub fn stop(mut self) {
-        let handle = self.handle.take().unwrap();
-        self.runtime.block_on(handle.shutdown()).unwrap();
-    }
+/// The simulator with the bench tests' settings: Chinese text, TTFT 30 ms,
+/// 200 tok/s, 300 ms stalls and 0.2 ms trickle gaps when those faults fire.
+pub fn sim(mut config: SimConfig) -> Sim {
+    config.text.lang = tokenpace_corpus::Lang::Zh;
+    config.timing.ttft_ms = 30.0;
+    config.timing.decode = 200.0;
+    config.faults.stall_ms = 300.0;
+    config.faults.trickle_ms = 0.2;
+    Sim::start(config)
 }
 
 pub fn bench(args: &[&str]) -> anyhow::Result<(tokenpace::Status, String)> {
