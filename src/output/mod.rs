@@ -1,6 +1,6 @@
 //! What each command prints, as typed results: every command builds one of
 //! these (serialisable, with a JSON Schema in `schemas/`) and hands it to
-//! [`tokenpace_present::export`], which picks the exporter for `--format`.
+//! [`tokenpace_present::export()`], which picks the exporter for `--format`.
 //! The layout for people ([`tokenpace_present::Output::document`]) lives
 //! beside each type, in the file named after its command.
 
