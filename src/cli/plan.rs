@@ -9,7 +9,7 @@ use tokenpace_core::summary::RunSummary;
 use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::Params;
-use tokenpace_plan::roofline::Workload;
+use tokenpace_plan::roofline::Traffic;
 use tokenpace_plan::setup::{ModelSource, Setup};
 
 /// `tokenpace plan …`.
@@ -266,8 +266,8 @@ pub struct WorkloadArgs {
 
 impl WorkloadArgs {
     /// The workload the flags describe.
-    pub fn workload(&self) -> Workload {
-        Workload {
+    pub fn workload(&self) -> Traffic {
+        Traffic {
             prompt_tokens: self.prompt_tokens,
             output_tokens: self.output_tokens,
             concurrency: self.concurrency,

@@ -12,7 +12,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_plan::calibrate::{
     check_point, compare, fit, published_points, workload_of, Measured, PointCheck,
 };
-use tokenpace_plan::roofline::{estimate, Workload};
+use tokenpace_plan::roofline::{estimate, Traffic};
 use tokenpace_present::{export, Lang};
 
 /// Runs `tokenpace plan calibrate`.
@@ -46,7 +46,7 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     }
     let r = setup.resolve("plan calibrate")?;
     let d = r.deployment(args.deployment.quant.into(), args.deployment.gpus);
-    let w = workload_of(&summary, &Workload::default());
+    let w = workload_of(&summary, &Traffic::default());
     let e = estimate(&d, &w, &r.efficiency, &Profile::builtin())?;
     let fitted = fit(&e, &measured);
     if let Some(save) = &args.save {

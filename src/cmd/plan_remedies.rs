@@ -12,7 +12,7 @@ use std::path::Path;
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::{remedies, RooflineContext, Situation};
-use tokenpace_plan::roofline::{estimate, Workload};
+use tokenpace_plan::roofline::{estimate, Traffic};
 use tokenpace_present::{export, Lang};
 
 /// Runs `tokenpace plan remedies`.
@@ -31,7 +31,7 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     let result = if setup.has_model() || setup.hardware.is_some() {
         let r = setup.resolve("plan remedies with a model")?;
         let d = r.deployment(quant, args.deployment.gpus);
-        let w = Workload {
+        let w = Traffic {
             prompt_tokens: scenario.prompt_tokens,
             output_tokens: scenario.output_tokens,
             concurrency: args.concurrency,

@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::efficiency::Efficiency;
 use crate::error::PlanError;
 use crate::quant::Quant;
-use crate::roofline::{estimate, Deployment, Estimate, Resource, Workload, SEED_CHARS_PER_TOKEN};
+use crate::roofline::{estimate, Deployment, Estimate, Resource, Traffic, SEED_CHARS_PER_TOKEN};
 use serde::{Deserialize, Serialize};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
@@ -59,12 +59,12 @@ impl Measured {
 /// The workload a run measured: mean prompt and output tokens, its
 /// concurrency, measured characters per token and network overhead. Fields
 /// the run lacks fall back to its settings, then to `fallback`.
-pub fn workload_of(s: &RunSummary, fallback: &Workload) -> Workload {
+pub fn workload_of(s: &RunSummary, fallback: &Traffic) -> Traffic {
     let mean = |m| {
         s.get(m, Statistic::Mean)
             .filter(|v| v.is_finite() && *v > 0.0)
     };
-    Workload {
+    Traffic {
         prompt_tokens: mean(Metric::PromptTokens)
             .or(s.settings.prompt_tokens.map(f64::from))
             .unwrap_or(fallback.prompt_tokens),
@@ -204,10 +204,10 @@ pub fn check_point(c: &Catalog, p: &Point, eff: &Efficiency) -> Result<PointChec
         quant: p.quant,
         devices: 1,
     };
-    let w = Workload {
+    let w = Traffic {
         prompt_tokens: p.prompt_tokens,
         output_tokens: p.output_tokens,
-        ..Workload::default()
+        ..Traffic::default()
     };
     let e = estimate(&d, &w, eff, &Profile::builtin())?;
     let estimated = match p.metric {
@@ -259,7 +259,7 @@ mod tests {
         assert!(worst > 0.0);
     }
 
-    fn estimate_for(w: Workload) -> Estimate {
+    fn estimate_for(w: Traffic) -> Estimate {
         let c = Catalog::builtin();
         let d = Deployment {
             model: c.model("qwen2.5-7b").unwrap(),
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn errors_and_fit_reproduce_the_measurement() {
-        let e = estimate_for(Workload::default());
+        let e = estimate_for(Traffic::default());
         let m = Measured {
             prefill_tok_s: Some(e.prefill_tok_s * 0.8),
             decode_tok_s: Some(e.decode_tok_s * 1.1),
@@ -294,7 +294,7 @@ mod tests {
             quant: Quant::Int4,
             devices: 1,
         };
-        let again = estimate(&d, &Workload::default(), &fitted, &Profile::builtin()).unwrap();
+        let again = estimate(&d, &Traffic::default(), &fitted, &Profile::builtin()).unwrap();
         assert!((again.prefill_tok_s / m.prefill_tok_s.unwrap() - 1.0).abs() < 1e-9);
         assert!((again.decode_tok_s / m.decode_tok_s.unwrap() - 1.0).abs() < 1e-9);
         // A measurement above the peak keeps the factor at 1.

@@ -13,7 +13,7 @@ use crate::catalog::Catalog;
 use crate::efficiency::Efficiency;
 use crate::error::{non_negative, positive, PlanError};
 use crate::quant::Quant;
-use crate::roofline::{estimate, Deployment, Workload};
+use crate::roofline::{estimate, Deployment, Traffic};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use tokenpace_core::grade::Grade;
@@ -288,7 +288,7 @@ pub struct RooflineContext<'a> {
     /// The current deployment.
     pub deployment: Deployment<'a>,
     /// The workload.
-    pub workload: Workload,
+    pub workload: Traffic,
     /// Efficiency factors.
     pub efficiency: &'a Efficiency,
 }

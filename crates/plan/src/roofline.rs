@@ -45,9 +45,11 @@ pub struct Deployment<'a> {
     pub devices: u32,
 }
 
-/// What the deployment serves.
+/// What the deployment serves: request sizes and how many at once (the
+/// planner's traffic; the measuring client's prompts are
+/// `tokenpace_client::workload::Workload`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Workload {
+pub struct Traffic {
     /// Prompt tokens per request.
     pub prompt_tokens: f64,
     /// Output tokens per request.
@@ -60,9 +62,9 @@ pub struct Workload {
     pub rtt_s: f64,
 }
 
-impl Default for Workload {
+impl Default for Traffic {
     fn default() -> Self {
-        Workload {
+        Traffic {
             prompt_tokens: 1000.0,
             output_tokens: 256.0,
             concurrency: 1.0,
@@ -72,7 +74,7 @@ impl Default for Workload {
     }
 }
 
-impl Workload {
+impl Traffic {
     /// Checks every value, naming the flag of a bad one.
     pub fn validate(&self) -> Result<(), PlanError> {
         positive("--prompt-tokens", self.prompt_tokens)?;
@@ -180,7 +182,7 @@ pub struct Estimate {
     /// Devices.
     pub devices: u32,
     /// The workload estimated.
-    pub workload: Workload,
+    pub workload: Traffic,
     /// The efficiency factors used.
     pub efficiency: Efficiency,
     /// Memory use.
@@ -237,7 +239,7 @@ pub fn weight_bytes_touched(model: &Model, quant: Quant, tokens: f64) -> f64 {
 /// Estimates the four graded metrics of `workload` on `deployment`.
 pub fn estimate(
     d: &Deployment,
-    w: &Workload,
+    w: &Traffic,
     eff: &Efficiency,
     profile: &Profile,
 ) -> Result<Estimate, PlanError> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use tokenpace_plan::calibrate::{MetricError, PointCheck};
 use tokenpace_plan::efficiency::Efficiency;
-use tokenpace_plan::roofline::{Estimate, Workload};
+use tokenpace_plan::roofline::{Estimate, Traffic};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{number, Document, Lang, Output};
 
@@ -15,7 +15,7 @@ use tokenpace_present::{number, Document, Lang, Output};
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CalibrateOutput {
     /// The workload, read from the run.
-    pub workload: Workload,
+    pub workload: Traffic,
     /// Measured against estimated, per metric.
     pub errors: Vec<MetricError>,
     /// The efficiency the estimate used.

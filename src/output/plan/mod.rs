@@ -8,7 +8,7 @@ pub mod calibrate;
 pub mod remedies;
 pub mod scenario;
 
-use tokenpace_plan::roofline::{Deployment, Estimate, Resource, Workload};
+use tokenpace_plan::roofline::{Deployment, Estimate, Resource, Traffic};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::Lang;
 
@@ -67,7 +67,7 @@ pub(crate) fn aside(lang: Lang, text: &str) -> String {
 }
 
 /// `prompt 1000 tok · answer 256 tok · 1 concurrent`: a workload's load.
-pub(crate) fn load(lang: Lang, w: &Workload) -> String {
+pub(crate) fn load(lang: Lang, w: &Traffic) -> String {
     let concurrent = match lang {
         Lang::En => format!("{} concurrent", w.concurrency),
         Lang::Zh => format!("并发 {}", w.concurrency),

@@ -288,10 +288,10 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         quant: Quant::Fp16,
         devices: 1,
     };
-    let w = Workload {
+    let w = Traffic {
         prompt_tokens: 4000.0,
         output_tokens: 600.0,
-        ..Workload::default()
+        ..Traffic::default()
     };
     let e = estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()).unwrap();
     let s = Situation {

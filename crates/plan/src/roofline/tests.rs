@@ -3,7 +3,7 @@ use crate::catalog::Catalog;
 use proptest::prelude::*;
 use tokenpace_core::grade::Tier;
 
-fn est(model: &str, hw: &str, quant: Quant, w: Workload) -> Result<Estimate, PlanError> {
+fn est(model: &str, hw: &str, quant: Quant, w: Traffic) -> Result<Estimate, PlanError> {
     let c = Catalog::builtin();
     let d = Deployment {
         model: c.model(model).unwrap(),
@@ -16,7 +16,7 @@ fn est(model: &str, hw: &str, quant: Quant, w: Workload) -> Result<Estimate, Pla
 
 #[test]
 fn qwen_7b_int4_on_a_4090_decode_is_bandwidth_bound_prefill_compute_bound() {
-    let e = est("qwen2.5-7b", "rtx-4090", Quant::Int4, Workload::default()).unwrap();
+    let e = est("qwen2.5-7b", "rtx-4090", Quant::Int4, Traffic::default()).unwrap();
     assert_eq!(e.decode.binding, Resource::MemoryBandwidth);
     assert_eq!(e.prefill.binding, Resource::Compute);
     // Weights 7.62e9 × 4.5 / 8 = 4.29 GB; a step reads them plus ~1.1k
@@ -42,11 +42,11 @@ fn qwen_7b_int4_on_a_4090_decode_is_bandwidth_bound_prefill_compute_bound() {
 
 #[test]
 fn large_batches_turn_decode_compute_bound() {
-    let w = Workload {
+    let w = Traffic {
         concurrency: 1024.0,
         prompt_tokens: 50.0,
         output_tokens: 50.0,
-        ..Workload::default()
+        ..Traffic::default()
     };
     let e = est("llama-3.1-8b", "h100-sxm", Quant::Fp16, w).unwrap();
     assert_eq!(e.concurrency, 1024.0);
@@ -58,11 +58,11 @@ fn large_batches_turn_decode_compute_bound() {
 fn memory_capacity_caps_concurrency() {
     // 70B int4 on one H100: 39.7 GB of weights, 72 GB usable, 327 KB of KV
     // per token × 8192 tokens = 2.68 GB per context: 12 contexts fit.
-    let w = Workload {
+    let w = Traffic {
         prompt_tokens: 8000.0,
         output_tokens: 192.0,
         concurrency: 64.0,
-        ..Workload::default()
+        ..Traffic::default()
     };
     let e = est("llama-3.1-70b", "h100-sxm", Quant::Int4, w).unwrap();
     assert!(e.memory.concurrency_capped);
@@ -72,18 +72,13 @@ fn memory_capacity_caps_concurrency() {
 
 #[test]
 fn a_model_too_large_says_so_with_numbers() {
-    let err = est(
-        "llama-3.1-70b",
-        "rtx-4090",
-        Quant::Fp16,
-        Workload::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let err = est("llama-3.1-70b", "rtx-4090", Quant::Fp16, Traffic::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("141.2 GB for its weights"), "{err}");
     assert!(err.contains("21.6 GB usable"), "{err}");
     assert!(err.contains("--gpus 7"), "{err}");
-    let err = est("deepseek-v3", "h100-sxm", Quant::Int4, Workload::default()).unwrap_err();
+    let err = est("deepseek-v3", "h100-sxm", Quant::Int4, Traffic::default()).unwrap_err();
     assert!(
         matches!(err, PlanError::TooLarge { min_devices: 6, .. }),
         "{err}"
@@ -92,9 +87,9 @@ fn a_model_too_large_says_so_with_numbers() {
 
 #[test]
 fn no_room_for_one_context_is_an_error() {
-    let w = Workload {
+    let w = Traffic {
         prompt_tokens: 100_000.0,
-        ..Workload::default()
+        ..Traffic::default()
     };
     let err = est("qwen2.5-32b", "l40s", Quant::Int4, w)
         .unwrap_err()
@@ -128,7 +123,7 @@ fn more_devices_hold_a_larger_model() {
     };
     let e = estimate(
         &d,
-        &Workload::default(),
+        &Traffic::default(),
         &Efficiency::DEFAULT,
         &Profile::builtin(),
     )
@@ -145,23 +140,23 @@ fn more_devices_hold_a_larger_model() {
 fn bad_workloads_name_the_flag() {
     for (w, flag) in [
         (
-            Workload {
+            Traffic {
                 prompt_tokens: 0.0,
-                ..Workload::default()
+                ..Traffic::default()
             },
             "--prompt-tokens",
         ),
         (
-            Workload {
+            Traffic {
                 concurrency: f64::NAN,
-                ..Workload::default()
+                ..Traffic::default()
             },
             "--concurrency",
         ),
         (
-            Workload {
+            Traffic {
                 rtt_s: -1.0,
-                ..Workload::default()
+                ..Traffic::default()
             },
             "--rtt",
         ),
@@ -186,9 +181,9 @@ fn any_hardware() -> impl Strategy<Value = Hardware> {
     })
 }
 
-fn any_workload() -> impl Strategy<Value = Workload> {
+fn any_workload() -> impl Strategy<Value = Traffic> {
     (1.0..2e5f64, 1.0..1e4f64, 1.0..512f64, 0.1..5f64, 0.0..2f64).prop_map(|(p, o, c, cpt, rtt)| {
-        Workload {
+        Traffic {
             prompt_tokens: p,
             output_tokens: o,
             concurrency: c,
@@ -247,7 +242,7 @@ proptest! {
         p in prop::num::f64::ANY, o in prop::num::f64::ANY, c in prop::num::f64::ANY,
         q in any_quant(), devices in 0u32..16,
     ) {
-        let w = Workload { prompt_tokens: p, output_tokens: o, concurrency: c, ..Workload::default() };
+        let w = Traffic { prompt_tokens: p, output_tokens: o, concurrency: c, ..Traffic::default() };
         let d = Deployment { model: &model, hardware: &hw, quant: q, devices };
         match estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()) {
             Ok(e) => {
