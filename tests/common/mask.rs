@@ -6,7 +6,7 @@
 //! - the environment: `http://127.0.0.1:PORT` → `http://127.0.0.1:[PORT]`,
 //!   temporary directories → `[TMP]`, RFC 3339 times → `[DATE]`,
 //!   `YYYY-MM-DD` dates → `[DAY]`;
-//! - measured numbers → `#`. A number is kept when it is part of a word or a
+//! - measured numbers → `#` (bash's `0m14.979s` → `#m#s`). A number is kept when it is part of a word or a
 //!   path (`c16`, `p99`, `int4`, `0/2`, `16/16`), a threshold (after `<`,
 //!   `≤`, `>`, `≥`), a count of requests (before `sent`, `ok`, `failed`), a
 //!   setting (after `concurrency`), a row of an error table, or in a line that holds no
@@ -37,6 +37,8 @@ static TMP: LazyLock<Regex> = LazyLock::new(|| {
     let root = regex::escape(root.to_str().unwrap().trim_end_matches('/'));
     Regex::new(&format!(r"{root}/\.tmp[A-Za-z0-9]+")).unwrap()
 });
+/// bash's `time`: `0m14.979s`.
+static MINUTES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d+m\d+\.\d+s\b").unwrap());
 static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r" {2,}").unwrap());
 static RULER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"─+").unwrap());
 
@@ -72,6 +74,7 @@ pub fn environment(text: &str) -> String {
 /// column layout (see the module docs).
 pub fn text(text: &str) -> String {
     let text = environment(text);
+    let text = MINUTES.replace_all(&text, "#m#s");
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         out.push_str(&line_numbers(line));
