@@ -182,6 +182,10 @@ fn masking_keeps_counts_thresholds_and_labels() {
     );
     assert_eq!(mask::text("  http_status      2\n"), "  http_status  2\n");
     assert_eq!(
+        mask::machine("  p64    3/3   0.50  C\n  A  1.80 s  < 2.00 s  ✓ TTFT"),
+        "  p64  3/3  #  *\n  *  # s  < # s  * TTFT"
+    );
+    assert_eq!(
         mask::csv("level,sent,ttft_s_mean,server_prefill_tok_s_mean\nc1,4,0.07,\n"),
         "level,sent,ttft_s_mean,server_prefill_tok_s_mean\nc1,4,#,\n"
     );

@@ -73,16 +73,52 @@ pub fn environment(text: &str) -> String {
 /// Masks the environment and every measured number, and normalises the
 /// column layout (see the module docs).
 pub fn text(text: &str) -> String {
-    let text = environment(text);
-    let text = MINUTES.replace_all(&text, "#m#s");
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        out.push_str(&line_numbers(line));
+    numbers(text, true)
+}
+
+/// Like [`text`], for output measured on a real model on this machine:
+/// tiers, verdicts and marks (`A`…`C`, `pass`, `fail`, `yes`, `no`, `✓`,
+/// `✗`) become `*` and numbers after `<`, `>`, `≥` are masked too (they
+/// are targets derived from the measured rates there).
+pub fn machine(text: &str) -> String {
+    let masked = numbers(text, false);
+    let mut out = String::with_capacity(masked.len());
+    for line in masked.split_inclusive('\n') {
+        let words: Vec<&str> = line.split(' ').collect();
+        let words: Vec<&str> = words
+            .iter()
+            .map(|w| {
+                let bare = w.trim_end_matches('\n');
+                if MACHINE_MARKS.contains(&bare) {
+                    if w.ends_with('\n') {
+                        "*\n"
+                    } else {
+                        "*"
+                    }
+                } else {
+                    w
+                }
+            })
+            .collect();
+        out.push_str(&words.join(" "));
     }
     out
 }
 
-fn line_numbers(line: &str) -> String {
+/// What [`machine`] masks as a word.
+const MACHINE_MARKS: &[&str] = &["A", "B", "C", "pass", "fail", "yes", "no", "✓", "✗"];
+
+fn numbers(text: &str, thresholds: bool) -> String {
+    let text = environment(text);
+    let text = MINUTES.replace_all(&text, "#m#s");
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        out.push_str(&line_numbers(line, thresholds));
+    }
+    out
+}
+
+fn line_numbers(line: &str, thresholds: bool) -> String {
     if KEEP_LINES.iter().any(|k| line.contains(k)) || ERROR_ROW.is_match(line) {
         return layout(line);
     }
@@ -90,7 +126,7 @@ fn line_numbers(line: &str) -> String {
     let mut last = 0;
     for m in NUMBER.find_iter(line) {
         out.push_str(&line[last..m.start()]);
-        if keep(&line[..m.start()], &line[m.end()..]) {
+        if keep(&line[..m.start()], &line[m.end()..], thresholds) {
             out.push_str(m.as_str());
         } else {
             out.push('#');
@@ -106,7 +142,7 @@ fn layout(line: &str) -> String {
     RULER.replace_all(&line, "─").into_owned()
 }
 
-fn keep(before: &str, after: &str) -> bool {
+fn keep(before: &str, after: &str, thresholds: bool) -> bool {
     // Part of a word, a path, a version, a ratio of counts or a placeholder.
     if before
         .chars()
@@ -124,7 +160,7 @@ fn keep(before: &str, after: &str) -> bool {
     }
     let b = before.trim_end();
     if b.ends_with(['<', '≤', '>', '≥']) {
-        return true;
+        return thresholds;
     }
     if SETTING_BEFORE.iter().any(|w| b.ends_with(w)) {
         return true;
