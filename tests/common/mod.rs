@@ -2,6 +2,8 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod mask;
+
 use std::path::Path;
 use tokenpace_core::record::{Chunk, CountSource, RequestRecord, TokenCount};
 use tokenpace_core::summary::{Environment, RunSettings, RunSummary};
@@ -134,4 +136,31 @@ pub fn assert_valid(name: &str, json: &str) {
         path.display(),
         errors.join("\n")
     );
+}
+
+/// Runs a command line that must succeed; its output.
+pub fn ok(args: &[&str]) -> String {
+    match tokenpace(args) {
+        Ok((tokenpace::Status::Ok, out)) => out,
+        Ok((status, out)) => panic!("{args:?} ended {status:?}:\n{out}"),
+        Err(e) => panic!("{args:?}: {e:#}"),
+    }
+}
+
+/// Tests that measure time run one at a time, so they do not steal each
+/// other's CPU on a small machine.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A fast simulator whose every graded metric is far inside tier A: 30 ms
+/// fixed TTFT, prefill 20000 tok/s, decode 250 tok/s, English text.
+pub fn fast_sim() -> tokenpace_sim::config::SimConfig {
+    let mut config = tokenpace_sim::config::SimConfig::default();
+    config.timing.ttft_ms = 30.0;
+    config.timing.prefill = 20_000.0;
+    config.timing.decode = 250.0;
+    config.text.lang = tokenpace_corpus::Lang::En;
+    config
 }
