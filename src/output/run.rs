@@ -120,7 +120,7 @@ impl Output for BenchOutput {
 
     fn csv(&self) -> Option<Table> {
         Some(match self {
-            BenchOutput::Run(r) => csv_table(&[("".to_string(), &r.summary, &r.grade)]),
+            BenchOutput::Run(r) => csv_table(&[(level_label(&r.summary), &r.summary, &r.grade)]),
             BenchOutput::Sweep(s) => csv_table(
                 &s.levels
                     .iter()
@@ -128,6 +128,18 @@ impl Output for BenchOutput {
                     .collect::<Vec<_>>(),
             ),
         })
+    }
+}
+
+/// A single level's name from its settings, as a sweep names its levels:
+/// `c8` (concurrency), `r2.5` (rate), else `p512` (prompt length).
+fn level_label(summary: &RunSummary) -> String {
+    let s = &summary.settings;
+    match (s.concurrency, s.rate, s.prompt_tokens) {
+        (Some(c), _, _) => format!("c{c}"),
+        (_, Some(r), _) => format!("r{r}"),
+        (_, _, Some(p)) => format!("p{p}"),
+        _ => String::new(),
     }
 }
 
