@@ -34,17 +34,7 @@ fn binary(args: &[&str]) -> Output {
         .unwrap()
 }
 
-const EXAMPLE: &[&str] = &[
-    "grade",
-    "--ttft",
-    "1.8",
-    "--prefill",
-    "1200",
-    "--decode",
-    "28",
-    "--chars-per-s",
-    "24",
-];
+const EXAMPLE: &[&str] = common::GRADE_EXAMPLE;
 
 #[test]
 fn grade_example_is_a_a_b_and_failing_output() {

@@ -31,20 +31,7 @@ fn schema_files_match_the_result_types() {
 
 #[test]
 fn grade_json_validates() {
-    let (_, out) = tokenpace(&[
-        "grade",
-        "--ttft",
-        "1.8",
-        "--prefill",
-        "1200",
-        "--decode",
-        "28",
-        "--chars-per-s",
-        "24",
-        "--format",
-        "json",
-    ])
-    .unwrap();
+    let (_, out) = tokenpace(&[common::GRADE_EXAMPLE, &["--format", "json"]].concat()).unwrap();
     assert_valid("grade", &out);
 }
 

@@ -225,19 +225,7 @@ fn snapshot_history_and_report() {
 
 #[test]
 fn snapshot_grade_json() {
-    let out = ok(&[
-        "grade",
-        "--ttft",
-        "1.8",
-        "--prefill",
-        "1200",
-        "--decode",
-        "28",
-        "--chars-per-s",
-        "24",
-        "--format",
-        "json",
-    ]);
+    let out = ok(&[common::GRADE_EXAMPLE, &["--format", "json"]].concat());
     // Deterministic: compared exactly.
     insta::assert_snapshot!(out);
 }

@@ -164,3 +164,17 @@ pub fn fast_sim() -> tokenpace_sim::config::SimConfig {
     config.text.lang = tokenpace_corpus::Lang::En;
     config
 }
+
+/// The README's grading example: TTFT 1.8 s, prefill 1200, decode 28,
+/// 24 chars/s (A, A, B, fail).
+pub const GRADE_EXAMPLE: &[&str] = &[
+    "grade",
+    "--ttft",
+    "1.8",
+    "--prefill",
+    "1200",
+    "--decode",
+    "28",
+    "--chars-per-s",
+    "24",
+];
