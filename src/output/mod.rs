@@ -45,8 +45,10 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     ]
 }
 
+/// JSON Schema draft 2020-12, without a `$schema` URL: the files name no
+/// outside address, and validators are told the draft.
 fn schema<T: JsonSchema>() -> Schema {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<T>()
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.meta_schema = None;
+    settings.into_generator().into_root_schema_for::<T>()
 }

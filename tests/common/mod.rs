@@ -124,7 +124,8 @@ pub fn assert_valid(name: &str, json: &str) {
         .join(format!("{name}.schema.json"));
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    // The schema files are draft 2020-12 (they carry no `$schema` URL).
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
     let instance: serde_json::Value = serde_json::from_str(json).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&instance)

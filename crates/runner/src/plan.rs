@@ -344,16 +344,16 @@ mod tests {
     #[test]
     fn urls_are_checked_and_headers_parsed() {
         let t = target(
-            "http://h:1/v1/",
+            "http://127.0.0.1:1/v1/",
             None,
             Some(String::new()),
             &["X-A: b".into()],
         )
         .unwrap();
-        assert_eq!(t.base_url, "http://h:1");
+        assert_eq!(t.base_url, "http://127.0.0.1:1");
         assert_eq!(t.api_key, None);
         assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
         assert!(target("h:1", None, None, &[]).is_err());
-        assert!(target("http://h", None, None, &["nocolon".into()]).is_err());
+        assert!(target("http://127.0.0.1", None, None, &["nocolon".into()]).is_err());
     }
 }

@@ -380,8 +380,8 @@ mod tests {
             status: Some(401),
             message: "unauthorized".into(),
         });
-        let text = all_failed(&[r], "http://h");
+        let text = all_failed(&[r], "http://127.0.0.1:9");
         assert!(text.contains("API key"), "{text}");
-        assert!(all_failed(&[], "http://h").contains("interrupted"));
+        assert!(all_failed(&[], "http://127.0.0.1:9").contains("interrupted"));
     }
 }
