@@ -122,12 +122,8 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         &a.prompt_tokens.into_iter().collect::<Vec<_>>(),
         a.max_tokens,
     )?;
-    let api_key = a
-        .api_key
-        .clone()
-        .or_else(|| std::env::var("TOKENPACE_API_KEY").ok())
-        .or_else(|| std::env::var("OPENAI_API_KEY").ok());
-    let shard = tokenpace_core::shard::Shard::parse("0/1").map_err(anyhow::Error::msg)?;
+    let api_key = tokenpace_runner::plan::api_key(a.api_key.clone());
+    let shard = tokenpace_core::shard::Shard::default();
     let plan = BenchPlan {
         target: target(url, a.model.clone(), api_key, &[])?,
         target_label: redact(url.trim()),

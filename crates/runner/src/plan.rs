@@ -259,6 +259,12 @@ pub fn lengths(
     Ok((prompts, max))
 }
 
+/// The API key: `--api-key`, else TOKENPACE_API_KEY, else OPENAI_API_KEY.
+pub fn api_key(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var("TOKENPACE_API_KEY").ok())
+        .or_else(|| std::env::var("OPENAI_API_KEY").ok())
+}
+
 /// The target of a base URL: checked, `/v1` and trailing slashes removed.
 pub fn target(
     url: &str,

@@ -31,11 +31,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             .map(|&c| Load::Closed { concurrency: c })
             .collect()
     };
-    let api_key = args
-        .api_key
-        .clone()
-        .or_else(|| std::env::var("TOKENPACE_API_KEY").ok())
-        .or_else(|| std::env::var("OPENAI_API_KEY").ok());
+    let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
     let protocol = match (&args.backend, args.api) {
         (Some(id), _) => id.clone(),
         (None, ApiArg::Chat) => "openai-chat".into(),
