@@ -101,6 +101,21 @@ impl<'t> Recorder<'t> {
             self.record.output_chars = self.record.output_chars.saturating_add(count.chars);
             self.record.output_cjk_chars = self.record.output_cjk_chars.saturating_add(count.cjk);
         }
+        if !delta.tool_calls.is_empty() {
+            let mut chars = 0u32;
+            for call in &delta.tool_calls {
+                if call.id.is_some() || call.name.is_some() {
+                    self.record.tool_calls = self.record.tool_calls.saturating_add(1);
+                }
+                let n = call.name.as_deref().map_or(0, |n| n.chars().count());
+                chars = chars.saturating_add((n + call.arguments.chars().count()) as u32);
+            }
+            self.record.tool_chunks.push(Chunk {
+                at_ns: at,
+                tokens: 1,
+                chars,
+            });
+        }
         if let Some(u) = delta.usage {
             self.usage = Some(u);
         }
@@ -120,7 +135,9 @@ impl<'t> Recorder<'t> {
 
     /// Whether any token has arrived yet.
     pub fn has_token(&self) -> bool {
-        !self.record.chunks.is_empty() || !self.record.reasoning_chunks.is_empty()
+        !self.record.chunks.is_empty()
+            || !self.record.reasoning_chunks.is_empty()
+            || !self.record.tool_chunks.is_empty()
     }
 
     /// Ends the record at `at`.
@@ -131,6 +148,7 @@ impl<'t> Recorder<'t> {
             .chunks
             .iter()
             .chain(&r.reasoning_chunks)
+            .chain(&r.tool_chunks)
             .map(|c| c.tokens)
             .fold(0, u32::saturating_add);
         let usage = self.usage.unwrap_or_default();
@@ -157,6 +175,7 @@ impl<'t> Recorder<'t> {
             let n = r.reasoning_chunks.len() as u32;
             (n > 0 && usage.completion_tokens.is_none()).then_some(n)
         });
+        r.cached_tokens = usage.cached_tokens;
         r.prompt_tokens = match usage.prompt_tokens {
             Some(count) => Some(TokenCount {
                 count,

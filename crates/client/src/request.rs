@@ -328,6 +328,7 @@ mod tests {
             tokens: None,
             max_tokens: 1,
             ignore_eos: false,
+            ..Prompt::default()
         };
         let clock = RunClock::start();
         let timeouts = Timeouts {

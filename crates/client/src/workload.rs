@@ -74,6 +74,7 @@ impl PromptSource for Workload {
                         }),
                         max_tokens: self.max_tokens,
                         ignore_eos: self.ignore_eos,
+                        ..Prompt::default()
                     };
                 }
             }
@@ -102,6 +103,7 @@ pub fn estimated_prompt(
         }),
         max_tokens,
         ignore_eos,
+        ..Prompt::default()
     }
 }
 

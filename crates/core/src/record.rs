@@ -93,13 +93,16 @@ pub enum ErrorKind {
     /// The run was interrupted (Ctrl-C, time limit) while this request was in
     /// flight.
     Cancelled,
+    /// A tool call whose arguments were not valid JSON (agent runs, where
+    /// the client must read them to answer).
+    BadToolCall,
     /// Anything else; the message says what.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, in a stable order (for tables).
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Connect,
         ErrorKind::Dns,
         ErrorKind::Tls,
@@ -109,6 +112,7 @@ impl ErrorKind {
         ErrorKind::MalformedEvent,
         ErrorKind::ServerError,
         ErrorKind::Cancelled,
+        ErrorKind::BadToolCall,
         ErrorKind::Other,
     ];
 
@@ -124,6 +128,7 @@ impl ErrorKind {
             ErrorKind::MalformedEvent => "malformed_event",
             ErrorKind::ServerError => "server_error",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::BadToolCall => "bad_tool_call",
             ErrorKind::Other => "other",
         }
     }
@@ -151,6 +156,16 @@ pub struct ServerTimings {
     /// Generation speed the server measured, tokens/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decode_tok_s: Option<f64>,
+}
+
+/// Where a request sits in a conversation: a chat session's turn, or an
+/// agent task's step (a task is a session whose turns are model calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TurnRef {
+    /// The session (or agent task), numbered from 0 within the run.
+    pub session: u64,
+    /// The turn (or step) within it, from 0.
+    pub turn: u32,
 }
 
 /// One request as observed by the client.
@@ -186,6 +201,16 @@ pub struct RequestRecord {
     /// Reasoning chunks in arrival order (`reasoning_content` / `reasoning`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasoning_chunks: Vec<Chunk>,
+    /// Tool-call chunks in arrival order: `chars` counts the characters of
+    /// the call's name and JSON arguments that event carried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_chunks: Vec<Chunk>,
+    /// Tool calls the response made.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tool_calls: u32,
+    /// The session turn or agent step this request was, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<TurnRef>,
     /// When the response ended (last byte, or the error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ns: Option<Nanos>,
@@ -196,6 +221,10 @@ pub struct RequestRecord {
     /// came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens: Option<TokenCount>,
+    /// Of the prompt tokens, how many the server took from its prefix cache
+    /// (`usage.prompt_tokens_details.cached_tokens`), when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u32>,
     /// Of the generated tokens, how many were reasoning, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u32>,
@@ -235,9 +264,13 @@ impl RequestRecord {
             first_event_ns: None,
             chunks: Vec::new(),
             reasoning_chunks: Vec::new(),
+            tool_chunks: Vec::new(),
+            tool_calls: 0,
+            turn: None,
             end_ns: None,
             prompt_tokens: None,
             output_tokens: None,
+            cached_tokens: None,
             reasoning_tokens: None,
             output_chars: 0,
             output_cjk_chars: 0,
@@ -251,18 +284,39 @@ impl RequestRecord {
         self.error.is_none()
     }
 
-    /// The first chunk carrying a token, answer or reasoning.
+    /// The first chunk carrying a token: answer, reasoning or tool call.
     pub fn first_token_ns(&self) -> Option<Nanos> {
         let answer = self.chunks.first().map(|c| c.at_ns);
         let reasoning = self.reasoning_chunks.first().map(|c| c.at_ns);
-        min_opt(answer, reasoning)
+        min_opt(min_opt(answer, reasoning), self.first_tool_ns())
     }
 
-    /// The last chunk carrying a token, answer or reasoning.
+    /// The last chunk carrying a token: answer, reasoning or tool call.
     pub fn last_token_ns(&self) -> Option<Nanos> {
         let answer = self.chunks.last().map(|c| c.at_ns);
         let reasoning = self.reasoning_chunks.last().map(|c| c.at_ns);
-        answer.max(reasoning)
+        let tool = self.tool_chunks.last().map(|c| c.at_ns);
+        answer.max(reasoning).max(tool)
+    }
+
+    /// The first tool-call chunk.
+    pub fn first_tool_ns(&self) -> Option<Nanos> {
+        self.tool_chunks.first().map(|c| c.at_ns)
+    }
+
+    /// Characters of tool-call names and arguments.
+    pub fn tool_chars(&self) -> u32 {
+        self.tool_chunks
+            .iter()
+            .map(|c| c.chars)
+            .fold(0, u32::saturating_add)
+    }
+
+    /// The share of the prompt the server took from its cache, when it said.
+    pub fn cached_share(&self) -> Option<f64> {
+        let prompt = self.prompt_tokens?.count;
+        let cached = self.cached_tokens?;
+        (prompt > 0).then(|| f64::from(cached.min(prompt)) / f64::from(prompt))
     }
 
     /// The first reasoning token.
@@ -280,6 +334,10 @@ impl RequestRecord {
         let out = self.output_tokens?.count;
         Some(out.saturating_sub(self.reasoning_tokens.unwrap_or(0)))
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn min_opt(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {

@@ -17,6 +17,16 @@ pub struct Usage {
     pub completion_tokens: u64,
     /// Their sum.
     pub total_tokens: u64,
+    /// Prompt tokens served from the prefix cache, when the server has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+/// `usage.prompt_tokens_details`, as OpenAI, vLLM and SGLang report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PromptTokensDetails {
+    /// Prompt tokens taken from the prefix cache.
+    pub cached_tokens: u64,
 }
 
 impl Usage {
@@ -26,6 +36,17 @@ impl Usage {
             prompt_tokens: prompt,
             completion_tokens: completion,
             total_tokens: prompt + completion,
+            prompt_tokens_details: None,
+        }
+    }
+
+    /// The same usage, reporting `cached` prompt tokens from a prefix cache.
+    pub fn with_cached(self, cached: u64) -> Self {
+        Usage {
+            prompt_tokens_details: Some(PromptTokensDetails {
+                cached_tokens: cached,
+            }),
+            ..self
         }
     }
 }

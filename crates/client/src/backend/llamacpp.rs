@@ -102,6 +102,7 @@ impl Backend for LlamaCpp {
                     .tokens_predicted
                     .or_else(|| t.as_ref().and_then(|t| t.predicted_n).map(|n| n as u32)),
                 reasoning_tokens: None,
+                cached_tokens: None,
             });
             delta.timings = t.map(|t| ServerTimings {
                 prefill_tok_s: t
@@ -166,6 +167,7 @@ mod tests {
                 tokens: None,
                 max_tokens: 7,
                 ignore_eos: true,
+                ..Prompt::default()
             },
         );
         assert_eq!(

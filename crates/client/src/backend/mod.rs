@@ -10,7 +10,7 @@ pub mod tgi;
 use std::borrow::Cow;
 
 /// One request to make.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prompt {
     /// The user message (chat) or the prompt text (completions).
     pub text: String,
@@ -23,6 +23,10 @@ pub struct Prompt {
     pub max_tokens: u32,
     /// Ask the server to ignore end-of-sequence, for fixed-length outputs.
     pub ignore_eos: bool,
+    /// Tool definitions (OpenAI `tools`) the model may call (chat only).
+    pub tools: Option<serde_json::Value>,
+    /// Headers of this request alone (a session id for sticky routing).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Token counts a server reported.
@@ -34,6 +38,23 @@ pub struct Usage {
     pub completion_tokens: Option<u32>,
     /// Of those, reasoning tokens.
     pub reasoning_tokens: Option<u32>,
+    /// Of the prompt tokens, those served from the server's prefix cache.
+    pub cached_tokens: Option<u32>,
+}
+
+/// A piece of a streamed tool call (OpenAI `delta.tool_calls[i]`): the
+/// first piece of a call carries its id and name, later ones more of its
+/// JSON arguments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolCallDelta<'a> {
+    /// Which call of the response this piece belongs to.
+    pub index: u32,
+    /// The call's id, on its first piece.
+    pub id: Option<Cow<'a, str>>,
+    /// The function's name, on its first piece.
+    pub name: Option<Cow<'a, str>>,
+    /// More of the JSON arguments.
+    pub arguments: Cow<'a, str>,
 }
 
 /// What one streamed event said.
@@ -45,6 +66,8 @@ pub struct Delta<'a> {
     pub answer: Cow<'a, str>,
     /// Reasoning text.
     pub reasoning: Cow<'a, str>,
+    /// Tool-call pieces.
+    pub tool_calls: Vec<ToolCallDelta<'a>>,
     /// Token counts, usually on the last event.
     pub usage: Option<Usage>,
     /// Why generation stopped (`stop`, `length`, …), on the last text event.

@@ -122,6 +122,7 @@ impl Backend for Ollama {
                 prompt_tokens: line.prompt_eval_count,
                 completion_tokens: line.eval_count,
                 reasoning_tokens: None,
+                cached_tokens: None,
             });
             let secs = |ns: Option<f64>| ns.map(|ns| ns / 1e9);
             delta.timings = Some(ServerTimings {
@@ -189,6 +190,7 @@ mod tests {
             tokens: None,
             max_tokens: 9,
             ignore_eos: false,
+            ..Prompt::default()
         };
         let b = Ollama { chat: true }.body("m", &p);
         assert_eq!(b["messages"][0]["content"], "hi");

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible API (vLLM, SGLang, TGI, llama.cpp, Ollama, …):
 //! `/v1/chat/completions` and `/v1/completions`, streamed.
 
-use super::{Backend, Delta, Event, Prompt, Usage};
+use super::{Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -44,6 +44,9 @@ impl Backend for OpenAiChat {
             Some(m) => m.clone(),
             None => json!([{"role": "user", "content": prompt.text}]),
         };
+        if let Some(tools) = &prompt.tools {
+            body["tools"] = tools.clone();
+        }
         body
     }
 
@@ -105,6 +108,26 @@ struct DeltaJson<'a> {
     /// OpenRouter, newer vLLM and others.
     #[serde(borrow, default)]
     reasoning: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCallJson<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallJson<'a> {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    function: Option<FunctionJson<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionJson<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -115,12 +138,16 @@ struct UsageJson {
     completion_tokens: Option<u32>,
     #[serde(default)]
     completion_tokens_details: Option<Details>,
+    #[serde(default)]
+    prompt_tokens_details: Option<Details>,
 }
 
 #[derive(Deserialize)]
 struct Details {
     #[serde(default)]
     reasoning_tokens: Option<u32>,
+    #[serde(default)]
+    cached_tokens: Option<u32>,
 }
 
 fn parse(data: &[u8]) -> Result<Event<'_>, String> {
@@ -138,6 +165,7 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
             reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+            cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
         }),
         error: chunk
             .error
@@ -159,6 +187,18 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
             }
             if let Some(r) = d.reasoning_content.or(d.reasoning) {
                 delta.reasoning = r;
+            }
+            for (i, call) in d.tool_calls.into_iter().flatten().enumerate() {
+                let (name, arguments) = match call.function {
+                    Some(f) => (f.name, f.arguments.unwrap_or_default()),
+                    None => (None, Cow::Borrowed("")),
+                };
+                delta.tool_calls.push(ToolCallDelta {
+                    index: call.index.unwrap_or(i as u32),
+                    id: call.id,
+                    name,
+                    arguments,
+                });
             }
         }
     }
@@ -198,11 +238,35 @@ mod tests {
             Some(Usage {
                 prompt_tokens: Some(12),
                 completion_tokens: Some(34),
-                reasoning_tokens: Some(5)
+                reasoning_tokens: Some(5),
+                cached_tokens: None,
             })
         );
+        let d = delta(
+            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":8}}}"#,
+        );
+        assert_eq!(d.usage.unwrap().cached_tokens, Some(8));
         let d = delta(r#"{"choices":[{"text":"","finish_reason":"length"}]}"#);
         assert_eq!(d.finish_reason.as_deref(), Some("length"));
+    }
+
+    #[test]
+    fn reads_streamed_tool_calls() {
+        let d = delta(
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}"#,
+        );
+        assert_eq!(d.tool_calls.len(), 1);
+        assert_eq!(d.tool_calls[0].id.as_deref(), Some("call_1"));
+        assert_eq!(d.tool_calls[0].name.as_deref(), Some("get_weather"));
+        let d = delta(
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"city\":"}}]}}]}"#,
+        );
+        assert_eq!(d.tool_calls[0].index, 1);
+        assert_eq!(d.tool_calls[0].arguments, "{\"city\":");
+        assert_eq!(d.tool_calls[0].name, None);
+        // A call without a function object is kept, empty.
+        let d = delta(r#"{"choices":[{"delta":{"tool_calls":[{}]}}]}"#);
+        assert_eq!(d.tool_calls[0].arguments, "");
     }
 
     #[test]
@@ -231,6 +295,7 @@ mod tests {
             tokens: None,
             max_tokens: 64,
             ignore_eos: true,
+            ..Prompt::default()
         };
         let b = OpenAiChat.body("m", &p);
         assert_eq!(b["messages"][0]["content"], "hi");

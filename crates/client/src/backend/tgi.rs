@@ -87,6 +87,7 @@ impl Backend for Tgi {
                 prompt_tokens: None,
                 completion_tokens: generated,
                 reasoning_tokens: None,
+                cached_tokens: None,
             });
         }
         Ok(Event::Delta(delta))
@@ -139,6 +140,7 @@ mod tests {
                 tokens: None,
                 max_tokens: 5,
                 ignore_eos: true,
+                ..Prompt::default()
             },
         );
         assert_eq!(b["parameters"]["max_new_tokens"], 5);
