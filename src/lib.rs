@@ -9,6 +9,7 @@ mod embedded;
 mod input;
 pub mod output;
 mod progress;
+mod session_plan;
 
 pub mod self_check;
 mod table;

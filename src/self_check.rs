@@ -158,6 +158,7 @@ impl Probe {
                 lang: tokenpace_corpus::Lang::Zh,
                 prompt_tokens: 16,
                 shared_prefix: 0,
+                prefix_groups: 0,
                 max_tokens: tokens,
                 ignore_eos: true,
                 seed: 7,
@@ -168,6 +169,7 @@ impl Probe {
                 total: Duration::from_secs(120),
             },
             clock: RunClock::start(),
+            sessions: None,
         });
         let plan = LoadPlan {
             load: Load::Closed {

@@ -2,6 +2,7 @@
 
 use super::common::*;
 use super::engine::EngineFlags;
+use super::session::SessionArgs;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_core::shard::Shard;
@@ -20,6 +21,10 @@ use tokenpace_core::shard::Shard;
   tokenpace bench --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4
   tokenpace bench http://127.0.0.1:8080 --backend llamacpp --model m --requests 20
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --server-metrics
+  tokenpace bench http://127.0.0.1:8000 --turns 5 --think-time exp:2s --concurrency 16 --requests 32
+  tokenpace bench http://127.0.0.1:8000 --conversations chats.jsonl --concurrency 8
+  tokenpace bench http://127.0.0.1:8000 --agent-steps 3 --concurrency 4 --requests 20
+  tokenpace bench http://127.0.0.1:8000 --shared-prefix 1000 --prefix-groups 4 --concurrency 8
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
   tokenpace merge s0 s1 --out all
@@ -115,9 +120,21 @@ pub struct BenchArgs {
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextLang::Zh)]
     pub text: TextLang,
-    /// Tokens of a prefix shared by all prompts (default: every prompt unique).
+    /// Tokens of a prefix shared by all prompts (default: every prompt
+    /// unique); in sessions, each session's system prompt. Each level of a
+    /// sweep draws its own prefix, so a prefix cache warmed by one level
+    /// does not flatter the next.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub shared_prefix: u32,
+    /// Users in G groups, each group sharing its own --shared-prefix (as G
+    /// products with their own system prompt behind one server).
+    #[arg(
+        long,
+        value_name = "G",
+        default_value_t = 1,
+        requires = "shared_prefix"
+    )]
+    pub prefix_groups: u32,
     /// Let the model stop early instead of asking for exactly --max-tokens.
     #[arg(long)]
     pub no_ignore_eos: bool,
@@ -169,6 +186,9 @@ pub struct BenchArgs {
     /// Exit with status 1 when any graded metric is below this tier.
     #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
     pub fail_below: Option<TierArg>,
+    /// Sessions and agent tasks.
+    #[command(flatten)]
+    pub sessions: SessionArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -12,6 +12,7 @@ use std::path::PathBuf;
   tokenpace capacity http://127.0.0.1:8000 --scenario customer-service --max-concurrency 128 --time-budget 300 --goodput
   tokenpace capacity http://127.0.0.1:8080 --backend llamacpp --model m --max-tokens 64 --out cap1 --format json
   tokenpace capacity --scenario customer-service --max-concurrency 8 --parallel 8
+  tokenpace capacity http://127.0.0.1:8000 --turns 4 --think-time 1s --max-concurrency 64
       (no URL: the embedded engine with the default model, on a loopback port)
 
 Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
@@ -83,4 +84,8 @@ pub struct CapacityArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Sessions and agent tasks: the search then finds how many users
+    /// (sessions at once) stay in tier A.
+    #[command(flatten)]
+    pub sessions: super::session::SessionArgs,
 }

@@ -10,6 +10,7 @@ mod engine;
 mod grade;
 mod plan;
 mod runs;
+mod session;
 
 pub use bench::*;
 pub use capacity::*;
@@ -18,6 +19,7 @@ pub use engine::*;
 pub use grade::*;
 pub use plan::*;
 pub use runs::*;
+pub use session::*;
 
 use clap::{Parser, Subcommand};
 use tokenpace_present::Lang;

@@ -136,10 +136,12 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             text: a.text,
             max_tokens,
             shared_prefix: 0,
+            prefix_groups: 0,
             ignore_eos: true,
             tokenizer: None,
             dataset: None,
         },
+        sessions: crate::session_plan::sessions(&a.sessions),
         scenario: a.scenario.clone(),
         timeouts: TimeoutPlan {
             connect: Duration::from_secs(10),

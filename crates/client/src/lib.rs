@@ -6,11 +6,13 @@
 pub mod backend;
 pub mod bench;
 pub mod clock;
+pub mod conversations;
 pub mod dataset;
 pub mod discover;
 pub mod load;
 pub mod recorder;
 pub mod request;
+pub mod session;
 pub mod sink;
 pub mod sse;
 pub mod tokenizer;

@@ -6,6 +6,7 @@
 use crate::backend::Backend;
 use crate::clock::RunClock;
 use crate::request::{execute, Target, Timeouts};
+use crate::session::Sessions;
 use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -47,7 +48,8 @@ pub enum Load {
 pub struct LoadPlan {
     /// The pattern.
     pub load: Load,
-    /// Requests to send at most.
+    /// Requests (or sessions, when the driver runs sessions) to send at
+    /// most.
     pub requests: u64,
     /// Stop starting requests after this long, if set.
     pub duration: Option<Duration>,
@@ -75,6 +77,9 @@ pub struct Driver {
     pub timeouts: Timeouts,
     /// The run clock.
     pub clock: RunClock,
+    /// Set when each unit of load is a session (or agent task) rather
+    /// than one request.
+    pub sessions: Option<Arc<Sessions>>,
 }
 
 /// Signals from outside the loop: `stop` ends the starting of new requests,
@@ -103,6 +108,24 @@ impl Driver {
             abort,
         )
         .await
+    }
+
+    /// Runs unit `id` of the load (a request, or a whole session) and sends
+    /// its records. Returns false when no one is listening any more.
+    async fn unit(
+        &self,
+        id: u64,
+        scheduled: Nanos,
+        control: &Control,
+        records: &mpsc::UnboundedSender<RequestRecord>,
+    ) -> bool {
+        match &self.sessions {
+            Some(s) => self.session(s, id, scheduled, control, records).await,
+            None => {
+                let record = self.one(id, scheduled, control.abort.clone()).await;
+                records.send(record).is_ok()
+            }
+        }
     }
 }
 
@@ -150,8 +173,7 @@ pub async fn drive(
                         }
                         // Closed loop: the slot is free now, so this is the schedule.
                         let scheduled = driver.clock.now();
-                        let record = driver.one(id, scheduled, control.abort.clone()).await;
-                        if records.send(record).is_err() {
+                        if !driver.unit(id, scheduled, &control, &records).await {
                             break;
                         }
                     }
@@ -185,11 +207,9 @@ pub async fn drive(
                     _ = tokio::time::sleep_until(wake) => {}
                     _ = stop.wait_for(|s| *s) => break,
                 }
-                let (driver, records, abort) =
-                    (driver.clone(), records.clone(), control.abort.clone());
+                let (driver, records, control) = (driver.clone(), records.clone(), control.clone());
                 tasks.spawn(async move {
-                    let record = driver.one(id, scheduled, abort).await;
-                    let _ = records.send(record);
+                    driver.unit(id, scheduled, &control, &records).await;
                 });
             }
         }

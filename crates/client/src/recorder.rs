@@ -17,6 +17,74 @@ pub struct Recorder<'t> {
     prompt_tokens: Option<TokenCount>,
     /// With a tokenizer: the generated text so far, to count at the end.
     text: Option<(String, &'t ModelTokenizer)>,
+    /// In a conversation: the answer and tool calls, to continue it.
+    transcript: Option<Transcript>,
+}
+
+/// What a response said, kept when a conversation continues from it: the
+/// visible answer and the tool calls, bounded so a hostile server cannot
+/// grow the client's memory without limit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    /// The visible answer text.
+    pub answer: String,
+    /// Tool calls by index, in order.
+    pub tool_calls: Vec<ToolCall>,
+    /// Whether text was dropped because it passed [`Transcript::LIMIT`].
+    pub truncated: bool,
+}
+
+/// One tool call as streamed: its id, function name and JSON arguments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolCall {
+    /// The call's id (`call_…`), as the server gave it.
+    pub id: String,
+    /// The function's name.
+    pub name: String,
+    /// The arguments, a JSON text once complete.
+    pub arguments: String,
+}
+
+impl Transcript {
+    /// Bytes of answer plus arguments kept at most (4 MiB).
+    pub const LIMIT: usize = 4 << 20;
+    /// Tool calls kept at most per response.
+    pub const MAX_CALLS: usize = 64;
+
+    fn size(&self) -> usize {
+        self.answer.len()
+            + self
+                .tool_calls
+                .iter()
+                .map(|c| c.id.len() + c.name.len() + c.arguments.len())
+                .sum::<usize>()
+    }
+
+    fn push(&mut self, add: &str, to: impl FnOnce(&mut Self) -> &mut String) {
+        if self.size() + add.len() > Self::LIMIT {
+            self.truncated = true;
+        } else {
+            to(self).push_str(add);
+        }
+    }
+
+    fn tool_delta(&mut self, d: &crate::backend::ToolCallDelta<'_>) {
+        let index = d.index as usize;
+        if index >= Self::MAX_CALLS {
+            self.truncated = true;
+            return;
+        }
+        if self.tool_calls.len() <= index {
+            self.tool_calls.resize_with(index + 1, ToolCall::default);
+        }
+        if let Some(id) = &d.id {
+            self.push(id, |t| &mut t.tool_calls[index].id);
+        }
+        if let Some(name) = &d.name {
+            self.push(name, |t| &mut t.tool_calls[index].name);
+        }
+        self.push(&d.arguments, |t| &mut t.tool_calls[index].arguments);
+    }
 }
 
 /// How a stream ended.
@@ -45,7 +113,13 @@ impl<'t> Recorder<'t> {
             done: false,
             prompt_tokens,
             text: None,
+            transcript: None,
         }
+    }
+
+    /// Keeps the answer and tool calls ([`Recorder::finish_with_transcript`]).
+    pub fn keep_transcript(&mut self) {
+        self.transcript = Some(Transcript::default());
     }
 
     /// Keeps the generated text so `tokenizer` can count it when the server
@@ -101,6 +175,12 @@ impl<'t> Recorder<'t> {
             self.record.output_chars = self.record.output_chars.saturating_add(count.chars);
             self.record.output_cjk_chars = self.record.output_cjk_chars.saturating_add(count.cjk);
         }
+        if let Some(t) = &mut self.transcript {
+            t.push(&delta.answer, |t| &mut t.answer);
+            for call in &delta.tool_calls {
+                t.tool_delta(call);
+            }
+        }
         if !delta.tool_calls.is_empty() {
             let mut chars = 0u32;
             for call in &delta.tool_calls {
@@ -138,6 +218,25 @@ impl<'t> Recorder<'t> {
         !self.record.chunks.is_empty()
             || !self.record.reasoning_chunks.is_empty()
             || !self.record.tool_chunks.is_empty()
+    }
+
+    /// Ends the record at `at`, with what the response said if it was kept.
+    /// A tool call whose arguments are not JSON fails the request
+    /// ([`ErrorKind::BadToolCall`]): a client acting on it could not.
+    pub fn finish_with_transcript(
+        mut self,
+        at: Nanos,
+        end: StreamEnd,
+    ) -> (RequestRecord, Option<Transcript>) {
+        let transcript = self.transcript.take();
+        let end = match (&end, &transcript) {
+            (StreamEnd::Complete, Some(t)) => match bad_tool_call(t) {
+                Some(message) => StreamEnd::Failed(ErrorKind::BadToolCall, None, message),
+                None => end,
+            },
+            _ => end,
+        };
+        (self.finish(at, end), transcript)
     }
 
     /// Ends the record at `at`.
@@ -202,6 +301,31 @@ impl<'t> Recorder<'t> {
         }
         self.record
     }
+}
+
+/// Why a response's tool calls cannot be acted on, if they cannot.
+fn bad_tool_call(t: &Transcript) -> Option<String> {
+    t.tool_calls.iter().enumerate().find_map(|(i, call)| {
+        if call.name.is_empty() {
+            return Some(format!("tool call {i} has no function name"));
+        }
+        let args = call.arguments.trim();
+        let parsed = if args.is_empty() {
+            Ok(serde_json::Value::Object(Default::default()))
+        } else {
+            serde_json::from_str::<serde_json::Value>(args)
+        };
+        match parsed {
+            Ok(_) => None,
+            Err(e) => {
+                let shown: String = args.chars().take(60).collect();
+                Some(format!(
+                    "tool call {i} ({}) has arguments that are not JSON ({e}): {shown}",
+                    call.name
+                ))
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -287,6 +411,71 @@ mod tests {
                 source: CountSource::Tokenizer
             })
         );
+    }
+
+    #[test]
+    fn tool_calls_are_recorded_and_kept() {
+        let b = OpenAiChat;
+        let mut r = Recorder::new(0, 0, 0, None);
+        r.keep_transcript();
+        let first = r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"search","arguments":""}}]}}]}"#;
+        let piece = |a: &str| {
+            serde_json::json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":a}}]}}]})
+                .to_string()
+        };
+        r.event(5, first.as_bytes(), &b);
+        r.event(7, piece("{\"q\":").as_bytes(), &b);
+        r.event(9, piece("\"天气\"}").as_bytes(), &b);
+        r.event(
+            10,
+            br#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
+            &b,
+        );
+        r.event(11, b"[DONE]", &b);
+        let (rec, t) = r.finish_with_transcript(12, StreamEnd::Complete);
+        assert!(rec.is_ok(), "{:?}", rec.error);
+        assert_eq!(rec.tool_calls, 1);
+        assert_eq!(rec.first_tool_ns(), Some(5));
+        assert_eq!(rec.first_token_ns(), Some(5));
+        // "search" (6) + "{\"q\":" (5) + "\"天气\"}" (5)
+        assert_eq!(rec.tool_chars(), 16);
+        assert_eq!(rec.output_tokens.unwrap().count, 3);
+        let t = t.unwrap();
+        assert_eq!(t.tool_calls.len(), 1);
+        assert_eq!(t.tool_calls[0].id, "call_1");
+        assert_eq!(t.tool_calls[0].arguments, "{\"q\":\"天气\"}");
+    }
+
+    #[test]
+    fn broken_tool_arguments_are_a_named_error() {
+        let b = OpenAiChat;
+        let mut r = Recorder::new(0, 0, 0, None);
+        r.keep_transcript();
+        r.event(
+            1,
+            br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"a\":"}}]}}]}"#,
+            &b,
+        );
+        r.event(2, b"[DONE]", &b);
+        let (rec, _) = r.finish_with_transcript(3, StreamEnd::Complete);
+        let e = rec.error.unwrap();
+        assert_eq!(e.kind, ErrorKind::BadToolCall);
+        assert!(e.message.contains("not JSON"), "{}", e.message);
+    }
+
+    #[test]
+    fn transcripts_are_bounded() {
+        let mut t = Transcript::default();
+        let big = "x".repeat(Transcript::LIMIT / 2 + 1);
+        t.push(&big, |t| &mut t.answer);
+        t.push(&big, |t| &mut t.answer);
+        assert!(t.truncated);
+        assert!(t.answer.len() <= Transcript::LIMIT);
+        t.tool_delta(&crate::backend::ToolCallDelta {
+            index: u32::MAX,
+            ..Default::default()
+        });
+        assert!(t.tool_calls.is_empty());
     }
 
     #[test]

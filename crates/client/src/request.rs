@@ -6,7 +6,7 @@
 
 use crate::backend::{Backend, Framing, Prompt};
 use crate::clock::RunClock;
-use crate::recorder::{Recorder, StreamEnd};
+use crate::recorder::{Recorder, StreamEnd, Transcript};
 use crate::sse::{SseItem, SseParser};
 use crate::tokenizer::ModelTokenizer;
 use futures_util::StreamExt;
@@ -72,8 +72,67 @@ pub async fn execute(
     clock: &RunClock,
     timeouts: Timeouts,
     tokenizer: Option<&ModelTokenizer>,
-    mut abort: watch::Receiver<bool>,
+    abort: watch::Receiver<bool>,
 ) -> RequestRecord {
+    let at = Stamp { id, scheduled_ns };
+    let how = How {
+        client,
+        target,
+        backend,
+        clock,
+        timeouts,
+        tokenizer,
+        transcript: false,
+    };
+    execute_with(how, prompt, at, abort).await.0
+}
+
+/// Which request this is, and when the load wanted it sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    /// The record's id.
+    pub id: u64,
+    /// The schedule (open loop) or when the slot freed (closed loop).
+    pub scheduled_ns: Nanos,
+}
+
+/// How requests are sent: shared by every request of a run.
+#[derive(Clone, Copy)]
+pub struct How<'a> {
+    /// The HTTP client.
+    pub client: &'a reqwest::Client,
+    /// Where to.
+    pub target: &'a Target,
+    /// The protocol.
+    pub backend: &'a dyn Backend,
+    /// The run clock.
+    pub clock: &'a RunClock,
+    /// Per-request limits.
+    pub timeouts: Timeouts,
+    /// Counts output when the server reports no usage.
+    pub tokenizer: Option<&'a ModelTokenizer>,
+    /// Keep the answer and tool calls (conversations continue from them).
+    pub transcript: bool,
+}
+
+/// Sends `prompt` and records its stream, keeping what the response said
+/// when `how.transcript` is set. Never fails: every outcome is a record.
+pub async fn execute_with(
+    how: How<'_>,
+    prompt: &Prompt,
+    at: Stamp,
+    mut abort: watch::Receiver<bool>,
+) -> (RequestRecord, Option<Transcript>) {
+    let How {
+        client,
+        target,
+        backend,
+        clock,
+        timeouts,
+        tokenizer,
+        transcript,
+    } = how;
+    let Stamp { id, scheduled_ns } = at;
     let url = format!(
         "{}{}",
         target.base_url.trim_end_matches('/'),
@@ -87,13 +146,16 @@ pub async fn execute(
     if let Some(key) = &target.api_key {
         req = req.bearer_auth(key);
     }
-    for (k, v) in &target.headers {
+    for (k, v) in target.headers.iter().chain(&prompt.headers) {
         req = req.header(k, v);
     }
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
     if let Some(t) = tokenizer {
         rec.count_output_with(t);
+    }
+    if transcript {
+        rec.keep_transcript();
     }
     let deadline = tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.total;
     let first_deadline =
@@ -107,7 +169,7 @@ pub async fn execute(
         _ = abort.wait_for(|a| *a) => StreamEnd::Failed(
             ErrorKind::Cancelled, None, "the run was interrupted".into()),
     };
-    rec.finish(clock.now(), end)
+    rec.finish_with_transcript(clock.now(), end)
 }
 
 async fn stream(

@@ -31,8 +31,11 @@ pub struct Workload {
     pub lang: Lang,
     /// Prompt length in (pseudo-)tokens.
     pub prompt_tokens: u32,
-    /// Tokens of a prefix shared by every prompt (0: none).
+    /// Tokens of a prefix shared by every prompt of a group (0: none).
     pub shared_prefix: u32,
+    /// Groups of users, each sharing its own prefix (request `id` is in
+    /// group `id % prefix_groups`); 0 or 1: one prefix for all.
+    pub prefix_groups: u32,
     /// `max_tokens` per request.
     pub max_tokens: u32,
     /// Ask for exactly `max_tokens` (ignore end-of-sequence).
@@ -42,6 +45,39 @@ pub struct Workload {
     /// The model's tokenizer: prompts then have exactly `prompt_tokens`
     /// tokens (of the user message; a chat template adds its own).
     pub tokenizer: Option<std::sync::Arc<ModelTokenizer>>,
+}
+
+impl Workload {
+    /// The seed of request `id`'s shared prefix: one per group.
+    pub fn prefix_seed(&self, id: u64) -> u64 {
+        let group = id % u64::from(self.prefix_groups.max(1));
+        self.seed ^ group.wrapping_mul(0xD6E8_FEB8_6659_FD93)
+    }
+
+    /// Where request `id`'s shared prefix is cut from: a place in the corpus
+    /// of its own per seed and group (the text, not only its split into
+    /// pseudo-tokens, must differ, or a server's cache would still hit).
+    fn prefix_tokens(&self, id: u64) -> PseudoTokens {
+        let seed = self.prefix_seed(id);
+        let offset = (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
+        PseudoTokens::at(self.lang, seed, offset)
+    }
+
+    /// The shared prefix of request `id`'s group, `shared_prefix` tokens
+    /// long (exact with a tokenizer), or `None` without one.
+    pub fn prefix_text(&self, id: u64) -> Option<String> {
+        if self.shared_prefix == 0 {
+            return None;
+        }
+        let mut prefix = self.prefix_tokens(id);
+        if let Some(t) = &self.tokenizer {
+            if let Ok(Some(text)) = t.exact_text(&mut prefix, self.shared_prefix) {
+                return Some(text);
+            }
+            prefix = self.prefix_tokens(id);
+        }
+        Some(prefix.take_text(self.shared_prefix as usize))
+    }
 }
 
 impl PromptSource for Workload {
@@ -57,7 +93,7 @@ impl PromptSource for Workload {
         let slot = id.wrapping_add(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
         let offset = (slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
         let seed = self.seed.wrapping_add(id).wrapping_add(1);
-        let mut prefix = PseudoTokens::new(self.lang, self.seed);
+        let mut prefix = self.prefix_tokens(id);
         let mut body = PseudoTokens::at(self.lang, seed, offset);
         if let Some(t) = &self.tokenizer {
             let exact =
@@ -116,6 +152,7 @@ mod tests {
             lang: Lang::Zh,
             prompt_tokens: 200,
             shared_prefix: shared,
+            prefix_groups: 0,
             max_tokens: 16,
             ignore_eos: true,
             seed: 42,
@@ -168,5 +205,27 @@ mod tests {
             .count();
         assert!(common >= 100, "{common}");
         assert_ne!(a.text, b.text);
+    }
+
+    #[test]
+    fn prefix_groups_share_within_and_differ_across() {
+        let w = Workload {
+            prefix_groups: 3,
+            ..workload(100)
+        };
+        let common =
+            |a: &str, b: &str| a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        // Requests 1 and 4 are in group 1; 2 is in group 2.
+        let (a, b, c) = (w.prompt(1).text, w.prompt(4).text, w.prompt(2).text);
+        assert!(common(&a, &b) >= 100, "same group");
+        assert!(common(&a, &c) < 10, "other group");
+        assert_eq!(w.prefix_text(1), w.prefix_text(7));
+        assert!(a.starts_with(&w.prefix_text(1).unwrap()));
+        // Another seed (another level of a sweep) draws another prefix.
+        let other = Workload {
+            seed: 43,
+            ..w.clone()
+        };
+        assert!(common(&a, &other.prompt(1).text) < 10, "other level");
     }
 }

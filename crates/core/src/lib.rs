@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod capacity;
+pub mod dist;
 pub mod gguf;
 pub mod grade;
 pub mod merge;

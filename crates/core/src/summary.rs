@@ -46,6 +46,31 @@ pub struct RunSettings {
     /// whole run, including one merged from shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::Shard>,
+    /// Set when each unit of load was a session or an agent task:
+    /// `requests` and `concurrency` then count sessions and users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionSettings>,
+}
+
+/// How the sessions (or agent tasks) of a run were shaped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SessionSettings {
+    /// Turns per session asked for (a conversations file may have fewer).
+    pub turns: crate::dist::Dist,
+    /// Pause between turns (agents: the tool's run time), seconds.
+    pub think_time_s: crate::dist::Dist,
+    /// Agent tasks: model calls per task at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_steps: Option<u32>,
+    /// Agent tasks: tokens of each canned tool result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_result_tokens: Option<u32>,
+    /// The conversations file the user messages came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<String>,
+    /// The header that carried the session id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_header: Option<String>,
 }
 
 /// The machine and tool that produced a run.

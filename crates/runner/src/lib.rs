@@ -13,5 +13,5 @@ pub mod plan;
 pub mod runner;
 
 pub use caveats::Caveat;
-pub use plan::{BenchPlan, Level, WorkloadPlan};
+pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, WorkloadPlan};
 pub use runner::{LevelResult, Progress, ProgressLevel, Runner};

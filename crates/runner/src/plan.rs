@@ -37,14 +37,57 @@ pub struct WorkloadPlan {
     pub text: tokenpace_corpus::Lang,
     /// Tokens to generate per request (`max_tokens`).
     pub max_tokens: u32,
-    /// Tokens of a prefix shared by every prompt (0: every prompt unique).
+    /// Tokens of a prefix shared by every prompt of a group (0: every
+    /// prompt unique); in sessions, the system prompt.
     pub shared_prefix: u32,
+    /// Groups of users with their own shared prefix (0 or 1: one group).
+    pub prefix_groups: u32,
     /// Ask for exactly `max_tokens` (ignore end-of-sequence).
     pub ignore_eos: bool,
     /// The model's tokenizer.json, for exact prompt lengths.
     pub tokenizer: Option<PathBuf>,
     /// Prompts from a file instead of synthetic text.
     pub dataset: Option<PathBuf>,
+}
+
+/// Multi-turn sessions or agent tasks instead of single requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSpec {
+    /// Turns per session.
+    pub turns: tokenpace_core::dist::Dist,
+    /// Pause between turns (agents: the tool's run time), seconds.
+    pub think_time: tokenpace_core::dist::Dist,
+    /// Header carrying the session id (`None`: not sent).
+    pub header: Option<String>,
+    /// User messages from a conversations file instead of synthetic text.
+    pub conversations: Option<PathBuf>,
+    /// Set for agent tasks.
+    pub agent: Option<AgentSpec>,
+}
+
+/// An agent loop's shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentSpec {
+    /// Model calls per task at most.
+    pub steps: u32,
+    /// Tokens of each canned tool result.
+    pub tool_result_tokens: u32,
+    /// `tool_choice` of every step but the last.
+    pub tool_choice: &'static str,
+}
+
+impl SessionSpec {
+    /// The settings recorded with results.
+    pub fn settings(&self) -> tokenpace_core::summary::SessionSettings {
+        tokenpace_core::summary::SessionSettings {
+            turns: self.turns,
+            think_time_s: self.think_time,
+            agent_steps: self.agent.map(|a| a.steps),
+            tool_result_tokens: self.agent.map(|a| a.tool_result_tokens),
+            conversations: self.conversations.as_ref().map(|p| p.display().to_string()),
+            session_header: self.header.clone(),
+        }
+    }
 }
 
 /// Per-request time limits.
@@ -78,6 +121,9 @@ pub struct BenchPlan {
     pub ramp_up: Duration,
     /// What each request asks for.
     pub workload: WorkloadPlan,
+    /// Sessions or agent tasks: `requests` then counts sessions, and a
+    /// closed loop's concurrency counts users.
+    pub sessions: Option<SessionSpec>,
     /// The built-in scenario the lengths came from, if any.
     pub scenario: Option<String>,
     /// Per-request limits.
@@ -161,6 +207,30 @@ impl BenchPlan {
                 "--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix"
             );
         }
+        if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
+            bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
+        }
+        if let Some(s) = &self.sessions {
+            if self.workload.dataset.is_some() {
+                bail!("sessions take their user messages from --conversations FILE, not --dataset");
+            }
+            if let Some(max) = s.turns.max() {
+                if max < 1.0 {
+                    bail!("--turns must be at least 1");
+                }
+            }
+            if let Some(a) = s.agent {
+                if a.steps == 0 {
+                    bail!("--agent-steps must be at least 1");
+                }
+                if self.protocol != "openai-chat" {
+                    bail!(
+                        "agent tasks need tool calls, which only the chat API streams: drop --backend {} (or use --api chat)",
+                        self.protocol
+                    );
+                }
+            }
+        }
         Ok(())
     }
 
@@ -212,6 +282,7 @@ impl BenchPlan {
             stall_threshold_s,
             network_overhead_s: self.network_overhead_s,
             shard: self.shard.is_split().then_some(self.shard),
+            sessions: self.sessions.as_ref().map(SessionSpec::settings),
         }
     }
 }

@@ -10,9 +10,11 @@ use std::time::Duration;
 use tokenpace_client::backend::Backend;
 use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
+use tokenpace_client::conversations::{ConversationSource, FileConversations, Synthetic};
 use tokenpace_client::dataset::Dataset;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
+use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
@@ -98,6 +100,7 @@ pub struct Runner {
     backend: Arc<dyn Backend>,
     tokenizer: Option<Arc<ModelTokenizer>>,
     dataset: Option<Arc<dyn PromptSource>>,
+    conversations: Option<Arc<dyn ConversationSource>>,
 }
 
 impl Runner {
@@ -129,7 +132,20 @@ impl Runner {
             )?)),
             None => None,
         };
+        let conversations: Option<Arc<dyn ConversationSource>> = match plan
+            .sessions
+            .as_ref()
+            .and_then(|s| s.conversations.as_ref())
+        {
+            Some(path) => Some(Arc::new(FileConversations::load(
+                path,
+                plan.workload.max_tokens,
+                plan.workload.ignore_eos,
+            )?)),
+            None => None,
+        };
         Ok(Runner {
+            conversations,
             runtime,
             profile,
             client,
@@ -160,30 +176,62 @@ impl Runner {
         }
     }
 
-    fn driver(&self, plan: &BenchPlan, level: Level, seed: u64) -> Arc<Driver> {
+    /// The driver of a level's `units` requests (or sessions), prompts
+    /// drawn with `seed`.
+    fn driver(&self, plan: &BenchPlan, level: Level, seed: u64, units: u64) -> Arc<Driver> {
         let w = &plan.workload;
+        let workload = Workload {
+            lang: w.text,
+            prompt_tokens: level.prompt_tokens,
+            shared_prefix: w.shared_prefix,
+            prefix_groups: w.prefix_groups,
+            max_tokens: w.max_tokens,
+            ignore_eos: w.ignore_eos,
+            seed,
+            tokenizer: self.tokenizer.clone(),
+        };
+        let sessions = plan.sessions.as_ref().map(|s| {
+            let source: Arc<dyn ConversationSource> = match &self.conversations {
+                Some(c) => c.clone(),
+                None => Arc::new(Synthetic(workload.clone())),
+            };
+            let session_plan = SessionPlan {
+                turns: s.turns,
+                think_time: s.think_time,
+                header: s.header.clone(),
+                tag: seed,
+                agent: s.agent.map(|a| AgentPlan {
+                    steps: a.steps,
+                    tool_result_tokens: a.tool_result_tokens,
+                    tool_choice: a.tool_choice,
+                    lang: w.text,
+                }),
+            };
+            Arc::new(Sessions::new(session_plan, source, units, seed))
+        });
         Arc::new(Driver {
             client: self.client.clone(),
             target: self.target.clone(),
             backend: self.backend.clone(),
             workload: match &self.dataset {
                 Some(d) => d.clone(),
-                None => Arc::new(Workload {
-                    lang: w.text,
-                    prompt_tokens: level.prompt_tokens,
-                    shared_prefix: w.shared_prefix,
-                    max_tokens: w.max_tokens,
-                    ignore_eos: w.ignore_eos,
-                    seed,
-                    tokenizer: self.tokenizer.clone(),
-                }),
+                None => Arc::new(workload),
             },
             timeouts: Timeouts {
                 first_token: plan.timeouts.first_token,
                 total: plan.timeouts.total,
             },
             clock: RunClock::start(),
+            sessions,
         })
+    }
+
+    /// Requests this process sends for `units` units of `driver`'s load.
+    fn expected_requests(plan: &BenchPlan, driver: &Driver, units: u64) -> u64 {
+        match &driver.sessions {
+            Some(s) => s.requests((0..plan.shard.requests(units)).map(|k| plan.shard.id(k))),
+            None => plan.shard.requests(units),
+        }
     }
 
     /// Runs one level of `plan` (after its warm-up), writing its files where
@@ -224,13 +272,17 @@ impl Runner {
                 records_file: dir.map(RunDir::warmup_path),
                 grace: Duration::from_secs(5),
             };
-            let bar = progress.level(plan.warmup, Some(format!("{label} warm-up")));
-            let outcome = self.runtime.block_on(bench::run(
-                self.driver(plan, level, level_seed(plan.seed, level) ^ WARMUP_SEED),
-                warm,
-                options,
-                |r| bar.record(r),
-            ));
+            let driver = self.driver(
+                plan,
+                level,
+                level_seed(plan.seed, level) ^ WARMUP_SEED,
+                plan.warmup,
+            );
+            let total = Self::expected_requests(plan, &driver, plan.warmup);
+            let bar = progress.level(total, Some(format!("{label} warm-up")));
+            let outcome = self
+                .runtime
+                .block_on(bench::run(driver, warm, options, |r| bar.record(r)));
             bar.finish();
             let outcome = outcome?;
             warmup_failed = outcome.records.iter().filter(|r| !r.is_ok()).count();
@@ -247,13 +299,14 @@ impl Runner {
             .as_ref()
             .map(|u| self.scrape(u, warnings));
         let environment = crate::environment::current();
-        let bar = progress.level(plan.shard.requests(plan.requests), position);
-        let outcome = self.runtime.block_on(bench::run(
-            self.driver(plan, level, level_seed(plan.seed, level)),
-            load,
-            options,
-            |r| bar.record(r),
-        ));
+        let driver = self.driver(plan, level, level_seed(plan.seed, level), plan.requests);
+        let bar = progress.level(
+            Self::expected_requests(plan, &driver, plan.requests),
+            position,
+        );
+        let outcome = self
+            .runtime
+            .block_on(bench::run(driver, load, options, |r| bar.record(r)));
         bar.finish();
         let outcome = outcome?;
         warnings.extend(outcome.warnings.iter().cloned());

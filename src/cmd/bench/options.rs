@@ -49,10 +49,12 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             text: args.text,
             max_tokens,
             shared_prefix: args.shared_prefix,
+            prefix_groups: args.prefix_groups,
             ignore_eos: !args.no_ignore_eos,
             tokenizer: args.tokenizer.clone(),
             dataset: args.dataset.clone(),
         },
+        sessions: crate::session_plan::sessions(&args.sessions),
         scenario: args.scenario.clone(),
         timeouts: TimeoutPlan {
             connect: Duration::from_secs_f64(args.connect_timeout),

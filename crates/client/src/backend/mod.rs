@@ -25,6 +25,8 @@ pub struct Prompt {
     pub ignore_eos: bool,
     /// Tool definitions (OpenAI `tools`) the model may call (chat only).
     pub tools: Option<serde_json::Value>,
+    /// OpenAI `tool_choice` (`auto`, `required`, `none`), with `tools`.
+    pub tool_choice: Option<&'static str>,
     /// Headers of this request alone (a session id for sticky routing).
     pub headers: Vec<(String, String)>,
 }

@@ -46,6 +46,9 @@ impl Backend for OpenAiChat {
         };
         if let Some(tools) = &prompt.tools {
             body["tools"] = tools.clone();
+            if let Some(choice) = prompt.tool_choice {
+                body["tool_choice"] = json!(choice);
+            }
         }
         body
     }
