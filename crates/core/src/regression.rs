@@ -117,8 +117,9 @@ impl PrefillFit {
         })
     }
 
-    /// `(prompt tokens, TTFT seconds)` of every successful request that
-    /// has both, as [`RequestMetrics`] derives them: the points
+    /// `(prompt tokens computed, TTFT seconds)` of every successful request
+    /// that has both, as [`RequestMetrics`] derives them (tokens the server
+    /// took from its prefix cache left out): the points
     /// [`PrefillFit::from_records`] fits.
     pub fn points<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> Vec<(f64, f64)> {
         // TTFT and prompt tokens do not depend on the options.
@@ -128,7 +129,11 @@ impl PrefillFit {
             .filter(|r| r.is_ok())
             .filter_map(|r| {
                 let m = RequestMetrics::of(r, &opts);
-                Some((f64::from(m.prompt_tokens?), m.ttft_s?))
+                // The tokens the server computed: a cache hit costs none.
+                let computed = m
+                    .prompt_tokens?
+                    .saturating_sub(r.cached_tokens.unwrap_or(0));
+                Some((f64::from(computed), m.ttft_s?))
             })
             .collect()
     }

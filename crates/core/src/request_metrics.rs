@@ -30,7 +30,8 @@ pub struct RequestMetrics {
     pub ttft_s: Option<f64>,
     /// Send → first visible answer character.
     pub ttfv_s: Option<f64>,
-    /// Prompt tokens / (TTFT − network overhead).
+    /// Prompt tokens the server computed (less those it took from its
+    /// prefix cache, when it said) / (TTFT − network overhead).
     pub prefill_tok_s: Option<f64>,
     /// (Output tokens − 1) / (last token − first token).
     pub decode_tok_s: Option<f64>,
@@ -86,9 +87,11 @@ impl RequestMetrics {
         m.output_tokens = output_tokens;
 
         if let (Some(p), Some(ttft)) = (m.prompt_tokens, m.ttft_s) {
+            // Cached tokens cost no prefill: counting them would flatter it.
+            let computed = p.saturating_sub(record.cached_tokens.unwrap_or(0));
             let busy = ttft - opts.network_overhead_s;
-            if p > 0 && busy > 0.0 {
-                m.prefill_tok_s = Some(f64::from(p) / busy);
+            if computed > 0 && busy > 0.0 {
+                m.prefill_tok_s = Some(f64::from(computed) / busy);
             }
         }
         if let (Some(n), Some(first), Some(last)) = (
@@ -196,6 +199,20 @@ mod tests {
         assert_eq!(m.stalls, Some(0));
         assert!(close(m.chars_per_token, 9.0 / 4.0));
         assert!((m.schedule_lag_s - 0.002).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cached_prompt_tokens_are_not_prefill() {
+        let opts = MetricOptions::default();
+        let mut r = stream();
+        let full = RequestMetrics::of(&r, &opts).prefill_tok_s.unwrap();
+        let p = r.prompt_tokens.unwrap().count;
+        r.cached_tokens = Some(p * 3 / 4);
+        let part = RequestMetrics::of(&r, &opts).prefill_tok_s.unwrap();
+        let want = full * f64::from(p - p * 3 / 4) / f64::from(p);
+        assert!((part - want).abs() < 1e-9, "{part} vs {want}");
+        r.cached_tokens = Some(p);
+        assert_eq!(RequestMetrics::of(&r, &opts).prefill_tok_s, None);
     }
 
     #[test]

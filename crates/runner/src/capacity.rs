@@ -108,9 +108,12 @@ pub fn search(
             ));
             break;
         }
+        // Three rounds of requests per stream; with sessions (several turns
+        // each) one session per user already gives several rounds.
+        let rounds = if plan.sessions.is_some() { 1 } else { 3 };
         let requests = limits
             .requests_per_level
-            .unwrap_or((3 * u64::from(c)).max(8));
+            .unwrap_or((rounds * u64::from(c)).max(8));
         if sent + requests > limits.max_requests {
             stopped = Some(format!(
                 "--max-requests {} would be exceeded",
