@@ -44,6 +44,13 @@ pub fn text(caveat: Caveat, lang: Lang) -> String {
             "{responses} {}",
             lang.pick("responses reported no prompt tokens: prompt lengths (and client-side prefill) are estimates", "个响应未返回提示 token 数：提示长度（及客户端推算的 prefill）为估计值")
         ),
+        Caveat::PrimedCache { percent } => format!(
+            "{percent} % {}",
+            lang.pick(
+                "of prompt tokens came from the server's prefix cache although every prompt of this run was unique: an earlier run (or warm-up) with the same --seed primed it, so TTFT looks better than a cold cache; give another --seed or restart the server",
+                "的提示 token 来自服务器的前缀缓存，而本次运行的每个提示都不相同：之前用相同 --seed 的运行（或预热）已填充缓存，首字延迟因此好于冷缓存；请换一个 --seed 或重启服务器"
+            )
+        ),
     }
 }
 

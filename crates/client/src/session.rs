@@ -90,7 +90,7 @@ impl Sessions {
         count: u64,
         seed: u64,
     ) -> Sessions {
-        let mut rng = SplitMix64::new(seed ^ 0x5455_524e_53);
+        let mut rng = SplitMix64::new(seed ^ 0x0054_5552_4e53);
         let mut turns = Vec::with_capacity(count as usize);
         let mut first_id = Vec::with_capacity(count as usize);
         let mut next = 0u64;

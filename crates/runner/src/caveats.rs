@@ -32,7 +32,18 @@ pub enum Caveat {
         /// How many responses.
         responses: usize,
     },
+    /// The server's prefix cache served a large share of prompts that
+    /// this run made unique: an earlier run (or warm-up) with the same
+    /// seed primed it, so TTFT and prefill look better than a cold cache.
+    PrimedCache {
+        /// Percent of prompt tokens reported as cached.
+        percent: u32,
+    },
 }
+
+/// Above this share of cached prompt tokens, unique prompts were primed by
+/// something before the run (a chat template's fixed head stays below it).
+const PRIMED_SHARE: f64 = 0.2;
 
 /// The caveats of `records` (every level of a run), measured under `plan`.
 pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> Vec<Caveat> {
@@ -74,6 +85,20 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     if estimated > 0 {
         out.push(Caveat::PromptTokensEstimated {
             responses: estimated,
+        });
+    }
+    let unique = plan.sessions.is_none()
+        && plan.workload.shared_prefix == 0
+        && plan.workload.dataset.is_none();
+    let (prompt, cached) = ok
+        .iter()
+        .filter_map(|r| Some((r.prompt_tokens?.count, r.cached_tokens?)))
+        .fold((0u64, 0u64), |(p, c), (rp, rc)| {
+            (p + u64::from(rp), c + u64::from(rc.min(rp)))
+        });
+    if unique && prompt > 0 && cached as f64 / prompt as f64 > PRIMED_SHARE {
+        out.push(Caveat::PrimedCache {
+            percent: (100 * cached / prompt) as u32,
         });
     }
     out

@@ -81,6 +81,9 @@ pub struct Delta<'a> {
 }
 
 /// A parsed event.
+// Built and consumed on the stack once per event: boxing the large variant
+// would allocate once per streamed chunk.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
     /// The end-of-stream marker (`[DONE]`).
