@@ -81,7 +81,8 @@ pub struct SimArgs {
     pub timer: Option<TimerKind>,
     /// Inject a fault: KIND (always), KIND:PROBABILITY or KIND:every=N. Kinds:
     /// http_429, http_500, http_503, stall_first, stall_mid, reset, truncate,
-    /// malformed_json, keep_alive, split, crlf, long_event, slow_loris. Repeatable.
+    /// malformed_json, keep_alive, split, crlf, long_event, slow_loris,
+    /// bad_tool_args. Repeatable.
     #[arg(long = "fault", value_name = "KIND[:RULE]")]
     pub faults: Vec<FaultRule>,
     /// Length of injected stalls, ms [default: 2000].
@@ -93,6 +94,22 @@ pub struct SimArgs {
     /// Ignore the x-tokenpace-fault request header.
     #[arg(long)]
     pub no_fault_header: bool,
+    /// Turn the prefix cache off (on by default: cached prompt blocks skip prefill).
+    #[arg(long)]
+    pub no_prefix_cache: bool,
+    /// Tokens per prefix-cache block; only whole blocks are cached [default: 16].
+    #[arg(long, value_name = "N")]
+    pub prefix_block_tokens: Option<usize>,
+    /// Prefix-cache capacity in tokens, least recently used blocks evicted [default: 262144].
+    #[arg(long, value_name = "N")]
+    pub prefix_cache_tokens: Option<u64>,
+    /// Request header whose value (a session id) the truth file records [default: X-Session-ID].
+    #[arg(long, value_name = "NAME")]
+    pub session_header: Option<String>,
+    /// Share of tool_choice "auto" requests answered with a tool call, drawn from
+    /// the request's seed [default: 1].
+    #[arg(long, value_name = "SHARE")]
+    pub tool_call_share: Option<f64>,
 }
 
 impl SimArgs {
@@ -135,6 +152,16 @@ impl SimArgs {
         if self.no_fault_header {
             c.faults.allow_header = false;
         }
+        if self.no_prefix_cache {
+            c.prefix_cache.enabled = false;
+        }
+        set(&mut c.prefix_cache.block_tokens, self.prefix_block_tokens);
+        set(
+            &mut c.prefix_cache.capacity_tokens,
+            self.prefix_cache_tokens,
+        );
+        set(&mut c.session_header, self.session_header.clone());
+        set(&mut c.tools.call_share, self.tool_call_share);
         c.validate()?;
         Ok(c)
     }
@@ -174,9 +201,23 @@ mod tests {
             "http_429:0.1",
             "--text",
             "zh",
+            "--no-prefix-cache",
+            "--prefix-block-tokens",
+            "32",
+            "--session-header",
+            "X-Conv",
+            "--tool-call-share",
+            "0.25",
         ])
         .unwrap();
         let c = cli.sim.to_config().unwrap();
+        assert!(!c.prefix_cache.enabled);
+        assert_eq!(c.prefix_cache.block_tokens, 32);
+        assert_eq!(
+            (c.session_header.as_str(), c.tools.call_share),
+            ("X-Conv", 0.25)
+        );
+        assert!(SimConfig::default().prefix_cache.enabled, "on by default");
         assert_eq!((c.port, c.timing.decode, c.timing.ttft_ms), (9, 40.0, 5.0));
         assert_eq!(c.faults.inject.len(), 2);
         assert_eq!(c.text.lang, Lang::Zh);

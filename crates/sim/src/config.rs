@@ -35,6 +35,13 @@ pub struct SimConfig {
     pub limits: LimitsConfig,
     /// Fault injection.
     pub faults: FaultsConfig,
+    /// The prefix cache.
+    pub prefix_cache: PrefixCacheConfig,
+    /// Function calling.
+    pub tools: ToolsConfig,
+    /// Request header naming a session; its value is recorded in the truth
+    /// file so sticky-routing tests can check it arrived.
+    pub session_header: String,
 }
 
 impl Default for SimConfig {
@@ -50,7 +57,54 @@ impl Default for SimConfig {
             text: TextConfig::default(),
             limits: LimitsConfig::default(),
             faults: FaultsConfig::default(),
+            prefix_cache: PrefixCacheConfig::default(),
+            tools: ToolsConfig::default(),
+            session_header: "X-Session-ID".into(),
         }
+    }
+}
+
+/// An automatic prefix cache like vLLM's: prompts are cut into blocks of
+/// the simulator's tokens, and full blocks of a prompt's longest cached
+/// prefix skip prefill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrefixCacheConfig {
+    /// Whether the cache is on.
+    pub enabled: bool,
+    /// Tokens per block (only whole blocks are cached).
+    pub block_tokens: usize,
+    /// Tokens the cache holds; least recently used blocks go first.
+    pub capacity_tokens: u64,
+}
+
+impl Default for PrefixCacheConfig {
+    fn default() -> Self {
+        PrefixCacheConfig {
+            enabled: true,
+            block_tokens: 16,
+            capacity_tokens: 262_144,
+        }
+    }
+}
+
+/// Largest prefix-cache block, in tokens.
+const MAX_BLOCK_TOKENS: usize = 4096;
+/// Largest prefix-cache capacity, in tokens (bounds its memory).
+const MAX_CACHE_TOKENS: u64 = 1 << 30;
+
+/// Function calling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolsConfig {
+    /// Share of `tool_choice: "auto"` requests answered with a tool call
+    /// (drawn from the request's seed, so repeatable).
+    pub call_share: f64,
+}
+
+impl Default for ToolsConfig {
+    fn default() -> Self {
+        ToolsConfig { call_share: 1.0 }
     }
 }
 
@@ -236,6 +290,41 @@ impl SimConfig {
                 format!("{} exceeds limits.max_tokens", t.output_tokens),
             ));
         }
+        let p = &self.prefix_cache;
+        if !(1..=MAX_BLOCK_TOKENS).contains(&p.block_tokens) {
+            return Err(invalid(
+                "prefix_cache.block_tokens (--prefix-block-tokens)",
+                format!("{} must be from 1 to {MAX_BLOCK_TOKENS}", p.block_tokens),
+            ));
+        }
+        if p.enabled && !(p.block_tokens as u64..=MAX_CACHE_TOKENS).contains(&p.capacity_tokens) {
+            return Err(invalid(
+                "prefix_cache.capacity_tokens (--prefix-cache-tokens)",
+                format!(
+                    "{} must be from one block ({}) to {MAX_CACHE_TOKENS}; \
+                     turn the cache off with --no-prefix-cache",
+                    p.capacity_tokens, p.block_tokens
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.tools.call_share) {
+            return Err(invalid(
+                "tools.call_share (--tool-call-share)",
+                format!("{} must be from 0 to 1", self.tools.call_share),
+            ));
+        }
+        let h = &self.session_header;
+        if h.is_empty()
+            || h.len() > 256
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        {
+            return Err(invalid(
+                "session_header (--session-header)",
+                format!("'{h}' must be a header name: 1 to 256 of a-z, A-Z, 0-9, - and _"),
+            ));
+        }
         for rule in &self.faults.inject {
             rule.validate()
                 .map_err(|m| invalid("faults.inject (--fault)", m))?;
@@ -346,5 +435,17 @@ every = 3
             Path::new("f.toml"),
         );
         assert!(cfg.unwrap().validate().is_err());
+        for bad in [
+            "[prefix_cache]\nblock_tokens = 0\n",
+            "[prefix_cache]\nblock_tokens = 16\ncapacity_tokens = 8\n",
+            "[tools]\ncall_share = 1.5\n",
+            "session_header = \"X Session\"\n",
+        ] {
+            let cfg = SimConfig::from_toml_str(bad, Path::new("f.toml")).unwrap();
+            assert!(cfg.validate().is_err(), "{bad}");
+        }
+        let off = "[prefix_cache]\nenabled = false\ncapacity_tokens = 0\n";
+        let cfg = SimConfig::from_toml_str(off, Path::new("f.toml")).unwrap();
+        cfg.validate().unwrap();
     }
 }

@@ -42,11 +42,14 @@ pub enum FaultKind {
     LongEvent,
     /// Write the whole response one byte at a time, `trickle_ms` apart.
     SlowLoris,
+    /// Leave a tool call's arguments without their closing brace (invalid
+    /// JSON); no effect on a text answer.
+    BadToolArgs,
 }
 
 impl FaultKind {
     /// Every fault, in a fixed order.
-    pub const ALL: [FaultKind; 13] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::Http429,
         FaultKind::Http500,
         FaultKind::Http503,
@@ -60,6 +63,7 @@ impl FaultKind {
         FaultKind::Crlf,
         FaultKind::LongEvent,
         FaultKind::SlowLoris,
+        FaultKind::BadToolArgs,
     ];
 
     /// The snake_case name.
@@ -78,6 +82,7 @@ impl FaultKind {
             FaultKind::Crlf => "crlf",
             FaultKind::LongEvent => "long_event",
             FaultKind::SlowLoris => "slow_loris",
+            FaultKind::BadToolArgs => "bad_tool_args",
         }
     }
 

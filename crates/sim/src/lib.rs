@@ -4,9 +4,12 @@
 //! a measuring client is checked against).
 //!
 //! # Timing model
-//! - TTFT seen by a client = queue wait + `ttft_ms` + prompt_tokens/`prefill`
-//!   (+ TTFT jitter). Prompt tokens are estimated as
-//!   `ceil(cjk_chars/1.5 + other_chars/4)` ([`tokenpace_corpus::ESTIMATE_METHOD`]).
+//! - TTFT seen by a client = queue wait + `ttft_ms` +
+//!   (prompt_tokens − cached_tokens)/`prefill` (+ TTFT jitter). Prompt tokens
+//!   are estimated as `ceil(cjk_chars/1.5 + other_chars/4)`
+//!   ([`tokenpace_corpus::ESTIMATE_METHOD`]); cached tokens are the whole
+//!   blocks of the prompt's longest prefix in the [`prefix_cache`] (0 when
+//!   it is off).
 //! - At most `max_batch` streams decode at once (FIFO queue beyond). With `b`
 //!   streams in the batch each decodes at `decode / (1 + k·(b − 1))` tokens/s,
 //!   `k` = `batch_slowdown`.
@@ -36,6 +39,7 @@ pub mod config;
 pub mod faults;
 mod generate;
 mod metrics;
+pub mod prefix_cache;
 mod request;
 mod routes;
 mod server;

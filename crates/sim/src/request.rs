@@ -34,13 +34,19 @@ pub fn parse(
     })
 }
 
-/// The estimated length of a prompt: every text part estimated on its own.
+/// The estimated length of a prompt: every text part (and an assistant's
+/// tool calls' names and arguments) estimated on its own, as the
+/// [`crate::prefix_cache`] cuts them.
 fn prompt_tokens(prompt: &Prompt) -> u64 {
     match prompt {
         Prompt::Chat(messages) => messages
             .iter()
-            .flat_map(|m| &m.parts)
-            .map(|t| estimate_tokens(t))
+            .flat_map(|m| {
+                let calls = m.tool_calls.iter();
+                let calls = calls.flat_map(|c| [c.name.as_str(), c.arguments.as_str()]);
+                m.parts.iter().map(String::as_str).chain(calls)
+            })
+            .map(estimate_tokens)
             .sum(),
         Prompt::Completion(parts) => parts
             .iter()
@@ -82,6 +88,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.prompt_tokens, 1);
+    }
+
+    #[test]
+    fn tool_calls_count_and_the_cache_cuts_the_same_tokens() {
+        let r = parse(
+            Endpoint::Chat,
+            r#"{"messages":[{"role":"user","content":"你好, find abcdefgh"},
+                {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":"{\"q\":\"你\"}"}}]},
+                {"role":"tool","tool_call_id":"c1","content":"found it"}]}"#
+                .as_bytes(),
+            100,
+        )
+        .unwrap();
+        let parts = [
+            "你好, find abcdefgh",
+            "search",
+            "{\"q\":\"你\"}",
+            "found it",
+        ];
+        let want: u64 = parts.iter().map(|p| estimate_tokens(p)).sum();
+        assert_eq!(r.prompt_tokens, want);
+        assert_eq!(crate::prefix_cache::token_count(&r.api.prompt), want);
     }
 
     #[test]

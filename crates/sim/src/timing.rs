@@ -1,8 +1,9 @@
 //! The timing model: when each token of a response is due.
 //!
-//! - TTFT (from admission) = `ttft_ms` + prompt_tokens / `prefill` + TTFT jitter.
-//!   Time spent queued for a batch slot comes before admission, so the TTFT a
-//!   client sees is queue time + this.
+//! - TTFT (from admission) = `ttft_ms` + uncached prompt tokens / `prefill`
+//!   plus TTFT jitter, the uncached tokens being prompt_tokens − cached_tokens
+//!   (see [`crate::prefix_cache`]). Time spent queued for a batch slot comes
+//!   before admission, so the TTFT a client sees is queue time + this.
 //! - Decode: a stream alone makes `decode` tokens/s. With `b` streams admitted
 //!   the rate of each is `decode / (1 + k·(b − 1))`, `k` = `batch_slowdown`.
 //! - Deadlines are absolute: token `n` is due at `seg_start + (n − n0)·interval`
@@ -37,10 +38,11 @@ impl TimingModel {
         self.cfg.decode / (1.0 + self.cfg.batch_slowdown * extra)
     }
 
-    /// Time from admission to the first token, jitter included.
-    pub fn ttft(&self, prompt_tokens: u64, rng: &mut SplitMix64) -> Duration {
+    /// Time from admission to the first token, jitter included, for a
+    /// prompt of which `prefilled` tokens are not in the prefix cache.
+    pub fn ttft(&self, prefilled: u64, rng: &mut SplitMix64) -> Duration {
         let ms = self.cfg.ttft_ms
-            + prompt_tokens as f64 / self.cfg.prefill * 1000.0
+            + prefilled as f64 / self.cfg.prefill * 1000.0
             + sample(self.cfg.jitter_dist, self.cfg.ttft_jitter_ms, rng);
         // Clamped to a day so no configuration can overflow an Instant.
         Duration::from_secs_f64(ms.clamp(0.0, MAX_MS) / 1000.0)

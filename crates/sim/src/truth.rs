@@ -64,6 +64,16 @@ pub struct RequestTruth {
     pub batch_at_admission: Option<usize>,
     /// Estimated prompt tokens.
     pub prompt_tokens: u64,
+    /// Of those, tokens served from the prefix cache (so not prefilled);
+    /// absent when the cache is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u64>,
+    /// The session header's value (`session_header`), when one was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The tool call answered, when the answer was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call: Option<ToolCallTruth>,
     /// How they were estimated.
     pub prompt_token_method: String,
     /// Tokens generated and sent.
@@ -76,7 +86,7 @@ pub struct RequestTruth {
     pub status: u16,
     /// `ok`, `error`, `reset`, `truncated`, `client_gone` or `shutdown`.
     pub outcome: String,
-    /// `stop` or `length` when the response finished normally.
+    /// `stop`, `length` or `tool_calls` when the response finished normally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
     /// Error message sent, for error responses.
@@ -89,8 +99,9 @@ pub struct RequestTruth {
 /// One write of the response body (an SSE event group or a whole body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChunkTruth {
-    /// `content`, `finish` (finish/usage/`[DONE]` events), `keep_alive`,
-    /// `malformed` or `body` (a non-streamed body).
+    /// `content`, `tool_call` (tool-call deltas; `chars` counts the
+    /// arguments' characters carried), `finish` (finish/usage/`[DONE]`
+    /// events), `keep_alive`, `malformed` or `body` (a non-streamed body).
     pub kind: String,
     /// When the model said it was due, if it carries tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +118,22 @@ pub struct ChunkTruth {
     pub cjk: u32,
     /// Separate writes it took (more than 1 with `split` or `slow_loris`).
     pub writes: u32,
+}
+
+/// A tool call the server answered with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallTruth {
+    /// The call's id (`call_…`).
+    pub id: String,
+    /// The function called.
+    pub name: String,
+    /// When the first tool-call chunk was written (absent if none was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_chunk_ns: Option<u64>,
+    /// Characters of arguments sent.
+    pub argument_chars: u64,
+    /// Whether the arguments are valid JSON (false under `bad_tool_args`).
+    pub valid_json: bool,
 }
 
 /// The writer thread behind a truth file.

@@ -10,7 +10,7 @@
 //! - [`server`]: the accept loop and the per-connection request loop, with
 //!   graceful shutdown;
 //! - [`request`]: the routes' [`Endpoint`]s and request bodies parsed into a
-//!   typed [`CompletionRequest`];
+//!   typed [`CompletionRequest`], with [`tools`] for function calling;
 //! - [`sse`] and [`native`]: the streamed and whole response bodies;
 //! - [`ApiError`]: OpenAI's error JSON;
 //! - [`prom`]: Prometheus text exposition helpers for `/metrics`.
@@ -23,9 +23,11 @@ pub mod prom;
 pub mod request;
 pub mod server;
 pub mod sse;
+pub mod tools;
 
 pub use error::{ApiError, PATHS};
 pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
 pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
 pub use server::{Handler, Next};
 pub use sse::{Events, Usage};
+pub use tools::{Tool, ToolCall, ToolChoice};

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::tools::{self, Tool, ToolCall, ToolChoice};
 
 /// Which API a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,10 @@ pub struct CompletionRequest {
     pub stop: Vec<String>,
     /// `seed` (a negative one wraps around).
     pub seed: Option<u64>,
+    /// Functions the model may call (chat only).
+    pub tools: Vec<Tool>,
+    /// Whether it must call one.
+    pub tool_choice: ToolChoice,
     /// The body's other fields, for settings only one server acts on
     /// (see [`CompletionRequest::number`]).
     rest: Map<String, Value>,
@@ -100,6 +105,10 @@ pub struct Message {
     /// The text parts of its content in order (a plain string content is
     /// one part; parts without text, such as images, are left out).
     pub parts: Vec<String>,
+    /// Calls an assistant message made (its content may then be null).
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    pub tool_call_id: Option<String>,
 }
 
 impl Message {
@@ -144,7 +153,7 @@ pub fn parse(
         return native(endpoint, &obj, max_tokens_limit);
     }
     let prompt = match endpoint {
-        Endpoint::Chat => chat_prompt(obj.get("messages"))?,
+        Endpoint::Chat => chat_prompt(obj.get("messages"), true)?,
         _ => completion_prompt(obj.get("prompt"))?,
     };
     let model = match obj.get("model") {
@@ -185,6 +194,13 @@ pub fn parse(
     };
     let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
     let stop = stop_field(obj.get("stop"))?;
+    let (tools, tool_choice) = if endpoint == Endpoint::Chat {
+        let tools = tools::tools(obj.get("tools"))?;
+        let choice = tools::tool_choice(obj.get("tool_choice"), &tools)?;
+        (tools, choice)
+    } else {
+        (Vec::new(), ToolChoice::None)
+    };
     for known in [
         "messages",
         "prompt",
@@ -192,6 +208,8 @@ pub fn parse(
         "stream",
         "stream_options",
         "stop",
+        "tools",
+        "tool_choice",
     ] {
         obj.remove(known);
     }
@@ -204,6 +222,8 @@ pub fn parse(
         ignore_eos,
         stop,
         seed,
+        tools,
+        tool_choice,
         rest: obj,
     })
 }
@@ -224,7 +244,7 @@ fn native(
         ),
         Endpoint::OllamaGenerate | Endpoint::OllamaChat => {
             let prompt = if endpoint == Endpoint::OllamaChat {
-                chat_prompt(obj.get("messages"))?
+                chat_prompt(obj.get("messages"), false)?
             } else {
                 completion_prompt(obj.get("prompt"))?
             };
@@ -256,6 +276,8 @@ fn native(
         ignore_eos: bool_field(obj.get("ignore_eos"), "ignore_eos")?,
         stop: Vec::new(),
         seed: None,
+        tools: Vec::new(),
+        tool_choice: ToolChoice::None,
         rest: Map::new(),
     })
 }
@@ -310,7 +332,9 @@ fn stop_field(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
     }
 }
 
-fn chat_prompt(messages: Option<&Value>) -> Result<Prompt, ApiError> {
+/// `messages`; `openai` also reads and checks OpenAI's tool calls and
+/// results (Ollama shapes them differently and they are left out there).
+fn chat_prompt(messages: Option<&Value>, openai: bool) -> Result<Prompt, ApiError> {
     let missing = || {
         ApiError::missing(
             "'messages' is required: a non-empty array of messages",
@@ -344,9 +368,20 @@ fn chat_prompt(messages: Option<&Value>) -> Result<Prompt, ApiError> {
             }
             Some(_) => return Err(bad("'content' must be a string or an array of parts")),
         }
+        let (tool_calls, tool_call_id) = if openai {
+            let calls = tools::tool_calls(m.get("tool_calls"), i)?;
+            if !calls.is_empty() && role != "assistant" {
+                return Err(bad("only an assistant message may carry 'tool_calls'"));
+            }
+            (calls, tools::tool_call_id(m, role, i)?)
+        } else {
+            (Vec::new(), None)
+        };
         out.push(Message {
             role: role.to_owned(),
             parts,
+            tool_calls,
+            tool_call_id,
         });
     }
     Ok(Prompt::Chat(out))

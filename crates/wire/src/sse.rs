@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::request::Endpoint;
 
+mod tools;
+
 /// Token counts reported in `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Usage {

@@ -2,6 +2,7 @@
 
 mod openai;
 mod respond;
+mod tools;
 
 use tokenpace_wire::{prom, ApiError, Conn, Endpoint, Handler, HttpRequest, Next};
 

@@ -97,6 +97,8 @@ pub(super) async fn completion(
     };
     truth.stream = parsed.api.stream;
     truth.prompt_tokens = parsed.prompt_tokens;
+    let session = sim.config.session_header.to_ascii_lowercase();
+    truth.session = req.header(&session).map(str::to_owned);
     if let Some(kind) = faults.http_error() {
         let e = injected_error(kind);
         return reject(sim, conn, req, truth, &e, Some(kind)).await;
@@ -117,7 +119,13 @@ pub(super) async fn completion(
         sim.config.text.lang,
         text_seed,
     );
-    let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req);
+    let bad_args = faults.has(FaultKind::BadToolArgs);
+    let share = sim.config.tools.call_share;
+    let tool = super::tools::plan(&parsed.api, share, text_seed, bad_args);
+    let blocks = sim.prefix_cache.blocks(&parsed.api.prompt);
+    let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req)
+        .with_blocks(blocks)
+        .with_tool(tool);
     if parsed.api.stream {
         reply.stream(&parsed, &generation).await
     } else {

@@ -18,8 +18,12 @@ use crate::request::GenRequest;
 use crate::server::Sim;
 use crate::truth::{ChunkTruth, RequestTruth};
 
+use super::tools::ToolPlan;
+
 /// Size the `long_event` fault pads an event to.
 const LONG_EVENT_BYTES: usize = 64 * 1024;
+
+mod whole;
 
 /// How a response ended, when not normally.
 enum Stop {
@@ -41,6 +45,10 @@ pub(super) struct Reply<'a> {
     keep_alive: bool,
     /// Chunked transfer encoding (false for HTTP/1.0 clients).
     chunked: bool,
+    /// The prompt's prefix-cache blocks, cached once it is prefilled.
+    blocks: Vec<u64>,
+    /// The answer is this tool call rather than text.
+    tool: Option<ToolPlan>,
 }
 
 impl<'a> Reply<'a> {
@@ -66,6 +74,50 @@ impl<'a> Reply<'a> {
             admitted: None,
             keep_alive: req.keep_alive,
             chunked: !req.http10,
+            blocks: Vec::new(),
+            tool: None,
+        }
+    }
+
+    /// The prompt's prefix-cache blocks (see [`crate::prefix_cache`]).
+    pub(super) fn with_blocks(mut self, blocks: Vec<u64>) -> Self {
+        self.blocks = blocks;
+        self
+    }
+
+    /// Answers with `call` instead of text.
+    pub(super) fn with_tool(mut self, call: Option<ToolPlan>) -> Self {
+        if let Some(call) = &call {
+            self.truth.tool_call = Some(call.truth());
+            if call.bad_args {
+                let detail = "arguments left without their closing brace".into();
+                self.fault(FaultKind::BadToolArgs, Some(detail));
+            }
+        }
+        self.tool = call;
+        self
+    }
+
+    /// The prompt is prefilled: its blocks join the prefix cache.
+    fn prefilled(&mut self) {
+        let blocks = std::mem::take(&mut self.blocks);
+        self.sim.prefix_cache.insert(&blocks);
+    }
+
+    /// Usage, with the cached prompt tokens when the cache is on.
+    fn usage(&self, prompt: u64, completion: u64) -> Usage {
+        let usage = Usage::new(prompt, completion);
+        match self.truth.cached_tokens {
+            Some(cached) => usage.with_cached(cached),
+            None => usage,
+        }
+    }
+
+    fn finish_reason(&self, generation: &Generation) -> &'static str {
+        if self.tool.is_some() {
+            "tool_calls"
+        } else {
+            generation.finish_reason
         }
     }
 
@@ -145,6 +197,15 @@ impl<'a> Reply<'a> {
         }
         let written_ns = self.now_ns();
         let count = CharCount::of(text);
+        if let Some(call) = self
+            .truth
+            .tool_call
+            .as_mut()
+            .filter(|_| kind == "tool_call")
+        {
+            call.first_chunk_ns.get_or_insert(written_ns);
+            call.argument_chars += u64::from(count.chars);
+        }
         self.truth.chunks.push(ChunkTruth {
             kind: kind.into(),
             deadline_ns: deadline.map(|d| self.sim.ns(d)),
@@ -208,7 +269,16 @@ impl<'a> Reply<'a> {
         self.sim.metrics.queue(admitted - self.received);
         self.truth.admitted_ns = Some(self.sim.ns(admitted));
         self.truth.batch_at_admission = Some(admission.batch_at_admission);
-        let mut ttft = self.sim.model.ttft(prompt_tokens, &mut self.rng);
+        // Looked up at admission: blocks another request is still
+        // prefilling are not cached yet.
+        let cached = self.sim.prefix_cache.lookup(&self.blocks, prompt_tokens);
+        if self.sim.prefix_cache.enabled() {
+            self.truth.cached_tokens = Some(cached);
+        }
+        let mut ttft = self
+            .sim
+            .model
+            .ttft(prompt_tokens.saturating_sub(cached), &mut self.rng);
         if self.has(FaultKind::StallFirst) {
             let stall = self.stall();
             ttft += stall;
@@ -262,7 +332,7 @@ impl<'a> Reply<'a> {
         let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
         let per_chunk = self.sim.config.timing.tokens_per_chunk;
         let groups: Vec<&[Cow<'static, str>]> = generation.tokens.chunks(per_chunk).collect();
-        let mid = groups.len() / 2;
+        let (mid, n) = (groups.len() / 2, groups.len());
         for (i, group) in groups.iter().enumerate() {
             if i == mid {
                 if let Some(next) = self.mid_stream_faults(&mut schedule).await? {
@@ -278,24 +348,28 @@ impl<'a> Reply<'a> {
             if !self.wait(deadline).await {
                 return Err(Stop::Shutdown);
             }
+            if i == 0 {
+                self.prefilled();
+            }
             let text = group.concat();
-            let pad = (i == mid && self.has(FaultKind::LongEvent)).then_some(LONG_EVENT_BYTES);
+            let pad = (i == mid && self.has(FaultKind::LongEvent) && self.tool.is_none())
+                .then_some(LONG_EVENT_BYTES);
             if pad.is_some() {
                 self.fault(
                     FaultKind::LongEvent,
                     Some(format!("padded to {LONG_EVENT_BYTES} bytes")),
                 );
             }
-            let event = self.events.content(&text, i == 0, pad);
-            self.send(
-                "content",
-                &event,
-                true,
-                Some(deadline),
-                &text,
-                group.len() as u32,
-            )
-            .await?;
+            let (kind, event, shown) = match &self.tool {
+                Some(call) => {
+                    let (event, piece) = call.chunk(&self.events, &text, i == 0, i + 1 == n);
+                    ("tool_call", event, piece)
+                }
+                None => ("content", self.events.content(&text, i == 0, pad), text),
+            };
+            let tokens = group.len() as u32;
+            self.send(kind, &event, true, Some(deadline), &shown, tokens)
+                .await?;
             if i == 0 {
                 let now = Instant::now();
                 self.sim.metrics.ttft(now - self.received);
@@ -311,6 +385,16 @@ impl<'a> Reply<'a> {
             if !self.wait(first).await {
                 return Err(Stop::Shutdown);
             }
+            self.prefilled();
+            // A tool call is still made, with empty text in its arguments.
+            if let Some((event, piece)) = self
+                .tool
+                .as_ref()
+                .map(|c| c.chunk(&self.events, "", true, true))
+            {
+                self.send("tool_call", &event, true, Some(first), &piece, 0)
+                    .await?;
+            }
         }
         drop(admission);
         let end = if self.events.endpoint().is_native() {
@@ -319,11 +403,11 @@ impl<'a> Reply<'a> {
             let usage = req
                 .api
                 .include_usage
-                .then(|| Usage::new(req.prompt_tokens, self.truth.completion_tokens));
-            self.events.finish(generation.finish_reason, usage)
+                .then(|| self.usage(req.prompt_tokens, self.truth.completion_tokens));
+            self.events.finish(self.finish_reason(generation), usage)
         };
         self.send("finish", &end, self.chunked, None, "", 0).await?;
-        self.truth.finish_reason = Some(generation.finish_reason.into());
+        self.truth.finish_reason = Some(self.finish_reason(generation).into());
         self.truth.outcome = "ok".into();
         self.end_body().await
     }
@@ -338,7 +422,10 @@ impl<'a> Reply<'a> {
             finish_reason: generation.finish_reason,
             prompt_tokens: req.prompt_tokens,
             completion_tokens: n,
-            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
+            prompt_s: req
+                .prompt_tokens
+                .saturating_sub(self.truth.cached_tokens.unwrap_or(0)) as f64
+                / self.sim.config.timing.prefill,
             eval_s: NativeEnd::eval_s_from_writes(first, last, n),
         };
         self.events.native_end(&generation.tokens.concat(), &end)
@@ -395,72 +482,6 @@ impl<'a> Reply<'a> {
                 .await?;
         }
         Ok(None)
-    }
-
-    /// Answers with one JSON body once the whole generation is due.
-    pub(super) async fn whole(mut self, req: &GenRequest, generation: &Generation) -> Next {
-        let result = self.whole_inner(req, generation).await;
-        self.finish(result, req.prompt_tokens)
-    }
-
-    async fn whole_inner(
-        &mut self,
-        req: &GenRequest,
-        generation: &Generation,
-    ) -> Result<Next, Stop> {
-        let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
-        let n = generation.tokens.len();
-        let mid = n / 2;
-        let mut deadline = Instant::now();
-        for i in 0..n.max(1) {
-            if i == mid && n > 0 {
-                if self.has(FaultKind::StallMid) {
-                    schedule.delay(self.stall());
-                    self.fault(FaultKind::StallMid, None);
-                }
-                if self.has(FaultKind::Reset) {
-                    self.fault(FaultKind::Reset, None);
-                    self.truth.outcome = "reset".into();
-                    return Ok(Next::Reset);
-                }
-            }
-            // Token by token, so batch changes apply as they happen.
-            deadline = schedule.next(self.sim.batcher.active());
-            if !self.wait(deadline).await {
-                return Err(Stop::Shutdown);
-            }
-        }
-        drop(admission);
-        let text: String = generation.tokens.concat();
-        let usage = Usage::new(req.prompt_tokens, n as u64);
-        let mut body = self.events.body(&text, generation.finish_reason, usage);
-        let full_len = body.len();
-        if self.has(FaultKind::MalformedJson) {
-            body.truncate(full_len / 2);
-            self.fault(FaultKind::MalformedJson, Some("body cut in half".into()));
-        }
-        let truncate = self.has(FaultKind::Truncate);
-        let length = if truncate { full_len } else { body.len() };
-        self.head(Framing::Length(length), "application/json", "")
-            .await?;
-        if truncate {
-            body.truncate(full_len / 2);
-            self.fault(
-                FaultKind::Truncate,
-                Some(format!("sent {} of {full_len} bytes", body.len())),
-            );
-        }
-        self.send("body", &body, false, Some(deadline), &text, n as u32)
-            .await?;
-        self.sim.metrics.ttft(Instant::now() - self.received);
-        self.truth.completion_tokens = n as u64;
-        if truncate {
-            self.truth.outcome = "truncated".into();
-            return Ok(Next::Close);
-        }
-        self.truth.finish_reason = Some(generation.finish_reason.into());
-        self.truth.outcome = "ok".into();
-        Ok(Next::KeepAlive)
     }
 
     /// Records the request and tells the connection what to do next.

@@ -1,0 +1,106 @@
+//! A tool call in OpenAI's chat shapes: streamed as a first delta naming
+//! the function, then pieces of its JSON arguments; or one whole message.
+
+use super::{quote, Events, Usage};
+
+impl Events {
+    /// The first event of a streamed tool call: the role, the call's `id`
+    /// and function `name`, and empty arguments.
+    pub fn tool_call_start(&self, id: &str, name: &str) -> Vec<u8> {
+        let call = format!(
+            "{{\"index\":0,\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":\"\"}}}}",
+            quote(id),
+            quote(name)
+        );
+        self.tool_delta(&format!(
+            "\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{call}]"
+        ))
+    }
+
+    /// A later event carrying the next piece of the call's arguments.
+    pub fn tool_call_arguments(&self, piece: &str) -> Vec<u8> {
+        self.tool_delta(&format!(
+            "\"tool_calls\":[{{\"index\":0,\"function\":{{\"arguments\":{}}}}}]",
+            quote(piece)
+        ))
+    }
+
+    fn tool_delta(&self, delta: &str) -> Vec<u8> {
+        self.event(&format!(
+            "{{{},\"choices\":[{{\"index\":0,\"delta\":{{{delta}}},\"logprobs\":null,\"finish_reason\":null}}]}}",
+            self.prefix
+        ))
+    }
+
+    /// A whole non-streamed chat response whose message is one tool call
+    /// (`content` null, `finish_reason` `tool_calls`).
+    pub fn tool_call_body(&self, id: &str, name: &str, arguments: &str, usage: Usage) -> Vec<u8> {
+        let prefix = self
+            .prefix
+            .replace("chat.completion.chunk", "chat.completion");
+        let usage = serde_json::to_string(&usage).unwrap_or_default();
+        format!(
+            "{{{prefix},\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":null,\
+             \"tool_calls\":[{{\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":{}}}}}]}},\
+             \"logprobs\":null,\"finish_reason\":\"tool_calls\"}}],\"usage\":{usage}}}",
+            quote(id),
+            quote(name),
+            quote(arguments)
+        )
+        .into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Endpoint;
+    use serde_json::Value;
+
+    fn data(event: &[u8]) -> Value {
+        let s = std::str::from_utf8(event).unwrap();
+        serde_json::from_str(s.strip_prefix("data: ").unwrap().trim_end()).unwrap()
+    }
+
+    #[test]
+    fn tool_call_events_have_openai_shapes() {
+        let e = Events::new(Endpoint::Chat, "chatcmpl-1", "m", 5, false);
+        let first = data(&e.tool_call_start("call_1", "search"));
+        let delta = &first["choices"][0]["delta"];
+        assert_eq!(delta["role"], "assistant");
+        assert_eq!(delta["content"], Value::Null);
+        let call = &delta["tool_calls"][0];
+        assert_eq!(
+            (&call["index"], &call["id"], &call["type"]),
+            (&0.into(), &"call_1".into(), &"function".into())
+        );
+        assert_eq!(call["function"]["name"], "search");
+        assert_eq!(call["function"]["arguments"], "");
+        let pieces = ["{\"query\":\"", "a\\\"b", "\"}"];
+        let args: String = pieces
+            .iter()
+            .map(|p| data(&e.tool_call_arguments(p)))
+            .map(|v| {
+                let call = &v["choices"][0]["delta"]["tool_calls"][0];
+                assert_eq!(call["index"], 0);
+                assert!(call.get("id").is_none());
+                call["function"]["arguments"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(args, pieces.concat());
+        let body: Value = serde_json::from_slice(&e.tool_call_body(
+            "call_1",
+            "search",
+            "{\"query\":\"x\"}",
+            Usage::new(1, 2).with_cached(0),
+        ))
+        .unwrap();
+        assert_eq!(body["object"], "chat.completion");
+        let choice = &body["choices"][0];
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(choice["message"]["content"], Value::Null);
+        let call = &choice["message"]["tool_calls"][0];
+        assert_eq!(call["function"]["arguments"], "{\"query\":\"x\"}");
+        assert_eq!(body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    }
+}
