@@ -28,7 +28,7 @@ pub struct SessionArgs {
     /// Replay conversations from a file as sessions: a multi-turn ShareGPT
     /// JSON array, or JSONL with {"messages": [...]} per line. The users'
     /// messages are sent in order; the assistant's are the server's own.
-    #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
+    #[arg(long, value_name = "FILE")]
     pub conversations: Option<PathBuf>,
     /// Agent tasks of up to K model calls: the model is offered a search
     /// tool, each tool call is answered with a canned result and the loop
