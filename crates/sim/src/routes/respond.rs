@@ -368,7 +368,7 @@ impl<'a> Reply<'a> {
                 None => ("content", self.events.content(&text, i == 0, pad), text),
             };
             let tokens = group.len() as u32;
-            self.send(kind, &event, true, Some(deadline), &shown, tokens)
+            self.send(kind, &event, self.chunked, Some(deadline), &shown, tokens)
                 .await?;
             if i == 0 {
                 let now = Instant::now();
@@ -392,7 +392,7 @@ impl<'a> Reply<'a> {
                 .as_ref()
                 .map(|c| c.chunk(&self.events, "", true, true))
             {
-                self.send("tool_call", &event, true, Some(first), &piece, 0)
+                self.send("tool_call", &event, self.chunked, Some(first), &piece, 0)
                     .await?;
             }
         }
