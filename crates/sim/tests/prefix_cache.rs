@@ -88,6 +88,7 @@ async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill(
     let (ua, ub) = (usage(&a), usage(&b));
     let (ida, idb) = (first_event(&a)["id"].clone(), first_event(&b)["id"].clone());
     let (ttft_a, ttft_b) = (ttft(&a), ttft(&b));
+    let metrics = request(&t.sim, "GET", "/metrics", &[], b"").await.text();
     let lines = t.finish().await;
     let (la, lb) = (
         line(&lines, ida.as_str().unwrap()),
@@ -107,6 +108,16 @@ async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill(
     assert_eq!(ub["prompt_tokens_details"]["cached_tokens"], cached);
     assert_eq!(ub["prompt_tokens"], pb);
     assert_eq!(lb["session"], "conv-7");
+    // /metrics counts the tokens looked up and found, as vLLM does.
+    let counter = |name: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(name)).unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        counter("tokenpace_sim_prefix_cache_queries_total "),
+        pa + pb
+    );
+    assert_eq!(counter("tokenpace_sim_prefix_cache_hits_total "), cached);
     assert!(la.get("session").is_none());
     // The model: TTFT = ttft_ms + uncached tokens / prefill, exactly.
     for (line, uncached) in [(la, pa), (lb, pb - cached)] {

@@ -274,6 +274,7 @@ impl<'a> Reply<'a> {
         let cached = self.sim.prefix_cache.lookup(&self.blocks, prompt_tokens);
         if self.sim.prefix_cache.enabled() {
             self.truth.cached_tokens = Some(cached);
+            self.sim.metrics.prefix_cache(prompt_tokens, cached);
         }
         let mut ttft = self
             .sim
