@@ -423,10 +423,9 @@ impl<'a> Reply<'a> {
             finish_reason: generation.finish_reason,
             prompt_tokens: req.prompt_tokens,
             completion_tokens: n,
-            prompt_s: req
-                .prompt_tokens
-                .saturating_sub(self.truth.cached_tokens.unwrap_or(0)) as f64
-                / self.sim.config.timing.prefill,
+            // The whole prompt at the prefill rate, cache or not, so the
+            // server-reported prefill rate is the model's.
+            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
             eval_s: NativeEnd::eval_s_from_writes(first, last, n),
         };
         self.events.native_end(&generation.tokens.concat(), &end)
