@@ -24,6 +24,8 @@ pub struct Metrics {
     ttft_count: AtomicU64,
     ttft_sum_ns: AtomicU64,
     faults: [AtomicU64; FaultKind::ALL.len()],
+    prefix_queries: AtomicU64,
+    prefix_hits: AtomicU64,
     queue: Durations,
     prefill: Durations,
 }
@@ -56,6 +58,13 @@ impl Durations {
 }
 
 impl Metrics {
+    /// Counts a prefix-cache lookup of `queried` prompt tokens, `hit` of
+    /// them cached (vLLM's `prefix_cache_queries` and `prefix_cache_hits`).
+    pub fn prefix_cache(&self, queried: u64, hit: u64) {
+        self.prefix_queries.fetch_add(queried, Ordering::Relaxed);
+        self.prefix_hits.fetch_add(hit, Ordering::Relaxed);
+    }
+
     /// Counts a finished request by HTTP status.
     pub fn request(&self, status: u16) {
         self.requests.add(status);
@@ -129,6 +138,18 @@ impl Metrics {
             "tokenpace_sim_generation_tokens_total",
             "Tokens sent.",
             self.generation_tokens.load(Ordering::Relaxed),
+        );
+        prom::counter(
+            &mut o,
+            "tokenpace_sim_prefix_cache_queries_total",
+            "Prompt tokens looked up in the prefix cache.",
+            self.prefix_queries.load(Ordering::Relaxed),
+        );
+        prom::counter(
+            &mut o,
+            "tokenpace_sim_prefix_cache_hits_total",
+            "Prompt tokens found in the prefix cache (not prefilled).",
+            self.prefix_hits.load(Ordering::Relaxed),
         );
         let name = "tokenpace_sim_time_to_first_token_seconds";
         prom::header(

@@ -374,6 +374,10 @@ async fn http_1_0_clients_get_a_body_that_ends_at_close() {
     let events = sse_events(sse);
     assert_eq!(events.len(), 3 + 2);
     assert_eq!(events.last().unwrap(), "[DONE]");
+    // Nothing but events: no chunked framing inside the body.
+    let blocks: Vec<&str> = sse.split("\n\n").filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks.len(), events.len(), "{sse}");
+    assert!(blocks.iter().all(|b| b.starts_with("data: ")), "{sse}");
     t.finish().await;
 }
 

@@ -26,10 +26,12 @@ fn body(messages: &[Value]) -> String {
     .to_string()
 }
 
-/// A first turn of about 2000 prompt tokens, and the next turn repeating it.
-fn turns() -> (Vec<Value>, Vec<Value>) {
+/// A first turn of about 2000 prompt tokens, and the next turn repeating
+/// it; conversation `k` shares no block with another.
+fn turns(k: u32) -> (Vec<Value>, Vec<Value>) {
+    let system = format!("Conversation {k}. {}", "You answer briefly. ".repeat(200));
     let first = vec![
-        json!({"role": "system", "content": "You answer briefly. ".repeat(200)}),
+        json!({"role": "system", "content": system}),
         json!({"role": "user", "content": "Tell me about ferries. ".repeat(200)}),
     ];
     let mut second = first.clone();
@@ -75,19 +77,10 @@ fn truth_ttft_ms(line: &Value) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill() {
     let t = TestSim::start(slow_prefill).await;
-    let (first, second) = turns();
-    let a = post(&t.sim, "/v1/chat/completions", &body(&first)).await;
-    let b = request(
-        &t.sim,
-        "POST",
-        "/v1/chat/completions",
-        &[("X-Session-ID", "conv-7")],
-        body(&second).as_bytes(),
-    )
-    .await;
+    let (a, b) = conversation(&t, 0).await;
     let (ua, ub) = (usage(&a), usage(&b));
     let (ida, idb) = (first_event(&a)["id"].clone(), first_event(&b)["id"].clone());
-    let (ttft_a, ttft_b) = (ttft(&a), ttft(&b));
+    let metrics = request(&t.sim, "GET", "/metrics", &[], b"").await.text();
     let lines = t.finish().await;
     let (la, lb) = (
         line(&lines, ida.as_str().unwrap()),
@@ -107,6 +100,16 @@ async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill(
     assert_eq!(ub["prompt_tokens_details"]["cached_tokens"], cached);
     assert_eq!(ub["prompt_tokens"], pb);
     assert_eq!(lb["session"], "conv-7");
+    // /metrics counts the tokens looked up and found, as vLLM does.
+    let counter = |name: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(name)).unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        counter("tokenpace_sim_prefix_cache_queries_total "),
+        pa + pb
+    );
+    assert_eq!(counter("tokenpace_sim_prefix_cache_hits_total "), cached);
     assert!(la.get("session").is_none());
     // The model: TTFT = ttft_ms + uncached tokens / prefill, exactly.
     for (line, uncached) in [(la, pa), (lb, pb - cached)] {
@@ -114,18 +117,62 @@ async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill(
         let got = truth_ttft_ms(line);
         assert!((got - want).abs() < 0.01, "{got} ms, want {want} ms");
     }
-    // The client sees the difference the model predicts, within scheduling
-    // noise (it is a difference of two measurements on an idle server).
     let predicted = (pb - cached) as f64 / 5.0 - pa as f64 / 5.0;
-    let seen = ttft_b.as_secs_f64() * 1e3 - ttft_a.as_secs_f64() * 1e3;
     assert!(
         predicted < -300.0,
         "the test needs a large saving: {predicted}"
     );
-    assert!(
-        (seen - predicted).abs() < 40.0,
-        "TTFT changed by {seen:.1} ms, the model says {predicted:.1} ms"
-    );
+}
+
+/// The first and next turn of conversation `k`.
+async fn conversation(t: &TestSim, k: u32) -> (Response, Response) {
+    let (first, second) = turns(k);
+    let a = post(&t.sim, "/v1/chat/completions", &body(&first)).await;
+    let b = request(
+        &t.sim,
+        "POST",
+        "/v1/chat/completions",
+        &[("X-Session-ID", "conv-7")],
+        body(&second).as_bytes(),
+    )
+    .await;
+    (a, b)
+}
+
+/// The client sees the TTFT difference the model predicts from the usage
+/// reported, within scheduling noise.
+fn client_sees_the_saving(a: &Response, b: &Response) -> Result<(), String> {
+    let (ua, ub) = (usage(a), usage(b));
+    let tokens = |u: &Value, k: &str| u[k].as_u64().unwrap() as f64;
+    let cached = ub["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap() as f64;
+    let predicted = (tokens(&ub, "prompt_tokens") - cached - tokens(&ua, "prompt_tokens")) / 5.0;
+    let seen = (ttft(b).as_secs_f64() - ttft(a).as_secs_f64()) * 1e3;
+    if (seen - predicted).abs() < 25.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "TTFT changed by {seen:.1} ms, the model says {predicted:.1} ms"
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_sees_the_ttft_shrink_by_the_saved_prefill() {
+    let t = TestSim::start(slow_prefill).await;
+    // Wall-clock bounds can fail on a machine busy with other work: five
+    // tries, each a new conversation (a repeat would be cached).
+    let mut failures = Vec::new();
+    for k in 0..5 {
+        let (a, b) = conversation(&t, k).await;
+        match client_sees_the_saving(&a, &b) {
+            Ok(()) => break,
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.len() < 5, "{failures:?}");
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,7 +182,7 @@ async fn with_the_cache_off_nothing_is_cached_or_reported() {
         c.prefix_cache.enabled = false;
     })
     .await;
-    let (first, _) = turns();
+    let (first, _) = turns(0);
     let a = post(&t.sim, "/v1/chat/completions", &body(&first)).await;
     let b = post(&t.sim, "/v1/chat/completions", &body(&first)).await;
     for r in [&a, &b] {

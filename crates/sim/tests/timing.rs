@@ -34,6 +34,8 @@ async fn ttft_and_decode_follow_the_model_and_truth_matches_the_client() {
         c.timing.ttft_ms = 40.0;
         c.timing.prefill = 10_000.0;
         c.timing.decode = 100.0;
+        // A retry repeats the prompt, which must be prefilled again.
+        c.prefix_cache.enabled = false;
     })
     .await;
     // 4000 ASCII characters ≈ 1000 prompt tokens → +100 ms of prefill.

@@ -274,6 +274,7 @@ impl<'a> Reply<'a> {
         let cached = self.sim.prefix_cache.lookup(&self.blocks, prompt_tokens);
         if self.sim.prefix_cache.enabled() {
             self.truth.cached_tokens = Some(cached);
+            self.sim.metrics.prefix_cache(prompt_tokens, cached);
         }
         let mut ttft = self
             .sim
@@ -368,7 +369,7 @@ impl<'a> Reply<'a> {
                 None => ("content", self.events.content(&text, i == 0, pad), text),
             };
             let tokens = group.len() as u32;
-            self.send(kind, &event, true, Some(deadline), &shown, tokens)
+            self.send(kind, &event, self.chunked, Some(deadline), &shown, tokens)
                 .await?;
             if i == 0 {
                 let now = Instant::now();
@@ -392,7 +393,7 @@ impl<'a> Reply<'a> {
                 .as_ref()
                 .map(|c| c.chunk(&self.events, "", true, true))
             {
-                self.send("tool_call", &event, true, Some(first), &piece, 0)
+                self.send("tool_call", &event, self.chunked, Some(first), &piece, 0)
                     .await?;
             }
         }
@@ -422,10 +423,9 @@ impl<'a> Reply<'a> {
             finish_reason: generation.finish_reason,
             prompt_tokens: req.prompt_tokens,
             completion_tokens: n,
-            prompt_s: req
-                .prompt_tokens
-                .saturating_sub(self.truth.cached_tokens.unwrap_or(0)) as f64
-                / self.sim.config.timing.prefill,
+            // The whole prompt at the prefill rate, cache or not, so the
+            // server-reported prefill rate is the model's.
+            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
             eval_s: NativeEnd::eval_s_from_writes(first, last, n),
         };
         self.events.native_end(&generation.tokens.concat(), &end)
