@@ -40,6 +40,7 @@ pub fn start(model: &Path, flags: &EngineFlags, lang: Lang) -> anyhow::Result<En
     config.threads = flags.threads.map(|t| t as usize);
     config.ctx_size = flags.ctx_size;
     config.parallel = flags.parallel;
+    config.prefix_cache = !flags.no_prefix_cache;
     eprintln!(
         "{} {} ({} {}, {} {}) …",
         lang.pick("loading", "正在加载"),

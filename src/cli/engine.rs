@@ -18,6 +18,11 @@ pub struct EngineFlags {
     /// in a queue.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub parallel: u32,
+    /// Engine: compute every prompt in full, instead of reusing the KV of
+    /// an earlier request's tokens the prompt starts with (for A/B
+    /// comparisons of multi-turn sessions).
+    #[arg(long)]
+    pub no_prefix_cache: bool,
     /// Where models are cached [default: $XDG_CACHE_HOME/tokenpace/models].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -18,11 +18,15 @@ pub struct EngineConfig {
     /// Most tokens decoded in one step (prompt chunks included), as
     /// llama.cpp's `n_batch`.
     pub batch: u32,
+    /// Reuse the KV of a finished request's tokens for a new prompt that
+    /// starts with them (llama.cpp's server does; off gives cold prefills
+    /// for comparison).
+    pub prefix_cache: bool,
 }
 
 impl EngineConfig {
     /// Defaults for `model`: 4096-token contexts, 4 parallel requests,
-    /// 512-token steps.
+    /// 512-token steps, prefix cache on.
     pub fn new(model: PathBuf) -> Self {
         EngineConfig {
             model,
@@ -30,6 +34,7 @@ impl EngineConfig {
             ctx_size: 4096,
             parallel: 4,
             batch: 512,
+            prefix_cache: true,
         }
     }
 

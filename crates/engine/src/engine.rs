@@ -39,7 +39,7 @@ impl Engine {
     /// Loads the model and starts the scheduler.
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         check(&config)?;
-        let architecture = architecture(&config)?;
+        let (architecture, n_swa) = architecture(&config)?;
         let backend = backend().map_err(EngineError::Backend)?;
         clear_log();
         let model =
@@ -77,6 +77,8 @@ impl Engine {
                 parallel: config.parallel,
                 batch: config.batch,
                 ctx_per_request: config.ctx_size,
+                prefix_cache: config.prefix_cache,
+                n_swa,
             };
             std::thread::Builder::new()
                 .name("tokenpace-engine".into())
@@ -264,8 +266,9 @@ fn check(config: &EngineConfig) -> Result<(), EngineError> {
 }
 
 /// Reads the header first, so a missing, truncated or foreign file gets a
-/// clear error before llama.cpp sees it.
-fn architecture(config: &EngineConfig) -> Result<String, EngineError> {
+/// clear error before llama.cpp sees it. Returns the architecture and its
+/// sliding attention window (0: none), which limits prefix reuse.
+fn architecture(config: &EngineConfig) -> Result<(String, u32), EngineError> {
     let bad = |reason: String| EngineError::BadFile {
         path: config.model.clone(),
         reason,
@@ -280,8 +283,12 @@ fn architecture(config: &EngineConfig) -> Result<String, EngineError> {
             "{e}: the file is corrupt or truncated; delete it and fetch it again"
         ))
     })?;
-    match kv.get("general.architecture") {
-        Some(Value::Str(a)) => Ok(a.clone()),
-        _ => Err(bad("its header names no general.architecture".into())),
-    }
+    let Some(Value::Str(arch)) = kv.get("general.architecture") else {
+        return Err(bad("its header names no general.architecture".into()));
+    };
+    let window = kv
+        .get(&format!("{arch}.attention.sliding_window"))
+        .and_then(Value::as_u64)
+        .map_or(0, |w| u32::try_from(w).unwrap_or(u32::MAX));
+    Ok((arch.clone(), window))
 }

@@ -23,8 +23,11 @@ pub struct Job {
 /// A request in a slot (its KV-cache sequence).
 pub struct Active {
     pub job: Job,
-    /// Prompt tokens already decoded.
+    /// Prompt tokens whose KV is in the cache (reused or decoded).
     pub fed: usize,
+    /// Prompt tokens whose KV was reused from the slot's last request;
+    /// `None` without a prefix cache.
+    cached: Option<u32>,
     /// The sampled token not yet decoded (the next input).
     pub pending: Option<LlamaToken>,
     /// Tokens generated.
@@ -44,11 +47,14 @@ pub enum Step {
 }
 
 impl Active {
-    pub fn new(job: Job) -> Active {
+    /// A request starting with `cached` prompt tokens already in its
+    /// sequence's KV (`prefix_cache` says whether reuse is on at all).
+    pub fn new(job: Job, cached: usize, prefix_cache: bool) -> Active {
         let sampler = sampler(job.request.sampling);
         Active {
             job,
-            fed: 0,
+            fed: cached,
+            cached: prefix_cache.then(|| u32::try_from(cached).unwrap_or(u32::MAX)),
             pending: None,
             generated: 0,
             sampler,
@@ -117,6 +123,7 @@ impl Active {
         let _ = self.job.events.send(GenEvent::Done(Finished {
             reason,
             prompt_tokens: u32::try_from(self.job.tokens.len()).unwrap_or(u32::MAX),
+            cached_tokens: self.cached,
             completion_tokens: self.generated,
             queue_ms: ms(self.admitted - self.job.queued),
             prompt_ms: ms(first - self.admitted),

@@ -3,9 +3,11 @@
 //! (scripts/test does so before the tests). Without it these tests fail,
 //! saying how to get it.
 
+mod vocab;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokenpace_engine::{Engine, EngineConfig, EngineError};
 use tokenpace_serve::{
     ChatMessage, FinishReason, Finished, GenEvent, GenerationRequest, Generator, PromptInput,
@@ -52,16 +54,20 @@ fn request(prompt: PromptInput, max_tokens: u32, sampling: Sampling) -> Generati
     }
 }
 
-/// Runs a request to the end: (prompt tokens, text, tokens with text, end).
-fn generate(r: GenerationRequest) -> (u32, String, u32, Finished) {
-    let mut rx = engine().submit(r).expect("accepted");
-    let (mut prompt, mut text, mut pieces) = (0, String::new(), 0);
+/// Runs a request to the end: (prompt tokens, text, text events, end).
+fn generate(r: GenerationRequest) -> (u32, String, Vec<String>, Finished) {
+    generate_on(engine(), r)
+}
+
+fn generate_on(engine: &Engine, r: GenerationRequest) -> (u32, String, Vec<String>, Finished) {
+    let mut rx = engine.submit(r).expect("accepted");
+    let (mut prompt, mut text, mut pieces) = (0, String::new(), Vec::new());
     loop {
         match rx.blocking_recv().expect("the engine answers") {
             GenEvent::Started { prompt_tokens } => prompt = prompt_tokens,
             GenEvent::Token(t) => {
                 text.push_str(&t);
-                pieces += 1;
+                pieces.push(t);
             }
             GenEvent::Done(done) => return (prompt, text, pieces, done),
             GenEvent::Failed(m) => panic!("generation failed: {m}"),
@@ -88,18 +94,49 @@ fn greedy_answer_is_sensible_and_repeatable() {
 }
 
 #[test]
-fn token_counts_match_the_tokenizer_and_max_tokens() {
+fn token_counts_match_the_model_vocabulary_and_max_tokens() {
+    // The expected tokens come from the GGUF's own vocabulary list, read
+    // without llama.cpp: each word of this sentence is one token there
+    // (GPT-2 style, `Ġ` marks a leading space).
+    let words = [
+        "The", "Ġquick", "Ġbrown", "Ġfox", "Ġjumps", "Ġover", "Ġthe", "Ġlazy", "Ġdog", ".",
+    ];
+    let vocab = vocab::read(&model());
+    let mut expected: Vec<u32> = vocab
+        .add_bos
+        .then_some(vocab.bos)
+        .flatten()
+        .into_iter()
+        .collect();
+    for w in words {
+        expected.push(
+            *vocab
+                .ids
+                .get(w)
+                .unwrap_or_else(|| panic!("{w:?} is not in the vocabulary")),
+        );
+    }
     let prompt = PromptInput::Text("The quick brown fox jumps over the lazy dog.".into());
-    let expected = engine().tokenize(&prompt).unwrap().len() as u32;
+    let ids: Vec<u32> = engine()
+        .tokenize(&prompt)
+        .unwrap()
+        .iter()
+        .map(|t| t.0 as u32)
+        .collect();
+    assert_eq!(
+        ids, expected,
+        "the engine tokenizes as the model's vocabulary says"
+    );
     let mut r = request(prompt, 40, Sampling::default());
     r.ignore_eos = true;
     let (prompt_tokens, _, pieces, done) = generate(r);
-    assert_eq!(prompt_tokens, expected);
+    assert_eq!(prompt_tokens as usize, expected.len());
+    assert_eq!(done.prompt_tokens as usize, expected.len());
     assert_eq!(
         (done.completion_tokens, done.reason),
         (40, FinishReason::Length)
     );
-    assert_eq!(pieces, 40, "one text event per generated token");
+    assert_eq!(pieces.len(), 40, "one text event per generated token");
 }
 
 #[test]
@@ -143,29 +180,82 @@ fn concurrent_requests_all_finish_with_their_own_lengths() {
     assert_eq!(lengths, vec![8, 12, 16, 20, 24, 28]);
 }
 
-#[test]
-fn chinese_text_comes_out_as_whole_characters() {
-    let (_, text, _, _) = generate(request(
-        chat("请用中文介绍一下北京。"),
-        48,
-        Sampling::default(),
-    ));
-    assert!(!text.contains('\u{FFFD}'), "no broken characters: {text:?}");
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
 #[test]
-fn a_dropped_receiver_frees_its_slot() {
-    let mut r = request(chat("Tell me a long story."), 500, Sampling::default());
+fn chinese_text_comes_out_as_whole_characters() {
+    // Repeating Chinese text: even this small model continues it in
+    // Chinese. Its characters span several byte tokens, so whole
+    // characters must be put together from pieces.
+    let prompt = PromptInput::Text(
+        "北京是中国的首都。上海是中国最大的城市。北京是中国的首都。上海是中国最大的城市。北京是"
+            .into(),
+    );
+    let (_, text, events, done) = generate(request(prompt, 32, Sampling::default()));
+    // A length cut inside a character ends the text with U+FFFD (as
+    // llama.cpp's server does); anywhere else it would be a broken one.
+    let whole = match done.reason {
+        FinishReason::Length => text.strip_suffix('\u{FFFD}').unwrap_or(&text),
+        FinishReason::Stop => &text,
+    };
+    assert!(
+        !whole.contains('\u{FFFD}'),
+        "no broken characters: {text:?}"
+    );
+    let cjk = text.chars().filter(|&c| is_cjk(c)).count();
+    let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+    assert!(cjk >= 8 && cjk * 2 >= visible, "mostly Chinese: {text:?}");
+    // A token that ends inside a character sends no text: there must be
+    // some, or the assembly path was not exercised.
+    assert!(
+        events.iter().any(String::is_empty),
+        "no character was split over tokens: {events:?}"
+    );
+}
+
+/// An engine of its own, so no other test's requests share its slots.
+fn own_engine(parallel: u32) -> Engine {
+    let mut c = EngineConfig::new(model());
+    c.ctx_size = 1024;
+    c.parallel = parallel;
+    Engine::start(c).expect("the default model loads")
+}
+
+#[test]
+fn a_dropped_receiver_stops_its_generation_and_frees_its_slot() {
+    // One slot: a request after the cancelled one waits exactly as long
+    // as the cancelled one keeps generating.
+    let engine = own_engine(1);
+    let total = 600;
+    let mut r = request(chat("Tell me a long story."), total, Sampling::default());
     r.ignore_eos = true;
-    let rx = engine().submit(r).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    drop(rx);
-    // Every other test's requests end too; wait until nothing runs.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while engine().load() != (0, 0) && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    let mut rx = engine.submit(r).unwrap();
+    let mut stamps = Vec::new();
+    while stamps.len() < 12 {
+        match rx.blocking_recv().expect("the engine answers") {
+            GenEvent::Started { .. } => {}
+            GenEvent::Token(_) => stamps.push(Instant::now()),
+            other => panic!("the request ended early: {other:?}"),
+        }
     }
-    assert_eq!(engine().load(), (0, 0));
+    let per_token = (stamps[11] - stamps[1]) / 10;
+    drop(rx);
+    let (_, _, _, next) = generate_on(&engine, request(chat("Hi"), 1, Sampling::default()));
+    let waited = Duration::from_secs_f64(next.queue_ms / 1e3);
+    // Finishing instead of stopping would take the remaining tokens.
+    let remaining = per_token * (total - 12);
+    assert!(
+        waited < remaining / 10,
+        "the next request waited {waited:?} for the slot; the rest of the cancelled answer takes about {remaining:?}"
+    );
+    // The load counts are updated on the scheduler's next turn.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while engine.load() != (0, 0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(engine.load(), (0, 0));
 }
 
 #[test]

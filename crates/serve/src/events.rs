@@ -9,10 +9,14 @@ use tokenpace_wire::Usage;
 
 /// Token counts of a finished generation, for `usage`.
 pub fn usage(done: &Finished) -> Usage {
-    Usage::new(
+    let usage = Usage::new(
         u64::from(done.prompt_tokens),
         u64::from(done.completion_tokens),
-    )
+    );
+    match done.cached_tokens {
+        Some(cached) => usage.with_cached(u64::from(cached)),
+        None => usage,
+    }
 }
 
 /// `,"timings":{…}` with llama.cpp server's field names, so clients that
@@ -28,11 +32,16 @@ pub fn timings(done: &Finished) -> String {
     // The first generated token comes out of the prompt's pass, so decode
     // speed counts the tokens after it.
     let decoded = done.completion_tokens.saturating_sub(1);
+    // As llama.cpp: `prompt_n` counts the prompt tokens computed, `cache_n`
+    // those reused from the prefix cache.
+    let cached = done.cached_tokens.unwrap_or(0).min(done.prompt_tokens);
+    let computed = done.prompt_tokens - cached;
     let timings = json!({
         "queue_ms": done.queue_ms,
-        "prompt_n": done.prompt_tokens,
+        "cache_n": cached,
+        "prompt_n": computed,
         "prompt_ms": done.prompt_ms,
-        "prompt_per_second": rate(done.prompt_tokens, done.prompt_ms),
+        "prompt_per_second": rate(computed, done.prompt_ms),
         "predicted_n": decoded,
         "predicted_ms": done.predicted_ms,
         "predicted_per_second": rate(decoded, done.predicted_ms),
@@ -51,6 +60,7 @@ mod tests {
         Finished {
             reason: FinishReason::Length,
             prompt_tokens: 100,
+            cached_tokens: None,
             completion_tokens: 11,
             queue_ms: 0.5,
             prompt_ms: 50.0,
@@ -79,7 +89,24 @@ mod tests {
         assert_eq!(ev[0]["timings"]["prompt_per_second"], 2000.0);
         assert_eq!(ev[0]["timings"]["predicted_per_second"], 50.0);
         assert_eq!(ev[1]["usage"]["total_tokens"], 111);
+        assert!(ev[1]["usage"].get("prompt_tokens_details").is_none());
         assert_eq!(ev[1]["choices"], json!([]));
+    }
+
+    #[test]
+    fn cached_prompt_tokens_show_in_usage_and_timings() {
+        let r = Events::new(Endpoint::Chat, "chatcmpl-1", "m", 7, false);
+        let d = Finished {
+            cached_tokens: Some(80),
+            ..done()
+        };
+        let ev = events(&r.finish_with(d.reason.as_str(), Some(usage(&d)), &timings(&d)));
+        assert_eq!(ev[1]["usage"]["prompt_tokens_details"]["cached_tokens"], 80);
+        assert_eq!(ev[1]["usage"]["prompt_tokens"], 100);
+        // Only the 20 computed tokens count towards prefill speed.
+        assert_eq!(ev[0]["timings"]["prompt_n"], 20);
+        assert_eq!(ev[0]["timings"]["cache_n"], 80);
+        assert_eq!(ev[0]["timings"]["prompt_per_second"], 400.0);
     }
 
     #[test]

@@ -86,8 +86,12 @@ impl FinishReason {
 pub struct Finished {
     /// Why it ended.
     pub reason: FinishReason,
-    /// Prompt tokens processed.
+    /// Prompt tokens, cached ones included.
     pub prompt_tokens: u32,
+    /// Prompt tokens whose KV came from an earlier request's (a prefix
+    /// cache), so were not computed again; `None` when the generator has
+    /// no prefix cache.
+    pub cached_tokens: Option<u32>,
     /// Tokens generated.
     pub completion_tokens: u32,
     /// Time spent waiting for a free slot, ms.

@@ -12,6 +12,7 @@ use tokenpace_wire::prom::{self, StatusCounts};
 pub struct Metrics {
     by_status: StatusCounts,
     prompt_tokens: AtomicU64,
+    cached_tokens: AtomicU64,
     generated_tokens: AtomicU64,
     finished: AtomicU64,
     /// Microseconds, summed.
@@ -32,6 +33,8 @@ impl Metrics {
         self.finished.fetch_add(1, Ordering::Relaxed);
         self.prompt_tokens
             .fetch_add(u64::from(f.prompt_tokens), Ordering::Relaxed);
+        self.cached_tokens
+            .fetch_add(u64::from(f.cached_tokens.unwrap_or(0)), Ordering::Relaxed);
         self.generated_tokens
             .fetch_add(u64::from(f.completion_tokens), Ordering::Relaxed);
         self.queue_us.fetch_add(us(f.queue_ms), Ordering::Relaxed);
@@ -57,6 +60,7 @@ impl Metrics {
             ("requests_waiting", "gauge", "Generations waiting.", waiting as f64),
             ("generations_finished_total", "counter", "Generations.", count(&self.finished)),
             ("prompt_tokens_total", "counter", "Prompt tokens.", count(&self.prompt_tokens)),
+            ("prompt_tokens_cached_total", "counter", "Prompt tokens reused from the prefix cache.", count(&self.cached_tokens)),
             ("generation_tokens_total", "counter", "Tokens generated.", count(&self.generated_tokens)),
             ("queue_seconds_total", "counter", "Time waiting for a slot.", secs(&self.queue_us)),
             ("prompt_seconds_total", "counter", "Time to the first token.", secs(&self.prompt_us)),

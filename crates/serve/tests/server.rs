@@ -52,6 +52,8 @@ impl Generator for Echo {
                     FinishReason::Stop
                 },
                 prompt_tokens: chars.len() as u32,
+                // As if half the prompt came from a prefix cache.
+                cached_tokens: Some(chars.len() as u32 / 2),
                 completion_tokens: n as u32,
                 queue_ms: 0.0,
                 prompt_ms: 10.0,
@@ -114,7 +116,8 @@ async fn streams_chat_with_usage_and_timings() {
     assert_eq!(json[0]["choices"][0]["delta"]["role"], "assistant");
     let finish = &json[json.len() - 2];
     assert_eq!(finish["choices"][0]["finish_reason"], "stop");
-    assert_eq!(finish["timings"]["prompt_per_second"], 500.0);
+    // 3 of the 5 prompt tokens computed (2 cached) in 10 ms.
+    assert_eq!(finish["timings"]["prompt_per_second"], 300.0);
     assert_eq!(json[json.len() - 1]["usage"]["completion_tokens"], 5);
     h.shutdown().await;
 }
@@ -137,6 +140,8 @@ async fn whole_completions_and_the_other_routes() {
     assert_eq!(body["choices"][0]["text"], "oll");
     assert_eq!(body["choices"][0]["finish_reason"], "length");
     assert_eq!(body["usage"]["prompt_tokens"], 5);
+    assert_eq!(body["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
+    assert_eq!(body["timings"]["cache_n"], 2);
     let (status, text) = raw(h.addr(), "GET", "/v1/models", "").await;
     assert!(status == 200 && text.contains("\"id\":\"echo\""), "{text}");
     assert_eq!(raw(h.addr(), "GET", "/health", "").await.0, 200);
@@ -146,6 +151,10 @@ async fn whole_completions_and_the_other_routes() {
         "{text}"
     );
     assert!(text.contains("tokenpace_prompt_tokens_total 5"), "{text}");
+    assert!(
+        text.contains("tokenpace_prompt_tokens_cached_total 2"),
+        "{text}"
+    );
     assert_eq!(raw(h.addr(), "GET", "/nope", "").await.0, 404);
     assert_eq!(raw(h.addr(), "GET", "/v1/completions", "").await.0, 405);
     let (status, text) = raw(h.addr(), "POST", "/v1/completions", r#"{"prompt":[1,2]}"#).await;
