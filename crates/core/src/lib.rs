@@ -3,10 +3,12 @@
 #![deny(missing_docs)]
 
 pub mod capacity;
+pub mod conversation;
 pub mod gguf;
 pub mod grade;
 pub mod merge;
 pub mod metric;
+pub mod prefix_cache;
 pub mod profile;
 pub mod record;
 pub mod regression;
