@@ -153,6 +153,26 @@ fn chat_turns_in_json() {
     assert!(close(&p["ttft_miss_s"]["p50"], 0.4));
 }
 
+#[test]
+fn chat_sessions_and_cache_in_csv() {
+    let csv = print(&output(&chat()), Format::Csv);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(
+        (
+            cell("sessions"),
+            cell("sessions_complete"),
+            cell("task_time_s_p50")
+        ),
+        ("2", "2", "")
+    );
+    let rate: f64 = cell("prefix_cache_hit_rate").parse().unwrap();
+    assert!((rate - 8500.0 / 12_000.0).abs() < 1e-12);
+    assert_eq!(cell("ttft_s_p50_cache_miss"), "0.4");
+}
+
 /// Task 0 calls a tool (first tool-call chunk 150 ms after the send, 40
 /// characters) and then answers; task 1 calls one (250 ms, 60 characters)
 /// and its second step fails.
@@ -248,4 +268,21 @@ fn a_run_without_turns_or_cache_reports_shows_none_of_it() {
     }
     let json = print(&out, Format::Json);
     assert!(!json.contains("conversation") && !json.contains("prefix_cache"));
+}
+
+#[test]
+fn chinese_labels_carry_the_same_figures() {
+    let text = export(&output(&chat()), Format::Table, Lang::Zh).unwrap();
+    eprintln!("{text}");
+    assert!(
+        text.contains("按轮次") && text.contains("缓存占比"),
+        "{text}"
+    );
+    assert_eq!(
+        row(&text, "1"),
+        ["1", "2", "2", "0.25", "0.29", "2083", "2000", "75.0 %"]
+    );
+    assert!(text.contains("前缀缓存命中率: 70.8 %"), "{text}");
+    let agent = export(&output(&agent()), Format::Table, Lang::Zh).unwrap();
+    assert!(agent.contains("按步骤") && agent.contains("前缀缓存命中率: 服务器未报告"));
 }

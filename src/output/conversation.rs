@@ -186,3 +186,54 @@ fn cache_line(p: &PrefixCache, lang: Lang) -> String {
     }
     line
 }
+
+/// Appends the per-session and prefix-cache figures to a CSV of one row per
+/// level (rows in the order of `summaries`): only when some level has them,
+/// so other runs keep their columns. Per-turn rows do not fit one row per
+/// level; they are in the JSON.
+pub fn extend_csv(t: &mut Table, summaries: &[&RunSummary]) {
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    if summaries.iter().any(|s| s.conversation.is_some()) {
+        t.header.extend(
+            [
+                "sessions",
+                "sessions_complete",
+                "sessions_failed",
+                "task_time_s_p50",
+                "task_time_s_p90",
+            ]
+            .map(String::from),
+        );
+        for (row, s) in t.rows.iter_mut().zip(summaries) {
+            let c = s.conversation.as_ref().map(|c| &c.sessions);
+            let time = c.and_then(|c| c.time_s.as_ref());
+            row.extend([
+                opt(c.map(|c| c.sessions as f64)),
+                opt(c.map(|c| c.complete as f64)),
+                opt(c.map(|c| c.failed as f64)),
+                opt(time.map(|t| t.p50)),
+                opt(time.map(|t| t.p90)),
+            ]);
+        }
+    }
+    if summaries.iter().any(|s| s.prefix_cache.is_some()) {
+        t.header.extend(
+            [
+                "prefix_cache_hit_rate",
+                "prefix_cache_hit_share",
+                "ttft_s_p50_cache_hit",
+                "ttft_s_p50_cache_miss",
+            ]
+            .map(String::from),
+        );
+        for (row, s) in t.rows.iter_mut().zip(summaries) {
+            let p = s.prefix_cache.as_ref();
+            row.extend([
+                opt(p.map(|p| p.hit_rate)),
+                opt(p.map(|p| p.hit_share)),
+                opt(p.and_then(|p| p.ttft_hit_s.map(|s| s.p50))),
+                opt(p.and_then(|p| p.ttft_miss_s.map(|s| s.p50))),
+            ]);
+        }
+    }
+}

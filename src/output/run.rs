@@ -450,5 +450,7 @@ pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
         }
         t.row(row);
     }
+    let summaries: Vec<&RunSummary> = levels.iter().map(|l| l.1).collect();
+    conversation::extend_csv(&mut t, &summaries);
     t
 }
