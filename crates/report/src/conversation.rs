@@ -278,6 +278,29 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_run_gets_the_step_view_and_the_task_line() {
+        let mut l = chat();
+        // The first step of each task streams a 24-character tool call.
+        for r in l.records.iter_mut().filter(|r| r.turn.unwrap().turn == 0) {
+            r.tool_chunks.push(tokenpace_core::record::Chunk {
+                at_ns: r.sent_ns + 50_000_000,
+                tokens: 1,
+                chars: 24,
+            });
+            r.tool_calls = 1;
+        }
+        let s = turns_section(&[l], &Profile::builtin(), Lang::En).unwrap();
+        assert!(s.contains("by step") && s.contains("<th>called a tool</th>"));
+        // Step 0: every step called a tool, 24 characters, 50 ms in.
+        assert!(
+            s.contains("<td>0.050</td><td>24</td><td>100.0 %</td>"),
+            "{s}"
+        );
+        assert!(s.contains("4 tasks: 4 complete · 0 failed · 2.0 steps per task"));
+        assert!(s.contains("task time p50"));
+    }
+
+    #[test]
     fn a_run_without_turns_or_cache_reports_has_neither_section() {
         let plain = level("c1", 4, 200, 25);
         let profile = Profile::builtin();
