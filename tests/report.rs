@@ -300,3 +300,68 @@ fn server_text_is_escaped_in_reports() {
     // The only script is the page's own.
     assert_eq!(html.matches("<script").count(), 1);
 }
+
+/// A chat run's page has the TTFT-by-turn chart and the per-turn table,
+/// computed from `requests.jsonl`: its `run.json` here predates the
+/// per-turn figures (it has none), as a run from an older version would.
+#[test]
+fn a_chat_run_report_shows_ttft_by_turn() {
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    // Two sessions of two turns: TTFT 400/600 ms, then 200/300 ms, the
+    // second turn with 1500 of its 2000 prompt tokens cached.
+    let mut records = Vec::new();
+    for (turn, ttfts, prompt, cached) in [(0u32, [400, 600], 1000, 0), (1, [200, 300], 2000, 1500)]
+    {
+        for (session, ttft) in ttfts.into_iter().enumerate() {
+            let id = records.len() as u64;
+            let mut r = common::stream(id, ttft, 10, 30, 2, Some(prompt));
+            r.cached_tokens = Some(cached);
+            records.push(r);
+            let r = records.last_mut().unwrap();
+            r.turn = Some(tokenpace_core::record::TurnRef {
+                session: session as u64,
+                turn,
+            });
+        }
+    }
+    let old: Vec<_> = records
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.turn = None;
+            r.cached_tokens = None;
+            r
+        })
+        .collect();
+    common::write_run(&run, &old, Default::default());
+    let lines: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(run.join("requests.jsonl"), lines.join("\n") + "\n").unwrap();
+    let html_path = root.path().join("r.html");
+    let args = [
+        "report",
+        run.to_str().unwrap(),
+        "--html",
+        html_path.to_str().unwrap(),
+        "--lang",
+        "en",
+    ];
+    tokenpace(&args).unwrap();
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("id=\"turns\"") && html.contains("id=\"cache\""));
+    assert!(html.contains("<title>time to first token by turn</title>"));
+    // Turn 0: p50 0.50 s, p90 0.4 + 0.9·0.2 = 0.58 s; turn 1: 0.25, 0.29 s,
+    // 75 % cached.
+    assert!(
+        html.contains("<td>0</td><td>2</td><td>2</td><td>0.50</td><td>0.58</td>"),
+        "turn 0 row"
+    );
+    assert!(html.contains("<td>0.25</td><td>0.29</td>"), "turn 1 row");
+    assert!(html.contains("<td>75.0 %</td>"), "turn 1 cached share");
+    // Σ cached 3000 of 6000 prompt tokens.
+    assert!(html.contains("<td>50.0 %</td>"), "hit rate");
+}

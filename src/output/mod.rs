@@ -7,6 +7,7 @@
 pub mod capacity;
 pub mod caveats;
 pub mod compare;
+pub mod conversation;
 pub mod grade;
 pub mod history;
 pub mod merge;

@@ -2,6 +2,7 @@
 //! levels, and the sections other commands reuse (a run's metric table for
 //! `merge`, the sweep table for the default mix, the server-metrics split).
 
+use crate::output::conversation;
 use crate::output::grade::{grade_section, profile_title};
 use crate::self_check::TimingError;
 use serde::Serialize;
@@ -108,6 +109,9 @@ impl Output for BenchOutput {
             }
             BenchOutput::Sweep(s) => {
                 let mut d = sweep_section(&s.levels, s.prefill_fit.as_ref(), &s.notes, lang);
+                for l in &s.levels {
+                    d.append(conversation::section(&l.summary, Some(&l.label), lang));
+                }
                 for l in &s.levels {
                     if let Some(m) = &l.server_metrics {
                         d.append(server_metrics_section(m, Some(&l.label), lang));
@@ -232,6 +236,7 @@ pub fn run_section(
         }
         d.blank().table(e);
     }
+    d.append(conversation::section(summary, None, lang));
     for n in notes {
         d.note(n.clone());
     }
@@ -445,5 +450,7 @@ pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
         }
         t.row(row);
     }
+    let summaries: Vec<&RunSummary> = levels.iter().map(|l| l.1).collect();
+    conversation::extend_csv(&mut t, &summaries);
     t
 }

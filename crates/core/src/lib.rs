@@ -3,11 +3,13 @@
 #![deny(missing_docs)]
 
 pub mod capacity;
+pub mod conversation;
 pub mod dist;
 pub mod gguf;
 pub mod grade;
 pub mod merge;
 pub mod metric;
+pub mod prefix_cache;
 pub mod profile;
 pub mod record;
 pub mod regression;

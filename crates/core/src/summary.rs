@@ -1,7 +1,9 @@
 //! [`RunSummary`]: what one run amounts to — its settings, the machine it ran
 //! on, how many requests ended how, and the statistics of every metric.
 
+use crate::conversation::Conversation;
 use crate::metric::Metric;
+use crate::prefix_cache::PrefixCache;
 use crate::record::{ErrorKind, RequestRecord};
 use crate::request_metrics::{itl_samples, MetricOptions, RequestMetrics};
 use crate::stats::{Statistic, Stats};
@@ -131,6 +133,14 @@ pub struct RunSummary {
     /// Statistics per metric over successful requests (schedule lag over all
     /// requests); metrics nothing measured are absent.
     pub metrics: BTreeMap<Metric, Stats>,
+    /// Per turn and per session, when the requests were turns of
+    /// conversations (chat sessions or agent tasks). Optional so runs
+    /// written before it still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<Conversation>,
+    /// The server's prefix cache, when it reported cached prompt tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_cache: Option<PrefixCache>,
 }
 
 impl RunSummary {
@@ -212,6 +222,8 @@ impl RunSummary {
             },
             counts,
             metrics,
+            conversation: Conversation::of(records, &opts),
+            prefix_cache: PrefixCache::of(records, &opts),
         }
     }
 
@@ -270,6 +282,29 @@ mod tests {
         assert!((s.throughput.duration_s - 0.5).abs() < 1e-9);
         assert!((s.throughput.output_tok_s - 44.0).abs() < 1e-9);
         assert!(s.get(Metric::PrefillTokS, Statistic::Mean).is_none());
+    }
+
+    #[test]
+    fn turns_and_cache_are_summarised_only_when_recorded() {
+        let plain = RunSummary::from_records(
+            &[ok(0, 0, 100)],
+            RunSettings::default(),
+            Environment::default(),
+        );
+        assert_eq!((plain.conversation, plain.prefix_cache), (None, None));
+        let mut r = ok(0, 0, 100);
+        r.turn = Some(crate::record::TurnRef {
+            session: 0,
+            turn: 0,
+        });
+        r.prompt_tokens = Some(TokenCount {
+            count: 10,
+            source: CountSource::ServerUsage,
+        });
+        r.cached_tokens = Some(4);
+        let s = RunSummary::from_records(&[r], RunSettings::default(), Environment::default());
+        assert_eq!(s.conversation.map(|c| c.turns.len()), Some(1));
+        assert_eq!(s.prefix_cache.map(|c| c.hit_rate), Some(0.4));
     }
 
     #[test]

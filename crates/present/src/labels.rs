@@ -122,6 +122,129 @@ pub fn definition(lang: Lang, m: Metric) -> &'static str {
     lang.pick(en, zh)
 }
 
+/// A figure of the per-turn, per-step, task and prefix-cache views: not a
+/// per-request metric, but labelled the same way everywhere (terminal and
+/// HTML), and defined in `docs/metrics.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    /// A chat session's turn index.
+    Turn,
+    /// An agent task's step index.
+    Step,
+    /// Prefill rate of the prompt tokens not taken from the cache.
+    UncachedPrefill,
+    /// Mean share of the prompt taken from the prefix cache.
+    CachedShare,
+    /// Σ cached ÷ Σ prompt tokens.
+    CacheHitRate,
+    /// Share of requests with a cache hit.
+    CacheHitShare,
+    /// TTFT of requests with a cache hit.
+    TtftHit,
+    /// TTFT of requests without one.
+    TtftMiss,
+    /// Send → first tool-call chunk.
+    FirstTool,
+    /// Characters of tool-call names and arguments.
+    ToolChars,
+    /// Share of steps that called a tool.
+    ToolCallShare,
+    /// First step scheduled → last step's end, per complete task.
+    TaskTime,
+}
+
+impl Figure {
+    /// Every figure.
+    pub const ALL: [Figure; 12] = [
+        Figure::Turn,
+        Figure::Step,
+        Figure::UncachedPrefill,
+        Figure::CachedShare,
+        Figure::CacheHitRate,
+        Figure::CacheHitShare,
+        Figure::TtftHit,
+        Figure::TtftMiss,
+        Figure::FirstTool,
+        Figure::ToolChars,
+        Figure::ToolCallShare,
+        Figure::TaskTime,
+    ];
+}
+
+/// A view figure's label, short enough for a column header.
+pub fn figure(lang: Lang, f: Figure) -> &'static str {
+    let (en, zh) = match f {
+        Figure::Turn => ("turn", "轮次"),
+        Figure::Step => ("step", "步骤"),
+        Figure::UncachedPrefill => ("prefill, uncached (tok/s)", "预填充，未缓存部分 (tok/s)"),
+        Figure::CachedShare => ("cached", "缓存占比"),
+        Figure::CacheHitRate => ("prefix-cache hit rate", "前缀缓存命中率"),
+        Figure::CacheHitShare => ("requests with a hit", "有命中的请求"),
+        Figure::TtftHit => ("TTFT with a hit", "命中时首字延迟"),
+        Figure::TtftMiss => ("TTFT without", "未命中时首字延迟"),
+        Figure::FirstTool => ("first tool-call token", "首个工具调用 token"),
+        Figure::ToolChars => ("tool-call chars", "工具调用字符数"),
+        Figure::ToolCallShare => ("called a tool", "调用了工具"),
+        Figure::TaskTime => ("task time", "任务耗时"),
+    };
+    lang.pick(en, zh)
+}
+
+/// How a view figure is computed (restating `docs/metrics.md`).
+pub fn figure_definition(lang: Lang, f: Figure) -> &'static str {
+    let (en, zh) = match f {
+        Figure::Turn => (
+            "The turn index within a chat session, from 0; each row is over all sessions that reached it.",
+            "会话内的轮次序号（从 0 开始）；每行统计所有到达该轮的会话。",
+        ),
+        Figure::Step => (
+            "The step (model call) index within an agent task, from 0; each row is over all tasks that reached it.",
+            "智能体任务内的步骤（模型调用）序号（从 0 开始）；每行统计所有到达该步的任务。",
+        ),
+        Figure::UncachedPrefill => (
+            "(Prompt tokens − cached tokens) ÷ (TTFT − network overhead), the median over a turn's requests: the prompt the server actually computed. Without a cache report every prompt token counts.",
+            "（提示 token 数 − 缓存 token 数）÷（首字延迟 − 网络开销），取该轮请求的中位数：服务器实际计算的提示部分。服务器不报告缓存时按全部提示 token 计。",
+        ),
+        Figure::CachedShare => (
+            "Cached prompt tokens ÷ prompt tokens per request (usage.prompt_tokens_details.cached_tokens), averaged over the requests that reported it.",
+            "每个请求的缓存提示 token 数 ÷ 提示 token 数（usage.prompt_tokens_details.cached_tokens），对报告了该值的请求取平均。",
+        ),
+        Figure::CacheHitRate => (
+            "Σ cached prompt tokens ÷ Σ prompt tokens, over the successful requests that reported cached tokens; not reported when none did.",
+            "缓存提示 token 总数 ÷ 提示 token 总数，统计报告了缓存 token 数的成功请求；都未报告时显示未报告。",
+        ),
+        Figure::CacheHitShare => (
+            "Share of those requests with at least one cached prompt token.",
+            "其中至少有一个提示 token 来自缓存的请求占比。",
+        ),
+        Figure::TtftHit => (
+            "TTFT of the requests with a cache hit.",
+            "缓存命中请求的首字延迟。",
+        ),
+        Figure::TtftMiss => (
+            "TTFT of the requests that reported no cached token.",
+            "报告无缓存 token 的请求的首字延迟。",
+        ),
+        Figure::FirstTool => (
+            "First tool-call chunk at_ns − sent_ns, over the steps that streamed a tool call.",
+            "首个工具调用数据块到达时间 − 发送时间，统计流式输出了工具调用的步骤。",
+        ),
+        Figure::ToolChars => (
+            "Characters of the tool calls' names and JSON arguments a step streamed, averaged over the steps that streamed one.",
+            "一个步骤流式输出的工具调用名称与 JSON 参数的字符数，对输出了工具调用的步骤取平均。",
+        ),
+        Figure::ToolCallShare => (
+            "Share of successful steps that called a tool.",
+            "调用了工具的成功步骤占比。",
+        ),
+        Figure::TaskTime => (
+            "From the first step's scheduled send to the last step's end, over the tasks whose every step succeeded: what the user waits for. A task fails if any step failed.",
+            "从第一步计划发送到最后一步结束，统计所有步骤均成功的任务：用户实际等待的时间。任一步骤失败即任务失败。",
+        ),
+    };
+    lang.pick(en, zh)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +262,14 @@ mod tests {
             "output speed (chars/s)"
         );
         assert_eq!(metric_with_unit(Lang::En, Metric::Stalls), "stalls");
+    }
+
+    #[test]
+    fn every_view_figure_has_both_labels_and_a_definition() {
+        for f in Figure::ALL {
+            assert_ne!(figure(Lang::En, f), figure(Lang::Zh, f), "{f:?}");
+            assert!(figure_definition(Lang::En, f).len() > 10, "{f:?}");
+            assert!(figure_definition(Lang::Zh, f).len() > 10, "{f:?}");
+        }
     }
 }

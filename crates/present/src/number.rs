@@ -47,6 +47,11 @@ pub fn milliseconds(s: f64) -> String {
     format!("{} ms", unsigned_zero(format!("{:.1}", s * 1e3)))
 }
 
+/// A share (0–1) as a percentage with one decimal: `45.0 %`.
+pub fn share(v: f64) -> String {
+    format!("{} %", unsigned_zero(format!("{:.1}", v * 100.0)))
+}
+
 /// `-0.0` → `0.0` (a rounded negative zero means nothing to a reader).
 fn unsigned_zero(text: String) -> String {
     match text.strip_prefix('-') {
@@ -78,6 +83,8 @@ mod tests {
         assert_eq!(percent_change(-0.04), "0.0 %");
         assert_eq!(milliseconds(-0.00001), "0.0 ms");
         assert_eq!(milliseconds(0.0123), "12.3 ms");
+        assert_eq!(share(0.45), "45.0 %");
+        assert_eq!(share(-0.0), "0.0 %");
         assert_eq!(percent_change(20.0), "+20.0 %");
         assert_eq!(percent_change(-20.0), "-20.0 %");
     }

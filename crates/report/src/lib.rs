@@ -7,6 +7,7 @@
 pub mod charts;
 pub mod compare;
 pub mod compare_page;
+pub mod conversation;
 pub mod format;
 pub mod lang;
 pub mod level;

@@ -1,14 +1,15 @@
 //! The report of one run (one level or a sweep) as a single HTML page: the
 //! verdict first, then what a reader sees, the distributions, the prefill
-//! line, the streams over time, the sweep, errors, settings and
-//! definitions. [`Html`] is the page's exporter.
+//! line, the per-turn (per-step) and prefix-cache views, the streams over
+//! time, the sweep, errors, settings and definitions. [`Html`] is the
+//! page's exporter.
 
 use crate::charts::{cdf, prefill, sweep, timeline, typing};
 use crate::format::{escape, with_unit};
 use crate::lang::Lang;
 use crate::level::Level;
 use crate::page::{document, section};
-use crate::{sections, verdict};
+use crate::{conversation, sections, verdict};
 use std::fmt::Write;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
@@ -66,6 +67,8 @@ impl Html<'_> {
             ("typing", typing_section(levels, profile, lang)),
             ("distributions", Some(distributions(levels, profile, lang))),
             ("prefill", prefill_section(levels, profile, lang)),
+            ("turns", conversation::turns_section(levels, profile, lang)),
+            ("cache", conversation::cache_section(levels, lang)),
             ("timeline", timeline_section(levels, lang)),
             ("sweep", sweep_section(levels, profile, lang)),
             ("statistics", Some(statistics(levels, lang))),
@@ -101,6 +104,8 @@ fn heading(id: &str, lang: Lang) -> &'static str {
         "typing" => ("What the user sees", "用户看到的效果"),
         "distributions" => ("Latency distributions", "延迟分布"),
         "prefill" => ("TTFT versus prompt length", "首字延迟与提示长度"),
+        "turns" => ("Per turn and per step", "按轮次与步骤"),
+        "cache" => ("Prefix cache", "前缀缓存"),
         "timeline" => ("Tokens over time", "token 随时间到达"),
         "sweep" => ("Load sweep", "负载扫描"),
         "statistics" => ("Statistics", "统计"),

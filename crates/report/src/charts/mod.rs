@@ -5,6 +5,7 @@ pub mod cdf;
 pub mod prefill;
 pub mod sweep;
 pub mod timeline;
+pub mod turns;
 pub mod typing;
 
 use crate::svg::Plot;
