@@ -9,6 +9,10 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::path::Path;
 
+/// Sessions never have more turns than this (an exponential draw is cut),
+/// so `session × MAX_TURNS + turn` numbers every user message uniquely.
+pub const MAX_TURNS: u32 = 256;
+
 /// The user side of conversations.
 pub trait ConversationSource: Send + Sync + std::fmt::Debug {
     /// User messages session `k` has (`None`: as many as asked for).
@@ -43,8 +47,7 @@ impl ConversationSource for Synthetic {
             shared_prefix: 0,
             ..self.0.clone()
         };
-        own.prompt(k * u64::from(crate::session::MAX_TURNS) + u64::from(turn))
-            .text
+        own.prompt(k * u64::from(MAX_TURNS) + u64::from(turn)).text
     }
 
     fn max_tokens(&self) -> u32 {

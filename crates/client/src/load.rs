@@ -5,8 +5,8 @@
 
 use crate::backend::Backend;
 use crate::clock::RunClock;
-use crate::request::{execute, Target, Timeouts};
-use crate::session::Sessions;
+use crate::request::{execute, How, Target, Timeouts};
+use crate::session::{Sessions, Signals};
 use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -120,7 +120,22 @@ impl Driver {
         records: &mpsc::UnboundedSender<RequestRecord>,
     ) -> bool {
         match &self.sessions {
-            Some(s) => self.session(s, id, scheduled, control, records).await,
+            Some(s) => {
+                let how = How {
+                    client: &self.client,
+                    target: &self.target,
+                    backend: self.backend.as_ref(),
+                    clock: &self.clock,
+                    timeouts: self.timeouts,
+                    tokenizer: self.workload.tokenizer(),
+                    transcript: true,
+                };
+                let signals = Signals {
+                    stop: &control.stop,
+                    abort: &control.abort,
+                };
+                s.run(how, id, scheduled, signals, records).await
+            }
             None => {
                 let record = self.one(id, scheduled, control.abort.clone()).await;
                 records.send(record).is_ok()

@@ -10,7 +10,6 @@
 
 use crate::backend::Prompt;
 use crate::conversations::ConversationSource;
-use crate::load::{Control, Driver};
 use crate::recorder::Transcript;
 use crate::request::{execute_with, How, Stamp};
 use crate::workload::estimated_prompt;
@@ -18,10 +17,9 @@ use serde_json::{json, Value};
 use tokenpace_core::dist::Dist;
 use tokenpace_core::record::{Nanos, RequestRecord, TurnRef};
 use tokenpace_corpus::{Lang, PseudoTokens, SplitMix64};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-/// Sessions never have more turns than this (an exponential draw is cut).
-pub const MAX_TURNS: u32 = 256;
+pub use crate::conversations::MAX_TURNS;
 
 /// How sessions run.
 #[derive(Debug, Clone)]
@@ -180,19 +178,29 @@ impl History {
     }
 }
 
-impl Driver {
+/// Signals a session obeys: `stop` ends it between turns, `abort` cancels
+/// the turn in flight.
+pub struct Signals<'a> {
+    /// Stop starting turns.
+    pub stop: &'a watch::Receiver<bool>,
+    /// Cancel the request in flight.
+    pub abort: &'a watch::Receiver<bool>,
+}
+
+impl Sessions {
     /// Runs session `k` from `scheduled`, sending each turn's record to
     /// `records`. A failed turn ends the session (its history would lack
     /// the answer); `stop` ends it between turns. Returns false when the
-    /// records channel closed.
-    pub(crate) async fn session(
+    /// records channel closed. `how` must keep transcripts.
+    pub(crate) async fn run(
         &self,
-        sessions: &Sessions,
+        how: How<'_>,
         k: u64,
         scheduled: Nanos,
-        control: &Control,
+        control: Signals<'_>,
         records: &mpsc::UnboundedSender<RequestRecord>,
     ) -> bool {
+        let sessions = self;
         let plan = &sessions.plan;
         let source = sessions.source.as_ref();
         let turns = sessions.turns(k);
@@ -209,15 +217,6 @@ impl Driver {
             .iter()
             .map(|h| (h.clone(), sessions.id_value(k)))
             .collect();
-        let how = How {
-            client: &self.client,
-            target: &self.target,
-            backend: self.backend.as_ref(),
-            clock: &self.clock,
-            timeouts: self.timeouts,
-            tokenizer: self.workload.tokenizer(),
-            transcript: true,
-        };
         let mut scheduled = scheduled;
         for turn in 0..turns {
             let last = turn + 1 == turns;
@@ -274,7 +273,7 @@ impl Driver {
                 }
             }
             // The user sends as soon as they are ready: that is the schedule.
-            scheduled = self.clock.now();
+            scheduled = how.clock.now();
         }
         true
     }
