@@ -124,7 +124,7 @@ fn chat_turns_in_the_terminal() {
     // 400 ms.
     assert!(
         text.contains(
-            "prefix-cache hit rate: 70.8 % of prompt tokens over 6 requests, 83.3 % of requests with a hit; p50/p90 TTFT with a hit 0.20/0.48 s, TTFT without 0.40/0.40 s"
+            "prefix-cache hit rate: 70.8 % of prompt tokens over 6 requests, 83.3 % of requests with a hit; TTFT with a hit p50 0.20 s, p90 0.48 s; TTFT without p50 0.40 s, p90 0.40 s"
         ),
         "{text}"
     );

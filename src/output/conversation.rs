@@ -28,11 +28,15 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
         d.line(session_line(c.kind, &c.sessions, lang));
     }
     match (&summary.prefix_cache, &summary.conversation) {
+        // Unique prompts that all missed a reporting cache are the expected
+        // cold state: the JSON keeps the figures, the terminal stays quiet
+        // (a surprising hit rate gets its own caveat).
+        (Some(p), None) if p.hit_share == 0.0 => {}
         (Some(p), _) => {
             if summary.conversation.is_none() {
                 d.blank();
             }
-            d.line(cache_line(p, lang));
+            d.line(format!("{}{suffix}", cache_line(p, lang)));
         }
         // Only a conversation makes the cache worth a line when it is silent.
         (None, Some(_)) => {
@@ -153,8 +157,8 @@ fn session_line(kind: ConversationKind, s: &SessionStats, lang: Lang) -> String 
 }
 
 /// "prefix-cache hit rate: 45.0 % of prompt tokens over 4 requests, 50.0 %
-/// of requests with a hit; TTFT p50/p90 with a hit 0.050/0.060 s, without
-/// 0.200/0.280 s".
+/// of requests with a hit; TTFT with a hit p50 0.050 s, p90 0.060 s; TTFT
+/// without p50 0.200 s, p90 0.280 s".
 fn cache_line(p: &PrefixCache, lang: Lang) -> String {
     let mut line = format!(
         "{}: {} {} {} {}, {} {}{}",
@@ -169,7 +173,7 @@ fn cache_line(p: &PrefixCache, lang: Lang) -> String {
     );
     let pair = |s: &Stats| {
         format!(
-            "{}/{} s",
+            "p50 {} s, p90 {} s",
             number::value(Metric::TtftS, s.p50),
             number::value(Metric::TtftS, s.p90)
         )
@@ -182,7 +186,7 @@ fn cache_line(p: &PrefixCache, lang: Lang) -> String {
     .filter_map(|(f, s)| Some(format!("{} {}", labels::figure(lang, f), pair(s.as_ref()?))))
     .collect();
     if !parts.is_empty() {
-        line.push_str(&format!("; p50/p90 {}", parts.join(", ")));
+        line.push_str(&format!("; {}", parts.join("; ")));
     }
     line
 }
