@@ -41,6 +41,11 @@ pub enum Load {
         /// Gap distribution.
         arrival: Arrival,
     },
+    /// Replay the driver's trace at its times divided by `speed`.
+    Trace {
+        /// 2 sends twice as fast as the trace did.
+        speed: f64,
+    },
 }
 
 /// How much load, for how long.
@@ -80,6 +85,8 @@ pub struct Driver {
     /// Set when each unit of load is a session (or agent task) rather
     /// than one request.
     pub sessions: Option<Arc<Sessions>>,
+    /// The trace [`Load::Trace`] replays (its prompts replace `workload`'s).
+    pub trace: Option<Arc<crate::trace::replay::TraceReplay>>,
 }
 
 /// Signals from outside the loop: `stop` ends the starting of new requests,
@@ -226,6 +233,14 @@ pub async fn drive(
                 tasks.spawn(async move {
                     driver.unit(id, scheduled, &control, &records).await;
                 });
+            }
+        }
+        Load::Trace { speed } => {
+            if let Some(trace) = driver.trace.clone() {
+                crate::trace::replay::schedule(
+                    &driver, &trace, speed, &plan, &control, &records, end, &mut tasks,
+                )
+                .await;
             }
         }
     }

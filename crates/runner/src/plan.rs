@@ -26,6 +26,7 @@ impl Level {
             (true, _) => format!("p{}", self.prompt_tokens),
             (false, Load::Closed { concurrency }) => format!("c{concurrency}"),
             (false, Load::Open { rate, .. }) => format!("r{rate}"),
+            (false, Load::Trace { speed }) => format!("t{speed}"),
         }
     }
 }
@@ -48,6 +49,9 @@ pub struct WorkloadPlan {
     pub tokenizer: Option<PathBuf>,
     /// Prompts from a file instead of synthetic text.
     pub dataset: Option<PathBuf>,
+    /// A trace to replay: its times, lengths and shared prefixes replace
+    /// the synthetic ones (the levels are then [`Load::Trace`]).
+    pub trace: Option<tokenpace_client::trace::TraceSpec>,
 }
 
 /// Multi-turn sessions or agent tasks instead of single requests.
@@ -231,6 +235,27 @@ impl BenchPlan {
                 }
             }
         }
+        let traced = |l: &Level| matches!(l.load, Load::Trace { .. });
+        match &self.workload.trace {
+            Some(t) => {
+                if !self.levels.iter().all(traced) {
+                    bail!("--trace sets the load: drop --concurrency and --rate");
+                }
+                if self.workload.dataset.is_some() || self.workload.shared_prefix > 0 {
+                    bail!("--trace brings its own prompts: drop --dataset and --shared-prefix");
+                }
+                if self.sessions.is_some() {
+                    bail!("--trace replays single requests: drop the session flags (--turns, --conversations, --agent-steps)");
+                }
+                if t.block_tokens == 0 {
+                    bail!("--trace-block-tokens must be at least 1");
+                }
+            }
+            None if self.levels.iter().any(traced) => {
+                bail!("a trace speed needs a trace: give --trace FILE")
+            }
+            None => {}
+        }
         Ok(())
     }
 
@@ -241,6 +266,8 @@ impl BenchPlan {
             Load::Closed { concurrency } => Load::Closed {
                 concurrency: self.shard.concurrency(concurrency),
             },
+            // Each shard sends its requests at the trace's own times.
+            Load::Trace { speed } => Load::Trace { speed },
             Load::Open { rate, arrival } => Load::Open {
                 rate: self.shard.rate(rate),
                 arrival,
@@ -254,7 +281,7 @@ impl BenchPlan {
             .iter()
             .map(|l| match l.load {
                 Load::Closed { concurrency } => concurrency as usize,
-                Load::Open { .. } => 64,
+                Load::Open { .. } | Load::Trace { .. } => 64,
             })
             .max()
             .unwrap_or(1)
@@ -269,15 +296,20 @@ impl BenchPlan {
             model: Some(model.to_string()),
             concurrency: match load {
                 Load::Closed { concurrency } => Some(concurrency),
-                Load::Open { .. } => None,
+                Load::Open { .. } | Load::Trace { .. } => None,
             },
             rate: match load {
                 Load::Open { rate, .. } => Some(rate),
-                Load::Closed { .. } => None,
+                Load::Closed { .. } | Load::Trace { .. } => None,
             },
             requests: Some(self.requests),
-            prompt_tokens: Some(level.prompt_tokens),
-            max_tokens: Some(self.workload.max_tokens),
+            // A trace's lengths vary by request.
+            prompt_tokens: self.workload.trace.is_none().then_some(level.prompt_tokens),
+            max_tokens: self
+                .workload
+                .trace
+                .is_none()
+                .then_some(self.workload.max_tokens),
             scenario: self.scenario.clone(),
             stall_threshold_s,
             network_overhead_s: self.network_overhead_s,
