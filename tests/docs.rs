@@ -421,6 +421,11 @@ fn docs_engine() {
     check("docs/engine.md");
 }
 
+#[test]
+fn docs_traces() {
+    check("docs/traces.md");
+}
+
 /// Every document with console examples is checked by a test above.
 #[test]
 fn every_document_is_checked() {
@@ -432,6 +437,7 @@ fn every_document_is_checked() {
         "docs/plan.md",
         "docs/benchmarks.md",
         "docs/engine.md",
+        "docs/traces.md",
     ];
     let mut docs = vec!["README.md".to_string()];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {

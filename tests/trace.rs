@@ -126,7 +126,23 @@ fn a_mooncake_trace_replays_at_ten_times_speed() {
     lag.sort_by(f64::total_cmp);
     let (p50, p99) = (lag[lag.len() / 2], lag[lag.len() * 99 / 100]);
     eprintln!("schedule lag at 10x: p50 {p50:.3} ms, p99 {p99:.3} ms");
-    assert!(p99 <= 25.0, "schedule lag p99 {p99:.3} ms");
+    if std::env::var_os("TRACE_DEBUG").is_some() {
+        for r in recs
+            .iter()
+            .filter(|r| r.sent_ns - r.scheduled_ns > 2_000_000)
+        {
+            eprintln!(
+                "late {} at {:.3} s by {:.3} ms",
+                r.id,
+                r.scheduled_ns as f64 / 1e9,
+                (r.sent_ns - r.scheduled_ns) as f64 / 1e6
+            );
+        }
+    }
+    assert!(
+        p50 < 1.0 && p99 <= 10.0,
+        "schedule lag p50 {p50:.3} ms, p99 {p99:.3} ms"
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
         v["summary"]["metrics"]["schedule_lag_s"]["p99"]

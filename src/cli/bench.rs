@@ -105,7 +105,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
     #[command(flatten)]
-    pub trace: TraceArgs,
+    pub trace: Box<TraceArgs>,
     /// Take prompt and answer lengths from one of the built-in scenarios (see
     /// `tokenpace plan scenario --list`); explicit flags win.
     #[arg(long, value_name = "NAME")]

@@ -89,7 +89,8 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     }
     let unique = plan.sessions.is_none()
         && plan.workload.shared_prefix == 0
-        && plan.workload.dataset.is_none();
+        && plan.workload.dataset.is_none()
+        && plan.workload.trace.is_none();
     let (prompt, cached) = ok
         .iter()
         .filter_map(|r| Some((r.prompt_tokens?.count, r.cached_tokens?)))

@@ -15,6 +15,11 @@ use tokio::task::JoinSet;
 /// Prompts built ahead of their send time, at most (a bound on memory).
 pub const LOOKAHEAD: usize = 256;
 
+/// tokio's timer fires on the first whole millisecond after a deadline
+/// (about 1 ms late on average): wake this much early and yield until the
+/// exact time instead, at most this much busy time per request.
+const EARLY: std::time::Duration = std::time::Duration::from_micros(1500);
+
 /// A trace to replay and how its prompts are built.
 #[derive(Debug)]
 pub struct TraceReplay {
@@ -103,8 +108,11 @@ pub(crate) async fn schedule(
         }
         let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
         tokio::select! {
-            _ = tokio::time::sleep_until(wake) => {}
+            _ = tokio::time::sleep_until(wake.checked_sub(EARLY).unwrap_or(wake)) => {}
             _ = stop.wait_for(|s| *s) => break,
+        }
+        while driver.clock.now() < scheduled {
+            tokio::task::yield_now().await;
         }
         let (driver, records, abort) = (driver.clone(), records.clone(), control.abort.clone());
         tasks.spawn(async move {
