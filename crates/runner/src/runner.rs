@@ -111,6 +111,12 @@ impl Runner {
     /// once: asks the server for its model when none was given.
     pub fn new(plan: &BenchPlan, profile: Profile, max_in_flight: usize) -> anyhow::Result<Runner> {
         plan.check()?;
+        // Every line checked before the server is asked anything: a bad
+        // line stops the run before a request is sent.
+        let trace = match &plan.workload.trace {
+            Some(spec) => Some(tokenpace_client::trace::scan(spec)?),
+            None => None,
+        };
         let backend = tokenpace_client::backend::by_id(&plan.protocol)
             .ok_or_else(|| anyhow::anyhow!("unknown --backend '{}'", plan.protocol))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -145,12 +151,6 @@ impl Runner {
                 plan.workload.max_tokens,
                 plan.workload.ignore_eos,
             )?)),
-            None => None,
-        };
-        // Every line checked before the clock starts: a bad line stops
-        // the run before anything is sent.
-        let trace = match &plan.workload.trace {
-            Some(spec) => Some(tokenpace_client::trace::scan(spec)?),
             None => None,
         };
         Ok(Runner {

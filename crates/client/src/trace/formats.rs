@@ -151,10 +151,9 @@ impl Layout {
             return Err((
                 Some(bad.clone()),
                 format!(
-                    "unknown column in a {} header; its columns are {} (optional: {})",
+                    "not a column of a {} trace ({}); remove it, or name the format with --trace-format",
                     format.id(),
-                    format.required().join(", "),
-                    format.optional().join(", ")
+                    format.required().iter().chain(format.optional()).copied().collect::<Vec<_>>().join(", "),
                 ),
             ));
         }
