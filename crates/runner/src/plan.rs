@@ -416,6 +416,68 @@ mod tests {
     use tokenpace_client::load::Arrival;
 
     #[test]
+    fn a_trace_sets_the_load_and_brings_its_prompts() {
+        let one = Shard::parse("0/1").unwrap();
+        let trace = |speed| Load::Trace { speed };
+        let mut plan = BenchPlan {
+            target: target("http://127.0.0.1:1", Some("m".into()), None, &[]).unwrap(),
+            target_label: "http://127.0.0.1:1".into(),
+            protocol: "openai-chat".into(),
+            levels: BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap(),
+            requests: u64::MAX,
+            duration: None,
+            ramp_up: Duration::ZERO,
+            workload: WorkloadPlan {
+                text: tokenpace_corpus::Lang::En,
+                max_tokens: 16,
+                shared_prefix: 0,
+                prefix_groups: 1,
+                ignore_eos: true,
+                tokenizer: None,
+                dataset: None,
+                trace: Some(tokenpace_client::trace::TraceSpec {
+                    path: "t.jsonl".into(),
+                    format: None,
+                    log_type: None,
+                    start: Duration::ZERO,
+                    duration: None,
+                    block_tokens: 512,
+                }),
+            },
+            sessions: None,
+            scenario: None,
+            timeouts: TimeoutPlan {
+                connect: Duration::from_secs(1),
+                first_token: Duration::from_secs(1),
+                total: Duration::from_secs(1),
+            },
+            warmup: 0,
+            seed: 0,
+            shard: one,
+            network_overhead_s: 0.0,
+            server_metrics: None,
+            out: None,
+        };
+        plan.check().unwrap();
+        assert_eq!(plan.levels[1].label(false), "t10");
+        let settings = plan.settings(plan.levels[1], "m", 1.0);
+        assert_eq!((settings.prompt_tokens, settings.max_tokens), (None, None));
+        let e = |p: &BenchPlan| p.check().unwrap_err().to_string();
+        let mut closed = plan.clone();
+        closed.levels =
+            BenchPlan::levels_of(&[Load::Closed { concurrency: 2 }], &[256], one).unwrap();
+        assert!(e(&closed).contains("drop --concurrency"), "{}", e(&closed));
+        let mut shared = plan.clone();
+        shared.workload.shared_prefix = 100;
+        assert!(e(&shared).contains("--trace brings its own prompts"));
+        let mut blocks = plan.clone();
+        blocks.workload.trace.as_mut().unwrap().block_tokens = 0;
+        assert!(e(&blocks).contains("--trace-block-tokens"));
+        plan.workload.trace = None;
+        assert!(e(&plan).contains("give --trace FILE"), "{}", e(&plan));
+    }
+
+    #[test]
     fn credentials_never_leave_the_url() {
         assert_eq!(
             redact(&format!("https://{}@example.com/v1?key=abc", "user:secret")),
