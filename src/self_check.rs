@@ -170,6 +170,7 @@ impl Probe {
             },
             clock: RunClock::start(),
             sessions: None,
+            trace: None,
         });
         let plan = LoadPlan {
             load: Load::Closed {

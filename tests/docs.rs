@@ -426,6 +426,11 @@ fn docs_workloads() {
     check("docs/workloads.md");
 }
 
+#[test]
+fn docs_traces() {
+    check("docs/traces.md");
+}
+
 /// Every document with console examples is checked by a test above.
 #[test]
 fn every_document_is_checked() {
@@ -438,6 +443,7 @@ fn every_document_is_checked() {
         "docs/benchmarks.md",
         "docs/engine.md",
         "docs/workloads.md",
+        "docs/traces.md",
     ];
     let mut docs = vec!["README.md".to_string()];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {

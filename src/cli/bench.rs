@@ -3,6 +3,7 @@
 use super::common::*;
 use super::engine::EngineFlags;
 use super::session::SessionArgs;
+use super::trace::TraceArgs;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_core::shard::Shard;
@@ -25,6 +26,7 @@ use tokenpace_core::shard::Shard;
   tokenpace bench http://127.0.0.1:8000 --conversations chats.jsonl --concurrency 8
   tokenpace bench http://127.0.0.1:8000 --agent-steps 3 --concurrency 4 --requests 20
   tokenpace bench http://127.0.0.1:8000 --shared-prefix 1000 --prefix-groups 4 --concurrency 8
+  tokenpace bench http://127.0.0.1:8000 --trace mooncake.jsonl --trace-speed 10
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
   tokenpace merge s0 s1 --out all
@@ -72,9 +74,10 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson, requires = "rate")]
     pub arrival: ArrivalArg,
     /// Requests to send (per level in a sweep: each --concurrency,
-    /// --rate or --prompt-tokens value gets this many).
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub requests: u64,
+    /// --rate or --prompt-tokens value gets this many) [default: 100; with
+    /// --trace, every request of its window].
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
     /// Closed loop: start the streams evenly over this many seconds instead
     /// of all in the same instant.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
@@ -101,6 +104,8 @@ pub struct BenchArgs {
     /// array; used in order and repeated as needed.
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
+    #[command(flatten)]
+    pub trace: Box<TraceArgs>,
     /// Take prompt and answer lengths from one of the built-in scenarios (see
     /// `tokenpace plan scenario --list`); explicit flags win.
     #[arg(long, value_name = "NAME")]

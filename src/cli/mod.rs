@@ -11,6 +11,7 @@ mod grade;
 mod plan;
 mod runs;
 mod session;
+mod trace;
 
 pub use bench::*;
 pub use capacity::*;
@@ -20,6 +21,7 @@ pub use grade::*;
 pub use plan::*;
 pub use runs::*;
 pub use session::*;
+pub use trace::*;
 
 use clap::{Parser, Subcommand};
 use tokenpace_present::Lang;

@@ -140,6 +140,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             ignore_eos: true,
             tokenizer: None,
             dataset: None,
+            trace: None,
         },
         sessions: crate::session_plan::sessions(&a.sessions),
         scenario: a.scenario.clone(),

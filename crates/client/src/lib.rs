@@ -16,4 +16,5 @@ pub mod session;
 pub mod sink;
 pub mod sse;
 pub mod tokenizer;
+pub mod trace;
 pub mod workload;

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::clock::RunClock;
 use crate::request::{execute, How, Target, Timeouts};
 use crate::session::{Sessions, Signals};
+use crate::trace::replay::{TraceReplay, EARLY};
 use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,6 +41,11 @@ pub enum Load {
         rate: f64,
         /// Gap distribution.
         arrival: Arrival,
+    },
+    /// Replay the driver's trace at its times divided by `speed`.
+    Trace {
+        /// 2 sends twice as fast as the trace did.
+        speed: f64,
     },
 }
 
@@ -80,6 +86,8 @@ pub struct Driver {
     /// Set when each unit of load is a session (or agent task) rather
     /// than one request.
     pub sessions: Option<Arc<Sessions>>,
+    /// The trace [`Load::Trace`] replays (its prompts replace `workload`'s).
+    pub trace: Option<Arc<TraceReplay>>,
 }
 
 /// Signals from outside the loop: `stop` ends the starting of new requests,
@@ -228,6 +236,68 @@ pub async fn drive(
                 });
             }
         }
+        Load::Trace { speed } => {
+            if let Some(trace) = driver.trace.clone() {
+                let plan = (speed, plan.shard, plan.requests, end);
+                replay(&driver, &trace, plan, &control, &records, &mut tasks).await;
+            }
+        }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Starts the trace's requests (the first `requests` of its window, this
+/// shard's) at their times ÷ `speed`, none after `end`, into `tasks`.
+async fn replay(
+    driver: &Arc<Driver>,
+    trace: &TraceReplay,
+    (speed, shard, requests, end): (f64, Shard, u64, Option<Nanos>),
+    control: &Control,
+    records: &mpsc::UnboundedSender<RequestRecord>,
+    tasks: &mut JoinSet<()>,
+) {
+    let mut prepared = trace.prepare(shard, requests);
+    let mut stop = control.stop.clone();
+    prepared.filled(&stop).await;
+    let start = driver.clock.now();
+    while let Some(item) = prepared.rx.recv().await {
+        let (id, at_ns, prompt) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                trace.fail(e);
+                break;
+            }
+        };
+        let scheduled = start + (at_ns as f64 / speed) as Nanos;
+        if end.is_some_and(|e| scheduled >= e) {
+            break;
+        }
+        // Woken early, then yielding to the exact time (see `EARLY`).
+        let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake.checked_sub(EARLY).unwrap_or(wake)) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        while driver.clock.now() < scheduled {
+            tokio::task::yield_now().await;
+        }
+        let (driver, records, abort) = (driver.clone(), records.clone(), control.abort.clone());
+        tasks.spawn(async move {
+            let record = execute(
+                &driver.client,
+                &driver.target,
+                driver.backend.as_ref(),
+                &prompt,
+                id,
+                scheduled,
+                &driver.clock,
+                driver.timeouts,
+                driver.workload.tokenizer(),
+                abort,
+            )
+            .await;
+            let _ = records.send(record);
+        });
+    }
+    prepared.close().await;
 }

@@ -151,6 +151,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             total: Duration::from_secs(10),
         },
         clock: RunClock::start(),
+        trace: None,
         sessions: Some(Arc::new(Sessions::new(plan, source, sessions, 1))),
     });
     let load = LoadPlan {

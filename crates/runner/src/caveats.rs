@@ -62,7 +62,8 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
             responses: by_events,
         });
     }
-    if plan.workload.ignore_eos {
+    // A trace asks each request for its own answer length.
+    if plan.workload.ignore_eos && plan.workload.trace.is_none() {
         let max = plan.workload.max_tokens;
         let short = count(&|r| r.output_tokens.is_some_and(|t| t.count < max));
         if short > 0 {
@@ -89,7 +90,8 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     }
     let unique = plan.sessions.is_none()
         && plan.workload.shared_prefix == 0
-        && plan.workload.dataset.is_none();
+        && plan.workload.dataset.is_none()
+        && plan.workload.trace.is_none();
     let (prompt, cached) = ok
         .iter()
         .filter_map(|r| Some((r.prompt_tokens?.count, r.cached_tokens?)))

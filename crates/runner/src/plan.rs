@@ -26,6 +26,7 @@ impl Level {
             (true, _) => format!("p{}", self.prompt_tokens),
             (false, Load::Closed { concurrency }) => format!("c{concurrency}"),
             (false, Load::Open { rate, .. }) => format!("r{rate}"),
+            (false, Load::Trace { speed }) => format!("t{speed}"),
         }
     }
 }
@@ -48,6 +49,9 @@ pub struct WorkloadPlan {
     pub tokenizer: Option<PathBuf>,
     /// Prompts from a file instead of synthetic text.
     pub dataset: Option<PathBuf>,
+    /// A trace to replay: its times, lengths and shared prefixes replace
+    /// the synthetic ones (the levels are then [`Load::Trace`]).
+    pub trace: Option<tokenpace_client::trace::TraceSpec>,
 }
 
 /// Multi-turn sessions or agent tasks instead of single requests.
@@ -231,6 +235,27 @@ impl BenchPlan {
                 }
             }
         }
+        let traced = |l: &Level| matches!(l.load, Load::Trace { .. });
+        match &self.workload.trace {
+            Some(t) => {
+                if !self.levels.iter().all(traced) {
+                    bail!("--trace sets the load: drop --concurrency and --rate");
+                }
+                if self.workload.dataset.is_some() || self.workload.shared_prefix > 0 {
+                    bail!("--trace brings its own prompts: drop --dataset and --shared-prefix");
+                }
+                if self.sessions.is_some() {
+                    bail!("--trace replays single requests: drop the session flags (--turns, --conversations, --agent-steps)");
+                }
+                if t.block_tokens == 0 {
+                    bail!("--trace-block-tokens must be at least 1");
+                }
+            }
+            None if self.levels.iter().any(traced) => {
+                bail!("a trace speed needs a trace: give --trace FILE")
+            }
+            None => {}
+        }
         Ok(())
     }
 
@@ -241,6 +266,8 @@ impl BenchPlan {
             Load::Closed { concurrency } => Load::Closed {
                 concurrency: self.shard.concurrency(concurrency),
             },
+            // Each shard sends its requests at the trace's own times.
+            Load::Trace { speed } => Load::Trace { speed },
             Load::Open { rate, arrival } => Load::Open {
                 rate: self.shard.rate(rate),
                 arrival,
@@ -254,7 +281,7 @@ impl BenchPlan {
             .iter()
             .map(|l| match l.load {
                 Load::Closed { concurrency } => concurrency as usize,
-                Load::Open { .. } => 64,
+                Load::Open { .. } | Load::Trace { .. } => 64,
             })
             .max()
             .unwrap_or(1)
@@ -269,15 +296,20 @@ impl BenchPlan {
             model: Some(model.to_string()),
             concurrency: match load {
                 Load::Closed { concurrency } => Some(concurrency),
-                Load::Open { .. } => None,
+                Load::Open { .. } | Load::Trace { .. } => None,
             },
             rate: match load {
                 Load::Open { rate, .. } => Some(rate),
-                Load::Closed { .. } => None,
+                Load::Closed { .. } | Load::Trace { .. } => None,
             },
             requests: Some(self.requests),
-            prompt_tokens: Some(level.prompt_tokens),
-            max_tokens: Some(self.workload.max_tokens),
+            // A trace's lengths vary by request.
+            prompt_tokens: self.workload.trace.is_none().then_some(level.prompt_tokens),
+            max_tokens: self
+                .workload
+                .trace
+                .is_none()
+                .then_some(self.workload.max_tokens),
             scenario: self.scenario.clone(),
             stall_threshold_s,
             network_overhead_s: self.network_overhead_s,
@@ -382,6 +414,68 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::*;
     use tokenpace_client::load::Arrival;
+
+    #[test]
+    fn a_trace_sets_the_load_and_brings_its_prompts() {
+        let one = Shard::parse("0/1").unwrap();
+        let trace = |speed| Load::Trace { speed };
+        let mut plan = BenchPlan {
+            target: target("http://127.0.0.1:1", Some("m".into()), None, &[]).unwrap(),
+            target_label: "http://127.0.0.1:1".into(),
+            protocol: "openai-chat".into(),
+            levels: BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap(),
+            requests: u64::MAX,
+            duration: None,
+            ramp_up: Duration::ZERO,
+            workload: WorkloadPlan {
+                text: tokenpace_corpus::Lang::En,
+                max_tokens: 16,
+                shared_prefix: 0,
+                prefix_groups: 1,
+                ignore_eos: true,
+                tokenizer: None,
+                dataset: None,
+                trace: Some(tokenpace_client::trace::TraceSpec {
+                    path: "t.jsonl".into(),
+                    format: None,
+                    log_type: None,
+                    start: Duration::ZERO,
+                    duration: None,
+                    block_tokens: 512,
+                }),
+            },
+            sessions: None,
+            scenario: None,
+            timeouts: TimeoutPlan {
+                connect: Duration::from_secs(1),
+                first_token: Duration::from_secs(1),
+                total: Duration::from_secs(1),
+            },
+            warmup: 0,
+            seed: 0,
+            shard: one,
+            network_overhead_s: 0.0,
+            server_metrics: None,
+            out: None,
+        };
+        plan.check().unwrap();
+        assert_eq!(plan.levels[1].label(false), "t10");
+        let settings = plan.settings(plan.levels[1], "m", 1.0);
+        assert_eq!((settings.prompt_tokens, settings.max_tokens), (None, None));
+        let e = |p: &BenchPlan| p.check().unwrap_err().to_string();
+        let mut closed = plan.clone();
+        closed.levels =
+            BenchPlan::levels_of(&[Load::Closed { concurrency: 2 }], &[256], one).unwrap();
+        assert!(e(&closed).contains("drop --concurrency"), "{}", e(&closed));
+        let mut shared = plan.clone();
+        shared.workload.shared_prefix = 100;
+        assert!(e(&shared).contains("--trace brings its own prompts"));
+        let mut blocks = plan.clone();
+        blocks.workload.trace.as_mut().unwrap().block_tokens = 0;
+        assert!(e(&blocks).contains("--trace-block-tokens"));
+        plan.workload.trace = None;
+        assert!(e(&plan).contains("give --trace FILE"), "{}", e(&plan));
+    }
 
     #[test]
     fn credentials_never_leave_the_url() {

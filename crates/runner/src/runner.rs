@@ -16,6 +16,8 @@ use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
 use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::tokenizer::ModelTokenizer;
+use tokenpace_client::trace::replay::TraceReplay;
+use tokenpace_client::trace::{TracePrompts, TraceScan};
 use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -101,6 +103,7 @@ pub struct Runner {
     tokenizer: Option<Arc<ModelTokenizer>>,
     dataset: Option<Arc<dyn PromptSource>>,
     conversations: Option<Arc<dyn ConversationSource>>,
+    trace: Option<TraceScan>,
 }
 
 impl Runner {
@@ -108,6 +111,12 @@ impl Runner {
     /// once: asks the server for its model when none was given.
     pub fn new(plan: &BenchPlan, profile: Profile, max_in_flight: usize) -> anyhow::Result<Runner> {
         plan.check()?;
+        // Every line checked before the server is asked anything: a bad
+        // line stops the run before a request is sent.
+        let trace = match &plan.workload.trace {
+            Some(spec) => Some(tokenpace_client::trace::scan(spec)?),
+            None => None,
+        };
         let backend = tokenpace_client::backend::by_id(&plan.protocol)
             .ok_or_else(|| anyhow::anyhow!("unknown --backend '{}'", plan.protocol))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -153,12 +162,18 @@ impl Runner {
             backend,
             tokenizer,
             dataset,
+            trace,
         })
     }
 
     /// The model asked for.
     pub fn model(&self) -> &str {
         &self.target.model
+    }
+
+    /// The trace's requests in its window, when a trace is replayed.
+    pub fn trace_requests(&self) -> Option<u64> {
+        self.trace.map(|t| t.requests)
     }
 
     /// Fails before any load when nothing answers at the target.
@@ -223,6 +238,16 @@ impl Runner {
             },
             clock: RunClock::start(),
             sessions,
+            trace: w.trace.as_ref().map(|spec| {
+                let prompts = TracePrompts::new(
+                    w.text,
+                    spec.block_tokens,
+                    seed,
+                    w.ignore_eos,
+                    self.tokenizer.clone(),
+                );
+                Arc::new(TraceReplay::new(spec.clone(), prompts))
+            }),
         })
     }
 
@@ -300,16 +325,24 @@ impl Runner {
             .map(|u| self.scrape(u, warnings));
         let environment = crate::environment::current();
         let driver = self.driver(plan, level, level_seed(plan.seed, level), plan.requests);
-        let bar = progress.level(
-            Self::expected_requests(plan, &driver, plan.requests),
-            position,
-        );
+        // A trace's window holds its own count.
+        let requests = match self.trace {
+            Some(t) => t.requests.min(plan.requests),
+            None => plan.requests,
+        };
+        let bar = progress.level(Self::expected_requests(plan, &driver, requests), position);
+        let trace = driver.trace.clone();
         let outcome = self
             .runtime
             .block_on(bench::run(driver, load, options, |r| bar.record(r)));
         bar.finish();
         let outcome = outcome?;
         warnings.extend(outcome.warnings.iter().cloned());
+        if let Some(e) = trace.and_then(|t| t.take_error()) {
+            warnings.push(format!(
+                "the replay stopped early: {e} (the file changed after it was checked?); the requests sent before it are in the results"
+            ));
+        }
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
         let mut summary = RunSummary::from_records(
             &outcome.records,
@@ -373,6 +406,7 @@ pub fn level_seed(seed: u64, level: Level) -> u64 {
     let load = match level.load {
         Load::Closed { concurrency } => u64::from(concurrency),
         Load::Open { rate, .. } => rate.to_bits() ^ (1 << 63),
+        Load::Trace { speed } => speed.to_bits() ^ (1 << 62),
     };
     // SplitMix64's finaliser over the level's parameters.
     let mut z =

@@ -42,6 +42,7 @@ fn custom_load(args: &BenchArgs) -> bool {
         || !args.prompt_tokens.is_empty()
         || args.scenario.is_some()
         || args.dataset.is_some()
+        || args.trace.trace.is_some()
         || args.max_tokens.is_some()
 }
 

@@ -138,7 +138,7 @@ fn closed_max(plan: &BenchPlan) -> Option<u32> {
         .iter()
         .filter_map(|l| match l.load {
             Load::Closed { concurrency } => Some(concurrency),
-            Load::Open { .. } => None,
+            Load::Open { .. } | Load::Trace { .. } => None,
         })
         .max()
 }

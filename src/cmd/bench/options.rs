@@ -1,9 +1,10 @@
 //! From `bench` flags to a checked [`BenchPlan`]: the only place that reads
 //! them (the first stage of two, as ripgrep's low/high args).
 
-use crate::cli::{ApiArg, ArrivalArg, BenchArgs};
+use crate::cli::{ApiArg, ArrivalArg, BenchArgs, LogTypeArg, TraceArgs, TraceFormatArg};
 use std::time::Duration;
 use tokenpace_client::load::{Arrival, Load};
+use tokenpace_client::trace::{LogType, TraceFormat, TraceSpec};
 use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, WorkloadPlan};
 
@@ -14,7 +15,17 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         &args.prompt_tokens,
         args.max_tokens,
     )?;
-    let loads: Vec<Load> = if !args.rate.is_empty() {
+    let trace = args
+        .trace
+        .trace
+        .as_ref()
+        .map(|path| trace_spec(&args.trace, path));
+    let loads: Vec<Load> = if trace.is_some() {
+        match args.trace.trace_speed.as_slice() {
+            [] => vec![Load::Trace { speed: 1.0 }],
+            speeds => speeds.iter().map(|&speed| Load::Trace { speed }).collect(),
+        }
+    } else if !args.rate.is_empty() {
         let arrival = match args.arrival {
             ArrivalArg::Poisson => Arrival::Poisson,
             ArrivalArg::Constant => Arrival::Constant,
@@ -42,7 +53,10 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         target_label: redact(url.trim()),
         protocol,
         levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,
-        requests: args.requests,
+        // A trace's window sets the count unless --requests caps it.
+        requests: args
+            .requests
+            .unwrap_or(if trace.is_some() { u64::MAX } else { 100 }),
         duration: args.duration.map(Duration::from_secs_f64),
         ramp_up: Duration::from_secs_f64(args.ramp_up),
         workload: WorkloadPlan {
@@ -53,6 +67,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             ignore_eos: !args.no_ignore_eos,
             tokenizer: args.tokenizer.clone(),
             dataset: args.dataset.clone(),
+            trace,
         },
         sessions: crate::session_plan::sessions(&args.sessions),
         scenario: args.scenario.clone(),
@@ -79,4 +94,23 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     };
     plan.check()?;
     Ok(plan)
+}
+
+/// The trace file and window of `--trace`.
+fn trace_spec(args: &TraceArgs, path: &std::path::Path) -> TraceSpec {
+    TraceSpec {
+        path: path.to_path_buf(),
+        format: args.trace_format.map(|f| match f {
+            TraceFormatArg::Mooncake => TraceFormat::Mooncake,
+            TraceFormatArg::Azure => TraceFormat::Azure,
+            TraceFormatArg::Burstgpt => TraceFormat::BurstGpt,
+        }),
+        log_type: args.trace_log_type.map(|t| match t {
+            LogTypeArg::Conversation => LogType::Conversation,
+            LogTypeArg::Api => LogType::Api,
+        }),
+        start: Duration::from_secs_f64(args.trace_start),
+        duration: args.trace_duration.map(Duration::from_secs_f64),
+        block_tokens: args.trace_block_tokens,
+    }
 }

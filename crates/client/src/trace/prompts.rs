@@ -1,0 +1,233 @@
+//! A trace request's prompt: each `hash_ids` entry is a block of text
+//! drawn from the corpus with a seed derived from the hash, so requests
+//! that share leading hashes share an identical text prefix, and a prefix
+//! cache hits as it did in production. Tokens beyond the blocks are the
+//! request's own text.
+
+use super::TraceRequest;
+use crate::backend::Prompt;
+use crate::tokenizer::ModelTokenizer;
+use crate::workload::estimated_prompt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokenpace_core::record::{CountSource, TokenCount};
+use tokenpace_corpus::{Lang, PseudoTokens};
+
+/// Full blocks kept for reuse; beyond it the cache starts over (a bound on
+/// memory whatever the trace holds).
+const CACHED_BLOCKS: usize = 4096;
+
+/// Mixed into the seed of a request's own text so it never equals a block.
+const OWN_TEXT: u64 = 0x4f57_4e5f_5445_5854;
+
+/// Builds the prompts of a trace's requests.
+#[derive(Debug, Clone)]
+pub struct TracePrompts {
+    /// Language of the text.
+    pub lang: Lang,
+    /// Tokens per `hash_ids` entry.
+    pub block_tokens: u32,
+    /// Seed of every block and request text.
+    pub seed: u64,
+    /// Ask for exactly the trace's output length.
+    pub ignore_eos: bool,
+    /// The model's tokenizer: prompt lengths are then exact.
+    pub tokenizer: Option<Arc<ModelTokenizer>>,
+    cache: HashMap<u64, String>,
+}
+
+/// SplitMix64's finaliser: a well-spread seed from two numbers.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl TracePrompts {
+    /// A builder with an empty block cache.
+    pub fn new(
+        lang: Lang,
+        block_tokens: u32,
+        seed: u64,
+        ignore_eos: bool,
+        tokenizer: Option<Arc<ModelTokenizer>>,
+    ) -> Self {
+        TracePrompts {
+            lang,
+            block_tokens: block_tokens.max(1),
+            seed,
+            ignore_eos,
+            tokenizer,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The text source of block `hash` (or of a request's own text).
+    fn source(&self, key: u64) -> PseudoTokens {
+        let s = mix(self.seed, key);
+        PseudoTokens::at(self.lang, s, (s >> 40) as usize)
+    }
+
+    /// `n` tokens of `source`: exactly, with the tokenizer (`None` if it
+    /// cannot cut there).
+    fn text(&self, mut source: PseudoTokens, n: u32) -> Option<String> {
+        match &self.tokenizer {
+            Some(t) => t.exact_text(&mut source, n).ok().flatten(),
+            None => Some(source.take_text(n as usize)),
+        }
+    }
+
+    /// The prompt of `req`: `max_tokens` is its output length (at least 1:
+    /// BurstGPT writes 0 for failed requests).
+    pub fn prompt(&mut self, req: &TraceRequest) -> Prompt {
+        let (b, want) = (self.block_tokens, req.input_tokens.max(1));
+        let mut text = String::new();
+        let mut exact = true;
+        let mut covered = 0u32;
+        for &hash in &req.hash_ids {
+            if covered >= want {
+                break;
+            }
+            let n = b.min(want - covered);
+            let piece = if n == b {
+                if !self.cache.contains_key(&hash) {
+                    if self.cache.len() >= CACHED_BLOCKS {
+                        self.cache.clear();
+                    }
+                    let block = self.text(self.source(hash), b);
+                    exact &= block.is_some();
+                    self.cache.insert(hash, block.unwrap_or_default());
+                }
+                self.cache[&hash].clone()
+            } else {
+                // A cut block: a prefix of the whole one.
+                let t = self.text(self.source(hash), n);
+                exact &= t.is_some();
+                t.unwrap_or_default()
+            };
+            text.push_str(&piece);
+            covered += n;
+        }
+        if covered < want {
+            let own = self.source(mix(OWN_TEXT, req.index));
+            let t = self.text(own, want - covered);
+            exact &= t.is_some();
+            text.push_str(&t.unwrap_or_default());
+        }
+        let max_tokens = req.output_tokens.max(1);
+        if let (Some(t), true) = (&self.tokenizer, exact) {
+            if let Ok(count) = t.count(&text) {
+                return Prompt {
+                    text,
+                    tokens: Some(TokenCount {
+                        count,
+                        source: CountSource::Tokenizer,
+                    }),
+                    max_tokens,
+                    ignore_eos: self.ignore_eos,
+                    ..Prompt::default()
+                };
+            }
+        }
+        estimated_prompt(text, None, max_tokens, self.ignore_eos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(index: u64, input: u32, hash_ids: &[u64]) -> TraceRequest {
+        TraceRequest {
+            line: index + 1,
+            index,
+            at_ns: 0,
+            input_tokens: input,
+            output_tokens: 7,
+            hash_ids: hash_ids.to_vec(),
+        }
+    }
+
+    fn common_prefix(a: &str, b: &str) -> usize {
+        a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+    }
+
+    #[test]
+    fn shared_hash_ids_share_a_prefix_and_nothing_more() {
+        let mut p = TracePrompts::new(Lang::En, 64, 1, true, None);
+        let a = p.prompt(&req(0, 200, &[10, 11, 12, 13]));
+        let b = p.prompt(&req(1, 200, &[10, 11, 99, 100]));
+        let c = p.prompt(&req(2, 200, &[50, 11, 12, 13]));
+        let two_blocks = p.prompt(&req(3, 128, &[10, 11])).text;
+        assert!(
+            a.text.starts_with(&two_blocks),
+            "the shared blocks are a's prefix"
+        );
+        assert!(b.text.starts_with(&two_blocks), "and b's");
+        assert!(common_prefix(&a.text, &b.text) < two_blocks.chars().count() + 20);
+        assert!(
+            common_prefix(&a.text, &c.text) < 20,
+            "a different first block shares nothing"
+        );
+        assert_eq!((a.max_tokens, a.ignore_eos), (7, true));
+        // The same request again, even after the cache was filled: the same text.
+        let again =
+            TracePrompts::new(Lang::En, 64, 1, true, None).prompt(&req(0, 200, &[10, 11, 12, 13]));
+        assert_eq!(again.text, a.text);
+        let other_seed =
+            TracePrompts::new(Lang::En, 64, 2, true, None).prompt(&req(0, 200, &[10, 11, 12, 13]));
+        assert!(
+            common_prefix(&a.text, &other_seed.text) < 20,
+            "a run's seed changes every block"
+        );
+    }
+
+    #[test]
+    fn without_hash_ids_each_request_has_its_own_text() {
+        let mut p = TracePrompts::new(Lang::Zh, 512, 0, false, None);
+        let (a, b) = (p.prompt(&req(0, 300, &[])), p.prompt(&req(1, 300, &[])));
+        assert!(common_prefix(&a.text, &b.text) < 20);
+        let n = a.tokens.unwrap().count;
+        assert!(
+            (220..=390).contains(&n),
+            "about 300 estimated tokens, got {n}"
+        );
+    }
+
+    #[test]
+    fn lengths_are_exact_with_a_tokenizer() {
+        let (_dir, t) = crate::tokenizer::tests::char_tokenizer();
+        let mut p = TracePrompts::new(Lang::Mixed, 100, 3, true, Some(Arc::new(t)));
+        for (input, ids) in [
+            (250u32, vec![1u64, 2, 3]),
+            (80, vec![1, 2]),
+            (350, vec![1]),
+            (1, vec![]),
+        ] {
+            let prompt = p.prompt(&req(input as u64, input, &ids));
+            assert_eq!(
+                prompt.tokens,
+                Some(TokenCount {
+                    count: input,
+                    source: CountSource::Tokenizer
+                }),
+                "{input} {ids:?}"
+            );
+        }
+        let a = p.prompt(&req(0, 250, &[1, 2, 3])).text;
+        let b = p.prompt(&req(1, 250, &[1, 2, 4])).text;
+        // The char tokenizer: a token is a character, so two blocks are 200.
+        let shared = common_prefix(&a, &b);
+        assert!((200..220).contains(&shared), "{shared}");
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let mut p = TracePrompts::new(Lang::En, 4, 0, true, None);
+        for h in 0..(CACHED_BLOCKS as u64 * 2 + 5) {
+            p.prompt(&req(h, 8, &[h, h + 1]));
+        }
+        assert!(p.cache.len() <= CACHED_BLOCKS);
+    }
+}
