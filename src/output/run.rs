@@ -160,9 +160,27 @@ pub fn target_and_model(summary: &RunSummary) -> String {
 /// "target · model · concurrency 4 · 15.4 s".
 fn run_title(summary: &RunSummary, lang: Lang) -> String {
     let s = &summary.settings;
-    let load = match (s.concurrency, s.rate) {
-        (Some(c), _) => format!(" · {} {c}", lang.pick("concurrency", "并发")),
-        (_, Some(r)) => format!(" · {} {r}/s", lang.pick("rate", "速率")),
+    let load = match (s.concurrency, s.rate, &s.sessions) {
+        // With sessions the streams are users, and each has its pauses.
+        (Some(c), _, Some(sessions)) => {
+            let unit = match (sessions.agent_steps, &sessions.conversations) {
+                (Some(k), _) => format!(
+                    "{} {k}",
+                    lang.pick("agent tasks of steps ≤", "智能体任务，步数 ≤")
+                ),
+                (None, Some(file)) => {
+                    format!("{} {file}", lang.pick("conversations from", "会话来自"))
+                }
+                (None, None) => format!(
+                    "{} {}",
+                    lang.pick("sessions of turns", "会话，轮数"),
+                    sessions.turns
+                ),
+            };
+            format!(" · {c} {} · {unit}", lang.pick("users", "用户"))
+        }
+        (Some(c), _, None) => format!(" · {} {c}", lang.pick("concurrency", "并发")),
+        (_, Some(r), _) => format!(" · {} {r}/s", lang.pick("rate", "速率")),
         _ => String::new(),
     };
     format!(
