@@ -215,6 +215,13 @@ impl BenchPlan {
             bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
         }
         if let Some(s) = &self.sessions {
+            // Each session's turn count is drawn up front (shards agree).
+            if self.requests > 10_000_000 {
+                bail!(
+                    "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
+                    self.requests
+                );
+            }
             if self.workload.dataset.is_some() {
                 bail!("sessions take their user messages from --conversations FILE, not --dataset");
             }
