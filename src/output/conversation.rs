@@ -4,7 +4,7 @@
 //! (`RunSummary::conversation`, `RunSummary::prefix_cache`); a run of
 //! independent requests gets nothing, so it prints as before.
 
-use tokenpace_core::conversation::{Conversation, ConversationKind, SessionStats, TurnStats};
+use tokenpace_core::conversation::{Conversation, ConversationKind, TurnStats};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::prefix_cache::PrefixCache;
 use tokenpace_core::stats::Stats;
@@ -25,7 +25,11 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
         };
         d.blank().heading(format!("{heading}{suffix}"));
         d.table(turn_table(c, lang)).blank();
-        d.line(session_line(c.kind, &c.sessions, lang));
+        d.line(tokenpace_present::conversation::session_line(
+            c.kind,
+            &c.sessions,
+            lang,
+        ));
     }
     match (&summary.prefix_cache, &summary.conversation) {
         // Unique prompts that all missed a reporting cache are the expected
@@ -119,41 +123,6 @@ fn turn_row(turn: &TurnStats, cached: bool, agent: bool) -> Vec<String> {
         ]);
     }
     row
-}
-
-/// "tasks: 3, 2 complete, 1 failed; 2.3 steps per task (at most 3); task
-/// time p50 2.93 s, p90 3.39 s", or the same of chat sessions.
-fn session_line(kind: ConversationKind, s: &SessionStats, lang: Lang) -> String {
-    let (what, per) = match kind {
-        ConversationKind::Chat => (
-            lang.pick("sessions", "会话"),
-            lang.pick("turns per session", "轮/会话"),
-        ),
-        ConversationKind::Agent => (
-            lang.pick("tasks", "任务"),
-            lang.pick("steps per task", "步/任务"),
-        ),
-    };
-    let mut line = format!(
-        "{what}: {}, {} {}, {} {}; {:.1} {per} ({} {})",
-        s.sessions,
-        s.complete,
-        lang.pick("complete", "完成"),
-        s.failed,
-        lang.pick("failed", "失败"),
-        s.turns_mean,
-        lang.pick("at most", "最多"),
-        s.turns_max,
-    );
-    if let Some(t) = &s.time_s {
-        line.push_str(&format!(
-            "; {} p50 {}, p90 {}",
-            labels::figure(lang, Figure::TaskTime),
-            number::with_unit(Metric::E2eS, t.p50),
-            number::with_unit(Metric::E2eS, t.p90),
-        ));
-    }
-    line
 }
 
 /// "prefix-cache hit rate: 45.0 % of prompt tokens over 4 requests, 50.0 %

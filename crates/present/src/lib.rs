@@ -10,6 +10,7 @@
 //! text.
 #![deny(missing_docs)]
 
+pub mod conversation;
 pub mod doc;
 pub mod export;
 pub mod labels;

@@ -4,7 +4,7 @@
 //! run written before these figures existed gets them too.
 
 use crate::charts::turns;
-use crate::format::{escape, value, with_unit};
+use crate::format::{escape, value};
 use crate::lang::Lang;
 use crate::level::Level;
 use crate::page::table;
@@ -45,7 +45,15 @@ pub fn turns_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<
         let rule = profile.metrics.get(&Metric::TtftS);
         s.push_str(&turns::ttft(&c.turns, index, rule, &title, lang).unwrap_or_default());
         s.push_str(&turn_table(c, index, lang));
-        let _ = write!(s, "<p>{}</p>", escape(&session_line(c, lang)));
+        let _ = write!(
+            s,
+            "<p>{}</p>",
+            escape(&tokenpace_present::conversation::session_line(
+                c.kind,
+                &c.sessions,
+                lang
+            ))
+        );
     }
     let mut shown = vec![Figure::Turn, Figure::UncachedPrefill, Figure::CachedShare];
     if kind == ConversationKind::Agent {
@@ -121,43 +129,6 @@ fn turn_row(t: &TurnStats, cached: bool, agent: bool) -> Vec<String> {
         ]);
     }
     row
-}
-
-/// "2 tasks: 1 complete, 1 failed · 2.0 steps per task (at most 2) · task
-/// time p50 2.52 s, p90 2.52 s".
-fn session_line(c: &Conversation, lang: Lang) -> String {
-    let s = &c.sessions;
-    let (what, per) = match c.kind {
-        ConversationKind::Chat => (
-            lang.pick("sessions", "个会话"),
-            lang.pick("turns per session", "轮/会话"),
-        ),
-        ConversationKind::Agent => (
-            lang.pick("tasks", "个任务"),
-            lang.pick("steps per task", "步/任务"),
-        ),
-    };
-    let mut line = format!(
-        "{} {what}: {} {} · {} {} · {:.1} {per} ({} {})",
-        s.sessions,
-        s.complete,
-        lang.pick("complete", "完成"),
-        s.failed,
-        lang.pick("failed", "失败"),
-        s.turns_mean,
-        lang.pick("at most", "最多"),
-        s.turns_max
-    );
-    if let Some(t) = &s.time_s {
-        let _ = write!(
-            line,
-            " · {} p50 {}, p90 {}",
-            figure(lang, Figure::TaskTime),
-            with_unit(Metric::E2eS, t.p50),
-            with_unit(Metric::E2eS, t.p90)
-        );
-    }
-    line
 }
 
 /// One row per level: hit rate, share of requests with a hit, TTFT with
@@ -271,7 +242,7 @@ mod tests {
         let profile = Profile::builtin();
         let s = turns_section(&[chat()], &profile, Lang::En).unwrap();
         assert!(s.contains("<svg") && s.contains("TTFT") && s.contains("by turn"));
-        assert!(s.contains("4 sessions: 4 complete · 0 failed · 2.0 turns per session"));
+        assert!(s.contains("sessions: 4, 4 complete, 0 failed; 2.0 turns per session"));
         let c = cache_section(&[chat()], Lang::En).unwrap();
         // 4 × 150 cached of 8 × 300 prompt tokens; 4 of 8 requests hit.
         assert!(c.contains("<td>25.0 %</td><td>50.0 %</td>"), "{c}");
@@ -296,7 +267,7 @@ mod tests {
             s.contains("<td>0.050</td><td>24</td><td>100.0 %</td>"),
             "{s}"
         );
-        assert!(s.contains("4 tasks: 4 complete · 0 failed · 2.0 steps per task"));
+        assert!(s.contains("tasks: 4, 4 complete, 0 failed; 2.0 steps per task"));
         assert!(s.contains("task time p50"));
     }
 
