@@ -105,6 +105,82 @@ fn finds_the_boundary_the_batching_law_implies() {
     assert!(dir.path().join("capacity.json").is_file());
 }
 
+/// `--trace`: the search varies the replay speed in steps, bisects both
+/// boundaries to adjacent steps, replays the whole window at every level,
+/// and names its levels and results by speed.
+#[test]
+fn a_trace_search_finds_the_fastest_replay_that_holds_each_tier() {
+    let _serial = serial();
+    let (runtime, sim) = sim();
+    let dir = tempfile::tempdir().unwrap();
+    // 12 requests a second apart: at speed x, x requests/s of 48 tokens.
+    let trace = dir.path().join("steady.jsonl");
+    let lines: String = (0..12)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": {}, \"input_length\": 64, \"output_length\": 48, \"hash_ids\": [{i}]}}\n",
+                i * 1000
+            )
+        })
+        .collect();
+    std::fs::write(&trace, lines).unwrap();
+    let out = dir.path().join("search");
+    let json = capacity(&[
+        &sim.url(),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--trace-speed-step",
+        "2",
+        "--max-trace-speed",
+        "64",
+        "--text",
+        "en",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    runtime.block_on(sim.shutdown()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v.get("tier_a_max_concurrency").is_none(), "{v}");
+    let speed = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
+    let (a, b) = (
+        speed("tier_a_max_trace_speed"),
+        speed("tier_b_max_trace_speed"),
+    );
+    // Doubling from the step, then bisected to adjacent multiples of it.
+    assert!(a >= 2.0 && b >= a, "{a} {b}");
+    assert_eq!(speed("tier_a_first_failing_trace_speed"), a + 2.0);
+    // Twelve requests at once cap the batch, so tier B may hold to the end.
+    match v["tier_b_first_failing_trace_speed"].as_f64() {
+        Some(fail) => assert_eq!(fail, b + 2.0),
+        None => assert_eq!(b, 64.0),
+    }
+    let decode_limit = Profile::builtin().metrics[&Metric::DecodeTokS].a;
+    for level in v["levels"].as_array().unwrap() {
+        let x = level["trace_speed"].as_f64().unwrap();
+        assert!(level.get("concurrency").is_none());
+        assert_eq!(level["summary"]["settings"]["trace"]["speed"], x);
+        assert_eq!(level["summary"]["settings"]["requests"], 12);
+        // Every request of the window, at every level, kept on disk.
+        assert_eq!(level["summary"]["counts"]["ok"], 12, "t{x}");
+        let records =
+            tokenpace_client::sink::read_jsonl(&out.join(format!("t{x}/requests.jsonl"))).unwrap();
+        assert_eq!(records.len(), 12);
+        // The boundary is where decode falls below tier A (nothing else
+        // binds against this simulator).
+        let decode = level["summary"]["metrics"]["decode_tok_s"]["mean"]
+            .as_f64()
+            .unwrap();
+        if x <= a {
+            assert!(decode >= decode_limit, "t{x}: decode {decode}");
+        } else if x == a + 2.0 {
+            assert!(decode < decode_limit, "t{x}: decode {decode}");
+        }
+    }
+}
+
 #[test]
 fn a_target_that_is_down_is_an_error_before_any_load() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

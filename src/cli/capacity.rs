@@ -13,11 +13,14 @@ use std::path::PathBuf;
   tokenpace capacity http://127.0.0.1:8080 --backend llamacpp --model m --max-tokens 64 --out cap1 --format json
   tokenpace capacity --scenario customer-service --max-concurrency 8 --parallel 8
   tokenpace capacity http://127.0.0.1:8000 --turns 4 --think-time 1s --max-concurrency 64
+  tokenpace capacity http://127.0.0.1:8000 --trace mooncake.jsonl --trace-duration 60 --max-trace-speed 16
       (no URL: the embedded engine with the default model, on a loopback port)
 
 Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
 --max-concurrency, then the tier-A and tier-B boundaries are bisected to
-adjacent levels. A level with more than 1 % failed requests counts as tier C.
+adjacent levels. With --trace the search varies the replay speed instead:
+--trace-speed-step, doubling up to --max-trace-speed, bisected to adjacent
+multiples of the step; each level replays the trace's window once. A level with more than 1 % failed requests counts as tier C.
 Exit status: 0 searched, 2 bad input or the target was unreachable.")]
 pub struct CapacityArgs {
     /// Base URL of the server (without /v1/...) [default: the embedded
@@ -88,4 +91,23 @@ pub struct CapacityArgs {
     /// (sessions at once) stay in tier A.
     #[command(flatten)]
     pub sessions: super::session::SessionArgs,
+    /// Search how fast a request trace can be replayed in tier A (same
+    /// formats as bench --trace): its times, prompt and answer lengths and
+    /// shared prefixes replace the synthetic workload.
+    #[arg(long, value_name = "FILE", conflicts_with_all = [
+        "scenario", "prompt_tokens", "max_tokens", "max_concurrency",
+        "turns", "conversations", "agent_steps"])]
+    pub trace: Option<PathBuf>,
+    /// The fastest replay to try, × the trace's own pace.
+    #[arg(long, value_name = "X", default_value_t = 32.0, requires = "trace",
+          value_parser = positive_number, allow_negative_numbers = true)]
+    pub max_trace_speed: f64,
+    /// The slowest replay (the first level) and the search's resolution:
+    /// levels are multiples of it.
+    #[arg(long, value_name = "X", default_value_t = 0.25, requires = "trace",
+          value_parser = positive_number, allow_negative_numbers = true)]
+    pub trace_speed_step: f64,
+    /// Which part of the trace, and how to read it.
+    #[command(flatten)]
+    pub trace_window: super::trace::TraceWindowArgs,
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokenpace_client::load::Load;
 use tokenpace_present::Lang;
 use tokenpace_rundir::RunDir;
-use tokenpace_runner::capacity::{search as run_search, SearchLimits};
+use tokenpace_runner::capacity::{search as run_search, SearchAxis, SearchLimits};
 use tokenpace_runner::plan::{redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, Runner, WorkloadPlan};
 
@@ -55,8 +55,19 @@ fn search(
     }
     let runner = Runner::new(&plan, profile, args.max_concurrency as usize)?;
     runner.probe()?;
+    let axis = match &args.trace {
+        Some(_) => SearchAxis::TraceSpeed {
+            step: args.trace_speed_step,
+        },
+        None => SearchAxis::Concurrency,
+    };
+    let max_level = match axis {
+        SearchAxis::Concurrency => args.max_concurrency,
+        SearchAxis::TraceSpeed { step } => speed_steps(args.max_trace_speed, step)?,
+    };
     let limits = SearchLimits {
-        max_concurrency: args.max_concurrency,
+        axis,
+        max_concurrency: max_level,
         time_budget: Duration::from_secs_f64(args.time_budget),
         requests_per_level: args.requests_per_level,
         max_requests: args.max_requests,
@@ -85,28 +96,34 @@ fn search(
             .unwrap_or_else(|| "nothing to do".into());
         bail!("no level was measured: {why}");
     }
-    let output = CapacityOutput {
-        tier_a_max_concurrency: found.tier_a.last_holding,
-        tier_a_first_failing: found.tier_a.first_failing,
-        tier_b_max_concurrency: found.tier_b.last_holding,
-        tier_b_first_failing: found.tier_b.first_failing,
-        stopped: found.stopped,
-        levels: found
-            .levels
-            .into_iter()
-            .map(|l| CapacityLevel {
-                concurrency: l.concurrency,
-                tier: l.tier,
-                goodput_a_per_s: l.goodput.0,
-                goodput_b_per_s: l.goodput.1,
-                summary: l.result.summary,
-                grade: l.result.grade,
-            })
-            .collect(),
-        failed_levels: found.refused,
-        max_concurrency: args.max_concurrency,
-        show_goodput: args.goodput,
-    };
+    let levels = found
+        .levels
+        .into_iter()
+        .map(|l| CapacityLevel {
+            concurrency: l.trace_speed.is_none().then_some(l.concurrency),
+            trace_speed: l.trace_speed,
+            tier: l.tier,
+            goodput_a_per_s: l.goodput.0,
+            goodput_b_per_s: l.goodput.1,
+            summary: l.result.summary,
+            grade: l.result.grade,
+            step: l.concurrency,
+        })
+        .collect();
+    let failed = found
+        .refused
+        .into_iter()
+        .map(|(n, why)| (axis.label(n), why))
+        .collect();
+    let mut output = CapacityOutput::new(
+        axis,
+        (found.tier_a, found.tier_b),
+        levels,
+        failed,
+        found.stopped,
+    );
+    output.max_level = max_level;
+    output.show_goodput = args.goodput;
     if let Some(dir) = &run_dir {
         dir.write_capacity(&output)?;
     }
@@ -124,11 +141,17 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
     )?;
     let api_key = tokenpace_runner::plan::api_key(a.api_key.clone());
     let shard = tokenpace_core::shard::Shard::default();
+    let trace = a.trace.as_ref().map(|path| a.trace_window.spec(path));
+    // The search replaces the load; a trace's must still be a trace.
+    let load = match trace {
+        Some(_) => Load::Trace { speed: 1.0 },
+        None => Load::Closed { concurrency: 1 },
+    };
     let plan = BenchPlan {
         target: target(url, a.model.clone(), api_key, &[])?,
         target_label: redact(url.trim()),
         protocol: a.backend.clone().unwrap_or_else(|| "openai-chat".into()),
-        levels: BenchPlan::levels_of(&[Load::Closed { concurrency: 1 }], &prompts[..1], shard)?,
+        levels: BenchPlan::levels_of(&[load], &prompts[..1], shard)?,
         requests: 8,
         duration: None,
         ramp_up: Duration::ZERO,
@@ -140,7 +163,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             ignore_eos: true,
             tokenizer: None,
             dataset: None,
-            trace: None,
+            trace,
         },
         sessions: crate::session_plan::sessions(&a.sessions),
         scenario: a.scenario.clone(),
@@ -158,4 +181,16 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
     };
     plan.check()?;
     Ok(plan)
+}
+
+/// Speed steps up to `max` (at least one): the search's highest level.
+fn speed_steps(max: f64, step: f64) -> anyhow::Result<u32> {
+    let steps = (max / step + 1e-9).floor();
+    if steps < 1.0 {
+        bail!("--max-trace-speed {max} is below --trace-speed-step {step}: raise it, or lower the step");
+    }
+    if steps > 100_000.0 {
+        bail!("--max-trace-speed {max} is {steps} steps of {step}: at most 100000 (raise --trace-speed-step)");
+    }
+    Ok(steps as u32)
 }

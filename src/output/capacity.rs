@@ -8,12 +8,17 @@ use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
+use tokenpace_runner::capacity::SearchAxis;
 
 /// One measured level.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CapacityLevel {
-    /// Concurrent streams.
-    pub concurrency: u32,
+    /// Concurrent streams (absent in a trace search).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// A trace search: how many times faster than the trace it was replayed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_speed: Option<f64>,
     /// The tier it held (C when more than 1 % of requests failed).
     pub tier: Tier,
     /// Requests/s that met every tier-A target on their own.
@@ -24,44 +29,98 @@ pub struct CapacityLevel {
     pub summary: RunSummary,
     /// The grade on the profile.
     pub grade: Grade,
+    /// The search's level number (its concurrency, or its speed steps).
+    #[serde(skip)]
+    pub step: u32,
 }
 
-/// The search's result.
+/// The search's result. A concurrency search fills the `*_concurrency`
+/// fields, a trace search the `*_trace_speed` ones.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CapacityOutput {
     /// The largest concurrency that held tier A (0: none did).
-    pub tier_a_max_concurrency: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_a_max_concurrency: Option<u32>,
     /// The smallest concurrency that fell below tier A, if any was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_a_first_failing: Option<u32>,
     /// The largest concurrency that held tier B (0: none did).
-    pub tier_b_max_concurrency: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_b_max_concurrency: Option<u32>,
     /// The smallest concurrency that fell below tier B, if any was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_b_first_failing: Option<u32>,
+    /// The fastest replay of the trace that held tier A (0: none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_a_max_trace_speed: Option<f64>,
+    /// The slowest replay that fell below tier A, if any was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_a_first_failing_trace_speed: Option<f64>,
+    /// The fastest replay of the trace that held tier B (0: none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_b_max_trace_speed: Option<f64>,
+    /// The slowest replay that fell below tier B, if any was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_b_first_failing_trace_speed: Option<f64>,
     /// Why the search ended early, if it did.
     pub stopped: Option<String>,
-    /// Measured levels, by concurrency.
+    /// Measured levels, by load.
     pub levels: Vec<CapacityLevel>,
-    /// Levels where every request failed (tier C), with the reason.
-    pub failed_levels: BTreeMap<u32, String>,
-    /// The highest concurrency the search could try.
+    /// Levels where every request failed (tier C), with the reason, by
+    /// level name (`c8`, or `t2.5` for a trace at 2.5×).
+    pub failed_levels: BTreeMap<String, String>,
+    /// What the search varied.
     #[serde(skip)]
-    pub max_concurrency: u32,
+    pub axis: SearchAxis,
+    /// The tier-A and tier-B boundaries in levels of `axis`.
+    #[serde(skip)]
+    pub brackets: (Bracket, Bracket),
+    /// The highest level the search could try.
+    #[serde(skip)]
+    pub max_level: u32,
     /// Show the goodput columns.
     #[serde(skip)]
     pub show_goodput: bool,
 }
 
 impl CapacityOutput {
+    /// The result of a search along `axis` with these boundaries: the
+    /// summary fields filled for that axis.
+    pub fn new(
+        axis: SearchAxis,
+        brackets: (Bracket, Bracket),
+        levels: Vec<CapacityLevel>,
+        failed_levels: BTreeMap<String, String>,
+        stopped: Option<String>,
+    ) -> CapacityOutput {
+        let (a, b) = brackets;
+        let speed = |n: u32| axis.speed(n).unwrap_or(0.0);
+        let is_trace = matches!(axis, SearchAxis::TraceSpeed { .. });
+        let conc = |n: Option<u32>| if is_trace { None } else { n };
+        let trace = |n: Option<u32>| if is_trace { n.map(speed) } else { None };
+        CapacityOutput {
+            tier_a_max_concurrency: conc(Some(a.last_holding)),
+            tier_a_first_failing: conc(a.first_failing),
+            tier_b_max_concurrency: conc(Some(b.last_holding)),
+            tier_b_first_failing: conc(b.first_failing),
+            tier_a_max_trace_speed: trace(Some(a.last_holding)),
+            tier_a_first_failing_trace_speed: trace(a.first_failing),
+            tier_b_max_trace_speed: trace(Some(b.last_holding)),
+            tier_b_first_failing_trace_speed: trace(b.first_failing),
+            stopped,
+            levels,
+            failed_levels,
+            axis,
+            brackets,
+            max_level: 0,
+            show_goodput: false,
+        }
+    }
+
     fn bracket(&self, tier: Tier) -> Bracket {
         match tier {
-            Tier::A => Bracket {
-                last_holding: self.tier_a_max_concurrency,
-                first_failing: self.tier_a_first_failing,
-            },
-            _ => Bracket {
-                last_holding: self.tier_b_max_concurrency,
-                first_failing: self.tier_b_first_failing,
-            },
+            Tier::A => self.brackets.0,
+            _ => self.brackets.1,
         }
     }
 }
@@ -75,9 +134,9 @@ impl Output for CapacityOutput {
         d.title(crate::output::run::target_and_model(&first.summary))
             .blank();
         d.table(self.table(lang)).blank();
-        for (c, why) in &self.failed_levels {
+        for (level, why) in &self.failed_levels {
             d.line(format!(
-                "c{c}: {} ({why})",
+                "{level}: {} ({why})",
                 lang.pick(
                     "every request failed; counted as tier C",
                     "所有请求失败，按 C 级计"
@@ -100,7 +159,7 @@ impl Output for CapacityOutput {
         let levels: Vec<(String, &RunSummary, &Grade)> = self
             .levels
             .iter()
-            .map(|l| (format!("c{}", l.concurrency), &l.summary, &l.grade))
+            .map(|l| (self.axis.label(l.step), &l.summary, &l.grade))
             .collect();
         Some(crate::output::run::csv_table(&levels))
     }
@@ -133,7 +192,7 @@ impl CapacityOutput {
         for l in &self.levels {
             let s = &l.summary;
             let mut row = vec![
-                format!("c{}", l.concurrency),
+                self.axis.label(l.step),
                 format!("{}/{}", s.counts.ok, s.counts.sent),
             ];
             for g0 in graded {
@@ -147,10 +206,10 @@ impl CapacityOutput {
             }
             row.push(l.tier.to_string());
             let mut mark = Vec::new();
-            if a.last_holding == l.concurrency && a.first_failing.is_some() {
+            if a.last_holding == l.step && a.first_failing.is_some() {
                 mark.push(lang.pick("← knee: last A", "← 拐点：最后一个 A"));
             }
-            if b.last_holding == l.concurrency && b.first_failing.is_some() {
+            if b.last_holding == l.step && b.first_failing.is_some() {
                 mark.push(lang.pick("← last B", "← 最后一个 B"));
             }
             row.push(mark.join(" "));
@@ -159,32 +218,52 @@ impl CapacityOutput {
         t
     }
 
-    /// "tier A holds up to concurrency 9; at 10: decode 28.8 tok/s (B)".
+    /// "tier A holds up to concurrency 9; at 10: decode 28.8 tok/s (B)", or
+    /// for a trace "tier A holds up to trace speed ×2.5; at ×2.75: …".
     fn boundary_line(&self, tier: Tier, lang: Lang) -> String {
         let br = self.bracket(tier);
-        let held = if br.last_holding == 0 {
-            format!(
+        let trace = matches!(self.axis, SearchAxis::TraceSpeed { .. });
+        // How level n reads after "at" / "up to".
+        let at = |n: u32| match self.axis.speed(n) {
+            Some(x) => format!("×{x}"),
+            None => n.to_string(),
+        };
+        let held = match (br.last_holding, trace) {
+            (0, false) => format!(
                 "{} {tier} {}",
                 lang.pick("tier", "等级"),
                 lang.pick(
                     "is not reached even at concurrency 1",
                     "在并发 1 时也达不到"
                 )
-            )
-        } else {
-            format!(
+            ),
+            (0, true) => format!(
                 "{} {tier} {} {}",
                 lang.pick("tier", "等级"),
+                lang.pick(
+                    "is not reached even replaying the trace at",
+                    "在轨迹回放速度最低时也达不到："
+                ),
+                at(1)
+            ),
+            (n, false) => format!(
+                "{} {tier} {} {n}",
+                lang.pick("tier", "等级"),
                 lang.pick("holds up to concurrency", "最高可承受并发"),
-                br.last_holding
-            )
+            ),
+            (n, true) => format!(
+                "{} {tier} {} {}",
+                lang.pick("tier", "等级"),
+                lang.pick("holds up to trace speed", "最高可承受轨迹回放速度"),
+                at(n)
+            ),
         };
         let why = match br.first_failing {
             Some(c) => {
                 let reasons: Vec<String> = self
                     .levels
                     .iter()
-                    .find(|l| l.concurrency == c)
+                    .find(|l| l.step == c)
                     .map(|l| {
                         let counts = &l.summary.counts;
                         let mut r: Vec<String> = l
@@ -214,13 +293,18 @@ impl CapacityOutput {
                         r
                     })
                     .unwrap_or_default();
-                format!("; {} {c}: {}", lang.pick("at", "并发"), reasons.join(", "))
+                let word = match trace {
+                    false => lang.pick("at", "并发"),
+                    true => lang.pick("at", "速度"),
+                };
+                format!("; {word} {}: {}", at(c), reasons.join(", "))
             }
-            None if br.last_holding >= self.max_concurrency => {
-                format!(
-                    "; {} (--max-concurrency)",
-                    lang.pick("the most tried", "已达上限")
-                )
+            None if br.last_holding >= self.max_level => {
+                let flag = match trace {
+                    false => "--max-concurrency",
+                    true => "--max-trace-speed",
+                };
+                format!("; {} ({flag})", lang.pick("the most tried", "已达上限"))
             }
             None => String::new(),
         };

@@ -139,6 +139,9 @@ impl Output for BenchOutput {
 /// `c8` (concurrency), `r2.5` (rate), else `p512` (prompt length).
 fn level_label(summary: &RunSummary) -> String {
     let s = &summary.settings;
+    if let Some(t) = &s.trace {
+        return format!("t{}", t.speed);
+    }
     match (s.concurrency, s.rate, s.prompt_tokens) {
         (Some(c), _, _) => format!("c{c}"),
         (_, Some(r), _) => format!("r{r}"),
@@ -181,7 +184,10 @@ fn run_title(summary: &RunSummary, lang: Lang) -> String {
         }
         (Some(c), _, None) => format!(" · {} {c}", lang.pick("concurrency", "并发")),
         (_, Some(r), _) => format!(" · {} {r}/s", lang.pick("rate", "速率")),
-        _ => String::new(),
+        _ => match &s.trace {
+            Some(t) => format!(" · {} {} ×{}", lang.pick("trace", "轨迹"), t.file, t.speed),
+            None => String::new(),
+        },
     };
     format!(
         "{} · {}{load} · {:.1} s",

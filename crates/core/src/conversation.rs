@@ -2,11 +2,12 @@
 //! carry a [`TurnRef`] per turn index (a chat session's turn, or an agent
 //! task's step) and per session (or task). Definitions in `docs/metrics.md`.
 //!
-//! A run is an agent run ([`ConversationKind::Agent`]) when any of its turns
-//! streamed or made a tool call; otherwise its sessions are chats. The
-//! workloads never mix the two in one run, and a tool call is the one thing
-//! a chat turn cannot have, so the records alone decide it: `report` reads
-//! old runs with the same answer `bench` gave.
+//! A run is an agent run ([`ConversationKind::Agent`]) when its settings say
+//! it ran agent tasks (`sessions.agent_steps`), or, for runs that do not say,
+//! when any of its turns streamed or made a tool call: the workloads never
+//! mix the two in one run, and a tool call is the one thing a chat turn
+//! cannot have. The settings come first so that an agent whose model never
+//! called its tool still reads as an agent run (every task one step long).
 
 use crate::record::{Nanos, RequestRecord, TurnRef};
 use crate::request_metrics::{MetricOptions, RequestMetrics};
@@ -25,10 +26,13 @@ pub enum ConversationKind {
 }
 
 impl ConversationKind {
-    /// `Agent` when any record with a turn made or streamed a tool call.
-    pub fn of(records: &[RequestRecord]) -> ConversationKind {
-        let agent = records.iter().any(|r| r.turn.is_some() && called_tool(r));
-        if agent {
+    /// What the run's settings `declared`, or else `Agent` when any record
+    /// with a turn made or streamed a tool call.
+    pub fn of(records: &[RequestRecord], declared: Option<ConversationKind>) -> ConversationKind {
+        if let Some(kind) = declared {
+            return kind;
+        }
+        if records.iter().any(|r| r.turn.is_some() && called_tool(r)) {
             ConversationKind::Agent
         } else {
             ConversationKind::Chat
@@ -110,10 +114,15 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// The conversations of `records`, or `None` when no record carries a
-    /// turn (a run of independent requests).
-    pub fn of(records: &[RequestRecord], opts: &MetricOptions) -> Option<Conversation> {
-        let kind = ConversationKind::of(records);
+    /// The conversations of `records` (shaped as `declared` says, when the
+    /// run's settings say), or `None` when no record carries a turn (a run
+    /// of independent requests).
+    pub fn of(
+        records: &[RequestRecord],
+        opts: &MetricOptions,
+        declared: Option<ConversationKind>,
+    ) -> Option<Conversation> {
+        let kind = ConversationKind::of(records, declared);
         let mut by_turn: BTreeMap<u32, Vec<&RequestRecord>> = BTreeMap::new();
         let mut by_session: BTreeMap<u64, Vec<&RequestRecord>> = BTreeMap::new();
         for r in records {
@@ -286,7 +295,7 @@ mod tests {
             fail(turn(2, 0, 0, 900, 400, 0)),
             RequestRecord::new(9, 0, 0),
         ];
-        let c = Conversation::of(&records, &MetricOptions::default()).unwrap();
+        let c = Conversation::of(&records, &MetricOptions::default(), None).unwrap();
         assert_eq!(c.kind, ConversationKind::Chat);
         assert_eq!(c.turns.len(), 2);
         let t0 = &c.turns[0];
@@ -324,7 +333,7 @@ mod tests {
             tool_step(turn(2, 0, 0, 300, 500, 0), 350, 30),
             fail(turn(2, 1, 1000, 300, 700, 0)),
         ];
-        let c = Conversation::of(&records, &MetricOptions::default()).unwrap();
+        let c = Conversation::of(&records, &MetricOptions::default(), None).unwrap();
         assert_eq!(c.kind, ConversationKind::Agent);
         let s0 = &c.turns[0];
         assert_eq!((s0.requests, s0.ok), (3, 3));
@@ -358,14 +367,31 @@ mod tests {
         let mut first = tool_step(turn(0, 0, 100, 300, 500, 0), 150, 10);
         first.scheduled_ns = 40 * MS;
         let records = vec![first, turn(0, 1, 1000, 200, 600, 0)];
-        let c = Conversation::of(&records, &MetricOptions::default()).unwrap();
+        let c = Conversation::of(&records, &MetricOptions::default(), None).unwrap();
         // 40 ms → 1000 + 200 + 100 ms.
         assert!(close(c.sessions.time_s.map(|s| s.p50), 1.26));
     }
 
     #[test]
+    fn an_agent_run_whose_model_never_called_its_tool_is_still_an_agent_run() {
+        // Every task answered in text at its first step.
+        let records = vec![turn(0, 0, 0, 200, 500, 0), turn(1, 0, 100, 200, 500, 0)];
+        let opts = MetricOptions::default();
+        let kind = |declared| Conversation::of(&records, &opts, declared).unwrap().kind;
+        assert_eq!(kind(None), ConversationKind::Chat);
+        assert_eq!(kind(Some(ConversationKind::Chat)), ConversationKind::Chat);
+        let c = Conversation::of(&records, &opts, Some(ConversationKind::Agent)).unwrap();
+        assert_eq!(c.kind, ConversationKind::Agent);
+        // Tasks are timed (as agent tasks are), one step each.
+        assert_eq!(c.sessions.time_s.map(|s| s.n), Some(2));
+    }
+
+    #[test]
     fn no_turns_no_conversation() {
         let records = vec![RequestRecord::new(0, 0, 0), RequestRecord::new(1, 0, 0)];
-        assert_eq!(Conversation::of(&records, &MetricOptions::default()), None);
+        assert_eq!(
+            Conversation::of(&records, &MetricOptions::default(), None),
+            None
+        );
     }
 }

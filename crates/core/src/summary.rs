@@ -1,7 +1,7 @@
 //! [`RunSummary`]: what one run amounts to — its settings, the machine it ran
 //! on, how many requests ended how, and the statistics of every metric.
 
-use crate::conversation::Conversation;
+use crate::conversation::{Conversation, ConversationKind};
 use crate::metric::Metric;
 use crate::prefix_cache::PrefixCache;
 use crate::record::{ErrorKind, RequestRecord};
@@ -52,6 +52,35 @@ pub struct RunSettings {
     /// `requests` and `concurrency` then count sessions and users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<SessionSettings>,
+    /// Set when the load was a replayed trace: `requests` then counts the
+    /// trace's requests in its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSettings>,
+}
+
+impl RunSettings {
+    /// What the run's sessions were, when it ran sessions: agent tasks when
+    /// it offered tools, else chats.
+    pub fn conversation_kind(&self) -> Option<ConversationKind> {
+        self.sessions.as_ref().map(|s| match s.agent_steps {
+            Some(_) => ConversationKind::Agent,
+            None => ConversationKind::Chat,
+        })
+    }
+}
+
+/// Which trace a run replayed, and how fast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TraceSettings {
+    /// The trace file's name (without its directory).
+    pub file: String,
+    /// How many times faster than the trace's own times it was replayed.
+    pub speed: f64,
+    /// Trace time skipped before the window, seconds.
+    pub start_s: f64,
+    /// The window's length in trace time, seconds (absent: to the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
 }
 
 /// How the sessions (or agent tasks) of a run were shaped.
@@ -211,6 +240,7 @@ impl RunSummary {
                 0.0
             }
         };
+        let conversation = Conversation::of(records, &opts, settings.conversation_kind());
         RunSummary {
             settings,
             environment,
@@ -222,7 +252,7 @@ impl RunSummary {
             },
             counts,
             metrics,
-            conversation: Conversation::of(records, &opts),
+            conversation,
             prefix_cache: PrefixCache::of(records, &opts),
         }
     }

@@ -22,7 +22,16 @@ use tokenpace_present::number::share;
 pub fn turns_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<String> {
     let convs: Vec<(&Level, Conversation)> = levels
         .iter()
-        .filter_map(|l| Some((l, Conversation::of(&l.records, &l.metric_options())?)))
+        .filter_map(|l| {
+            Some((
+                l,
+                Conversation::of(
+                    &l.records,
+                    &l.metric_options(),
+                    l.summary.settings.conversation_kind(),
+                )?,
+            ))
+        })
         .collect();
     let kind = convs.first()?.1.kind;
     let mut s = String::new();

@@ -16,14 +16,60 @@ use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
 use tokenpace_rundir::RunDir;
 
+/// What the search varies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SearchAxis {
+    /// Closed-loop concurrency (users, with sessions): level n runs n
+    /// streams.
+    Concurrency,
+    /// A trace's replay speed: level n replays it at n × `step` times its
+    /// own pace, so bisection stops at adjacent multiples of `step`.
+    TraceSpeed {
+        /// The speed of level 1, and the search's resolution.
+        step: f64,
+    },
+}
+
+impl SearchAxis {
+    /// Level `n`'s load.
+    pub fn load(self, n: u32) -> Load {
+        match self {
+            SearchAxis::Concurrency => Load::Closed { concurrency: n },
+            SearchAxis::TraceSpeed { step } => Load::Trace {
+                speed: self.speed(n).unwrap_or(step),
+            },
+        }
+    }
+
+    /// Level `n`'s replay speed (trace searches only), rounded so that
+    /// steps like 0.1 print as 0.3, not 0.30000000000000004.
+    pub fn speed(self, n: u32) -> Option<f64> {
+        match self {
+            SearchAxis::Concurrency => None,
+            SearchAxis::TraceSpeed { step } => Some((f64::from(n) * step * 1e6).round() / 1e6),
+        }
+    }
+
+    /// Level `n`'s name: `c8`, or `t2.5` (as bench names its levels).
+    pub fn label(self, n: u32) -> String {
+        match self.speed(n) {
+            Some(speed) => format!("t{speed}"),
+            None => format!("c{n}"),
+        }
+    }
+}
+
 /// The search's limits.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchLimits {
-    /// Highest concurrency to try.
+    /// What the levels vary.
+    pub axis: SearchAxis,
+    /// Highest level to try: a concurrency, or a number of speed steps.
     pub max_concurrency: u32,
     /// Stop after this long (the level running then is cut short).
     pub time_budget: Duration,
-    /// Requests per level; `None`: 3 × the concurrency, at least 8.
+    /// Requests per level; `None`: 3 × the concurrency, at least 8 (a
+    /// trace: its window).
     pub requests_per_level: Option<u64>,
     /// Stop once this many requests were sent in all.
     pub max_requests: u64,
@@ -32,8 +78,10 @@ pub struct SearchLimits {
 /// One measured level of the search.
 #[derive(Debug, Clone)]
 pub struct SearchLevel {
-    /// Its concurrency.
+    /// Its concurrency (a trace search: its number of speed steps).
     pub concurrency: u32,
+    /// A trace search: the replay speed.
+    pub trace_speed: Option<f64>,
     /// The tier it held (tier C when more than 1 % of requests failed).
     pub tier: Tier,
     /// What was measured.
@@ -111,10 +159,14 @@ pub fn search(
         // Three rounds of requests per stream; with sessions (several turns
         // each) one session per user already gives several rounds.
         let rounds = if plan.sessions.is_some() { 1 } else { 3 };
-        let requests = limits
-            .requests_per_level
-            .unwrap_or((rounds * u64::from(c)).max(8));
-        if sent + requests > limits.max_requests {
+        let requests = match (limits.axis, limits.requests_per_level) {
+            (_, Some(n)) => n,
+            (SearchAxis::Concurrency, None) => (rounds * u64::from(c)).max(8),
+            (SearchAxis::TraceSpeed { .. }, None) => u64::MAX,
+        };
+        // A trace level sends its window (capped by --requests-per-level).
+        let planned = requests.min(runner.trace_requests().unwrap_or(u64::MAX));
+        if sent + planned > limits.max_requests {
             stopped = Some(format!(
                 "--max-requests {} would be exceeded",
                 limits.max_requests
@@ -122,7 +174,7 @@ pub fn search(
             break;
         }
         let level = Level {
-            load: Load::Closed { concurrency: c },
+            load: limits.axis.load(c),
             prompt_tokens,
         };
         let level_plan = BenchPlan {
@@ -131,7 +183,7 @@ pub fn search(
             levels: vec![level],
             ..plan.clone()
         };
-        let label = format!("c{c}");
+        let label = limits.axis.label(c);
         let dir = out.map(|d| d.level(&label));
         let position = Some(format!("{label} (level {})", levels.len() + 1));
         let run = LevelRun {
@@ -154,6 +206,7 @@ pub fn search(
                 tested.insert(c, tier);
                 levels.push(SearchLevel {
                     concurrency: c,
+                    trace_speed: limits.axis.speed(c),
                     tier,
                     result,
                     goodput,
@@ -168,10 +221,11 @@ pub fn search(
             Err(e) => {
                 tested.insert(c, Tier::C);
                 if let Err(down) = runner.probe() {
-                    stopped = Some(format!("level c{c} failed entirely ({e:#}); {down:#}"));
+                    let label = limits.axis.label(c);
+                    stopped = Some(format!("level {label} failed entirely ({e:#}); {down:#}"));
                     break;
                 }
-                sent += requests;
+                sent += planned;
                 refused.insert(c, format!("{e:#}"));
             }
         }

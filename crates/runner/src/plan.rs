@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokenpace_client::load::Load;
 use tokenpace_client::request::Target;
 use tokenpace_core::shard::Shard;
-use tokenpace_core::summary::RunSettings;
+use tokenpace_core::summary::{RunSettings, TraceSettings};
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -322,6 +322,18 @@ impl BenchPlan {
             network_overhead_s: self.network_overhead_s,
             shard: self.shard.is_split().then_some(self.shard),
             sessions: self.sessions.as_ref().map(SessionSpec::settings),
+            trace: match (&self.workload.trace, load) {
+                (Some(spec), Load::Trace { speed }) => Some(TraceSettings {
+                    file: spec.path.file_name().map_or_else(
+                        || spec.path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
+                    speed,
+                    start_s: spec.start.as_secs_f64(),
+                    duration_s: spec.duration.map(|d| d.as_secs_f64()),
+                }),
+                _ => None,
+            },
         }
     }
 }

@@ -344,11 +344,9 @@ impl Runner {
             ));
         }
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
-        let mut summary = RunSummary::from_records(
-            &outcome.records,
-            plan.settings(level, &self.target.model, stall_s),
-            environment,
-        );
+        let mut settings = plan.settings(level, &self.target.model, stall_s);
+        settings.requests = Some(requests);
+        let mut summary = RunSummary::from_records(&outcome.records, settings, environment);
         summary.partial = outcome.partial;
         if let Some(d) = dir {
             d.write_summary(&summary)?;

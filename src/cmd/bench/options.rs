@@ -1,10 +1,9 @@
 //! From `bench` flags to a checked [`BenchPlan`]: the only place that reads
 //! them (the first stage of two, as ripgrep's low/high args).
 
-use crate::cli::{ApiArg, ArrivalArg, BenchArgs, LogTypeArg, TraceArgs, TraceFormatArg};
+use crate::cli::{ApiArg, ArrivalArg, BenchArgs};
 use std::time::Duration;
 use tokenpace_client::load::{Arrival, Load};
-use tokenpace_client::trace::{LogType, TraceFormat, TraceSpec};
 use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, WorkloadPlan};
 
@@ -19,7 +18,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         .trace
         .trace
         .as_ref()
-        .map(|path| trace_spec(&args.trace, path));
+        .map(|path| args.trace.window.spec(path));
     let loads: Vec<Load> = if trace.is_some() {
         match args.trace.trace_speed.as_slice() {
             [] => vec![Load::Trace { speed: 1.0 }],
@@ -94,23 +93,4 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     };
     plan.check()?;
     Ok(plan)
-}
-
-/// The trace file and window of `--trace`.
-fn trace_spec(args: &TraceArgs, path: &std::path::Path) -> TraceSpec {
-    TraceSpec {
-        path: path.to_path_buf(),
-        format: args.trace_format.map(|f| match f {
-            TraceFormatArg::Mooncake => TraceFormat::Mooncake,
-            TraceFormatArg::Azure => TraceFormat::Azure,
-            TraceFormatArg::Burstgpt => TraceFormat::BurstGpt,
-        }),
-        log_type: args.trace_log_type.map(|t| match t {
-            LogTypeArg::Conversation => LogType::Conversation,
-            LogTypeArg::Api => LogType::Api,
-        }),
-        start: Duration::from_secs_f64(args.trace_start),
-        duration: args.trace_duration.map(Duration::from_secs_f64),
-        block_tokens: args.trace_block_tokens,
-    }
 }
