@@ -101,6 +101,33 @@ pub fn compare(
     })
 }
 
+/// The records of the first wave (each stream's first request: in a cold
+/// run, the one that opened its connection) and of the rest, by send time.
+pub fn waves(streams: u32, records: &[RequestRecord]) -> (Vec<RequestRecord>, Vec<RequestRecord>) {
+    let mut sorted: Vec<&RequestRecord> = records.iter().collect();
+    sorted.sort_by_key(|r| r.sent_ns);
+    let first = (streams as usize).min(sorted.len());
+    let own = |v: &[&RequestRecord]| v.iter().map(|r| (*r).clone()).collect();
+    (own(&sorted[..first]), own(&sorted[first..]))
+}
+
+/// The most requests in flight at once (sent, not yet ended).
+pub fn peak_in_flight(records: &[RequestRecord]) -> usize {
+    let mut edges: Vec<(u64, i32)> = records
+        .iter()
+        .filter_map(|r| Some([(r.sent_ns, 1), (r.end_ns?, -1)]))
+        .flatten()
+        .collect();
+    // An end at the same instant as a start frees its slot first.
+    edges.sort();
+    let (mut now, mut peak) = (0i64, 0i64);
+    for (_, d) in edges {
+        now += i64::from(d);
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
 /// Drives a simulator at a fixed concurrency: `streams` closed-loop
 /// streams, each request asking for a fixed number of tokens.
 pub struct Probe {

@@ -17,4 +17,5 @@ pub mod sink;
 pub mod sse;
 pub mod tokenizer;
 pub mod trace;
+pub mod transport;
 pub mod workload;

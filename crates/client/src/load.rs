@@ -72,7 +72,7 @@ pub struct LoadPlan {
 /// Everything a request needs, shared by all tasks.
 pub struct Driver {
     /// The HTTP client.
-    pub client: reqwest::Client,
+    pub client: crate::request::HttpClient,
     /// Where to send.
     pub target: Target,
     /// The protocol.

@@ -133,6 +133,14 @@ impl<'t> Recorder<'t> {
         self.record.headers_ns = Some(at);
     }
 
+    /// How the request went out: name resolution, a new connection, the
+    /// last byte written.
+    pub fn timeline(&mut self, t: &crate::transport::Timeline) {
+        self.record.dns_ns = t.dns_ns;
+        self.record.connected_ns = t.connected_ns;
+        self.record.written_ns = t.written_ns;
+    }
+
     /// A complete event's data arrived at `at`. Returns the error to end the
     /// request with, if the event was malformed or reported an error.
     pub fn event(&mut self, at: Nanos, data: &[u8], backend: &dyn Backend) -> Option<StreamEnd> {

@@ -9,14 +9,44 @@ use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd, Transcript};
 use crate::sse::{SseItem, SseParser};
 use crate::tokenizer::ModelTokenizer;
-use futures_util::StreamExt;
-use std::error::Error as _;
+use crate::transport::{Endpoint, Failure};
+
+mod https;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
 use tokio::sync::watch;
 
-/// The HTTP client every request shares (cheap to clone).
-pub type HttpClient = reqwest::Client;
+/// The HTTP clients every request shares (cheap to clone): the timed
+/// transport for `http://` targets ([`crate::transport`]), reqwest for
+/// `https://` ones and for the calls that are not timed (model discovery,
+/// probes, metrics).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    api: reqwest::Client,
+    connect_timeout: Duration,
+    max_idle: usize,
+    endpoints: Arc<Mutex<HashMap<String, Arc<Endpoint>>>>,
+}
+
+impl HttpClient {
+    /// The client for calls that are not timed, and for `https://`.
+    pub fn api(&self) -> &reqwest::Client {
+        &self.api
+    }
+
+    /// The timed endpoint of `base_url`, when it is plain `http://`.
+    fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
+        let mut map = self.endpoints.lock().ok()?;
+        if let Some(e) = map.get(base_url) {
+            return Some(Arc::clone(e));
+        }
+        let e = Arc::new(Endpoint::of(base_url, self.max_idle, self.connect_timeout)?);
+        map.insert(base_url.to_string(), Arc::clone(&e));
+        Some(e)
+    }
+}
 
 /// Where and how to send requests.
 #[derive(Debug, Clone)]
@@ -40,21 +70,27 @@ pub struct Timeouts {
     pub total: Duration,
 }
 
-/// Builds the HTTP client shared by all requests: connection reuse, HTTP/1.1
-/// and HTTP/2, TLS through rustls, no proxy (measurements must not silently
-/// go through one), TCP_NODELAY.
+/// Builds the HTTP clients shared by all requests: connection reuse, TLS
+/// through rustls (HTTP/1.1 or HTTP/2), no proxy (measurements must not
+/// silently go through one), TCP_NODELAY.
 pub fn http_client(
     connect_timeout: Duration,
     max_connections: usize,
-) -> anyhow::Result<reqwest::Client> {
+) -> anyhow::Result<HttpClient> {
     // Several crypto providers may be compiled in; pick ring explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(reqwest::Client::builder()
+    let api = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(max_connections)
         .tcp_nodelay(true)
         .no_proxy()
-        .build()?)
+        .build()?;
+    Ok(HttpClient {
+        api,
+        connect_timeout,
+        max_idle: max_connections,
+        endpoints: Arc::default(),
+    })
 }
 
 /// Sends `prompt` as request `id` and records its stream. Never fails: every
@@ -63,7 +99,7 @@ pub fn http_client(
 /// cancelled.
 #[allow(clippy::too_many_arguments)] // each is one independent input of a request
 pub async fn execute(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     backend: &dyn Backend,
     prompt: &Prompt,
@@ -100,7 +136,7 @@ pub struct Stamp {
 #[derive(Clone, Copy)]
 pub struct How<'a> {
     /// The HTTP client.
-    pub client: &'a reqwest::Client,
+    pub client: &'a HttpClient,
     /// Where to.
     pub target: &'a Target,
     /// The protocol.
@@ -133,22 +169,18 @@ pub async fn execute_with(
         transcript,
     } = how;
     let Stamp { id, scheduled_ns } = at;
-    let url = format!(
-        "{}{}",
-        target.base_url.trim_end_matches('/'),
-        backend.path()
-    );
-    let mut req = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("accept", "text/event-stream")
-        .body(backend.body(&target.model, prompt).to_string());
-    if let Some(key) = &target.api_key {
-        req = req.bearer_auth(key);
-    }
-    for (k, v) in target.headers.iter().chain(&prompt.headers) {
-        req = req.header(k, v);
-    }
+    let body = backend.body(&target.model, prompt).to_string();
+    // Everything but the clock is ready before `sent`.
+    let request = match client.endpoint(&target.base_url) {
+        Some(e) => Outgoing::Raw(e, raw_request(target, backend.path(), prompt, &body)),
+        None => Outgoing::Reqwest(Box::new(https::reqwest_request(
+            client,
+            target,
+            backend.path(),
+            prompt,
+            body,
+        ))),
+    };
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
     if let Some(t) = tokenizer {
@@ -161,90 +193,161 @@ pub async fn execute_with(
     let first_deadline =
         tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.first_token;
 
-    let work = stream(req, backend, clock, &mut rec, first_deadline);
-    let end = tokio::select! {
-        end = work => end,
-        _ = tokio::time::sleep_until(deadline) => StreamEnd::Failed(
-            ErrorKind::Timeout, None, format!("no complete response within {:?}", timeouts.total)),
-        _ = abort.wait_for(|a| *a) => StreamEnd::Failed(
-            ErrorKind::Cancelled, None, "the run was interrupted".into()),
+    let end = {
+        let work = async {
+            match request {
+                Outgoing::Raw(e, Ok(bytes)) => {
+                    stream_raw(&e, &bytes, backend, clock, &mut rec, first_deadline).await
+                }
+                Outgoing::Raw(_, Err(why)) => StreamEnd::Failed(ErrorKind::Other, None, why),
+                Outgoing::Reqwest(req) => {
+                    https::stream(*req, backend, clock, &mut rec, first_deadline).await
+                }
+            }
+        };
+        tokio::select! {
+            end = work => end,
+            _ = tokio::time::sleep_until(deadline) => StreamEnd::Failed(
+                ErrorKind::Timeout, None, format!("no complete response within {:?}", timeouts.total)),
+            _ = abort.wait_for(|a| *a) => StreamEnd::Failed(
+                ErrorKind::Cancelled, None, "the run was interrupted".into()),
+        }
     };
     rec.finish_with_transcript(clock.now(), end)
 }
 
-async fn stream(
-    req: reqwest::RequestBuilder,
+/// A request ready to send.
+enum Outgoing {
+    /// Its bytes for the timed transport (or why it cannot be sent).
+    Raw(Arc<Endpoint>, Result<Vec<u8>, String>),
+    /// For reqwest (`https://`). Boxed: one per request, not per chunk.
+    Reqwest(Box<reqwest::RequestBuilder>),
+}
+
+/// The complete HTTP/1.1 request: head and body.
+fn raw_request(
+    target: &Target,
+    api_path: &str,
+    prompt: &Prompt,
+    body: &str,
+) -> Result<Vec<u8>, String> {
+    let base = target.base_url.trim();
+    let after_scheme = base.strip_prefix("http://").unwrap_or(base);
+    let (authority, prefix) = match after_scheme.find('/') {
+        Some(i) => after_scheme.split_at(i),
+        None => (after_scheme, ""),
+    };
+    let mut head = format!(
+        "POST {}{api_path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n",
+        prefix.trim_end_matches('/'),
+        body.len()
+    );
+    if let Some(key) = &target.api_key {
+        head.push_str(&format!("authorization: Bearer {key}\r\n"));
+    }
+    for (k, v) in target.headers.iter().chain(&prompt.headers) {
+        let bad = |t: &str| t.bytes().any(|b| b == b'\r' || b == b'\n');
+        if k.is_empty() || bad(k) || bad(v) || k.contains(':') {
+            return Err(format!(
+                "the header '{}' has a line break or a colon in its name: fix --header",
+                k.escape_debug()
+            ));
+        }
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    Ok(bytes)
+}
+
+/// Sends `request` over the timed transport and records its stream.
+async fn stream_raw(
+    endpoint: &Endpoint,
+    request: &[u8],
     backend: &dyn Backend,
     clock: &RunClock,
     rec: &mut Recorder<'_>,
     first_deadline: tokio::time::Instant,
 ) -> StreamEnd {
-    let retry = req.try_clone();
-    let response = match tokio::time::timeout_at(first_deadline, req.send()).await {
+    let sent = match tokio::time::timeout_at(first_deadline, endpoint.send(request, clock)).await {
         Err(_) => return timeout_first(),
-        Ok(Ok(r)) => r,
-        // A kept-alive connection the server had already closed (llama.cpp's
-        // server advertises keep-alive, then closes after each stream): not
-        // a byte of the answer came back, so send it again, once, on a fresh
-        // connection, as curl does. The time it cost stays in the record.
-        Ok(Err(e)) => match retry {
-            Some(again) if closed_before_answer(&e) => {
-                match tokio::time::timeout_at(first_deadline, again.send()).await {
-                    Err(_) => return timeout_first(),
-                    Ok(Err(e)) => return classify(&e),
-                    Ok(Ok(r)) => r,
-                }
-            }
-            _ => return classify(&e),
-        },
+        Ok(r) => r,
     };
-    rec.headers(clock.now());
-    let status = response.status();
-    if !status.is_success() {
-        let body = response.bytes().await.unwrap_or_default();
+    let mut response = match sent {
+        Ok(r) => r,
+        Err((failure, timeline)) => {
+            rec.timeline(&timeline);
+            return match failure {
+                Failure::Dns(m) => StreamEnd::Failed(ErrorKind::Dns, None, m),
+                Failure::Connect(m) => StreamEnd::Failed(ErrorKind::Connect, None, m),
+                Failure::Broken(m) => StreamEnd::Failed(ErrorKind::StreamCut, None, m),
+            };
+        }
+    };
+    rec.timeline(&response.timeline);
+    if let Some(at) = response.timeline.head_ns {
+        rec.headers(at);
+    }
+    let status = response.status;
+    if !(200..300).contains(&status) {
+        let body = response.text(clock, 64 * 1024).await;
         return StreamEnd::Failed(
             ErrorKind::HttpStatus,
-            Some(status.as_u16()),
-            server_message(status.as_u16(), &body),
+            Some(status),
+            server_message(status, &body),
         );
     }
-    let mut body = response.bytes_stream();
     let mut parser = match backend.framing() {
         Framing::Sse => SseParser::new(),
         Framing::Ndjson => SseParser::ndjson(),
     };
     loop {
         let next = if rec.has_token() {
-            body.next().await
+            response.next(clock).await
         } else {
-            match tokio::time::timeout_at(first_deadline, body.next()).await {
+            match tokio::time::timeout_at(first_deadline, response.next(clock)).await {
                 Ok(n) => n,
                 Err(_) => return timeout_first(),
             }
         };
-        let bytes = match next {
-            None => break,
-            Some(Err(e)) => {
-                return StreamEnd::Failed(
-                    ErrorKind::StreamCut,
-                    None,
-                    format!("the stream broke: {}", chain(&e)),
-                )
+        match next {
+            Ok(None) => break,
+            Err(m) => return StreamEnd::Failed(ErrorKind::StreamCut, None, m),
+            Ok(Some((bytes, at))) => {
+                if let Some(end) = feed(&mut parser, bytes, at, rec, backend) {
+                    return end;
+                }
             }
-            Some(Ok(b)) => b,
-        };
-        let at = clock.now();
-        let mut failure = None;
-        parser.feed(&bytes, |item| {
-            if let (SseItem::Data(data), None) = (item, &failure) {
-                failure = rec.event(at, data, backend);
-            }
-        });
-        if let Some(end) = failure {
-            return end;
         }
     }
-    let at = clock.now();
+    finish(&mut parser, clock.now(), rec, backend)
+}
+
+/// Parses `bytes` that arrived at `at`: the error to end with, if any.
+fn feed(
+    parser: &mut SseParser,
+    bytes: &[u8],
+    at: Nanos,
+    rec: &mut Recorder<'_>,
+    backend: &dyn Backend,
+) -> Option<StreamEnd> {
+    let mut failure = None;
+    parser.feed(bytes, |item| {
+        if let (SseItem::Data(data), None) = (item, &failure) {
+            failure = rec.event(at, data, backend);
+        }
+    });
+    failure
+}
+
+/// The stream ended at `at`: the last event without a blank line after it.
+fn finish(
+    parser: &mut SseParser,
+    at: Nanos,
+    rec: &mut Recorder<'_>,
+    backend: &dyn Backend,
+) -> StreamEnd {
     let mut failure = None;
     parser.finish(|item| {
         if let (SseItem::Data(data), None) = (item, &failure) {
@@ -278,48 +381,6 @@ fn server_message(status: u16, body: &[u8]) -> String {
         s.trim().to_string()
     });
     format!("HTTP {status}: {text}")
-}
-
-/// The error and its causes on one line.
-fn chain(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s
-}
-
-/// How hyper says a connection closed before the response was complete.
-const CLOSED_EARLY: &str = "connection closed before message completed";
-
-/// The connection closed before any of the response arrived.
-fn closed_before_answer(e: &reqwest::Error) -> bool {
-    !e.is_timeout() && !e.is_connect() && chain(e).to_ascii_lowercase().contains(CLOSED_EARLY)
-}
-
-fn classify(e: &reqwest::Error) -> StreamEnd {
-    let text = chain(e);
-    let lower = text.to_ascii_lowercase();
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
-        ErrorKind::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        ErrorKind::Tls
-    } else if e.is_connect() {
-        ErrorKind::Connect
-    } else if e.is_body() || e.is_decode() || lower.contains(CLOSED_EARLY) {
-        // The exchange was cut short (a kept-alive connection the server
-        // closed counts here: the request may or may not have been seen).
-        ErrorKind::StreamCut
-    } else {
-        ErrorKind::Other
-    };
-    StreamEnd::Failed(kind, None, text)
 }
 
 #[cfg(test)]

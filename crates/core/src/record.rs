@@ -187,8 +187,23 @@ pub struct RequestRecord {
     /// When the load schedule wanted this request sent (open loop), or when a
     /// slot became free (closed loop).
     pub scheduled_ns: Nanos,
-    /// Just before the request's first byte was written.
+    /// When the request started: before its connection was taken or opened
+    /// and its first byte written. TTFT counts from here, so a request that
+    /// opens a connection pays for it, as a user's first request does.
     pub sent_ns: Nanos,
+    /// When the target's host name was resolved (only the request that
+    /// resolved it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_ns: Option<Nanos>,
+    /// When this request's new connection was established (TCP connected);
+    /// absent when it reused a kept-alive connection, or when the transport
+    /// cannot tell (`https://` targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_ns: Option<Nanos>,
+    /// When the request's last byte was written to the socket (absent when
+    /// the transport cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_ns: Option<Nanos>,
     /// When the response headers arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers_ns: Option<Nanos>,
@@ -260,6 +275,9 @@ impl RequestRecord {
             response_id: None,
             scheduled_ns,
             sent_ns,
+            dns_ns: None,
+            connected_ns: None,
+            written_ns: None,
             headers_ns: None,
             first_event_ns: None,
             chunks: Vec::new(),

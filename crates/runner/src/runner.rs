@@ -126,8 +126,10 @@ impl Runner {
         let client = http_client(plan.timeouts.connect, max_in_flight)?;
         let mut target = plan.target.clone();
         if target.model.is_empty() {
-            target.model =
-                runtime.block_on(tokenpace_client::discover::first_model(&client, &target))?;
+            target.model = runtime.block_on(tokenpace_client::discover::first_model(
+                client.api(),
+                &target,
+            ))?;
         }
         let tokenizer = match &plan.workload.tokenizer {
             Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
@@ -178,7 +180,7 @@ impl Runner {
 
     /// Fails before any load when nothing answers at the target.
     pub fn probe(&self) -> anyhow::Result<()> {
-        let request = self.client.get(&self.target.base_url);
+        let request = self.client.api().get(&self.target.base_url);
         let reach = self
             .runtime
             .block_on(async move { request.timeout(Duration::from_secs(10)).send().await });
@@ -379,7 +381,7 @@ impl Runner {
 
     /// The server's metrics now, or a warning.
     fn scrape(&self, url: &str, warnings: &mut Vec<String>) -> Option<Scrape> {
-        let request = self.client.get(url);
+        let request = self.client.api().get(url);
         let text = self.runtime.block_on(async move {
             let response = request.timeout(Duration::from_secs(10)).send().await?;
             response.error_for_status()?.text().await

@@ -51,16 +51,36 @@ pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
     }
 }
 
-/// Binds `host:port`; the error says which flags choose another.
+/// Connections the kernel may hold for `accept`. Tokio's default (1024)
+/// overflows when a client opens a thousand connections at once: the SYNs it
+/// drops are retransmitted a second later, and that second lands in the
+/// first wave's TTFT. The kernel caps this at `net.core.somaxconn`.
+const ACCEPT_BACKLOG: u32 = 8192;
+
+/// Binds `host:port` with a backlog deep enough for a cold burst; the error
+/// says which flags choose another.
 pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
-    TcpListener::bind((host, port)).await.map_err(|e| {
+    let fail = |e: io::Error| {
         io::Error::new(
             e.kind(),
             format!(
                 "could not listen on {host}:{port} (use --host/--port; port 0 picks a free one): {e}"
             ),
         )
-    })
+    };
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(fail)?
+        .next()
+        .ok_or_else(|| fail(io::Error::new(io::ErrorKind::NotFound, "no address")))?;
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .map_err(fail)?;
+    socket.set_reuseaddr(true).map_err(fail)?;
+    socket.bind(addr).map_err(fail)?;
+    socket.listen(ACCEPT_BACKLOG).map_err(fail)
 }
 
 /// Accepts connections and serves each on its own task, reading requests

@@ -1,0 +1,590 @@
+//! A streaming HTTP/1.1 client for plain `http://` targets, written for
+//! timing: each request runs on its caller's task (no connection task to hop
+//! through per chunk), bytes are read straight from the socket into a buffer
+//! the caller borrows (no allocation per chunk), and every step of the
+//! exchange is stamped on the run clock: connect, request written, response
+//! head, each read. `https://` targets go through reqwest (see
+//! [`crate::request`]).
+//!
+//! Only what a streamed completion needs: `POST` with a `Content-Length`
+//! body; responses with chunked, `Content-Length` or close-delimited bodies;
+//! keep-alive through a shared stack of idle connections.
+
+use crate::clock::RunClock;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokenpace_core::record::Nanos;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::OnceCell;
+
+/// The longest response head read (status line and headers).
+const MAX_HEAD: usize = 64 * 1024;
+/// The longest chunk-size line (with extensions) or trailer line.
+const MAX_LINE: usize = 4 * 1024;
+/// Bytes asked of the socket per read.
+const READ_SIZE: usize = 16 * 1024;
+
+/// Where requests go: one host and port, resolved once, and the idle
+/// connections to it.
+#[derive(Debug)]
+pub struct Endpoint {
+    host: String,
+    port: u16,
+    addr: OnceCell<SocketAddr>,
+    idle: Mutex<Vec<TcpStream>>,
+    max_idle: usize,
+    connect_timeout: Duration,
+}
+
+/// When each step of sending a request happened (run-clock ns).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timeline {
+    /// The host name was resolved (only the request that resolved it).
+    pub dns_ns: Option<Nanos>,
+    /// A new connection was established (absent when one was reused).
+    pub connected_ns: Option<Nanos>,
+    /// The request's last byte was written to the socket.
+    pub written_ns: Option<Nanos>,
+    /// The response head was complete.
+    pub head_ns: Option<Nanos>,
+}
+
+/// Why an exchange failed, by the step it failed at.
+#[derive(Debug)]
+pub enum Failure {
+    /// The host name did not resolve.
+    Dns(String),
+    /// No connection could be made.
+    Connect(String),
+    /// The connection broke or the server sent something that is not
+    /// HTTP/1.1.
+    Broken(String),
+}
+
+/// A response whose body is being read.
+#[derive(Debug)]
+pub struct Response<'e> {
+    /// The status code.
+    pub status: u16,
+    /// What the steps up to the head took.
+    pub timeline: Timeline,
+    endpoint: &'e Endpoint,
+    /// Taken back to the idle stack once the body is complete.
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+    pos: usize,
+    body: BodyState,
+    keep_alive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BodyState {
+    /// Chunked: before a chunk-size line.
+    ChunkSize,
+    /// Chunked: this many bytes of the current chunk are left.
+    ChunkData(u64),
+    /// Chunked: the CRLF after a chunk's data.
+    ChunkEnd,
+    /// Chunked: trailer lines up to the empty one.
+    Trailers,
+    /// This many bytes of a `Content-Length` body are left.
+    Length(u64),
+    /// Read until the server closes.
+    UntilClose,
+    /// The body is complete.
+    Done,
+}
+
+impl Endpoint {
+    /// The endpoint of `base_url` (`http://host[:port][/...]`), or `None`
+    /// when it is not plain HTTP.
+    pub fn of(base_url: &str, max_idle: usize, connect_timeout: Duration) -> Option<Endpoint> {
+        let rest = base_url.trim().strip_prefix("http://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        // `[v6]:port`, `[v6]`, `host:port` or `host`.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, rest) = v6.split_once(']')?;
+                match rest.strip_prefix(':') {
+                    Some(p) => (h, p.parse().ok()?),
+                    None if rest.is_empty() => (h, 80),
+                    None => return None,
+                }
+            }
+            None => match authority.split_once(':') {
+                Some((h, p)) => (h, p.parse().ok()?),
+                None => (authority, 80),
+            },
+        };
+        let host = host.to_string();
+        Some(Endpoint {
+            host,
+            port,
+            addr: OnceCell::new(),
+            idle: Mutex::new(Vec::new()),
+            max_idle,
+            connect_timeout,
+        })
+    }
+
+    /// The `Host` header's value.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// Sends `request` (a complete HTTP/1.1 request: head and body) and
+    /// reads the response head. A kept-alive connection the server closed
+    /// before answering is replaced by a new one, once.
+    pub async fn send(
+        &self,
+        request: &[u8],
+        clock: &RunClock,
+    ) -> Result<Response<'_>, (Failure, Timeline)> {
+        let mut timeline = Timeline::default();
+        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        if let Some(stream) = idle {
+            match self.exchange(stream, request, clock, timeline).await {
+                Ok(r) => return Ok(r),
+                // Not a byte of an answer came back: send it again on a new
+                // connection (as curl does); the time it cost stays in.
+                Err((Failure::Broken(_), t, false)) => timeline = t,
+                Err((f, t, _)) => return Err((f, t)),
+            }
+        }
+        let stream = self.connect(clock, &mut timeline).await?;
+        self.exchange(stream, request, clock, timeline)
+            .await
+            .map_err(|(f, t, _)| (f, t))
+    }
+
+    async fn connect(
+        &self,
+        clock: &RunClock,
+        timeline: &mut Timeline,
+    ) -> Result<TcpStream, (Failure, Timeline)> {
+        let addr = match self.addr.get() {
+            Some(a) => *a,
+            None => {
+                let found = tokio::net::lookup_host((self.host.as_str(), self.port))
+                    .await
+                    .ok()
+                    .and_then(|mut a| a.next());
+                let Some(addr) = found else {
+                    let why = format!("could not resolve '{}'", self.host);
+                    return Err((Failure::Dns(why), *timeline));
+                };
+                timeline.dns_ns = Some(clock.now());
+                *self.addr.get_or_init(|| async { addr }).await
+            }
+        };
+        let connected = tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await;
+        let stream = match connected {
+            Err(_) => {
+                let why = format!("no connection to {addr} within {:?}", self.connect_timeout);
+                return Err((Failure::Connect(why), *timeline));
+            }
+            Ok(Err(e)) => {
+                let why = format!("could not connect to {addr}: {e}");
+                return Err((Failure::Connect(why), *timeline));
+            }
+            Ok(Ok(s)) => s,
+        };
+        timeline.connected_ns = Some(clock.now());
+        // Each request leaves in one write; Nagle would only delay it.
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+
+    /// Writes `request` and reads the head. The flag on failure: whether
+    /// any byte of a response arrived.
+    async fn exchange(
+        &self,
+        mut stream: TcpStream,
+        request: &[u8],
+        clock: &RunClock,
+        mut timeline: Timeline,
+    ) -> Result<Response<'_>, (Failure, Timeline, bool)> {
+        let broken = |e: io::Error, t: Timeline, answered: bool| {
+            (
+                Failure::Broken(format!("the connection broke: {e}")),
+                t,
+                answered,
+            )
+        };
+        if let Err(e) = stream.write_all(request).await {
+            return Err(broken(e, timeline, false));
+        }
+        timeline.written_ns = Some(clock.now());
+        let mut buf = Vec::with_capacity(READ_SIZE);
+        let head = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut parsed = httparse::Response::new(&mut headers);
+            match parsed.parse(&buf) {
+                Ok(httparse::Status::Complete(len)) => {
+                    break Head::of(&parsed, len).map_err(|m| (m, !buf.is_empty()));
+                }
+                Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+                Ok(httparse::Status::Partial) => {
+                    break Err(("the response head is over 64 KiB".into(), true));
+                }
+                Err(e) => break Err((format!("the response is not HTTP/1.1: {e}"), true)),
+            }
+            buf.reserve(READ_SIZE);
+            match stream.read_buf(&mut buf).await {
+                Ok(0) => {
+                    let e =
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response");
+                    return Err(broken(e, timeline, !buf.is_empty()));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(broken(e, timeline, !buf.is_empty())),
+            }
+        };
+        let head = head.map_err(|(m, answered)| (Failure::Broken(m), timeline, answered))?;
+        timeline.head_ns = Some(clock.now());
+        Ok(Response {
+            status: head.status,
+            timeline,
+            endpoint: self,
+            stream: Some(stream),
+            buf,
+            pos: head.len,
+            body: head.body,
+            keep_alive: head.keep_alive,
+        })
+    }
+
+    fn put_back(&self, stream: TcpStream) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.max_idle {
+                idle.push(stream);
+            }
+        }
+    }
+}
+
+/// What the response head says about the body.
+struct Head {
+    status: u16,
+    len: usize,
+    body: BodyState,
+    keep_alive: bool,
+}
+
+impl Head {
+    fn of(r: &httparse::Response<'_, '_>, len: usize) -> Result<Head, String> {
+        let status = r.code.unwrap_or(0);
+        let value = |name: &str| {
+            r.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| String::from_utf8_lossy(h.value).to_ascii_lowercase())
+        };
+        let close = value("connection").is_some_and(|v| v.contains("close"));
+        let chunked = value("transfer-encoding").is_some_and(|v| v.contains("chunked"));
+        let body = if chunked {
+            BodyState::ChunkSize
+        } else if let Some(v) = value("content-length") {
+            let n = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("the response's Content-Length '{v}' is not a number"))?;
+            if n == 0 {
+                BodyState::Done
+            } else {
+                BodyState::Length(n)
+            }
+        } else if status == 204 || status == 304 || (100..200).contains(&status) {
+            BodyState::Done
+        } else {
+            BodyState::UntilClose
+        };
+        Ok(Head {
+            status,
+            len,
+            keep_alive: !close && r.version == Some(1) && body != BodyState::UntilClose,
+            body,
+        })
+    }
+}
+
+impl Response<'_> {
+    /// The next piece of the body as it is in hand, with when the read that
+    /// brought it returned; `None` at the end of the body. On a complete
+    /// body the connection goes back to the idle stack.
+    pub async fn next(&mut self, clock: &RunClock) -> Result<Option<(&[u8], Nanos)>, String> {
+        // The buffered bytes arrived with the read that brought them, so
+        // they carry its time; reads stamp as they return.
+        let mut at = clock.now();
+        loop {
+            if let Some((start, end)) = self.step()? {
+                return Ok(Some((&self.buf[start..end], at)));
+            }
+            if self.body == BodyState::Done {
+                return Ok(None);
+            }
+            if self.pos > 0 && self.pos == self.buf.len() {
+                self.buf.clear();
+                self.pos = 0;
+            } else if self.pos > READ_SIZE {
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+            }
+            self.buf.reserve(READ_SIZE);
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(None);
+            };
+            let n = stream
+                .read_buf(&mut self.buf)
+                .await
+                .map_err(|e| format!("the stream broke: {e}"))?;
+            at = clock.now();
+            if n == 0 {
+                if self.body == BodyState::UntilClose {
+                    self.body = BodyState::Done;
+                    return Ok(None);
+                }
+                return Err("the stream broke: the server closed the connection mid-body".into());
+            }
+        }
+    }
+
+    /// Advances the body's state over the buffered bytes: the range of
+    /// payload bytes ready to hand out, if any.
+    fn step(&mut self) -> Result<Option<(usize, usize)>, String> {
+        loop {
+            let avail = self.buf.len() - self.pos;
+            match self.body {
+                BodyState::Done => return Ok(None),
+                BodyState::UntilClose | BodyState::Length(_) | BodyState::ChunkData(_)
+                    if avail == 0 =>
+                {
+                    return Ok(None)
+                }
+                BodyState::UntilClose => {
+                    let start = self.pos;
+                    self.pos = self.buf.len();
+                    return Ok(Some((start, self.pos)));
+                }
+                BodyState::Length(left) | BodyState::ChunkData(left) => {
+                    let take = (avail as u64).min(left) as usize;
+                    let start = self.pos;
+                    self.pos += take;
+                    let rest = left - take as u64;
+                    self.body = match (self.body, rest) {
+                        (BodyState::Length(_), 0) => {
+                            self.finish();
+                            BodyState::Done
+                        }
+                        (BodyState::Length(_), r) => BodyState::Length(r),
+                        (_, 0) => BodyState::ChunkEnd,
+                        (_, r) => BodyState::ChunkData(r),
+                    };
+                    return Ok(Some((start, self.pos)));
+                }
+                BodyState::ChunkSize | BodyState::ChunkEnd | BodyState::Trailers => {
+                    let Some(line) = self.line()? else {
+                        return Ok(None);
+                    };
+                    self.body = match self.body {
+                        BodyState::ChunkEnd if line.is_empty() => BodyState::ChunkSize,
+                        BodyState::ChunkEnd => {
+                            return Err("a chunk of the response ran past its size".into())
+                        }
+                        BodyState::Trailers if line.is_empty() => {
+                            self.finish();
+                            BodyState::Done
+                        }
+                        BodyState::Trailers => BodyState::Trailers,
+                        _ => match chunk_size(&line)? {
+                            0 => BodyState::Trailers,
+                            n => BodyState::ChunkData(n),
+                        },
+                    };
+                }
+            }
+        }
+    }
+
+    /// The next CRLF-ended line of the buffer (without it), if complete.
+    fn line(&mut self) -> Result<Option<String>, String> {
+        let rest = &self.buf[self.pos..];
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                let line = String::from_utf8_lossy(&rest[..i])
+                    .trim_end_matches('\r')
+                    .to_string();
+                self.pos += i + 1;
+                Ok(Some(line))
+            }
+            None if rest.len() > MAX_LINE => {
+                Err("a chunk-size line of the response is over 4 KiB".into())
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The body is complete: keep the connection when the server allows
+    /// (and sent nothing past the body).
+    fn finish(&mut self) {
+        if self.keep_alive && self.pos == self.buf.len() {
+            if let Some(stream) = self.stream.take() {
+                self.endpoint.put_back(stream);
+            }
+        }
+    }
+
+    /// Up to `max` bytes of the rest of the body (an error's message).
+    pub async fn text(mut self, clock: &RunClock, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.next(clock).await {
+                Ok(Some((b, _))) => out.extend_from_slice(&b[..b.len().min(max - out.len())]),
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+/// A chunk-size line's size (extensions after `;` ignored).
+fn chunk_size(line: &str) -> Result<u64, String> {
+    let hex = line.split(';').next().unwrap_or("").trim();
+    u64::from_str_radix(hex, 16).map_err(|_| {
+        format!(
+            "the response's chunk-size line '{}' is not hex",
+            hex.escape_debug()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that answers each connection's first request with
+    /// `pieces`, written one at a time with a short pause between them.
+    async fn server(pieces: Vec<&'static [u8]>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let pieces = pieces.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    for p in pieces {
+                        if s.write_all(p).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    const REQUEST: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
+
+    /// The body's bytes, or the error.
+    async fn body(pieces: Vec<&'static [u8]>) -> Result<(u16, Vec<u8>), String> {
+        let url = server(pieces).await;
+        let e = Endpoint::of(&url, 4, Duration::from_secs(2)).unwrap();
+        let clock = RunClock::start();
+        let mut r = e
+            .send(REQUEST, &clock)
+            .await
+            .map_err(|(f, _)| format!("{f:?}"))?;
+        let t = r.timeline;
+        assert!(t.connected_ns.is_some() && t.written_ns >= t.connected_ns);
+        assert!(t.head_ns >= t.written_ns);
+        let mut out = Vec::new();
+        while let Some((b, _)) = r.next(&clock).await? {
+            out.extend_from_slice(b);
+        }
+        Ok((r.status, out))
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_split_anywhere_arrive_whole() {
+        let (status, b) = body(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r",
+            b"\n5\r\nhel",
+            b"lo\r\n6;ext=1\r\n wor",
+            b"ld\r",
+            b"\n0\r\n\r\n",
+        ])
+        .await
+        .unwrap();
+        assert_eq!((status, b.as_slice()), (200, b"hello world".as_slice()));
+    }
+
+    #[tokio::test]
+    async fn length_and_close_delimited_bodies() {
+        let b = body(vec![
+            b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nab",
+            b"cdEXTRA",
+        ])
+        .await
+        .unwrap();
+        assert_eq!((b.0, b.1.as_slice()), (500, b"abcd".as_slice()));
+        let b = body(vec![b"HTTP/1.0 200 OK\r\n\r\nuntil ", b"close"])
+            .await
+            .unwrap();
+        assert_eq!(b.1, b"until close");
+    }
+
+    #[tokio::test]
+    async fn broken_framing_is_an_error_not_a_hang_or_a_panic() {
+        let bad_size = body(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ])
+        .await;
+        assert!(bad_size.unwrap_err().contains("not hex"));
+        let cut = body(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
+        assert!(cut.unwrap_err().contains("closed the connection mid-body"));
+        let garbage = body(vec![b"SSH-2.0-OpenSSH\r\n\r\n"]).await;
+        assert!(garbage.unwrap_err().contains("not HTTP/1.1"));
+        let long_line: &'static [u8] = Box::leak(vec![b'1'; 8192].into_boxed_slice());
+        let long = body(vec![
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            long_line,
+        ])
+        .await;
+        assert!(long.unwrap_err().contains("over 4 KiB"));
+    }
+
+    #[tokio::test]
+    async fn a_complete_body_returns_its_connection_for_the_next_request() {
+        let url = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]).await;
+        let e = Endpoint::of(&url, 4, Duration::from_secs(2)).unwrap();
+        let clock = RunClock::start();
+        let mut r = e.send(REQUEST, &clock).await.unwrap();
+        while r.next(&clock).await.unwrap().is_some() {}
+        drop(r);
+        assert_eq!(e.idle.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn endpoints_of_urls() {
+        let e = |u: &str| Endpoint::of(u, 1, Duration::from_secs(1)).map(|e| e.authority());
+        assert_eq!(e("http://127.0.0.1:8000/v1"), Some("127.0.0.1:8000".into()));
+        assert_eq!(e("http://example.test"), Some("example.test:80".into()));
+        assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
+        assert_eq!(e("http://[::1]/v1"), Some("[::1]:80".into()));
+        assert_eq!(e("https://127.0.0.1:8000"), None);
+        assert_eq!(e("http://user:pw@host:1"), None);
+        assert_eq!(e("http://host:notaport"), None);
+    }
+}
