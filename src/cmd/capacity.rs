@@ -85,6 +85,7 @@ fn search(
             .unwrap_or_else(|| "nothing to do".into());
         bail!("no level was measured: {why}");
     }
+    let interrupted = found.levels.iter().any(|l| l.result.summary.partial);
     let output = CapacityOutput {
         tier_a_max_concurrency: found.tier_a.last_holding,
         tier_a_first_failing: found.tier_a.first_failing,
@@ -111,7 +112,11 @@ fn search(
         dir.write_capacity(&output)?;
     }
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
-    Ok(Status::Ok)
+    Ok(if interrupted {
+        Status::Interrupted
+    } else {
+        Status::Ok
+    })
 }
 
 /// The plan each level runs (its load is the search's): built directly
