@@ -32,3 +32,11 @@ pub fn profile(path: Option<&Path>) -> anyhow::Result<Profile> {
 pub fn run_summary(path: &Path) -> anyhow::Result<RunSummary> {
     Ok(tokenpace_rundir::read_summary(path)?)
 }
+
+/// Prints what reading a run recovered from ("warning: …" on stderr, one
+/// line each): the command goes on with what could be read.
+pub fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}

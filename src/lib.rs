@@ -26,6 +26,10 @@ pub enum Status {
     Ok,
     /// A `--fail-below` gate was not met (exit code 1).
     BelowTier,
+    /// Ctrl-C cut the run short (exit code 130, as a shell reports SIGINT):
+    /// the requests that finished are summarised and kept, but the run is
+    /// not the one asked for.
+    Interrupted,
 }
 
 impl Status {
@@ -34,6 +38,7 @@ impl Status {
         match self {
             Status::Ok => ExitCode::SUCCESS,
             Status::BelowTier => ExitCode::from(1),
+            Status::Interrupted => ExitCode::from(130),
         }
     }
 }

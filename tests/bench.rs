@@ -356,3 +356,48 @@ fn a_run_against_every_fault_at_once_accounts_for_everything() {
     assert!(checked > 60 && http > 0, "checked {checked}, http {http}");
     assert!(table.contains("120 sent"), "{table}");
 }
+
+/// A server that resets a third of its connections does not grade A on the
+/// speed of the answers it did give: failures count in the grade (the
+/// `answered_pct` line), `--fail-below a` trips, and the summary says how
+/// many users got no answer.
+#[test]
+fn failed_requests_count_in_the_grade() {
+    let _serial = serial();
+    let run = |faults: Vec<tokenpace_sim::FaultRule>| {
+        let mut config = SimConfig::default();
+        config.timing.prefill = 20_000.0;
+        config.faults.inject = faults;
+        let sim = sim(config);
+        let args = [&sim.url(), "--requests", "30", "--concurrency", "3"];
+        let args = [&args[..], &["--max-tokens", "16", "--fail-below", "a"]].concat();
+        let (status, text) = bench(&[&args[..], &["--lang", "en"]].concat()).unwrap();
+        // Other prompts, so the simulator's prefix cache serves none of them.
+        let json_args = [&args[..], &["--format", "json", "--seed", "7"]].concat();
+        let (_, json) = bench(&json_args).unwrap();
+        sim.stop();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        (status, text, v)
+    };
+    // Every request answered: tier A, and the gate passes.
+    let (status, text, v) = run(Vec::new());
+    assert_eq!(status, tokenpace::Status::Ok, "{text}");
+    assert_eq!(v["grade"]["overall"], "A", "{text}\n{v}");
+    assert!(!text.contains("got no answer"), "{text}");
+    // Every third connection reset: 10 of 30 unanswered, tier C.
+    let (status, text, v) = run(vec!["reset:every=3".parse().unwrap()]);
+    assert_eq!(status, tokenpace::Status::BelowTier, "{text}");
+    assert_eq!(v["grade"]["overall"], "C", "{text}");
+    let answered = v["grade"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "answered_pct")
+        .unwrap();
+    assert_eq!(answered["tier"], "C", "{answered}");
+    assert!(
+        text.contains("10 of 30 requests got no answer (33.3 %)"),
+        "{text}"
+    );
+    assert!(text.contains("requests answered"), "{text}");
+}

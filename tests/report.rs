@@ -365,3 +365,73 @@ fn a_chat_run_report_shows_ttft_by_turn() {
     // Σ cached 3000 of 6000 prompt tokens.
     assert!(html.contains("<td>50.0 %</td>"), "hit rate");
 }
+
+/// A run killed outright (SIGKILL) leaves requests.jsonl with a partial last
+/// line and no run.json: report, merge and compare use the requests that
+/// finished, with a summary rebuilt from them and marked partial.
+#[test]
+fn a_killed_run_is_reported_merged_and_compared() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let lines = |ids: std::ops::Range<u64>| -> String {
+        ids.map(|i| serde_json::to_string(&common::stream(i, 200, 10, 30, 2, Some(100))).unwrap())
+            .map(|l| l + "\n")
+            .collect()
+    };
+    let killed = dir.join("killed");
+    std::fs::create_dir(&killed).unwrap();
+    let torn = lines(3..4);
+    let text = lines(0..3) + &torn[..torn.len() / 2];
+    std::fs::write(killed.join("requests.jsonl"), text).unwrap();
+    // A whole run of other requests, settings as unknown as the killed one's.
+    let whole = dir.join("whole");
+    std::fs::create_dir(&whole).unwrap();
+    std::fs::write(whole.join("requests.jsonl"), lines(10..13)).unwrap();
+    let records: Vec<_> = (10..13)
+        .map(|i| common::stream(i, 200, 10, 30, 2, Some(100)))
+        .collect();
+    let settings = tokenpace_core::summary::RunSettings {
+        stall_threshold_s: 0.25,
+        ..Default::default()
+    };
+    common::write_run(&whole, &records, settings);
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+
+    let html = dir.join("killed.html");
+    common::ok(&["report", &path(&killed), "--html", &path(&html)]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("(interrupted)"),
+        "the page says the run is partial"
+    );
+
+    let merged = dir.join("merged");
+    let out = common::ok(&[
+        "merge",
+        &path(&killed),
+        &path(&whole),
+        "--out",
+        &path(&merged),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["summary"]["counts"]["sent"], 6, "{out}");
+    assert_eq!(v[0]["summary"]["partial"], true, "{out}");
+
+    let out = common::ok(&["compare", &path(&whole), &path(&killed), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changes = v["comparisons"][0]["changes"].as_array().unwrap();
+    // Failures count: the killed run answered all it recorded, as the whole one did.
+    let answered = changes.iter().find(|c| c["metric"] == "answered_pct");
+    assert_eq!(answered.unwrap()["value"], 100.0, "{out}");
+
+    // A torn line in the middle is still an error naming file and line.
+    let text = lines(0..1) + &torn[..torn.len() / 2] + "\n" + &lines(2..3);
+    std::fs::write(killed.join("requests.jsonl"), text).unwrap();
+    let e = format!("{:#}", tokenpace(&["report", &path(&killed)]).unwrap_err());
+    assert!(
+        e.contains("requests.jsonl' line 2: not a request record"),
+        "{e}"
+    );
+}

@@ -122,8 +122,8 @@ fn the_report_renders_in_chromium() {
     assert!(dom.contains("data-overall="), "no verdict in the DOM");
     assert_eq!(
         section(&dom, "verdict").matches("class=\"badge ").count(),
-        8,
-        "four badges per level"
+        10,
+        "five badges per level (the four speeds and requests answered)"
     );
     for (id, charts) in [
         ("typing", 1),

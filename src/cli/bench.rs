@@ -33,7 +33,8 @@ use tokenpace_core::shard::Shard;
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
-below --fail-below, 2 bad input or no request succeeded.")]
+below --fail-below, 2 bad input or no request succeeded, 130 interrupted by
+Ctrl-C (the requests that finished are still printed and kept).")]
 pub struct BenchArgs {
     /// Base URL of the server (without /v1/...). Without it, tokenpace
     /// starts its embedded engine on a loopback port and runs a short,

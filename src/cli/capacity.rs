@@ -20,8 +20,11 @@ Concurrency doubles (1, 2, 4, …) until a level falls to tier C or reaches
 --max-concurrency, then the tier-A and tier-B boundaries are bisected to
 adjacent levels. With --trace the search varies the replay speed instead:
 --trace-speed-step, doubling up to --max-trace-speed, bisected to adjacent
-multiples of the step; each level replays the trace's window once. A level with more than 1 % failed requests counts as tier C.
-Exit status: 0 searched, 2 bad input or the target was unreachable.")]
+multiples of the step; each level replays the trace's window once.
+Failed requests count through the profile's answered_pct line (tier A needs
+at least 99 % of the requests answered, B 95 %), as in bench.
+Exit status: 0 searched, 2 bad input or the target was unreachable, 130
+interrupted by Ctrl-C (the levels measured so far are still printed).")]
 pub struct CapacityArgs {
     /// Base URL of the server (without /v1/...) [default: the embedded
     /// engine, started on a loopback port with --model or the default model].

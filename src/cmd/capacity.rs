@@ -96,6 +96,7 @@ fn search(
             .unwrap_or_else(|| "nothing to do".into());
         bail!("no level was measured: {why}");
     }
+    let interrupted = found.levels.iter().any(|l| l.result.summary.partial);
     let levels = found
         .levels
         .into_iter()
@@ -128,7 +129,11 @@ fn search(
         dir.write_capacity(&output)?;
     }
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
-    Ok(Status::Ok)
+    Ok(if interrupted {
+        Status::Interrupted
+    } else {
+        Status::Ok
+    })
 }
 
 /// The plan each level runs (its load is the search's): built directly

@@ -17,6 +17,9 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
     let mut runs: Vec<Level> = Vec::new();
     for name in &args.runs {
         let mut levels = tokenpace_rundir::resolve(name, &args.dir)?.read_levels()?;
+        for l in &levels {
+            input::warn(&l.warnings);
+        }
         if levels.len() > 1 {
             let labels: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
             bail!(

@@ -17,9 +17,9 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
             let grade = profile.grade(|m, st| summary.get(m, st), false)?;
             let unmeasured: Vec<Metric> = profile
                 .metrics
-                .keys()
-                .filter(|m| !summary.metrics.contains_key(m))
-                .copied()
+                .iter()
+                .filter(|(&m, rule)| summary.get(m, rule.statistic).is_none())
+                .map(|(&m, _)| m)
                 .collect();
             (grade, unmeasured)
         }

@@ -79,8 +79,9 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
 }
 
 fn read_shard(dir: &RunDir) -> anyhow::Result<ShardResult> {
-    let summary = dir.read_summary()?;
-    let records = dir.read_records()?;
+    let level = dir.read_level(dir.name())?;
+    input::warn(&level.warnings);
+    let (summary, records) = (level.summary, level.records);
     if records.len() as u64 != summary.counts.sent {
         bail!(
             "'{}' holds {} requests but its run.json counts {} sent: the directory is incomplete",

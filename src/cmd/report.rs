@@ -14,7 +14,11 @@ use tokenpace_rundir::RunDir;
 pub fn run(args: ReportArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
     let dir = RunDir::open(&args.run)?;
-    let levels: Vec<Level> = dir.read_levels()?.into_iter().map(Level::from).collect();
+    let levels = dir.read_levels()?;
+    for l in &levels {
+        input::warn(&l.warnings);
+    }
+    let levels: Vec<Level> = levels.into_iter().map(Level::from).collect();
     let path = args.html.unwrap_or_else(|| dir.report_path());
     let html = Html {
         lang,

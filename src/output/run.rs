@@ -13,7 +13,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::server_metrics::Decomposition;
 use tokenpace_core::stats::Statistic;
-use tokenpace_core::summary::RunSummary;
+use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
 
@@ -266,7 +266,29 @@ pub fn run_section(
     }
     d.blank().title(profile_title(profile, lang)).blank();
     d.append(grade_section(grade, &[], lang));
+    if let Some(line) = no_answer(&summary.counts, lang) {
+        d.line(line);
+    }
     d
+}
+
+/// "34 of 100 requests got no answer (34.0 %)", when any failed: the users
+/// the speed figures do not speak for.
+pub fn no_answer(c: &Counts, lang: Lang) -> Option<String> {
+    if c.failed == 0 || c.sent == 0 {
+        return None;
+    }
+    let share = number::share(c.failed as f64 / c.sent as f64);
+    Some(match lang {
+        Lang::En => format!(
+            "{} of {} requests got no answer ({share})",
+            c.failed, c.sent
+        ),
+        Lang::Zh => format!(
+            "{} 个请求中有 {} 个没有得到回答（{share}）",
+            c.sent, c.failed
+        ),
+    })
 }
 
 /// A metric's tier as a table cell: A/B/C, or pass/fail.
@@ -332,6 +354,11 @@ pub fn sweep_section(
         t.row(row);
     }
     d.table(t);
+    for l in levels {
+        if let Some(line) = no_answer(&l.summary.counts, lang) {
+            d.line(format!("{}: {line}", l.label));
+        }
+    }
     let label = lang.pick("prefill line", "prefill 拟合");
     match fit {
         Some(FitOutput::Fit(f)) => {

@@ -16,15 +16,13 @@ use crate::record::RequestRecord;
 use crate::request_metrics::{MetricOptions, RequestMetrics};
 use std::collections::BTreeMap;
 
-/// Largest share of failed requests a level may have and still be graded on
-/// its metrics; above it the level is tier C (a server that drops requests
-/// has no capacity there, however fast the rest were).
-pub const MAX_FAILED_SHARE: f64 = 0.01;
-
-/// The tier of a level: its overall grade, or C when more than
-/// [`MAX_FAILED_SHARE`] of its requests failed or nothing was graded.
-pub fn level_tier(overall: Option<Tier>, sent: u64, failed: u64) -> Tier {
-    if sent == 0 || failed as f64 > MAX_FAILED_SHARE * sent as f64 {
+/// The tier of a level: its overall grade, or C when nothing was sent or
+/// graded. Failed requests count through the grade itself: the profile's
+/// `answered_pct` rule (by default tier A needs at least 99 % of requests
+/// answered, B 95 %: [`crate::profile::ANSWERED_PCT_A`]), the same rule
+/// `bench` grades a run on.
+pub fn level_tier(overall: Option<Tier>, sent: u64) -> Tier {
+    if sent == 0 {
         return Tier::C;
     }
     overall.unwrap_or(Tier::C)
@@ -104,9 +102,11 @@ pub fn meets_targets(
             Metric::ScheduleLagS => Some(m.schedule_lag_s),
             Metric::ServerPrefillTokS => server.prefill_tok_s,
             Metric::ServerDecodeTokS => server.decode_tok_s,
-            Metric::ItlS | Metric::CharsPerToken | Metric::PromptTokens | Metric::OutputTokens => {
-                None
-            }
+            Metric::ItlS
+            | Metric::CharsPerToken
+            | Metric::PromptTokens
+            | Metric::OutputTokens
+            | Metric::AnsweredPct => None,
         };
         let Some(v) = value else { return true };
         let boundary = match tier {
@@ -186,11 +186,36 @@ mod tests {
     }
 
     #[test]
-    fn failures_make_a_level_c() {
-        assert_eq!(level_tier(Some(A), 100, 1), A);
-        assert_eq!(level_tier(Some(A), 100, 2), C);
-        assert_eq!(level_tier(None, 10, 0), C);
-        assert_eq!(level_tier(Some(B), 0, 0), C);
+    fn failures_count_through_the_grade() {
+        use crate::summary::{Environment, RunSettings, RunSummary};
+        // The rule bench grades on: A with at most 1 % failed, B 5 %.
+        let tier = |failed: u64| {
+            let records: Vec<RequestRecord> = (0..100)
+                .map(|i| {
+                    let mut r = RequestRecord::new(i, 0, 0);
+                    if i < failed {
+                        r.error = Some(crate::record::RequestError {
+                            kind: crate::record::ErrorKind::StreamCut,
+                            status: None,
+                            message: "reset".into(),
+                        });
+                    }
+                    r
+                })
+                .collect();
+            let s =
+                RunSummary::from_records(&records, RunSettings::default(), Environment::default());
+            let g = Profile::builtin()
+                .grade(|m, st| s.get(m, st), false)
+                .unwrap();
+            level_tier(g.overall, s.counts.sent)
+        };
+        assert_eq!(
+            (tier(0), tier(1), tier(2), tier(5), tier(6)),
+            (A, A, B, B, C)
+        );
+        assert_eq!(level_tier(None, 10), C);
+        assert_eq!(level_tier(Some(B), 0), C);
     }
 
     #[test]

@@ -171,7 +171,7 @@ impl Profile {
                 continue;
             };
             let mut g = rule.grade(metric, value)?;
-            g.statistic = (!given).then_some(rule.statistic);
+            g.statistic = (!given && !metric.is_run_level()).then_some(rule.statistic);
             metrics.push(g);
         }
         let overall = metrics.iter().map(|m| m.tier).max();

@@ -55,6 +55,10 @@ pub enum Metric {
     PromptTokens,
     /// Generated tokens per request.
     OutputTokens,
+    /// Share of the requests sent that got an answer (succeeded), percent:
+    /// a figure of the run as a whole, not of each request, so it has no
+    /// statistics over requests.
+    AnsweredPct,
 }
 
 /// Which way is better for a metric.
@@ -78,7 +82,8 @@ impl Metric {
         Metric::OutputCharsS,
     ];
 
-    /// Every metric, in report order.
+    /// Every per-request metric, in report order (the run-level ones are
+    /// [`Metric::RUN`]).
     pub const ALL: [Metric; 15] = [
         Metric::TtftS,
         Metric::TtfvS,
@@ -96,6 +101,15 @@ impl Metric {
         Metric::PromptTokens,
         Metric::OutputTokens,
     ];
+
+    /// Metrics of the run as a whole, graded like the others but with no
+    /// statistics over requests (the statistic a profile names is ignored).
+    pub const RUN: [Metric; 1] = [Metric::AnsweredPct];
+
+    /// Whether this is a figure of the whole run ([`Metric::RUN`]).
+    pub fn is_run_level(self) -> bool {
+        Metric::RUN.contains(&self)
+    }
 
     /// The snake_case id used in files, JSON and profiles.
     pub fn id(self) -> &'static str {
@@ -115,6 +129,7 @@ impl Metric {
             Metric::ScheduleLagS => "schedule_lag_s",
             Metric::PromptTokens => "prompt_tokens",
             Metric::OutputTokens => "output_tokens",
+            Metric::AnsweredPct => "answered_pct",
         }
     }
 
@@ -135,6 +150,7 @@ impl Metric {
             Metric::Stalls => "",
             Metric::CharsPerToken => "chars/tok",
             Metric::PromptTokens | Metric::OutputTokens => "tok",
+            Metric::AnsweredPct => "%",
         }
     }
 
@@ -153,7 +169,8 @@ impl Metric {
             | Metric::DecodeTokS
             | Metric::OutputCharsS
             | Metric::ServerPrefillTokS
-            | Metric::ServerDecodeTokS => Some(Direction::HigherIsBetter),
+            | Metric::ServerDecodeTokS
+            | Metric::AnsweredPct => Some(Direction::HigherIsBetter),
             Metric::CharsPerToken | Metric::PromptTokens | Metric::OutputTokens => None,
         }
     }
@@ -174,7 +191,12 @@ pub struct UnknownMetric {
 }
 
 fn known_ids() -> String {
-    Metric::ALL.map(Metric::id).join(", ")
+    Metric::ALL
+        .iter()
+        .chain(&Metric::RUN)
+        .map(|m| m.id())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl FromStr for Metric {
@@ -183,6 +205,7 @@ impl FromStr for Metric {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Metric::ALL
             .into_iter()
+            .chain(Metric::RUN)
             .find(|m| m.id() == s)
             .ok_or_else(|| UnknownMetric {
                 given: s.to_string(),
@@ -196,7 +219,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_match_serde() {
-        for m in Metric::ALL {
+        for m in Metric::ALL.into_iter().chain(Metric::RUN) {
             assert_eq!(m.id().parse::<Metric>().unwrap(), m);
             assert_eq!(
                 serde_json::to_string(&m).unwrap(),

@@ -23,6 +23,11 @@
 //! For rates (higher is better) a boundary is reached *at* its value; for
 //! latencies (lower is better) a value must be strictly *below* it, so a TTFT
 //! of exactly 2.0 s is tier B, as the tier table writes it.
+//!
+//! Every profile also grades `answered_pct`, the share of requests that got
+//! an answer: a profile without a `[metrics.answered_pct]` table gets the
+//! built-in rule (A at 99 % or more, i.e. at most 1 % failed; B at 95 %), so
+//! a run where requests fail cannot grade A on the speed of the rest.
 
 use crate::metric::{Direction, Metric};
 use crate::stats::Statistic;
@@ -99,6 +104,21 @@ fn default_stall_ms() -> f64 {
     250.0
 }
 
+/// Tier A of `answered_pct` by default: at least 99 % of requests answered
+/// (at most 1 % failed), for `bench` and `capacity` alike.
+pub const ANSWERED_PCT_A: f64 = 99.0;
+/// Tier B of `answered_pct` by default: at least 95 % answered.
+pub const ANSWERED_PCT_B: f64 = 95.0;
+
+/// The built-in rule for `answered_pct`, which every profile grades.
+pub fn answered_rule() -> Rule {
+    Rule {
+        statistic: Statistic::Mean,
+        a: ANSWERED_PCT_A,
+        b: Some(ANSWERED_PCT_B),
+    }
+}
+
 /// A profile that could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProfileError {
@@ -162,14 +182,23 @@ impl Profile {
                 (Metric::DecodeTokS, rule(30.0, Some(20.0))),
                 (Metric::TtftS, rule(2.0, Some(3.0))),
                 (Metric::OutputCharsS, rule(25.0, None)),
+                (Metric::AnsweredPct, answered_rule()),
             ]),
         }
     }
 
     /// Parses and checks a TOML profile.
     pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
-        let profile: Profile =
+        let mut profile: Profile =
             toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
+        // Profiles written before failures were graded keep working, and
+        // grade them on the built-in rule.
+        if !profile.metrics.is_empty() {
+            profile
+                .metrics
+                .entry(Metric::AnsweredPct)
+                .or_insert_with(answered_rule);
+        }
         profile.validate().map_err(|e| match e {
             // Name where the rule is, as the syntax errors do.
             ProfileError::Rule { metric, problem } => match table_line(text, metric) {
@@ -254,6 +283,13 @@ mod tests {
             (Statistic::P90, 1.5, Some(2.5))
         );
         assert_eq!(p.stall_threshold_ms, 250.0);
+        // Without its own rule, failures are graded on the built-in one.
+        assert_eq!(p.metrics[&Metric::AnsweredPct], answered_rule());
+        let p = Profile::from_toml(
+            "name = \"lenient\"\n[metrics.ttft_s]\na = 2\n[metrics.answered_pct]\na = 90\n",
+        )
+        .unwrap();
+        assert_eq!(p.metrics[&Metric::AnsweredPct].b, None);
     }
 
     #[test]

@@ -257,9 +257,22 @@ impl RunSummary {
         }
     }
 
-    /// One statistic of one metric, if it was measured.
+    /// One statistic of one metric, if it was measured. A run-level metric
+    /// ([`Metric::RUN`]) has one value whatever the statistic.
     pub fn get(&self, metric: Metric, statistic: Statistic) -> Option<f64> {
-        self.metrics.get(&metric).map(|s| s.get(statistic))
+        match metric {
+            Metric::AnsweredPct => self.counts.answered_pct(),
+            _ => self.metrics.get(&metric).map(|s| s.get(statistic)),
+        }
+    }
+}
+
+impl Counts {
+    /// Percent of the requests sent that got an answer (`None` when none
+    /// was sent): what the profile's `answered_pct` rule grades.
+    pub fn answered_pct(&self) -> Option<f64> {
+        // ok·100 is exact, so 99 of 100 is exactly 99.0, on the boundary.
+        (self.sent > 0).then(|| self.ok as f64 * 100.0 / self.sent as f64)
     }
 }
 

@@ -35,6 +35,7 @@ pub fn metric(lang: Lang, m: Metric) -> &'static str {
         Metric::ScheduleLagS => ("schedule lag", "调度滞后"),
         Metric::PromptTokens => ("prompt tokens", "提示 token 数"),
         Metric::OutputTokens => ("output tokens", "输出 token 数"),
+        Metric::AnsweredPct => ("requests answered", "得到回答的请求"),
     };
     lang.pick(en, zh)
 }
@@ -118,6 +119,10 @@ pub fn definition(lang: Lang, m: Metric) -> &'static str {
         ),
         Metric::PromptTokens => ("Prompt tokens per request.", "每个请求的提示 token 数。"),
         Metric::OutputTokens => ("Generated tokens per request.", "每个请求生成的 token 数。"),
+        Metric::AnsweredPct => (
+            "Share of the requests sent that got an answer; the rest failed (reset, timed out, refused).",
+            "已发送请求中得到回答的比例；其余请求失败（连接被重置、超时或被拒绝）。",
+        ),
     };
     lang.pick(en, zh)
 }
@@ -251,7 +256,7 @@ mod tests {
 
     #[test]
     fn every_metric_has_both_labels_and_a_definition() {
-        for m in Metric::ALL {
+        for m in Metric::ALL.into_iter().chain(Metric::RUN) {
             assert!(!metric(Lang::En, m).is_empty());
             assert_ne!(metric(Lang::En, m), metric(Lang::Zh, m));
             assert!(definition(Lang::En, m).len() > 10);

@@ -154,8 +154,13 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             tier: tier(v),
         });
     }
-    // Report order: the order of Metric::ALL.
-    changes.sort_by_key(|c| Metric::ALL.iter().position(|m| *m == c.metric));
+    // Report order: the order of Metric::ALL, then the run-level metrics.
+    changes.sort_by_key(|c| {
+        Metric::ALL
+            .iter()
+            .chain(&Metric::RUN)
+            .position(|m| *m == c.metric)
+    });
     Comparison {
         base: base.name.clone(),
         run: run.name.clone(),

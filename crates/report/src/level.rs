@@ -80,6 +80,8 @@ pub fn pick(m: &RequestMetrics, metric: Metric) -> Option<f64> {
         Metric::ScheduleLagS => Some(m.schedule_lag_s),
         Metric::PromptTokens => m.prompt_tokens.map(f64::from),
         Metric::OutputTokens => m.output_tokens.map(f64::from),
+        // A figure of the run, not of each request.
+        Metric::AnsweredPct => None,
     }
 }
 

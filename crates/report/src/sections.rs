@@ -53,10 +53,7 @@ pub fn errors(runs: &[Level], lang: Lang) -> String {
             let entry = by_kind.entry(e.kind).or_insert((0, String::new()));
             entry.0 += 1;
             if entry.1.is_empty() {
-                entry.1 = match e.status {
-                    Some(s) => format!("HTTP {s}: {}", e.message),
-                    None => e.message.to_string(),
-                };
+                entry.1 = first_message(e.status, &e.message);
             }
         }
     }
@@ -89,6 +86,15 @@ pub fn errors(runs: &[Level], lang: Lang) -> String {
         &[2],
     ));
     s
+}
+
+/// An error's message with its HTTP status in front, once: the client
+/// already writes most status messages as "HTTP 500: …".
+fn first_message(status: Option<u16>, message: &str) -> String {
+    match status {
+        Some(s) if !message.starts_with(&format!("HTTP {s}")) => format!("HTTP {s}: {message}"),
+        _ => message.to_string(),
+    }
 }
 
 /// The values of one setting over the levels, joined ("1, 4, 16").
@@ -215,4 +221,36 @@ pub fn definitions(lang: Lang) -> String {
         "时间在字节到达处以单调时钟（纳秒）记录。延迟与速度指标只统计成功的请求。分位数按最近秩线性插值（与 numpy 默认一致）。等级按评级标准规定的统计量（默认均值）判定；速度达到边界即达到该等级，延迟须严格低于边界；综合等级取最差者。完整定义见 docs/metrics.md。",
     ))));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::tests::level;
+    use tokenpace_core::record::RequestError;
+
+    fn failing(status: Option<u16>, message: &str) -> Level {
+        let mut l = level("a", 1, 100, 10);
+        l.records[0].error = Some(RequestError {
+            kind: ErrorKind::HttpStatus,
+            status,
+            message: message.into(),
+        });
+        l
+    }
+
+    #[test]
+    fn the_status_is_written_once() {
+        let html = errors(&[failing(Some(500), "HTTP 500: boom")], Lang::En);
+        assert!(html.contains("HTTP 500: boom"), "{html}");
+        assert!(!html.contains("HTTP 500: HTTP 500"), "{html}");
+        // A message without the status still gets it.
+        let html = errors(&[failing(Some(503), "busy")], Lang::En);
+        assert!(html.contains("HTTP 503: busy"), "{html}");
+        let html = errors(&[failing(None, "connection reset")], Lang::En);
+        assert!(
+            html.contains("connection reset") && !html.contains("HTTP"),
+            "{html}"
+        );
+    }
 }

@@ -34,7 +34,7 @@ pub enum Error {
     #[error("could not read '{}': {}", .0.display(), .1)]
     ReadRecords(PathBuf, std::io::Error),
     /// A line of `requests.jsonl` is not a request record.
-    #[error("'{}' line {line}: not a request record ({error}); delete or repair that line (a run killed mid-write can leave a partial last line)", .path.display())]
+    #[error("'{}' line {line}: not a request record ({error}); delete or repair that line (only a partial last line, left by a run killed mid-write, is skipped)", .path.display())]
     BadRecord {
         /// The file.
         path: PathBuf,

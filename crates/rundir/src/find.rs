@@ -18,7 +18,8 @@ pub struct Found {
     pub summary: Result<RunSummary, Error>,
 }
 
-/// Every directory holding a `run.json` under `root` (down to
+/// Every directory holding a `run.json` (or the `requests.jsonl` of a run
+/// killed before it wrote one) under `root` (down to
 /// [`MAX_DEPTH`], skipping hidden directories, `target` and
 /// `node_modules`), in path order. Only the summaries are read.
 pub fn scan(root: &Path) -> Result<Vec<Found>, Error> {
@@ -31,10 +32,17 @@ pub fn scan(root: &Path) -> Result<Vec<Found>, Error> {
 }
 
 fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<Found>) {
-    if dir.join(SUMMARY).is_file() {
+    let run = RunDir::new(dir);
+    if run.is_level() {
+        let summary = if dir.join(SUMMARY).is_file() {
+            read_summary(dir)
+        } else {
+            // Killed before its run.json was written: rebuilt from the records.
+            run.read_level(String::new()).map(|l| l.summary)
+        };
         found.push(Found {
             name: relative(root, dir),
-            summary: read_summary(dir),
+            summary,
         });
         return;
     }

@@ -119,9 +119,10 @@ impl RunDir {
         self.path.join(REPORT)
     }
 
-    /// Whether this directory holds one level (a `run.json`).
+    /// Whether this directory holds one level: a `run.json`, or the
+    /// `requests.jsonl` of a run killed before it wrote one.
     pub fn is_level(&self) -> bool {
-        self.summary_path().is_file()
+        self.summary_path().is_file() || self.requests_path().is_file()
     }
 
     /// Creates the directory (and its parents).

@@ -1,10 +1,17 @@
 //! Reading a run directory back: its levels (in the order they ran), each
 //! level's summary and records.
+//!
+//! A run killed outright (SIGKILL, a crash, a full disk) leaves its records
+//! but may leave a partial last line in `requests.jsonl` and no `run.json`:
+//! the torn line is skipped and the summary rebuilt from the records, each
+//! with a warning, so the requests that did finish can still be reported,
+//! merged and compared.
 
-use crate::{Error, RunDir, SUMMARY};
+use crate::{Error, RunDir, REQUESTS, SUMMARY};
 use std::path::Path;
+use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
-use tokenpace_core::summary::RunSummary;
+use tokenpace_core::summary::{Environment, RunSettings, RunSummary};
 
 /// One load level as read from disk: its `run.json` and `requests.jsonl`.
 #[derive(Debug, Clone)]
@@ -12,10 +19,14 @@ pub struct Level {
     /// The level's label (`c4`, `p512`) in a sweep, else the run
     /// directory's name.
     pub name: String,
-    /// `run.json`.
+    /// `run.json`, or, when it is missing, a partial summary rebuilt from
+    /// the records.
     pub summary: RunSummary,
     /// `requests.jsonl`, in the order the requests finished.
     pub records: Vec<RequestRecord>,
+    /// What was recovered from (a torn last line, a missing `run.json`),
+    /// one line each, for the command to print.
+    pub warnings: Vec<String>,
 }
 
 /// Where one level of a run is.
@@ -48,26 +59,81 @@ impl RunDir {
         read_summary(&self.summary_path())
     }
 
-    /// `DIR/requests.jsonl`; a line that is not a record is an error naming
-    /// the line.
-    pub fn read_records(&self) -> Result<Vec<RequestRecord>, Error> {
+    /// `DIR/requests.jsonl`, and a warning when its last line was torn (a
+    /// run killed mid-write) and skipped. Any other line that is not a
+    /// record is an error naming the line.
+    pub fn read_records(&self) -> Result<(Vec<RequestRecord>, Option<String>), Error> {
         let path = self.requests_path();
         if !path.is_file() {
             return Err(Error::NoRecords(path));
         }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| Error::ReadRecords(path.clone(), e))?;
-        text.lines()
+        let bytes = std::fs::read(&path).map_err(|e| Error::ReadRecords(path.clone(), e))?;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            // A write cut inside a character leaves an incomplete one at
+            // the very end: that line is torn like any other.
+            Err(e) if e.error_len().is_none() => {
+                std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+            }
+            Err(e) => {
+                let e = std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+                return Err(Error::ReadRecords(path, e));
+            }
+        };
+        let lines: Vec<(usize, &str)> = text
+            .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                serde_json::from_str(l).map_err(|error| Error::BadRecord {
-                    path: path.clone(),
-                    line: i + 1,
-                    error,
-                })
-            })
-            .collect()
+            .collect();
+        let mut records = Vec::with_capacity(lines.len());
+        for (k, &(i, l)) in lines.iter().enumerate() {
+            match serde_json::from_str(l) {
+                Ok(r) => records.push(r),
+                // Only the last line can be torn by a write cut short; a bad
+                // line anywhere else is damage the user must look at.
+                Err(e) if k + 1 == lines.len() && torn(&e) => {
+                    let warning = format!(
+                        "'{}' line {}: skipped a partial last line (the run was killed while writing it); {} requests read",
+                        path.display(),
+                        i + 1,
+                        records.len()
+                    );
+                    return Ok((records, Some(warning)));
+                }
+                Err(error) => {
+                    return Err(Error::BadRecord {
+                        path: path.clone(),
+                        line: i + 1,
+                        error,
+                    })
+                }
+            }
+        }
+        Ok((records, None))
+    }
+
+    /// This level: its summary and records, named `name`. Without a
+    /// `run.json` (a run killed before it was written) the summary is
+    /// rebuilt from the records and marked partial, with a warning.
+    pub fn read_level(&self, name: String) -> Result<Level, Error> {
+        let (records, torn) = self.read_records()?;
+        let mut warnings: Vec<String> = torn.into_iter().collect();
+        let summary = if self.summary_path().is_file() {
+            self.read_summary()?
+        } else {
+            warnings.push(format!(
+                "'{}' is missing (the run was killed before it was written?): summarised the {} requests in {REQUESTS}; the run's settings are unknown and it counts as partial",
+                self.summary_path().display(),
+                records.len()
+            ));
+            rebuilt_summary(&records)
+        };
+        Ok(Level {
+            name,
+            summary,
+            records,
+            warnings,
+        })
     }
 
     /// The levels of this run: the directory itself when it holds a
@@ -99,13 +165,7 @@ impl RunDir {
     pub fn read_levels(&self) -> Result<Vec<Level>, Error> {
         self.levels()?
             .into_iter()
-            .map(|l| {
-                Ok(Level {
-                    name: l.label.unwrap_or_else(|| self.name()),
-                    summary: l.dir.read_summary()?,
-                    records: l.dir.read_records()?,
-                })
-            })
+            .map(|l| l.dir.read_level(l.label.unwrap_or_else(|| self.name())))
             .collect()
     }
 
@@ -129,12 +189,30 @@ impl RunDir {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::List(dir.to_path_buf(), e))?;
         let mut labels: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().join(SUMMARY).is_file())
+            .filter(|e| RunDir::new(e.path()).is_level())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         labels.sort_by_key(|l| natural_key(l));
         Ok(labels)
     }
+}
+
+/// Whether a record line failed to parse because it ended early (a write
+/// cut short), rather than because it holds something else.
+fn torn(e: &serde_json::Error) -> bool {
+    e.is_eof()
+}
+
+/// The summary of a level whose `run.json` is missing: what the records
+/// say, with the default stall threshold, marked partial.
+fn rebuilt_summary(records: &[RequestRecord]) -> RunSummary {
+    let settings = RunSettings {
+        stall_threshold_s: Profile::builtin().stall_threshold_ms / 1000.0,
+        ..RunSettings::default()
+    };
+    let mut summary = RunSummary::from_records(records, settings, Environment::default());
+    summary.partial = true;
+    summary
 }
 
 /// `c16` after `c4`: the leading letters, then the number.

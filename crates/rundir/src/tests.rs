@@ -104,7 +104,8 @@ fn errors_name_the_file_and_the_fix() {
         "{e}"
     );
 
-    std::fs::write(run.requests_path(), "{\"id\": 1, \"sent\n").unwrap();
+    // A bad line before the last is damage, not a torn write.
+    std::fs::write(run.requests_path(), "{\"id\": 1, \"sent\n{}\n").unwrap();
     let e = err(run.read_records());
     assert!(
         e.contains("line 1: not a request record") && e.contains("delete or repair"),
@@ -174,4 +175,49 @@ fn scan_finds_runs_and_levels_by_relative_name() {
     );
     let e = err(scan(&root.join("nope")));
     assert!(e.contains("is not a directory"), "{e}");
+}
+
+#[test]
+fn a_killed_run_reads_from_its_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = RunDir::new(tmp.path().join("killed"));
+    write_level(&run, 3);
+    std::fs::remove_file(run.summary_path()).unwrap();
+    // The write of a fourth record was cut short, inside a character.
+    let mut text = std::fs::read(run.requests_path()).unwrap();
+    text.extend_from_slice("{\"id\":3,\"message\":\"\u{4f60}".as_bytes());
+    text.pop();
+    std::fs::write(run.requests_path(), text).unwrap();
+    assert!(run.is_level());
+    let (records, torn) = run.read_records().unwrap();
+    assert_eq!(records.len(), 3);
+    let torn = torn.unwrap();
+    assert!(
+        torn.contains("line 4") && torn.contains("partial last line"),
+        "{torn}"
+    );
+    let levels = run.read_levels().unwrap();
+    let level = &levels[0];
+    assert_eq!((level.name.as_str(), level.records.len()), ("killed", 3));
+    assert!(level.summary.partial);
+    assert_eq!(level.summary.counts.sent, 3);
+    assert_eq!(level.summary.settings.stall_threshold_s, 0.25);
+    assert_eq!(level.warnings.len(), 2, "{:?}", level.warnings);
+    assert!(
+        level.warnings[1].contains("run.json' is missing"),
+        "{:?}",
+        level.warnings
+    );
+    // history lists it too, with the rebuilt summary.
+    let found = scan(tmp.path()).unwrap();
+    assert_eq!(found[0].name, "killed");
+    assert!(found[0].summary.as_ref().unwrap().partial);
+    // A sweep killed in its second level still lists both.
+    let sweep = RunDir::new(tmp.path().join("sweep"));
+    write_level(&sweep.level("c1"), 2);
+    write_level(&sweep.level("c4"), 2);
+    std::fs::remove_file(sweep.level("c4").summary_path()).unwrap();
+    let levels = sweep.read_levels().unwrap();
+    assert_eq!(levels.len(), 2);
+    assert!(!levels[0].summary.partial && levels[1].summary.partial);
 }

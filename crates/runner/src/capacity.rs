@@ -196,7 +196,7 @@ pub fn search(
             Ok(result) => {
                 let s = &result.summary;
                 sent += s.counts.sent;
-                let tier = level_tier(result.grade.overall, s.counts.sent, s.counts.failed);
+                let tier = level_tier(result.grade.overall, s.counts.sent);
                 let d = s.throughput.duration_s;
                 let goodput = (
                     goodput(&result.records, d, profile, &opts, Tier::A),

@@ -63,7 +63,19 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let below = args
         .fail_below
         .is_some_and(|t| m.results.iter().any(|r| r.grade.any_below(t.into())));
-    Ok(if below { Status::BelowTier } else { Status::Ok })
+    Ok(status(&m.results, below))
+}
+
+/// How a run ended: interrupted (Ctrl-C) before a missed `--fail-below`,
+/// so a script can tell a cut-short run from a slow one.
+pub(super) fn status(results: &[LevelResult], below: bool) -> Status {
+    if results.iter().any(|r| r.summary.partial) {
+        Status::Interrupted
+    } else if below {
+        Status::BelowTier
+    } else {
+        Status::Ok
+    }
 }
 
 /// The typed result of a run: one level, or a sweep.

@@ -139,7 +139,18 @@ pub(super) fn run(
     let below = args
         .fail_below
         .is_some_and(|t| output.scenarios.iter().any(|m| m.grade.any_below(t.into())));
-    Ok(if below { Status::BelowTier } else { Status::Ok })
+    let interrupted = swept
+        .results
+        .iter()
+        .chain(measured_levels.iter().map(|(_, r)| r))
+        .any(|r| r.summary.partial);
+    Ok(if interrupted {
+        Status::Interrupted
+    } else if below {
+        Status::BelowTier
+    } else {
+        Status::Ok
+    })
 }
 
 /// Every built-in scenario at full size, from the prefill line and the
