@@ -6,7 +6,8 @@
 
 use crate::backend::{Backend, Framing, Prompt};
 use crate::clock::RunClock;
-use crate::recorder::{Recorder, StreamEnd, Transcript};
+use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
+use crate::redact::Secrets;
 use crate::sse::{SseItem, SseParser};
 use crate::tokenizer::ModelTokenizer;
 use futures_util::StreamExt;
@@ -31,13 +32,16 @@ pub struct Target {
     pub headers: Vec<(String, String)>,
 }
 
-/// Time limits of one request.
+/// Limits of one request: time, and the size of one streamed event.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     /// To the first token.
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Bytes one streamed event (or line) may hold
+    /// ([`crate::sse::DEFAULT_MAX_EVENT_BYTES`] by default).
+    pub max_event_bytes: usize,
 }
 
 /// Builds the HTTP client shared by all requests: connection reuse, HTTP/1.1
@@ -151,6 +155,11 @@ pub async fn execute_with(
     }
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
+    rec.guard(Guard {
+        max_tokens: prompt.max_tokens,
+        max_event_bytes: timeouts.max_event_bytes,
+        secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+    });
     if let Some(t) = tokenizer {
         rec.count_output_with(t);
     }
@@ -213,6 +222,7 @@ async fn stream(
         Framing::Sse => SseParser::new(),
         Framing::Ndjson => SseParser::ndjson(),
     };
+    parser.set_max_event_bytes(rec.max_event_bytes());
     loop {
         let next = if rec.has_token() {
             body.next().await
@@ -240,7 +250,7 @@ async fn stream(
                 failure = rec.event(at, data, backend);
             }
         });
-        if let Some(end) = failure {
+        if let Some(end) = failure.or_else(|| parser.too_large().map(StreamEnd::from)) {
             return end;
         }
     }
@@ -251,7 +261,9 @@ async fn stream(
             failure = rec.event(at, data, backend);
         }
     });
-    failure.unwrap_or(StreamEnd::Complete)
+    failure
+        .or_else(|| parser.too_large().map(StreamEnd::from))
+        .unwrap_or(StreamEnd::Complete)
 }
 
 fn timeout_first() -> StreamEnd {
@@ -396,6 +408,7 @@ mod tests {
         let timeouts = Timeouts {
             first_token: Duration::from_secs(5),
             total: Duration::from_secs(5),
+            max_event_bytes: crate::sse::DEFAULT_MAX_EVENT_BYTES,
         };
         let (_tx, abort) = watch::channel(false);
         for id in 0..4 {

@@ -94,7 +94,7 @@ impl SessionSpec {
     }
 }
 
-/// Per-request time limits.
+/// Per-request limits: time, and the size of one streamed event.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeoutPlan {
     /// To open a connection.
@@ -103,6 +103,9 @@ pub struct TimeoutPlan {
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Bytes one streamed event (or line) may hold; a larger one fails its
+    /// request as `event_too_large`.
+    pub max_event_bytes: usize,
 }
 
 /// A whole run, as checked and typed values.
@@ -457,6 +460,7 @@ mod tests {
                 connect: Duration::from_secs(1),
                 first_token: Duration::from_secs(1),
                 total: Duration::from_secs(1),
+                max_event_bytes: 1 << 20,
             },
             warmup: 0,
             seed: 0,
