@@ -69,7 +69,7 @@ fn search(
         &crate::progress::Terminal,
     )?;
     for w in &found.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", tokenpace_present::terminal::safe(w));
     }
     if found.levels.is_empty() {
         let why = found
