@@ -393,11 +393,21 @@ pub fn target(
         .iter()
         .map(|h| match h.split_once(':') {
             Some((k, v)) if !k.trim().is_empty() => {
-                Ok((k.trim().to_string(), v.trim().to_string()))
+                let (k, v) = (k.trim(), v.trim());
+                crate::header::check(h, k, v)?;
+                Ok((k.to_string(), v.to_string()))
             }
-            _ => bail!("--header '{h}' is not NAME:VALUE"),
+            _ => bail!(
+                "--header '{}' is not NAME:VALUE; write e.g. --header 'X-Request-Source: bench'",
+                h.escape_debug()
+            ),
         })
         .collect::<anyhow::Result<_>>()?;
+    if let Some(key) = &api_key {
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!("the API key holds a space or a control character; give it alone, without 'Bearer ' (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)");
+        }
+    }
     Ok(Target {
         base_url: trimmed
             .trim_end_matches('/')
@@ -537,5 +547,15 @@ mod tests {
         assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
         assert!(target("h:1", None, None, &[]).is_err());
         assert!(target("http://127.0.0.1", None, None, &["nocolon".into()]).is_err());
+    }
+
+    #[test]
+    fn bad_headers_and_keys_are_named_before_any_request() {
+        let e = target("http://127.0.0.1:1", None, None, &["bad name: x".into()]).unwrap_err();
+        assert!(e.to_string().contains("'bad name'"), "{e}");
+        let e = target("http://127.0.0.1:1", None, Some("Bearer sk-1".into()), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("API key") && !e.contains("sk-1"), "{e}");
     }
 }
