@@ -184,7 +184,10 @@ fn a_model_name_with_terminal_escapes_is_shown_escaped() {
     );
     no_raw_controls("stdout", &o.stdout);
     no_raw_controls("stderr", &o.stderr);
-    assert!(stdout.contains("m-[redacted]\\x1b]0;pwned\\x07"), "{stdout}");
+    assert!(
+        stdout.contains("m-[redacted]\\x1b]0;pwned\\x07"),
+        "{stdout}"
+    );
     // Files keep the name faithfully (JSON escapes it), but never the key.
     let run = std::fs::read_to_string(out.join("run.json")).unwrap();
     assert!(run.contains("m-[redacted]\\u001b]0;pwned\\u0007"), "{run}");
@@ -201,7 +204,11 @@ fn only_done_fails_as_empty_response_and_below_grade_a() {
     assert!(!o.status.success(), "{stderr}");
     assert!(stderr.contains("empty_response"), "{stderr}");
     let records = std::fs::read_to_string(out.join("requests.jsonl")).unwrap();
-    assert_eq!(records.matches("\"empty_response\"").count(), 2, "{records}");
+    assert_eq!(
+        records.matches("\"empty_response\"").count(),
+        2,
+        "{records}"
+    );
 }
 
 #[test]
