@@ -346,18 +346,15 @@ impl<'t> Recorder<'t> {
             ),
             other => other,
         };
-        if let StreamEnd::Failed(kind, status, mut message) = end {
-            self.guard.secrets.redact_in(&mut message);
+        if let StreamEnd::Failed(kind, status, message) = end {
             r.error = Some(RequestError {
                 kind,
                 status,
-                message: message.into(),
+                message: self.guard.keep(&message, Guard::MESSAGE_CHARS).into(),
             });
         }
         if let Some(id) = &mut r.response_id {
-            if let std::borrow::Cow::Owned(clean) = self.guard.secrets.redact(id) {
-                *id = clean.into();
-            }
+            *id = self.guard.keep(id, Guard::ID_CHARS).into();
         }
         self.record
     }

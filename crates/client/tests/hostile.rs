@@ -303,3 +303,25 @@ async fn a_discovered_model_name_never_holds_the_key() {
     let name = first_model(&client, &target(url)).await.unwrap();
     assert_eq!(name, "model-[redacted]");
 }
+
+#[tokio::test]
+async fn a_huge_error_message_is_kept_short() {
+    let body = format!(
+        "{{\"error\":{{\"message\":\"{}\"}}}}",
+        "boom ".repeat(200_000)
+    );
+    let url = replying(format!(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    let r = send(&target(url), 8, MIB).await;
+    let e = r.error.unwrap();
+    assert_eq!((e.kind, e.status), (ErrorKind::HttpStatus, Some(500)));
+    assert!(
+        e.message.starts_with("HTTP 500: boom boom"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.chars().count() <= 1001, "{}", e.message.len());
+}
