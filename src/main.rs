@@ -2,10 +2,12 @@
 
 use clap::Parser;
 use std::process::ExitCode;
+use tokenpace_present::terminal::{safe, SafeWriter};
 
 fn main() -> ExitCode {
     let cli = tokenpace::cli::Cli::parse();
-    let mut stdout = std::io::stdout().lock();
+    // Server text (model names, error messages) is shown, never obeyed.
+    let mut stdout = SafeWriter::new(std::io::stdout().lock());
     match tokenpace::run(cli, &mut stdout) {
         Ok(status) => status.exit_code(),
         Err(err) => {
@@ -17,7 +19,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", safe(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }

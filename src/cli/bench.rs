@@ -159,6 +159,10 @@ pub struct BenchArgs {
     /// Seconds a whole request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Bytes one streamed event (or line) may hold; a server sending a
+    /// larger one fails that request as event_too_large.
+    #[arg(long, value_name = "BYTES", default_value_t = tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_event_bytes: usize,
     /// Network time to subtract from TTFT for client-side prefill, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub network_overhead: f64,

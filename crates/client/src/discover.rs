@@ -1,6 +1,7 @@
 //! Asking a server what it serves, before any load: a target that is down or
 //! misconfigured gets one clear error instead of a run of failures.
 
+use crate::redact::Secrets;
 use crate::request::Target;
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -39,15 +40,39 @@ pub async fn first_model(client: &reqwest::Client, target: &Target) -> anyhow::R
     if !status.is_success() {
         bail!("{url} answered {status}: give the model name with --model");
     }
-    let body = resp
-        .bytes()
+    // A model list is small; a server sending more is not listing models.
+    let mut resp = resp;
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
         .await
-        .with_context(|| format!("could not read the answer of {url}"))?;
+        .with_context(|| format!("could not read the answer of {url}"))?
+    {
+        if body.len() + chunk.len() > MAX_LIST_BYTES {
+            bail!("{url} sent more than {MAX_LIST_BYTES} bytes for its model list; give the model name with --model");
+        }
+        body.extend_from_slice(&chunk);
+    }
     let models: Models = serde_json::from_slice(&body).with_context(|| {
         format!("{url} did not return a model list; give the model name with --model")
     })?;
-    match models.data.into_iter().next() {
-        Some(m) => Ok(m.id),
-        None => bail!("{url} lists no models; give the model name with --model"),
+    let Some(m) = models.data.into_iter().next() else {
+        bail!("{url} lists no models; give the model name with --model")
+    };
+    // The name is server text kept in run.json and printed: never the key.
+    let secrets = Secrets::new(target.api_key.as_deref(), &target.headers);
+    let id = secrets.redact(&m.id).into_owned();
+    if id.is_empty() || id.len() > MAX_NAME_BYTES {
+        bail!(
+            "{url} lists a model name of {} bytes; give the model name with --model",
+            id.len()
+        );
     }
+    Ok(id)
 }
+
+/// Bytes a `/v1/models` answer may hold (16 MiB).
+const MAX_LIST_BYTES: usize = 16 << 20;
+
+/// Bytes a discovered model name may hold.
+const MAX_NAME_BYTES: usize = 1024;

@@ -1,6 +1,8 @@
 //! Turns a stream of timestamped events into one [`RequestRecord`].
 
 use crate::backend::{Backend, Event, Usage};
+pub use crate::guard::Guard;
+use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
@@ -19,6 +21,14 @@ pub struct Recorder<'t> {
     text: Option<(String, &'t ModelTokenizer)>,
     /// In a conversation: the answer and tool calls, to continue it.
     transcript: Option<Transcript>,
+    /// What a server may send, and what must not be kept from it.
+    guard: Guard,
+}
+
+impl From<TooLarge> for StreamEnd {
+    fn from(t: TooLarge) -> Self {
+        StreamEnd::Failed(ErrorKind::EventTooLarge, None, t.to_string())
+    }
 }
 
 /// What a response said, kept when a conversation continues from it: the
@@ -114,7 +124,18 @@ impl<'t> Recorder<'t> {
             prompt_tokens,
             text: None,
             transcript: None,
+            guard: Guard::default(),
         }
+    }
+
+    /// Sets what the response may hold and which secrets to hide.
+    pub fn guard(&mut self, guard: Guard) {
+        self.guard = guard;
+    }
+
+    /// Bytes one streamed event may hold (for the parser).
+    pub fn max_event_bytes(&self) -> usize {
+        self.guard.max_event_bytes
     }
 
     /// Keeps the answer and tool calls ([`Recorder::finish_with_transcript`]).
@@ -213,7 +234,31 @@ impl<'t> Recorder<'t> {
         if let Some(f) = delta.finish_reason {
             self.finish_reason = Some(f.into_owned());
         }
-        None
+        self.overrun()
+    }
+
+    /// Tokens streamed so far (events that carried one: a lower bound when
+    /// a server batches tokens).
+    fn streamed(&self) -> u64 {
+        (self.record.chunks.len()
+            + self.record.reasoning_chunks.len()
+            + self.record.tool_chunks.len()) as u64
+    }
+
+    /// The end of a stream that ran far past `max_tokens`, if it did.
+    fn overrun(&self) -> Option<StreamEnd> {
+        let after = self.guard.overrun_after()?;
+        let came = self.streamed();
+        (came > after).then(|| {
+            StreamEnd::Failed(
+                ErrorKind::Overrun,
+                None,
+                format!(
+                    "asked for at most {} tokens (max_tokens) but the server sent {came}; the rest of the stream was not read",
+                    self.guard.max_tokens
+                ),
+            )
+        })
     }
 
     /// Why the server stopped, if it said.
@@ -249,6 +294,7 @@ impl<'t> Recorder<'t> {
 
     /// Ends the record at `at`.
     pub fn finish(mut self, at: Nanos, end: StreamEnd) -> RequestRecord {
+        let streamed = self.streamed();
         let r = &mut self.record;
         r.end_ns = Some(at);
         let chunk_tokens: u32 = r
@@ -298,14 +344,25 @@ impl<'t> Recorder<'t> {
                 None,
                 "the stream ended without [DONE] or a finish reason".into(),
             ),
+            StreamEnd::Complete if streamed == 0 && r.tool_calls == 0 => StreamEnd::Failed(
+                ErrorKind::EmptyResponse,
+                None,
+                match usage.completion_tokens {
+                    Some(n) if n > 0 => format!("the response streamed no token, though its usage counts {n} (only [DONE], empty or role-only events)"),
+                    _ => "the response streamed no token (only [DONE], empty or role-only events)".into(),
+                },
+            ),
             other => other,
         };
         if let StreamEnd::Failed(kind, status, message) = end {
             r.error = Some(RequestError {
                 kind,
                 status,
-                message: message.into(),
+                message: self.guard.keep(&message, Guard::MESSAGE_CHARS).into(),
             });
+        }
+        if let Some(id) = &mut r.response_id {
+            *id = self.guard.keep(id, Guard::ID_CHARS).into();
         }
         self.record
     }

@@ -6,12 +6,14 @@
 
 use crate::backend::{Backend, Framing, Prompt};
 use crate::clock::RunClock;
-use crate::recorder::{Recorder, StreamEnd, Transcript};
+use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
+use crate::redact::Secrets;
 use crate::sse::{SseItem, SseParser};
 use crate::tokenizer::ModelTokenizer;
 use crate::transport::{Endpoint, Failure};
 
 mod https;
+use https::MAX_ERROR_BODY;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,13 +63,16 @@ pub struct Target {
     pub headers: Vec<(String, String)>,
 }
 
-/// Time limits of one request.
+/// Limits of one request: time, and the size of one streamed event.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     /// To the first token.
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Bytes one streamed event (or line) may hold
+    /// ([`crate::sse::DEFAULT_MAX_EVENT_BYTES`] by default).
+    pub max_event_bytes: usize,
 }
 
 /// Builds the HTTP clients shared by all requests: connection reuse, TLS
@@ -183,6 +188,11 @@ pub async fn execute_with(
     };
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
+    rec.guard(Guard {
+        max_tokens: prompt.max_tokens,
+        max_event_bytes: timeouts.max_event_bytes,
+        secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+    });
     if let Some(t) = tokenizer {
         rec.count_output_with(t);
     }
@@ -291,7 +301,7 @@ async fn stream_raw(
     }
     let status = response.status;
     if !(200..300).contains(&status) {
-        let body = response.text(clock, 64 * 1024).await;
+        let body = response.text(clock, MAX_ERROR_BODY).await;
         return StreamEnd::Failed(
             ErrorKind::HttpStatus,
             Some(status),
@@ -302,6 +312,7 @@ async fn stream_raw(
         Framing::Sse => SseParser::new(),
         Framing::Ndjson => SseParser::ndjson(),
     };
+    parser.set_max_event_bytes(rec.max_event_bytes());
     loop {
         let next = if rec.has_token() {
             response.next(clock).await
@@ -338,7 +349,7 @@ fn feed(
             failure = rec.event(at, data, backend);
         }
     });
-    failure
+    failure.or_else(|| parser.too_large().map(StreamEnd::from))
 }
 
 /// The stream ended at `at`: the last event without a blank line after it.
@@ -354,7 +365,9 @@ fn finish(
             failure = rec.event(at, data, backend);
         }
     });
-    failure.unwrap_or(StreamEnd::Complete)
+    failure
+        .or_else(|| parser.too_large().map(StreamEnd::from))
+        .unwrap_or(StreamEnd::Complete)
 }
 
 fn timeout_first() -> StreamEnd {
@@ -376,11 +389,38 @@ fn server_message(status: u16, body: &[u8]) -> String {
                 .or_else(|| v.get("message"))?;
             Some(m.as_str().map_or_else(|| m.to_string(), str::to_string))
         });
-    let text = parsed.unwrap_or_else(|| {
+    let text = parsed.or_else(|| cut_message(body)).unwrap_or_else(|| {
         let s = String::from_utf8_lossy(&body[..body.len().min(200)]);
         s.trim().to_string()
     });
     format!("HTTP {status}: {text}")
+}
+
+/// The start of a `"message": "…"` string in a JSON body too long to have
+/// been read whole (only its first 64 KiB are).
+fn cut_message(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let after = &text[text.find("\"message\"")? + "\"message\"".len()..];
+    let value = after
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => {
+                chars.next();
+            }
+            c => out.push(c),
+        }
+        if out.len() >= 1000 {
+            break;
+        }
+    }
+    Some(out.trim().to_string())
 }
 
 #[cfg(test)]
@@ -457,6 +497,7 @@ mod tests {
         let timeouts = Timeouts {
             first_token: Duration::from_secs(5),
             total: Duration::from_secs(5),
+            max_event_bytes: crate::sse::DEFAULT_MAX_EVENT_BYTES,
         };
         let (_tx, abort) = watch::channel(false);
         for id in 0..4 {

@@ -11,6 +11,34 @@
 //! The parser copies only what it must: a line that is complete within one
 //! read is scanned in place; only an incomplete tail is carried to the next
 //! read.
+//!
+//! Every byte comes from a server and is treated as hostile: an event (or a
+//! line) longer than the cap ([`DEFAULT_MAX_EVENT_BYTES`], or
+//! [`SseParser::set_max_event_bytes`]) stops the parser before it buffers
+//! more than the cap, and [`SseParser::too_large`] says so.
+
+/// Bytes one event (or one line) may hold by default: 1 MiB.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
+
+/// Bytes a line may hold beyond the event cap: its field name and `\r`.
+const LINE_SLACK: usize = 16;
+
+/// An event or a line passed the parser's cap; nothing more was parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    /// The cap, in bytes.
+    pub limit: usize,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "an event passed {} bytes without ending (--max-event-bytes); the rest of the stream was not read",
+            self.limit
+        )
+    }
+}
 
 /// One parsed item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +51,7 @@ pub enum SseItem<'a> {
 
 /// Incremental SSE parser. Feed it with [`SseParser::feed`], and call
 /// [`SseParser::finish`] when the stream ends.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     /// An incomplete line carried over from the previous read.
     partial: Vec<u8>,
@@ -36,6 +64,24 @@ pub struct SseParser {
     /// Newline-delimited JSON instead of SSE: every non-empty line is one
     /// event's data (Ollama's native API).
     ndjson: bool,
+    /// Bytes an event's data, or a line, may hold at most.
+    max_event: usize,
+    /// Set once the cap was passed: nothing is parsed after it.
+    too_large: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser {
+            partial: Vec::new(),
+            data: Vec::new(),
+            has_data: false,
+            longest_line: 0,
+            ndjson: false,
+            max_event: DEFAULT_MAX_EVENT_BYTES,
+            too_large: false,
+        }
+    }
 }
 
 impl SseParser {
@@ -52,37 +98,93 @@ impl SseParser {
         }
     }
 
+    /// Caps the bytes one event's data (or one line) may hold; at least 1.
+    pub fn set_max_event_bytes(&mut self, limit: usize) {
+        self.max_event = limit.max(1);
+    }
+
+    /// Whether an event or a line passed the cap. Once it did, the parser
+    /// ignores everything fed to it: the caller should stop reading.
+    pub fn too_large(&self) -> Option<TooLarge> {
+        self.too_large.then_some(TooLarge {
+            limit: self.max_event,
+        })
+    }
+
+    /// Gives up on the stream: the cap was passed. Buffers are freed.
+    fn overflow(&mut self) {
+        self.too_large = true;
+        self.partial = Vec::new();
+        self.data = Vec::new();
+        self.has_data = false;
+    }
+
+    /// Bytes a line may hold: an event's cap, and room for its field name
+    /// (`data: `) and its `\r`.
+    fn line_limit(&self) -> usize {
+        // An ndjson line is the event itself, with at most a `\r`.
+        let slack = if self.ndjson { 1 } else { LINE_SLACK };
+        self.max_event.saturating_add(slack)
+    }
+
+    /// Carries `bytes` (a line without its end yet) to the next read,
+    /// unless that would pass the cap.
+    fn carry(&mut self, bytes: &[u8]) {
+        if self.partial.len() + bytes.len() > self.line_limit() {
+            self.overflow();
+        } else {
+            self.partial.extend_from_slice(bytes);
+        }
+    }
+
     /// Parses `bytes`, calling `on_item` for every complete event or
-    /// comment, in order.
+    /// comment, in order. Does nothing once [`SseParser::too_large`].
     pub fn feed(&mut self, mut bytes: &[u8], mut on_item: impl FnMut(SseItem<'_>)) {
+        if self.too_large {
+            return;
+        }
         if !self.partial.is_empty() {
             match memchr::memchr(b'\n', bytes) {
                 None => {
-                    self.partial.extend_from_slice(bytes);
+                    self.carry(bytes);
                     return;
                 }
                 Some(i) => {
+                    if self.partial.len() + i > self.line_limit() {
+                        self.overflow();
+                        return;
+                    }
                     let mut line = std::mem::take(&mut self.partial);
                     line.extend_from_slice(&bytes[..i]);
                     self.line(&line, &mut on_item);
                     // Keep the allocation for the next carried line.
                     line.clear();
-                    self.partial = line;
+                    if !self.too_large {
+                        self.partial = line;
+                    }
                     bytes = &bytes[i + 1..];
                 }
             }
         }
         while let Some(i) = memchr::memchr(b'\n', bytes) {
+            if self.too_large {
+                return;
+            }
             self.line(&bytes[..i], &mut on_item);
             bytes = &bytes[i + 1..];
         }
-        self.partial.extend_from_slice(bytes);
+        if !self.too_large {
+            self.carry(bytes);
+        }
     }
 
     /// Ends the stream: a last event that lacked its blank line (or its final
     /// newline) is dispatched, since servers that cut the stream short still
     /// sent it whole.
     pub fn finish(&mut self, mut on_item: impl FnMut(SseItem<'_>)) {
+        if self.too_large {
+            return;
+        }
         if !self.partial.is_empty() {
             let line = std::mem::take(&mut self.partial);
             self.line(&line, &mut on_item);
@@ -96,6 +198,10 @@ impl SseParser {
     }
 
     fn line(&mut self, line: &[u8], on_item: &mut impl FnMut(SseItem<'_>)) {
+        if line.len() > self.line_limit() {
+            self.overflow();
+            return;
+        }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         self.longest_line = self.longest_line.max(line.len());
         if self.ndjson {
@@ -120,6 +226,10 @@ impl SseParser {
             None => (line, &b""[..]),
         };
         if field == b"data" {
+            if self.data.len() + usize::from(self.has_data) + value.len() > self.max_event {
+                self.overflow();
+                return;
+            }
             if self.has_data {
                 self.data.push(b'\n');
             }
@@ -238,6 +348,66 @@ mod tests {
         assert_eq!(parse_in(&pieces), vec![data(&body)]);
     }
 
+    fn capped(limit: usize, pieces: &[&[u8]]) -> (Vec<Owned>, Option<TooLarge>, usize) {
+        let mut p = SseParser::new();
+        p.set_max_event_bytes(limit);
+        let mut out = Vec::new();
+        let mut held = 0;
+        for piece in pieces {
+            p.feed(piece, |item| {
+                if let SseItem::Data(d) = item {
+                    out.push(Owned::Data(d.to_vec()));
+                }
+            });
+            held = held.max(p.partial.capacity() + p.data.capacity());
+        }
+        p.finish(|item| {
+            if let SseItem::Data(d) = item {
+                out.push(Owned::Data(d.to_vec()));
+            }
+        });
+        (out, p.too_large(), held)
+    }
+
+    #[test]
+    fn an_event_without_end_stops_at_the_cap_without_buffering_past_it() {
+        // 64 KiB of one endless line, fed 1000 bytes at a time, cap 4 KiB.
+        let mut stream = b"data: {\"a\":1}\n\ndata: ".to_vec();
+        stream.extend(std::iter::repeat_n(b'x', 64 * 1024));
+        let pieces: Vec<&[u8]> = stream.chunks(1000).collect();
+        let (out, too_large, held) = capped(4096, &pieces);
+        assert_eq!(out, vec![data("{\"a\":1}")]);
+        assert_eq!(too_large, Some(TooLarge { limit: 4096 }));
+        assert!(held <= 2 * 4096 + 2000, "held {held} bytes");
+        assert!(too_large.unwrap().to_string().contains("4096 bytes"));
+        // The same in one read, and with the line ended.
+        let (out, too_large, _) = capped(4096, &[&stream]);
+        assert_eq!((out.len(), too_large.is_some()), (1, true));
+        stream.extend_from_slice(b"\n\ndata: after\n\n");
+        let (out, too_large, _) = capped(4096, &[&stream]);
+        assert_eq!((out.len(), too_large.is_some()), (1, true));
+    }
+
+    #[test]
+    fn many_short_data_lines_are_one_event_and_capped_as_one() {
+        let line = b"data: 0123456789\n".repeat(100);
+        let (out, too_large, _) = capped(500, &[&line, b"\n"]);
+        assert!(out.is_empty());
+        assert!(too_large.is_some());
+        // Under the cap: whole, and an event exactly at the cap passes.
+        let (out, too_large, _) = capped(4096, &[&line, b"\n"]);
+        assert_eq!((out.len(), too_large), (1, None));
+        let (out, too_large, _) = capped(10, &[b"data: 0123456789\r\n\r\n"]);
+        assert_eq!((out, too_large), (vec![data("0123456789")], None));
+        // An endless comment line, and ndjson, are capped too.
+        let (_, too_large, _) = capped(100, &[b": ", &[b'k'; 200]]);
+        assert!(too_large.is_some());
+        let mut p = SseParser::ndjson();
+        p.set_max_event_bytes(100);
+        p.feed(&[b'{'; 150], |_| panic!("no event"));
+        assert!(p.too_large().is_some());
+    }
+
     fn arb_stream() -> impl Strategy<Value = String> {
         let line = prop_oneof![
             "[a-z{}\":,你好世界😀 ]{0,20}".prop_map(|s| format!("data: {s}\n")),
@@ -265,6 +435,21 @@ mod tests {
             }
             pieces.push(&bytes[last..]);
             prop_assert_eq!(parse_in(&pieces), whole);
+        }
+
+        #[test]
+        fn a_cap_either_keeps_every_event_or_stops(stream in arb_stream(), limit in 1usize..40, cut in any::<prop::sample::Index>()) {
+            let bytes = stream.as_bytes();
+            let whole = parse_in(&[bytes]);
+            let at = cut.index(bytes.len() + 1);
+            let (out, too_large, _) = capped(limit, &[&bytes[..at], &bytes[at..]]);
+            match too_large {
+                None => prop_assert_eq!(out, whole.into_iter().filter(|o| matches!(o, Owned::Data(_))).collect::<Vec<_>>()),
+                Some(_) => {
+                let whole: Vec<Owned> = whole.into_iter().filter(|o| matches!(o, Owned::Data(_))).collect();
+                prop_assert!(out.len() <= whole.len() && out[..] == whole[..out.len()]);
+            }
+            }
         }
 
         #[test]

@@ -96,13 +96,22 @@ pub enum ErrorKind {
     /// A tool call whose arguments were not valid JSON (agent runs, where
     /// the client must read them to answer).
     BadToolCall,
+    /// A 200 response that carried no token at all: only `[DONE]`, empty
+    /// deltas or role-only chunks (a tool call counts as a token).
+    EmptyResponse,
+    /// One streamed event (or line) passed the size cap
+    /// (`bench --max-event-bytes`); the rest of the stream was not read.
+    EventTooLarge,
+    /// The server streamed far more tokens than `max_tokens` asked for; the
+    /// rest of the stream was not read.
+    Overrun,
     /// Anything else; the message says what.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, in a stable order (for tables).
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::Connect,
         ErrorKind::Dns,
         ErrorKind::Tls,
@@ -113,6 +122,9 @@ impl ErrorKind {
         ErrorKind::ServerError,
         ErrorKind::Cancelled,
         ErrorKind::BadToolCall,
+        ErrorKind::EmptyResponse,
+        ErrorKind::EventTooLarge,
+        ErrorKind::Overrun,
         ErrorKind::Other,
     ];
 
@@ -129,6 +141,9 @@ impl ErrorKind {
             ErrorKind::ServerError => "server_error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::BadToolCall => "bad_tool_call",
+            ErrorKind::EmptyResponse => "empty_response",
+            ErrorKind::EventTooLarge => "event_too_large",
+            ErrorKind::Overrun => "overrun",
             ErrorKind::Other => "other",
         }
     }

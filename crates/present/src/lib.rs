@@ -17,6 +17,7 @@ pub mod labels;
 pub mod lang;
 pub mod number;
 pub mod table;
+pub mod terminal;
 
 pub use doc::{Block, Document};
 pub use export::{export, Csv, ExportError, Exporter, Format, Json, Markdown, Output, Terminal};

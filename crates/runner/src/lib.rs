@@ -9,6 +9,7 @@
 pub mod capacity;
 pub mod caveats;
 pub mod environment;
+pub mod header;
 pub mod plan;
 pub mod runner;
 

@@ -94,7 +94,7 @@ impl SessionSpec {
     }
 }
 
-/// Per-request time limits.
+/// Per-request limits: time, and the size of one streamed event.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeoutPlan {
     /// To open a connection.
@@ -103,6 +103,9 @@ pub struct TimeoutPlan {
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Bytes one streamed event (or line) may hold; a larger one fails its
+    /// request as `event_too_large`.
+    pub max_event_bytes: usize,
 }
 
 /// A whole run, as checked and typed values.
@@ -402,11 +405,21 @@ pub fn target(
         .iter()
         .map(|h| match h.split_once(':') {
             Some((k, v)) if !k.trim().is_empty() => {
-                Ok((k.trim().to_string(), v.trim().to_string()))
+                let (k, v) = (k.trim(), v.trim());
+                crate::header::check(h, k, v)?;
+                Ok((k.to_string(), v.to_string()))
             }
-            _ => bail!("--header '{h}' is not NAME:VALUE"),
+            _ => bail!(
+                "--header '{}' is not NAME:VALUE; write e.g. --header 'X-Request-Source: bench'",
+                h.escape_debug()
+            ),
         })
         .collect::<anyhow::Result<_>>()?;
+    if let Some(key) = &api_key {
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!("the API key holds a space or a control character; give it alone, without 'Bearer ' (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)");
+        }
+    }
     Ok(Target {
         base_url: trimmed
             .trim_end_matches('/')
@@ -469,6 +482,7 @@ mod tests {
                 connect: Duration::from_secs(1),
                 first_token: Duration::from_secs(1),
                 total: Duration::from_secs(1),
+                max_event_bytes: 1 << 20,
             },
             warmup: 0,
             seed: 0,
@@ -545,5 +559,15 @@ mod tests {
         assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
         assert!(target("h:1", None, None, &[]).is_err());
         assert!(target("http://127.0.0.1", None, None, &["nocolon".into()]).is_err());
+    }
+
+    #[test]
+    fn bad_headers_and_keys_are_named_before_any_request() {
+        let e = target("http://127.0.0.1:1", None, None, &["bad name: x".into()]).unwrap_err();
+        assert!(e.to_string().contains("'bad name'"), "{e}");
+        let e = target("http://127.0.0.1:1", None, Some("Bearer sk-1".into()), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("API key") && !e.contains("sk-1"), "{e}");
     }
 }

@@ -237,6 +237,7 @@ impl Runner {
             timeouts: Timeouts {
                 first_token: plan.timeouts.first_token,
                 total: plan.timeouts.total,
+                max_event_bytes: plan.timeouts.max_event_bytes,
             },
             clock: RunClock::start(),
             sessions,
@@ -433,6 +434,13 @@ pub fn all_failed(records: &[RequestRecord], url: &str) -> String {
         (ErrorKind::Timeout, _) => {
             "the server did not answer in time (--first-token-timeout, --timeout)".into()
         }
+        (ErrorKind::EmptyResponse, _) => {
+            "the server answered without generating anything: is the model loaded, and is it the right one (--model)?".into()
+        }
+        (ErrorKind::EventTooLarge, _) => {
+            "raise --max-event-bytes if the server's events really are that large".into()
+        }
+        (ErrorKind::Overrun, _) => "the server ignores max_tokens (--max-tokens)".into(),
         _ => "see requests.jsonl (--out) for every error".into(),
     };
     format!(

@@ -215,7 +215,7 @@ pub(super) fn measure(
         ));
     }
     for w in &warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", tokenpace_present::terminal::safe(w));
     }
     let fit = sweep_prompts.then(|| prefill_fit(&results));
     if let (Some(dir), true) = (&plan.out, results.len() > 1) {

@@ -74,6 +74,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             connect: Duration::from_secs_f64(args.connect_timeout),
             first_token: Duration::from_secs_f64(args.first_token_timeout),
             total: Duration::from_secs_f64(args.timeout),
+            max_event_bytes: args.max_event_bytes,
         },
         warmup: args.warmup,
         seed: args.seed,

@@ -11,6 +11,9 @@ use futures_util::StreamExt;
 use std::error::Error as _;
 use tokenpace_core::record::ErrorKind;
 
+/// The most of an error response's body read (its message).
+pub(super) const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// The request for reqwest.
 pub(super) fn reqwest_request(
     client: &HttpClient,
@@ -65,7 +68,15 @@ pub(super) async fn stream(
     rec.headers(clock.now());
     let status = response.status();
     if !status.is_success() {
-        let body = response.bytes().await.unwrap_or_default();
+        // At most 64 KiB of an error body: a hostile server's is endless.
+        let mut body = Vec::new();
+        let mut chunks = response.bytes_stream();
+        while let Some(Ok(b)) = chunks.next().await {
+            body.extend_from_slice(&b[..b.len().min(MAX_ERROR_BODY - body.len())]);
+            if body.len() >= MAX_ERROR_BODY {
+                break;
+            }
+        }
         return StreamEnd::Failed(
             ErrorKind::HttpStatus,
             Some(status.as_u16()),
@@ -77,6 +88,7 @@ pub(super) async fn stream(
         Framing::Sse => SseParser::new(),
         Framing::Ndjson => SseParser::ndjson(),
     };
+    parser.set_max_event_bytes(rec.max_event_bytes());
     loop {
         let next = if rec.has_token() {
             body.next().await
