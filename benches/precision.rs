@@ -121,7 +121,11 @@ fn main() {
         let (first, rest) = waves(streams, &records);
         let cold = compare(streams, &first, &truth_path).unwrap();
         let kept = compare(streams, &rest, &truth_path).unwrap();
-        let pair = |p: (f64, f64)| format!("{:.2} / {:.2} ms", p.0, p.1);
+        let pair = |p: (f64, f64)| match p.0.is_nan() {
+            // No request of the wave opened a connection (after a warm-up).
+            true => "- (none)".to_string(),
+            false => format!("{:.2} / {:.2} ms", p.0, p.1),
+        };
         // The first wave's timeline: opening the connection, writing the
         // request, then the error left once the request was on the wire.
         let on_wire: Vec<_> = first
