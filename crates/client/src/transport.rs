@@ -78,6 +78,8 @@ pub struct Response<'e> {
     pos: usize,
     body: BodyState,
     keep_alive: bool,
+    /// When the last read returned: the arrival time of what it brought.
+    read_at: Nanos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -251,7 +253,8 @@ impl Endpoint {
             }
         };
         let head = head.map_err(|(m, answered)| (Failure::Broken(m), timeline, answered))?;
-        timeline.head_ns = Some(clock.now());
+        let read_at = clock.now();
+        timeline.head_ns = Some(read_at);
         Ok(Response {
             status: head.status,
             timeline,
@@ -261,6 +264,7 @@ impl Endpoint {
             pos: head.len,
             body: head.body,
             keep_alive: head.keep_alive,
+            read_at,
         })
     }
 
@@ -323,12 +327,11 @@ impl Response<'_> {
     /// brought it returned; `None` at the end of the body. On a complete
     /// body the connection goes back to the idle stack.
     pub async fn next(&mut self, clock: &RunClock) -> Result<Option<(&[u8], Nanos)>, String> {
-        // The buffered bytes arrived with the read that brought them, so
-        // they carry its time; reads stamp as they return.
-        let mut at = clock.now();
+        // Buffered bytes carry the time of the read that brought them (two
+        // events in one read arrived together); each read stamps on return.
         loop {
             if let Some((start, end)) = self.step()? {
-                return Ok(Some((&self.buf[start..end], at)));
+                return Ok(Some((&self.buf[start..end], self.read_at)));
             }
             if self.body == BodyState::Done {
                 return Ok(None);
@@ -348,7 +351,7 @@ impl Response<'_> {
                 .read_buf(&mut self.buf)
                 .await
                 .map_err(|e| format!("the stream broke: {e}"))?;
-            at = clock.now();
+            self.read_at = clock.now();
             if n == 0 {
                 if self.body == BodyState::UntilClose {
                     self.body = BodyState::Done;
