@@ -10,7 +10,9 @@
 //! no warm-up. The first wave (each stream's first request, which opens its
 //! connection) is reported apart from the requests on kept-alive
 //! connections. `--warm` adds a warm-up round and starts streams 1 ms apart
-//! (the older, kinder setting) for comparison.
+//! (the older, kinder setting) for comparison. The floor of a cold burst is
+//! measured beside it: the same number of bare loopback connections opened
+//! at once, each writing a request-sized message to a minimal server.
 //!
 //! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
 
@@ -151,8 +153,23 @@ fn main() {
         };
         let connect = span(&|r| Some(r.connected_ns?.saturating_sub(r.sent_ns)));
         let write = span(&|r| Some(r.written_ns?.saturating_sub(r.connected_ns?)));
+        // The first wave on the wire: from the first request's start to the
+        // last one's last byte written, against the bare-socket floor.
+        let wave_start = first.iter().map(|r| r.sent_ns).min().unwrap_or(0);
+        let wave_end = first.iter().filter_map(|r| r.written_ns).max().unwrap_or(0);
+        let wave_ms = wave_end.saturating_sub(wave_start) as f64 / 1e6;
+        // The best of three: the floor is what the machine can do.
+        let floor = (0..3)
+            .map(|_| floor_ms(streams))
+            .fold(f64::INFINITY, f64::min);
+        if streams >= 100 {
+            verdicts.push((
+                format!("{streams} streams: first wave on the wire in {wave_ms:.1} ms ≤ 2 × the floor of {streams} bare connects and writes ({floor:.1} ms)"),
+                wave_ms <= 2.0 * floor,
+            ));
+        }
         timelines.push(format!(
-            "{streams:>7}   connect {}, write {}, TTFT error after the write {}",
+            "{streams:>7}   connect {}, write {}, TTFT error after the write {}; whole wave on the wire {wave_ms:.1} ms (floor {floor:.1} ms)",
             pair(connect),
             pair(write),
             pair(after_write.ttft_excess_ms)
@@ -235,6 +252,56 @@ fn main() {
         println!("{missed} target(s) missed");
         std::process::exit(1);
     }
+}
+
+/// The floor of a cold burst on this machine: `n` bare loopback
+/// connections opened at once, each writing a request-sized message, until
+/// a minimal server has accepted every one and read its bytes. Milliseconds.
+fn floor_ms(n: u32) -> f64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const MESSAGE: [u8; 400] = [b'x'; 400];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        // The simulator's backlog: the floor must not lose SYNs it would not.
+        let listener = socket.listen(8192).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut reads = tokio::task::JoinSet::new();
+            for _ in 0..n {
+                let (mut s, _) = listener.accept().await.unwrap();
+                reads.spawn(async move {
+                    let mut buf = [0u8; 400];
+                    s.read_exact(&mut buf).await.map(|_| s)
+                });
+            }
+            let mut open = Vec::new();
+            while let Some(r) = reads.join_next().await {
+                open.push(r.unwrap().unwrap());
+            }
+            (std::time::Instant::now(), open)
+        });
+        let start = std::time::Instant::now();
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            clients.spawn(async move {
+                let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                s.set_nodelay(true).unwrap();
+                s.write_all(&MESSAGE).await.unwrap();
+                s
+            });
+        }
+        let mut open = Vec::new();
+        while let Some(s) = clients.join_next().await {
+            open.push(s.unwrap());
+        }
+        let (end, _accepted) = server.await.unwrap();
+        end.duration_since(start).as_secs_f64() * 1000.0
+    })
 }
 
 /// User + system CPU seconds of this process.
