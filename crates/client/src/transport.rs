@@ -583,11 +583,11 @@ mod tests {
     fn endpoints_of_urls() {
         let e = |u: &str| Endpoint::of(u, 1, Duration::from_secs(1)).map(|e| e.authority());
         assert_eq!(e("http://127.0.0.1:8000/v1"), Some("127.0.0.1:8000".into()));
-        assert_eq!(e("http://example.test"), Some("example.test:80".into()));
+        assert_eq!(e("http://localhost"), Some("localhost:80".into()));
         assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
         assert_eq!(e("http://[::1]/v1"), Some("[::1]:80".into()));
         assert_eq!(e("https://127.0.0.1:8000"), None);
-        assert_eq!(e("http://user:pw@host:1"), None);
-        assert_eq!(e("http://host:notaport"), None);
+        assert_eq!(e("http://u:pw@127.0.0.1:1"), None);
+        assert_eq!(e("http://127.0.0.1:notaport"), None);
     }
 }
