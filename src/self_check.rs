@@ -179,6 +179,7 @@ impl Probe {
                 model: "tokenpace-sim".into(),
                 api_key: None,
                 headers: Vec::new(),
+                request_id: None,
             },
             backend: Arc::new(OpenAiChat),
             workload: Arc::new(Workload {

@@ -150,6 +150,9 @@ pub struct BenchArgs {
     /// Extra request header, repeatable.
     #[arg(long = "header", value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+    /// The per-request id header.
+    #[command(flatten)]
+    pub request_id: RequestIdArgs,
     /// Seconds to wait for a connection.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub connect_timeout: f64,

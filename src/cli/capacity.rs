@@ -74,6 +74,9 @@ pub struct CapacityArgs {
     /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
+    /// The per-request id header.
+    #[command(flatten)]
+    pub request_id: RequestIdArgs,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextLang::Zh)]
     pub text: TextLang,

@@ -22,6 +22,26 @@ pub struct ProfileArgs {
     pub file: Option<PathBuf>,
 }
 
+/// The per-request id header, for `bench` and `capacity`.
+#[derive(Debug, Clone, Args)]
+pub struct RequestIdArgs {
+    /// Header carrying each request's id (a run prefix and the record's
+    /// id, e.g. tp-19aee1f2c40-17), kept as request_id in requests.jsonl
+    /// so records join with the server's logs.
+    #[arg(long, value_name = "NAME", default_value = "X-Request-ID")]
+    pub request_id_header: String,
+    /// Send no request-id header.
+    #[arg(long)]
+    pub no_request_id: bool,
+}
+
+impl RequestIdArgs {
+    /// The header's name, unless turned off.
+    pub fn name(&self) -> Option<&str> {
+        (!self.no_request_id).then_some(self.request_id_header.as_str())
+    }
+}
+
 /// A tier as given to `--fail-below`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TierArg {

@@ -153,7 +153,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         None => Load::Closed { concurrency: 1 },
     };
     let plan = BenchPlan {
-        target: target(url, a.model.clone(), api_key, &[])?,
+        target: target(url, a.model.clone(), api_key, &[], a.request_id.name())?,
         target_label: redact(url.trim()),
         protocol: a.backend.clone().unwrap_or_else(|| "openai-chat".into()),
         levels: BenchPlan::levels_of(&[load], &prompts[..1], shard)?,

@@ -14,11 +14,15 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let (grade, unmeasured) = match &args.summary {
         Some(path) => {
             let summary = input::run_summary(path)?;
-            let grade = profile.grade(|m, st| summary.get(m, st), false)?;
+            let grade = profile.grade_run(&summary, None)?;
             let unmeasured: Vec<Metric> = profile
                 .metrics
                 .iter()
                 .filter(|(&m, rule)| summary.get(m, rule.statistic).is_none())
+                // A prefill too short to measure has its own line.
+                .filter(|(&m, _)| {
+                    m != Metric::PrefillTokS || grade.prefill_not_measurable.is_none()
+                })
                 .map(|(&m, _)| m)
                 .collect();
             (grade, unmeasured)

@@ -146,6 +146,14 @@ impl Output for CapacityOutput {
         for tier in [Tier::A, Tier::B] {
             d.line(self.boundary_line(tier, lang));
         }
+        // Prompt lengths are the same at every level: say it once.
+        if let Some(n) = self
+            .levels
+            .iter()
+            .find_map(|l| l.grade.prefill_not_measurable.as_ref())
+        {
+            d.line(tokenpace_present::labels::prefill_not_measurable(lang, n));
+        }
         if let Some(why) = &self.stopped {
             d.line(format!(
                 "{}: {why}",

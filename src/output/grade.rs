@@ -6,7 +6,7 @@ use tokenpace_core::grade::{Grade, MetricGrade, Tier};
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
 use tokenpace_present::table::{Align, Table};
-use tokenpace_present::{number, Document, Lang, Output};
+use tokenpace_present::{labels, number, Document, Lang, Output};
 
 /// A grade on a profile.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -45,6 +45,9 @@ pub fn profile_title(profile: &Profile, lang: Lang) -> String {
 pub fn grade_section(grade: &Grade, unmeasured: &[Metric], lang: Lang) -> Document {
     let mut d = Document::new();
     d.table(table(grade, lang)).blank();
+    if let Some(n) = &grade.prefill_not_measurable {
+        d.line(labels::prefill_not_measurable(lang, n));
+    }
     if !unmeasured.is_empty() {
         let ids: Vec<&str> = unmeasured.iter().map(|m| lang.metric(*m)).collect();
         d.line(format!(
@@ -92,9 +95,14 @@ fn table(grade: &Grade, lang: Lang) -> Table {
         (lang.pick("margin", "差距"), Align::Left),
     ]);
     for m in &grade.metrics {
-        let value = match m.statistic {
-            Some(st) => format!("{} ({st})", number::with_unit(m.metric, m.value)),
-            None => number::with_unit(m.metric, m.value),
+        let value = match (m.statistic, m.source) {
+            (_, Some(src)) => format!(
+                "{} ({})",
+                number::with_unit(m.metric, m.value),
+                labels::prefill_source(lang, src)
+            ),
+            (Some(st), None) => format!("{} ({st})", number::with_unit(m.metric, m.value)),
+            (None, None) => number::with_unit(m.metric, m.value),
         };
         t.row(vec![
             tier_cell(m, lang),

@@ -149,6 +149,11 @@ impl<'t> Recorder<'t> {
         self.text = Some((String::new(), tokenizer));
     }
 
+    /// The id sent in the request-id header.
+    pub fn request_id(&mut self, id: Box<str>) {
+        self.record.request_id = Some(id);
+    }
+
     /// The response headers arrived.
     pub fn headers(&mut self, at: Nanos) {
         self.record.headers_ns = Some(at);

@@ -61,6 +61,39 @@ pub struct Target {
     pub api_key: Option<String>,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
+    /// The per-request id header, when one is sent.
+    pub request_id: Option<RequestIdHeader>,
+}
+
+/// A header carrying a per-request id (`X-Request-ID` by default), so a
+/// record can be joined with the server's logs and traces. The id is the
+/// run's `prefix`, a dash and the record's id; the record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestIdHeader {
+    /// The header's name.
+    pub name: String,
+    /// Unique to the run (and shard), so ids of two runs never collide in
+    /// one server log.
+    pub prefix: String,
+}
+
+impl RequestIdHeader {
+    /// `name` with a prefix made from the wall clock now (milliseconds
+    /// since 1970, in hex): `tp-19aee1f2c40`.
+    pub fn new(name: impl Into<String>) -> RequestIdHeader {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        RequestIdHeader {
+            name: name.into(),
+            prefix: format!("tp-{ms:x}"),
+        }
+    }
+
+    /// The value sent with record `id`.
+    pub fn value(&self, id: u64) -> String {
+        format!("{}-{id}", self.prefix)
+    }
 }
 
 /// Limits of one request: time, and the size of one streamed event.
@@ -175,19 +208,28 @@ pub async fn execute_with(
     } = how;
     let Stamp { id, scheduled_ns } = at;
     let body = backend.body(&target.model, prompt).to_string();
+    let request_id = target
+        .request_id
+        .as_ref()
+        .map(|h| (h.name.as_str(), h.value(id)));
+    let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
     // Everything but the clock is ready before `sent`.
     let request = match client.endpoint(&target.base_url) {
-        Some(e) => Outgoing::Raw(e, raw_request(target, backend.path(), prompt, &body)),
+        Some(e) => Outgoing::Raw(e, raw_request(target, backend.path(), prompt, extra, &body)),
         None => Outgoing::Reqwest(Box::new(https::reqwest_request(
             client,
             target,
             backend.path(),
             prompt,
+            extra,
             body,
         ))),
     };
     let sent = clock.now();
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
+    if let Some((_, v)) = request_id {
+        rec.request_id(v.into());
+    }
     rec.guard(Guard {
         max_tokens: prompt.max_tokens,
         max_event_bytes: timeouts.max_event_bytes,
@@ -234,11 +276,13 @@ enum Outgoing {
     Reqwest(Box<reqwest::RequestBuilder>),
 }
 
-/// The complete HTTP/1.1 request: head and body.
+/// The complete HTTP/1.1 request: head (with the `extra` per-request header)
+/// and body.
 fn raw_request(
     target: &Target,
     api_path: &str,
     prompt: &Prompt,
+    extra: Option<(&str, &str)>,
     body: &str,
 ) -> Result<Vec<u8>, String> {
     let base = target.base_url.trim();
@@ -255,7 +299,9 @@ fn raw_request(
     if let Some(key) = &target.api_key {
         head.push_str(&format!("authorization: Bearer {key}\r\n"));
     }
-    for (k, v) in target.headers.iter().chain(&prompt.headers) {
+    let headers = target.headers.iter().chain(&prompt.headers);
+    let headers = headers.map(|(k, v)| (k.as_str(), v.as_str())).chain(extra);
+    for (k, v) in headers {
         let bad = |t: &str| t.bytes().any(|b| b == b'\r' || b == b'\n');
         if k.is_empty() || bad(k) || bad(v) || k.contains(':') {
             return Err(format!(
@@ -484,6 +530,7 @@ mod tests {
             model: "m".into(),
             api_key: None,
             headers: Vec::new(),
+            request_id: None,
         };
         let prompt = Prompt {
             text: "hello".into(),

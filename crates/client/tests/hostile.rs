@@ -89,6 +89,7 @@ fn target(base_url: String) -> Target {
         model: "m".into(),
         api_key: Some(KEY.into()),
         headers: Vec::new(),
+        request_id: None,
     }
 }
 

@@ -143,6 +143,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             model: "m".into(),
             api_key: None,
             headers: Vec::new(),
+            request_id: None,
         },
         backend: Arc::new(OpenAiChat),
         workload: Arc::new(w),

@@ -205,9 +205,7 @@ mod tests {
                 .collect();
             let s =
                 RunSummary::from_records(&records, RunSettings::default(), Environment::default());
-            let g = Profile::builtin()
-                .grade(|m, st| s.get(m, st), false)
-                .unwrap();
+            let g = Profile::builtin().grade_run(&s, None).unwrap();
             level_tier(g.overall, s.counts.sent)
         };
         assert_eq!(

@@ -2,8 +2,11 @@
 //! judged against, and how far it is from the next tier.
 
 use crate::metric::{Direction, Metric};
+use crate::prefill::{self, PrefillBasis, PrefillNotMeasurable, PrefillSource};
 use crate::profile::{Profile, Rule};
+use crate::regression::PrefillFit;
 use crate::stats::Statistic;
+use crate::summary::RunSummary;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -67,6 +70,9 @@ pub struct MetricGrade {
     /// below the boundary). For tier A, the headroom: how much the value may
     /// worsen before it drops out of A (same sign convention).
     pub margin: f64,
+    /// Where the value came from, for prefill (which has several sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PrefillSource>,
 }
 
 /// A graded run.
@@ -78,6 +84,11 @@ pub struct Grade {
     pub metrics: Vec<MetricGrade>,
     /// The worst tier of all metrics; `None` when nothing was graded.
     pub overall: Option<Tier>,
+    /// Set when the profile grades prefill but the run could not measure
+    /// it (short prompts, no sweep, no server timings): it is left out of
+    /// the grade rather than graded on a lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill_not_measurable: Option<PrefillNotMeasurable>,
 }
 
 impl Grade {
@@ -140,6 +151,7 @@ impl Rule {
             threshold,
             next_tier,
             margin: tidy(margin),
+            source: None,
         })
     }
 }
@@ -179,7 +191,44 @@ impl Profile {
             profile: self.name.clone(),
             metrics,
             overall,
+            prefill_not_measurable: None,
         })
+    }
+
+    /// Grades a measured run: every statistic from `summary`, except
+    /// prefill, which is graded only where it was measured
+    /// ([`prefill::basis`]): from the prefill `line` of a prompt-length
+    /// sweep when given, the server's timings, long prompts, or a lower
+    /// bound already in tier A.
+    pub fn grade_run(
+        &self,
+        summary: &RunSummary,
+        line: Option<&PrefillFit>,
+    ) -> Result<Grade, InvalidValue> {
+        let basis = self
+            .metrics
+            .get(&Metric::PrefillTokS)
+            .and_then(|rule| prefill::basis(summary, rule.statistic, line, rule.a));
+        let mut grade = self.grade(
+            |m, st| match (m, basis) {
+                (Metric::PrefillTokS, Some(PrefillBasis::Graded { value, .. })) => Some(value),
+                (Metric::PrefillTokS, _) => None,
+                _ => summary.get(m, st),
+            },
+            false,
+        )?;
+        match basis {
+            Some(PrefillBasis::Graded { source, .. }) => {
+                for m in &mut grade.metrics {
+                    if m.metric == Metric::PrefillTokS {
+                        m.source = Some(source);
+                    }
+                }
+            }
+            Some(PrefillBasis::NotMeasurable(why)) => grade.prefill_not_measurable = Some(why),
+            None => {}
+        }
+        Ok(grade)
     }
 
     /// Grades values given directly, e.g. from command-line flags.

@@ -9,6 +9,7 @@ pub mod gguf;
 pub mod grade;
 pub mod merge;
 pub mod metric;
+pub mod prefill;
 pub mod prefix_cache;
 pub mod profile;
 pub mod record;

@@ -199,6 +199,10 @@ pub struct RequestRecord {
     /// record with server logs or the simulator's ground truth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_id: Option<Box<str>>,
+    /// The id tokenpace sent in its request-id header (`X-Request-ID` by
+    /// default), to join the record with the server's own logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Box<str>>,
     /// When the load schedule wanted this request sent (open loop), or when a
     /// slot became free (closed loop).
     pub scheduled_ns: Nanos,
@@ -288,6 +292,7 @@ impl RequestRecord {
         RequestRecord {
             id,
             response_id: None,
+            request_id: None,
             scheduled_ns,
             sent_ns,
             dns_ns: None,

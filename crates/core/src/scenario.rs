@@ -283,6 +283,7 @@ impl Scenario {
                 profile: profile.name.clone(),
                 metrics: Vec::new(),
                 overall: None,
+                prefill_not_measurable: None,
             });
         ScenarioPlan {
             scenario: self.clone(),

@@ -4,6 +4,7 @@
 
 use crate::lang::Lang;
 use tokenpace_core::metric::Metric;
+use tokenpace_core::prefill::{PrefillNotMeasurable, PrefillSource, LONG_PROMPT_TOKENS};
 
 impl Lang {
     /// A metric's label in this language ([`metric`]).
@@ -276,5 +277,32 @@ mod tests {
             assert!(figure_definition(Lang::En, f).len() > 10, "{f:?}");
             assert!(figure_definition(Lang::Zh, f).len() > 10, "{f:?}");
         }
+    }
+}
+
+/// Where a graded prefill rate came from, in a few words.
+pub fn prefill_source(lang: Lang, source: PrefillSource) -> &'static str {
+    match source {
+        PrefillSource::PrefillLine => lang.pick("from the prefill line", "来自预填充拟合线"),
+        PrefillSource::ServerTimings => lang.pick("server-reported", "服务器报告"),
+        PrefillSource::LongPrompts => lang.pick("long prompts", "长提示"),
+        PrefillSource::LowerBoundInTierA => {
+            lang.pick("a lower bound, already tier A", "下限，已达 A")
+        }
+    }
+}
+
+/// Why prefill was left out of a grade, and how to measure it.
+pub fn prefill_not_measurable(lang: Lang, n: &PrefillNotMeasurable) -> String {
+    let prompt = n.prompt_tokens.round();
+    let bound = n.lower_bound_tok_s.round();
+    let long = LONG_PROMPT_TOKENS;
+    match lang {
+        Lang::En => format!(
+            "prefill not graded: with {prompt}-token prompts, prompt ÷ TTFT ({bound} tok/s) is a lower bound that fixed costs dominate; measure it with a sweep (--prompt-tokens 256,1024,4096), prompts of ≥ {long} tokens, or a server that reports its timings"
+        ),
+        Lang::Zh => format!(
+            "预填充未评级：提示仅 {prompt} token，提示 ÷ 首字延迟（{bound} tok/s）只是下限，主要由固定开销决定；可用长度扫描（--prompt-tokens 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量"
+        ),
     }
 }

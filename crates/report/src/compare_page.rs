@@ -134,7 +134,7 @@ fn render(
     body.push_str(&section("changes", lang.pick("Changes", "变化"), &changes));
     let mut verdicts = String::new();
     for r in runs {
-        if let Ok(g) = profile.grade(|m, st| r.summary.get(m, st), false) {
+        if let Ok(g) = profile.grade_run(&r.summary, None) {
             let _ = write!(
                 verdicts,
                 "<div class=\"level\"><h3>{}</h3>{}</div>",

@@ -193,8 +193,10 @@ fn statistics(levels: &[Level], lang: Lang) -> String {
 
 fn verdict_section(runs: &[Level], profile: &Profile, lang: Lang) -> String {
     let mut s = String::new();
+    // A prompt-length sweep grades prefill from its line.
+    let line = prefill_fit(runs).map(|(_, f)| f);
     for r in runs {
-        let grade = match profile.grade(|m, st| r.summary.get(m, st), false) {
+        let grade = match profile.grade_run(&r.summary, line.as_ref()) {
             Ok(g) => g,
             Err(e) => {
                 let _ = write!(s, "<p class=\"note\">{}</p>", escape(&e.to_string()));

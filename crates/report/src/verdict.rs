@@ -7,6 +7,7 @@ use crate::lang::Lang;
 use std::fmt::Write;
 use tokenpace_core::grade::{Grade, MetricGrade, Tier};
 use tokenpace_core::metric::Direction;
+use tokenpace_present::labels;
 
 /// A tier badge's text: A, B, C, or pass/fail for a pass/fail metric.
 pub fn tier_text(g: &MetricGrade, lang: Lang) -> String {
@@ -75,7 +76,11 @@ pub fn block(grade: &Grade, lang: Lang) -> String {
         escape(&why)
     );
     for g in &grade.metrics {
-        let stat = g.statistic.map_or(String::new(), |st| format!(" ({st})"));
+        let stat = match (g.source, g.statistic) {
+            (Some(src), _) => format!(" ({})", labels::prefill_source(lang, src)),
+            (None, Some(st)) => format!(" ({st})"),
+            (None, None) => String::new(),
+        };
         let _ = write!(
             s,
             r#"<div class="badge {}" data-metric="{}"><div class="name">{} <span class="tier {}">{}</span></div><div class="value">{}<small>{}</small></div><div class="detail">{} {} · {}</div></div>"#,
@@ -92,6 +97,13 @@ pub fn block(grade: &Grade, lang: Lang) -> String {
         );
     }
     s.push_str("</div>");
+    if let Some(n) = &grade.prefill_not_measurable {
+        let _ = write!(
+            s,
+            r#"<p class="note">{}</p>"#,
+            escape(&labels::prefill_not_measurable(lang, n))
+        );
+    }
     s
 }
 

@@ -3,6 +3,7 @@
 
 use crate::plan::BenchPlan;
 use serde::Serialize;
+use tokenpace_core::prefill::LONG_PROMPT_TOKENS;
 use tokenpace_core::record::{CountSource, RequestRecord};
 
 /// Something about a run that qualifies its numbers.
@@ -70,7 +71,19 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
             out.push(Caveat::StoppedEarly { responses: short });
         }
     }
-    if ok.iter().any(|r| r.server_timings.is_none()) && plan.network_overhead_s == 0.0 {
+    // A prompt-length sweep has measured prefill by its line already, and
+    // short prompts leave prefill ungraded, which the grade says.
+    let prompts: Vec<u32> = ok
+        .iter()
+        .filter_map(|r| r.prompt_tokens.map(|t| t.count))
+        .collect();
+    let mean_prompt =
+        prompts.iter().map(|&p| f64::from(p)).sum::<f64>() / prompts.len().max(1) as f64;
+    if ok.iter().any(|r| r.server_timings.is_none())
+        && plan.network_overhead_s == 0.0
+        && !plan.sweeps_prompts()
+        && mean_prompt >= LONG_PROMPT_TOKENS
+    {
         out.push(Caveat::PrefillIsALowerBound);
     }
     if ok

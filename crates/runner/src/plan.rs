@@ -4,7 +4,7 @@ use anyhow::bail;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokenpace_client::load::Load;
-use tokenpace_client::request::Target;
+use tokenpace_client::request::{RequestIdHeader, Target};
 use tokenpace_core::shard::Shard;
 use tokenpace_core::summary::{RunSettings, TraceSettings};
 
@@ -396,6 +396,7 @@ pub fn target(
     model: Option<String>,
     api_key: Option<String>,
     headers: &[String],
+    request_id: Option<&str>,
 ) -> anyhow::Result<Target> {
     let trimmed = url.trim();
     if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
@@ -428,7 +429,23 @@ pub fn target(
         model: model.unwrap_or_default(),
         api_key: api_key.filter(|k| !k.is_empty()),
         headers,
+        request_id: match request_id {
+            Some(name) => Some(request_id_header(name)?),
+            None => None,
+        },
     })
+}
+
+/// The request-id header named `name`, checked as a header name.
+fn request_id_header(name: &str) -> anyhow::Result<RequestIdHeader> {
+    let name = name.trim();
+    crate::header::check(&format!("{name}: x"), name, "x").map_err(|_| {
+        anyhow::anyhow!(
+            "--request-id-header '{}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); e.g. --request-id-header X-Request-ID, or --no-request-id",
+            name.escape_debug()
+        )
+    })?;
+    Ok(RequestIdHeader::new(name))
 }
 
 /// The URL without credentials or query, for files and output.
@@ -552,22 +569,41 @@ mod tests {
             None,
             Some(String::new()),
             &["X-A: b".into()],
+            Some("X-Request-ID"),
         )
         .unwrap();
         assert_eq!(t.base_url, "http://127.0.0.1:1");
         assert_eq!(t.api_key, None);
         assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
-        assert!(target("h:1", None, None, &[]).is_err());
-        assert!(target("http://127.0.0.1", None, None, &["nocolon".into()]).is_err());
+        let id = t.request_id.expect("a request-id header");
+        assert_eq!(id.name, "X-Request-ID");
+        assert!(id.value(17).starts_with("tp-") && id.value(17).ends_with("-17"));
+        assert!(target("h:1", None, None, &[], None).is_err());
+        assert!(target("http://127.0.0.1", None, None, &["nocolon".into()], None).is_err());
+        let e = target("http://127.0.0.1", None, None, &[], Some("X Id")).unwrap_err();
+        assert!(e.to_string().contains("--request-id-header 'X Id'"), "{e}");
     }
 
     #[test]
     fn bad_headers_and_keys_are_named_before_any_request() {
-        let e = target("http://127.0.0.1:1", None, None, &["bad name: x".into()]).unwrap_err();
+        let e = target(
+            "http://127.0.0.1:1",
+            None,
+            None,
+            &["bad name: x".into()],
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("'bad name'"), "{e}");
-        let e = target("http://127.0.0.1:1", None, Some("Bearer sk-1".into()), &[])
-            .unwrap_err()
-            .to_string();
+        let e = target(
+            "http://127.0.0.1:1",
+            None,
+            Some("Bearer sk-1".into()),
+            &[],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("API key") && !e.contains("sk-1"), "{e}");
     }
 }

@@ -357,7 +357,7 @@ impl Runner {
         if summary.counts.ok == 0 {
             bail!("{}", all_failed(&outcome.records, &plan.target_label));
         }
-        let grade = self.profile.grade(|m, st| summary.get(m, st), false)?;
+        let grade = self.profile.grade_run(&summary, None)?;
         let server = match (&plan.server_metrics, before.flatten()) {
             (Some(u), Some(before)) => self.scrape(u, warnings).map(|after| {
                 let ttft = summary.get(Metric::TtftS, Statistic::Mean);

@@ -68,6 +68,10 @@ pub struct RequestTruth {
     /// absent when the cache is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
+    /// The `X-Request-ID` header's value, when one was sent (a client's id
+    /// to join its records with this log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The session header's value (`session_header`), when one was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,

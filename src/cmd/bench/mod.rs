@@ -218,6 +218,12 @@ pub(super) fn measure(
         eprintln!("warning: {}", tokenpace_present::terminal::safe(w));
     }
     let fit = sweep_prompts.then(|| prefill_fit(&results));
+    // A sweep measures prefill by its line: grade every level on it.
+    if let Some(Ok(line)) = &fit {
+        for r in &mut results {
+            r.grade = runner.profile.grade_run(&r.summary, Some(line))?;
+        }
+    }
     if let (Some(dir), true) = (&plan.out, results.len() > 1) {
         let sweep = SweepOutput {
             levels: results.iter().map(level_output).collect(),

@@ -48,7 +48,13 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         (None, ApiArg::Completions) => "openai-completions".into(),
     };
     let plan = BenchPlan {
-        target: target(url, args.model.clone(), api_key, &args.headers)?,
+        target: target(
+            url,
+            args.model.clone(),
+            api_key,
+            &args.headers,
+            args.request_id.name(),
+        )?,
         target_label: redact(url.trim()),
         protocol,
         levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,

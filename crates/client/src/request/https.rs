@@ -20,6 +20,7 @@ pub(super) fn reqwest_request(
     target: &Target,
     api_path: &str,
     prompt: &Prompt,
+    extra: Option<(&str, &str)>,
     body: String,
 ) -> reqwest::RequestBuilder {
     let url = format!("{}{api_path}", target.base_url.trim_end_matches('/'));
@@ -33,6 +34,9 @@ pub(super) fn reqwest_request(
         req = req.bearer_auth(key);
     }
     for (k, v) in target.headers.iter().chain(&prompt.headers) {
+        req = req.header(k, v);
+    }
+    if let Some((k, v)) = extra {
         req = req.header(k, v);
     }
     req

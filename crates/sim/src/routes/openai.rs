@@ -75,6 +75,7 @@ pub(super) async fn completion(
         route: endpoint.route().into(),
         received_ns: sim.ns(received),
         prompt_token_method: tokenpace_corpus::ESTIMATE_METHOD.into(),
+        request_id: req.header("x-request-id").map(str::to_owned),
         ..RequestTruth::default()
     };
     let mut rng = SplitMix64::new(sim.config.seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
