@@ -196,6 +196,7 @@ impl Probe {
                 first_token: Duration::from_secs(60),
                 total: Duration::from_secs(120),
                 max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
+                leaving: None,
             },
             clock: RunClock::start(),
             sessions: None,

@@ -9,7 +9,12 @@ use bench_support::{bench, records, serial, sim, truth};
 use std::collections::BTreeSet;
 use tokenpace_sim::config::SimConfig;
 
-fn run(extra: &[&str]) -> (Vec<tokenpace_core::record::RequestRecord>, Vec<Option<String>>) {
+fn run(
+    extra: &[&str],
+) -> (
+    Vec<tokenpace_core::record::RequestRecord>,
+    Vec<Option<String>>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let truth_path = dir.path().join("truth.jsonl");
     let sim = sim(SimConfig {
@@ -56,7 +61,10 @@ fn every_request_carries_an_id_the_server_logged() {
     for (r, server) in records.iter().zip(&logged) {
         assert_eq!(r.request_id.as_deref(), server.as_deref());
         let id = r.request_id.as_deref().unwrap();
-        assert!(id.starts_with("tp-") && id.ends_with(&format!("-{}", r.id)), "{id}");
+        assert!(
+            id.starts_with("tp-") && id.ends_with(&format!("-{}", r.id)),
+            "{id}"
+        );
     }
 }
 

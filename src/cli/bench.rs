@@ -153,6 +153,20 @@ pub struct BenchArgs {
     /// The per-request id header.
     #[command(flatten)]
     pub request_id: RequestIdArgs,
+    /// Users who stop reading: close the stream after this many tokens
+    /// (20, 10..50, exp:30) or seconds after sending (2s, 500ms..3s,
+    /// exp:1.5s). Such requests count as answered (left by design), or as
+    /// `abandoned` when no token had come yet.
+    #[arg(long, value_name = "TOKENS|TIME")]
+    pub cancel_after: Option<String>,
+    /// The share of users who leave (--cancel-after), in (0, 1].
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 1.0,
+        requires = "cancel_after"
+    )]
+    pub cancel_share: f64,
     /// Seconds to wait for a connection.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub connect_timeout: f64,

@@ -169,6 +169,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             tokenizer: None,
             dataset: None,
             trace,
+            cancel: None,
         },
         sessions: crate::session_plan::sessions(&a.sessions),
         scenario: a.scenario.clone(),

@@ -95,14 +95,9 @@ fn table(grade: &Grade, lang: Lang) -> Table {
         (lang.pick("margin", "差距"), Align::Left),
     ]);
     for m in &grade.metrics {
-        let value = match (m.statistic, m.source) {
-            (_, Some(src)) => format!(
-                "{} ({})",
-                number::with_unit(m.metric, m.value),
-                labels::prefill_source(lang, src)
-            ),
-            (Some(st), None) => format!("{} ({st})", number::with_unit(m.metric, m.value)),
-            (None, None) => number::with_unit(m.metric, m.value),
+        let value = match labels::value_basis(lang, m.statistic, m.source) {
+            Some(basis) => format!("{} ({basis})", number::with_unit(m.metric, m.value)),
+            None => number::with_unit(m.metric, m.value),
         };
         t.row(vec![
             tier_cell(m, lang),

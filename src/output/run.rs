@@ -260,6 +260,18 @@ pub fn run_section(
         }
         d.blank().table(e);
     }
+    if c.left > 0 {
+        d.line(match lang {
+            Lang::En => format!(
+                "{} of the {} answered users left by design (--cancel-after): their streams were closed early, so they count as answered and their end-to-end latency is left out",
+                c.left, c.ok
+            ),
+            Lang::Zh => format!(
+                "{} 个得到回答的用户中有 {} 个按设定中途离开（--cancel-after）：连接被提前关闭，计为已回答，不计入端到端延迟",
+                c.ok, c.left
+            ),
+        });
+    }
     d.append(conversation::section(summary, None, lang));
     for n in notes {
         d.note(n.clone());

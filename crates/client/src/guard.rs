@@ -14,6 +14,8 @@ pub struct Guard {
     pub max_event_bytes: usize,
     /// Replaced in every error message and response id kept.
     pub secrets: Secrets,
+    /// The user stops reading after this many tokens (`--cancel-after`).
+    pub leave_after_tokens: Option<u64>,
 }
 
 impl Default for Guard {
@@ -22,6 +24,7 @@ impl Default for Guard {
             max_tokens: 0,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             secrets: Secrets::default(),
+            leave_after_tokens: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod dataset;
 pub mod discover;
 pub mod guard;
+pub mod leave;
 pub mod load;
 pub mod recorder;
 pub mod redact;

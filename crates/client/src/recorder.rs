@@ -104,6 +104,9 @@ pub enum StreamEnd {
     Complete,
     /// The request failed with this error.
     Failed(ErrorKind, Option<u16>, String),
+    /// The user stopped reading (`--cancel-after`) and the client closed
+    /// the stream: by design, not an error, once a token had arrived.
+    Left,
 }
 
 impl<'t> Recorder<'t> {
@@ -239,7 +242,12 @@ impl<'t> Recorder<'t> {
         if let Some(f) = delta.finish_reason {
             self.finish_reason = Some(f.into_owned());
         }
+        let read_enough = self
+            .guard
+            .leave_after_tokens
+            .is_some_and(|n| self.streamed() >= n);
         self.overrun()
+            .or_else(|| read_enough.then_some(StreamEnd::Left))
     }
 
     /// Tokens streamed so far (events that carried one: a lower bound when
@@ -357,6 +365,15 @@ impl<'t> Recorder<'t> {
                     _ => "the response streamed no token (only [DONE], empty or role-only events)".into(),
                 },
             ),
+            StreamEnd::Left if streamed == 0 && r.tool_calls == 0 => StreamEnd::Failed(
+                ErrorKind::Abandoned,
+                None,
+                "the user left (--cancel-after) before the first token".into(),
+            ),
+            StreamEnd::Left => {
+                r.left_ns = Some(at);
+                StreamEnd::Left
+            }
             other => other,
         };
         if let StreamEnd::Failed(kind, status, message) = end {

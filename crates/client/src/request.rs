@@ -6,6 +6,7 @@
 
 use crate::backend::{Backend, Framing, Prompt};
 use crate::clock::RunClock;
+use crate::leave::{LeavePoint, Leaving};
 use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
 use crate::redact::Secrets;
 use crate::sse::{SseItem, SseParser};
@@ -106,6 +107,9 @@ pub struct Timeouts {
     /// Bytes one streamed event (or line) may hold
     /// ([`crate::sse::DEFAULT_MAX_EVENT_BYTES`] by default).
     pub max_event_bytes: usize,
+    /// Users who stop reading (`--cancel-after`): the client closes their
+    /// streams by design.
+    pub leaving: Option<Leaving>,
 }
 
 /// Builds the HTTP clients shared by all requests: connection reuse, TLS
@@ -226,6 +230,7 @@ pub async fn execute_with(
         ))),
     };
     let sent = clock.now();
+    let leave = timeouts.leaving.and_then(|l| l.point(id));
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
     if let Some((_, v)) = request_id {
         rec.request_id(v.into());
@@ -234,6 +239,10 @@ pub async fn execute_with(
         max_tokens: prompt.max_tokens,
         max_event_bytes: timeouts.max_event_bytes,
         secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+        leave_after_tokens: match leave {
+            Some(LeavePoint::Tokens(n)) => Some(n),
+            _ => None,
+        },
     });
     if let Some(t) = tokenizer {
         rec.count_output_with(t);
@@ -244,6 +253,18 @@ pub async fn execute_with(
     let deadline = tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.total;
     let first_deadline =
         tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.first_token;
+    let leave_at = match leave {
+        Some(LeavePoint::After(d)) => {
+            Some(tokio::time::Instant::from_std(clock.instant_at(sent)) + d)
+        }
+        _ => None,
+    };
+    let user_leaves = async {
+        match leave_at {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
 
     let end = {
         let work = async {
@@ -263,6 +284,7 @@ pub async fn execute_with(
                 ErrorKind::Timeout, None, format!("no complete response within {:?}", timeouts.total)),
             _ = abort.wait_for(|a| *a) => StreamEnd::Failed(
                 ErrorKind::Cancelled, None, "the run was interrupted".into()),
+            () = user_leaves => StreamEnd::Left,
         }
     };
     rec.finish_with_transcript(clock.now(), end)
@@ -545,6 +567,7 @@ mod tests {
             first_token: Duration::from_secs(5),
             total: Duration::from_secs(5),
             max_event_bytes: crate::sse::DEFAULT_MAX_EVENT_BYTES,
+            leaving: None,
         };
         let (_tx, abort) = watch::channel(false);
         for id in 0..4 {

@@ -106,6 +106,7 @@ async fn send(target: &Target, max_tokens: u32, max_event_bytes: usize) -> Reque
         first_token: Duration::from_secs(20),
         total: Duration::from_secs(20),
         max_event_bytes,
+        leaving: None,
     };
     let (_tx, abort) = watch::channel(false);
     execute(

@@ -2,6 +2,7 @@
 //! scenario maths. Nothing here does I/O or needs an async runtime.
 #![deny(missing_docs)]
 
+pub mod cancel;
 pub mod capacity;
 pub mod conversation;
 pub mod dist;

@@ -105,13 +105,16 @@ pub enum ErrorKind {
     /// The server streamed far more tokens than `max_tokens` asked for; the
     /// rest of the stream was not read.
     Overrun,
+    /// The user left (`--cancel-after`) before the first token: by design,
+    /// but they got no answer.
+    Abandoned,
     /// Anything else; the message says what.
     Other,
 }
 
 impl ErrorKind {
     /// Every kind, in a stable order (for tables).
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Connect,
         ErrorKind::Dns,
         ErrorKind::Tls,
@@ -125,6 +128,7 @@ impl ErrorKind {
         ErrorKind::EmptyResponse,
         ErrorKind::EventTooLarge,
         ErrorKind::Overrun,
+        ErrorKind::Abandoned,
         ErrorKind::Other,
     ];
 
@@ -144,6 +148,7 @@ impl ErrorKind {
             ErrorKind::EmptyResponse => "empty_response",
             ErrorKind::EventTooLarge => "event_too_large",
             ErrorKind::Overrun => "overrun",
+            ErrorKind::Abandoned => "abandoned",
             ErrorKind::Other => "other",
         }
     }
@@ -274,6 +279,11 @@ pub struct RequestRecord {
     /// Set when the request failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RequestError>,
+    /// When the client closed the stream by design (`--cancel-after`: a
+    /// user who stopped reading after some tokens). Such a request
+    /// succeeded; its end-to-end latency is not a full answer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_ns: Option<Nanos>,
 }
 
 /// A token count with its provenance.
@@ -314,6 +324,7 @@ impl RequestRecord {
             output_cjk_chars: 0,
             server_timings: None,
             error: None,
+            left_ns: None,
         }
     }
 

@@ -56,6 +56,9 @@ pub struct RunSettings {
     /// trace's requests in its window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceSettings>,
+    /// Users who stop reading (`--cancel-after`), when some do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel: Option<crate::cancel::CancelPlan>,
 }
 
 impl RunSettings {
@@ -132,6 +135,14 @@ pub struct Counts {
     pub failed: u64,
     /// Failures by kind.
     pub by_kind: BTreeMap<ErrorKind, u64>,
+    /// Of the successes, streams the client closed by design
+    /// (`--cancel-after`: the user stopped reading).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Aggregate throughput over the run's wall time.
@@ -199,7 +210,10 @@ impl RunSummary {
             first_sent = first_sent.min(r.sent_ns);
             last_end = last_end.max(r.end_ns.unwrap_or(r.sent_ns));
             match &r.error {
-                None => counts.ok += 1,
+                None => {
+                    counts.ok += 1;
+                    counts.left += u64::from(r.left_ns.is_some());
+                }
                 Some(e) => {
                     counts.failed += 1;
                     *counts.by_kind.entry(e.kind).or_default() += 1;
@@ -219,7 +233,8 @@ impl RunSummary {
             push(Metric::ServerPrefillTokS, server.prefill_tok_s);
             push(Metric::ServerDecodeTokS, server.decode_tok_s);
             push(Metric::OutputCharsS, m.output_chars_s);
-            push(Metric::E2eS, m.e2e_s);
+            // A reader who left did not wait for the whole answer.
+            push(Metric::E2eS, m.e2e_s.filter(|_| r.left_ns.is_none()));
             push(Metric::LongestStallS, m.longest_stall_s);
             push(Metric::Stalls, m.stalls.map(f64::from));
             push(Metric::CharsPerToken, m.chars_per_token);

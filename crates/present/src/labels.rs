@@ -5,6 +5,7 @@
 use crate::lang::Lang;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::prefill::{PrefillNotMeasurable, PrefillSource, LONG_PROMPT_TOKENS};
+use tokenpace_core::stats::Statistic;
 
 impl Lang {
     /// A metric's label in this language ([`metric`]).
@@ -286,9 +287,26 @@ pub fn prefill_source(lang: Lang, source: PrefillSource) -> &'static str {
         PrefillSource::PrefillLine => lang.pick("from the prefill line", "来自预填充拟合线"),
         PrefillSource::ServerTimings => lang.pick("server-reported", "服务器报告"),
         PrefillSource::LongPrompts => lang.pick("long prompts", "长提示"),
-        PrefillSource::LowerBoundInTierA => {
-            lang.pick("a lower bound, already tier A", "下限，已达 A")
+        PrefillSource::LowerBoundInTierA => lang.pick("a lower bound already in A", "下限已达 A"),
+    }
+}
+
+/// What a graded value is: its statistic over requests ("mean"), and for
+/// prefill where it came from ("mean, long prompts"; a prefill line has no
+/// statistic).
+pub fn value_basis(
+    lang: Lang,
+    statistic: Option<Statistic>,
+    source: Option<PrefillSource>,
+) -> Option<String> {
+    match (statistic, source) {
+        (_, Some(PrefillSource::PrefillLine)) => {
+            Some(prefill_source(lang, PrefillSource::PrefillLine).to_string())
         }
+        (Some(st), Some(src)) => Some(format!("{st}, {}", prefill_source(lang, src))),
+        (None, Some(src)) => Some(prefill_source(lang, src).to_string()),
+        (Some(st), None) => Some(st.to_string()),
+        (None, None) => None,
     }
 }
 
@@ -299,10 +317,10 @@ pub fn prefill_not_measurable(lang: Lang, n: &PrefillNotMeasurable) -> String {
     let long = LONG_PROMPT_TOKENS;
     match lang {
         Lang::En => format!(
-            "prefill not graded: with {prompt}-token prompts, prompt ÷ TTFT ({bound} tok/s) is a lower bound that fixed costs dominate; measure it with a sweep (--prompt-tokens 256,1024,4096), prompts of ≥ {long} tokens, or a server that reports its timings"
+            "prefill not graded: {prompt}-token prompts are too short to tell prefill from TTFT's fixed costs (prompt ÷ TTFT gives {bound} tok/s, a lower bound); measure it with a sweep (--prompt-tokens 256,1024,4096), prompts of ≥ {long} tokens, or a server that reports its timings"
         ),
         Lang::Zh => format!(
-            "预填充未评级：提示仅 {prompt} token，提示 ÷ 首字延迟（{bound} tok/s）只是下限，主要由固定开销决定；可用长度扫描（--prompt-tokens 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量"
+            "预填充未评级：提示仅 {prompt} token，太短，无法把预填充与首字延迟中的固定开销分开（提示 ÷ 首字延迟为 {bound} tok/s，只是下限）；可用长度扫描（--prompt-tokens 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量"
         ),
     }
 }

@@ -76,11 +76,8 @@ pub fn block(grade: &Grade, lang: Lang) -> String {
         escape(&why)
     );
     for g in &grade.metrics {
-        let stat = match (g.source, g.statistic) {
-            (Some(src), _) => format!(" ({})", labels::prefill_source(lang, src)),
-            (None, Some(st)) => format!(" ({st})"),
-            (None, None) => String::new(),
-        };
+        let stat = labels::value_basis(lang, g.statistic, g.source)
+            .map_or(String::new(), |b| format!(" ({b})"));
         let _ = write!(
             s,
             r#"<div class="badge {}" data-metric="{}"><div class="name">{} <span class="tier {}">{}</span></div><div class="value">{}<small>{}</small></div><div class="detail">{} {} · {}</div></div>"#,

@@ -54,9 +54,12 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     }
     let ok: Vec<&RequestRecord> = records.iter().copied().filter(|r| r.is_ok()).collect();
     let count = |f: &dyn Fn(&RequestRecord) -> bool| ok.iter().filter(|r| f(r)).count();
+    // A stream the client closed by design (--cancel-after) never got its
+    // usage block or its last tokens: neither is a caveat about the server.
     let by_events = count(&|r| {
-        r.output_tokens
-            .is_some_and(|t| t.source == CountSource::ChunkCount)
+        r.left_ns.is_none()
+            && r.output_tokens
+                .is_some_and(|t| t.source == CountSource::ChunkCount)
     });
     if by_events > 0 {
         out.push(Caveat::TokensCountedAsEvents {
@@ -66,7 +69,8 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     // A trace asks each request for its own answer length.
     if plan.workload.ignore_eos && plan.workload.trace.is_none() {
         let max = plan.workload.max_tokens;
-        let short = count(&|r| r.output_tokens.is_some_and(|t| t.count < max));
+        let short =
+            count(&|r| r.left_ns.is_none() && r.output_tokens.is_some_and(|t| t.count < max));
         if short > 0 {
             out.push(Caveat::StoppedEarly { responses: short });
         }
@@ -93,8 +97,9 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
         out.push(Caveat::ServerPrefillBeside);
     }
     let estimated = count(&|r| {
-        r.prompt_tokens
-            .is_some_and(|t| t.source == CountSource::Estimate)
+        r.left_ns.is_none()
+            && r.prompt_tokens
+                .is_some_and(|t| t.source == CountSource::Estimate)
     });
     if estimated > 0 {
         out.push(Caveat::PromptTokensEstimated {

@@ -52,6 +52,8 @@ pub struct WorkloadPlan {
     /// A trace to replay: its times, lengths and shared prefixes replace
     /// the synthetic ones (the levels are then [`Load::Trace`]).
     pub trace: Option<tokenpace_client::trace::TraceSpec>,
+    /// Users who stop reading (`--cancel-after`).
+    pub cancel: Option<tokenpace_core::cancel::CancelPlan>,
 }
 
 /// Multi-turn sessions or agent tasks instead of single requests.
@@ -337,6 +339,7 @@ impl BenchPlan {
                 }),
                 _ => None,
             },
+            cancel: self.workload.cancel,
         }
     }
 }
@@ -469,7 +472,7 @@ mod tests {
         let one = Shard::parse("0/1").unwrap();
         let trace = |speed| Load::Trace { speed };
         let mut plan = BenchPlan {
-            target: target("http://127.0.0.1:1", Some("m".into()), None, &[]).unwrap(),
+            target: target("http://127.0.0.1:1", Some("m".into()), None, &[], None).unwrap(),
             target_label: "http://127.0.0.1:1".into(),
             protocol: "openai-chat".into(),
             levels: BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap(),
@@ -492,6 +495,7 @@ mod tests {
                     duration: None,
                     block_tokens: 512,
                 }),
+                cancel: None,
             },
             sessions: None,
             scenario: None,

@@ -12,6 +12,7 @@ use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::conversations::{ConversationSource, FileConversations, Synthetic};
 use tokenpace_client::dataset::Dataset;
+use tokenpace_client::leave::Leaving;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
 use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
@@ -238,6 +239,7 @@ impl Runner {
                 first_token: plan.timeouts.first_token,
                 total: plan.timeouts.total,
                 max_event_bytes: plan.timeouts.max_event_bytes,
+                leaving: w.cancel.map(|plan| Leaving { plan, seed }),
             },
             clock: RunClock::start(),
             sessions,

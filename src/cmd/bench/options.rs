@@ -73,6 +73,13 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             tokenizer: args.tokenizer.clone(),
             dataset: args.dataset.clone(),
             trace,
+            cancel: match &args.cancel_after {
+                Some(after) => Some(
+                    tokenpace_core::cancel::CancelPlan::parse(after, args.cancel_share)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            },
         },
         sessions: crate::session_plan::sessions(&args.sessions),
         scenario: args.scenario.clone(),
