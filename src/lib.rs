@@ -49,7 +49,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = Lang::resolve(cli.lang);
     match cli.command {
         cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
-        cli::Command::Bench(args) => cmd::bench::run(args, lang, out),
+        cli::Command::Bench(args) => cmd::bench::run(*args, lang, out),
         cli::Command::Sim(args) => cmd::sim::run(args),
         cli::Command::Capacity(args) => cmd::capacity::run(args, lang, out),
         cli::Command::Merge(args) => cmd::merge::run(args, lang, out),

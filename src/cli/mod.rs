@@ -60,7 +60,7 @@ pub enum Command {
     /// given hardware, and what each remedy would change.
     Plan(PlanArgs),
     /// Measure an OpenAI-compatible streaming server and grade it.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Find the largest concurrency at which every graded metric stays in
     /// tier A (and in tier B): doubling, then bisecting the boundary.
     Capacity(CapacityArgs),

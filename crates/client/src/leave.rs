@@ -75,8 +75,8 @@ mod tests {
         };
         let l = leaving(CancelAfter::Tokens(uniform), 0.3, 7);
         let points: Vec<_> = (0..10_000).map(|id| l.point(id)).collect();
-        let leaving = points.iter().flatten().count();
-        assert!((2_800..3_200).contains(&leaving), "{leaving}");
+        let left = points.iter().flatten().count();
+        assert!((2_800..3_200).contains(&left), "{left}");
         for p in points.iter().flatten() {
             assert!(matches!(p, LeavePoint::Tokens(5..=9)), "{p:?}");
         }

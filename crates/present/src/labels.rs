@@ -252,35 +252,6 @@ pub fn figure_definition(lang: Lang, f: Figure) -> &'static str {
     lang.pick(en, zh)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_metric_has_both_labels_and_a_definition() {
-        for m in Metric::ALL.into_iter().chain(Metric::RUN) {
-            assert!(!metric(Lang::En, m).is_empty());
-            assert_ne!(metric(Lang::En, m), metric(Lang::Zh, m));
-            assert!(definition(Lang::En, m).len() > 10);
-            assert!(definition(Lang::Zh, m).len() > 10);
-        }
-        assert_eq!(
-            metric_with_unit(Lang::En, Metric::OutputCharsS),
-            "output speed (chars/s)"
-        );
-        assert_eq!(metric_with_unit(Lang::En, Metric::Stalls), "stalls");
-    }
-
-    #[test]
-    fn every_view_figure_has_both_labels_and_a_definition() {
-        for f in Figure::ALL {
-            assert_ne!(figure(Lang::En, f), figure(Lang::Zh, f), "{f:?}");
-            assert!(figure_definition(Lang::En, f).len() > 10, "{f:?}");
-            assert!(figure_definition(Lang::Zh, f).len() > 10, "{f:?}");
-        }
-    }
-}
-
 /// Where a graded prefill rate came from, in a few words.
 pub fn prefill_source(lang: Lang, source: PrefillSource) -> &'static str {
     match source {
@@ -322,5 +293,34 @@ pub fn prefill_not_measurable(lang: Lang, n: &PrefillNotMeasurable) -> String {
         Lang::Zh => format!(
             "预填充未评级：提示仅 {prompt} token，太短，无法把预填充与首字延迟中的固定开销分开（提示 ÷ 首字延迟为 {bound} tok/s，只是下限）；可用长度扫描（--prompt-tokens 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_has_both_labels_and_a_definition() {
+        for m in Metric::ALL.into_iter().chain(Metric::RUN) {
+            assert!(!metric(Lang::En, m).is_empty());
+            assert_ne!(metric(Lang::En, m), metric(Lang::Zh, m));
+            assert!(definition(Lang::En, m).len() > 10);
+            assert!(definition(Lang::Zh, m).len() > 10);
+        }
+        assert_eq!(
+            metric_with_unit(Lang::En, Metric::OutputCharsS),
+            "output speed (chars/s)"
+        );
+        assert_eq!(metric_with_unit(Lang::En, Metric::Stalls), "stalls");
+    }
+
+    #[test]
+    fn every_view_figure_has_both_labels_and_a_definition() {
+        for f in Figure::ALL {
+            assert_ne!(figure(Lang::En, f), figure(Lang::Zh, f), "{f:?}");
+            assert!(figure_definition(Lang::En, f).len() > 10, "{f:?}");
+            assert!(figure_definition(Lang::Zh, f).len() > 10, "{f:?}");
+        }
     }
 }
