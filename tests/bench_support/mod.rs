@@ -3,6 +3,8 @@
 //! in-process, and reading records and the simulator's truth.
 #![allow(dead_code)]
 
+pub mod pairing;
+
 use clap::Parser;
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,6 +41,7 @@ pub fn bench(args: &[&str]) -> anyhow::Result<(tokenpace::Status, String)> {
     Ok((status, String::from_utf8(out)?))
 }
 
+/// `dir/requests.jsonl`.
 pub fn records(dir: &Path) -> Vec<RequestRecord> {
     std::fs::read_to_string(dir.join("requests.jsonl"))
         .unwrap()
@@ -47,6 +50,7 @@ pub fn records(dir: &Path) -> Vec<RequestRecord> {
         .collect()
 }
 
+/// The simulator's truth file: every request it received, by response id.
 pub fn truth(path: &Path) -> HashMap<String, RequestTruth> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -57,4 +61,12 @@ pub fn truth(path: &Path) -> HashMap<String, RequestTruth> {
             (t.id.clone(), t)
         })
         .collect()
+}
+
+/// The wall-clock time (unix ns) of the truth file's zero.
+pub fn truth_start_unix_ns(path: &Path) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap();
+    let header: tokenpace_sim::truth::TruthHeader =
+        serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    header.server_start_unix_ns
 }
