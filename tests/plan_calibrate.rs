@@ -86,6 +86,9 @@ fn published_points_are_within_25_percent() {
     for p in points {
         let e = p["error"].as_f64().unwrap();
         assert!(e.abs() <= 0.25, "{p}");
+        // Out of sample: fitted without this point (leave-one-out).
+        let held_out = p["held_out_error"].as_f64().unwrap();
+        assert!(held_out.abs() <= 0.25, "{p}");
     }
 }
 

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use std::io::Write;
 use tokenpace_core::profile::Profile;
 use tokenpace_plan::calibrate::{
-    check_point, compare, fit, published_points, workload_of, Measured, PointCheck,
+    check_points, compare, fit, published_points, workload_of, Measured,
 };
 use tokenpace_plan::roofline::{estimate, Traffic};
 use tokenpace_present::{export, Lang};
@@ -22,10 +22,7 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
     if args.published {
         let catalog = setup.catalog()?;
         let efficiency = setup.efficiency()?;
-        let checks: Vec<PointCheck> = published_points()
-            .iter()
-            .map(|p| check_point(&catalog, p, &efficiency))
-            .collect::<Result<_, _>>()?;
+        let checks = check_points(&catalog, &published_points(), &efficiency)?;
         let result = PublishedOutput {
             checks,
             efficiency: Some(efficiency),

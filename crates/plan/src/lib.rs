@@ -10,6 +10,8 @@
 //! - [`remedies`]: quantisation, speculative decoding, prefix KV cache, split
 //!   prefill and other cards, each with the metric values it predicts.
 //! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
+//! - [`chars_per_token`]: the reading-speed ratio from the best evidence
+//!   for the model and language, with its source.
 //! - [`setup`]: the catalog, model, device and efficiency a command asks
 //!   for, read from the files it names.
 //!
@@ -19,6 +21,7 @@
 
 pub mod calibrate;
 pub mod catalog;
+pub mod chars_per_token;
 pub mod efficiency;
 pub mod error;
 pub mod gguf;

@@ -18,6 +18,7 @@
 //! combined by tensor parallelism with perfect scaling (no communication
 //! cost), which is optimistic; see `docs/plan.md` for every simplification.
 
+use crate::chars_per_token::CharsPerToken;
 use crate::efficiency::Efficiency;
 use crate::error::{non_negative, positive, PlanError};
 use crate::hardware::Hardware;
@@ -28,8 +29,10 @@ use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, ttft};
+use tokenpace_corpus::Lang;
 
-/// The seed's characters per token, the default for reading speed.
+/// The seed's characters per token on Chinese (LLaMA-2's 32k vocabulary),
+/// the stated default for reading speed when nothing is known of the model.
 pub const SEED_CHARS_PER_TOKEN: f64 = 0.7;
 
 /// A model on some number of identical devices.
@@ -48,7 +51,7 @@ pub struct Deployment<'a> {
 /// What the deployment serves: request sizes and how many at once (the
 /// planner's traffic; the measuring client's prompts are
 /// `tokenpace_client::workload::Workload`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Traffic {
     /// Prompt tokens per request.
     pub prompt_tokens: f64,
@@ -58,6 +61,8 @@ pub struct Traffic {
     pub concurrency: f64,
     /// Visible characters per output token.
     pub chars_per_token: f64,
+    /// Where `chars_per_token` comes from, and for which language.
+    pub chars_per_token_source: String,
     /// Network round trip included in TTFT, seconds.
     pub rtt_s: f64,
 }
@@ -69,12 +74,22 @@ impl Default for Traffic {
             output_tokens: 256.0,
             concurrency: 1.0,
             chars_per_token: SEED_CHARS_PER_TOKEN,
+            chars_per_token_source: CharsPerToken::default_for(Lang::Zh).describe(),
             rtt_s: 0.0,
         }
     }
 }
 
 impl Traffic {
+    /// This traffic with its characters per token replaced by `ratio`.
+    pub fn with_ratio(self, ratio: &CharsPerToken) -> Traffic {
+        Traffic {
+            chars_per_token: ratio.value,
+            chars_per_token_source: ratio.describe(),
+            ..self
+        }
+    }
+
     /// Checks every value, naming the flag of a bad one.
     pub fn validate(&self) -> Result<(), PlanError> {
         positive("--prompt-tokens", self.prompt_tokens)?;
@@ -323,7 +338,7 @@ pub fn estimate(
         hardware: d.hardware.id.clone(),
         quant: d.quant,
         devices: d.devices,
-        workload: *w,
+        workload: w.clone(),
         efficiency: eff.clone(),
         memory: Memory {
             weight_bytes,

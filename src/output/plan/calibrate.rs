@@ -126,6 +126,8 @@ impl Output for PublishedOutput {
                 (("published", "公开数据"), Align::Right),
                 (words::ESTIMATED, Align::Right),
                 (words::ERROR, Align::Right),
+                (("held out", "留一估计"), Align::Right),
+                (("error held out", "留一误差"), Align::Right),
                 (("engine", "引擎"), Align::Left),
             ],
         );
@@ -139,17 +141,30 @@ impl Output for PublishedOutput {
                 number::with_unit(m, c.point.value),
                 number::with_unit(m, c.estimated),
                 error_pct(c.error),
+                c.held_out_estimated
+                    .map_or_else(|| "-".into(), |v| number::with_unit(m, v)),
+                c.held_out_error.map_or_else(|| "-".into(), error_pct),
                 c.point.engine.clone(),
             ]);
         }
         let e = self.efficiency.clone().unwrap_or_default();
         let mut d = Document::new();
         d.table(t).blank();
+        let held_out = self
+            .checks
+            .iter()
+            .filter_map(|c| c.held_out_error)
+            .fold(0.0, |w: f64, e| w.max(e.abs()));
         d.line(format!(
-            "{}: {:.1} %{}; {}",
+            "{}: {:.1} %{}; {}: {:.1} %; {}",
             lang.pick("largest error", "最大误差"),
             self.worst() * 100.0,
             aside(lang, &factors(lang, &e)),
+            lang.pick(
+                "held out (each point estimated with the factors fitted to the others)",
+                "留一法（每个点用其余各点拟合的系数估计）"
+            ),
+            held_out * 100.0,
             lang.pick(
                 "sources in crates/plan/data/measurements.toml",
                 "来源见 crates/plan/data/measurements.toml"
