@@ -47,7 +47,7 @@ pub enum PlanCommand {
   tokenpace plan scenario --list
   tokenpace plan scenario --preset long-summary
   tokenpace plan scenario --preset long-summary --tokenizer-family qwen --format json
-  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --rtt 0.15 --prefill 2500 --decode 40
+  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --prefill 2500 --decode 40
 
 Flags override the preset's values. Targets default to the profile's tier-A
 boundaries (TTFT < 2 s, 25 characters/s).")]
@@ -339,7 +339,7 @@ impl WorkloadArgs {
   tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4 --text en
   tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
-  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fitted.toml
+  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fit.toml
 
 Prefill is bound by compute, decode by memory bandwidth (by compute at large
 batches), concurrency by memory capacity. Characters per token come from
@@ -425,7 +425,7 @@ fn acceptance(s: &str) -> Result<f64, String> {
 #[command(after_help = "Examples:
   tokenpace plan remedies --preset long-summary
   tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
-  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18 --quant int8
+  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18
   tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant int8
 
 Without --model/--hardware the remedies work on the given rates; with them the
@@ -456,9 +456,9 @@ pub struct RemediesArgs {
 /// Options of `tokenpace plan calibrate`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fitted.toml
-  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fitted.toml
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fit.toml
+  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fit.toml
   tokenpace plan calibrate --published
 
 The workload (prompt and output tokens, concurrency, characters per token)
