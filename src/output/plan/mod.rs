@@ -5,6 +5,7 @@
 
 pub mod bounds;
 pub mod calibrate;
+pub mod capacity;
 pub mod remedies;
 pub mod scenario;
 
