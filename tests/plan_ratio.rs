@@ -105,6 +105,24 @@ const COMMANDS: &[&[&str]] = &[
         "--decode",
         "20",
     ],
+    &[
+        "plan",
+        "capacity",
+        "--model",
+        "qwen3-8b",
+        "--hardware",
+        "rtx-5090",
+        "--text",
+        "en",
+    ],
+    &[
+        "plan",
+        "capacity",
+        "--decode",
+        "300",
+        "--batch-slowdown",
+        "0.5",
+    ],
 ];
 
 /// Every `N.NN chars/token` in `text` has a line stating the same ratio
@@ -265,13 +283,15 @@ fn a_config_json_names_its_tokenizer_family() {
 #[test]
 fn plan_help_examples_run() {
     let dir = TempDir::new("help-examples");
-    let run_dir = dir.path().join("run1");
-    std::fs::create_dir_all(&run_dir).unwrap();
-    let recorded = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/engine-runs/p256-c1/run.json"
-    );
-    std::fs::copy(recorded, run_dir.join("run.json")).unwrap();
+    for (name, run) in [("run1", "p256-c1"), ("run2", "p128-c2")] {
+        let run_dir = dir.path().join(name);
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let recorded = format!(
+            "{}/tests/data/engine-runs/{run}/run.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::copy(recorded, run_dir.join("run.json")).unwrap();
+    }
     std::fs::write(
         dir.path().join("config.json"),
         r#"{"model_type": "qwen2", "hidden_size": 3584, "intermediate_size": 18944, "num_attention_heads": 28,
@@ -280,7 +300,7 @@ fn plan_help_examples_run() {
     .unwrap();
     let mut examples = 0;
     // calibrate first: its example saves the fitted.toml a bounds example reads.
-    for command in ["calibrate", "scenario", "bounds", "remedies"] {
+    for command in ["calibrate", "scenario", "bounds", "remedies", "capacity"] {
         let help = binary(&["plan", command, "--help"]);
         let help = String::from_utf8(help.stdout).unwrap();
         let block: Vec<&str> = help

@@ -463,14 +463,17 @@ pub struct RemediesArgs {
   tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fit.toml
   tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fit.toml
+  tokenpace plan calibrate run1 run2 --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan calibrate --published
 
 The workload (prompt and output tokens, concurrency, characters per token)
 is read from the run.")]
 pub struct CalibrateArgs {
-    /// A run directory holding run.json, or the run.json itself.
-    #[arg(value_name = "RUN_DIR", required_unless_present = "published")]
-    pub run: Option<PathBuf>,
+    /// Run directories holding run.json, or the run.json files themselves:
+    /// one, or several of the same deployment (at two or more concurrencies
+    /// they also fit decode's compute fraction, which binds on CPUs).
+    #[arg(value_name = "RUN_DIR", required_unless_present = "published", num_args = 1..)]
+    pub run: Vec<PathBuf>,
     /// Instead of a run, check the estimate against the published
     /// measurements shipped with tokenpace.
     #[arg(long, conflicts_with = "run")]

@@ -152,6 +152,76 @@ pub fn fit(e: &Estimate, m: &Measured) -> Efficiency {
     out
 }
 
+/// The efficiency that matches several runs of one deployment (each run's
+/// estimate with the efficiency used, and its measurements).
+///
+/// Prefill: the compute factor scaled as in [`fit`], geometric mean over
+/// the runs. Decode: each run implies a bandwidth fraction (bytes of a
+/// step ÷ its measured time ÷ peak bandwidth) and a compute fraction
+/// (FLOPs ÷ time ÷ peak compute). When runs at two or more concurrencies
+/// show the step time growing with the batch (by at least half the batch's
+/// growth: compute, not the shared weight read, binds) both factors are
+/// fitted, each the largest any run implies (the roofline takes the larger
+/// of the two times, so no run can reach more than the true fraction);
+/// otherwise decode is bandwidth-bound and the bandwidth factor is the
+/// geometric mean of the implied ones. `None` without runs.
+pub fn fit_runs(runs: &[(Estimate, Measured)]) -> Option<Efficiency> {
+    let (first, _) = runs.first()?;
+    let mut out = first.efficiency.clone();
+    let geo = |v: &[f64]| {
+        (!v.is_empty()).then(|| (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp())
+    };
+    let prefill: Vec<f64> = runs
+        .iter()
+        .filter(|(e, _)| e.prefill.binding == Resource::Compute)
+        .filter_map(|(e, m)| Some(e.efficiency.compute * m.prefill_tok_s? / e.prefill_tok_s))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    if let Some(c) = geo(&prefill) {
+        out.compute = c.min(1.0);
+    }
+    // (batch, measured step time, implied bandwidth, implied compute)
+    let decode: Vec<(f64, f64, f64, f64)> = runs
+        .iter()
+        .filter_map(|(e, m)| {
+            let t = 1.0 / m.decode_tok_s?;
+            let b = e.decode.memory_s * e.efficiency.bandwidth / t;
+            let c = e.decode.compute_s * e.efficiency.decode_compute() / t;
+            [t, b, c]
+                .iter()
+                .all(|v| v.is_finite() && *v > 0.0)
+                .then_some((e.concurrency, t, b, c))
+        })
+        .collect();
+    let lo = decode.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+    let hi = decode.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+    let compute_bound = match (lo, hi) {
+        (Some(lo), Some(hi)) if hi.0 > lo.0 => hi.1 / lo.1 >= 1.0 + 0.5 * (hi.0 / lo.0 - 1.0),
+        _ => false,
+    };
+    let max = |f: fn(&(f64, f64, f64, f64)) -> f64| decode.iter().map(f).fold(0.0, f64::max);
+    if compute_bound {
+        out.bandwidth = max(|d| d.2).min(1.0);
+        out.decode_compute = Some(max(|d| d.3).min(1.0));
+    } else if let Some(b) = geo(&decode.iter().map(|d| d.2).collect::<Vec<_>>()) {
+        out.bandwidth = b.min(1.0);
+    }
+    out.source = Some(format!(
+        "fitted to {} runs of {} on {} × {} at {}{}",
+        runs.len(),
+        first.model,
+        first.devices,
+        first.hardware,
+        first.quant,
+        if compute_bound {
+            " (decode compute-bound: step time grows with the batch)"
+        } else {
+            ""
+        }
+    ));
+    Some(out)
+}
+
 /// A published measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -399,5 +469,68 @@ mod tests {
             ..Measured::default()
         };
         assert_eq!(fit(&e, &fast).bandwidth, 1.0);
+    }
+
+    /// Runs measured on a device whose decode is bound by arithmetic at a
+    /// known fraction: the fit finds it and reproduces every run; runs
+    /// whose step time stays flat (a GPU) leave decode bandwidth-bound.
+    #[test]
+    fn several_runs_fit_the_decode_compute_fraction_when_the_batch_slows_decode() {
+        let c = Catalog::builtin();
+        let d = Deployment {
+            model: c.model("smollm2-135m").unwrap(),
+            hardware: c.hardware("ryzen-9-7950x").unwrap(),
+            quant: Quant::Int4,
+            devices: 1,
+        };
+        let truth = Efficiency {
+            compute: 0.5,
+            bandwidth: 0.4,
+            decode_compute: Some(0.03),
+            ..Efficiency::DEFAULT
+        };
+        let at = |b: f64, eff: &Efficiency| {
+            let w = Traffic {
+                concurrency: b,
+                prompt_tokens: 200.0,
+                output_tokens: 100.0,
+                ..Traffic::default()
+            };
+            estimate(&d, &w, eff, &Profile::builtin()).unwrap()
+        };
+        let measured = |e: &Estimate| Measured {
+            prefill_tok_s: Some(e.prefill_tok_s),
+            decode_tok_s: Some(e.decode_tok_s),
+            ..Measured::default()
+        };
+        let runs: Vec<(Estimate, Measured)> = [1.0, 2.0, 4.0]
+            .iter()
+            .map(|&b| (at(b, &Efficiency::DEFAULT), measured(&at(b, &truth))))
+            .collect();
+        let fitted = fit_runs(&runs).unwrap();
+        assert!(
+            (fitted.decode_compute.unwrap() - 0.03).abs() < 1e-9,
+            "{fitted:?}"
+        );
+        for b in [1.0, 2.0, 4.0, 8.0] {
+            let (want, got) = (at(b, &truth).decode_tok_s, at(b, &fitted).decode_tok_s);
+            assert!(
+                (got / want - 1.0).abs() < 1e-6,
+                "batch {b}: {got} vs {want}"
+            );
+        }
+        // Flat step times: bandwidth-bound, no decode compute fraction.
+        let gpu = Efficiency {
+            decode_compute: Some(1.0),
+            ..truth.clone()
+        };
+        let runs: Vec<(Estimate, Measured)> = [1.0, 2.0]
+            .iter()
+            .map(|&b| (at(b, &Efficiency::DEFAULT), measured(&at(b, &gpu))))
+            .collect();
+        let fitted = fit_runs(&runs).unwrap();
+        assert_eq!(fitted.decode_compute, None);
+        assert!((fitted.bandwidth - 0.4).abs() < 0.02, "{fitted:?}");
+        assert!(fit_runs(&[]).is_none());
     }
 }

@@ -16,6 +16,12 @@ pub struct Efficiency {
     /// holds activations, the runtime and fragmentation).
     #[serde(default = "default_memory_usable")]
     pub memory_usable: f64,
+    /// Fraction of peak compute reached by small-batch decode (matrix–vector
+    /// products, which vectorise worse than prefill's matrix products: a
+    /// CPU reaches ~12 % of peak); unset, the `compute` factor. Fitted by
+    /// `plan calibrate` from runs at two or more concurrencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_compute: Option<f64>,
     /// Where the factors come from (a fitted run, a publication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -37,6 +43,7 @@ impl Efficiency {
         compute: 0.65,
         bandwidth: 0.7,
         memory_usable: 0.9,
+        decode_compute: None,
         source: None,
     };
 
@@ -45,11 +52,20 @@ impl Efficiency {
         compute: 1.0,
         bandwidth: 1.0,
         memory_usable: 1.0,
+        decode_compute: None,
         source: None,
     };
 
+    /// The fraction of peak compute decode reaches.
+    pub fn decode_compute(&self) -> f64 {
+        self.decode_compute.unwrap_or(self.compute)
+    }
+
     /// Checks that every factor is in (0, 1].
     pub fn validate(&self) -> Result<(), PlanError> {
+        if let Some(f) = self.decode_compute {
+            fraction("decode compute efficiency (key `decode_compute`)", f)?;
+        }
         fraction(
             "compute efficiency (--compute-efficiency, key `compute`)",
             self.compute,
@@ -137,6 +153,7 @@ mod tests {
             compute: 0.5,
             bandwidth: 0.8,
             memory_usable: 0.9,
+            decode_compute: Some(0.12),
             source: Some("fitted to run1".into()),
         };
         assert_eq!(Efficiency::from_toml(&e.to_toml()).unwrap(), e);

@@ -144,11 +144,13 @@ pub struct Phase {
 }
 
 impl Phase {
-    fn new(flops: f64, bytes: f64, d: &Deployment, eff: &Efficiency) -> Phase {
+    /// The phase's time at compute efficiency `compute` and the bandwidth
+    /// efficiency of `eff`.
+    fn new(flops: f64, bytes: f64, d: &Deployment, eff: &Efficiency, compute: f64) -> Phase {
         let n = f64::from(d.devices);
         let peak_flops = d.hardware.peak_flops(d.quant) * n;
         let peak_bw = d.hardware.bandwidth_bytes_s() * n;
-        let compute_s = flops / (peak_flops * eff.compute);
+        let compute_s = flops / (peak_flops * compute);
         let memory_s = bytes / (peak_bw * eff.bandwidth);
         Phase {
             flops,
@@ -308,13 +310,13 @@ pub fn estimate(
     let attn = m.attention_flops_per_context_token();
     let prefill_flops = 2.0 * m.active_params() * p + attn * p * p / 2.0;
     let prefill_bytes = weight_bytes_touched(m, d.quant, p) + kv * p;
-    let prefill = Phase::new(prefill_flops, prefill_bytes, d, eff);
+    let prefill = Phase::new(prefill_flops, prefill_bytes, d, eff, eff.compute);
 
     // One decode step of the batch, at the average context length.
     let ctx = p + w.output_tokens / 2.0;
     let step_flops = batch * (2.0 * m.active_params() + attn * ctx);
     let step_bytes = weight_bytes_touched(m, d.quant, batch) + batch * kv * ctx;
-    let decode = Phase::new(step_flops, step_bytes, d, eff);
+    let decode = Phase::new(step_flops, step_bytes, d, eff, eff.decode_compute());
 
     let prefill_tok_s = p / prefill.seconds;
     let decode_tok_s = 1.0 / decode.seconds;
