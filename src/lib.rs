@@ -63,6 +63,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
             cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),
             cli::PlanCommand::Remedies(args) => cmd::plan_remedies::run(args, lang, out),
             cli::PlanCommand::Calibrate(args) => cmd::plan_calibrate::run(args, lang, out),
+            cli::PlanCommand::Capacity(args) => cmd::plan_capacity::run(args, lang, out),
         },
     }
 }

@@ -3,9 +3,13 @@
 use super::common::*;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
-use tokenpace_core::scenario::ratio::RatioSource;
+use tokenpace_core::metric::Metric;
+use tokenpace_core::scenario::ratio::RatioError;
 use tokenpace_core::scenario::{preset_named, preset_names, Preset, ScenarioSpec};
+use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
+use tokenpace_core::text::CharCount;
+use tokenpace_plan::chars_per_token::{CharsPerToken, RatioEvidence, RunRatio, TokenCount};
 use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::Params;
@@ -35,6 +39,10 @@ pub enum PlanCommand {
     Remedies(RemediesArgs),
     /// Compare a measured run with the estimate and fit the efficiency.
     Calibrate(CalibrateArgs),
+    /// Predict the largest concurrency that keeps every graded metric in
+    /// tier A: from the roofline (--model, --hardware) or from rates and a
+    /// batching law (--decode, --batch-slowdown), as `tokenpace sim` has.
+    Capacity(PlanCapacityArgs),
 }
 
 /// Options of `tokenpace plan scenario`.
@@ -43,7 +51,7 @@ pub enum PlanCommand {
   tokenpace plan scenario --list
   tokenpace plan scenario --preset long-summary
   tokenpace plan scenario --preset long-summary --tokenizer-family qwen --format json
-  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --rtt 0.15 --prefill 2500 --decode 40
+  tokenpace plan scenario --prompt-tokens 3000 --output-tokens 500 --prefill 2500 --decode 40
 
 Flags override the preset's values. Targets default to the profile's tier-A
 boundaries (TTFT < 2 s, 25 characters/s).")]
@@ -84,22 +92,9 @@ pub struct ScenarioFlags {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: Option<f64>,
-    /// Characters per token [default: 0.7, a LLaMA-2-era tokenizer on Chinese].
-    #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
-          conflicts_with_all = ["tokenizer_family", "from_run", "tokenizer"])]
-    pub chars_per_token: Option<f64>,
-    /// Use a tokenizer family's published characters per token (qwen,
-    /// deepseek, llama3, llama2).
-    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["from_run", "tokenizer"])]
-    pub tokenizer_family: Option<String>,
-    /// Use the characters per token measured in a run (`run.json` or its
-    /// directory).
-    #[arg(long, value_name = "FILE", conflicts_with = "tokenizer")]
-    pub from_run: Option<PathBuf>,
-    /// Measure characters per token with the model's tokenizer.json on
-    /// tokenpace's Chinese sample text.
-    #[arg(long, value_name = "FILE")]
-    pub tokenizer: Option<PathBuf>,
+    /// Characters per token and the language of the answers.
+    #[command(flatten)]
+    pub ratio: RatioArgs,
     /// A prefill rate the hardware reaches, tokens/s (predicts TTFT).
     #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true)]
     pub prefill: Option<f64>,
@@ -109,26 +104,14 @@ pub struct ScenarioFlags {
 }
 
 impl ScenarioFlags {
-    /// Where the characters-per-token ratio is to come from, if the flags
-    /// name a source.
-    pub fn ratio(&self) -> Option<RatioSource> {
-        (self.chars_per_token.map(RatioSource::Given))
-            .or_else(|| self.tokenizer_family.clone().map(RatioSource::Family))
-            .or_else(|| self.tokenizer.clone().map(RatioSource::Tokenizer))
-            .or_else(|| self.from_run.clone().map(RatioSource::Run))
-    }
-
     /// The preset the flags name (if any) and the scenario they describe:
-    /// the preset's values, overridden by every flag given. The ratio comes
-    /// from [`ScenarioFlags::ratio`]'s source: `count` tokenizes text with a
-    /// tokenizer file, `read_run` reads a run (the caller's I/O).
+    /// the preset's values, overridden by every flag given, with `ratio`
+    /// as the characters per token (chosen by [`RatioArgs::evidence`] and
+    /// the model).
     pub fn spec(
         &self,
-        count: impl FnOnce(&Path, &str) -> anyhow::Result<u32>,
-        read_run: impl FnOnce(&Path) -> anyhow::Result<RunSummary>,
+        ratio: &CharsPerToken,
     ) -> anyhow::Result<(Option<&'static Preset>, ScenarioSpec)> {
-        let sample = tokenpace_corpus::text(tokenpace_corpus::Lang::Zh);
-        let ratio = self.ratio().map(|r| r.resolve(sample, count, read_run));
         let preset = match &self.preset {
             Some(name) => Some(preset_named(name).ok_or_else(|| {
                 anyhow::anyhow!("unknown preset '{name}': use one of {} (tokenpace plan scenario --list shows them)", preset_names())
@@ -141,7 +124,7 @@ impl ScenarioFlags {
             rtt_s: self.rtt,
             ttft_target_s: self.ttft_target,
             chars_per_s_target: self.chars_per_s,
-            chars_per_token: ratio.transpose()?,
+            chars_per_token: Some((ratio.value, ratio.describe())),
             prefill_tok_s: self.prefill,
             decode_tok_s: self.decode,
         };
@@ -149,6 +132,82 @@ impl ScenarioFlags {
             preset,
             preset.map(Preset::spec).unwrap_or_default().overlay(given),
         ))
+    }
+}
+
+/// Where characters per token come from, and for which language: shared
+/// by `plan scenario`, `plan bounds` and `plan remedies`. Without any of
+/// these flags the model's tokenizer family (catalog entry or model file)
+/// gives it, else a stated default.
+#[derive(Debug, Clone, Args)]
+pub struct RatioArgs {
+    /// Characters per output token, for reading speed [default: the
+    /// model's tokenizer family for --text, else 0.7 (zh) / 3.17 (en), a
+    /// 32k-vocabulary tokenizer; the output names the source].
+    #[arg(long, value_name = "RATIO", value_parser = positive_number, allow_negative_numbers = true,
+          conflicts_with_all = ["tokenizer_family", "from_run", "tokenizer"])]
+    pub chars_per_token: Option<f64>,
+    /// Use a tokenizer family's published characters per token (qwen,
+    /// deepseek, llama3, llama2).
+    #[arg(long, value_name = "FAMILY", conflicts_with_all = ["from_run", "tokenizer"])]
+    pub tokenizer_family: Option<String>,
+    /// Use the characters per token measured in a run (`run.json` or its
+    /// directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "tokenizer")]
+    pub from_run: Option<PathBuf>,
+    /// Measure characters per token with the model's tokenizer.json on
+    /// tokenpace's sample text in the --text language.
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+    /// The language of the answers, which sets characters per token (zh,
+    /// en; mixed: half the characters in each).
+    #[arg(long, value_enum, default_value_t = TextLang::Zh)]
+    pub text: TextLang,
+}
+
+impl RatioArgs {
+    /// What the flags say about characters per token: `count` tokenizes
+    /// text with a tokenizer file, `read_run` reads a run (the caller's
+    /// I/O). The model's family is the caller's to add.
+    pub fn evidence(
+        &self,
+        count: impl FnOnce(&Path, &str) -> anyhow::Result<u32>,
+        read_run: impl FnOnce(&Path) -> anyhow::Result<RunSummary>,
+    ) -> anyhow::Result<RatioEvidence> {
+        let tokenizer = match &self.tokenizer {
+            Some(path) => {
+                let sample = tokenpace_corpus::text(self.text);
+                Some(TokenCount {
+                    tokenizer: path.display().to_string(),
+                    chars: CharCount::of(sample).chars,
+                    tokens: count(path, sample)?,
+                })
+            }
+            None => None,
+        };
+        let run = match &self.from_run {
+            Some(path) => {
+                let name = path.display().to_string();
+                let summary = read_run(path)?;
+                let stats = summary
+                    .metrics
+                    .get(&Metric::CharsPerToken)
+                    .ok_or_else(|| RatioError::NotInRun(name.clone()))?;
+                Some(RunRatio {
+                    run: name,
+                    value: stats.get(Statistic::Mean),
+                    requests: stats.n,
+                })
+            }
+            None => None,
+        };
+        Ok(RatioEvidence {
+            given: self.chars_per_token,
+            run,
+            tokenizer,
+            family_flag: self.tokenizer_family.clone(),
+            model: None,
+        })
     }
 }
 
@@ -187,14 +246,16 @@ impl From<QuantArg> for Quant {
 /// bounds`, `plan remedies` and `plan calibrate`.
 #[derive(Debug, Clone, Args)]
 pub struct DeploymentArgs {
-    /// Model id from the catalog (see --list), e.g. qwen2.5-7b.
+    /// Model id from the catalog (`tokenpace plan bounds --list` shows it),
+    /// e.g. qwen2.5-7b.
     #[arg(long, value_name = "NAME", conflicts_with = "model_file")]
     pub model: Option<String>,
     /// Read the model's shape from a Hugging Face config.json or a GGUF
     /// file's header instead of the catalog.
     #[arg(long, value_name = "FILE")]
     pub model_file: Option<PathBuf>,
-    /// Device id from the catalog (see --list), e.g. rtx-4090.
+    /// Device id from the catalog (`tokenpace plan bounds --list` shows
+    /// it), e.g. rtx-4090.
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,
     /// How the weights are stored.
@@ -256,24 +317,22 @@ pub struct WorkloadArgs {
     /// Requests served at once (the decode batch).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub concurrency: f64,
-    /// Characters per output token, for reading speed.
-    #[arg(long, value_name = "RATIO", default_value_t = 0.7, value_parser = positive_number, allow_negative_numbers = true)]
-    pub chars_per_token: f64,
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: f64,
 }
 
 impl WorkloadArgs {
-    /// The workload the flags describe.
-    pub fn workload(&self) -> Traffic {
+    /// The workload the flags describe, reading at `ratio`.
+    pub fn workload(&self, ratio: &CharsPerToken) -> Traffic {
         Traffic {
             prompt_tokens: self.prompt_tokens,
             output_tokens: self.output_tokens,
             concurrency: self.concurrency,
-            chars_per_token: self.chars_per_token,
             rtt_s: self.rtt,
+            ..Traffic::default()
         }
+        .with_ratio(ratio)
     }
 }
 
@@ -282,11 +341,15 @@ impl WorkloadArgs {
 #[command(after_help = "Examples:
   tokenpace plan bounds --list
   tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4 --text en
   tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
-  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fitted.toml
+  tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fit.toml
 
 Prefill is bound by compute, decode by memory bandwidth (by compute at large
-batches), concurrency by memory capacity. The method is in docs/plan.md.")]
+batches), concurrency by memory capacity. Characters per token come from
+--chars-per-token, --from-run, --tokenizer, --tokenizer-family, the model's
+tokenizer family, or a stated default, for --text zh or en; the output names
+the source. The method is in docs/plan.md.")]
 pub struct BoundsArgs {
     /// List the catalog's models and devices and exit.
     #[arg(long)]
@@ -297,6 +360,9 @@ pub struct BoundsArgs {
     /// The workload.
     #[command(flatten)]
     pub workload: WorkloadArgs,
+    /// Characters per token and the language of the answers.
+    #[command(flatten)]
+    pub ratio: RatioArgs,
     /// The grading profile.
     #[command(flatten)]
     pub profile: ProfileArgs,
@@ -363,8 +429,8 @@ fn acceptance(s: &str) -> Result<f64, String> {
 #[command(after_help = "Examples:
   tokenpace plan remedies --preset long-summary
   tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
-  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18 --quant int8
-  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant fp16
+  tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18
+  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant int8
 
 Without --model/--hardware the remedies work on the given rates; with them the
 rates come from the roofline (plan bounds) and every catalog card is compared.")]
@@ -394,17 +460,20 @@ pub struct RemediesArgs {
 /// Options of `tokenpace plan calibrate`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan calibrate runs/qwen-4090 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fitted.toml
-  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fitted.toml
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fit.toml
+  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fit.toml
+  tokenpace plan calibrate run1 run2 --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan calibrate --published
 
 The workload (prompt and output tokens, concurrency, characters per token)
 is read from the run.")]
 pub struct CalibrateArgs {
-    /// A run directory holding run.json, or the run.json itself.
-    #[arg(value_name = "RUN_DIR", required_unless_present = "published")]
-    pub run: Option<PathBuf>,
+    /// Run directories holding run.json, or the run.json files themselves:
+    /// one, or several of the same deployment (at two or more concurrencies
+    /// they also fit decode's compute fraction, which binds on CPUs).
+    #[arg(value_name = "RUN_DIR", required_unless_present = "published", num_args = 1..)]
+    pub run: Vec<PathBuf>,
     /// Instead of a run, check the estimate against the published
     /// measurements shipped with tokenpace.
     #[arg(long, conflicts_with = "run")]
@@ -416,6 +485,52 @@ pub struct CalibrateArgs {
     /// `plan bounds --efficiency FILE`).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Options of `tokenpace plan capacity`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan capacity --model llama-3.1-8b --hardware l4 --text en
+  tokenpace plan capacity --decode 300 --batch-slowdown 0.95 --prefill 20000 --ttft-ms 20
+
+With --model and --hardware the roofline grades each concurrency up to the
+KV-cache contexts that fit; with --decode the simulator's law: per-stream
+decode = decode / (1 + k(c - 1)), TTFT = fixed + prompt / prefill. The method
+is in docs/plan.md.")]
+pub struct PlanCapacityArgs {
+    /// The model, device and efficiency (the roofline).
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+    /// The workload (its --concurrency is what is searched, and ignored).
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Characters per token and the language of the answers.
+    #[command(flatten)]
+    pub ratio: RatioArgs,
+    /// Decode rate of a stream alone, tokens/s (the batching law instead of
+    /// the roofline).
+    #[arg(long, value_name = "TOK_PER_S", value_parser = positive_number, allow_negative_numbers = true,
+          conflicts_with_all = ["model", "model_file", "hardware"])]
+    pub decode: Option<f64>,
+    /// k in: per-stream decode = decode / (1 + k·(c − 1)).
+    #[arg(long, value_name = "K", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub batch_slowdown: f64,
+    /// Prefill rate, prompt tokens/s (with --decode).
+    #[arg(long, value_name = "TOK_PER_S", default_value_t = 5000.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill: f64,
+    /// Fixed part of TTFT, ms (with --decode).
+    #[arg(long, value_name = "MS", default_value_t = 200.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub ttft_ms: f64,
+    /// Streams decoded at once; more queue (with --decode).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_batch: u32,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

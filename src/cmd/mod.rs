@@ -10,6 +10,7 @@ pub mod merge;
 pub mod models;
 pub mod plan_bounds;
 pub mod plan_calibrate;
+pub mod plan_capacity;
 pub mod plan_remedies;
 pub mod plan_scenario;
 pub mod report;

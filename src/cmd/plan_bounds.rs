@@ -6,6 +6,8 @@ use crate::output::plan::bounds::{BoundsOutput, CatalogOutput};
 use crate::output::plan::Names;
 use crate::{input, Status};
 use std::io::Write;
+use std::path::Path;
+use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_plan::roofline::estimate;
 use tokenpace_present::{export, Lang};
 
@@ -20,9 +22,13 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     }
     let profile = input::profile(args.profile.file.as_deref())?;
     let r = setup.resolve("plan bounds")?;
+    let count = |path: &Path, text: &str| ModelTokenizer::from_file(path)?.count(text);
+    let mut evidence = args.ratio.evidence(count, input::run_summary)?;
+    evidence.model = r.model.tokenizer_family();
+    let ratio = evidence.choose(args.ratio.text)?;
     let d = r.deployment(args.deployment.quant.into(), args.deployment.gpus);
     let result = BoundsOutput {
-        estimate: estimate(&d, &args.workload.workload(), &r.efficiency, &profile)?,
+        estimate: estimate(&d, &args.workload.workload(&ratio), &r.efficiency, &profile)?,
         names: Names::of(&d),
     };
     out.write_all(export(&result, format, lang)?.as_bytes())?;

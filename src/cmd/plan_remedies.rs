@@ -19,8 +19,17 @@ use tokenpace_present::{export, Lang};
 pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
     let count = |path: &Path, text: &str| ModelTokenizer::from_file(path)?.count(text);
-    let (_, spec) = args.scenario.spec(count, input::run_summary)?;
+    let mut evidence = args.scenario.ratio.evidence(count, input::run_summary)?;
     let setup = args.deployment.setup();
+    let resolved = if setup.has_model() || setup.hardware.is_some() {
+        let r = setup.resolve("plan remedies with a model")?;
+        evidence.model = r.model.tokenizer_family();
+        Some(r)
+    } else {
+        None
+    };
+    let ratio = evidence.choose(args.scenario.ratio.text)?;
+    let (_, spec) = args.scenario.spec(&ratio)?;
     if setup.has_model() && (args.scenario.prefill.is_some() || args.scenario.decode.is_some()) {
         bail!("--prefill and --decode give the rates reached now; with --model they come from the roofline estimate: drop one or the other");
     }
@@ -28,16 +37,16 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     let quant: Quant = args.deployment.quant.into();
     let params = args.remedy.params();
 
-    let result = if setup.has_model() || setup.hardware.is_some() {
-        let r = setup.resolve("plan remedies with a model")?;
+    let result = if let Some(r) = &resolved {
         let d = r.deployment(quant, args.deployment.gpus);
         let w = Traffic {
             prompt_tokens: scenario.prompt_tokens,
             output_tokens: scenario.output_tokens,
             concurrency: args.concurrency,
-            chars_per_token: scenario.chars_per_token,
             rtt_s: scenario.rtt_s,
-        };
+            ..Traffic::default()
+        }
+        .with_ratio(&ratio);
         let e = estimate(&d, &w, &r.efficiency, &profile)?;
         let s = Situation::of(&scenario, e.prefill_tok_s, e.decode_tok_s, quant);
         let ctx = RooflineContext {
@@ -47,13 +56,14 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
             efficiency: &r.efficiency,
         };
         let list = remedies(&s, &params, &profile, Some(&ctx))?;
-        RemediesOutput::new(s, list, Some((e, Names::of(&d))))
+        RemediesOutput::new(s, list, ratio.describe(), Some((e, Names::of(&d))))
     } else {
         let (Some(prefill), Some(decode)) = (scenario.prefill_tok_s, scenario.decode_tok_s) else {
             bail!("plan remedies needs the rates reached now: give --prefill and --decode, a --preset that has them (long-summary), or --model and --hardware to estimate them");
         };
         let s = Situation::of(&scenario, prefill, decode, quant);
-        RemediesOutput::new(s, remedies(&s, &params, &profile, None)?, None)
+        let list = remedies(&s, &params, &profile, None)?;
+        RemediesOutput::new(s, list, ratio.describe(), None)
     };
     out.write_all(export(&result, args.output.format, lang)?.as_bytes())?;
     Ok(Status::Ok)

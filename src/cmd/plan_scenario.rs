@@ -18,7 +18,12 @@ pub fn run(args: ScenarioArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
     }
     let profile = input::profile(args.profile.file.as_deref())?;
     let count = |path: &Path, text: &str| ModelTokenizer::from_file(path)?.count(text);
-    let (preset, spec) = args.scenario.spec(count, input::run_summary)?;
+    let ratio = args
+        .scenario
+        .ratio
+        .evidence(count, input::run_summary)?
+        .choose(args.scenario.ratio.text)?;
+    let (preset, spec) = args.scenario.spec(&ratio)?;
     let plan = spec.resolve(&profile)?.plan(&profile);
     let remedies = for_scenario(&plan, &profile, None);
     let result = ScenarioOutput::new(plan, remedies, preset);

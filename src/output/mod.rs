@@ -31,6 +31,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("plan-bounds", schema::<plan::bounds::BoundsOutput>()),
         ("plan-bounds-list", schema::<plan::bounds::CatalogOutput>()),
         ("plan-remedies", schema::<plan::remedies::RemediesOutput>()),
+        ("plan-capacity", schema::<plan::capacity::CapacityOutput>()),
         (
             "plan-calibrate",
             schema::<plan::calibrate::CalibrateOutput>(),

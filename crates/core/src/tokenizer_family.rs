@@ -1,4 +1,5 @@
-//! How many Chinese characters a token carries, by tokenizer family.
+//! How many characters a token carries, by tokenizer family, for Chinese
+//! and for English prose.
 //!
 //! The design notes convert decode speed to reading speed with 0.7 characters
 //! per token, which fits tokenizers with small, Latin-centred vocabularies.
@@ -18,8 +19,12 @@ pub struct TokenizerFamily {
     pub models: &'static str,
     /// Chinese characters per token on Chinese prose.
     pub zh_chars_per_token: f64,
-    /// Where the figure comes from.
+    /// Where the Chinese figure comes from.
     pub source: &'static str,
+    /// Characters per token on English prose.
+    pub en_chars_per_token: f64,
+    /// Where the English figure comes from.
+    pub en_source: &'static str,
 }
 
 /// The families tokenpace knows, the 32k-vocabulary default first.
@@ -32,26 +37,34 @@ pub const FAMILIES: &[TokenizerFamily] = &[
         // 10k samples of cc100-zh-Hans per tokenizer.
         source:
             "the design notes' figure; tokenizer-arena (cc100-zh-Hans) measures 0.70 for LLaMA's 32k vocabulary",
+        en_chars_per_token: 3.17,
+        en_source: "The Llama 3 Herd of Models (Meta, 2024), Model Architecture section: the Llama 2 tokenizer compresses a sample of English data to 3.17 characters per token",
     },
     TokenizerFamily {
         id: "llama3",
         models: "Llama-3.x, 128k vocabulary",
         zh_chars_per_token: 1.24,
         source: "tokenizer-arena (cc100-zh-Hans), llama3 row: 1.24 characters per token",
+        en_chars_per_token: 3.94,
+        en_source: "The Llama 3 Herd of Models (Meta, 2024), Model Architecture section: the Llama 3 tokenizer compresses a sample of English data to 3.94 characters per token",
     },
     TokenizerFamily {
         id: "qwen",
         models: "Qwen to Qwen3, 151k vocabulary",
         zh_chars_per_token: 1.5,
-        // Alibaba Cloud Model Studio's billing page says "1 token is usually
-        // one Han character", a conservative floor; measure your own text.
-        source: "commonly cited average; Alibaba's billing docs give a conservative 1.0",
+        // The low end of Alibaba's range; Model Studio's newer billing page
+        // says "one character or word", a conservative floor.
+        source: "Alibaba Cloud DashScope metering and billing page for Qwen (help.aliyun.com): 1 token is on average 1.5-1.8 Chinese characters; the low end",
+        en_chars_per_token: 3.5,
+        en_source: "Alibaba Cloud Model Studio billing page (alibabacloud.com/help/model-studio): 1 token is usually 3 to 4 English letters or one word; the middle",
     },
     TokenizerFamily {
         id: "deepseek",
         models: "DeepSeek-V2/V3/R1",
         zh_chars_per_token: 1.67,
         source: "DeepSeek API docs, Token & Token Usage: 1 Chinese character ≈ 0.6 token",
+        en_chars_per_token: 3.33,
+        en_source: "DeepSeek API docs, Token & Token Usage: 1 English character ≈ 0.3 token",
     },
 ];
 
@@ -79,7 +92,9 @@ mod tests {
     fn families_are_sane_and_unique() {
         for (i, f) in FAMILIES.iter().enumerate() {
             assert!(f.zh_chars_per_token > 0.3 && f.zh_chars_per_token < 3.0);
-            assert!(!f.source.is_empty());
+            // English packs more characters into a token than Chinese.
+            assert!(f.en_chars_per_token > f.zh_chars_per_token && f.en_chars_per_token < 6.0);
+            assert!(!f.source.is_empty() && !f.en_source.is_empty());
             assert!(FAMILIES[i + 1..].iter().all(|g| g.id != f.id));
         }
         assert_eq!(family("QWEN").unwrap().zh_chars_per_token, 1.5);

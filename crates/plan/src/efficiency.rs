@@ -16,6 +16,12 @@ pub struct Efficiency {
     /// holds activations, the runtime and fragmentation).
     #[serde(default = "default_memory_usable")]
     pub memory_usable: f64,
+    /// Fraction of peak compute reached by small-batch decode (matrix–vector
+    /// products, which vectorise worse than prefill's matrix products: a
+    /// CPU reaches ~12 % of peak); unset, the `compute` factor. Fitted by
+    /// `plan calibrate` from runs at two or more concurrencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_compute: Option<f64>,
     /// Where the factors come from (a fitted run, a publication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -26,15 +32,18 @@ fn default_memory_usable() -> f64 {
 }
 
 impl Efficiency {
-    /// The defaults, fitted to the published measurements in
+    /// The defaults, set by hand against the published measurements in
     /// `data/measurements.toml` (llama.cpp on Apple silicon and an RTX
     /// 4090): 65 % of peak compute in prefill, 70 % of peak bandwidth in
-    /// decode; 90 % of memory usable (vLLM's default
-    /// `gpu_memory_utilization`).
+    /// decode (the geometric-mean fit, `calibrate::fit_points`, gives 0.71
+    /// and 0.71; 0.65 is below every prefill point's 0.67–0.78, a cautious
+    /// choice; the ±25 % check holds each point out of its own fit); 90 %
+    /// of memory usable (vLLM's default `gpu_memory_utilization`).
     pub const DEFAULT: Efficiency = Efficiency {
         compute: 0.65,
         bandwidth: 0.7,
         memory_usable: 0.9,
+        decode_compute: None,
         source: None,
     };
 
@@ -43,11 +52,20 @@ impl Efficiency {
         compute: 1.0,
         bandwidth: 1.0,
         memory_usable: 1.0,
+        decode_compute: None,
         source: None,
     };
 
+    /// The fraction of peak compute decode reaches.
+    pub fn decode_compute(&self) -> f64 {
+        self.decode_compute.unwrap_or(self.compute)
+    }
+
     /// Checks that every factor is in (0, 1].
     pub fn validate(&self) -> Result<(), PlanError> {
+        if let Some(f) = self.decode_compute {
+            fraction("decode compute efficiency (key `decode_compute`)", f)?;
+        }
         fraction(
             "compute efficiency (--compute-efficiency, key `compute`)",
             self.compute,
@@ -135,6 +153,7 @@ mod tests {
             compute: 0.5,
             bandwidth: 0.8,
             memory_usable: 0.9,
+            decode_compute: Some(0.12),
             source: Some("fitted to run1".into()),
         };
         assert_eq!(Efficiency::from_toml(&e.to_toml()).unwrap(), e);

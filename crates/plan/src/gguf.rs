@@ -71,6 +71,19 @@ pub fn model_from_metadata(id: &str, kv: &BTreeMap<String, Value>) -> Result<Mod
     if let Some(Value::Str(name)) = kv.get("general.name") {
         m.name = name.clone();
     }
+    let text = |k: &str| match kv.get(k) {
+        Some(Value::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    if let Some((family, how)) = crate::chars_per_token::family_of_gguf(
+        text("tokenizer.ggml.pre"),
+        text("tokenizer.ggml.model"),
+        u64::from(m.vocab),
+        &arch,
+    ) {
+        m.tokenizer = Some(family.to_string());
+        m.tokenizer_from = Some(how);
+    }
     Ok(m)
 }
 

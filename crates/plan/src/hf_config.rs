@@ -72,6 +72,9 @@ pub struct ConfigJson {
     /// MLA: value head dimension.
     #[serde(default)]
     pub v_head_dim: Option<u64>,
+    /// The architecture (`qwen2`, `llama`), which names the tokenizer family.
+    #[serde(default)]
+    pub model_type: Option<String>,
 }
 
 /// Reads a `config.json` into a [`Model`] named `id`.
@@ -81,7 +84,16 @@ pub fn model_from_config_json(id: &str, text: &str) -> Result<Model, PlanError> 
             "not a Hugging Face config.json with the fields tokenpace needs (hidden_size, num_hidden_layers, num_attention_heads, vocab_size): {e}"
         ))
     })?;
-    model_from_config(id, &c, "config.json")
+    let mut m = model_from_config(id, &c, "config.json")?;
+    if let Some((family, how)) = c
+        .model_type
+        .as_deref()
+        .and_then(|t| crate::chars_per_token::family_of_model_type(t, c.vocab_size))
+    {
+        m.tokenizer = Some(family.to_string());
+        m.tokenizer_from = Some(how);
+    }
+    Ok(m)
 }
 
 /// Builds a [`Model`] from the shape fields; `source` says where they came
@@ -201,6 +213,8 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
             .and(c.num_experts_per_tok)
             .map(|k| to_u32(k, "num_experts_per_tok"))
             .transpose()?,
+        tokenizer: None,
+        tokenizer_from: None,
         source: format!("{source} (parameters computed from the shapes)"),
     };
     model.validate()?;

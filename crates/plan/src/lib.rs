@@ -10,6 +10,9 @@
 //! - [`remedies`]: quantisation, speculative decoding, prefix KV cache, split
 //!   prefill and other cards, each with the metric values it predicts.
 //! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
+//! - [`capacity`]: the largest concurrency that keeps every metric in tier A.
+//! - [`chars_per_token`]: the reading-speed ratio from the best evidence
+//!   for the model and language, with its source.
 //! - [`setup`]: the catalog, model, device and efficiency a command asks
 //!   for, read from the files it names.
 //!
@@ -18,7 +21,9 @@
 #![deny(missing_docs)]
 
 pub mod calibrate;
+pub mod capacity;
 pub mod catalog;
+pub mod chars_per_token;
 pub mod efficiency;
 pub mod error;
 pub mod gguf;

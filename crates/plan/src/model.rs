@@ -1,9 +1,11 @@
 //! A model's shape: what sets its compute per token, the bytes its weights
 //! occupy and the size of its KV cache.
 
+use crate::chars_per_token::{ModelFamily, RatioOrigin};
 use crate::error::{positive, PlanError};
 use crate::quant::Quant;
 use serde::{Deserialize, Serialize};
+use tokenpace_core::tokenizer_family::{family, family_ids};
 
 /// Bytes per KV-cache element: the cache is kept in FP16/BF16 whatever the
 /// weight quantisation.
@@ -45,6 +47,14 @@ pub struct Model {
     /// Experts activated per token (MoE), for reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experts_per_token: Option<u32>,
+    /// The tokenizer family (`qwen`, `llama3`, …; see
+    /// `tokenpace_core::tokenizer_family`), for characters per token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<String>,
+    /// How a model file's tokenizer family was identified (not in
+    /// catalogs: there the entry itself is the evidence).
+    #[serde(skip)]
+    pub tokenizer_from: Option<String>,
     /// Where the figures come from.
     pub source: String,
 }
@@ -86,6 +96,23 @@ impl Model {
         4.0 * f64::from(self.layers) * f64::from(self.heads) * f64::from(self.head_dim)
     }
 
+    /// The model's tokenizer family, if known, and how it was identified.
+    pub fn tokenizer_family(&self) -> Option<ModelFamily> {
+        let family = self.tokenizer.clone()?;
+        Some(match &self.tokenizer_from {
+            Some(how) => ModelFamily {
+                family,
+                origin: RatioOrigin::ModelFile,
+                how: format!("model file {how}"),
+            },
+            None => ModelFamily {
+                family,
+                origin: RatioOrigin::Catalog,
+                how: format!("catalog entry {}", self.id),
+            },
+        })
+    }
+
     /// Checks the figures.
     pub fn validate(&self) -> Result<(), PlanError> {
         if self.id.trim().is_empty() || self.source.trim().is_empty() {
@@ -117,6 +144,15 @@ impl Model {
         }
         if let Some(kv) = self.kv_bytes_per_token {
             positive(&name("kv_bytes_per_token"), kv)?;
+        }
+        if let Some(t) = &self.tokenizer {
+            if family(t).is_none() {
+                return Err(PlanError::Syntax(format!(
+                    "model '{}': unknown tokenizer '{t}': use one of {} (or leave it out)",
+                    self.id,
+                    family_ids()
+                )));
+            }
         }
         Ok(())
     }

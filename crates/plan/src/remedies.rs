@@ -281,7 +281,7 @@ impl Remedy {
 }
 
 /// A model on a device, for remedies the roofline recomputes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RooflineContext<'a> {
     /// The catalog whose cards are compared.
     pub catalog: &'a Catalog,

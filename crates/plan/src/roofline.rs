@@ -18,6 +18,7 @@
 //! combined by tensor parallelism with perfect scaling (no communication
 //! cost), which is optimistic; see `docs/plan.md` for every simplification.
 
+use crate::chars_per_token::CharsPerToken;
 use crate::efficiency::Efficiency;
 use crate::error::{non_negative, positive, PlanError};
 use crate::hardware::Hardware;
@@ -28,8 +29,10 @@ use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, ttft};
+use tokenpace_corpus::Lang;
 
-/// The seed's characters per token, the default for reading speed.
+/// The seed's characters per token on Chinese (LLaMA-2's 32k vocabulary),
+/// the stated default for reading speed when nothing is known of the model.
 pub const SEED_CHARS_PER_TOKEN: f64 = 0.7;
 
 /// A model on some number of identical devices.
@@ -48,7 +51,7 @@ pub struct Deployment<'a> {
 /// What the deployment serves: request sizes and how many at once (the
 /// planner's traffic; the measuring client's prompts are
 /// `tokenpace_client::workload::Workload`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Traffic {
     /// Prompt tokens per request.
     pub prompt_tokens: f64,
@@ -58,6 +61,8 @@ pub struct Traffic {
     pub concurrency: f64,
     /// Visible characters per output token.
     pub chars_per_token: f64,
+    /// Where `chars_per_token` comes from, and for which language.
+    pub chars_per_token_source: String,
     /// Network round trip included in TTFT, seconds.
     pub rtt_s: f64,
 }
@@ -69,12 +74,22 @@ impl Default for Traffic {
             output_tokens: 256.0,
             concurrency: 1.0,
             chars_per_token: SEED_CHARS_PER_TOKEN,
+            chars_per_token_source: CharsPerToken::default_for(Lang::Zh).describe(),
             rtt_s: 0.0,
         }
     }
 }
 
 impl Traffic {
+    /// This traffic with its characters per token replaced by `ratio`.
+    pub fn with_ratio(self, ratio: &CharsPerToken) -> Traffic {
+        Traffic {
+            chars_per_token: ratio.value,
+            chars_per_token_source: ratio.describe(),
+            ..self
+        }
+    }
+
     /// Checks every value, naming the flag of a bad one.
     pub fn validate(&self) -> Result<(), PlanError> {
         positive("--prompt-tokens", self.prompt_tokens)?;
@@ -129,11 +144,13 @@ pub struct Phase {
 }
 
 impl Phase {
-    fn new(flops: f64, bytes: f64, d: &Deployment, eff: &Efficiency) -> Phase {
+    /// The phase's time at compute efficiency `compute` and the bandwidth
+    /// efficiency of `eff`.
+    fn new(flops: f64, bytes: f64, d: &Deployment, eff: &Efficiency, compute: f64) -> Phase {
         let n = f64::from(d.devices);
         let peak_flops = d.hardware.peak_flops(d.quant) * n;
         let peak_bw = d.hardware.bandwidth_bytes_s() * n;
-        let compute_s = flops / (peak_flops * eff.compute);
+        let compute_s = flops / (peak_flops * compute);
         let memory_s = bytes / (peak_bw * eff.bandwidth);
         Phase {
             flops,
@@ -293,13 +310,13 @@ pub fn estimate(
     let attn = m.attention_flops_per_context_token();
     let prefill_flops = 2.0 * m.active_params() * p + attn * p * p / 2.0;
     let prefill_bytes = weight_bytes_touched(m, d.quant, p) + kv * p;
-    let prefill = Phase::new(prefill_flops, prefill_bytes, d, eff);
+    let prefill = Phase::new(prefill_flops, prefill_bytes, d, eff, eff.compute);
 
     // One decode step of the batch, at the average context length.
     let ctx = p + w.output_tokens / 2.0;
     let step_flops = batch * (2.0 * m.active_params() + attn * ctx);
     let step_bytes = weight_bytes_touched(m, d.quant, batch) + batch * kv * ctx;
-    let decode = Phase::new(step_flops, step_bytes, d, eff);
+    let decode = Phase::new(step_flops, step_bytes, d, eff, eff.decode_compute());
 
     let prefill_tok_s = p / prefill.seconds;
     let decode_tok_s = 1.0 / decode.seconds;
@@ -323,7 +340,7 @@ pub fn estimate(
         hardware: d.hardware.id.clone(),
         quant: d.quant,
         devices: d.devices,
-        workload: *w,
+        workload: w.clone(),
         efficiency: eff.clone(),
         memory: Memory {
             weight_bytes,

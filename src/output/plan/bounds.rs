@@ -2,8 +2,8 @@
 //! device, graded, and the catalog (`--list`).
 
 use super::{
-    aside, bytes, colon, flops, labelled, load, pct, resource, say, table, title, words, Names,
-    Words,
+    aside, bytes, colon, flops, labelled, load, pct, ratio_line, resource, say, table, title,
+    words, Names, Words,
 };
 use crate::output::grade::grade_section;
 use serde::Serialize;
@@ -39,13 +39,16 @@ impl Output for BoundsOutput {
             lang,
             ("workload", "负载"),
             &format!(
-                "{} · {:.2} {} · {} {:.0} ms",
+                "{} · {} {:.0} ms",
                 load(lang, w),
-                w.chars_per_token,
-                say(lang, words::CHARS_PER_TOKEN),
                 lang.pick("round trip", "网络往返"),
                 w.rtt_s * 1000.0
             ),
+        ));
+        d.item(ratio_line(
+            lang,
+            w.chars_per_token,
+            &w.chars_per_token_source,
         ));
         d.blank().heading(lang.pick("Memory", "显存"));
         d.item(memory_use(e, lang));

@@ -20,14 +20,59 @@ pub struct CalibrateOutput {
     pub errors: Vec<MetricError>,
     /// The efficiency the estimate used.
     pub efficiency: Efficiency,
-    /// The efficiency that matches the run.
+    /// The efficiency that matches the run (or all the runs).
     pub fitted: Efficiency,
+    /// With several runs: each one, estimated with the efficiency used and
+    /// with the fitted one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunCheck>,
     /// The estimate and its names (for the title).
     #[serde(skip)]
     pub estimate: Option<(Estimate, Names)>,
     /// Where the fitted efficiency was saved (`--save`).
     #[serde(skip)]
     pub saved: Option<PathBuf>,
+}
+
+/// One of several calibration runs.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RunCheck {
+    /// The run, as given.
+    pub run: String,
+    /// Its concurrency (the decode batch).
+    pub concurrency: f64,
+    /// Measured against the estimate with the efficiency used.
+    pub errors: Vec<MetricError>,
+    /// Measured against the estimate with the fitted efficiency.
+    pub fitted_errors: Vec<MetricError>,
+}
+
+/// The runs' errors with the fitted efficiency, one row per run.
+fn runs_table(runs: &[RunCheck], lang: Lang) -> Table {
+    let mut t = table(
+        lang,
+        &[
+            (("run", "运行"), Align::Left),
+            (("concurrency", "并发"), Align::Right),
+            (words::METRIC, Align::Left),
+            (("measured", "实测"), Align::Right),
+            (("fitted estimate", "拟合后估计"), Align::Right),
+            (words::ERROR, Align::Right),
+        ],
+    );
+    for r in runs {
+        for m in &r.fitted_errors {
+            t.row(vec![
+                r.run.clone(),
+                format!("{}", r.concurrency),
+                lang.metric(m.metric).into(),
+                number::with_unit(m.metric, m.measured),
+                number::with_unit(m.metric, m.estimated),
+                error_pct(m.error),
+            ]);
+        }
+    }
+    t
 }
 
 impl Output for CalibrateOutput {
@@ -70,6 +115,13 @@ impl Output for CalibrateOutput {
                 &factors(lang, f)
             ),
         ));
+        if !self.runs.is_empty() {
+            d.blank().heading(lang.pick(
+                "Every run with the fitted efficiency",
+                "各次运行（按拟合效率估计）",
+            ));
+            d.table(runs_table(&self.runs, lang)).blank();
+        }
         if let Some(path) = &self.saved {
             d.item(format!(
                 "{} {}",
@@ -81,10 +133,18 @@ impl Output for CalibrateOutput {
     }
 }
 
-/// `compute 0.65, bandwidth 0.70`: the efficiency factors.
+/// `compute 0.65, bandwidth 0.70` (and decode compute when set): the
+/// efficiency factors.
 fn factors(lang: Lang, e: &Efficiency) -> String {
+    let decode = e.decode_compute.map_or_else(String::new, |f| {
+        format!(
+            "{}{} {f:.3}",
+            comma(lang),
+            lang.pick("decode compute", "解码算力")
+        )
+    });
     format!(
-        "{} {:.2}{}{} {:.2}",
+        "{} {:.2}{}{} {:.2}{decode}",
         lang.pick("compute", "算力"),
         e.compute,
         comma(lang),
@@ -126,6 +186,8 @@ impl Output for PublishedOutput {
                 (("published", "公开数据"), Align::Right),
                 (words::ESTIMATED, Align::Right),
                 (words::ERROR, Align::Right),
+                (("held out", "留一估计"), Align::Right),
+                (("error held out", "留一误差"), Align::Right),
                 (("engine", "引擎"), Align::Left),
             ],
         );
@@ -139,17 +201,30 @@ impl Output for PublishedOutput {
                 number::with_unit(m, c.point.value),
                 number::with_unit(m, c.estimated),
                 error_pct(c.error),
+                c.held_out_estimated
+                    .map_or_else(|| "-".into(), |v| number::with_unit(m, v)),
+                c.held_out_error.map_or_else(|| "-".into(), error_pct),
                 c.point.engine.clone(),
             ]);
         }
         let e = self.efficiency.clone().unwrap_or_default();
         let mut d = Document::new();
         d.table(t).blank();
+        let held_out = self
+            .checks
+            .iter()
+            .filter_map(|c| c.held_out_error)
+            .fold(0.0, |w: f64, e| w.max(e.abs()));
         d.line(format!(
-            "{}: {:.1} %{}; {}",
+            "{}: {:.1} %{}; {}: {:.1} %; {}",
             lang.pick("largest error", "最大误差"),
             self.worst() * 100.0,
             aside(lang, &factors(lang, &e)),
+            lang.pick(
+                "held out (each point estimated with the factors fitted to the others)",
+                "留一法（每个点用其余各点拟合的系数估计）"
+            ),
+            held_out * 100.0,
             lang.pick(
                 "sources in crates/plan/data/measurements.toml",
                 "来源见 crates/plan/data/measurements.toml"

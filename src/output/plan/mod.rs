@@ -5,6 +5,7 @@
 
 pub mod bounds;
 pub mod calibrate;
+pub mod capacity;
 pub mod remedies;
 pub mod scenario;
 
@@ -67,6 +68,16 @@ pub(crate) fn aside(lang: Lang, text: &str) -> String {
 }
 
 /// `prompt 1000 tok · answer 256 tok · 1 concurrent`: a workload's load.
+/// Characters per token with its source, the one way every plan output
+/// shows the ratio (a test holds every output to it).
+pub(crate) fn ratio_line(lang: Lang, ratio: f64, source: &str) -> String {
+    format!(
+        "{ratio:.2} {} ({}{source})",
+        say(lang, words::CHARS_PER_TOKEN),
+        lang.pick("source: ", "来源：")
+    )
+}
+
 pub(crate) fn load(lang: Lang, w: &Traffic) -> String {
     let concurrent = match lang {
         Lang::En => format!("{} concurrent", w.concurrency),

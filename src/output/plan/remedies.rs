@@ -1,7 +1,7 @@
 //! `tokenpace plan remedies`'s result, and the remedies section `plan
 //! scenario` and `bench` append when a target is missed.
 
-use super::{aside, comma, labelled, mark, pct, say, title, words, Names};
+use super::{aside, comma, labelled, mark, pct, ratio_line, say, title, words, Names};
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
 use tokenpace_plan::remedies::{Kind, Needed, Remedy, Situation};
@@ -27,6 +27,8 @@ pub struct RemediesOutput {
     pub required: Required,
     /// The remedies, best first.
     pub remedies: Vec<Remedy>,
+    /// Where the situation's characters per token come from.
+    pub chars_per_token_source: String,
     /// The roofline estimate the rates come from (with --model and
     /// --hardware), and its names, for the title.
     #[serde(skip)]
@@ -34,10 +36,12 @@ pub struct RemediesOutput {
 }
 
 impl RemediesOutput {
-    /// The remedies `list` of `situation`.
+    /// The remedies `list` of `situation`, whose characters per token come
+    /// from `ratio_source`.
     pub fn new(
         situation: Situation,
         remedies: Vec<Remedy>,
+        ratio_source: String,
         roofline: Option<(Estimate, Names)>,
     ) -> RemediesOutput {
         RemediesOutput {
@@ -47,6 +51,7 @@ impl RemediesOutput {
             },
             situation,
             remedies,
+            chars_per_token_source: ratio_source,
             roofline,
         }
     }
@@ -58,6 +63,11 @@ impl Output for RemediesOutput {
         if let Some((e, names)) = &self.roofline {
             d.title(title(e, names, lang));
         }
+        d.item(ratio_line(
+            lang,
+            self.situation.chars_per_token,
+            &self.chars_per_token_source,
+        ));
         d.append(body(
             &self.situation,
             &self.remedies,

@@ -3,7 +3,7 @@
 //! target), and the built-in scenarios (`--list`).
 
 use super::remedies::scenario_section;
-use super::{mark, say, table, words};
+use super::{mark, ratio_line, say, table, words};
 use crate::output::grade::grade_section;
 use serde::Serialize;
 use tokenpace_core::grade::Tier;
@@ -89,11 +89,7 @@ impl Output for ScenarioOutput {
         } else {
             &s.chars_per_token_source
         };
-        d.item(format!(
-            "{:.2} {} — {source}",
-            s.chars_per_token,
-            lang.pick("characters per token", "字/token"),
-        ));
+        d.item(ratio_line(lang, s.chars_per_token, source));
         d.blank()
             .heading(lang.pick("Required to meet the targets", "达标所需速度"));
         d.table(required_table(plan, lang));

@@ -189,6 +189,7 @@ fn any_workload() -> impl Strategy<Value = Traffic> {
             concurrency: c,
             chars_per_token: cpt,
             rtt_s: rtt,
+            ..Traffic::default()
         }
     })
 }
