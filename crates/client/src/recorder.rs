@@ -38,10 +38,13 @@ impl From<TooLarge> for StreamEnd {
 pub struct Transcript {
     /// The visible answer text.
     pub answer: String,
-    /// Tool calls by index, in order.
+    /// Tool calls in the order they started.
     pub tool_calls: Vec<ToolCall>,
     /// Whether text was dropped because it passed [`Transcript::LIMIT`].
     pub truncated: bool,
+    /// The API's index of each call in `tool_calls` (Anthropic and the
+    /// Responses API number calls among text and reasoning blocks).
+    pub(crate) indices: Vec<u32>,
 }
 
 /// One tool call as streamed: its id, function name and JSON arguments.
@@ -79,14 +82,18 @@ impl Transcript {
     }
 
     fn tool_delta(&mut self, d: &crate::backend::ToolCallDelta<'_>) {
-        let index = d.index as usize;
-        if index >= Self::MAX_CALLS {
-            self.truncated = true;
-            return;
-        }
-        if self.tool_calls.len() <= index {
-            self.tool_calls.resize_with(index + 1, ToolCall::default);
-        }
+        let index = match self.indices.iter().position(|&i| i == d.index) {
+            Some(at) => at,
+            None if self.tool_calls.len() >= Self::MAX_CALLS => {
+                self.truncated = true;
+                return;
+            }
+            None => {
+                self.indices.push(d.index);
+                self.tool_calls.push(ToolCall::default());
+                self.tool_calls.len() - 1
+            }
+        };
         if let Some(id) = &d.id {
             self.push(id, |t| &mut t.tool_calls[index].id);
         }
@@ -234,7 +241,17 @@ impl<'t> Recorder<'t> {
             });
         }
         if let Some(u) = delta.usage {
-            self.usage = Some(u);
+            // Some APIs report usage in parts (Anthropic: input tokens
+            // first, output tokens last): later counts win, earlier stay.
+            self.usage = Some(match self.usage {
+                Some(old) => Usage {
+                    prompt_tokens: u.prompt_tokens.or(old.prompt_tokens),
+                    completion_tokens: u.completion_tokens.or(old.completion_tokens),
+                    reasoning_tokens: u.reasoning_tokens.or(old.reasoning_tokens),
+                    cached_tokens: u.cached_tokens.or(old.cached_tokens),
+                },
+                None => u,
+            });
         }
         if let Some(t) = delta.timings {
             self.record.server_timings = Some(t);
@@ -558,11 +575,19 @@ mod tests {
         t.push(&big, |t| &mut t.answer);
         assert!(t.truncated);
         assert!(t.answer.len() <= Transcript::LIMIT);
-        t.tool_delta(&crate::backend::ToolCallDelta {
-            index: u32::MAX,
-            ..Default::default()
-        });
-        assert!(t.tool_calls.is_empty());
+        // Calls are kept in order of arrival whatever the API numbers
+        // them, and at most MAX_CALLS of them.
+        let mut t = Transcript::default();
+        for index in (0..=Transcript::MAX_CALLS as u32).map(|i| u32::MAX - i) {
+            t.tool_delta(&crate::backend::ToolCallDelta {
+                index,
+                name: Some(index.to_string().into()),
+                ..Default::default()
+            });
+        }
+        assert_eq!(t.tool_calls.len(), Transcript::MAX_CALLS);
+        assert_eq!(t.tool_calls[0].name, u32::MAX.to_string());
+        assert!(t.truncated);
     }
 
     #[test]
