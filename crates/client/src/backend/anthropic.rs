@@ -127,6 +127,10 @@ impl Backend for Anthropic {
         headers
     }
 
+    fn streams_tool_calls(&self) -> bool {
+        true
+    }
+
     fn body(&self, model: &str, prompt: &Prompt) -> Value {
         let (system, messages) = match &prompt.messages {
             Some(Value::Array(m)) => messages(m),

@@ -125,6 +125,10 @@ pub trait Backend: Send + Sync {
             .into_iter()
             .collect()
     }
+    /// Whether the API streams tool calls (agent tasks need them).
+    fn streams_tool_calls(&self) -> bool {
+        false
+    }
     /// The JSON body of a streaming request.
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value;
     /// Parses one event's data. An error is a malformed event.
@@ -192,6 +196,11 @@ mod tests {
         for id in super::IDS {
             assert_eq!(super::by_id(id).unwrap().id(), id);
         }
+        let tools: Vec<&str> = super::IDS
+            .into_iter()
+            .filter(|id| super::by_id(id).unwrap().streams_tool_calls())
+            .collect();
+        assert_eq!(tools, ["openai-chat", "anthropic", "responses"]);
         assert!(super::by_id("vllm").is_none());
     }
 }

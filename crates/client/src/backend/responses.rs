@@ -93,6 +93,10 @@ impl Backend for Responses {
         "/v1/responses"
     }
 
+    fn streams_tool_calls(&self) -> bool {
+        true
+    }
+
     fn body(&self, model: &str, prompt: &Prompt) -> Value {
         let mut body = json!({
             "model": model,
