@@ -17,12 +17,22 @@ struct Model {
     id: String,
 }
 
-/// The first model of `GET /v1/models`.
+/// The first model of `GET /v1/models`, asked with a bearer key.
 pub async fn first_model(client: &reqwest::Client, target: &Target) -> anyhow::Result<String> {
+    first_model_as(client, target, &crate::backend::openai::OpenAiChat).await
+}
+
+/// The first model of `GET /v1/models`, authenticated as `backend`'s API
+/// does (Anthropic's with `x-api-key`).
+pub async fn first_model_as(
+    client: &reqwest::Client,
+    target: &Target,
+    backend: &dyn crate::backend::Backend,
+) -> anyhow::Result<String> {
     let url = format!("{}/v1/models", target.base_url.trim_end_matches('/'));
     let mut req = client.get(&url);
-    if let Some(key) = &target.api_key {
-        req = req.bearer_auth(key);
+    for (k, v) in backend.auth_headers(target.api_key.as_deref()) {
+        req = req.header(k, v);
     }
     for (k, v) in &target.headers {
         req = req.header(k, v);

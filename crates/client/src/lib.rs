@@ -20,5 +20,6 @@ pub mod sink;
 pub mod sse;
 pub mod tokenizer;
 pub mod trace;
+pub mod transcript;
 pub mod transport;
 pub mod workload;

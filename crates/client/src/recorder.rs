@@ -4,6 +4,7 @@ use crate::backend::{Backend, Event, Usage};
 pub use crate::guard::Guard;
 use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
+pub use crate::transcript::{ToolCall, Transcript};
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
@@ -28,72 +29,6 @@ pub struct Recorder<'t> {
 impl From<TooLarge> for StreamEnd {
     fn from(t: TooLarge) -> Self {
         StreamEnd::Failed(ErrorKind::EventTooLarge, None, t.to_string())
-    }
-}
-
-/// What a response said, kept when a conversation continues from it: the
-/// visible answer and the tool calls, bounded so a hostile server cannot
-/// grow the client's memory without limit.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Transcript {
-    /// The visible answer text.
-    pub answer: String,
-    /// Tool calls by index, in order.
-    pub tool_calls: Vec<ToolCall>,
-    /// Whether text was dropped because it passed [`Transcript::LIMIT`].
-    pub truncated: bool,
-}
-
-/// One tool call as streamed: its id, function name and JSON arguments.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ToolCall {
-    /// The call's id (`call_…`), as the server gave it.
-    pub id: String,
-    /// The function's name.
-    pub name: String,
-    /// The arguments, a JSON text once complete.
-    pub arguments: String,
-}
-
-impl Transcript {
-    /// Bytes of answer plus arguments kept at most (4 MiB).
-    pub const LIMIT: usize = 4 << 20;
-    /// Tool calls kept at most per response.
-    pub const MAX_CALLS: usize = 64;
-
-    fn size(&self) -> usize {
-        self.answer.len()
-            + self
-                .tool_calls
-                .iter()
-                .map(|c| c.id.len() + c.name.len() + c.arguments.len())
-                .sum::<usize>()
-    }
-
-    fn push(&mut self, add: &str, to: impl FnOnce(&mut Self) -> &mut String) {
-        if self.size() + add.len() > Self::LIMIT {
-            self.truncated = true;
-        } else {
-            to(self).push_str(add);
-        }
-    }
-
-    fn tool_delta(&mut self, d: &crate::backend::ToolCallDelta<'_>) {
-        let index = d.index as usize;
-        if index >= Self::MAX_CALLS {
-            self.truncated = true;
-            return;
-        }
-        if self.tool_calls.len() <= index {
-            self.tool_calls.resize_with(index + 1, ToolCall::default);
-        }
-        if let Some(id) = &d.id {
-            self.push(id, |t| &mut t.tool_calls[index].id);
-        }
-        if let Some(name) = &d.name {
-            self.push(name, |t| &mut t.tool_calls[index].name);
-        }
-        self.push(&d.arguments, |t| &mut t.tool_calls[index].arguments);
     }
 }
 
@@ -234,7 +169,17 @@ impl<'t> Recorder<'t> {
             });
         }
         if let Some(u) = delta.usage {
-            self.usage = Some(u);
+            // Some APIs report usage in parts (Anthropic: input tokens
+            // first, output tokens last): later counts win, earlier stay.
+            self.usage = Some(match self.usage {
+                Some(old) => Usage {
+                    prompt_tokens: u.prompt_tokens.or(old.prompt_tokens),
+                    completion_tokens: u.completion_tokens.or(old.completion_tokens),
+                    reasoning_tokens: u.reasoning_tokens.or(old.reasoning_tokens),
+                    cached_tokens: u.cached_tokens.or(old.cached_tokens),
+                },
+                None => u,
+            });
         }
         if let Some(t) = delta.timings {
             self.record.server_timings = Some(t);
@@ -558,11 +503,19 @@ mod tests {
         t.push(&big, |t| &mut t.answer);
         assert!(t.truncated);
         assert!(t.answer.len() <= Transcript::LIMIT);
-        t.tool_delta(&crate::backend::ToolCallDelta {
-            index: u32::MAX,
-            ..Default::default()
-        });
-        assert!(t.tool_calls.is_empty());
+        // Calls are kept in order of arrival whatever the API numbers
+        // them, and at most MAX_CALLS of them.
+        let mut t = Transcript::default();
+        for index in (0..=Transcript::MAX_CALLS as u32).map(|i| u32::MAX - i) {
+            t.tool_delta(&crate::backend::ToolCallDelta {
+                index,
+                name: Some(index.to_string().into()),
+                ..Default::default()
+            });
+        }
+        assert_eq!(t.tool_calls.len(), Transcript::MAX_CALLS);
+        assert_eq!(t.tool_calls[0].name, u32::MAX.to_string());
+        assert!(t.truncated);
     }
 
     #[test]

@@ -217,13 +217,17 @@ pub async fn execute_with(
         .as_ref()
         .map(|h| (h.name.as_str(), h.value(id)));
     let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
+    let auth = backend.auth_headers(target.api_key.as_deref());
     // Everything but the clock is ready before `sent`.
     let request = match client.endpoint(&target.base_url) {
-        Some(e) => Outgoing::Raw(e, raw_request(target, backend.path(), prompt, extra, &body)),
+        Some(e) => Outgoing::Raw(
+            e,
+            raw_request(target, backend.path(), &auth, prompt, extra, &body),
+        ),
         None => Outgoing::Reqwest(Box::new(https::reqwest_request(
             client,
             target,
-            backend.path(),
+            (backend.path(), auth.as_slice()),
             prompt,
             extra,
             body,
@@ -303,6 +307,7 @@ enum Outgoing {
 fn raw_request(
     target: &Target,
     api_path: &str,
+    auth: &[(&str, String)],
     prompt: &Prompt,
     extra: Option<(&str, &str)>,
     body: &str,
@@ -318,8 +323,8 @@ fn raw_request(
         prefix.trim_end_matches('/'),
         body.len()
     );
-    if let Some(key) = &target.api_key {
-        head.push_str(&format!("authorization: Bearer {key}\r\n"));
+    for (k, v) in auth {
+        head.push_str(&format!("{k}: {v}\r\n"));
     }
     let headers = target.headers.iter().chain(&prompt.headers);
     let headers = headers.map(|(k, v)| (k.as_str(), v.as_str())).chain(extra);

@@ -239,9 +239,11 @@ impl BenchPlan {
                 if a.steps == 0 {
                     bail!("--agent-steps must be at least 1");
                 }
-                if self.protocol != "openai-chat" {
+                let tools = tokenpace_client::backend::by_id(&self.protocol)
+                    .is_some_and(|b| b.streams_tool_calls());
+                if !tools {
                     bail!(
-                        "agent tasks need tool calls, which only the chat API streams: drop --backend {} (or use --api chat)",
+                        "agent tasks need tool calls, which only the openai-chat, anthropic and responses backends stream: drop --backend {} (or use --api chat)",
                         self.protocol
                     );
                 }

@@ -127,9 +127,10 @@ impl Runner {
         let client = http_client(plan.timeouts.connect, max_in_flight)?;
         let mut target = plan.target.clone();
         if target.model.is_empty() {
-            target.model = runtime.block_on(tokenpace_client::discover::first_model(
+            target.model = runtime.block_on(tokenpace_client::discover::first_model_as(
                 client.api(),
                 &target,
+                backend.as_ref(),
             ))?;
         }
         let tokenizer = match &plan.workload.tokenizer {

@@ -29,5 +29,5 @@ pub use error::{ApiError, PATHS};
 pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
 pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
 pub use server::{Handler, Next};
-pub use sse::{Events, Usage};
+pub use sse::{Events, Output, Usage};
 pub use tools::{Tool, ToolCall, ToolChoice};

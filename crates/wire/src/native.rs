@@ -60,7 +60,9 @@ pub fn content(endpoint: Endpoint, id: &str, model: &str, text: &str, nl: &str) 
         Endpoint::Tgi => format!(
             "data:{{\"id\":{id},\"index\":0,\"token\":{{\"id\":0,\"text\":{text},\"logprob\":0.0,\"special\":false}},\"generated_text\":null,\"details\":null}}{nl}{nl}"
         ),
-        Endpoint::Chat | Endpoint::Completions => String::new(),
+        Endpoint::Chat | Endpoint::Completions | Endpoint::Messages | Endpoint::Responses => {
+            String::new()
+        }
     }
     .into_bytes()
 }
@@ -113,7 +115,9 @@ pub fn end(
              \"generated_text\":{},\"details\":{{\"finish_reason\":\"{reason}\",\"generated_tokens\":{n},\"seed\":null}}}}{nl}{nl}",
             quote(full_text)
         ),
-        Endpoint::Chat | Endpoint::Completions => String::new(),
+        Endpoint::Chat | Endpoint::Completions | Endpoint::Messages | Endpoint::Responses => {
+            String::new()
+        }
     }
     .into_bytes()
 }

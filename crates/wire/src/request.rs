@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::tools::{self, Tool, ToolCall, ToolChoice};
 
+mod anthropic;
+mod responses;
+
 /// Which API a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -22,6 +25,10 @@ pub enum Endpoint {
     OllamaChat,
     /// TGI's `POST /generate_stream`.
     Tgi,
+    /// Anthropic's `POST /v1/messages`.
+    Messages,
+    /// OpenAI's `POST /v1/responses`.
+    Responses,
 }
 
 impl Endpoint {
@@ -34,12 +41,25 @@ impl Endpoint {
             Endpoint::OllamaGenerate => "POST /api/generate",
             Endpoint::OllamaChat => "POST /api/chat",
             Endpoint::Tgi => "POST /generate_stream",
+            Endpoint::Messages => "POST /v1/messages",
+            Endpoint::Responses => "POST /v1/responses",
         }
     }
 
-    /// Whether this is a server's native API rather than OpenAI's.
+    /// Whether this is an inference server's native API (llama.cpp,
+    /// Ollama, TGI), answered with its own final event.
     pub fn is_native(self) -> bool {
-        !matches!(self, Endpoint::Chat | Endpoint::Completions)
+        matches!(
+            self,
+            Endpoint::LlamaCpp | Endpoint::OllamaGenerate | Endpoint::OllamaChat | Endpoint::Tgi
+        )
+    }
+
+    /// Whether every event of its stream names its type, and a response
+    /// opens and closes with events of its own (Anthropic Messages, OpenAI
+    /// Responses; see [`crate::sse`]).
+    pub fn typed_events(self) -> bool {
+        matches!(self, Endpoint::Messages | Endpoint::Responses)
     }
 }
 
@@ -151,6 +171,11 @@ pub fn parse(
     };
     if endpoint.is_native() {
         return native(endpoint, &obj, max_tokens_limit);
+    }
+    match endpoint {
+        Endpoint::Messages => return anthropic::parse(obj, max_tokens_limit),
+        Endpoint::Responses => return responses::parse(obj, max_tokens_limit),
+        _ => {}
     }
     let prompt = match endpoint {
         Endpoint::Chat => chat_prompt(obj.get("messages"), true)?,

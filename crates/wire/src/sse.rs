@@ -1,14 +1,37 @@
 //! Response bodies in the OpenAI shapes: server-sent events of a stream,
 //! or one whole body. Written by hand in a fixed field order (`id`,
 //! `object`, `created`, `model`, `choices`) like OpenAI's own, so a
-//! byte-level record of a response is stable.
+//! byte-level record of a response is stable. The APIs whose events name
+//! their type ([`Endpoint::typed_events`]) have their own shapes:
+//! Anthropic Messages (`anthropic`) and OpenAI Responses (`responses`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::request::Endpoint;
 
+mod anthropic;
+mod responses;
 mod tools;
+
+/// What a response said, for the APIs whose closing events repeat it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output<'a> {
+    /// The answer text.
+    Text(&'a str),
+    /// One tool call.
+    ToolCall {
+        /// The call's id.
+        id: &'a str,
+        /// The function called.
+        name: &'a str,
+        /// Its JSON arguments as streamed.
+        arguments: &'a str,
+    },
+}
 
 /// Token counts reported in `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,6 +85,9 @@ pub struct Events {
     /// `"id":…,"object":…,"created":…,"model":…` ready to splice in.
     prefix: String,
     crlf: bool,
+    created: u64,
+    /// The Responses API numbers its events.
+    sequence: Arc<AtomicU64>,
 }
 
 fn quote(s: &str) -> String {
@@ -87,7 +113,52 @@ impl Events {
             model: model.to_string(),
             prefix,
             crlf,
+            created,
+            sequence: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The events that open a response before its first token (the id and
+    /// the prompt's usage), for the APIs that have them.
+    pub fn start(&self, usage: Usage) -> Option<Vec<u8>> {
+        match self.endpoint {
+            Endpoint::Messages => Some(self.messages_start(usage)),
+            Endpoint::Responses => Some(self.responses_start()),
+            _ => None,
+        }
+    }
+
+    /// The end of a stream of an API with typed events, which repeat the
+    /// `output`; the other APIs end with [`Events::finish`].
+    pub fn finish_output(&self, finish_reason: &str, usage: Usage, output: Output<'_>) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => self.messages_finish(finish_reason, usage),
+            Endpoint::Responses => self.responses_finish(finish_reason, usage, output),
+            _ => self.finish(finish_reason, Some(usage)),
+        }
+    }
+
+    /// An event of a typed API: its `event:` line and its JSON, whose
+    /// `type` comes first and `fields` after; padded like
+    /// [`Events::content`].
+    fn typed(&self, kind: &str, fields: &str, pad_to: Option<usize>) -> Vec<u8> {
+        let nl = self.nl();
+        let mut json = format!("{{\"type\":\"{kind}\"");
+        if !fields.is_empty() {
+            json.push(',');
+            json.push_str(fields);
+        }
+        if self.endpoint == Endpoint::Responses {
+            let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+            json.push_str(&format!(",\"sequence_number\":{n}"));
+        }
+        if let Some(n) = pad_to {
+            let fill = n.saturating_sub(json.len());
+            json.push_str(",\"tokenpace_padding\":\"");
+            json.extend(std::iter::repeat_n(' ', fill));
+            json.push('"');
+        }
+        format!("event: {kind}{nl}data: {json}}}{nl}{nl}").into_bytes()
     }
 
     /// The API these events are for.
@@ -125,6 +196,11 @@ impl Events {
     pub fn content(&self, text: &str, first: bool, pad_to: Option<usize>) -> Vec<u8> {
         if self.endpoint.is_native() {
             return crate::native::content(self.endpoint, &self.id, &self.model, text, self.nl());
+        }
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_content(text, first, pad_to),
+            Endpoint::Responses => return self.responses_content(text, first, pad_to),
+            _ => {}
         }
         let text = quote(text);
         let choice = match self.endpoint {
@@ -180,6 +256,11 @@ impl Events {
     /// An error after the stream has started (OpenAI's in-stream shape:
     /// the error object as an event), then `[DONE]`.
     pub fn error(&self, e: &ApiError) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_error(e),
+            Endpoint::Responses => return self.responses_error(e),
+            _ => {}
+        }
         let mut out = self.event(&String::from_utf8_lossy(&e.body()));
         out.extend(self.event("[DONE]"));
         out
@@ -187,6 +268,10 @@ impl Events {
 
     /// An SSE comment, which clients must ignore.
     pub fn keep_alive(&self) -> Vec<u8> {
+        if self.endpoint == Endpoint::Messages {
+            // Anthropic keeps streams alive with ping events.
+            return self.typed("ping", "", None);
+        }
         if self.crlf {
             b": keep-alive\r\n\r\n".to_vec()
         } else {
@@ -196,6 +281,11 @@ impl Events {
 
     /// An event whose JSON stops in the middle.
     pub fn malformed(&self) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_malformed(),
+            Endpoint::Responses => return self.responses_malformed(),
+            _ => {}
+        }
         self.event(&format!(
             "{{{},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":",
             self.prefix

@@ -79,7 +79,7 @@ pub(crate) fn tools(v: Option<&Value>) -> Result<Vec<Tool>, ApiError> {
 }
 
 /// `function.name`, checked as OpenAI does.
-fn function_name(f: &Map<String, Value>) -> Result<String, String> {
+pub(crate) fn function_name(f: &Map<String, Value>) -> Result<String, String> {
     let name = f
         .get("name")
         .and_then(Value::as_str)

@@ -1,10 +1,15 @@
 //! Backends: how to ask a server for a completion, and how to read its
 //! streamed events. The load loop only sees this trait, so native APIs
-//! (llama.cpp, Ollama, TGI) plug in without touching it.
+//! (llama.cpp, Ollama, TGI) and other streaming APIs (Anthropic Messages,
+//! OpenAI Responses) plug in without touching it.
 
+pub mod anthropic;
 pub mod llamacpp;
 pub mod ollama;
 pub mod openai;
+pub mod responses;
+#[cfg(test)]
+mod stream_tests;
 pub mod tgi;
 
 use std::borrow::Cow;
@@ -111,6 +116,19 @@ pub trait Backend: Send + Sync {
     fn id(&self) -> &'static str;
     /// The path to POST to, relative to the base URL.
     fn path(&self) -> &'static str;
+    /// The headers that authenticate a request with `api_key`, and any
+    /// other the API requires (`Authorization: Bearer …` unless the API
+    /// says otherwise). The key is redacted from everything kept.
+    fn auth_headers(&self, api_key: Option<&str>) -> Vec<(&'static str, String)> {
+        api_key
+            .map(|k| ("authorization", format!("Bearer {k}")))
+            .into_iter()
+            .collect()
+    }
+    /// Whether the API streams tool calls (agent tasks need them).
+    fn streams_tool_calls(&self) -> bool {
+        false
+    }
     /// The JSON body of a streaming request.
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value;
     /// Parses one event's data. An error is a malformed event.
@@ -118,13 +136,15 @@ pub trait Backend: Send + Sync {
 }
 
 /// Every protocol's id, as `bench --backend` takes it.
-pub const IDS: [&str; 6] = [
+pub const IDS: [&str; 8] = [
     "openai-chat",
     "openai-completions",
     "llamacpp",
     "ollama",
     "ollama-chat",
     "tgi",
+    "anthropic",
+    "responses",
 ];
 
 /// The backend with id `id` (see [`IDS`]).
@@ -137,6 +157,8 @@ pub fn by_id(id: &str) -> Option<std::sync::Arc<dyn Backend>> {
         "ollama" => Arc::new(ollama::Ollama { chat: false }),
         "ollama-chat" => Arc::new(ollama::Ollama { chat: true }),
         "tgi" => Arc::new(tgi::Tgi),
+        "anthropic" => Arc::new(anthropic::Anthropic),
+        "responses" => Arc::new(responses::Responses),
         _ => return None,
     })
 }
@@ -146,6 +168,19 @@ pub(crate) fn rate(count: Option<f64>, seconds: Option<f64>) -> Option<f64> {
     match (count, seconds) {
         (Some(n), Some(s)) if n > 0.0 && s > 0.0 && (n / s).is_finite() => Some(n / s),
         _ => None,
+    }
+}
+
+/// A chat message's content as text: a string, or its text parts joined.
+pub(crate) fn content_text(content: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        _ => String::new(),
     }
 }
 
@@ -161,6 +196,11 @@ mod tests {
         for id in super::IDS {
             assert_eq!(super::by_id(id).unwrap().id(), id);
         }
+        let tools: Vec<&str> = super::IDS
+            .into_iter()
+            .filter(|id| super::by_id(id).unwrap().streams_tool_calls())
+            .collect();
+        assert_eq!(tools, ["openai-chat", "anthropic", "responses"]);
         assert!(super::by_id("vllm").is_none());
     }
 }

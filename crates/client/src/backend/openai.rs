@@ -38,6 +38,10 @@ impl Backend for OpenAiChat {
         "/v1/chat/completions"
     }
 
+    fn streams_tool_calls(&self) -> bool {
+        true
+    }
+
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value {
         let mut body = common(model, prompt);
         body["messages"] = match &prompt.messages {

@@ -18,7 +18,7 @@ pub(super) const MAX_ERROR_BODY: usize = 64 * 1024;
 pub(super) fn reqwest_request(
     client: &HttpClient,
     target: &Target,
-    api_path: &str,
+    (api_path, auth): (&str, &[(&str, String)]),
     prompt: &Prompt,
     extra: Option<(&str, &str)>,
     body: String,
@@ -30,8 +30,8 @@ pub(super) fn reqwest_request(
         .header("content-type", "application/json")
         .header("accept", "text/event-stream")
         .body(body);
-    if let Some(key) = &target.api_key {
-        req = req.bearer_auth(key);
+    for (k, v) in auth {
+        req = req.header(*k, v);
     }
     for (k, v) in target.headers.iter().chain(&prompt.headers) {
         req = req.header(k, v);

@@ -29,7 +29,15 @@ impl Handler for Sim {
             }
             ("POST", "/api/chat") => openai::completion(sim, conn, req, Endpoint::OllamaChat).await,
             ("POST", "/generate_stream") => openai::completion(sim, conn, req, Endpoint::Tgi).await,
-            ("GET", "/v1/models") => match openai::authorize(sim, req) {
+            ("POST", "/v1/messages") => {
+                openai::completion(sim, conn, req, Endpoint::Messages).await
+            }
+            ("POST", "/v1/responses") => {
+                openai::completion(sim, conn, req, Endpoint::Responses).await
+            }
+            ("GET", "/v1/models") => match openai::authorize(sim, req, Endpoint::Chat)
+                .or_else(|_| openai::authorize(sim, req, Endpoint::Messages))
+            {
                 Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
                 Err(e) => error(sim, conn, req, &e).await,
             },

@@ -30,19 +30,25 @@ pub(super) fn models(sim: &Sim) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Checks the bearer key when one is configured.
-pub(super) fn authorize(sim: &Sim, req: &HttpRequest) -> Result<(), ApiError> {
+/// Checks the key when one is configured: a bearer token, or Anthropic's
+/// `x-api-key` on its Messages route.
+pub(super) fn authorize(sim: &Sim, req: &HttpRequest, endpoint: Endpoint) -> Result<(), ApiError> {
     let Some(key) = &sim.config.api_key else {
         return Ok(());
     };
-    let given = req.header("authorization").and_then(|v| {
-        let (scheme, token) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
+    let given = if endpoint == Endpoint::Messages {
+        req.header("x-api-key").map(str::trim)
+    } else {
+        req.header("authorization").and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+    };
     if given == Some(key.as_str()) {
         return Ok(());
     }
     let message = match given {
+        None if endpoint == Endpoint::Messages => "missing API key: send 'x-api-key: <key>'",
         None => "missing API key: send 'Authorization: Bearer <key>'",
         Some(_) => "incorrect API key provided",
     };
@@ -66,6 +72,8 @@ pub(super) async fn completion(
     let id = match endpoint {
         Endpoint::Chat => format!("chatcmpl-tp{seq}"),
         Endpoint::Completions => format!("cmpl-tp{seq}"),
+        Endpoint::Messages => format!("msg_tp{seq}"),
+        Endpoint::Responses => format!("resp_tp{seq}"),
         _ => format!("native-tp{seq}"),
     };
     let mut truth = RequestTruth {
@@ -80,7 +88,7 @@ pub(super) async fn completion(
     };
     let mut rng = SplitMix64::new(sim.config.seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let checked =
-        authorize(sim, req).and_then(|()| {
+        authorize(sim, req, endpoint).and_then(|()| {
             let parsed = request::parse(endpoint, &req.body, sim.config.limits.max_tokens)?;
             let header = req
                 .header("x-tokenpace-fault")

@@ -10,7 +10,7 @@ use tokenpace_corpus::SplitMix64;
 use tokenpace_wire::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
 use tokenpace_wire::native::NativeEnd;
 use tokenpace_wire::server::shutdown_signal;
-use tokenpace_wire::{Endpoint, Events, Next, Usage};
+use tokenpace_wire::{Endpoint, Events, Next, Output, Usage};
 
 use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
 use crate::generate::Generation;
@@ -331,6 +331,12 @@ impl<'a> Reply<'a> {
                 .await?;
         }
         let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
+        // Anthropic's and the Responses API's opening events, once the
+        // request is admitted (its cached prompt tokens known): no token.
+        if let Some(start) = self.events.start(self.usage(req.prompt_tokens, 0)) {
+            self.send("start", &start, self.chunked, None, "", 0)
+                .await?;
+        }
         let per_chunk = self.sim.config.timing.tokens_per_chunk;
         let groups: Vec<&[Cow<'static, str>]> = generation.tokens.chunks(per_chunk).collect();
         let (mid, n) = (groups.len() / 2, groups.len());
@@ -400,6 +406,8 @@ impl<'a> Reply<'a> {
         drop(admission);
         let end = if self.events.endpoint().is_native() {
             self.native_end(req, generation)
+        } else if self.events.endpoint().typed_events() {
+            self.typed_end(req, generation)
         } else {
             let usage = req
                 .api
@@ -429,6 +437,29 @@ impl<'a> Reply<'a> {
             eval_s: NativeEnd::eval_s_from_writes(first, last, n),
         };
         self.events.native_end(&generation.tokens.concat(), &end)
+    }
+
+    /// The closing events of an API with typed events, which repeat the
+    /// whole output.
+    fn typed_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
+        let usage = self.usage(req.prompt_tokens, self.truth.completion_tokens);
+        let reason = self.finish_reason(generation);
+        match &self.tool {
+            Some(call) => {
+                let arguments = call.arguments(&generation.tokens);
+                let output = Output::ToolCall {
+                    id: &call.id,
+                    name: &call.name,
+                    arguments: &arguments,
+                };
+                self.events.finish_output(reason, usage, output)
+            }
+            None => {
+                let text = generation.tokens.concat();
+                self.events
+                    .finish_output(reason, usage, Output::Text(&text))
+            }
+        }
     }
 
     /// Ends a streamed body: the last chunk, or closing for HTTP/1.0.

@@ -2,11 +2,17 @@
 //! the function, then pieces of its JSON arguments; or one whole message.
 
 use super::{quote, Events, Usage};
+use crate::request::Endpoint;
 
 impl Events {
     /// The first event of a streamed tool call: the role, the call's `id`
     /// and function `name`, and empty arguments.
     pub fn tool_call_start(&self, id: &str, name: &str) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_tool_start(id, name),
+            Endpoint::Responses => return self.responses_tool_start(id, name),
+            _ => {}
+        }
         let call = format!(
             "{{\"index\":0,\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":\"\"}}}}",
             quote(id),
@@ -19,6 +25,11 @@ impl Events {
 
     /// A later event carrying the next piece of the call's arguments.
     pub fn tool_call_arguments(&self, piece: &str) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_tool_arguments(piece),
+            Endpoint::Responses => return self.responses_tool_arguments(piece),
+            _ => {}
+        }
         self.tool_delta(&format!(
             "\"tool_calls\":[{{\"index\":0,\"function\":{{\"arguments\":{}}}}}]",
             quote(piece)
@@ -54,7 +65,6 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Endpoint;
     use serde_json::Value;
 
     fn data(event: &[u8]) -> Value {

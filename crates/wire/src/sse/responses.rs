@@ -1,0 +1,260 @@
+//! OpenAI Responses events: `response.created` and `response.in_progress`
+//! before the first token; one output item (a message streamed as
+//! `response.output_text.delta`s, or a function call streamed as
+//! `response.function_call_arguments.delta`s); its `.done` events repeating
+//! the whole output; then `response.completed` with usage
+//! (`response.incomplete` when `max_output_tokens` cut it short). Every
+//! event carries its `sequence_number`.
+
+use super::{quote, Events, Output, Usage};
+use crate::error::ApiError;
+
+impl Events {
+    /// The id of the response's one output item.
+    fn item_id(&self, prefix: &str) -> String {
+        let tail = self.id.strip_prefix("resp_").unwrap_or(&self.id);
+        format!("{prefix}_{tail}")
+    }
+
+    /// The response object, with `status`, `output` items and `extra` fields.
+    fn response(&self, status: &str, output: &str, extra: &str) -> String {
+        format!(
+            "\"response\":{{\"id\":{},\"object\":\"response\",\"created_at\":{},\"status\":\"{status}\",\"model\":{},\"output\":[{output}]{extra}}}",
+            quote(&self.id),
+            self.created,
+            quote(&self.model)
+        )
+    }
+
+    pub(super) fn responses_start(&self) -> Vec<u8> {
+        let response = self.response("in_progress", "", ",\"usage\":null");
+        let mut out = self.typed("response.created", &response, None);
+        out.extend(self.typed("response.in_progress", &response, None));
+        out
+    }
+
+    fn message_item(&self, status: &str, content: &str) -> String {
+        format!(
+            "{{\"id\":{},\"type\":\"message\",\"status\":\"{status}\",\"role\":\"assistant\",\"content\":[{content}]}}",
+            quote(&self.item_id("msg"))
+        )
+    }
+
+    fn text_part(text: &str) -> String {
+        format!(
+            "{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]}}",
+            quote(text)
+        )
+    }
+
+    fn call_item(&self, status: &str, id: &str, name: &str, arguments: &str) -> String {
+        format!(
+            "{{\"id\":{},\"type\":\"function_call\",\"status\":\"{status}\",\"call_id\":{},\"name\":{},\"arguments\":{}}}",
+            quote(&self.item_id("fc")),
+            quote(id),
+            quote(name),
+            quote(arguments)
+        )
+    }
+
+    pub(super) fn responses_content(
+        &self,
+        text: &str,
+        first: bool,
+        pad_to: Option<usize>,
+    ) -> Vec<u8> {
+        let item_id = quote(&self.item_id("msg"));
+        let mut out = Vec::new();
+        if first {
+            let item = format!(
+                "\"output_index\":0,\"item\":{}",
+                self.message_item("in_progress", "")
+            );
+            out = self.typed("response.output_item.added", &item, None);
+            let part = format!(
+                "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
+                Self::text_part("")
+            );
+            out.extend(self.typed("response.content_part.added", &part, None));
+        }
+        let delta = format!(
+            "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"delta\":{},\"logprobs\":[]",
+            quote(text)
+        );
+        out.extend(self.typed("response.output_text.delta", &delta, pad_to));
+        out
+    }
+
+    pub(super) fn responses_tool_start(&self, id: &str, name: &str) -> Vec<u8> {
+        let item = format!(
+            "\"output_index\":0,\"item\":{}",
+            self.call_item("in_progress", id, name, "")
+        );
+        self.typed("response.output_item.added", &item, None)
+    }
+
+    pub(super) fn responses_tool_arguments(&self, piece: &str) -> Vec<u8> {
+        let delta = format!(
+            "\"item_id\":{},\"output_index\":0,\"delta\":{}",
+            quote(&self.item_id("fc")),
+            quote(piece)
+        );
+        self.typed("response.function_call_arguments.delta", &delta, None)
+    }
+
+    pub(super) fn responses_finish(
+        &self,
+        finish_reason: &str,
+        usage: Usage,
+        output: Output<'_>,
+    ) -> Vec<u8> {
+        let (mut out, item) = match output {
+            Output::Text(text) => {
+                let item_id = quote(&self.item_id("msg"));
+                let mut out = self.typed(
+                    "response.output_text.done",
+                    &format!("\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"text\":{},\"logprobs\":[]", quote(text)),
+                    None,
+                );
+                out.extend(self.typed(
+                    "response.content_part.done",
+                    &format!(
+                        "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
+                        Self::text_part(text)
+                    ),
+                    None,
+                ));
+                (out, self.message_item("completed", &Self::text_part(text)))
+            }
+            Output::ToolCall {
+                id,
+                name,
+                arguments,
+            } => {
+                let out = self.typed(
+                    "response.function_call_arguments.done",
+                    &format!(
+                        "\"item_id\":{},\"output_index\":0,\"arguments\":{}",
+                        quote(&self.item_id("fc")),
+                        quote(arguments)
+                    ),
+                    None,
+                );
+                (out, self.call_item("completed", id, name, arguments))
+            }
+        };
+        out.extend(self.typed(
+            "response.output_item.done",
+            &format!("\"output_index\":0,\"item\":{item}"),
+            None,
+        ));
+        let cached = usage.prompt_tokens_details.map_or(0, |d| d.cached_tokens);
+        let usage = format!(
+            ",\"usage\":{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":{cached}}},\"output_tokens\":{},\
+             \"output_tokens_details\":{{\"reasoning_tokens\":0}},\"total_tokens\":{}}}",
+            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
+        );
+        let (kind, status, details) = match finish_reason {
+            "length" => (
+                "response.incomplete",
+                "incomplete",
+                ",\"incomplete_details\":{\"reason\":\"max_output_tokens\"}",
+            ),
+            _ => ("response.completed", "completed", ""),
+        };
+        let response = self.response(status, &item, &format!("{details}{usage}"));
+        out.extend(self.typed(kind, &response, None));
+        out
+    }
+
+    pub(super) fn responses_error(&self, e: &ApiError) -> Vec<u8> {
+        let param = e.param.map_or("null".into(), quote);
+        let fields = format!(
+            "\"code\":{},\"message\":{},\"param\":{param}",
+            quote(e.code),
+            quote(&e.message)
+        );
+        self.typed("error", &fields, None)
+    }
+
+    pub(super) fn responses_malformed(&self) -> Vec<u8> {
+        let nl = self.nl();
+        format!(
+            "event: response.output_text.delta{nl}data: {{\"type\":\"response.output_text.delta\",\"item_id\":{},\"output_index\":0,\"delta\":{nl}{nl}",
+            quote(&self.item_id("msg"))
+        )
+        .into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::anthropic::tests::events;
+    use super::*;
+    use crate::request::Endpoint;
+
+    #[test]
+    fn a_text_stream_has_responses_shapes_and_numbered_events() {
+        let e = Events::new(Endpoint::Responses, "resp_tp1", "m", 5, false);
+        let mut all = events(&e.start(Usage::new(3, 0)).unwrap());
+        assert_eq!(all[0].1["response"]["id"], "resp_tp1");
+        assert_eq!(all[1].0, "response.in_progress");
+        let first = events(&e.content("你好", true, None));
+        assert_eq!(first[0].1["item"]["id"], "msg_tp1");
+        assert_eq!(first[2].1["delta"], "你好");
+        all.extend(first);
+        all.extend(events(&e.content("!", false, None)));
+        let end = events(&e.finish_output(
+            "stop",
+            Usage::new(3, 2).with_cached(1),
+            super::Output::Text("你好!"),
+        ));
+        assert_eq!(end[0].1["text"], "你好!");
+        let done = &end.last().unwrap().1;
+        assert_eq!(end.last().unwrap().0, "response.completed");
+        assert_eq!(done["response"]["status"], "completed");
+        assert_eq!(done["response"]["output"][0]["content"][0]["text"], "你好!");
+        assert_eq!(
+            done["response"]["usage"]["input_tokens_details"]["cached_tokens"],
+            1
+        );
+        assert_eq!(done["response"]["usage"]["total_tokens"], 5);
+        all.extend(end);
+        let numbers: Vec<u64> = all
+            .iter()
+            .map(|(_, d)| d["sequence_number"].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, (0..all.len() as u64).collect::<Vec<_>>());
+        let cut = events(&e.finish_output("length", Usage::new(3, 2), super::Output::Text("x")));
+        assert_eq!(
+            cut.last().unwrap().1["response"]["incomplete_details"]["reason"],
+            "max_output_tokens"
+        );
+    }
+
+    #[test]
+    fn function_calls_and_errors() {
+        let e = Events::new(Endpoint::Responses, "resp_1", "m", 5, false);
+        let start = events(&e.tool_call_start("call_1", "search"));
+        assert_eq!(start[0].1["item"]["type"], "function_call");
+        assert_eq!(start[0].1["item"]["call_id"], "call_1");
+        assert_eq!(events(&e.tool_call_arguments("{}"))[0].1["delta"], "{}");
+        let output = super::Output::ToolCall {
+            id: "call_1",
+            name: "search",
+            arguments: "{}",
+        };
+        let end = events(&e.finish_output("tool_calls", Usage::new(1, 1), output));
+        assert_eq!(end[0].1["arguments"], "{}");
+        assert_eq!(
+            end.last().unwrap().1["response"]["output"][0]["name"],
+            "search"
+        );
+        let err = events(&e.error(&ApiError::invalid("bad", Some("input"))));
+        assert_eq!(
+            (err[0].1["message"].as_str(), err[0].1["param"].as_str()),
+            (Some("bad"), Some("input"))
+        );
+        assert!(e.keep_alive().starts_with(b":"));
+    }
+}
