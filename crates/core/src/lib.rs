@@ -2,7 +2,9 @@
 //! scenario maths. Nothing here does I/O or needs an async runtime.
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod capacity;
+pub mod confidence;
 pub mod conversation;
 pub mod dist;
 pub mod gguf;
@@ -13,11 +15,14 @@ pub mod prefix_cache;
 pub mod profile;
 pub mod record;
 pub mod regression;
+pub mod repeats;
 pub mod request_metrics;
 pub mod scenario;
 pub mod server_metrics;
 pub mod shard;
 pub mod stats;
+pub mod steady_state;
 pub mod summary;
 pub mod text;
+pub mod timeline;
 pub mod tokenizer_family;

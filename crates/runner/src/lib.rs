@@ -14,5 +14,5 @@ pub mod plan;
 pub mod runner;
 
 pub use caveats::Caveat;
-pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, WorkloadPlan};
+pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, StatsPlan, WorkloadPlan};
 pub use runner::{LevelResult, Progress, ProgressLevel, Runner};

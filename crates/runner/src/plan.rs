@@ -108,6 +108,28 @@ pub struct TimeoutPlan {
     pub max_event_bytes: usize,
 }
 
+/// How often each level runs, and which part of it the steady-state
+/// statistics cover.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatsPlan {
+    /// Times each level is measured (fresh prompts each time); 1: once.
+    pub repeat: u32,
+    /// Seconds after the first send the steady-state window may start.
+    pub trim_start_s: f64,
+    /// Seconds before the last end the steady-state window must end.
+    pub trim_end_s: f64,
+}
+
+impl Default for StatsPlan {
+    fn default() -> Self {
+        StatsPlan {
+            repeat: 1,
+            trim_start_s: 0.0,
+            trim_end_s: 0.0,
+        }
+    }
+}
+
 /// A whole run, as checked and typed values.
 #[derive(Debug, Clone)]
 pub struct BenchPlan {
@@ -147,6 +169,8 @@ pub struct BenchPlan {
     pub server_metrics: Option<String>,
     /// Where results are written, if anywhere.
     pub out: Option<PathBuf>,
+    /// Repeats and steady-state trims.
+    pub statistics: StatsPlan,
 }
 
 impl BenchPlan {
@@ -216,6 +240,20 @@ impl BenchPlan {
         }
         if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
             bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
+        }
+        if self.statistics.repeat == 0 {
+            bail!("--repeat must be at least 1");
+        }
+        if self.statistics.repeat > 1 && self.sessions.is_some() {
+            bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
+        }
+        let ids = u64::from(self.statistics.repeat) + 1;
+        if self.workload.trace.is_none() && self.requests.checked_mul(ids).is_none() {
+            bail!(
+                "--requests {} times --repeat {} is more requests than one run can number: give fewer",
+                self.requests,
+                self.statistics.repeat
+            );
         }
         if let Some(s) = &self.sessions {
             // Each session's turn count is drawn up front (shards agree).
@@ -337,6 +375,8 @@ impl BenchPlan {
                 }),
                 _ => None,
             },
+            trim_start_s: Some(self.statistics.trim_start_s).filter(|t| *t > 0.0),
+            trim_end_s: Some(self.statistics.trim_end_s).filter(|t| *t > 0.0),
         }
     }
 }
@@ -490,6 +530,7 @@ mod tests {
             network_overhead_s: 0.0,
             server_metrics: None,
             out: None,
+            statistics: StatsPlan::default(),
         };
         plan.check().unwrap();
         assert_eq!(plan.levels[1].label(false), "t10");

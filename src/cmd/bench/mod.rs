@@ -92,6 +92,7 @@ pub(super) fn bench_output(
             grade: one.grade.clone(),
             self_check,
             server_metrics: one.server.clone(),
+            tier_spans: one.tier_spans.clone(),
             notes,
             profile: profile.clone(),
         })),
@@ -111,6 +112,7 @@ pub(crate) fn level_output(r: &LevelResult) -> LevelOutput {
         summary: r.summary.clone(),
         grade: r.grade.clone(),
         server_metrics: r.server.clone(),
+        tier_spans: r.tier_spans.clone(),
     }
 }
 
