@@ -247,14 +247,6 @@ impl BenchPlan {
         if self.statistics.repeat > 1 && self.sessions.is_some() {
             bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
         }
-        let ids = u64::from(self.statistics.repeat) + 1;
-        if self.workload.trace.is_none() && self.requests.checked_mul(ids).is_none() {
-            bail!(
-                "--requests {} times --repeat {} is more requests than one run can number: give fewer",
-                self.requests,
-                self.statistics.repeat
-            );
-        }
         if let Some(s) = &self.sessions {
             // Each session's turn count is drawn up front (shards agree).
             if self.requests > 10_000_000 {
@@ -303,6 +295,14 @@ impl BenchPlan {
                 bail!("a trace speed needs a trace: give --trace FILE")
             }
             None => {}
+        }
+        let ids = u64::from(self.statistics.repeat) + 1;
+        if self.workload.trace.is_none() && self.requests.checked_mul(ids).is_none() {
+            bail!(
+                "--requests {} times --repeat {} is more requests than one run can number: give fewer",
+                self.requests,
+                self.statistics.repeat
+            );
         }
         Ok(())
     }
