@@ -88,7 +88,10 @@ fn the_interval_covers_the_models_true_mean_and_a_narrow_one_does_not() {
     assert!(z < 0.92, "z covers {z}");
     let by_n = coverage(4000, |v| wrong(v, t_quantile(0.975, 4.0), |n| n));
     assert!(by_n < 0.85, "s/n covers {by_n}");
-    eprintln!("coverage over 4000 trials: t {t}, z {z}, s/n {by_n}; over 20: {}", coverage(20, ours));
+    eprintln!(
+        "coverage over 4000 trials: t {t}, z {z}, s/n {by_n}; over 20: {}",
+        coverage(20, ours)
+    );
     assert!(coverage(20, |v| wrong(v, t_quantile(0.975, 4.0), |n| n)) < 0.9);
 }
 
@@ -185,14 +188,17 @@ fn bench_repeat_5_intervals_cover_the_simulators_true_mean() {
             ]);
             let page = std::fs::read_to_string(&html).unwrap();
             assert!(page.contains("The run second by second"));
-            let (_, text) = tokenpace(&["compare", out.to_str().unwrap(), out.to_str().unwrap()])
-                .unwrap();
+            let (_, text) =
+                tokenpace(&["compare", out.to_str().unwrap(), out.to_str().unwrap()]).unwrap();
             assert!(text.contains("Welch"), "{text}");
         }
     }
     sim.stop();
     eprintln!("bench --repeat 5: the interval covered the true mean in {covered} of 20 trials (s/n: {narrow}); margins (s) {margins:.4?}");
-    assert!(covered >= 18, "covered the true mean in {covered} of 20 trials");
+    assert!(
+        covered >= 18,
+        "covered the true mean in {covered} of 20 trials"
+    );
 }
 
 #[test]
@@ -233,7 +239,11 @@ fn a_slow_ramp_is_apart_from_the_steady_state() {
     // The fourth stream starts 1.5 s in (streams start at i · 2 s / 4).
     let start = w["start_s"].as_f64().unwrap();
     assert!((1.45..1.7).contains(&start), "{w}");
-    let decode = |phase: &str| s[phase]["metrics"]["decode_tok_s"]["mean"].as_f64().unwrap();
+    let decode = |phase: &str| {
+        s[phase]["metrics"]["decode_tok_s"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
     let sent = |phase: &str| s[phase]["counts"]["sent"].as_u64().unwrap();
     assert_eq!(sent("ramp_up") + sent("steady") + sent("drain"), 28, "{s}");
     assert!(sent("steady") >= 8, "{s}");
@@ -248,12 +258,21 @@ fn a_slow_ramp_is_apart_from_the_steady_state() {
         sent("steady"),
         sent("drain")
     );
-    assert!((steady - truth).abs() / truth < 0.08, "steady {steady} vs {truth}");
+    assert!(
+        (steady - truth).abs() / truth < 0.08,
+        "steady {steady} vs {truth}"
+    );
     // Fewer streams during the ramp and the drain: each decoded faster.
-    assert!(decode("ramp_up") > 1.2 * truth, "ramp-up {}", decode("ramp_up"));
+    assert!(
+        decode("ramp_up") > 1.2 * truth,
+        "ramp-up {}",
+        decode("ramp_up")
+    );
     assert!(decode("drain") > 1.1 * truth, "drain {}", decode("drain"));
     // The whole run's mean mixes the phases.
-    let all = v["summary"]["metrics"]["decode_tok_s"]["mean"].as_f64().unwrap();
+    let all = v["summary"]["metrics"]["decode_tok_s"]["mean"]
+        .as_f64()
+        .unwrap();
     assert!(all > steady, "{all} vs {steady}");
     // The timeline shows the ramp: few in flight in the first second,
     // the target in the middle.

@@ -131,7 +131,11 @@ impl Output for CompareOutput {
                 o.alpha, o.min_change_pct
             ),
         });
-        let repeated = self.comparisons.iter().flat_map(|c| &c.changes).find_map(|ch| ch.repeats);
+        let repeated = self
+            .comparisons
+            .iter()
+            .flat_map(|c| &c.changes)
+            .find_map(|ch| ch.repeats);
         if let Some(r) = repeated {
             d.line(match lang {
                 Lang::En => format!(

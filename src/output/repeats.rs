@@ -11,7 +11,12 @@ use tokenpace_present::{labels, number, Document, Lang};
 
 /// The repeats of `summary` and the tiers of `spans`; empty without
 /// repeats.
-pub fn section(summary: &RunSummary, spans: &[TierSpan], level: Option<&str>, lang: Lang) -> Document {
+pub fn section(
+    summary: &RunSummary,
+    spans: &[TierSpan],
+    level: Option<&str>,
+    lang: Lang,
+) -> Document {
     let mut d = Document::new();
     let Some(r) = &summary.repeats else {
         return d;
@@ -56,9 +61,18 @@ fn table(r: &Repeats, lang: Lang) -> Table {
                     .map_or("-".into(), |s| number::value(m, s.mean))
             })
             .collect();
-        t.row(row(labels::metric_with_unit(lang, m), i, &|v| number::value(m, v), each));
+        t.row(row(
+            labels::metric_with_unit(lang, m),
+            i,
+            &|v| number::value(m, v),
+            each,
+        ));
     }
-    let rates: [(&str, Option<&Interval>, fn(&tokenpace_core::summary::Throughput) -> f64); 2] = [
+    let rates: [(
+        &str,
+        Option<&Interval>,
+        fn(&tokenpace_core::summary::Throughput) -> f64,
+    ); 2] = [
         ("req/s", r.requests_per_s.as_ref(), |t| t.requests_per_s),
         (
             lang.pick("output tok/s (all streams)", "输出 tok/s（所有流）"),

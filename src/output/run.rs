@@ -2,8 +2,8 @@
 //! levels, and the sections other commands reuse (a run's metric table for
 //! `merge`, the sweep table for the default mix, the server-metrics split).
 
-use crate::output::{conversation, repeats, steady_state};
 use crate::output::grade::{grade_section, profile_title};
+use crate::output::{conversation, repeats, steady_state};
 use crate::self_check::TimingError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ pub struct LevelOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_metrics: Option<Decomposition>,
     /// With `--repeat`: the tiers each graded metric's 95 % interval spans.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tier_spans: Vec<TierSpan>,
 }
 
@@ -82,7 +82,7 @@ pub struct RunOutput {
     /// The server's histograms against the client's TTFT.
     pub server_metrics: Option<Decomposition>,
     /// With `--repeat`: the tiers each graded metric's 95 % interval spans.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tier_spans: Vec<TierSpan>,
     /// What a reader must know to trust the numbers.
     pub notes: Vec<String>,

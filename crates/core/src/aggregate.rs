@@ -35,7 +35,6 @@ pub struct Throughput {
     pub output_tok_s: f64,
 }
 
-
 impl Counts {
     /// Percent of the requests sent that got an answer (`None` when none
     /// was sent): what the profile's `answered_pct` rule grades.

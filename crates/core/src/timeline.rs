@@ -69,7 +69,12 @@ pub fn timeline(records: &[RequestRecord]) -> Vec<Second> {
     for r in records {
         let (from, to) = (r.sent_ns, r.end_ns.unwrap_or(r.sent_ns).max(r.sent_ns));
         // Time-weighted presence in each second it overlaps.
-        for (k, s) in out.iter_mut().enumerate().take(slot(to) + 1).skip(slot(from)) {
+        for (k, s) in out
+            .iter_mut()
+            .enumerate()
+            .take(slot(to) + 1)
+            .skip(slot(from))
+        {
             let lo = origin + k as Nanos * SECOND;
             let overlap = to.min(lo + SECOND).saturating_sub(from.max(lo));
             s.in_flight += overlap as f64 / SECOND as f64;
@@ -79,7 +84,12 @@ pub fn timeline(records: &[RequestRecord]) -> Vec<Second> {
             continue;
         }
         out[slot(to)].completed += 1;
-        for c in r.chunks.iter().chain(&r.reasoning_chunks).chain(&r.tool_chunks) {
+        for c in r
+            .chunks
+            .iter()
+            .chain(&r.reasoning_chunks)
+            .chain(&r.tool_chunks)
+        {
             out[slot(c.at_ns)].output_tokens += u64::from(c.tokens);
         }
         if let Some(first) = r.first_token_ns() {
@@ -138,7 +148,9 @@ mod tests {
             vec![12, 16, 6]
         );
         assert_eq!(
-            t.iter().map(|s| (s.completed, s.failed)).collect::<Vec<_>>(),
+            t.iter()
+                .map(|s| (s.completed, s.failed))
+                .collect::<Vec<_>>(),
             vec![(0, 1), (1, 0), (1, 0)]
         );
         // Second 0: a whole, b half, c half = 2.0.

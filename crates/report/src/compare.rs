@@ -205,7 +205,10 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
 /// Both runs' repeats of one statistic and Welch's test, when both were
 /// repeated.
 fn repeat_change(base: &Level, run: &Level, metric: Metric, st: Statistic) -> Option<RepeatChange> {
-    let (a, b) = (base.summary.repeats.as_ref()?, run.summary.repeats.as_ref()?);
+    let (a, b) = (
+        base.summary.repeats.as_ref()?,
+        run.summary.repeats.as_ref()?,
+    );
     let (va, vb) = (a.values(metric, st), b.values(metric, st));
     Some(RepeatChange {
         base: Interval::of(&va)?,

@@ -26,13 +26,27 @@ pub fn charts(timeline: &[Second], windows: &[Window], lang: Lang) -> Option<Str
     };
     let mut out = String::new();
 
-    let tokens: Vec<(f64, f64)> = timeline.iter().map(|s| (at(s), s.output_tokens as f64)).collect();
-    let mut plot = Plot::new(x(), Axis::from_zero(tokens.iter().map(|p| p.1), 1.0, lang.pick("output tok/s", "输出 tok/s"))).height(220.0);
+    let tokens: Vec<(f64, f64)> = timeline
+        .iter()
+        .map(|s| (at(s), s.output_tokens as f64))
+        .collect();
+    let mut plot = Plot::new(
+        x(),
+        Axis::from_zero(
+            tokens.iter().map(|p| p.1),
+            1.0,
+            lang.pick("output tok/s", "输出 tok/s"),
+        ),
+    )
+    .height(220.0);
     shade(&mut plot);
     plot.line(&tokens, &format!("curve {}", series(0)));
     out.push_str(&plot.finish(lang.pick("output tokens per second", "每秒输出 token")));
 
-    let done: Vec<(f64, f64)> = timeline.iter().map(|s| (at(s), f64::from(s.completed))).collect();
+    let done: Vec<(f64, f64)> = timeline
+        .iter()
+        .map(|s| (at(s), f64::from(s.completed)))
+        .collect();
     let flight: Vec<(f64, f64)> = timeline.iter().map(|s| (at(s), s.in_flight)).collect();
     let y = Axis::from_zero(
         done.iter().chain(&flight).map(|p| p.1),
@@ -43,7 +57,10 @@ pub fn charts(timeline: &[Second], windows: &[Window], lang: Lang) -> Option<Str
     shade(&mut plot);
     plot.line(&flight, &format!("curve {}", series(1)));
     plot.line(&done, &format!("curve {}", series(2)));
-    plot.legend(series(1), lang.pick("in flight (mean over the second)", "在途（该秒平均）"));
+    plot.legend(
+        series(1),
+        lang.pick("in flight (mean over the second)", "在途（该秒平均）"),
+    );
     plot.legend(series(2), lang.pick("completed per second", "每秒完成"));
     out.push_str(&plot.finish(lang.pick("requests in flight and completed", "在途与完成的请求")));
 
@@ -52,7 +69,11 @@ pub fn charts(timeline: &[Second], windows: &[Window], lang: Lang) -> Option<Str
         .filter_map(|s| s.ttft_p50_s.map(|t| (at(s), t)))
         .collect();
     if !ttft.is_empty() {
-        let y = Axis::from_zero(ttft.iter().map(|p| p.1), 0.01, lang.pick("TTFT p50 (s)", "首字延迟 p50（秒）"));
+        let y = Axis::from_zero(
+            ttft.iter().map(|p| p.1),
+            0.01,
+            lang.pick("TTFT p50 (s)", "首字延迟 p50（秒）"),
+        );
         let mut plot = Plot::new(x(), y).height(220.0);
         shade(&mut plot);
         plot.line(&ttft, &format!("curve thin {}", series(3)));
