@@ -12,6 +12,7 @@ pub mod environment;
 pub mod header;
 pub mod plan;
 pub mod runner;
+pub mod stats_plan;
 
 pub use caveats::Caveat;
 pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, StatsPlan, WorkloadPlan};

@@ -8,6 +8,8 @@ use tokenpace_client::request::Target;
 use tokenpace_core::shard::Shard;
 use tokenpace_core::summary::{RunSettings, TraceSettings};
 
+pub use crate::stats_plan::StatsPlan;
+
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Level {
@@ -106,28 +108,6 @@ pub struct TimeoutPlan {
     /// Bytes one streamed event (or line) may hold; a larger one fails its
     /// request as `event_too_large`.
     pub max_event_bytes: usize,
-}
-
-/// How often each level runs, and which part of it the steady-state
-/// statistics cover.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StatsPlan {
-    /// Times each level is measured (fresh prompts each time); 1: once.
-    pub repeat: u32,
-    /// Seconds after the first send the steady-state window may start.
-    pub trim_start_s: f64,
-    /// Seconds before the last end the steady-state window must end.
-    pub trim_end_s: f64,
-}
-
-impl Default for StatsPlan {
-    fn default() -> Self {
-        StatsPlan {
-            repeat: 1,
-            trim_start_s: 0.0,
-            trim_end_s: 0.0,
-        }
-    }
 }
 
 /// A whole run, as checked and typed values.
@@ -241,12 +221,6 @@ impl BenchPlan {
         if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
             bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
         }
-        if self.statistics.repeat == 0 {
-            bail!("--repeat must be at least 1");
-        }
-        if self.statistics.repeat > 1 && self.sessions.is_some() {
-            bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
-        }
         if let Some(s) = &self.sessions {
             // Each session's turn count is drawn up front (shards agree).
             if self.requests > 10_000_000 {
@@ -296,14 +270,11 @@ impl BenchPlan {
             }
             None => {}
         }
-        let ids = u64::from(self.statistics.repeat) + 1;
-        if self.workload.trace.is_none() && self.requests.checked_mul(ids).is_none() {
-            bail!(
-                "--requests {} times --repeat {} is more requests than one run can number: give fewer",
-                self.requests,
-                self.statistics.repeat
-            );
-        }
+        self.statistics.check(
+            self.requests,
+            self.sessions.is_some(),
+            self.workload.trace.is_some(),
+        )?;
         Ok(())
     }
 
