@@ -105,12 +105,14 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn bench_repeat_5_intervals_cover_the_simulators_true_mean() {
     let _guard = serial();
-    let mut config = SimConfig::default();
-    config.timing = jittered();
     // The simulator's draws follow its seed; with this one no trial's
     // interval ends within 3 ms of the true mean, so the client's
     // sub-millisecond measuring noise cannot flip a trial.
-    config.seed = 1;
+    let config = SimConfig {
+        timing: jittered(),
+        seed: 1,
+        ..SimConfig::default()
+    };
     let sim = Sim::start(config);
     let url = sim.url();
     let dir = tempfile::tempdir().unwrap();
@@ -205,13 +207,15 @@ fn bench_repeat_5_intervals_cover_the_simulators_true_mean() {
 fn a_slow_ramp_is_apart_from_the_steady_state() {
     let _guard = serial();
     // Each stream alone decodes 100 tok/s; with b streams 100 / b.
-    let mut config = SimConfig::default();
-    config.timing = TimingConfig {
-        ttft_ms: 20.0,
-        prefill: 1e9,
-        decode: 100.0,
-        batch_slowdown: 1.0,
-        ..TimingConfig::default()
+    let config = SimConfig {
+        timing: TimingConfig {
+            ttft_ms: 20.0,
+            prefill: 1e9,
+            decode: 100.0,
+            batch_slowdown: 1.0,
+            ..TimingConfig::default()
+        },
+        ..SimConfig::default()
     };
     let sim = Sim::start(config.clone());
     let v = json(&[

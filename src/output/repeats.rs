@@ -5,7 +5,7 @@
 use tokenpace_core::confidence::Interval;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::repeats::{Repeats, TierSpan};
-use tokenpace_core::summary::RunSummary;
+use tokenpace_core::summary::{RunSummary, Throughput};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang};
 
@@ -36,6 +36,9 @@ pub fn section(
     }
     d
 }
+
+/// One figure of a repeat's throughput.
+type ThroughputOf = fn(&Throughput) -> f64;
 
 fn table(r: &Repeats, lang: Lang) -> Table {
     let mut t = Table::new(&[
@@ -68,11 +71,7 @@ fn table(r: &Repeats, lang: Lang) -> Table {
             each,
         ));
     }
-    let rates: [(
-        &str,
-        Option<&Interval>,
-        fn(&tokenpace_core::summary::Throughput) -> f64,
-    ); 2] = [
+    let rates: [(&str, Option<&Interval>, ThroughputOf); 2] = [
         ("req/s", r.requests_per_s.as_ref(), |t| t.requests_per_s),
         (
             lang.pick("output tok/s (all streams)", "输出 tok/s（所有流）"),
