@@ -213,9 +213,10 @@ fn statistics(levels: &[Level], lang: Lang) -> String {
     for l in levels {
         let _ = write!(
             stats,
-            "<details{open}><summary>{}</summary>{}</details>",
+            "<details{open}><summary>{}</summary>{}{}</details>",
             escape(&l.name),
-            sections::stats_table(&l.summary, lang)
+            sections::stats_table(&l.summary, lang),
+            sections::repeats_table(&l.summary, lang).unwrap_or_default()
         );
     }
     stats
