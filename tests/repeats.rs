@@ -107,7 +107,7 @@ fn bench_repeat_5_intervals_cover_the_simulators_true_mean() {
     let _guard = serial();
     // The simulator's draws follow its seed; with this one no trial's
     // interval ended within 2 ms of the true mean in our runs, so the client's
-    // sub-millisecond measuring noise cannot flip a trial.
+    // measuring noise (about 1 ms between runs) is unlikely to flip one.
     let config = SimConfig {
         timing: jittered(),
         seed: 1,
