@@ -10,9 +10,9 @@
 //! and ends no later than that long before the last end; without a target
 //! (open loop) those trims alone make the window.
 //!
-//! A request belongs to the steady state when it was sent inside the
-//! window and ended before the window closed; to the ramp-up when it was
-//! sent before the window; to the drain otherwise. Each repeat of a level
+//! A request belongs to the steady state when at least half of its time
+//! (send to end) lies inside the window; else to the ramp-up when it was
+//! sent before the window, to the drain otherwise. Each repeat of a level
 //! (`bench --repeat`) has its own window, and the phases pool the repeats.
 
 use crate::aggregate::Aggregate;
@@ -62,11 +62,12 @@ pub struct SteadyState {
     pub trim_end_s: f64,
     /// The window of each repeat that had one.
     pub windows: Vec<Window>,
-    /// Requests sent before the window (or in a repeat without one).
+    /// Requests sent before the window that spent most of their time
+    /// outside it (and every request of a repeat without a window).
     pub ramp_up: Aggregate,
-    /// Requests sent and ended inside the window.
+    /// Requests that spent at least half of their time inside the window.
     pub steady: Aggregate,
-    /// Requests that ended after the window.
+    /// The rest: requests that spent most of their time after it.
     pub drain: Aggregate,
 }
 
@@ -104,10 +105,15 @@ pub fn steady_state(
             end_s: secs(end),
         });
         for r in group {
-            if r.sent_ns < start {
-                ramp.push(r);
-            } else if ended(r) <= end {
+            // Half or more of its time inside the window: steady (a burst
+            // of streams started microseconds apart is not a ramp).
+            let (from, to) = (r.sent_ns, ended(r));
+            let inside = to.min(end).saturating_sub(from.max(start));
+            let instant = from == to && (start..=end).contains(&from);
+            if instant || (to > from && 2 * inside >= to - from) {
                 steady.push(r);
+            } else if r.sent_ns < start {
+                ramp.push(r);
             } else {
                 drain.push(r);
             }
