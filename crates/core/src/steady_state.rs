@@ -11,8 +11,8 @@
 //! (open loop) those trims alone make the window.
 //!
 //! A request belongs to the steady state when at least half of its time
-//! (send to end) lies inside the window; else to the ramp-up when it was
-//! sent before the window, to the drain otherwise. Each repeat of a level
+//! (send to end) lies inside the window; else to the ramp-up when more of
+//! it lies before the window than after, to the drain otherwise. Each repeat of a level
 //! (`bench --repeat`) has its own window, and the phases pool the repeats.
 
 use crate::aggregate::Aggregate;
@@ -62,8 +62,8 @@ pub struct SteadyState {
     pub trim_end_s: f64,
     /// The window of each repeat that had one.
     pub windows: Vec<Window>,
-    /// Requests sent before the window that spent most of their time
-    /// outside it (and every request of a repeat without a window).
+    /// Requests that spent most of their time before the window (and
+    /// every request of a repeat without one).
     pub ramp_up: Aggregate,
     /// Requests that spent at least half of their time inside the window.
     pub steady: Aggregate,
@@ -112,7 +112,7 @@ pub fn steady_state(
             let instant = from == to && (start..=end).contains(&from);
             if instant || (to > from && 2 * inside >= to - from) {
                 steady.push(r);
-            } else if r.sent_ns < start {
+            } else if start.saturating_sub(from) >= to.saturating_sub(end) {
                 ramp.push(r);
             } else {
                 drain.push(r);
