@@ -215,6 +215,7 @@ impl Probe {
         let options = RunOptions {
             records_file: None,
             grace: Duration::from_secs(1),
+            repeat: None,
         };
         Ok(runtime
             .block_on(bench::run(driver, plan, options, |_| {}))?

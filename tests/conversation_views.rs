@@ -70,6 +70,7 @@ fn output(records: &[tokenpace_core::record::RequestRecord]) -> BenchOutput {
         grade,
         self_check: None,
         server_metrics: None,
+        tier_spans: Vec::new(),
         notes: Vec::new(),
         profile,
     }))

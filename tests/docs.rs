@@ -431,6 +431,11 @@ fn docs_traces() {
     check("docs/traces.md");
 }
 
+#[test]
+fn docs_repeats() {
+    check("docs/repeats.md");
+}
+
 /// Every document with console examples is checked by a test above.
 #[test]
 fn every_document_is_checked() {
@@ -444,6 +449,7 @@ fn every_document_is_checked() {
         "docs/engine.md",
         "docs/workloads.md",
         "docs/traces.md",
+        "docs/repeats.md",
     ];
     let mut docs = vec!["README.md".to_string()];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {

@@ -17,6 +17,8 @@ use tokenpace_core::shard::Shard;
   tokenpace bench http://127.0.0.1:8000 --concurrency 1,8,32,128 --requests 200
   tokenpace bench http://127.0.0.1:8000 --prompt-tokens 128,512,2048 --requests 20
   tokenpace bench http://127.0.0.1:8000 --scenario long-summary --concurrency 4 --warmup 4
+  tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 40 --repeat 5
+  tokenpace bench http://127.0.0.1:8000 --concurrency 16 --ramp-up 10 --trim-end-s 5
   tokenpace bench https://example.com --model my-model --api-key $KEY --format json
   tokenpace bench                     (no URL: the embedded engine, default model)
   tokenpace bench --model ./qwen2.5-0.5b-instruct-q4_k_m.gguf --threads 4
@@ -115,6 +117,21 @@ pub struct BenchArgs {
     /// --out, left out of the results).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub warmup: u64,
+    /// Measure each level N times, with fresh prompts each time, and report
+    /// every metric as mean ± 95 % confidence interval (Student's t) and
+    /// coefficient of variation across the repeats; the grade says when a
+    /// tier boundary lies inside the interval.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Start the steady-state window no earlier than this many seconds
+    /// after the first request was sent (every request is still kept and
+    /// counted; unlike --warmup, nothing extra is sent).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub trim_start_s: f64,
+    /// End the steady-state window no later than this many seconds before
+    /// the last request ended.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
+    pub trim_end_s: f64,
     /// First measure the client's own timing error on this machine against
     /// the built-in simulator at the run's concurrency, and print it beside
     /// the results [default: on above 100 streams].

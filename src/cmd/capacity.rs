@@ -185,6 +185,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         network_overhead_s: 0.0,
         server_metrics: None,
         out: a.out.clone(),
+        statistics: tokenpace_runner::StatsPlan::default(),
     };
     plan.check()?;
     Ok(plan)

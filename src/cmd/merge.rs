@@ -61,7 +61,7 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
                 merged.records.len()
             );
         }
-        let grade = profile.grade_run(&merged.summary, None)?;
+        let grade = profile.grade_run(|m, st| merged.summary.get(m, st), None)?;
         merged_levels.push(MergedLevel {
             level: label.unwrap_or_default(),
             summary: merged.summary,

@@ -131,6 +131,23 @@ impl Output for CompareOutput {
                 o.alpha, o.min_change_pct
             ),
         });
+        let repeated = self
+            .comparisons
+            .iter()
+            .flat_map(|c| &c.changes)
+            .find_map(|ch| ch.repeats);
+        if let Some(r) = repeated {
+            d.line(match lang {
+                Lang::En => format!(
+                    "both runs were repeated ({} and {} repeats): their p-values are Welch's t-test on the per-repeat values",
+                    r.base.n, r.run.n
+                ),
+                Lang::Zh => format!(
+                    "两个运行都有重复（{} 次与 {} 次）：p 值为每次重复数值的 Welch t 检验",
+                    r.base.n, r.run.n
+                ),
+            });
+        }
         if let (Some(pct), false) = (self.fail_on_regression, self.regressions.is_empty()) {
             let list: Vec<String> = self
                 .regressions
@@ -182,7 +199,7 @@ impl Output for CompareOutput {
                     ch.base.to_string(),
                     ch.value.to_string(),
                     opt(ch.change_pct.map(|v| v.to_string())),
-                    opt(ch.test.map(|t| t.p_value.to_string())),
+                    opt(ch.p_value().map(|p| p.to_string())),
                     ch.significant.to_string(),
                     match ch.verdict {
                         Verdict::Better => "better",
@@ -224,7 +241,7 @@ fn table(c: &Comparison, lang: Lang) -> Table {
             value(ch.metric, ch.base),
             value(ch.metric, ch.value),
             change_text(ch.change_pct),
-            p_text(ch.test.map(|t| t.p_value)),
+            p_text(ch.p_value()),
             verdict_text(ch.verdict, lang).to_string(),
             tier,
         ]);
@@ -248,6 +265,7 @@ mod tests {
             change_pct: Some(-20.0),
             worse_pct: Some(20.0),
             test: None,
+            repeats: None,
             significant: true,
             verdict: Verdict::Worse,
             graded: true,

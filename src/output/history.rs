@@ -55,7 +55,7 @@ impl Entry {
     /// The entry of the run `name`, graded on `profile`.
     pub fn of(name: String, s: &RunSummary, profile: &Profile) -> Entry {
         let tier = profile
-            .grade_run(s, None)
+            .grade_run(|m, st| s.get(m, st), None)
             .ok()
             .and_then(|g| g.overall)
             .map(|t| t.to_string());

@@ -13,8 +13,10 @@ pub mod history;
 pub mod merge;
 pub mod mix;
 pub mod plan;
+pub mod repeats;
 pub mod report;
 pub mod run;
+pub mod steady_state;
 
 use schemars::{JsonSchema, Schema};
 

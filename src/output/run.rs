@@ -2,8 +2,8 @@
 //! levels, and the sections other commands reuse (a run's metric table for
 //! `merge`, the sweep table for the default mix, the server-metrics split).
 
-use crate::output::conversation;
 use crate::output::grade::{grade_section, profile_title};
+use crate::output::{conversation, repeats, steady_state};
 use crate::self_check::TimingError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -11,6 +11,7 @@ use tokenpace_core::grade::{Grade, MetricGrade};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::regression::{FitError, PrefillFit};
+use tokenpace_core::repeats::TierSpan;
 use tokenpace_core::server_metrics::Decomposition;
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{Counts, RunSummary};
@@ -30,6 +31,9 @@ pub struct LevelOutput {
     /// (`--server-metrics`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_metrics: Option<Decomposition>,
+    /// With `--repeat`: the tiers each graded metric's 95 % interval spans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tier_spans: Vec<TierSpan>,
 }
 
 /// The prefill line of a prompt-length sweep, or why there is none.
@@ -77,6 +81,9 @@ pub struct RunOutput {
     pub self_check: Option<TimingError>,
     /// The server's histograms against the client's TTFT.
     pub server_metrics: Option<Decomposition>,
+    /// With `--repeat`: the tiers each graded metric's 95 % interval spans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tier_spans: Vec<TierSpan>,
     /// What a reader must know to trust the numbers.
     pub notes: Vec<String>,
     /// The profile graded against.
@@ -102,6 +109,8 @@ impl Output for BenchOutput {
         match self {
             BenchOutput::Run(r) => {
                 let mut d = run_section(&r.summary, &r.grade, &r.profile, &r.notes, lang);
+                d.append(repeats::section(&r.summary, &r.tier_spans, None, lang));
+                d.append(steady_state::section(&r.summary, None, lang));
                 if let Some(s) = &r.server_metrics {
                     d.append(server_metrics_section(s, None, lang));
                 }
@@ -111,6 +120,11 @@ impl Output for BenchOutput {
                 let mut d = sweep_section(&s.levels, s.prefill_fit.as_ref(), &s.notes, lang);
                 for l in &s.levels {
                     d.append(conversation::section(&l.summary, Some(&l.label), lang));
+                }
+                for l in &s.levels {
+                    let label = Some(l.label.as_str());
+                    d.append(repeats::section(&l.summary, &l.tier_spans, label, lang));
+                    d.append(steady_state::section(&l.summary, label, lang));
                 }
                 for l in &s.levels {
                     if let Some(m) = &l.server_metrics {

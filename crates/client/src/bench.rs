@@ -29,6 +29,20 @@ pub struct RunOptions {
     /// After Ctrl-C, how long requests in flight may finish before they are
     /// cancelled.
     pub grace: Duration,
+    /// Set when this run is one repeat of a level (`bench --repeat`).
+    pub repeat: Option<RepeatTag>,
+}
+
+/// How the records of one repeat of a level are told apart: tagged with
+/// the repeat, their ids moved past the earlier repeats', and appended to
+/// the level's `requests.jsonl` after theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatTag {
+    /// The repeat, from 0.
+    pub index: u32,
+    /// Added to every record's id (a multiple of the shard count, so a
+    /// shard keeps its ids `i % N == I`).
+    pub id_offset: u64,
 }
 
 /// Runs `plan` with `driver`, calling `on_record` for each finished request.
@@ -38,9 +52,10 @@ pub async fn run(
     options: RunOptions,
     mut on_record: impl FnMut(&RequestRecord),
 ) -> anyhow::Result<BenchOutcome> {
-    let mut sink = match &options.records_file {
-        Some(path) => Some(JsonlSink::create(path)?),
-        None => None,
+    let mut sink = match (&options.records_file, options.repeat) {
+        (Some(path), Some(tag)) if tag.index > 0 => Some(JsonlSink::append(path)?),
+        (Some(path), _) => Some(JsonlSink::create(path)?),
+        (None, _) => None,
     };
     let (stop_tx, stop) = watch::channel(false);
     let (abort_tx, abort) = watch::channel(false);
@@ -64,7 +79,11 @@ pub async fn run(
     ));
     let mut records = Vec::new();
     let mut write_error = None;
-    while let Some(record) = rx.recv().await {
+    while let Some(mut record) = rx.recv().await {
+        if let Some(tag) = options.repeat {
+            record.repeat = Some(tag.index);
+            record.id += tag.id_offset;
+        }
         if let Some(s) = sink.as_mut() {
             if let Err(e) = s.write(&record) {
                 write_error.get_or_insert(e);

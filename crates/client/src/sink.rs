@@ -23,6 +23,19 @@ impl JsonlSink {
         })
     }
 
+    /// Opens `path` to add records after the ones it holds (created when
+    /// missing).
+    pub fn append(path: &Path) -> anyhow::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("could not open '{}' to append to it", path.display()))?;
+        Ok(JsonlSink {
+            out: BufWriter::new(file),
+        })
+    }
+
     /// Writes one record and flushes it to the file.
     pub fn write(&mut self, record: &RequestRecord) -> std::io::Result<()> {
         serde_json::to_writer(&mut self.out, record)?;

@@ -6,7 +6,6 @@ use crate::prefill::{self, PrefillBasis, PrefillNotMeasurable, PrefillSource};
 use crate::profile::{Profile, Rule};
 use crate::regression::PrefillFit;
 use crate::stats::Statistic;
-use crate::summary::RunSummary;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -195,25 +194,25 @@ impl Profile {
         })
     }
 
-    /// Grades a measured run: every statistic from `summary`, except
-    /// prefill, which is graded only where it was measured
-    /// ([`prefill::basis`]): from the prefill `line` of a prompt-length
-    /// sweep when given, the server's timings, long prompts, or a lower
-    /// bound already in tier A.
+    /// Grades a measured run whose statistics `get(metric, statistic)`
+    /// reads (`RunSummary::get`): every metric as measured, except prefill,
+    /// which is graded only where it was measured ([`prefill::basis`]): from
+    /// the prefill `line` of a prompt-length sweep when given, the server's
+    /// timings, long prompts, or a lower bound already in tier A.
     pub fn grade_run(
         &self,
-        summary: &RunSummary,
+        get: impl Fn(Metric, Statistic) -> Option<f64>,
         line: Option<&PrefillFit>,
     ) -> Result<Grade, InvalidValue> {
         let basis = self
             .metrics
             .get(&Metric::PrefillTokS)
-            .and_then(|rule| prefill::basis(summary, rule.statistic, line, rule.a));
+            .and_then(|rule| prefill::basis(&get, rule.statistic, line, rule.a));
         let mut grade = self.grade(
             |m, st| match (m, basis) {
                 (Metric::PrefillTokS, Some(PrefillBasis::Graded { value, .. })) => Some(value),
                 (Metric::PrefillTokS, _) => None,
-                _ => summary.get(m, st),
+                _ => get(m, st),
             },
             false,
         )?;

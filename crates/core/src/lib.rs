@@ -2,8 +2,10 @@
 //! scenario maths. Nothing here does I/O or needs an async runtime.
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod cancel;
 pub mod capacity;
+pub mod confidence;
 pub mod conversation;
 pub mod dist;
 pub mod gguf;
@@ -15,11 +17,14 @@ pub mod prefix_cache;
 pub mod profile;
 pub mod record;
 pub mod regression;
+pub mod repeats;
 pub mod request_metrics;
 pub mod scenario;
 pub mod server_metrics;
 pub mod shard;
 pub mod stats;
+pub mod steady_state;
 pub mod summary;
 pub mod text;
+pub mod timeline;
 pub mod tokenizer_family;

@@ -12,7 +12,6 @@
 use crate::metric::Metric;
 use crate::regression::PrefillFit;
 use crate::stats::Statistic;
-use crate::summary::RunSummary;
 use serde::{Deserialize, Serialize};
 
 /// Prompts at least this long (mean prompt tokens) make prompt ÷ TTFT a
@@ -73,12 +72,13 @@ pub enum PrefillBasis {
     NotMeasurable(PrefillNotMeasurable),
 }
 
-/// The prefill figure `summary` can be graded on, as the `statistic` of its
-/// requests, given the run's prefill `line` (a prompt-length sweep's) and
-/// the tier-A boundary `tier_a`. `None` when the run has no prefill figure
-/// at all (no prompt token counts).
+/// The prefill figure a run can be graded on, as the `statistic` of its
+/// requests (`get(metric, statistic)` reads the run's statistics), given
+/// the run's prefill `line` (a prompt-length sweep's) and the tier-A
+/// boundary `tier_a`. `None` when the run has no prefill figure at all (no
+/// prompt token counts).
 pub fn basis(
-    summary: &RunSummary,
+    get: impl Fn(Metric, Statistic) -> Option<f64>,
     statistic: Statistic,
     line: Option<&PrefillFit>,
     tier_a: f64,
@@ -87,13 +87,11 @@ pub fn basis(
     if let Some(fit) = line.filter(|f| f.prefill_tok_s.is_finite() && f.prefill_tok_s > 0.0) {
         return graded(fit.prefill_tok_s, PrefillSource::PrefillLine);
     }
-    if let Some(v) = summary.get(Metric::ServerPrefillTokS, statistic) {
+    if let Some(v) = get(Metric::ServerPrefillTokS, statistic) {
         return graded(v, PrefillSource::ServerTimings);
     }
-    let lower = summary.get(Metric::PrefillTokS, statistic)?;
-    let prompt = summary
-        .get(Metric::PromptTokens, Statistic::Mean)
-        .unwrap_or(0.0);
+    let lower = get(Metric::PrefillTokS, statistic)?;
+    let prompt = get(Metric::PromptTokens, Statistic::Mean).unwrap_or(0.0);
     if prompt >= LONG_PROMPT_TOKENS {
         graded(lower, PrefillSource::LongPrompts)
     } else if lower >= tier_a {
@@ -112,7 +110,7 @@ mod tests {
     use crate::grade::Tier;
     use crate::profile::Profile;
     use crate::record::{Chunk, CountSource, RequestRecord, ServerTimings, TokenCount};
-    use crate::summary::{Environment, RunSettings};
+    use crate::summary::{Environment, RunSettings, RunSummary};
 
     const MS: u64 = 1_000_000;
 
@@ -150,7 +148,9 @@ mod tests {
     }
 
     fn prefill_grade(s: &RunSummary, line: Option<&PrefillFit>) -> crate::grade::Grade {
-        Profile::builtin().grade_run(s, line).unwrap()
+        Profile::builtin()
+            .grade_run(|m, st| s.get(m, st), line)
+            .unwrap()
     }
 
     #[test]
@@ -204,7 +204,8 @@ mod tests {
     fn a_profile_without_prefill_never_mentions_it() {
         let mut profile = Profile::builtin();
         profile.metrics.remove(&Metric::PrefillTokS);
-        let g = profile.grade_run(&run(100, 170, None), None).unwrap();
+        let s = run(100, 170, None);
+        let g = profile.grade_run(|m, st| s.get(m, st), None).unwrap();
         assert_eq!(g.prefill_not_measurable, None);
     }
 }

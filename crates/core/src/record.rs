@@ -250,6 +250,10 @@ pub struct RequestRecord {
     /// The session turn or agent step this request was, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<TurnRef>,
+    /// Which repeat of its level the request belonged to (`bench
+    /// --repeat`), from 0; absent when the level ran once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
     /// When the response ended (last byte, or the error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ns: Option<Nanos>,
@@ -315,6 +319,7 @@ impl RequestRecord {
             tool_chunks: Vec::new(),
             tool_calls: 0,
             turn: None,
+            repeat: None,
             end_ns: None,
             prompt_tokens: None,
             output_tokens: None,

@@ -1,12 +1,18 @@
 //! [`RunSummary`]: what one run amounts to — its settings, the machine it ran
 //! on, how many requests ended how, and the statistics of every metric.
 
+pub use crate::aggregate::{Counts, Throughput};
+
+use crate::aggregate::Aggregate;
 use crate::conversation::{Conversation, ConversationKind};
 use crate::metric::Metric;
 use crate::prefix_cache::PrefixCache;
-use crate::record::{ErrorKind, RequestRecord};
-use crate::request_metrics::{itl_samples, MetricOptions, RequestMetrics};
+use crate::record::RequestRecord;
+use crate::repeats::Repeats;
+use crate::request_metrics::MetricOptions;
 use crate::stats::{Statistic, Stats};
+use crate::steady_state::{steady_state, SteadyOptions, SteadyState};
+use crate::timeline::{timeline, Second};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -59,6 +65,14 @@ pub struct RunSettings {
     /// Users who stop reading (`--cancel-after`), when some do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel: Option<crate::cancel::CancelPlan>,
+    /// Seconds after the first send the steady-state window may start at
+    /// the earliest (`bench --trim-start-s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_start_s: Option<f64>,
+    /// Seconds before the last end the steady-state window must end
+    /// (`bench --trim-end-s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_end_s: Option<f64>,
 }
 
 impl RunSettings {
@@ -123,39 +137,6 @@ pub struct Environment {
     pub started_at: Option<String>,
 }
 
-/// How many requests ended how: `sent = ok + failed`, and `failed` is the
-/// sum of `by_kind`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Counts {
-    /// Requests sent.
-    pub sent: u64,
-    /// Requests that succeeded.
-    pub ok: u64,
-    /// Requests that failed.
-    pub failed: u64,
-    /// Failures by kind.
-    pub by_kind: BTreeMap<ErrorKind, u64>,
-    /// Of the successes, streams the client closed by design
-    /// (`--cancel-after`: the user stopped reading).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub left: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// Aggregate throughput over the run's wall time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Throughput {
-    /// From the first send to the last end, seconds.
-    pub duration_s: f64,
-    /// Successful requests per second.
-    pub requests_per_s: f64,
-    /// Output tokens of successful requests per second, all streams together.
-    pub output_tok_s: f64,
-}
-
 /// The summary of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSummary {
@@ -181,6 +162,17 @@ pub struct RunSummary {
     /// The server's prefix cache, when it reported cached prompt tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix_cache: Option<PrefixCache>,
+    /// Each repeat and the spread across them, when the level was
+    /// repeated (`bench --repeat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Repeats>,
+    /// Ramp-up, steady state and drain apart: closed loops of single
+    /// requests, and any run given trims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady_state: Option<SteadyState>,
+    /// The run second by second.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Second>,
 }
 
 impl RunSummary {
@@ -194,81 +186,31 @@ impl RunSummary {
             stall_threshold_s: settings.stall_threshold_s,
             network_overhead_s: settings.network_overhead_s,
         };
-        let mut counts = Counts {
-            sent: records.len() as u64,
-            ..Default::default()
-        };
-        let mut values: BTreeMap<Metric, Vec<f64>> = BTreeMap::new();
-        let mut push = |m: Metric, v: Option<f64>| {
-            if let Some(v) = v {
-                values.entry(m).or_default().push(v);
-            }
-        };
-        let mut itl = Vec::new();
-        let (mut first_sent, mut last_end, mut out_tokens) = (u64::MAX, 0u64, 0u64);
-        for r in records {
-            first_sent = first_sent.min(r.sent_ns);
-            last_end = last_end.max(r.end_ns.unwrap_or(r.sent_ns));
-            match &r.error {
-                None => {
-                    counts.ok += 1;
-                    counts.left += u64::from(r.left_ns.is_some());
-                }
-                Some(e) => {
-                    counts.failed += 1;
-                    *counts.by_kind.entry(e.kind).or_default() += 1;
-                }
-            }
-            let m = RequestMetrics::of(r, &opts);
-            push(Metric::ScheduleLagS, Some(m.schedule_lag_s));
-            if !r.is_ok() {
-                continue;
-            }
-            out_tokens += u64::from(m.output_tokens.unwrap_or(0));
-            push(Metric::TtftS, m.ttft_s);
-            push(Metric::TtfvS, m.ttfv_s);
-            push(Metric::PrefillTokS, m.prefill_tok_s);
-            push(Metric::DecodeTokS, m.decode_tok_s);
-            let server = r.server_timings.unwrap_or_default();
-            push(Metric::ServerPrefillTokS, server.prefill_tok_s);
-            push(Metric::ServerDecodeTokS, server.decode_tok_s);
-            push(Metric::OutputCharsS, m.output_chars_s);
-            // A reader who left did not wait for the whole answer.
-            push(Metric::E2eS, m.e2e_s.filter(|_| r.left_ns.is_none()));
-            push(Metric::LongestStallS, m.longest_stall_s);
-            push(Metric::Stalls, m.stalls.map(f64::from));
-            push(Metric::CharsPerToken, m.chars_per_token);
-            push(Metric::PromptTokens, m.prompt_tokens.map(f64::from));
-            push(Metric::OutputTokens, m.output_tokens.map(f64::from));
-            itl_samples(r, &mut itl);
-        }
-        values.insert(Metric::ItlS, itl);
-        let metrics = values
-            .into_iter()
-            .filter_map(|(m, mut v)| Stats::from_values(&mut v).map(|s| (m, s)))
-            .collect();
-        let duration_s = last_end.saturating_sub(first_sent) as f64 / 1e9;
-        let per_s = |n: u64| {
-            if duration_s > 0.0 {
-                n as f64 / duration_s
-            } else {
-                0.0
-            }
-        };
+        let Aggregate {
+            counts,
+            throughput,
+            metrics,
+        } = Aggregate::of(records, &opts);
         let conversation = Conversation::of(records, &opts, settings.conversation_kind());
+        // Sessions pause between turns, so their in-flight count is not
+        // the target's; only their trims apply.
+        let steady = SteadyOptions {
+            target: settings.concurrency.filter(|_| settings.sessions.is_none()),
+            trim_start_s: settings.trim_start_s.unwrap_or(0.0),
+            trim_end_s: settings.trim_end_s.unwrap_or(0.0),
+        };
         RunSummary {
-            settings,
-            environment,
             partial: false,
-            throughput: Throughput {
-                duration_s,
-                requests_per_s: per_s(counts.ok),
-                output_tok_s: per_s(out_tokens),
-            },
+            throughput,
             counts,
             metrics,
             conversation,
             prefix_cache: PrefixCache::of(records, &opts),
+            repeats: Repeats::of(records, &opts),
+            steady_state: steady_state(records, &steady, &opts),
+            timeline: timeline(records),
+            settings,
+            environment,
         }
     }
 
@@ -282,19 +224,10 @@ impl RunSummary {
     }
 }
 
-impl Counts {
-    /// Percent of the requests sent that got an answer (`None` when none
-    /// was sent): what the profile's `answered_pct` rule grades.
-    pub fn answered_pct(&self) -> Option<f64> {
-        // ok·100 is exact, so 99 of 100 is exactly 99.0, on the boundary.
-        (self.sent > 0).then(|| self.ok as f64 * 100.0 / self.sent as f64)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Chunk, CountSource, RequestError, TokenCount};
+    use crate::record::{Chunk, CountSource, ErrorKind, RequestError, TokenCount};
 
     const MS: u64 = 1_000_000;
 

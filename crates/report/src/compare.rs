@@ -10,6 +10,7 @@
 use crate::level::Level;
 use crate::mannwhitney::{mann_whitney_u, MannWhitney};
 use serde::{Deserialize, Serialize};
+use tokenpace_core::confidence::{welch, Interval, Welch};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
@@ -66,6 +67,11 @@ pub struct Change {
     pub worse_pct: Option<f64>,
     /// The rank test on per-request values, when both runs had some.
     pub test: Option<MannWhitney>,
+    /// With repeats in both runs (`bench --repeat`): each run's interval
+    /// and Welch's test over the per-repeat values, which then decides
+    /// significance, the repeats being the independent samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<RepeatChange>,
     /// Beyond noise: p < alpha and |change| > the practical threshold.
     pub significant: bool,
     /// Better, worse or the same.
@@ -78,6 +84,17 @@ pub struct Change {
     pub tier: Option<Tier>,
 }
 
+/// One metric's repeats in both runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RepeatChange {
+    /// The baseline's 95 % interval over its repeats.
+    pub base: Interval,
+    /// This run's.
+    pub run: Interval,
+    /// Welch's t-test of the per-repeat values.
+    pub test: Welch,
+}
+
 /// One run against the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
@@ -87,6 +104,17 @@ pub struct Comparison {
     pub run: String,
     /// One entry per compared metric that both runs measured.
     pub changes: Vec<Change>,
+}
+
+impl Change {
+    /// The p-value that decided significance: Welch's over the repeats
+    /// when both runs had them, else Mann-Whitney's over the requests.
+    pub fn p_value(&self) -> Option<f64> {
+        match &self.repeats {
+            Some(r) => Some(r.test.p_value),
+            None => self.test.map(|t| t.p_value),
+        }
+    }
 }
 
 impl Comparison {
@@ -128,7 +156,12 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             None => None,
         };
         let test = mann_whitney_u(&base.values(metric), &run.values(metric));
-        let significant = test.is_some_and(|t| t.p_value < opts.alpha)
+        let repeats = repeat_change(base, run, metric, statistic);
+        let p = match &repeats {
+            Some(r) => Some(r.test.p_value),
+            None => test.map(|t| t.p_value),
+        };
+        let significant = p.is_some_and(|p| p < opts.alpha)
             && change_pct.is_some_and(|c| c.abs() > opts.min_change_pct);
         let verdict = match (significant, worse_pct) {
             (true, Some(w)) if w > 0.0 => Verdict::Worse,
@@ -147,6 +180,7 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             change_pct,
             worse_pct,
             test,
+            repeats,
             significant,
             verdict,
             graded,
@@ -166,6 +200,21 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
         run: run.name.clone(),
         changes,
     }
+}
+
+/// Both runs' repeats of one statistic and Welch's test, when both were
+/// repeated.
+fn repeat_change(base: &Level, run: &Level, metric: Metric, st: Statistic) -> Option<RepeatChange> {
+    let (a, b) = (
+        base.summary.repeats.as_ref()?,
+        run.summary.repeats.as_ref()?,
+    );
+    let (va, vb) = (a.values(metric, st), b.values(metric, st));
+    Some(RepeatChange {
+        base: Interval::of(&va)?,
+        run: Interval::of(&vb)?,
+        test: welch(&va, &vb)?,
+    })
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
             value(ch.metric, ch.base),
             value(ch.metric, ch.value),
             change_text(ch.change_pct),
-            p_text(ch.test.map(|t| t.p_value)),
+            p_text(ch.p_value()),
             escape(verdict_text(ch.verdict, lang)),
         );
     }
@@ -128,13 +128,13 @@ fn render(
         changes.push_str(&comparison_table(c, lang));
     }
     let _ = write!(changes, "<p class=\"caption\">{}</p>", escape(&match lang {
-        Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. Change is relative to the first run."),
-        Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。变化相对于第一个运行。"),
+        Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. With repeats in both runs (bench --repeat), Welch's t-test on the per-repeat values decides instead. Change is relative to the first run."),
+        Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。两个运行都有重复（bench --repeat）时，改用每次重复数值的 Welch t 检验。变化相对于第一个运行。"),
     }));
     body.push_str(&section("changes", lang.pick("Changes", "变化"), &changes));
     let mut verdicts = String::new();
     for r in runs {
-        if let Ok(g) = profile.grade_run(&r.summary, None) {
+        if let Ok(g) = profile.grade_run(|m, st| r.summary.get(m, st), None) {
             let _ = write!(
                 verdicts,
                 "<div class=\"level\"><h3>{}</h3>{}</div>",

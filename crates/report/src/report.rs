@@ -4,7 +4,7 @@
 //! time, the sweep, errors, settings and definitions. [`Html`] is the
 //! page's exporter.
 
-use crate::charts::{cdf, prefill, sweep, timeline, typing};
+use crate::charts::{cdf, per_second, prefill, sweep, timeline, typing};
 use crate::format::{escape, with_unit};
 use crate::lang::Lang;
 use crate::level::Level;
@@ -69,6 +69,7 @@ impl Html<'_> {
             ("prefill", prefill_section(levels, profile, lang)),
             ("turns", conversation::turns_section(levels, profile, lang)),
             ("cache", conversation::cache_section(levels, lang)),
+            ("per_second", per_second_section(levels, lang)),
             ("timeline", timeline_section(levels, lang)),
             ("sweep", sweep_section(levels, profile, lang)),
             ("statistics", Some(statistics(levels, lang))),
@@ -106,6 +107,7 @@ fn heading(id: &str, lang: Lang) -> &'static str {
         "prefill" => ("TTFT versus prompt length", "首字延迟与提示长度"),
         "turns" => ("Per turn and per step", "按轮次与步骤"),
         "cache" => ("Prefix cache", "前缀缓存"),
+        "per_second" => ("The run second by second", "逐秒运行情况"),
         "timeline" => ("Tokens over time", "token 随时间到达"),
         "sweep" => ("Load sweep", "负载扫描"),
         "statistics" => ("Statistics", "统计"),
@@ -152,6 +154,34 @@ fn prefill_section(levels: &[Level], profile: &Profile, lang: Lang) -> Option<St
     Some(s)
 }
 
+/// Each level's timeline: throughput, in-flight count and TTFT per second.
+fn per_second_section(levels: &[Level], lang: Lang) -> Option<String> {
+    let mut out = String::new();
+    for l in levels {
+        let windows = l
+            .summary
+            .steady_state
+            .as_ref()
+            .map_or(&[][..], |s| s.windows.as_slice());
+        let Some(svg) = per_second::charts(&l.summary.timeline, windows, lang) else {
+            continue;
+        };
+        if levels.len() > 1 {
+            let _ = write!(out, "<h3>{}</h3>", escape(&l.name));
+        }
+        out.push_str(&svg);
+    }
+    if out.is_empty() {
+        return None;
+    }
+    let cap = lang.pick(
+        "Shaded: the steady state (in flight ≥ 95 % of the target concurrency). Tokens are counted in the second they arrived; TTFT is the median of the requests sent in that second.",
+        "阴影：稳态（在途请求 ≥ 目标并发的 95 %）。token 按到达的秒计；首字延迟为该秒发出请求的中位数。",
+    );
+    let _ = write!(out, "<p class=\"caption\">{}</p>", escape(cap));
+    Some(out)
+}
+
 /// A sample of the last level's streams over time.
 fn timeline_section(levels: &[Level], lang: Lang) -> Option<String> {
     let last = levels.last()?;
@@ -183,9 +213,10 @@ fn statistics(levels: &[Level], lang: Lang) -> String {
     for l in levels {
         let _ = write!(
             stats,
-            "<details{open}><summary>{}</summary>{}</details>",
+            "<details{open}><summary>{}</summary>{}{}</details>",
             escape(&l.name),
-            sections::stats_table(&l.summary, lang)
+            sections::stats_table(&l.summary, lang),
+            sections::repeats_table(&l.summary, lang).unwrap_or_default()
         );
     }
     stats
@@ -196,7 +227,7 @@ fn verdict_section(runs: &[Level], profile: &Profile, lang: Lang) -> String {
     // A prompt-length sweep grades prefill from its line.
     let line = prefill_fit(runs).map(|(_, f)| f);
     for r in runs {
-        let grade = match profile.grade_run(&r.summary, line.as_ref()) {
+        let grade = match profile.grade_run(|m, st| r.summary.get(m, st), line.as_ref()) {
             Ok(g) => g,
             Err(e) => {
                 let _ = write!(s, "<p class=\"note\">{}</p>", escape(&e.to_string()));

@@ -44,6 +44,48 @@ pub fn stats_table(s: &RunSummary, lang: Lang) -> String {
     )
 }
 
+/// With repeats (`bench --repeat`): each metric's mean ± the half-width
+/// of its 95 % interval (Student's t over the per-repeat means), the CV
+/// across repeats and each repeat's mean.
+pub fn repeats_table(s: &RunSummary, lang: Lang) -> Option<String> {
+    let r = s.repeats.as_ref()?;
+    let rows: Vec<Vec<String>> = r
+        .means
+        .iter()
+        .map(|(&m, i)| {
+            let name = match m.unit() {
+                "" => lang.metric(m).to_string(),
+                u => format!("{} ({u})", lang.metric(m)),
+            };
+            let each: Vec<String> = r
+                .runs
+                .iter()
+                .filter_map(|run| run.aggregate.metrics.get(&m).map(|st| value(m, st.mean)))
+                .collect();
+            vec![
+                name,
+                format!("{} ± {}", value(m, i.mean), value(m, i.half_width())),
+                i.cv.map_or("-".into(), |cv| format!("{:.1} %", cv * 100.0)),
+                each.join(" "),
+            ]
+        })
+        .collect();
+    let caption = format!(
+        "<p class=\"caption\">{}</p>",
+        escape(&match lang {
+            Lang::En => format!("{} repeats: mean ± 95 % interval (Student's t over the per-repeat means), coefficient of variation across repeats.", r.runs.len()),
+            Lang::Zh => format!("{} 次重复：均值 ± 95 % 置信区间（按每次重复的均值，Student t），重复间变异系数。", r.runs.len()),
+        })
+    );
+    let head = [
+        lang.pick("metric", "指标"),
+        lang.pick("mean ± 95 %", "均值 ± 95 %"),
+        "CV",
+        lang.pick("per repeat", "每次重复"),
+    ];
+    Some(table(&head, &rows, &[3]) + &caption)
+}
+
 /// Failures by kind over the levels, with the first message of each kind
 /// (as the server or the client wrote it, escaped).
 pub fn errors(runs: &[Level], lang: Lang) -> String {

@@ -12,7 +12,8 @@ pub mod environment;
 pub mod header;
 pub mod plan;
 pub mod runner;
+pub mod stats_plan;
 
 pub use caveats::Caveat;
-pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, WorkloadPlan};
+pub use plan::{AgentSpec, BenchPlan, Level, SessionSpec, StatsPlan, WorkloadPlan};
 pub use runner::{LevelResult, Progress, ProgressLevel, Runner};

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use std::sync::Arc;
 use std::time::Duration;
 use tokenpace_client::backend::Backend;
-use tokenpace_client::bench::{self, RunOptions};
+use tokenpace_client::bench::{self, RepeatTag, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::conversations::{ConversationSource, FileConversations, Synthetic};
 use tokenpace_client::dataset::Dataset;
@@ -24,6 +24,7 @@ use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::repeats::{tier_spans, TierSpan};
 use tokenpace_core::server_metrics::{Decomposition, Scrape};
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
@@ -75,6 +76,8 @@ pub struct LevelResult {
     pub server: Option<Decomposition>,
     /// Warm-up requests that failed.
     pub warmup_failed: usize,
+    /// With repeats: the tiers each graded metric's interval spans.
+    pub tier_spans: Vec<TierSpan>,
 }
 
 /// One level to run: which, its name, where it stands in the run (for the
@@ -197,7 +200,14 @@ impl Runner {
 
     /// The driver of a level's `units` requests (or sessions), prompts
     /// drawn with `seed`.
-    fn driver(&self, plan: &BenchPlan, level: Level, seed: u64, units: u64) -> Arc<Driver> {
+    fn driver(
+        &self,
+        plan: &BenchPlan,
+        level: Level,
+        seed: u64,
+        units: u64,
+        clock: RunClock,
+    ) -> Arc<Driver> {
         let w = &plan.workload;
         let workload = Workload {
             lang: w.text,
@@ -242,7 +252,7 @@ impl Runner {
                 max_event_bytes: plan.timeouts.max_event_bytes,
                 leaving: w.cancel.map(|plan| Leaving { plan, seed }),
             },
-            clock: RunClock::start(),
+            clock,
             sessions,
             trace: w.trace.as_ref().map(|spec| {
                 let prompts = TracePrompts::new(
@@ -302,12 +312,14 @@ impl Runner {
             let options = RunOptions {
                 records_file: dir.map(RunDir::warmup_path),
                 grace: Duration::from_secs(5),
+                repeat: None,
             };
             let driver = self.driver(
                 plan,
                 level,
                 level_seed(plan.seed, level) ^ WARMUP_SEED,
                 plan.warmup,
+                RunClock::start(),
             );
             let total = Self::expected_requests(plan, &driver, plan.warmup);
             let bar = progress.level(total, Some(format!("{label} warm-up")));
@@ -321,34 +333,67 @@ impl Runner {
                 bail!("interrupted during the warm-up; nothing was measured");
             }
         }
-        let options = RunOptions {
-            records_file: dir.map(RunDir::requests_path),
-            grace: Duration::from_secs(5),
-        };
         let before = plan
             .server_metrics
             .as_ref()
             .map(|u| self.scrape(u, warnings));
         let environment = crate::environment::current();
-        let driver = self.driver(plan, level, level_seed(plan.seed, level), plan.requests);
         // A trace's window holds its own count.
         let requests = match self.trace {
             Some(t) => t.requests.min(plan.requests),
             None => plan.requests,
         };
-        let bar = progress.level(Self::expected_requests(plan, &driver, requests), position);
-        let trace = driver.trace.clone();
-        let outcome = self
-            .runtime
-            .block_on(bench::run(driver, load, options, |r| bar.record(r)));
-        bar.finish();
-        let outcome = outcome?;
-        warnings.extend(outcome.warnings.iter().cloned());
-        if let Some(e) = trace.and_then(|t| t.take_error()) {
-            warnings.push(format!(
-                "the replay stopped early: {e} (the file changed after it was checked?); the requests sent before it are in the results"
-            ));
+        let repeats = plan.statistics.repeat.max(1);
+        // Ids of repeat k start at k·stride, a multiple of the shard count.
+        let shards = u64::from(plan.shard.count.max(1));
+        let stride = requests.div_ceil(shards).saturating_mul(shards);
+        // One clock for every repeat, so their records share one timeline.
+        let clock = RunClock::start();
+        let (mut records, mut partial) = (Vec::new(), false);
+        for k in 0..repeats {
+            let seed = repeat_seed(level_seed(plan.seed, level), k);
+            let options = RunOptions {
+                records_file: dir.map(RunDir::requests_path),
+                grace: Duration::from_secs(5),
+                repeat: (repeats > 1).then(|| RepeatTag {
+                    index: k,
+                    id_offset: stride.saturating_mul(u64::from(k)),
+                }),
+            };
+            let driver = self.driver(plan, level, seed, plan.requests, clock);
+            let at = match (&position, repeats) {
+                (_, 1) => position.clone(),
+                (Some(p), _) => Some(format!("{p} repeat {}/{repeats}", k + 1)),
+                (None, _) => Some(format!("repeat {}/{repeats}", k + 1)),
+            };
+            let bar = progress.level(Self::expected_requests(plan, &driver, requests), at);
+            let trace = driver.trace.clone();
+            let load = LoadPlan {
+                seed: repeat_seed(plan.seed, k),
+                ..load
+            };
+            let outcome = self
+                .runtime
+                .block_on(bench::run(driver, load, options, |r| bar.record(r)));
+            bar.finish();
+            let outcome = outcome?;
+            warnings.extend(outcome.warnings.iter().cloned());
+            if let Some(e) = trace.and_then(|t| t.take_error()) {
+                warnings.push(format!(
+                    "the replay stopped early: {e} (the file changed after it was checked?); the requests sent before it are in the results"
+                ));
+            }
+            records.extend(outcome.records);
+            partial = outcome.partial;
+            if partial {
+                break;
+            }
         }
+        let outcome = bench::BenchOutcome {
+            records,
+            partial,
+            warnings: Vec::new(),
+        };
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
         let mut settings = plan.settings(level, &self.target.model, stall_s);
         settings.requests = Some(requests);
@@ -360,7 +405,7 @@ impl Runner {
         if summary.counts.ok == 0 {
             bail!("{}", all_failed(&outcome.records, &plan.target_label));
         }
-        let grade = self.profile.grade_run(&summary, None)?;
+        let grade = self.profile.grade_run(|m, st| summary.get(m, st), None)?;
         let server = match (&plan.server_metrics, before.flatten()) {
             (Some(u), Some(before)) => self.scrape(u, warnings).map(|after| {
                 let ttft = summary.get(Metric::TtftS, Statistic::Mean);
@@ -373,7 +418,13 @@ impl Runner {
             }),
             _ => None,
         };
+        let tier_spans = summary
+            .repeats
+            .as_ref()
+            .map(|r| tier_spans(&self.profile, r))
+            .unwrap_or_default();
         Ok(LevelResult {
+            tier_spans,
             label,
             records: outcome.records,
             summary,
@@ -415,6 +466,19 @@ pub fn level_seed(seed: u64, level: Level) -> u64 {
     // SplitMix64's finaliser over the level's parameters.
     let mut z =
         seed ^ load.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (u64::from(level.prompt_tokens) << 32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of repeat `k` of a level (`bench --repeat`): the level's own
+/// for the first, so a single run is unchanged, and fresh prompts (and
+/// arrival times) for each further one.
+pub fn repeat_seed(seed: u64, k: u32) -> u64 {
+    if k == 0 {
+        return seed;
+    }
+    let mut z = seed ^ u64::from(k).wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -468,6 +532,10 @@ mod tests {
         assert_ne!(level_seed(0, l(1, 256)), level_seed(0, l(2, 256)));
         assert_ne!(level_seed(0, l(1, 256)), level_seed(0, l(1, 512)));
         assert_eq!(level_seed(7, l(4, 64)), level_seed(7, l(4, 64)));
+        // Repeats draw fresh prompts; the first keeps the level's own.
+        assert_eq!(repeat_seed(9, 0), 9);
+        assert_ne!(repeat_seed(9, 1), repeat_seed(9, 2));
+        assert_ne!(repeat_seed(9, 1), 9);
     }
 
     #[test]

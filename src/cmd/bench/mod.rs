@@ -92,6 +92,7 @@ pub(super) fn bench_output(
             grade: one.grade.clone(),
             self_check,
             server_metrics: one.server.clone(),
+            tier_spans: one.tier_spans.clone(),
             notes,
             profile: profile.clone(),
         })),
@@ -111,6 +112,7 @@ pub(crate) fn level_output(r: &LevelResult) -> LevelOutput {
         summary: r.summary.clone(),
         grade: r.grade.clone(),
         server_metrics: r.server.clone(),
+        tier_spans: r.tier_spans.clone(),
     }
 }
 
@@ -221,7 +223,9 @@ pub(super) fn measure(
     // A sweep measures prefill by its line: grade every level on it.
     if let Some(Ok(line)) = &fit {
         for r in &mut results {
-            r.grade = runner.profile.grade_run(&r.summary, Some(line))?;
+            r.grade = runner
+                .profile
+                .grade_run(|m, st| r.summary.get(m, st), Some(line))?;
         }
     }
     if let (Some(dir), true) = (&plan.out, results.len() > 1) {

@@ -5,7 +5,7 @@ use crate::cli::{ApiArg, ArrivalArg, BenchArgs};
 use std::time::Duration;
 use tokenpace_client::load::{Arrival, Load};
 use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
-use tokenpace_runner::{BenchPlan, WorkloadPlan};
+use tokenpace_runner::{BenchPlan, StatsPlan, WorkloadPlan};
 
 /// The plan of `args` against `url`.
 pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
@@ -104,6 +104,11 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             }
         }),
         out: args.out.clone(),
+        statistics: StatsPlan {
+            repeat: args.repeat,
+            trim_start_s: args.trim_start_s,
+            trim_end_s: args.trim_end_s,
+        },
     };
     plan.check()?;
     Ok(plan)

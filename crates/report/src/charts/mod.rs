@@ -2,6 +2,7 @@
 //! string (or a small HTML fragment); none reads files.
 
 pub mod cdf;
+pub mod per_second;
 pub mod prefill;
 pub mod sweep;
 pub mod timeline;

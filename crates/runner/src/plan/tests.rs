@@ -1,0 +1,148 @@
+//! Plans are checked before any I/O.
+
+use super::*;
+use tokenpace_client::load::Arrival;
+
+#[test]
+fn a_trace_sets_the_load_and_brings_its_prompts() {
+    let one = Shard::parse("0/1").unwrap();
+    let trace = |speed| Load::Trace { speed };
+    let mut plan = BenchPlan {
+        target: target("http://127.0.0.1:1", Some("m".into()), None, &[], None).unwrap(),
+        target_label: "http://127.0.0.1:1".into(),
+        protocol: "openai-chat".into(),
+        levels: BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap(),
+        requests: u64::MAX,
+        duration: None,
+        ramp_up: Duration::ZERO,
+        workload: WorkloadPlan {
+            text: tokenpace_corpus::Lang::En,
+            max_tokens: 16,
+            shared_prefix: 0,
+            prefix_groups: 1,
+            ignore_eos: true,
+            tokenizer: None,
+            dataset: None,
+            trace: Some(tokenpace_client::trace::TraceSpec {
+                path: "t.jsonl".into(),
+                format: None,
+                log_type: None,
+                start: Duration::ZERO,
+                duration: None,
+                block_tokens: 512,
+            }),
+            cancel: None,
+        },
+        sessions: None,
+        scenario: None,
+        timeouts: TimeoutPlan {
+            connect: Duration::from_secs(1),
+            first_token: Duration::from_secs(1),
+            total: Duration::from_secs(1),
+            max_event_bytes: 1 << 20,
+        },
+        warmup: 0,
+        seed: 0,
+        shard: one,
+        network_overhead_s: 0.0,
+        server_metrics: None,
+        out: None,
+        statistics: StatsPlan::default(),
+    };
+    plan.check().unwrap();
+    assert_eq!(plan.levels[1].label(false), "t10");
+    let settings = plan.settings(plan.levels[1], "m", 1.0);
+    assert_eq!((settings.prompt_tokens, settings.max_tokens), (None, None));
+    let e = |p: &BenchPlan| p.check().unwrap_err().to_string();
+    let mut closed = plan.clone();
+    closed.levels = BenchPlan::levels_of(&[Load::Closed { concurrency: 2 }], &[256], one).unwrap();
+    assert!(e(&closed).contains("drop --concurrency"), "{}", e(&closed));
+    let mut shared = plan.clone();
+    shared.workload.shared_prefix = 100;
+    assert!(e(&shared).contains("--trace brings its own prompts"));
+    let mut blocks = plan.clone();
+    blocks.workload.trace.as_mut().unwrap().block_tokens = 0;
+    assert!(e(&blocks).contains("--trace-block-tokens"));
+    plan.workload.trace = None;
+    assert!(e(&plan).contains("give --trace FILE"), "{}", e(&plan));
+}
+
+#[test]
+fn credentials_never_leave_the_url() {
+    assert_eq!(
+        redact(&format!("https://{}@example.com/v1?key=abc", "user:secret")),
+        "https://example.com/v1"
+    );
+    assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+}
+
+#[test]
+fn a_sweep_varies_one_thing() {
+    let c = |n| Load::Closed { concurrency: n };
+    let one = Shard::parse("0/1").unwrap();
+    let l = BenchPlan::levels_of(&[c(1), c(4)], &[256], one).unwrap();
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[1].label(false), "c4");
+    let p = BenchPlan::levels_of(&[c(1)], &[64, 512], one).unwrap();
+    assert_eq!(p[1].label(true), "p512");
+    let e = BenchPlan::levels_of(&[c(1), c(2)], &[64, 512], one).unwrap_err();
+    assert!(e.to_string().contains("not both"), "{e}");
+    assert!(BenchPlan::levels_of(&[c(0)], &[64], one).is_err());
+    assert!(BenchPlan::levels_of(&[c(1)], &[0], one).is_err());
+    let half = Shard::parse("1/2").unwrap();
+    let e = BenchPlan::levels_of(&[c(1)], &[64], half).unwrap_err();
+    assert!(e.to_string().contains("no stream"), "{e}");
+    let open = Load::Open {
+        rate: 2.5,
+        arrival: Arrival::Poisson,
+    };
+    assert_eq!(
+        BenchPlan::levels_of(&[open], &[64], one).unwrap()[0].label(false),
+        "r2.5"
+    );
+}
+
+#[test]
+fn urls_are_checked_and_headers_parsed() {
+    let t = target(
+        "http://127.0.0.1:1/v1/",
+        None,
+        Some(String::new()),
+        &["X-A: b".into()],
+        Some("X-Request-ID"),
+    )
+    .unwrap();
+    assert_eq!(t.base_url, "http://127.0.0.1:1");
+    assert_eq!(t.api_key, None);
+    assert_eq!(t.headers, vec![("X-A".into(), "b".into())]);
+    let id = t.request_id.expect("a request-id header");
+    assert_eq!(id.name, "X-Request-ID");
+    assert!(id.value(17).starts_with("tp-") && id.value(17).ends_with("-17"));
+    assert!(target("h:1", None, None, &[], None).is_err());
+    assert!(target("http://127.0.0.1", None, None, &["nocolon".into()], None).is_err());
+    let e = target("http://127.0.0.1", None, None, &[], Some("X Id")).unwrap_err();
+    assert!(e.to_string().contains("--request-id-header 'X Id'"), "{e}");
+}
+
+#[test]
+fn bad_headers_and_keys_are_named_before_any_request() {
+    let e = target(
+        "http://127.0.0.1:1",
+        None,
+        None,
+        &["bad name: x".into()],
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("'bad name'"), "{e}");
+    let e = target(
+        "http://127.0.0.1:1",
+        None,
+        Some("Bearer sk-1".into()),
+        &[],
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("API key") && !e.contains("sk-1"), "{e}");
+}

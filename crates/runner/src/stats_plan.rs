@@ -1,0 +1,71 @@
+//! How often each level of a run is measured (`bench --repeat`) and which
+//! part of it the steady-state statistics cover (`--trim-start-s`,
+//! `--trim-end-s`), checked before anything is sent.
+
+use anyhow::bail;
+
+/// How often each level runs, and which part of it the steady-state
+/// statistics cover.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatsPlan {
+    /// Times each level is measured (fresh prompts each time); 1: once.
+    pub repeat: u32,
+    /// Seconds after the first send the steady-state window may start.
+    pub trim_start_s: f64,
+    /// Seconds before the last end the steady-state window must end.
+    pub trim_end_s: f64,
+}
+
+impl Default for StatsPlan {
+    fn default() -> Self {
+        StatsPlan {
+            repeat: 1,
+            trim_start_s: 0.0,
+            trim_end_s: 0.0,
+        }
+    }
+}
+
+impl StatsPlan {
+    /// Checks the repeats against the run: at least one, single requests
+    /// only, and ids for every repeat of `requests` requests.
+    pub fn check(&self, requests: u64, sessions: bool, trace: bool) -> anyhow::Result<()> {
+        if self.repeat == 0 {
+            bail!("--repeat must be at least 1");
+        }
+        if self.repeat > 1 && sessions {
+            bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
+        }
+        let ids = u64::from(self.repeat) + 1;
+        if !trace && requests.checked_mul(ids).is_none() {
+            bail!(
+                "--requests {requests} times --repeat {} is more requests than one run can number: give fewer",
+                self.repeat
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_checked() {
+        let two = StatsPlan {
+            repeat: 2,
+            ..StatsPlan::default()
+        };
+        assert!(two.check(100, false, false).is_ok());
+        let e = two.check(100, true, false).unwrap_err().to_string();
+        assert!(e.contains("--turns"), "{e}");
+        assert!(two.check(u64::MAX, false, false).is_err());
+        assert!(two.check(u64::MAX, false, true).is_ok());
+        let none = StatsPlan {
+            repeat: 0,
+            ..StatsPlan::default()
+        };
+        assert!(none.check(1, false, false).is_err());
+    }
+}
