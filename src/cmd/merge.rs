@@ -51,21 +51,21 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         dest.create()?;
         dest.write_records(&merged.records)?;
         dest.write_summary(&merged.summary)?;
-        if !merged.missing.is_empty() {
-            let level = label
-                .as_ref()
-                .map_or(String::new(), |l| format!("level '{l}': "));
-            eprintln!(
-                "warning: {level}shards {:?} were not given; the merged run holds {} requests, not the whole run's",
-                merged.missing,
-                merged.records.len()
-            );
+        // Not errors: the requests are measured right; the run is not
+        // the one asked for, and the output says so.
+        let notes = merged.problems();
+        let level = label
+            .as_ref()
+            .map_or(String::new(), |l| format!("level '{l}': "));
+        for note in &notes {
+            eprintln!("warning: {level}{note}");
         }
         let grade = profile.grade(|m, st| merged.summary.get(m, st), false)?;
         merged_levels.push(MergedLevel {
             level: label.unwrap_or_default(),
             summary: merged.summary,
             grade,
+            notes,
         });
     }
     let result = MergeOutput {
@@ -79,6 +79,15 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
 }
 
 fn read_shard(dir: &RunDir) -> anyhow::Result<ShardResult> {
+    // A shard killed outright leaves records but no run.json: which shard
+    // it was, and its settings, are unknown, so it cannot be checked
+    // against the others (a Ctrl-C'd one has its run.json, marked partial).
+    if !dir.summary_path().is_file() {
+        bail!(
+            "'{}' is a partial shard: it has no run.json (its process was killed before it finished), so which shard it was and its settings are unknown; merge the other shards without it (the merged run names the missing shard) or run it again",
+            dir.path().display()
+        );
+    }
     let level = dir.read_level(dir.name())?;
     input::warn(&level.warnings);
     let (summary, records) = (level.summary, level.records);
