@@ -30,7 +30,7 @@ static NUMBER: LazyLock<Regex> =
 static PORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(https?://(?:127\.0\.0\.1|localhost)):\d+").unwrap());
 static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap());
+    LazyLock::new(|| Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z").unwrap());
 static DAY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{4}-\d{2}-\d{2}\b").unwrap());
 static TMP: LazyLock<Regex> = LazyLock::new(|| {
     let root = std::env::temp_dir();
