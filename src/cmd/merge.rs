@@ -79,15 +79,6 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
 }
 
 fn read_shard(dir: &RunDir) -> anyhow::Result<ShardResult> {
-    // A shard killed outright leaves records but no run.json: which shard
-    // it was, and its settings, are unknown, so it cannot be checked
-    // against the others (a Ctrl-C'd one has its run.json, marked partial).
-    if !dir.summary_path().is_file() {
-        bail!(
-            "'{}' is a partial shard: it has no run.json (its process was killed before it finished), so which shard it was and its settings are unknown; merge the other shards without it (the merged run names the missing shard) or run it again",
-            dir.path().display()
-        );
-    }
     let level = dir.read_level(dir.name())?;
     input::warn(&level.warnings);
     let (summary, records) = (level.summary, level.records);

@@ -41,6 +41,13 @@ pub enum MergeError {
         /// Where it was again.
         second: String,
     },
+    /// A shard killed before it wrote `run.json`, among shards that did:
+    /// which shard it was is unknown.
+    #[error("{dir} is a partial shard: it has no run.json (its process was killed before it finished), so which shard it was and its settings are unknown; merge the other shards without it (the merged run names the missing shard) or run it again")]
+    Killed {
+        /// The killed shard.
+        dir: String,
+    },
     /// Shards of different splits or settings.
     #[error("{first} and {second} are not shards of one run ({what} differ): merge results of one `bench --shard I/N` run")]
     Mismatch {
@@ -109,7 +116,18 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             what,
         };
         if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
-            return Err(mismatch("shard counts"));
+            // A summary rebuilt from the records alone has no settings.
+            let killed = [first, part].into_iter().find(|p| {
+                p.summary.partial
+                    && p.summary.settings.shard.is_none()
+                    && p.summary.settings.target.is_none()
+            });
+            return Err(match killed {
+                Some(p) => MergeError::Killed {
+                    dir: p.source.clone(),
+                },
+                None => mismatch("shard counts"),
+            });
         }
         if (
             s.target.as_deref(),
