@@ -41,7 +41,7 @@ pub fn start(model: &Path, flags: &EngineFlags, lang: Lang) -> anyhow::Result<En
     config.ctx_size = flags.ctx_size;
     config.parallel = flags.parallel;
     config.prefix_cache = !flags.no_prefix_cache;
-    eprintln!(
+    crate::progress::note(format_args!(
         "{} {} ({} {}, {} {}) …",
         lang.pick("loading", "正在加载"),
         model.display(),
@@ -49,7 +49,7 @@ pub fn start(model: &Path, flags: &EngineFlags, lang: Lang) -> anyhow::Result<En
         lang.pick("threads", "线程"),
         config.parallel,
         lang.pick("parallel requests", "并行请求"),
-    );
+    ));
     let engine = Engine::start(config).context("the embedded engine could not start")?;
     if !engine.has_chat_template() {
         eprintln!(

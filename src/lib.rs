@@ -47,6 +47,7 @@ impl Status {
 /// files) and carry a message that says how; the binary exits 2 on them.
 pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
     let lang = Lang::resolve(cli.lang);
+    progress::set_quiet(cli.quiet);
     match cli.command {
         cli::Command::Grade(args) => cmd::grade::run(args, lang, out),
         cli::Command::Bench(args) => cmd::bench::run(*args, lang, out),
@@ -58,6 +59,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
         cli::Command::Report(args) => cmd::report::run(args, lang, out),
         cli::Command::Compare(args) => cmd::compare::run(args, lang, out),
         cli::Command::History(args) => cmd::history::run(args, lang, out),
+        cli::Command::Completions(args) => cmd::shell::completions(args, out),
+        cli::Command::Man(args) => cmd::shell::man(args, out),
         cli::Command::Plan(plan) => match plan.command {
             cli::PlanCommand::Scenario(args) => cmd::plan_scenario::run(args, lang, out),
             cli::PlanCommand::Bounds(args) => cmd::plan_bounds::run(args, lang, out),

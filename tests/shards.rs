@@ -108,7 +108,7 @@ fn two_shard_processes_merge_into_the_single_runs_request_set() {
     let err = String::from_utf8_lossy(&one.stderr);
     assert!(one.status.success(), "{err}");
     assert!(
-        err.contains("warning: shards [1] were not given") && !err.contains("level ''"),
+        err.contains("warning: shards 1 of the run were not given") && !err.contains("level ''"),
         "{err}"
     );
 
@@ -152,6 +152,23 @@ fn two_shard_processes_merge_into_the_single_runs_request_set() {
         err.starts_with("error: ") && err.contains("is in both"),
         "{err}"
     );
+
+    // A shard killed outright (records, no run.json) is named as partial,
+    // not as another run's.
+    let killed = dir.path().join("killed");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::copy(d1.join("requests.jsonl"), killed.join("requests.jsonl")).unwrap();
+    let out = Command::new(BIN)
+        .args(["merge", d0.to_str().unwrap(), killed.to_str().unwrap()])
+        .args(["--out", dir.path().join("bad2").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is a partial shard") && !err.contains("not shards of one run"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -183,8 +200,8 @@ fn the_kubernetes_manifest_runs_every_shard_once() {
     let spec = &job["spec"];
     assert_eq!(spec["completionMode"].as_str(), Some("Indexed"));
     let completions = spec["completions"].as_u64().unwrap();
-    let parallelism = spec["parallelism"].as_u64().unwrap();
-    assert!(parallelism >= 1 && parallelism <= completions);
+    // Every shard runs at once, or they could not start together.
+    assert_eq!(spec["parallelism"].as_u64(), Some(completions));
     let container = &spec["template"]["spec"]["containers"][0];
     let args: Vec<&str> = container["args"]
         .as_sequence()
@@ -192,30 +209,40 @@ fn the_kubernetes_manifest_runs_every_shard_once() {
         .iter()
         .map(|a| a.as_str().expect("args are strings"))
         .collect();
-    let shard = args[args.iter().position(|&a| a == "--shard").unwrap() + 1];
+    let after = |flag: &str| args[args.iter().position(|&a| a == flag).unwrap() + 1];
+    let env = container["env"].as_sequence().unwrap();
+    let env_var = |reference: &str| {
+        let var = reference
+            .strip_prefix("$(")
+            .and_then(|v| v.split_once(')'))
+            .map(|(v, _)| v)
+            .unwrap();
+        env.iter()
+            .find(|e| e["name"].as_str() == Some(var))
+            .unwrap_or_else(|| panic!("{var} is not defined in env"))
+            .clone()
+    };
+    let shard = after("--shard");
     let (index, count) = shard.split_once('/').unwrap();
     assert_eq!(count.parse::<u64>().unwrap(), completions, "{shard}");
     // The index is the pod's completion index, through an env var that the
     // container defines (so Kubernetes expands it in args).
-    let var = index
-        .strip_prefix("$(")
-        .and_then(|v| v.strip_suffix(')'))
-        .unwrap();
-    let env = container["env"].as_sequence().unwrap();
-    let def = env
-        .iter()
-        .find(|e| e["name"].as_str() == Some(var))
-        .unwrap();
     assert_eq!(
-        def["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+        env_var(index)["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
         Some("metadata.annotations['batch.kubernetes.io/job-completion-index']")
     );
+    // Every shard waits for the same instant, filled in when applied.
+    let start = after("--start-at");
+    assert_eq!(env_var(start)["value"].as_str(), Some("${START_AT}"));
     // Each shard writes its own directory, and the command parses for the
-    // last index.
-    let out = args[args.iter().position(|&a| a == "--out").unwrap() + 1];
+    // last index and an instant.
+    let out = after("--out");
     assert!(out.contains(index), "{out}");
     let parsed = tokenpace::cli::Cli::try_parse_from(
-        std::iter::once("tokenpace".to_string()).chain(args.iter().map(|a| a.replace(index, "3"))),
+        std::iter::once("tokenpace".to_string()).chain(
+            args.iter()
+                .map(|a| a.replace(index, "3").replace(start, "2030-01-01T00:00:00Z")),
+        ),
     );
     assert!(parsed.is_ok(), "{:?}", parsed.err());
 }

@@ -32,6 +32,7 @@ use tokenpace_core::shard::Shard;
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --out s0   # host 1
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 1/2 --out s1   # host 2
   tokenpace merge s0 s1 --out all
+  tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --start-at 2026-12-06T08:00:00Z --out s0
 
 The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
@@ -224,6 +225,12 @@ pub struct BenchArgs {
     /// flags otherwise) and join them with `tokenpace merge`.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse, default_value = "0/1")]
     pub shard: Shard,
+    /// Start the load at this wall-clock instant, RFC 3339 (e.g.
+    /// 2026-12-06T08:00:00Z): everything is prepared first (model, prompts,
+    /// warm-up), then the load waits for it, so the shards of a run load the
+    /// server together. The hosts' clocks must agree (NTP).
+    #[arg(long, value_name = "TIME", value_parser = tokenpace_core::wall_clock::parse, requires = "url")]
+    pub start_at: Option<std::time::SystemTime>,
     /// The grading profile.
     #[command(flatten)]
     pub profile: ProfileArgs,

@@ -11,6 +11,7 @@ mod grade;
 mod plan;
 mod runs;
 mod session;
+mod shell;
 mod trace;
 
 pub use bench::*;
@@ -21,6 +22,7 @@ pub use grade::*;
 pub use plan::*;
 pub use runs::*;
 pub use session::*;
+pub use shell::*;
 pub use trace::*;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +48,10 @@ pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]
     pub lang: Option<Lang>,
+    /// Print only the result, warnings and errors: no progress bars, no
+    /// lines about what is being done.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -87,4 +93,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// List the runs found under a directory.
     History(HistoryArgs),
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `tokenpace man | man -l -`.
+    Man(ManArgs),
 }

@@ -182,6 +182,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         warmup: 0,
         seed: a.seed,
         shard,
+        start_at: None,
         network_overhead_s: 0.0,
         server_metrics: None,
         out: a.out.clone(),

@@ -51,21 +51,21 @@ pub fn run(args: MergeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
         dest.create()?;
         dest.write_records(&merged.records)?;
         dest.write_summary(&merged.summary)?;
-        if !merged.missing.is_empty() {
-            let level = label
-                .as_ref()
-                .map_or(String::new(), |l| format!("level '{l}': "));
-            eprintln!(
-                "warning: {level}shards {:?} were not given; the merged run holds {} requests, not the whole run's",
-                merged.missing,
-                merged.records.len()
-            );
+        // Not errors: the requests are measured right; the run is not
+        // the one asked for, and the output says so.
+        let notes = merged.problems();
+        let level = label
+            .as_ref()
+            .map_or(String::new(), |l| format!("level '{l}': "));
+        for note in &notes {
+            eprintln!("warning: {level}{note}");
         }
         let grade = profile.grade_run(|m, st| merged.summary.get(m, st), None)?;
         merged_levels.push(MergedLevel {
             level: label.unwrap_or_default(),
             summary: merged.summary,
             grade,
+            notes,
         });
     }
     let result = MergeOutput {

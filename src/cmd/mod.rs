@@ -15,4 +15,5 @@ pub mod plan_remedies;
 pub mod plan_scenario;
 pub mod report;
 pub mod serve;
+pub mod shell;
 pub mod sim;

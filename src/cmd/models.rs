@@ -13,7 +13,11 @@ pub fn run(args: ModelsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     let cache = cache_dir(args.cache_dir.as_deref());
     if let Some(package) = &args.fetch {
         for f in crate::progress::fetch(package, &cache, lang)? {
-            eprintln!("{}: {}", lang.pick("cached", "已缓存"), f.display());
+            crate::progress::note(format_args!(
+                "{}: {}",
+                lang.pick("cached", "已缓存"),
+                f.display()
+            ));
         }
     }
     let models = cached_models(&cache);

@@ -32,6 +32,9 @@ pub struct MergedLevel {
     /// The grade on the profile.
     #[serde(skip)]
     pub grade: Grade,
+    /// What qualifies it: shards missing or cut short, load windows that
+    /// did not overlap.
+    pub notes: Vec<String>,
 }
 
 impl Output for MergeOutput {
@@ -51,11 +54,14 @@ impl Output for MergeOutput {
             if !l.level.is_empty() {
                 d.heading(format!("── {} ──", l.level));
             }
+            let notes: Vec<String> = std::iter::once(note.clone())
+                .chain(l.notes.iter().cloned())
+                .collect();
             d.append(run_section(
                 &l.summary,
                 &l.grade,
                 &self.profile,
-                std::slice::from_ref(&note),
+                &notes,
                 lang,
             ));
         }

@@ -30,7 +30,7 @@ static NUMBER: LazyLock<Regex> =
 static PORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(https?://(?:127\.0\.0\.1|localhost)):\d+").unwrap());
 static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap());
+    LazyLock::new(|| Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z").unwrap());
 static DAY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{4}-\d{2}-\d{2}\b").unwrap());
 static TMP: LazyLock<Regex> = LazyLock::new(|| {
     let root = std::env::temp_dir();
@@ -223,6 +223,10 @@ pub const VARYING_INTEGERS: &[&str] = &["cpus", "bytes", "size_bytes"];
 /// Fields whose value is the environment's, masked whatever their type.
 pub const VARYING_FIELDS: &[&str] = &["tool_version", "os", "arch", "started_at"];
 
+/// Fields of prose that may quote measured numbers (a merge's note on how
+/// far apart its shards ran), masked as [`text`] is.
+pub const PROSE_FIELDS: &[&str] = &["notes"];
+
 /// Masks a JSON document in place (see the module docs).
 pub fn json(value: &mut Value) {
     walk(value, None);
@@ -241,6 +245,7 @@ fn walk(value: &mut Value, key: Option<&str>) {
                 *value = Value::from("#");
             }
         }
+        Value::String(s) if key.is_some_and(|k| PROSE_FIELDS.contains(&k)) => *s = text(s),
         Value::String(s) => *s = environment(s),
         Value::Array(items) => items.iter_mut().for_each(|v| walk(v, key)),
         Value::Object(map) => {

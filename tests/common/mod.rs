@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mask;
+pub mod sim_process;
 
 use std::path::Path;
 use tokenpace_core::record::{Chunk, CountSource, RequestRecord, TokenCount};

@@ -1,11 +1,15 @@
 //! Shards' results merged back into one run.
 //!
-//! Merging never compares the clocks of two shards: every metric is a
+//! No metric compares the clocks of two shards: every metric is a
 //! difference of two times of the same request, taken on one host, so the
 //! merged statistics are computed from the union of raw records exactly as
 //! for one run. Only throughput spans requests; it is summed over shards,
-//! each over its own duration.
+//! each over its own duration. The shards' wall-clock starts put their
+//! records on one time line ([`crate::load_window`]): the merged records are
+//! timed from the earliest shard's start, and the shards' load windows are
+//! checked to have overlapped.
 
+use crate::load_window::{shifted, LoadWindow, Overlap};
 use crate::record::RequestRecord;
 use crate::summary::{RunSettings, RunSummary, Throughput};
 use std::collections::BTreeMap;
@@ -37,6 +41,13 @@ pub enum MergeError {
         /// Where it was again.
         second: String,
     },
+    /// A shard killed before it wrote `run.json`, among shards that did:
+    /// which shard it was is unknown.
+    #[error("{dir} is a partial shard: it has no run.json (its process was killed before it finished), so which shard it was and its settings are unknown; merge the other shards without it (the merged run names the missing shard) or run it again")]
+    Killed {
+        /// The killed shard.
+        dir: String,
+    },
     /// Shards of different splits or settings.
     #[error("{first} and {second} are not shards of one run ({what} differ): merge results of one `bench --shard I/N` run")]
     Mismatch {
@@ -49,15 +60,44 @@ pub enum MergeError {
     },
 }
 
-/// The merged run, and shards that were expected but not given.
+/// The merged run, and what qualifies it: shards expected but not given,
+/// shards cut short, load windows that did not overlap.
 #[derive(Debug, Clone)]
 pub struct Merged {
     /// The summary of the union of records.
     pub summary: RunSummary,
-    /// Every record, by id.
+    /// Every record, by id; timed from the earliest shard's start when
+    /// every shard recorded its start.
     pub records: Vec<RequestRecord>,
     /// Shard indices of the split that were not among the inputs.
     pub missing: Vec<u32>,
+    /// Shards whose run was cut short (Ctrl-C), by source.
+    pub partial: Vec<String>,
+    /// How the shards' load windows overlapped (`None`: fewer than two
+    /// shards, or one without a recorded start).
+    pub overlap: Option<Overlap>,
+}
+
+impl Merged {
+    /// What a reader of the merged run must know, one sentence each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.missing.is_empty() {
+            let list: Vec<String> = self.missing.iter().map(u32::to_string).collect();
+            out.push(format!(
+                "shards {} of the run were not given: the merged run holds {} requests, not the whole run's, at a part of its load",
+                list.join(", "),
+                self.records.len()
+            ));
+        }
+        for source in &self.partial {
+            out.push(format!(
+                "{source} is partial (its run was cut short): the requests it did not send are missing"
+            ));
+        }
+        out.extend(self.overlap.as_ref().and_then(Overlap::problem));
+        out
+    }
 }
 
 /// Merges shards of one run: statistics from the union of raw records (exact
@@ -76,7 +116,18 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             what,
         };
         if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
-            return Err(mismatch("shard counts"));
+            // A summary rebuilt from the records alone has no settings.
+            let killed = [first, part].into_iter().find(|p| {
+                p.summary.partial
+                    && p.summary.settings.shard.is_none()
+                    && p.summary.settings.target.is_none()
+            });
+            return Err(match killed {
+                Some(p) => MergeError::Killed {
+                    dir: p.source.clone(),
+                },
+                None => mismatch("shard counts"),
+            });
         }
         if (
             s.target.as_deref(),
@@ -94,6 +145,9 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
         {
             return Err(mismatch("prompt tokens, max tokens or requests"));
         }
+        if s.start_at != base.start_at {
+            return Err(mismatch("start instants (--start-at)"));
+        }
         if let Some(shard) = s.shard {
             shards_seen.push(shard.index);
         }
@@ -108,7 +162,30 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             seen.insert(r.id, p);
         }
     }
-    let mut records: Vec<RequestRecord> = parts.iter().flat_map(|p| p.records.clone()).collect();
+    let windows: Option<Vec<LoadWindow>> = parts
+        .iter()
+        .map(|p| {
+            let started = p.summary.environment.started_at.as_deref()?;
+            let origin = crate::wall_clock::parse(started).ok()?;
+            Some(LoadWindow::of(&p.source, origin, &p.records))
+        })
+        .collect();
+    let earliest = windows
+        .as_ref()
+        .and_then(|w| w.iter().map(|w| w.origin).min());
+    let mut records: Vec<RequestRecord> = match (&windows, earliest) {
+        (Some(windows), Some(earliest)) => parts
+            .iter()
+            .zip(windows)
+            .flat_map(|(p, w)| {
+                let by = w.origin.duration_since(earliest).unwrap_or_default();
+                p.records
+                    .iter()
+                    .map(move |r| shifted(r, by.as_nanos() as u64))
+            })
+            .collect(),
+        _ => parts.iter().flat_map(|p| p.records.clone()).collect(),
+    };
     records.sort_by_key(|r| r.id);
     let settings = RunSettings {
         concurrency: sum_opt(parts.iter().map(|p| p.summary.settings.concurrency)),
@@ -118,6 +195,13 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             .sum::<Option<f64>>(),
         shard: None,
         ..base
+    };
+    let environment = match earliest {
+        Some(t) => crate::summary::Environment {
+            started_at: Some(crate::wall_clock::format(t)),
+            ..environment
+        },
+        None => environment,
     };
     let mut summary = RunSummary::from_records(&records, settings, environment);
     // Each shard's clock is its own: spans across shards are meaningless, so
@@ -144,10 +228,17 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             .collect(),
         None => Vec::new(),
     };
+    let partial = parts
+        .iter()
+        .filter(|p| p.summary.partial)
+        .map(|p| p.source.clone())
+        .collect();
     Ok(Merged {
         summary,
         records,
         missing,
+        partial,
+        overlap: windows.as_deref().and_then(Overlap::of),
     })
 }
 
@@ -243,5 +334,46 @@ mod tests {
         let e = merge(vec![a, other]).unwrap_err();
         assert!(e.to_string().contains("shard counts differ"), "{e}");
         assert_eq!(merge(Vec::new()).unwrap_err(), MergeError::Empty);
+    }
+
+    #[test]
+    fn shards_share_a_time_line_and_their_problems_are_named() {
+        let mut a = part("a", 0, vec![rec(0, 0, 10_000_000)]);
+        let mut b = part("b", 1, vec![rec(1, 0, 10_000_000)]);
+        a.summary.environment.started_at = Some("2026-12-06T08:00:00.000Z".into());
+        b.summary.environment.started_at = Some("2026-12-06T08:00:00.250Z".into());
+        b.summary.partial = true;
+        let merged = merge(vec![a.clone(), b.clone()]).unwrap();
+        // b's request started 250 ms after a's, on the merged line.
+        let sent: Vec<u64> = merged.records.iter().map(|r| r.sent_ns).collect();
+        assert_eq!(sent, vec![0, 250_000_000]);
+        assert_eq!(merged.records[1].end_ns, Some(263_000_000));
+        // The metrics are those of the unshifted records.
+        let direct = RunSummary::from_records(
+            &[a.records[0].clone(), b.records[0].clone()],
+            RunSettings::default(),
+            Environment::default(),
+        );
+        assert_eq!(merged.summary.metrics, direct.metrics);
+        assert_eq!(
+            merged.summary.environment.started_at.as_deref(),
+            Some("2026-12-06T08:00:00.000Z")
+        );
+        let problems = merged.problems().join("\n");
+        assert!(
+            problems.contains("shards 2 of the run were not given"),
+            "{problems}"
+        );
+        assert!(problems.contains("b is partial"), "{problems}");
+        // 13 ms windows 250 ms apart never overlapped.
+        assert!(
+            problems.contains("a ended 0.2 s before b started"),
+            "{problems}"
+        );
+
+        // Different instants are different runs.
+        b.summary.settings.start_at = Some("2026-12-06T08:00:00.000Z".into());
+        let e = merge(vec![a, b]).unwrap_err();
+        assert!(e.to_string().contains("start instants"), "{e}");
     }
 }

@@ -54,6 +54,10 @@ pub struct RunSettings {
     /// whole run, including one merged from shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::Shard>,
+    /// The instant the shards of a run agreed to start their load at
+    /// (`bench --start-at`), RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
     /// Set when each unit of load was a session or an agent task:
     /// `requests` and `concurrency` then count sessions and users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +136,9 @@ pub struct Environment {
     pub arch: String,
     /// Logical CPUs available.
     pub cpus: u32,
-    /// Wall-clock start of the run, RFC 3339 UTC.
+    /// Wall-clock start of the run's load (the zero of its records' times),
+    /// RFC 3339 UTC (milliseconds since tokenpace 0.1: merge lines shards'
+    /// load windows up by it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
 }

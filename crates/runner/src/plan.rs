@@ -145,6 +145,9 @@ pub struct BenchPlan {
     pub seed: u64,
     /// The part of the run this process sends.
     pub shard: Shard,
+    /// The wall-clock instant the first level's load starts at
+    /// (`--start-at`), so the shards of a run load the server together.
+    pub start_at: Option<std::time::SystemTime>,
     /// Network time subtracted from TTFT for client-side prefill, seconds.
     pub network_overhead_s: f64,
     /// Prometheus endpoint scraped around each level, if any.
@@ -337,6 +340,7 @@ impl BenchPlan {
             stall_threshold_s,
             network_overhead_s: self.network_overhead_s,
             shard: self.shard.is_split().then_some(self.shard),
+            start_at: self.start_at.map(tokenpace_core::wall_clock::format),
             sessions: self.sessions.as_ref().map(SessionSpec::settings),
             trace: match (&self.workload.trace, load) {
                 (Some(spec), Load::Trace { speed }) => Some(TraceSettings {

@@ -37,6 +37,8 @@ const WARMUP_SEED: u64 = 0x5741_524d_5550;
 pub trait Progress {
     /// A level of `requests` requests starts; `label` names it in a sweep.
     fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel>;
+    /// The load waits `wait` for `--start-at` (RFC 3339 `until`).
+    fn waiting(&self, _until: &str, _wait: Duration) {}
 }
 
 /// Progress of one level.
@@ -108,6 +110,9 @@ pub struct Runner {
     dataset: Option<Arc<dyn PromptSource>>,
     conversations: Option<Arc<dyn ConversationSource>>,
     trace: Option<TraceScan>,
+    /// Set once a level's load has started: only the first waits for
+    /// `--start-at`.
+    started: std::sync::atomic::AtomicBool,
 }
 
 impl Runner {
@@ -170,6 +175,7 @@ impl Runner {
             tokenizer,
             dataset,
             trace,
+            started: Default::default(),
         })
     }
 
@@ -337,6 +343,16 @@ impl Runner {
             .server_metrics
             .as_ref()
             .map(|u| self.scrape(u, warnings));
+        if let Some(at) = plan.start_at {
+            if !self
+                .started
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                sleep_until(at, progress)?;
+            }
+        }
+        // The run clock starts with the driver, right after the wall-clock
+        // stamp (merge lines shards up by it).
         let environment = crate::environment::current();
         // A trace's window holds its own count.
         let requests = match self.trace {
@@ -450,6 +466,27 @@ impl Runner {
                 None
             }
         }
+    }
+}
+
+/// Sleeps until the wall-clock instant `at` (rechecking the clock, which
+/// may be stepped meanwhile); fails when it passed long before this shard
+/// was ready (the warm-up, say, ran past it).
+fn sleep_until(at: std::time::SystemTime, progress: &dyn Progress) -> anyhow::Result<()> {
+    use tokenpace_core::wall_clock;
+    let mut told = false;
+    loop {
+        let wait = wall_clock::wait_until(at, std::time::SystemTime::now()).map_err(|e| {
+            anyhow::anyhow!("this shard was ready only after the start: {e}; nothing was measured")
+        })?;
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if !told {
+            progress.waiting(&wall_clock::format(at), wait);
+            told = true;
+        }
+        std::thread::sleep(wait.min(Duration::from_millis(500)));
     }
 }
 

@@ -138,11 +138,11 @@ pub(super) fn write_report<'a>(
         profile,
     };
     crate::output::report::write_html(path, &html, &levels)?;
-    eprintln!(
+    crate::progress::note(format_args!(
         "{} {}",
         lang.pick("report written to", "报告已写入"),
         path.display()
-    );
+    ));
     Ok(())
 }
 
@@ -173,7 +173,7 @@ pub(super) fn measure(
     let runner = Runner::new(plan, profile, plan.max_in_flight())?;
     let self_check = if self_check {
         let streams = closed_max(plan).unwrap_or(100);
-        eprintln!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…");
+        crate::progress::note(format_args!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…"));
         let tokens = plan.workload.max_tokens.clamp(2, 64);
         Some(
             crate::self_check::run(&runner.runtime, streams, 50.0, tokens, plan.ramp_up)

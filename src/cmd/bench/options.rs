@@ -92,6 +92,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         warmup: args.warmup,
         seed: args.seed,
         shard: args.shard,
+        start_at: args.start_at,
         network_overhead_s: args.network_overhead,
         server_metrics: args.server_metrics.as_ref().map(|u| {
             if u.is_empty() {
@@ -111,5 +112,10 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         },
     };
     plan.check()?;
+    // Refused before any I/O; the runner checks again once it is ready.
+    if let Some(at) = plan.start_at {
+        tokenpace_core::wall_clock::wait_until(at, std::time::SystemTime::now())
+            .map_err(anyhow::Error::msg)?;
+    }
     Ok(plan)
 }

@@ -44,6 +44,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
         warmup: 0,
         seed: 0,
         shard: one,
+        start_at: None,
         network_overhead_s: 0.0,
         server_metrics: None,
         out: None,

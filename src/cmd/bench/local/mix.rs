@@ -61,13 +61,13 @@ pub(super) fn run(
         ..base.clone()
     };
 
-    eprintln!(
+    crate::progress::note(format_args!(
         "[1/3] {}",
         lang.pick(
             "prefill line: prompt-length sweep",
             "prefill 直线：提示长度扫描"
         )
-    );
+    ));
     let prompts = [64, 256, 512].into_iter().filter(|&p| p <= room);
     let sweep_plan = part(prompts.map(one).collect(), 16, "sweep");
     let swept = super::super::measure(&sweep_plan, profile.clone(), false, lang)?;
@@ -82,12 +82,12 @@ pub(super) fn run(
         let prompt =
             ((spec.prompt_tokens.unwrap_or(256.0) * SCALE).round() as u32).clamp(8, room / 2);
         let answer = ((spec.output_tokens.unwrap_or(128.0) * SCALE).round() as u32).max(8);
-        eprintln!(
+        crate::progress::note(format_args!(
             "[2/3] {} {}/{}: {name} ({prompt} → {answer} tokens)",
             lang.pick("scenario", "场景"),
             i + 1,
             MEASURED.len()
-        );
+        ));
         let mut m = super::super::measure(
             &part(vec![one(prompt)], answer, name),
             profile.clone(),
