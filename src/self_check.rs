@@ -180,6 +180,7 @@ impl Probe {
                 api_key: None,
                 headers: Vec::new(),
                 request_id: None,
+                h2c: false,
             },
             backend: Arc::new(OpenAiChat),
             workload: Arc::new(Workload {

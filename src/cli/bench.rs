@@ -171,6 +171,9 @@ pub struct BenchArgs {
     /// The per-request id header.
     #[command(flatten)]
     pub request_id: RequestIdArgs,
+    /// How requests travel.
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Users who stop reading: close the stream after this many tokens
     /// (20, 10..50, exp:30) or seconds after sending (2s, 500ms..3s,
     /// exp:1.5s). Such requests count as answered (left by design), or as

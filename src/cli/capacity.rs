@@ -77,6 +77,9 @@ pub struct CapacityArgs {
     /// The per-request id header.
     #[command(flatten)]
     pub request_id: RequestIdArgs,
+    /// How requests travel.
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextLang::Zh)]
     pub text: TextLang,

@@ -35,6 +35,16 @@ pub struct RequestIdArgs {
     pub no_request_id: bool,
 }
 
+/// How requests travel, for `bench` and `capacity`.
+#[derive(Debug, Clone, Args)]
+pub struct TransportArgs {
+    /// Speak HTTP/2 without TLS (prior knowledge, h2c) to an http:// URL,
+    /// as gateways do: many streams over few connections. Requests then go
+    /// through reqwest, without the connection timeline.
+    #[arg(long)]
+    pub h2c: bool,
+}
+
 impl RequestIdArgs {
     /// The header's name, unless turned off.
     pub fn name(&self) -> Option<&str> {

@@ -10,6 +10,7 @@ use anyhow::bail;
 use std::io::Write;
 use std::time::Duration;
 use tokenpace_client::load::Load;
+use tokenpace_client::request::Target;
 use tokenpace_present::Lang;
 use tokenpace_rundir::RunDir;
 use tokenpace_runner::capacity::{search as run_search, SearchAxis, SearchLimits};
@@ -153,7 +154,10 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         None => Load::Closed { concurrency: 1 },
     };
     let plan = BenchPlan {
-        target: target(url, a.model.clone(), api_key, &[], a.request_id.name())?,
+        target: Target {
+            h2c: a.transport.h2c,
+            ..target(url, a.model.clone(), api_key, &[], a.request_id.name())?
+        },
         target_label: redact(url.trim()),
         protocol: a.backend.clone().unwrap_or_else(|| "openai-chat".into()),
         levels: BenchPlan::levels_of(&[load], &prompts[..1], shard)?,

@@ -23,14 +23,16 @@ use tokio::sync::watch;
 
 /// The HTTP clients every request shares (cheap to clone): the timed
 /// transport for `http://` targets ([`crate::transport`]), reqwest for
-/// `https://` ones and for the calls that are not timed (model discovery,
-/// probes, metrics).
+/// `https://` ones, for HTTP/2 without TLS ([`h2c_client`]) and for the
+/// calls that are not timed (model discovery, probes, metrics).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     api: reqwest::Client,
     connect_timeout: Duration,
     max_idle: usize,
     endpoints: Arc<Mutex<HashMap<String, Arc<Endpoint>>>>,
+    /// Every request through reqwest, as HTTP/2 with prior knowledge.
+    h2c: bool,
 }
 
 impl HttpClient {
@@ -41,6 +43,9 @@ impl HttpClient {
 
     /// The timed endpoint of `base_url`, when it is plain `http://`.
     fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
+        if self.h2c {
+            return None;
+        }
         let mut map = self.endpoints.lock().ok()?;
         if let Some(e) = map.get(base_url) {
             return Some(Arc::clone(e));
@@ -64,6 +69,9 @@ pub struct Target {
     pub headers: Vec<(String, String)>,
     /// The per-request id header, when one is sent.
     pub request_id: Option<RequestIdHeader>,
+    /// Speak HTTP/2 without TLS to an `http://` target (prior knowledge,
+    /// as gateways do), through [`h2c_client`].
+    pub h2c: bool,
 }
 
 /// A header carrying a per-request id (`X-Request-ID` by default), so a
@@ -121,18 +129,41 @@ pub fn http_client(
 ) -> anyhow::Result<HttpClient> {
     // Several crypto providers may be compiled in; pick ring explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(max_connections)
-        .tcp_nodelay(true)
-        .no_proxy()
+    let api = builder(connect_timeout, max_connections).build()?;
+    Ok(HttpClient {
+        api,
+        connect_timeout,
+        max_idle: max_connections,
+        endpoints: Arc::default(),
+        h2c: false,
+    })
+}
+
+/// Like [`http_client`], but every request, `http://` ones too, goes
+/// through reqwest as HTTP/2 with prior knowledge (h2c): many streams over
+/// few connections, as a gateway speaks it. reqwest does not expose the
+/// connection timeline, so `connected_ns` and `written_ns` stay empty.
+pub fn h2c_client(connect_timeout: Duration, max_connections: usize) -> anyhow::Result<HttpClient> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let api = builder(connect_timeout, max_connections)
+        .http2_prior_knowledge()
         .build()?;
     Ok(HttpClient {
         api,
         connect_timeout,
         max_idle: max_connections,
         endpoints: Arc::default(),
+        h2c: true,
     })
+}
+
+/// What both clients share: connection reuse, no proxy, TCP_NODELAY.
+fn builder(connect_timeout: Duration, max_connections: usize) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(max_connections)
+        .tcp_nodelay(true)
+        .no_proxy()
 }
 
 /// Sends `prompt` as request `id` and records its stream. Never fails: every

@@ -90,6 +90,7 @@ fn target(base_url: String) -> Target {
         api_key: Some(KEY.into()),
         headers: Vec::new(),
         request_id: None,
+        h2c: false,
     }
 }
 

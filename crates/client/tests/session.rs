@@ -144,6 +144,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             api_key: None,
             headers: Vec::new(),
             request_id: None,
+            h2c: false,
         },
         backend: Arc::new(OpenAiChat),
         workload: Arc::new(w),

@@ -449,6 +449,7 @@ pub fn target(
         model: model.unwrap_or_default(),
         api_key: api_key.filter(|k| !k.is_empty()),
         headers,
+        h2c: false,
         request_id: match request_id {
             Some(name) => Some(request_id_header(name)?),
             None => None,

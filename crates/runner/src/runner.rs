@@ -14,7 +14,7 @@ use tokenpace_client::conversations::{ConversationSource, FileConversations, Syn
 use tokenpace_client::dataset::Dataset;
 use tokenpace_client::leave::Leaving;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
+use tokenpace_client::request::{h2c_client, http_client, HttpClient, Target, Timeouts};
 use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::trace::replay::TraceReplay;
@@ -132,7 +132,10 @@ impl Runner {
             .enable_all()
             .build()
             .context("could not start the async runtime")?;
-        let client = http_client(plan.timeouts.connect, max_in_flight)?;
+        let client = match plan.target.h2c {
+            true => h2c_client(plan.timeouts.connect, max_in_flight)?,
+            false => http_client(plan.timeouts.connect, max_in_flight)?,
+        };
         let mut target = plan.target.clone();
         if target.model.is_empty() {
             target.model = runtime.block_on(tokenpace_client::discover::first_model_as(

@@ -4,6 +4,7 @@
 use crate::cli::{ApiArg, ArrivalArg, BenchArgs};
 use std::time::Duration;
 use tokenpace_client::load::{Arrival, Load};
+use tokenpace_client::request::Target;
 use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, StatsPlan, WorkloadPlan};
 
@@ -48,13 +49,16 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         (None, ApiArg::Completions) => "openai-completions".into(),
     };
     let plan = BenchPlan {
-        target: target(
-            url,
-            args.model.clone(),
-            api_key,
-            &args.headers,
-            args.request_id.name(),
-        )?,
+        target: Target {
+            h2c: args.transport.h2c,
+            ..target(
+                url,
+                args.model.clone(),
+                api_key,
+                &args.headers,
+                args.request_id.name(),
+            )?
+        },
         target_label: redact(url.trim()),
         protocol,
         levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,

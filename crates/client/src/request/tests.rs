@@ -60,6 +60,7 @@ async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
         api_key: None,
         headers: Vec::new(),
         request_id: None,
+        h2c: false,
     };
     let prompt = Prompt {
         text: "hello".into(),
