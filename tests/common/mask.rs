@@ -118,7 +118,15 @@ fn numbers(text: &str, thresholds: bool) -> String {
     out
 }
 
+/// Rows of the ramp-up / steady / drain table: how many requests fall in
+/// each phase depends on the machine's timing, so their counts are masked
+/// too.
+const PHASE_ROWS: &[&str] = &["ramp-up ", "steady ", "drain "];
+
 fn line_numbers(line: &str, thresholds: bool) -> String {
+    if PHASE_ROWS.iter().any(|p| line.trim_start().starts_with(p)) {
+        return layout(&NUMBER.replace_all(line, "#"));
+    }
     if KEEP_LINES.iter().any(|k| line.contains(k)) || ERROR_ROW.is_match(line) {
         return layout(line);
     }
