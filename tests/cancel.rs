@@ -6,9 +6,9 @@
 mod bench_support;
 mod common;
 
-use bench_support::{bench, records, serial, sim, truth};
+use bench_support::{bench_against_truth, serial};
+use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, RequestRecord};
-use tokenpace_sim::config::SimConfig;
 use tokenpace_sim::truth::RequestTruth;
 
 fn run(extra: &[&str]) -> (String, Vec<RequestRecord>, Vec<RequestTruth>) {
@@ -25,35 +25,20 @@ fn try_run(
     Vec<RequestRecord>,
     Vec<RequestTruth>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let truth_path = dir.path().join("truth.jsonl");
-    let sim = sim(SimConfig {
-        truth: Some(truth_path.clone()),
-        ..SimConfig::default()
-    });
-    let out = dir.path().join("run");
-    let url = sim.url();
     let mut args = vec![
-        url.as_str(),
         "--concurrency",
         "4",
         "--requests",
         "12",
         "--max-tokens",
         "60",
-        "--out",
-        out.to_str().unwrap(),
         "--lang",
         "en",
     ];
     args.extend_from_slice(extra);
-    let table = bench(&args).map(|(_, t)| t).map_err(|e| e.to_string());
     // Let the simulator notice the last closed connections.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    sim.stop();
-    let records = records(&out);
-    let truth = truth(&truth_path).into_values().collect();
-    (table, records, truth)
+    let (table, records, truth) = bench_against_truth(&args, Duration::from_millis(300));
+    (table, records, truth.into_values().collect())
 }
 
 #[test]

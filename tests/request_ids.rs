@@ -5,9 +5,9 @@
 mod bench_support;
 mod common;
 
-use bench_support::{bench, records, serial, sim, truth};
+use bench_support::{bench, bench_against_truth, serial};
 use std::collections::BTreeSet;
-use tokenpace_sim::config::SimConfig;
+use std::time::Duration;
 
 fn run(
     extra: &[&str],
@@ -15,30 +15,10 @@ fn run(
     Vec<tokenpace_core::record::RequestRecord>,
     Vec<Option<String>>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let truth_path = dir.path().join("truth.jsonl");
-    let sim = sim(SimConfig {
-        truth: Some(truth_path.clone()),
-        ..SimConfig::default()
-    });
-    let out = dir.path().join("run");
-    let url = sim.url();
-    let mut args = vec![
-        url.as_str(),
-        "--concurrency",
-        "3",
-        "--requests",
-        "9",
-        "--max-tokens",
-        "4",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = vec!["--concurrency", "3", "--requests", "9", "--max-tokens", "4"];
     args.extend_from_slice(extra);
-    bench(&args).unwrap();
-    sim.stop();
-    let records = records(&out);
-    let truth = truth(&truth_path);
+    let (table, records, truth) = bench_against_truth(&args, Duration::ZERO);
+    table.unwrap();
     // Pair by the server's response id, then compare what each side logged.
     let logged = records
         .iter()

@@ -70,3 +70,31 @@ pub fn truth_start_unix_ns(path: &Path) -> u64 {
         serde_json::from_str(text.lines().next().unwrap()).unwrap();
     header.server_start_unix_ns
 }
+
+/// A run of `bench URL args…` (the URL and `--out` added) against a fresh
+/// simulator writing its truth: bench's table (or error), the records and
+/// the truth by response id. `settle` is waited before the simulator
+/// stops, so it notices connections the client closed last.
+pub fn bench_against_truth(
+    args: &[&str],
+    settle: std::time::Duration,
+) -> (
+    Result<String, String>,
+    Vec<RequestRecord>,
+    HashMap<String, RequestTruth>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let truth_path = dir.path().join("truth.jsonl");
+    let sim = sim(SimConfig {
+        truth: Some(truth_path.clone()),
+        ..SimConfig::default()
+    });
+    let out = dir.path().join("run");
+    let url = sim.url();
+    let mut all = vec![url.as_str(), "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let table = bench(&all).map(|(_, t)| t).map_err(|e| e.to_string());
+    std::thread::sleep(settle);
+    sim.stop();
+    (table, records(&out), truth(&truth_path))
+}

@@ -587,7 +587,7 @@ mod tests {
         assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
         assert_eq!(e("http://[::1]/v1"), Some("[::1]:80".into()));
         assert_eq!(e("https://127.0.0.1:8000"), None);
-        assert_eq!(e("http://u:pw@127.0.0.1:1"), None);
+        assert_eq!(e("http://user:pw@127.0.0.1:1"), None);
         assert_eq!(e("http://127.0.0.1:notaport"), None);
     }
 }
