@@ -14,6 +14,7 @@ use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
 use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
+use tokenpace_client::workers::Workers;
 use tokenpace_client::workload::Workload;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::stats::percentile_sorted;
@@ -34,7 +35,7 @@ pub struct TimingError {
     pub itl_error_ms: (f64, f64),
 }
 
-/// Per response id: when the server received the request, and when it
+/// Per response id: when the request arrived at the server, and when it
 /// finished writing each content chunk.
 type Truth = HashMap<String, (u64, Vec<u64>)>;
 
@@ -55,8 +56,11 @@ fn read_truth(path: &Path) -> anyhow::Result<Truth> {
             .filter(|c| c["kind"] == "content")
             .filter_map(|c| c["written_ns"].as_u64())
             .collect();
-        if let (Some(id), Some(received)) = (v["id"].as_str(), v["received_ns"].as_u64()) {
-            truth.insert(id.to_string(), (received, writes));
+        // The request's arrival at the server's host where the kernel
+        // stamped it, else when the server read it (later if it was busy).
+        let arrived = v["arrived_ns"].as_u64().or(v["received_ns"].as_u64());
+        if let (Some(id), Some(arrived)) = (v["id"].as_str(), arrived) {
+            truth.insert(id.to_string(), (arrived, writes));
         }
     }
     Ok(truth)
@@ -132,6 +136,7 @@ pub fn peak_in_flight(records: &[RequestRecord]) -> usize {
 /// streams, each request asking for a fixed number of tokens.
 pub struct Probe {
     client: HttpClient,
+    workers: Arc<Workers>,
     url: String,
     streams: u32,
     ramp_up: Duration,
@@ -143,6 +148,7 @@ impl Probe {
     pub fn new(url: String, streams: u32, ramp_up: Duration) -> anyhow::Result<Probe> {
         Ok(Probe {
             client: http_client(Duration::from_secs(10), streams as usize)?,
+            workers: Workers::per_core()?,
             url,
             streams,
             ramp_up,
@@ -202,6 +208,7 @@ impl Probe {
             clock: RunClock::start(),
             sessions: None,
             trace: None,
+            workers: Some(self.workers.clone()),
         });
         let plan = LoadPlan {
             load: Load::Closed {

@@ -142,6 +142,8 @@ impl Doc {
         let dir = tempfile::tempdir().unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         std::os::unix::fs::symlink(root.join("docs"), dir.path().join("docs")).unwrap();
+        // Recorded runs the documents calibrate on.
+        std::os::unix::fs::symlink(root.join("tests"), dir.path().join("tests")).unwrap();
         Doc {
             name,
             dir,

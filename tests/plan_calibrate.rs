@@ -211,81 +211,117 @@ fn snapshot_calibrate_run_table_zh() {
     ));
 }
 
-/// On a CPU, decode is bound by arithmetic, so two streams split it: fitted
-/// from runs at 1 and 2 streams (the compute fraction of decode), the
-/// estimate holds both within ±25 % and predicts a third run; fitted from
-/// the 1-stream run alone, it misses the 2-stream decode by far more.
-#[test]
-fn calibrated_at_two_concurrencies_the_cpu_estimate_holds_two_streams() {
-    let dir = TempDir::new("calibrate-cpu");
-    let saved = dir.path().join("cpu.toml");
+/// `plan calibrate` on recorded engine runs on one host of the CI machine
+/// (`hardware`, a `docs/examples/catalog-ci-machine.toml` entry), as JSON.
+fn calibrate_engine(hardware: &str, runs: &[&str], extra: &[&str]) -> Value {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/engine-runs");
     let catalog = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/docs/examples/catalog-ci-machine.toml"
     );
-    let calibrate = |runs: &[&str], extra: &[&str]| {
-        let runs: Vec<String> = runs.iter().map(|r| format!("{data}/{r}")).collect();
-        let mut args: Vec<&str> = vec!["plan", "calibrate"];
-        args.extend(runs.iter().map(String::as_str));
-        args.extend([
-            "--model",
-            "smollm2-135m",
-            "--hardware",
-            "ci-epyc-2vcpu",
-            "--catalog",
-            catalog,
-            "--quant",
-            "int4",
-            "--format",
-            "json",
-        ]);
-        args.extend_from_slice(extra);
-        json(&args)
-    };
-    let both = calibrate(
-        &["p256-c1", "p128-c2"],
-        &["--save", saved.to_str().unwrap()],
-    );
-    assert!(
-        both["fitted"]["decode_compute"].as_f64().unwrap() < 0.5,
-        "{both}"
-    );
-    let runs = both["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2);
-    for r in runs {
-        for e in r["fitted_errors"].as_array().unwrap() {
+    let runs: Vec<String> = runs.iter().map(|r| format!("{data}/{r}")).collect();
+    let mut args: Vec<&str> = vec!["plan", "calibrate"];
+    args.extend(runs.iter().map(String::as_str));
+    args.extend([
+        "--model",
+        "smollm2-135m",
+        "--hardware",
+        hardware,
+        "--catalog",
+        catalog,
+        "--quant",
+        "int4",
+        "--format",
+        "json",
+    ]);
+    args.extend_from_slice(extra);
+    json(&args)
+}
+
+/// A metric's error in a `plan calibrate --format json` answer.
+fn error_of(v: &Value, metric: &str) -> f64 {
+    v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["metric"] == metric)
+        .unwrap_or_else(|| panic!("no {metric} in {v}"))["error"]
+        .as_f64()
+        .unwrap()
+}
+
+/// On a CPU, decode is bound by arithmetic, which a batch does not share:
+/// from runs at 1 and 2 streams (the compute fraction of decode), the
+/// estimate holds both within ±25 % and predicts a third run; fitted from
+/// the 1-stream run alone, it misses the 2-stream decode by far more.
+/// Checked on both hosts the CI VM lands on (their runs are in
+/// tests/data/engine-runs and tests/data/engine-runs/xeon).
+#[test]
+fn calibrated_at_two_concurrencies_the_cpu_estimate_holds_two_streams() {
+    let dir = TempDir::new("calibrate-cpu");
+    for (hardware, prefix) in [("ci-epyc-2vcpu", ""), ("ci-xeon-2vcpu", "xeon/")] {
+        let run = |name: &str| format!("{prefix}{name}");
+        let saved = dir.path().join(format!("{hardware}.toml"));
+        let both = calibrate_engine(
+            hardware,
+            &[&run("p256-c1"), &run("p128-c2")],
+            &["--save", saved.to_str().unwrap()],
+        );
+        assert!(
+            both["fitted"]["decode_compute"].as_f64().unwrap() < 0.5,
+            "{both}"
+        );
+        let runs = both["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 2);
+        for r in runs {
+            for e in r["fitted_errors"].as_array().unwrap() {
+                let err = e["error"].as_f64().unwrap();
+                assert!(
+                    err.abs() <= 0.25,
+                    "{hardware} {}: {}: {:+.1} %",
+                    r["run"],
+                    e["metric"],
+                    err * 100.0
+                );
+            }
+        }
+        let efficiency = ["--efficiency", saved.to_str().unwrap()];
+        let checked = calibrate_engine(hardware, &[&run("p1024-c1")], &efficiency);
+        for e in checked["errors"].as_array().unwrap() {
             let err = e["error"].as_f64().unwrap();
             assert!(
                 err.abs() <= 0.25,
-                "{}: {}: {:+.1} %",
-                r["run"],
+                "{hardware} p1024-c1 {}: {:+.1} %",
                 e["metric"],
                 err * 100.0
             );
         }
-    }
-    let checked = calibrate(&["p1024-c1"], &["--efficiency", saved.to_str().unwrap()]);
-    for e in checked["errors"].as_array().unwrap() {
-        let err = e["error"].as_f64().unwrap();
-        assert!(
-            err.abs() <= 0.25,
-            "p1024-c1 {}: {:+.1} %",
-            e["metric"],
-            err * 100.0
+        // Without the second concurrency the 2-stream decode is far off.
+        let one = dir.path().join(format!("{hardware}-one.toml"));
+        calibrate_engine(
+            hardware,
+            &[&run("p256-c1")],
+            &["--save", one.to_str().unwrap()],
         );
+        let two = calibrate_engine(
+            hardware,
+            &[&run("p128-c2")],
+            &["--efficiency", one.to_str().unwrap()],
+        );
+        assert!(error_of(&two, "decode_tok_s") > 0.5, "{hardware}: {two}");
     }
-    // Without the second concurrency the 2-stream decode is far off.
-    let one = dir.path().join("one.toml");
-    calibrate(&["p256-c1"], &["--save", one.to_str().unwrap()]);
-    let two = calibrate(&["p128-c2"], &["--efficiency", one.to_str().unwrap()]);
-    let decode = two["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["metric"] == "decode_tok_s")
-        .unwrap()["error"]
-        .as_f64()
-        .unwrap();
-    assert!(decode > 0.5, "{decode}");
+    // Four streams, measured on the Xeon host only, held out of the fit:
+    // decode and the reading speed within ±25 %. TTFT is not: four prompts
+    // that arrive together queue for one another's prefill, which the
+    // estimate does not model (docs/plan.md).
+    let saved = dir.path().join("ci-xeon-2vcpu.toml");
+    let four = calibrate_engine(
+        "ci-xeon-2vcpu",
+        &["xeon/p128-c4"],
+        &["--efficiency", saved.to_str().unwrap()],
+    );
+    for metric in ["decode_tok_s", "output_chars_s"] {
+        let err = error_of(&four, metric);
+        assert!(err.abs() <= 0.25, "p128-c4 {metric}: {:+.1} %", err * 100.0);
+    }
 }

@@ -116,3 +116,60 @@ fn capacity_json_validates_and_names_its_limit() {
     assert_eq!(slow["capacity"]["tier_a_max_concurrency"], 0);
     assert_eq!(slow["capacity"]["limit"]["metric"], "decode_tok_s");
 }
+
+/// The roofline's capacity of the embedded engine on the CI machine's Xeon
+/// host, calibrated on its 1- and 2-stream runs, is within one doubling of
+/// what `tokenpace capacity` measured there (recorded in
+/// tests/data/engine-runs/xeon/capacity; docs/plan.md has the commands).
+#[test]
+fn the_engines_predicted_capacity_is_within_one_doubling_of_the_measured() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let data = format!("{root}/tests/data/engine-runs/xeon");
+    let catalog = format!("{root}/docs/examples/catalog-ci-machine.toml");
+    let profile = format!("{root}/docs/examples/profile-felt.toml");
+    let dir = TempDir::new("capacity-engine");
+    let saved = dir.path().join("cpu-xeon.toml");
+    let deployment = [
+        "--model",
+        "smollm2-135m",
+        "--hardware",
+        "ci-xeon-2vcpu",
+        "--catalog",
+        &catalog,
+        "--quant",
+        "int4",
+    ];
+    let (one, two) = (format!("{data}/p256-c1"), format!("{data}/p128-c2"));
+    let saved_arg = saved.to_str().unwrap();
+    run(&[
+        &["plan", "calibrate", &one, &two],
+        &deployment[..],
+        &["--save", saved_arg],
+    ]
+    .concat());
+    let predicted = json(
+        &[
+            &["plan", "capacity"],
+            &deployment[..],
+            &[
+                "--efficiency",
+                saved_arg,
+                "--prompt-tokens",
+                "128",
+                "--output-tokens",
+                "128",
+            ],
+            &["--text", "en", "--profile", &profile, "--format", "json"],
+        ]
+        .concat(),
+    )["capacity"]["tier_a_max_concurrency"]
+        .as_u64()
+        .unwrap();
+    let text = std::fs::read_to_string(format!("{data}/capacity/capacity.json")).unwrap();
+    let measured: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let measured = measured["tier_a_max_concurrency"].as_u64().unwrap();
+    assert!(
+        predicted >= 1 && predicted * 2 >= measured && predicted <= measured * 2,
+        "predicted {predicted}, measured {measured}"
+    );
+}

@@ -22,4 +22,5 @@ pub mod tokenizer;
 pub mod trace;
 pub mod transcript;
 pub mod transport;
+pub mod workers;
 pub mod workload;

@@ -8,6 +8,7 @@ use crate::clock::RunClock;
 use crate::request::{execute, How, Target, Timeouts};
 use crate::session::{Sessions, Signals};
 use crate::trace::replay::{TraceReplay, EARLY};
+use crate::workers::Workers;
 use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -88,6 +89,9 @@ pub struct Driver {
     pub sessions: Option<Arc<Sessions>>,
     /// The trace [`Load::Trace`] replays (its prompts replace `workload`'s).
     pub trace: Option<Arc<TraceReplay>>,
+    /// The runtimes the streams run on, dealt round-robin; `None`: the
+    /// caller's runtime.
+    pub workers: Option<Arc<Workers>>,
 }
 
 /// Signals from outside the loop: `stop` ends the starting of new requests,
@@ -101,6 +105,18 @@ pub struct Control {
 }
 
 impl Driver {
+    /// Spawns the `i`-th unit of load on its worker (or the caller's
+    /// runtime).
+    fn spawn<F>(&self, tasks: &mut JoinSet<()>, i: u64, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.workers {
+            Some(w) => tasks.spawn_on(task, w.handle(i as usize)),
+            None => tasks.spawn(task),
+        };
+    }
+
     async fn one(&self, id: u64, scheduled: Nanos, abort: watch::Receiver<bool>) -> RequestRecord {
         let prompt = self.workload.prompt(id);
         execute(
@@ -174,13 +190,14 @@ pub async fn drive(
                 let offset =
                     plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
                 let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
-                let (driver, next, records, control) = (
+                let (task_driver, next, records, control) = (
                     driver.clone(),
                     next.clone(),
                     records.clone(),
                     control.clone(),
                 );
-                tasks.spawn(async move {
+                let driver = task_driver.clone();
+                task_driver.spawn(&mut tasks, u64::from(stream), async move {
                     let mut stop = control.stop.clone();
                     tokio::select! {
                         _ = tokio::time::sleep_until(wake) => {}
@@ -230,9 +247,10 @@ pub async fn drive(
                     _ = tokio::time::sleep_until(wake) => {}
                     _ = stop.wait_for(|s| *s) => break,
                 }
-                let (driver, records, control) = (driver.clone(), records.clone(), control.clone());
-                tasks.spawn(async move {
-                    driver.unit(id, scheduled, &control, &records).await;
+                let (task_driver, records, control) =
+                    (driver.clone(), records.clone(), control.clone());
+                driver.spawn(&mut tasks, k, async move {
+                    task_driver.unit(id, scheduled, &control, &records).await;
                 });
             }
         }
@@ -281,8 +299,10 @@ async fn replay(
         while driver.clock.now() < scheduled {
             tokio::task::yield_now().await;
         }
-        let (driver, records, abort) = (driver.clone(), records.clone(), control.abort.clone());
-        tasks.spawn(async move {
+        let (task_driver, records, abort) =
+            (driver.clone(), records.clone(), control.abort.clone());
+        driver.spawn(tasks, id, async move {
+            let driver = task_driver;
             let record = execute(
                 &driver.client,
                 &driver.target,

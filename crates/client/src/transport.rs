@@ -3,7 +3,9 @@
 //! through per chunk), bytes are read straight from the socket into a buffer
 //! the caller borrows (no allocation per chunk), and every step of the
 //! exchange is stamped on the run clock: connect, request written, response
-//! head, each read. `https://` targets go through reqwest (see
+//! head, each read. Reads are dated by when their bytes reached this host
+//! (the kernel's arrival stamp, [`tokenpace_wire::arrival`]), so a client busy elsewhere
+//! does not add its own delay to the server's timings. `https://` targets go through reqwest (see
 //! [`crate::request`]).
 //!
 //! Only what a streamed completion needs: `POST` with a `Content-Length`
@@ -16,7 +18,8 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokenpace_wire::arrival;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::OnceCell;
 
@@ -34,7 +37,8 @@ pub struct Endpoint {
     host: String,
     port: u16,
     addr: OnceCell<SocketAddr>,
-    idle: Mutex<Vec<TcpStream>>,
+    /// Idle connections with the worker runtime they were last used on.
+    idle: Mutex<Vec<(Option<usize>, TcpStream)>>,
     max_idle: usize,
     connect_timeout: Duration,
 }
@@ -125,6 +129,7 @@ impl Endpoint {
             },
         };
         let host = host.to_string();
+        arrival::arm();
         Some(Endpoint {
             host,
             port,
@@ -153,7 +158,11 @@ impl Endpoint {
         clock: &RunClock,
     ) -> Result<Response<'_>, (Failure, Timeline)> {
         let mut timeline = Timeline::default();
-        let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut v| take_idle(&mut v))
+            .unwrap_or(None);
         if let Some(stream) = idle {
             match self.exchange(stream, request, clock, timeline).await {
                 Ok(r) => return Ok(r),
@@ -204,6 +213,7 @@ impl Endpoint {
         timeline.connected_ns = Some(clock.now());
         // Each request leaves in one write; Nagle would only delay it.
         let _ = stream.set_nodelay(true);
+        arrival::enable(&stream);
         Ok(stream)
     }
 
@@ -228,6 +238,7 @@ impl Endpoint {
         }
         timeline.written_ns = Some(clock.now());
         let mut buf = Vec::with_capacity(READ_SIZE);
+        let mut read_at = 0;
         let head = loop {
             let mut headers = [httparse::EMPTY_HEADER; 64];
             let mut parsed = httparse::Response::new(&mut headers);
@@ -242,18 +253,20 @@ impl Endpoint {
                 Err(e) => break Err((format!("the response is not HTTP/1.1: {e}"), true)),
             }
             buf.reserve(READ_SIZE);
-            match stream.read_buf(&mut buf).await {
-                Ok(0) => {
+            match arrival::read(&stream, &mut buf).await {
+                Ok((0, _)) => {
                     let e =
                         io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response");
                     return Err(broken(e, timeline, !buf.is_empty()));
                 }
-                Ok(_) => {}
+                Ok((_, age)) => {
+                    let written = timeline.written_ns.unwrap_or(0);
+                    read_at = arrived(clock, age).max(written);
+                }
                 Err(e) => return Err(broken(e, timeline, !buf.is_empty())),
             }
         };
         let head = head.map_err(|(m, answered)| (Failure::Broken(m), timeline, answered))?;
-        let read_at = clock.now();
         timeline.head_ns = Some(read_at);
         Ok(Response {
             status: head.status,
@@ -271,10 +284,22 @@ impl Endpoint {
     fn put_back(&self, stream: TcpStream) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < self.max_idle {
-                idle.push(stream);
+                idle.push((crate::workers::current(), stream));
             }
         }
     }
+}
+
+/// The idle connection to reuse: the newest one last used on this thread's
+/// worker runtime (its socket events then wake this thread, no other), else
+/// the newest of any.
+fn take_idle(idle: &mut Vec<(Option<usize>, TcpStream)>) -> Option<TcpStream> {
+    let here = crate::workers::current();
+    let i = idle
+        .iter()
+        .rposition(|(w, _)| *w == here)
+        .or(idle.len().checked_sub(1))?;
+    Some(idle.remove(i).1)
 }
 
 /// What the response head says about the body.
@@ -327,8 +352,9 @@ impl Response<'_> {
     /// brought it returned; `None` at the end of the body. On a complete
     /// body the connection goes back to the idle stack.
     pub async fn next(&mut self, clock: &RunClock) -> Result<Option<(&[u8], Nanos)>, String> {
-        // Buffered bytes carry the time of the read that brought them (two
-        // events in one read arrived together); each read stamps on return.
+        // Buffered bytes carry the time of the read that brought them: the
+        // arrival of its last segment (two events in one read are dated
+        // together), or the read's return where the kernel has no stamp.
         loop {
             if let Some((start, end)) = self.step()? {
                 return Ok(Some((&self.buf[start..end], self.read_at)));
@@ -347,11 +373,11 @@ impl Response<'_> {
             let Some(stream) = self.stream.as_mut() else {
                 return Ok(None);
             };
-            let n = stream
-                .read_buf(&mut self.buf)
+            let (n, age) = arrival::read(stream, &mut self.buf)
                 .await
                 .map_err(|e| format!("the stream broke: {e}"))?;
-            self.read_at = clock.now();
+            // Later bytes never arrived before earlier ones.
+            self.read_at = arrived(clock, age).max(self.read_at);
             if n == 0 {
                 if self.body == BodyState::UntilClose {
                     self.body = BodyState::Done;
@@ -460,6 +486,13 @@ impl Response<'_> {
     }
 }
 
+/// When a read's bytes arrived on the run clock: `age` before now when the
+/// kernel stamped them, else now.
+fn arrived(clock: &RunClock, age: Option<Duration>) -> Nanos {
+    let now = clock.now();
+    age.map_or(now, |a| now.saturating_sub(a.as_nanos() as Nanos))
+}
+
 /// A chunk-size line's size (extensions after `;` ignored).
 fn chunk_size(line: &str) -> Result<u64, String> {
     let hex = line.split(';').next().unwrap_or("").trim();
@@ -472,122 +505,4 @@ fn chunk_size(line: &str) -> Result<u64, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A server that answers each connection's first request with
-    /// `pieces`, written one at a time with a short pause between them.
-    async fn server(pieces: Vec<&'static [u8]>) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let pieces = pieces.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 4096];
-                    let _ = s.read(&mut buf).await;
-                    for p in pieces {
-                        if s.write_all(p).await.is_err() {
-                            return;
-                        }
-                        tokio::time::sleep(Duration::from_millis(2)).await;
-                    }
-                });
-            }
-        });
-        url
-    }
-
-    const REQUEST: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
-
-    /// The body's bytes, or the error.
-    async fn body(pieces: Vec<&'static [u8]>) -> Result<(u16, Vec<u8>), String> {
-        let url = server(pieces).await;
-        let e = Endpoint::of(&url, 4, Duration::from_secs(2)).unwrap();
-        let clock = RunClock::start();
-        let mut r = e
-            .send(REQUEST, &clock)
-            .await
-            .map_err(|(f, _)| format!("{f:?}"))?;
-        let t = r.timeline;
-        assert!(t.connected_ns.is_some() && t.written_ns >= t.connected_ns);
-        assert!(t.head_ns >= t.written_ns);
-        let mut out = Vec::new();
-        while let Some((b, _)) = r.next(&clock).await? {
-            out.extend_from_slice(b);
-        }
-        Ok((r.status, out))
-    }
-
-    #[tokio::test]
-    async fn chunked_bodies_split_anywhere_arrive_whole() {
-        let (status, b) = body(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r",
-            b"\n5\r\nhel",
-            b"lo\r\n6;ext=1\r\n wor",
-            b"ld\r",
-            b"\n0\r\n\r\n",
-        ])
-        .await
-        .unwrap();
-        assert_eq!((status, b.as_slice()), (200, b"hello world".as_slice()));
-    }
-
-    #[tokio::test]
-    async fn length_and_close_delimited_bodies() {
-        let b = body(vec![
-            b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nab",
-            b"cdEXTRA",
-        ])
-        .await
-        .unwrap();
-        assert_eq!((b.0, b.1.as_slice()), (500, b"abcd".as_slice()));
-        let b = body(vec![b"HTTP/1.0 200 OK\r\n\r\nuntil ", b"close"])
-            .await
-            .unwrap();
-        assert_eq!(b.1, b"until close");
-    }
-
-    #[tokio::test]
-    async fn broken_framing_is_an_error_not_a_hang_or_a_panic() {
-        let bad_size = body(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        ])
-        .await;
-        assert!(bad_size.unwrap_err().contains("not hex"));
-        let cut = body(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]).await;
-        assert!(cut.unwrap_err().contains("closed the connection mid-body"));
-        let garbage = body(vec![b"SSH-2.0-OpenSSH\r\n\r\n"]).await;
-        assert!(garbage.unwrap_err().contains("not HTTP/1.1"));
-        let long_line: &'static [u8] = Box::leak(vec![b'1'; 8192].into_boxed_slice());
-        let long = body(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-            long_line,
-        ])
-        .await;
-        assert!(long.unwrap_err().contains("over 4 KiB"));
-    }
-
-    #[tokio::test]
-    async fn a_complete_body_returns_its_connection_for_the_next_request() {
-        let url = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]).await;
-        let e = Endpoint::of(&url, 4, Duration::from_secs(2)).unwrap();
-        let clock = RunClock::start();
-        let mut r = e.send(REQUEST, &clock).await.unwrap();
-        while r.next(&clock).await.unwrap().is_some() {}
-        drop(r);
-        assert_eq!(e.idle.lock().unwrap().len(), 1);
-    }
-
-    #[test]
-    fn endpoints_of_urls() {
-        let e = |u: &str| Endpoint::of(u, 1, Duration::from_secs(1)).map(|e| e.authority());
-        assert_eq!(e("http://127.0.0.1:8000/v1"), Some("127.0.0.1:8000".into()));
-        assert_eq!(e("http://localhost"), Some("localhost:80".into()));
-        assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
-        assert_eq!(e("http://[::1]/v1"), Some("[::1]:80".into()));
-        assert_eq!(e("https://127.0.0.1:8000"), None);
-        assert_eq!(e("http://user:pw@127.0.0.1:1"), None);
-        assert_eq!(e("http://127.0.0.1:notaport"), None);
-    }
-}
+mod tests;

@@ -156,6 +156,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
         },
         clock: RunClock::start(),
         trace: None,
+        workers: None,
         sessions: Some(Arc::new(Sessions::new(plan, source, sessions, 1))),
     });
     let load = LoadPlan {

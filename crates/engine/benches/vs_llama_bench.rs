@@ -26,8 +26,12 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
+    // The bandwidth comes first and needs no llama-bench: it is what a user
+    // catalog entry for this machine needs (docs/plan.md).
+    let bandwidth = memory_bandwidth_gb_s();
+    println!("memory read bandwidth {bandwidth:.1} GB/s (1 GiB summed, best of 5)");
     let llama_bench = std::env::var_os("LLAMA_BENCH").map(PathBuf::from).ok_or(
-        "set LLAMA_BENCH to llama.cpp's llama-bench binary (docs/benchmarks.md: building it)",
+        "set LLAMA_BENCH to llama.cpp's llama-bench binary (docs/benchmarks.md: building it); the bandwidth above needs no llama-bench",
     )?;
     let model = common::model();
     let threads: usize = env_or("TOKENPACE_BENCH_THREADS", 2);
@@ -48,10 +52,9 @@ fn run() -> Result<(), String> {
         model.display()
     );
     let ours = RawBench::load(&model, threads).map_err(|e| e.to_string())?;
-    let bandwidth = memory_bandwidth_gb_s();
     let model_bytes = std::fs::metadata(&model).map_err(|e| e.to_string())?.len() as f64;
     println!(
-        "memory read bandwidth {bandwidth:.1} GB/s (1 GiB summed, best of 5) · weights {:.1} MB → decode bound {:.0} tok/s\n",
+        "weights {:.1} MB → decode bound {:.0} tok/s\n",
         model_bytes / 1e6,
         bandwidth * 1e9 / model_bytes
     );

@@ -19,6 +19,7 @@ use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::trace::replay::TraceReplay;
 use tokenpace_client::trace::{TracePrompts, TraceScan};
+use tokenpace_client::workers::Workers;
 use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -113,6 +114,8 @@ pub struct Runner {
     /// Set once a level's load has started: only the first waits for
     /// `--start-at`.
     started: std::sync::atomic::AtomicBool,
+    /// The single-threaded runtimes the streams run on, one per core.
+    workers: Arc<Workers>,
 }
 
 impl Runner {
@@ -132,6 +135,7 @@ impl Runner {
             .enable_all()
             .build()
             .context("could not start the async runtime")?;
+        let workers = Workers::per_core().context("could not start the load's threads")?;
         let client = match plan.target.h2c {
             true => h2c_client(plan.timeouts.connect, max_in_flight)?,
             false => http_client(plan.timeouts.connect, max_in_flight)?,
@@ -179,6 +183,7 @@ impl Runner {
             dataset,
             trace,
             started: Default::default(),
+            workers,
         })
     }
 
@@ -273,6 +278,7 @@ impl Runner {
                 );
                 Arc::new(TraceReplay::new(spec.clone(), prompts))
             }),
+            workers: Some(self.workers.clone()),
         })
     }
 

@@ -50,6 +50,11 @@ pub struct RequestTruth {
     pub stream: bool,
     /// When the full request had been read.
     pub received_ns: u64,
+    /// When the request's last byte reached this host (the kernel's stamp),
+    /// where the kernel stamps arrivals: `received_ns` minus the time the
+    /// request waited for the server to read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived_ns: Option<u64>,
     /// When the response head was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers_ns: Option<u64>,

@@ -62,6 +62,10 @@ pub struct HttpRequest {
     pub keep_alive: bool,
     /// An HTTP/1.0 request: no chunked encoding, the body ends at close.
     pub http10: bool,
+    /// When its last byte reached this host (the kernel's stamp of the read
+    /// that completed it), when the kernel stamped it: earlier than the
+    /// moment the server got round to reading it if the server was busy.
+    pub arrived: Option<Instant>,
 }
 
 impl HttpRequest {
@@ -133,6 +137,8 @@ pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
     trickle: Option<(Duration, Arc<dyn Pacer>)>,
+    /// When the bytes of the last read arrived, if the kernel stamped them.
+    arrived: Option<Instant>,
 }
 
 impl Conn {
@@ -140,10 +146,12 @@ impl Conn {
     /// chunk leaves at once.
     pub fn new(stream: TcpStream) -> io::Result<Self> {
         stream.set_nodelay(true)?;
+        crate::arrival::enable(&stream);
         Ok(Conn {
             stream,
             buf: Vec::with_capacity(8192),
             trickle: None,
+            arrived: None,
         })
     }
 
@@ -190,15 +198,20 @@ impl Conn {
         }
         req.body = self.buf[head_len..total].to_vec();
         self.buf.drain(..total);
+        // A request already in the buffer (pipelined) arrived with the read
+        // that brought it, which is the last one.
+        req.arrived = self.arrived;
         Ok(req)
     }
 
     async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
-        self.stream
-            .read_buf(&mut self.buf)
+        let (n, age) = crate::arrival::read(&self.stream, &mut self.buf)
             .await
-            .map_err(|_| ReadError::Io)
+            .map_err(|_| ReadError::Io)?;
+        let now = Instant::now();
+        self.arrived = age.and_then(|a| now.checked_sub(a));
+        Ok(n)
     }
 
     /// From now on write every byte alone, `gap` apart on `pacer`
@@ -386,6 +399,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ReadError> {
         body: Vec::new(),
         keep_alive,
         http10,
+        arrived: None,
     };
     Ok(Some((head_len, req, content_length)))
 }

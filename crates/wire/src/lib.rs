@@ -13,9 +13,12 @@
 //!   typed [`CompletionRequest`], with [`tools`] for function calling;
 //! - [`sse`] and [`native`]: the streamed and whole response bodies;
 //! - [`ApiError`]: OpenAI's error JSON;
-//! - [`prom`]: Prometheus text exposition helpers for `/metrics`.
+//! - [`prom`]: Prometheus text exposition helpers for `/metrics`;
+//! - [`arrival`]: socket reads dated by the kernel's arrival stamps (the
+//!   client's timed transport uses it too).
 #![deny(missing_docs)]
 
+pub mod arrival;
 mod error;
 pub mod http;
 pub mod native;

@@ -94,6 +94,7 @@ pub async fn serve<H: Handler>(
     grace: Duration,
 ) {
     let limits = Arc::new(limits);
+    crate::arrival::arm();
     let mut conns = JoinSet::new();
     let stop = shutdown_signal(shutdown.clone());
     tokio::pin!(stop);

@@ -82,6 +82,7 @@ pub(super) async fn completion(
         server_start_unix_ns: sim.start_unix_ns,
         route: endpoint.route().into(),
         received_ns: sim.ns(received),
+        arrived_ns: req.arrived.map(|a| sim.ns(a.min(received))),
         prompt_token_method: tokenpace_corpus::ESTIMATE_METHOD.into(),
         request_id: req.header("x-request-id").map(str::to_owned),
         ..RequestTruth::default()

@@ -1,0 +1,134 @@
+//! Where the load's streams run: one single-threaded runtime per core, each
+//! on its own thread, with the streams dealt out among them.
+//!
+//! Why not tokio's work-stealing runtime: under a burst of chunks its idle
+//! workers park and wake each other (a futex round trip per hand-off), and
+//! that, not parsing, was most of the client's CPU per chunk. A stream
+//! pinned to one thread has its socket events, its task and its timers on
+//! that thread: a chunk costs a read and a parse, not a thread wake-up.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+/// A fixed set of single-threaded runtimes, stopped when dropped.
+#[derive(Debug)]
+pub struct Workers {
+    handles: Vec<Handle>,
+    stops: Vec<oneshot::Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// `n` runtimes (at least one) on threads of their own.
+    pub fn start(n: usize) -> std::io::Result<Arc<Workers>> {
+        let mut workers = Workers {
+            handles: Vec::new(),
+            stops: Vec::new(),
+            threads: Vec::new(),
+        };
+        for i in 0..n.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (stop, stopped) = oneshot::channel::<()>();
+            workers.handles.push(runtime.handle().clone());
+            workers.stops.push(stop);
+            let thread = std::thread::Builder::new()
+                .name(format!("tokenpace-load-{i}"))
+                // Tasks spawned on a current-thread runtime run while its
+                // thread is inside `block_on`.
+                .spawn(move || {
+                    WORKER.with(|w| w.set(Some(i)));
+                    let _ = runtime.block_on(stopped);
+                })?;
+            workers.threads.push(thread);
+        }
+        Ok(Arc::new(workers))
+    }
+
+    /// One runtime per core this process may use.
+    pub fn per_core() -> std::io::Result<Arc<Workers>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Workers::start(cores)
+    }
+
+    /// How many runtimes there are.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Never true: there is always at least one runtime.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// The runtime the `i`-th stream runs on (dealt round-robin).
+    pub fn handle(&self, i: usize) -> &Handle {
+        &self.handles[i % self.handles.len()]
+    }
+}
+
+thread_local! {
+    static WORKER: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The index of the worker runtime this thread runs, if it is one: a
+/// connection is best reused on the runtime whose reactor it is registered
+/// with.
+pub fn current() -> Option<usize> {
+    WORKER.with(Cell::get)
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for stop in self.stops.drain(..) {
+            let _ = stop.send(());
+        }
+        // Joined unless dropped on one of its own threads (which would
+        // wait for itself); those threads end by themselves.
+        let me = std::thread::current().id();
+        if self.threads.iter().all(|t| t.thread().id() != me) {
+            for thread in self.threads.drain(..) {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_dealt_over_threads_of_their_own_and_stop_on_drop() {
+        let workers = Workers::start(2).unwrap();
+        assert_eq!(workers.len(), 2);
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let names = outer.block_on(async {
+            let mut names = Vec::new();
+            for i in 0..4 {
+                let h = workers
+                    .handle(i)
+                    .spawn(async { std::thread::current().name().unwrap_or("").to_string() });
+                names.push(h.await.unwrap());
+            }
+            names
+        });
+        assert_eq!(
+            names,
+            [
+                "tokenpace-load-0",
+                "tokenpace-load-1",
+                "tokenpace-load-0",
+                "tokenpace-load-1"
+            ]
+        );
+        // Dropping joins the threads: a hang here fails the test by timeout.
+        drop(workers);
+    }
+}

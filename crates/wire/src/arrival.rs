@@ -1,0 +1,170 @@
+//! When bytes reached this host, rather than when the program got round to
+//! reading them: used by the client to date each chunk of a stream and by
+//! the simulator to date each request in its ground truth.
+//!
+//! On Linux the kernel stamps every TCP segment as it arrives once a socket
+//! asks for it (`SO_TIMESTAMPNS`), and `recvmsg` returns the stamp of the
+//! last segment it read beside the data. A program that is busy (a thousand
+//! chunks due in the same millisecond, client and server sharing two cores)
+//! then still dates each read by its arrival, not by its own delay. Where
+//! the stamp is missing (another OS, an old kernel) the read is dated when
+//! it returns.
+
+use std::io;
+use std::time::{Duration, SystemTime};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+/// Stamps older than this are not believed (a clock step, a stale segment):
+/// the read is dated when it returned.
+const MAX_AGE: Duration = Duration::from_secs(10);
+
+/// Asks the kernel to stamp the arrival of `stream`'s segments. False when
+/// it cannot (the reads are then dated when they return).
+pub fn enable(stream: &TcpStream) -> bool {
+    sys::enable(stream)
+}
+
+/// Turns the kernel's stamping on ahead of the first connection: the first
+/// socket to ask switches it on in the background (Linux defers it to a
+/// work queue), so segments of a cold burst's first requests would arrive
+/// unstamped. One idle UDP socket holds it on for the life of the process.
+pub fn arm() {
+    static ARMED: std::sync::OnceLock<Option<std::net::UdpSocket>> = std::sync::OnceLock::new();
+    ARMED.get_or_init(|| {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+        sys::enable(&socket).then_some(socket)
+    });
+}
+
+/// Reads what `stream` has into `buf`'s spare capacity (reserve first),
+/// waiting until something arrives: the bytes read (0 at the end of the
+/// stream) and, when the kernel stamped them, how long before now the last
+/// of them arrived.
+pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Duration>)> {
+    loop {
+        stream.readable().await?;
+        match stream.try_io(Interest::READABLE, || sys::recv(stream, buf)) {
+            Ok((n, stamp)) => {
+                let age = stamp.and_then(|t| SystemTime::now().duration_since(t).ok());
+                return Ok((n, age.filter(|a| *a <= MAX_AGE)));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    use std::io;
+    use std::mem::{size_of, size_of_val, zeroed};
+    use std::os::fd::AsRawFd;
+    use std::time::{Duration, SystemTime};
+    use tokio::net::TcpStream;
+
+    pub fn enable(socket: &impl AsRawFd) -> bool {
+        let on: libc::c_int = 1;
+        // SAFETY: the descriptor is an open socket `socket` owns for the
+        // call; the option's value is a c_int that outlives the call.
+        let r = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPNS,
+                std::ptr::from_ref(&on).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        r == 0
+    }
+
+    pub fn recv(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<SystemTime>)> {
+        let spare = buf.spare_capacity_mut();
+        let mut iov = libc::iovec {
+            iov_base: spare.as_mut_ptr().cast(),
+            iov_len: spare.len(),
+        };
+        // Room for a few control messages; u64s keep it aligned for cmsghdr.
+        let mut control = [0u64; 16];
+        // SAFETY: an all-zero msghdr is valid (no name, no buffers).
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+        // SAFETY: `msg` points at `iov` (the Vec's spare capacity, which
+        // the kernel may fill up to its length) and at `control`; all
+        // outlive the call.
+        let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        // SAFETY: the kernel wrote `n` initialised bytes into the spare
+        // capacity, right after the current length.
+        unsafe { buf.set_len(buf.len() + n) };
+        let mut stamp = None;
+        // SAFETY: the control buffer was set up above and `msg_controllen`
+        // is what the kernel filled; the CMSG macros stay inside it, and the
+        // timespec is read unaligned from a message of its own type.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                let h = &*cmsg;
+                if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                    if let (Ok(s), Ok(ns)) = (u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
+                        stamp = SystemTime::UNIX_EPOCH.checked_add(Duration::new(s, ns));
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+        Ok((n, stamp))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use std::io;
+    use std::time::SystemTime;
+    use tokio::net::TcpStream;
+
+    pub fn enable<T>(_: &T) -> bool {
+        false
+    }
+
+    pub fn recv(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<SystemTime>)> {
+        Ok((stream.try_read_buf(buf)?, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// Bytes written, left unread for 50 ms, then read: the kernel's stamp
+    /// dates them at least 40 ms back, where the read's return does not.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_late_read_is_dated_when_its_bytes_arrived() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
+        assert!(enable(&client));
+        let (mut server, _) = listener.accept().await.unwrap();
+        // Stamping is turned on in the background (see `arm`).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        server.write_all(b"data: 1\n\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut buf = Vec::with_capacity(64);
+        let (n, age) = read(&client, &mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"data: 1\n\n");
+        let age = age.expect("the kernel stamped the segment");
+        assert!(age >= Duration::from_millis(40), "{age:?}");
+        assert!(age < Duration::from_secs(5), "{age:?}");
+        drop(server);
+    }
+}
