@@ -28,9 +28,15 @@ pub struct TimingError {
     pub chunks: usize,
     /// Requests that failed (not compared).
     pub failed: usize,
-    /// Client TTFT − server TTFT, ms: p50 and p99. Includes the request's
-    /// and the first chunk's trip through loopback and the server's intake.
+    /// Client TTFT − server TTFT, ms: p50 and p99, the server's from the
+    /// request's arrival at its host (where the kernel stamps arrivals; else
+    /// from when the server read it). Includes the request's and the first
+    /// chunk's trip through loopback.
     pub ttft_excess_ms: (f64, f64),
+    /// |client TTFT − server TTFT|, ms, p99: the error's size whichever
+    /// way it goes (a client that dated its sends too late would show a
+    /// negative excess).
+    pub ttft_abs_error_p99_ms: f64,
     /// |client gap − server gap| between consecutive chunks, ms: p50, p99.
     pub itl_error_ms: (f64, f64),
 }
@@ -93,6 +99,8 @@ pub fn compare(
             itl.push((client - server).abs() / 1e6);
         }
     }
+    let mut ttft_abs: Vec<f64> = ttft.iter().map(|e: &f64| e.abs()).collect();
+    ttft_abs.sort_by(f64::total_cmp);
     ttft.sort_by(f64::total_cmp);
     itl.sort_by(f64::total_cmp);
     let p = |v: &[f64]| (percentile_sorted(v, 50.0), percentile_sorted(v, 99.0));
@@ -101,6 +109,7 @@ pub fn compare(
         chunks,
         failed,
         ttft_excess_ms: p(&ttft),
+        ttft_abs_error_p99_ms: percentile_sorted(&ttft_abs, 99.0),
         itl_error_ms: p(&itl),
     })
 }

@@ -54,16 +54,22 @@ pub fn text(caveat: Caveat, lang: Lang) -> String {
     }
 }
 
+/// `+0.12` or `-0.03`: an excess that may be either (never `-0.00`).
+fn signed(ms: f64) -> String {
+    let ms = if ms.abs() < 0.005 { 0.0 } else { ms };
+    format!("{ms:+.2}")
+}
+
 /// The self-check's result, as a note beside the results.
 pub fn self_check(e: &TimingError, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
-            "timing error ±{:.2} ms (inter-token, p99) at {} streams: this client against the built-in simulator on this machine (TTFT +{:.2} ms p50, +{:.2} ms p99, including loopback and the server's intake)",
-            e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+            "timing error ±{:.2} ms (inter-token, p99) at {} streams: this client against the built-in simulator on this machine (TTFT {} ms p50, {} ms p99, including loopback)",
+            e.itl_error_ms.1, e.streams, signed(e.ttft_excess_ms.0), signed(e.ttft_excess_ms.1)
         ),
         Lang::Zh => format!(
-            "计时误差 ±{:.2} ms（字间延迟 p99，{} 路并发）：本机上本客户端对内置模拟器的自检（首字延迟 p50 +{:.2} ms，p99 +{:.2} ms，含回环与服务器接收）",
-            e.itl_error_ms.1, e.streams, e.ttft_excess_ms.0, e.ttft_excess_ms.1
+            "计时误差 ±{:.2} ms（字间延迟 p99，{} 路并发）：本机上本客户端对内置模拟器的自检（首字延迟 p50 {} ms，p99 {} ms，含回环）",
+            e.itl_error_ms.1, e.streams, signed(e.ttft_excess_ms.0), signed(e.ttft_excess_ms.1)
         ),
     }
 }

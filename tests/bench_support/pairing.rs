@@ -91,7 +91,8 @@ pub fn content(t: &RequestTruth) -> impl Iterator<Item = &ChunkTruth> {
 /// pair that completed on both sides.
 pub struct TimingError {
     /// Per request: client TTFT − server TTFT (the first content chunk
-    /// written − the request read). Signed: includes both trips on loopback.
+    /// written − the request's arrival). Signed: includes both trips on
+    /// loopback.
     pub ttft: Tail,
     /// Per chunk: |client (arrival − sent) − server (written − received)|:
     /// how late each chunk's stamp is relative to its request's start.
@@ -114,7 +115,10 @@ impl TimingError {
             if written.len() != r.chunks.len() || written.is_empty() {
                 continue; // Pairing::disagreements names these
             }
-            let late = |at: u64, w: u64| (ms(at) - ms(r.sent_ns)) - (ms(w) - ms(t.received_ns));
+            // The request's arrival at the server's host, as the client's
+            // chunks are dated by theirs (else when the server read it).
+            let arrived = t.arrived_ns.unwrap_or(t.received_ns);
+            let late = |at: u64, w: u64| (ms(at) - ms(r.sent_ns)) - (ms(w) - ms(arrived));
             ttft.push(late(r.chunks[0].at_ns, written[0]));
             for (c, &w) in r.chunks.iter().zip(&written) {
                 lateness.push(late(c.at_ns, w).abs());

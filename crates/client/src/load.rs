@@ -3,7 +3,7 @@
 //! matter how the server keeps up, and records how late each send was, so
 //! coordinated omission is visible rather than hidden.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
 use crate::request::{execute, How, Target, Timeouts};
 use crate::session::{Sessions, Signals};
@@ -117,8 +117,14 @@ impl Driver {
         };
     }
 
-    async fn one(&self, id: u64, scheduled: Nanos, abort: watch::Receiver<bool>) -> RequestRecord {
-        let prompt = self.workload.prompt(id);
+    async fn one(
+        &self,
+        id: u64,
+        scheduled: Nanos,
+        abort: watch::Receiver<bool>,
+        prepared: Option<Prompt>,
+    ) -> RequestRecord {
+        let prompt = prepared.unwrap_or_else(|| self.workload.prompt(id));
         execute(
             &self.client,
             &self.target,
@@ -135,13 +141,15 @@ impl Driver {
     }
 
     /// Runs unit `id` of the load (a request, or a whole session) and sends
-    /// its records. Returns false when no one is listening any more.
+    /// its records; a single request uses `prepared` as its prompt when
+    /// given. Returns false when no one is listening any more.
     async fn unit(
         &self,
         id: u64,
         scheduled: Nanos,
         control: &Control,
         records: &mpsc::UnboundedSender<RequestRecord>,
+        prepared: Option<Prompt>,
     ) -> bool {
         match &self.sessions {
             Some(s) => {
@@ -161,7 +169,9 @@ impl Driver {
                 s.run(how, id, scheduled, signals, records).await
             }
             None => {
-                let record = self.one(id, scheduled, control.abort.clone()).await;
+                let record = self
+                    .one(id, scheduled, control.abort.clone(), prepared)
+                    .await;
                 records.send(record).is_ok()
             }
         }
@@ -183,10 +193,22 @@ pub async fn drive(
     let mut tasks = JoinSet::new();
     match plan.load {
         Load::Closed { concurrency } => {
-            let next = Arc::new(AtomicU64::new(0));
             let streams = concurrency.max(1);
+            // Stream s sends request s first; later requests go to the
+            // first stream free. The first wave's prompts are made before
+            // the clock starts, so a cold burst goes out at the pace of
+            // connects and writes alone.
+            let first_wave = u64::from(streams).min(plan.shard.requests(plan.requests));
+            let mut prepared: Vec<Option<Prompt>> = (0..first_wave)
+                .map(|k| match &driver.sessions {
+                    None => Some(driver.workload.prompt(plan.shard.id(k))),
+                    Some(_) => None,
+                })
+                .collect();
+            prepared.resize_with(streams as usize, || None);
+            let next = Arc::new(AtomicU64::new(u64::from(streams)));
             let start = driver.clock.now();
-            for stream in 0..streams {
+            for (stream, mut first) in (0..streams).zip(prepared) {
                 let offset =
                     plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
                 let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
@@ -198,24 +220,37 @@ pub async fn drive(
                 );
                 let driver = task_driver.clone();
                 task_driver.spawn(&mut tasks, u64::from(stream), async move {
-                    let mut stop = control.stop.clone();
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(wake) => {}
-                        _ = stop.wait_for(|s| *s) => return,
+                    // Without a ramp every stream starts now: no timer, whose
+                    // wake-up would send the task to the back of the queue.
+                    if offset > 0 {
+                        let mut stop = control.stop.clone();
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(wake) => {}
+                            _ = stop.wait_for(|s| *s) => return,
+                        }
                     }
+                    let mut k = u64::from(stream);
                     loop {
                         if *control.stop.borrow() || past_end(driver.clock.now()) {
                             break;
                         }
-                        let id = plan.shard.id(next.fetch_add(1, Ordering::Relaxed));
+                        let id = plan.shard.id(k);
                         if id >= plan.requests {
                             break;
                         }
-                        // Closed loop: the slot is free now, so this is the schedule.
-                        let scheduled = driver.clock.now();
-                        if !driver.unit(id, scheduled, &control, &records).await {
+                        // A stream's first request is due when the stream is
+                        // (a late start is the client's own wait, and shows
+                        // as schedule lag); after that the closed loop's slot
+                        // is free now, so this is the schedule.
+                        let prompt = first.take();
+                        let scheduled = match k == u64::from(stream) {
+                            true => start + offset,
+                            false => driver.clock.now(),
+                        };
+                        if !driver.unit(id, scheduled, &control, &records, prompt).await {
                             break;
                         }
+                        k = next.fetch_add(1, Ordering::Relaxed);
                     }
                 });
             }
@@ -250,7 +285,9 @@ pub async fn drive(
                 let (task_driver, records, control) =
                     (driver.clone(), records.clone(), control.clone());
                 driver.spawn(&mut tasks, k, async move {
-                    task_driver.unit(id, scheduled, &control, &records).await;
+                    task_driver
+                        .unit(id, scheduled, &control, &records, None)
+                        .await;
                 });
             }
         }

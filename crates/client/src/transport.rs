@@ -198,7 +198,7 @@ impl Endpoint {
                 *self.addr.get_or_init(|| async { addr }).await
             }
         };
-        let connected = tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await;
+        let connected = tokio::time::timeout(self.connect_timeout, open(addr)).await;
         let stream = match connected {
             Err(_) => {
                 let why = format!("no connection to {addr} within {:?}", self.connect_timeout);
@@ -233,7 +233,15 @@ impl Endpoint {
                 answered,
             )
         };
-        if let Err(e) = stream.write_all(request).await {
+        // Written straight away: a socket just opened has no readiness yet
+        // in tokio's eyes, and waiting for the reactor to grant it would
+        // queue this write behind every other stream's on the thread.
+        let sent = match socket2::SockRef::from(&stream).send(request) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(broken(e, timeline, false)),
+        };
+        if let Err(e) = stream.write_all(&request[sent..]).await {
             return Err(broken(e, timeline, false));
         }
         timeline.written_ns = Some(clock.now());
@@ -288,6 +296,40 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// Connects to `addr`. A handshake that is complete when `connect`
+/// returns (loopback, where the kernel answers within the call) is used at
+/// once; otherwise the socket is awaited as tokio does. Waiting for the
+/// reactor to report an already open socket would put every request of a
+/// cold burst behind every other stream's connect on the same thread.
+async fn open(addr: SocketAddr) -> io::Result<TcpStream> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if in_progress(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let open_now = socket.peer_addr().is_ok();
+    let stream = TcpStream::from_std(socket.into())?;
+    if !open_now {
+        stream.writable().await?;
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+    }
+    Ok(stream)
+}
+
+/// Whether a non-blocking `connect` is under way rather than failed.
+fn in_progress(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::WouldBlock
 }
 
 /// The idle connection to reuse: the newest one last used on this thread's
