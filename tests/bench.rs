@@ -83,6 +83,14 @@ fn metrics_match_the_simulators_truth() {
         for (c, tc) in r.chunks.iter().zip(&content) {
             assert_eq!((c.chars, c.tokens), (tc.chars, tc.tokens));
         }
+        // Linux stamps arrivals: the server's truth dates each request by
+        // when it reached the host, never after the server read it.
+        if cfg!(target_os = "linux") {
+            let arrived = t
+                .arrived_ns
+                .expect("the kernel stamped the request's arrival");
+            assert!(arrived <= t.received_ns, "{arrived} > {}", t.received_ns);
+        }
     }
     let error = TimingError::of(&pairing.pairs);
     assert_eq!(error.lateness.len(), requests * tokens, "{error}");

@@ -118,3 +118,32 @@ fn endpoints_of_urls() {
     assert_eq!(e("http://user:pw@127.0.0.1:1"), None);
     assert_eq!(e("http://127.0.0.1:notaport"), None);
 }
+
+/// A chunk the client reads 60 ms after it arrived (a client busy with
+/// other streams) is dated by its arrival, not by the read.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_read_late_is_dated_by_its_arrival() {
+    let url = server(vec![
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"5\r\nhello\r\n",
+        b"0\r\n\r\n",
+    ])
+    .await;
+    let e = Endpoint::of(&url, 4, Duration::from_secs(2)).unwrap();
+    // Stamping turns on in the background once asked for (`Endpoint::of`).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let clock = RunClock::start();
+    let mut r = e.send(REQUEST, &clock).await.unwrap();
+    // The server (on the other worker) writes the chunk 2 ms after the
+    // head, while this thread is busy.
+    std::thread::sleep(Duration::from_millis(60));
+    let mut dated = None;
+    while let Some((bytes, at)) = r.next(&clock).await.unwrap() {
+        if bytes == b"hello" {
+            dated = Some(at);
+        }
+    }
+    let late_by = clock.now() - dated.expect("the chunk arrived");
+    assert!(late_by >= 50_000_000, "dated only {late_by} ns before now");
+}
