@@ -318,24 +318,40 @@ fn floor_ms(n: u32) -> f64 {
     })
 }
 
+/// What the bare floors need: the simulator's address, a raw streamed chat
+/// request for `max_tokens` tokens (leaked: it lives as long as the
+/// tasks), the client's runtimes (one per core) and one to drive them from.
+fn bare(
+    url: &str,
+    max_tokens: u32,
+) -> (
+    std::net::SocketAddr,
+    &'static [u8],
+    std::sync::Arc<tokenpace_client::workers::Workers>,
+    tokio::runtime::Runtime,
+) {
+    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let body = format!(
+        r#"{{"model":"tokenpace-sim","messages":[{{"role":"user","content":"你好"}}],"max_tokens":{max_tokens},"stream":true}}"#
+    );
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let workers = tokenpace_client::workers::Workers::per_core().unwrap();
+    (addr, request.leak().as_bytes(), workers, outer)
+}
+
 /// Milliseconds until `n` bare connections to the simulator at `url`, all
 /// opened at once on the client's runtimes, have each written one request
 /// (then closed: the simulator sees the client leave).
 fn bare_wave_ms(url: &str, n: u32) -> f64 {
     use tokio::io::AsyncWriteExt;
-    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    let body = r#"{"model":"tokenpace-sim","messages":[{"role":"user","content":"你好"}],"max_tokens":1,"stream":true}"#;
-    let request: &'static [u8] = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .leak()
-    .as_bytes();
-    let workers = tokenpace_client::workers::Workers::per_core().unwrap();
-    let outer = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (addr, request, workers, outer) = bare(url, 1);
     outer.block_on(async {
         let start = std::time::Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -367,19 +383,7 @@ fn bare_wave_ms(url: &str, n: u32) -> f64 {
 /// the body's last chunk, nothing parsed.
 fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    let body = r#"{"model":"tokenpace-sim","messages":[{"role":"user","content":"你好"}],"max_tokens":128,"stream":true}"#;
-    let request: &'static [u8] = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .leak()
-    .as_bytes();
-    let workers = tokenpace_client::workers::Workers::per_core().unwrap();
-    let outer = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (addr, request, workers, outer) = bare(url, 128);
     let before = cpu_time();
     outer.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();

@@ -112,31 +112,7 @@ fn snapshot_calibrate_published_markdown() {
 fn calibrated_on_one_engine_run_the_estimate_predicts_another() {
     let dir = TempDir::new("calibrate-engine");
     let saved = dir.path().join("ci-machine.toml");
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/engine-runs");
-    let catalog = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/examples/catalog-ci-machine.toml"
-    );
-    let calibrate = |run: &str, extra: &[&str]| {
-        let run = format!("{data}/{run}");
-        let mut args = vec![
-            "plan",
-            "calibrate",
-            &run,
-            "--model",
-            "smollm2-135m",
-            "--hardware",
-            "ci-epyc-2vcpu",
-            "--catalog",
-            catalog,
-            "--quant",
-            "int4",
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        json(&args)
-    };
+    let calibrate = |run: &str, extra: &[&str]| calibrate_engine("ci-epyc-2vcpu", &[run], extra);
     let fitted = calibrate("p256-c1", &["--save", saved.to_str().unwrap()]);
     // With the default (GPU-fitted) efficiencies the CPU estimate is far off.
     let decode_error = |v: &Value| {
