@@ -236,7 +236,7 @@ impl Endpoint {
         // Written straight away: a socket just opened has no readiness yet
         // in tokio's eyes, and waiting for the reactor to grant it would
         // queue this write behind every other stream's on the thread.
-        let sent = match socket2::SockRef::from(&stream).send(request) {
+        let sent = match socket2::SockRef::from(&stream).send_with_flags(request, SEND_FLAGS) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
             Err(e) => return Err(broken(e, timeline, false)),
@@ -322,6 +322,14 @@ async fn open(addr: SocketAddr) -> io::Result<TcpStream> {
     }
     Ok(stream)
 }
+
+/// Flags of the direct first write: a connection the server closed is an
+/// error to report, never a SIGPIPE that ends the process (tokio's own
+/// writes pass the same flag).
+#[cfg(target_os = "linux")]
+const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL;
+#[cfg(not(target_os = "linux"))]
+const SEND_FLAGS: i32 = 0;
 
 /// Whether a non-blocking `connect` is under way rather than failed.
 fn in_progress(e: &io::Error) -> bool {
