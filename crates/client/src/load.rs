@@ -5,7 +5,7 @@
 
 use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
-use crate::request::{execute, How, Target, Timeouts};
+use crate::request::{execute_prepared, How, Prepared, Stamp, Target, Timeouts};
 use crate::session::{Sessions, Signals};
 use crate::trace::replay::{TraceReplay, EARLY};
 use crate::workers::Workers;
@@ -117,61 +117,50 @@ impl Driver {
         };
     }
 
-    async fn one(
-        &self,
-        id: u64,
-        scheduled: Nanos,
-        abort: watch::Receiver<bool>,
-        prepared: Option<Prompt>,
-    ) -> RequestRecord {
-        let prompt = prepared.unwrap_or_else(|| self.workload.prompt(id));
-        execute(
-            &self.client,
-            &self.target,
-            self.backend.as_ref(),
-            &prompt,
-            id,
-            scheduled,
-            &self.clock,
-            self.timeouts,
-            self.workload.tokenizer(),
-            abort,
-        )
-        .await
+    /// How this driver's requests are sent.
+    fn how(&self, transcript: bool) -> How<'_> {
+        How {
+            client: &self.client,
+            target: &self.target,
+            backend: self.backend.as_ref(),
+            clock: &self.clock,
+            timeouts: self.timeouts,
+            tokenizer: self.workload.tokenizer(),
+            transcript,
+        }
+    }
+
+    /// Request `id` with its prompt, built ready to send.
+    fn prepare(&self, id: u64) -> (Prompt, Prepared) {
+        let prompt = self.workload.prompt(id);
+        let ready = Prepared::new(&self.how(false), &prompt, id);
+        (prompt, ready)
     }
 
     /// Runs unit `id` of the load (a request, or a whole session) and sends
-    /// its records; a single request uses `prepared` as its prompt when
-    /// given. Returns false when no one is listening any more.
+    /// its records; a single request is sent as `prepared` when given.
+    /// Returns false when no one is listening any more.
     async fn unit(
         &self,
-        id: u64,
-        scheduled: Nanos,
+        at: Stamp,
         control: &Control,
         records: &mpsc::UnboundedSender<RequestRecord>,
-        prepared: Option<Prompt>,
+        prepared: Option<(Prompt, Prepared)>,
     ) -> bool {
         match &self.sessions {
             Some(s) => {
-                let how = How {
-                    client: &self.client,
-                    target: &self.target,
-                    backend: self.backend.as_ref(),
-                    clock: &self.clock,
-                    timeouts: self.timeouts,
-                    tokenizer: self.workload.tokenizer(),
-                    transcript: true,
-                };
                 let signals = Signals {
                     stop: &control.stop,
                     abort: &control.abort,
                 };
-                s.run(how, id, scheduled, signals, records).await
+                s.run(self.how(true), at.id, at.scheduled_ns, signals, records)
+                    .await
             }
             None => {
-                let record = self
-                    .one(id, scheduled, control.abort.clone(), prepared)
-                    .await;
+                let (prompt, ready) = prepared.unwrap_or_else(|| self.prepare(at.id));
+                let abort = control.abort.clone();
+                let (record, _) =
+                    execute_prepared(self.how(false), &prompt, ready, at, abort).await;
                 records.send(record).is_ok()
             }
         }
@@ -199,27 +188,26 @@ pub async fn drive(
             // the clock starts, so a cold burst goes out at the pace of
             // connects and writes alone.
             let first_wave = u64::from(streams).min(plan.shard.requests(plan.requests));
-            let mut prepared: Vec<Option<Prompt>> = (0..first_wave)
+            let mut prepared: Vec<Option<(Prompt, Prepared)>> = (0..first_wave)
                 .map(|k| match &driver.sessions {
-                    None => Some(driver.workload.prompt(plan.shard.id(k))),
+                    None => Some(driver.prepare(plan.shard.id(k))),
                     Some(_) => None,
                 })
                 .collect();
             prepared.resize_with(streams as usize, || None);
             let next = Arc::new(AtomicU64::new(u64::from(streams)));
             let start = driver.clock.now();
-            for (stream, mut first) in (0..streams).zip(prepared) {
+            let stream_task = |stream: u32, mut first: Option<(Prompt, Prepared)>| {
                 let offset =
                     plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
                 let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
-                let (task_driver, next, records, control) = (
+                let (driver, next, records, control) = (
                     driver.clone(),
                     next.clone(),
                     records.clone(),
                     control.clone(),
                 );
-                let driver = task_driver.clone();
-                task_driver.spawn(&mut tasks, u64::from(stream), async move {
+                async move {
                     // Without a ramp every stream starts now: no timer, whose
                     // wake-up would send the task to the back of the queue.
                     if offset > 0 {
@@ -247,12 +235,19 @@ pub async fn drive(
                             true => start + offset,
                             false => driver.clock.now(),
                         };
-                        if !driver.unit(id, scheduled, &control, &records, prompt).await {
+                        let at = Stamp {
+                            id,
+                            scheduled_ns: scheduled,
+                        };
+                        if !driver.unit(at, &control, &records, prompt).await {
                             break;
                         }
                         k = next.fetch_add(1, Ordering::Relaxed);
                     }
-                });
+                }
+            };
+            for (stream, first) in (0..streams).zip(prepared) {
+                driver.spawn(&mut tasks, u64::from(stream), stream_task(stream, first));
             }
         }
         Load::Open { rate, arrival } => {
@@ -277,6 +272,8 @@ pub async fn drive(
                 if past_end(scheduled) {
                     break;
                 }
+                // Built while waiting for its time, not after.
+                let prepared = driver.sessions.is_none().then(|| driver.prepare(id));
                 let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
@@ -285,9 +282,11 @@ pub async fn drive(
                 let (task_driver, records, control) =
                     (driver.clone(), records.clone(), control.clone());
                 driver.spawn(&mut tasks, k, async move {
-                    task_driver
-                        .unit(id, scheduled, &control, &records, None)
-                        .await;
+                    let at = Stamp {
+                        id,
+                        scheduled_ns: scheduled,
+                    };
+                    task_driver.unit(at, &control, &records, prepared).await;
                 });
             }
         }
@@ -327,6 +326,7 @@ async fn replay(
         if end.is_some_and(|e| scheduled >= e) {
             break;
         }
+        let ready = Prepared::new(&driver.how(false), &prompt, id);
         // Woken early, then yielding to the exact time (see `EARLY`).
         let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
         tokio::select! {
@@ -340,19 +340,11 @@ async fn replay(
             (driver.clone(), records.clone(), control.abort.clone());
         driver.spawn(tasks, id, async move {
             let driver = task_driver;
-            let record = execute(
-                &driver.client,
-                &driver.target,
-                driver.backend.as_ref(),
-                &prompt,
+            let at = Stamp {
                 id,
-                scheduled,
-                &driver.clock,
-                driver.timeouts,
-                driver.workload.tokenizer(),
-                abort,
-            )
-            .await;
+                scheduled_ns: scheduled,
+            };
+            let (record, _) = execute_prepared(driver.how(false), &prompt, ready, at, abort).await;
             let _ = records.send(record);
         });
     }

@@ -230,50 +230,93 @@ pub async fn execute_with(
     how: How<'_>,
     prompt: &Prompt,
     at: Stamp,
+    abort: watch::Receiver<bool>,
+) -> (RequestRecord, Option<Transcript>) {
+    let ready = Prepared::new(&how, prompt, at.id);
+    execute_prepared(how, prompt, ready, at, abort).await
+}
+
+/// A request made ready to go: its body, headers and bytes built and the
+/// secrets to hide in what comes back collected, so that sending it costs
+/// only the clock, the connection and the write. A cold burst's first wave
+/// is prepared before the clock starts.
+pub struct Prepared {
+    request: Outgoing,
+    request_id: Option<String>,
+    secrets: Secrets,
+}
+
+impl Prepared {
+    /// `prompt` as request `id`, for the target and protocol of `how`.
+    pub fn new(how: &How<'_>, prompt: &Prompt, id: u64) -> Prepared {
+        let How {
+            client,
+            target,
+            backend,
+            ..
+        } = *how;
+        let body = backend.body(&target.model, prompt).to_string();
+        let request_id = target
+            .request_id
+            .as_ref()
+            .map(|h| (h.name.as_str(), h.value(id)));
+        let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
+        let auth = backend.auth_headers(target.api_key.as_deref());
+        let request = match client.endpoint(&target.base_url) {
+            Some(e) => Outgoing::Raw(
+                e,
+                raw_request(target, backend.path(), &auth, prompt, extra, &body),
+            ),
+            None => Outgoing::Reqwest(Box::new(https::reqwest_request(
+                client,
+                target,
+                (backend.path(), auth.as_slice()),
+                prompt,
+                extra,
+                body,
+            ))),
+        };
+        Prepared {
+            request,
+            request_id: request_id.map(|(_, v)| v),
+            secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+        }
+    }
+}
+
+/// Sends `ready` (made from `prompt`) and records its stream: what
+/// [`execute_with`] does once the request is built.
+pub async fn execute_prepared(
+    how: How<'_>,
+    prompt: &Prompt,
+    ready: Prepared,
+    at: Stamp,
     mut abort: watch::Receiver<bool>,
 ) -> (RequestRecord, Option<Transcript>) {
     let How {
-        client,
-        target,
         backend,
         clock,
         timeouts,
         tokenizer,
         transcript,
+        ..
     } = how;
     let Stamp { id, scheduled_ns } = at;
-    let body = backend.body(&target.model, prompt).to_string();
-    let request_id = target
-        .request_id
-        .as_ref()
-        .map(|h| (h.name.as_str(), h.value(id)));
-    let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
-    let auth = backend.auth_headers(target.api_key.as_deref());
-    // Everything but the clock is ready before `sent`.
-    let request = match client.endpoint(&target.base_url) {
-        Some(e) => Outgoing::Raw(
-            e,
-            raw_request(target, backend.path(), &auth, prompt, extra, &body),
-        ),
-        None => Outgoing::Reqwest(Box::new(https::reqwest_request(
-            client,
-            target,
-            (backend.path(), auth.as_slice()),
-            prompt,
-            extra,
-            body,
-        ))),
-    };
+    let Prepared {
+        request,
+        request_id,
+        secrets,
+    } = ready;
     let sent = clock.now();
     let leave = timeouts.leaving.and_then(|l| l.point(id));
     let mut rec = Recorder::new(id, scheduled_ns, sent, prompt.tokens);
-    if let Some((_, v)) = request_id {
+    if let Some(v) = request_id {
         rec.request_id(v.into());
     }
     rec.guard(Guard {
         max_tokens: prompt.max_tokens,
         max_event_bytes: timeouts.max_event_bytes,
-        secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+        secrets,
         leave_after_tokens: match leave {
             Some(LeavePoint::Tokens(n)) => Some(n),
             _ => None,
@@ -313,7 +356,9 @@ pub async fn execute_with(
                 }
             }
         };
+        // The stream first: its branch is the one woken per chunk.
         tokio::select! {
+            biased;
             end = work => end,
             _ = tokio::time::sleep_until(deadline) => StreamEnd::Failed(
                 ErrorKind::Timeout, None, format!("no complete response within {:?}", timeouts.total)),

@@ -32,6 +32,11 @@ impl Workers {
         for i in 0..n.max(1) {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                // Streams handed over by the driver go before the next read
+                // of a started one (by default a handed-over task waits up to
+                // 31 polls of local ones): a start is late by any wait, a
+                // read is dated by when its bytes arrived whatever the wait.
+                .global_queue_interval(1)
                 .build()?;
             let (stop, stopped) = oneshot::channel::<()>();
             workers.handles.push(runtime.handle().clone());

@@ -44,14 +44,30 @@ pub fn arm() {
 pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Duration>)> {
     loop {
         stream.readable().await?;
-        match stream.try_io(Interest::READABLE, || sys::recv(stream, buf)) {
-            Ok((n, stamp)) => {
-                let age = stamp.and_then(|t| SystemTime::now().duration_since(t).ok());
-                return Ok((n, age.filter(|a| *a <= MAX_AGE)));
+        let asked = buf.capacity() - buf.len();
+        let mut short = None;
+        let result = stream.try_io(Interest::READABLE, || {
+            let (n, stamp) = sys::recv(stream, buf)?;
+            if n > 0 && n < asked {
+                // A short read emptied the socket. Saying "would block"
+                // makes tokio forget the readiness now (as its own reads
+                // do after a short read), so the next read waits for new
+                // bytes instead of first paying a system call that finds
+                // none; the bytes are handed over beside it. A segment that
+                // arrived meanwhile has raised a new readiness event, which
+                // tokio keeps.
+                short = Some((n, stamp));
+                return Err(io::ErrorKind::WouldBlock.into());
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
+            Ok((n, stamp))
+        });
+        let (n, stamp) = match (result, short) {
+            (_, Some(read)) | (Ok(read), None) => read,
+            (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            (Err(e), None) => return Err(e),
+        };
+        let age = stamp.and_then(|t| SystemTime::now().duration_since(t).ok());
+        return Ok((n, age.filter(|a| *a <= MAX_AGE)));
     }
 }
 
@@ -166,5 +182,52 @@ mod tests {
         assert!(age >= Duration::from_millis(40), "{age:?}");
         assert!(age < Duration::from_secs(5), "{age:?}");
         drop(server);
+    }
+
+    async fn within(client: &TcpStream, buf: &mut Vec<u8>) -> (usize, Option<Duration>) {
+        let read = tokio::time::timeout(Duration::from_secs(5), read(client, buf));
+        read.await.expect("read within 5 s").unwrap()
+    }
+
+    /// A short read forgets the socket's readiness; bytes written after it
+    /// must still wake the next read, and bytes left by a full read must be
+    /// read without waiting for more.
+    #[tokio::test]
+    async fn reads_after_a_short_or_a_full_read_see_every_later_byte() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::with_capacity(64);
+        server.write_all(b"first").await.unwrap();
+        let (n, _) = within(&client, &mut buf).await;
+        assert_eq!(&buf[..n], b"first");
+        // Short read done; the next bytes come a little later.
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            server
+                .write_all(b"second, and a longer third")
+                .await
+                .unwrap();
+            server
+        });
+        buf.clear();
+        let (n, _) = within(&client, &mut buf).await;
+        assert_eq!(&buf[..n], b"second, and a longer third");
+        let mut server = late.await.unwrap();
+        // A read that fills its buffer leaves the rest to the next read.
+        server.write_all(b"0123456789").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut small = Vec::with_capacity(4);
+        assert!(small.capacity() < 10);
+        let (n, _) = within(&client, &mut small).await;
+        assert_eq!(n, small.capacity());
+        let mut rest = Vec::with_capacity(64);
+        let (m, _) = within(&client, &mut rest).await;
+        assert_eq!(n + m, 10);
+        drop(server);
+        let (n, _) = within(&client, &mut rest).await;
+        assert_eq!(n, 0, "the end of the stream");
     }
 }

@@ -86,8 +86,9 @@ impl Backend for OpenAiCompletions {
 struct Chunk<'a> {
     #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    choices: Vec<Choice<'a>>,
+    /// Servers send one choice (n = 1); more would be ignored, not merged.
+    #[serde(borrow, default, deserialize_with = "first_choice")]
+    choices: Option<Choice<'a>>,
     #[serde(default)]
     usage: Option<UsageJson>,
     #[serde(default)]
@@ -182,8 +183,7 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
             }),
         ..Delta::default()
     };
-    // Servers send one choice (n = 1); more would be ignored, not merged.
-    if let Some(choice) = chunk.choices.into_iter().next() {
+    if let Some(choice) = chunk.choices {
         delta.finish_reason = choice.finish_reason;
         if let Some(text) = choice.text {
             delta.answer = text;
@@ -210,6 +210,36 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
         }
     }
     Ok(Event::Delta(delta))
+}
+
+/// The first element of the `choices` array (null or empty: none), read
+/// without collecting the array: one allocation less per streamed event.
+fn first_choice<'de, D>(d: D) -> Result<Option<Choice<'de>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct First;
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Option<Choice<'de>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of choices")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element()?;
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+    d.deserialize_any(First)
 }
 
 #[cfg(test)]
@@ -274,6 +304,18 @@ mod tests {
         // A call without a function object is kept, empty.
         let d = delta(r#"{"choices":[{"delta":{"tool_calls":[{}]}}]}"#);
         assert_eq!(d.tool_calls[0].arguments, "");
+    }
+
+    #[test]
+    fn the_first_choice_counts_and_no_choice_is_an_empty_delta() {
+        let two = r#"{"choices":[{"text":"a","x":[1,{"y":2}]},{"text":"b"}],"usage":null}"#;
+        assert_eq!(delta(two).answer, "a");
+        for none in [r#"{"choices":[]}"#, r#"{"choices":null}"#, r#"{"id":"x"}"#] {
+            let d = delta(none);
+            assert_eq!((d.answer.as_ref(), d.finish_reason), ("", None), "{none}");
+        }
+        assert!(parse(br#"{"choices":{"text":"a"}}"#).is_err());
+        assert!(parse(br#"{"choices":[{"text":"a"},]}"#).is_err());
     }
 
     #[test]
