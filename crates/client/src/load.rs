@@ -175,6 +175,16 @@ pub async fn drive(
     control: Control,
     records: mpsc::UnboundedSender<RequestRecord>,
 ) {
+    // Room in the descriptor table (and the open-files limit) for every
+    // connection of a burst, made before any is opened: growing the table
+    // under way stalls every thread opening a socket for an RCU grace period
+    // per doubling (see `tokenpace_wire::fds`).
+    let burst = match plan.load {
+        Load::Closed { concurrency } => u64::from(concurrency.max(1)),
+        // Sends spread over time, but a trace may start many at once.
+        Load::Open { .. } | Load::Trace { .. } => plan.shard.requests(plan.requests).min(4096),
+    };
+    tokenpace_wire::fds::reserve(burst as usize);
     let end = plan
         .duration
         .map(|d| driver.clock.now() + d.as_nanos() as Nanos);
@@ -184,9 +194,9 @@ pub async fn drive(
         Load::Closed { concurrency } => {
             let streams = concurrency.max(1);
             // Stream s sends request s first; later requests go to the
-            // first stream free. The first wave's prompts are made before
-            // the clock starts, so a cold burst goes out at the pace of
-            // connects and writes alone.
+            // first stream free. The first wave's requests are built
+            // (prompt, body, headers) before the clock starts, so a cold
+            // burst goes out at the pace of connects and writes alone.
             let first_wave = u64::from(streams).min(plan.shard.requests(plan.requests));
             let mut prepared: Vec<Option<(Prompt, Prepared)>> = (0..first_wave)
                 .map(|k| match &driver.sessions {

@@ -15,11 +15,14 @@
 //! - [`ApiError`]: OpenAI's error JSON;
 //! - [`prom`]: Prometheus text exposition helpers for `/metrics`;
 //! - [`arrival`]: socket reads dated by the kernel's arrival stamps (the
-//!   client's timed transport uses it too).
+//!   client's timed transport uses it too);
+//! - [`fds`]: room in the descriptor table made before a burst of
+//!   connections (used by the client's load loop).
 #![deny(missing_docs)]
 
 pub mod arrival;
 mod error;
+pub mod fds;
 pub mod http;
 pub mod native;
 pub mod prom;
