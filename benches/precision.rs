@@ -349,11 +349,20 @@ fn bare(
     (addr, request.leak().as_bytes(), workers, outer)
 }
 
+/// A bare connection to `addr` with `request` written on it, as the two
+/// bare floors open theirs.
+async fn bare_send(addr: std::net::SocketAddr, request: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.set_nodelay(true).unwrap();
+    s.write_all(request).await.unwrap();
+    s
+}
+
 /// Milliseconds until `n` bare connections to the simulator at `url`, all
 /// opened at once on the client's runtimes, have each written one request
 /// (then closed: the simulator sees the client leave).
 fn bare_wave_ms(url: &str, n: u32) -> f64 {
-    use tokio::io::AsyncWriteExt;
     let (addr, request, workers, outer) = bare(url, 1);
     outer.block_on(async {
         let start = std::time::Instant::now();
@@ -361,9 +370,7 @@ fn bare_wave_ms(url: &str, n: u32) -> f64 {
         for i in 0..n {
             tasks.spawn_on(
                 async move {
-                    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-                    s.set_nodelay(true).unwrap();
-                    s.write_all(request).await.unwrap();
+                    let s = bare_send(addr, request).await;
                     (std::time::Instant::now(), s)
                 },
                 workers.handle(i as usize),
@@ -385,7 +392,7 @@ fn bare_wave_ms(url: &str, n: u32) -> f64 {
 /// runtimes (one per core), one request written raw, the socket read until
 /// the body's last chunk, nothing parsed.
 fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     let (addr, request, workers, outer) = bare(url, 128);
     let before = cpu_time();
     outer.block_on(async {
@@ -393,9 +400,7 @@ fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
         for i in 0..streams {
             tasks.spawn_on(
                 async move {
-                    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-                    s.set_nodelay(true).unwrap();
-                    s.write_all(request).await.unwrap();
+                    let mut s = bare_send(addr, request).await;
                     let mut buf = vec![0u8; 16 * 1024];
                     let mut tail = Vec::new();
                     loop {

@@ -312,19 +312,13 @@ impl Endpoint {
 async fn open(addr: SocketAddr) -> io::Result<TcpStream> {
     use socket2::{Domain, Protocol, Socket, Type};
     // Made non-blocking by `socket` itself where it can (two system calls
-    // less per connection of a cold burst).
+    // less per connection of a cold burst), else just after.
+    let kind = Type::STREAM;
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let socket = Socket::new(
-        Domain::for_address(addr),
-        Type::STREAM.nonblocking(),
-        Some(Protocol::TCP),
-    )?;
+    let kind = kind.nonblocking();
+    let socket = Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP))?;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let socket = {
-        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        s.set_nonblocking(true)?;
-        s
-    };
+    socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}
         Err(e) if in_progress(&e) => {}
