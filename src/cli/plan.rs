@@ -9,11 +9,12 @@ use tokenpace_core::scenario::{preset_named, preset_names, Preset, ScenarioSpec}
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
 use tokenpace_core::text::CharCount;
+use tokenpace_plan::arrivals::Arrivals;
 use tokenpace_plan::chars_per_token::{CharsPerToken, RatioEvidence, RunRatio, TokenCount};
 use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::Params;
-use tokenpace_plan::roofline::Traffic;
+use tokenpace_plan::roofline::{Traffic, DEFAULT_PREFILL_BATCH};
 use tokenpace_plan::setup::{ModelSource, Setup};
 
 /// `tokenpace plan …`.
@@ -211,6 +212,25 @@ impl RatioArgs {
     }
 }
 
+/// How concurrent prompts arrive, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalsArg {
+    /// All at once, as a benchmark's streams start and stay in step: each
+    /// prompt waits for half the wave's prefills.
+    Together,
+    /// Users at random times: a prompt waits for the prefills in progress.
+    Apart,
+}
+
+impl From<ArrivalsArg> for Arrivals {
+    fn from(a: ArrivalsArg) -> Arrivals {
+        match a {
+            ArrivalsArg::Together => Arrivals::Together,
+            ArrivalsArg::Apart => Arrivals::Apart,
+        }
+    }
+}
+
 /// A weight quantisation as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuantArg {
@@ -320,6 +340,16 @@ pub struct WorkloadArgs {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: f64,
+    /// How the concurrent prompts arrive: together (as a benchmark starts;
+    /// each waits for half the wave's prefills) or apart (users at random
+    /// times).
+    #[arg(long, value_enum, default_value = "together", ignore_case = true)]
+    pub arrivals: ArrivalsArg,
+    /// Prompt tokens the engine prefills per step (vLLM's
+    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
+    /// together that share a step get their first tokens together.
+    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill_batch: f64,
 }
 
 impl WorkloadArgs {
@@ -330,6 +360,8 @@ impl WorkloadArgs {
             output_tokens: self.output_tokens,
             concurrency: self.concurrency,
             rtt_s: self.rtt,
+            arrivals: self.arrivals.into(),
+            prefill_batch_tokens: self.prefill_batch,
             ..Traffic::default()
         }
         .with_ratio(ratio)
@@ -442,6 +474,15 @@ pub struct RemediesArgs {
     /// Concurrent requests (with --model/--hardware).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub concurrency: f64,
+    /// How the concurrent prompts arrive (with --model/--hardware):
+    /// together, as a benchmark starts, or apart, as users at random times.
+    #[arg(long, value_enum, default_value = "together", ignore_case = true)]
+    pub arrivals: ArrivalsArg,
+    /// Prompt tokens the engine prefills per step (vLLM's
+    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
+    /// together that share a step get their first tokens together.
+    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill_batch: f64,
     /// The model, device and efficiency (optional; --quant is the current
     /// weights either way).
     #[command(flatten)]
@@ -481,6 +522,11 @@ pub struct CalibrateArgs {
     /// The model, device and efficiency the run used.
     #[command(flatten)]
     pub deployment: DeploymentArgs,
+    /// Prompt tokens the engine prefills per step of the run (vLLM's
+    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
+    /// together that share a step get their first tokens together.
+    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill_batch: f64,
     /// Write the fitted efficiency to this TOML file (read it back with
     /// `plan bounds --efficiency FILE`).
     #[arg(long, value_name = "FILE")]

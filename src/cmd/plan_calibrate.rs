@@ -45,7 +45,11 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
                 path.display()
             );
         }
-        let w = workload_of(&summary, &Traffic::default());
+        let fallback = Traffic {
+            prefill_batch_tokens: args.prefill_batch,
+            ..Traffic::default()
+        };
+        let w = workload_of(&summary, &fallback);
         let e = estimate(&d, &w, &r.efficiency, &Profile::builtin())?;
         runs.push((e, measured));
     }

@@ -2,6 +2,7 @@
 //! the published points shipped in `data/measurements.toml` — and the
 //! efficiency factors that would make the estimate match.
 
+use crate::arrivals::Arrivals;
 use crate::catalog::Catalog;
 use crate::efficiency::Efficiency;
 use crate::error::PlanError;
@@ -57,8 +58,10 @@ impl Measured {
 }
 
 /// The workload a run measured: mean prompt and output tokens, its
-/// concurrency, measured characters per token and network overhead. Fields
-/// the run lacks fall back to its settings, then to `fallback`.
+/// concurrency, measured characters per token and network overhead, and
+/// how its prompts arrived (a closed loop's together; an open loop's, a
+/// trace's or sessions' apart). Fields the run lacks fall back to its
+/// settings, then to `fallback`.
 pub fn workload_of(s: &RunSummary, fallback: &Traffic) -> Traffic {
     let mean = |m| {
         s.get(m, Statistic::Mean)
@@ -92,6 +95,17 @@ pub fn workload_of(s: &RunSummary, fallback: &Traffic) -> Traffic {
         } else {
             fallback.rtt_s
         },
+        arrivals: if s.settings.rate.is_some()
+            || s.settings.trace.is_some()
+            || s.settings.sessions.is_some()
+        {
+            Arrivals::Apart
+        } else if s.settings.concurrency.is_some() {
+            Arrivals::Together
+        } else {
+            fallback.arrivals
+        },
+        prefill_batch_tokens: fallback.prefill_batch_tokens,
     }
 }
 
@@ -155,8 +169,8 @@ pub fn fit(e: &Estimate, m: &Measured) -> Efficiency {
 /// The efficiency that matches several runs of one deployment (each run's
 /// estimate with the efficiency used, and its measurements).
 ///
-/// Prefill: the compute factor scaled as in [`fit`], geometric mean over
-/// the runs. Decode: each run implies a bandwidth fraction (bytes of a
+/// Prefill: the compute factor scaled as in [`fit`] by each run's prefill
+/// rate and by its TTFT, geometric mean over the runs. Decode: each run implies a bandwidth fraction (bytes of a
 /// step ÷ its measured time ÷ peak bandwidth) and a compute fraction
 /// (FLOPs ÷ time ÷ peak compute). When runs at two or more concurrencies
 /// show the step time growing with the batch (by at least half the batch's
@@ -171,10 +185,22 @@ pub fn fit_runs(runs: &[(Estimate, Measured)]) -> Option<Efficiency> {
     let geo = |v: &[f64]| {
         (!v.is_empty()).then(|| (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp())
     };
+    // Each run's prefill rate and its TTFT (less the round trip) each imply
+    // a compute fraction; under concurrency the two differ (the rate is a
+    // mean over requests of prompt ÷ TTFT, dominated by the fastest), so
+    // both count.
     let prefill: Vec<f64> = runs
         .iter()
         .filter(|(e, _)| e.prefill.binding == Resource::Compute)
-        .filter_map(|(e, m)| Some(e.efficiency.compute * m.prefill_tok_s? / e.prefill_tok_s))
+        .flat_map(|(e, m)| {
+            let rtt = e.workload.rtt_s;
+            let by_rate = m.prefill_tok_s.map(|p| p / e.prefill_tok_s);
+            let by_ttft = m.ttft_s.map(|t| (e.ttft_s - rtt) / (t - rtt));
+            [by_rate, by_ttft]
+                .into_iter()
+                .flatten()
+                .map(|r| e.efficiency.compute * r)
+        })
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     if let Some(c) = geo(&prefill) {

@@ -9,6 +9,8 @@
 //!   an [`efficiency::Efficiency`].
 //! - [`remedies`]: quantisation, speculative decoding, prefix KV cache, split
 //!   prefill and other cards, each with the metric values it predicts.
+//! - [`arrivals`]: how concurrent prompts arrive, and how long each waits
+//!   behind the others' prefills.
 //! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
 //! - [`capacity`]: the largest concurrency that keeps every metric in tier A.
 //! - [`chars_per_token`]: the reading-speed ratio from the best evidence
@@ -20,6 +22,7 @@
 //! The method and its simplifications are in `docs/plan.md`.
 #![deny(missing_docs)]
 
+pub mod arrivals;
 pub mod calibrate;
 pub mod capacity;
 pub mod catalog;

@@ -10,6 +10,8 @@
 //!   model the experts the batch touches) plus every stream's KV cache, and
 //!   computes 2 × active parameters + attention FLOPs per stream: at small
 //!   batches memory traffic binds, at large ones compute.
+//! - **Time to first token** under concurrency: a prompt also waits for
+//!   the prefills of prompts that arrived with it ([`Arrivals`]).
 //! - **Memory capacity**: the weights and one KV cache per concurrent
 //!   context must fit in the usable memory; fewer fitting contexts than the
 //!   asked concurrency caps the batch.
@@ -18,6 +20,7 @@
 //! combined by tensor parallelism with perfect scaling (no communication
 //! cost), which is optimistic; see `docs/plan.md` for every simplification.
 
+use crate::arrivals::Arrivals;
 use crate::chars_per_token::CharsPerToken;
 use crate::efficiency::Efficiency;
 use crate::error::{non_negative, positive, PlanError};
@@ -65,6 +68,23 @@ pub struct Traffic {
     pub chars_per_token_source: String,
     /// Network round trip included in TTFT, seconds.
     pub rtt_s: f64,
+    /// How the concurrent prompts arrive (how long a prompt waits behind
+    /// the others' prefills).
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    /// Prompt tokens the engine prefills per step (vLLM's
+    /// `max_num_batched_tokens`, llama.cpp's `n_batch`): prompts arriving
+    /// together that share a step get their first tokens together.
+    #[serde(default = "default_prefill_batch")]
+    pub prefill_batch_tokens: f64,
+}
+
+/// The default prompt tokens per prefill step: llama.cpp server's `n_batch`
+/// and vLLM's chunked-prefill budget on most GPUs.
+pub const DEFAULT_PREFILL_BATCH: f64 = 2048.0;
+
+fn default_prefill_batch() -> f64 {
+    DEFAULT_PREFILL_BATCH
 }
 
 impl Default for Traffic {
@@ -76,6 +96,8 @@ impl Default for Traffic {
             chars_per_token: SEED_CHARS_PER_TOKEN,
             chars_per_token_source: CharsPerToken::default_for(Lang::Zh).describe(),
             rtt_s: 0.0,
+            arrivals: Arrivals::default(),
+            prefill_batch_tokens: DEFAULT_PREFILL_BATCH,
         }
     }
 }
@@ -97,6 +119,7 @@ impl Traffic {
         positive("--concurrency", self.concurrency)?;
         positive("--chars-per-token", self.chars_per_token)?;
         non_negative("--rtt", self.rtt_s)?;
+        positive("--prefill-batch", self.prefill_batch_tokens)?;
         Ok(())
     }
 }
@@ -210,7 +233,11 @@ pub struct Estimate {
     pub prefill: Phase,
     /// One decode step of the whole batch.
     pub decode: Phase,
-    /// Expected prefill rate, prompt tokens/s.
+    /// Prefills a prompt waits for on average, its own included (1 for one
+    /// stream; see [`Arrivals`]).
+    pub prefill_wait: f64,
+    /// Expected prefill rate a request sees, prompt tokens ÷ (its wait and
+    /// prefill), tokens/s.
     pub prefill_tok_s: f64,
     /// Prefill rate at the roofline bound (peak), tokens/s.
     pub prefill_bound_tok_s: f64,
@@ -220,7 +247,8 @@ pub struct Estimate {
     pub decode_bound_tok_s: f64,
     /// Expected output tokens/s of all streams together.
     pub aggregate_decode_tok_s: f64,
-    /// Expected time to first token: round trip + prefill, seconds.
+    /// Expected time to first token: round trip + the wait behind other
+    /// prompts + prefill, seconds.
     pub ttft_s: f64,
     /// Expected reading speed, characters/s.
     pub output_chars_s: f64,
@@ -318,8 +346,15 @@ pub fn estimate(
     let step_bytes = weight_bytes_touched(m, d.quant, batch) + batch * kv * ctx;
     let decode = Phase::new(step_flops, step_bytes, d, eff, eff.decode_compute());
 
-    let prefill_tok_s = p / prefill.seconds;
     let decode_tok_s = 1.0 / decode.seconds;
+    let wait = w.arrivals.prefill_wait(
+        batch,
+        p,
+        w.prefill_batch_tokens,
+        prefill.seconds,
+        w.output_tokens * decode.seconds,
+    );
+    let prefill_tok_s = p / (prefill.seconds * wait);
     let ttft_s = ttft(w.rtt_s, p, prefill_tok_s);
     let output_chars_s = chars_per_s(decode_tok_s, w.chars_per_token);
     let values = [
@@ -355,7 +390,8 @@ pub fn estimate(
         prefill,
         decode,
         prefill_tok_s,
-        prefill_bound_tok_s: p / prefill.bound_s,
+        prefill_wait: wait,
+        prefill_bound_tok_s: p / (prefill.bound_s * wait),
         decode_tok_s,
         decode_bound_tok_s: 1.0 / decode.bound_s,
         aggregate_decode_tok_s: batch * decode_tok_s,

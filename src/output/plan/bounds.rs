@@ -2,8 +2,8 @@
 //! device, graded, and the catalog (`--list`).
 
 use super::{
-    aside, bytes, colon, flops, labelled, load, pct, ratio_line, resource, say, table, title,
-    words, Names, Words,
+    arrivals_line, aside, bytes, colon, flops, labelled, load, pct, ratio_line, resource, say,
+    table, title, words, Names, Words,
 };
 use crate::output::grade::grade_section;
 use serde::Serialize;
@@ -50,6 +50,9 @@ impl Output for BoundsOutput {
             w.chars_per_token,
             &w.chars_per_token_source,
         ));
+        if e.concurrency > 1.0 {
+            d.item(prefill_wait(e, lang));
+        }
         d.blank().heading(lang.pick("Memory", "显存"));
         d.item(memory_use(e, lang));
         let capped = if m.concurrency_capped {
@@ -87,6 +90,18 @@ impl Output for BoundsOutput {
         d.append(grade_section(&e.grade, &[], lang));
         d
     }
+}
+
+/// How long a prompt waits behind the other streams' prefills.
+fn prefill_wait(e: &Estimate, lang: Lang) -> String {
+    let wait = e.prefill_wait;
+    let label = match lang {
+        Lang::En => format!(
+            "time to first token: a prompt waits for {wait:.2} prefills on average, its own included; "
+        ),
+        Lang::Zh => format!("首 token 时间：每个提示平均等待 {wait:.2} 次预填充（含自身）；"),
+    };
+    format!("{label}{}", arrivals_line(lang, &e.workload))
 }
 
 /// Where the memory goes: weights, KV cache, what is usable.

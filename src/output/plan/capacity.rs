@@ -1,6 +1,6 @@
 //! `tokenpace plan capacity`'s result: the predicted tier-A capacity.
 
-use super::{load, ratio_line};
+use super::{arrivals_line, load, ratio_line};
 use serde::Serialize;
 use tokenpace_plan::capacity::{BatchingLaw, Capacity, Limit};
 use tokenpace_plan::quant::Quant;
@@ -58,6 +58,9 @@ impl Output for CapacityOutput {
         });
         let w = &self.workload;
         d.item(load(lang, w));
+        if matches!(self.model, Model::Roofline { .. }) {
+            d.item(arrivals_line(lang, w));
+        }
         d.item(ratio_line(
             lang,
             w.chars_per_token,
