@@ -463,6 +463,25 @@ mod tests {
     }
 
     #[test]
+    fn a_closed_loop_run_arrives_together_and_an_open_loop_apart() {
+        let mut s: RunSummary = serde_json::from_str(include_str!(
+            "../../../tests/data/engine-runs/xeon/p128-c4/run.json"
+        ))
+        .unwrap();
+        let fallback = Traffic {
+            arrivals: Arrivals::Apart,
+            ..Traffic::default()
+        };
+        let w = workload_of(&s, &fallback);
+        assert_eq!((w.concurrency, w.arrivals), (4.0, Arrivals::Together));
+        s.settings.rate = Some(2.0);
+        assert_eq!(
+            workload_of(&s, &Traffic::default()).arrivals,
+            Arrivals::Apart
+        );
+    }
+
+    #[test]
     fn errors_and_fit_reproduce_the_measurement() {
         let e = estimate_for(Traffic::default());
         let m = Measured {

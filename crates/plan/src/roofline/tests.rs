@@ -256,3 +256,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn prompts_arriving_together_wait_for_their_prefill_batch_and_apart_for_less() {
+    let at = |c: f64, arrivals: Arrivals, batch: f64| {
+        let w = Traffic {
+            prompt_tokens: 500.0,
+            concurrency: c,
+            arrivals,
+            prefill_batch_tokens: batch,
+            ..Traffic::default()
+        };
+        est("qwen2.5-7b", "rtx-4090", Quant::Int4, w).unwrap()
+    };
+    let one = at(1.0, Arrivals::Together, 2048.0);
+    assert_eq!(one.prefill_wait, 1.0);
+    // Four 500-token prompts fit one 2048-token step: each waits for all
+    // four prefills, and sees a quarter of the prefill rate.
+    let four = at(4.0, Arrivals::Together, 2048.0);
+    assert_eq!(four.prefill_wait, 4.0);
+    assert!((four.ttft_s - 4.0 * four.prefill.seconds).abs() < 1e-12);
+    assert!((four.prefill_tok_s * 4.0 - one.prefill_tok_s).abs() < 1e-6);
+    // One prompt per step: the i-th waits for i prefills, 2.5 on average.
+    let in_turn = at(4.0, Arrivals::Together, 500.0);
+    assert!((in_turn.prefill_wait - 2.5).abs() < 1e-12);
+    // Users at random times wait for less than a wave, more than alone.
+    let apart = at(4.0, Arrivals::Apart, 2048.0);
+    assert!(
+        apart.prefill_wait > 1.0 && apart.prefill_wait < 2.5,
+        "{}",
+        apart.prefill_wait
+    );
+    assert!(apart.ttft_s < in_turn.ttft_s && in_turn.ttft_s < four.ttft_s);
+    // Decode is the same either way.
+    assert_eq!(apart.decode_tok_s, four.decode_tok_s);
+}
