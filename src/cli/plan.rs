@@ -212,11 +212,38 @@ impl RatioArgs {
     }
 }
 
+/// How concurrent prompts arrive, and how many an engine prefills at once.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ArrivalArgs {
+    /// How the concurrent prompts arrive: together (as a benchmark's streams
+    /// start: each waits for its wave's prefill steps) or apart (users at
+    /// random times: each waits for the prefills in progress).
+    #[arg(long, value_enum, default_value = "together", ignore_case = true)]
+    pub arrivals: ArrivalsArg,
+    /// Prompt tokens the engine prefills per step (vLLM's
+    /// max_num_batched_tokens, llama.cpp's n_batch, 512 in tokenpace's
+    /// engine): prompts arriving together that share a step get their first
+    /// tokens together.
+    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
+    pub prefill_batch: f64,
+}
+
+impl ArrivalArgs {
+    /// The default traffic with these arrivals.
+    pub fn traffic(&self) -> Traffic {
+        Traffic {
+            arrivals: self.arrivals.into(),
+            prefill_batch_tokens: self.prefill_batch,
+            ..Traffic::default()
+        }
+    }
+}
+
 /// How concurrent prompts arrive, as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ArrivalsArg {
     /// All at once, as a benchmark's streams start and stay in step: each
-    /// prompt waits for half the wave's prefills.
+    /// prompt waits for its wave's prefill steps.
     Together,
     /// Users at random times: a prompt waits for the prefills in progress.
     Apart,
@@ -340,16 +367,9 @@ pub struct WorkloadArgs {
     /// Network round trip included in TTFT, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub rtt: f64,
-    /// How the concurrent prompts arrive: together (as a benchmark starts;
-    /// each waits for half the wave's prefills) or apart (users at random
-    /// times).
-    #[arg(long, value_enum, default_value = "together", ignore_case = true)]
-    pub arrivals: ArrivalsArg,
-    /// Prompt tokens the engine prefills per step (vLLM's
-    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
-    /// together that share a step get their first tokens together.
-    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
-    pub prefill_batch: f64,
+    /// How the concurrent prompts arrive.
+    #[command(flatten)]
+    pub arrivals: ArrivalArgs,
 }
 
 impl WorkloadArgs {
@@ -360,9 +380,7 @@ impl WorkloadArgs {
             output_tokens: self.output_tokens,
             concurrency: self.concurrency,
             rtt_s: self.rtt,
-            arrivals: self.arrivals.into(),
-            prefill_batch_tokens: self.prefill_batch,
-            ..Traffic::default()
+            ..self.arrivals.traffic()
         }
         .with_ratio(ratio)
     }
@@ -375,6 +393,7 @@ impl WorkloadArgs {
   tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4 --text en
   tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
+  tokenpace plan bounds --model llama-3.1-8b --hardware l40s --concurrency 16 --arrivals apart
   tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fit.toml
 
 Prefill is bound by compute, decode by memory bandwidth (by compute at large
@@ -474,15 +493,9 @@ pub struct RemediesArgs {
     /// Concurrent requests (with --model/--hardware).
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub concurrency: f64,
-    /// How the concurrent prompts arrive (with --model/--hardware):
-    /// together, as a benchmark starts, or apart, as users at random times.
-    #[arg(long, value_enum, default_value = "together", ignore_case = true)]
-    pub arrivals: ArrivalsArg,
-    /// Prompt tokens the engine prefills per step (vLLM's
-    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
-    /// together that share a step get their first tokens together.
-    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
-    pub prefill_batch: f64,
+    /// How the concurrent prompts arrive (with --model/--hardware).
+    #[command(flatten)]
+    pub arrivals: ArrivalArgs,
     /// The model, device and efficiency (optional; --quant is the current
     /// weights either way).
     #[command(flatten)]
@@ -508,7 +521,10 @@ pub struct RemediesArgs {
   tokenpace plan calibrate --published
 
 The workload (prompt and output tokens, concurrency, characters per token)
-is read from the run.")]
+is read from the run, and so is how its prompts arrived: a closed loop's
+together, an open loop's apart (--arrivals only when the run does not say).
+Give --prefill-batch when the engine's differs from 2048 (tokenpace's
+engine: 512).")]
 pub struct CalibrateArgs {
     /// Run directories holding run.json, or the run.json files themselves:
     /// one, or several of the same deployment (at two or more concurrencies
@@ -522,11 +538,10 @@ pub struct CalibrateArgs {
     /// The model, device and efficiency the run used.
     #[command(flatten)]
     pub deployment: DeploymentArgs,
-    /// Prompt tokens the engine prefills per step of the run (vLLM's
-    /// max_num_batched_tokens, llama.cpp's n_batch): prompts arriving
-    /// together that share a step get their first tokens together.
-    #[arg(long, value_name = "TOKENS", default_value_t = DEFAULT_PREFILL_BATCH, value_parser = positive_number, allow_negative_numbers = true)]
-    pub prefill_batch: f64,
+    /// How the run's prompts arrived, when its settings do not say (a
+    /// closed loop's arrive together, an open loop's apart).
+    #[command(flatten)]
+    pub arrivals: ArrivalArgs,
     /// Write the fitted efficiency to this TOML file (read it back with
     /// `plan bounds --efficiency FILE`).
     #[arg(long, value_name = "FILE")]
@@ -541,6 +556,7 @@ pub struct CalibrateArgs {
 #[command(after_help = "Examples:
   tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --quant int4
   tokenpace plan capacity --model llama-3.1-8b --hardware l4 --text en
+  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --quant int4 --arrivals apart
   tokenpace plan capacity --decode 300 --batch-slowdown 0.95 --prefill 20000 --ttft-ms 20
 
 With --model and --hardware the roofline grades each concurrency up to the

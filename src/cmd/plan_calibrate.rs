@@ -12,7 +12,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_plan::calibrate::{
     check_points, compare, fit, fit_runs, published_points, workload_of, Measured,
 };
-use tokenpace_plan::roofline::{estimate, Traffic};
+use tokenpace_plan::roofline::estimate;
 use tokenpace_present::{export, Lang};
 
 /// Runs `tokenpace plan calibrate`.
@@ -45,11 +45,7 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
                 path.display()
             );
         }
-        let fallback = Traffic {
-            prefill_batch_tokens: args.prefill_batch,
-            ..Traffic::default()
-        };
-        let w = workload_of(&summary, &fallback);
+        let w = workload_of(&summary, &args.arrivals.traffic());
         let e = estimate(&d, &w, &r.efficiency, &Profile::builtin())?;
         runs.push((e, measured));
     }

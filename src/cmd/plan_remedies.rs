@@ -44,9 +44,7 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
             output_tokens: scenario.output_tokens,
             concurrency: args.concurrency,
             rtt_s: scenario.rtt_s,
-            arrivals: args.arrivals.into(),
-            prefill_batch_tokens: args.prefill_batch,
-            ..Traffic::default()
+            ..args.arrivals.traffic()
         }
         .with_ratio(&ratio);
         let e = estimate(&d, &w, &r.efficiency, &profile)?;

@@ -170,8 +170,9 @@ pub fn fit(e: &Estimate, m: &Measured) -> Efficiency {
 /// estimate with the efficiency used, and its measurements).
 ///
 /// Prefill: the compute factor scaled as in [`fit`] by each run's prefill
-/// rate and by its TTFT, geometric mean over the runs. Decode: each run implies a bandwidth fraction (bytes of a
-/// step ÷ its measured time ÷ peak bandwidth) and a compute fraction
+/// rate and by its TTFT, geometric mean over the runs. Decode: each run
+/// implies a bandwidth fraction (bytes of a step ÷ its measured time ÷
+/// peak bandwidth) and a compute fraction
 /// (FLOPs ÷ time ÷ peak compute). When runs at two or more concurrencies
 /// show the step time growing with the batch (by at least half the batch's
 /// growth: compute, not the shared weight read, binds) both factors are

@@ -239,7 +239,8 @@ pub struct Estimate {
     /// Expected prefill rate a request sees, prompt tokens ÷ (its wait and
     /// prefill), tokens/s.
     pub prefill_tok_s: f64,
-    /// Prefill rate at the roofline bound (peak), tokens/s.
+    /// Prefill rate a request sees at the roofline bound (peak), with the
+    /// same wait, tokens/s.
     pub prefill_bound_tok_s: f64,
     /// Expected decode rate of one stream, tokens/s.
     pub decode_tok_s: f64,
