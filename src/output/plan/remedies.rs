@@ -1,7 +1,9 @@
 //! `tokenpace plan remedies`'s result, and the remedies section `plan
 //! scenario` and `bench` append when a target is missed.
 
-use super::{aside, comma, labelled, mark, pct, ratio_line, say, title, words, Names};
+use super::{
+    arrivals_line, aside, comma, labelled, load, mark, pct, ratio_line, say, title, words, Names,
+};
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
 use tokenpace_plan::remedies::{Kind, Needed, Remedy, Situation};
@@ -62,6 +64,10 @@ impl Output for RemediesOutput {
         let mut d = Document::new();
         if let Some((e, names)) = &self.roofline {
             d.title(title(e, names, lang));
+            if e.concurrency > 1.0 {
+                d.item(load(lang, &e.workload));
+                d.item(arrivals_line(lang, &e.workload));
+            }
         }
         d.item(ratio_line(
             lang,
