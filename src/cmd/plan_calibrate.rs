@@ -9,9 +9,8 @@ use crate::{input, Status};
 use anyhow::{bail, Context};
 use std::io::Write;
 use tokenpace_core::profile::Profile;
-use tokenpace_plan::calibrate::{
-    check_points, compare, fit, fit_runs, published_points, workload_of, Measured,
-};
+use tokenpace_plan::calibrate::{compare, fit, fit_runs, workload_of, Measured};
+use tokenpace_plan::published::{check_points, published_points};
 use tokenpace_plan::roofline::estimate;
 use tokenpace_present::{export, Lang};
 

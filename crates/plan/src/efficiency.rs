@@ -33,10 +33,10 @@ fn default_memory_usable() -> f64 {
 
 impl Efficiency {
     /// The defaults, set by hand against the published measurements in
-    /// `data/measurements.toml` (llama.cpp on Apple silicon and an RTX
-    /// 4090): 65 % of peak compute in prefill, 70 % of peak bandwidth in
-    /// decode (the geometric-mean fit, `calibrate::fit_points`, gives 0.71
-    /// and 0.71; 0.65 is below every prefill point's 0.67–0.78, a cautious
+    /// `data/measurements.toml` (llama.cpp on Apple silicon and NVIDIA
+    /// cards): 65 % of peak compute in prefill, 70 % of peak bandwidth in
+    /// decode (the geometric-mean fit to the points held to the model,
+    /// `published::fit_points`, gives 0.71 and 0.72; 0.65 is a cautious
     /// choice; the ±25 % check holds each point out of its own fit); 90 %
     /// of memory usable (vLLM's default `gpu_memory_utilization`).
     pub const DEFAULT: Efficiency = Efficiency {

@@ -208,6 +208,7 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         head_dim: to_u32(attn_head_dim, "head_dim")?,
         vocab: to_u32(c.vocab_size, "vocab_size")?,
         kv_bytes_per_token: kv_override,
+        weight_bits: None,
         experts: experts.map(|e| to_u32(e, "experts")).transpose()?,
         experts_per_token: experts
             .and(c.num_experts_per_tok)

@@ -11,7 +11,8 @@
 //!   prefill and other cards, each with the metric values it predicts.
 //! - [`arrivals`]: how concurrent prompts arrive, and how long each waits
 //!   behind the others' prefills.
-//! - [`calibrate`]: estimate versus measurement, and the fitted efficiency.
+//! - [`calibrate`]: estimate versus a measured run, and the fitted efficiency.
+//! - [`published`]: published measurements, checked out of sample.
 //! - [`capacity`]: the largest concurrency that keeps every metric in tier A.
 //! - [`chars_per_token`]: the reading-speed ratio from the best evidence
 //!   for the model and language, with its source.
@@ -33,6 +34,7 @@ pub mod gguf;
 pub mod hardware;
 pub mod hf_config;
 pub mod model;
+pub mod published;
 pub mod quant;
 pub mod remedies;
 pub mod roofline;

@@ -55,6 +55,11 @@ pub struct Model {
     /// catalogs: there the entry itself is the evidence).
     #[serde(skip)]
     pub tokenizer_from: Option<String>,
+    /// Bits per stored weight when known (a benchmarked file's size ÷ its
+    /// parameters: llama.cpp's Q4_K_M keeps some tensors wider and stores
+    /// ~4.9), instead of the quantisation's nominal width; not in catalogs.
+    #[serde(skip)]
+    pub weight_bits: Option<f64>,
     /// Where the figures come from.
     pub source: String,
 }
@@ -73,9 +78,13 @@ impl Model {
             * 1e9
     }
 
-    /// Bytes of all weights stored as `quant`.
+    /// Bytes of all weights stored as `quant` (at [`Model::weight_bits`]
+    /// when known).
     pub fn weight_bytes(&self, quant: Quant) -> f64 {
-        self.params() * quant.bytes_per_weight()
+        self.params()
+            * self
+                .weight_bits
+                .map_or(quant.bytes_per_weight(), |b| b / 8.0)
     }
 
     /// KV-cache bytes per token: the override, or 2 (K and V) × layers ×

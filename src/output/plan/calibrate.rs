@@ -5,8 +5,9 @@
 use super::{aside, comma, error_pct, labelled, load, table, title, words, Names};
 use serde::Serialize;
 use std::path::PathBuf;
-use tokenpace_plan::calibrate::{MetricError, PointCheck};
+use tokenpace_plan::calibrate::MetricError;
 use tokenpace_plan::efficiency::Efficiency;
+use tokenpace_plan::published::PointCheck;
 use tokenpace_plan::roofline::{Estimate, Traffic};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{number, Document, Lang, Output};
@@ -165,35 +166,34 @@ pub struct PublishedOutput {
 }
 
 impl PublishedOutput {
-    /// The largest error, in absolute value.
+    /// The largest error of a point the model is held to, in absolute
+    /// value.
     pub fn worst(&self) -> f64 {
-        self.checks
-            .iter()
-            .map(|c| c.error.abs())
-            .fold(0.0, f64::max)
+        self.in_model().map(|c| c.error.abs()).fold(0.0, f64::max)
+    }
+
+    /// The checks of points the model is held to.
+    fn in_model(&self) -> impl Iterator<Item = &PointCheck> {
+        self.checks.iter().filter(|c| c.point.in_model())
     }
 }
 
 impl Output for PublishedOutput {
     fn document(&self, lang: Lang) -> Document {
-        let mut t = table(
-            lang,
-            &[
-                (words::MODEL, Align::Left),
-                (words::HARDWARE, Align::Left),
-                (words::WEIGHTS, Align::Left),
-                (words::METRIC, Align::Left),
-                (("published", "公开数据"), Align::Right),
-                (words::ESTIMATED, Align::Right),
-                (words::ERROR, Align::Right),
-                (("held out", "留一估计"), Align::Right),
-                (("error held out", "留一误差"), Align::Right),
-                (("engine", "引擎"), Align::Left),
-            ],
-        );
-        for c in &self.checks {
+        let columns = [
+            (words::MODEL, Align::Left),
+            (words::HARDWARE, Align::Left),
+            (words::WEIGHTS, Align::Left),
+            (words::METRIC, Align::Left),
+            (("published", "公开数据"), Align::Right),
+            (words::ESTIMATED, Align::Right),
+            (words::ERROR, Align::Right),
+            (("held out", "留一估计"), Align::Right),
+            (("error held out", "留一误差"), Align::Right),
+        ];
+        let row = |c: &PointCheck| {
             let m = c.point.metric;
-            t.row(vec![
+            vec![
                 c.point.model.clone(),
                 c.point.hardware.clone(),
                 c.point.quant.to_string(),
@@ -204,15 +204,22 @@ impl Output for PublishedOutput {
                 c.held_out_estimated
                     .map_or_else(|| "-".into(), |v| number::with_unit(m, v)),
                 c.held_out_error.map_or_else(|| "-".into(), error_pct),
-                c.point.engine.clone(),
-            ]);
+            ]
+        };
+        let mut t = table(
+            lang,
+            &[&columns[..], &[(("engine", "引擎"), Align::Left)]].concat(),
+        );
+        for c in self.in_model() {
+            let mut r = row(c);
+            r.push(c.point.engine.clone());
+            t.row(r);
         }
         let e = self.efficiency.clone().unwrap_or_default();
         let mut d = Document::new();
         d.table(t).blank();
         let held_out = self
-            .checks
-            .iter()
+            .in_model()
             .filter_map(|c| c.held_out_error)
             .fold(0.0, |w: f64, e| w.max(e.abs()));
         d.line(format!(
@@ -230,11 +237,37 @@ impl Output for PublishedOutput {
                 "来源见 crates/plan/data/measurements.toml"
             )
         ));
+        let outside: Vec<&PointCheck> =
+            self.checks.iter().filter(|c| !c.point.in_model()).collect();
+        if !outside.is_empty() {
+            d.blank().heading(&match lang {
+                Lang::En => format!(
+                    "Outside the model: {} of {} points, not fitted and not held to ±25 %",
+                    outside.len(),
+                    self.checks.len()
+                ),
+                Lang::Zh => format!(
+                    "模型之外：{} 个点（共 {} 个），不参与拟合，也不要求 ±25 %",
+                    outside.len(),
+                    self.checks.len()
+                ),
+            });
+            let mut t = table(
+                lang,
+                &[&columns[..], &[(("why", "原因"), Align::Left)]].concat(),
+            );
+            for c in outside {
+                let mut r = row(c);
+                r.push(c.point.outside.clone().unwrap_or_default());
+                t.row(r);
+            }
+            d.table(t);
+        }
         d
     }
 
     fn csv(&self) -> Option<Table> {
-        const COLUMNS: [&str; 11] = [
+        const COLUMNS: [&str; 12] = [
             "model",
             "hardware",
             "quant",
@@ -246,6 +279,7 @@ impl Output for PublishedOutput {
             "error",
             "engine",
             "source",
+            "outside",
         ];
         // Alignment means nothing in CSV.
         let mut t = Table::new(&COLUMNS.map(|c| (c, Align::Left)));
@@ -263,6 +297,7 @@ impl Output for PublishedOutput {
                 c.error.to_string(),
                 p.engine.clone(),
                 p.source.clone(),
+                p.outside.clone().unwrap_or_default(),
             ]);
         }
         Some(t)
