@@ -123,26 +123,19 @@ mod tests {
 
     #[test]
     fn a_wave_in_one_batch_waits_for_all_of_it_and_one_prompt_per_batch_half_of_it() {
-        // 4 × 123 tokens fit a 512-token batch: every prompt waits for 4.
-        assert_eq!(
-            Arrivals::Together.prefill_wait(4.0, 123.0, 512.0, 0.5, 4.0),
-            4.0
-        );
-        // One prompt per batch: the i-th waits for i, 2.5 on average.
-        assert_eq!(
-            Arrivals::Together.prefill_wait(4.0, 512.0, 512.0, 0.5, 4.0),
-            2.5
-        );
-        // Two per batch: 2, 2, 4, 4.
-        assert_eq!(
-            Arrivals::Together.prefill_wait(4.0, 256.0, 512.0, 0.5, 4.0),
-            3.0
-        );
-        // A prompt spanning two batches ends with the second.
-        assert_eq!(
-            Arrivals::Together.prefill_wait(2.0, 1024.0, 512.0, 0.5, 4.0),
-            1.5
-        );
+        // (streams, prompt tokens, wait): 4 × 123 tokens fit a 512-token
+        // batch, so every prompt waits for 4; one prompt per batch, the
+        // i-th waits for i, 2.5 on average; two per batch: 2, 2, 4, 4; a
+        // prompt spanning two batches ends with the second.
+        let wave = |c, prompt| Arrivals::Together.prefill_wait(c, prompt, 512.0, 0.5, 4.0);
+        for (c, prompt, wait) in [
+            (4.0, 123.0, 4.0),
+            (4.0, 512.0, 2.5),
+            (4.0, 256.0, 3.0),
+            (2.0, 1024.0, 1.5),
+        ] {
+            assert_eq!(wave(c, prompt), wait, "{c} × {prompt} tokens");
+        }
     }
 
     #[test]
