@@ -101,7 +101,7 @@ fn prefill_wait(e: &Estimate, lang: Lang) -> String {
         ),
         Lang::Zh => format!("首 token 时间：每个提示平均等待 {wait:.2} 次预填充（含自身）；"),
     };
-    format!("{label}{}", arrivals_line(lang, &e.workload))
+    format!("{label}{}", arrivals_line(lang, &e.workload, true))
 }
 
 /// Where the memory goes: weights, KV cache, what is usable.

@@ -2,7 +2,7 @@
 //! the fitted efficiency, and the published measurements checked
 //! (`--published`, one row per point, so also CSV).
 
-use super::{aside, comma, error_pct, labelled, load, table, title, words, Names};
+use super::{arrivals_line, aside, comma, error_pct, labelled, load, table, title, words, Names};
 use serde::Serialize;
 use std::path::PathBuf;
 use tokenpace_plan::calibrate::MetricError;
@@ -88,6 +88,9 @@ impl Output for CalibrateOutput {
             ("workload from the run", "取自该次运行的负载"),
             &load(lang, w),
         ));
+        if w.concurrency > 1.0 {
+            d.item(arrivals_line(lang, w, false));
+        }
         let mut t = table(
             lang,
             &[

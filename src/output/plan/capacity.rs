@@ -59,7 +59,7 @@ impl Output for CapacityOutput {
         let w = &self.workload;
         d.item(load(lang, w));
         if matches!(self.model, Model::Roofline { .. }) {
-            d.item(arrivals_line(lang, w));
+            d.item(arrivals_line(lang, w, true));
         }
         d.item(ratio_line(
             lang,

@@ -80,30 +80,38 @@ pub(crate) fn ratio_line(lang: Lang, ratio: f64, source: &str) -> String {
 }
 
 /// How the concurrent prompts are assumed to arrive, with the flags that
-/// change it.
-pub(crate) fn arrivals_line(lang: Lang, w: &Traffic) -> String {
+/// change it when `flags` (not for a run, whose loop decides).
+pub(crate) fn arrivals_line(lang: Lang, w: &Traffic, flags: bool) -> String {
     let batch = w.prefill_batch_tokens;
-    match (w.arrivals, lang) {
-        (Arrivals::Together, Lang::En) => format!(
-            "prompts arrive together, as a benchmark's streams start, and are prefilled {batch:.0} tokens per step (--arrivals apart: users at random times; --prefill-batch)"
+    let (text, hint) = match (w.arrivals, lang) {
+        (Arrivals::Together, Lang::En) => (
+            format!("prompts arrive together, as a benchmark's streams start, and are prefilled {batch:.0} tokens per step"),
+            " (--arrivals apart: users at random times; --prefill-batch)",
         ),
-        (Arrivals::Together, Lang::Zh) => format!(
-            "提示同时到达（如基准测试的并发流开始时），每步预填充 {batch:.0} 个 token（--arrivals apart：用户随机到达；--prefill-batch）"
+        (Arrivals::Together, Lang::Zh) => (
+            format!("提示同时到达（如基准测试的并发流开始时），每步预填充 {batch:.0} 个 token"),
+            "（--arrivals apart：用户随机到达；--prefill-batch）",
         ),
-        (Arrivals::Apart, Lang::En) => "prompts arrive apart, as users at random times, each waiting for the prefills in progress (--arrivals together: all at once)".into(),
-        (Arrivals::Apart, Lang::Zh) => "提示分散到达（用户随机到达），各自等待进行中的预填充（--arrivals together：同时到达）".into(),
+        (Arrivals::Apart, Lang::En) => (
+            "prompts arrive apart, as users at random times, each waiting for the prefills in progress".to_string(),
+            " (--arrivals together: all at once)",
+        ),
+        (Arrivals::Apart, Lang::Zh) => (
+            "提示分散到达（用户随机到达），各自等待进行中的预填充".to_string(),
+            "（--arrivals together：同时到达）",
+        ),
+    };
+    if flags {
+        text + hint
+    } else {
+        text
     }
 }
 
 pub(crate) fn load(lang: Lang, w: &Traffic) -> String {
-    let arriving = match (w.concurrency > 1.0, w.arrivals) {
-        (false, _) => "",
-        (true, Arrivals::Together) => lang.pick(", arriving together", "，同时到达"),
-        (true, Arrivals::Apart) => lang.pick(", arriving apart", "，分散到达"),
-    };
     let concurrent = match lang {
-        Lang::En => format!("{} concurrent{arriving}", w.concurrency),
-        Lang::Zh => format!("并发 {}{arriving}", w.concurrency),
+        Lang::En => format!("{} concurrent", w.concurrency),
+        Lang::Zh => format!("并发 {}", w.concurrency),
     };
     format!(
         "{} {:.0} tok · {} {:.0} tok · {concurrent}",

@@ -66,7 +66,7 @@ impl Output for RemediesOutput {
             d.title(title(e, names, lang));
             if e.concurrency > 1.0 {
                 d.item(load(lang, &e.workload));
-                d.item(arrivals_line(lang, &e.workload));
+                d.item(arrivals_line(lang, &e.workload, true));
             }
         }
         d.item(ratio_line(
