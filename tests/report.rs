@@ -84,6 +84,21 @@ fn compare_flags_a_20_percent_slowdown_and_not_a_rerun() {
         (decode["base_tier"].as_str(), decode["tier"].as_str()),
         (Some("A"), Some("A"))
     );
+    // Each run graded as bench graded it: 64-token prompts leave prefill
+    // ungraded (bench says "not graded"), and output speed passes or fails.
+    let prefill = changes.iter().find(|c| c["metric"] == "prefill_tok_s");
+    assert!(
+        prefill.is_some_and(|c| c["tier"].is_null() && c["base_tier"].is_null()),
+        "{prefill:?}"
+    );
+    let speed = changes
+        .iter()
+        .find(|c| c["metric"] == "output_chars_s")
+        .unwrap();
+    assert_eq!(
+        (speed["tier"].as_str(), speed["pass_fail"].as_bool()),
+        (Some("A"), Some(true))
+    );
     // The gate trips at 10 % and names the metric, not at 25 %.
     let (status, table) = tokenpace(&[
         "compare",
@@ -98,6 +113,7 @@ fn compare_flags_a_20_percent_slowdown_and_not_a_rerun() {
     ])
     .unwrap();
     assert_eq!(status, Status::BelowTier, "{table}");
+    assert!(table.contains("pass"), "{table}");
     // The gate line names the metric by its label and shows the change with
     // the table's sign (decode went down: negative).
     let gate = table

@@ -17,6 +17,18 @@ pub fn text(caveat: Caveat, lang: Lang) -> String {
             "{responses} {}",
             lang.pick("responses reported no usage: their output tokens are counted as streamed events (a lower bound if the server sends several tokens per event)", "个响应未返回 usage：输出 token 按流式事件数计（若服务器每个事件发送多个 token，则偏低）")
         ),
+        Caveat::SeveralTokensPerChunk {
+            responses,
+            tokens,
+            chunks,
+        } => match lang {
+            Lang::En => format!(
+                "{responses} responses carried {tokens} tokens in {chunks} chunks (several tokens per chunk: tool-call arguments, text held back, speculative decoding): decode is the server's token count over the time generation took, but inter-token latency is per chunk, not per token"
+            ),
+            Lang::Zh => format!(
+                "{responses} 个响应以 {chunks} 个分块送出 {tokens} 个 token（每块多个 token：工具调用参数、暂缓输出的文本、投机解码）：解码速度按服务器计数与生成耗时计算，但字间延迟是按分块而非按 token 计"
+            ),
+        },
         Caveat::StoppedEarly { responses } => format!(
             "{responses} {} {}",
             lang.pick(

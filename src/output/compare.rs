@@ -228,8 +228,10 @@ fn table(c: &Comparison, lang: Lang) -> Table {
     ]);
     for ch in &c.changes {
         let tier = match (ch.base_tier, ch.tier) {
-            (Some(a), Some(b)) if a != b => format!("{a} → {b} !"),
-            (Some(a), Some(_)) => a.to_string(),
+            (Some(a), Some(b)) if a != b => {
+                format!("{} → {} !", ch.tier_text(a, lang), ch.tier_text(b, lang))
+            }
+            (Some(a), Some(_)) => ch.tier_text(a, lang),
             _ => String::new(),
         };
         let unit = match ch.metric.unit() {
@@ -271,6 +273,7 @@ mod tests {
             graded: true,
             base_tier: None,
             tier: None,
+            pass_fail: false,
         };
         let comparisons = vec![Comparison {
             base: "a".into(),

@@ -457,8 +457,8 @@ pub fn server_metrics_section(d: &Decomposition, level: Option<&str>, lang: Lang
     if let Some(o) = d.other_s {
         t.row(vec![
             lang.pick(
-                "    other (scheduling, first decode step)",
-                "    其他（调度、首个解码步）",
+                "    before the queue (waiting for the running step), scheduling, first decode step",
+                "    入队前（等待正在运行的引擎步）、调度、首个解码步",
             )
             .into(),
             ms(o),

@@ -24,6 +24,11 @@ pub struct Recorder<'t> {
     transcript: Option<Transcript>,
     /// What a server may send, and what must not be kept from it.
     guard: Guard,
+    /// The server sends its running token count on every event (vLLM's
+    /// `continuous_usage_stats`): chunks then carry exact token counts.
+    per_chunk_usage: bool,
+    /// The running count of generated tokens the server last reported.
+    counted: u32,
 }
 
 impl From<TooLarge> for StreamEnd {
@@ -63,6 +68,8 @@ impl<'t> Recorder<'t> {
             text: None,
             transcript: None,
             guard: Guard::default(),
+            per_chunk_usage: false,
+            counted: 0,
         }
     }
 
@@ -129,11 +136,14 @@ impl<'t> Recorder<'t> {
             text.push_str(&delta.reasoning);
             text.push_str(&delta.answer);
         }
+        let carries =
+            !delta.reasoning.is_empty() || !delta.answer.is_empty() || !delta.tool_calls.is_empty();
+        let mut tokens = self.tokens_of(carries, delta.usage.and_then(|u| u.completion_tokens));
         if !delta.reasoning.is_empty() {
             let count = CharCount::of(&delta.reasoning);
             self.record.reasoning_chunks.push(Chunk {
                 at_ns: at,
-                tokens: 1,
+                tokens: tokens.next(),
                 chars: count.chars,
             });
         }
@@ -141,7 +151,7 @@ impl<'t> Recorder<'t> {
             let count = CharCount::of(&delta.answer);
             self.record.chunks.push(Chunk {
                 at_ns: at,
-                tokens: 1,
+                tokens: tokens.next(),
                 chars: count.chars,
             });
             self.record.output_chars = self.record.output_chars.saturating_add(count.chars);
@@ -164,7 +174,7 @@ impl<'t> Recorder<'t> {
             }
             self.record.tool_chunks.push(Chunk {
                 at_ns: at,
-                tokens: 1,
+                tokens: tokens.next(),
                 chars,
             });
         }
@@ -186,27 +196,55 @@ impl<'t> Recorder<'t> {
         }
         if let Some(f) = delta.finish_reason {
             self.finish_reason = Some(f.into_owned());
+            self.record.finish_ns.get_or_insert(at);
         }
         let read_enough = self
             .guard
             .leave_after_tokens
-            .is_some_and(|n| self.streamed() >= n);
+            .is_some_and(|n| self.streamed_tokens() >= n);
         self.overrun()
             .or_else(|| read_enough.then_some(StreamEnd::Left))
     }
 
-    /// Tokens streamed so far (events that carried one: a lower bound when
-    /// a server batches tokens).
+    /// Chunks streamed so far (events that carried a token).
     fn streamed(&self) -> u64 {
         (self.record.chunks.len()
             + self.record.reasoning_chunks.len()
             + self.record.tool_chunks.len()) as u64
     }
 
+    /// The tokens of the chunks an event makes. Without per-chunk usage,
+    /// one each (a lower bound when a server sends several per event);
+    /// with it, the growth of the server's running count, given to the
+    /// event's first chunk. Per-chunk usage is recognised on the first
+    /// token-carrying event: a count on a later one alone is the total.
+    fn tokens_of(&mut self, carries: bool, running: Option<u32>) -> ChunkTokens {
+        if carries && !self.has_token() {
+            self.per_chunk_usage = running.is_some();
+        }
+        let first = match running {
+            Some(n) if self.per_chunk_usage && carries => n.saturating_sub(self.counted),
+            _ => 1,
+        };
+        if let Some(n) = running {
+            self.counted = self.counted.max(n);
+        }
+        ChunkTokens {
+            first: Some(first),
+            rest: if self.per_chunk_usage { 0 } else { 1 },
+        }
+    }
+
+    /// Tokens streamed so far: a lower bound when a server batches tokens
+    /// and does not say so per chunk.
+    fn streamed_tokens(&self) -> u64 {
+        u64::from(self.record.streamed_tokens())
+    }
+
     /// The end of a stream that ran far past `max_tokens`, if it did.
     fn overrun(&self) -> Option<StreamEnd> {
         let after = self.guard.overrun_after()?;
-        let came = self.streamed();
+        let came = self.streamed_tokens();
         (came > after).then(|| {
             StreamEnd::Failed(
                 ErrorKind::Overrun,
@@ -332,6 +370,18 @@ impl<'t> Recorder<'t> {
             *id = self.guard.keep(id, Guard::ID_CHARS).into();
         }
         self.record
+    }
+}
+
+/// The tokens of the chunks one event makes, in the order they are made.
+struct ChunkTokens {
+    first: Option<u32>,
+    rest: u32,
+}
+
+impl ChunkTokens {
+    fn next(&mut self) -> u32 {
+        self.first.take().unwrap_or(self.rest)
     }
 }
 

@@ -41,6 +41,11 @@ impl HttpClient {
         &self.api
     }
 
+    /// How long a connection may take to open.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// The timed endpoint of `base_url`, when it is plain `http://`.
     fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
         if self.h2c {

@@ -146,6 +146,7 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         tool_chunks,
         tool_calls: _,
         turn: _,
+        finish_ns,
         end_ns,
         prompt_tokens: _,
         output_tokens: _,
@@ -166,6 +167,7 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         written_ns,
         headers_ns,
         first_event_ns,
+        finish_ns,
         end_ns,
         left_ns,
     ]

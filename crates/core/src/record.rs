@@ -254,6 +254,11 @@ pub struct RequestRecord {
     /// --repeat`), from 0; absent when the level ran once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
+    /// When the event that said why generation stopped (its finish reason)
+    /// arrived: the end of generation, also when its last tokens never
+    /// streamed (a tool call's closing tokens, text a server held back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_ns: Option<Nanos>,
     /// When the response ended (last byte, or the error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ns: Option<Nanos>,
@@ -320,6 +325,7 @@ impl RequestRecord {
             tool_calls: 0,
             turn: None,
             repeat: None,
+            finish_ns: None,
             end_ns: None,
             prompt_tokens: None,
             output_tokens: None,
@@ -351,6 +357,47 @@ impl RequestRecord {
         let reasoning = self.reasoning_chunks.last().map(|c| c.at_ns);
         let tool = self.tool_chunks.last().map(|c| c.at_ns);
         answer.max(reasoning).max(tool)
+    }
+
+    /// Tokens the streamed chunks carried (answer, reasoning and tool calls).
+    pub fn streamed_tokens(&self) -> u32 {
+        self.chunks
+            .iter()
+            .chain(&self.reasoning_chunks)
+            .chain(&self.tool_chunks)
+            .map(|c| c.tokens)
+            .fold(0, u32::saturating_add)
+    }
+
+    /// The first chunk carrying a token: answer, reasoning or tool call.
+    fn first_token_chunk(&self) -> Option<Chunk> {
+        [
+            self.chunks.first(),
+            self.reasoning_chunks.first(),
+            self.tool_chunks.first(),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|c| c.at_ns)
+        .copied()
+    }
+
+    /// Tokens the first token-carrying chunk held (1 unless the server said
+    /// more, as per-chunk usage does).
+    pub fn first_chunk_tokens(&self) -> u32 {
+        self.first_token_chunk().map_or(0, |c| c.tokens)
+    }
+
+    /// When generation ended: the last token chunk, or the finish event
+    /// after it when the server counts more tokens than the chunks carried
+    /// (they were generated but never streamed as their own chunks).
+    pub fn generation_end_ns(&self) -> Option<Nanos> {
+        let last = self.last_token_ns()?;
+        let counted = self.output_tokens.map_or(0, |t| t.count);
+        Some(match self.finish_ns {
+            Some(f) if counted > self.streamed_tokens() => last.max(f),
+            _ => last,
+        })
     }
 
     /// The first tool-call chunk.

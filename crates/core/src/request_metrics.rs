@@ -33,7 +33,8 @@ pub struct RequestMetrics {
     /// Prompt tokens the server computed (less those it took from its
     /// prefix cache, when it said) / (TTFT − network overhead).
     pub prefill_tok_s: Option<f64>,
-    /// (Output tokens − 1) / (last token − first token).
+    /// (Output tokens − those of the first chunk) / (end of generation −
+    /// first token); see [`RequestRecord::generation_end_ns`].
     pub decode_tok_s: Option<f64>,
     /// Visible characters after the first visible chunk / time from the first
     /// to the last visible chunk.
@@ -94,13 +95,17 @@ impl RequestMetrics {
                 m.prefill_tok_s = Some(f64::from(computed) / busy);
             }
         }
-        if let (Some(n), Some(first), Some(last)) = (
+        // Tokens the server counted over the time they took: chunks are
+        // not tokens (tool-call deltas, held-back text and speculative
+        // decoding send several per chunk).
+        if let (Some(n), Some(first), Some(end)) = (
             output_tokens,
             record.first_token_ns(),
-            record.last_token_ns(),
+            record.generation_end_ns(),
         ) {
-            if n >= 2 && last > first {
-                m.decode_tok_s = Some(f64::from(n - 1) / secs(first, last));
+            let after_first = n.saturating_sub(record.first_chunk_tokens().max(1));
+            if after_first >= 1 && end > first {
+                m.decode_tok_s = Some(f64::from(after_first) / secs(first, end));
             }
         }
 

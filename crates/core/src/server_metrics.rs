@@ -28,6 +28,10 @@ pub const PREFILL: [&str; 2] = [
     "tokenpace_sim_request_prefill_time_seconds",
 ];
 
+/// A wait outside the server's queue figure above this (with the figure
+/// far below it) means the figure cannot be read as the wait, seconds.
+const UNSTAMPED_WAIT_S: f64 = 0.02;
+
 /// Histogram sums and counts of one scrape, summed over label sets.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scrape {
@@ -113,7 +117,10 @@ pub struct Decomposition {
     /// Client TTFT − server TTFT: the way in and out (network, HTTP, the
     /// server's front end before it starts its clock).
     pub network_s: Option<f64>,
-    /// Server TTFT − queue − prefill: scheduling and the first decode step.
+    /// Server TTFT − queue − prefill: the wait before the server stamps a
+    /// request queued (behind the engine step that is running: vLLM's
+    /// engine takes new requests only between steps), scheduling and the
+    /// first decode step.
     pub other_s: Option<f64>,
     /// Why client and server figures may disagree here.
     pub notes: Vec<String>,
@@ -149,6 +156,16 @@ pub fn decompose(
                 m.name, m.count, client_requests
             ));
             break;
+        }
+    }
+    if let (Some(o), Some(q), Some(t)) = (other_s, &queue, &server_ttft) {
+        if o > UNSTAMPED_WAIT_S && o > 0.2 * t.mean_s && o > 4.0 * q.mean_s {
+            notes.push(format!(
+                "{:.0} ms of the server's TTFT is neither queue nor prefill, while {} says {:.1} ms: requests wait behind the engine step that is running before the server stamps them queued, so its queue figure misses that wait; read the row before the queue as queueing",
+                1e3 * o,
+                q.name,
+                1e3 * q.mean_s
+            ));
         }
     }
     // A server that stamps its first token after writing it can come out a
@@ -212,6 +229,44 @@ vllm:num_requests_running{model_name="m"} NaN
         assert!((d.other_s.unwrap() - 0.1).abs() < 1e-12);
         // 0.3 of 0.8 s outside the server's clock is worth saying.
         assert!(d.notes.iter().any(|n| n.contains("38 %")), "{:?}", d.notes);
+    }
+
+    /// vLLM 0.32's own `/metrics` (captured, 13 requests one at a time):
+    /// the parts add up and its queue figure can be read as the wait.
+    #[test]
+    fn a_real_vllm_scrape_decomposes() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/captures/vllm-0.32-cpu/metrics.prom.txt"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let d = decompose(&Scrape::default(), &Scrape::parse(&text), 0.35, 13);
+        let t = d.server_ttft.as_ref().unwrap();
+        assert_eq!(t.count, 13.0);
+        assert!((t.mean_s - 4.493241310119629 / 13.0).abs() < 1e-12);
+        assert!(d.queue.as_ref().unwrap().mean_s < 1e-4);
+        let other = d.other_s.unwrap();
+        assert!(other > 0.0 && other < 0.01, "{other}");
+        assert!(
+            !d.notes.iter().any(|n| n.contains("stamps them queued")),
+            "{:?}",
+            d.notes
+        );
+    }
+
+    /// At 2–4 streams vLLM's queue histogram said 0.0 ms while 389–856 ms
+    /// of its TTFT was neither queue nor prefill.
+    #[test]
+    fn a_wait_the_queue_figure_misses_is_named() {
+        let after = "vllm:time_to_first_token_seconds_sum 8.0\nvllm:time_to_first_token_seconds_count 8\nvllm:request_queue_time_seconds_sum 0.0002\nvllm:request_queue_time_seconds_count 8\nvllm:request_prefill_time_seconds_sum 3.2\nvllm:request_prefill_time_seconds_count 8\n";
+        let d = decompose(&Scrape::default(), &Scrape::parse(after), 1.01, 8);
+        assert!((d.other_s.unwrap() - 0.599975).abs() < 1e-9);
+        let note = d.notes.iter().find(|n| n.contains("stamps them queued"));
+        assert!(
+            note.is_some_and(|n| n.starts_with("600 ms")),
+            "{:?}",
+            d.notes
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::level::Level;
 use crate::mannwhitney::{mann_whitney_u, MannWhitney};
 use serde::{Deserialize, Serialize};
 use tokenpace_core::confidence::{welch, Interval, Welch};
-use tokenpace_core::grade::Tier;
+use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
 use tokenpace_core::stats::Statistic;
@@ -82,6 +82,22 @@ pub struct Change {
     pub base_tier: Option<Tier>,
     /// This run's tier, for graded metrics.
     pub tier: Option<Tier>,
+    /// The metric is graded pass or fail (tier A passes, C fails), as
+    /// `bench` shows output speed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pass_fail: bool,
+}
+
+impl Change {
+    /// `tier` as `bench` shows it: A, B or C, or pass/fail for a pass/fail
+    /// metric.
+    pub fn tier_text(&self, tier: Tier, lang: tokenpace_present::Lang) -> String {
+        match (self.pass_fail, tier) {
+            (false, t) => t.to_string(),
+            (true, Tier::A) => lang.pick("pass", "达标").into(),
+            (true, _) => lang.pick("fail", "未达标").into(),
+        }
+    }
 }
 
 /// One metric's repeats in both runs.
@@ -141,6 +157,10 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
                 .filter(|m| !profile.metrics.contains_key(m))
                 .map(|m| (m, Statistic::Mean, false)),
         );
+    // Each run graded as `bench` graded it: prefill only where it was
+    // measured, so a tier `bench` withheld is not made up here.
+    let grade = |l: &Level| profile.grade_run(|m, st| l.summary.get(m, st), None).ok();
+    let (base_grade, run_grade) = (grade(base), grade(run));
     let mut changes = Vec::new();
     for (metric, statistic, graded) in metrics {
         let (Some(b), Some(v)) = (
@@ -168,10 +188,11 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             (true, Some(_)) => Verdict::Better,
             _ => Verdict::Same,
         };
-        let tier = |value: f64| {
-            let rule = profile.metrics.get(&metric)?;
-            rule.grade(metric, value).ok().map(|g| g.tier)
+        let graded_as = |g: &Option<Grade>| {
+            let g = g.as_ref()?.metrics.iter().find(|g| g.metric == metric)?;
+            Some((g.tier, g.pass.is_some()))
         };
+        let (base_tier, run_tier) = (graded_as(&base_grade), graded_as(&run_grade));
         changes.push(Change {
             metric,
             statistic,
@@ -184,8 +205,9 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             significant,
             verdict,
             graded,
-            base_tier: tier(b),
-            tier: tier(v),
+            base_tier: base_tier.map(|t| t.0),
+            tier: run_tier.map(|t| t.0),
+            pass_fail: base_tier.or(run_tier).is_some_and(|t| t.1),
         });
     }
     // Report order: the order of Metric::ALL, then the run-level metrics.

@@ -59,15 +59,16 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
             Verdict::Better => " class=\"better\"",
             Verdict::Same => "",
         };
+        let badge = |t| {
+            format!(
+                "<span class=\"tier {}\">{}</span>",
+                verdict::tier_class(t),
+                ch.tier_text(t, lang)
+            )
+        };
         let tier = match (ch.base_tier, ch.tier) {
-            (Some(a), Some(b)) if a != b => format!(
-                "<span class=\"tier {}\">{a}</span> → <span class=\"tier {}\">{b}</span>",
-                verdict::tier_class(a),
-                verdict::tier_class(b)
-            ),
-            (Some(a), Some(_)) => {
-                format!("<span class=\"tier {}\">{a}</span>", verdict::tier_class(a))
-            }
+            (Some(a), Some(b)) if a != b => format!("{} → {}", badge(a), badge(b)),
+            (Some(a), Some(_)) => badge(a),
             _ => String::new(),
         };
         let _ = write!(

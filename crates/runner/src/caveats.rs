@@ -17,6 +17,17 @@ pub enum Caveat {
         /// How many responses.
         responses: usize,
     },
+    /// Responses whose server counted more tokens than their chunks
+    /// carried (tool calls, text held back, speculative decoding): decode
+    /// runs on the server's count, inter-token latency is per chunk.
+    SeveralTokensPerChunk {
+        /// How many responses.
+        responses: usize,
+        /// The tokens the server counted in them.
+        tokens: u64,
+        /// The chunks that carried them.
+        chunks: u64,
+    },
     /// Responses that stopped before `max_tokens` although `ignore_eos`
     /// was asked for.
     StoppedEarly {
@@ -42,6 +53,32 @@ pub enum Caveat {
     },
 }
 
+/// Responses whose server counted more tokens than their chunks carried
+/// (one more is a stop token, which never streams), when over the run the
+/// chunks fall short of the tokens by a tenth or more.
+fn several_per_chunk(ok: &[&RequestRecord]) -> Option<Caveat> {
+    let (mut responses, mut tokens, mut chunks) = (0usize, 0u64, 0u64);
+    for r in ok {
+        let Some(n) = r
+            .output_tokens
+            .filter(|t| t.source == CountSource::ServerUsage)
+        else {
+            continue;
+        };
+        let streamed = r.streamed_tokens();
+        if r.left_ns.is_none() && n.count > streamed.saturating_add(1) {
+            responses += 1;
+            tokens += u64::from(n.count);
+            chunks += (r.chunks.len() + r.reasoning_chunks.len() + r.tool_chunks.len()) as u64;
+        }
+    }
+    (responses > 0 && tokens * 10 > chunks * 11).then_some(Caveat::SeveralTokensPerChunk {
+        responses,
+        tokens,
+        chunks,
+    })
+}
+
 /// Above this share of cached prompt tokens, unique prompts were primed by
 /// something before the run (a chat template's fixed head stays below it).
 const PRIMED_SHARE: f64 = 0.2;
@@ -65,6 +102,9 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
         out.push(Caveat::TokensCountedAsEvents {
             responses: by_events,
         });
+    }
+    if let Some(c) = several_per_chunk(&ok) {
+        out.push(c);
     }
     // A trace asks each request for its own answer length.
     if plan.workload.ignore_eos && plan.workload.trace.is_none() {

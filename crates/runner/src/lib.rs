@@ -11,6 +11,7 @@ pub mod caveats;
 pub mod environment;
 pub mod header;
 pub mod plan;
+mod reach;
 pub mod runner;
 pub mod stats_plan;
 

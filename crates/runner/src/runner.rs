@@ -142,11 +142,13 @@ impl Runner {
         };
         let mut target = plan.target.clone();
         if target.model.is_empty() {
-            target.model = runtime.block_on(tokenpace_client::discover::first_model_as(
-                client.api(),
-                &target,
-                backend.as_ref(),
-            ))?;
+            target.model = runtime
+                .block_on(tokenpace_client::discover::first_model_as(
+                    client.api(),
+                    &target,
+                    backend.as_ref(),
+                ))
+                .map_err(|e| crate::reach::explain(e, &runtime, &target, plan.timeouts.connect))?;
         }
         let tokenizer = match &plan.workload.tokenizer {
             Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
@@ -199,17 +201,7 @@ impl Runner {
 
     /// Fails before any load when nothing answers at the target.
     pub fn probe(&self) -> anyhow::Result<()> {
-        let request = self.client.api().get(&self.target.base_url);
-        let reach = self
-            .runtime
-            .block_on(async move { request.timeout(Duration::from_secs(10)).send().await });
-        match reach {
-            Ok(_) => Ok(()),
-            Err(e) => bail!(
-                "cannot reach {} ({e}): is the server running? nothing was sent",
-                self.target.base_url
-            ),
-        }
+        crate::reach::probe(&self.runtime, &self.client, &self.target)
     }
 
     /// The driver of a level's `units` requests (or sessions), prompts

@@ -84,15 +84,20 @@ struct UsageJson {
     output_tokens: Option<u32>,
     #[serde(default)]
     cache_read_input_tokens: Option<u32>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u32>,
 }
 
 impl UsageJson {
     fn usage(self) -> Usage {
         Usage {
-            // Anthropic counts cached prompt tokens apart from input tokens.
-            prompt_tokens: self
-                .input_tokens
-                .map(|n| n.saturating_add(self.cache_read_input_tokens.unwrap_or(0))),
+            // Anthropic's `input_tokens` excludes both the tokens read from
+            // the cache and those written to it (vLLM too: 36 + 384 created
+            // for a 420-token prompt): the prompt is all three.
+            prompt_tokens: self.input_tokens.map(|n| {
+                n.saturating_add(self.cache_read_input_tokens.unwrap_or(0))
+                    .saturating_add(self.cache_creation_input_tokens.unwrap_or(0))
+            }),
             completion_tokens: self.output_tokens,
             reasoning_tokens: None,
             cached_tokens: self.cache_read_input_tokens,

@@ -4,6 +4,8 @@
 //! OpenAI Responses) plug in without touching it.
 
 pub mod anthropic;
+#[cfg(test)]
+mod captured;
 pub mod llamacpp;
 pub mod ollama;
 pub mod openai;

@@ -60,6 +60,10 @@ struct ResponseJson<'a> {
     error: Option<Value>,
     #[serde(default)]
     incomplete_details: Option<Value>,
+    /// `incomplete` on a `response.completed` too (vLLM ends a truncated
+    /// answer so, never with `response.incomplete`).
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
     #[serde(default)]
     output: Vec<Value>,
 }
@@ -167,8 +171,10 @@ impl Backend for Responses {
                                 .and_then(|d| d.reasoning_tokens),
                             cached_tokens: u.input_tokens_details.and_then(|d| d.cached_tokens),
                         });
+                        let incomplete = kind == "response.incomplete"
+                            || r.status.as_deref() == Some("incomplete");
                         delta.finish_reason = Some(Cow::Borrowed(finish_reason(
-                            kind,
+                            incomplete,
                             r.incomplete_details.as_ref(),
                             &r.output,
                         )));
@@ -197,9 +203,9 @@ impl Backend for Responses {
 }
 
 /// Why the response ended, in OpenAI chat's words.
-fn finish_reason(kind: &str, incomplete: Option<&Value>, output: &[Value]) -> &'static str {
-    if kind == "response.incomplete" {
-        let reason = incomplete
+fn finish_reason(incomplete: bool, details: Option<&Value>, output: &[Value]) -> &'static str {
+    if incomplete {
+        let reason = details
             .and_then(|d| d.get("reason"))
             .and_then(Value::as_str);
         return match reason {
