@@ -29,6 +29,22 @@ pub fn text(caveat: Caveat, lang: Lang) -> String {
                 "{responses} 个响应以 {chunks} 个分块送出 {tokens} 个 token（每块多个 token：工具调用参数、暂缓输出的文本、投机解码）：解码速度按服务器计数与生成耗时计算，但字间延迟是按分块而非按 token 计"
             ),
         },
+        Caveat::AgentAnsweredInText {
+            tasks,
+            of,
+            steps,
+            required,
+        } => {
+            let why = match (required, lang) {
+                (true, Lang::En) => " although --tool-choice required asked for one: the server ignores tool_choice, or its model cannot call tools",
+                (true, Lang::Zh) => "，尽管 --tool-choice required 要求调用：服务器忽略了 tool_choice，或其模型不会调用工具",
+                (false, _) => "",
+            };
+            match lang {
+                Lang::En => format!("{tasks} of {of} tasks ended before step {steps} (--agent-steps): the model answered in text instead of calling a tool{why}"),
+                Lang::Zh => format!("{of} 个任务中有 {tasks} 个在第 {steps} 步（--agent-steps）之前结束：模型以文本作答，没有调用工具{why}"),
+            }
+        }
         Caveat::StoppedEarly { responses } => format!(
             "{responses} {} {}",
             lang.pick(

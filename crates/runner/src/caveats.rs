@@ -28,6 +28,18 @@ pub enum Caveat {
         /// The chunks that carried them.
         chunks: u64,
     },
+    /// Agent tasks that ended before their last step because the model
+    /// answered in text instead of calling a tool.
+    AgentAnsweredInText {
+        /// How many tasks.
+        tasks: usize,
+        /// Of how many.
+        of: usize,
+        /// The steps a task may take (`--agent-steps`).
+        steps: u32,
+        /// Whether `--tool-choice required` asked for a call every step.
+        required: bool,
+    },
     /// Responses that stopped before `max_tokens` although `ignore_eos`
     /// was asked for.
     StoppedEarly {
@@ -79,6 +91,34 @@ fn several_per_chunk(ok: &[&RequestRecord]) -> Option<Caveat> {
     })
 }
 
+/// Agent tasks whose last step succeeded without a tool call before the
+/// last step allowed: the model answered in text, so the task ended early.
+fn answered_in_text(records: &[&RequestRecord], agent: &crate::plan::AgentSpec) -> Option<Caveat> {
+    // The last step of each task: its record and whether it was the last.
+    let mut last: std::collections::BTreeMap<u64, &RequestRecord> = Default::default();
+    for r in records {
+        let Some(t) = r.turn else { continue };
+        let keep = last
+            .get(&t.session)
+            .is_none_or(|k| k.turn.is_some_and(|k| k.turn < t.turn));
+        if keep {
+            last.insert(t.session, r);
+        }
+    }
+    let early = last
+        .values()
+        .filter(|r| {
+            r.is_ok() && r.tool_calls == 0 && r.turn.is_some_and(|t| t.turn + 1 < agent.steps)
+        })
+        .count();
+    (early > 0).then_some(Caveat::AgentAnsweredInText {
+        tasks: early,
+        of: last.len(),
+        steps: agent.steps,
+        required: agent.tool_choice == "required",
+    })
+}
+
 /// Above this share of cached prompt tokens, unique prompts were primed by
 /// something before the run (a chat template's fixed head stays below it).
 const PRIMED_SHARE: f64 = 0.2;
@@ -105,6 +145,9 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     }
     if let Some(c) = several_per_chunk(&ok) {
         out.push(c);
+    }
+    if let Some(agent) = plan.sessions.as_ref().and_then(|s| s.agent.as_ref()) {
+        out.extend(answered_in_text(records, agent));
     }
     // A trace asks each request for its own answer length.
     if plan.workload.ignore_eos && plan.workload.trace.is_none() {
