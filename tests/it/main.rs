@@ -20,6 +20,7 @@ mod capacity;
 mod cli;
 mod cli_conveniences;
 mod conversation_views;
+mod dialects;
 mod docs;
 mod engine;
 mod hostile;

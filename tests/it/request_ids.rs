@@ -58,3 +58,41 @@ fn a_bad_header_name_is_named_before_any_request() {
     let e = bench(&["http://127.0.0.1:9", "--request-id-header", "X Id"]).unwrap_err();
     assert!(e.to_string().contains("--request-id-header 'X Id'"), "{e}");
 }
+
+/// A sweep's levels and the warm-up number their records from 0 again; the
+/// ids they send must still be unique (vLLM refuses a duplicate id in
+/// flight, and a log joined on ids would mix the levels up).
+#[test]
+fn ids_are_unique_across_a_sweeps_levels_and_the_warm_up() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let truth_path = dir.path().join("truth.jsonl");
+    let sim = crate::bench_support::sim(tokenpace_sim::config::SimConfig {
+        truth: Some(truth_path.clone()),
+        ..Default::default()
+    });
+    let url = sim.url();
+    let out = dir.path().join("run");
+    let args = [
+        url.as_str(),
+        "--concurrency",
+        "1,3",
+        "--requests",
+        "3",
+        "--warmup",
+        "2",
+        "--max-tokens",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    bench(&args).unwrap();
+    sim.stop();
+    let truth = crate::bench_support::truth(&truth_path);
+    let ids: BTreeSet<String> = truth
+        .values()
+        .map(|t| t.request_id.clone().expect("every request carries an id"))
+        .collect();
+    assert!(truth.len() >= 6, "{} requests", truth.len());
+    assert_eq!(ids.len(), truth.len(), "{ids:?}");
+}

@@ -369,6 +369,10 @@ impl<'t> Recorder<'t> {
         if let Some(id) = &mut r.response_id {
             *id = self.guard.keep(id, Guard::ID_CHARS).into();
         }
+        r.finish_reason = self
+            .finish_reason
+            .as_deref()
+            .map(|f| self.guard.keep(f, Guard::ID_CHARS).into());
         self.record
     }
 }

@@ -146,6 +146,7 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         tool_chunks,
         tool_calls: _,
         turn: _,
+        finish_reason: _,
         finish_ns,
         end_ns,
         prompt_tokens: _,

@@ -254,6 +254,10 @@ pub struct RequestRecord {
     /// --repeat`), from 0; absent when the level ran once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
+    /// Why generation stopped, as the server said it in OpenAI's words
+    /// (`stop`, `length`, `tool_calls`, …; other APIs' reasons mapped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<Box<str>>,
     /// When the event that said why generation stopped (its finish reason)
     /// arrived: the end of generation, also when its last tokens never
     /// streamed (a tool call's closing tokens, text a server held back).
@@ -325,6 +329,7 @@ impl RequestRecord {
             tool_calls: 0,
             turn: None,
             repeat: None,
+            finish_reason: None,
             finish_ns: None,
             end_ns: None,
             prompt_tokens: None,

@@ -1,7 +1,9 @@
-//! Why a target could not be reached, in words that say what to do.
+//! Why a target could not be reached, or nothing it answered succeeded, in
+//! words that say what to do.
 
 use std::time::Duration;
 use tokenpace_client::request::{http_client, HttpClient, Target};
+use tokenpace_core::record::{ErrorKind, RequestRecord};
 
 /// How long the checks behind an explanation may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,4 +50,57 @@ pub(crate) fn probe(
         ),
     };
     Err(explain(e, runtime, target, client.connect_timeout()))
+}
+
+/// One line saying why nothing succeeded, and what to try.
+pub(crate) fn all_failed(records: &[RequestRecord], url: &str) -> String {
+    let Some(first) = records.iter().find_map(|r| r.error.as_ref()) else {
+        return "no request was sent (the run was interrupted before the first one)".into();
+    };
+    let hint = match (first.kind, first.status) {
+        (ErrorKind::Connect, _) => format!("is the server running at {url}?"),
+        (ErrorKind::Dns, _) => "is the host name right?".into(),
+        (ErrorKind::Tls, _) => "does the server speak TLS (https) on that port?".into(),
+        (ErrorKind::HttpStatus, Some(401 | 403)) => {
+            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)"
+                .into()
+        }
+        (ErrorKind::HttpStatus, Some(404)) => "wrong URL or model name? (--model, --api)".into(),
+        (ErrorKind::Timeout, _) => {
+            "the server did not answer in time (--first-token-timeout, --timeout)".into()
+        }
+        (ErrorKind::EmptyResponse, _) => {
+            "the server answered without generating anything: is the model loaded, and is it the right one (--model)?".into()
+        }
+        (ErrorKind::EventTooLarge, _) => {
+            "raise --max-event-bytes if the server's events really are that large".into()
+        }
+        (ErrorKind::Overrun, _) => "the server ignores max_tokens (--max-tokens)".into(),
+        _ => "see requests.jsonl (--out) for every error".into(),
+    };
+    format!(
+        "all {} requests failed; the first with {}: {} — {hint}",
+        records.len(),
+        first.kind.id(),
+        first.message
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::record::RequestError;
+
+    #[test]
+    fn all_failed_says_what_to_try() {
+        let mut r = RequestRecord::new(0, 0, 0);
+        r.error = Some(RequestError {
+            kind: ErrorKind::HttpStatus,
+            status: Some(401),
+            message: "unauthorized".into(),
+        });
+        let text = all_failed(&[r], "http://127.0.0.1:9");
+        assert!(text.contains("API key"), "{text}");
+        assert!(all_failed(&[], "http://127.0.0.1:9").contains("interrupted"));
+    }
 }

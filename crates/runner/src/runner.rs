@@ -24,7 +24,7 @@ use tokenpace_client::workload::{PromptSource, Workload};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
-use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::record::RequestRecord;
 use tokenpace_core::repeats::{tier_spans, TierSpan};
 use tokenpace_core::server_metrics::{Decomposition, Scrape};
 use tokenpace_core::stats::Statistic;
@@ -114,6 +114,9 @@ pub struct Runner {
     /// Set once a level's load has started: only the first waits for
     /// `--start-at`.
     started: std::sync::atomic::AtomicBool,
+    /// Drivers made so far: each after the first sends request ids of its
+    /// own (a sweep's levels and the warm-up number records from 0 again).
+    drivers: std::sync::atomic::AtomicU32,
     /// The single-threaded runtimes the streams run on, one per core.
     workers: Arc<Workers>,
 }
@@ -185,6 +188,7 @@ impl Runner {
             dataset,
             trace,
             started: Default::default(),
+            drivers: Default::default(),
             workers,
         })
     }
@@ -202,6 +206,21 @@ impl Runner {
     /// Fails before any load when nothing answers at the target.
     pub fn probe(&self) -> anyhow::Result<()> {
         crate::reach::probe(&self.runtime, &self.client, &self.target)
+    }
+
+    /// The target with the request-id prefix of the next driver: the run's
+    /// for the first, then `prefix.n`, so no two requests of a run carry
+    /// the same id (a server may refuse a duplicate in flight, and a log
+    /// joined on ids would mix them up).
+    fn target_for_driver(&self) -> Target {
+        let n = self
+            .drivers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut target = self.target.clone();
+        if let Some(h) = target.request_id.as_mut().filter(|_| n > 0) {
+            h.prefix = format!("{}.{n}", h.prefix);
+        }
+        target
     }
 
     /// The driver of a level's `units` requests (or sessions), prompts
@@ -246,7 +265,7 @@ impl Runner {
         });
         Arc::new(Driver {
             client: self.client.clone(),
-            target: self.target.clone(),
+            target: self.target_for_driver(),
             backend: self.backend.clone(),
             workload: match &self.dataset {
                 Some(d) => d.clone(),
@@ -420,7 +439,10 @@ impl Runner {
             d.write_summary(&summary)?;
         }
         if summary.counts.ok == 0 {
-            bail!("{}", all_failed(&outcome.records, &plan.target_label));
+            bail!(
+                "{}",
+                crate::reach::all_failed(&outcome.records, &plan.target_label)
+            );
         }
         let grade = self.profile.grade_run(|m, st| summary.get(m, st), None)?;
         let server = match (&plan.server_metrics, before.flatten()) {
@@ -522,44 +544,9 @@ pub fn repeat_seed(seed: u64, k: u32) -> u64 {
     z ^ (z >> 31)
 }
 
-/// One line saying why nothing succeeded, and what to try.
-pub fn all_failed(records: &[RequestRecord], url: &str) -> String {
-    let Some(first) = records.iter().find_map(|r| r.error.as_ref()) else {
-        return "no request was sent (the run was interrupted before the first one)".into();
-    };
-    let hint = match (first.kind, first.status) {
-        (ErrorKind::Connect, _) => format!("is the server running at {url}?"),
-        (ErrorKind::Dns, _) => "is the host name right?".into(),
-        (ErrorKind::Tls, _) => "does the server speak TLS (https) on that port?".into(),
-        (ErrorKind::HttpStatus, Some(401 | 403)) => {
-            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)"
-                .into()
-        }
-        (ErrorKind::HttpStatus, Some(404)) => "wrong URL or model name? (--model, --api)".into(),
-        (ErrorKind::Timeout, _) => {
-            "the server did not answer in time (--first-token-timeout, --timeout)".into()
-        }
-        (ErrorKind::EmptyResponse, _) => {
-            "the server answered without generating anything: is the model loaded, and is it the right one (--model)?".into()
-        }
-        (ErrorKind::EventTooLarge, _) => {
-            "raise --max-event-bytes if the server's events really are that large".into()
-        }
-        (ErrorKind::Overrun, _) => "the server ignores max_tokens (--max-tokens)".into(),
-        _ => "see requests.jsonl (--out) for every error".into(),
-    };
-    format!(
-        "all {} requests failed; the first with {}: {} — {hint}",
-        records.len(),
-        first.kind.id(),
-        first.message
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenpace_core::record::RequestError;
 
     #[test]
     fn levels_draw_their_own_prompts() {
@@ -574,18 +561,5 @@ mod tests {
         assert_eq!(repeat_seed(9, 0), 9);
         assert_ne!(repeat_seed(9, 1), repeat_seed(9, 2));
         assert_ne!(repeat_seed(9, 1), 9);
-    }
-
-    #[test]
-    fn all_failed_says_what_to_try() {
-        let mut r = RequestRecord::new(0, 0, 0);
-        r.error = Some(RequestError {
-            kind: ErrorKind::HttpStatus,
-            status: Some(401),
-            message: "unauthorized".into(),
-        });
-        let text = all_failed(&[r], "http://127.0.0.1:9");
-        assert!(text.contains("API key"), "{text}");
-        assert!(all_failed(&[], "http://127.0.0.1:9").contains("interrupted"));
     }
 }

@@ -1,15 +1,24 @@
-//! `tokenpace serve`: an OpenAI-compatible streaming server in front of any
-//! [`Generator`]: the embedded llama.cpp engine, or a test double. Routes:
-//! `POST /v1/chat/completions`, `POST /v1/completions` (streamed or whole,
-//! with `usage` and llama.cpp-style `timings`), `GET /v1/models`,
-//! `GET /health`, `GET /metrics` (Prometheus).
+//! `tokenpace serve`: an OpenAI- and Anthropic-compatible streaming server
+//! in front of any [`Generator`]: the embedded llama.cpp engine, or a test
+//! double. Routes: `POST /v1/chat/completions`, `POST /v1/completions`
+//! (streamed or whole, with `usage` and llama.cpp-style `timings`),
+//! `POST /v1/responses` (OpenAI Responses), `POST /v1/messages` (Anthropic
+//! Messages), `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus).
+//! Tools are offered to the model hermes-style and its `<tool_call>`s come
+//! back as each API's tool calls (`toolcall`); what it cannot do is
+//! refused with a 400 that names it (`support`).
 #![deny(missing_docs)]
 
+mod answer;
 mod events;
 pub mod generate;
 mod metrics;
 mod request;
+mod respond;
 mod server;
+mod support;
+mod toolcall;
+mod tools;
 
 pub use generate::{
     ChatMessage, FinishReason, Finished, GenEvent, GenerationRequest, Generator, PromptInput,

@@ -2,6 +2,7 @@
 //! engine's own time split (queue, prompt, decode), so a client can
 //! decompose its TTFT with the server's figures.
 
+use crate::answer::ToolOutcome;
 use crate::generate::Finished;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,18 @@ pub struct Metrics {
     queue_us: AtomicU64,
     prompt_us: AtomicU64,
     decode_us: AtomicU64,
+    /// Answers to requests that let the model call a tool, by
+    /// [`TOOL_OUTCOMES`].
+    tool_answers: [AtomicU64; 4],
 }
+
+/// How an answer that could call a tool ended, as `/metrics` labels it.
+const TOOL_OUTCOMES: [(ToolOutcome, &str); 4] = [
+    (ToolOutcome::Called, "call"),
+    (ToolOutcome::BrokenArguments, "broken_arguments"),
+    (ToolOutcome::Text, "text"),
+    (ToolOutcome::Missing, "missing"),
+];
 
 impl Metrics {
     /// Counts a response with `status`.
@@ -41,6 +53,16 @@ impl Metrics {
         self.prompt_us.fetch_add(us(f.prompt_ms), Ordering::Relaxed);
         self.decode_us
             .fetch_add(us(f.predicted_ms), Ordering::Relaxed);
+    }
+
+    /// Counts an answer's tool outcome; true the first time a demanded
+    /// call was missing.
+    pub fn tool_outcome(&self, outcome: ToolOutcome) -> bool {
+        let Some(i) = TOOL_OUTCOMES.iter().position(|(o, _)| *o == outcome) else {
+            return false;
+        };
+        let before = self.tool_answers[i].fetch_add(1, Ordering::Relaxed);
+        outcome == ToolOutcome::Missing && before == 0
     }
 
     /// The exposition text.
@@ -70,6 +92,18 @@ impl Metrics {
             let name = format!("tokenpace_{name}");
             prom::header(&mut o, &name, help, kind);
             let _ = writeln!(o, "{name} {value}");
+        }
+        let name = "tokenpace_tool_answers_total";
+        prom::header(
+            &mut o,
+            name,
+            "Answers to requests that let the model call a tool, by what it did \
+             (missing: tool_choice demanded a call and it answered in text).",
+            "counter",
+        );
+        for (i, (_, label)) in TOOL_OUTCOMES.iter().enumerate() {
+            let n = self.tool_answers[i].load(Ordering::Relaxed);
+            let _ = writeln!(o, "{name}{{outcome=\"{label}\"}} {n}");
         }
         o
     }

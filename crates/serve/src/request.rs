@@ -2,8 +2,12 @@
 //! [`GenerationRequest`]: the prompt in the generator's terms and the
 //! sampling settings only the engine acts on.
 
-use crate::generate::{ChatMessage, GenerationRequest, PromptInput, Sampling};
-use tokenpace_wire::{request, ApiError, CompletionRequest, Endpoint, Prompt, PromptPart};
+use crate::generate::{GenerationRequest, PromptInput, Sampling};
+use crate::{support, toolcall, tools};
+use serde_json::Value;
+use tokenpace_wire::{
+    request, ApiError, CompletionRequest, Endpoint, Prompt, PromptPart, ToolChoice,
+};
 
 /// A parsed request: how to answer and what to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +16,40 @@ pub struct ApiRequest {
     pub api: CompletionRequest,
     /// What to generate.
     pub generation: GenerationRequest,
+    /// Whether and which tools the answer may call.
+    pub tools: Option<ToolUse>,
+}
+
+/// The answer may be a tool call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolUse {
+    /// The functions it may call.
+    pub names: Vec<String>,
+    /// `tool_choice` demands a call (`required`, `any` or a named function).
+    pub required: bool,
+}
+
+impl ToolUse {
+    /// Tool use of a request: none under `tool_choice: none` or without tools.
+    fn of(api: &CompletionRequest) -> Option<Self> {
+        let all = || api.tools.iter().map(|t| t.name.clone()).collect();
+        match &api.tool_choice {
+            _ if api.tools.is_empty() => None,
+            ToolChoice::None => None,
+            ToolChoice::Auto => Some(ToolUse {
+                names: all(),
+                required: false,
+            }),
+            ToolChoice::Required => Some(ToolUse {
+                names: all(),
+                required: true,
+            }),
+            ToolChoice::Function(name) => Some(ToolUse {
+                names: vec![name.clone()],
+                required: true,
+            }),
+        }
+    }
 }
 
 /// Answers stop here unless the request says otherwise.
@@ -27,17 +65,16 @@ pub fn parse(endpoint: Endpoint, body: &[u8], seed_fallback: u32) -> Result<ApiR
     // The generator takes at most u32::MAX tokens; its context bounds them
     // further when it runs.
     let api = request::parse(endpoint, body, u64::from(u32::MAX))?;
+    // The wire crate has read it as JSON; what it leaves out is read here.
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    support::check(endpoint, &raw)?;
     let prompt =
         match &api.prompt {
-            Prompt::Chat(messages) => PromptInput::Chat(
-                messages
-                    .iter()
-                    .map(|m| ChatMessage {
-                        role: m.role.clone(),
-                        content: m.text(),
-                    })
-                    .collect(),
-            ),
+            Prompt::Chat(messages) => PromptInput::Chat(tools::render(
+                messages,
+                &tools::specs(endpoint, &raw),
+                &api.tool_choice,
+            )),
             Prompt::Completion(parts) => match parts.as_slice() {
                 [PromptPart::Text(t)] => PromptInput::Text(t.clone()),
                 [PromptPart::Tokens(ids)] => PromptInput::Tokens(
@@ -65,6 +102,12 @@ pub fn parse(endpoint: Endpoint, body: &[u8], seed_fallback: u32) -> Result<ApiR
     if !(top_p > 0.0 && top_p <= 1.0) {
         return Err(invalid(format!("top_p {top_p} must be in (0, 1]"), "top_p"));
     }
+    let tools = ToolUse::of(&api);
+    let mut stop = api.stop.clone();
+    if tools.is_some() {
+        // One call per answer: generation ends with it.
+        stop.push(toolcall::CLOSE.to_owned());
+    }
     let generation = GenerationRequest {
         prompt,
         max_tokens: api
@@ -77,14 +120,19 @@ pub fn parse(endpoint: Endpoint, body: &[u8], seed_fallback: u32) -> Result<ApiR
             seed: api.seed.map_or(seed_fallback, |s| s as u32),
         },
         ignore_eos: api.ignore_eos,
-        stop: api.stop.clone(),
+        stop,
     };
-    Ok(ApiRequest { api, generation })
+    Ok(ApiRequest {
+        api,
+        generation,
+        tools,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::ChatMessage;
 
     #[test]
     fn chat_request_with_every_option() {
@@ -121,6 +169,50 @@ mod tests {
         assert_eq!(r.generation.sampling.seed, 3);
         let r = parse(Endpoint::Completions, br#"{"prompt":[1,2,3]}"#, 0).unwrap();
         assert_eq!(r.generation.prompt, PromptInput::Tokens(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn messages_and_responses_requests_generate_the_same_way() {
+        let r = parse(
+            Endpoint::Messages,
+            br#"{"max_tokens":9,"system":"s","messages":[{"role":"user","content":"hi"}],
+                "stop_sequences":["END"],"temperature":0.2,"tools":[{"name":"search","input_schema":{}}],
+                "tool_choice":{"type":"any"}}"#,
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.generation.max_tokens, 9);
+        assert_eq!(r.generation.stop, vec!["END", toolcall::CLOSE]);
+        assert_eq!(r.generation.sampling.temperature, 0.2);
+        assert_eq!(
+            r.tools,
+            Some(ToolUse {
+                names: vec!["search".into()],
+                required: true
+            })
+        );
+        let PromptInput::Chat(m) = &r.generation.prompt else {
+            panic!()
+        };
+        assert!(m[0].content.starts_with("s\n\n# Tools"), "{}", m[0].content);
+        let r = parse(
+            Endpoint::Responses,
+            br#"{"input":"hi","instructions":"s","max_output_tokens":5,
+                "tools":[{"type":"function","name":"search"}],"tool_choice":"none"}"#,
+            1,
+        )
+        .unwrap();
+        assert_eq!((r.generation.max_tokens, r.tools.is_none()), (5, true));
+        assert!(r.generation.stop.is_empty(), "no call to stop at");
+        let r = parse(Endpoint::Responses, br#"{"input":"hi"}"#, 1).unwrap();
+        assert_eq!(r.generation.max_tokens, DEFAULT_MAX_TOKENS);
+        let e = parse(
+            Endpoint::Responses,
+            br#"{"input":"hi","background":true}"#,
+            1,
+        )
+        .unwrap_err();
+        assert_eq!((e.status, e.param), (400, Some("background")));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::{JitterDist, SimConfig, TimerKind};
+use crate::config::{Dialect, JitterDist, SimConfig, TimerKind};
 use crate::faults::FaultRule;
 use tokenpace_corpus::Lang;
 
@@ -110,6 +110,24 @@ pub struct SimArgs {
     /// the request's seed [default: 1].
     #[arg(long, value_name = "SHARE")]
     pub tool_call_share: Option<f64>,
+    /// Tokens a tool call's argument deltas carry; the rest of the answer's
+    /// tokens are generated after the last delta, the finish event at the
+    /// last one's deadline (0: every token) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub tool_argument_tokens: Option<u64>,
+    /// Pieces of text starting with a multi-byte character cost two tokens,
+    /// held back and sent in one chunk (like vLLM with Chinese output).
+    #[arg(long)]
+    pub utf8_hold_back: bool,
+    /// Whose bytes the responses are: tokenpace, or vllm (vLLM 0.32's
+    /// fields, usage and endings) [default: tokenpace].
+    #[arg(long, value_name = "DIALECT", value_parser = dialect)]
+    pub dialect: Option<Dialect>,
+}
+
+/// Parses `--dialect`, listing the dialects when it is not one.
+fn dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
 }
 
 impl SimArgs {
@@ -162,6 +180,11 @@ impl SimArgs {
         );
         set(&mut c.session_header, self.session_header.clone());
         set(&mut c.tools.call_share, self.tool_call_share);
+        set(&mut c.tools.argument_tokens, self.tool_argument_tokens);
+        if self.utf8_hold_back {
+            c.text.utf8_hold_back = true;
+        }
+        set(&mut c.dialect, self.dialect);
         c.validate()?;
         Ok(c)
     }
@@ -208,6 +231,11 @@ mod tests {
             "X-Conv",
             "--tool-call-share",
             "0.25",
+            "--dialect",
+            "vllm",
+            "--utf8-hold-back",
+            "--tool-argument-tokens",
+            "6",
         ])
         .unwrap();
         let c = cli.sim.to_config().unwrap();
@@ -221,11 +249,20 @@ mod tests {
         assert_eq!((c.port, c.timing.decode, c.timing.ttft_ms), (9, 40.0, 5.0));
         assert_eq!(c.faults.inject.len(), 2);
         assert_eq!(c.text.lang, Lang::Zh);
+        assert_eq!(c.dialect, Dialect::Vllm);
+        assert!(c.text.utf8_hold_back);
+        assert_eq!(c.tools.argument_tokens, 6);
+        assert_eq!(SimConfig::default().dialect, Dialect::Tokenpace);
     }
 
     #[test]
     fn bad_flags_are_refused() {
         assert!(Cli::try_parse_from(["x", "--fault", "meteor"]).is_err());
+        let err = Cli::try_parse_from(["x", "--dialect", "sglang"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("tokenpace, vllm"), "{err}");
         let cli = Cli::try_parse_from(["x", "--decode=-1"]).unwrap();
         assert!(cli.sim.to_config().is_err());
     }

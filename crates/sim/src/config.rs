@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use tokenpace_corpus::Lang;
+pub use tokenpace_wire::sse::Dialect;
 pub use tokenpace_wire::LimitsConfig;
 
 use crate::faults::FaultRule;
@@ -42,6 +43,9 @@ pub struct SimConfig {
     /// Request header naming a session; its value is recorded in the truth
     /// file so sticky-routing tests can check it arrived.
     pub session_header: String,
+    /// Whose bytes the responses are: `tokenpace` (the default) or `vllm`
+    /// (vLLM 0.32's extra fields, usage and endings; see the README).
+    pub dialect: Dialect,
 }
 
 impl Default for SimConfig {
@@ -60,6 +64,7 @@ impl Default for SimConfig {
             prefix_cache: PrefixCacheConfig::default(),
             tools: ToolsConfig::default(),
             session_header: "X-Session-ID".into(),
+            dialect: Dialect::Tokenpace,
         }
     }
 }
@@ -100,11 +105,19 @@ pub struct ToolsConfig {
     /// Share of `tool_choice: "auto"` requests answered with a tool call
     /// (drawn from the request's seed, so repeatable).
     pub call_share: f64,
+    /// Generated tokens a tool call's arguments carry; the model goes on
+    /// generating the answer's other tokens without a delta (as vLLM's
+    /// tool parser did: a few deltas, then seconds of generation) and the
+    /// finish event comes at the last one's deadline. 0: every token.
+    pub argument_tokens: u64,
 }
 
 impl Default for ToolsConfig {
     fn default() -> Self {
-        ToolsConfig { call_share: 1.0 }
+        ToolsConfig {
+            call_share: 1.0,
+            argument_tokens: 0,
+        }
     }
 }
 
@@ -128,7 +141,8 @@ pub struct TimingConfig {
     pub max_batch: usize,
     /// `k` in the slowdown law `rate = decode / (1 + k·(batch − 1))`.
     pub batch_slowdown: f64,
-    /// Tokens carried by each streamed chunk.
+    /// Tokens carried by each streamed chunk (the last may carry fewer; a
+    /// held-back token, `text.utf8_hold_back`, always goes with the next).
     pub tokens_per_chunk: usize,
     /// Tokens generated before a natural end (EOS) when `ignore_eos` is off.
     pub output_tokens: u64,
@@ -188,6 +202,11 @@ pub enum JitterDist {
 pub struct TextConfig {
     /// Language of the generated text.
     pub lang: Lang,
+    /// A generated piece that starts with a multi-byte character costs two
+    /// tokens, the first ending inside that character; like vLLM's
+    /// detokenizer the server holds that partial UTF-8 back and sends both
+    /// in one chunk (Chinese text: two tokens per chunk).
+    pub utf8_hold_back: bool,
 }
 
 /// Fault injection: which faults, how often, and their parameters.

@@ -1,7 +1,9 @@
 //! The text of a response: pseudo-tokens from the shipped corpus, cut at
-//! `max_tokens`, the natural end or a stop sequence.
+//! `max_tokens`, the natural end or a stop sequence, and how they are
+//! grouped into streamed chunks.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use tokenpace_corpus::{Lang, PseudoTokens};
 
@@ -11,14 +13,24 @@ use tokenpace_wire::CompletionRequest;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generation {
     /// The tokens, in order (the last may be cut short by a stop sequence).
+    /// An empty token is the first part of a character split across two
+    /// tokens (`text.utf8_hold_back`): partial UTF-8, held back.
     pub tokens: Vec<Cow<'static, str>>,
     /// `stop` (natural end or stop sequence) or `length` (hit `max_tokens`).
     pub finish_reason: &'static str,
 }
 
 /// Generates the answer to `req`. `natural` is how many tokens the model
-/// says before its EOS; `seed` picks where in the corpus it starts.
-pub fn generate(req: &CompletionRequest, natural: u64, lang: Lang, seed: u64) -> Generation {
+/// says before its EOS; `seed` picks where in the corpus it starts;
+/// `hold_back` splits each piece that starts with a multi-byte character
+/// into two tokens, the first empty (see [`Generation::tokens`]).
+pub fn generate(
+    req: &CompletionRequest,
+    natural: u64,
+    lang: Lang,
+    seed: u64,
+    hold_back: bool,
+) -> Generation {
     let (count, mut finish) = match (req.max_tokens, req.ignore_eos) {
         (Some(max), true) => (max, "length"),
         (Some(max), false) if max <= natural => (max, "length"),
@@ -27,6 +39,13 @@ pub fn generate(req: &CompletionRequest, natural: u64, lang: Lang, seed: u64) ->
     };
     let offset = (seed.wrapping_mul(0x9E37_79B9) % (1 << 20)) as usize;
     let mut tokens: Vec<Cow<'static, str>> = PseudoTokens::at(lang, seed, offset)
+        .flat_map(|piece| {
+            let split = hold_back && piece.chars().next().is_some_and(|c| c.len_utf8() > 1);
+            split
+                .then_some("")
+                .into_iter()
+                .chain(std::iter::once(piece))
+        })
         .take(count as usize)
         .map(Cow::Borrowed)
         .collect();
@@ -37,6 +56,27 @@ pub fn generate(req: &CompletionRequest, natural: u64, lang: Lang, seed: u64) ->
     Generation {
         tokens,
         finish_reason: finish,
+    }
+}
+
+impl Generation {
+    /// The streamed chunks of the first `shown` tokens: ranges of at least
+    /// `per_chunk` tokens (the last may have fewer), a held-back token
+    /// always sent with the next.
+    pub fn chunks(&self, shown: usize, per_chunk: usize) -> Vec<Range<usize>> {
+        let shown = shown.min(self.tokens.len());
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, token) in self.tokens[..shown].iter().enumerate() {
+            if i + 1 - start >= per_chunk && !token.is_empty() {
+                out.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < shown {
+            out.push(start..shown);
+        }
+        out
     }
 }
 
@@ -84,14 +124,14 @@ mod tests {
 
     #[test]
     fn lengths_and_finish_reasons() {
-        let g = generate(&req(Some(5), false, &[]), 10, Lang::En, 1);
+        let g = generate(&req(Some(5), false, &[]), 10, Lang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (5, "length"));
-        let g = generate(&req(Some(50), false, &[]), 10, Lang::En, 1);
+        let g = generate(&req(Some(50), false, &[]), 10, Lang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (10, "stop"));
-        let g = generate(&req(Some(50), true, &[]), 10, Lang::En, 1);
+        let g = generate(&req(Some(50), true, &[]), 10, Lang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (50, "length"));
         assert_eq!(
-            generate(&req(None, false, &[]), 7, Lang::Zh, 2)
+            generate(&req(None, false, &[]), 7, Lang::Zh, 2, false)
                 .tokens
                 .len(),
             7
@@ -99,11 +139,42 @@ mod tests {
     }
 
     #[test]
+    fn held_back_tokens_double_chinese_and_share_a_chunk() {
+        let plain = generate(&req(Some(64), true, &[]), 10, Lang::Zh, 3, false);
+        let held = generate(&req(Some(32), true, &[]), 10, Lang::Zh, 3, true);
+        assert_eq!(held.tokens.len(), 32);
+        let pieces = held.tokens.iter().filter(|t| !t.is_empty()).count();
+        assert_eq!(held.tokens.concat(), plain.tokens[..pieces].concat());
+        let chunks = held.chunks(32, 1);
+        assert!(chunks.iter().all(|r| match r.len() {
+            1 => true,
+            2 => held.tokens[r.start].is_empty(),
+            _ => false,
+        }));
+        // Nearly every Chinese piece is two tokens in one chunk (vLLM sent
+        // 32 tokens in 16 chunks).
+        let doubled = chunks.iter().filter(|r| r.len() == 2).count();
+        assert!(doubled >= 12 && chunks.len() <= 20, "{chunks:?}");
+        // English text has no multi-byte piece: one token per chunk.
+        let en = generate(&req(Some(20), true, &[]), 10, Lang::En, 3, true);
+        assert_eq!(en.chunks(20, 1).len(), 20);
+        assert_eq!(en.chunks(20, 3).len(), 7);
+        assert_eq!(
+            en.chunks(5, 1),
+            (0..5).map(|i| i..i + 1).collect::<Vec<_>>()
+        );
+        let mixed = generate(&req(Some(200), true, &[]), 10, Lang::Mixed, 3, true);
+        let chunks = mixed.chunks(200, 1);
+        assert_eq!(chunks.iter().map(|r| r.len()).sum::<usize>(), 200);
+        assert!(chunks.len() < 200 && chunks.iter().any(|r| r.len() == 1));
+    }
+
+    #[test]
     fn stop_sequence_cuts_before_it() {
-        let full = generate(&req(Some(200), true, &[]), 10, Lang::Zh, 4);
+        let full = generate(&req(Some(200), true, &[]), 10, Lang::Zh, 4, false);
         let text: String = full.tokens.concat();
         let at = text.find('。').unwrap();
-        let g = generate(&req(Some(200), true, &["。"]), 10, Lang::Zh, 4);
+        let g = generate(&req(Some(200), true, &["。"]), 10, Lang::Zh, 4, false);
         assert_eq!(g.tokens.concat(), text[..at]);
         assert_eq!(g.finish_reason, "stop");
     }

@@ -15,9 +15,15 @@
 //!   `k` = `batch_slowdown`.
 //! - Token `n` is due at an absolute deadline `seg_start + (n − n0)/rate`
 //!   (a new segment starts when the batch size changes), plus an independent
-//!   jitter per deadline; a chunk of `tokens_per_chunk` tokens is written at
-//!   its last token's deadline. Deadlines are kept by a dedicated timer thread
-//!   (see [`timer`]) rather than tokio's 1 ms timer.
+//!   jitter per deadline; a chunk of `tokens_per_chunk` tokens (a held-back
+//!   partial character's token joins the next: `text.utf8_hold_back`) is
+//!   written at its last token's deadline. Deadlines are kept by a dedicated
+//!   timer thread (see [`timer`]) rather than tokio's 1 ms timer.
+//!
+//! # Dialects
+//! [`SimConfig::dialect`] chooses whose bytes the responses are: tokenpace's
+//! own shapes (the default) or vLLM's, reproduced from captured streams
+//! (see [`config::Dialect`] and the README).
 //!
 //! # Library use
 //! ```no_run

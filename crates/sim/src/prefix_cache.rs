@@ -35,6 +35,17 @@ pub struct PrefixCache {
     lru: Mutex<Lru>,
 }
 
+/// A prompt's tokens served from the cache and written to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheHit {
+    /// Tokens read from the cache (they skip prefill).
+    pub cached: u64,
+    /// Tokens the prefill writes to the cache: its full blocks not held
+    /// when it was looked up (Anthropic's `cache_creation_input_tokens`,
+    /// vLLM's `created_cache_tokens`).
+    pub created: u64,
+}
+
 /// Blocks by hash with their last use, and the reverse index for eviction.
 #[derive(Debug, Default)]
 struct Lru {
@@ -84,8 +95,15 @@ impl PrefixCache {
     /// Tokens of the longest cached prefix of `blocks`, in whole blocks and
     /// below `prompt_tokens`; the blocks hit count as used.
     pub fn lookup(&self, blocks: &[u64], prompt_tokens: u64) -> u64 {
+        self.hit(blocks, prompt_tokens).cached
+    }
+
+    /// What the cache does for a prompt of `prompt_tokens` cut into
+    /// `blocks`: the tokens it serves ([`PrefixCache::lookup`]) and those
+    /// its prefill will write (the full blocks not held now).
+    pub fn hit(&self, blocks: &[u64], prompt_tokens: u64) -> CacheHit {
         if !self.enabled || prompt_tokens == 0 {
-            return 0;
+            return CacheHit::default();
         }
         let most = ((prompt_tokens - 1) / self.block_tokens as u64).min(blocks.len() as u64);
         let mut lru = self.lock();
@@ -93,10 +111,19 @@ impl PrefixCache {
             .iter()
             .take_while(|b| lru.used.contains_key(b))
             .count();
+        // A block past the hit may be held (the last block of a prompt
+        // whose every block is cached is prefilled again): not written.
+        let new = blocks[hit..]
+            .iter()
+            .filter(|b| !lru.used.contains_key(b))
+            .count();
         for &b in blocks[..hit].iter().rev() {
             lru.touch(b);
         }
-        (hit * self.block_tokens) as u64
+        CacheHit {
+            cached: (hit * self.block_tokens) as u64,
+            created: (new * self.block_tokens) as u64,
+        }
     }
 
     /// Caches `blocks` (a prefilled prompt), evicting the least recently
@@ -349,6 +376,44 @@ mod tests {
         assert_eq!(c.lookup(&b, 22), 8);
         // The chain breaks at the first miss, even if later blocks are held.
         assert_eq!(c.lookup(&[7, 2, 3], 12), 0);
+    }
+
+    #[test]
+    fn blocks_not_held_are_created() {
+        let c = cache(4, 1024);
+        let a: Vec<u64> = (1..=5).collect();
+        // Cold: every full block is written (22 tokens: 5 blocks + 2).
+        assert_eq!(
+            c.hit(&a, 22),
+            CacheHit {
+                cached: 0,
+                created: 20
+            }
+        );
+        c.insert(&a[..3]);
+        assert_eq!(
+            c.hit(&a, 22),
+            CacheHit {
+                cached: 12,
+                created: 8
+            }
+        );
+        c.insert(&a);
+        assert_eq!(
+            c.hit(&a, 22),
+            CacheHit {
+                cached: 20,
+                created: 0
+            }
+        );
+        // Every block held: the last is prefilled again but not written.
+        assert_eq!(
+            c.hit(&a, 20),
+            CacheHit {
+                cached: 16,
+                created: 0
+            }
+        );
     }
 
     #[test]

@@ -15,15 +15,15 @@ pub struct GenRequest {
 }
 
 /// Parses and checks a request body; `max_tokens_limit` plays the part of
-/// the context length. The native APIs, Anthropic's and the Responses API
-/// are answered only as a stream.
+/// the context length. The native APIs are answered only as a stream;
+/// Anthropic's and the Responses API also whole.
 pub fn parse(
     endpoint: Endpoint,
     body: &[u8],
     max_tokens_limit: u64,
 ) -> Result<GenRequest, ApiError> {
     let api = request::parse(endpoint, body, max_tokens_limit)?;
-    if (endpoint.is_native() || endpoint.typed_events()) && !api.stream {
+    if endpoint.is_native() && !api.stream {
         return Err(ApiError::invalid(
             "the simulator answers this API only as a stream: send \"stream\": true",
             Some("stream"),

@@ -73,6 +73,12 @@ pub struct RequestTruth {
     /// absent when the cache is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
+    /// Of those, tokens this request's prefill wrote to the prefix cache
+    /// (its full blocks not cached when it was admitted); absent when the
+    /// cache is off. The rest, prompt − cached − created, is what Anthropic
+    /// calls `input_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_cache_tokens: Option<u64>,
     /// The `X-Request-ID` header's value, when one was sent (a client's id
     /// to join its records with this log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,8 +91,17 @@ pub struct RequestTruth {
     pub tool_call: Option<ToolCallTruth>,
     /// How they were estimated.
     pub prompt_token_method: String,
-    /// Tokens generated and sent.
+    /// Tokens generated (usage's count): those the chunks carried, and a
+    /// tool call's tokens generated after its last delta.
     pub completion_tokens: u64,
+    /// Writes that carried generated tokens (`content`, `tool_call` or
+    /// `body` chunks); each chunk's `tokens` says how many.
+    #[serde(default)]
+    pub token_chunks: u64,
+    /// When the last token was generated (its deadline), for a stream that
+    /// generated any: the finish event follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_end_ns: Option<u64>,
     /// Every write of the response body, in order.
     pub chunks: Vec<ChunkTruth>,
     /// When the server was done with the request.
@@ -141,6 +156,11 @@ pub struct ToolCallTruth {
     pub first_chunk_ns: Option<u64>,
     /// Characters of arguments sent.
     pub argument_chars: u64,
+    /// Generated tokens whose text the arguments carry; the request's
+    /// other `completion_tokens` were generated after the last delta
+    /// (`tools.argument_tokens`).
+    #[serde(default)]
+    pub delta_tokens: u64,
     /// Whether the arguments are valid JSON (false under `bad_tool_args`).
     pub valid_json: bool,
 }

@@ -46,7 +46,7 @@ struct Parsed {
     done: bool,
 }
 
-/// Reads the stream as OpenAI's clients do (tests/sim_tools.rs, at the
+/// Reads the stream as OpenAI's clients do (tests/it/sim_tools.rs, at the
 /// workspace root, reads it with tokenpace's own client parser).
 fn parse(r: &Response) -> Parsed {
     let mut out = Parsed::default();

@@ -74,6 +74,10 @@ pub struct CompletionRequest {
     pub stream: bool,
     /// Send a usage chunk before `[DONE]` (`stream_options.include_usage`).
     pub include_usage: bool,
+    /// Send the counts so far on every chunk too
+    /// (`stream_options.continuous_usage_stats`, vLLM's; like vLLM, only
+    /// with `include_usage`).
+    pub continuous_usage: bool,
     /// `max_completion_tokens` or else `max_tokens` (the native APIs' own
     /// names on theirs; their -1, "no limit", is `None`).
     pub max_tokens: Option<u64>,
@@ -187,28 +191,8 @@ pub fn parse(
         Some(_) => return Err(ApiError::invalid("'model' must be a string", Some("model"))),
     };
     let stream = bool_field(obj.get("stream"), "stream")?;
-    let include_usage = match obj.get("stream_options") {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(o)) => bool_field(o.get("include_usage"), "stream_options")?,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "'stream_options' must be an object",
-                Some("stream_options"),
-            ))
-        }
-    };
-    let max_tokens = match obj.get("max_completion_tokens").filter(|v| !v.is_null()) {
-        Some(v) => Some(token_limit(v, "max_completion_tokens", max_tokens_limit)?),
-        None => match obj.get("max_tokens").filter(|v| !v.is_null()) {
-            Some(v) => Some(token_limit(v, "max_tokens", max_tokens_limit)?),
-            None => None,
-        },
-    };
-    if let Some(n) = obj.get("n").filter(|v| !v.is_null()) {
-        if n.as_u64() != Some(1) {
-            return Err(ApiError::invalid("only n = 1 is supported", Some("n")));
-        }
-    }
+    let (include_usage, continuous_usage) = stream_options(obj.get("stream_options"))?;
+    let max_tokens = openai_max_tokens(&obj, max_tokens_limit)?;
     let seed = match obj.get("seed") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -243,6 +227,7 @@ pub fn parse(
         prompt,
         stream,
         include_usage,
+        continuous_usage,
         max_tokens,
         ignore_eos,
         stop,
@@ -297,6 +282,7 @@ fn native(
         prompt,
         stream,
         include_usage: false,
+        continuous_usage: false,
         max_tokens,
         ignore_eos: bool_field(obj.get("ignore_eos"), "ignore_eos")?,
         stop: Vec::new(),
@@ -305,6 +291,38 @@ fn native(
         tool_choice: ToolChoice::None,
         rest: Map::new(),
     })
+}
+
+/// `max_completion_tokens` or else `max_tokens`; and `n`, which must be 1.
+fn openai_max_tokens(obj: &Map<String, Value>, limit: u64) -> Result<Option<u64>, ApiError> {
+    if let Some(n) = obj.get("n").filter(|v| !v.is_null()) {
+        if n.as_u64() != Some(1) {
+            return Err(ApiError::invalid("only n = 1 is supported", Some("n")));
+        }
+    }
+    match obj.get("max_completion_tokens").filter(|v| !v.is_null()) {
+        Some(v) => token_limit(v, "max_completion_tokens", limit).map(Some),
+        None => match obj.get("max_tokens").filter(|v| !v.is_null()) {
+            Some(v) => token_limit(v, "max_tokens", limit).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
+/// `stream_options`: whether to send usage at the end, and on every chunk.
+fn stream_options(v: Option<&Value>) -> Result<(bool, bool), ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok((false, false)),
+        Some(Value::Object(o)) => {
+            let usage = bool_field(o.get("include_usage"), "stream_options")?;
+            let every = bool_field(o.get("continuous_usage_stats"), "stream_options")?;
+            Ok((usage, usage && every))
+        }
+        Some(_) => Err(ApiError::invalid(
+            "'stream_options' must be an object",
+            Some("stream_options"),
+        )),
+    }
 }
 
 fn bool_field(v: Option<&Value>, name: &'static str) -> Result<bool, ApiError> {
@@ -442,139 +460,4 @@ fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(s: &str) -> PromptPart {
-        PromptPart::Text(s.into())
-    }
-
-    #[test]
-    fn chat_request_fields() {
-        let r = parse(
-            Endpoint::Chat,
-            r#"{"model":"m","messages":[{"role":"user","content":"abcdefgh"},{"role":"user","content":[{"type":"text","text":"你好"},{"type":"image_url"},{"type":"text","text":"你"}]}],
-               "stream":true,"stream_options":{"include_usage":true},"max_tokens":5,"max_completion_tokens":7,
-               "ignore_eos":true,"stop":["x","y",""],"seed":3,"temperature":0.5}"#
-                .as_bytes(),
-            100,
-        )
-        .unwrap();
-        let Prompt::Chat(messages) = &r.prompt else {
-            panic!("{:?}", r.prompt)
-        };
-        assert_eq!(messages[0].parts, vec!["abcdefgh"]);
-        assert_eq!(messages[1].parts, vec!["你好", "你"]);
-        assert_eq!(
-            (messages[1].role.as_str(), messages[1].text()),
-            ("user", "你好你".into())
-        );
-        assert_eq!(r.model.as_deref(), Some("m"));
-        assert_eq!(r.max_tokens, Some(7));
-        assert!(r.stream && r.include_usage && r.ignore_eos);
-        assert_eq!(r.stop, vec!["x", "y"]);
-        assert_eq!(r.seed, Some(3));
-        assert_eq!(r.number("temperature").unwrap(), Some(0.5));
-        assert_eq!(r.number("top_p").unwrap(), None);
-        let r = parse(
-            Endpoint::Chat,
-            br#"{"messages":[{"role":"u"}],"top_p":"x","seed":-1}"#,
-            1,
-        )
-        .unwrap();
-        assert_eq!(r.number("top_p").unwrap_err().param, Some("top_p"));
-        assert_eq!(r.seed, Some(u64::MAX));
-    }
-
-    #[test]
-    fn completion_prompts() {
-        let r = parse(
-            Endpoint::Completions,
-            br#"{"prompt":[[1,2,3],"abcd",-4]}"#,
-            10,
-        )
-        .unwrap();
-        assert_eq!(
-            r.prompt,
-            Prompt::Completion(vec![
-                PromptPart::Tokens(vec![1, 2, 3]),
-                text("abcd"),
-                PromptPart::Tokens(vec![u64::MAX])
-            ])
-        );
-        assert!(!r.stream);
-        let r = parse(Endpoint::Completions, br#"{"prompt":[1,2]}"#, 10).unwrap();
-        assert_eq!(
-            r.prompt,
-            Prompt::Completion(vec![PromptPart::Tokens(vec![1, 2])])
-        );
-        let r = parse(Endpoint::Completions, br#"{"prompt":"abc"}"#, 10).unwrap();
-        assert_eq!(r.prompt, Prompt::Completion(vec![text("abc")]));
-    }
-
-    #[test]
-    fn native_requests() {
-        let r = parse(
-            Endpoint::LlamaCpp,
-            br#"{"prompt":"abcdefgh","n_predict":5,"stream":true,"ignore_eos":true}"#,
-            10,
-        )
-        .unwrap();
-        assert_eq!(r.prompt, Prompt::Completion(vec![text("abcdefgh")]));
-        assert_eq!(
-            (r.max_tokens, r.ignore_eos, r.stream),
-            (Some(5), true, true)
-        );
-        let r = parse(
-            Endpoint::OllamaChat,
-            br#"{"model":"m","messages":[{"role":"user","content":"abcd"}],"options":{"num_predict":-1}}"#,
-            10,
-        )
-        .unwrap();
-        assert_eq!((r.max_tokens, r.stream), (None, true));
-        assert!(matches!(r.prompt, Prompt::Chat(ref m) if m[0].text() == "abcd"));
-        let r = parse(
-            Endpoint::Tgi,
-            br#"{"inputs":"abcd","parameters":{"max_new_tokens":3}}"#,
-            10,
-        )
-        .unwrap();
-        assert_eq!(r.max_tokens, Some(3));
-        let r = parse(Endpoint::LlamaCpp, br#"{"prompt":"a"}"#, 10).unwrap();
-        assert!(!r.stream);
-        let e = parse(Endpoint::Tgi, br#"{"parameters":{}}"#, 10).unwrap_err();
-        assert_eq!(e.status, 400);
-    }
-
-    #[test]
-    fn bad_requests_are_400s() {
-        let cases: [(&[u8], &str); 9] = [
-            (b"{not json", "invalid_json"),
-            (b"[1]", "invalid_value"),
-            (br#"{"model":"m"}"#, "missing_required_parameter"),
-            (br#"{"messages":[]}"#, "missing_required_parameter"),
-            (br#"{"messages":[{"content":"x"}]}"#, "invalid_value"),
-            (
-                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":-1}"#,
-                "invalid_value",
-            ),
-            (
-                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":1e30}"#,
-                "invalid_value",
-            ),
-            (
-                br#"{"messages":[{"role":"user","content":"x"}],"max_tokens":101}"#,
-                "context_length_exceeded",
-            ),
-            (
-                br#"{"messages":[{"role":"user","content":"x"}],"stream":"yes"}"#,
-                "invalid_value",
-            ),
-        ];
-        for (body, code) in cases {
-            let e = parse(Endpoint::Chat, body, 100).unwrap_err();
-            assert_eq!(e.status, 400);
-            assert_eq!(e.code, code, "{}", String::from_utf8_lossy(body));
-        }
-    }
-}
+mod tests;

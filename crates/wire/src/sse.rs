@@ -14,8 +14,15 @@ use crate::error::ApiError;
 use crate::request::Endpoint;
 
 mod anthropic;
+mod chunk;
+mod dialect;
 mod responses;
 mod tools;
+mod usage;
+mod whole;
+
+pub use chunk::{Chunk, StreamEnd};
+pub use dialect::{Dialect, Shape, UsageStyle, VLLM_FINGERPRINT};
 
 /// What a response said, for the APIs whose closing events repeat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +59,12 @@ pub struct Usage {
 pub struct PromptTokensDetails {
     /// Prompt tokens taken from the prefix cache.
     pub cached_tokens: u64,
+    /// Prompt tokens this request's prefill wrote to the prefix cache,
+    /// where the server knows them. Not serialized here: the APIs and
+    /// dialects that report it write it themselves (Anthropic's
+    /// `cache_creation_input_tokens`, vLLM's `created_cache_tokens`).
+    #[serde(skip)]
+    pub created_cache_tokens: Option<u64>,
 }
 
 impl Usage {
@@ -70,6 +83,20 @@ impl Usage {
         Usage {
             prompt_tokens_details: Some(PromptTokensDetails {
                 cached_tokens: cached,
+                created_cache_tokens: None,
+            }),
+            ..self
+        }
+    }
+
+    /// The same usage, reporting `created` prompt tokens written to the
+    /// prefix cache (kept only beside cached tokens: see
+    /// [`Usage::with_cached`]).
+    pub fn with_created(self, created: u64) -> Self {
+        Usage {
+            prompt_tokens_details: self.prompt_tokens_details.map(|d| PromptTokensDetails {
+                created_cache_tokens: Some(created),
+                ..d
             }),
             ..self
         }
@@ -86,6 +113,8 @@ pub struct Events {
     prefix: String,
     crlf: bool,
     created: u64,
+    /// Whose bytes these are.
+    dialect: Dialect,
     /// The Responses API numbers its events.
     sequence: Arc<AtomicU64>,
 }
@@ -114,8 +143,24 @@ impl Events {
             prefix,
             crlf,
             created,
+            dialect: Dialect::Tokenpace,
             sequence: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The same events written in `dialect`.
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Whose bytes these are.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn shape(&self) -> &'static Shape {
+        self.dialect.shape()
     }
 
     /// The events that open a response before its first token (the id and
@@ -243,7 +288,7 @@ impl Events {
             self.prefix
         ));
         if let Some(u) = usage {
-            let usage = serde_json::to_string(&u).unwrap_or_default();
+            let usage = self.usage_json(&u);
             out.extend(self.event(&format!(
                 "{{{},\"choices\":[],\"usage\":{usage}}}",
                 self.prefix
@@ -298,8 +343,18 @@ impl Events {
     }
 
     /// [`Events::body`] with `extra` (`,"name":value…`) spliced in after
-    /// `usage`.
+    /// `usage` (the OpenAI shapes only: an Anthropic message and a
+    /// Responses object have their own, without it).
     pub fn body_with(&self, text: &str, finish_reason: &str, usage: Usage, extra: &str) -> Vec<u8> {
+        match self.endpoint {
+            Endpoint::Messages => {
+                return self.messages_body(Output::Text(text), finish_reason, usage)
+            }
+            Endpoint::Responses => {
+                return self.responses_body(Output::Text(text), finish_reason, usage)
+            }
+            _ => {}
+        }
         let text = quote(text);
         let (prefix, choice) = match self.endpoint {
             Endpoint::Chat => (
@@ -311,7 +366,7 @@ impl Events {
                 format!("{{\"index\":0,\"text\":{text},\"logprobs\":null,\"finish_reason\":\"{finish_reason}\"}}"),
             ),
         };
-        let usage = serde_json::to_string(&usage).unwrap_or_default();
+        let usage = self.usage_json(&usage);
         format!("{{{prefix},\"choices\":[{choice}],\"usage\":{usage}{extra}}}").into_bytes()
     }
 }

@@ -233,8 +233,7 @@ fn several_tokens_per_chunk_without_per_chunk_usage() {
 fn responses_completed_but_incomplete_is_length() {
     let r = replay(&Responses, &events(&capture("responses.sse.txt")), steady);
     assert!(r.is_ok(), "{:?}", r.error);
-    let finish = replay_finish(&Responses, &events(&capture("responses.sse.txt")));
-    assert_eq!(finish.as_deref(), Some("length"));
+    assert_eq!(r.finish_reason.as_deref(), Some("length"));
     // vLLM ignores X-Request-ID here: the response id is the join key.
     assert!(r
         .response_id
@@ -249,15 +248,6 @@ fn responses_completed_but_incomplete_is_length() {
         steady,
     );
     assert!(cached.cached_tokens.is_some_and(|n| n > 0), "{cached:?}");
-}
-
-/// The finish reason the recorder kept for `events`.
-fn replay_finish(backend: &dyn Backend, events: &[Vec<u8>]) -> Option<String> {
-    let mut rec = Recorder::new(0, 0, 0, None);
-    for (i, e) in events.iter().enumerate() {
-        rec.event(i as Nanos, e, backend);
-    }
-    rec.finish_reason().map(str::to_owned)
 }
 
 /// Item 7: fields vLLM adds (`prompt_token_ids: null`, `token_ids: null`,

@@ -6,12 +6,13 @@ use tokenpace_corpus::SplitMix64;
 use tokenpace_wire::{ApiError, Conn, Endpoint, Events, HttpRequest, Next};
 
 use crate::faults::{FaultKind, FaultSet};
-use crate::generate::generate;
-use crate::request;
+use crate::generate::{generate, Generation};
+use crate::request::{self, GenRequest};
 use crate::server::Sim;
 use crate::truth::RequestTruth;
 
 use super::respond::Reply;
+use super::tools::ToolPlan;
 
 /// The `/v1/models` body.
 pub(super) fn models(sim: &Sim) -> Vec<u8> {
@@ -88,20 +89,7 @@ pub(super) async fn completion(
         ..RequestTruth::default()
     };
     let mut rng = SplitMix64::new(sim.config.seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let checked =
-        authorize(sim, req, endpoint).and_then(|()| {
-            let parsed = request::parse(endpoint, &req.body, sim.config.limits.max_tokens)?;
-            let header = req
-                .header("x-tokenpace-fault")
-                .filter(|_| sim.config.faults.allow_header);
-            let faults = FaultSet::choose(&sim.config.faults.inject, seq, &mut rng, header)
-                .map_err(|m| ApiError {
-                    code: "invalid_fault",
-                    ..ApiError::invalid(format!("x-tokenpace-fault: {m}"), None)
-                })?;
-            Ok((parsed, faults))
-        });
-    let (parsed, faults) = match checked {
+    let (parsed, faults) = match check(sim, req, endpoint, seq, &mut rng) {
         Ok(ok) => ok,
         Err(e) => return reject(sim, conn, req, truth, &e, None).await,
     };
@@ -121,17 +109,9 @@ pub(super) async fn completion(
         .model
         .clone()
         .unwrap_or_else(|| sim.config.model.clone());
-    let events = Events::new(endpoint, &id, &model, created, faults.has(FaultKind::Crlf));
-    let text_seed = parsed.api.seed.unwrap_or(sim.config.seed.wrapping_add(seq));
-    let generation = generate(
-        &parsed.api,
-        sim.config.timing.output_tokens,
-        sim.config.text.lang,
-        text_seed,
-    );
-    let bad_args = faults.has(FaultKind::BadToolArgs);
-    let share = sim.config.tools.call_share;
-    let tool = super::tools::plan(&parsed.api, share, text_seed, bad_args);
+    let events = Events::new(endpoint, &id, &model, created, faults.has(FaultKind::Crlf))
+        .with_dialect(sim.config.dialect);
+    let (generation, tool) = answer(sim, &parsed, &faults, seq);
     let blocks = sim.prefix_cache.blocks(&parsed.api.prompt);
     let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req)
         .with_blocks(blocks)
@@ -141,6 +121,54 @@ pub(super) async fn completion(
     } else {
         reply.whole(&parsed, &generation).await
     }
+}
+
+/// The key, the body and the faults asked for.
+fn check(
+    sim: &Sim,
+    req: &HttpRequest,
+    endpoint: Endpoint,
+    seq: u64,
+    rng: &mut SplitMix64,
+) -> Result<(GenRequest, FaultSet), ApiError> {
+    authorize(sim, req, endpoint)?;
+    let parsed = request::parse(endpoint, &req.body, sim.config.limits.max_tokens)?;
+    let header = req
+        .header("x-tokenpace-fault")
+        .filter(|_| sim.config.faults.allow_header);
+    let faults =
+        FaultSet::choose(&sim.config.faults.inject, seq, rng, header).map_err(|m| ApiError {
+            code: "invalid_fault",
+            ..ApiError::invalid(format!("x-tokenpace-fault: {m}"), None)
+        })?;
+    Ok((parsed, faults))
+}
+
+/// What the model says: its text, and whether that is a tool call's
+/// arguments.
+fn answer(
+    sim: &Sim,
+    parsed: &GenRequest,
+    faults: &FaultSet,
+    seq: u64,
+) -> (Generation, Option<ToolPlan>) {
+    let text_seed = parsed.api.seed.unwrap_or(sim.config.seed.wrapping_add(seq));
+    let generation = generate(
+        &parsed.api,
+        sim.config.timing.output_tokens,
+        sim.config.text.lang,
+        text_seed,
+        sim.config.text.utf8_hold_back,
+    );
+    let tools = &sim.config.tools;
+    let tool = super::tools::plan(
+        &parsed.api,
+        tools.call_share,
+        text_seed,
+        faults.has(FaultKind::BadToolArgs),
+        tools.argument_tokens,
+    );
+    (generation, tool)
 }
 
 fn injected_error(kind: FaultKind) -> ApiError {

@@ -1,20 +1,17 @@
 //! Writing a completion on the model's schedule, with the chosen faults,
 //! and recording every write in the ground truth.
 
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use tokenpace_core::text::CharCount;
 use tokenpace_corpus::SplitMix64;
 
-use tokenpace_wire::http::{self, Conn, Framing, HttpRequest, LAST_CHUNK};
-use tokenpace_wire::native::NativeEnd;
+use tokenpace_wire::http::{self, Conn, Framing, HttpRequest};
 use tokenpace_wire::server::shutdown_signal;
-use tokenpace_wire::{Endpoint, Events, Next, Output, Usage};
+use tokenpace_wire::{Events, Next, Usage};
 
 use crate::faults::{split_points, FaultKind, FaultRecord, FaultSet};
 use crate::generate::Generation;
-use crate::request::GenRequest;
 use crate::server::Sim;
 use crate::truth::{ChunkTruth, RequestTruth};
 
@@ -23,6 +20,7 @@ use super::tools::ToolPlan;
 /// Size the `long_event` fault pads an event to.
 const LONG_EVENT_BYTES: usize = 64 * 1024;
 
+mod stream;
 mod whole;
 
 /// How a response ended, when not normally.
@@ -49,6 +47,8 @@ pub(super) struct Reply<'a> {
     blocks: Vec<u64>,
     /// The answer is this tool call rather than text.
     tool: Option<ToolPlan>,
+    /// The last generated token's deadline so far.
+    generation_end: Option<Instant>,
 }
 
 impl<'a> Reply<'a> {
@@ -76,6 +76,7 @@ impl<'a> Reply<'a> {
             chunked: !req.http10,
             blocks: Vec::new(),
             tool: None,
+            generation_end: None,
         }
     }
 
@@ -104,20 +105,27 @@ impl<'a> Reply<'a> {
         self.sim.prefix_cache.insert(&blocks);
     }
 
-    /// Usage, with the cached prompt tokens when the cache is on.
+    /// Usage, with the cached prompt tokens (and those written to the
+    /// cache) when the cache is on.
     fn usage(&self, prompt: u64, completion: u64) -> Usage {
         let usage = Usage::new(prompt, completion);
-        match self.truth.cached_tokens {
-            Some(cached) => usage.with_cached(cached),
-            None => usage,
+        match (self.truth.cached_tokens, self.truth.created_cache_tokens) {
+            (Some(cached), Some(created)) => usage.with_cached(cached).with_created(created),
+            (Some(cached), None) => usage.with_cached(cached),
+            _ => usage,
         }
     }
 
+    /// `tool_calls` for a tool call, unless generation went on after it
+    /// until `max_tokens` cut it (`length`, as vLLM says).
     fn finish_reason(&self, generation: &Generation) -> &'static str {
-        if self.tool.is_some() {
-            "tool_calls"
-        } else {
-            generation.finish_reason
+        match &self.tool {
+            Some(call) if call.trails(generation.tokens.len()) => match generation.finish_reason {
+                "length" => "length",
+                _ => "tool_calls",
+            },
+            Some(_) => "tool_calls",
+            None => generation.finish_reason,
         }
     }
 
@@ -271,9 +279,11 @@ impl<'a> Reply<'a> {
         self.truth.batch_at_admission = Some(admission.batch_at_admission);
         // Looked up at admission: blocks another request is still
         // prefilling are not cached yet.
-        let cached = self.sim.prefix_cache.lookup(&self.blocks, prompt_tokens);
+        let hit = self.sim.prefix_cache.hit(&self.blocks, prompt_tokens);
+        let cached = hit.cached;
         if self.sim.prefix_cache.enabled() {
             self.truth.cached_tokens = Some(cached);
+            self.truth.created_cache_tokens = Some(hit.created);
             self.sim.metrics.prefix_cache(prompt_tokens, cached);
         }
         let mut ttft = self
@@ -299,222 +309,6 @@ impl<'a> Reply<'a> {
         Duration::from_secs_f64(self.sim.config.faults.stall_ms / 1000.0)
     }
 
-    /// Streams the generation as SSE on the model's schedule.
-    pub(super) async fn stream(mut self, req: &GenRequest, generation: &Generation) -> Next {
-        let result = self.stream_inner(req, generation).await;
-        self.finish(result, req.prompt_tokens)
-    }
-
-    async fn stream_inner(
-        &mut self,
-        req: &GenRequest,
-        generation: &Generation,
-    ) -> Result<Next, Stop> {
-        let framing = if self.chunked {
-            Framing::Chunked
-        } else {
-            Framing::UntilClose
-        };
-        let content_type = match self.events.endpoint() {
-            Endpoint::OllamaGenerate | Endpoint::OllamaChat => "application/x-ndjson",
-            _ => "text/event-stream; charset=utf-8",
-        };
-        self.head(framing, content_type, "Cache-Control: no-cache\r\n")
-            .await?;
-        if self.has(FaultKind::Crlf) {
-            self.fault(FaultKind::Crlf, Some("SSE lines end with CRLF".into()));
-        }
-        if self.has(FaultKind::KeepAlive) {
-            self.fault(FaultKind::KeepAlive, Some("before the first token".into()));
-            let comment = self.events.keep_alive();
-            self.send("keep_alive", &comment, self.chunked, None, "", 0)
-                .await?;
-        }
-        let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
-        // Anthropic's and the Responses API's opening events, once the
-        // request is admitted (its cached prompt tokens known): no token.
-        if let Some(start) = self.events.start(self.usage(req.prompt_tokens, 0)) {
-            self.send("start", &start, self.chunked, None, "", 0)
-                .await?;
-        }
-        let per_chunk = self.sim.config.timing.tokens_per_chunk;
-        let groups: Vec<&[Cow<'static, str>]> = generation.tokens.chunks(per_chunk).collect();
-        let (mid, n) = (groups.len() / 2, groups.len());
-        for (i, group) in groups.iter().enumerate() {
-            if i == mid {
-                if let Some(next) = self.mid_stream_faults(&mut schedule).await? {
-                    drop(admission);
-                    return Ok(next);
-                }
-            }
-            let batch = self.sim.batcher.active();
-            let mut deadline = Instant::now();
-            for _ in group.iter() {
-                deadline = schedule.next(batch);
-            }
-            if !self.wait(deadline).await {
-                return Err(Stop::Shutdown);
-            }
-            if i == 0 {
-                self.prefilled();
-            }
-            let text = group.concat();
-            let pad = (i == mid && self.has(FaultKind::LongEvent) && self.tool.is_none())
-                .then_some(LONG_EVENT_BYTES);
-            if pad.is_some() {
-                self.fault(
-                    FaultKind::LongEvent,
-                    Some(format!("padded to {LONG_EVENT_BYTES} bytes")),
-                );
-            }
-            let (kind, event, shown) = match &self.tool {
-                Some(call) => {
-                    let (event, piece) = call.chunk(&self.events, &text, i == 0, i + 1 == n);
-                    ("tool_call", event, piece)
-                }
-                None => ("content", self.events.content(&text, i == 0, pad), text),
-            };
-            let tokens = group.len() as u32;
-            self.send(kind, &event, self.chunked, Some(deadline), &shown, tokens)
-                .await?;
-            if i == 0 {
-                let now = Instant::now();
-                self.sim.metrics.ttft(now - self.received);
-                if let Some(admitted) = self.admitted {
-                    self.sim.metrics.prefill(now - admitted);
-                }
-            }
-            self.truth.completion_tokens += group.len() as u64;
-        }
-        if groups.is_empty() {
-            // Nothing to say, but the prompt still had to be read.
-            let first = schedule.next(self.sim.batcher.active());
-            if !self.wait(first).await {
-                return Err(Stop::Shutdown);
-            }
-            self.prefilled();
-            // A tool call is still made, with empty text in its arguments.
-            if let Some((event, piece)) = self
-                .tool
-                .as_ref()
-                .map(|c| c.chunk(&self.events, "", true, true))
-            {
-                self.send("tool_call", &event, self.chunked, Some(first), &piece, 0)
-                    .await?;
-            }
-        }
-        drop(admission);
-        let end = if self.events.endpoint().is_native() {
-            self.native_end(req, generation)
-        } else if self.events.endpoint().typed_events() {
-            self.typed_end(req, generation)
-        } else {
-            let usage = req
-                .api
-                .include_usage
-                .then(|| self.usage(req.prompt_tokens, self.truth.completion_tokens));
-            self.events.finish(self.finish_reason(generation), usage)
-        };
-        self.send("finish", &end, self.chunked, None, "", 0).await?;
-        self.truth.finish_reason = Some(self.finish_reason(generation).into());
-        self.truth.outcome = "ok".into();
-        self.end_body().await
-    }
-
-    /// A native API's last event: counts, and timings from the truth.
-    fn native_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
-        let mut writes = self.truth.chunks.iter().filter(|c| c.kind == "content");
-        let first = writes.next().map_or(0, |c| c.written_ns);
-        let last = writes.next_back().map_or(first, |c| c.written_ns);
-        let n = self.truth.completion_tokens;
-        let end = NativeEnd {
-            finish_reason: generation.finish_reason,
-            prompt_tokens: req.prompt_tokens,
-            completion_tokens: n,
-            // The whole prompt at the prefill rate, cache or not, so the
-            // server-reported prefill rate is the model's.
-            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
-            eval_s: NativeEnd::eval_s_from_writes(first, last, n),
-        };
-        self.events.native_end(&generation.tokens.concat(), &end)
-    }
-
-    /// The closing events of an API with typed events, which repeat the
-    /// whole output.
-    fn typed_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
-        let usage = self.usage(req.prompt_tokens, self.truth.completion_tokens);
-        let reason = self.finish_reason(generation);
-        match &self.tool {
-            Some(call) => {
-                let arguments = call.arguments(&generation.tokens);
-                let output = Output::ToolCall {
-                    id: &call.id,
-                    name: &call.name,
-                    arguments: &arguments,
-                };
-                self.events.finish_output(reason, usage, output)
-            }
-            None => {
-                let text = generation.tokens.concat();
-                self.events
-                    .finish_output(reason, usage, Output::Text(&text))
-            }
-        }
-    }
-
-    /// Ends a streamed body: the last chunk, or closing for HTTP/1.0.
-    async fn end_body(&mut self) -> Result<Next, Stop> {
-        if !self.chunked {
-            return Ok(Next::Close);
-        }
-        self.conn
-            .write(LAST_CHUNK)
-            .await
-            .map_err(|_| Stop::ClientGone)?;
-        Ok(Next::KeepAlive)
-    }
-
-    /// Faults that strike halfway through a stream; `Some` ends the stream.
-    async fn mid_stream_faults(
-        &mut self,
-        schedule: &mut crate::timing::Schedule,
-    ) -> Result<Option<Next>, Stop> {
-        if self.has(FaultKind::StallMid) {
-            let stall = self.stall();
-            schedule.delay(stall);
-            self.fault(
-                FaultKind::StallMid,
-                Some(format!("{} ms", stall.as_secs_f64() * 1e3)),
-            );
-        }
-        if self.has(FaultKind::Reset) {
-            self.fault(FaultKind::Reset, None);
-            self.truth.outcome = "reset".into();
-            return Ok(Some(Next::Reset));
-        }
-        if self.has(FaultKind::Truncate) {
-            self.fault(
-                FaultKind::Truncate,
-                Some("body ended without finish or [DONE]".into()),
-            );
-            self.truth.outcome = "truncated".into();
-            self.end_body().await?;
-            return Ok(Some(Next::Close));
-        }
-        if self.has(FaultKind::MalformedJson) {
-            self.fault(FaultKind::MalformedJson, None);
-            let bad = self.events.malformed();
-            self.send("malformed", &bad, self.chunked, None, "", 0)
-                .await?;
-        }
-        if self.has(FaultKind::KeepAlive) {
-            let comment = self.events.keep_alive();
-            self.send("keep_alive", &comment, self.chunked, None, "", 0)
-                .await?;
-        }
-        Ok(None)
-    }
-
     /// Records the request and tells the connection what to do next.
     fn finish(mut self, result: Result<Next, Stop>, prompt_tokens: u64) -> Next {
         let next = match result {
@@ -536,6 +330,12 @@ impl<'a> Reply<'a> {
             0
         };
         self.truth.end_ns = self.now_ns();
+        self.truth.token_chunks = self
+            .truth
+            .chunks
+            .iter()
+            .filter(|c| matches!(c.kind.as_str(), "content" | "tool_call" | "body"))
+            .count() as u64;
         if self.truth.status != 0 {
             self.sim.metrics.request(self.truth.status);
         }

@@ -1,10 +1,13 @@
 //! Answering with a tool call: whether to, and the JSON arguments, which
 //! are the text the request would otherwise have got, one piece per chunk
-//! of tokens: `{"query":"<generated text>"}`.
+//! of tokens: `{"query":"<generated text>"}`. With `tools.argument_tokens`
+//! the arguments carry only the first tokens and the model goes on
+//! generating the rest without a delta.
 
 use std::borrow::Cow;
 
 use tokenpace_corpus::SplitMix64;
+use tokenpace_wire::sse::Chunk;
 use tokenpace_wire::{CompletionRequest, Events, ToolChoice};
 
 use crate::truth::ToolCallTruth;
@@ -21,6 +24,8 @@ pub(super) struct ToolPlan {
     pub name: String,
     /// The arguments end without their closing brace (the fault).
     pub bad_args: bool,
+    /// Tokens the arguments carry (0: every token generated).
+    pub argument_tokens: u64,
 }
 
 /// Whether `req` gets a tool call: always under `required` or a named
@@ -32,6 +37,7 @@ pub(super) fn plan(
     share: f64,
     seed: u64,
     bad_args: bool,
+    argument_tokens: u64,
 ) -> Option<ToolPlan> {
     let first = req.tools.first()?;
     let mut rng = SplitMix64::new(seed ^ 0x7001_ca11_7001_ca11);
@@ -45,6 +51,7 @@ pub(super) fn plan(
         id: format!("call_{:016x}", rng.next_u64()),
         name,
         bad_args,
+        argument_tokens,
     })
 }
 
@@ -74,21 +81,36 @@ impl ToolPlan {
         out
     }
 
-    /// The whole arguments for `tokens`.
+    /// How many of `generated` tokens the arguments carry.
+    pub fn shown(&self, generated: usize) -> usize {
+        match usize::try_from(self.argument_tokens) {
+            Ok(0) | Err(_) => generated,
+            Ok(n) => n.min(generated),
+        }
+    }
+
+    /// Whether the model generates tokens after the arguments' last delta.
+    pub fn trails(&self, generated: usize) -> bool {
+        self.shown(generated) < generated
+    }
+
+    /// The whole arguments for the generated `tokens`.
     pub fn arguments(&self, tokens: &[Cow<'static, str>]) -> String {
-        self.piece(&tokens.concat(), true, true)
+        self.piece(&tokens[..self.shown(tokens.len())].concat(), true, true)
     }
 
     /// The events of one chunk (the first also names the call) and the
     /// arguments text they carry.
-    pub fn chunk(&self, events: &Events, text: &str, first: bool, last: bool) -> (Vec<u8>, String) {
-        let piece = self.piece(text, first, last);
-        let mut out = Vec::new();
-        if first {
-            out = events.tool_call_start(&self.id, &self.name);
-        }
-        out.extend(events.tool_call_arguments(&piece));
-        (out, piece)
+    pub fn chunk(
+        &self,
+        events: &Events,
+        text: &str,
+        last: bool,
+        c: &Chunk<'_>,
+    ) -> (Vec<u8>, String) {
+        let piece = self.piece(text, c.first, last);
+        let start = c.first.then_some((self.id.as_str(), self.name.as_str()));
+        (events.tool_chunk(start, &piece, c), piece)
     }
 
     /// Its line in the truth file, before anything is sent.
@@ -98,6 +120,7 @@ impl ToolPlan {
             name: self.name.clone(),
             first_chunk_ns: None,
             argument_chars: 0,
+            delta_tokens: 0,
             valid_json: !self.bad_args,
         }
     }
@@ -119,25 +142,28 @@ mod tests {
     #[test]
     fn the_choice_decides() {
         let named = r#","tool_choice":{"type":"function","function":{"name":"fetch"}}"#;
-        assert_eq!(plan(&req(TWO, named), 0.0, 1, false).unwrap().name, "fetch");
+        assert_eq!(
+            plan(&req(TWO, named), 0.0, 1, false, 0).unwrap().name,
+            "fetch"
+        );
         let required = r#","tool_choice":"required""#;
         assert_eq!(
-            plan(&req(TWO, required), 0.0, 1, false).unwrap().name,
+            plan(&req(TWO, required), 0.0, 1, false, 0).unwrap().name,
             "search"
         );
-        assert!(plan(&req(TWO, r#","tool_choice":"none""#), 1.0, 1, false).is_none());
-        assert!(plan(&req("null", ""), 1.0, 1, false).is_none());
+        assert!(plan(&req(TWO, r#","tool_choice":"none""#), 1.0, 1, false, 0).is_none());
+        assert!(plan(&req("null", ""), 1.0, 1, false, 0).is_none());
         // auto: every request at share 1, none at 0, about half at 0.5,
         // and the same request always decides the same way.
-        assert!((0..100).all(|s| plan(&req(TWO, ""), 1.0, s, false).is_some()));
-        assert!((0..100).all(|s| plan(&req(TWO, ""), 0.0, s, false).is_none()));
+        assert!((0..100).all(|s| plan(&req(TWO, ""), 1.0, s, false, 0).is_some()));
+        assert!((0..100).all(|s| plan(&req(TWO, ""), 0.0, s, false, 0).is_none()));
         let half = (0..1000)
-            .filter(|&s| plan(&req(TWO, ""), 0.5, s, false).is_some())
+            .filter(|&s| plan(&req(TWO, ""), 0.5, s, false, 0).is_some())
             .count();
         assert!((400..600).contains(&half), "{half}");
         assert_eq!(
-            plan(&req(TWO, ""), 0.5, 7, false),
-            plan(&req(TWO, ""), 0.5, 7, false)
+            plan(&req(TWO, ""), 0.5, 7, false, 0),
+            plan(&req(TWO, ""), 0.5, 7, false, 0)
         );
     }
 
@@ -152,6 +178,7 @@ mod tests {
                 id: "call_1".into(),
                 name: "search".into(),
                 bad_args: bad,
+                argument_tokens: 0,
             };
             let n = tokens.len();
             let joined: String = tokens
@@ -170,7 +197,12 @@ mod tests {
             id: "c".into(),
             name: "s".into(),
             bad_args: false,
+            argument_tokens: 2,
         };
         assert_eq!(call.arguments(&[]), r#"{"query":""}"#);
+        // Two tokens shown of three: the third is generated after.
+        assert_eq!(call.arguments(&tokens), r#"{"query":"He said \"你好\""}"#);
+        assert!(call.trails(3) && !call.trails(2));
+        assert_eq!((call.shown(3), call.shown(1)), (2, 1));
     }
 }

@@ -2,6 +2,8 @@
 //! simulator wrote and when each piece arrived.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::path::PathBuf;
 use std::time::Instant;
 

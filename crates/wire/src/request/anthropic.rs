@@ -72,6 +72,7 @@ pub(super) fn parse(
         stream,
         // Anthropic always reports usage.
         include_usage: true,
+        continuous_usage: false,
         max_tokens: Some(max_tokens),
         ignore_eos,
         stop,

@@ -57,6 +57,7 @@ pub(super) fn parse(
         stream,
         // `response.completed` always carries usage.
         include_usage: true,
+        continuous_usage: false,
         max_tokens,
         ignore_eos,
         stop: Vec::new(),

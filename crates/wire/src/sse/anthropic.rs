@@ -2,6 +2,14 @@
 //! first token, one content block (text or `tool_use`) streamed as
 //! `content_block_delta`s, then `content_block_stop`, `message_delta`
 //! (stop reason, output tokens) and `message_stop`.
+//!
+//! Usage as Anthropic defines it: `input_tokens` excludes both the prompt
+//! tokens read from the cache (`cache_read_input_tokens`) and those written
+//! to it (`cache_creation_input_tokens`), so the prompt is the three added.
+//! tokenpace's dialect puts that split in `message_start` and, with a
+//! cache, again in `message_delta` (the counts there are cumulative);
+//! vLLM's `message_start` has the whole prompt and no cache fields, its
+//! `message_delta` always the split.
 
 use super::{quote, Events, Usage};
 use crate::error::ApiError;
@@ -16,22 +24,59 @@ fn stop_reason(finish_reason: &str) -> &str {
     }
 }
 
+/// A prompt as Anthropic counts it: `input_tokens` excludes the tokens
+/// read from the cache and those written to it.
+struct Split {
+    input: u64,
+    /// Read from the cache (`None` without one).
+    read: Option<u64>,
+    /// Written to the cache (`None` where the server does not say).
+    created: Option<u64>,
+}
+
+impl Split {
+    fn of(usage: &Usage) -> Split {
+        let details = usage.prompt_tokens_details;
+        let read = details.map(|d| d.cached_tokens);
+        let created = details.and_then(|d| d.created_cache_tokens);
+        let cached = read.unwrap_or(0).saturating_add(created.unwrap_or(0));
+        Split {
+            input: usage.prompt_tokens.saturating_sub(cached),
+            read,
+            created,
+        }
+    }
+
+    /// `"input_tokens":…` and the cache fields known, in Anthropic's order.
+    fn anthropic(&self) -> String {
+        let mut out = format!("\"input_tokens\":{}", self.input);
+        if let Some(c) = self.created {
+            out.push_str(&format!(",\"cache_creation_input_tokens\":{c}"));
+        }
+        if let Some(r) = self.read {
+            out.push_str(&format!(",\"cache_read_input_tokens\":{r}"));
+        }
+        out
+    }
+}
+
 impl Events {
     pub(super) fn messages_start(&self, usage: Usage) -> Vec<u8> {
-        // Anthropic counts prompt tokens read from its cache apart.
-        let cached = usage.prompt_tokens_details.map(|d| d.cached_tokens);
-        let input = usage.prompt_tokens - cached.unwrap_or(0).min(usage.prompt_tokens);
-        let cache = cached.map_or(String::new(), |c| {
-            format!(",\"cache_read_input_tokens\":{c}")
-        });
+        let split = if self.shape().messages_start_whole_prompt {
+            format!("\"input_tokens\":{}", usage.prompt_tokens)
+        } else {
+            Split::of(&usage).anthropic()
+        };
         let message = format!(
             "\"message\":{{\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":{},\
-             \"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{input}{cache},\"output_tokens\":0}}}}",
+             \"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{{split},\"output_tokens\":0}}}}",
             quote(&self.id),
             quote(&self.model)
         );
         let mut out = self.typed("message_start", &message, None);
-        out.extend(self.typed("ping", "", None));
+        if self.shape().messages_ping {
+            out.extend(self.typed("ping", "", None));
+        }
         out
     }
 
@@ -76,10 +121,23 @@ impl Events {
 
     pub(super) fn messages_finish(&self, finish_reason: &str, usage: Usage) -> Vec<u8> {
         let mut out = self.typed("content_block_stop", "\"index\":0", None);
+        let n = usage.completion_tokens;
+        let split = Split::of(&usage);
+        let usage = if self.shape().messages_delta_always_split {
+            format!(
+                "\"input_tokens\":{},\"output_tokens\":{n},\"cache_creation_input_tokens\":{},\"cache_read_input_tokens\":{}",
+                split.input,
+                split.created.unwrap_or(0),
+                split.read.unwrap_or(0)
+            )
+        } else if split.read.is_some() {
+            format!("{},\"output_tokens\":{n}", split.anthropic())
+        } else {
+            format!("\"output_tokens\":{n}")
+        };
         let delta = format!(
-            "\"delta\":{{\"stop_reason\":{},\"stop_sequence\":null}},\"usage\":{{\"output_tokens\":{}}}",
-            quote(stop_reason(finish_reason)),
-            usage.completion_tokens
+            "\"delta\":{{\"stop_reason\":{},\"stop_sequence\":null}},\"usage\":{{{usage}}}",
+            quote(stop_reason(finish_reason))
         );
         out.extend(self.typed("message_delta", &delta, None));
         out.extend(self.typed("message_stop", "", None));
@@ -195,5 +253,44 @@ pub(super) mod tests {
             .unwrap()
             .to_string();
         assert!(serde_json::from_str::<Value>(data.trim_end()).is_err());
+    }
+
+    #[test]
+    fn input_tokens_exclude_tokens_read_from_and_written_to_the_cache() {
+        let created = Usage::new(420, 8).with_cached(0).with_created(384);
+        let read = Usage::new(451, 8).with_cached(384).with_created(0);
+        let e = Events::new(Endpoint::Messages, "msg_1", "m", 5, false);
+        let start = events(
+            &e.start(Usage::new(420, 0).with_cached(0).with_created(384))
+                .unwrap(),
+        );
+        assert_eq!(
+            start[0].1["message"]["usage"],
+            serde_json::json!({"input_tokens":36,"cache_creation_input_tokens":384,"cache_read_input_tokens":0,"output_tokens":0})
+        );
+        let end = events(&e.finish_output("length", created, Output::Text("")));
+        assert_eq!(
+            end[1].1["usage"],
+            serde_json::json!({"input_tokens":36,"cache_creation_input_tokens":384,"cache_read_input_tokens":0,"output_tokens":8})
+        );
+        // vLLM: the whole prompt at the start, no ping, the split at the end.
+        let v = e.clone().with_dialect(super::super::Dialect::Vllm);
+        let start = events(
+            &v.start(Usage::new(451, 0).with_cached(384).with_created(0))
+                .unwrap(),
+        );
+        assert_eq!(start.len(), 1);
+        assert_eq!(
+            start[0].1["message"]["usage"],
+            serde_json::json!({"input_tokens":451,"output_tokens":0})
+        );
+        let end = events(&v.finish_output("length", read, Output::Text("")));
+        assert_eq!(
+            end[1].1["usage"],
+            serde_json::json!({"input_tokens":67,"output_tokens":8,"cache_creation_input_tokens":0,"cache_read_input_tokens":384})
+        );
+        let end = events(&v.finish_output("stop", Usage::new(37, 16), Output::Text("")));
+        assert_eq!(end[1].1["usage"]["input_tokens"], 37);
+        assert_eq!(end[1].1["usage"]["cache_read_input_tokens"], 0);
     }
 }

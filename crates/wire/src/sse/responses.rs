@@ -3,8 +3,9 @@
 //! `response.output_text.delta`s, or a function call streamed as
 //! `response.function_call_arguments.delta`s); its `.done` events repeating
 //! the whole output; then `response.completed` with usage
-//! (`response.incomplete` when `max_output_tokens` cut it short). Every
-//! event carries its `sequence_number`.
+//! (`response.incomplete` when `max_output_tokens` cut it short; vLLM's
+//! dialect ends that with `response.completed` whose status is
+//! `incomplete`). Every event carries its `sequence_number`.
 
 use super::{quote, Events, Output, Usage};
 use crate::error::ApiError;
@@ -16,33 +17,79 @@ impl Events {
         format!("{prefix}_{tail}")
     }
 
-    /// The response object, with `status`, `output` items and `extra` fields.
-    fn response(&self, status: &str, output: &str, extra: &str) -> String {
+    /// The response object, with `status`, `output` items, why it is
+    /// incomplete (`incomplete_details`, written `null` only by dialects
+    /// that always have it) and `usage` (its JSON).
+    fn response(
+        &self,
+        status: &str,
+        output: &str,
+        incomplete: Option<&str>,
+        usage: &str,
+    ) -> String {
+        let vllm = self.shape().responses_vllm_fields;
+        let details = match incomplete {
+            Some(reason) => format!(",\"incomplete_details\":{{\"reason\":{}}}", quote(reason)),
+            None if vllm.is_some() => ",\"incomplete_details\":null".to_owned(),
+            None => String::new(),
+        };
         format!(
-            "\"response\":{{\"id\":{},\"object\":\"response\",\"created_at\":{},\"status\":\"{status}\",\"model\":{},\"output\":[{output}]{extra}}}",
+            "\"response\":{{\"id\":{},\"object\":\"response\",\"created_at\":{},\"status\":\"{status}\",\"model\":{},\"output\":[{output}]{details},\"usage\":{usage}{}}}",
             quote(&self.id),
             self.created,
-            quote(&self.model)
+            quote(&self.model),
+            vllm.unwrap_or("")
+        )
+    }
+
+    /// A usage object in the dialect's words.
+    fn responses_usage(&self, usage: &Usage) -> String {
+        let details = usage.prompt_tokens_details;
+        let cached = details.map_or(0, |d| d.cached_tokens);
+        let (input_extra, output_extra) = match self.shape().responses_vllm_fields {
+            Some(_) => (
+                format!(
+                    ",\"cache_write_tokens\":{},\"input_tokens_per_turn\":[],\"cached_tokens_per_turn\":[]",
+                    details.and_then(|d| d.created_cache_tokens).unwrap_or(0)
+                ),
+                ",\"tool_output_tokens\":0,\"output_tokens_per_turn\":[],\"tool_output_tokens_per_turn\":[]",
+            ),
+            None => (String::new(), ""),
+        };
+        format!(
+            "{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":{cached}{input_extra}}},\"output_tokens\":{},\
+             \"output_tokens_details\":{{\"reasoning_tokens\":0{output_extra}}},\"total_tokens\":{}}}",
+            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
         )
     }
 
     pub(super) fn responses_start(&self) -> Vec<u8> {
-        let response = self.response("in_progress", "", ",\"usage\":null");
+        let response = self.response("in_progress", "", None, "null");
         let mut out = self.typed("response.created", &response, None);
         out.extend(self.typed("response.in_progress", &response, None));
         out
     }
 
     fn message_item(&self, status: &str, content: &str) -> String {
+        let phase = match self.shape().responses_vllm_fields {
+            Some(_) => ",\"phase\":null",
+            None => "",
+        };
         format!(
-            "{{\"id\":{},\"type\":\"message\",\"status\":\"{status}\",\"role\":\"assistant\",\"content\":[{content}]}}",
+            "{{\"id\":{},\"type\":\"message\",\"status\":\"{status}\",\"role\":\"assistant\",\"content\":[{content}]{phase}}}",
             quote(&self.item_id("msg"))
         )
     }
 
-    fn text_part(text: &str) -> String {
+    /// A text part; `done` when it repeats the whole text.
+    fn text_part(&self, text: &str, done: bool) -> String {
+        let logprobs = match (self.shape().responses_vllm_fields, done) {
+            (None, _) => "",
+            (Some(_), false) => ",\"logprobs\":[]",
+            (Some(_), true) => ",\"logprobs\":null",
+        };
         format!(
-            "{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]}}",
+            "{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]{logprobs}}}",
             quote(text)
         )
     }
@@ -73,7 +120,7 @@ impl Events {
             out = self.typed("response.output_item.added", &item, None);
             let part = format!(
                 "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
-                Self::text_part("")
+                self.text_part("", false)
             );
             out.extend(self.typed("response.content_part.added", &part, None));
         }
@@ -120,11 +167,14 @@ impl Events {
                     "response.content_part.done",
                     &format!(
                         "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
-                        Self::text_part(text)
+                        self.text_part(text, true)
                     ),
                     None,
                 ));
-                (out, self.message_item("completed", &Self::text_part(text)))
+                (
+                    out,
+                    self.message_item("completed", &self.text_part(text, true)),
+                )
             }
             Output::ToolCall {
                 id,
@@ -148,21 +198,22 @@ impl Events {
             &format!("\"output_index\":0,\"item\":{item}"),
             None,
         ));
-        let cached = usage.prompt_tokens_details.map_or(0, |d| d.cached_tokens);
-        let usage = format!(
-            ",\"usage\":{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":{cached}}},\"output_tokens\":{},\
-             \"output_tokens_details\":{{\"reasoning_tokens\":0}},\"total_tokens\":{}}}",
-            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
-        );
-        let (kind, status, details) = match finish_reason {
+        let usage = self.responses_usage(&usage);
+        let completes = self.shape().responses_length_completes;
+        let (kind, status, incomplete) = match finish_reason {
+            "length" if completes => (
+                "response.completed",
+                "incomplete",
+                Some("max_output_tokens"),
+            ),
             "length" => (
                 "response.incomplete",
                 "incomplete",
-                ",\"incomplete_details\":{\"reason\":\"max_output_tokens\"}",
+                Some("max_output_tokens"),
             ),
-            _ => ("response.completed", "completed", ""),
+            _ => ("response.completed", "completed", None),
         };
-        let response = self.response(status, &item, &format!("{details}{usage}"));
+        let response = self.response(status, &item, incomplete, &usage);
         out.extend(self.typed(kind, &response, None));
         out
     }
@@ -256,5 +307,38 @@ mod tests {
             (Some("bad"), Some("input"))
         );
         assert!(e.keep_alive().starts_with(b":"));
+    }
+
+    #[test]
+    fn vllm_completes_a_cut_answer_with_its_fields() {
+        let e = Events::new(Endpoint::Responses, "resp_1", "m", 5, false)
+            .with_dialect(super::super::Dialect::Vllm);
+        let start = events(&e.start(Usage::new(3, 0)).unwrap());
+        let response = &start[0].1["response"];
+        assert_eq!(response["incomplete_details"], serde_json::Value::Null);
+        assert_eq!(response["truncation"], "disabled");
+        let first = events(&e.content("a", true, None));
+        assert!(first[0].1["item"].get("phase").is_some());
+        assert_eq!(first[1].1["part"]["logprobs"], serde_json::json!([]));
+        let usage = Usage::new(451, 8).with_cached(384).with_created(0);
+        let end = events(&e.finish_output("length", usage, super::Output::Text("a")));
+        let (kind, last) = end.last().unwrap();
+        assert_eq!(kind, "response.completed");
+        assert_eq!(last["response"]["status"], "incomplete");
+        assert_eq!(
+            last["response"]["incomplete_details"]["reason"],
+            "max_output_tokens"
+        );
+        assert_eq!(
+            last["response"]["usage"]["input_tokens_details"],
+            serde_json::json!({"cached_tokens":384,"cache_write_tokens":0,"input_tokens_per_turn":[],"cached_tokens_per_turn":[]})
+        );
+        assert_eq!(
+            last["response"]["usage"]["output_tokens_details"]["output_tokens_per_turn"],
+            serde_json::json!([])
+        );
+        assert_eq!(end[1].1["part"]["logprobs"], serde_json::Value::Null);
+        let done = events(&e.finish_output("stop", Usage::new(3, 1), super::Output::Text("a")));
+        assert_eq!(done.last().unwrap().1["response"]["status"], "completed");
     }
 }

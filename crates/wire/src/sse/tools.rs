@@ -1,26 +1,22 @@
 //! A tool call in OpenAI's chat shapes: streamed as a first delta naming
 //! the function, then pieces of its JSON arguments; or one whole message.
 
-use super::{quote, Events, Usage};
+use super::{quote, Chunk, Events, Output, Usage};
 use crate::request::Endpoint;
 
 impl Events {
     /// The first event of a streamed tool call: the role, the call's `id`
-    /// and function `name`, and empty arguments.
+    /// and function `name`, and empty arguments (in a dialect with a
+    /// role-only chunk, that chunk and then the call's id and name).
     pub fn tool_call_start(&self, id: &str, name: &str) -> Vec<u8> {
         match self.endpoint {
             Endpoint::Messages => return self.messages_tool_start(id, name),
             Endpoint::Responses => return self.responses_tool_start(id, name),
             _ => {}
         }
-        let call = format!(
-            "{{\"index\":0,\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":\"\"}}}}",
-            quote(id),
-            quote(name)
-        );
-        self.tool_delta(&format!(
-            "\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{call}]"
-        ))
+        let mut out = self.role_chunk(None);
+        out.extend(self.openai_event(&self.tool_start_delta(id, name), &Chunk::default()));
+        out
     }
 
     /// A later event carrying the next piece of the call's arguments.
@@ -30,26 +26,54 @@ impl Events {
             Endpoint::Responses => return self.responses_tool_arguments(piece),
             _ => {}
         }
-        self.tool_delta(&format!(
-            "\"tool_calls\":[{{\"index\":0,\"function\":{{\"arguments\":{}}}}}]",
-            quote(piece)
-        ))
+        self.openai_event(&self.tool_arguments_delta(piece), &Chunk::default())
     }
 
-    fn tool_delta(&self, delta: &str) -> Vec<u8> {
-        self.event(&format!(
-            "{{{},\"choices\":[{{\"index\":0,\"delta\":{{{delta}}},\"logprobs\":null,\"finish_reason\":null}}]}}",
-            self.prefix
-        ))
+    /// The delta naming the call.
+    pub(super) fn tool_start_delta(&self, id: &str, name: &str) -> String {
+        let (id, name) = (quote(id), quote(name));
+        if self.shape().tool_delta_content_null {
+            format!(
+                "\"delta\":{{\"content\":null,\"tool_calls\":[{{\"id\":{id},\"type\":\"function\",\"index\":0,\"function\":{{\"name\":{name}}}}}]}}"
+            )
+        } else {
+            format!(
+                "\"delta\":{{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{{\"index\":0,\"id\":{id},\"type\":\"function\",\"function\":{{\"name\":{name},\"arguments\":\"\"}}}}]}}"
+            )
+        }
+    }
+
+    /// The delta carrying a piece of the arguments.
+    pub(super) fn tool_arguments_delta(&self, piece: &str) -> String {
+        let null = if self.shape().tool_delta_content_null {
+            "\"content\":null,"
+        } else {
+            ""
+        };
+        format!(
+            "\"delta\":{{{null}\"tool_calls\":[{{\"index\":0,\"function\":{{\"arguments\":{}}}}}]}}",
+            quote(piece)
+        )
     }
 
     /// A whole non-streamed chat response whose message is one tool call
-    /// (`content` null, `finish_reason` `tool_calls`).
+    /// (`content` null, `finish_reason` `tool_calls`); for Anthropic
+    /// Messages a `tool_use` block, for Responses a `function_call` item.
     pub fn tool_call_body(&self, id: &str, name: &str, arguments: &str, usage: Usage) -> Vec<u8> {
+        let call = Output::ToolCall {
+            id,
+            name,
+            arguments,
+        };
+        match self.endpoint {
+            Endpoint::Messages => return self.messages_body(call, "tool_calls", usage),
+            Endpoint::Responses => return self.responses_body(call, "tool_calls", usage),
+            _ => {}
+        }
         let prefix = self
             .prefix
             .replace("chat.completion.chunk", "chat.completion");
-        let usage = serde_json::to_string(&usage).unwrap_or_default();
+        let usage = self.usage_json(&usage);
         format!(
             "{{{prefix},\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":null,\
              \"tool_calls\":[{{\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":{}}}}}]}},\

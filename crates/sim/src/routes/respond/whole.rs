@@ -82,11 +82,7 @@ impl Reply<'_> {
         }
         self.send("body", &body, false, Some(deadline), &text, n as u32)
             .await?;
-        let written_ns = self.truth.chunks.last().map(|c| c.written_ns);
-        if let Some(call) = self.truth.tool_call.as_mut() {
-            call.first_chunk_ns = written_ns;
-            call.argument_chars = text.chars().count() as u64;
-        }
+        self.record_whole_call(&text, n);
         self.sim.metrics.ttft(Instant::now() - self.received);
         self.truth.completion_tokens = n as u64;
         if truncate {
@@ -96,5 +92,17 @@ impl Reply<'_> {
         self.truth.finish_reason = Some(self.finish_reason(generation).into());
         self.truth.outcome = "ok".into();
         Ok(Next::KeepAlive)
+    }
+
+    /// A whole tool call's line in the truth: when it was written, its
+    /// arguments' characters and the tokens they carry of `n` generated.
+    fn record_whole_call(&mut self, arguments: &str, n: usize) {
+        let written_ns = self.truth.chunks.last().map(|c| c.written_ns);
+        let shown = self.tool.as_ref().map_or(n, |c| c.shown(n));
+        if let Some(call) = self.truth.tool_call.as_mut() {
+            call.first_chunk_ns = written_ns;
+            call.argument_chars = arguments.chars().count() as u64;
+            call.delta_tokens = shown as u64;
+        }
     }
 }

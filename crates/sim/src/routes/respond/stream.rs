@@ -1,0 +1,346 @@
+//! A streamed answer: each chunk at its last token's deadline, the tokens
+//! a tool call generates after its last delta, then the closing events.
+
+use std::ops::Range;
+use std::time::Instant;
+
+use tokenpace_wire::http::{Framing, LAST_CHUNK};
+use tokenpace_wire::native::NativeEnd;
+use tokenpace_wire::sse::{Chunk, StreamEnd};
+use tokenpace_wire::{Endpoint, Next, Output};
+
+use crate::faults::FaultKind;
+use crate::generate::Generation;
+use crate::request::GenRequest;
+use crate::timing::Schedule;
+
+use super::{Reply, Stop, LONG_EVENT_BYTES};
+
+impl Reply<'_> {
+    /// Streams the generation as SSE on the model's schedule.
+    pub(crate) async fn stream(mut self, req: &GenRequest, generation: &Generation) -> Next {
+        let result = self.stream_inner(req, generation).await;
+        self.truth.generation_end_ns = self.generation_end.map(|t| self.sim.ns(t));
+        self.finish(result, req.prompt_tokens)
+    }
+
+    async fn stream_inner(
+        &mut self,
+        req: &GenRequest,
+        generation: &Generation,
+    ) -> Result<Next, Stop> {
+        self.open_stream().await?;
+        let (admission, mut schedule) = self.admit(req.prompt_tokens).await?;
+        // Anthropic's and the Responses API's opening events, once the
+        // request is admitted (its cached prompt tokens known): no token.
+        if let Some(start) = self.events.start(self.usage(req.prompt_tokens, 0)) {
+            self.send("start", &start, self.chunked, None, "", 0)
+                .await?;
+        }
+        let generated = generation.tokens.len();
+        let shown = self.tool.as_ref().map_or(generated, |c| c.shown(generated));
+        if let Some(call) = self.truth.tool_call.as_mut() {
+            call.delta_tokens = shown as u64;
+        }
+        let per_chunk = self.sim.config.timing.tokens_per_chunk;
+        let groups = generation.chunks(shown, per_chunk);
+        if let Some(next) = self
+            .stream_chunks(req, generation, &groups, &mut schedule)
+            .await?
+        {
+            drop(admission);
+            return Ok(next);
+        }
+        if groups.is_empty() {
+            self.nothing_to_say(req, generation, &mut schedule).await?;
+        }
+        self.generate_after_deltas(generated - shown, &mut schedule)
+            .await?;
+        drop(admission);
+        let end = self.end_events(req, generation);
+        // After a tool call's last delta the finish is due with the last
+        // token generated.
+        let due = self.generation_end.filter(|_| shown < generated);
+        self.send("finish", &end, self.chunked, due, "", 0).await?;
+        self.truth.finish_reason = Some(self.finish_reason(generation).into());
+        self.truth.outcome = "ok".into();
+        self.end_body().await
+    }
+
+    /// The response head, and the faults that strike before admission.
+    async fn open_stream(&mut self) -> Result<(), Stop> {
+        let framing = if self.chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        };
+        let content_type = match self.events.endpoint() {
+            Endpoint::OllamaGenerate | Endpoint::OllamaChat => "application/x-ndjson",
+            _ => "text/event-stream; charset=utf-8",
+        };
+        self.head(framing, content_type, "Cache-Control: no-cache\r\n")
+            .await?;
+        if self.has(FaultKind::Crlf) {
+            self.fault(FaultKind::Crlf, Some("SSE lines end with CRLF".into()));
+        }
+        if self.has(FaultKind::KeepAlive) {
+            self.fault(FaultKind::KeepAlive, Some("before the first token".into()));
+            let comment = self.events.keep_alive();
+            self.send("keep_alive", &comment, self.chunked, None, "", 0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes each chunk of tokens at its last token's deadline; `Some`
+    /// when a fault ended the stream.
+    async fn stream_chunks(
+        &mut self,
+        req: &GenRequest,
+        generation: &Generation,
+        groups: &[Range<usize>],
+        schedule: &mut Schedule,
+    ) -> Result<Option<Next>, Stop> {
+        // A text answer's finish may ride on its last chunk (a dialect's).
+        let carry = self.tool.is_none() && self.events.finishes_on_last_chunk();
+        let reason = self.finish_reason(generation);
+        let (mid, n) = (groups.len() / 2, groups.len());
+        for (i, range) in groups.iter().enumerate() {
+            if i == mid {
+                if let Some(next) = self.mid_stream_faults(schedule).await? {
+                    return Ok(Some(next));
+                }
+            }
+            let batch = self.sim.batcher.active();
+            let mut deadline = Instant::now();
+            for _ in range.clone() {
+                deadline = schedule.next(batch);
+            }
+            if !self.wait(deadline).await {
+                return Err(Stop::Shutdown);
+            }
+            self.generation_end = Some(deadline);
+            if i == 0 {
+                self.prefilled();
+            }
+            let pad = (i == mid && self.has(FaultKind::LongEvent) && self.tool.is_none())
+                .then_some(LONG_EVENT_BYTES);
+            if pad.is_some() {
+                self.fault(
+                    FaultKind::LongEvent,
+                    Some(format!("padded to {LONG_EVENT_BYTES} bytes")),
+                );
+            }
+            let tokens = range.len() as u64;
+            let last = i + 1 == n;
+            let so_far = self.truth.completion_tokens + tokens;
+            let chunk = Chunk {
+                first: i == 0,
+                finish_reason: (carry && last).then_some(reason),
+                usage: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, so_far)),
+                last_event: carry && last && !req.api.include_usage,
+                pad_to: pad,
+            };
+            let text = generation.tokens[range.clone()].concat();
+            self.send_chunk(&text, last, &chunk, deadline, tokens as u32)
+                .await?;
+            if i == 0 {
+                let now = Instant::now();
+                self.sim.metrics.ttft(now - self.received);
+                if let Some(admitted) = self.admitted {
+                    self.sim.metrics.prefill(now - admitted);
+                }
+            }
+            self.truth.completion_tokens = so_far;
+        }
+        Ok(None)
+    }
+
+    /// One chunk of text or of a tool call's arguments.
+    async fn send_chunk(
+        &mut self,
+        text: &str,
+        last: bool,
+        chunk: &Chunk<'_>,
+        deadline: Instant,
+        tokens: u32,
+    ) -> Result<(), Stop> {
+        let (kind, event, shown) = match &self.tool {
+            Some(call) => {
+                let (event, piece) = call.chunk(&self.events, text, last, chunk);
+                ("tool_call", event, piece)
+            }
+            None => (
+                "content",
+                self.events.text_chunk(text, chunk),
+                text.to_owned(),
+            ),
+        };
+        self.send(kind, &event, self.chunked, Some(deadline), &shown, tokens)
+            .await
+    }
+
+    /// An answer without a token: the prompt still had to be read; a tool
+    /// call is still made (with empty text in its arguments), and a
+    /// dialect that finishes on the last chunk sends an empty one.
+    async fn nothing_to_say(
+        &mut self,
+        req: &GenRequest,
+        generation: &Generation,
+        schedule: &mut Schedule,
+    ) -> Result<(), Stop> {
+        let first = schedule.next(self.sim.batcher.active());
+        if !self.wait(first).await {
+            return Err(Stop::Shutdown);
+        }
+        self.prefilled();
+        let chunk = Chunk {
+            first: true,
+            usage: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, 0)),
+            ..Chunk::default()
+        };
+        if self.tool.is_some() {
+            return self.send_chunk("", true, &chunk, first, 0).await;
+        }
+        if self.events.finishes_on_last_chunk() {
+            let chunk = Chunk {
+                finish_reason: Some(self.finish_reason(generation)),
+                last_event: !req.api.include_usage,
+                ..chunk
+            };
+            return self.send_chunk("", true, &chunk, first, 0).await;
+        }
+        Ok(())
+    }
+
+    /// The tokens a tool call generates after its last delta
+    /// (`tools.argument_tokens`): nothing is written, but they hold the
+    /// batch slot and the finish waits for the last.
+    async fn generate_after_deltas(
+        &mut self,
+        tokens: usize,
+        schedule: &mut Schedule,
+    ) -> Result<(), Stop> {
+        for _ in 0..tokens {
+            let deadline = schedule.next(self.sim.batcher.active());
+            if !self.wait(deadline).await {
+                return Err(Stop::Shutdown);
+            }
+            self.generation_end = Some(deadline);
+            self.truth.completion_tokens += 1;
+        }
+        Ok(())
+    }
+
+    /// The closing events, in the endpoint's shape.
+    fn end_events(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
+        let endpoint = self.events.endpoint();
+        if endpoint.is_native() {
+            return self.native_end(req, generation);
+        }
+        if endpoint.typed_events() {
+            return self.typed_end(req, generation);
+        }
+        let n = self.truth.completion_tokens;
+        let carried = self.tool.is_none() && self.events.finishes_on_last_chunk();
+        self.events.stream_end(&StreamEnd {
+            finish_reason: (!carried).then(|| self.finish_reason(generation)),
+            usage: (req.api.include_usage).then(|| self.usage(req.prompt_tokens, n)),
+            running: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, n)),
+        })
+    }
+
+    /// A native API's last event: counts, and timings from the truth.
+    fn native_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
+        let mut writes = self.truth.chunks.iter().filter(|c| c.kind == "content");
+        let first = writes.next().map_or(0, |c| c.written_ns);
+        let last = writes.next_back().map_or(first, |c| c.written_ns);
+        let n = self.truth.completion_tokens;
+        let end = NativeEnd {
+            finish_reason: generation.finish_reason,
+            prompt_tokens: req.prompt_tokens,
+            completion_tokens: n,
+            // The whole prompt at the prefill rate, cache or not, so the
+            // server-reported prefill rate is the model's.
+            prompt_s: req.prompt_tokens as f64 / self.sim.config.timing.prefill,
+            eval_s: NativeEnd::eval_s_from_writes(first, last, n),
+        };
+        self.events.native_end(&generation.tokens.concat(), &end)
+    }
+
+    /// The closing events of an API with typed events, which repeat the
+    /// whole output.
+    fn typed_end(&self, req: &GenRequest, generation: &Generation) -> Vec<u8> {
+        let usage = self.usage(req.prompt_tokens, self.truth.completion_tokens);
+        let reason = self.finish_reason(generation);
+        match &self.tool {
+            Some(call) => {
+                let arguments = call.arguments(&generation.tokens);
+                let output = Output::ToolCall {
+                    id: &call.id,
+                    name: &call.name,
+                    arguments: &arguments,
+                };
+                self.events.finish_output(reason, usage, output)
+            }
+            None => {
+                let text = generation.tokens.concat();
+                self.events
+                    .finish_output(reason, usage, Output::Text(&text))
+            }
+        }
+    }
+
+    /// Ends a streamed body: the last chunk, or closing for HTTP/1.0.
+    async fn end_body(&mut self) -> Result<Next, Stop> {
+        if !self.chunked {
+            return Ok(Next::Close);
+        }
+        self.conn
+            .write(LAST_CHUNK)
+            .await
+            .map_err(|_| Stop::ClientGone)?;
+        Ok(Next::KeepAlive)
+    }
+
+    /// Faults that strike halfway through a stream; `Some` ends the stream.
+    async fn mid_stream_faults(
+        &mut self,
+        schedule: &mut crate::timing::Schedule,
+    ) -> Result<Option<Next>, Stop> {
+        if self.has(FaultKind::StallMid) {
+            let stall = self.stall();
+            schedule.delay(stall);
+            self.fault(
+                FaultKind::StallMid,
+                Some(format!("{} ms", stall.as_secs_f64() * 1e3)),
+            );
+        }
+        if self.has(FaultKind::Reset) {
+            self.fault(FaultKind::Reset, None);
+            self.truth.outcome = "reset".into();
+            return Ok(Some(Next::Reset));
+        }
+        if self.has(FaultKind::Truncate) {
+            self.fault(
+                FaultKind::Truncate,
+                Some("body ended without finish or [DONE]".into()),
+            );
+            self.truth.outcome = "truncated".into();
+            self.end_body().await?;
+            return Ok(Some(Next::Close));
+        }
+        if self.has(FaultKind::MalformedJson) {
+            self.fault(FaultKind::MalformedJson, None);
+            let bad = self.events.malformed();
+            self.send("malformed", &bad, self.chunked, None, "", 0)
+                .await?;
+        }
+        if self.has(FaultKind::KeepAlive) {
+            let comment = self.events.keep_alive();
+            self.send("keep_alive", &comment, self.chunked, None, "", 0)
+                .await?;
+        }
+        Ok(None)
+    }
+}
