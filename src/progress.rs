@@ -131,3 +131,45 @@ pub fn fetch(package: &str, cache: &Path, lang: Lang) -> anyhow::Result<Vec<Path
     bar.finish_and_clear();
     Ok(files)
 }
+
+/// Says how the run's prompts are made: whose server it is, what was left
+/// out of the requests for it, and whether lengths are exact (a progress
+/// note) or estimates (a warning, shown even with `--quiet`).
+pub fn prompts(
+    setup: &tokenpace_runner::prompts::PromptSetup,
+    synthetic: bool,
+    lang: tokenpace_present::Lang,
+) {
+    let kind = setup.kind.id();
+    let how = match setup.discovered {
+        true => lang.pick("from its model list", "据其模型列表"),
+        false => "--server-kind",
+    };
+    note(format_args!(
+        "{} {kind} ({how})",
+        lang.pick("server:", "服务器：")
+    ));
+    for n in &setup.notes {
+        note(format_args!(
+            "note: {}",
+            tokenpace_present::terminal::safe(n)
+        ));
+    }
+    if !synthetic {
+        return;
+    }
+    match &setup.counter {
+        Some(c) => note(format_args!(
+            "{} {}",
+            lang.pick("prompts: exact lengths, counted by", "提示：长度精确，计数依据"),
+            tokenpace_present::terminal::safe(&c.describe())
+        )),
+        None => eprintln!(
+            "warning: {}",
+            lang.pick(
+                "prompt lengths are estimates (no tokenizer: the server has no /tokenize and no --tokenizer was given); the server's usage, where it reports one, gives the true counts",
+                "提示长度为估计值（没有分词器：服务器不提供 /tokenize，也未给出 --tokenizer）；服务器若返回 usage，则以其为准",
+            )
+        ),
+    }
+}

@@ -205,8 +205,11 @@ impl Probe {
                 prefix_groups: 0,
                 max_tokens: tokens,
                 ignore_eos: true,
+                per_chunk_usage: false,
                 seed: 7,
+                salt: 0,
                 tokenizer: None,
+                cuts: None,
             }),
             timeouts: Timeouts {
                 first_token: Duration::from_secs(60),
@@ -235,7 +238,7 @@ impl Probe {
             repeat: None,
         };
         Ok(runtime
-            .block_on(bench::run(driver, plan, options, |_| {}))?
+            .block_on(bench::run(driver, plan, options, |_| bench::Next::Continue))?
             .records)
     }
 }

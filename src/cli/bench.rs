@@ -174,6 +174,8 @@ pub struct BenchArgs {
     /// How requests travel.
     #[command(flatten)]
     pub transport: TransportArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Users who stop reading: close the stream after this many tokens
     /// (20, 10..50, exp:30) or seconds after sending (2s, 500ms..3s,
     /// exp:1.5s). Such requests count as answered (left by design), or as

@@ -80,6 +80,8 @@ pub struct CapacityArgs {
     /// How requests travel.
     #[command(flatten)]
     pub transport: TransportArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextLang::Zh)]
     pub text: TextLang,

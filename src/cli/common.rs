@@ -45,6 +45,41 @@ pub struct TransportArgs {
     pub h2c: bool,
 }
 
+/// What the target is and how its prompts are kept apart, for `bench` and
+/// `capacity`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Whose server it is, which decides what requests carry: vllm,
+    /// sglang, llamacpp, tgi and tokenpace take ignore_eos (and vLLM
+    /// per-chunk usage) and count prompts with their /tokenize; other
+    /// (hosted APIs, gateways) is sent only what OpenAI's and Anthropic's
+    /// APIs define [default: from GET /v1/models, else other]
+    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::server_kind::KIND_IDS))]
+    pub server_kind: Option<String>,
+    /// Send the same prompts as an earlier run with the same --seed, so a
+    /// server's prefix cache may serve them (a warm-cache measurement);
+    /// by default each run's prompts are its own
+    #[arg(long)]
+    pub reuse_prompts: bool,
+}
+
+impl ServerArgs {
+    /// The kind given, if any.
+    pub fn kind(&self) -> Option<tokenpace_client::server_kind::ServerKind> {
+        self.server_kind
+            .as_deref()
+            .and_then(tokenpace_client::server_kind::ServerKind::from_id)
+    }
+
+    /// The run's prompt salt: fresh, or 0 to reuse prompts.
+    pub fn salt(&self) -> u64 {
+        match self.reuse_prompts {
+            true => 0,
+            false => tokenpace_runner::plan::run_salt(),
+        }
+    }
+}
+
 impl RequestIdArgs {
     /// The header's name, unless turned off.
     pub fn name(&self) -> Option<&str> {

@@ -55,6 +55,7 @@ fn search(
         dir.create()?;
     }
     let runner = Runner::new(&plan, profile, args.max_concurrency as usize)?;
+    crate::progress::prompts(runner.prompts(), runner.synthetic(&plan), lang);
     runner.probe()?;
     let axis = match &args.trace {
         Some(_) => SearchAxis::TraceSpeed {
@@ -174,6 +175,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             dataset: None,
             trace,
             cancel: None,
+            salt: a.server.salt(),
         },
         sessions: crate::session_plan::sessions(&a.sessions),
         scenario: a.scenario.clone(),
@@ -191,6 +193,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
         server_metrics: None,
         out: a.out.clone(),
         statistics: tokenpace_runner::StatsPlan::default(),
+        server_kind: a.server.kind(),
     };
     plan.check()?;
     Ok(plan)

@@ -75,8 +75,8 @@ pub fn text(caveat: Caveat, lang: Lang) -> String {
         Caveat::PrimedCache { percent } => format!(
             "{percent} % {}",
             lang.pick(
-                "of prompt tokens came from the server's prefix cache although every prompt of this run was unique: an earlier run (or warm-up) with the same --seed primed it, so TTFT looks better than a cold cache; give another --seed or restart the server",
-                "的提示 token 来自服务器的前缀缓存，而本次运行的每个提示都不相同：之前用相同 --seed 的运行（或预热）已填充缓存，首字延迟因此好于冷缓存；请换一个 --seed 或重启服务器"
+                "of prompt tokens came from the server's prefix cache although every prompt of this run was its own: they were sent before (an earlier run with --reuse-prompts and the same --seed), so TTFT looks better than a cold cache; drop --reuse-prompts, or restart the server",
+                "的提示 token 来自服务器的前缀缓存，而本次运行的每个提示都各不相同：它们之前已发送过（之前用 --reuse-prompts 和相同 --seed 的运行），首字延迟因此好于冷缓存；去掉 --reuse-prompts，或重启服务器"
             )
         ),
     }

@@ -204,11 +204,26 @@ fn run_title(summary: &RunSummary, lang: Lang) -> String {
         },
     };
     format!(
-        "{} · {}{load} · {:.1} s",
+        "{} · {}{load}{} · {:.1} s",
         s.target.as_deref().unwrap_or("-"),
         s.model.as_deref().unwrap_or("-"),
+        prompts(summary, lang),
         summary.throughput.duration_s
     )
+}
+
+/// " · prompts 256 tok (zh)": the mean prompt length the server counted
+/// (the workload's own count where it reported none), and the language.
+fn prompts(summary: &RunSummary, lang: Lang) -> String {
+    let Some(n) = summary.get(Metric::PromptTokens, Statistic::Mean) else {
+        return String::new();
+    };
+    let text = summary
+        .settings
+        .text
+        .as_deref()
+        .map_or(String::new(), |t| format!(" ({t})"));
+    format!(" · {} {n:.0} tok{text}", lang.pick("prompts", "提示"))
 }
 
 /// One level: every per-request metric (mean, p50, p90, p99, tier), the
@@ -354,6 +369,7 @@ pub fn sweep_section(
     let mut cols: Vec<(&str, Align)> = vec![
         (lang.pick("level", "档位"), Align::Left),
         ("ok", Align::Right),
+        (lang.pick("prompt tok", "提示 tok"), Align::Right),
     ];
     cols.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
     cols.extend([
@@ -364,9 +380,14 @@ pub fn sweep_section(
     let mut t = Table::new(&cols);
     for l in levels {
         let s = &l.summary;
+        // The prompt tokens the server counted, not the length asked for.
+        let prompt = s
+            .get(Metric::PromptTokens, Statistic::Mean)
+            .map_or("-".to_string(), |n| format!("{n:.0}"));
         let mut row = vec![
             l.label.clone(),
             format!("{}/{}", s.counts.ok, s.counts.sent),
+            prompt,
         ];
         row.extend(columns.iter().map(|(m, st)| {
             s.get(*m, *st)

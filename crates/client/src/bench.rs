@@ -45,12 +45,23 @@ pub struct RepeatTag {
     pub id_offset: u64,
 }
 
-/// Runs `plan` with `driver`, calling `on_record` for each finished request.
+/// What to do after a request finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Go on.
+    Continue,
+    /// Start no more requests and cancel those in flight: the run cannot
+    /// succeed (a server that refuses what every request carries).
+    Stop,
+}
+
+/// Runs `plan` with `driver`, calling `on_record` for each finished request;
+/// [`Next::Stop`] ends the run (it is then not partial: the caller says why).
 pub async fn run(
     driver: Arc<Driver>,
     plan: LoadPlan,
     options: RunOptions,
-    mut on_record: impl FnMut(&RequestRecord),
+    mut on_record: impl FnMut(&RequestRecord) -> Next,
 ) -> anyhow::Result<BenchOutcome> {
     let mut sink = match (&options.records_file, options.repeat) {
         (Some(path), Some(tag)) if tag.index > 0 => Some(JsonlSink::append(path)?),
@@ -59,14 +70,17 @@ pub async fn run(
     };
     let (stop_tx, stop) = watch::channel(false);
     let (abort_tx, abort) = watch::channel(false);
+    let (stop_tx, abort_tx) = (Arc::new(stop_tx), Arc::new(abort_tx));
     let grace = options.grace;
+    let (on_stop, on_abort) = (stop_tx.clone(), abort_tx.clone());
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = stop_tx.send(true);
+            let _ = on_stop.send(true);
             tokio::time::sleep(grace).await;
-            let _ = abort_tx.send(true);
+            let _ = on_abort.send(true);
         }
     });
+    let mut stopped = false;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let load = tokio::spawn(drive(
         driver,
@@ -89,11 +103,15 @@ pub async fn run(
                 write_error.get_or_insert(e);
             }
         }
-        on_record(&record);
+        if on_record(&record) == Next::Stop && !stopped {
+            stopped = true;
+            let _ = stop_tx.send(true);
+            let _ = abort_tx.send(true);
+        }
         records.push(record);
     }
     load.await?;
-    let partial = *stop.borrow();
+    let partial = *stop.borrow() && !stopped;
     interrupt.abort();
     let warnings = write_error
         .map(|e| format!("could not write requests.jsonl ({e}): the summary is complete, the raw file is not; check the disk"))

@@ -15,7 +15,22 @@ struct Models {
 #[derive(Deserialize)]
 struct Model {
     id: String,
+    #[serde(default)]
+    owned_by: Option<String>,
 }
+
+/// What `GET /v1/models` said: the first model and whose server it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The first model's name (never holding the key).
+    pub model: String,
+    /// Its `owned_by`, which names the server (`vllm`, `sglang`, …).
+    pub owned_by: Option<String>,
+}
+
+/// How long `GET /v1/models` may take: a server that never answers is an
+/// error, not a hang.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The first model of `GET /v1/models`, asked with a bearer key.
 pub async fn first_model(client: &reqwest::Client, target: &Target) -> anyhow::Result<String> {
@@ -29,19 +44,36 @@ pub async fn first_model_as(
     target: &Target,
     backend: &dyn crate::backend::Backend,
 ) -> anyhow::Result<String> {
+    Ok(listing(client, target, backend, DEFAULT_TIMEOUT)
+        .await?
+        .model)
+}
+
+/// `GET /v1/models`, authenticated as `backend`'s API does, within
+/// `timeout`.
+pub async fn listing(
+    client: &reqwest::Client,
+    target: &Target,
+    backend: &dyn crate::backend::Backend,
+    timeout: std::time::Duration,
+) -> anyhow::Result<Listing> {
     let url = format!("{}/v1/models", target.base_url.trim_end_matches('/'));
-    let mut req = client.get(&url);
+    let mut req = client.get(&url).timeout(timeout);
     for (k, v) in backend.auth_headers(target.api_key.as_deref()) {
         req = req.header(k, v);
     }
     for (k, v) in &target.headers {
         req = req.header(k, v);
     }
-    let resp = req.send().await.with_context(|| {
-        format!(
+    let resp = req.send().await.map_err(|e| match e.is_timeout() {
+        true => anyhow::anyhow!(
+            "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with --model to skip this)",
+            timeout.as_secs()
+        ),
+        false => anyhow::Error::new(e).context(format!(
             "could not reach {}: is the server running, and is the URL right?",
             target.base_url
-        )
+        )),
     })?;
     let status = resp.status();
     if status.as_u16() == 401 || status.as_u16() == 403 {
@@ -78,7 +110,13 @@ pub async fn first_model_as(
             id.len()
         );
     }
-    Ok(id)
+    let owned_by = m
+        .owned_by
+        .map(|o| secrets.redact(&o).chars().take(64).collect());
+    Ok(Listing {
+        model: id,
+        owned_by,
+    })
 }
 
 /// Bytes a `/v1/models` answer may hold (16 MiB).

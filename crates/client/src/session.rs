@@ -294,8 +294,11 @@ mod tests {
             prefix_groups: 0,
             max_tokens: 8,
             ignore_eos: true,
+            per_chunk_usage: false,
             seed: 1,
+            salt: 0,
             tokenizer: None,
+            cuts: None,
         };
         let plan = SessionPlan {
             turns,

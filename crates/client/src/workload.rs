@@ -1,13 +1,23 @@
 //! What to ask: synthetic prompts from the shipped corpus.
 //!
-//! Each request gets its own text (a different place in the corpus and a
-//! different seed), so a server's prefix cache cannot flatter the result,
-//! unless a shared prefix is asked for. Without the model's tokenizer the
-//! prompt length is an estimate (`tokenpace_corpus::ESTIMATE_METHOD`); the
-//! server's usage, when reported, replaces it in the record.
+//! Each request gets its own text, and every prompt starts (after a shared
+//! prefix, when one is asked for) with a salt of its own: a short tag drawn
+//! from the request, the seed and the run, so neither another request of
+//! the run nor an earlier run with the same `--seed` shares more than the
+//! asked prefix with it, and a server's prefix cache cannot flatter the
+//! result. Lengths are exact when the run cut them on the tokenizer that
+//! counts ([`Cuts`], made before the clock starts, [`crate::exact`]) or
+//! with a `tokenizer.json`; otherwise they are estimates
+//! (`tokenpace_corpus::ESTIMATE_METHOD`), which the server's usage then
+//! replaces in the record.
 
 use crate::backend::Prompt;
+use crate::count::{Shape, TokenCounter};
+use crate::exact::{cut, Cut};
 use crate::tokenizer::ModelTokenizer;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use std::collections::HashMap;
+use std::sync::Arc;
 use tokenpace_core::record::{CountSource, TokenCount};
 use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
 
@@ -29,7 +39,7 @@ pub trait PromptSource: Send + Sync {
 pub struct Workload {
     /// Language of the prompt text.
     pub lang: Lang,
-    /// Prompt length in (pseudo-)tokens.
+    /// Prompt length in tokens.
     pub prompt_tokens: u32,
     /// Tokens of a prefix shared by every prompt of a group (0: none).
     pub shared_prefix: u32,
@@ -40,11 +50,50 @@ pub struct Workload {
     pub max_tokens: u32,
     /// Ask for exactly `max_tokens` (ignore end-of-sequence).
     pub ignore_eos: bool,
+    /// Ask for usage on every streamed chunk (vLLM's
+    /// `continuous_usage_stats`).
+    pub per_chunk_usage: bool,
     /// Base seed; request `id` uses `seed + id`.
     pub seed: u64,
+    /// The run's nonce, mixed into every prompt's salt: another run with
+    /// the same seed gets other prompts (0 with `--reuse-prompts`).
+    pub salt: u64,
     /// The model's tokenizer: prompts then have exactly `prompt_tokens`
-    /// tokens (of the user message; a chat template adds its own).
-    pub tokenizer: Option<std::sync::Arc<ModelTokenizer>>,
+    /// tokens of text when no [`Cuts`] were made.
+    pub tokenizer: Option<Arc<ModelTokenizer>>,
+    /// Exact cuts made before the run on the tokenizer that counts.
+    pub cuts: Option<Arc<Cuts>>,
+}
+
+/// Where each prompt of a run is cut so that the tokenizer that counts
+/// gives the length asked for, made before the clock starts.
+#[derive(Debug, Clone, Default)]
+pub struct Cuts {
+    /// How the server sees a prompt (a chat message counts its template).
+    pub shape: Option<Shape>,
+    /// Each prefix group's shared prefix, counted alone as text.
+    pub prefixes: HashMap<u64, Cut>,
+    /// Each request's own text, counted with its prefix and salt.
+    pub bodies: HashMap<u64, Cut>,
+}
+
+impl Cuts {
+    /// Prompts whose cut counts other than `n` tokens (no cut of their text
+    /// gives exactly `n`), and the largest miss.
+    pub fn misses(&self, n: u32) -> (usize, u32) {
+        self.bodies
+            .values()
+            .filter(|c| c.tokens != n)
+            .fold((0, 0), |(k, d), c| (k + 1, d.max(c.tokens.abs_diff(n))))
+    }
+}
+
+/// SplitMix64's finaliser: a well-spread number from two.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl Workload {
@@ -52,6 +101,10 @@ impl Workload {
     pub fn prefix_seed(&self, id: u64) -> u64 {
         let group = id % u64::from(self.prefix_groups.max(1));
         self.seed ^ group.wrapping_mul(0xD6E8_FEB8_6659_FD93)
+    }
+
+    fn group(&self, id: u64) -> u64 {
+        id % u64::from(self.prefix_groups.max(1))
     }
 
     /// Where request `id`'s shared prefix is cut from: a place in the corpus
@@ -63,20 +116,135 @@ impl Workload {
         PseudoTokens::at(self.lang, seed, offset)
     }
 
+    /// Pseudo-tokens taken to search a cut of `n` tokens in: enough for
+    /// any tokenizer that makes at least half a token of one.
+    fn room(n: u32) -> usize {
+        n as usize * 2 + 64
+    }
+
+    /// Tokens of the shared prefix: `shared_prefix`, or the whole prompt
+    /// when that is shorter.
+    fn shared(&self) -> u32 {
+        self.shared_prefix.min(self.prompt_tokens)
+    }
+
     /// The shared prefix of request `id`'s group, `shared_prefix` tokens
-    /// long (exact with a tokenizer), or `None` without one.
+    /// long (exact when cut or with a tokenizer), or `None` without one: a
+    /// session's system prompt.
     pub fn prefix_text(&self, id: u64) -> Option<String> {
-        if self.shared_prefix == 0 {
+        self.prefix_of(id, self.shared_prefix)
+    }
+
+    /// Request `id`'s group's prefix of `n` tokens: its cut when one was
+    /// made, else cut on the tokenizer, else estimated.
+    fn prefix_of(&self, id: u64, n: u32) -> Option<String> {
+        if n == 0 {
             return None;
         }
         let mut prefix = self.prefix_tokens(id);
+        if let Some(c) = self
+            .cuts
+            .as_ref()
+            .and_then(|c| c.prefixes.get(&self.group(id)))
+        {
+            let mut text = prefix.take_text(Self::room(n));
+            text.truncate(c.bytes);
+            return Some(text);
+        }
         if let Some(t) = &self.tokenizer {
-            if let Ok(Some(text)) = t.exact_text(&mut prefix, self.shared_prefix) {
+            if let Ok(Some(text)) = t.exact_text(&mut prefix, n) {
                 return Some(text);
             }
             prefix = self.prefix_tokens(id);
         }
-        Some(prefix.take_text(self.shared_prefix as usize))
+        Some(prefix.take_text(n as usize))
+    }
+
+    /// Cuts the prefixes of the groups of `ids` to `n` tokens on `counter`.
+    pub async fn cut_prefixes(
+        &self,
+        counter: &dyn TokenCounter,
+        ids: &[u64],
+        n: u32,
+    ) -> anyhow::Result<HashMap<u64, Cut>> {
+        let mut groups: Vec<u64> = ids.iter().map(|&id| self.group(id)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut out = HashMap::new();
+        if n == 0 {
+            return Ok(out);
+        }
+        for g in groups {
+            let text = self.prefix_tokens(g).take_text(Self::room(n));
+            out.insert(g, cut(counter, Shape::Text, "", &text, n).await?);
+        }
+        Ok(out)
+    }
+
+    /// Request `id`'s salt: a tag no other request of the run, and no other
+    /// run (unless `--reuse-prompts`), starts its own text with.
+    pub fn salt_text(&self, id: u64) -> String {
+        let tag = mix(mix(self.salt, self.seed), id) & 0xFFFF_FFFF_FFFF;
+        format!("{tag:012x}\n")
+    }
+
+    /// Where request `id`'s own text is cut from: a distinct place in the
+    /// corpus per request and seed (the golden-ratio stride spreads
+    /// consecutive ids across the whole text).
+    fn body_tokens(&self, id: u64) -> PseudoTokens {
+        let slot = id.wrapping_add(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let offset = (slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
+        let seed = self.seed.wrapping_add(id).wrapping_add(1);
+        PseudoTokens::at(self.lang, seed, offset)
+    }
+
+    /// The prefix and salt that come before request `id`'s own text (a
+    /// prompt that is all shared prefix has no salt: it is asked to be
+    /// the same).
+    fn head(&self, id: u64) -> String {
+        let prefix = self.prefix_of(id, self.shared()).unwrap_or_default();
+        match self.shared() < self.prompt_tokens {
+            true => prefix + &self.salt_text(id),
+            false => prefix,
+        }
+    }
+
+    /// Cuts the prompts of `ids` (and their groups' prefixes) on `counter`,
+    /// `parallel` counts at a time, so each has exactly `prompt_tokens`
+    /// tokens as the server will see it (`shape`).
+    pub async fn make_cuts(
+        &self,
+        counter: &dyn TokenCounter,
+        shape: Shape,
+        ids: &[u64],
+        parallel: usize,
+    ) -> anyhow::Result<Cuts> {
+        let mut cuts = Cuts {
+            shape: Some(shape),
+            ..Cuts::default()
+        };
+        cuts.prefixes = self.cut_prefixes(counter, ids, self.shared()).await?;
+        let with_prefixes = Workload {
+            cuts: Some(Arc::new(cuts.clone())),
+            ..self.clone()
+        };
+        let n = self.prompt_tokens;
+        let bodies: Vec<(u64, Cut)> =
+            stream::iter(ids.iter().copied())
+                .map(|id| {
+                    let (head, body) = (
+                        with_prefixes.head(id),
+                        with_prefixes.body_tokens(id).take_text(Self::room(n)),
+                    );
+                    async move {
+                        Ok::<_, anyhow::Error>((id, cut(counter, shape, &head, &body, n).await?))
+                    }
+                })
+                .buffer_unordered(parallel.max(1))
+                .try_collect()
+                .await?;
+        cuts.bodies = bodies.into_iter().collect();
+        Ok(cuts)
     }
 }
 
@@ -86,37 +254,38 @@ impl PromptSource for Workload {
     }
 
     fn prompt(&self, id: u64) -> Prompt {
-        let shared = self.shared_prefix.min(self.prompt_tokens) as usize;
-        let own = self.prompt_tokens as usize - shared;
-        // A distinct place in the corpus per request and seed: the
-        // golden-ratio stride spreads consecutive ids across the whole text.
-        let slot = id.wrapping_add(self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let offset = (slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize;
-        let seed = self.seed.wrapping_add(id).wrapping_add(1);
-        let mut prefix = self.prefix_tokens(id);
-        let mut body = PseudoTokens::at(self.lang, seed, offset);
+        let prompt = |text: String, count: u32, source: CountSource| Prompt {
+            text,
+            tokens: Some(TokenCount { count, source }),
+            max_tokens: self.max_tokens,
+            ignore_eos: self.ignore_eos,
+            per_chunk_usage: self.per_chunk_usage,
+            ..Prompt::default()
+        };
+        let head = self.head(id);
+        let mut body = self.body_tokens(id);
+        if let Some(c) = self.cuts.as_ref().and_then(|c| c.bodies.get(&id)) {
+            let mut own = body.take_text(Self::room(self.prompt_tokens));
+            own.truncate(c.bytes);
+            return prompt(head + &own, c.tokens, CountSource::Tokenizer);
+        }
         if let Some(t) = &self.tokenizer {
-            let exact =
-                |src: &mut PseudoTokens, n: usize| t.exact_text(src, n as u32).ok().flatten();
-            if let (Some(p), Some(b)) = (exact(&mut prefix, shared), exact(&mut body, own)) {
-                let text = p + &b;
-                if let Ok(count) = t.count(&text) {
-                    return Prompt {
-                        text,
-                        messages: None,
-                        tokens: Some(TokenCount {
-                            count,
-                            source: CountSource::Tokenizer,
-                        }),
-                        max_tokens: self.max_tokens,
-                        ignore_eos: self.ignore_eos,
-                        ..Prompt::default()
-                    };
+            if let Ok(head_tokens) = t.count(&head) {
+                let own = self.prompt_tokens.saturating_sub(head_tokens);
+                if let Ok(Some(b)) = t.exact_text(&mut body, own) {
+                    let text = head.clone() + &b;
+                    if let Ok(count) = t.count(&text) {
+                        return prompt(text, count, CountSource::Tokenizer);
+                    }
                 }
             }
+            body = self.body_tokens(id);
         }
-        let text = prefix.take_text(shared) + &body.take_text(own);
-        estimated_prompt(text, None, self.max_tokens, self.ignore_eos)
+        let own = u64::from(self.prompt_tokens).saturating_sub(estimate_tokens(&head));
+        let text = head + &body.take_text(own as usize);
+        let mut p = estimated_prompt(text, None, self.max_tokens, self.ignore_eos);
+        p.per_chunk_usage = self.per_chunk_usage;
+        p
     }
 }
 
@@ -155,8 +324,11 @@ mod tests {
             prefix_groups: 0,
             max_tokens: 16,
             ignore_eos: true,
+            per_chunk_usage: false,
             seed: 42,
+            salt: 0,
             tokenizer: None,
+            cuts: None,
         }
     }
 

@@ -128,8 +128,11 @@ fn workload() -> Workload {
         prefix_groups: 0,
         max_tokens: 8,
         ignore_eos: true,
+        per_chunk_usage: false,
         seed: 5,
+        salt: 0,
         tokenizer: None,
+        cuts: None,
     }
 }
 

@@ -16,6 +16,17 @@ use crate::timeline::{timeline, Second};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// How a run's synthetic prompts got their length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptLengths {
+    /// Cut to the length asked on the tokenizer that counts (the server's
+    /// own, or `--tokenizer`).
+    Exact,
+    /// Estimated from characters; the server's usage tells the truth.
+    Estimated,
+}
+
 /// How a run was configured. Commands fill what applies to them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSettings {
@@ -77,6 +88,21 @@ pub struct RunSettings {
     /// (`bench --trim-end-s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim_end_s: Option<f64>,
+    /// Whose server it was (`vllm`, `sglang`, `llamacpp`, `tgi`,
+    /// `ollama`, `tokenpace`, `other`): discovered or `--server-kind`. It
+    /// decides what a request may carry (`ignore_eos`, per-chunk usage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_kind: Option<String>,
+    /// The language of the prompt text (`zh`, `en`, `mixed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Whether synthetic prompts were cut to exact lengths on a tokenizer,
+    /// or their lengths estimated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_lengths: Option<PromptLengths>,
+    /// What counted the prompts' tokens, when they were cut exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokenizer: Option<String>,
 }
 
 impl RunSettings {

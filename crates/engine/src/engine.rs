@@ -13,7 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 use tokenpace_core::gguf::{read_metadata, Value};
-use tokenpace_serve::{GenEvent, GenerationRequest, Generator, PromptInput, SubmitError};
+use tokenpace_serve::{
+    GenEvent, GenerationRequest, Generator, PromptInput, SubmitError, TokenizeOptions, Tokenized,
+};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 /// A loaded model with its scheduler thread. Dropping it lets the requests
@@ -135,6 +137,18 @@ impl Engine {
     /// The prompt's tokens as the engine will see them: chat messages
     /// through the model's chat template, then the model's tokenizer.
     pub fn tokenize(&self, prompt: &PromptInput) -> Result<Vec<LlamaToken>, SubmitError> {
+        self.tokenize_with(prompt, TokenizeOptions::default())
+    }
+
+    /// [`Engine::tokenize`] with `/tokenize`'s options: whether the
+    /// tokenizer adds its special tokens (BOS), and whether the chat
+    /// template ends with the assistant's turn opening. The defaults are
+    /// what [`Generator::submit`] does; token ids are taken as they are.
+    fn tokenize_with(
+        &self,
+        prompt: &PromptInput,
+        options: TokenizeOptions,
+    ) -> Result<Vec<LlamaToken>, SubmitError> {
         let text = match prompt {
             PromptInput::Tokens(ids) => {
                 let n_vocab = self.model.n_vocab();
@@ -149,15 +163,21 @@ impl Engine {
                     .collect();
             }
             PromptInput::Text(text) => text.clone(),
-            PromptInput::Chat(messages) => self.format_chat(messages)?,
+            PromptInput::Chat(messages) => {
+                self.format_chat(messages, options.add_generation_prompt)?
+            }
         };
         // Special tokens in the text (the chat template's markers) are parsed.
-        Ok(self.model.vocab().tokenize(text.as_bytes(), true, true))
+        let vocab = self.model.vocab();
+        Ok(vocab.tokenize(text.as_bytes(), options.add_special_tokens, true))
     }
 
+    /// The messages through the chat template; `open_turn` ends them with
+    /// the opening of the assistant's turn.
     fn format_chat(
         &self,
         messages: &[tokenpace_serve::ChatMessage],
+        open_turn: bool,
     ) -> Result<String, SubmitError> {
         let Some(template) = &self.template else {
             // No template in the file (a base model): plain turns.
@@ -165,7 +185,9 @@ impl Engine {
                 .iter()
                 .map(|m| format!("{}: {}\n", m.role, m.content))
                 .collect();
-            text.push_str("assistant:");
+            if open_turn {
+                text.push_str("assistant:");
+            }
             return Ok(text);
         };
         let chat = messages
@@ -174,7 +196,7 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| SubmitError::Invalid("a message contains a NUL character".into()))?;
         self.model
-            .apply_chat_template(template, &chat, true)
+            .apply_chat_template(template, &chat, open_turn)
             .map_err(|e| {
                 SubmitError::Invalid(format!(
                     "the model's chat template failed on these messages: {e}"
@@ -229,6 +251,18 @@ impl Generator for Engine {
             self.load.running.load(Ordering::Relaxed),
             self.load.waiting.load(Ordering::Relaxed),
         )
+    }
+
+    fn tokenize_prompt(
+        &self,
+        prompt: &PromptInput,
+        options: TokenizeOptions,
+    ) -> Result<Tokenized, SubmitError> {
+        let tokens = self.tokenize_with(prompt, options)?;
+        Ok(Tokenized {
+            ids: tokens.iter().map(|t| t.0 as u32).collect(),
+            max_model_len: self.ctx_per_request,
+        })
     }
 }
 

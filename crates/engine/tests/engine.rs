@@ -343,3 +343,66 @@ fn gemma3_loads_and_completes_sensibly() {
     assert!(text.contains("Paris"), "{text:?}");
     assert!(done.completion_tokens >= 1 && done.completion_tokens <= 8);
 }
+
+/// `POST /tokenize` (vLLM's shape) through `tokenpace serve` on this
+/// engine: its count for a chat message is the `usage.prompt_tokens` of a
+/// real chat completion of the same message, and likewise for a
+/// completions prompt.
+#[test]
+fn tokenize_counts_what_the_routes_report_as_prompt_tokens() {
+    use std::io::{Read, Write};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let engine: std::sync::Arc<dyn Generator> = std::sync::Arc::new(own_engine(1));
+    let server = runtime
+        .block_on(tokenpace_serve::start(engine, Default::default()))
+        .unwrap();
+    let post = |path: &str, body: &str| -> serde_json::Value {
+        let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, json) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{path} {body}: {text}");
+        serde_json::from_str(json).unwrap()
+    };
+    let message = r#"[{"role":"user","content":"What is the capital of France? Answer briefly."}]"#;
+    for (route, prompt) in [
+        ("/v1/chat/completions", format!(r#""messages":{message}"#)),
+        (
+            "/v1/completions",
+            r#""prompt":"The quick brown fox jumps over the lazy dog.""#.to_owned(),
+        ),
+    ] {
+        let answer = post(route, &format!(r#"{{{prompt},"max_tokens":2}}"#));
+        let reported = answer["usage"]["prompt_tokens"].as_u64().unwrap();
+        let counted = post("/tokenize", &format!(r#"{{"model":"m",{prompt}}}"#));
+        assert_eq!(
+            counted["count"].as_u64(),
+            Some(reported),
+            "{route}: {counted}"
+        );
+        assert_eq!(counted["tokens"].as_array().unwrap().len() as u64, reported);
+        assert_eq!(counted["max_model_len"], 1024);
+        assert!(reported > 8, "{route}: {reported} prompt tokens");
+    }
+    // Without the assistant's turn opening, the chat prompt is shorter.
+    let open = post("/tokenize", &format!(r#"{{"messages":{message}}}"#));
+    let closed = post(
+        "/tokenize",
+        &format!(r#"{{"messages":{message},"add_generation_prompt":false}}"#),
+    );
+    assert!(
+        closed["count"].as_u64() < open["count"].as_u64(),
+        "{closed} vs {open}"
+    );
+    runtime.block_on(server.shutdown());
+}

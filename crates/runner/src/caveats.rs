@@ -57,8 +57,8 @@ pub enum Caveat {
         responses: usize,
     },
     /// The server's prefix cache served a large share of prompts that
-    /// this run made unique: an earlier run (or warm-up) with the same
-    /// seed primed it, so TTFT and prefill look better than a cold cache.
+    /// this run made unique: they were sent before (`--reuse-prompts` with
+    /// the same seed), so TTFT and prefill look better than a cold cache.
     PrimedCache {
         /// Percent of prompt tokens reported as cached.
         percent: u32,

@@ -8,9 +8,11 @@
 
 pub mod capacity;
 pub mod caveats;
+mod driver;
 pub mod environment;
 pub mod header;
 pub mod plan;
+pub mod prompts;
 mod reach;
 pub mod runner;
 pub mod stats_plan;

@@ -56,6 +56,19 @@ pub struct WorkloadPlan {
     pub trace: Option<tokenpace_client::trace::TraceSpec>,
     /// Users who stop reading (`--cancel-after`).
     pub cancel: Option<tokenpace_core::cancel::CancelPlan>,
+    /// The run's nonce, mixed into every prompt's salt so that no earlier
+    /// run (with the same `--seed`) primed a prefix cache with them; 0
+    /// with `--reuse-prompts`. See [`run_salt`].
+    pub salt: u64,
+}
+
+/// A nonce for a run's prompts, from the wall clock: two runs get different
+/// prompts whatever their `--seed` (shards of a run differ by request ids).
+pub fn run_salt() -> u64 {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    ns.max(1)
 }
 
 /// Multi-turn sessions or agent tasks instead of single requests.
@@ -156,6 +169,9 @@ pub struct BenchPlan {
     pub out: Option<PathBuf>,
     /// Repeats and steady-state trims.
     pub statistics: StatsPlan,
+    /// Whose server the target is (`--server-kind`); `None`: discovered
+    /// from its model list.
+    pub server_kind: Option<tokenpace_client::server_kind::ServerKind>,
 }
 
 impl BenchPlan {
@@ -227,8 +243,11 @@ impl BenchPlan {
             bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
         }
         if let Some(s) = &self.sessions {
-            // Each session's turn count is drawn up front (shards agree).
-            if self.requests > 10_000_000 {
+            // Each session's turn count is drawn up front (shards agree);
+            // u64::MAX: as many as a --conversations file holds.
+            if self.requests > 10_000_000
+                && !(self.requests == u64::MAX && s.conversations.is_some())
+            {
                 bail!(
                     "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
                     self.requests
@@ -277,11 +296,13 @@ impl BenchPlan {
             }
             None => {}
         }
-        self.statistics.check(
-            self.requests,
-            self.sessions.is_some(),
-            self.workload.trace.is_some(),
-        )?;
+        let counted_by_file = self.workload.trace.is_some()
+            || self
+                .sessions
+                .as_ref()
+                .is_some_and(|s| s.conversations.is_some());
+        self.statistics
+            .check(self.requests, self.sessions.is_some(), counted_by_file)?;
         Ok(())
     }
 
@@ -357,6 +378,8 @@ impl BenchPlan {
             cancel: self.workload.cancel,
             trim_start_s: Some(self.statistics.trim_start_s).filter(|t| *t > 0.0),
             trim_end_s: Some(self.statistics.trim_end_s).filter(|t| *t > 0.0),
+            text: Some(self.workload.text.to_string()),
+            ..RunSettings::default()
         }
     }
 }

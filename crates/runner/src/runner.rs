@@ -10,17 +10,14 @@ use std::time::Duration;
 use tokenpace_client::backend::Backend;
 use tokenpace_client::bench::{self, RepeatTag, RunOptions};
 use tokenpace_client::clock::RunClock;
-use tokenpace_client::conversations::{ConversationSource, FileConversations, Synthetic};
+use tokenpace_client::conversations::{ConversationSource, FileConversations};
 use tokenpace_client::dataset::Dataset;
-use tokenpace_client::leave::Leaving;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{h2c_client, http_client, HttpClient, Target, Timeouts};
-use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
+use tokenpace_client::request::{h2c_client, http_client, HttpClient, Target};
 use tokenpace_client::tokenizer::ModelTokenizer;
-use tokenpace_client::trace::replay::TraceReplay;
-use tokenpace_client::trace::{TracePrompts, TraceScan};
+use tokenpace_client::trace::TraceScan;
 use tokenpace_client::workers::Workers;
-use tokenpace_client::workload::{PromptSource, Workload};
+use tokenpace_client::workload::PromptSource;
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
@@ -104,21 +101,25 @@ pub struct Runner {
     pub runtime: tokio::runtime::Runtime,
     /// The profile levels are graded on.
     pub profile: Profile,
-    client: HttpClient,
-    target: Target,
-    backend: Arc<dyn Backend>,
-    tokenizer: Option<Arc<ModelTokenizer>>,
-    dataset: Option<Arc<dyn PromptSource>>,
-    conversations: Option<Arc<dyn ConversationSource>>,
-    trace: Option<TraceScan>,
+    pub(crate) client: HttpClient,
+    pub(crate) target: Target,
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) tokenizer: Option<Arc<ModelTokenizer>>,
+    /// What requests carry and what counts their tokens.
+    pub(crate) prompts: crate::prompts::PromptSetup,
+    pub(crate) dataset: Option<Arc<dyn PromptSource>>,
+    pub(crate) conversations: Option<Arc<dyn ConversationSource>>,
+    /// The conversations a `--conversations` file holds.
+    pub(crate) conversation_count: Option<u64>,
+    pub(crate) trace: Option<TraceScan>,
     /// Set once a level's load has started: only the first waits for
     /// `--start-at`.
-    started: std::sync::atomic::AtomicBool,
+    pub(crate) started: std::sync::atomic::AtomicBool,
     /// Drivers made so far: each after the first sends request ids of its
     /// own (a sweep's levels and the warm-up number records from 0 again).
-    drivers: std::sync::atomic::AtomicU32,
+    pub(crate) drivers: std::sync::atomic::AtomicU32,
     /// The single-threaded runtimes the streams run on, one per core.
-    workers: Arc<Workers>,
+    pub(crate) workers: Arc<Workers>,
 }
 
 impl Runner {
@@ -144,47 +145,69 @@ impl Runner {
             false => http_client(plan.timeouts.connect, max_in_flight)?,
         };
         let mut target = plan.target.clone();
+        let listed = crate::prompts::list(&runtime, &client, &target, backend.as_ref());
         if target.model.is_empty() {
-            target.model = runtime
-                .block_on(tokenpace_client::discover::first_model_as(
-                    client.api(),
-                    &target,
-                    backend.as_ref(),
-                ))
-                .map_err(|e| crate::reach::explain(e, &runtime, &target, plan.timeouts.connect))?;
+            target.model = match &listed {
+                Ok(l) => l.model.clone(),
+                Err(e) => {
+                    let e = anyhow::anyhow!("{e:#}");
+                    return Err(crate::reach::explain(
+                        e,
+                        &runtime,
+                        &target,
+                        plan.timeouts.connect,
+                    ));
+                }
+            };
         }
         let tokenizer = match &plan.workload.tokenizer {
             Some(path) => Some(Arc::new(ModelTokenizer::from_file(path)?)),
             None => None,
         };
+        let prompts = crate::prompts::setup(
+            &runtime,
+            &client,
+            &target,
+            backend.as_ref(),
+            plan.server_kind,
+            listed.as_ref().ok(),
+            plan.workload.ignore_eos,
+            tokenizer.clone(),
+        );
+        let ignore_eos = prompts.ignore_eos;
         let dataset: Option<Arc<dyn PromptSource>> = match &plan.workload.dataset {
             Some(path) => Some(Arc::new(Dataset::load(
                 path,
                 plan.workload.max_tokens,
-                plan.workload.ignore_eos,
+                ignore_eos,
             )?)),
             None => None,
         };
-        let conversations: Option<Arc<dyn ConversationSource>> = match plan
+        let file = match plan
             .sessions
             .as_ref()
             .and_then(|s| s.conversations.as_ref())
         {
-            Some(path) => Some(Arc::new(FileConversations::load(
+            Some(path) => Some(FileConversations::load(
                 path,
                 plan.workload.max_tokens,
-                plan.workload.ignore_eos,
-            )?)),
+                ignore_eos,
+            )?),
             None => None,
         };
+        // Without --requests a conversations file is replayed once, whole.
+        let conversation_count = file.as_ref().map(|f| f.len() as u64);
+        let conversations = file.map(|f| Arc::new(f) as Arc<dyn ConversationSource>);
         Ok(Runner {
             conversations,
+            conversation_count,
             runtime,
             profile,
             client,
             target,
             backend,
             tokenizer,
+            prompts,
             dataset,
             trace,
             started: Default::default(),
@@ -198,6 +221,16 @@ impl Runner {
         &self.target.model
     }
 
+    /// What the run's requests carry and what counts their tokens.
+    pub fn prompts(&self) -> &crate::prompts::PromptSetup {
+        &self.prompts
+    }
+
+    /// Whether the prompts are synthetic (cut from the corpus).
+    pub fn synthetic(&self, plan: &BenchPlan) -> bool {
+        self.dataset.is_none() && self.conversations.is_none() && plan.workload.trace.is_none()
+    }
+
     /// The trace's requests in its window, when a trace is replayed.
     pub fn trace_requests(&self) -> Option<u64> {
         self.trace.map(|t| t.requests)
@@ -206,91 +239,6 @@ impl Runner {
     /// Fails before any load when nothing answers at the target.
     pub fn probe(&self) -> anyhow::Result<()> {
         crate::reach::probe(&self.runtime, &self.client, &self.target)
-    }
-
-    /// The target with the request-id prefix of the next driver: the run's
-    /// for the first, then `prefix.n`, so no two requests of a run carry
-    /// the same id (a server may refuse a duplicate in flight, and a log
-    /// joined on ids would mix them up).
-    fn target_for_driver(&self) -> Target {
-        let n = self
-            .drivers
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut target = self.target.clone();
-        if let Some(h) = target.request_id.as_mut().filter(|_| n > 0) {
-            h.prefix = format!("{}.{n}", h.prefix);
-        }
-        target
-    }
-
-    /// The driver of a level's `units` requests (or sessions), prompts
-    /// drawn with `seed`.
-    fn driver(
-        &self,
-        plan: &BenchPlan,
-        level: Level,
-        seed: u64,
-        units: u64,
-        clock: RunClock,
-    ) -> Arc<Driver> {
-        let w = &plan.workload;
-        let workload = Workload {
-            lang: w.text,
-            prompt_tokens: level.prompt_tokens,
-            shared_prefix: w.shared_prefix,
-            prefix_groups: w.prefix_groups,
-            max_tokens: w.max_tokens,
-            ignore_eos: w.ignore_eos,
-            seed,
-            tokenizer: self.tokenizer.clone(),
-        };
-        let sessions = plan.sessions.as_ref().map(|s| {
-            let source: Arc<dyn ConversationSource> = match &self.conversations {
-                Some(c) => c.clone(),
-                None => Arc::new(Synthetic(workload.clone())),
-            };
-            let session_plan = SessionPlan {
-                turns: s.turns,
-                think_time: s.think_time,
-                header: s.header.clone(),
-                tag: seed,
-                agent: s.agent.map(|a| AgentPlan {
-                    steps: a.steps,
-                    tool_result_tokens: a.tool_result_tokens,
-                    tool_choice: a.tool_choice,
-                    lang: w.text,
-                }),
-            };
-            Arc::new(Sessions::new(session_plan, source, units, seed))
-        });
-        Arc::new(Driver {
-            client: self.client.clone(),
-            target: self.target_for_driver(),
-            backend: self.backend.clone(),
-            workload: match &self.dataset {
-                Some(d) => d.clone(),
-                None => Arc::new(workload),
-            },
-            timeouts: Timeouts {
-                first_token: plan.timeouts.first_token,
-                total: plan.timeouts.total,
-                max_event_bytes: plan.timeouts.max_event_bytes,
-                leaving: w.cancel.map(|plan| Leaving { plan, seed }),
-            },
-            clock,
-            sessions,
-            trace: w.trace.as_ref().map(|spec| {
-                let prompts = TracePrompts::new(
-                    w.text,
-                    spec.block_tokens,
-                    seed,
-                    w.ignore_eos,
-                    self.tokenizer.clone(),
-                );
-                Arc::new(TraceReplay::new(spec.clone(), prompts))
-            }),
-            workers: Some(self.workers.clone()),
-        })
     }
 
     /// Requests this process sends for `units` units of `driver`'s load.
@@ -327,6 +275,8 @@ impl Runner {
             ramp_up: plan.ramp_up,
             shard: plan.shard,
         };
+        // A request the server refused for an argument tokenpace added.
+        let refused = std::cell::Cell::new(None);
         let mut warmup_failed = 0;
         if plan.warmup > 0 {
             // Other prompts than the measured ones, so no prefix cache is primed.
@@ -346,14 +296,20 @@ impl Runner {
                 level_seed(plan.seed, level) ^ WARMUP_SEED,
                 plan.warmup,
                 RunClock::start(),
-            );
+            )?;
             let total = Self::expected_requests(plan, &driver, plan.warmup);
             let bar = progress.level(total, Some(format!("{label} warm-up")));
             let outcome = self
                 .runtime
-                .block_on(bench::run(driver, warm, options, |r| bar.record(r)));
+                .block_on(bench::run(driver, warm, options, |r| {
+                    bar.record(r);
+                    self.prompts.watch(r, &refused)
+                }));
             bar.finish();
             let outcome = outcome?;
+            if let Some(why) = refused.take() {
+                bail!("{why}");
+            }
             warmup_failed = outcome.records.iter().filter(|r| !r.is_ok()).count();
             if outcome.partial {
                 bail!("interrupted during the warm-up; nothing was measured");
@@ -375,9 +331,10 @@ impl Runner {
         // stamp (merge lines shards up by it).
         let environment = crate::environment::current();
         // A trace's window holds its own count.
-        let requests = match self.trace {
-            Some(t) => t.requests.min(plan.requests),
-            None => plan.requests,
+        let requests = match (self.trace, self.conversation_count) {
+            (Some(t), _) => t.requests.min(plan.requests),
+            (None, Some(n)) => n.min(plan.requests),
+            (None, None) => plan.requests,
         };
         let repeats = plan.statistics.repeat.max(1);
         // Ids of repeat k start at k·stride, a multiple of the shard count.
@@ -396,7 +353,7 @@ impl Runner {
                     id_offset: stride.saturating_mul(u64::from(k)),
                 }),
             };
-            let driver = self.driver(plan, level, seed, plan.requests, clock);
+            let driver = self.driver(plan, level, seed, requests, clock)?;
             let at = match (&position, repeats) {
                 (_, 1) => position.clone(),
                 (Some(p), _) => Some(format!("{p} repeat {}/{repeats}", k + 1)),
@@ -410,9 +367,15 @@ impl Runner {
             };
             let outcome = self
                 .runtime
-                .block_on(bench::run(driver, load, options, |r| bar.record(r)));
+                .block_on(bench::run(driver, load, options, |r| {
+                    bar.record(r);
+                    self.prompts.watch(r, &refused)
+                }));
             bar.finish();
             let outcome = outcome?;
+            if let Some(why) = refused.take() {
+                bail!("{why}");
+            }
             warnings.extend(outcome.warnings.iter().cloned());
             if let Some(e) = trace.and_then(|t| t.take_error()) {
                 warnings.push(format!(
@@ -433,6 +396,12 @@ impl Runner {
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
         let mut settings = plan.settings(level, &self.target.model, stall_s);
         settings.requests = Some(requests);
+        self.prompts.describe(&mut settings, self.synthetic(plan));
+        warnings.extend(self.prompts.off_length(plan, level, &outcome.records));
+        warnings.extend(crate::prompts::PromptSetup::primed_trace(
+            self.trace,
+            &outcome.records,
+        ));
         let mut summary = RunSummary::from_records(&outcome.records, settings, environment);
         summary.partial = outcome.partial;
         if let Some(d) = dir {

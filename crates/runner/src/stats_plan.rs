@@ -28,8 +28,14 @@ impl Default for StatsPlan {
 
 impl StatsPlan {
     /// Checks the repeats against the run: at least one, single requests
-    /// only, and ids for every repeat of `requests` requests.
-    pub fn check(&self, requests: u64, sessions: bool, trace: bool) -> anyhow::Result<()> {
+    /// only, and ids for every repeat of `requests` requests (unless a
+    /// trace's window or a conversations file counts them).
+    pub fn check(
+        &self,
+        requests: u64,
+        sessions: bool,
+        counted_by_file: bool,
+    ) -> anyhow::Result<()> {
         if self.repeat == 0 {
             bail!("--repeat must be at least 1");
         }
@@ -37,7 +43,7 @@ impl StatsPlan {
             bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
         }
         let ids = u64::from(self.repeat) + 1;
-        if !trace && requests.checked_mul(ids).is_none() {
+        if !counted_by_file && requests.checked_mul(ids).is_none() {
             bail!(
                 "--requests {requests} times --repeat {} is more requests than one run can number: give fewer",
                 self.repeat

@@ -131,6 +131,38 @@ pub enum SubmitError {
     /// The generator has stopped (HTTP 503).
     #[error("{0}")]
     Unavailable(String),
+    /// The generator cannot do this at all (HTTP 501).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// How `/tokenize` reads a prompt (vLLM's options). The default is what
+/// the completions and chat routes do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenizeOptions {
+    /// Add the special tokens (BOS) the routes add.
+    pub add_special_tokens: bool,
+    /// Chat: end with the opening of the assistant's turn, as the chat
+    /// route does.
+    pub add_generation_prompt: bool,
+}
+
+impl Default for TokenizeOptions {
+    fn default() -> Self {
+        TokenizeOptions {
+            add_special_tokens: true,
+            add_generation_prompt: true,
+        }
+    }
+}
+
+/// A prompt's tokens, as the generator would count them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokenized {
+    /// The token ids.
+    pub ids: Vec<u32>,
+    /// The most tokens one request's context holds.
+    pub max_model_len: u32,
 }
 
 /// A text generator that serves requests concurrently.
@@ -145,4 +177,19 @@ pub trait Generator: Send + Sync + 'static {
     ) -> Result<UnboundedReceiver<GenEvent>, SubmitError>;
     /// Requests running and waiting now, for `/metrics`.
     fn load(&self) -> (usize, usize);
+    /// The prompt's tokens, for `POST /tokenize`: with the default
+    /// `options`, exactly those [`Generator::submit`] would count as the
+    /// prompt (its `Started::prompt_tokens`). A generator without a
+    /// tokenizer keeps this default, and `/tokenize` answers 501.
+    fn tokenize_prompt(
+        &self,
+        prompt: &PromptInput,
+        options: TokenizeOptions,
+    ) -> Result<Tokenized, SubmitError> {
+        let _ = (prompt, options);
+        Err(SubmitError::Unsupported(format!(
+            "the generator behind this server ({}) has no tokenizer to offer: /tokenize is not available",
+            self.model_name()
+        )))
+    }
 }

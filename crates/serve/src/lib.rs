@@ -3,7 +3,9 @@
 //! double. Routes: `POST /v1/chat/completions`, `POST /v1/completions`
 //! (streamed or whole, with `usage` and llama.cpp-style `timings`),
 //! `POST /v1/responses` (OpenAI Responses), `POST /v1/messages` (Anthropic
-//! Messages), `GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus).
+//! Messages), `POST /tokenize` (vLLM's shape, on the generator's own
+//! tokenizer: `tokenize`), `GET /v1/models`, `GET /health`, `GET /metrics`
+//! (Prometheus).
 //! Tools are offered to the model hermes-style and its `<tool_call>`s come
 //! back as each API's tool calls (`toolcall`); what it cannot do is
 //! refused with a 400 that names it (`support`).
@@ -17,11 +19,12 @@ mod request;
 mod respond;
 mod server;
 mod support;
+mod tokenize;
 mod toolcall;
 mod tools;
 
 pub use generate::{
     ChatMessage, FinishReason, Finished, GenEvent, GenerationRequest, Generator, PromptInput,
-    Sampling, SubmitError,
+    Sampling, SubmitError, TokenizeOptions, Tokenized,
 };
 pub use server::{start, ServeConfig, ServeHandle};

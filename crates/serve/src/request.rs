@@ -108,11 +108,13 @@ pub fn parse(endpoint: Endpoint, body: &[u8], seed_fallback: u32) -> Result<ApiR
         // One call per answer: generation ends with it.
         stop.push(toolcall::CLOSE.to_owned());
     }
+    let max_tokens = api
+        .max_tokens
+        .map_or(DEFAULT_MAX_TOKENS, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    support::min_tokens(&api, max_tokens)?;
     let generation = GenerationRequest {
         prompt,
-        max_tokens: api
-            .max_tokens
-            .map_or(DEFAULT_MAX_TOKENS, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        max_tokens,
         sampling: Sampling {
             temperature: temperature as f32,
             top_p: top_p as f32,

@@ -49,10 +49,7 @@ pub async fn generate(
             .generator
             .submit(api.generation.clone())
             .map(|rx| (api, rx))
-            .map_err(|e| match e {
-                SubmitError::Invalid(m) => ApiError::invalid(m, Some("prompt")),
-                SubmitError::Unavailable(m) => ApiError::new(503, "server_error", "unavailable", m),
-            })
+            .map_err(submit_error)
     });
     let (parsed, rx) = match submitted {
         Ok(p) => p,
@@ -98,6 +95,15 @@ fn tool_outcome(state: &State, outcome: ToolOutcome) {
              stop (not tool_calls). Such answers are counted in /metrics as \
              tokenpace_tool_answers_total{{outcome=\"missing\"}}."
         );
+    }
+}
+
+/// The answer to a request the generator refused.
+pub(crate) fn submit_error(e: SubmitError) -> ApiError {
+    match e {
+        SubmitError::Invalid(m) => ApiError::invalid(m, Some("prompt")),
+        SubmitError::Unavailable(m) => ApiError::new(503, "server_error", "unavailable", m),
+        SubmitError::Unsupported(m) => ApiError::new(501, "server_error", "not_implemented", m),
     }
 }
 

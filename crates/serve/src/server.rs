@@ -5,6 +5,7 @@
 use crate::generate::Generator;
 use crate::metrics::Metrics;
 use crate::respond::{generate, State};
+use crate::tokenize::tokenize;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -124,6 +125,10 @@ async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
         }
         ("POST", "/v1/messages") => return generate(state, conn, req, Endpoint::Messages).await,
         ("POST", "/v1/responses") => return generate(state, conn, req, Endpoint::Responses).await,
+        ("POST", "/tokenize") => match tokenize(state, &req.body) {
+            Ok(body) => (200, body),
+            Err(e) => (e.status, e.body()),
+        },
         ("GET", "/health") => (200, b"{\"status\":\"ok\"}\n".to_vec()),
         ("GET", "/v1/models") => {
             let body = serde_json::json!({"object": "list", "data": [{

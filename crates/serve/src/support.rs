@@ -7,7 +7,7 @@
 //! accepted.
 
 use serde_json::Value;
-use tokenpace_wire::{ApiError, Endpoint};
+use tokenpace_wire::{ApiError, CompletionRequest, Endpoint};
 
 fn refuse(param: &'static str, what: &str) -> ApiError {
     ApiError {
@@ -121,6 +121,21 @@ pub fn check(endpoint: Endpoint, body: &Value) -> Result<(), ApiError> {
     }
     builtin_tools(endpoint, body)?;
     input_kinds(body)
+}
+
+/// `min_tokens` (vLLM's): the engine cannot hold off an answer's end, so it
+/// is taken only where it changes nothing: with `ignore_eos`, no stop
+/// sequence and at most `max_tokens`, every answer runs to `max_tokens`.
+pub fn min_tokens(api: &CompletionRequest, max_tokens: u32) -> Result<(), ApiError> {
+    let moot = api.ignore_eos && api.stop.is_empty() && api.min_tokens <= u64::from(max_tokens);
+    if api.min_tokens == 0 || moot {
+        return Ok(());
+    }
+    Err(refuse(
+        "min_tokens",
+        "'min_tokens' unless 'ignore_eos' is true and no 'stop' is given (its engine cannot \
+         hold off an answer's end; with ignore_eos every answer runs to max_tokens)",
+    ))
 }
 
 /// A field that asks for something: present, not null, false, 0, "" or empty.
@@ -333,6 +348,30 @@ mod tests {
             ),
         ] {
             assert_eq!(check(endpoint, &body), Ok(()), "{body}");
+        }
+    }
+
+    #[test]
+    fn min_tokens_only_where_ignore_eos_makes_it_moot() {
+        let parse = |body: &str| {
+            tokenpace_wire::request::parse(Endpoint::Completions, body.as_bytes(), 100).unwrap()
+        };
+        let ok = parse(r#"{"prompt":"x","min_tokens":8,"max_tokens":8,"ignore_eos":true}"#);
+        assert_eq!(min_tokens(&ok, 8), Ok(()));
+        assert_eq!(
+            min_tokens(&parse(r#"{"prompt":"x","min_tokens":0}"#), 8),
+            Ok(())
+        );
+        for (body, max) in [
+            (r#"{"prompt":"x","min_tokens":8}"#, 8),
+            (
+                r#"{"prompt":"x","min_tokens":8,"ignore_eos":true,"stop":"."}"#,
+                8,
+            ),
+            (r#"{"prompt":"x","min_tokens":8,"ignore_eos":true}"#, 7),
+        ] {
+            let e = min_tokens(&parse(body), max).unwrap_err();
+            assert_eq!((e.status, e.param), (400, Some("min_tokens")), "{body}");
         }
     }
 }

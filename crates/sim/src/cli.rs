@@ -119,8 +119,10 @@ pub struct SimArgs {
     /// held back and sent in one chunk (like vLLM with Chinese output).
     #[arg(long)]
     pub utf8_hold_back: bool,
-    /// Whose bytes the responses are: tokenpace, or vllm (vLLM 0.32's
-    /// fields, usage and endings) [default: tokenpace].
+    /// Whose bytes the responses are: tokenpace, vllm (vLLM 0.32's
+    /// fields, usage and endings), or openai (refuses request arguments
+    /// OpenAI's API does not define, such as ignore_eos, with its 400)
+    /// [default: tokenpace].
     #[arg(long, value_name = "DIALECT", value_parser = dialect)]
     pub dialect: Option<Dialect>,
 }

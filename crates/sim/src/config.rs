@@ -43,8 +43,11 @@ pub struct SimConfig {
     /// Request header naming a session; its value is recorded in the truth
     /// file so sticky-routing tests can check it arrived.
     pub session_header: String,
-    /// Whose bytes the responses are: `tokenpace` (the default) or `vllm`
-    /// (vLLM 0.32's extra fields, usage and endings; see the README).
+    /// Whose bytes the responses are: `tokenpace` (the default), `vllm`
+    /// (vLLM 0.32's extra fields, usage and endings, `/version`) or
+    /// `openai` (tokenpace's bytes, but unknown request arguments are
+    /// refused as OpenAI's API refuses them, and no `/tokenize`); see the
+    /// README.
     pub dialect: Dialect,
 }
 

@@ -21,7 +21,9 @@ pub struct Generation {
 }
 
 /// Generates the answer to `req`. `natural` is how many tokens the model
-/// says before its EOS; `seed` picks where in the corpus it starts;
+/// says before its EOS, at least `min_tokens` (like vLLM, no end and no
+/// stop sequence before that many tokens); `seed` picks where in the
+/// corpus it starts;
 /// `hold_back` splits each piece that starts with a multi-byte character
 /// into two tokens, the first empty (see [`Generation::tokens`]).
 pub fn generate(
@@ -31,6 +33,7 @@ pub fn generate(
     seed: u64,
     hold_back: bool,
 ) -> Generation {
+    let natural = natural.max(req.min_tokens);
     let (count, mut finish) = match (req.max_tokens, req.ignore_eos) {
         (Some(max), true) => (max, "length"),
         (Some(max), false) if max <= natural => (max, "length"),
@@ -49,7 +52,7 @@ pub fn generate(
         .take(count as usize)
         .map(Cow::Borrowed)
         .collect();
-    if let Some(cut) = earliest_stop(&tokens, &req.stop) {
+    if let Some(cut) = earliest_stop(&tokens, &req.stop, req.min_tokens) {
         truncate_at(&mut tokens, cut);
         finish = "stop";
     }
@@ -80,13 +83,22 @@ impl Generation {
     }
 }
 
-/// Byte position in the joined text where the first stop sequence starts.
-fn earliest_stop(tokens: &[Cow<'static, str>], stops: &[String]) -> Option<usize> {
+/// Byte position in the joined text where the first stop sequence starts,
+/// at or after the end of the first `min_tokens` tokens.
+fn earliest_stop(tokens: &[Cow<'static, str>], stops: &[String], min_tokens: u64) -> Option<usize> {
     if stops.is_empty() {
         return None;
     }
     let text: String = tokens.concat();
-    stops.iter().filter_map(|s| text.find(s.as_str())).min()
+    let floor: usize = tokens
+        .iter()
+        .take(min_tokens as usize)
+        .map(|t| t.len())
+        .sum();
+    stops
+        .iter()
+        .filter_map(|s| text[floor..].find(s.as_str()).map(|at| floor + at))
+        .min()
 }
 
 /// Keeps the text before byte `cut` of the joined tokens.
@@ -115,8 +127,13 @@ mod tests {
     use super::*;
 
     fn req(max: Option<u64>, ignore_eos: bool, stop: &[&str]) -> CompletionRequest {
+        req_min(max, ignore_eos, stop, 0)
+    }
+
+    fn req_min(max: Option<u64>, ignore_eos: bool, stop: &[&str], min: u64) -> CompletionRequest {
         let body = serde_json::json!({
             "prompt": "x", "max_tokens": max, "ignore_eos": ignore_eos, "stop": stop,
+            "min_tokens": min,
         });
         let body = serde_json::to_vec(&body).unwrap();
         tokenpace_wire::request::parse(tokenpace_wire::Endpoint::Completions, &body, 1000).unwrap()
@@ -177,5 +194,43 @@ mod tests {
         let g = generate(&req(Some(200), true, &["。"]), 10, Lang::Zh, 4, false);
         assert_eq!(g.tokens.concat(), text[..at]);
         assert_eq!(g.finish_reason, "stop");
+    }
+
+    #[test]
+    fn min_tokens_holds_off_the_end_and_stop_sequences() {
+        // The model would end after 10 tokens: not before 25.
+        let g = generate(&req_min(Some(50), false, &[], 25), 10, Lang::En, 1, false);
+        assert_eq!((g.tokens.len(), g.finish_reason), (25, "stop"));
+        let g = generate(&req_min(Some(20), false, &[], 20), 10, Lang::En, 1, false);
+        assert_eq!((g.tokens.len(), g.finish_reason), (20, "length"));
+        let g = generate(&req_min(None, false, &[], 30), 10, Lang::En, 1, false);
+        assert_eq!(g.tokens.len(), 30);
+        // A longer natural answer is not cut.
+        let g = generate(&req_min(Some(50), false, &[], 5), 10, Lang::En, 1, false);
+        assert_eq!(g.tokens.len(), 10);
+        // A stop sequence inside the first min_tokens tokens is passed over.
+        let full = generate(&req(Some(200), true, &[]), 10, Lang::Zh, 4, false);
+        let text: String = full.tokens.concat();
+        let first = text.find('。').unwrap();
+        let min = full
+            .tokens
+            .iter()
+            .scan(0, |end, t| {
+                *end += t.len();
+                Some(*end)
+            })
+            .position(|end| end > first)
+            .unwrap() as u64
+            + 1;
+        let g = generate(
+            &req_min(Some(200), true, &["。"], min),
+            10,
+            Lang::Zh,
+            4,
+            false,
+        );
+        assert!(g.tokens.len() as u64 >= min, "{} < {min}", g.tokens.len());
+        let at = g.tokens.concat().len();
+        assert!(at > first && text[at..].starts_with('。'), "cut at {at}");
     }
 }

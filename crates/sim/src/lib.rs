@@ -22,8 +22,13 @@
 //!
 //! # Dialects
 //! [`SimConfig::dialect`] chooses whose bytes the responses are: tokenpace's
-//! own shapes (the default) or vLLM's, reproduced from captured streams
+//! own shapes (the default), vLLM's, reproduced from captured streams, or
+//! OpenAI's hosted API, which refuses request arguments it does not define
 //! (see [`config::Dialect`] and the README).
+//!
+//! # Tokenize
+//! `POST /tokenize` (vLLM's shape, not in the `openai` dialect) counts a
+//! prompt or chat messages exactly as `usage.prompt_tokens` would.
 //!
 //! # Library use
 //! ```no_run

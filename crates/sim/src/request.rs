@@ -38,7 +38,7 @@ pub fn parse(
 /// The estimated length of a prompt: every text part (and an assistant's
 /// tool calls' names and arguments) estimated on its own, as the
 /// [`crate::prefix_cache`] cuts them.
-fn prompt_tokens(prompt: &Prompt) -> u64 {
+pub(crate) fn prompt_tokens(prompt: &Prompt) -> u64 {
     match prompt {
         Prompt::Chat(messages) => messages
             .iter()

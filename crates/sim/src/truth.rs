@@ -91,6 +91,10 @@ pub struct RequestTruth {
     pub tool_call: Option<ToolCallTruth>,
     /// How they were estimated.
     pub prompt_token_method: String,
+    /// `min_tokens` asked for (vLLM's: no end before this many tokens),
+    /// when above 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tokens: Option<u64>,
     /// Tokens generated (usage's count): those the chunks carried, and a
     /// tool call's tokens generated after its last delta.
     pub completion_tokens: u64,

@@ -198,7 +198,9 @@ async fn several_tokens_per_chunk_are_in_the_truth() {
 
 #[tokio::test]
 async fn continuous_usage_counts_the_tokens_sent_so_far() {
-    for dialect in Dialect::ALL {
+    // The openai dialect refuses vLLM's continuous_usage_stats.
+    let dialects = Dialect::ALL.into_iter();
+    for dialect in dialects.filter(|d| !d.shape().strict_arguments) {
         let t = TestSim::start(|c| {
             chinese_held_back(c);
             c.dialect = dialect;

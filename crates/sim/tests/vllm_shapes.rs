@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::capture::{assert_same_shape, capture, events};
+use common::capture::{assert_same_shape, capture, events, shape};
 use common::*;
 use serde_json::{json, Value};
 use tokenpace_sim::config::Dialect;
@@ -137,5 +137,17 @@ async fn the_default_dialect_keeps_tokenpaces_shapes() {
         e[17].1["usage"]["prompt_tokens_details"],
         json!({"cached_tokens": 0})
     );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn models_and_version_have_vllms_shape() {
+    let t = vllm().await;
+    let r = request(&t.sim, "GET", "/v1/models", &[], b"").await;
+    let captured: Value = serde_json::from_str(&capture("models.json")).unwrap();
+    assert_eq!(shape(&r.json()), shape(&captured));
+    assert_eq!(r.json()["data"][0]["owned_by"], "vllm");
+    let r = request(&t.sim, "GET", "/version", &[], b"").await;
+    assert_eq!(r.text(), capture("version.json"));
     t.finish().await;
 }

@@ -1,4 +1,6 @@
-//! OpenAI-style error responses: `{"error":{"message","type","param","code"}}`.
+//! Error responses: OpenAI's `{"error":{"message","type","param","code"}}`,
+//! or Anthropic's `{"type":"error","error":{"type","message"}}` where a
+//! server answers as Anthropic's API does ([`ErrorShape`]).
 
 use serde::Serialize;
 
@@ -25,6 +27,19 @@ pub struct ApiError {
     pub code: &'static str,
     /// The request field at fault, if any.
     pub param: Option<&'static str>,
+    /// Whose JSON the body is.
+    pub shape: ErrorShape,
+}
+
+/// Whose error JSON a body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorShape {
+    /// OpenAI's: `{"error":{"message","type","param","code"}}`; an empty
+    /// `code` is written as null (as OpenAI does for some errors).
+    #[default]
+    OpenAi,
+    /// Anthropic's: `{"type":"error","error":{"type","message"}}`.
+    Anthropic,
 }
 
 #[derive(Serialize)]
@@ -38,7 +53,21 @@ struct Inner<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     param: Option<&'a str>,
-    code: &'a str,
+    code: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AnthropicBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    error: AnthropicInner<'a>,
+}
+
+#[derive(Serialize)]
+struct AnthropicInner<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    message: &'a str,
 }
 
 impl ApiError {
@@ -50,6 +79,7 @@ impl ApiError {
             kind: "invalid_request_error",
             code: "invalid_value",
             param,
+            shape: ErrorShape::OpenAi,
         }
     }
 
@@ -95,20 +125,30 @@ impl ApiError {
             kind,
             code,
             param: None,
+            shape: ErrorShape::OpenAi,
         }
     }
 
-    /// The JSON body.
+    /// The JSON body, in its [`ErrorShape`].
     pub fn body(&self) -> Vec<u8> {
-        let body = Body {
-            error: Inner {
-                message: &self.message,
-                kind: self.kind,
-                param: self.param,
-                code: self.code,
-            },
+        let json = match self.shape {
+            ErrorShape::OpenAi => serde_json::to_vec(&Body {
+                error: Inner {
+                    message: &self.message,
+                    kind: self.kind,
+                    param: self.param,
+                    code: Some(self.code).filter(|c| !c.is_empty()),
+                },
+            }),
+            ErrorShape::Anthropic => serde_json::to_vec(&AnthropicBody {
+                kind: "error",
+                error: AnthropicInner {
+                    kind: self.kind,
+                    message: &self.message,
+                },
+            }),
         };
-        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{}}".to_vec())
+        json.unwrap_or_else(|_| b"{\"error\":{}}".to_vec())
     }
 }
 
@@ -124,6 +164,27 @@ mod tests {
         assert_eq!(v["error"]["type"], "invalid_request_error");
         assert_eq!(v["error"]["code"], "invalid_value");
         assert_eq!(v["error"]["param"], "x");
+    }
+
+    #[test]
+    fn empty_codes_are_null_and_anthropic_has_its_own_shape() {
+        let e = ApiError {
+            code: "",
+            ..ApiError::invalid("no", None)
+        };
+        let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"message": "no", "type": "invalid_request_error", "param": null, "code": null}})
+        );
+        let e = ApiError {
+            shape: ErrorShape::Anthropic,
+            ..e
+        };
+        assert_eq!(
+            String::from_utf8(e.body()).unwrap(),
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"no"}}"#
+        );
     }
 
     #[test]

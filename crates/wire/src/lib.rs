@@ -10,9 +10,12 @@
 //! - [`server`]: the accept loop and the per-connection request loop, with
 //!   graceful shutdown;
 //! - [`request`]: the routes' [`Endpoint`]s and request bodies parsed into a
-//!   typed [`CompletionRequest`], with [`tools`] for function calling;
+//!   typed [`CompletionRequest`], with [`tools`] for function calling, and
+//!   the arguments hosted APIs accept ([`request::strict`]);
 //! - [`sse`] and [`native`]: the streamed and whole response bodies;
-//! - [`ApiError`]: OpenAI's error JSON;
+//! - [`tokenize`]: vLLM's `POST /tokenize`, request and body;
+//! - [`models`]: `GET /v1/models` (and vLLM's `/version`) per dialect;
+//! - [`ApiError`]: OpenAI's error JSON (or Anthropic's, [`ErrorShape`]);
 //! - [`prom`]: Prometheus text exposition helpers for `/metrics`;
 //! - [`arrival`]: socket reads dated by the kernel's arrival stamps (the
 //!   client's timed transport uses it too);
@@ -24,14 +27,16 @@ pub mod arrival;
 mod error;
 pub mod fds;
 pub mod http;
+pub mod models;
 pub mod native;
 pub mod prom;
 pub mod request;
 pub mod server;
 pub mod sse;
+pub mod tokenize;
 pub mod tools;
 
-pub use error::{ApiError, PATHS};
+pub use error::{ApiError, ErrorShape, PATHS};
 pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
 pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
 pub use server::{Handler, Next};

@@ -8,7 +8,12 @@ use crate::error::ApiError;
 use crate::tools::{self, Tool, ToolCall, ToolChoice};
 
 mod anthropic;
+mod prompt;
 mod responses;
+pub mod strict;
+
+pub(crate) use prompt::chat_prompt;
+use prompt::completion_prompt;
 
 /// Which API a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +88,9 @@ pub struct CompletionRequest {
     pub max_tokens: Option<u64>,
     /// Keep generating past the natural end, up to `max_tokens`.
     pub ignore_eos: bool,
+    /// Generate at least this many tokens before an end or a stop
+    /// sequence (`min_tokens`, vLLM's; 0 when absent).
+    pub min_tokens: u64,
     /// Stop sequences (none empty).
     pub stop: Vec<String>,
     /// `seed` (a negative one wraps around).
@@ -159,20 +167,7 @@ pub fn parse(
     body: &[u8],
     max_tokens_limit: u64,
 ) -> Result<CompletionRequest, ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            400,
-            "invalid_request_error",
-            "invalid_json",
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(mut obj) = v else {
-        return Err(ApiError::invalid(
-            "request body must be a JSON object",
-            None,
-        ));
-    };
+    let mut obj = object(body)?;
     if endpoint.is_native() {
         return native(endpoint, &obj, max_tokens_limit);
     }
@@ -201,7 +196,7 @@ pub fn parse(
                 .ok_or_else(|| ApiError::invalid("'seed' must be an integer", Some("seed")))?,
         ),
     };
-    let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
+    let (ignore_eos, min_tokens) = length_controls(&obj, max_tokens)?;
     let stop = stop_field(obj.get("stop"))?;
     let (tools, tool_choice) = if endpoint == Endpoint::Chat {
         let tools = tools::tools(obj.get("tools"))?;
@@ -230,12 +225,32 @@ pub fn parse(
         continuous_usage,
         max_tokens,
         ignore_eos,
+        min_tokens,
         stop,
         seed,
         tools,
         tool_choice,
         rest: obj,
     })
+}
+
+/// A request body read as a JSON object.
+pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "invalid_request_error",
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )
+    })?;
+    match v {
+        Value::Object(obj) => Ok(obj),
+        _ => Err(ApiError::invalid(
+            "request body must be a JSON object",
+            None,
+        )),
+    }
 }
 
 /// The native APIs: their prompt and length fields mapped onto the same
@@ -285,6 +300,7 @@ fn native(
         continuous_usage: false,
         max_tokens,
         ignore_eos: bool_field(obj.get("ignore_eos"), "ignore_eos")?,
+        min_tokens: 0,
         stop: Vec::new(),
         seed: None,
         tools: Vec::new(),
@@ -325,7 +341,31 @@ fn stream_options(v: Option<&Value>) -> Result<(bool, bool), ApiError> {
     }
 }
 
-fn bool_field(v: Option<&Value>, name: &'static str) -> Result<bool, ApiError> {
+/// `ignore_eos`, and `min_tokens` (vLLM's), which `max_tokens` bounds.
+fn length_controls(
+    obj: &Map<String, Value>,
+    max_tokens: Option<u64>,
+) -> Result<(bool, u64), ApiError> {
+    let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
+    let min = match obj.get("min_tokens").filter(|v| !v.is_null()) {
+        None => 0,
+        Some(v) => v.as_u64().ok_or_else(|| {
+            ApiError::invalid(
+                format!("'min_tokens' must be a non-negative integer, got {v}"),
+                Some("min_tokens"),
+            )
+        })?,
+    };
+    match max_tokens {
+        Some(max) if min > max => Err(ApiError::invalid(
+            format!("'min_tokens' ({min}) must not exceed the maximum tokens ({max})"),
+            Some("min_tokens"),
+        )),
+        _ => Ok((ignore_eos, min)),
+    }
+}
+
+pub(crate) fn bool_field(v: Option<&Value>, name: &'static str) -> Result<bool, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -372,90 +412,6 @@ fn stop_field(v: Option<&Value>) -> Result<Vec<String>, ApiError> {
             .filter(|s| !matches!(s, Ok(s) if s.is_empty()))
             .collect(),
         Some(_) => Err(bad()),
-    }
-}
-
-/// `messages`; `openai` also reads and checks OpenAI's tool calls and
-/// results (Ollama shapes them differently and they are left out there).
-fn chat_prompt(messages: Option<&Value>, openai: bool) -> Result<Prompt, ApiError> {
-    let missing = || {
-        ApiError::missing(
-            "'messages' is required: a non-empty array of messages",
-            "messages",
-        )
-    };
-    let list = messages.and_then(Value::as_array).ok_or_else(missing)?;
-    if list.is_empty() {
-        return Err(missing());
-    }
-    let mut out = Vec::with_capacity(list.len());
-    for (i, m) in list.iter().enumerate() {
-        let bad =
-            |what: &str| ApiError::invalid(format!("messages[{i}]: {what}"), Some("messages"));
-        let m = m.as_object().ok_or_else(|| bad("must be an object"))?;
-        let Some(role) = m.get("role").and_then(Value::as_str) else {
-            return Err(bad("'role' is required and must be a string"));
-        };
-        let mut parts = Vec::new();
-        match m.get("content") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) => parts.push(s.clone()),
-            Some(Value::Array(items)) => {
-                for p in items {
-                    match p.get("text").and_then(Value::as_str) {
-                        Some(t) => parts.push(t.to_owned()),
-                        None if p.get("type").is_some() => {}
-                        None => return Err(bad("content parts must be objects with a 'type'")),
-                    }
-                }
-            }
-            Some(_) => return Err(bad("'content' must be a string or an array of parts")),
-        }
-        let (tool_calls, tool_call_id) = if openai {
-            let calls = tools::tool_calls(m.get("tool_calls"), i)?;
-            if !calls.is_empty() && role != "assistant" {
-                return Err(bad("only an assistant message may carry 'tool_calls'"));
-            }
-            (calls, tools::tool_call_id(m, role, i)?)
-        } else {
-            (Vec::new(), None)
-        };
-        out.push(Message {
-            role: role.to_owned(),
-            parts,
-            tool_calls,
-            tool_call_id,
-        });
-    }
-    Ok(Prompt::Chat(out))
-}
-
-fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiError> {
-    let bad = || {
-        ApiError::missing(
-            "'prompt' is required: a string, an array of strings or an array of token ids",
-            "prompt",
-        )
-    };
-    let id = |v: &Value| v.as_u64().unwrap_or(u64::MAX);
-    match prompt {
-        Some(Value::String(s)) => Ok(Prompt::Completion(vec![PromptPart::Text(s.clone())])),
-        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_number) => Ok(
-            Prompt::Completion(vec![PromptPart::Tokens(items.iter().map(id).collect())]),
-        ),
-        Some(Value::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(PromptPart::Text(s.clone())),
-                Value::Number(_) => Ok(PromptPart::Tokens(vec![id(item)])),
-                Value::Array(ids) if ids.iter().all(Value::is_number) => {
-                    Ok(PromptPart::Tokens(ids.iter().map(id).collect()))
-                }
-                _ => Err(bad()),
-            })
-            .collect::<Result<_, _>>()
-            .map(Prompt::Completion),
-        _ => Err(bad()),
     }
 }
 

@@ -22,7 +22,7 @@ mod usage;
 mod whole;
 
 pub use chunk::{Chunk, StreamEnd};
-pub use dialect::{Dialect, Shape, UsageStyle, VLLM_FINGERPRINT};
+pub use dialect::{Dialect, ModelCard, Shape, UsageStyle, VLLM_FINGERPRINT};
 
 /// What a response said, for the APIs whose closing events repeat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -171,6 +171,7 @@ pub(super) fn measure(
         })?;
     }
     let runner = Runner::new(plan, profile, plan.max_in_flight())?;
+    crate::progress::prompts(runner.prompts(), runner.synthetic(plan), lang);
     let self_check = if self_check {
         let streams = closed_max(plan).unwrap_or(100);
         crate::progress::note(format_args!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…"));

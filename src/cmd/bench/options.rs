@@ -62,10 +62,14 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         target_label: redact(url.trim()),
         protocol,
         levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,
-        // A trace's window sets the count unless --requests caps it.
-        requests: args
-            .requests
-            .unwrap_or(if trace.is_some() { u64::MAX } else { 100 }),
+        // A trace's window, or a conversations file, sets the count unless
+        // --requests caps it.
+        requests: args.requests.unwrap_or(
+            match trace.is_some() || args.sessions.conversations.is_some() {
+                true => u64::MAX,
+                false => 100,
+            },
+        ),
         duration: args.duration.map(Duration::from_secs_f64),
         ramp_up: Duration::from_secs_f64(args.ramp_up),
         workload: WorkloadPlan {
@@ -84,6 +88,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
                 ),
                 None => None,
             },
+            salt: args.server.salt(),
         },
         sessions: crate::session_plan::sessions(&args.sessions),
         scenario: args.scenario.clone(),
@@ -114,6 +119,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             trim_start_s: args.trim_start_s,
             trim_end_s: args.trim_end_s,
         },
+        server_kind: args.server.kind(),
     };
     plan.check()?;
     // Refused before any I/O; the runner checks again once it is ready.

@@ -30,6 +30,9 @@ pub struct Prompt {
     pub max_tokens: u32,
     /// Ask the server to ignore end-of-sequence, for fixed-length outputs.
     pub ignore_eos: bool,
+    /// Ask for usage on every chunk (vLLM's `continuous_usage_stats`), so
+    /// each chunk's tokens are known.
+    pub per_chunk_usage: bool,
     /// Tool definitions (OpenAI `tools`) the model may call (chat only).
     pub tools: Option<serde_json::Value>,
     /// OpenAI `tool_choice` (`auto`, `required`, `none`), with `tools`.

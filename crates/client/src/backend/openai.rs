@@ -21,6 +21,9 @@ fn common(model: &str, prompt: &Prompt) -> serde_json::Value {
         "stream_options": {"include_usage": true},
         "max_tokens": prompt.max_tokens,
     });
+    if prompt.per_chunk_usage {
+        body["stream_options"]["continuous_usage_stats"] = json!(true);
+    }
     if prompt.ignore_eos {
         // vLLM, SGLang and the simulator honour it; others ignore it, and a
         // run warns when answers stop short of max_tokens.

@@ -86,19 +86,45 @@ pub struct TraceScan {
     pub requests: u64,
     /// Trace time from the window's start to its last request.
     pub span_ns: u64,
+    /// Prompt tokens of the window's requests.
+    pub prompt_tokens: u64,
+    /// Of those, tokens of leading blocks an earlier request of the window
+    /// had (`hash_ids`): what a fresh server's prefix cache can serve at
+    /// most, with room for everything.
+    pub shared_tokens: u64,
 }
 
+/// Hashes a scan remembers to tell shared blocks (a bound on memory).
+const SEEN_HASHES: usize = 8 << 20;
+
 /// Reads the window once, checking every line, without holding more than
-/// one line: errors surface before anything is sent.
+/// one line (and the hashes seen): errors surface before anything is sent.
 pub fn scan(spec: &TraceSpec) -> Result<TraceScan, TraceError> {
     let mut out = TraceScan {
         requests: 0,
         span_ns: 0,
+        prompt_tokens: 0,
+        shared_tokens: 0,
     };
+    let block = u64::from(spec.block_tokens.max(1));
+    let mut seen = std::collections::HashSet::new();
     for r in spec.open()? {
         let r = r?;
         out.requests += 1;
         out.span_ns = r.at_ns;
+        let input = u64::from(r.input_tokens.max(1));
+        out.prompt_tokens += input;
+        // Blocks chain: one is cached only when all before it are.
+        for (i, h) in r.hash_ids.iter().enumerate() {
+            let at = i as u64 * block;
+            if at >= input || !seen.contains(h) {
+                break;
+            }
+            out.shared_tokens += block.min(input - at);
+        }
+        if seen.len() < SEEN_HASHES {
+            seen.extend(r.hash_ids.iter().copied());
+        }
     }
     if out.requests == 0 {
         return Err(TraceError {

@@ -6,6 +6,7 @@
 
 use super::TraceRequest;
 use crate::backend::Prompt;
+use crate::count::{Shape, TokenCounter};
 use crate::tokenizer::ModelTokenizer;
 use crate::workload::estimated_prompt;
 use std::collections::HashMap;
@@ -33,7 +34,17 @@ pub struct TracePrompts {
     pub ignore_eos: bool,
     /// The model's tokenizer: prompt lengths are then exact.
     pub tokenizer: Option<Arc<ModelTokenizer>>,
+    /// The tokenizer that counts (the server's `/tokenize`): blocks and
+    /// prompts are then cut on it, from the reading thread
+    /// ([`super::replay`]), which may wait for it.
+    pub counter: Option<(Arc<dyn TokenCounter>, Shape)>,
     cache: HashMap<u64, String>,
+}
+
+impl std::fmt::Debug for dyn TokenCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
 }
 
 /// SplitMix64's finaliser: a well-spread seed from two numbers.
@@ -59,8 +70,33 @@ impl TracePrompts {
             seed,
             ignore_eos,
             tokenizer,
+            counter: None,
             cache: HashMap::new(),
         }
+    }
+
+    /// Cuts prompts on `counter` (the server's tokenizer, seeing a prompt
+    /// as `shape`) from now on.
+    pub fn with_counter(self, counter: Option<(Arc<dyn TokenCounter>, Shape)>) -> Self {
+        TracePrompts { counter, ..self }
+    }
+
+    /// Text of `source` that makes `head` + it count `n` tokens as `shape`
+    /// on `counter`, and the count (the nearest when none is exact), asked
+    /// from the reading thread inside the runtime (`None` if it cannot).
+    fn counted(
+        counter: &dyn TokenCounter,
+        shape: Shape,
+        head: &str,
+        mut source: PseudoTokens,
+        n: u32,
+    ) -> Option<(String, u32)> {
+        let body = source.take_text(n as usize * 2 + 64);
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let c = handle
+            .block_on(crate::exact::cut(counter, shape, head, &body, n))
+            .ok()?;
+        Some((body[..c.bytes].to_string(), c.tokens))
     }
 
     /// The text source of block `hash` (or of a request's own text).
@@ -69,13 +105,40 @@ impl TracePrompts {
         PseudoTokens::at(self.lang, s, (s >> 40) as usize)
     }
 
-    /// `n` tokens of `source`: exactly, with the tokenizer (`None` if it
-    /// cannot cut there).
-    fn text(&self, mut source: PseudoTokens, n: u32) -> Option<String> {
-        match &self.tokenizer {
-            Some(t) => t.exact_text(&mut source, n).ok().flatten(),
-            None => Some(source.take_text(n as usize)),
+    /// `n` tokens of `source`: exactly, on the counter or the tokenizer
+    /// (`None` if it cannot cut there).
+    fn text(&self, source: PseudoTokens, n: u32) -> Option<String> {
+        self.tagged("", source, n)
+    }
+
+    /// `tag` and then text of `source`, `n` tokens in all (exact on the
+    /// counter or the tokenizer; `None` if it cannot cut there).
+    fn tagged(&self, tag: &str, mut source: PseudoTokens, n: u32) -> Option<String> {
+        if let Some((c, _)) = &self.counter {
+            return Self::counted(c.as_ref(), Shape::Text, tag, source, n)
+                .filter(|(_, k)| *k == n)
+                .map(|(t, _)| format!("{tag}{t}"));
         }
+        match &self.tokenizer {
+            Some(t) => {
+                let own = n.checked_sub(t.count(tag).ok()?)?;
+                let text = t.exact_text(&mut source, own).ok().flatten()?;
+                Some(format!("{tag}{text}"))
+            }
+            None => {
+                let own =
+                    (n as usize).saturating_sub(tokenpace_corpus::estimate_tokens(tag) as usize);
+                Some(format!("{tag}{}", source.take_text(own)))
+            }
+        }
+    }
+
+    /// The tag a block's text starts with: two blocks of different hashes
+    /// differ from their first token (their corpus text could otherwise
+    /// start at nearly the same place, and a cache find more shared than
+    /// the hashes say).
+    fn block_tag(&self, hash: u64) -> String {
+        format!("{:08x} ", mix(self.seed ^ 0x0042_4c4f_434b, hash) as u32)
     }
 
     /// The prompt of `req`: `max_tokens` is its output length (at least 1:
@@ -95,14 +158,29 @@ impl TracePrompts {
                     if self.cache.len() >= CACHED_BLOCKS {
                         self.cache.clear();
                     }
-                    let block = self.text(self.source(hash), b);
+                    let block = self.tagged(&self.block_tag(hash), self.source(hash), b);
                     exact &= block.is_some();
                     self.cache.insert(hash, block.unwrap_or_default());
                 }
                 self.cache[&hash].clone()
+            } else if let Some((c, shape)) = &self.counter {
+                // A cut block ends the prompt: cut with what comes before,
+                // so the whole prompt has the length as the server sees it.
+                let tag = self.block_tag(hash);
+                let head = format!("{text}{tag}");
+                match Self::counted(c.as_ref(), *shape, &head, self.source(hash), want) {
+                    Some((t, count)) => {
+                        exact &= count == want;
+                        format!("{tag}{t}")
+                    }
+                    None => {
+                        exact = false;
+                        String::new()
+                    }
+                }
             } else {
                 // A cut block: a prefix of the whole one.
-                let t = self.text(self.source(hash), n);
+                let t = self.tagged(&self.block_tag(hash), self.source(hash), n);
                 exact &= t.is_some();
                 t.unwrap_or_default()
             };
@@ -110,7 +188,40 @@ impl TracePrompts {
             covered += n;
         }
         if covered < want {
+            // A request that shares no block starts with a salt of its own
+            // (the seed holds the run's): its text could otherwise begin
+            // where another's does in the corpus, and be served from the
+            // cache as though it had been sent before.
+            // (A prompt shorter than a salt is shorter than any cache block.)
+            let salt = format!("{:012x}\n", mix(self.seed, req.index) & 0xFFFF_FFFF_FFFF);
+            let salt_tokens = match &self.tokenizer {
+                Some(t) => t.count(&salt).unwrap_or(u32::MAX),
+                None => tokenpace_corpus::estimate_tokens(&salt) as u32,
+            };
+            if req.hash_ids.is_empty() && salt_tokens < want - covered {
+                covered += salt_tokens;
+                text.push_str(&salt);
+            }
             let own = self.source(mix(OWN_TEXT, req.index));
+            // On the server's tokenizer the whole prompt is cut to the
+            // length, as the server sees it (a chat's template counted).
+            if let Some((c, shape)) = &self.counter {
+                if let Some((t, count)) =
+                    Self::counted(c.as_ref(), *shape, &text, own.clone(), want)
+                {
+                    text.push_str(&t);
+                    return Prompt {
+                        text,
+                        tokens: Some(TokenCount {
+                            count,
+                            source: CountSource::Tokenizer,
+                        }),
+                        max_tokens: req.output_tokens.max(1),
+                        ignore_eos: self.ignore_eos,
+                        ..Prompt::default()
+                    };
+                }
+            }
             let t = self.text(own, want - covered);
             exact &= t.is_some();
             text.push_str(&t.unwrap_or_default());

@@ -12,6 +12,11 @@ use tokio::sync::mpsc;
 /// Prompts built ahead of their send time, at most (a bound on memory).
 pub const LOOKAHEAD: usize = 256;
 
+/// Prompts built ahead when each is cut on the server's tokenizer (a few
+/// calls to it each, which a fast replay could outrun): built before the
+/// clock starts, up to this many.
+pub const COUNTED_LOOKAHEAD: usize = 8192;
+
 /// tokio's timer fires on the first whole millisecond after a deadline
 /// (about 1 ms late on average): wake this much early and yield until the
 /// exact time instead, at most this much busy time per request.
@@ -52,13 +57,19 @@ pub(crate) struct Prepared {
     /// In trace order; an error ends them.
     pub rx: mpsc::Receiver<Item>,
     producer: tokio::task::JoinHandle<()>,
+    /// How many are built ahead.
+    ahead: usize,
 }
 
 impl TraceReplay {
     /// Starts reading the window's first `cap` requests (this shard's) and
     /// building their prompts, at most [`LOOKAHEAD`] ahead of the sender.
     pub(crate) fn prepare(&self, shard: Shard, cap: u64) -> Prepared {
-        let (tx, rx) = mpsc::channel::<Item>(LOOKAHEAD);
+        let ahead = match self.prompts.counter {
+            Some(_) => COUNTED_LOOKAHEAD,
+            None => LOOKAHEAD,
+        };
+        let (tx, rx) = mpsc::channel::<Item>(ahead);
         let (spec, mut prompts) = (self.spec.clone(), self.prompts.clone());
         let producer = tokio::task::spawn_blocking(move || {
             let requests = match spec.open() {
@@ -80,7 +91,11 @@ impl TraceReplay {
                 }
             }
         });
-        Prepared { rx, producer }
+        Prepared {
+            rx,
+            producer,
+            ahead,
+        }
     }
 
     /// Keeps `e`, which ended a replay early, for [`TraceReplay::take_error`].
@@ -95,7 +110,7 @@ impl Prepared {
     /// Waits until the look-ahead is full (or the window is shorter, or
     /// `stop`), so the first sends do not wait for their prompts.
     pub(crate) async fn filled(&self, stop: &tokio::sync::watch::Receiver<bool>) {
-        while self.rx.len() < LOOKAHEAD && !self.producer.is_finished() && !*stop.borrow() {
+        while self.rx.len() < self.ahead && !self.producer.is_finished() && !*stop.borrow() {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }

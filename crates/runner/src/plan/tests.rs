@@ -32,6 +32,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
                 block_tokens: 512,
             }),
             cancel: None,
+            salt: 1,
         },
         sessions: None,
         scenario: None,
@@ -49,6 +50,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
         server_metrics: None,
         out: None,
         statistics: StatsPlan::default(),
+        server_kind: None,
     };
     plan.check().unwrap();
     assert_eq!(plan.levels[1].label(false), "t10");

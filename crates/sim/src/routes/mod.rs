@@ -2,9 +2,10 @@
 
 mod openai;
 mod respond;
+mod tokenize;
 mod tools;
 
-use tokenpace_wire::{prom, ApiError, Conn, Endpoint, Handler, HttpRequest, Next};
+use tokenpace_wire::{models, prom, ApiError, Conn, Endpoint, Handler, HttpRequest, Next};
 
 use crate::server::Sim;
 
@@ -41,6 +42,13 @@ impl Handler for Sim {
                 Ok(()) => json(sim, conn, req, 200, &openai::models(sim)).await,
                 Err(e) => error(sim, conn, req, &e).await,
             },
+            ("POST", "/tokenize") if sim.config.dialect.shape().tokenize => {
+                tokenize::tokenize(sim, conn, req).await
+            }
+            ("GET", "/version") if sim.config.dialect.shape().version.is_some() => {
+                let version = sim.config.dialect.shape().version.unwrap_or_default();
+                json(sim, conn, req, 200, &models::version(version)).await
+            }
             ("GET", "/health") => json(sim, conn, req, 200, br#"{"status":"ok"}"#).await,
             ("GET", "/metrics") => {
                 let text = sim
@@ -57,7 +65,14 @@ impl Handler for Sim {
     }
 }
 
-async fn json(sim: &Sim, conn: &mut Conn, req: &HttpRequest, status: u16, body: &[u8]) -> Next {
+/// Sends a JSON body.
+pub(crate) async fn json(
+    sim: &Sim,
+    conn: &mut Conn,
+    req: &HttpRequest,
+    status: u16,
+    body: &[u8],
+) -> Next {
     sim.metrics.request(status);
     send(conn, req, status, "application/json", body).await
 }

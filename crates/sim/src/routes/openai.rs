@@ -3,7 +3,8 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokenpace_corpus::SplitMix64;
-use tokenpace_wire::{ApiError, Conn, Endpoint, Events, HttpRequest, Next};
+use tokenpace_wire::request::strict;
+use tokenpace_wire::{models, ApiError, Conn, Endpoint, Events, HttpRequest, Next};
 
 use crate::faults::{FaultKind, FaultSet};
 use crate::generate::{generate, Generation};
@@ -14,21 +15,15 @@ use crate::truth::RequestTruth;
 use super::respond::Reply;
 use super::tools::ToolPlan;
 
-/// The `/v1/models` body.
+/// The `/v1/models` body, as the dialect's server writes it.
 pub(super) fn models(sim: &Sim) -> Vec<u8> {
     let created = sim.start_unix_ns / 1_000_000_000;
-    serde_json::json!({
-        "object": "list",
-        "data": [{
-            "id": sim.config.model,
-            "object": "model",
-            "created": created,
-            "owned_by": "tokenpace",
-            "max_model_len": sim.config.limits.max_tokens,
-        }]
-    })
-    .to_string()
-    .into_bytes()
+    models::list(
+        sim.config.dialect.shape().models,
+        &sim.config.model,
+        created,
+        sim.config.limits.max_tokens,
+    )
 }
 
 /// Checks the key when one is configured: a bearer token, or Anthropic's
@@ -95,6 +90,7 @@ pub(super) async fn completion(
     };
     truth.stream = parsed.api.stream;
     truth.prompt_tokens = parsed.prompt_tokens;
+    truth.min_tokens = Some(parsed.api.min_tokens).filter(|&n| n > 0);
     let session = sim.config.session_header.to_ascii_lowercase();
     truth.session = req.header(&session).map(str::to_owned);
     if let Some(kind) = faults.http_error() {
@@ -132,6 +128,9 @@ fn check(
     rng: &mut SplitMix64,
 ) -> Result<(GenRequest, FaultSet), ApiError> {
     authorize(sim, req, endpoint)?;
+    if sim.config.dialect.shape().strict_arguments {
+        strict::check(endpoint, &req.body)?;
+    }
     let parsed = request::parse(endpoint, &req.body, sim.config.limits.max_tokens)?;
     let header = req
         .header("x-tokenpace-fault")

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{bool_field, token_limit, CompletionRequest, Message, Prompt};
+use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
 use crate::error::ApiError;
 use crate::tools::{function_name, Tool, ToolCall, ToolChoice, MAX_TOOLS};
 
@@ -52,7 +52,7 @@ pub(super) fn parse(
     let tools = tools(obj.get("tools"))?;
     let tool_choice = tool_choice(obj.get("tool_choice"), &tools)?;
     let stream = bool_field(obj.get("stream"), "stream")?;
-    let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
+    let (ignore_eos, min_tokens) = length_controls(&obj, Some(max_tokens))?;
     for known in [
         "messages",
         "system",
@@ -63,6 +63,7 @@ pub(super) fn parse(
         "tools",
         "tool_choice",
         "ignore_eos",
+        "min_tokens",
     ] {
         obj.remove(known);
     }
@@ -75,6 +76,7 @@ pub(super) fn parse(
         continuous_usage: false,
         max_tokens: Some(max_tokens),
         ignore_eos,
+        min_tokens,
         stop,
         seed: None,
         tools,

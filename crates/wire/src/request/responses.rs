@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{bool_field, token_limit, CompletionRequest, Message, Prompt};
+use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
 use crate::error::ApiError;
 use crate::tools::{function_name, Tool, ToolCall, ToolChoice, MAX_TOOLS};
 
@@ -38,7 +38,7 @@ pub(super) fn parse(
     let tools = tools(obj.get("tools"))?;
     let tool_choice = tool_choice(obj.get("tool_choice"), &tools)?;
     let stream = bool_field(obj.get("stream"), "stream")?;
-    let ignore_eos = bool_field(obj.get("ignore_eos"), "ignore_eos")?;
+    let (ignore_eos, min_tokens) = length_controls(&obj, max_tokens)?;
     for known in [
         "input",
         "instructions",
@@ -48,6 +48,7 @@ pub(super) fn parse(
         "tools",
         "tool_choice",
         "ignore_eos",
+        "min_tokens",
     ] {
         obj.remove(known);
     }
@@ -60,6 +61,7 @@ pub(super) fn parse(
         continuous_usage: false,
         max_tokens,
         ignore_eos,
+        min_tokens,
         stop: Vec::new(),
         seed: None,
         tools,

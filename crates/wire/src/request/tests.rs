@@ -158,3 +158,33 @@ fn continuous_usage_needs_include_usage_like_vllm() {
     let e = parse(Endpoint::Chat, bad.as_bytes(), 10).unwrap_err();
     assert_eq!(e.param, Some("stream_options"));
 }
+
+#[test]
+fn min_tokens_is_read_where_ignore_eos_is_and_bounded_by_max_tokens() {
+    let r = parse(
+        Endpoint::Completions,
+        br#"{"prompt":"x","min_tokens":5}"#,
+        10,
+    )
+    .unwrap();
+    assert_eq!(r.min_tokens, 5);
+    let r = parse(Endpoint::Completions, br#"{"prompt":"x"}"#, 10).unwrap();
+    assert_eq!(r.min_tokens, 0);
+    let r = parse(
+        Endpoint::Messages,
+        br#"{"max_tokens":9,"messages":[{"role":"user","content":"x"}],"min_tokens":9}"#,
+        10,
+    )
+    .unwrap();
+    assert_eq!(r.min_tokens, 9);
+    let r = parse(Endpoint::Responses, br#"{"input":"x","min_tokens":2}"#, 10).unwrap();
+    assert_eq!(r.min_tokens, 2);
+    for body in [
+        &br#"{"prompt":"x","min_tokens":-1}"#[..],
+        br#"{"prompt":"x","min_tokens":"3"}"#,
+        br#"{"prompt":"x","min_tokens":6,"max_tokens":5}"#,
+    ] {
+        let e = parse(Endpoint::Completions, body, 10).unwrap_err();
+        assert_eq!((e.status, e.param), (400, Some("min_tokens")));
+    }
+}

@@ -24,6 +24,11 @@ pub enum Dialect {
     /// vLLM 0.32's OpenAI-compatible server, as captured in
     /// `tests/data/captures/vllm-0.32-cpu/`.
     Vllm,
+    /// OpenAI's hosted API: tokenpace's byte shapes, but a request carrying
+    /// an argument the API does not define is refused as OpenAI (and, on
+    /// the Messages route, Anthropic) refuses it (see
+    /// [`crate::request::strict`]), and there is no `/tokenize`.
+    Openai,
 }
 
 /// The `system_fingerprint` of the vLLM dialect.
@@ -38,13 +43,14 @@ const VLLM_RESPONSE_FIELDS: &str = ",\"instructions\":null,\"metadata\":null,\"p
 
 impl Dialect {
     /// Every dialect, in the order help text lists them.
-    pub const ALL: [Dialect; 2] = [Dialect::Tokenpace, Dialect::Vllm];
+    pub const ALL: [Dialect; 3] = [Dialect::Tokenpace, Dialect::Vllm, Dialect::Openai];
 
     /// Its name in flags and config files.
     pub fn name(self) -> &'static str {
         match self {
             Dialect::Tokenpace => "tokenpace",
             Dialect::Vllm => "vllm",
+            Dialect::Openai => "openai",
         }
     }
 
@@ -53,6 +59,7 @@ impl Dialect {
         match self {
             Dialect::Tokenpace => &TOKENPACE,
             Dialect::Vllm => &VLLM,
+            Dialect::Openai => &OPENAI,
         }
     }
 }
@@ -88,6 +95,29 @@ pub enum UsageStyle {
     /// `prompt_tokens_details.created_cache_tokens`; the usage on every
     /// chunk has `completion_tokens_details: null` instead of the details.
     Vllm,
+}
+
+/// Whose model list `GET /v1/models` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelCard {
+    /// tokenpace's: `owned_by: "tokenpace"`, with `max_model_len`.
+    Tokenpace,
+    /// vLLM's: `owned_by: "vllm"`, `root`, `parent`, `max_model_len` and
+    /// `permission`, as captured.
+    Vllm,
+    /// OpenAI's: `id`, `object`, `created` and `owned_by: "system"` only.
+    OpenAi,
+}
+
+impl ModelCard {
+    /// Its `owned_by`.
+    pub fn owned_by(self) -> &'static str {
+        match self {
+            ModelCard::Tokenpace => "tokenpace",
+            ModelCard::Vllm => "vllm",
+            ModelCard::OpenAi => "system",
+        }
+    }
 }
 
 /// Every way the dialects' bodies differ (see the module docs).
@@ -130,6 +160,15 @@ pub struct Shape {
     /// of settings, `phase`, parts' `logprobs`, usage's `cache_write_tokens`
     /// and `*_per_turn` arrays, `incomplete_details` always present).
     pub responses_vllm_fields: Option<&'static str>,
+    /// What `GET /v1/models` lists.
+    pub models: ModelCard,
+    /// `GET /version`'s version, where the server has that route (vLLM).
+    pub version: Option<&'static str>,
+    /// `POST /tokenize` is served (vLLM's shape; hosted APIs have none).
+    pub tokenize: bool,
+    /// Request arguments the hosted API does not define are refused
+    /// ([`crate::request::strict`]); otherwise they are ignored.
+    pub strict_arguments: bool,
 }
 
 const TOKENPACE: Shape = Shape {
@@ -146,6 +185,17 @@ const TOKENPACE: Shape = Shape {
     messages_delta_always_split: false,
     responses_length_completes: false,
     responses_vllm_fields: None,
+    models: ModelCard::Tokenpace,
+    version: None,
+    tokenize: true,
+    strict_arguments: false,
+};
+
+const OPENAI: Shape = Shape {
+    models: ModelCard::OpenAi,
+    tokenize: false,
+    strict_arguments: true,
+    ..TOKENPACE
 };
 
 const VLLM: Shape = Shape {
@@ -166,6 +216,10 @@ const VLLM: Shape = Shape {
     messages_delta_always_split: true,
     responses_length_completes: true,
     responses_vllm_fields: Some(VLLM_RESPONSE_FIELDS),
+    models: ModelCard::Vllm,
+    version: Some("0.32.0"),
+    tokenize: true,
+    strict_arguments: false,
 };
 
 #[cfg(test)]
@@ -183,7 +237,8 @@ mod tests {
         assert_eq!(Dialect::default(), Dialect::Tokenpace);
         assert!("VLLM".parse::<Dialect>().is_ok());
         let err = "sglang".parse::<Dialect>().unwrap_err();
-        assert!(err.contains("tokenpace, vllm"), "{err}");
+        assert!(err.contains("tokenpace, vllm, openai"), "{err}");
+        assert_eq!("OpenAI".parse::<Dialect>().unwrap(), Dialect::Openai);
         assert!(VLLM.last_event_fields.contains(VLLM_FINGERPRINT));
     }
 }

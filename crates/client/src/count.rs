@@ -1,0 +1,185 @@
+//! Counting a prompt's tokens with the tokenizer that counts: the server's
+//! own (`POST /tokenize`: vLLM, SGLang, llama.cpp, TGI and tokenpace's
+//! `serve`, whose tokenizer is the embedded engine's), or a
+//! `tokenizer.json` given with `--tokenizer`. A prompt cut by these has the
+//! length the server will bill and prefill; without one, lengths are
+//! estimates, and the run says so.
+
+use crate::redact::Secrets;
+use crate::request::Target;
+use crate::server_kind::TokenizeApi;
+use crate::tokenizer::ModelTokenizer;
+use anyhow::{anyhow, bail, Context};
+use futures_util::future::BoxFuture;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the server will see a prompt's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// As the one user message of a chat: the chat template's tokens
+    /// count too, as they do in the server's `usage.prompt_tokens`.
+    Chat,
+    /// As a completions prompt, the text alone.
+    Text,
+}
+
+/// Counts tokens of text as a particular tokenizer does.
+pub trait TokenCounter: Send + Sync {
+    /// Tokens of `text` seen as `shape`.
+    fn count<'a>(&'a self, shape: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>>;
+    /// What counts, for the run's first line and `run.json`
+    /// ("the server's /tokenize", "tokenizer.json at …").
+    fn describe(&self) -> String;
+    /// Whether the chat template's tokens are counted for [`Shape::Chat`]
+    /// (a `tokenizer.json` alone does not know the template).
+    fn counts_template(&self) -> bool;
+}
+
+/// A `tokenizer.json`, in process. It has no chat template: a chat prompt
+/// is counted as its text, so the server's count is higher by the
+/// template's few tokens.
+pub struct FileCounter(pub Arc<ModelTokenizer>);
+
+impl TokenCounter for FileCounter {
+    fn count<'a>(&'a self, _: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>> {
+        Box::pin(std::future::ready(self.0.count(text)))
+    }
+
+    fn describe(&self) -> String {
+        format!("tokenizer.json at {}", self.0.path().display())
+    }
+
+    fn counts_template(&self) -> bool {
+        false
+    }
+}
+
+/// A server's `POST /tokenize`.
+pub struct RemoteCounter {
+    client: reqwest::Client,
+    target: Target,
+    api: TokenizeApi,
+    timeout: Duration,
+}
+
+/// Bytes a tokenizer's answer may hold (its token list is ~8 bytes a token).
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+
+impl RemoteCounter {
+    /// The tokenizer of `target`, spoken as `api`, each call bounded by
+    /// `timeout`.
+    pub fn new(
+        client: reqwest::Client,
+        target: Target,
+        api: TokenizeApi,
+        timeout: Duration,
+    ) -> RemoteCounter {
+        RemoteCounter {
+            client,
+            target,
+            api,
+            timeout,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/tokenize", self.target.base_url.trim_end_matches('/'))
+    }
+
+    fn body(&self, shape: Shape, text: &str) -> Value {
+        match (self.api, shape) {
+            (TokenizeApi::Vllm, Shape::Chat) => json!({
+                "model": self.target.model,
+                "messages": [{"role": "user", "content": text}],
+                "add_generation_prompt": true,
+            }),
+            (TokenizeApi::Vllm, Shape::Text) => json!({
+                "model": self.target.model, "prompt": text,
+            }),
+            (TokenizeApi::Llamacpp, _) => json!({"content": text, "add_special": true}),
+            (TokenizeApi::Tgi, _) => json!({"inputs": text}),
+        }
+    }
+
+    async fn ask(&self, shape: Shape, text: &str) -> anyhow::Result<u32> {
+        let url = self.url();
+        let mut req = self
+            .client
+            .post(&url)
+            .timeout(self.timeout)
+            .header("content-type", "application/json")
+            .body(self.body(shape, text).to_string());
+        if let Some(key) = &self.target.api_key {
+            req = req.bearer_auth(key);
+        }
+        for (k, v) in &self.target.headers {
+            req = req.header(k, v);
+        }
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("could not ask {url}"))?;
+        let status = resp.status();
+        let body = read_capped(resp, MAX_ANSWER_BYTES).await?;
+        if !status.is_success() {
+            let secrets = Secrets::new(self.target.api_key.as_deref(), &self.target.headers);
+            let text = secrets.redact(&String::from_utf8_lossy(&body)).into_owned();
+            let shown: String = text.chars().take(200).collect();
+            bail!("{url} answered {status}: {shown}");
+        }
+        let v: Value =
+            serde_json::from_slice(&body).with_context(|| format!("{url} did not answer JSON"))?;
+        let n = match self.api {
+            TokenizeApi::Vllm => v.get("count").and_then(Value::as_u64).or_else(|| {
+                v.get("tokens")
+                    .and_then(Value::as_array)
+                    .map(|t| t.len() as u64)
+            }),
+            TokenizeApi::Llamacpp => v
+                .get("tokens")
+                .and_then(Value::as_array)
+                .map(|t| t.len() as u64),
+            TokenizeApi::Tgi => v.as_array().map(|t| t.len() as u64),
+        };
+        let n = n.ok_or_else(|| anyhow!("{url} answered without a token count"))?;
+        u32::try_from(n).map_err(|_| anyhow!("{url} counted {n} tokens"))
+    }
+
+    /// Whether the endpoint answers (a server that lists itself as vLLM
+    /// but is a gateway may not pass `/tokenize` through).
+    pub async fn works(&self) -> anyhow::Result<()> {
+        let n = self.ask(Shape::Text, "tokenpace").await?;
+        if n == 0 {
+            bail!("{} counted 0 tokens for a word", self.url());
+        }
+        Ok(())
+    }
+}
+
+impl TokenCounter for RemoteCounter {
+    fn count<'a>(&'a self, shape: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>> {
+        Box::pin(self.ask(shape, text))
+    }
+
+    fn describe(&self) -> String {
+        format!("the server's tokenizer ({})", self.url())
+    }
+
+    fn counts_template(&self) -> bool {
+        self.api == TokenizeApi::Vllm
+    }
+}
+
+/// A response body, at most `cap` bytes.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.context("the answer was cut off")? {
+        if body.len() + chunk.len() > cap {
+            bail!("the answer is larger than {cap} bytes");
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

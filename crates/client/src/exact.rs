@@ -1,0 +1,174 @@
+//! Prompts of an exact length: where to cut a prompt's own text so that,
+//! with what comes before it, the server counts the tokens asked for. Only
+//! counts are needed (a server's `/tokenize` gives no offsets), so the cut
+//! is searched: interpolation on characters per token, with a bisection
+//! step now and then, which lands in 3–5 counts on a near-linear count.
+//! A tokenizer whose merges jump over the length gets the nearest cut, and
+//! the prompt keeps its true count.
+
+use crate::count::{Shape, TokenCounter};
+
+/// Where a prompt's own text is cut, and the tokens the whole prompt then
+/// has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// Bytes of the own text kept (a character boundary).
+    pub bytes: usize,
+    /// Tokens of the whole prompt, as counted.
+    pub tokens: u32,
+}
+
+/// Counts a search may take (a bound, whatever the tokenizer does).
+const MAX_COUNTS: usize = 40;
+
+/// The cut of `body` after which `head` + the kept text counts `n` tokens
+/// as `shape`, or the nearest cut when none does. `body` must be long
+/// enough to reach `n`; if it is not, the whole of it is the cut.
+pub async fn cut(
+    counter: &dyn TokenCounter,
+    shape: Shape,
+    head: &str,
+    body: &str,
+    n: u32,
+) -> anyhow::Result<Cut> {
+    let count = |bytes: usize| {
+        let text = format!("{head}{}", &body[..bytes]);
+        async move { counter.count(shape, &text).await }
+    };
+    let mut lo = Cut {
+        bytes: 0,
+        tokens: count(0).await?,
+    };
+    if lo.tokens >= n {
+        return Ok(lo);
+    }
+    let mut hi = Cut {
+        bytes: body.len(),
+        tokens: count(body.len()).await?,
+    };
+    if hi.tokens <= n {
+        return Ok(hi);
+    }
+    for step in 0..MAX_COUNTS {
+        let Some(at) = next_cut(body, lo, hi, n, step % 3 == 2) else {
+            break;
+        };
+        let c = Cut {
+            bytes: at,
+            tokens: count(at).await?,
+        };
+        match c.tokens.cmp(&n) {
+            std::cmp::Ordering::Equal => return Ok(c),
+            std::cmp::Ordering::Less => lo = c,
+            std::cmp::Ordering::Greater => hi = c,
+        }
+    }
+    // No cut counts n (or the bound was hit): the nearer side, the shorter
+    // on a tie.
+    Ok(if n - lo.tokens <= hi.tokens - n {
+        lo
+    } else {
+        hi
+    })
+}
+
+/// The next character boundary strictly between `lo` and `hi` to count:
+/// interpolated from their counts, or the middle when `bisect`; `None`
+/// when no boundary lies between them.
+fn next_cut(body: &str, lo: Cut, hi: Cut, n: u32, bisect: bool) -> Option<usize> {
+    let (a, b) = (lo.bytes, hi.bytes);
+    let guess = if bisect || hi.tokens <= lo.tokens {
+        a + (b - a) / 2
+    } else {
+        let share = f64::from(n - lo.tokens) / f64::from(hi.tokens - lo.tokens);
+        a + ((b - a) as f64 * share).round() as usize
+    };
+    let mut at = guess.clamp(a + 1, b.saturating_sub(1).max(a + 1));
+    while at < b && !body.is_char_boundary(at) {
+        at += 1;
+    }
+    (at > a && at < b).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::future::BoxFuture;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts like a tokenizer of `per` characters a token (rounded up),
+    /// plus `template` tokens for a chat, and counts its calls.
+    struct Chars {
+        per: usize,
+        template: u32,
+        calls: AtomicUsize,
+    }
+
+    impl TokenCounter for Chars {
+        fn count<'a>(&'a self, shape: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let extra = if shape == Shape::Chat {
+                self.template
+            } else {
+                0
+            };
+            let n = text.chars().count().div_ceil(self.per) as u32 + extra;
+            Box::pin(std::future::ready(Ok(n)))
+        }
+        fn describe(&self) -> String {
+            "chars".into()
+        }
+        fn counts_template(&self) -> bool {
+            true
+        }
+    }
+
+    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn cuts_to_the_exact_count_in_a_few_calls() {
+        let body = "天地玄黄宇宙洪荒".repeat(200) + &"word ".repeat(1400);
+        for (per, template, n) in [(1, 30, 256), (3, 0, 100), (2, 7, 513), (4, 12, 1500)] {
+            let c = Chars {
+                per,
+                template,
+                calls: AtomicUsize::new(0),
+            };
+            let got = block_on(cut(&c, Shape::Chat, "salt\n", &body, n)).unwrap();
+            assert_eq!(got.tokens, n, "{per} chars a token");
+            let text = format!("salt\n{}", &body[..got.bytes]);
+            assert_eq!(text.chars().count().div_ceil(per) as u32 + template, n);
+            let calls = c.calls.load(Ordering::Relaxed);
+            assert!(calls <= 12, "{calls} counts for {per} chars a token");
+        }
+    }
+
+    #[test]
+    fn too_short_a_head_or_body_and_jumps_give_the_nearest() {
+        let c = Chars {
+            per: 1,
+            template: 40,
+            calls: AtomicUsize::new(0),
+        };
+        // The template alone is longer than asked: nothing to cut.
+        let got = block_on(cut(&c, Shape::Chat, "", "abc", 16)).unwrap();
+        assert_eq!((got.bytes, got.tokens), (0, 40));
+        // The body cannot reach: all of it.
+        let got = block_on(cut(&c, Shape::Text, "", "abc", 16)).unwrap();
+        assert_eq!((got.bytes, got.tokens), (3, 3));
+        // Three characters a token on a 2-character body step: 7 tokens are
+        // 19–21 characters, which even cuts reach.
+        let c3 = Chars {
+            per: 3,
+            template: 0,
+            calls: AtomicUsize::new(0),
+        };
+        let got = block_on(cut(&c3, Shape::Text, "", &"é".repeat(100), 7)).unwrap();
+        assert_eq!(got.tokens, 7);
+    }
+}
