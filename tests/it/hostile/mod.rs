@@ -1,8 +1,17 @@
-//! Hostile servers against the real binary: a small local server (raw HTTP
-//! bytes on 127.0.0.1) echoes the API key, puts terminal escapes in its
+//! Every hostile case in one place: servers that echo the key, send
+//! escapes, never answer or answer forever (`client`), data that tries to
+//! write outside `--out` or into a CSV formula or a Markdown heading
+//! (`outputs`), clients that attack `sim` and `serve` (`servers`).
+//!
+//! Here: hostile servers against the real binary: a small local server (raw
+//! HTTP bytes on 127.0.0.1) echoes the API key, puts terminal escapes in its
 //! model name and error messages, or answers with no token; the key must
 //! appear in no file and no output, escapes must never reach the terminal
 //! raw, and a bad --header must be named before any connection.
+
+mod client;
+mod outputs;
+mod servers;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

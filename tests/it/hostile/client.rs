@@ -1,0 +1,1 @@
+//! Hostile servers and URLs against the measuring client: secrets redacted before any cut, credentials in URLs never kept, no success without visible text, a deadline on every call and a cap on every body.

@@ -1,0 +1,1 @@
+//! Hostile data against what tokenpace writes: CSV cells that would run as formulas, Markdown and terminal lines that would forge a heading, paths from data that would leave `--out`, runs that would share one `--out`, corrupted runs and profiles.
