@@ -37,6 +37,12 @@ pub fn run_summary(path: &Path) -> anyhow::Result<RunSummary> {
 /// line each): the command goes on with what could be read.
 pub fn warn(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        warning(w);
     }
+}
+
+/// Prints one warning on stderr: on one line, with the paths and server
+/// text in it escaped ([`tokenpace_present::terminal::line`]).
+pub fn warning(text: &str) {
+    eprintln!("warning: {}", tokenpace_present::terminal::line(text));
 }

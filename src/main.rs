@@ -2,10 +2,12 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use tokenpace_present::terminal::{safe, SafeWriter};
+use tokenpace_present::terminal::{line, SafeWriter};
 
 fn main() -> ExitCode {
     let cli = tokenpace::cli::Cli::parse();
+    // A run stops on SIGTERM as on Ctrl-C, with everything written.
+    tokenpace_client::bench::catch_signals();
     // Server text (model names, error messages) is shown, never obeyed.
     let mut stdout = SafeWriter::new(std::io::stdout().lock());
     match tokenpace::run(cli, &mut stdout) {
@@ -19,7 +21,8 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", safe(&format!("{err:#}")));
+            // Paths and server text in it stay on this line, escaped.
+            eprintln!("error: {}", line(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }

@@ -23,7 +23,8 @@ pub fn set_quiet(quiet: bool) {
 /// A line on stderr about what is happening, unless `--quiet`.
 pub fn note(line: impl std::fmt::Display) {
     if !QUIET.load(Ordering::Relaxed) {
-        eprintln!("{line}");
+        // A note may quote data (a path, a model name): one line, escaped.
+        eprintln!("{}", tokenpace_present::terminal::line(&line.to_string()));
     }
 }
 
@@ -140,6 +141,11 @@ pub fn prompts(
     synthetic: bool,
     lang: tokenpace_present::Lang,
 ) {
+    // Said once a process: the default mix measures one server many times.
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if SAID.swap(true, Ordering::Relaxed) {
+        return;
+    }
     let kind = setup.kind.id();
     let how = match setup.discovered {
         true => lang.pick("from its model list", "据其模型列表"),
@@ -162,7 +168,7 @@ pub fn prompts(
         Some(c) => note(format_args!(
             "{} {}",
             lang.pick("prompts: exact lengths, counted by", "提示：长度精确，计数依据"),
-            tokenpace_present::terminal::safe(&c.describe())
+            c.describe()
         )),
         None => eprintln!(
             "warning: {}",

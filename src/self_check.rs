@@ -214,6 +214,7 @@ impl Probe {
             timeouts: Timeouts {
                 first_token: Duration::from_secs(60),
                 total: Duration::from_secs(120),
+                idle: Duration::from_secs(120),
                 max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
                 leaving: None,
             },

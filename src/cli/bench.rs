@@ -199,6 +199,11 @@ pub struct BenchArgs {
     /// Seconds a whole request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Seconds a stream may go without a token once the first came (pings,
+    /// comments and empty events do not count); a longer gap fails the
+    /// request as a timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub idle_timeout: f64,
     /// Bytes one streamed event (or line) may hold; a server sending a
     /// larger one fails that request as event_too_large.
     #[arg(long, value_name = "BYTES", default_value_t = tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]

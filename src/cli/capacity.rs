@@ -91,6 +91,11 @@ pub struct CapacityArgs {
     /// Seconds a whole request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = positive_number, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Seconds a stream may go without a token once the first came (pings,
+    /// comments and empty events do not count); a longer gap fails the
+    /// request as a timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_number, allow_negative_numbers = true)]
+    pub idle_timeout: f64,
     /// Write every level's requests.jsonl and run.json (in cN/) and
     /// capacity.json here.
     #[arg(long, value_name = "DIR")]

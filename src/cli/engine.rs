@@ -33,6 +33,7 @@ pub struct EngineFlags {
 #[command(after_help = "Examples:
   tokenpace serve                                  (default model, a free port)
   tokenpace serve --port 8080 --parallel 8
+  TOKENPACE_SERVE_API_KEY=sk-local tokenpace serve --host 0.0.0.0
   tokenpace serve --model ./gemma-3-270m-q4_k_m.gguf --threads 2 --ctx-size 2048
   curl -N http://127.0.0.1:8080/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":true}'
 
@@ -51,6 +52,12 @@ pub struct ServeArgs {
     /// Port; 0 picks a free one.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// Require this key on every route but /health (/metrics included), as
+    /// `Authorization: Bearer KEY` or `x-api-key: KEY`; 401 otherwise.
+    /// Prefer the TOKENPACE_SERVE_API_KEY environment variable: a flag
+    /// shows in `ps`.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
 }
 
 /// Options of `tokenpace models`.

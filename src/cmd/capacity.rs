@@ -82,7 +82,7 @@ fn search(
         &crate::progress::Terminal,
     )?;
     for w in &found.warnings {
-        eprintln!("warning: {}", tokenpace_present::terminal::safe(w));
+        eprintln!("warning: {}", tokenpace_present::terminal::line(w));
     }
     if found.levels.is_empty() {
         let why = found
@@ -183,6 +183,7 @@ fn plan(a: &CapacityArgs, url: &str) -> anyhow::Result<BenchPlan> {
             connect: Duration::from_secs(10),
             first_token: Duration::from_secs_f64(a.timeout.min(60.0)),
             total: Duration::from_secs_f64(a.timeout),
+            idle: Duration::from_secs_f64(a.idle_timeout),
             max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
         },
         warmup: 0,

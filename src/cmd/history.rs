@@ -15,7 +15,7 @@ pub fn run(args: HistoryArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
     for found in tokenpace_rundir::scan(&args.dir)? {
         match found.summary {
             Ok(s) => entries.push(Entry::of(found.name, &s, &profile)),
-            Err(e) => eprintln!("warning: skipped {:#}", anyhow::Error::from(e)),
+            Err(e) => input::warning(&format!("skipped {:#}", anyhow::Error::from(e))),
         }
     }
     entries.sort_by(|a, b| (&a.started_at, &a.name).cmp(&(&b.started_at, &b.name)));

@@ -12,6 +12,7 @@ use tokenpace_rundir::RunDir;
 
 /// Runs `tokenpace report`.
 pub fn run(args: ReportArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    page::check_format(args.output.format)?;
     let profile = input::profile(args.profile.file.as_deref())?;
     let dir = RunDir::open(&args.run)?;
     let levels = dir.read_levels()?;

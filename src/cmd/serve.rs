@@ -23,6 +23,7 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
         let config = ServeConfig {
             host: args.host.clone(),
             port: args.port,
+            api_key: api_key(&args),
             ..ServeConfig::default()
         };
         let server = tokenpace_serve::start(Arc::new(engine), config).await?;
@@ -32,11 +33,44 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
             server.url(),
             lang.pick("stops", "停止")
         );
+        if server.open_to_others() {
+            eprintln!("{}", open_warning(&server.url(), lang));
+        }
         let interrupted = tokio::signal::ctrl_c().await;
         server.shutdown().await;
         interrupted.context("could not wait for Ctrl-C")
     })?;
     Ok(Status::Ok)
+}
+
+/// The environment variable the key is read from when `--api-key` is not
+/// given (a flag on the command line shows in `ps`).
+pub const API_KEY_ENV: &str = "TOKENPACE_SERVE_API_KEY";
+
+/// The key every route but `/health` needs: `--api-key`, else
+/// [`API_KEY_ENV`] (when not empty).
+#[cfg(feature = "engine")]
+fn api_key(args: &ServeArgs) -> Option<String> {
+    args.api_key
+        .clone()
+        .or_else(|| std::env::var(API_KEY_ENV).ok())
+        .filter(|k| !k.trim().is_empty())
+}
+
+/// The warning for a server other machines can use without a key.
+#[cfg(feature = "engine")]
+fn open_warning(url: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "tokenpace serve: warning: {url} listens beyond this machine and asks for no key: \
+             anyone who can reach it can use the engine and read /metrics. Set \
+             {API_KEY_ENV} (or --api-key), or use --host 127.0.0.1."
+        ),
+        Lang::Zh => format!(
+            "tokenpace serve：警告：{url} 对本机以外开放且不要求密钥，任何能访问它的人都可以\
+             使用引擎并读取 /metrics。请设置 {API_KEY_ENV}（或 --api-key），或使用 --host 127.0.0.1。"
+        ),
+    }
 }
 
 /// Runs `tokenpace serve` (this build has no engine).

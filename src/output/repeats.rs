@@ -131,3 +131,39 @@ pub fn span_line(s: &TierSpan, lang: Lang) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenpace_core::grade::Tier;
+    use tokenpace_core::stats::Statistic;
+
+    fn span(values: &[f64], best: Tier, worst: Tier) -> TierSpan {
+        TierSpan {
+            metric: Metric::DecodeTokS,
+            statistic: Statistic::Mean,
+            interval: Interval::of(values).unwrap(),
+            best,
+            worst,
+        }
+    }
+
+    /// An interval across a tier boundary is said to be one of two tiers,
+    /// never graded as either; one inside a tier is that tier.
+    #[test]
+    fn an_interval_across_a_boundary_is_not_separable() {
+        let across = span(&[27.0, 29.5, 32.0], Tier::A, Tier::B);
+        let line = span_line(&across, Lang::En);
+        assert!(
+            line.starts_with("decode: B or A: not separable with 3 repeats (95 % interval"),
+            "{line}"
+        );
+        assert!(span_line(&across, Lang::Zh).contains("无法区分"));
+        let inside = span(&[40.0, 41.0, 42.0], Tier::A, Tier::A);
+        let line = span_line(&inside, Lang::En);
+        assert!(
+            line.starts_with("decode: A with 3 repeats") && !line.contains("separable"),
+            "{line}"
+        );
+    }
+}

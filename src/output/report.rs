@@ -4,7 +4,7 @@
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
-use tokenpace_present::{Document, Exporter, Lang, Output};
+use tokenpace_present::{Align, Document, Exporter, Format, Lang, Output, Table};
 use tokenpace_report::{Html, Level};
 
 /// A report page written to a file.
@@ -31,6 +31,28 @@ impl Output for ReportOutput {
         ));
         d
     }
+
+    /// One row: the path, its size in bytes and its levels.
+    fn csv(&self) -> Option<Table> {
+        let mut t = Table::new(&["path", "bytes", "levels"].map(|h| (h, Align::Left)));
+        t.row(vec![
+            self.path.clone(),
+            self.bytes.to_string(),
+            self.levels.to_string(),
+        ]);
+        Some(t)
+    }
+}
+
+/// Refuses a `--format` the line saying what `report` wrote has no form
+/// in, before anything is read or written: the page itself is HTML.
+pub fn check_format(format: Format) -> anyhow::Result<()> {
+    if format == Format::Markdown {
+        anyhow::bail!(
+            "--format markdown: `report` writes an HTML page and prints one line saying where (--format table, json or csv); for a run's results in Markdown use `tokenpace grade --summary RUN_DIR --format markdown`, or `--format markdown` on bench, merge or compare"
+        );
+    }
+    Ok(())
 }
 
 /// Writes the page `html` makes of `levels` to `path`.

@@ -417,6 +417,12 @@ pub fn sweep_section(
                 f.n,
                 lang.pick("requests", "个请求"),
             ));
+            if f.through_origin {
+                d.line(lang.pick(
+                    "note: TTFT grew faster than linearly with the prompt (attention's cost per token rises with the context): a free line would put the fixed part below zero, so the line goes through the origin; the fixed part is below what this sweep resolves, and the rate is the sweep's average",
+                    "注意：首字延迟随提示长度增长快于线性（注意力的每 token 开销随上下文增加）：自由拟合会得到负的固定部分，因此直线过原点；固定部分低于本次扫描的分辨率，速度为扫描的平均值",
+                ));
+            }
         }
         Some(FitOutput::Error { error }) => {
             d.blank().line(format!("{label}: {error}"));

@@ -210,9 +210,35 @@ fn every_fault_ends_as_the_right_record() {
         }
     }
     sim.stop();
+    let truth = truth(&truth_path);
+    // Against the truth, not the count asked for: the server saw two
+    // requests per fault, each with the fault it was asked for, and each is
+    // one record (paired by the request id both logged).
+    let by_request: std::collections::HashMap<&str, &tokenpace_sim::truth::RequestTruth> = truth
+        .values()
+        .map(|t| {
+            (
+                t.request_id
+                    .as_deref()
+                    .expect("every request carries an id"),
+                t,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_request.len(),
+        2 * cases.len(),
+        "the server saw each request once"
+    );
+    for (fault, _) in cases {
+        let with = truth
+            .values()
+            .filter(|t| t.faults.iter().any(|f| f.kind.name() == *fault))
+            .count();
+        assert_eq!(with, 2, "{fault}: the server applied it to both requests");
+    }
     // Split inside characters, CRLF, keep-alives, 64 KiB events, one byte at
     // a time: the characters counted are exactly those the server wrote.
-    let truth = truth(&truth_path);
     for (fault, r) in finished {
         let t = &truth[r.response_id.as_deref().unwrap()];
         let chars: u32 = t
@@ -349,15 +375,38 @@ fn a_run_against_every_fault_at_once_accounts_for_everything() {
     let records = records(&out);
     assert_eq!(records.len(), 120, "every request is accounted for");
     let truth = truth(&truth_path);
+    // Nothing unclaimed either way: every request the server received is
+    // one record and every record one request it received, paired by the
+    // request id both logged (an HTTP error answer carries no response id).
+    let by_request: std::collections::HashMap<&str, &tokenpace_sim::truth::RequestTruth> = truth
+        .values()
+        .map(|t| {
+            (
+                t.request_id
+                    .as_deref()
+                    .expect("every request carries an id"),
+                t,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_request.len(),
+        120,
+        "the server received each request once"
+    );
     let (mut http, mut checked) = (0, 0);
     for r in &records {
         let kind = r.error.as_ref().map(|e| e.kind);
-        let Some(t) = r.response_id.as_deref().and_then(|id| truth.get(id)) else {
-            // Only an HTTP error answer carries no response id.
+        let id = r.request_id.as_deref().expect("every record keeps its id");
+        let t = by_request
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} never reached the server"));
+        if t.status >= 400 {
             assert_eq!(kind, Some(ErrorKind::HttpStatus), "{r:?}");
+            assert_eq!(r.error.as_ref().unwrap().status, Some(t.status));
             http += 1;
             continue;
-        };
+        }
         let has = |k: FaultKind| t.faults.iter().any(|f| f.kind == k);
         // The simulator applies mid-stream faults in this order.
         let expected = if has(FaultKind::Reset) || has(FaultKind::Truncate) {

@@ -45,57 +45,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Steps that cannot run here: (document, start of the command, reason).
-/// A skipped step's output is left as written.
-const SKIPS: &[(&str, &str, &str)] = &[
-    (
-        "docs/capacity.md",
-        "tokenpace capacity http://127.0.0.1:18700",
-        "a llama.cpp server built by hand, not the simulator",
-    ),
-    (
-        "docs/engine.md",
-        "tokenpace bench --html mix.html --out mix",
-        "PENDING: in its one run under this test (machine heavily loaded) the captured stdout ended \
-         after section 3's table header, while a direct run prints it whole; to be looked into \
-         before this example is checked",
-    ),
-    (
-        "docs/capacity.md",
-        "tokenpace capacity --scenario smart-speaker",
-        "the embedded engine's search: minutes long, and the levels it visits depend on the machine's speed",
-    ),
-    (
-        "docs/plan.md",
-        "tokenpace plan calibrate runs/qwen-4090",
-        "a run on an RTX 4090, not in the repository",
-    ),
-    (
-        "docs/plan.md",
-        "tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fitted.toml",
-        "needs fitted.toml from the RTX 4090 run above",
-    ),
-    (
-        "docs/reports.md",
-        "tokenpace bench --html mix.html --out mix",
-        "the same default mix as docs/engine.md's example, checked there",
-    ),
-    (
-        "docs/reports.md",
-        "tokenpace report runs/before",
-        "needs runs/before/requests.jsonl cut mid-line by hand",
-    ),
-];
+/// A skipped step's output is left as written. None: an example that
+/// cannot run here (a real GPU, a hand-built server, minutes of search) is
+/// a ```` ```text ```` transcript, not a ```` ```console ```` example.
+const SKIPS: &[(&str, &str, &str)] = &[];
 
-/// Programs whose lines (and blocks) are not run: (program, reason).
-const SKIP_PROGRAMS: &[(&str, &str)] = &[
-    (
-        "cargo",
-        "benchmarks of this machine (minutes each); docs/benchmarks.md",
-    ),
-    ("pip", "installs packages"),
-    ("curl", "talks to a server by hand"),
-    ("kubectl", "needs a cluster"),
-];
+/// Programs whose lines (and blocks) are not run: (program, reason). None:
+/// a block that runs `cargo`, `pip` or `curl` is a ```` ```text ```` transcript.
+const SKIP_PROGRAMS: &[(&str, &str)] = &[];
 
 /// The simulator's flags, as `tokenpace sim` parses them.
 #[derive(Parser)]

@@ -30,6 +30,7 @@ mod plan_capacity;
 mod plan_errors;
 mod plan_ratio;
 mod plan_remedies;
+mod precision;
 mod prompts;
 mod protocols;
 mod repeats;

@@ -241,6 +241,35 @@ fn an_agent_loop_is_accounted_for_step_by_step_with_tool_timings_from_truth() {
             assert!(r.output_chars > 0);
         }
     }
+    // The gaps between a task's steps and the task's whole time, as the
+    // client saw them and as the server did (its receive stamps and its
+    // last writes): the same to a millisecond.
+    let mut tasks: BTreeMap<u64, Vec<&tokenpace_core::record::RequestRecord>> = BTreeMap::new();
+    for r in &recs {
+        tasks.entry(r.turn.unwrap().session).or_default().push(r);
+    }
+    let at = |r: &tokenpace_core::record::RequestRecord| {
+        let t = &truth[r.response_id.as_deref().unwrap()];
+        (t.arrived_ns.unwrap_or(t.received_ns), t.end_ns)
+    };
+    for steps in tasks.values_mut() {
+        steps.sort_by_key(|r| r.turn.unwrap().turn);
+        for pair in steps.windows(2) {
+            let client = (pair[1].sent_ns - pair[0].end_ns.unwrap()) as f64 / 1e6;
+            let server = (at(pair[1]).0 - at(pair[0]).1) as f64 / 1e6;
+            assert!(
+                (client - server).abs() <= 1.0,
+                "gap between steps: client {client:.3} ms, server {server:.3} ms"
+            );
+        }
+        let (first, last) = (steps[0], steps[steps.len() - 1]);
+        let client = (last.end_ns.unwrap() - first.sent_ns) as f64 / 1e6;
+        let server = (at(last).1 - at(first).0) as f64 / 1e6;
+        assert!(
+            (client - server).abs() <= 1.0,
+            "task time: client {client:.3} ms, server {server:.3} ms"
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::trace_support;
 
 use crate::bench_support::{bench, records, serial, sim, truth};
 use tokenpace_client::trace::{TraceReader, TraceRequest};
-use tokenpace_core::record::CountSource;
+use tokenpace_core::record::{CountSource, RequestRecord};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_sim::config::SimConfig;
 
@@ -189,6 +189,11 @@ fn a_mooncake_trace_replays_at_ten_times_speed() {
         p50 < 1.0 && p99 <= 10.0,
         "schedule lag p50 {p50:.3} ms, p99 {p99:.3} ms"
     );
+    // Neutral to the client: the requests reached the server (its kernel's
+    // arrival stamps) spaced as the trace spaced them, ÷ 10.
+    let spacing = arrival_spacing_error_ms(&recs, &trace, &by_id, 10.0);
+    eprintln!("server arrivals against the trace ÷ 10: spacing error p99 {spacing:.3} ms");
+    assert!(spacing <= 1.0, "spacing error p99 {spacing:.3} ms");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
         v["summary"]["metrics"]["schedule_lag_s"]["p99"]
@@ -308,4 +313,83 @@ fn trace_flags_conflict_with_other_loads() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("0"), "{err}");
+}
+
+/// p99 of |(arrival of request i+1 − arrival of i) − (trace gap ÷ speed)|
+/// over consecutive requests of the trace, arrivals as the simulator's
+/// kernel stamped them (its truth), ms.
+fn arrival_spacing_error_ms(
+    recs: &[RequestRecord],
+    trace: &[TraceRequest],
+    truth: &std::collections::HashMap<String, tokenpace_sim::truth::RequestTruth>,
+    speed: f64,
+) -> f64 {
+    let arrivals: Vec<f64> = recs
+        .iter()
+        .map(|r| {
+            let t = &truth[r.response_id.as_deref().expect("every request answered")];
+            t.arrived_ns.unwrap_or(t.received_ns) as f64
+        })
+        .collect();
+    let mut errors: Vec<f64> = arrivals
+        .windows(2)
+        .zip(trace.windows(2))
+        .map(|(a, t)| {
+            let server = a[1] - a[0];
+            let planned = (t[1].at_ns - t[0].at_ns) as f64 / speed;
+            (server - planned).abs() / 1e6
+        })
+        .collect();
+    errors.sort_by(f64::total_cmp);
+    tokenpace_core::stats::percentile_sorted(&errors, 99.0)
+}
+
+/// An Azure LLM inference trace end to end: every request sent once at its
+/// time (as the server's arrival stamps say), with its own lengths (the
+/// prompt cut on the simulator's tokenizer, the answer exact), and each
+/// request's text its own: nothing cached.
+#[test]
+fn an_azure_trace_replays_end_to_end() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let truth_file = dir.path().join("truth.jsonl");
+    let sim = sim(SimConfig {
+        truth: Some(truth_file.clone()),
+        ..SimConfig::default()
+    });
+    let out = dir.path().join("run");
+    bench(&[
+        &sim.url(),
+        "--trace",
+        &sample("azure_sample.csv"),
+        "--trace-speed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    sim.stop();
+    let trace = requests("azure_sample.csv");
+    let mut recs = records(&out);
+    recs.sort_by_key(|r| r.id);
+    let truth = truth(&truth_file);
+    assert_eq!((recs.len(), truth.len()), (trace.len(), trace.len()));
+    for (r, t) in recs.iter().zip(&trace) {
+        assert!(r.is_ok(), "request {}: {:?}", r.id, r.error);
+        assert_eq!(r.id, t.index);
+        assert_eq!(r.output_tokens.unwrap().count, t.output_tokens.max(1));
+        assert!(
+            r.prompt_tokens.unwrap().count.abs_diff(t.input_tokens) <= 1,
+            "request {}",
+            r.id
+        );
+        assert_eq!(
+            r.cached_tokens.unwrap_or(0),
+            0,
+            "request {} found cached",
+            r.id
+        );
+    }
+    let spacing = arrival_spacing_error_ms(&recs, &trace, &truth, 5.0);
+    assert!(spacing <= 1.0, "spacing error p99 {spacing:.3} ms");
 }

@@ -1,10 +1,18 @@
 //! One measured run: drive the load, collect every record, write raw results
-//! as they arrive, and stop cleanly on Ctrl-C.
+//! as they arrive, and stop cleanly on Ctrl-C or SIGTERM (what Kubernetes
+//! and most supervisors send): no new request starts, those in flight get
+//! a grace period, then every record and the summary are written as after
+//! a complete run. The binary asks for this ([`catch_signals`]); a process
+//! that embeds the library (the tests) keeps the default handling. Once the
+//! first run began, a signal is never lost: it also stops a later level (or
+//! repeat) at once, and [`interrupted`] says which signal it was, for the
+//! exit status.
 
 use crate::load::{drive, Control, Driver, LoadPlan};
 use crate::sink::JsonlSink;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Once};
 use std::time::Duration;
 use tokenpace_core::record::RequestRecord;
 use tokio::sync::{mpsc, watch};
@@ -45,6 +53,116 @@ pub struct RepeatTag {
     pub id_offset: u64,
 }
 
+/// The signal that interrupted a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// SIGINT: Ctrl-C (exit status 130, as a shell reports it).
+    Ctrl,
+    /// SIGTERM: a supervisor asked the run to end (exit status 143).
+    Term,
+}
+
+/// The first signal this process caught, once any did.
+static INTERRUPT: LazyLock<watch::Sender<Option<Interrupt>>> =
+    LazyLock::new(|| watch::channel(None).0);
+
+/// Whether runs catch SIGINT and SIGTERM ([`catch_signals`]).
+static CATCH: AtomicBool = AtomicBool::new(false);
+
+/// Makes the runs of this process catch SIGINT and SIGTERM, from the first
+/// run on, and end as after Ctrl-C. Before the first run starts, the
+/// signals keep their default action: nothing is written yet.
+pub fn catch_signals() {
+    CATCH.store(true, Ordering::Relaxed);
+}
+
+/// The signal that interrupted a run in this process, if one did.
+pub fn interrupted() -> Option<Interrupt> {
+    *INTERRUPT.borrow()
+}
+
+/// Starts listening for SIGINT and SIGTERM (once per process, on a thread
+/// of its own, so that a signal between two runs is kept too); what was
+/// caught.
+fn listen() -> watch::Receiver<Option<Interrupt>> {
+    static LISTEN: Once = Once::new();
+    LISTEN.call_once(|| {
+        let (ready, registered) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("tokenpace-signals".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                let signals = runtime.block_on(async { Signals::new() });
+                let _ = ready.send(());
+                if let Ok(signals) = signals {
+                    runtime.block_on(signals.forward());
+                }
+            });
+        // Registered before `run` goes on: no signal after it is missed.
+        if spawned.is_ok() {
+            let _ = registered.recv();
+        }
+    });
+    INTERRUPT.subscribe()
+}
+
+/// The signals that end a run, registered.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {})
+    }
+
+    /// Keeps the first signal caught in [`INTERRUPT`].
+    async fn forward(mut self) {
+        while let Some(which) = self.next().await {
+            // The first signal decides the exit status.
+            INTERRUPT.send_if_modified(|v| {
+                let first = v.is_none();
+                if first {
+                    *v = Some(which);
+                }
+                first
+            });
+        }
+    }
+
+    #[cfg(unix)]
+    async fn next(&mut self) -> Option<Interrupt> {
+        tokio::select! {
+            Some(()) = self.int.recv() => Some(Interrupt::Ctrl),
+            Some(()) = self.term.recv() => Some(Interrupt::Term),
+            else => None,
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> Option<Interrupt> {
+        tokio::signal::ctrl_c().await.ok().map(|()| Interrupt::Ctrl)
+    }
+}
+
 /// What to do after a request finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -73,8 +191,13 @@ pub async fn run(
     let (stop_tx, abort_tx) = (Arc::new(stop_tx), Arc::new(abort_tx));
     let grace = options.grace;
     let (on_stop, on_abort) = (stop_tx.clone(), abort_tx.clone());
+    let mut signals = if CATCH.load(Ordering::Relaxed) {
+        listen()
+    } else {
+        INTERRUPT.subscribe()
+    };
     let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.wait_for(Option::is_some).await.is_ok() {
             let _ = on_stop.send(true);
             tokio::time::sleep(grace).await;
             let _ = on_abort.send(true);

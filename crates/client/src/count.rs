@@ -5,7 +5,6 @@
 //! length the server will bill and prefill; without one, lengths are
 //! estimates, and the run says so.
 
-use crate::redact::Secrets;
 use crate::request::Target;
 use crate::server_kind::TokenizeApi;
 use crate::tokenizer::ModelTokenizer;
@@ -85,7 +84,12 @@ impl RemoteCounter {
     }
 
     fn url(&self) -> String {
-        format!("{}/tokenize", self.target.base_url.trim_end_matches('/'))
+        self.target.url("/tokenize")
+    }
+
+    /// The URL as messages show it: without credentials.
+    fn shown_url(&self) -> String {
+        crate::url::shown(&self.url())
     }
 
     fn body(&self, shape: Shape, text: &str) -> Value {
@@ -104,10 +108,9 @@ impl RemoteCounter {
     }
 
     async fn ask(&self, shape: Shape, text: &str) -> anyhow::Result<u32> {
-        let url = self.url();
         let mut req = self
             .client
-            .post(&url)
+            .post(self.url())
             .timeout(self.timeout)
             .header("content-type", "application/json")
             .body(self.body(shape, text).to_string());
@@ -117,31 +120,33 @@ impl RemoteCounter {
         for (k, v) in &self.target.headers {
             req = req.header(k, v);
         }
+        let url = self.shown_url();
         let resp = req
             .send()
             .await
+            .map_err(crate::url::clean_error)
             .with_context(|| format!("could not ask {url}"))?;
         let status = resp.status();
         let body = read_capped(resp, MAX_ANSWER_BYTES).await?;
         if !status.is_success() {
-            let secrets = Secrets::new(self.target.api_key.as_deref(), &self.target.headers);
+            let secrets = self.target.secrets();
             let text = secrets.redact(&String::from_utf8_lossy(&body)).into_owned();
             let shown: String = text.chars().take(200).collect();
             bail!("{url} answered {status}: {shown}");
         }
-        let v: Value =
-            serde_json::from_slice(&body).with_context(|| format!("{url} did not answer JSON"))?;
+        // Counted as read: a long prompt's token list (one JSON value per
+        // token) is never held.
         let n = match self.api {
-            TokenizeApi::Vllm => v.get("count").and_then(Value::as_u64).or_else(|| {
-                v.get("tokens")
-                    .and_then(Value::as_array)
-                    .map(|t| t.len() as u64)
-            }),
-            TokenizeApi::Llamacpp => v
-                .get("tokens")
-                .and_then(Value::as_array)
-                .map(|t| t.len() as u64),
-            TokenizeApi::Tgi => v.as_array().map(|t| t.len() as u64),
+            TokenizeApi::Vllm | TokenizeApi::Llamacpp => {
+                let a: Answer = serde_json::from_slice(&body)
+                    .map_err(|e| {
+                        let why = self.target.secrets().redact(&e.to_string()).into_owned();
+                        anyhow::Error::msg(why)
+                    })
+                    .with_context(|| format!("{url} did not answer a token count"))?;
+                a.count.or(a.tokens.map(|t| t.0))
+            }
+            TokenizeApi::Tgi => serde_json::from_slice::<Length>(&body).ok().map(|t| t.0),
         };
         let n = n.ok_or_else(|| anyhow!("{url} answered without a token count"))?;
         u32::try_from(n).map_err(|_| anyhow!("{url} counted {n} tokens"))
@@ -152,7 +157,7 @@ impl RemoteCounter {
     pub async fn works(&self) -> anyhow::Result<()> {
         let n = self.ask(Shape::Text, "tokenpace").await?;
         if n == 0 {
-            bail!("{} counted 0 tokens for a word", self.url());
+            bail!("{} counted 0 tokens for a word", self.shown_url());
         }
         Ok(())
     }
@@ -164,7 +169,7 @@ impl TokenCounter for RemoteCounter {
     }
 
     fn describe(&self) -> String {
-        format!("the server's tokenizer ({})", self.url())
+        format!("the server's tokenizer ({})", self.shown_url())
     }
 
     fn counts_template(&self) -> bool {
@@ -172,10 +177,51 @@ impl TokenCounter for RemoteCounter {
     }
 }
 
+/// A tokenizer's answer: vLLM's `count` (and `tokens`), llama.cpp's
+/// `tokens`.
+#[derive(serde::Deserialize)]
+struct Answer {
+    #[serde(default)]
+    count: Option<u64>,
+    #[serde(default)]
+    tokens: Option<Length>,
+}
+
+/// The length of a JSON array, its elements read past and dropped.
+struct Length(u64);
+
+impl<'de> serde::Deserialize<'de> for Length {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Length, D::Error> {
+        struct Counter;
+        impl<'de> serde::de::Visitor<'de> for Counter {
+            type Value = Length;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of tokens")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Length, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Length(n))
+            }
+        }
+        d.deserialize_seq(Counter)
+    }
+}
+
 /// A response body, at most `cap` bytes.
 async fn read_capped(mut resp: reqwest::Response, cap: usize) -> anyhow::Result<Vec<u8>> {
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.context("the answer was cut off")? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(crate::url::clean_error)
+        .context("the answer was cut off")?
+    {
         if body.len() + chunk.len() > cap {
             bail!("the answer is larger than {cap} bytes");
         }

@@ -1,7 +1,6 @@
 //! Asking a server what it serves, before any load: a target that is down or
 //! misconfigured gets one clear error instead of a run of failures.
 
-use crate::redact::Secrets;
 use crate::request::Target;
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -57,8 +56,9 @@ pub async fn listing(
     backend: &dyn crate::backend::Backend,
     timeout: std::time::Duration,
 ) -> anyhow::Result<Listing> {
-    let url = format!("{}/v1/models", target.base_url.trim_end_matches('/'));
-    let mut req = client.get(&url).timeout(timeout);
+    let mut req = client.get(target.url("/v1/models")).timeout(timeout);
+    // Shown in errors: without the URL's credentials.
+    let url = crate::url::shown(&target.url("/v1/models"));
     for (k, v) in backend.auth_headers(target.api_key.as_deref()) {
         req = req.header(k, v);
     }
@@ -68,11 +68,11 @@ pub async fn listing(
     let resp = req.send().await.map_err(|e| match e.is_timeout() {
         true => anyhow::anyhow!(
             "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with --model to skip this)",
-            timeout.as_secs()
+            timeout.as_secs_f64()
         ),
-        false => anyhow::Error::new(e).context(format!(
+        false => anyhow::Error::new(crate::url::clean_error(e)).context(format!(
             "could not reach {}: is the server running, and is the URL right?",
-            target.base_url
+            target.shown_url()
         )),
     })?;
     let status = resp.status();
@@ -88,6 +88,7 @@ pub async fn listing(
     while let Some(chunk) = resp
         .chunk()
         .await
+        .map_err(crate::url::clean_error)
         .with_context(|| format!("could not read the answer of {url}"))?
     {
         if body.len() + chunk.len() > MAX_LIST_BYTES {
@@ -95,14 +96,17 @@ pub async fn listing(
         }
         body.extend_from_slice(&chunk);
     }
-    let models: Models = serde_json::from_slice(&body).with_context(|| {
-        format!("{url} did not return a model list; give the model name with --model")
-    })?;
+    // Server text (the name, a parse error quoting it) kept in run.json and
+    // printed: never the key.
+    let secrets = target.secrets();
+    let models: Models = serde_json::from_slice(&body)
+        .map_err(|e| anyhow::Error::msg(secrets.redact(&e.to_string()).into_owned()))
+        .with_context(|| {
+            format!("{url} did not return a model list; give the model name with --model")
+        })?;
     let Some(m) = models.data.into_iter().next() else {
         bail!("{url} lists no models; give the model name with --model")
     };
-    // The name is server text kept in run.json and printed: never the key.
-    let secrets = Secrets::new(target.api_key.as_deref(), &target.headers);
     let id = secrets.redact(&m.id).into_owned();
     if id.is_empty() || id.len() > MAX_NAME_BYTES {
         bail!(

@@ -34,6 +34,10 @@ impl Guard {
     pub const MESSAGE_CHARS: usize = 1000;
     /// Characters of a response id kept at most.
     pub const ID_CHARS: usize = 200;
+    /// Characters of a malformed event shown in its error.
+    pub const EVENT_CHARS: usize = 80;
+    /// Characters of a tool call's arguments shown in its error.
+    pub const ARGUMENT_CHARS: usize = 60;
 
     /// Server `text` as it may be kept: secrets replaced first (so no key
     /// is cut in half and missed), then at most `max_chars` characters,

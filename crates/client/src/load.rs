@@ -326,7 +326,10 @@ async fn replay(
     let start = driver.clock.now();
     while let Some(item) = prepared.rx.recv().await {
         let (id, at_ns, prompt) = match item {
-            Ok(x) => x,
+            Ok(x) => {
+                prepared.taken(&x.2);
+                x
+            }
             Err(e) => {
                 trace.fail(e);
                 break;

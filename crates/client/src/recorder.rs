@@ -1,6 +1,6 @@
 //! Turns a stream of timestamped events into one [`RequestRecord`].
 
-use crate::backend::{Backend, Event, Usage};
+use crate::backend::{Backend, Event, ToolCallDelta, Usage};
 pub use crate::guard::Guard;
 use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
@@ -78,6 +78,16 @@ impl<'t> Recorder<'t> {
         self.guard = guard;
     }
 
+    /// The secrets no kept server text may hold.
+    pub fn secrets(&self) -> &crate::redact::Secrets {
+        &self.guard.secrets
+    }
+
+    /// When the last token-carrying event arrived, if one has.
+    pub fn last_token_ns(&self) -> Option<Nanos> {
+        self.record.last_token_ns()
+    }
+
     /// Bytes one streamed event may hold (for the parser).
     pub fn max_event_bytes(&self) -> usize {
         self.guard.max_event_bytes
@@ -122,9 +132,7 @@ impl<'t> Recorder<'t> {
                 return None;
             }
             Ok(Event::Delta(d)) => d,
-            Err(message) => {
-                return Some(StreamEnd::Failed(ErrorKind::MalformedEvent, None, message))
-            }
+            Err(why) => return Some(self.malformed(&why, data)),
         };
         if self.record.response_id.is_none() {
             self.record.response_id = delta.id.map(|id| id.into());
@@ -164,32 +172,10 @@ impl<'t> Recorder<'t> {
             }
         }
         if !delta.tool_calls.is_empty() {
-            let mut chars = 0u32;
-            for call in &delta.tool_calls {
-                if call.id.is_some() || call.name.is_some() {
-                    self.record.tool_calls = self.record.tool_calls.saturating_add(1);
-                }
-                let n = call.name.as_deref().map_or(0, |n| n.chars().count());
-                chars = chars.saturating_add((n + call.arguments.chars().count()) as u32);
-            }
-            self.record.tool_chunks.push(Chunk {
-                at_ns: at,
-                tokens: tokens.next(),
-                chars,
-            });
+            self.tool_chunk(at, &delta.tool_calls, tokens.next());
         }
         if let Some(u) = delta.usage {
-            // Some APIs report usage in parts (Anthropic: input tokens
-            // first, output tokens last): later counts win, earlier stay.
-            self.usage = Some(match self.usage {
-                Some(old) => Usage {
-                    prompt_tokens: u.prompt_tokens.or(old.prompt_tokens),
-                    completion_tokens: u.completion_tokens.or(old.completion_tokens),
-                    reasoning_tokens: u.reasoning_tokens.or(old.reasoning_tokens),
-                    cached_tokens: u.cached_tokens.or(old.cached_tokens),
-                },
-                None => u,
-            });
+            self.merge_usage(u);
         }
         if let Some(t) = delta.timings {
             self.record.server_timings = Some(t);
@@ -204,6 +190,45 @@ impl<'t> Recorder<'t> {
             .is_some_and(|n| self.streamed_tokens() >= n);
         self.overrun()
             .or_else(|| read_enough.then_some(StreamEnd::Left))
+    }
+
+    /// The end of a request whose event `data` could not be parsed (`why`):
+    /// the event's start shown, redacted whole before it is cut.
+    fn malformed(&self, why: &str, data: &[u8]) -> StreamEnd {
+        let event = String::from_utf8_lossy(data.trim_ascii());
+        let shown = self.guard.keep(&event, Guard::EVENT_CHARS);
+        StreamEnd::Failed(ErrorKind::MalformedEvent, None, format!("{why}: {shown}"))
+    }
+
+    /// Records an event's tool-call pieces, `tokens` tokens, at `at`.
+    fn tool_chunk(&mut self, at: Nanos, calls: &[ToolCallDelta<'_>], tokens: u32) {
+        let mut chars = 0u32;
+        for call in calls {
+            if call.id.is_some() || call.name.is_some() {
+                self.record.tool_calls = self.record.tool_calls.saturating_add(1);
+            }
+            let n = call.name.as_deref().map_or(0, |n| n.chars().count());
+            chars = chars.saturating_add((n + call.arguments.chars().count()) as u32);
+        }
+        self.record.tool_chunks.push(Chunk {
+            at_ns: at,
+            tokens,
+            chars,
+        });
+    }
+
+    /// Some APIs report usage in parts (Anthropic: input tokens first,
+    /// output tokens last): later counts win, earlier ones stay.
+    fn merge_usage(&mut self, u: Usage) {
+        self.usage = Some(match self.usage {
+            Some(old) => Usage {
+                prompt_tokens: u.prompt_tokens.or(old.prompt_tokens),
+                completion_tokens: u.completion_tokens.or(old.completion_tokens),
+                reasoning_tokens: u.reasoning_tokens.or(old.reasoning_tokens),
+                cached_tokens: u.cached_tokens.or(old.cached_tokens),
+            },
+            None => u,
+        });
     }
 
     /// Chunks streamed so far (events that carried a token).
@@ -279,7 +304,7 @@ impl<'t> Recorder<'t> {
     ) -> (RequestRecord, Option<Transcript>) {
         let transcript = self.transcript.take();
         let end = match (&end, &transcript) {
-            (StreamEnd::Complete, Some(t)) => match bad_tool_call(t) {
+            (StreamEnd::Complete, Some(t)) => match bad_tool_call(t, &self.guard) {
                 Some(message) => StreamEnd::Failed(ErrorKind::BadToolCall, None, message),
                 None => end,
             },
@@ -291,8 +316,32 @@ impl<'t> Recorder<'t> {
     /// Ends the record at `at`.
     pub fn finish(mut self, at: Nanos, end: StreamEnd) -> RequestRecord {
         let streamed = self.streamed();
+        self.record.end_ns = Some(at);
+        let usage = self.usage.unwrap_or_default();
+        self.count(usage);
+        let end = self.settle(end, streamed, usage.completion_tokens, at);
         let r = &mut self.record;
-        r.end_ns = Some(at);
+        if let StreamEnd::Failed(kind, status, message) = end {
+            r.error = Some(RequestError {
+                kind,
+                status,
+                message: self.guard.keep(&message, Guard::MESSAGE_CHARS).into(),
+            });
+        }
+        if let Some(id) = &mut r.response_id {
+            *id = self.guard.keep(id, Guard::ID_CHARS).into();
+        }
+        r.finish_reason = self
+            .finish_reason
+            .as_deref()
+            .map(|f| self.guard.keep(f, Guard::ID_CHARS).into());
+        self.record
+    }
+
+    /// Sets the record's token counts from the server's `usage`, else the
+    /// tokenizer, else the chunks.
+    fn count(&mut self, usage: Usage) {
+        let r = &mut self.record;
         let chunk_tokens: u32 = r
             .chunks
             .iter()
@@ -300,7 +349,6 @@ impl<'t> Recorder<'t> {
             .chain(&r.tool_chunks)
             .map(|c| c.tokens)
             .fold(0, u32::saturating_add);
-        let usage = self.usage.unwrap_or_default();
         let counted = self
             .text
             .as_ref()
@@ -332,9 +380,22 @@ impl<'t> Recorder<'t> {
             }),
             None => self.prompt_tokens,
         };
+    }
+
+    /// How the request really ended, given how its stream did (`end`, at
+    /// `at`) and what it carried: `streamed` token chunks, `completion`
+    /// tokens by the server's count.
+    fn settle(
+        &mut self,
+        end: StreamEnd,
+        streamed: u64,
+        completion: Option<u32>,
+        at: Nanos,
+    ) -> StreamEnd {
+        let r = &mut self.record;
         // A body that ended without [DONE] and without a finish reason was
         // cut short; one with a finish reason merely omitted the marker.
-        let end = match end {
+        match end {
             StreamEnd::Complete if !self.done && self.finish_reason.is_none() => StreamEnd::Failed(
                 ErrorKind::StreamCut,
                 None,
@@ -343,11 +404,15 @@ impl<'t> Recorder<'t> {
             StreamEnd::Complete if streamed == 0 && r.tool_calls == 0 => StreamEnd::Failed(
                 ErrorKind::EmptyResponse,
                 None,
-                match usage.completion_tokens {
+                match completion {
                     Some(n) if n > 0 => format!("the response streamed no token, though its usage counts {n} (only [DONE], empty or role-only events)"),
                     _ => "the response streamed no token (only [DONE], empty or role-only events)".into(),
                 },
             ),
+            StreamEnd::Complete if r.chunks.is_empty() && r.tool_chunks.is_empty() => {
+                let message = no_visible_text(r, &self.finish_reason);
+                StreamEnd::Failed(ErrorKind::NoVisibleText, None, message)
+            }
             StreamEnd::Left if streamed == 0 && r.tool_calls == 0 => StreamEnd::Failed(
                 ErrorKind::Abandoned,
                 None,
@@ -358,22 +423,7 @@ impl<'t> Recorder<'t> {
                 StreamEnd::Left
             }
             other => other,
-        };
-        if let StreamEnd::Failed(kind, status, message) = end {
-            r.error = Some(RequestError {
-                kind,
-                status,
-                message: self.guard.keep(&message, Guard::MESSAGE_CHARS).into(),
-            });
         }
-        if let Some(id) = &mut r.response_id {
-            *id = self.guard.keep(id, Guard::ID_CHARS).into();
-        }
-        r.finish_reason = self
-            .finish_reason
-            .as_deref()
-            .map(|f| self.guard.keep(f, Guard::ID_CHARS).into());
-        self.record
     }
 }
 
@@ -389,8 +439,21 @@ impl ChunkTokens {
     }
 }
 
+/// What a response with tokens but no answer text and no tool call sent
+/// instead: reasoning only, and why it stopped.
+fn no_visible_text(r: &RequestRecord, finish_reason: &Option<String>) -> String {
+    let n = r.reasoning_chunks.len();
+    let why = match finish_reason.as_deref() {
+        Some("length") => {
+            ", stopped at max_tokens while reasoning: raise --max-tokens, or lower the reasoning effort"
+        }
+        _ => "",
+    };
+    format!("the response has no visible text: reasoning only ({n} reasoning chunks{why})")
+}
+
 /// Why a response's tool calls cannot be acted on, if they cannot.
-fn bad_tool_call(t: &Transcript) -> Option<String> {
+fn bad_tool_call(t: &Transcript, guard: &Guard) -> Option<String> {
     t.tool_calls.iter().enumerate().find_map(|(i, call)| {
         if call.name.is_empty() {
             return Some(format!("tool call {i} has no function name"));
@@ -404,7 +467,8 @@ fn bad_tool_call(t: &Transcript) -> Option<String> {
         match parsed {
             Ok(_) => None,
             Err(e) => {
-                let shown: String = args.chars().take(60).collect();
+                // Joined from many events: redacted whole, then cut.
+                let shown = guard.keep(args, Guard::ARGUMENT_CHARS);
                 Some(format!(
                     "tool call {i} ({}) has arguments that are not JSON ({e}): {shown}",
                     call.name
@@ -415,185 +479,4 @@ fn bad_tool_call(t: &Transcript) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::openai::OpenAiChat;
-
-    fn content(s: &str) -> String {
-        serde_json::json!({"choices":[{"delta":{"content": s}}]}).to_string()
-    }
-
-    #[test]
-    fn builds_a_record_from_events() {
-        let own = Some(TokenCount {
-            count: 100,
-            source: CountSource::Tokenizer,
-        });
-        let mut r = Recorder::new(7, 0, 10, own);
-        r.headers(20);
-        let b = OpenAiChat;
-        assert!(r
-            .event(30, br#"{"choices":[{"delta":{"role":"assistant"}}]}"#, &b)
-            .is_none());
-        assert!(r.event(40, content("你好").as_bytes(), &b).is_none());
-        assert!(r.event(50, content(", world").as_bytes(), &b).is_none());
-        let last = r#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#;
-        assert!(r.event(55, last.as_bytes(), &b).is_none());
-        let usage = r#"{"choices":[],"usage":{"prompt_tokens":101,"completion_tokens":2}}"#;
-        assert!(r.event(60, usage.as_bytes(), &b).is_none());
-        assert!(r.event(61, b"[DONE]", &b).is_none());
-        let rec = r.finish(70, StreamEnd::Complete);
-        assert!(rec.is_ok());
-        assert_eq!(
-            (rec.headers_ns, rec.first_event_ns, rec.end_ns),
-            (Some(20), Some(30), Some(70))
-        );
-        assert_eq!(rec.chunks.len(), 2);
-        assert_eq!((rec.output_chars, rec.output_cjk_chars), (9, 2));
-        assert_eq!(rec.output_tokens.unwrap().source, CountSource::ServerUsage);
-        assert_eq!(rec.prompt_tokens.unwrap().count, 101);
-    }
-
-    #[test]
-    fn falls_back_to_chunk_counts_and_own_prompt_count() {
-        let own = Some(TokenCount {
-            count: 100,
-            source: CountSource::Tokenizer,
-        });
-        let mut r = Recorder::new(0, 0, 0, own);
-        let b = OpenAiChat;
-        r.event(1, content("a").as_bytes(), &b);
-        r.event(
-            2,
-            br#"{"choices":[{"delta":{"reasoning_content":"hm"}}]}"#,
-            &b,
-        );
-        r.event(3, b"[DONE]", &b);
-        let rec = r.finish(4, StreamEnd::Complete);
-        assert_eq!(
-            rec.output_tokens,
-            Some(TokenCount {
-                count: 2,
-                source: CountSource::ChunkCount
-            })
-        );
-        assert_eq!(rec.reasoning_tokens, Some(1));
-        assert_eq!(rec.prompt_tokens.unwrap().source, CountSource::Tokenizer);
-    }
-
-    #[test]
-    fn a_tokenizer_counts_output_without_usage() {
-        let (_dir, t) = crate::tokenizer::tests::char_tokenizer();
-        let mut r = Recorder::new(0, 0, 0, None);
-        r.count_output_with(&t);
-        r.event(1, content("你好").as_bytes(), &OpenAiChat);
-        r.event(2, content("世界!").as_bytes(), &OpenAiChat);
-        r.event(3, b"[DONE]", &OpenAiChat);
-        let rec = r.finish(4, StreamEnd::Complete);
-        assert_eq!(
-            rec.output_tokens,
-            Some(TokenCount {
-                count: 5,
-                source: CountSource::Tokenizer
-            })
-        );
-    }
-
-    #[test]
-    fn tool_calls_are_recorded_and_kept() {
-        let b = OpenAiChat;
-        let mut r = Recorder::new(0, 0, 0, None);
-        r.keep_transcript();
-        let first = r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"search","arguments":""}}]}}]}"#;
-        let piece = |a: &str| {
-            serde_json::json!({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":a}}]}}]})
-                .to_string()
-        };
-        r.event(5, first.as_bytes(), &b);
-        r.event(7, piece("{\"q\":").as_bytes(), &b);
-        r.event(9, piece("\"天气\"}").as_bytes(), &b);
-        r.event(
-            10,
-            br#"{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}"#,
-            &b,
-        );
-        r.event(11, b"[DONE]", &b);
-        let (rec, t) = r.finish_with_transcript(12, StreamEnd::Complete);
-        assert!(rec.is_ok(), "{:?}", rec.error);
-        assert_eq!(rec.tool_calls, 1);
-        assert_eq!(rec.first_tool_ns(), Some(5));
-        assert_eq!(rec.first_token_ns(), Some(5));
-        // "search" (6) + "{\"q\":" (5) + "\"天气\"}" (5)
-        assert_eq!(rec.tool_chars(), 16);
-        assert_eq!(rec.output_tokens.unwrap().count, 3);
-        let t = t.unwrap();
-        assert_eq!(t.tool_calls.len(), 1);
-        assert_eq!(t.tool_calls[0].id, "call_1");
-        assert_eq!(t.tool_calls[0].arguments, "{\"q\":\"天气\"}");
-    }
-
-    #[test]
-    fn broken_tool_arguments_are_a_named_error() {
-        let b = OpenAiChat;
-        let mut r = Recorder::new(0, 0, 0, None);
-        r.keep_transcript();
-        r.event(
-            1,
-            br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"a\":"}}]}}]}"#,
-            &b,
-        );
-        r.event(2, b"[DONE]", &b);
-        let (rec, _) = r.finish_with_transcript(3, StreamEnd::Complete);
-        let e = rec.error.unwrap();
-        assert_eq!(e.kind, ErrorKind::BadToolCall);
-        assert!(e.message.contains("not JSON"), "{}", e.message);
-    }
-
-    #[test]
-    fn transcripts_are_bounded() {
-        let mut t = Transcript::default();
-        let big = "x".repeat(Transcript::LIMIT / 2 + 1);
-        t.push(&big, |t| &mut t.answer);
-        t.push(&big, |t| &mut t.answer);
-        assert!(t.truncated);
-        assert!(t.answer.len() <= Transcript::LIMIT);
-        // Calls are kept in order of arrival whatever the API numbers
-        // them, and at most MAX_CALLS of them.
-        let mut t = Transcript::default();
-        for index in (0..=Transcript::MAX_CALLS as u32).map(|i| u32::MAX - i) {
-            t.tool_delta(&crate::backend::ToolCallDelta {
-                index,
-                name: Some(index.to_string().into()),
-                ..Default::default()
-            });
-        }
-        assert_eq!(t.tool_calls.len(), Transcript::MAX_CALLS);
-        assert_eq!(t.tool_calls[0].name, u32::MAX.to_string());
-        assert!(t.truncated);
-    }
-
-    #[test]
-    fn a_stream_without_end_is_cut() {
-        let mut r = Recorder::new(0, 0, 0, None);
-        r.event(1, content("a").as_bytes(), &OpenAiChat);
-        let rec = r.finish(2, StreamEnd::Complete);
-        assert_eq!(rec.error.unwrap().kind, ErrorKind::StreamCut);
-    }
-
-    #[test]
-    fn malformed_and_error_events_end_the_request() {
-        let mut r = Recorder::new(0, 0, 0, None);
-        let end = r.event(1, b"{not json", &OpenAiChat).unwrap();
-        assert!(matches!(
-            end,
-            StreamEnd::Failed(ErrorKind::MalformedEvent, None, _)
-        ));
-        let end = r
-            .event(1, br#"{"error":{"message":"boom"}}"#, &OpenAiChat)
-            .unwrap();
-        assert_eq!(
-            end,
-            StreamEnd::Failed(ErrorKind::ServerError, None, "boom".into())
-        );
-    }
-}
+mod tests;

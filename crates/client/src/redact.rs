@@ -3,7 +3,8 @@
 //! A server may echo the request's `Authorization` header (a 401 page, a
 //! debugging proxy, a hostile endpoint). Every server text the client keeps
 //! or prints (error messages, response ids, model names) passes through
-//! [`Secrets::redact`] first, so the API key never reaches a terminal or a
+//! [`Secrets::redact`] first, whole, before it is cut to length, so no part
+//! of the API key (or of the URL's credentials) reaches a terminal or a
 //! file.
 
 use std::borrow::Cow;
@@ -56,6 +57,18 @@ impl Secrets {
         Secrets(all)
     }
 
+    /// These secrets and the credentials `url` carries
+    /// ([`crate::url::credentials`]: userinfo, `?api_key=…`).
+    pub fn with_url(mut self, url: &str) -> Self {
+        for c in crate::url::credentials(url) {
+            if c.len() >= MIN_LEN && !self.0.contains(&c) {
+                self.0.push(c);
+            }
+        }
+        self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self
+    }
+
     /// Whether there is nothing to hide.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -70,6 +83,22 @@ impl Secrets {
             }
         }
         out
+    }
+
+    /// `text` cut by a read cap, redacted: every secret, and a secret's
+    /// start (at least 4 characters of it) left at the very end by the cut.
+    pub fn redact_cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let whole = self.redact(text);
+        let cut = self.0.iter().find_map(|secret| {
+            (MIN_LEN..secret.len())
+                .rev()
+                .filter(|&n| secret.is_char_boundary(n))
+                .find(|&n| whole.ends_with(&secret[..n]))
+        });
+        match cut {
+            Some(n) => Cow::Owned(format!("{}{REDACTED}", &whole[..whole.len() - n])),
+            None => whole,
+        }
     }
 
     /// Redacts `text` in place.
@@ -101,6 +130,25 @@ mod tests {
         assert!(clean.contains("Bearer [redacted]"), "{clean}");
         assert!(clean.contains("not-a-secret"));
         assert!(matches!(s.redact("clean"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_secret_cut_at_the_end_is_hidden_too() {
+        let s = Secrets::new(Some("sk-live-123456"), &[]);
+        assert_eq!(s.redact_cut("denied sk-live-12"), "denied [redacted]");
+        assert_eq!(s.redact_cut("sk-live-123456 sk-l"), "[redacted] [redacted]");
+        assert_eq!(s.redact_cut("denied sk-"), "denied sk-");
+        assert_eq!(s.redact_cut("clean"), "clean");
+    }
+
+    #[test]
+    fn the_urls_credentials_are_secrets() {
+        let s = Secrets::new(None, &[]).with_url("http://me:hunter22@h:1?api_key=qk-123456");
+        let text = "Basic bWU6aHVudGVyMjI= hunter22 GET /v1/m?api_key=qk-123456";
+        assert_eq!(
+            s.redact(text),
+            "Basic [redacted] [redacted] GET /v1/m?api_key=[redacted]"
+        );
     }
 
     #[test]

@@ -4,20 +4,21 @@
 //! frame, the clock is read as soon as a frame is in hand, and only then is
 //! it parsed. JSON is never parsed before the arrival time is recorded.
 
-use crate::backend::{Backend, Framing, Prompt};
+use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
 use crate::leave::{LeavePoint, Leaving};
 use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
 use crate::redact::Secrets;
-use crate::sse::{SseItem, SseParser};
 use crate::tokenizer::ModelTokenizer;
-use crate::transport::{Endpoint, Failure};
+use crate::transport::Endpoint;
 
+mod error_body;
 mod https;
-use https::MAX_ERROR_BODY;
+mod stream;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stream::{stream_raw, Deadlines};
 use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
 use tokio::sync::watch;
 
@@ -64,7 +65,9 @@ impl HttpClient {
 /// Where and how to send requests.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// Base URL without the API path (`http://127.0.0.1:8000`).
+    /// Base URL without the API path (`http://127.0.0.1:8000`); it may
+    /// carry credentials (userinfo, `?api_key=…`), sent but never shown:
+    /// [`Target::shown_url`].
     pub base_url: String,
     /// The model name to ask for.
     pub model: String,
@@ -77,6 +80,25 @@ pub struct Target {
     /// Speak HTTP/2 without TLS to an `http://` target (prior knowledge,
     /// as gateways do), through [`h2c_client`].
     pub h2c: bool,
+}
+
+impl Target {
+    /// The URL of the API path `path` (`/v1/models`): the base URL's path
+    /// and then `path`, the base URL's query after them.
+    pub fn url(&self, path: &str) -> String {
+        crate::url::join(&self.base_url, path)
+    }
+
+    /// The base URL as it may be shown or stored (no credentials).
+    pub fn shown_url(&self) -> String {
+        crate::url::shown(&self.base_url)
+    }
+
+    /// What no server text kept or shown may hold: the API key, the
+    /// credential headers and the credentials the URL carries.
+    pub fn secrets(&self) -> Secrets {
+        Secrets::new(self.api_key.as_deref(), &self.headers).with_url(&self.base_url)
+    }
 }
 
 /// A header carrying a per-request id (`X-Request-ID` by default), so a
@@ -117,6 +139,10 @@ pub struct Timeouts {
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Between two token-carrying events once the first came (pings,
+    /// comments and empty events do not count): a stream silent longer
+    /// fails as a timeout.
+    pub idle: Duration,
     /// Bytes one streamed event (or line) may hold
     /// ([`crate::sse::DEFAULT_MAX_EVENT_BYTES`] by default).
     pub max_event_bytes: usize,
@@ -284,7 +310,7 @@ impl Prepared {
         Prepared {
             request,
             request_id: request_id.map(|(_, v)| v),
-            secrets: Secrets::new(target.api_key.as_deref(), &target.headers),
+            secrets: target.secrets(),
         }
     }
 }
@@ -333,31 +359,27 @@ pub async fn execute_prepared(
     if transcript {
         rec.keep_transcript();
     }
-    let deadline = tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.total;
-    let first_deadline =
-        tokio::time::Instant::from_std(clock.instant_at(sent)) + timeouts.first_token;
-    let leave_at = match leave {
-        Some(LeavePoint::After(d)) => {
-            Some(tokio::time::Instant::from_std(clock.instant_at(sent)) + d)
-        }
-        _ => None,
+    let start = tokio::time::Instant::from_std(clock.instant_at(sent));
+    let deadline = start + timeouts.total;
+    let deadlines = Deadlines {
+        first: start + timeouts.first_token,
+        idle: timeouts.idle,
     };
     let user_leaves = async {
-        match leave_at {
-            Some(at) => tokio::time::sleep_until(at).await,
-            None => std::future::pending().await,
+        match leave {
+            Some(LeavePoint::After(d)) => tokio::time::sleep_until(start + d).await,
+            _ => std::future::pending().await,
         }
     };
-
     let end = {
         let work = async {
             match request {
                 Outgoing::Raw(e, Ok(bytes)) => {
-                    stream_raw(&e, &bytes, backend, clock, &mut rec, first_deadline).await
+                    stream_raw(&e, &bytes, backend, clock, &mut rec, deadlines).await
                 }
                 Outgoing::Raw(_, Err(why)) => StreamEnd::Failed(ErrorKind::Other, None, why),
                 Outgoing::Reqwest(req) => {
-                    https::stream(*req, backend, clock, &mut rec, first_deadline).await
+                    https::stream(*req, backend, clock, &mut rec, deadlines).await
                 }
             }
         };
@@ -393,14 +415,14 @@ fn raw_request(
     extra: Option<(&str, &str)>,
     body: &str,
 ) -> Result<Vec<u8>, String> {
-    let base = target.base_url.trim();
+    let (base, query) = crate::url::split_query(target.base_url.trim());
     let after_scheme = base.strip_prefix("http://").unwrap_or(base);
     let (authority, prefix) = match after_scheme.find('/') {
         Some(i) => after_scheme.split_at(i),
         None => (after_scheme, ""),
     };
     let mut head = format!(
-        "POST {}{api_path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n",
+        "POST {}{api_path}{query} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n",
         prefix.trim_end_matches('/'),
         body.len()
     );
@@ -423,158 +445,6 @@ fn raw_request(
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(body.as_bytes());
     Ok(bytes)
-}
-
-/// Sends `request` over the timed transport and records its stream.
-async fn stream_raw(
-    endpoint: &Endpoint,
-    request: &[u8],
-    backend: &dyn Backend,
-    clock: &RunClock,
-    rec: &mut Recorder<'_>,
-    first_deadline: tokio::time::Instant,
-) -> StreamEnd {
-    let sent = match tokio::time::timeout_at(first_deadline, endpoint.send(request, clock)).await {
-        Err(_) => return timeout_first(),
-        Ok(r) => r,
-    };
-    let mut response = match sent {
-        Ok(r) => r,
-        Err((failure, timeline)) => {
-            rec.timeline(&timeline);
-            return match failure {
-                Failure::Dns(m) => StreamEnd::Failed(ErrorKind::Dns, None, m),
-                Failure::Connect(m) => StreamEnd::Failed(ErrorKind::Connect, None, m),
-                Failure::Broken(m) => StreamEnd::Failed(ErrorKind::StreamCut, None, m),
-            };
-        }
-    };
-    rec.timeline(&response.timeline);
-    if let Some(at) = response.timeline.head_ns {
-        rec.headers(at);
-    }
-    let status = response.status;
-    if !(200..300).contains(&status) {
-        let body = response.text(clock, MAX_ERROR_BODY).await;
-        return StreamEnd::Failed(
-            ErrorKind::HttpStatus,
-            Some(status),
-            server_message(status, &body),
-        );
-    }
-    let mut parser = match backend.framing() {
-        Framing::Sse => SseParser::new(),
-        Framing::Ndjson => SseParser::ndjson(),
-    };
-    parser.set_max_event_bytes(rec.max_event_bytes());
-    loop {
-        let next = if rec.has_token() {
-            response.next(clock).await
-        } else {
-            match tokio::time::timeout_at(first_deadline, response.next(clock)).await {
-                Ok(n) => n,
-                Err(_) => return timeout_first(),
-            }
-        };
-        match next {
-            Ok(None) => break,
-            Err(m) => return StreamEnd::Failed(ErrorKind::StreamCut, None, m),
-            Ok(Some((bytes, at))) => {
-                if let Some(end) = feed(&mut parser, bytes, at, rec, backend) {
-                    return end;
-                }
-            }
-        }
-    }
-    finish(&mut parser, clock.now(), rec, backend)
-}
-
-/// Parses `bytes` that arrived at `at`: the error to end with, if any.
-fn feed(
-    parser: &mut SseParser,
-    bytes: &[u8],
-    at: Nanos,
-    rec: &mut Recorder<'_>,
-    backend: &dyn Backend,
-) -> Option<StreamEnd> {
-    let mut failure = None;
-    parser.feed(bytes, |item| {
-        if let (SseItem::Data(data), None) = (item, &failure) {
-            failure = rec.event(at, data, backend);
-        }
-    });
-    failure.or_else(|| parser.too_large().map(StreamEnd::from))
-}
-
-/// The stream ended at `at`: the last event without a blank line after it.
-fn finish(
-    parser: &mut SseParser,
-    at: Nanos,
-    rec: &mut Recorder<'_>,
-    backend: &dyn Backend,
-) -> StreamEnd {
-    let mut failure = None;
-    parser.finish(|item| {
-        if let (SseItem::Data(data), None) = (item, &failure) {
-            failure = rec.event(at, data, backend);
-        }
-    });
-    failure
-        .or_else(|| parser.too_large().map(StreamEnd::from))
-        .unwrap_or(StreamEnd::Complete)
-}
-
-fn timeout_first() -> StreamEnd {
-    StreamEnd::Failed(
-        ErrorKind::Timeout,
-        None,
-        "no first token within the first-token timeout".into(),
-    )
-}
-
-/// The message of an OpenAI-style error body, or the start of the body.
-fn server_message(status: u16, body: &[u8]) -> String {
-    let parsed: Option<String> = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            let m = v
-                .pointer("/error/message")
-                .or_else(|| v.get("error"))
-                .or_else(|| v.get("message"))?;
-            Some(m.as_str().map_or_else(|| m.to_string(), str::to_string))
-        });
-    let text = parsed.or_else(|| cut_message(body)).unwrap_or_else(|| {
-        let s = String::from_utf8_lossy(&body[..body.len().min(200)]);
-        s.trim().to_string()
-    });
-    format!("HTTP {status}: {text}")
-}
-
-/// The start of a `"message": "…"` string in a JSON body too long to have
-/// been read whole (only its first 64 KiB are).
-fn cut_message(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    let after = &text[text.find("\"message\"")? + "\"message\"".len()..];
-    let value = after
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
-    let mut out = String::new();
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => break,
-            '\\' => {
-                chars.next();
-            }
-            c => out.push(c),
-        }
-        if out.len() >= 1000 {
-            break;
-        }
-    }
-    Some(out.trim().to_string())
 }
 
 #[cfg(test)]

@@ -539,12 +539,12 @@ impl Response<'_> {
         }
     }
 
-    /// Up to `max` bytes of the rest of the body (an error's message).
-    pub async fn text(mut self, clock: &RunClock, max: usize) -> Vec<u8> {
+    /// Up to `max` bytes of the rest of the body (an error's message), until `by`.
+    pub async fn text(mut self, clock: &RunClock, max: usize, by: tokio::time::Instant) -> Vec<u8> {
         let mut out = Vec::new();
         while out.len() < max {
-            match self.next(clock).await {
-                Ok(Some((b, _))) => out.extend_from_slice(&b[..b.len().min(max - out.len())]),
+            match tokio::time::timeout_at(by, self.next(clock)).await {
+                Ok(Ok(Some((b, _)))) => out.extend_from_slice(&b[..b.len().min(max - out.len())]),
                 _ => break,
             }
         }

@@ -82,6 +82,7 @@ async fn send(
     let timeouts = Timeouts {
         first_token: Duration::from_secs(10),
         total: Duration::from_secs(10),
+        idle: Duration::from_secs(10),
         max_event_bytes: 1 << 20,
         leaving: None,
     };

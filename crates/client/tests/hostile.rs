@@ -106,6 +106,7 @@ async fn send(target: &Target, max_tokens: u32, max_event_bytes: usize) -> Reque
     let timeouts = Timeouts {
         first_token: Duration::from_secs(20),
         total: Duration::from_secs(20),
+        idle: Duration::from_secs(20),
         max_event_bytes,
         leaving: None,
     };
@@ -305,6 +306,21 @@ async fn a_discovered_model_name_never_holds_the_key() {
     let client = http_client(Duration::from_secs(2), 4).unwrap();
     let name = first_model(client.api(), &target(url)).await.unwrap();
     assert_eq!(name, "model-[redacted]");
+}
+
+#[tokio::test]
+async fn a_model_list_that_quotes_the_key_in_a_parse_error_never_shows_it() {
+    let body = format!("{{\"data\":\"{KEY}\"}}");
+    let url = replying(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    let client = http_client(Duration::from_secs(2), 4).unwrap();
+    let e = first_model(client.api(), &target(url)).await.unwrap_err();
+    let text = format!("{e:#}");
+    assert!(text.contains("[redacted]"), "{text}");
+    assert!(!text.contains(KEY), "{text}");
 }
 
 #[tokio::test]

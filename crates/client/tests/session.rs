@@ -154,6 +154,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
         timeouts: Timeouts {
             first_token: Duration::from_secs(10),
             total: Duration::from_secs(10),
+            idle: Duration::from_secs(10),
             max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
             leaving: None,
         },

@@ -194,6 +194,7 @@ mod tests {
             prefill_tok_s: 650.0,
             r2: 0.99,
             n: 30,
+            through_origin: false,
         };
         let g = prefill_grade(&run(100, 170, Some(4200.0)), Some(&line));
         assert_eq!(p(&g), (650.0, Some(PrefillSource::PrefillLine), Tier::B));

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 
 /// The boundaries of one graded metric.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "RawRule", into = "RawRule")]
+#[serde(from = "RawRule", into = "RawRule")]
 pub struct Rule {
     /// Which statistic over requests is graded.
     pub statistic: Statistic,
@@ -56,21 +56,59 @@ struct RawRule {
     b: Option<f64>,
 }
 
-impl TryFrom<RawRule> for Rule {
-    type Error = String;
-
-    fn try_from(raw: RawRule) -> Result<Self, Self::Error> {
-        let rule = Rule {
+/// Boundaries are checked against their metric in [`Profile::validate`],
+/// where an error can name the metric, the field and the allowed range.
+impl From<RawRule> for Rule {
+    fn from(raw: RawRule) -> Self {
+        Rule {
             statistic: raw.statistic,
             a: raw.a,
             b: raw.b,
-        };
-        if !rule.a.is_finite() || rule.a < 0.0 || rule.b.is_some_and(|b| !b.is_finite() || b < 0.0)
-        {
-            return Err("boundaries a and b must be finite numbers ≥ 0".into());
         }
-        Ok(rule)
     }
+}
+
+/// The boundaries a metric's rule may have, in its unit: a percentage
+/// within 0–100, a time within a day, a rate or a count within a million.
+/// Beyond them no measurement can land, so a boundary there is a typo.
+pub fn allowed_range(metric: Metric) -> (f64, f64) {
+    match metric.unit() {
+        "%" => (0.0, 100.0),
+        "s" => (0.0, 86_400.0),
+        _ => (0.0, 1_000_000.0),
+    }
+}
+
+/// The most `stall_threshold_ms` may be: a day.
+const MAX_STALL_MS: f64 = 86_400_000.0;
+
+/// `v` as written in a profile: plain, or in exponent form when huge.
+fn shown(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e9 {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// Why `rule`'s boundaries do not fit `metric`'s range, naming the field.
+fn out_of_range(metric: Metric, rule: &Rule) -> Option<String> {
+    let (lo, hi) = allowed_range(metric);
+    let unit = match metric.unit() {
+        "" => String::new(),
+        u => format!(" {u}"),
+    };
+    [("a", Some(rule.a)), ("b", rule.b)]
+        .into_iter()
+        .find_map(|(field, v)| {
+            let v = v?;
+            (!(lo..=hi).contains(&v)).then(|| {
+                format!(
+                    "{field} = {} is outside the allowed range {lo} to {hi}{unit}",
+                    shown(v)
+                )
+            })
+        })
 }
 
 impl From<Rule> for RawRule {
@@ -151,6 +189,18 @@ fn table_line(text: &str, metric: Metric) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// A TOML error on one line: where, then what.
+fn syntax(text: &str, e: &toml::de::Error) -> ProfileError {
+    let message = e.message().trim().replace('\n', "; ");
+    let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
+        return ProfileError::Syntax(message);
+    };
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    ProfileError::Syntax(format!("line {line}, column {column}: {message}"))
+}
+
 impl Profile {
     /// tokenpace's built-in UX profile (the four-metric tier table in the
     /// README), graded on the mean. Its id is `default`; the old id `seed`
@@ -189,8 +239,7 @@ impl Profile {
 
     /// Parses and checks a TOML profile.
     pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
-        let mut profile: Profile =
-            toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
+        let mut profile: Profile = toml::from_str(text).map_err(|e| syntax(text, &e))?;
         // Profiles written before failures were graded keep working, and
         // grade them on the built-in rule.
         if !profile.metrics.is_empty() {
@@ -220,17 +269,20 @@ impl Profile {
         toml::to_string(self).unwrap_or_default()
     }
 
-    /// Checks that every rule fits its metric's direction.
+    /// Checks that every boundary is within its metric's range
+    /// ([`allowed_range`]) and every rule fits its metric's direction.
     pub fn validate(&self) -> Result<(), ProfileError> {
         if self.metrics.is_empty() {
             return Err(ProfileError::Invalid(
                 "the profile grades no metric; add at least one [metrics.<id>] table".into(),
             ));
         }
-        if !(self.stall_threshold_ms.is_finite() && self.stall_threshold_ms > 0.0) {
-            return Err(ProfileError::Invalid(
-                "stall_threshold_ms must be a number > 0 (the default is 250)".into(),
-            ));
+        let stall = self.stall_threshold_ms;
+        if !(stall > 0.0 && stall <= MAX_STALL_MS) {
+            return Err(ProfileError::Invalid(format!(
+                "stall_threshold_ms = {} must be above 0 and at most {MAX_STALL_MS} ms (the default is 250)",
+                shown(stall)
+            )));
         }
         for (&metric, rule) in &self.metrics {
             let problem = |p: String| ProfileError::Rule { metric, problem: p };
@@ -239,6 +291,9 @@ impl Profile {
                     "has no better direction, so it cannot be graded; remove it".into(),
                 ));
             };
+            if let Some(p) = out_of_range(metric, rule) {
+                return Err(problem(p));
+            }
             let Some(b) = rule.b else { continue };
             match direction {
                 Direction::HigherIsBetter if b >= rule.a => {
@@ -327,10 +382,50 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("cannot be graded"), "{msg}");
-        let msg = Profile::from_toml("name = \"x\"\n[metrics.ttft_s]\na = -3\n")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("finite numbers"), "{msg}");
         assert!(Profile::from_toml("name = \"x\"\nmetrics = {}\n").is_err());
+    }
+
+    #[test]
+    fn boundaries_out_of_their_metrics_range_name_metric_field_and_range() {
+        let cases = [
+            (
+                "answered_pct",
+                "a = 150",
+                "a = 150 is outside the allowed range 0 to 100 %",
+            ),
+            (
+                "ttft_s",
+                "a = 1e308",
+                "a = 1e308 is outside the allowed range 0 to 86400 s",
+            ),
+            ("ttft_s", "a = nan", "a = NaN is outside"),
+            ("ttft_s", "a = -3", "a = -3 is outside"),
+            (
+                "decode_tok_s",
+                "a = 30\nb = -inf",
+                "b = -inf is outside the allowed range 0 to 1000000 tok/s",
+            ),
+            (
+                "stalls",
+                "a = 2e6",
+                "a = 2000000 is outside the allowed range 0 to 1000000 (",
+            ),
+        ];
+        for (metric, rule, want) in cases {
+            let text = format!("name = \"x\"\n[metrics.{metric}]\n{rule}\n");
+            let msg = Profile::from_toml(&text).unwrap_err().to_string();
+            assert!(msg.starts_with(&format!("metric '{metric}': ")), "{msg}");
+            assert!(msg.contains(want) && msg.contains("line 2"), "{msg}");
+        }
+        let msg = Profile::from_toml(
+            "name = \"x\"\nstall_threshold_ms = 1e308\n[metrics.ttft_s]\na = 2\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("stall_threshold_ms = 1e308"), "{msg}");
+        // The edges are allowed.
+        let p =
+            Profile::from_toml("name = \"x\"\n[metrics.answered_pct]\na = 100\nb = 0\n").unwrap();
+        assert_eq!(p.metrics[&Metric::AnsweredPct].a, 100.0);
     }
 }

@@ -99,6 +99,9 @@ pub enum ErrorKind {
     /// A 200 response that carried no token at all: only `[DONE]`, empty
     /// deltas or role-only chunks (a tool call counts as a token).
     EmptyResponse,
+    /// A 2xx response whose tokens held no answer text and no tool call
+    /// (reasoning only): the user saw nothing, so it is not an answer.
+    NoVisibleText,
     /// One streamed event (or line) passed the size cap
     /// (`bench --max-event-bytes`); the rest of the stream was not read.
     EventTooLarge,
@@ -114,7 +117,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in a stable order (for tables).
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 16] = [
         ErrorKind::Connect,
         ErrorKind::Dns,
         ErrorKind::Tls,
@@ -126,6 +129,7 @@ impl ErrorKind {
         ErrorKind::Cancelled,
         ErrorKind::BadToolCall,
         ErrorKind::EmptyResponse,
+        ErrorKind::NoVisibleText,
         ErrorKind::EventTooLarge,
         ErrorKind::Overrun,
         ErrorKind::Abandoned,
@@ -146,6 +150,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::BadToolCall => "bad_tool_call",
             ErrorKind::EmptyResponse => "empty_response",
+            ErrorKind::NoVisibleText => "no_visible_text",
             ErrorKind::EventTooLarge => "event_too_large",
             ErrorKind::Overrun => "overrun",
             ErrorKind::Abandoned => "abandoned",

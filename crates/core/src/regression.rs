@@ -92,7 +92,7 @@ impl LinearFit {
 /// The prefill line: TTFT ≈ overhead + prompt tokens / rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrefillFit {
-    /// Fixed part of TTFT, seconds (may be slightly negative from noise).
+    /// Fixed part of TTFT, seconds (never negative: see `through_origin`).
     pub overhead_s: f64,
     /// Prompt tokens processed per second (1 / slope).
     pub prefill_tok_s: f64,
@@ -100,20 +100,45 @@ pub struct PrefillFit {
     pub r2: f64,
     /// Requests used.
     pub n: usize,
+    /// A free line would have crossed below zero at no prompt (TTFT grew
+    /// faster than linearly with the prompt: attention's cost per token
+    /// rises with the context), so the line was drawn through the origin:
+    /// the fixed part is below what the sweep resolves, the rate the
+    /// sweep's average.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub through_origin: bool,
 }
 
 impl PrefillFit {
-    /// Fits TTFT (seconds) against prompt tokens, one point per request.
+    /// Fits TTFT (seconds) against prompt tokens, one point per request. A
+    /// fixed part cannot be negative: when the free line's is, the line is
+    /// fitted through the origin instead (`through_origin`).
     pub fn fit(points: &[(f64, f64)]) -> Result<PrefillFit, FitError> {
         let line = LinearFit::fit(points)?;
         if line.slope <= 0.0 {
             return Err(FitError::NoPrefillSlope { slope: line.slope });
         }
+        if line.intercept >= 0.0 {
+            return Ok(PrefillFit {
+                overhead_s: line.intercept,
+                prefill_tok_s: 1.0 / line.slope,
+                r2: line.r2,
+                n: line.n,
+                through_origin: false,
+            });
+        }
+        let sxx: f64 = points.iter().map(|p| p.0 * p.0).sum();
+        let sxy: f64 = points.iter().map(|p| p.0 * p.1).sum();
+        let slope = sxy / sxx;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64;
+        let syy: f64 = points.iter().map(|p| (p.1 - my).powi(2)).sum();
+        let ss_res: f64 = points.iter().map(|p| (p.1 - slope * p.0).powi(2)).sum();
         Ok(PrefillFit {
-            overhead_s: line.intercept,
-            prefill_tok_s: 1.0 / line.slope,
-            r2: line.r2,
+            overhead_s: 0.0,
+            prefill_tok_s: 1.0 / slope,
+            r2: if syy > 0.0 { 1.0 - ss_res / syy } else { 1.0 },
             n: line.n,
+            through_origin: true,
         })
     }
 
@@ -251,5 +276,34 @@ mod tests {
                 prop_assert!(f.slope.is_finite() && f.intercept.is_finite() && f.r2.is_finite());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    /// TTFT growing faster than linearly (a CPU's attention) makes a free
+    /// line cross below zero: the fit goes through the origin and says so;
+    /// a straight line with a fixed part keeps it.
+    #[test]
+    fn a_fixed_part_is_never_negative() {
+        let convex: Vec<(f64, f64)> = [64.0, 256.0, 512.0]
+            .iter()
+            .map(|&n: &f64| (n, n / 380.0 + (n / 512.0).powi(2) * 0.2))
+            .collect();
+        assert!(LinearFit::fit(&convex).unwrap().intercept < 0.0);
+        let f = PrefillFit::fit(&convex).unwrap();
+        assert!(f.through_origin && f.overhead_s == 0.0, "{f:?}");
+        assert!((250.0..380.0).contains(&f.prefill_tok_s), "{f:?}");
+        let straight: Vec<(f64, f64)> = [64.0, 256.0, 512.0]
+            .iter()
+            .map(|&n| (n, 0.05 + n / 400.0))
+            .collect();
+        let f = PrefillFit::fit(&straight).unwrap();
+        assert!(
+            !f.through_origin && (f.overhead_s - 0.05).abs() < 1e-9,
+            "{f:?}"
+        );
     }
 }

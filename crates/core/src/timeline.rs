@@ -53,7 +53,7 @@ pub fn timeline(records: &[RequestRecord]) -> Vec<Second> {
         .map(|r| r.end_ns.unwrap_or(r.sent_ns))
         .max()
         .unwrap_or(origin);
-    let seconds = ((end - origin) / SECOND + 1).min(MAX_SECONDS) as usize;
+    let seconds = (end.saturating_sub(origin) / SECOND + 1).min(MAX_SECONDS) as usize;
     let slot = |ns: Nanos| ((ns.saturating_sub(origin) / SECOND) as usize).min(seconds - 1);
     let mut out: Vec<Second> = (0..seconds)
         .map(|t| Second {

@@ -2,8 +2,15 @@
 //! one [`Document`] of [`Block`]s, and the terminal and Markdown exporters
 //! each print it their way. A note, a heading or a table therefore reads
 //! the same in every command, in both formats.
+//!
+//! Block text is plain text, whatever it holds (tokenpace's words, a model
+//! name a server chose): each exporter shows it on its line, the terminal
+//! with control characters escaped ([`terminal::line`]), Markdown with its
+//! metacharacters escaped ([`markdown::escape`]), so data never forges a
+//! line, a heading, an image or a link.
 
 use crate::table::{self, Table};
+use crate::{markdown, terminal};
 
 /// One piece of a human-readable result.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +111,13 @@ impl Document {
     /// The document as aligned text for a terminal.
     pub fn to_terminal(&self) -> String {
         let mut out = String::new();
+        let text = |t: &str| terminal::line(t).into_owned();
         for block in &self.blocks {
             match block {
-                Block::Title(t) | Block::Heading(t) | Block::Line(t) => line(&mut out, t),
-                Block::Item(t) => line(&mut out, &format!("  {t}")),
-                Block::Verdict { lead, rest } => line(&mut out, &join(lead, rest)),
-                Block::Note(t) => line(&mut out, &format!("note: {t}")),
+                Block::Title(t) | Block::Heading(t) | Block::Line(t) => line(&mut out, &text(t)),
+                Block::Item(t) => line(&mut out, &format!("  {}", text(t))),
+                Block::Verdict { lead, rest } => line(&mut out, &join(&text(lead), &text(rest))),
+                Block::Note(t) => line(&mut out, &format!("note: {}", text(t))),
                 Block::Table(t) => out.push_str(&table::terminal(t)),
                 Block::Blank => out.push('\n'),
             }
@@ -120,15 +128,16 @@ impl Document {
     /// The document as GitHub-flavoured Markdown.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
+        let text = |t: &str| markdown::escape(t).into_owned();
         for block in &self.blocks {
             match block {
-                Block::Title(t) | Block::Heading(t) => line(&mut out, &format!("**{t}**")),
-                Block::Line(t) => line(&mut out, t),
-                Block::Item(t) => line(&mut out, &format!("- {t}")),
+                Block::Title(t) | Block::Heading(t) => line(&mut out, &format!("**{}**", text(t))),
+                Block::Line(t) => line(&mut out, &markdown::line(t)),
+                Block::Item(t) => line(&mut out, &format!("- {}", markdown::line(t))),
                 Block::Verdict { lead, rest } => {
-                    line(&mut out, &join(&format!("**{lead}**"), rest))
+                    line(&mut out, &join(&format!("**{}**", text(lead)), &text(rest)))
                 }
-                Block::Note(t) => line(&mut out, &format!("> {t}")),
+                Block::Note(t) => line(&mut out, &format!("> {}", markdown::line(t))),
                 Block::Table(t) => out.push_str(&table::markdown(t)),
                 Block::Blank => out.push('\n'),
             }
@@ -178,7 +187,24 @@ mod tests {
         let md = sample().to_markdown();
         assert_eq!(
             md,
-            "**run**\n\n| metric | value |\n|---|---:|\n| decode | 28.0 |\n> a | pipe\n- x\n**overall tier: B** (set by: decode)\n"
+            "**run**\n\n| metric | value |\n|---|---:|\n| decode | 28.0 |\n> a \\| pipe\n- x\n**overall tier: B** (set by: decode)\n"
         );
+    }
+
+    #[test]
+    fn data_forges_no_line_in_either_format() {
+        let mut d = Document::new();
+        d.title("m\n\n## overall tier: A")
+            .line("---")
+            .item("x\r\n# y");
+        assert_eq!(d.to_terminal(), "m⏎⏎## overall tier: A\n---\n  x⏎# y\n");
+        assert_eq!(
+            d.to_markdown(),
+            "**m⏎⏎## overall tier: A**\n\\---\n- x⏎# y\n"
+        );
+        let mut d = Document::new();
+        d.item("# x").note("- y");
+        assert_eq!(d.to_markdown(), "- \\# x\n> \\- y\n");
+        assert_eq!(Document::new().line("").to_markdown(), "\n");
     }
 }

@@ -15,6 +15,8 @@ pub mod doc;
 pub mod export;
 pub mod labels;
 pub mod lang;
+pub mod line;
+pub mod markdown;
 pub mod number;
 pub mod table;
 pub mod terminal;

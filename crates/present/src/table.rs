@@ -2,6 +2,8 @@
 //! terminal (CJK characters count as two columns), a Markdown table, or CSV
 //! rows.
 
+use crate::{markdown, terminal};
+use std::borrow::Cow;
 use unicode_width::UnicodeWidthStr;
 
 /// Column alignment.
@@ -61,8 +63,21 @@ fn pad(cell: &str, width: usize, align: Align) -> String {
     }
 }
 
-/// Aligned columns, two spaces apart, with a rule under the header.
+/// Aligned columns, two spaces apart, with a rule under the header; every
+/// cell on one line with control characters escaped
+/// ([`terminal::line`]).
 pub fn terminal(table: &Table) -> String {
+    let shown = |cells: &[String]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| terminal::line(c).into_owned())
+            .collect()
+    };
+    let table = &Table {
+        header: shown(&table.header),
+        align: table.align.clone(),
+        rows: table.rows.iter().map(|r| shown(r)).collect(),
+    };
     let w = widths(table);
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells
@@ -81,14 +96,11 @@ pub fn terminal(table: &Table) -> String {
     out
 }
 
-fn escape_md(cell: &str) -> String {
-    cell.replace('|', "\\|")
-}
-
-/// A GitHub-flavoured Markdown table (`|` in cells escaped).
+/// A GitHub-flavoured Markdown table, every cell escaped and on one line
+/// ([`markdown::escape`]).
 pub fn markdown(table: &Table) -> String {
     let row = |cells: &[String]| {
-        let cells: Vec<String> = cells.iter().map(|c| escape_md(c)).collect();
+        let cells: Vec<Cow<str>> = cells.iter().map(|c| markdown::escape(c)).collect();
         format!("| {} |\n", cells.join(" | "))
     };
     let mut out = row(&table.header);
@@ -105,7 +117,22 @@ pub fn markdown(table: &Table) -> String {
     out
 }
 
+/// Whether `cell` is a plain number (`-1.5`, `2e-3`), which a spreadsheet
+/// reads as a number and never as a formula.
+fn number(cell: &str) -> bool {
+    cell.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
+        && cell.parse::<f64>().is_ok()
+}
+
+/// One CSV cell: quoted when it holds a comma, a quote or a line break
+/// (RFC 4180), and, when a spreadsheet would run it as a formula (it starts
+/// with `=`, `+`, `-`, `@`, tab or CR and is not a number), written as text:
+/// a single quote before it, inside quotes (OWASP's CSV injection advice).
 fn escape_csv(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !number(cell) {
+        return format!("\"'{}\"", cell.replace('"', "\"\""));
+    }
     if cell.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", cell.replace('"', "\"\""))
     } else {
@@ -113,7 +140,8 @@ fn escape_csv(cell: &str) -> String {
     }
 }
 
-/// Comma-separated values (RFC 4180 quoting), header first.
+/// Comma-separated values (RFC 4180 quoting, formulas as text), header
+/// first.
 pub fn csv(table: &Table) -> String {
     let line = |cells: &[String]| {
         let cells: Vec<String> = cells.iter().map(|c| escape_csv(c)).collect();
@@ -151,6 +179,36 @@ mod tests {
         let mut t = Table::new(&[("a", Align::Left), ("b", Align::Right)]);
         t.row(vec!["x,y".into(), "say \"hi\"".into()]);
         assert_eq!(csv(&t), "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n");
+    }
+
+    #[test]
+    fn csv_writes_formulas_as_text_and_numbers_as_numbers() {
+        let mut t = Table::new(&[("a", Align::Left)]);
+        for cell in [
+            "=1+1",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "-1.5",
+            "+2",
+            "-3e-2",
+            "a-b",
+            "",
+        ] {
+            t.row(vec![cell.into()]);
+        }
+        assert_eq!(
+            csv(&t),
+            "a\n\"'=1+1\"\n\"'+cmd|' /C calc'!A0\"\n\"'-2+3\"\n\"'@SUM(A1)\"\n\"'\t=1\"\n-1.5\n+2\n-3e-2\na-b\n\n"
+        );
+    }
+
+    #[test]
+    fn terminal_keeps_data_on_its_line() {
+        let mut t = Table::new(&[("model", Align::Left)]);
+        t.row(vec!["m\n## A\u{1b}[2J".into()]);
+        assert_eq!(terminal(&t).lines().nth(2), Some("  m⏎## A\\x1b[2J"));
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! written as visible escapes (`\x1b`, `\u{9b}`); newlines and tabs stay.
 //!
 //! tokenpace itself prints no control character but newline and tab, so
-//! escaping its whole output changes nothing it meant to print.
+//! escaping its whole output changes nothing it meant to print. Text from
+//! data also stays on its line ([`line`]): a name cannot start a line that
+//! reads as tokenpace's.
 
+use crate::line::one_line;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -28,6 +31,16 @@ pub fn safe(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `text` for one line of a terminal: line breaks shown as
+/// [`crate::line::BREAK`], every other control character escaped as
+/// [`safe`] does. What a table cell, a title or a warning shows of data.
+pub fn line(text: &str) -> Cow<'_, str> {
+    match one_line(text) {
+        Cow::Borrowed(t) => safe(t),
+        Cow::Owned(t) => Cow::Owned(safe(&t).into_owned()),
+    }
 }
 
 fn push_escape(out: &mut String, c: char) {
@@ -112,6 +125,12 @@ mod tests {
         assert_eq!(safe("m\u{1b}[31mred\u{7}"), "m\\x1b[31mred\\x07");
         assert_eq!(safe("a\rb\u{9b}c\u{7f}"), "a\\x0db\\u{9b}c\\x7f");
         assert!(matches!(safe("你好\n\tok"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_line_of_data_stays_one_line() {
+        assert_eq!(line("m\n## A\r\n\u{1b}[2J\tx"), "m⏎## A⏎\\x1b[2J\tx");
+        assert!(matches!(line("模型 a"), Cow::Borrowed(_)));
     }
 
     #[test]

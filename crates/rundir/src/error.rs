@@ -60,6 +60,69 @@ pub enum Error {
         /// Where it was looked up.
         root: PathBuf,
     },
+    /// A level label (from `sweep.json`) is not one directory name inside
+    /// the run.
+    #[error("'{}': level label {label:?} is not a level directory of this run ({why}, so it would lead outside it); fix that label or delete the file", .file.display())]
+    UnsafeLabel {
+        /// The file the label came from.
+        file: PathBuf,
+        /// The label.
+        label: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A file to write is outside the run directory it belongs to.
+    #[error("refusing to write '{}': it is outside the run directory '{}'", .path.display(), .root.display())]
+    Outside {
+        /// The file.
+        path: PathBuf,
+        /// The run directory.
+        root: PathBuf,
+    },
+    /// Another run is writing into the directory.
+    #[error("'{}' is in use by another run ({holder}, which holds '{}'): wait for it to end or give this run another --out; if that run is gone, delete '{}'", .dir.display(), .lock.display(), .lock.display())]
+    Locked {
+        /// The run directory.
+        dir: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+        /// Who holds it ("process 4242 on host-a").
+        holder: String,
+    },
+    /// A record is impossible: it cannot have been measured.
+    #[error("'{}' line {line}: {problem}; the file is damaged or was edited: repair or delete that line, or rerun", .path.display())]
+    Impossible {
+        /// The file.
+        path: PathBuf,
+        /// The line, counted from 1.
+        line: usize,
+        /// What is impossible about the record.
+        problem: String,
+    },
+    /// Two records share an id.
+    #[error("'{}' line {line}: request id {id} is also on line {first}; the file holds two runs or was edited: delete the duplicate, or rerun", .path.display())]
+    DuplicateId {
+        /// The file.
+        path: PathBuf,
+        /// The line of the second record, counted from 1.
+        line: usize,
+        /// The id.
+        id: u64,
+        /// The line of the first.
+        first: usize,
+    },
+    /// `requests.jsonl` does not hold the requests `run.json` counts.
+    #[error("'{}' holds {held} records but '{}' counts {counted} sent: the two files are not of one run (or one was cut short); rerun, or delete run.json to summarise the records alone", .records.display(), .summary.display())]
+    Mismatch {
+        /// `requests.jsonl`.
+        records: PathBuf,
+        /// `run.json`.
+        summary: PathBuf,
+        /// The records it holds.
+        held: usize,
+        /// The requests `run.json` counts.
+        counted: u64,
+    },
     /// A value could not be serialised (a bug: every summary serialises).
     #[error("could not write '{}' as JSON", .0.display())]
     Json(PathBuf, #[source] serde_json::Error),

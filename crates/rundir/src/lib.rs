@@ -17,12 +17,17 @@
 //! the file and says what to do.
 #![deny(missing_docs)]
 
+mod check;
 mod error;
 mod find;
+mod lock;
+mod path;
 mod read;
 
 pub use error::Error;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
+pub use lock::{describe, Holder, Lock};
+pub use path::{inside, level_dir_name, unsafe_label};
 pub use read::{read_summary, Level, LevelDir};
 
 use serde::Serialize;
@@ -42,19 +47,29 @@ pub const SWEEP: &str = "sweep.json";
 pub const CAPACITY: &str = "capacity.json";
 /// The default name of a run's HTML report.
 pub const REPORT: &str = "report.html";
+/// The lock a run holds on its directory while it writes (the pid of the
+/// process that writes, and its host).
+pub const LOCK: &str = ".tokenpace.lock";
 
 /// A run directory: a plain run (one level) or a sweep (one sub-directory
 /// per level). Making one does no I/O; [`RunDir::create`] makes the
-/// directory, [`RunDir::open`] checks that one exists.
+/// directory, [`RunDir::open`] checks that one exists. A level's directory
+/// remembers the run's, and nothing is written outside that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunDir {
     path: PathBuf,
+    /// The run directory this one is in (itself for a run).
+    root: PathBuf,
 }
 
 impl RunDir {
     /// The run directory at `path` (nothing is read or created).
     pub fn new(path: impl Into<PathBuf>) -> RunDir {
-        RunDir { path: path.into() }
+        let path = path.into();
+        RunDir {
+            root: path.clone(),
+            path,
+        }
     }
 
     /// The run a user named: a run or sweep directory, or the `run.json`
@@ -84,9 +99,14 @@ impl RunDir {
         )
     }
 
-    /// The directory of one level of a sweep (`DIR/c4`).
+    /// The directory of one level of a sweep (`DIR/c4`): always one
+    /// directory inside this one, whatever the label holds
+    /// ([`level_dir_name`]).
     pub fn level(&self, label: &str) -> RunDir {
-        RunDir::new(self.path.join(label))
+        RunDir {
+            path: self.path.join(level_dir_name(label).as_ref()),
+            root: self.root.clone(),
+        }
     }
 
     /// `DIR/run.json`.
@@ -127,29 +147,43 @@ impl RunDir {
 
     /// Creates the directory (and its parents).
     pub fn create(&self) -> Result<(), Error> {
-        std::fs::create_dir_all(&self.path).map_err(|e| Error::Create(self.path.clone(), e))
+        let path = self.inside_run(self.path.clone())?;
+        std::fs::create_dir_all(&path).map_err(|e| Error::Create(path, e))
+    }
+
+    /// `path`, if it is inside the run directory: where a writer may
+    /// write.
+    fn inside_run(&self, path: PathBuf) -> Result<PathBuf, Error> {
+        if inside(&path, &self.root) {
+            Ok(path)
+        } else {
+            Err(Error::Outside {
+                path,
+                root: self.root.clone(),
+            })
+        }
     }
 
     /// Writes `DIR/run.json`.
     pub fn write_summary(&self, summary: &RunSummary) -> Result<(), Error> {
-        write_json(&self.summary_path(), summary)
+        write_json(&self.inside_run(self.summary_path())?, summary)
     }
 
     /// Writes `DIR/sweep.json`: any value whose `levels` array lists each
     /// level's `label` in the order they ran.
     pub fn write_sweep<T: Serialize + ?Sized>(&self, sweep: &T) -> Result<(), Error> {
-        write_json(&self.sweep_path(), sweep)
+        write_json(&self.inside_run(self.sweep_path())?, sweep)
     }
 
     /// Writes `DIR/capacity.json`.
     pub fn write_capacity<T: Serialize + ?Sized>(&self, capacity: &T) -> Result<(), Error> {
-        write_json(&self.capacity_path(), capacity)
+        write_json(&self.inside_run(self.capacity_path())?, capacity)
     }
 
     /// Writes `DIR/requests.jsonl` at once (a run being measured writes it
     /// request by request to [`RunDir::requests_path`] instead).
     pub fn write_records(&self, records: &[RequestRecord]) -> Result<(), Error> {
-        let path = self.requests_path();
+        let path = self.inside_run(self.requests_path())?;
         let mut text = String::new();
         for r in records {
             text.push_str(&serde_json::to_string(r).map_err(|e| Error::Json(path.clone(), e))?);

@@ -7,6 +7,8 @@
 //! with a warning, so the requests that did finish can still be reported,
 //! merged and compared.
 
+use crate::check::{impossible, Ids};
+use crate::path::unsafe_label;
 use crate::{Error, RunDir, REQUESTS, SUMMARY};
 use std::path::Path;
 use tokenpace_core::profile::Profile;
@@ -61,7 +63,8 @@ impl RunDir {
 
     /// `DIR/requests.jsonl`, and a warning when its last line was torn (a
     /// run killed mid-write) and skipped. Any other line that is not a
-    /// record is an error naming the line.
+    /// record, a record with impossible times, or an id seen before is an
+    /// error naming the line.
     pub fn read_records(&self) -> Result<(Vec<RequestRecord>, Option<String>), Error> {
         let path = self.requests_path();
         if !path.is_file() {
@@ -86,9 +89,13 @@ impl RunDir {
             .filter(|(_, l)| !l.trim().is_empty())
             .collect();
         let mut records = Vec::with_capacity(lines.len());
+        let mut ids = Ids::default();
         for (k, &(i, l)) in lines.iter().enumerate() {
-            match serde_json::from_str(l) {
-                Ok(r) => records.push(r),
+            match serde_json::from_str::<RequestRecord>(l) {
+                Ok(r) => {
+                    checked(&r, &path, i + 1, &mut ids)?;
+                    records.push(r);
+                }
                 // Only the last line can be torn by a write cut short; a bad
                 // line anywhere else is damage the user must look at.
                 Err(e) if k + 1 == lines.len() && torn(&e) => {
@@ -112,14 +119,24 @@ impl RunDir {
         Ok((records, None))
     }
 
-    /// This level: its summary and records, named `name`. Without a
+    /// This level: its summary and records, named `name`; an error when
+    /// the records are not the requests the summary counts. Without a
     /// `run.json` (a run killed before it was written) the summary is
     /// rebuilt from the records and marked partial, with a warning.
     pub fn read_level(&self, name: String) -> Result<Level, Error> {
         let (records, torn) = self.read_records()?;
         let mut warnings: Vec<String> = torn.into_iter().collect();
         let summary = if self.summary_path().is_file() {
-            self.read_summary()?
+            let summary = self.read_summary()?;
+            if summary.counts.sent != records.len() as u64 {
+                return Err(Error::Mismatch {
+                    records: self.requests_path(),
+                    summary: self.summary_path(),
+                    held: records.len(),
+                    counted: summary.counts.sent,
+                });
+            }
+            summary
         } else {
             warnings.push(format!(
                 "'{}' is missing (the run was killed before it was written?): summarised the {} requests in {REQUESTS}; the run's settings are unknown and it counts as partial",
@@ -169,7 +186,8 @@ impl RunDir {
             .collect()
     }
 
-    /// The labels of the level sub-directories.
+    /// The labels of the level sub-directories: `sweep.json`'s, each one
+    /// directory name inside the run, else the sub-directories' names.
     fn level_labels(&self) -> Result<Vec<String>, Error> {
         let dir = self.path();
         if let Ok(text) = std::fs::read_to_string(self.sweep_path()) {
@@ -180,6 +198,16 @@ impl RunDir {
                 .into_iter()
                 .flatten()
                 .filter_map(|l| l["label"].as_str().map(String::from))
+                .map(|label| match unsafe_label(&label) {
+                    Some(why) => Err(Error::UnsafeLabel {
+                        file: self.sweep_path(),
+                        label,
+                        why,
+                    }),
+                    None => Ok(label),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
                 .filter(|l| self.level(l).is_level())
                 .collect();
             if !labels.is_empty() {
@@ -194,6 +222,27 @@ impl RunDir {
             .collect();
         labels.sort_by_key(|l| natural_key(l));
         Ok(labels)
+    }
+}
+
+/// `r`, read from line `line` of `path`, if its times are possible and
+/// its id is its own.
+fn checked(r: &RequestRecord, path: &Path, line: usize, ids: &mut Ids) -> Result<(), Error> {
+    if let Some(problem) = impossible(r) {
+        return Err(Error::Impossible {
+            path: path.to_path_buf(),
+            line,
+            problem,
+        });
+    }
+    match ids.seen_before(r.id, line) {
+        Some(first) => Err(Error::DuplicateId {
+            path: path.to_path_buf(),
+            line,
+            id: r.id,
+            first,
+        }),
+        None => Ok(()),
     }
 }
 

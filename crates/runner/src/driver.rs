@@ -110,6 +110,7 @@ impl Runner {
             timeouts: Timeouts {
                 first_token: plan.timeouts.first_token,
                 total: plan.timeouts.total,
+                idle: plan.timeouts.idle,
                 max_event_bytes: plan.timeouts.max_event_bytes,
                 leaving: w.cancel.map(|plan| Leaving { plan, seed }),
             },

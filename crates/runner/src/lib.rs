@@ -15,6 +15,7 @@ pub mod plan;
 pub mod prompts;
 mod reach;
 pub mod runner;
+mod scrape;
 pub mod stats_plan;
 
 pub use caveats::Caveat;

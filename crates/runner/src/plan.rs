@@ -4,11 +4,14 @@ use anyhow::bail;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokenpace_client::load::Load;
-use tokenpace_client::request::{RequestIdHeader, Target};
+use tokenpace_client::request::Target;
 use tokenpace_core::shard::Shard;
 use tokenpace_core::summary::{RunSettings, TraceSettings};
 
 pub use crate::stats_plan::StatsPlan;
+pub use target::{api_key, redact, target};
+
+mod target;
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,6 +123,8 @@ pub struct TimeoutPlan {
     pub first_token: Duration,
     /// For the whole request.
     pub total: Duration,
+    /// Between two token-carrying events once the first came.
+    pub idle: Duration,
     /// Bytes one streamed event (or line) may hold; a larger one fails its
     /// request as `event_too_large`.
     pub max_event_bytes: usize,
@@ -425,82 +430,6 @@ pub fn lengths(
         anyhow::bail!("--prompt-tokens must be at least 1");
     }
     Ok((prompts, max))
-}
-
-/// The API key: `--api-key`, else TOKENPACE_API_KEY, else OPENAI_API_KEY.
-pub fn api_key(flag: Option<String>) -> Option<String> {
-    flag.or_else(|| std::env::var("TOKENPACE_API_KEY").ok())
-        .or_else(|| std::env::var("OPENAI_API_KEY").ok())
-}
-
-/// The target of a base URL: checked, `/v1` and trailing slashes removed.
-pub fn target(
-    url: &str,
-    model: Option<String>,
-    api_key: Option<String>,
-    headers: &[String],
-    request_id: Option<&str>,
-) -> anyhow::Result<Target> {
-    let trimmed = url.trim();
-    if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-        bail!("'{url}' is not an http:// or https:// URL; give the server's base URL, e.g. http://127.0.0.1:8000");
-    }
-    let headers = headers
-        .iter()
-        .map(|h| match h.split_once(':') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                let (k, v) = (k.trim(), v.trim());
-                crate::header::check(h, k, v)?;
-                Ok((k.to_string(), v.to_string()))
-            }
-            _ => bail!(
-                "--header '{}' is not NAME:VALUE; write e.g. --header 'X-Request-Source: bench'",
-                h.escape_debug()
-            ),
-        })
-        .collect::<anyhow::Result<_>>()?;
-    if let Some(key) = &api_key {
-        if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            bail!("the API key holds a space or a control character; give it alone, without 'Bearer ' (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)");
-        }
-    }
-    Ok(Target {
-        base_url: trimmed
-            .trim_end_matches('/')
-            .trim_end_matches("/v1")
-            .to_string(),
-        model: model.unwrap_or_default(),
-        api_key: api_key.filter(|k| !k.is_empty()),
-        headers,
-        h2c: false,
-        request_id: match request_id {
-            Some(name) => Some(request_id_header(name)?),
-            None => None,
-        },
-    })
-}
-
-/// The request-id header named `name`, checked as a header name.
-fn request_id_header(name: &str) -> anyhow::Result<RequestIdHeader> {
-    let name = name.trim();
-    crate::header::check(&format!("{name}: x"), name, "x").map_err(|_| {
-        anyhow::anyhow!(
-            "--request-id-header '{}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); e.g. --request-id-header X-Request-ID, or --no-request-id",
-            name.escape_debug()
-        )
-    })?;
-    Ok(RequestIdHeader::new(name))
-}
-
-/// The URL without credentials or query, for files and output.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    format!("{scheme}://{host}{path}")
 }
 
 #[cfg(test)]

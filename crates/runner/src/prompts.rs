@@ -51,14 +51,18 @@ pub struct PromptSetup {
 }
 
 /// The model list of `target`, if it answers (the kind is then read from
-/// it); an error only matters when the model must come from it.
+/// it); an error only matters when the model must come from it. It may
+/// take no longer than a request's first token (`first_token`), nor than
+/// [`DEFAULT_TIMEOUT`].
 pub fn list(
     runtime: &tokio::runtime::Runtime,
     client: &HttpClient,
     target: &Target,
     backend: &dyn Backend,
+    first_token: Duration,
 ) -> anyhow::Result<Listing> {
-    runtime.block_on(listing(client.api(), target, backend, DEFAULT_TIMEOUT))
+    let timeout = DEFAULT_TIMEOUT.min(first_token);
+    runtime.block_on(listing(client.api(), target, backend, timeout))
 }
 
 /// Decides what requests carry and what counts tokens. `kind` is

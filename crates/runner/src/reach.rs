@@ -20,7 +20,7 @@ pub(crate) fn explain(
     if target.h2c && answers_http1(runtime, &target.base_url, connect) {
         return anyhow::anyhow!(
             "{} answers HTTP/1.1 but not HTTP/2 without TLS (--h2c, prior knowledge): drop --h2c, or point it at a server or gateway that speaks h2c",
-            target.base_url
+            target.shown_url()
         );
     }
     err
@@ -45,8 +45,9 @@ pub(crate) fn probe(
     let e = match runtime.block_on(async move { request.send().await }) {
         Ok(_) => return Ok(()),
         Err(e) => anyhow::anyhow!(
-            "cannot reach {} ({e}): is the server running? nothing was sent",
-            target.base_url
+            "cannot reach {} ({}): is the server running? nothing was sent",
+            target.shown_url(),
+            tokenpace_client::url::clean_error(e)
         ),
     };
     Err(explain(e, runtime, target, client.connect_timeout()))

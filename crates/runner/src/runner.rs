@@ -145,7 +145,9 @@ impl Runner {
             false => http_client(plan.timeouts.connect, max_in_flight)?,
         };
         let mut target = plan.target.clone();
-        let listed = crate::prompts::list(&runtime, &client, &target, backend.as_ref());
+        let first_token = plan.timeouts.first_token;
+        let listed =
+            crate::prompts::list(&runtime, &client, &target, backend.as_ref(), first_token);
         if target.model.is_empty() {
             target.model = match &listed {
                 Ok(l) => l.model.clone(),
@@ -444,20 +446,7 @@ impl Runner {
 
     /// The server's metrics now, or a warning.
     fn scrape(&self, url: &str, warnings: &mut Vec<String>) -> Option<Scrape> {
-        let request = self.client.api().get(url);
-        let text = self.runtime.block_on(async move {
-            let response = request.timeout(Duration::from_secs(10)).send().await?;
-            response.error_for_status()?.text().await
-        });
-        match text {
-            Ok(t) => Some(Scrape::parse(&t)),
-            Err(e) => {
-                warnings.push(format!(
-                    "--server-metrics: could not scrape {url} ({e}); give the metrics URL, e.g. --server-metrics http://127.0.0.1:8000/metrics"
-                ));
-                None
-            }
-        }
+        crate::scrape::scrape(&self.runtime, &self.client, url, warnings)
     }
 }
 

@@ -5,7 +5,8 @@
 //! `POST /v1/responses` (OpenAI Responses), `POST /v1/messages` (Anthropic
 //! Messages), `POST /tokenize` (vLLM's shape, on the generator's own
 //! tokenizer: `tokenize`), `GET /v1/models`, `GET /health`, `GET /metrics`
-//! (Prometheus).
+//! (Prometheus). With [`ServeConfig::api_key`] every route but `/health`
+//! needs the key, as a bearer token or as `x-api-key`.
 //! Tools are offered to the model hermes-style and its `<tool_call>`s come
 //! back as each API's tool calls (`toolcall`); what it cannot do is
 //! refused with a 400 that names it (`support`).
@@ -27,4 +28,4 @@ pub use generate::{
     ChatMessage, FinishReason, Finished, GenEvent, GenerationRequest, Generator, PromptInput,
     Sampling, SubmitError, TokenizeOptions, Tokenized,
 };
-pub use server::{start, ServeConfig, ServeHandle};
+pub use server::{open_to_others, start, ServeConfig, ServeHandle};

@@ -17,6 +17,8 @@ const JSON: &str = "application/json";
 
 /// What every request's handler shares.
 pub(crate) struct State {
+    /// The key every route but `/health` needs, if any.
+    pub(crate) api_key: Option<String>,
     pub(crate) generator: Arc<dyn Generator>,
     pub(crate) metrics: Metrics,
     /// Numbers the responses.

@@ -11,7 +11,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokenpace_wire::server::serve;
-use tokenpace_wire::{prom, ApiError, Conn, Endpoint, Handler, HttpRequest, LimitsConfig, Next};
+use tokenpace_wire::{
+    auth, prom, ApiError, Conn, Endpoint, ErrorShape, Handler, HttpRequest, LimitsConfig, Next,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -19,14 +21,29 @@ use tokio::task::JoinHandle;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Where and how to serve.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     /// Address to bind (`127.0.0.1` keeps it on this machine).
     pub host: String,
     /// Port; 0 picks a free one.
     pub port: u16,
-    /// Request size limits.
+    /// Request size limits and the read timeout.
     pub limits: LimitsConfig,
+    /// When set, every route but `/health` (`/metrics` included) needs this
+    /// key, as `Authorization: Bearer KEY` or `x-api-key: KEY` (401
+    /// otherwise). Never shown: `Debug` writes `<redacted>`.
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("limits", &self.limits)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Default for ServeConfig {
@@ -35,6 +52,7 @@ impl Default for ServeConfig {
             host: "127.0.0.1".into(),
             port: 0,
             limits: LimitsConfig::default(),
+            api_key: None,
         }
     }
 }
@@ -42,6 +60,7 @@ impl Default for ServeConfig {
 /// A running server.
 pub struct ServeHandle {
     addr: SocketAddr,
+    keyed: bool,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -65,6 +84,13 @@ impl ServeHandle {
         self.addr
     }
 
+    /// Whether machines other than this one can reach it and no key is
+    /// asked for: it listens on an address that is not loopback (such as
+    /// `0.0.0.0`) without [`ServeConfig::api_key`].
+    pub fn open_to_others(&self) -> bool {
+        open_to_others(self.addr, self.keyed)
+    }
+
     /// Stops accepting and lets requests in flight finish (10 s at most).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -80,7 +106,9 @@ pub async fn start(
     let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
+    let keyed = config.api_key.is_some();
     let state = Arc::new(State {
+        api_key: config.api_key,
         generator,
         metrics: Metrics::default(),
         seq: AtomicU64::new(0),
@@ -95,7 +123,18 @@ pub async fn start(
         shutdown,
         SHUTDOWN_GRACE,
     ));
-    Ok(ServeHandle { addr, stop, task })
+    Ok(ServeHandle {
+        addr,
+        keyed,
+        stop,
+        task,
+    })
+}
+
+/// Whether a server listening on `addr` is open to other machines without
+/// a key: the address is not loopback and `keyed` is false.
+pub fn open_to_others(addr: SocketAddr, keyed: bool) -> bool {
+    !keyed && !addr.ip().is_loopback()
 }
 
 impl Handler for State {
@@ -116,6 +155,13 @@ impl Handler for State {
 /// Answers one request; false when the connection must close.
 async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
     let json = "application/json";
+    if let Err(e) = authorize(state, req) {
+        state.metrics.request(e.status);
+        return conn
+            .respond(e.status, json, &e.body(), req.keep_alive, "")
+            .await
+            .is_ok();
+    }
     let (status, body) = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/chat/completions") => {
             return generate(state, conn, req, Endpoint::Chat).await
@@ -153,4 +199,50 @@ async fn route(state: &State, conn: &mut Conn, req: &HttpRequest) -> bool {
     conn.respond(status, json, &body, req.keep_alive, "")
         .await
         .is_ok()
+}
+
+/// Checks the key, when one is set, on every route but `/health`: a 401 in
+/// Anthropic's shape on its Messages route, OpenAI's elsewhere.
+fn authorize(state: &State, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(key) = &state.api_key else {
+        return Ok(());
+    };
+    if req.path == "/health" {
+        return Ok(());
+    }
+    let shape = if req.path == "/v1/messages" {
+        ErrorShape::Anthropic
+    } else {
+        ErrorShape::OpenAi
+    };
+    auth::check_either(req, key, shape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_loopback_address_or_a_key_keeps_others_out() {
+        let at = |a: &str| a.parse::<SocketAddr>().unwrap();
+        assert!(!open_to_others(at("127.0.0.1:8080"), false));
+        assert!(!open_to_others(at("[::1]:8080"), false));
+        assert!(open_to_others(at("0.0.0.0:8080"), false));
+        assert!(open_to_others(at("[::]:8080"), false));
+        assert!(open_to_others(at("192.168.1.5:8080"), false));
+        assert!(!open_to_others(at("0.0.0.0:8080"), true));
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let config = ServeConfig {
+            api_key: Some("sk-serve-secret".into()),
+            ..ServeConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("sk-serve-secret") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
 }

@@ -24,7 +24,8 @@ pub struct SimArgs {
     /// Model name reported by /v1/models and in responses [default: tokenpace-sim].
     #[arg(long)]
     pub model: Option<String>,
-    /// Require `Authorization: Bearer KEY` on /v1/* (401 otherwise).
+    /// Require `Authorization: Bearer KEY` on /v1/* (401 otherwise). Prefer
+    /// the TOKENPACE_SIM_API_KEY environment variable: a flag shows in `ps`.
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// Append one JSON line per request (ground truth) to FILE.
@@ -73,6 +74,10 @@ pub struct SimArgs {
     /// Largest accepted request body, bytes [default: 4194304].
     #[arg(long, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Time a request may take to arrive, head and body; slower clients get
+    /// a 408 and the connection is closed [default: 10000].
+    #[arg(long, value_name = "MS")]
+    pub read_timeout_ms: Option<u64>,
     /// Spin this long before each deadline instead of sleeping (more CPU, less lateness) [default: 0].
     #[arg(long, value_name = "US")]
     pub timer_spin_us: Option<u64>,
@@ -143,8 +148,8 @@ impl SimArgs {
         set(&mut c.host, self.host.clone());
         set(&mut c.port, self.port);
         set(&mut c.model, self.model.clone());
-        if self.api_key.is_some() {
-            c.api_key.clone_from(&self.api_key);
+        if let Some(key) = self.api_key.clone().or_else(|| env_key(API_KEY_ENV)) {
+            c.api_key = Some(key);
         }
         if self.truth.is_some() {
             c.truth.clone_from(&self.truth);
@@ -166,6 +171,7 @@ impl SimArgs {
         set(&mut c.text.lang, self.text);
         set(&mut c.limits.max_tokens, self.max_tokens_limit);
         set(&mut c.limits.max_body_bytes, self.max_body_bytes);
+        set(&mut c.limits.read_timeout_ms, self.read_timeout_ms);
         c.faults.inject.extend(self.faults.iter().cloned());
         set(&mut c.faults.stall_ms, self.stall_ms);
         set(&mut c.faults.trickle_ms, self.trickle_ms);
@@ -190,6 +196,15 @@ impl SimArgs {
         c.validate()?;
         Ok(c)
     }
+}
+
+/// The environment variable `--api-key` is read from when the flag is not
+/// given (a flag on the command line shows in `ps`).
+const API_KEY_ENV: &str = "TOKENPACE_SIM_API_KEY";
+
+/// A non-empty environment variable.
+fn env_key(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {

@@ -22,7 +22,9 @@ pub struct SimConfig {
     pub port: u16,
     /// Model name reported by `/v1/models` and in responses.
     pub model: String,
-    /// When set, requests must carry `Authorization: Bearer <key>`.
+    /// When set, requests must carry `Authorization: Bearer <key>` (or
+    /// `x-api-key: <key>` on the Messages route); `tokenpace sim` also takes
+    /// it from `TOKENPACE_SIM_API_KEY`.
     pub api_key: Option<String>,
     /// Ground-truth file: one JSON line per request is appended.
     pub truth: Option<PathBuf>,
@@ -306,6 +308,10 @@ impl SimConfig {
         )?;
         at_least_one("limits.max_tokens", self.limits.max_tokens)?;
         at_least_one("limits.max_body_bytes", self.limits.max_body_bytes as u64)?;
+        at_least_one(
+            "limits.read_timeout_ms (--read-timeout-ms)",
+            self.limits.read_timeout_ms,
+        )?;
         if t.output_tokens > self.limits.max_tokens {
             return Err(invalid(
                 "timing.output_tokens (--output-tokens)",

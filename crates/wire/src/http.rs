@@ -1,8 +1,12 @@
 //! A minimal HTTP/1.1 server side, written over the socket directly so the
 //! simulator controls every write: when it happens, how it is split, and
 //! when it completes (the ground truth records that instant). Requests need
-//! `Content-Length` bodies; responses use `Content-Length` or chunked
-//! transfer encoding; connections are kept alive unless asked otherwise.
+//! `Content-Length` bodies (one length: `http/head.rs` refuses any other framing);
+//! each request must arrive whole within [`LimitsConfig::read_timeout_ms`]
+//! (408, then close); responses use `Content-Length` or chunked transfer
+//! encoding; connections are kept alive unless asked otherwise.
+
+mod head;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -28,6 +32,12 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Largest `max_tokens` accepted (400 beyond), like a context length.
     pub max_tokens: u64,
+    /// Milliseconds a request may take to arrive, head and body (408 and
+    /// the connection closed beyond, so slow clients cannot hold
+    /// connections): counted from the accept for a connection's first
+    /// request and from the first byte for a later one (a kept-alive
+    /// connection may idle between requests). At least 1.
+    pub read_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -36,7 +46,15 @@ impl Default for LimitsConfig {
             max_body_bytes: 4 << 20,
             max_header_bytes: 32 << 10,
             max_tokens: 32_768,
+            read_timeout_ms: 10_000,
         }
+    }
+}
+
+impl LimitsConfig {
+    /// [`LimitsConfig::read_timeout_ms`] as a duration.
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_millis(self.read_timeout_ms.max(1))
     }
 }
 
@@ -91,8 +109,10 @@ pub enum ReadError {
     BodyTooLarge(u64),
     /// A chunked request body (411: send `Content-Length`).
     LengthRequired,
-    /// Not HTTP/1.x (400).
+    /// Not HTTP/1.x, or a body length that is not one number (400).
     Malformed(String),
+    /// The request did not arrive whole within the read timeout (408).
+    Timeout,
 }
 
 impl ReadError {
@@ -127,6 +147,15 @@ impl ReadError {
             ReadError::Malformed(m) => {
                 ApiError::new(400, "invalid_request_error", "bad_http", m.clone())
             }
+            ReadError::Timeout => ApiError::new(
+                408,
+                "invalid_request_error",
+                "request_timeout",
+                format!(
+                    "the request did not arrive whole within {} ms",
+                    limits.read_timeout().as_millis()
+                ),
+            ),
         })
     }
 }
@@ -139,6 +168,10 @@ pub struct Conn {
     trickle: Option<(Duration, Arc<dyn Pacer>)>,
     /// When the bytes of the last read arrived, if the kernel stamped them.
     arrived: Option<Instant>,
+    /// When the connection was accepted.
+    opened: Instant,
+    /// Requests read whole so far.
+    requests: u64,
 }
 
 impl Conn {
@@ -152,13 +185,35 @@ impl Conn {
             buf: Vec::with_capacity(8192),
             trickle: None,
             arrived: None,
+            opened: Instant::now(),
+            requests: 0,
         })
     }
 
-    /// Reads the next request.
+    /// Reads the next request, within the read timeout: from the accept
+    /// for the first request, from its first byte for a later one.
     pub async fn read_request(&mut self, limits: &LimitsConfig) -> Result<HttpRequest, ReadError> {
+        let start = if self.requests == 0 {
+            self.opened
+        } else {
+            // A kept-alive connection idles until the next request starts.
+            if self.buf.is_empty() && self.fill().await? == 0 {
+                return Err(ReadError::Closed);
+            }
+            Instant::now()
+        };
+        let deadline = tokio::time::Instant::from_std(start + limits.read_timeout());
+        let req = tokio::time::timeout_at(deadline, self.read_whole(limits))
+            .await
+            .map_err(|_| ReadError::Timeout)??;
+        self.requests += 1;
+        Ok(req)
+    }
+
+    /// Reads a request's head and body, however long they take.
+    async fn read_whole(&mut self, limits: &LimitsConfig) -> Result<HttpRequest, ReadError> {
         let (head_len, mut req, content_length) = loop {
-            if let Some(parsed) = parse_head(&self.buf)? {
+            if let Some(parsed) = head::parse_head(&self.buf)? {
                 break parsed;
             }
             if self.buf.len() > limits.max_header_bytes {
@@ -337,6 +392,7 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         411 => "Length Required",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
@@ -347,86 +403,9 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-type Head = (usize, HttpRequest, u64);
-
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, ReadError> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut parsed = httparse::Request::new(&mut headers);
-    let head_len = match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
-        Err(e) => {
-            return Err(ReadError::Malformed(format!(
-                "not an HTTP/1.1 request: {e}"
-            )))
-        }
-    };
-    let mut content_length = 0u64;
-    let http10 = parsed.version == Some(0);
-    let mut keep_alive = !http10;
-    let mut out_headers = Vec::with_capacity(parsed.headers.len());
-    for h in parsed.headers.iter() {
-        let name = h.name.to_ascii_lowercase();
-        let value = String::from_utf8_lossy(h.value).trim().to_owned();
-        match name.as_str() {
-            "content-length" => {
-                content_length = value
-                    .parse()
-                    .map_err(|_| ReadError::Malformed(format!("bad Content-Length '{value}'")))?;
-            }
-            "transfer-encoding" if value.to_ascii_lowercase().contains("chunked") => {
-                return Err(ReadError::LengthRequired);
-            }
-            "connection" => {
-                let v = value.to_ascii_lowercase();
-                if v.contains("close") {
-                    keep_alive = false;
-                } else if v.contains("keep-alive") {
-                    keep_alive = true;
-                }
-            }
-            _ => {}
-        }
-        out_headers.push((name, value));
-    }
-    let target = parsed.path.unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/").to_owned();
-    let req = HttpRequest {
-        method: parsed.method.unwrap_or("").to_owned(),
-        path,
-        headers: out_headers,
-        body: Vec::new(),
-        keep_alive,
-        http10,
-        arrived: None,
-    };
-    Ok(Some((head_len, req, content_length)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_head_and_detects_partial() {
-        let raw = b"POST /v1/x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
-        assert!(parse_head(&raw[..20]).unwrap().is_none());
-        let (n, req, len) = parse_head(raw).unwrap().unwrap();
-        assert_eq!(&raw[n..], b"abc");
-        assert_eq!(len, 3);
-        assert_eq!(req.path, "/v1/x");
-        assert_eq!(req.header("host"), Some("a"));
-        assert!(req.keep_alive);
-        assert!(matches!(
-            parse_head(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            Err(ReadError::LengthRequired)
-        ));
-        assert!(matches!(
-            parse_head(b"\x00\x01 nonsense\r\n\r\n"),
-            Err(ReadError::Malformed(_))
-        ));
-    }
 
     #[test]
     fn chunk_framing() {

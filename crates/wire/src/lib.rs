@@ -4,6 +4,7 @@
 //! here, so a new protocol is added in one place and both servers answer it
 //! the same way, byte for byte:
 //!
+//! - [`auth`]: API keys (bearer or `x-api-key`) and the 401s;
 //! - [`http`]: HTTP/1.1 over the socket directly, with bounded buffers
 //!   ([`LimitsConfig`]), so a server controls when and how every byte is
 //!   written;
@@ -24,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod arrival;
+pub mod auth;
 mod error;
 pub mod fds;
 pub mod http;

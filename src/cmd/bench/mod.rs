@@ -52,11 +52,10 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let text = tokenpace_present::export(&output, args.output.format, lang)?;
     out.write_all(text.as_bytes())?;
     if let Some(path) = &args.html {
-        let title = args
-            .out
-            .as_ref()
-            .and_then(|d| d.file_name())
-            .map_or_else(|| target_name(&url), |n| n.to_string_lossy().into_owned());
+        let title = args.out.as_ref().and_then(|d| d.file_name()).map_or_else(
+            || target_name(&plan.target_label),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let levels = m.results.iter().map(|r| (r.label.clone(), r));
         write_report(path, &title, levels, &m.profile, lang)?;
     }
@@ -218,7 +217,7 @@ pub(super) fn measure(
         ));
     }
     for w in &warnings {
-        eprintln!("warning: {}", tokenpace_present::terminal::safe(w));
+        eprintln!("warning: {}", tokenpace_present::terminal::line(w));
     }
     let fit = sweep_prompts.then(|| prefill_fit(&results));
     // A sweep measures prefill by its line: grade every level on it.

@@ -8,19 +8,10 @@ use tokenpace_client::request::Target;
 use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
 use tokenpace_runner::{BenchPlan, StatsPlan, WorkloadPlan};
 
-/// The plan of `args` against `url`.
-pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
-    let (prompt_tokens, max_tokens) = lengths(
-        args.scenario.as_deref(),
-        &args.prompt_tokens,
-        args.max_tokens,
-    )?;
-    let trace = args
-        .trace
-        .trace
-        .as_ref()
-        .map(|path| args.trace.window.spec(path));
-    let loads: Vec<Load> = if trace.is_some() {
+/// The levels' loads `args` ask for: a trace's speeds (`trace`), else
+/// rates, else concurrencies (1 by default).
+fn loads(args: &BenchArgs, trace: bool) -> Vec<Load> {
+    if trace {
         match args.trace.trace_speed.as_slice() {
             [] => vec![Load::Trace { speed: 1.0 }],
             speeds => speeds.iter().map(|&speed| Load::Trace { speed }).collect(),
@@ -41,26 +32,59 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             .iter()
             .map(|&c| Load::Closed { concurrency: c })
             .collect()
-    };
+    }
+}
+
+/// What each request of `args` asks for (its length and trace aside).
+fn workload(args: &BenchArgs) -> anyhow::Result<WorkloadPlan> {
+    Ok(WorkloadPlan {
+        text: args.text,
+        max_tokens: 0,
+        shared_prefix: args.shared_prefix,
+        prefix_groups: args.prefix_groups,
+        ignore_eos: !args.no_ignore_eos,
+        tokenizer: args.tokenizer.clone(),
+        dataset: args.dataset.clone(),
+        trace: None,
+        cancel: match &args.cancel_after {
+            Some(after) => Some(
+                tokenpace_core::cancel::CancelPlan::parse(after, args.cancel_share)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => None,
+        },
+        salt: args.server.salt(),
+    })
+}
+
+/// The plan of `args` against `url`.
+pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
+    let (prompt_tokens, max_tokens) = lengths(
+        args.scenario.as_deref(),
+        &args.prompt_tokens,
+        args.max_tokens,
+    )?;
+    let t = &args.trace;
+    let trace = t.trace.as_ref().map(|path| t.window.spec(path));
+    let loads = loads(args, trace.is_some());
     let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
-    let protocol = match (&args.backend, args.api) {
-        (Some(id), _) => id.clone(),
-        (None, ApiArg::Chat) => "openai-chat".into(),
-        (None, ApiArg::Completions) => "openai-completions".into(),
+    let target = Target {
+        h2c: args.transport.h2c,
+        ..target(
+            url,
+            args.model.clone(),
+            api_key,
+            &args.headers,
+            args.request_id.name(),
+        )?
     };
     let plan = BenchPlan {
-        target: Target {
-            h2c: args.transport.h2c,
-            ..target(
-                url,
-                args.model.clone(),
-                api_key,
-                &args.headers,
-                args.request_id.name(),
-            )?
-        },
         target_label: redact(url.trim()),
-        protocol,
+        protocol: match (&args.backend, args.api) {
+            (Some(id), _) => id.clone(),
+            (None, ApiArg::Chat) => "openai-chat".into(),
+            (None, ApiArg::Completions) => "openai-completions".into(),
+        },
         levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,
         // A trace's window, or a conversations file, sets the count unless
         // --requests caps it.
@@ -73,22 +97,9 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         duration: args.duration.map(Duration::from_secs_f64),
         ramp_up: Duration::from_secs_f64(args.ramp_up),
         workload: WorkloadPlan {
-            text: args.text,
             max_tokens,
-            shared_prefix: args.shared_prefix,
-            prefix_groups: args.prefix_groups,
-            ignore_eos: !args.no_ignore_eos,
-            tokenizer: args.tokenizer.clone(),
-            dataset: args.dataset.clone(),
             trace,
-            cancel: match &args.cancel_after {
-                Some(after) => Some(
-                    tokenpace_core::cancel::CancelPlan::parse(after, args.cancel_share)
-                        .map_err(anyhow::Error::msg)?,
-                ),
-                None => None,
-            },
-            salt: args.server.salt(),
+            ..workload(args)?
         },
         sessions: crate::session_plan::sessions(&args.sessions),
         scenario: args.scenario.clone(),
@@ -96,6 +107,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
             connect: Duration::from_secs_f64(args.connect_timeout),
             first_token: Duration::from_secs_f64(args.first_token_timeout),
             total: Duration::from_secs_f64(args.timeout),
+            idle: Duration::from_secs_f64(args.idle_timeout),
             max_event_bytes: args.max_event_bytes,
         },
         warmup: args.warmup,
@@ -103,16 +115,11 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         shard: args.shard,
         start_at: args.start_at,
         network_overhead_s: args.network_overhead,
-        server_metrics: args.server_metrics.as_ref().map(|u| {
-            if u.is_empty() {
-                format!(
-                    "{}/metrics",
-                    url.trim().trim_end_matches('/').trim_end_matches("/v1")
-                )
-            } else {
-                u.clone()
-            }
+        server_metrics: args.server_metrics.as_ref().map(|u| match u.is_empty() {
+            true => target.url("/metrics"),
+            false => u.clone(),
         }),
+        target,
         out: args.out.clone(),
         statistics: StatsPlan {
             repeat: args.repeat,

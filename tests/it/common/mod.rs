@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mask;
+pub mod proxy;
 pub mod sim_process;
 
 use std::path::Path;

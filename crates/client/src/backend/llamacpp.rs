@@ -6,7 +6,7 @@
 //! `timings` (`prompt_n`, `prompt_ms`, `prompt_per_second`, `predicted_n`,
 //! `predicted_ms`, `predicted_per_second`). No `[DONE]` follows.
 
-use super::{rate, shown, Backend, Delta, Event, Prompt, Usage};
+use super::{rate, Backend, Delta, Event, Prompt, Usage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -73,7 +73,7 @@ impl Backend for LlamaCpp {
 
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
         let e: EventJson<'_> = serde_json::from_slice(data.trim_ascii())
-            .map_err(|err| format!("malformed event ({err}): {}", shown(data)))?;
+            .map_err(|err| format!("malformed event ({err})"))?;
         let mut delta = Delta {
             id: e.id,
             answer: e.content.unwrap_or_default(),

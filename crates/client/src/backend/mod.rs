@@ -136,7 +136,9 @@ pub trait Backend: Send + Sync {
     }
     /// The JSON body of a streaming request.
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value;
-    /// Parses one event's data. An error is a malformed event.
+    /// Parses one event's data. An error is a malformed event: it says
+    /// why, and never quotes the event (the recorder shows its start, with
+    /// secrets redacted first).
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String>;
 }
 
@@ -187,11 +189,6 @@ pub(crate) fn content_text(content: Option<&serde_json::Value>) -> String {
             .collect(),
         _ => String::new(),
     }
-}
-
-/// The start of an event, for error messages.
-pub(crate) fn shown(data: &[u8]) -> String {
-    String::from_utf8_lossy(&data[..data.len().min(80)]).into_owned()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! `eval_count`, `eval_duration` (rates are count ÷ duration, as Ollama's own
 //! `--verbose` output computes them).
 
-use super::{rate, shown, Backend, Delta, Event, Framing, Prompt, Usage};
+use super::{rate, Backend, Delta, Event, Framing, Prompt, Usage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -96,7 +96,7 @@ impl Backend for Ollama {
 
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
         let line: Line<'_> = serde_json::from_slice(data.trim_ascii())
-            .map_err(|err| format!("malformed event ({err}): {}", shown(data)))?;
+            .map_err(|err| format!("malformed event ({err})"))?;
         let mut delta = Delta {
             id: line.id,
             error: line.error.map(|v| match v.as_str() {

@@ -166,10 +166,8 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
     if trimmed == b"[DONE]" {
         return Ok(Event::Done);
     }
-    let chunk: Chunk<'_> = serde_json::from_slice(trimmed).map_err(|e| {
-        let shown = String::from_utf8_lossy(&trimmed[..trimmed.len().min(80)]).into_owned();
-        format!("malformed event ({e}): {shown}")
-    })?;
+    let chunk: Chunk<'_> =
+        serde_json::from_slice(trimmed).map_err(|e| format!("malformed event ({e})"))?;
     let mut delta = Delta {
         id: chunk.id,
         usage: chunk.usage.map(|u| Usage {

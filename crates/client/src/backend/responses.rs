@@ -10,7 +10,7 @@
 //! function calls to its tool calls, as OpenAI chat's `reasoning_content`
 //! and `tool_calls` do.
 
-use super::{content_text, shown, Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
+use super::{content_text, Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -128,7 +128,7 @@ impl Backend for Responses {
 
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
         let e: EventJson<'_> = serde_json::from_slice(data.trim_ascii())
-            .map_err(|err| format!("malformed event ({err}): {}", shown(data)))?;
+            .map_err(|err| format!("malformed event ({err})"))?;
         let mut delta = Delta::default();
         match e.kind.as_ref() {
             "response.output_text.delta" => delta.answer = e.delta.unwrap_or_default(),

@@ -7,7 +7,7 @@
 //! Special tokens (end of sequence) carry no visible text. Errors arrive as
 //! `{"error": "…", "error_type": "…"}`. TGI reports no timings in the stream.
 
-use super::{shown, Backend, Delta, Event, Prompt, Usage};
+use super::{Backend, Delta, Event, Prompt, Usage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -65,7 +65,7 @@ impl Backend for Tgi {
 
     fn parse_event<'a>(&self, data: &'a [u8]) -> Result<Event<'a>, String> {
         let e: EventJson<'_> = serde_json::from_slice(data.trim_ascii())
-            .map_err(|err| format!("malformed event ({err}): {}", shown(data)))?;
+            .map_err(|err| format!("malformed event ({err})"))?;
         let mut delta = Delta {
             id: e.id,
             error: e.error.map(|v| match v.as_str() {

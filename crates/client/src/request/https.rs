@@ -2,17 +2,16 @@
 //! or HTTP/2): the same recording as the timed transport, without its
 //! connection timeline, which reqwest does not expose.
 
-use super::{feed, finish, server_message, timeout_first, HttpClient, Target};
-use crate::backend::{Backend, Framing, Prompt};
+use super::error_body::{server_message, ERROR_BODY_TIME, MAX_ERROR_BODY};
+use super::stream::{feed, finish, parser_for, timeout_first, Deadlines};
+use super::{HttpClient, Target};
+use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
-use crate::sse::SseParser;
 use futures_util::StreamExt;
 use std::error::Error as _;
 use tokenpace_core::record::ErrorKind;
-
-/// The most of an error response's body read (its message).
-pub(super) const MAX_ERROR_BODY: usize = 64 * 1024;
+use tokio::time::Instant;
 
 /// The request for reqwest.
 pub(super) fn reqwest_request(
@@ -23,7 +22,7 @@ pub(super) fn reqwest_request(
     extra: Option<(&str, &str)>,
     body: String,
 ) -> reqwest::RequestBuilder {
-    let url = format!("{}{api_path}", target.base_url.trim_end_matches('/'));
+    let url = target.url(api_path);
     let mut req = client
         .api()
         .post(url)
@@ -48,8 +47,9 @@ pub(super) async fn stream(
     backend: &dyn Backend,
     clock: &RunClock,
     rec: &mut Recorder<'_>,
-    first_deadline: tokio::time::Instant,
+    deadlines: Deadlines,
 ) -> StreamEnd {
+    let first_deadline = deadlines.first;
     let retry = req.try_clone();
     let response = match tokio::time::timeout_at(first_deadline, req.send()).await {
         Err(_) => return timeout_first(),
@@ -72,35 +72,20 @@ pub(super) async fn stream(
     rec.headers(clock.now());
     let status = response.status();
     if !status.is_success() {
-        // At most 64 KiB of an error body: a hostile server's is endless.
-        let mut body = Vec::new();
-        let mut chunks = response.bytes_stream();
-        while let Some(Ok(b)) = chunks.next().await {
-            body.extend_from_slice(&b[..b.len().min(MAX_ERROR_BODY - body.len())]);
-            if body.len() >= MAX_ERROR_BODY {
-                break;
-            }
-        }
-        return StreamEnd::Failed(
-            ErrorKind::HttpStatus,
-            Some(status.as_u16()),
-            server_message(status.as_u16(), &body),
-        );
+        let body = error_body(response).await;
+        let message = server_message(status.as_u16(), &body, rec.secrets());
+        return StreamEnd::Failed(ErrorKind::HttpStatus, Some(status.as_u16()), message);
     }
     let mut body = response.bytes_stream();
-    let mut parser = match backend.framing() {
-        Framing::Sse => SseParser::new(),
-        Framing::Ndjson => SseParser::ndjson(),
-    };
-    parser.set_max_event_bytes(rec.max_event_bytes());
+    let mut parser = parser_for(backend, rec);
     loop {
-        let next = if rec.has_token() {
-            body.next().await
-        } else {
-            match tokio::time::timeout_at(first_deadline, body.next()).await {
-                Ok(n) => n,
-                Err(_) => return timeout_first(),
-            }
+        let by = deadlines.next(rec, clock);
+        if Instant::now() >= by {
+            return deadlines.missed(rec);
+        }
+        let next = match tokio::time::timeout_at(by, body.next()).await {
+            Ok(n) => n,
+            Err(_) => return deadlines.missed(rec),
         };
         let bytes = match next {
             None => break,
@@ -118,6 +103,21 @@ pub(super) async fn stream(
         }
     }
     finish(&mut parser, clock.now(), rec, backend)
+}
+
+/// At most [`MAX_ERROR_BODY`] of an error response's body, read for at
+/// most [`ERROR_BODY_TIME`]: a hostile server's may be endless or never end.
+async fn error_body(response: reqwest::Response) -> Vec<u8> {
+    let by = Instant::now() + ERROR_BODY_TIME;
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Ok(Some(Ok(b))) = tokio::time::timeout_at(by, chunks.next()).await {
+        body.extend_from_slice(&b[..b.len().min(MAX_ERROR_BODY - body.len())]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
 }
 
 /// The error and its causes on one line.

@@ -74,6 +74,7 @@ async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
     let timeouts = Timeouts {
         first_token: Duration::from_secs(5),
         total: Duration::from_secs(5),
+        idle: Duration::from_secs(5),
         max_event_bytes: crate::sse::DEFAULT_MAX_EVENT_BYTES,
         leaving: None,
     };
@@ -95,20 +96,4 @@ async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
         assert!(r.is_ok(), "request {id}: {:?}", r.error);
         assert_eq!(r.output_chars, 2);
     }
-}
-
-#[test]
-fn server_messages_are_extracted() {
-    assert_eq!(
-        server_message(
-            429,
-            br#"{"error":{"message":"slow down","type":"rate_limit"}}"#
-        ),
-        "HTTP 429: slow down"
-    );
-    assert_eq!(server_message(500, b"  oops \n"), "HTTP 500: oops");
-    assert_eq!(
-        server_message(404, br#"{"error":"no such model"}"#),
-        "HTTP 404: no such model"
-    );
 }

@@ -18,6 +18,9 @@ use tokenpace_corpus::{Lang, PseudoTokens};
 /// memory whatever the trace holds).
 const CACHED_BLOCKS: usize = 4096;
 
+/// Bytes of block text kept for reuse, at most (long blocks fill it first).
+const CACHED_BYTES: usize = 64 << 20;
+
 /// Mixed into the seed of a request's own text so it never equals a block.
 const OWN_TEXT: u64 = 0x4f57_4e5f_5445_5854;
 
@@ -39,6 +42,7 @@ pub struct TracePrompts {
     /// ([`super::replay`]), which may wait for it.
     pub counter: Option<(Arc<dyn TokenCounter>, Shape)>,
     cache: HashMap<u64, String>,
+    cache_bytes: usize,
 }
 
 impl std::fmt::Debug for dyn TokenCounter {
@@ -72,6 +76,7 @@ impl TracePrompts {
             tokenizer,
             counter: None,
             cache: HashMap::new(),
+            cache_bytes: 0,
         }
     }
 
@@ -155,12 +160,15 @@ impl TracePrompts {
             let n = b.min(want - covered);
             let piece = if n == b {
                 if !self.cache.contains_key(&hash) {
-                    if self.cache.len() >= CACHED_BLOCKS {
+                    if self.cache.len() >= CACHED_BLOCKS || self.cache_bytes > CACHED_BYTES {
                         self.cache.clear();
+                        self.cache_bytes = 0;
                     }
                     let block = self.tagged(&self.block_tag(hash), self.source(hash), b);
                     exact &= block.is_some();
-                    self.cache.insert(hash, block.unwrap_or_default());
+                    let block = block.unwrap_or_default();
+                    self.cache_bytes += block.len();
+                    self.cache.insert(hash, block);
                 }
                 self.cache[&hash].clone()
             } else if let Some((c, shape)) = &self.counter {

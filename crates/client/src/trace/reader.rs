@@ -253,6 +253,56 @@ mod tests {
         );
     }
 
+    /// A line asks for at most 2^20 tokens each way (the longest context
+    /// any served model has): more is refused, naming the line, the
+    /// column, the value and the bound, before anything is built.
+    #[test]
+    fn lengths_beyond_the_longest_context_are_refused() {
+        let line = |input: u64, output: u64| {
+            format!(
+                "{{\"timestamp\": 0, \"input_length\": {input}, \"output_length\": {output}}}\n"
+            )
+        };
+        let most = read(&line(1_048_576, 1_048_576)).unwrap();
+        assert_eq!(
+            (most[0].input_tokens, most[0].output_tokens),
+            (1 << 20, 1 << 20)
+        );
+        for (text, at, column) in [
+            (
+                format!("{}{}", line(1, 1), line(1_000_001_000, 1)),
+                2,
+                "input_length",
+            ),
+            (line(5, 2_000_000), 1, "output_length"),
+            (
+                format!("{}{}", line(1, 1), line(1_048_577, 1)),
+                2,
+                "input_length",
+            ),
+        ] {
+            let e = read(&text).unwrap_err();
+            let shown = e.to_string();
+            assert_eq!(
+                (e.line, e.column.as_deref()),
+                (Some(at), Some(column)),
+                "{shown}"
+            );
+            assert!(
+                shown.contains(&format!("line {at} column '{column}'")),
+                "{shown}"
+            );
+            assert!(shown.contains("1048576"), "names the bound: {shown}");
+        }
+        let e = read("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,10000000,1\n")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "trace 't' line 2 column 'ContextTokens': 10000000 tokens is more than a trace request \
+             may have (1048576, the longest context any served model has); is the column right?"
+        );
+    }
+
     #[test]
     fn time_must_not_go_backwards() {
         let e = read("Timestamp,Request tokens,Response tokens\n1,1,1\n3,1,1\n3,1,1\n\n2,1,1\n")

@@ -5,12 +5,17 @@
 //! starts it, so building a long prompt never makes a send late.
 
 use super::{TraceError, TracePrompts, TraceSpec};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use tokenpace_core::shard::Shard;
 use tokio::sync::mpsc;
 
 /// Prompts built ahead of their send time, at most (a bound on memory).
 pub const LOOKAHEAD: usize = 256;
+
+/// Bytes of prompt text built ahead, at most (beside the count: a trace
+/// of million-token prompts must not hold thousands of them).
+pub const LOOKAHEAD_BYTES: usize = 64 << 20;
 
 /// Prompts built ahead when each is cut on the server's tokenizer (a few
 /// calls to it each, which a fast replay could outrun): built before the
@@ -59,6 +64,8 @@ pub(crate) struct Prepared {
     producer: tokio::task::JoinHandle<()>,
     /// How many are built ahead.
     ahead: usize,
+    /// Bytes of prompt text built and not yet taken.
+    bytes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TraceReplay {
@@ -71,6 +78,8 @@ impl TraceReplay {
         };
         let (tx, rx) = mpsc::channel::<Item>(ahead);
         let (spec, mut prompts) = (self.spec.clone(), self.prompts.clone());
+        let bytes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let held = bytes.clone();
         let producer = tokio::task::spawn_blocking(move || {
             let requests = match spec.open() {
                 Ok(r) => r,
@@ -86,6 +95,15 @@ impl TraceReplay {
                     Err(e) => Err(e),
                 };
                 let last = item.is_err();
+                // Within the byte budget (at least one prompt ahead).
+                let size = item.as_ref().map_or(0, |(_, _, p)| p.text.len());
+                while held.load(Ordering::Relaxed) > 0
+                    && held.load(Ordering::Relaxed) + size > LOOKAHEAD_BYTES
+                    && !tx.is_closed()
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                held.fetch_add(size, Ordering::Relaxed);
                 if tx.blocking_send(item).is_err() || last {
                     return;
                 }
@@ -95,6 +113,7 @@ impl TraceReplay {
             rx,
             producer,
             ahead,
+            bytes,
         }
     }
 
@@ -107,10 +126,19 @@ impl TraceReplay {
 }
 
 impl Prepared {
+    /// A prepared request was taken: its prompt leaves the budget.
+    pub(crate) fn taken(&self, prompt: &crate::backend::Prompt) {
+        self.bytes.fetch_sub(prompt.text.len(), Ordering::Relaxed);
+    }
+
     /// Waits until the look-ahead is full (or the window is shorter, or
     /// `stop`), so the first sends do not wait for their prompts.
     pub(crate) async fn filled(&self, stop: &tokio::sync::watch::Receiver<bool>) {
-        while self.rx.len() < self.ahead && !self.producer.is_finished() && !*stop.borrow() {
+        while self.rx.len() < self.ahead
+            && self.bytes.load(Ordering::Relaxed) < LOOKAHEAD_BYTES / 2
+            && !self.producer.is_finished()
+            && !*stop.borrow()
+        {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }

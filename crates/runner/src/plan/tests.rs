@@ -40,6 +40,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
             connect: Duration::from_secs(1),
             first_token: Duration::from_secs(1),
             total: Duration::from_secs(1),
+            idle: Duration::from_secs(1),
             max_event_bytes: 1 << 20,
         },
         warmup: 0,
@@ -77,6 +78,18 @@ fn credentials_never_leave_the_url() {
         "https://example.com/v1"
     );
     assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+    assert_eq!(
+        redact("http://127.0.0.1:8000?api_key=S"),
+        "http://127.0.0.1:8000"
+    );
+}
+
+#[test]
+fn a_query_stays_after_every_api_path() {
+    let t = target("http://h:1/v1/?api_key=S&v=2", None, None, &[], None).unwrap();
+    assert_eq!(t.base_url, "http://h:1?api_key=S&v=2");
+    assert_eq!(t.url("/v1/models"), "http://h:1/v1/models?api_key=S&v=2");
+    assert_eq!(t.shown_url(), "http://h:1?v=2");
 }
 
 #[test]

@@ -1,0 +1,161 @@
+//! Reading a response's stream: over the timed transport, event by event
+//! into the recorder, each read within its deadline (the first token's,
+//! then the idle gap allowed between tokens).
+
+use super::error_body::{server_message, ERROR_BODY_TIME, MAX_ERROR_BODY};
+use crate::backend::{Backend, Framing};
+use crate::clock::RunClock;
+use crate::recorder::{Recorder, StreamEnd};
+use crate::sse::{SseItem, SseParser};
+use crate::transport::{Endpoint, Failure};
+use std::time::Duration;
+use tokenpace_core::record::{ErrorKind, Nanos};
+use tokio::time::Instant;
+
+/// By when a stream must bring its next token.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deadlines {
+    /// The first token's.
+    pub first: Instant,
+    /// The longest gap allowed between token-carrying events once the
+    /// first came: pings, comments and empty events do not count.
+    pub idle: Duration,
+}
+
+impl Deadlines {
+    /// The next token's deadline: the first token's, or `idle` after the
+    /// last token arrived.
+    pub fn next(&self, rec: &Recorder<'_>, clock: &RunClock) -> Instant {
+        match rec.last_token_ns() {
+            None => self.first,
+            Some(at) => Instant::from_std(clock.instant_at(at)) + self.idle,
+        }
+    }
+
+    /// The end of a stream whose next token did not come in time.
+    pub fn missed(&self, rec: &Recorder<'_>) -> StreamEnd {
+        if !rec.has_token() {
+            return timeout_first();
+        }
+        StreamEnd::Failed(
+            ErrorKind::Timeout,
+            None,
+            format!(
+                "idle: no token for {:?} after the last one (--idle-timeout); the server held the stream open without sending one (pings, comments or empty events)",
+                self.idle
+            ),
+        )
+    }
+}
+
+/// Sends `request` over the timed transport and records its stream.
+pub(super) async fn stream_raw(
+    endpoint: &Endpoint,
+    request: &[u8],
+    backend: &dyn Backend,
+    clock: &RunClock,
+    rec: &mut Recorder<'_>,
+    deadlines: Deadlines,
+) -> StreamEnd {
+    let sent = tokio::time::timeout_at(deadlines.first, endpoint.send(request, clock)).await;
+    let mut response = match sent {
+        Err(_) => return timeout_first(),
+        Ok(Ok(r)) => r,
+        Ok(Err((failure, timeline))) => {
+            rec.timeline(&timeline);
+            return match failure {
+                Failure::Dns(m) => StreamEnd::Failed(ErrorKind::Dns, None, m),
+                Failure::Connect(m) => StreamEnd::Failed(ErrorKind::Connect, None, m),
+                Failure::Broken(m) => StreamEnd::Failed(ErrorKind::StreamCut, None, m),
+            };
+        }
+    };
+    rec.timeline(&response.timeline);
+    if let Some(at) = response.timeline.head_ns {
+        rec.headers(at);
+    }
+    let status = response.status;
+    if !(200..300).contains(&status) {
+        let by = Instant::now() + ERROR_BODY_TIME;
+        let body = response.text(clock, MAX_ERROR_BODY, by).await;
+        let message = server_message(status, &body, rec.secrets());
+        return StreamEnd::Failed(ErrorKind::HttpStatus, Some(status), message);
+    }
+    let mut parser = parser_for(backend, rec);
+    loop {
+        let by = deadlines.next(rec, clock);
+        // Checked before each read too: bytes that are always ready (a
+        // flood of comments) never let a timer fire.
+        if Instant::now() >= by {
+            return deadlines.missed(rec);
+        }
+        let next = match tokio::time::timeout_at(by, response.next(clock)).await {
+            Ok(n) => n,
+            Err(_) => return deadlines.missed(rec),
+        };
+        match next {
+            Ok(None) => break,
+            Err(m) => return StreamEnd::Failed(ErrorKind::StreamCut, None, m),
+            Ok(Some((bytes, at))) => {
+                if let Some(end) = feed(&mut parser, bytes, at, rec, backend) {
+                    return end;
+                }
+            }
+        }
+    }
+    finish(&mut parser, clock.now(), rec, backend)
+}
+
+/// The event parser for `backend`'s framing, with the recorder's cap.
+pub(super) fn parser_for(backend: &dyn Backend, rec: &Recorder<'_>) -> SseParser {
+    let mut parser = match backend.framing() {
+        Framing::Sse => SseParser::new(),
+        Framing::Ndjson => SseParser::ndjson(),
+    };
+    parser.set_max_event_bytes(rec.max_event_bytes());
+    parser
+}
+
+/// Parses `bytes` that arrived at `at`: the error to end with, if any.
+pub(super) fn feed(
+    parser: &mut SseParser,
+    bytes: &[u8],
+    at: Nanos,
+    rec: &mut Recorder<'_>,
+    backend: &dyn Backend,
+) -> Option<StreamEnd> {
+    let mut failure = None;
+    parser.feed(bytes, |item| {
+        if let (SseItem::Data(data), None) = (item, &failure) {
+            failure = rec.event(at, data, backend);
+        }
+    });
+    failure.or_else(|| parser.too_large().map(StreamEnd::from))
+}
+
+/// The stream ended at `at`: the last event without a blank line after it.
+pub(super) fn finish(
+    parser: &mut SseParser,
+    at: Nanos,
+    rec: &mut Recorder<'_>,
+    backend: &dyn Backend,
+) -> StreamEnd {
+    let mut failure = None;
+    parser.finish(|item| {
+        if let (SseItem::Data(data), None) = (item, &failure) {
+            failure = rec.event(at, data, backend);
+        }
+    });
+    failure
+        .or_else(|| parser.too_large().map(StreamEnd::from))
+        .unwrap_or(StreamEnd::Complete)
+}
+
+/// No first token within the first-token timeout.
+pub(super) fn timeout_first() -> StreamEnd {
+    StreamEnd::Failed(
+        ErrorKind::Timeout,
+        None,
+        "no first token within the first-token timeout".into(),
+    )
+}

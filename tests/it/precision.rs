@@ -1,0 +1,97 @@
+//! The product's headline, held in CI: at a cold burst (every stream at
+//! once, cold connections, no warm-up) of 100 and of 1000 streams, the
+//! client's TTFT and chunk-gap errors against a truth neutral to it — the
+//! simulator's kernel receive stamp of each request and its write of each
+//! chunk — stay within 1 ms and 2 ms at the 99th percentile. The simulator
+//! runs as its own process, so the two share no runtime (as in
+//! `benches/precision.rs`, which prints the full picture).
+
+use crate::common::serial;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use tokenpace::self_check::{compare, Probe};
+
+/// A simulator process writing its truth to `truth`; its URL.
+fn simulator(truth: &std::path::Path) -> (Child, String) {
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_tokenpace"))
+        .args([
+            "sim",
+            "--port",
+            "0",
+            "--ttft-ms",
+            "200",
+            "--decode",
+            "50",
+            "--prefill",
+            "1000000",
+            "--max-batch",
+            "100000",
+            "--text",
+            "zh",
+            "--truth",
+        ])
+        .arg(truth)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start tokenpace sim");
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    (sim, url)
+}
+
+/// TTFT |error| p99 and chunk-gap |error| p99, ms, of a cold burst of
+/// `streams` streams, 2 requests each of 24 tokens.
+fn cold_burst(streams: u32) -> (f64, f64, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.jsonl");
+    let (mut sim, url) = simulator(&truth);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let probe = Probe::new(url, streams, std::time::Duration::ZERO).unwrap();
+    let records = probe.measure(&runtime, 24, 2 * streams).unwrap();
+    // SIGINT lets the simulator flush its truth file.
+    Command::new("kill")
+        .args(["-INT", &sim.id().to_string()])
+        .status()
+        .unwrap();
+    sim.wait().unwrap();
+    assert_eq!(
+        records.len(),
+        2 * streams as usize,
+        "every request accounted for"
+    );
+    let e = compare(streams, &records, &truth).unwrap();
+    assert_eq!(e.failed, 0, "{e:?}");
+    (e.ttft_abs_error_p99_ms, e.itl_error_ms.1, e.chunks)
+}
+
+#[test]
+fn a_cold_burst_of_100_streams_is_timed_within_1_ms() {
+    let _serial = serial();
+    let (ttft, gap, chunks) = cold_burst(100);
+    eprintln!(
+        "100 streams, {chunks} chunks: TTFT |error| p99 {ttft:.3} ms, gap |error| p99 {gap:.3} ms"
+    );
+    assert!(
+        ttft <= 1.0 && gap <= 1.0,
+        "TTFT p99 {ttft:.3} ms, gap p99 {gap:.3} ms"
+    );
+}
+
+#[test]
+fn a_cold_burst_of_1000_streams_is_timed_within_2_ms() {
+    let _serial = serial();
+    let (ttft, gap, chunks) = cold_burst(1000);
+    eprintln!(
+        "1000 streams, {chunks} chunks: TTFT |error| p99 {ttft:.3} ms, gap |error| p99 {gap:.3} ms"
+    );
+    assert!(
+        ttft <= 2.0 && gap <= 2.0,
+        "TTFT p99 {ttft:.3} ms, gap p99 {gap:.3} ms"
+    );
+}
