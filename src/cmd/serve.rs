@@ -45,7 +45,8 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
 
 /// The environment variable the key is read from when `--api-key` is not
 /// given (a flag on the command line shows in `ps`).
-pub const API_KEY_ENV: &str = "TOKENPACE_SERVE_API_KEY";
+#[cfg(feature = "engine")]
+const API_KEY_ENV: &str = "TOKENPACE_SERVE_API_KEY";
 
 /// The key every route but `/health` needs: `--api-key`, else
 /// [`API_KEY_ENV`] (when not empty).

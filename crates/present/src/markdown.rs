@@ -26,7 +26,7 @@ fn special(before: Option<char>, c: char, after: Option<char>) -> bool {
 }
 
 /// `text` on one line with every Markdown metacharacter that could act
-/// escaped ([`special`]): a table cell or text within a line.
+/// escaped (see `special`): a table cell or text within a line.
 pub fn escape(text: &str) -> Cow<'_, str> {
     let text = one_line(text);
     let chars: Vec<char> = text.chars().collect();

@@ -5,7 +5,7 @@
 //!
 //! tokenpace itself prints no control character but newline and tab, so
 //! escaping its whole output changes nothing it meant to print. Text from
-//! data also stays on its line ([`line`]): a name cannot start a line that
+//! data also stays on its line ([`line()`]): a name cannot start a line that
 //! reads as tokenpace's.
 
 use crate::line::one_line;

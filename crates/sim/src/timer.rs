@@ -312,6 +312,11 @@ mod tests {
     #[tokio::test]
     async fn past_deadline_is_ready_at_once() {
         let timer = PreciseTimer::start(Duration::ZERO).unwrap();
-        timer.handle().sleep_until(Instant::now()).await;
+        let past = Instant::now() - Duration::from_millis(50);
+        let start = Instant::now();
+        timer.handle().sleep_until(past).await;
+        let waited = start.elapsed();
+        // A deadline already gone: no timer wheel tick, no sleep.
+        assert!(waited < Duration::from_millis(5), "waited {waited:?}");
     }
 }

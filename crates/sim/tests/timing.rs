@@ -43,25 +43,14 @@ async fn ttft_and_decode_follow_the_model_and_truth_matches_the_client() {
         r#"{{"messages":[{{"role":"user","content":"{}"}}],"stream":true,"max_tokens":30}}"#,
         "a".repeat(4000)
     );
-    // Wall-clock bounds can fail on a machine busy with other work, so the
-    // measurement gets five tries; the truth checks below are strict.
-    let mut failures = Vec::new();
-    let mut passed = None;
-    for _ in 0..5 {
-        let r = post(&t.sim, "/v1/chat/completions", &body).await;
-        let arrivals = content_arrivals(&r);
-        assert_eq!(arrivals.len(), 30);
-        match check_model_timing(&r, &arrivals) {
-            Ok(()) => {
-                passed = Some((r, arrivals));
-                break;
-            }
-            Err(e) => failures.push(e),
-        }
+    // One try: the wall-clock check allows a scheduler hiccup on a few
+    // tokens (90 % within 2 ms), and the truth checks below are strict.
+    let r = post(&t.sim, "/v1/chat/completions", &body).await;
+    let arrivals = content_arrivals(&r);
+    assert_eq!(arrivals.len(), 30);
+    if let Err(e) = check_model_timing(&r, &arrivals) {
+        panic!("timing off: {e}");
     }
-    let Some((r, arrivals)) = passed else {
-        panic!("timing off in 5 tries: {failures:?}");
-    };
     let epoch = t.sim.epoch();
     let id = serde_json::from_str::<Value>(&r.events()[0]).unwrap()["id"]
         .as_str()
@@ -170,21 +159,15 @@ async fn burst(t: &TestSim, n: usize, tokens: usize) -> Vec<(Duration, Duration)
     out
 }
 
-/// Runs `burst(n)` until `check` passes, at most five times (wall-clock
-/// bounds can fail on a machine busy with other work).
-async fn retry(
+/// Runs `burst(n)` once and holds it to `check`.
+async fn check_burst(
     t: &TestSim,
     n: usize,
     check: impl Fn(&[(Duration, Duration)]) -> Result<(), String>,
 ) {
-    let mut failures = Vec::new();
-    for _ in 0..5 {
-        match check(&burst(t, n, 20).await) {
-            Ok(()) => return,
-            Err(e) => failures.push(e),
-        }
+    if let Err(e) = check(&burst(t, n, 20).await) {
+        panic!("{n} streams: timing off: {e}");
     }
-    panic!("{n} streams: timing off in 5 tries: {failures:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,10 +182,10 @@ async fn batching_slows_decode_by_the_documented_law_and_queues_beyond_max_batch
     })
     .await;
     for (n, want_ms) in [(1usize, 5.0), (2, 7.5), (4, 12.5)] {
-        retry(&t, n, |results| {
+        check_burst(&t, n, |results| {
             for (_, interval) in results {
                 let got = ms(*interval);
-                if (got - want_ms).abs() >= want_ms * 0.05 {
+                if (got - want_ms).abs() >= want_ms * 0.08 {
                     return Err(format!("batch {n}: {got} ms vs {want_ms} ms"));
                 }
             }
@@ -211,7 +194,7 @@ async fn batching_slows_decode_by_the_documented_law_and_queues_beyond_max_batch
         .await;
     }
     // 8 at once with 4 slots: the second four wait for the first (the knee).
-    retry(&t, 8, |results| {
+    check_burst(&t, 8, |results| {
         let mut ttfts: Vec<f64> = results.iter().map(|(ttft, _)| ms(*ttft)).collect();
         ttfts.sort_by(f64::total_cmp);
         // First wave: ~5 ms. Second wave: the first wave's 5 + 19·12.5 ms, then its own 5 ms.

@@ -123,6 +123,17 @@ fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// Pads `json` (an object not yet closed) with a filler field to at least
+/// `pad_to` bytes, for tests of events that large.
+pub(crate) fn pad(json: &mut String, pad_to: Option<usize>) {
+    if let Some(n) = pad_to {
+        let fill = n.saturating_sub(json.len());
+        json.push_str(",\"tokenpace_padding\":\"");
+        json.extend(std::iter::repeat_n(' ', fill));
+        json.push('"');
+    }
+}
+
 impl Events {
     /// Events for response `id` of `model`, created at unix second `created`.
     pub fn new(endpoint: Endpoint, id: &str, model: &str, created: u64, crlf: bool) -> Self {
@@ -197,12 +208,7 @@ impl Events {
             let n = self.sequence.fetch_add(1, Ordering::Relaxed);
             json.push_str(&format!(",\"sequence_number\":{n}"));
         }
-        if let Some(n) = pad_to {
-            let fill = n.saturating_sub(json.len());
-            json.push_str(",\"tokenpace_padding\":\"");
-            json.extend(std::iter::repeat_n(' ', fill));
-            json.push('"');
-        }
+        pad(&mut json, pad_to);
         format!("event: {kind}{nl}data: {json}}}{nl}{nl}").into_bytes()
     }
 
@@ -260,12 +266,7 @@ impl Events {
             }
         };
         let mut json = format!("{{{},\"choices\":[{choice}]", self.prefix);
-        if let Some(n) = pad_to {
-            let fill = n.saturating_sub(json.len());
-            json.push_str(",\"tokenpace_padding\":\"");
-            json.extend(std::iter::repeat_n(' ', fill));
-            json.push('"');
-        }
+        pad(&mut json, pad_to);
         json.push('}');
         self.event(&json)
     }

@@ -1,5 +1,6 @@
 //! Every hostile case in one place: servers that echo the key, send
-//! escapes, never answer or answer forever (`client`), data that tries to
+//! escapes, never answer or answer forever, against the binary (`client`)
+//! and the client library (`library`), data that tries to
 //! write outside `--out` or into a CSV formula or a Markdown heading
 //! (`outputs`), clients that attack `sim` and `serve` (`servers`).
 //!
@@ -10,6 +11,7 @@
 //! raw, and a bad --header must be named before any connection.
 
 mod client;
+mod library;
 mod outputs;
 mod servers;
 
@@ -26,22 +28,26 @@ const KEY: &str = "sk-hostile-0123456789";
 /// How the server answers one request, given its head (`POST /v1/…`).
 type Answer = fn(&str) -> String;
 
+/// The head of the request `buf` holds, once its body has arrived too.
+fn complete_request(buf: &[u8]) -> Option<String> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let len: usize = head
+        .to_ascii_lowercase()
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").map(str::to_string))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    (buf.len() >= end + 4 + len).then_some(head)
+}
+
 /// Reads one request; its head, or None when the connection closed first.
 fn read_request(s: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize = head
-                .to_ascii_lowercase()
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(str::to_string))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return Some(head);
-            }
+        if let Some(head) = complete_request(&buf) {
+            return Some(head);
         }
         match s.read(&mut chunk) {
             Ok(0) | Err(_) => return None,

@@ -15,7 +15,7 @@ use super::{quote, Events, Usage};
 use crate::error::ApiError;
 
 /// OpenAI's finish reasons in Anthropic's words.
-fn stop_reason(finish_reason: &str) -> &str {
+pub(super) fn stop_reason(finish_reason: &str) -> &str {
     match finish_reason {
         "stop" => "end_turn",
         "length" => "max_tokens",
@@ -26,7 +26,7 @@ fn stop_reason(finish_reason: &str) -> &str {
 
 /// A prompt as Anthropic counts it: `input_tokens` excludes the tokens
 /// read from the cache and those written to it.
-struct Split {
+pub(super) struct Split {
     input: u64,
     /// Read from the cache (`None` without one).
     read: Option<u64>,
@@ -35,7 +35,7 @@ struct Split {
 }
 
 impl Split {
-    fn of(usage: &Usage) -> Split {
+    pub(super) fn of(usage: &Usage) -> Split {
         let details = usage.prompt_tokens_details;
         let read = details.map(|d| d.cached_tokens);
         let created = details.and_then(|d| d.created_cache_tokens);
@@ -48,7 +48,7 @@ impl Split {
     }
 
     /// `"input_tokens":…` and the cache fields known, in Anthropic's order.
-    fn anthropic(&self) -> String {
+    pub(super) fn anthropic(&self) -> String {
         let mut out = format!("\"input_tokens\":{}", self.input);
         if let Some(c) = self.created {
             out.push_str(&format!(",\"cache_creation_input_tokens\":{c}"));

@@ -3,7 +3,7 @@
 //! The chat and completions chunks are written here in every dialect
 //! ([`super::Shape`]); the APIs with typed events keep their own.
 
-use super::{quote, Events, Usage};
+use super::{pad, quote, Events, Usage};
 use crate::request::Endpoint;
 
 /// What a streamed chunk carries besides its text.
@@ -159,12 +159,7 @@ impl Events {
         if last {
             json.push_str(self.shape().last_event_fields);
         }
-        if let Some(n) = pad_to {
-            let fill = n.saturating_sub(json.len());
-            json.push_str(",\"tokenpace_padding\":\"");
-            json.extend(std::iter::repeat_n(' ', fill));
-            json.push('"');
-        }
+        pad(&mut json, pad_to);
         json.push('}');
         self.event(&json)
     }

@@ -4,17 +4,8 @@
 //! call) and usage. [`Events::body`] and [`Events::tool_call_body`] answer
 //! with them on those APIs.
 
+use super::anthropic::{stop_reason, Split};
 use super::{quote, Events, Output, Usage};
-
-/// OpenAI's finish reasons in Anthropic's words.
-fn stop_reason(finish_reason: &str) -> &str {
-    match finish_reason {
-        "stop" => "end_turn",
-        "length" => "max_tokens",
-        "tool_calls" => "tool_use",
-        other => other,
-    }
-}
 
 impl Events {
     /// A whole Anthropic message. Its `input_tokens` exclude the prompt
@@ -46,20 +37,7 @@ impl Events {
                 )
             }
         };
-        let details = usage.prompt_tokens_details;
-        let read = details.map(|d| d.cached_tokens);
-        let created = details.and_then(|d| d.created_cache_tokens);
-        let cached = read.unwrap_or(0).saturating_add(created.unwrap_or(0));
-        let mut counts = format!(
-            "\"input_tokens\":{}",
-            usage.prompt_tokens.saturating_sub(cached)
-        );
-        if let Some(c) = created {
-            counts.push_str(&format!(",\"cache_creation_input_tokens\":{c}"));
-        }
-        if let Some(r) = read {
-            counts.push_str(&format!(",\"cache_read_input_tokens\":{r}"));
-        }
+        let counts = Split::of(&usage).anthropic();
         format!(
             "{{\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"model\":{},\"content\":[{block}],\
              \"stop_reason\":{},\"stop_sequence\":null,\"usage\":{{{counts},\"output_tokens\":{}}}}}",

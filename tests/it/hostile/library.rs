@@ -1,4 +1,4 @@
-//! Hostile servers: each test runs a small local server that writes raw
+//! Hostile servers against the client library: each test runs a small local server that writes raw
 //! HTTP bytes meant to break the client (an answer with no token, an event
 //! that never ends, a stream past max_tokens, an echoed API key) and checks
 //! that the request ends as a named error, quickly, with nothing leaked.
@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-const KEY: &str = "sk-hostile-0123456789";
+use super::KEY;
 
 /// Reads one request's head and body; its head, or None when the
 /// connection closed first.
@@ -25,17 +25,8 @@ async fn read_request(s: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize = head
-                .to_ascii_lowercase()
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(str::to_string))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return Some(head);
-            }
+        if let Some(head) = super::complete_request(&buf) {
+            return Some(head);
         }
         match s.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
