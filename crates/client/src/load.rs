@@ -7,7 +7,7 @@ use crate::backend::{Backend, Prompt};
 use crate::clock::RunClock;
 use crate::request::{execute_prepared, How, Prepared, Stamp, Target, Timeouts};
 use crate::session::{Sessions, Signals};
-use crate::trace::replay::{TraceReplay, EARLY};
+use crate::trace::replay::TraceReplay;
 use crate::workers::Workers;
 use crate::workload::PromptSource;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -210,7 +210,6 @@ pub async fn drive(
             let stream_task = |stream: u32, mut first: Option<(Prompt, Prepared)>| {
                 let offset =
                     plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
-                let wake = tokio::time::Instant::from_std(driver.clock.instant_at(start + offset));
                 let (driver, next, records, control) = (
                     driver.clone(),
                     next.clone(),
@@ -220,12 +219,13 @@ pub async fn drive(
                 async move {
                     // Without a ramp every stream starts now: no timer, whose
                     // wake-up would send the task to the back of the queue.
-                    if offset > 0 {
-                        let mut stop = control.stop.clone();
-                        tokio::select! {
-                            _ = tokio::time::sleep_until(wake) => {}
-                            _ = stop.wait_for(|s| *s) => return,
-                        }
+                    if offset > 0
+                        && !driver
+                            .clock
+                            .wait_until(start + offset, &mut control.stop.clone())
+                            .await
+                    {
+                        return;
                     }
                     let mut k = u64::from(stream);
                     loop {
@@ -284,14 +284,19 @@ pub async fn drive(
                 }
                 // Built while waiting for its time, not after.
                 let prepared = driver.sessions.is_none().then(|| driver.prepare(id));
-                let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
-                tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => {}
-                    _ = stop.wait_for(|s| *s) => break,
+                if !driver.clock.until_hand_over(scheduled, &mut stop).await {
+                    break;
                 }
                 let (task_driver, records, control) =
                     (driver.clone(), records.clone(), control.clone());
                 driver.spawn(&mut tasks, k, async move {
+                    if !task_driver
+                        .clock
+                        .wait_until(scheduled, &mut control.stop.clone())
+                        .await
+                    {
+                        return;
+                    }
                     let at = Stamp {
                         id,
                         scheduled_ns: scheduled,
@@ -340,19 +345,20 @@ async fn replay(
             break;
         }
         let ready = Prepared::new(&driver.how(false), &prompt, id);
-        // Woken early, then yielding to the exact time (see `EARLY`).
-        let wake = tokio::time::Instant::from_std(driver.clock.instant_at(scheduled));
-        tokio::select! {
-            _ = tokio::time::sleep_until(wake.checked_sub(EARLY).unwrap_or(wake)) => {}
-            _ = stop.wait_for(|s| *s) => break,
+        if !driver.clock.until_hand_over(scheduled, &mut stop).await {
+            break;
         }
-        while driver.clock.now() < scheduled {
-            tokio::task::yield_now().await;
-        }
-        let (task_driver, records, abort) =
-            (driver.clone(), records.clone(), control.abort.clone());
+        let (task_driver, records, abort, mut stop) = (
+            driver.clone(),
+            records.clone(),
+            control.abort.clone(),
+            stop.clone(),
+        );
         driver.spawn(tasks, id, async move {
             let driver = task_driver;
+            if !driver.clock.wait_until(scheduled, &mut stop).await {
+                return;
+            }
             let at = Stamp {
                 id,
                 scheduled_ns: scheduled,

@@ -22,11 +22,6 @@ pub const LOOKAHEAD_BYTES: usize = 64 << 20;
 /// clock starts, up to this many.
 pub const COUNTED_LOOKAHEAD: usize = 8192;
 
-/// tokio's timer fires on the first whole millisecond after a deadline
-/// (about 1 ms late on average): wake this much early and yield until the
-/// exact time instead, at most this much busy time per request.
-pub(crate) const EARLY: std::time::Duration = std::time::Duration::from_micros(1500);
-
 /// A trace to replay and how its prompts are built.
 #[derive(Debug)]
 pub struct TraceReplay {
