@@ -12,6 +12,7 @@ mod plan;
 mod runs;
 mod session;
 mod shell;
+mod sim;
 mod trace;
 
 pub use bench::*;
@@ -23,6 +24,7 @@ pub use plan::*;
 pub use runs::*;
 pub use session::*;
 pub use shell::*;
+pub use sim::*;
 pub use trace::*;
 
 use clap::{Parser, Subcommand};
@@ -84,7 +86,7 @@ pub enum Command {
   tokenpace sim --port 0 --ttft-ms 200 --decode 50 --truth t.jsonl
   tokenpace sim --port 8000 --max-batch 32 --batch-slowdown 0.05
   curl -N http://127.0.0.1:8000/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}'")]
-    Sim(tokenpace_sim::SimArgs),
+    Sim(SimArgs),
     /// Write a run as one self-contained HTML page: verdict, what a reader
     /// sees, distributions, sweeps, errors, settings.
     Report(ReportArgs),

@@ -5,7 +5,7 @@
 //! order, in one temporary directory per document (so `--out run1` then
 //! `report run1` work; `docs/` is linked into it for the example files):
 //! - `tokenpace sim …` starts an in-process simulator with that line's flags
-//!   (parsed by the simulator's own `SimArgs`) on a free port; every
+//!   (parsed by `tokenpace sim`'s own `SimArgs`) on a free port; every
 //!   `http://127.0.0.1:PORT` of the document naming that port is rewritten
 //!   to it, and any other loopback URL to a port where nothing listens;
 //! - `tokenpace …` runs the built binary (English locale); its stdout (and
@@ -58,7 +58,7 @@ const SKIP_PROGRAMS: &[(&str, &str)] = &[];
 #[derive(Parser)]
 struct SimCli {
     #[command(flatten)]
-    sim: tokenpace_sim::SimArgs,
+    sim: tokenpace::cli::SimArgs,
 }
 
 /// One document's run: its simulators (by the port the document names) and
@@ -206,7 +206,11 @@ impl Doc {
         let cli = SimCli::try_parse_from(args)
             .unwrap_or_else(|e| panic!("{}:{}: {e}", self.name, step.line));
         let port = cli.sim.port.unwrap_or(8000);
-        let config = cli.sim.to_config().unwrap();
+        let base = match &cli.sim.config {
+            Some(path) => tokenpace_sim::SimConfig::from_toml_file(path).unwrap(),
+            None => tokenpace_sim::SimConfig::default(),
+        };
+        let config = cli.sim.apply(base).unwrap();
         if let Some(old) = self.sims.insert(port, Sim::start(config)) {
             old.stop();
         }

@@ -159,7 +159,7 @@ pub struct TimingConfig {
 }
 
 /// Which timer keeps chunk deadlines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimerKind {
     /// A dedicated thread with nanosecond timeouts (sub-ms lateness).
@@ -189,7 +189,7 @@ impl Default for TimingConfig {
 }
 
 /// How jitter is drawn, with `s` the configured scale in ms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JitterDist {
     /// Uniform in `[-s, s]`.

@@ -42,10 +42,7 @@
 //! ```
 #![deny(missing_docs)]
 
-use std::io::Write;
-
 mod batch;
-mod cli;
 pub mod config;
 pub mod faults;
 mod generate;
@@ -58,34 +55,7 @@ pub mod timer;
 pub mod timing;
 pub mod truth;
 
-pub use cli::SimArgs;
 pub use config::SimConfig;
 pub use faults::{FaultKind, FaultRule};
 pub use metrics::TTFT_BUCKETS;
 pub use server::{SimHandle, SimServer};
-
-/// Runs `tokenpace sim`: prints the address, serves until Ctrl-C, then lets
-/// in-flight requests end and flushes the truth file.
-pub async fn run(args: SimArgs) -> anyhow::Result<()> {
-    let config = args.to_config()?;
-    let sim = SimServer::start(config).await?;
-    // A closed stdout (the reader went away) must not stop the server.
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "tokenpace sim listening on {}", sim.url());
-    if let Some(path) = sim.truth_path() {
-        let _ = writeln!(stdout, "ground truth: {}", path.display());
-    }
-    let interrupted = tokio::signal::ctrl_c().await;
-    let stopped = sim.shutdown().await;
-    interrupted.map_err(|e| anyhow::anyhow!("could not wait for Ctrl-C: {e}"))?;
-    stopped
-}
-
-/// [`run`] on a new multi-threaded tokio runtime, for a binary without one.
-pub fn run_blocking(args: SimArgs) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?
-        .block_on(run(args))
-}

@@ -1,12 +1,12 @@
-//! The `tokenpace sim` flags, and turning them into a [`SimConfig`].
+//! Options of `tokenpace sim`, and the simulator's configuration they make
+//! (the `--config` file is read, and the key's environment variable, by the
+//! command).
 
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-
-use clap::Args;
-
-use crate::config::{Dialect, JitterDist, SimConfig, TimerKind};
-use crate::faults::FaultRule;
 use tokenpace_corpus::Lang;
+use tokenpace_sim::config::{ConfigError, Dialect, JitterDist, SimConfig, TimerKind};
+use tokenpace_sim::FaultRule;
 
 /// Run an OpenAI-compatible streaming server whose timing you choose, and
 /// record exactly when it sent every byte. Flags override the `--config` file.
@@ -51,7 +51,7 @@ pub struct SimArgs {
     pub ttft_jitter_ms: Option<f64>,
     /// Jitter distribution [default: normal].
     #[arg(long, value_enum)]
-    pub jitter_dist: Option<JitterDist>,
+    pub jitter_dist: Option<JitterDistArg>,
     /// Streams decoded at once; more wait in a queue (part of their TTFT) [default: 256].
     #[arg(long, value_name = "N")]
     pub max_batch: Option<usize>,
@@ -83,7 +83,7 @@ pub struct SimArgs {
     pub timer_spin_us: Option<u64>,
     /// Timer keeping chunk deadlines (tokio: 1 ms resolution, for comparison) [default: precise].
     #[arg(long, value_enum)]
-    pub timer: Option<TimerKind>,
+    pub timer: Option<TimerArg>,
     /// Inject a fault: KIND (always), KIND:PROBABILITY or KIND:every=N. Kinds:
     /// http_429, http_500, http_503, stall_first, stall_mid, reset, truncate,
     /// malformed_json, keep_alive, split, crlf, long_event, slow_loris,
@@ -137,38 +137,29 @@ fn dialect(s: &str) -> Result<Dialect, String> {
     s.parse()
 }
 
+/// The environment variable `--api-key` is read from when the flag is not
+/// given (a flag on the command line shows in `ps`).
+pub const SIM_API_KEY_ENV: &str = "TOKENPACE_SIM_API_KEY";
+
 impl SimArgs {
-    /// The configuration: the `--config` file (or defaults) with the flags
-    /// given on top, validated.
-    pub fn to_config(&self) -> anyhow::Result<SimConfig> {
-        let mut c = match &self.config {
-            Some(path) => SimConfig::from_toml_file(path)?,
-            None => SimConfig::default(),
-        };
+    /// The configuration: `base` (the `--config` file's, or the defaults)
+    /// with every flag given on top, validated.
+    pub fn apply(&self, mut c: SimConfig) -> Result<SimConfig, ConfigError> {
         set(&mut c.host, self.host.clone());
         set(&mut c.port, self.port);
         set(&mut c.model, self.model.clone());
-        if let Some(key) = self.api_key.clone().or_else(|| env_key(API_KEY_ENV)) {
-            c.api_key = Some(key);
+        if self.api_key.is_some() {
+            c.api_key.clone_from(&self.api_key);
         }
         if self.truth.is_some() {
             c.truth.clone_from(&self.truth);
         }
         set(&mut c.seed, self.seed);
-        let t = &mut c.timing;
-        set(&mut t.ttft_ms, self.ttft_ms);
-        set(&mut t.prefill, self.prefill);
-        set(&mut t.decode, self.decode);
-        set(&mut t.jitter_ms, self.jitter_ms);
-        set(&mut t.ttft_jitter_ms, self.ttft_jitter_ms);
-        set(&mut t.jitter_dist, self.jitter_dist);
-        set(&mut t.max_batch, self.max_batch);
-        set(&mut t.batch_slowdown, self.batch_slowdown);
-        set(&mut t.tokens_per_chunk, self.tokens_per_chunk);
-        set(&mut t.output_tokens, self.output_tokens);
-        set(&mut t.timer_spin_us, self.timer_spin_us);
-        set(&mut t.timer, self.timer);
+        self.apply_timing(&mut c);
         set(&mut c.text.lang, self.text);
+        if self.utf8_hold_back {
+            c.text.utf8_hold_back = true;
+        }
         set(&mut c.limits.max_tokens, self.max_tokens_limit);
         set(&mut c.limits.max_body_bytes, self.max_body_bytes);
         set(&mut c.limits.read_timeout_ms, self.read_timeout_ms);
@@ -189,22 +180,27 @@ impl SimArgs {
         set(&mut c.session_header, self.session_header.clone());
         set(&mut c.tools.call_share, self.tool_call_share);
         set(&mut c.tools.argument_tokens, self.tool_argument_tokens);
-        if self.utf8_hold_back {
-            c.text.utf8_hold_back = true;
-        }
         set(&mut c.dialect, self.dialect);
         c.validate()?;
         Ok(c)
     }
-}
 
-/// The environment variable `--api-key` is read from when the flag is not
-/// given (a flag on the command line shows in `ps`).
-const API_KEY_ENV: &str = "TOKENPACE_SIM_API_KEY";
-
-/// A non-empty environment variable.
-fn env_key(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    /// The timing flags given, on top of `c`'s timing.
+    fn apply_timing(&self, c: &mut SimConfig) {
+        let t = &mut c.timing;
+        set(&mut t.ttft_ms, self.ttft_ms);
+        set(&mut t.prefill, self.prefill);
+        set(&mut t.decode, self.decode);
+        set(&mut t.jitter_ms, self.jitter_ms);
+        set(&mut t.ttft_jitter_ms, self.ttft_jitter_ms);
+        set(&mut t.jitter_dist, self.jitter_dist.map(Into::into));
+        set(&mut t.max_batch, self.max_batch);
+        set(&mut t.batch_slowdown, self.batch_slowdown);
+        set(&mut t.tokens_per_chunk, self.tokens_per_chunk);
+        set(&mut t.output_tokens, self.output_tokens);
+        set(&mut t.timer_spin_us, self.timer_spin_us);
+        set(&mut t.timer, self.timer.map(Into::into));
+    }
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {
@@ -213,10 +209,50 @@ fn set<T>(field: &mut T, value: Option<T>) {
     }
 }
 
+/// `--jitter-dist`: how jitter is drawn, with `s` the configured scale in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JitterDistArg {
+    /// Uniform in `[-s, s]`.
+    Uniform,
+    /// Normal with mean 0 and standard deviation `s`.
+    Normal,
+    /// Exponential with mean `s` (only ever delays: a long tail).
+    Exponential,
+}
+
+impl From<JitterDistArg> for JitterDist {
+    fn from(d: JitterDistArg) -> JitterDist {
+        match d {
+            JitterDistArg::Uniform => JitterDist::Uniform,
+            JitterDistArg::Normal => JitterDist::Normal,
+            JitterDistArg::Exponential => JitterDist::Exponential,
+        }
+    }
+}
+
+/// `--timer`: which timer keeps chunk deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimerArg {
+    /// A dedicated thread with nanosecond timeouts (sub-ms lateness).
+    Precise,
+    /// tokio's timer (1 ms resolution, rounds up): for comparison.
+    Tokio,
+}
+
+impl From<TimerArg> for TimerKind {
+    fn from(t: TimerArg) -> TimerKind {
+        match t {
+            TimerArg::Precise => TimerKind::Precise,
+            TimerArg::Tokio => TimerKind::Tokio,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::path::Path;
 
     #[derive(Parser)]
     struct Cli {
@@ -224,15 +260,15 @@ mod tests {
         sim: SimArgs,
     }
 
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+    }
+
     #[test]
     fn flags_override_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sim.toml");
-        std::fs::write(&path, "port = 9\n[timing]\ndecode = 10\nttft_ms = 5\n").unwrap();
-        let cli = Cli::try_parse_from([
-            "x",
-            "--config",
-            path.to_str().unwrap(),
+        let file = "port = 9\n[timing]\ndecode = 10\nttft_ms = 5\n";
+        let base = SimConfig::from_toml_str(file, Path::new("sim.toml")).unwrap();
+        let cli = parse(&[
             "--decode",
             "40",
             "--fault",
@@ -253,9 +289,13 @@ mod tests {
             "--utf8-hold-back",
             "--tool-argument-tokens",
             "6",
+            "--jitter-dist",
+            "exponential",
+            "--timer",
+            "tokio",
         ])
         .unwrap();
-        let c = cli.sim.to_config().unwrap();
+        let c = cli.sim.apply(base).unwrap();
         assert!(!c.prefix_cache.enabled);
         assert_eq!(c.prefix_cache.block_tokens, 32);
         assert_eq!(
@@ -269,18 +309,44 @@ mod tests {
         assert_eq!(c.dialect, Dialect::Vllm);
         assert!(c.text.utf8_hold_back);
         assert_eq!(c.tools.argument_tokens, 6);
+        assert_eq!(c.timing.jitter_dist, JitterDist::Exponential);
+        assert_eq!(c.timing.timer, TimerKind::Tokio);
         assert_eq!(SimConfig::default().dialect, Dialect::Tokenpace);
     }
 
     #[test]
+    fn no_flag_leaves_the_base_as_it_is() {
+        let base = SimConfig {
+            api_key: Some("from-file".into()),
+            ..SimConfig::default()
+        };
+        assert_eq!(parse(&[]).unwrap().sim.apply(base.clone()).unwrap(), base);
+        let flag = parse(&["--api-key", "k"]).unwrap().sim.apply(base).unwrap();
+        assert_eq!(flag.api_key.as_deref(), Some("k"));
+    }
+
+    #[test]
     fn bad_flags_are_refused() {
-        assert!(Cli::try_parse_from(["x", "--fault", "meteor"]).is_err());
-        let err = Cli::try_parse_from(["x", "--dialect", "sglang"])
-            .err()
-            .unwrap()
-            .to_string();
+        assert!(parse(&["--fault", "meteor"]).is_err());
+        let err = parse(&["--dialect", "sglang"]).err().unwrap().to_string();
         assert!(err.contains("tokenpace, vllm"), "{err}");
-        let cli = Cli::try_parse_from(["x", "--decode=-1"]).unwrap();
-        assert!(cli.sim.to_config().is_err());
+        let cli = parse(&["--decode=-1"]).unwrap();
+        let err = cli.sim.apply(SimConfig::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { field, .. } if field.contains("--decode")));
+    }
+
+    /// The flags' values are the names the TOML file uses.
+    #[test]
+    fn value_names_are_the_files() {
+        for d in JitterDistArg::value_variants() {
+            let name = d.to_possible_value().unwrap().get_name().to_owned();
+            let toml = serde_json::to_value(JitterDist::from(*d)).unwrap();
+            assert_eq!(toml, serde_json::Value::String(name));
+        }
+        for t in TimerArg::value_variants() {
+            let name = t.to_possible_value().unwrap().get_name().to_owned();
+            let toml = serde_json::to_value(TimerKind::from(*t)).unwrap();
+            assert_eq!(toml, serde_json::Value::String(name));
+        }
     }
 }
