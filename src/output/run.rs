@@ -4,7 +4,7 @@
 
 use crate::output::grade::{grade_section, profile_title};
 use crate::output::{conversation, repeats, steady_state};
-use crate::self_check::TimingError;
+use tokenpace_runner::self_check::TimingError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, MetricGrade};
