@@ -44,7 +44,10 @@ fn sweeps_recover_the_simulators_model() {
     let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(sweep["levels"], printed["levels"]);
     assert_eq!(sweep["prefill_fit"], printed["prefill_fit"]);
-    assert_eq!((&sweep["self_check"], &sweep["notes"]), (&serde_json::Value::Null, &serde_json::json!([])));
+    assert_eq!(
+        (&sweep["self_check"], &sweep["notes"]),
+        (&serde_json::Value::Null, &serde_json::json!([]))
+    );
     let rate = sweep["prefill_fit"]["prefill_tok_s"].as_f64().unwrap();
     let overhead = sweep["prefill_fit"]["overhead_s"].as_f64().unwrap();
     assert!((rate / 4000.0 - 1.0).abs() < 0.05, "fitted {rate} tok/s");

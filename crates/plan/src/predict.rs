@@ -61,7 +61,10 @@ pub fn predict(
                 chars_per_token: Some((chars_per_token, "measured on this model".into())),
                 ..ScenarioSpec::default()
             });
-            Some((p.name.to_string(), spec.resolve(profile).ok()?.plan(profile)))
+            Some((
+                p.name.to_string(),
+                spec.resolve(profile).ok()?.plan(profile),
+            ))
         })
         .collect();
     Prediction {

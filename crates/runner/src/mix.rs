@@ -155,7 +155,11 @@ pub fn scaled(spec: &ScenarioSpec, room: u32) -> (u32, u32) {
 
 /// The full-size prediction from the sweep's line and the scenarios'
 /// median decode rate and characters per token.
-fn full_size(sweep: &Measurement, scenarios: &[ScenarioRun], profile: &Profile) -> Option<Prediction> {
+fn full_size(
+    sweep: &Measurement,
+    scenarios: &[ScenarioRun],
+    profile: &Profile,
+) -> Option<Prediction> {
     let fit = sweep.fit.as_ref()?.as_ref().ok()?;
     let p50 = |m: Metric| {
         let mut v: Vec<f64> = scenarios

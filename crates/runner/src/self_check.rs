@@ -1,7 +1,7 @@
 //! The client's own timing error, measured: drive the built-in simulator at a
 //! run's concurrency on this machine and compare what the client saw with
 //! what the simulator wrote (its ground truth). Used by `bench --self-check`
-//! ([`crate::measure`]) and by the precision benchmark. The simulator runs
+//! ([`crate::measure()`]) and by the precision benchmark. The simulator runs
 //! in this process, so this crate depends on `tokenpace-sim` (which depends
 //! on neither the client nor the runner).
 

@@ -10,13 +10,23 @@ use tokenpace_runner::BenchPlan;
 
 /// The plan each level runs (its load is the search's): `bench`'s defaults
 /// ([`BenchPlan::new`]) with capacity's own options.
-pub(super) fn plan(a: &CapacityArgs, url: &str, model: Option<String>) -> anyhow::Result<BenchPlan> {
+pub(super) fn plan(
+    a: &CapacityArgs,
+    url: &str,
+    model: Option<String>,
+) -> anyhow::Result<BenchPlan> {
     let prompts: Vec<u32> = a.prompt_tokens.into_iter().collect();
     let (prompts, max_tokens) = lengths(a.scenario.as_deref(), &prompts, a.max_tokens)?;
     let api_key = tokenpace_runner::plan::api_key(a.api_key.clone());
     let model = model.or_else(|| a.model.clone());
     let target = target(url, model, api_key, &[], a.request_id.name())?;
-    let mut plan = BenchPlan::new(Target { h2c: a.transport.h2c, ..target }, url);
+    let mut plan = BenchPlan::new(
+        Target {
+            h2c: a.transport.h2c,
+            ..target
+        },
+        url,
+    );
     let trace = a.trace.as_ref().map(|path| a.trace_window.spec(path));
     // The search replaces the load; a trace's must still be a trace.
     let load = match trace {

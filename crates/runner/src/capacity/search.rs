@@ -112,7 +112,11 @@ impl Search<'_> {
         let run = LevelRun {
             level,
             label,
-            position: Some(format!("{} (level {})", self.limits.axis.label(c), self.levels.len() + 1)),
+            position: Some(format!(
+                "{} (level {})",
+                self.limits.axis.label(c),
+                self.levels.len() + 1
+            )),
             dir: dir.as_ref(),
         };
         match self

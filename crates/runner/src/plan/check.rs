@@ -49,8 +49,7 @@ impl BenchPlan {
     fn check_sessions(&self, s: &SessionSpec) -> anyhow::Result<()> {
         // Each session's turn count is drawn up front (shards agree);
         // u64::MAX: as many as a --conversations file holds.
-        if self.requests > 10_000_000 && !(self.requests == u64::MAX && s.conversations.is_some())
-        {
+        if self.requests > 10_000_000 && !(self.requests == u64::MAX && s.conversations.is_some()) {
             bail!(
                 "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
                 self.requests

@@ -200,6 +200,14 @@ fn a_self_check_runs_when_asked_or_above_100_streams() {
     assert_eq!(plan.self_check_streams(), None);
     plan.self_check = SelfCheck::On;
     assert_eq!(plan.self_check_streams(), Some(8));
-    plan.levels = BenchPlan::levels_of(&[Load::Open { rate: 2.0, arrival: Arrival::Poisson }], &[64], Shard::WHOLE).unwrap();
+    plan.levels = BenchPlan::levels_of(
+        &[Load::Open {
+            rate: 2.0,
+            arrival: Arrival::Poisson,
+        }],
+        &[64],
+        Shard::WHOLE,
+    )
+    .unwrap();
     assert_eq!(plan.self_check_streams(), Some(100));
 }
