@@ -18,7 +18,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use tokenpace::self_check::{compare, peak_in_flight, waves, Probe};
+use tokenpace_runner::self_check::{compare, peak_in_flight, waves, Probe};
 
 /// Targets of issue 15: TTFT and chunk-gap error p99 (ms) by streams.
 fn error_target_ms(streams: u32) -> f64 {

@@ -11,7 +11,6 @@ pub mod output;
 mod progress;
 mod session_plan;
 
-pub mod self_check;
 mod table;
 
 pub use tokenpace_present::Lang;

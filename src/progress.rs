@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokenpace_core::record::RequestRecord;
 use tokenpace_models::{fetch_package, Progress as FetchProgress};
 use tokenpace_present::Lang;
-use tokenpace_runner::{Progress, ProgressLevel};
+use tokenpace_runner::{Progress, ProgressLevel, Stage};
 
 /// `--quiet`: one setting for the whole process, as stderr is one.
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -37,8 +37,9 @@ fn draw_target() -> ProgressDrawTarget {
     }
 }
 
-/// Progress bars on stderr when it is a terminal.
-pub struct Terminal;
+/// A measurement's progress on stderr, in `lang`: bars when it is a
+/// terminal, notes unless `--quiet`, warnings always.
+pub struct Terminal(pub Lang);
 
 impl Progress for Terminal {
     fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel> {
@@ -50,6 +51,35 @@ impl Progress for Terminal {
             "waiting {:.1} s for --start-at {until}",
             wait.as_secs_f64()
         ));
+    }
+
+    fn stage(&self, stage: Stage<'_>) {
+        let lang = self.0;
+        match stage {
+            Stage::Ready { prompts, synthetic } => self::prompts(prompts, synthetic, lang),
+            Stage::SelfCheck { streams } => note(format_args!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…")),
+            Stage::MixSweep => note(format_args!(
+                "[1/3] {}",
+                lang.pick(
+                    "prefill line: prompt-length sweep",
+                    "prefill 直线：提示长度扫描"
+                )
+            )),
+            Stage::MixScenario {
+                index,
+                of,
+                name,
+                prompt_tokens,
+                answer_tokens,
+            } => note(format_args!(
+                "[2/3] {} {index}/{of}: {name} ({prompt_tokens} → {answer_tokens} tokens)",
+                lang.pick("scenario", "场景"),
+            )),
+        }
+    }
+
+    fn warning(&self, line: &str) {
+        eprintln!("warning: {}", tokenpace_present::terminal::line(line));
     }
 }
 
@@ -136,7 +166,7 @@ pub fn fetch(package: &str, cache: &Path, lang: Lang) -> anyhow::Result<Vec<Path
 /// Says how the run's prompts are made: whose server it is, what was left
 /// out of the requests for it, and whether lengths are exact (a progress
 /// note) or estimates (a warning, shown even with `--quiet`).
-pub fn prompts(
+fn prompts(
     setup: &tokenpace_runner::prompts::PromptSetup,
     synthetic: bool,
     lang: tokenpace_present::Lang,

@@ -1,7 +1,7 @@
 //! The caveats of a run in words: what a reader must know to trust it.
 
-use crate::self_check::TimingError;
 use tokenpace_present::Lang;
+use tokenpace_runner::self_check::TimingError;
 use tokenpace_runner::Caveat;
 
 /// `caveat` as a sentence in `lang`.

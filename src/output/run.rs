@@ -4,7 +4,6 @@
 
 use crate::output::grade::{grade_section, profile_title};
 use crate::output::{conversation, repeats, steady_state};
-use crate::self_check::TimingError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, MetricGrade};
@@ -17,6 +16,7 @@ use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
+use tokenpace_runner::self_check::TimingError;
 
 /// One measured load level.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

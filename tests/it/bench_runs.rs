@@ -22,7 +22,7 @@ fn sweeps_recover_the_simulators_model() {
     let out = dir.path().to_str().unwrap();
     // Prompt lengths: the fitted line gives back the prefill rate and the
     // fixed part of TTFT (30 ms here).
-    bench(&[
+    let (_, printed) = bench(&[
         &sim.url(),
         "--prompt-tokens",
         "100,800,3200",
@@ -39,6 +39,15 @@ fn sweeps_recover_the_simulators_model() {
     let sweep: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("sweep.json")).unwrap())
             .unwrap();
+    // sweep.json (the runner's) holds the levels and line the sweep printed
+    // (the binary's output), without its notes.
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(sweep["levels"], printed["levels"]);
+    assert_eq!(sweep["prefill_fit"], printed["prefill_fit"]);
+    assert_eq!(
+        (&sweep["self_check"], &sweep["notes"]),
+        (&serde_json::Value::Null, &serde_json::json!([]))
+    );
     let rate = sweep["prefill_fit"]["prefill_tok_s"].as_f64().unwrap();
     let overhead = sweep["prefill_fit"]["overhead_s"].as_f64().unwrap();
     assert!((rate / 4000.0 - 1.0).abs() < 0.05, "fitted {rate} tok/s");

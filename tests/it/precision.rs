@@ -9,7 +9,7 @@
 use crate::common::serial;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use tokenpace::self_check::{compare, Probe};
+use tokenpace_runner::self_check::{compare, Probe};
 
 /// A simulator process writing its truth to `truth`; its URL.
 fn simulator(truth: &std::path::Path) -> (Child, String) {

@@ -12,6 +12,8 @@
 //! - [`arrivals`]: how concurrent prompts arrive, and how long each waits
 //!   behind the others' prefills.
 //! - [`calibrate`]: estimate versus a measured run, and the fitted efficiency.
+//! - [`predict`]: the built-in scenarios at full size from measured rates,
+//!   and the remedies for the one that falls short.
 //! - [`published`]: published measurements, checked out of sample.
 //! - [`capacity`]: the largest concurrency that keeps every metric in tier A.
 //! - [`chars_per_token`]: the reading-speed ratio from the best evidence
@@ -34,6 +36,7 @@ pub mod gguf;
 pub mod hardware;
 pub mod hf_config;
 pub mod model;
+pub mod predict;
 pub mod published;
 pub mod quant;
 pub mod remedies;

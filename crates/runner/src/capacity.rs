@@ -4,17 +4,24 @@
 //! [`tokenpace_core::capacity`]; this runs the levels they ask for, within
 //! a time budget and a request budget).
 
-use crate::plan::{BenchPlan, Level};
-use crate::runner::{LevelResult, LevelRun, Progress, Runner};
+use crate::level::LevelResult;
+use crate::plan::BenchPlan;
+use crate::progress::{Progress, Stage};
+use crate::runner::Runner;
+use anyhow::bail;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokenpace_client::load::Load;
-use tokenpace_core::capacity::{bracket, level_tier, meets_targets, next_level, Bracket};
+use tokenpace_core::capacity::{meets_targets, Bracket};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
 use tokenpace_rundir::RunDir;
+
+pub use search::search;
+
+mod search;
 
 /// What the search varies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,6 +100,8 @@ pub struct SearchLevel {
 /// What the search found.
 #[derive(Debug, Clone)]
 pub struct SearchOutcome {
+    /// The limits it ran within (its axis and highest level).
+    pub limits: SearchLimits,
     /// Measured levels, by concurrency.
     pub levels: Vec<SearchLevel>,
     /// Levels where every request failed while the target still answered
@@ -106,6 +115,67 @@ pub struct SearchOutcome {
     pub stopped: Option<String>,
     /// Warnings from the levels.
     pub warnings: Vec<String>,
+}
+
+impl SearchOutcome {
+    /// Whether Ctrl-C (or SIGTERM) cut a level short.
+    pub fn partial(&self) -> bool {
+        self.levels.iter().any(|l| l.result.summary.partial)
+    }
+}
+
+/// What `capacity` asks of a search, before it is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchAsk {
+    /// The highest concurrency to try (also the most requests in flight,
+    /// whatever the axis).
+    pub max_concurrency: u32,
+    /// A trace search: the highest replay speed to try.
+    pub max_trace_speed: f64,
+    /// A trace search: the speed of its first level, and its resolution.
+    pub trace_speed_step: f64,
+    /// Stop after this long.
+    pub time_budget: Duration,
+    /// Requests per level (see [`SearchLimits::requests_per_level`]).
+    pub requests_per_level: Option<u64>,
+    /// Stop once this many requests were sent in all.
+    pub max_requests: u64,
+}
+
+impl SearchAsk {
+    /// The limits of a search over concurrency, or over a trace's replay
+    /// speed when `trace`.
+    pub fn limits(&self, trace: bool) -> anyhow::Result<SearchLimits> {
+        let axis = match trace {
+            true => SearchAxis::TraceSpeed {
+                step: self.trace_speed_step,
+            },
+            false => SearchAxis::Concurrency,
+        };
+        let max_level = match axis {
+            SearchAxis::Concurrency => self.max_concurrency,
+            SearchAxis::TraceSpeed { step } => speed_steps(self.max_trace_speed, step)?,
+        };
+        Ok(SearchLimits {
+            axis,
+            max_concurrency: max_level,
+            time_budget: self.time_budget,
+            requests_per_level: self.requests_per_level,
+            max_requests: self.max_requests,
+        })
+    }
+}
+
+/// Speed steps up to `max` (at least one): the search's highest level.
+fn speed_steps(max: f64, step: f64) -> anyhow::Result<u32> {
+    let steps = (max / step + 1e-9).floor();
+    if steps < 1.0 {
+        bail!("--max-trace-speed {max} is below --trace-speed-step {step}: raise it, or lower the step");
+    }
+    if steps > 100_000.0 {
+        bail!("--max-trace-speed {max} is {steps} steps of {step}: at most 100000 (raise --trace-speed-step)");
+    }
+    Ok(steps as u32)
 }
 
 /// Requests per second of `records` that met every target of `tier` on
@@ -127,116 +197,44 @@ pub fn goodput(
     n as f64 / duration_s
 }
 
-/// Searches `plan`'s target (its first level's prompt length; its load is
-/// replaced by the search's) with `runner`. Each level's files go to
-/// the level `cN` of `out` when it is given.
-pub fn search(
-    runner: &Runner,
+/// `tokenpace capacity`: searches `plan`'s target within what `ask` allows,
+/// every level graded on `profile`; each level's files go to the level
+/// `cN` of `plan.out` when it is set. Fails when nothing answers, and when
+/// no level could be measured (saying why).
+pub fn run(
     plan: &BenchPlan,
-    limits: SearchLimits,
-    out: Option<&RunDir>,
+    profile: Profile,
+    ask: &SearchAsk,
     progress: &dyn Progress,
 ) -> anyhow::Result<SearchOutcome> {
-    let profile = &runner.profile;
-    let opts = MetricOptions {
-        stall_threshold_s: profile.stall_threshold_ms / 1000.0,
-        network_overhead_s: plan.network_overhead_s,
-    };
-    let prompt_tokens = plan.levels.first().map_or(256, |l| l.prompt_tokens);
-    let started = Instant::now();
-    let (mut tested, mut levels) = (BTreeMap::new(), Vec::<SearchLevel>::new());
-    let (mut sent, mut stopped, mut warnings) = (0u64, None::<String>, Vec::new());
-    let mut refused: BTreeMap<u32, String> = BTreeMap::new();
-    while let Some(c) = next_level(&tested, limits.max_concurrency) {
-        let remaining = limits.time_budget.saturating_sub(started.elapsed());
-        if remaining < Duration::from_millis(100) {
-            stopped = Some(format!(
-                "the time budget ({} s) is spent",
-                limits.time_budget.as_secs_f64()
-            ));
-            break;
-        }
-        // Three rounds of requests per stream; with sessions (several turns
-        // each) one session per user already gives several rounds.
-        let rounds = if plan.sessions.is_some() { 1 } else { 3 };
-        let requests = match (limits.axis, limits.requests_per_level) {
-            (_, Some(n)) => n,
-            (SearchAxis::Concurrency, None) => (rounds * u64::from(c)).max(8),
-            (SearchAxis::TraceSpeed { .. }, None) => u64::MAX,
-        };
-        // A trace level sends its window (capped by --requests-per-level).
-        let planned = requests.min(runner.trace_requests().unwrap_or(u64::MAX));
-        if sent + planned > limits.max_requests {
-            stopped = Some(format!(
-                "--max-requests {} would be exceeded",
-                limits.max_requests
-            ));
-            break;
-        }
-        let level = Level {
-            load: limits.axis.load(c),
-            prompt_tokens,
-        };
-        let level_plan = BenchPlan {
-            requests,
-            duration: Some(remaining),
-            levels: vec![level],
-            ..plan.clone()
-        };
-        let label = limits.axis.label(c);
-        let dir = out.map(|d| d.level(&label));
-        let position = Some(format!("{label} (level {})", levels.len() + 1));
-        let run = LevelRun {
-            level,
-            label,
-            position,
-            dir: dir.as_ref(),
-        };
-        match runner.run_level(&level_plan, run, progress, &mut warnings) {
-            Ok(result) => {
-                let s = &result.summary;
-                sent += s.counts.sent;
-                let tier = level_tier(result.grade.overall, s.counts.sent);
-                let d = s.throughput.duration_s;
-                let goodput = (
-                    goodput(&result.records, d, profile, &opts, Tier::A),
-                    goodput(&result.records, d, profile, &opts, Tier::B),
-                );
-                let partial = s.partial;
-                tested.insert(c, tier);
-                levels.push(SearchLevel {
-                    concurrency: c,
-                    trace_speed: limits.axis.speed(c),
-                    tier,
-                    result,
-                    goodput,
-                });
-                if partial {
-                    stopped = Some("interrupted".into());
-                    break;
-                }
-            }
-            // Every request failed: a dead target ends the search with what
-            // we have; a live one that refuses this load is tier C there.
-            Err(e) => {
-                tested.insert(c, Tier::C);
-                if let Err(down) = runner.probe() {
-                    let label = limits.axis.label(c);
-                    stopped = Some(format!("level {label} failed entirely ({e:#}); {down:#}"));
-                    break;
-                }
-                sent += planned;
-                refused.insert(c, format!("{e:#}"));
-            }
-        }
+    let run_dir = plan.out.as_ref().map(RunDir::new);
+    if let Some(dir) = &run_dir {
+        dir.create()?;
     }
-    levels.sort_by_key(|m| m.concurrency);
-    Ok(SearchOutcome {
-        tier_a: bracket(&tested, Tier::A),
-        tier_b: bracket(&tested, Tier::B),
-        levels,
-        refused,
-        stopped,
-        warnings,
-    })
+    let runner = Runner::new(plan, profile, ask.max_concurrency as usize)?;
+    progress.stage(Stage::Ready {
+        prompts: runner.prompts(),
+        synthetic: runner.synthetic(plan),
+    });
+    runner.probe()?;
+    let limits = ask.limits(plan.workload.trace.is_some())?;
+    let found = search(&runner, plan, limits, run_dir.as_ref(), progress)?;
+    for w in &found.warnings {
+        progress.warning(w);
+    }
+    if found.levels.is_empty() {
+        let why = found
+            .stopped
+            .clone()
+            .or_else(|| {
+                found
+                    .refused
+                    .iter()
+                    .next()
+                    .map(|(c, e)| format!("at c{c}: {e}"))
+            })
+            .unwrap_or_else(|| "nothing to do".into());
+        bail!("no level was measured: {why}");
+    }
+    Ok(found)
 }

@@ -130,10 +130,9 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
         out.push(Caveat::Interrupted);
     }
     let ok: Vec<&RequestRecord> = records.iter().copied().filter(|r| r.is_ok()).collect();
-    let count = |f: &dyn Fn(&RequestRecord) -> bool| ok.iter().filter(|r| f(r)).count();
     // A stream the client closed by design (--cancel-after) never got its
     // usage block or its last tokens: neither is a caveat about the server.
-    let by_events = count(&|r| {
+    let by_events = count(&ok, |r| {
         r.left_ns.is_none()
             && r.output_tokens
                 .is_some_and(|t| t.source == CountSource::ChunkCount)
@@ -143,23 +142,50 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
             responses: by_events,
         });
     }
-    if let Some(c) = several_per_chunk(&ok) {
-        out.push(c);
-    }
+    out.extend(several_per_chunk(&ok));
     if let Some(agent) = plan.sessions.as_ref().and_then(|s| s.agent.as_ref()) {
         out.extend(answered_in_text(records, agent));
     }
-    // A trace asks each request for its own answer length.
-    if plan.workload.ignore_eos && plan.workload.trace.is_none() {
-        let max = plan.workload.max_tokens;
-        let short =
-            count(&|r| r.left_ns.is_none() && r.output_tokens.is_some_and(|t| t.count < max));
-        if short > 0 {
-            out.push(Caveat::StoppedEarly { responses: short });
-        }
+    out.extend(stopped_early(&ok, plan));
+    out.extend(prefill(&ok, plan));
+    let estimated = count(&ok, |r| {
+        r.left_ns.is_none()
+            && r.prompt_tokens
+                .is_some_and(|t| t.source == CountSource::Estimate)
+    });
+    if estimated > 0 {
+        out.push(Caveat::PromptTokensEstimated {
+            responses: estimated,
+        });
     }
-    // A prompt-length sweep has measured prefill by its line already, and
-    // short prompts leave prefill ungraded, which the grade says.
+    out.extend(primed_cache(&ok, plan));
+    out
+}
+
+/// How many of `ok` satisfy `f`.
+fn count(ok: &[&RequestRecord], f: impl Fn(&RequestRecord) -> bool) -> usize {
+    ok.iter().filter(|r| f(r)).count()
+}
+
+/// Responses that stopped before `max_tokens` although `ignore_eos` was
+/// asked for (a trace asks each request for its own answer length).
+fn stopped_early(ok: &[&RequestRecord], plan: &BenchPlan) -> Option<Caveat> {
+    if !plan.workload.ignore_eos || plan.workload.trace.is_some() {
+        return None;
+    }
+    let max = plan.workload.max_tokens;
+    let short = count(ok, |r| {
+        r.left_ns.is_none() && r.output_tokens.is_some_and(|t| t.count < max)
+    });
+    (short > 0).then_some(Caveat::StoppedEarly { responses: short })
+}
+
+/// What the prefill figures are: a lower bound (long prompts, no sweep, no
+/// server timings, no network overhead given: a prompt-length sweep has
+/// measured prefill by its line already, and short prompts leave prefill
+/// ungraded, which the grade says), and the server's own rate beside it.
+fn prefill(ok: &[&RequestRecord], plan: &BenchPlan) -> Vec<Caveat> {
+    let mut out = Vec::new();
     let prompts: Vec<u32> = ok
         .iter()
         .filter_map(|r| r.prompt_tokens.map(|t| t.count))
@@ -179,16 +205,12 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     {
         out.push(Caveat::ServerPrefillBeside);
     }
-    let estimated = count(&|r| {
-        r.left_ns.is_none()
-            && r.prompt_tokens
-                .is_some_and(|t| t.source == CountSource::Estimate)
-    });
-    if estimated > 0 {
-        out.push(Caveat::PromptTokensEstimated {
-            responses: estimated,
-        });
-    }
+    out
+}
+
+/// A large share of cached prompt tokens in a run whose prompts were each
+/// its own.
+fn primed_cache(ok: &[&RequestRecord], plan: &BenchPlan) -> Option<Caveat> {
     let unique = plan.sessions.is_none()
         && plan.workload.shared_prefix == 0
         && plan.workload.dataset.is_none()
@@ -199,10 +221,9 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
         .fold((0u64, 0u64), |(p, c), (rp, rc)| {
             (p + u64::from(rp), c + u64::from(rc.min(rp)))
         });
-    if unique && prompt > 0 && cached as f64 / prompt as f64 > PRIMED_SHARE {
-        out.push(Caveat::PrimedCache {
+    (unique && prompt > 0 && cached as f64 / prompt as f64 > PRIMED_SHARE).then(|| {
+        Caveat::PrimedCache {
             percent: (100 * cached / prompt) as u32,
-        });
-    }
-    out
+        }
+    })
 }

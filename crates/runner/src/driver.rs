@@ -13,7 +13,7 @@ use tokenpace_client::load::Driver;
 use tokenpace_client::request::{Target, Timeouts};
 use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::trace::replay::TraceReplay;
-use tokenpace_client::trace::TracePrompts;
+use tokenpace_client::trace::{TracePrompts, TraceSpec};
 use tokenpace_client::workload::Workload;
 
 impl Runner {
@@ -61,43 +61,11 @@ impl Runner {
         let ids: Vec<u64> = (0..plan.shard.requests(units))
             .map(|k| plan.shard.id(k))
             .collect();
-        let mut sessions = self.sessions(plan, &workload, seed, units);
-        let workload = match (self.synthetic(plan), &sessions) {
-            (false, _) => workload,
-            (true, None) => p.cut(&self.runtime, workload, p.shape, &ids)?,
-            (true, Some(s)) => {
-                // A session's messages: each new message of its own length.
-                let messages: Vec<u64> = ids
-                    .iter()
-                    .flat_map(|&k| {
-                        (0..s.turns(k)).map(move |t| k * u64::from(MAX_TURNS) + u64::from(t))
-                    })
-                    .collect();
-                let own = Workload {
-                    shared_prefix: 0,
-                    ..workload.clone()
-                };
-                let mut cuts = p.cut(&self.runtime, own, Shape::Text, &messages)?.cuts;
-                // The system prompt: the shared prefix, of its own length.
-                if let (Some(c), Some(counter)) = (cuts.as_mut(), &p.counter) {
-                    let prefixes = self.runtime.block_on(workload.cut_prefixes(
-                        counter.as_ref(),
-                        &ids,
-                        workload.shared_prefix,
-                    ))?;
-                    Arc::make_mut(c).prefixes = prefixes;
-                }
-                sessions = self.sessions(
-                    plan,
-                    &Workload {
-                        cuts: cuts.clone(),
-                        ..workload.clone()
-                    },
-                    seed,
-                    units,
-                );
-                Workload { cuts, ..workload }
-            }
+        let sessions = self.sessions(plan, &workload, seed, units);
+        let (workload, sessions) = match (self.synthetic(plan), sessions) {
+            (false, sessions) => (workload, sessions),
+            (true, None) => (p.cut(&self.runtime, workload, p.shape, &ids)?, None),
+            (true, Some(s)) => self.cut_sessions(plan, workload, &s, &ids, seed, units)?,
         };
         Ok(Arc::new(Driver {
             client: self.client.clone(),
@@ -116,21 +84,59 @@ impl Runner {
             },
             clock,
             sessions,
-            trace: w.trace.as_ref().map(|spec| {
-                // The run's salt in every block's text: a rerun does not
-                // find this run's prompts in the server's cache.
-                let prompts = TracePrompts::new(
-                    w.text,
-                    spec.block_tokens,
-                    seed ^ w.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    p.ignore_eos,
-                    self.tokenizer.clone(),
-                )
-                .with_counter(p.counter.clone().map(|c| (c, p.shape)));
-                Arc::new(TraceReplay::new(spec.clone(), prompts))
-            }),
+            trace: w.trace.as_ref().map(|spec| self.replay(plan, spec, seed)),
             workers: Some(self.workers.clone()),
         }))
+    }
+
+    /// Sessions' synthetic messages cut to their exact lengths: each new
+    /// message of its own length, the system prompt (the shared prefix) of
+    /// its own; the sessions drawn again from the cut workload.
+    fn cut_sessions(
+        &self,
+        plan: &BenchPlan,
+        workload: Workload,
+        s: &Sessions,
+        ids: &[u64],
+        seed: u64,
+        units: u64,
+    ) -> anyhow::Result<(Workload, Option<Arc<Sessions>>)> {
+        let p = &self.prompts;
+        let messages: Vec<u64> = ids
+            .iter()
+            .flat_map(|&k| (0..s.turns(k)).map(move |t| k * u64::from(MAX_TURNS) + u64::from(t)))
+            .collect();
+        let own = Workload {
+            shared_prefix: 0,
+            ..workload.clone()
+        };
+        let mut cuts = p.cut(&self.runtime, own, Shape::Text, &messages)?.cuts;
+        if let (Some(c), Some(counter)) = (cuts.as_mut(), &p.counter) {
+            let prefixes = self.runtime.block_on(workload.cut_prefixes(
+                counter.as_ref(),
+                ids,
+                workload.shared_prefix,
+            ))?;
+            Arc::make_mut(c).prefixes = prefixes;
+        }
+        let workload = Workload { cuts, ..workload };
+        let sessions = self.sessions(plan, &workload, seed, units);
+        Ok((workload, sessions))
+    }
+
+    /// A trace's replay, the run's salt in every block's text so that a
+    /// rerun does not find this run's prompts in the server's cache.
+    fn replay(&self, plan: &BenchPlan, spec: &TraceSpec, seed: u64) -> Arc<TraceReplay> {
+        let (w, p) = (&plan.workload, &self.prompts);
+        let prompts = TracePrompts::new(
+            w.text,
+            spec.block_tokens,
+            seed ^ w.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            p.ignore_eos,
+            self.tokenizer.clone(),
+        )
+        .with_counter(p.counter.clone().map(|c| (c, p.shape)));
+        Arc::new(TraceReplay::new(spec.clone(), prompts))
     }
 
     /// The sessions (or agent tasks) of a level, their synthetic user

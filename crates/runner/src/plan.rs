@@ -9,9 +9,18 @@ use tokenpace_core::shard::Shard;
 use tokenpace_core::summary::{RunSettings, TraceSettings};
 
 pub use crate::stats_plan::StatsPlan;
+pub use lengths::{lengths, DEFAULT_MAX_TOKENS, DEFAULT_PROMPT_TOKENS};
 pub use target::{api_key, redact, target};
 
+mod check;
+mod lengths;
 mod target;
+
+/// Requests per level when neither `--requests` nor a file counts them.
+pub const DEFAULT_REQUESTS: u64 = 100;
+/// Closed-loop streams above which `bench` checks its own timing error
+/// first unless told not to ([`SelfCheck::Auto`]).
+pub const SELF_CHECK_ABOVE: u32 = 100;
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,9 +186,113 @@ pub struct BenchPlan {
     /// Whose server the target is (`--server-kind`); `None`: discovered
     /// from its model list.
     pub server_kind: Option<tokenpace_client::server_kind::ServerKind>,
+    /// Whether the client's own timing error is measured first.
+    pub self_check: SelfCheck,
+}
+
+/// Whether a measurement first checks the client's own timing error
+/// against the built-in simulator (`--self-check`, `--no-self-check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SelfCheck {
+    /// Never.
+    #[default]
+    Off,
+    /// Always (at the largest closed-loop concurrency, else 100 streams).
+    On,
+    /// When a closed loop runs more than [`SELF_CHECK_ABOVE`] streams.
+    Auto,
+}
+
+impl Default for WorkloadPlan {
+    /// Synthetic Chinese prompts, [`DEFAULT_MAX_TOKENS`]-token answers of
+    /// exactly that length, every prompt its own (a fresh [`run_salt`]).
+    fn default() -> Self {
+        WorkloadPlan {
+            text: tokenpace_corpus::Lang::Zh,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            shared_prefix: 0,
+            prefix_groups: 0,
+            ignore_eos: true,
+            tokenizer: None,
+            dataset: None,
+            trace: None,
+            cancel: None,
+            salt: run_salt(),
+        }
+    }
+}
+
+impl Default for TimeoutPlan {
+    /// `bench`'s defaults: 10 s to connect, 60 s to the first token and
+    /// between tokens, 600 s in all, events of the client's default size.
+    fn default() -> Self {
+        TimeoutPlan {
+            connect: Duration::from_secs(10),
+            first_token: Duration::from_secs(60),
+            total: Duration::from_secs(600),
+            idle: Duration::from_secs(60),
+            max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
 }
 
 impl BenchPlan {
+    /// A plan against `target`, whose URL as given is `url`, with the
+    /// defaults `bench` and `capacity` share: the OpenAI chat protocol, one
+    /// stream of [`DEFAULT_PROMPT_TOKENS`]-token prompts,
+    /// [`DEFAULT_REQUESTS`] requests, no warm-up, ramp, duration or
+    /// repeats, the whole run in one shard, [`WorkloadPlan::default`] and
+    /// [`TimeoutPlan::default`]; results written nowhere. Set the fields a
+    /// command changes, then [`BenchPlan::check`] it.
+    pub fn new(target: Target, url: &str) -> BenchPlan {
+        BenchPlan {
+            target,
+            target_label: redact(url.trim()),
+            protocol: "openai-chat".into(),
+            levels: vec![Level {
+                load: Load::Closed { concurrency: 1 },
+                prompt_tokens: DEFAULT_PROMPT_TOKENS,
+            }],
+            requests: DEFAULT_REQUESTS,
+            duration: None,
+            ramp_up: Duration::ZERO,
+            workload: WorkloadPlan::default(),
+            sessions: None,
+            scenario: None,
+            timeouts: TimeoutPlan::default(),
+            warmup: 0,
+            seed: 0,
+            shard: Shard::WHOLE,
+            start_at: None,
+            network_overhead_s: 0.0,
+            server_metrics: None,
+            out: None,
+            statistics: StatsPlan::default(),
+            server_kind: None,
+            self_check: SelfCheck::Off,
+        }
+    }
+
+    /// The streams of the self-check to run first, if one is to run.
+    pub fn self_check_streams(&self) -> Option<u32> {
+        match self.self_check {
+            SelfCheck::Off => None,
+            SelfCheck::On => Some(self.closed_max().unwrap_or(100)),
+            SelfCheck::Auto => self.closed_max().filter(|&c| c > SELF_CHECK_ABOVE),
+        }
+    }
+
+    /// The largest closed-loop concurrency of the levels.
+    pub fn closed_max(&self) -> Option<u32> {
+        self.levels
+            .iter()
+            .filter_map(|l| match l.load {
+                Load::Closed { concurrency } => Some(concurrency),
+                Load::Open { .. } | Load::Trace { .. } => None,
+            })
+            .max()
+    }
+
     /// Whether the levels differ in prompt length (a prefill line).
     pub fn sweeps_prompts(&self) -> bool {
         let first = self.levels.first().map(|l| l.prompt_tokens);
@@ -223,92 +336,6 @@ impl BenchPlan {
                 })
             })
             .collect())
-    }
-
-    /// Checks what the levels do not: counts at least 1, a dataset not
-    /// combined with synthetic prompt settings.
-    pub fn check(&self) -> anyhow::Result<()> {
-        if self.requests == 0 {
-            bail!("--requests must be at least 1");
-        }
-        if self.workload.max_tokens == 0 {
-            bail!("--max-tokens must be at least 1");
-        }
-        if self.levels.is_empty() {
-            bail!("nothing to measure: give --concurrency or --rate");
-        }
-        if self.workload.dataset.is_some()
-            && (self.sweeps_prompts() || self.workload.shared_prefix > 0)
-        {
-            bail!(
-                "--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix"
-            );
-        }
-        if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
-            bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
-        }
-        if let Some(s) = &self.sessions {
-            // Each session's turn count is drawn up front (shards agree);
-            // u64::MAX: as many as a --conversations file holds.
-            if self.requests > 10_000_000
-                && !(self.requests == u64::MAX && s.conversations.is_some())
-            {
-                bail!(
-                    "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
-                    self.requests
-                );
-            }
-            if self.workload.dataset.is_some() {
-                bail!("sessions take their user messages from --conversations FILE, not --dataset");
-            }
-            if let Some(max) = s.turns.max() {
-                if max < 1.0 {
-                    bail!("--turns must be at least 1");
-                }
-            }
-            if let Some(a) = s.agent {
-                if a.steps == 0 {
-                    bail!("--agent-steps must be at least 1");
-                }
-                let tools = tokenpace_client::backend::by_id(&self.protocol)
-                    .is_some_and(|b| b.streams_tool_calls());
-                if !tools {
-                    bail!(
-                        "agent tasks need tool calls, which only the openai-chat, anthropic and responses backends stream: drop --backend {} (or use --api chat)",
-                        self.protocol
-                    );
-                }
-            }
-        }
-        let traced = |l: &Level| matches!(l.load, Load::Trace { .. });
-        match &self.workload.trace {
-            Some(t) => {
-                if !self.levels.iter().all(traced) {
-                    bail!("--trace sets the load: drop --concurrency and --rate");
-                }
-                if self.workload.dataset.is_some() || self.workload.shared_prefix > 0 {
-                    bail!("--trace brings its own prompts: drop --dataset and --shared-prefix");
-                }
-                if self.sessions.is_some() {
-                    bail!("--trace replays single requests: drop the session flags (--turns, --conversations, --agent-steps)");
-                }
-                if t.block_tokens == 0 {
-                    bail!("--trace-block-tokens must be at least 1");
-                }
-            }
-            None if self.levels.iter().any(traced) => {
-                bail!("a trace speed needs a trace: give --trace FILE")
-            }
-            None => {}
-        }
-        let counted_by_file = self.workload.trace.is_some()
-            || self
-                .sessions
-                .as_ref()
-                .is_some_and(|s| s.conversations.is_some());
-        self.statistics
-            .check(self.requests, self.sessions.is_some(), counted_by_file)?;
-        Ok(())
     }
 
     /// This shard's part of a level's load (levels keep the whole run's
@@ -387,49 +414,6 @@ impl BenchPlan {
             ..RunSettings::default()
         }
     }
-}
-
-/// Prompt length and answer length when neither flag nor scenario gives one.
-pub const DEFAULT_PROMPT_TOKENS: u32 = 256;
-/// See [`DEFAULT_PROMPT_TOKENS`].
-pub const DEFAULT_MAX_TOKENS: u32 = 128;
-
-/// Prompt lengths and answer length: the flags, else the scenario's, else
-/// the defaults.
-pub fn lengths(
-    scenario: Option<&str>,
-    prompt_tokens: &[u32],
-    max_tokens: Option<u32>,
-) -> anyhow::Result<(Vec<u32>, u32)> {
-    let spec = match scenario {
-        Some(name) => Some(
-            tokenpace_core::scenario::preset_named(name)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "unknown scenario '{name}': use one of {} (tokenpace plan scenario --list shows them)",
-                        tokenpace_core::scenario::preset_names()
-                    )
-                })?
-                .spec(),
-        ),
-        None => None,
-    };
-    let prompts = match (prompt_tokens, &spec) {
-        ([], Some(s)) => s.prompt_tokens.map(|p| p as u32).into_iter().collect(),
-        (given, _) => given.to_vec(),
-    };
-    let prompts = if prompts.is_empty() {
-        vec![DEFAULT_PROMPT_TOKENS]
-    } else {
-        prompts
-    };
-    let max = max_tokens
-        .or_else(|| spec.and_then(|s| s.output_tokens.map(|o| o as u32)))
-        .unwrap_or(DEFAULT_MAX_TOKENS);
-    if prompts.contains(&0) {
-        anyhow::bail!("--prompt-tokens must be at least 1");
-    }
-    Ok((prompts, max))
 }
 
 #[cfg(test)]

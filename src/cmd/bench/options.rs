@@ -1,59 +1,27 @@
 //! From `bench` flags to a checked [`BenchPlan`]: the only place that reads
 //! them (the first stage of two, as ripgrep's low/high args).
 
-use crate::cli::{ApiArg, ArrivalArg, BenchArgs};
+mod workload;
+
+use crate::cli::{ApiArg, BenchArgs};
 use std::time::Duration;
-use tokenpace_client::load::{Arrival, Load};
 use tokenpace_client::request::Target;
-use tokenpace_runner::plan::{lengths, redact, target, TimeoutPlan};
-use tokenpace_runner::{BenchPlan, StatsPlan, WorkloadPlan};
+use tokenpace_runner::plan::{lengths, target, TimeoutPlan, DEFAULT_REQUESTS};
+use tokenpace_runner::{BenchPlan, SelfCheck, StatsPlan, WorkloadPlan};
+use workload::{loads, workload};
 
-/// The levels' loads `args` ask for: a trace's speeds (`trace`), else
-/// rates, else concurrencies (1 by default).
-fn loads(args: &BenchArgs, trace: bool) -> Vec<Load> {
-    if trace {
-        match args.trace.trace_speed.as_slice() {
-            [] => vec![Load::Trace { speed: 1.0 }],
-            speeds => speeds.iter().map(|&speed| Load::Trace { speed }).collect(),
-        }
-    } else if !args.rate.is_empty() {
-        let arrival = match args.arrival {
-            ArrivalArg::Poisson => Arrival::Poisson,
-            ArrivalArg::Constant => Arrival::Constant,
-        };
-        args.rate
-            .iter()
-            .map(|&rate| Load::Open { rate, arrival })
-            .collect()
-    } else if args.concurrency.is_empty() {
-        vec![Load::Closed { concurrency: 1 }]
-    } else {
-        args.concurrency
-            .iter()
-            .map(|&c| Load::Closed { concurrency: c })
-            .collect()
-    }
-}
-
-/// What each request of `args` asks for (its length and trace aside).
-fn workload(args: &BenchArgs) -> anyhow::Result<WorkloadPlan> {
-    Ok(WorkloadPlan {
-        text: args.text,
-        max_tokens: 0,
-        shared_prefix: args.shared_prefix,
-        prefix_groups: args.prefix_groups,
-        ignore_eos: !args.no_ignore_eos,
-        tokenizer: args.tokenizer.clone(),
-        dataset: args.dataset.clone(),
-        trace: None,
-        cancel: match &args.cancel_after {
-            Some(after) => Some(
-                tokenpace_core::cancel::CancelPlan::parse(after, args.cancel_share)
-                    .map_err(anyhow::Error::msg)?,
-            ),
-            None => None,
-        },
-        salt: args.server.salt(),
+/// Where the requests of `args` go, at `url`.
+fn target_of(args: &BenchArgs, url: &str) -> anyhow::Result<Target> {
+    let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
+    Ok(Target {
+        h2c: args.transport.h2c,
+        ..target(
+            url,
+            args.model.clone(),
+            api_key,
+            &args.headers,
+            args.request_id.name(),
+        )?
     })
 }
 
@@ -67,66 +35,55 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     let t = &args.trace;
     let trace = t.trace.as_ref().map(|path| t.window.spec(path));
     let loads = loads(args, trace.is_some());
-    let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
-    let target = Target {
-        h2c: args.transport.h2c,
-        ..target(
-            url,
-            args.model.clone(),
-            api_key,
-            &args.headers,
-            args.request_id.name(),
-        )?
+    let target = target_of(args, url)?;
+    let mut plan = BenchPlan::new(target, url);
+    plan.protocol = match (&args.backend, args.api) {
+        (Some(id), _) => id.clone(),
+        (None, ApiArg::Chat) => "openai-chat".into(),
+        (None, ApiArg::Completions) => "openai-completions".into(),
     };
-    let plan = BenchPlan {
-        target_label: redact(url.trim()),
-        protocol: match (&args.backend, args.api) {
-            (Some(id), _) => id.clone(),
-            (None, ApiArg::Chat) => "openai-chat".into(),
-            (None, ApiArg::Completions) => "openai-completions".into(),
-        },
-        levels: BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?,
-        // A trace's window, or a conversations file, sets the count unless
-        // --requests caps it.
-        requests: args.requests.unwrap_or(
-            match trace.is_some() || args.sessions.conversations.is_some() {
-                true => u64::MAX,
-                false => 100,
-            },
-        ),
-        duration: args.duration.map(Duration::from_secs_f64),
-        ramp_up: Duration::from_secs_f64(args.ramp_up),
-        workload: WorkloadPlan {
-            max_tokens,
-            trace,
-            ..workload(args)?
-        },
-        sessions: crate::session_plan::sessions(&args.sessions),
-        scenario: args.scenario.clone(),
-        timeouts: TimeoutPlan {
-            connect: Duration::from_secs_f64(args.connect_timeout),
-            first_token: Duration::from_secs_f64(args.first_token_timeout),
-            total: Duration::from_secs_f64(args.timeout),
-            idle: Duration::from_secs_f64(args.idle_timeout),
-            max_event_bytes: args.max_event_bytes,
-        },
-        warmup: args.warmup,
-        seed: args.seed,
-        shard: args.shard,
-        start_at: args.start_at,
-        network_overhead_s: args.network_overhead,
-        server_metrics: args.server_metrics.as_ref().map(|u| match u.is_empty() {
-            true => target.url("/metrics"),
-            false => u.clone(),
-        }),
-        target,
-        out: args.out.clone(),
-        statistics: StatsPlan {
-            repeat: args.repeat,
-            trim_start_s: args.trim_start_s,
-            trim_end_s: args.trim_end_s,
-        },
-        server_kind: args.server.kind(),
+    plan.levels = BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?;
+    // A trace's window, or a conversations file, sets the count unless
+    // --requests caps it.
+    let counted_by_file = trace.is_some() || args.sessions.conversations.is_some();
+    plan.requests = args.requests.unwrap_or(match counted_by_file {
+        true => u64::MAX,
+        false => DEFAULT_REQUESTS,
+    });
+    plan.duration = args.duration.map(Duration::from_secs_f64);
+    plan.ramp_up = Duration::from_secs_f64(args.ramp_up);
+    plan.workload = WorkloadPlan {
+        max_tokens,
+        trace,
+        ..workload(args)?
+    };
+    plan.sessions = crate::session_plan::sessions(&args.sessions);
+    plan.scenario = args.scenario.clone();
+    plan.timeouts = TimeoutPlan {
+        connect: Duration::from_secs_f64(args.connect_timeout),
+        first_token: Duration::from_secs_f64(args.first_token_timeout),
+        total: Duration::from_secs_f64(args.timeout),
+        idle: Duration::from_secs_f64(args.idle_timeout),
+        max_event_bytes: args.max_event_bytes,
+    };
+    (plan.warmup, plan.seed, plan.shard) = (args.warmup, args.seed, args.shard);
+    plan.start_at = args.start_at;
+    plan.network_overhead_s = args.network_overhead;
+    plan.server_metrics = args.server_metrics.as_ref().map(|u| match u.is_empty() {
+        true => plan.target.url("/metrics"),
+        false => u.clone(),
+    });
+    plan.out = args.out.clone();
+    plan.statistics = StatsPlan {
+        repeat: args.repeat,
+        trim_start_s: args.trim_start_s,
+        trim_end_s: args.trim_end_s,
+    };
+    plan.server_kind = args.server.kind();
+    plan.self_check = match (args.self_check, args.no_self_check) {
+        (true, _) => SelfCheck::On,
+        (false, true) => SelfCheck::Off,
+        (false, false) => SelfCheck::Auto,
     };
     plan.check()?;
     // Refused before any I/O; the runner checks again once it is ready.

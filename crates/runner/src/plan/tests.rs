@@ -52,6 +52,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
         out: None,
         statistics: StatsPlan::default(),
         server_kind: None,
+        self_check: SelfCheck::Off,
     };
     plan.check().unwrap();
     assert_eq!(plan.levels[1].label(false), "t10");
@@ -161,4 +162,52 @@ fn bad_headers_and_keys_are_named_before_any_request() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("API key") && !e.contains("sk-1"), "{e}");
+}
+
+#[test]
+fn a_new_plan_has_the_shared_defaults_and_passes_its_check() {
+    let t = target("http://u:p@127.0.0.1:1/v1", None, None, &[], None).unwrap();
+    let plan = BenchPlan::new(t, " http://u:p@127.0.0.1:1/v1 ");
+    plan.check().unwrap();
+    assert_eq!(plan.target_label, redact("http://u:p@127.0.0.1:1/v1"));
+    assert!(!plan.target_label.contains("u:p"), "{}", plan.target_label);
+    assert_eq!(plan.protocol, "openai-chat");
+    assert_eq!(
+        plan.levels,
+        vec![Level {
+            load: Load::Closed { concurrency: 1 },
+            prompt_tokens: DEFAULT_PROMPT_TOKENS,
+        }]
+    );
+    assert_eq!(plan.requests, DEFAULT_REQUESTS);
+    assert_eq!(plan.workload.max_tokens, DEFAULT_MAX_TOKENS);
+    assert!(plan.workload.ignore_eos && plan.workload.salt != 0);
+    assert_eq!(plan.timeouts.connect, Duration::from_secs(10));
+    assert_eq!(plan.timeouts.total, Duration::from_secs(600));
+    assert_eq!((plan.warmup, plan.shard), (0, Shard::WHOLE));
+    assert_eq!(plan.self_check_streams(), None);
+}
+
+#[test]
+fn a_self_check_runs_when_asked_or_above_100_streams() {
+    let t = target("http://127.0.0.1:1", None, None, &[], None).unwrap();
+    let mut plan = BenchPlan::new(t, "http://127.0.0.1:1");
+    let closed = |c| Load::Closed { concurrency: c };
+    plan.levels = BenchPlan::levels_of(&[closed(8), closed(200)], &[64], Shard::WHOLE).unwrap();
+    plan.self_check = SelfCheck::Auto;
+    assert_eq!(plan.self_check_streams(), Some(200));
+    plan.levels.truncate(1);
+    assert_eq!(plan.self_check_streams(), None);
+    plan.self_check = SelfCheck::On;
+    assert_eq!(plan.self_check_streams(), Some(8));
+    plan.levels = BenchPlan::levels_of(
+        &[Load::Open {
+            rate: 2.0,
+            arrival: Arrival::Poisson,
+        }],
+        &[64],
+        Shard::WHOLE,
+    )
+    .unwrap();
+    assert_eq!(plan.self_check_streams(), Some(100));
 }

@@ -1,7 +1,9 @@
 //! The client's own timing error, measured: drive the built-in simulator at a
 //! run's concurrency on this machine and compare what the client saw with
 //! what the simulator wrote (its ground truth). Used by `bench --self-check`
-//! and by the precision benchmark.
+//! ([`crate::measure()`]) and by the precision benchmark. The simulator runs
+//! in this process, so this crate depends on `tokenpace-sim` (which depends
+//! on neither the client nor the runner).
 
 use anyhow::Context;
 use serde::Serialize;
@@ -45,31 +47,27 @@ pub struct TimingError {
 /// finished writing each content chunk.
 type Truth = HashMap<String, (u64, Vec<u64>)>;
 
+/// The simulator's truth file, read with its own types
+/// ([`tokenpace_sim::truth::read`]), as arrivals and content writes.
 fn read_truth(path: &Path) -> anyhow::Result<Truth> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read '{}'", path.display()))?;
-    let mut truth = Truth::new();
-    for line in text.lines() {
-        let v: serde_json::Value =
-            serde_json::from_str(line).context("the truth file has a bad line")?;
-        if v["type"] != "request" {
-            continue;
-        }
-        let writes = v["chunks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| c["kind"] == "content")
-            .filter_map(|c| c["written_ns"].as_u64())
-            .collect();
-        // The request's arrival at the server's host where the kernel
-        // stamped it, else when the server read it (later if it was busy).
-        let arrived = v["arrived_ns"].as_u64().or(v["received_ns"].as_u64());
-        if let (Some(id), Some(arrived)) = (v["id"].as_str(), arrived) {
-            truth.insert(id.to_string(), (arrived, writes));
-        }
-    }
-    Ok(truth)
+    let file = tokenpace_sim::truth::read(path)?;
+    Ok(file
+        .requests
+        .into_iter()
+        .filter(|r| r.kind == "request")
+        .map(|r| {
+            let writes = r
+                .chunks
+                .iter()
+                .filter(|c| c.kind == "content")
+                .map(|c| c.written_ns)
+                .collect();
+            // The request's arrival at the server's host where the kernel
+            // stamped it, else when the server read it (later if it was
+            // busy).
+            (r.id, (r.arrived_ns.unwrap_or(r.received_ns), writes))
+        })
+        .collect())
 }
 
 /// Compares client records with the simulator's truth file.

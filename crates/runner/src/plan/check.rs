@@ -1,0 +1,108 @@
+//! A plan checked before anything is sent: what the levels do not check
+//! themselves (counts, prompt sources, sessions, a trace, repeats).
+
+use super::{BenchPlan, Level, SessionSpec};
+use anyhow::bail;
+use tokenpace_client::load::Load;
+
+impl BenchPlan {
+    /// Checks what the levels do not: counts at least 1, a dataset not
+    /// combined with synthetic prompt settings, sessions and a trace each
+    /// with what they allow.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.requests == 0 {
+            bail!("--requests must be at least 1");
+        }
+        if self.workload.max_tokens == 0 {
+            bail!("--max-tokens must be at least 1");
+        }
+        if self.levels.is_empty() {
+            bail!("nothing to measure: give --concurrency or --rate");
+        }
+        if self.workload.dataset.is_some()
+            && (self.sweeps_prompts() || self.workload.shared_prefix > 0)
+        {
+            bail!(
+                "--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix"
+            );
+        }
+        if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
+            bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
+        }
+        if let Some(s) = &self.sessions {
+            self.check_sessions(s)?;
+        }
+        self.check_trace()?;
+        let counted_by_file = self.workload.trace.is_some()
+            || self
+                .sessions
+                .as_ref()
+                .is_some_and(|s| s.conversations.is_some());
+        self.statistics
+            .check(self.requests, self.sessions.is_some(), counted_by_file)?;
+        Ok(())
+    }
+
+    /// Sessions or agent tasks: counts one run can plan, their own prompt
+    /// source, at least one turn and step, a protocol that streams tool
+    /// calls for agents.
+    fn check_sessions(&self, s: &SessionSpec) -> anyhow::Result<()> {
+        // Each session's turn count is drawn up front (shards agree);
+        // u64::MAX: as many as a --conversations file holds.
+        if self.requests > 10_000_000 && !(self.requests == u64::MAX && s.conversations.is_some()) {
+            bail!(
+                "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
+                self.requests
+            );
+        }
+        if self.workload.dataset.is_some() {
+            bail!("sessions take their user messages from --conversations FILE, not --dataset");
+        }
+        if let Some(max) = s.turns.max() {
+            if max < 1.0 {
+                bail!("--turns must be at least 1");
+            }
+        }
+        if let Some(a) = s.agent {
+            if a.steps == 0 {
+                bail!("--agent-steps must be at least 1");
+            }
+            let tools = tokenpace_client::backend::by_id(&self.protocol)
+                .is_some_and(|b| b.streams_tool_calls());
+            if !tools {
+                bail!(
+                    "agent tasks need tool calls, which only the openai-chat, anthropic and responses backends stream: drop --backend {} (or use --api chat)",
+                    self.protocol
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A trace sets every level's load and brings its own prompts; a trace
+    /// speed needs a trace.
+    fn check_trace(&self) -> anyhow::Result<()> {
+        let traced = |l: &Level| matches!(l.load, Load::Trace { .. });
+        match &self.workload.trace {
+            Some(t) => {
+                if !self.levels.iter().all(traced) {
+                    bail!("--trace sets the load: drop --concurrency and --rate");
+                }
+                if self.workload.dataset.is_some() || self.workload.shared_prefix > 0 {
+                    bail!("--trace brings its own prompts: drop --dataset and --shared-prefix");
+                }
+                if self.sessions.is_some() {
+                    bail!("--trace replays single requests: drop the session flags (--turns, --conversations, --agent-steps)");
+                }
+                if t.block_tokens == 0 {
+                    bail!("--trace-block-tokens must be at least 1");
+                }
+            }
+            None if self.levels.iter().any(traced) => {
+                bail!("a trace speed needs a trace: give --trace FILE")
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}

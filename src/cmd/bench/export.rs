@@ -1,0 +1,113 @@
+//! A measurement as `bench` hands it on: the typed output
+//! ([`crate::output::run`], its caveats in words), the HTML report, and
+//! the exit status.
+
+use crate::output::caveats;
+use crate::output::run::{BenchOutput, FitOutput, LevelOutput, RunOutput, SweepOutput};
+use crate::Status;
+use std::path::Path;
+use tokenpace_core::profile::Profile;
+use tokenpace_present::Lang;
+use tokenpace_runner::{LevelResult, Measurement};
+
+/// How a run ended: interrupted (Ctrl-C) before a missed `--fail-below`,
+/// so a script can tell a cut-short run from a slow one.
+pub(super) fn status(partial: bool, below: bool) -> Status {
+    if partial {
+        Status::Interrupted
+    } else if below {
+        Status::BelowTier
+    } else {
+        Status::Ok
+    }
+}
+
+/// The caveats of `m` in words, the self-check's last.
+pub(super) fn notes(m: &Measurement, lang: Lang) -> Vec<String> {
+    let mut notes: Vec<String> = m.caveats.iter().map(|&c| caveats::text(c, lang)).collect();
+    if let Some(e) = &m.self_check {
+        notes.push(caveats::self_check(e, lang));
+    }
+    notes
+}
+
+/// The typed result of a run: one level, or a sweep.
+pub(super) fn bench_output(m: &Measurement, lang: Lang) -> BenchOutput {
+    let notes = notes(m, lang);
+    match m.results.as_slice() {
+        [one] => BenchOutput::Run(Box::new(RunOutput {
+            summary: one.summary.clone(),
+            grade: one.grade.clone(),
+            self_check: m.self_check,
+            server_metrics: one.server.clone(),
+            tier_spans: one.tier_spans.clone(),
+            notes,
+            profile: m.profile.clone(),
+        })),
+        results => BenchOutput::Sweep(sweep_output(results, m, notes)),
+    }
+}
+
+/// The levels of `m` as a sweep's output.
+pub(super) fn sweep_output(
+    results: &[LevelResult],
+    m: &Measurement,
+    notes: Vec<String>,
+) -> SweepOutput {
+    SweepOutput {
+        levels: results.iter().map(level_output).collect(),
+        prefill_fit: m.fit.as_ref().map(FitOutput::from),
+        self_check: m.self_check,
+        notes,
+    }
+}
+
+/// A level as it is printed and serialised.
+fn level_output(r: &LevelResult) -> LevelOutput {
+    LevelOutput {
+        label: r.label.clone(),
+        summary: r.summary.clone(),
+        grade: r.grade.clone(),
+        server_metrics: r.server.clone(),
+        tier_spans: r.tier_spans.clone(),
+    }
+}
+
+/// Writes the HTML report of `levels`, each with its name, to `path`.
+pub(super) fn write_report<'a>(
+    path: &Path,
+    title: &str,
+    levels: impl IntoIterator<Item = (String, &'a LevelResult)>,
+    profile: &Profile,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let levels: Vec<tokenpace_report::Level> = levels
+        .into_iter()
+        .map(|(name, r)| tokenpace_report::Level {
+            name,
+            summary: r.summary.clone(),
+            records: r.records.clone(),
+        })
+        .collect();
+    let html = tokenpace_report::Html {
+        lang,
+        title,
+        profile,
+    };
+    crate::output::report::write_html(path, &html, &levels)?;
+    crate::progress::note(format_args!(
+        "{} {}",
+        lang.pick("report written to", "报告已写入"),
+        path.display()
+    ));
+    Ok(())
+}
+
+/// A run's title from its URL: host and path, without the scheme.
+pub(super) fn target_name(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_string()
+}
