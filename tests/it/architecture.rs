@@ -1,4 +1,5 @@
-//! The shape of the code, checked: no file over 600 lines; inside every
+//! The shape of the code, checked: no file over 500 lines, no function of
+//! the product's code over 80 lines; inside every
 //! crate (the binary included) no import cycle between files; the binary's
 //! `cli` never imports `cmd`, and no command imports another command.
 //!
@@ -12,7 +13,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const MAX_LINES: usize = 600;
+const MAX_LINES: usize = 500;
+
+/// The longest function the product's code (not its tests) may hold.
+const MAX_FN_LINES: usize = 80;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -244,7 +248,7 @@ fn graphs() -> Vec<(PathBuf, BTreeMap<PathBuf, BTreeSet<PathBuf>>)> {
 }
 
 #[test]
-fn no_file_is_over_600_lines() {
+fn no_file_is_over_500_lines() {
     let mut files = Vec::new();
     for dir in ["src", "crates", "tests", "benches"] {
         rust_files(&root().join(dir), &mut files);
@@ -257,6 +261,93 @@ fn no_file_is_over_600_lines() {
         })
         .collect();
     assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:#?}");
+}
+
+/// The functions of `text` longer than `max` lines, as `(name, first line,
+/// lines)`: a `fn` line and the `}` at its own indentation, test modules
+/// (from a `#[cfg(test)]` line on) left out.
+fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .iter()
+        .position(|l| l.trim() == "#[cfg(test)]")
+        .unwrap_or(lines.len());
+    let mut long = Vec::new();
+    for (i, line) in lines[..end].iter().enumerate() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let head = [
+            "pub ",
+            "pub(crate) ",
+            "pub(super) ",
+            "async ",
+            "const ",
+            "unsafe ",
+        ]
+        .iter()
+        .fold(body, |b, p| b.strip_prefix(p).unwrap_or(b));
+        let head = ["async ", "unsafe "]
+            .iter()
+            .fold(head, |b, p| b.strip_prefix(p).unwrap_or(b));
+        let Some(rest) = head.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        // A declaration without a body (in a trait) ends at its `;`, a
+        // one-line function at its `}`.
+        let signature_end = lines[i..end]
+            .iter()
+            .map(|l| l.trim_end())
+            .find(|l| l.ends_with('{') || l.ends_with(';') || l.ends_with('}'));
+        if signature_end.is_none_or(|l| !l.ends_with('{')) {
+            continue;
+        }
+        let close = format!("{indent}}}");
+        let Some(j) = lines[i + 1..end].iter().position(|l| *l == close) else {
+            continue;
+        };
+        if j + 2 > max {
+            long.push((name, i + 1, j + 2));
+        }
+    }
+    long
+}
+
+#[test]
+fn no_function_of_the_product_is_over_80_lines() {
+    let mut files = Vec::new();
+    for root in source_roots() {
+        rust_files(&root, &mut files);
+    }
+    let long: Vec<String> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n != "tests.rs"))
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            long_functions(&text, MAX_FN_LINES)
+                .into_iter()
+                .map(move |(name, at, n)| format!("{}:{at} {name} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines: {long:#?}"
+    );
+}
+
+#[test]
+fn the_function_finder_measures_bodies_and_skips_tests() {
+    let body = |n: usize| "    x();\n".repeat(n);
+    let text = format!(
+        "fn short() {{\n{}}}\n\npub async fn long() {{\n{}}}\ntrait T {{\n    fn f(&self);\n}}\n#[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{}    }}\n}}\n",
+        body(3),
+        body(90),
+        body(200)
+    );
+    assert_eq!(long_functions(&text, 80), vec![("long".to_string(), 7, 92)]);
 }
 
 #[test]

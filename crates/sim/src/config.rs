@@ -247,20 +247,20 @@ impl Default for FaultsConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("could not read config file '{path}': {source}")]
+    #[error("could not read config file '{path}': {reason}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message, not a chained source: said once).
+        reason: std::io::Error,
     },
     /// The file is not valid TOML for this schema (the message has line and column).
-    #[error("invalid config file '{path}': {source}")]
+    #[error("invalid config file '{path}': {reason}")]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parser's error, with line and column.
-        source: toml::de::Error,
+        /// The parser's error, with line and column (in the message only).
+        reason: toml::de::Error,
     },
     /// A value is out of range.
     #[error("invalid setting {field}: {message}")]
@@ -275,17 +275,17 @@ pub enum ConfigError {
 impl SimConfig {
     /// Parses a TOML document (unknown fields are errors).
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|source| ConfigError::Parse {
+        toml::from_str(text).map_err(|reason| ConfigError::Parse {
             path: path.to_owned(),
-            source,
+            reason,
         })
     }
 
     /// Reads and parses a TOML file.
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            reason,
         })?;
         Self::from_toml_str(&text, path)
     }

@@ -48,6 +48,43 @@ fn bad(param: &'static str, what: String) -> ApiError {
     ApiError::invalid(what, Some(param))
 }
 
+/// `tools` in the APIs whose tools carry their `name` at the top level
+/// (Responses, Anthropic Messages): absent, null or an array of up to
+/// [`MAX_TOOLS`] objects; those `is_function` keeps (the functions the model
+/// may call, not a provider's built-in tools) are read, the rest skipped.
+pub(crate) fn named_tools(
+    v: Option<&Value>,
+    is_function: impl Fn(&Map<String, Value>) -> bool,
+) -> Result<Vec<Tool>, ApiError> {
+    let bad = |what: String| bad("tools", what);
+    let list = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) if list.len() <= MAX_TOOLS => list,
+        Some(_) => {
+            return Err(bad(format!(
+                "'tools' must be an array of up to {MAX_TOOLS} tools"
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        let t = t
+            .as_object()
+            .ok_or_else(|| bad(format!("tools[{i}]: must be an object")))?;
+        if !is_function(t) {
+            continue;
+        }
+        let name = function_name(t).map_err(|m| {
+            bad(format!(
+                "tools[{i}]: {}",
+                m.replace("function.name", "name")
+            ))
+        })?;
+        out.push(Tool { name });
+    }
+    Ok(out)
+}
+
 /// `tools`: absent, null or an array of up to [`MAX_TOOLS`] function tools.
 pub(crate) fn tools(v: Option<&Value>) -> Result<Vec<Tool>, ApiError> {
     let list = match v {

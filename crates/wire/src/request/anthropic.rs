@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
 use crate::error::ApiError;
-use crate::tools::{function_name, Tool, ToolCall, ToolChoice, MAX_TOOLS};
+use crate::tools::{named_tools, Tool, ToolCall, ToolChoice};
 
 /// Parses a Messages body (already a JSON object).
 pub(super) fn parse(
@@ -199,33 +199,7 @@ fn conversation(v: Option<&Value>) -> Result<Vec<Message>, ApiError> {
 /// `tools`: client tools (`name`, `input_schema`); server tools (with a
 /// `type`, such as web search) are not functions the model calls here.
 fn tools(v: Option<&Value>) -> Result<Vec<Tool>, ApiError> {
-    let bad = |what: String| ApiError::invalid(what, Some("tools"));
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) if list.len() <= MAX_TOOLS => list,
-        Some(_) => {
-            return Err(bad(format!(
-                "'tools' must be an array of up to {MAX_TOOLS} tools"
-            )))
-        }
-    };
-    let mut out = Vec::new();
-    for (i, t) in list.iter().enumerate() {
-        let t = t
-            .as_object()
-            .ok_or_else(|| bad(format!("tools[{i}]: must be an object")))?;
-        if t.get("type").is_some_and(|k| k != "custom") {
-            continue;
-        }
-        let name = function_name(t).map_err(|m| {
-            bad(format!(
-                "tools[{i}]: {}",
-                m.replace("function.name", "name")
-            ))
-        })?;
-        out.push(Tool { name });
-    }
-    Ok(out)
+    named_tools(v, |t| t.get("type").is_none_or(|k| k == "custom"))
 }
 
 /// `tool_choice`: `{"type": "auto" | "any" | "none" | "tool", "name"}`.

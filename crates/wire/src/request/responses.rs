@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
 use crate::error::ApiError;
-use crate::tools::{function_name, Tool, ToolCall, ToolChoice, MAX_TOOLS};
+use crate::tools::{named_tools, Tool, ToolCall, ToolChoice};
 
 /// Parses a Responses body (already a JSON object).
 pub(super) fn parse(
@@ -158,33 +158,9 @@ fn input(v: Option<&Value>) -> Result<Vec<Message>, ApiError> {
 /// `tools`: function tools (`{"type":"function","name",…}`); built-in
 /// tools (web search, file search) are not functions the model calls here.
 fn tools(v: Option<&Value>) -> Result<Vec<Tool>, ApiError> {
-    let bad = |what: String| ApiError::invalid(what, Some("tools"));
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) if list.len() <= MAX_TOOLS => list,
-        Some(_) => {
-            return Err(bad(format!(
-                "'tools' must be an array of up to {MAX_TOOLS} tools"
-            )))
-        }
-    };
-    let mut out = Vec::new();
-    for (i, t) in list.iter().enumerate() {
-        let t = t
-            .as_object()
-            .ok_or_else(|| bad(format!("tools[{i}]: must be an object")))?;
-        if t.get("type").and_then(Value::as_str) != Some("function") {
-            continue;
-        }
-        let name = function_name(t).map_err(|m| {
-            bad(format!(
-                "tools[{i}]: {}",
-                m.replace("function.name", "name")
-            ))
-        })?;
-        out.push(Tool { name });
-    }
-    Ok(out)
+    named_tools(v, |t| {
+        t.get("type").and_then(Value::as_str) == Some("function")
+    })
 }
 
 /// `tool_choice`: `"none" | "auto" | "required"` or
