@@ -231,11 +231,6 @@ impl CapacityOutput {
     fn boundary_line(&self, tier: Tier, lang: Lang) -> String {
         let br = self.bracket(tier);
         let trace = matches!(self.axis, SearchAxis::TraceSpeed { .. });
-        // How level n reads after "at" / "up to".
-        let at = |n: u32| match self.axis.speed(n) {
-            Some(x) => format!("×{x}"),
-            None => n.to_string(),
-        };
         let held = match (br.last_holding, trace) {
             (0, false) => format!(
                 "{} {tier} {}",
@@ -252,7 +247,7 @@ impl CapacityOutput {
                     "is not reached even replaying the trace at",
                     "在轨迹回放速度最低时也达不到："
                 ),
-                at(1)
+                self.level_name(1)
             ),
             (n, false) => format!(
                 "{} {tier} {} {n}",
@@ -263,49 +258,17 @@ impl CapacityOutput {
                 "{} {tier} {} {}",
                 lang.pick("tier", "等级"),
                 lang.pick("holds up to trace speed", "最高可承受轨迹回放速度"),
-                at(n)
+                self.level_name(n)
             ),
         };
         let why = match br.first_failing {
             Some(c) => {
-                let reasons: Vec<String> = self
-                    .levels
-                    .iter()
-                    .find(|l| l.step == c)
-                    .map(|l| {
-                        let counts = &l.summary.counts;
-                        let mut r: Vec<String> = l
-                            .grade
-                            .metrics
-                            .iter()
-                            .filter(|g| g.tier > tier)
-                            .map(|g| {
-                                format!(
-                                    "{} {} ({})",
-                                    lang.metric(g.metric),
-                                    number::with_unit(g.metric, g.value),
-                                    g.tier
-                                )
-                            })
-                            .collect();
-                        if counts.failed > 0 {
-                            r.push(match lang {
-                                Lang::En => {
-                                    format!("{} of {} requests failed", counts.failed, counts.sent)
-                                }
-                                Lang::Zh => {
-                                    format!("{} 个请求中 {} 个失败", counts.sent, counts.failed)
-                                }
-                            });
-                        }
-                        r
-                    })
-                    .unwrap_or_default();
                 let word = match trace {
                     false => lang.pick("at", "并发"),
                     true => lang.pick("at", "速度"),
                 };
-                format!("; {word} {}: {}", at(c), reasons.join(", "))
+                let reasons = self.shortfalls(c, tier, lang);
+                format!("; {word} {}: {}", self.level_name(c), reasons.join(", "))
             }
             None if br.last_holding >= self.max_level => {
                 let flag = match trace {
@@ -317,5 +280,44 @@ impl CapacityOutput {
             None => String::new(),
         };
         format!("{held}{why}")
+    }
+
+    /// How level `n` reads after "at" / "up to": `×2.5` for a trace speed,
+    /// else the concurrency.
+    fn level_name(&self, n: u32) -> String {
+        match self.axis.speed(n) {
+            Some(x) => format!("×{x}"),
+            None => n.to_string(),
+        }
+    }
+
+    /// Why level `step` fell below `tier`: each metric graded worse, with
+    /// its value and tier, and the failed requests if any.
+    fn shortfalls(&self, step: u32, tier: Tier, lang: Lang) -> Vec<String> {
+        let Some(l) = self.levels.iter().find(|l| l.step == step) else {
+            return Vec::new();
+        };
+        let counts = &l.summary.counts;
+        let mut r: Vec<String> = l
+            .grade
+            .metrics
+            .iter()
+            .filter(|g| g.tier > tier)
+            .map(|g| {
+                format!(
+                    "{} {} ({})",
+                    lang.metric(g.metric),
+                    number::with_unit(g.metric, g.value),
+                    g.tier
+                )
+            })
+            .collect();
+        if counts.failed > 0 {
+            r.push(match lang {
+                Lang::En => format!("{} of {} requests failed", counts.failed, counts.sent),
+                Lang::Zh => format!("{} 个请求中 {} 个失败", counts.sent, counts.failed),
+            });
+        }
+        r
     }
 }

@@ -2,6 +2,10 @@
 //! levels, and the sections other commands reuse (a run's metric table for
 //! `merge`, the sweep table for the default mix, the server-metrics split).
 
+mod csv;
+mod server_metrics;
+mod sweep;
+
 use crate::output::grade::{grade_section, profile_title};
 use crate::output::{conversation, repeats, steady_state};
 use serde::Serialize;
@@ -17,6 +21,10 @@ use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
 use tokenpace_runner::self_check::TimingError;
+
+pub use csv::csv_table;
+pub use server_metrics::server_metrics_section;
+pub use sweep::{sweep_section, target_and_model};
 
 /// One measured load level.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -164,16 +172,6 @@ fn level_label(summary: &RunSummary) -> String {
     }
 }
 
-/// "target · model": what a sweep or a search measured.
-pub fn target_and_model(summary: &RunSummary) -> String {
-    let s = &summary.settings;
-    format!(
-        "{} · {}",
-        s.target.as_deref().unwrap_or("-"),
-        s.model.as_deref().unwrap_or("-")
-    )
-}
-
 /// "target · model · concurrency 4 · 15.4 s".
 fn run_title(summary: &RunSummary, lang: Lang) -> String {
     let s = &summary.settings;
@@ -237,6 +235,30 @@ pub fn run_section(
 ) -> Document {
     let mut d = Document::new();
     d.title(run_title(summary, lang)).blank();
+    d.table(metrics_table(summary, grade, lang)).blank();
+    let c = &summary.counts;
+    d.line(requests_line(summary, lang));
+    if let Some(e) = errors_table(c, lang) {
+        d.blank().table(e);
+    }
+    if let Some(line) = left_by_design(c, lang) {
+        d.line(line);
+    }
+    d.append(conversation::section(summary, None, lang));
+    for n in notes {
+        d.note(n.clone());
+    }
+    d.blank().title(profile_title(profile, lang)).blank();
+    d.append(grade_section(grade, &[], lang));
+    if let Some(line) = no_answer(&summary.counts, lang) {
+        d.line(line);
+    }
+    d
+}
+
+/// Every per-request metric but the token counts (which are settings):
+/// mean, p50, p90, p99 and its tier.
+fn metrics_table(summary: &RunSummary, grade: &Grade, lang: Lang) -> Table {
     let mut t = Table::new(&[
         (lang.pick("metric", "指标"), Align::Left),
         ("mean", Align::Right),
@@ -265,9 +287,14 @@ pub fn run_section(
             tier,
         ]);
     }
-    d.table(t).blank();
+    t
+}
+
+/// "requests: 28 sent, 28 ok, 0 failed; 8.29 req/s, 99.5 output tok/s
+/// over all streams".
+fn requests_line(summary: &RunSummary, lang: Lang) -> String {
     let c = &summary.counts;
-    d.line(format!(
+    format!(
         "{}: {} {}, {} ok, {} {}; {:.2} req/s, {:.1} {}",
         lang.pick("requests", "请求"),
         c.sent,
@@ -278,39 +305,39 @@ pub fn run_section(
         summary.throughput.requests_per_s,
         summary.throughput.output_tok_s,
         lang.pick("output tok/s over all streams", "输出 tok/s（所有流合计）"),
-    ));
-    if !c.by_kind.is_empty() {
-        let mut e = Table::new(&[
-            (lang.pick("error", "错误"), Align::Left),
-            (lang.pick("count", "次数"), Align::Right),
-        ]);
-        for (kind, n) in &c.by_kind {
-            e.row(vec![kind.id().to_string(), n.to_string()]);
-        }
-        d.blank().table(e);
+    )
+}
+
+/// The failed requests by kind of error, when any failed.
+fn errors_table(c: &Counts, lang: Lang) -> Option<Table> {
+    if c.by_kind.is_empty() {
+        return None;
     }
-    if c.left > 0 {
-        d.line(match lang {
-            Lang::En => format!(
-                "{} of the {} answered users left by design (--cancel-after): their streams were closed early, so they count as answered and their end-to-end latency is left out",
-                c.left, c.ok
-            ),
-            Lang::Zh => format!(
-                "{} 个得到回答的用户中有 {} 个按设定中途离开（--cancel-after）：连接被提前关闭，计为已回答，不计入端到端延迟",
-                c.ok, c.left
-            ),
-        });
+    let mut e = Table::new(&[
+        (lang.pick("error", "错误"), Align::Left),
+        (lang.pick("count", "次数"), Align::Right),
+    ]);
+    for (kind, n) in &c.by_kind {
+        e.row(vec![kind.id().to_string(), n.to_string()]);
     }
-    d.append(conversation::section(summary, None, lang));
-    for n in notes {
-        d.note(n.clone());
+    Some(e)
+}
+
+/// How many answered users left by design (`--cancel-after`), when any did.
+fn left_by_design(c: &Counts, lang: Lang) -> Option<String> {
+    if c.left == 0 {
+        return None;
     }
-    d.blank().title(profile_title(profile, lang)).blank();
-    d.append(grade_section(grade, &[], lang));
-    if let Some(line) = no_answer(&summary.counts, lang) {
-        d.line(line);
-    }
-    d
+    Some(match lang {
+        Lang::En => format!(
+            "{} of the {} answered users left by design (--cancel-after): their streams were closed early, so they count as answered and their end-to-end latency is left out",
+            c.left, c.ok
+        ),
+        Lang::Zh => format!(
+            "{} 个得到回答的用户中有 {} 个按设定中途离开（--cancel-after）：连接被提前关闭，计为已回答，不计入端到端延迟",
+            c.ok, c.left
+        ),
+    })
 }
 
 /// "34 of 100 requests got no answer (34.0 %)", when any failed: the users
@@ -339,222 +366,4 @@ pub fn tier_word(g: &MetricGrade, lang: Lang) -> String {
         Some(false) => lang.pick("fail", "未达标").to_string(),
         None => g.tier.to_string(),
     }
-}
-
-/// One row per level, then the prefill line when prompt lengths were swept.
-pub fn sweep_section(
-    levels: &[LevelOutput],
-    fit: Option<&FitOutput>,
-    notes: &[String],
-    lang: Lang,
-) -> Document {
-    let mut d = Document::new();
-    if let Some(first) = levels.first() {
-        d.title(target_and_model(&first.summary)).blank();
-    }
-    // The graded metrics are all columns, so the tier column never names a
-    // cause the reader cannot see.
-    let columns: [(Metric, Statistic); 6] = [
-        (Metric::TtftS, Statistic::Mean),
-        (Metric::TtftS, Statistic::P99),
-        (Metric::PrefillTokS, Statistic::Mean),
-        (Metric::DecodeTokS, Statistic::Mean),
-        (Metric::OutputCharsS, Statistic::Mean),
-        (Metric::ItlS, Statistic::P99),
-    ];
-    let headers: Vec<String> = columns
-        .iter()
-        .map(|(m, st)| format!("{} {st}", labels::short(lang, *m)))
-        .collect();
-    let mut cols: Vec<(&str, Align)> = vec![
-        (lang.pick("level", "档位"), Align::Left),
-        ("ok", Align::Right),
-        (lang.pick("prompt tok", "提示 tok"), Align::Right),
-    ];
-    cols.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
-    cols.extend([
-        ("req/s", Align::Right),
-        (lang.pick("out tok/s", "输出 tok/s"), Align::Right),
-        (lang.pick("tier", "等级"), Align::Left),
-    ]);
-    let mut t = Table::new(&cols);
-    for l in levels {
-        let s = &l.summary;
-        // The prompt tokens the server counted, not the length asked for.
-        let prompt = s
-            .get(Metric::PromptTokens, Statistic::Mean)
-            .map_or("-".to_string(), |n| format!("{n:.0}"));
-        let mut row = vec![
-            l.label.clone(),
-            format!("{}/{}", s.counts.ok, s.counts.sent),
-            prompt,
-        ];
-        row.extend(columns.iter().map(|(m, st)| {
-            s.get(*m, *st)
-                .map_or("-".to_string(), |v| number::value(*m, v))
-        }));
-        row.extend([
-            format!("{:.2}", s.throughput.requests_per_s),
-            format!("{:.0}", s.throughput.output_tok_s),
-            l.grade.overall.map_or("-".into(), |t| t.to_string()),
-        ]);
-        t.row(row);
-    }
-    d.table(t);
-    for l in levels {
-        if let Some(line) = no_answer(&l.summary.counts, lang) {
-            d.line(format!("{}: {line}", l.label));
-        }
-    }
-    let label = lang.pick("prefill line", "prefill 拟合");
-    match fit {
-        Some(FitOutput::Fit(f)) => {
-            d.blank().line(format!(
-                "{label}: TTFT ≈ {:.3} s + n / {:.0} tok/s (R² {:.3}, {} {})",
-                f.overhead_s,
-                f.prefill_tok_s,
-                f.r2,
-                f.n,
-                lang.pick("requests", "个请求"),
-            ));
-            if f.through_origin {
-                d.line(lang.pick(
-                    "note: TTFT grew faster than linearly with the prompt (attention's cost per token rises with the context): a free line would put the fixed part below zero, so the line goes through the origin; the fixed part is below what this sweep resolves, and the rate is the sweep's average",
-                    "注意：首字延迟随提示长度增长快于线性（注意力的每 token 开销随上下文增加）：自由拟合会得到负的固定部分，因此直线过原点；固定部分低于本次扫描的分辨率，速度为扫描的平均值",
-                ));
-            }
-        }
-        Some(FitOutput::Error { error }) => {
-            d.blank().line(format!("{label}: {error}"));
-        }
-        None => {}
-    }
-    for n in notes {
-        d.note(n.clone());
-    }
-    d
-}
-
-/// The client's TTFT split by the server's own histograms.
-pub fn server_metrics_section(d: &Decomposition, level: Option<&str>, lang: Lang) -> Document {
-    let mut doc = Document::new();
-    doc.blank().heading(format!(
-        "{}{}",
-        lang.pick(
-            "TTFT, client against server metrics",
-            "首字延迟：客户端与服务器指标对照"
-        ),
-        level.map_or(String::new(), |l| format!(" ({l})"))
-    ));
-    let ms = |s: f64| number::milliseconds(s);
-    let mut t = Table::new(&[
-        (lang.pick("part", "组成"), Align::Left),
-        (lang.pick("mean", "均值"), Align::Right),
-        (lang.pick("source", "来源"), Align::Left),
-    ]);
-    t.row(vec![
-        lang.pick("client TTFT", "客户端首字延迟").into(),
-        ms(d.client_ttft_s),
-        format!("{} {}", d.client_requests, lang.pick("requests", "个请求")),
-    ]);
-    if let Some(n) = d.network_s {
-        t.row(vec![
-            lang.pick("  network and front end", "  网络与前端").into(),
-            ms(n),
-            lang.pick("client − server TTFT", "客户端 − 服务器首字延迟")
-                .into(),
-        ]);
-    }
-    for (label, m) in [
-        (
-            lang.pick("  server TTFT", "  服务器首字延迟"),
-            &d.server_ttft,
-        ),
-        (lang.pick("    queue", "    排队"), &d.queue),
-        (lang.pick("    prefill", "    预填充"), &d.prefill),
-    ] {
-        if let Some(m) = m {
-            t.row(vec![
-                label.into(),
-                ms(m.mean_s),
-                format!("{} ({})", m.name, m.count),
-            ]);
-        }
-    }
-    if let Some(o) = d.other_s {
-        t.row(vec![
-            lang.pick(
-                "    before the queue (waiting for the running step), scheduling, first decode step",
-                "    入队前（等待正在运行的引擎步）、调度、首个解码步",
-            )
-            .into(),
-            ms(o),
-            lang.pick(
-                "server TTFT − queue − prefill",
-                "服务器首字延迟 − 排队 − 预填充",
-            )
-            .into(),
-        ]);
-    }
-    doc.table(t);
-    for n in &d.notes {
-        doc.note(n.clone());
-    }
-    doc
-}
-
-/// One row per level: settings, counts, throughput, then mean, p50, p90 and
-/// p99 of every metric (empty where not measured), at full precision.
-pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
-    const STATS: [Statistic; 4] = [
-        Statistic::Mean,
-        Statistic::P50,
-        Statistic::P90,
-        Statistic::P99,
-    ];
-    let mut header: Vec<String> = [
-        "level",
-        "concurrency",
-        "rate",
-        "prompt_tokens",
-        "sent",
-        "ok",
-        "failed",
-        "duration_s",
-        "requests_per_s",
-        "output_tok_s",
-        "overall_tier",
-    ]
-    .map(String::from)
-    .to_vec();
-    for m in Metric::ALL {
-        header.extend(STATS.map(|st| format!("{}_{st}", m.id())));
-    }
-    let mut t = Table {
-        header,
-        ..Table::default()
-    };
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    for (label, s, grade) in levels {
-        let mut row = vec![
-            label.clone(),
-            opt(s.settings.concurrency.map(|c| c.to_string())),
-            opt(s.settings.rate.map(|c| c.to_string())),
-            opt(s.settings.prompt_tokens.map(|c| c.to_string())),
-            s.counts.sent.to_string(),
-            s.counts.ok.to_string(),
-            s.counts.failed.to_string(),
-            s.throughput.duration_s.to_string(),
-            s.throughput.requests_per_s.to_string(),
-            s.throughput.output_tok_s.to_string(),
-            opt(grade.overall.map(|t| t.to_string())),
-        ];
-        for m in Metric::ALL {
-            row.extend(STATS.map(|st| opt(s.get(m, st).map(|v| v.to_string()))));
-        }
-        t.row(row);
-    }
-    let summaries: Vec<&RunSummary> = levels.iter().map(|l| l.1).collect();
-    conversation::extend_csv(&mut t, &summaries);
-    t
 }

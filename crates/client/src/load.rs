@@ -175,135 +175,26 @@ pub async fn drive(
     control: Control,
     records: mpsc::UnboundedSender<RequestRecord>,
 ) {
-    // Room in the descriptor table (and the open-files limit) for every
-    // connection of a burst, made before any is opened: growing the table
-    // under way stalls every thread opening a socket for an RCU grace period
-    // per doubling (see `tokenpace_wire::fds`).
-    let burst = match plan.load {
-        Load::Closed { concurrency } => u64::from(concurrency.max(1)),
-        // Sends spread over time, but a trace may start many at once.
-        Load::Open { .. } | Load::Trace { .. } => plan.shard.requests(plan.requests).min(4096),
-    };
-    tokenpace_wire::fds::reserve(burst as usize);
+    reserve_descriptors(&plan);
     let end = plan
         .duration
         .map(|d| driver.clock.now() + d.as_nanos() as Nanos);
-    let past_end = move |now: Nanos| end.is_some_and(|e| now >= e);
     let mut tasks = JoinSet::new();
     match plan.load {
         Load::Closed { concurrency } => {
-            let streams = concurrency.max(1);
-            // Stream s sends request s first; later requests go to the
-            // first stream free. The first wave's requests are built
-            // (prompt, body, headers) before the clock starts, so a cold
-            // burst goes out at the pace of connects and writes alone.
-            let first_wave = u64::from(streams).min(plan.shard.requests(plan.requests));
-            let mut prepared: Vec<Option<(Prompt, Prepared)>> = (0..first_wave)
-                .map(|k| match &driver.sessions {
-                    None => Some(driver.prepare(plan.shard.id(k))),
-                    Some(_) => None,
-                })
-                .collect();
-            prepared.resize_with(streams as usize, || None);
-            let next = Arc::new(AtomicU64::new(u64::from(streams)));
-            let start = driver.clock.now();
-            let stream_task = |stream: u32, mut first: Option<(Prompt, Prepared)>| {
-                let offset =
-                    plan.ramp_up.as_nanos() as Nanos * u64::from(stream) / u64::from(streams);
-                let (driver, next, records, control) = (
-                    driver.clone(),
-                    next.clone(),
-                    records.clone(),
-                    control.clone(),
-                );
-                async move {
-                    // Without a ramp every stream starts now: no timer, whose
-                    // wake-up would send the task to the back of the queue.
-                    if offset > 0
-                        && !driver
-                            .clock
-                            .wait_until(start + offset, &mut control.stop.clone())
-                            .await
-                    {
-                        return;
-                    }
-                    let mut k = u64::from(stream);
-                    loop {
-                        if *control.stop.borrow() || past_end(driver.clock.now()) {
-                            break;
-                        }
-                        let id = plan.shard.id(k);
-                        if id >= plan.requests {
-                            break;
-                        }
-                        // A stream's first request is due when the stream is
-                        // (a late start is the client's own wait, and shows
-                        // as schedule lag); after that the closed loop's slot
-                        // is free now, so this is the schedule.
-                        let prompt = first.take();
-                        let scheduled = match k == u64::from(stream) {
-                            true => start + offset,
-                            false => driver.clock.now(),
-                        };
-                        let at = Stamp {
-                            id,
-                            scheduled_ns: scheduled,
-                        };
-                        if !driver.unit(at, &control, &records, prompt).await {
-                            break;
-                        }
-                        k = next.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            };
-            for (stream, first) in (0..streams).zip(prepared) {
-                driver.spawn(&mut tasks, u64::from(stream), stream_task(stream, first));
-            }
+            closed_loop(
+                &driver,
+                plan,
+                concurrency,
+                end,
+                &control,
+                &records,
+                &mut tasks,
+            );
         }
         Load::Open { rate, arrival } => {
-            // Shards draw independent arrivals: N Poisson streams of rate r/N
-            // make one of rate r (the same draws would send in lockstep).
-            let mut rng = SplitMix64::new(
-                plan.seed ^ u64::from(plan.shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
-            let mut at: f64 = 0.0;
-            let start = driver.clock.now();
-            let mut stop = control.stop.clone();
-            for k in 0..plan.shard.requests(plan.requests) {
-                let id = plan.shard.id(k);
-                if k > 0 {
-                    at += match arrival {
-                        Arrival::Constant => 1.0 / rate,
-                        // 1 − U is in (0, 1], so the logarithm is finite.
-                        Arrival::Poisson => -(1.0 - rng.next_f64()).ln() / rate,
-                    };
-                }
-                let scheduled = start + (at * 1e9) as Nanos;
-                if past_end(scheduled) {
-                    break;
-                }
-                // Built while waiting for its time, not after.
-                let prepared = driver.sessions.is_none().then(|| driver.prepare(id));
-                if !driver.clock.until_hand_over(scheduled, &mut stop).await {
-                    break;
-                }
-                let (task_driver, records, control) =
-                    (driver.clone(), records.clone(), control.clone());
-                driver.spawn(&mut tasks, k, async move {
-                    if !task_driver
-                        .clock
-                        .wait_until(scheduled, &mut control.stop.clone())
-                        .await
-                    {
-                        return;
-                    }
-                    let at = Stamp {
-                        id,
-                        scheduled_ns: scheduled,
-                    };
-                    task_driver.unit(at, &control, &records, prepared).await;
-                });
-            }
+            let gaps = (rate, arrival);
+            open_loop(&driver, plan, gaps, end, &control, &records, &mut tasks).await;
         }
         Load::Trace { speed } => {
             if let Some(trace) = driver.trace.clone() {
@@ -313,6 +204,195 @@ pub async fn drive(
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Makes room in the descriptor table (and the open-files limit) for every
+/// connection of a burst, before any is opened: growing the table under
+/// way stalls every thread opening a socket for an RCU grace period per
+/// doubling (see `tokenpace_wire::fds`).
+fn reserve_descriptors(plan: &LoadPlan) {
+    let burst = match plan.load {
+        Load::Closed { concurrency } => u64::from(concurrency.max(1)),
+        // Sends spread over time, but a trace may start many at once.
+        Load::Open { .. } | Load::Trace { .. } => plan.shard.requests(plan.requests).min(4096),
+    };
+    tokenpace_wire::fds::reserve(burst as usize);
+}
+
+/// Whether `now` is at or past the end of the run (`--duration`).
+fn past(end: Option<Nanos>, now: Nanos) -> bool {
+    end.is_some_and(|e| now >= e)
+}
+
+/// Starts `concurrency` streams into `tasks`, each sending its next
+/// request (or session) as soon as its last ends, none after `end`.
+fn closed_loop(
+    driver: &Arc<Driver>,
+    plan: LoadPlan,
+    concurrency: u32,
+    end: Option<Nanos>,
+    control: &Control,
+    records: &mpsc::UnboundedSender<RequestRecord>,
+    tasks: &mut JoinSet<()>,
+) {
+    let streams = concurrency.max(1);
+    let prepared = first_wave(driver, &plan, streams);
+    let next = Arc::new(AtomicU64::new(u64::from(streams)));
+    let start = driver.clock.now();
+    for (index, first) in (0..streams).zip(prepared) {
+        let stream = ClosedStream {
+            index,
+            start,
+            offset: plan.ramp_up.as_nanos() as Nanos * u64::from(index) / u64::from(streams),
+            first,
+            next: next.clone(),
+        };
+        let task = stream.run(driver.clone(), plan, end, control.clone(), records.clone());
+        driver.spawn(tasks, u64::from(index), task);
+    }
+}
+
+/// The closed loop's first wave: stream s sends request s first, built
+/// (prompt, body, headers) before the clock starts, so a cold burst goes
+/// out at the pace of connects and writes alone (none for sessions).
+fn first_wave(driver: &Driver, plan: &LoadPlan, streams: u32) -> Vec<Option<(Prompt, Prepared)>> {
+    let first_wave = u64::from(streams).min(plan.shard.requests(plan.requests));
+    let mut prepared: Vec<Option<(Prompt, Prepared)>> = (0..first_wave)
+        .map(|k| match &driver.sessions {
+            None => Some(driver.prepare(plan.shard.id(k))),
+            Some(_) => None,
+        })
+        .collect();
+    prepared.resize_with(streams as usize, || None);
+    prepared
+}
+
+/// One stream of a closed loop: its first request, then whichever is next
+/// when it is free.
+struct ClosedStream {
+    /// Its number, from 0; also the shard's request it sends first.
+    index: u32,
+    /// When the loop started.
+    start: Nanos,
+    /// How long after `start` this stream starts (`--ramp-up`).
+    offset: Nanos,
+    /// Its first request, built ready to send.
+    first: Option<(Prompt, Prepared)>,
+    /// The shard's next request not yet taken by a stream.
+    next: Arc<AtomicU64>,
+}
+
+impl ClosedStream {
+    /// Sends requests one after another until the shard's are all taken,
+    /// `stop`, or `end`.
+    async fn run(
+        self,
+        driver: Arc<Driver>,
+        plan: LoadPlan,
+        end: Option<Nanos>,
+        control: Control,
+        records: mpsc::UnboundedSender<RequestRecord>,
+    ) {
+        let ClosedStream {
+            index,
+            start,
+            offset,
+            mut first,
+            next,
+        } = self;
+        // Without a ramp every stream starts now: no timer, whose
+        // wake-up would send the task to the back of the queue.
+        if offset > 0
+            && !driver
+                .clock
+                .wait_until(start + offset, &mut control.stop.clone())
+                .await
+        {
+            return;
+        }
+        let mut k = u64::from(index);
+        loop {
+            if *control.stop.borrow() || past(end, driver.clock.now()) {
+                break;
+            }
+            let id = plan.shard.id(k);
+            if id >= plan.requests {
+                break;
+            }
+            // A stream's first request is due when the stream is
+            // (a late start is the client's own wait, and shows
+            // as schedule lag); after that the closed loop's slot
+            // is free now, so this is the schedule.
+            let prompt = first.take();
+            let scheduled = match k == u64::from(index) {
+                true => start + offset,
+                false => driver.clock.now(),
+            };
+            let at = Stamp {
+                id,
+                scheduled_ns: scheduled,
+            };
+            if !driver.unit(at, &control, &records, prompt).await {
+                break;
+            }
+            k = next.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts requests into `tasks` at `rate` per second with `arrival`'s
+/// gaps, whether or not earlier ones have ended, none after `end`.
+async fn open_loop(
+    driver: &Arc<Driver>,
+    plan: LoadPlan,
+    (rate, arrival): (f64, Arrival),
+    end: Option<Nanos>,
+    control: &Control,
+    records: &mpsc::UnboundedSender<RequestRecord>,
+    tasks: &mut JoinSet<()>,
+) {
+    // Shards draw independent arrivals: N Poisson streams of rate r/N
+    // make one of rate r (the same draws would send in lockstep).
+    let mut rng = SplitMix64::new(
+        plan.seed ^ u64::from(plan.shard.index).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    let mut at: f64 = 0.0;
+    let start = driver.clock.now();
+    let mut stop = control.stop.clone();
+    for k in 0..plan.shard.requests(plan.requests) {
+        let id = plan.shard.id(k);
+        if k > 0 {
+            at += match arrival {
+                Arrival::Constant => 1.0 / rate,
+                // 1 − U is in (0, 1], so the logarithm is finite.
+                Arrival::Poisson => -(1.0 - rng.next_f64()).ln() / rate,
+            };
+        }
+        let scheduled = start + (at * 1e9) as Nanos;
+        if past(end, scheduled) {
+            break;
+        }
+        // Built while waiting for its time, not after.
+        let prepared = driver.sessions.is_none().then(|| driver.prepare(id));
+        if !driver.clock.until_hand_over(scheduled, &mut stop).await {
+            break;
+        }
+        let (task_driver, records, control) = (driver.clone(), records.clone(), control.clone());
+        driver.spawn(tasks, k, async move {
+            if !task_driver
+                .clock
+                .wait_until(scheduled, &mut control.stop.clone())
+                .await
+            {
+                return;
+            }
+            let at = Stamp {
+                id,
+                scheduled_ns: scheduled,
+            };
+            task_driver.unit(at, &control, &records, prepared).await;
+        });
+    }
 }
 
 /// Starts the trace's requests (the first `requests` of its window, this

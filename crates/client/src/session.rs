@@ -200,43 +200,21 @@ impl Sessions {
         control: Signals<'_>,
         records: &mpsc::UnboundedSender<RequestRecord>,
     ) -> bool {
-        let sessions = self;
-        let plan = &sessions.plan;
-        let source = sessions.source.as_ref();
-        let turns = sessions.turns(k);
+        let plan = &self.plan;
+        let turns = self.turns(k);
         let mut rng = SplitMix64::new(plan.tag ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut history = History {
-            messages: Vec::new(),
-            text: String::new(),
-        };
-        if let Some(system) = source.system(k) {
-            history.push("system", &system);
-        }
+        let mut history = self.opening(k);
         let headers: Vec<(String, String)> = plan
             .header
             .iter()
-            .map(|h| (h.clone(), sessions.id_value(k)))
+            .map(|h| (h.clone(), self.id_value(k)))
             .collect();
         let mut scheduled = scheduled;
         for turn in 0..turns {
             let last = turn + 1 == turns;
-            // An agent's first step carries the task; later steps carry only
-            // the tool results added to the history.
-            if plan.agent.is_none() || turn == 0 {
-                history.push("user", &source.user_message(k, turn));
-            }
-            let mut prompt: Prompt = estimated_prompt(
-                history.text.clone(),
-                Some(Value::Array(history.messages.clone())),
-                source.max_tokens(),
-                source.ignore_eos(),
-            );
+            let mut prompt = self.turn_prompt(&mut history, k, turn, last);
             prompt.headers = headers.clone();
-            if let Some(agent) = &plan.agent {
-                prompt.tools = Some(tools());
-                prompt.tool_choice = Some(if last { "none" } else { agent.tool_choice });
-            }
-            let id = sessions.first_id[k as usize] + u64::from(turn);
+            let id = self.first_id[k as usize] + u64::from(turn);
             let at = Stamp {
                 id,
                 scheduled_ns: scheduled,
@@ -258,25 +236,76 @@ impl Sessions {
             if last || *control.stop.borrow() {
                 return true;
             }
-            let lang = plan.agent.as_ref().map_or(Lang::En, |a| a.lang);
-            let result_tokens = plan.agent.as_ref().map_or(0, |a| a.tool_result_tokens);
-            history.answer(&transcript, |i| {
-                let seed = plan.tag ^ (id << 8) ^ i as u64;
-                PseudoTokens::new(lang, seed).take_text(result_tokens as usize)
-            });
-            let pause = plan.think_time.sample(rng.next_f64());
-            if pause > 0.0 {
-                let mut stop = control.stop.clone();
-                tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs_f64(pause)) => {}
-                    _ = stop.wait_for(|s| *s) => return true,
-                }
+            self.add_answer(&mut history, &transcript, id);
+            if !think(plan.think_time.sample(rng.next_f64()), control.stop).await {
+                return true;
             }
             // The user sends as soon as they are ready: that is the schedule.
             scheduled = how.clock.now();
         }
         true
     }
+
+    /// Session `k`'s history before its first turn: its system prompt, if
+    /// it has one.
+    fn opening(&self, k: u64) -> History {
+        let mut history = History {
+            messages: Vec::new(),
+            text: String::new(),
+        };
+        if let Some(system) = self.source.system(k) {
+            history.push("system", &system);
+        }
+        history
+    }
+
+    /// The prompt of turn `turn` of session `k`: the history with the
+    /// turn's user message added (an agent's first step only); an agent's
+    /// steps offer the tools, and its last asks for text.
+    fn turn_prompt(&self, history: &mut History, k: u64, turn: u32, last: bool) -> Prompt {
+        let source = self.source.as_ref();
+        // An agent's first step carries the task; later steps carry only
+        // the tool results added to the history.
+        if self.plan.agent.is_none() || turn == 0 {
+            history.push("user", &source.user_message(k, turn));
+        }
+        let mut prompt: Prompt = estimated_prompt(
+            history.text.clone(),
+            Some(Value::Array(history.messages.clone())),
+            source.max_tokens(),
+            source.ignore_eos(),
+        );
+        if let Some(agent) = &self.plan.agent {
+            prompt.tools = Some(tools());
+            prompt.tool_choice = Some(if last { "none" } else { agent.tool_choice });
+        }
+        prompt
+    }
+
+    /// Adds request `id`'s answer to the history, each tool call answered
+    /// with a canned result.
+    fn add_answer(&self, history: &mut History, transcript: &Transcript, id: u64) {
+        let plan = &self.plan;
+        let lang = plan.agent.as_ref().map_or(Lang::En, |a| a.lang);
+        let result_tokens = plan.agent.as_ref().map_or(0, |a| a.tool_result_tokens);
+        history.answer(transcript, |i| {
+            let seed = plan.tag ^ (id << 8) ^ i as u64;
+            PseudoTokens::new(lang, seed).take_text(result_tokens as usize)
+        });
+    }
+}
+
+/// The user's pause of `pause` seconds before the next turn; false when
+/// `stop` came first.
+async fn think(pause: f64, stop: &watch::Receiver<bool>) -> bool {
+    if pause > 0.0 {
+        let mut stop = stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs_f64(pause)) => {}
+            _ = stop.wait_for(|s| *s) => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]

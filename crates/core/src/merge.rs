@@ -104,89 +104,12 @@ impl Merged {
 /// percentiles), throughput summed over shards.
 pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
     let first = parts.first().ok_or(MergeError::Empty)?;
-    let base = first.summary.settings.clone();
-    let environment = first.summary.environment.clone();
-    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut shards_seen = Vec::new();
-    for (p, part) in parts.iter().enumerate() {
-        let s = &part.summary.settings;
-        let mismatch = |what| MergeError::Mismatch {
-            first: first.source.clone(),
-            second: part.source.clone(),
-            what,
-        };
-        if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
-            // A summary rebuilt from the records alone has no settings.
-            let killed = [first, part].into_iter().find(|p| {
-                p.summary.partial
-                    && p.summary.settings.shard.is_none()
-                    && p.summary.settings.target.is_none()
-            });
-            return Err(match killed {
-                Some(p) => MergeError::Killed {
-                    dir: p.source.clone(),
-                },
-                None => mismatch("shard counts"),
-            });
-        }
-        if (
-            s.target.as_deref(),
-            s.model.as_deref(),
-            s.backend.as_deref(),
-        ) != (
-            base.target.as_deref(),
-            base.model.as_deref(),
-            base.backend.as_deref(),
-        ) {
-            return Err(mismatch("target, model or backend"));
-        }
-        if (s.prompt_tokens, s.max_tokens, s.requests)
-            != (base.prompt_tokens, base.max_tokens, base.requests)
-        {
-            return Err(mismatch("prompt tokens, max tokens or requests"));
-        }
-        if s.start_at != base.start_at {
-            return Err(mismatch("start instants (--start-at)"));
-        }
-        if let Some(shard) = s.shard {
-            shards_seen.push(shard.index);
-        }
-        for r in &part.records {
-            if let Some(&q) = seen.get(&r.id) {
-                return Err(MergeError::Duplicate {
-                    id: r.id,
-                    first: parts[q].source.clone(),
-                    second: part.source.clone(),
-                });
-            }
-            seen.insert(r.id, p);
-        }
-    }
-    let windows: Option<Vec<LoadWindow>> = parts
-        .iter()
-        .map(|p| {
-            let started = p.summary.environment.started_at.as_deref()?;
-            let origin = crate::wall_clock::parse(started).ok()?;
-            Some(LoadWindow::of(&p.source, origin, &p.records))
-        })
-        .collect();
+    let shards_seen = check_one_run(&parts)?;
+    let windows = load_windows(&parts);
     let earliest = windows
         .as_ref()
         .and_then(|w| w.iter().map(|w| w.origin).min());
-    let mut records: Vec<RequestRecord> = match (&windows, earliest) {
-        (Some(windows), Some(earliest)) => parts
-            .iter()
-            .zip(windows)
-            .flat_map(|(p, w)| {
-                let by = w.origin.duration_since(earliest).unwrap_or_default();
-                p.records
-                    .iter()
-                    .map(move |r| shifted(r, by.as_nanos() as u64))
-            })
-            .collect(),
-        _ => parts.iter().flat_map(|p| p.records.clone()).collect(),
-    };
-    records.sort_by_key(|r| r.id);
+    let records = on_one_time_line(&parts, windows.as_deref(), earliest);
     let settings = RunSettings {
         concurrency: sum_opt(parts.iter().map(|p| p.summary.settings.concurrency)),
         rate: parts
@@ -194,8 +117,9 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
             .map(|p| p.summary.settings.rate)
             .sum::<Option<f64>>(),
         shard: None,
-        ..base
+        ..first.summary.settings.clone()
     };
+    let environment = first.summary.environment.clone();
     let environment = match earliest {
         Some(t) => crate::summary::Environment {
             started_at: Some(crate::wall_clock::format(t)),
@@ -204,23 +128,7 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
         None => environment,
     };
     let mut summary = RunSummary::from_records(&records, settings, environment);
-    // Each shard's clock is its own: spans across shards are meaningless, so
-    // throughput is the sum of the shards' (they run side by side), over the
-    // longest shard's duration.
-    summary.throughput = Throughput {
-        duration_s: parts
-            .iter()
-            .map(|p| p.summary.throughput.duration_s)
-            .fold(0.0, f64::max),
-        requests_per_s: parts
-            .iter()
-            .map(|p| p.summary.throughput.requests_per_s)
-            .sum(),
-        output_tok_s: parts
-            .iter()
-            .map(|p| p.summary.throughput.output_tok_s)
-            .sum(),
-    };
+    summary.throughput = summed_throughput(&parts);
     summary.partial = parts.iter().any(|p| p.summary.partial);
     let missing = match first.summary.settings.shard {
         Some(split) => (0..split.count)
@@ -240,6 +148,136 @@ pub fn merge(parts: Vec<ShardResult>) -> Result<Merged, MergeError> {
         partial,
         overlap: windows.as_deref().and_then(Overlap::of),
     })
+}
+
+/// Checks that `parts` are shards of one run (the same split, target,
+/// workload and start instant) with no request twice; returns the shard
+/// indices given.
+fn check_one_run(parts: &[ShardResult]) -> Result<Vec<u32>, MergeError> {
+    let Some(first) = parts.first() else {
+        return Err(MergeError::Empty);
+    };
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut shards_seen = Vec::new();
+    for (p, part) in parts.iter().enumerate() {
+        same_run(first, part)?;
+        if let Some(shard) = part.summary.settings.shard {
+            shards_seen.push(shard.index);
+        }
+        for r in &part.records {
+            if let Some(&q) = seen.get(&r.id) {
+                return Err(MergeError::Duplicate {
+                    id: r.id,
+                    first: parts[q].source.clone(),
+                    second: part.source.clone(),
+                });
+            }
+            seen.insert(r.id, p);
+        }
+    }
+    Ok(shards_seen)
+}
+
+/// Whether `part` is a shard of the same run as `first`: why not when it
+/// is not (a killed shard named as such).
+fn same_run(first: &ShardResult, part: &ShardResult) -> Result<(), MergeError> {
+    let (base, s) = (&first.summary.settings, &part.summary.settings);
+    let mismatch = |what| MergeError::Mismatch {
+        first: first.source.clone(),
+        second: part.source.clone(),
+        what,
+    };
+    if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
+        // A summary rebuilt from the records alone has no settings.
+        let killed = [first, part].into_iter().find(|p| {
+            p.summary.partial
+                && p.summary.settings.shard.is_none()
+                && p.summary.settings.target.is_none()
+        });
+        return Err(match killed {
+            Some(p) => MergeError::Killed {
+                dir: p.source.clone(),
+            },
+            None => mismatch("shard counts"),
+        });
+    }
+    if (
+        s.target.as_deref(),
+        s.model.as_deref(),
+        s.backend.as_deref(),
+    ) != (
+        base.target.as_deref(),
+        base.model.as_deref(),
+        base.backend.as_deref(),
+    ) {
+        return Err(mismatch("target, model or backend"));
+    }
+    if (s.prompt_tokens, s.max_tokens, s.requests)
+        != (base.prompt_tokens, base.max_tokens, base.requests)
+    {
+        return Err(mismatch("prompt tokens, max tokens or requests"));
+    }
+    if s.start_at != base.start_at {
+        return Err(mismatch("start instants (--start-at)"));
+    }
+    Ok(())
+}
+
+/// Each shard's load window on the wall clock; `None` when a shard did not
+/// record its start.
+fn load_windows(parts: &[ShardResult]) -> Option<Vec<LoadWindow>> {
+    parts
+        .iter()
+        .map(|p| {
+            let started = p.summary.environment.started_at.as_deref()?;
+            let origin = crate::wall_clock::parse(started).ok()?;
+            Some(LoadWindow::of(&p.source, origin, &p.records))
+        })
+        .collect()
+}
+
+/// Every shard's records, by id: timed from the `earliest` shard's start
+/// when every shard's window is known, else as each shard timed them.
+fn on_one_time_line(
+    parts: &[ShardResult],
+    windows: Option<&[LoadWindow]>,
+    earliest: Option<std::time::SystemTime>,
+) -> Vec<RequestRecord> {
+    let mut records: Vec<RequestRecord> = match (windows, earliest) {
+        (Some(windows), Some(earliest)) => parts
+            .iter()
+            .zip(windows)
+            .flat_map(|(p, w)| {
+                let by = w.origin.duration_since(earliest).unwrap_or_default();
+                p.records
+                    .iter()
+                    .map(move |r| shifted(r, by.as_nanos() as u64))
+            })
+            .collect(),
+        _ => parts.iter().flat_map(|p| p.records.clone()).collect(),
+    };
+    records.sort_by_key(|r| r.id);
+    records
+}
+
+/// Throughput of shards that ran side by side: each shard's clock is its
+/// own, so spans across shards are meaningless; the sum of the shards'
+/// rates, over the longest shard's duration.
+fn summed_throughput(parts: &[ShardResult]) -> Throughput {
+    Throughput {
+        duration_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.duration_s)
+            .fold(0.0, f64::max),
+        requests_per_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.requests_per_s)
+            .sum(),
+        output_tok_s: parts
+            .iter()
+            .map(|p| p.summary.throughput.output_tok_s)
+            .sum(),
+    }
 }
 
 fn sum_opt(values: impl Iterator<Item = Option<u32>>) -> Option<u32> {

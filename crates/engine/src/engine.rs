@@ -5,6 +5,7 @@ use crate::config::EngineConfig;
 use crate::error::EngineError;
 use crate::scheduler::{self, Job, LoadCounts};
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
@@ -43,74 +44,24 @@ impl Engine {
         check(&config)?;
         let (architecture, n_swa) = architecture(&config)?;
         let backend = backend().map_err(EngineError::Backend)?;
-        clear_log();
-        let model =
-            LlamaModel::load_from_file(backend, &config.model, &LlamaModelParams::default())
-                .map_err(|_| EngineError::Load {
-                    path: config.model.clone(),
-                    architecture: architecture.clone(),
-                    detail: match recent_errors() {
-                        e if e.is_empty() => String::new(),
-                        e => format!(": {e}"),
-                    },
-                })?;
-        let model = Arc::new(model);
+        let model = Arc::new(load_model(backend, &config, &architecture)?);
         let template = model.chat_template(None).ok();
         let name = config
             .model
             .file_stem()
             .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-        let threads = i32::try_from(config.threads()).unwrap_or(i32::MAX);
         let total = u64::from(config.ctx_size) * u64::from(config.parallel);
-        let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(u32::try_from(total).unwrap_or(u32::MAX)))
-            .with_n_batch(config.batch)
-            .with_n_ubatch(config.batch.min(512))
-            .with_n_seq_max(config.parallel)
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads);
         let (jobs, rx) = mpsc::channel();
-        let (ready_tx, ready_rx) = mpsc::channel();
         let load = Arc::new(LoadCounts::default());
-        let thread = {
-            let model = Arc::clone(&model);
-            let load = Arc::clone(&load);
-            let setup = scheduler::Setup {
-                parallel: config.parallel,
-                batch: config.batch,
-                ctx_per_request: config.ctx_size,
-                prefix_cache: config.prefix_cache,
-                n_swa,
-            };
-            std::thread::Builder::new()
-                .name("tokenpace-engine".into())
-                .spawn(move || {
-                    let ctx = match model.new_context(backend, params) {
-                        Ok(ctx) => ctx,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(format!("{e}; {}", recent_errors())));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    scheduler::run(ctx, &model, rx, &load, setup);
-                })
-                .map_err(|e| EngineError::Backend(e.to_string()))?
+        let setup = scheduler::Setup {
+            parallel: config.parallel,
+            batch: config.batch,
+            ctx_per_request: config.ctx_size,
+            prefix_cache: config.prefix_cache,
+            n_swa,
         };
-        match ready_rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(detail)) => {
-                return Err(EngineError::Context {
-                    tokens: total,
-                    detail,
-                })
-            }
-            Err(_) => {
-                return Err(EngineError::Backend(
-                    "the engine thread stopped while starting".into(),
-                ))
-            }
-        }
+        let params = context_params(&config, total);
+        let thread = spawn_scheduler(backend, &model, params, total, rx, &load, setup)?;
         Ok(Engine {
             name,
             architecture,
@@ -272,6 +223,81 @@ impl Drop for Engine {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Loads the model file, naming its architecture and llama.cpp's own
+/// errors when it cannot.
+fn load_model(
+    backend: &LlamaBackend,
+    config: &EngineConfig,
+    architecture: &str,
+) -> Result<LlamaModel, EngineError> {
+    clear_log();
+    LlamaModel::load_from_file(backend, &config.model, &LlamaModelParams::default()).map_err(|_| {
+        EngineError::Load {
+            path: config.model.clone(),
+            architecture: architecture.to_string(),
+            detail: match recent_errors() {
+                e if e.is_empty() => String::new(),
+                e => format!(": {e}"),
+            },
+        }
+    })
+}
+
+/// The context: `total` KV-cache tokens shared by the parallel sequences,
+/// the batch and the threads configured.
+fn context_params(config: &EngineConfig, total: u64) -> LlamaContextParams {
+    let threads = i32::try_from(config.threads()).unwrap_or(i32::MAX);
+    LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(u32::try_from(total).unwrap_or(u32::MAX)))
+        .with_n_batch(config.batch)
+        .with_n_ubatch(config.batch.min(512))
+        .with_n_seq_max(config.parallel)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads)
+}
+
+/// Starts the scheduler thread on a context of `params` (`total` tokens)
+/// and waits until the context is made: its error when it cannot be.
+fn spawn_scheduler(
+    backend: &'static LlamaBackend,
+    model: &Arc<LlamaModel>,
+    params: LlamaContextParams,
+    total: u64,
+    jobs: mpsc::Receiver<Job>,
+    load: &Arc<LoadCounts>,
+    setup: scheduler::Setup,
+) -> Result<std::thread::JoinHandle<()>, EngineError> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let thread = {
+        let model = Arc::clone(model);
+        let load = Arc::clone(load);
+        std::thread::Builder::new()
+            .name("tokenpace-engine".into())
+            .spawn(move || {
+                let ctx = match model.new_context(backend, params) {
+                    Ok(ctx) => ctx,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("{e}; {}", recent_errors())));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                scheduler::run(ctx, &model, jobs, &load, setup);
+            })
+            .map_err(|e| EngineError::Backend(e.to_string()))?
+    };
+    match ready_rx.recv() {
+        Ok(Ok(())) => Ok(thread),
+        Ok(Err(detail)) => Err(EngineError::Context {
+            tokens: total,
+            detail,
+        }),
+        Err(_) => Err(EngineError::Backend(
+            "the engine thread stopped while starting".into(),
+        )),
     }
 }
 

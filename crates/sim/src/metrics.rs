@@ -110,50 +110,73 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, running: usize, waiting: usize) -> String {
         let mut o = String::with_capacity(4096);
-        self.requests.render(
+        self.render_counts(&mut o, running, waiting);
+        self.render_ttft(&mut o);
+        self.queue.render(
             &mut o,
+            "tokenpace_sim_request_queue_time_seconds",
+            "Time from request receipt to admission into the batch.",
+        );
+        self.prefill.render(
+            &mut o,
+            "tokenpace_sim_request_prefill_time_seconds",
+            "Time from admission to the first token write.",
+        );
+        self.render_faults(&mut o);
+        o
+    }
+
+    /// Requests by status, the batch's streams and queue, tokens, and the
+    /// prefix cache's lookups.
+    fn render_counts(&self, o: &mut String, running: usize, waiting: usize) {
+        self.requests.render(
+            o,
             "tokenpace_sim_requests_total",
             "Requests answered, by HTTP status.",
         );
         prom::gauge(
-            &mut o,
+            o,
             "tokenpace_sim_num_requests_running",
             "Streams in the decode batch.",
             running,
         );
         prom::gauge(
-            &mut o,
+            o,
             "tokenpace_sim_num_requests_waiting",
             "Requests queued for a batch slot.",
             waiting,
         );
         prom::counter(
-            &mut o,
+            o,
             "tokenpace_sim_prompt_tokens_total",
             "Prompt tokens (estimated).",
             self.prompt_tokens.load(Ordering::Relaxed),
         );
         prom::counter(
-            &mut o,
+            o,
             "tokenpace_sim_generation_tokens_total",
             "Tokens sent.",
             self.generation_tokens.load(Ordering::Relaxed),
         );
         prom::counter(
-            &mut o,
+            o,
             "tokenpace_sim_prefix_cache_queries_total",
             "Prompt tokens looked up in the prefix cache.",
             self.prefix_queries.load(Ordering::Relaxed),
         );
         prom::counter(
-            &mut o,
+            o,
             "tokenpace_sim_prefix_cache_hits_total",
             "Prompt tokens found in the prefix cache (not prefilled).",
             self.prefix_hits.load(Ordering::Relaxed),
         );
+    }
+
+    /// The TTFT histogram, cumulative over vLLM's buckets.
+    fn render_ttft(&self, o: &mut String) {
         let name = "tokenpace_sim_time_to_first_token_seconds";
         prom::header(
-            &mut o,
+            o,
             name,
             "Time from request receipt to the first token write.",
             "histogram",
@@ -168,18 +191,12 @@ impl Metrics {
         let sum = self.ttft_sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(o, "{name}_sum {sum}");
         let _ = writeln!(o, "{name}_count {count}");
-        self.queue.render(
-            &mut o,
-            "tokenpace_sim_request_queue_time_seconds",
-            "Time from request receipt to admission into the batch.",
-        );
-        self.prefill.render(
-            &mut o,
-            "tokenpace_sim_request_prefill_time_seconds",
-            "Time from admission to the first token write.",
-        );
+    }
+
+    /// The faults injected, by kind.
+    fn render_faults(&self, o: &mut String) {
         prom::header(
-            &mut o,
+            o,
             "tokenpace_sim_faults_injected_total",
             "Faults injected, by kind.",
             "counter",
@@ -191,7 +208,6 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        o
     }
 }
 

@@ -2,7 +2,9 @@
 //! the fitted efficiency, and the published measurements checked
 //! (`--published`, one row per point, so also CSV).
 
-use super::{arrivals_line, aside, comma, error_pct, labelled, load, table, title, words, Names};
+use super::{
+    arrivals_line, aside, comma, error_pct, labelled, load, table, title, words, Names, Words,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 use tokenpace_plan::calibrate::MetricError;
@@ -181,51 +183,64 @@ impl PublishedOutput {
     }
 }
 
-impl Output for PublishedOutput {
-    fn document(&self, lang: Lang) -> Document {
-        let columns = [
-            (words::MODEL, Align::Left),
-            (words::HARDWARE, Align::Left),
-            (words::WEIGHTS, Align::Left),
-            (words::METRIC, Align::Left),
-            (("published", "公开数据"), Align::Right),
-            (words::ESTIMATED, Align::Right),
-            (words::ERROR, Align::Right),
-            (("held out", "留一估计"), Align::Right),
-            (("error held out", "留一误差"), Align::Right),
-        ];
-        let row = |c: &PointCheck| {
-            let m = c.point.metric;
-            vec![
-                c.point.model.clone(),
-                c.point.hardware.clone(),
-                c.point.quant.to_string(),
-                lang.metric(m).into(),
-                number::with_unit(m, c.point.value),
-                number::with_unit(m, c.estimated),
-                error_pct(c.error),
-                c.held_out_estimated
-                    .map_or_else(|| "-".into(), |v| number::with_unit(m, v)),
-                c.held_out_error.map_or_else(|| "-".into(), error_pct),
-            ]
-        };
-        let mut t = table(
-            lang,
-            &[&columns[..], &[(("engine", "引擎"), Align::Left)]].concat(),
-        );
-        for c in self.in_model() {
-            let mut r = row(c);
-            r.push(c.point.engine.clone());
-            t.row(r);
-        }
+/// The columns of a published point's row (a last one follows: the engine,
+/// or why the point is outside the model).
+const POINT_COLUMNS: [(Words, Align); 9] = [
+    (words::MODEL, Align::Left),
+    (words::HARDWARE, Align::Left),
+    (words::WEIGHTS, Align::Left),
+    (words::METRIC, Align::Left),
+    (("published", "公开数据"), Align::Right),
+    (words::ESTIMATED, Align::Right),
+    (words::ERROR, Align::Right),
+    (("held out", "留一估计"), Align::Right),
+    (("error held out", "留一误差"), Align::Right),
+];
+
+/// A published point's row under [`POINT_COLUMNS`].
+fn point_row(c: &PointCheck, lang: Lang) -> Vec<String> {
+    let m = c.point.metric;
+    vec![
+        c.point.model.clone(),
+        c.point.hardware.clone(),
+        c.point.quant.to_string(),
+        lang.metric(m).into(),
+        number::with_unit(m, c.point.value),
+        number::with_unit(m, c.estimated),
+        error_pct(c.error),
+        c.held_out_estimated
+            .map_or_else(|| "-".into(), |v| number::with_unit(m, v)),
+        c.held_out_error.map_or_else(|| "-".into(), error_pct),
+    ]
+}
+
+/// A table of points under [`POINT_COLUMNS`] and `last`, filled by
+/// `last_cell`.
+fn points_table<'a>(
+    points: impl Iterator<Item = &'a PointCheck>,
+    last: (Words, Align),
+    last_cell: impl Fn(&PointCheck) -> String,
+    lang: Lang,
+) -> Table {
+    let mut t = table(lang, &[&POINT_COLUMNS[..], &[last]].concat());
+    for c in points {
+        let mut r = point_row(c, lang);
+        r.push(last_cell(c));
+        t.row(r);
+    }
+    t
+}
+
+impl PublishedOutput {
+    /// The largest error, in and held out, with the factors used and where
+    /// the points come from.
+    fn errors_line(&self, lang: Lang) -> String {
         let e = self.efficiency.clone().unwrap_or_default();
-        let mut d = Document::new();
-        d.table(t).blank();
         let held_out = self
             .in_model()
             .filter_map(|c| c.held_out_error)
             .fold(0.0, |w: f64, e| w.max(e.abs()));
-        d.line(format!(
+        format!(
             "{}: {:.1} %{}; {}: {:.1} %; {}",
             lang.pick("largest error", "最大误差"),
             self.worst() * 100.0,
@@ -239,33 +254,52 @@ impl Output for PublishedOutput {
                 "sources in crates/plan/data/measurements.toml",
                 "来源见 crates/plan/data/measurements.toml"
             )
-        ));
+        )
+    }
+
+    /// The points the model does not describe, each with why, when there
+    /// are any.
+    fn outside_section(&self, d: &mut Document, lang: Lang) {
         let outside: Vec<&PointCheck> =
             self.checks.iter().filter(|c| !c.point.in_model()).collect();
-        if !outside.is_empty() {
-            d.blank().heading(&match lang {
-                Lang::En => format!(
-                    "Outside the model: {} of {} points, not fitted and not held to ±25 %",
-                    outside.len(),
-                    self.checks.len()
-                ),
-                Lang::Zh => format!(
-                    "模型之外：{} 个点（共 {} 个），不参与拟合，也不要求 ±25 %",
-                    outside.len(),
-                    self.checks.len()
-                ),
-            });
-            let mut t = table(
-                lang,
-                &[&columns[..], &[(("why", "原因"), Align::Left)]].concat(),
-            );
-            for c in outside {
-                let mut r = row(c);
-                r.push(c.point.outside.clone().unwrap_or_default());
-                t.row(r);
-            }
-            d.table(t);
+        if outside.is_empty() {
+            return;
         }
+        d.blank().heading(&match lang {
+            Lang::En => format!(
+                "Outside the model: {} of {} points, not fitted and not held to ±25 %",
+                outside.len(),
+                self.checks.len()
+            ),
+            Lang::Zh => format!(
+                "模型之外：{} 个点（共 {} 个），不参与拟合，也不要求 ±25 %",
+                outside.len(),
+                self.checks.len()
+            ),
+        });
+        let why = |c: &PointCheck| c.point.outside.clone().unwrap_or_default();
+        d.table(points_table(
+            outside.into_iter(),
+            (("why", "原因"), Align::Left),
+            why,
+            lang,
+        ));
+    }
+}
+
+impl Output for PublishedOutput {
+    fn document(&self, lang: Lang) -> Document {
+        let engine = |c: &PointCheck| c.point.engine.clone();
+        let t = points_table(
+            self.in_model(),
+            (("engine", "引擎"), Align::Left),
+            engine,
+            lang,
+        );
+        let mut d = Document::new();
+        d.table(t).blank();
+        d.line(self.errors_line(lang));
+        self.outside_section(&mut d, lang);
         d
     }
 

@@ -149,8 +149,41 @@ impl TracePrompts {
     /// The prompt of `req`: `max_tokens` is its output length (at least 1:
     /// BurstGPT writes 0 for failed requests).
     pub fn prompt(&mut self, req: &TraceRequest) -> Prompt {
-        let (b, want) = (self.block_tokens, req.input_tokens.max(1));
+        let want = req.input_tokens.max(1);
+        let max_tokens = req.output_tokens.max(1);
         let mut text = String::new();
+        let (covered, mut exact) = self.push_blocks(req, want, &mut text);
+        if covered < want {
+            if let Some(count) = self.push_own_text(req, want, covered, &mut text, &mut exact) {
+                return self.exact_prompt(text, count, max_tokens);
+            }
+        }
+        if let (Some(t), true) = (&self.tokenizer, exact) {
+            if let Ok(count) = t.count(&text) {
+                return self.exact_prompt(text, count, max_tokens);
+            }
+        }
+        estimated_prompt(text, None, max_tokens, self.ignore_eos)
+    }
+
+    /// A prompt of `text`, `count` tokens on the tokenizer.
+    fn exact_prompt(&self, text: String, count: u32, max_tokens: u32) -> Prompt {
+        Prompt {
+            text,
+            tokens: Some(TokenCount {
+                count,
+                source: CountSource::Tokenizer,
+            }),
+            max_tokens,
+            ignore_eos: self.ignore_eos,
+            ..Prompt::default()
+        }
+    }
+
+    /// Appends the text of `req`'s blocks to `text`, up to `want` tokens:
+    /// the tokens covered, and whether every block was cut exactly.
+    fn push_blocks(&mut self, req: &TraceRequest, want: u32, text: &mut String) -> (u32, bool) {
+        let b = self.block_tokens;
         let mut exact = true;
         let mut covered = 0u32;
         for &hash in &req.hash_ids {
@@ -158,98 +191,94 @@ impl TracePrompts {
                 break;
             }
             let n = b.min(want - covered);
-            let piece = if n == b {
-                if !self.cache.contains_key(&hash) {
-                    if self.cache.len() >= CACHED_BLOCKS || self.cache_bytes > CACHED_BYTES {
-                        self.cache.clear();
-                        self.cache_bytes = 0;
-                    }
-                    let block = self.tagged(&self.block_tag(hash), self.source(hash), b);
-                    exact &= block.is_some();
-                    let block = block.unwrap_or_default();
-                    self.cache_bytes += block.len();
-                    self.cache.insert(hash, block);
-                }
-                self.cache[&hash].clone()
-            } else if let Some((c, shape)) = &self.counter {
-                // A cut block ends the prompt: cut with what comes before,
-                // so the whole prompt has the length as the server sees it.
-                let tag = self.block_tag(hash);
-                let head = format!("{text}{tag}");
-                match Self::counted(c.as_ref(), *shape, &head, self.source(hash), want) {
-                    Some((t, count)) => {
-                        exact &= count == want;
-                        format!("{tag}{t}")
-                    }
-                    None => {
-                        exact = false;
-                        String::new()
-                    }
-                }
+            let (piece, piece_exact) = if n == b {
+                self.whole_block(hash)
             } else {
-                // A cut block: a prefix of the whole one.
-                let t = self.tagged(&self.block_tag(hash), self.source(hash), n);
-                exact &= t.is_some();
-                t.unwrap_or_default()
+                self.cut_block(hash, n, text, want)
             };
+            exact &= piece_exact;
             text.push_str(&piece);
             covered += n;
         }
-        if covered < want {
-            // A request that shares no block starts with a salt of its own
-            // (the seed holds the run's): its text could otherwise begin
-            // where another's does in the corpus, and be served from the
-            // cache as though it had been sent before.
-            // (A prompt shorter than a salt is shorter than any cache block.)
-            let salt = format!("{:012x}\n", mix(self.seed, req.index) & 0xFFFF_FFFF_FFFF);
-            let salt_tokens = match &self.tokenizer {
-                Some(t) => t.count(&salt).unwrap_or(u32::MAX),
-                None => tokenpace_corpus::estimate_tokens(&salt) as u32,
+        (covered, exact)
+    }
+
+    /// Block `hash` in full, from the cache (built and kept on first use),
+    /// and whether it was cut exactly (true when it was cached before).
+    fn whole_block(&mut self, hash: u64) -> (String, bool) {
+        let mut exact = true;
+        if !self.cache.contains_key(&hash) {
+            if self.cache.len() >= CACHED_BLOCKS || self.cache_bytes > CACHED_BYTES {
+                self.cache.clear();
+                self.cache_bytes = 0;
+            }
+            let block = self.tagged(&self.block_tag(hash), self.source(hash), self.block_tokens);
+            exact = block.is_some();
+            let block = block.unwrap_or_default();
+            self.cache_bytes += block.len();
+            self.cache.insert(hash, block);
+        }
+        (self.cache[&hash].clone(), exact)
+    }
+
+    /// The first `n` tokens of block `hash`, which ends the prompt (`text`
+    /// so far, `want` tokens in all), and whether it was cut exactly.
+    fn cut_block(&self, hash: u64, n: u32, text: &str, want: u32) -> (String, bool) {
+        if let Some((c, shape)) = &self.counter {
+            // A cut block ends the prompt: cut with what comes before,
+            // so the whole prompt has the length as the server sees it.
+            let tag = self.block_tag(hash);
+            let head = format!("{text}{tag}");
+            return match Self::counted(c.as_ref(), *shape, &head, self.source(hash), want) {
+                Some((t, count)) => (format!("{tag}{t}"), count == want),
+                None => (String::new(), false),
             };
-            if req.hash_ids.is_empty() && salt_tokens < want - covered {
-                covered += salt_tokens;
-                text.push_str(&salt);
-            }
-            let own = self.source(mix(OWN_TEXT, req.index));
-            // On the server's tokenizer the whole prompt is cut to the
-            // length, as the server sees it (a chat's template counted).
-            if let Some((c, shape)) = &self.counter {
-                if let Some((t, count)) =
-                    Self::counted(c.as_ref(), *shape, &text, own.clone(), want)
-                {
-                    text.push_str(&t);
-                    return Prompt {
-                        text,
-                        tokens: Some(TokenCount {
-                            count,
-                            source: CountSource::Tokenizer,
-                        }),
-                        max_tokens: req.output_tokens.max(1),
-                        ignore_eos: self.ignore_eos,
-                        ..Prompt::default()
-                    };
-                }
-            }
-            let t = self.text(own, want - covered);
-            exact &= t.is_some();
-            text.push_str(&t.unwrap_or_default());
         }
-        let max_tokens = req.output_tokens.max(1);
-        if let (Some(t), true) = (&self.tokenizer, exact) {
-            if let Ok(count) = t.count(&text) {
-                return Prompt {
-                    text,
-                    tokens: Some(TokenCount {
-                        count,
-                        source: CountSource::Tokenizer,
-                    }),
-                    max_tokens,
-                    ignore_eos: self.ignore_eos,
-                    ..Prompt::default()
-                };
+        // A cut block: a prefix of the whole one.
+        let t = self.tagged(&self.block_tag(hash), self.source(hash), n);
+        let exact = t.is_some();
+        (t.unwrap_or_default(), exact)
+    }
+
+    /// Appends `req`'s own text to `text` (which covers `covered` of the
+    /// `want` tokens). Returns the whole prompt's count when the server's
+    /// tokenizer cut it; else clears `exact` if the text could not be cut
+    /// exactly.
+    fn push_own_text(
+        &self,
+        req: &TraceRequest,
+        want: u32,
+        mut covered: u32,
+        text: &mut String,
+        exact: &mut bool,
+    ) -> Option<u32> {
+        // A request that shares no block starts with a salt of its own
+        // (the seed holds the run's): its text could otherwise begin
+        // where another's does in the corpus, and be served from the
+        // cache as though it had been sent before.
+        // (A prompt shorter than a salt is shorter than any cache block.)
+        let salt = format!("{:012x}\n", mix(self.seed, req.index) & 0xFFFF_FFFF_FFFF);
+        let salt_tokens = match &self.tokenizer {
+            Some(t) => t.count(&salt).unwrap_or(u32::MAX),
+            None => tokenpace_corpus::estimate_tokens(&salt) as u32,
+        };
+        if req.hash_ids.is_empty() && salt_tokens < want - covered {
+            covered += salt_tokens;
+            text.push_str(&salt);
+        }
+        let own = self.source(mix(OWN_TEXT, req.index));
+        // On the server's tokenizer the whole prompt is cut to the
+        // length, as the server sees it (a chat's template counted).
+        if let Some((c, shape)) = &self.counter {
+            if let Some((t, count)) = Self::counted(c.as_ref(), *shape, text, own.clone(), want) {
+                text.push_str(&t);
+                return Some(count);
             }
         }
-        estimated_prompt(text, None, max_tokens, self.ignore_eos)
+        let t = self.text(own, want - covered);
+        *exact &= t.is_some();
+        text.push_str(&t.unwrap_or_default());
+        None
     }
 }
 

@@ -1,7 +1,7 @@
 //! The timed transport against small local servers.
 
 use super::*;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server that answers each connection's first request with
 /// `pieces`, written one at a time with a short pause between them.
