@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// shows in `ps`.
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
+
+    /// Seed sampling for requests that send no `seed`: the same requests in
+    /// the same order get the same answers [default: from the clock].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// Options of `tokenpace models`.

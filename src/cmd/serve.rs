@@ -24,6 +24,7 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
             host: args.host.clone(),
             port: args.port,
             api_key: api_key(&args),
+            seed: args.seed,
             ..ServeConfig::default()
         };
         let server = tokenpace_serve::start(Arc::new(engine), config).await?;

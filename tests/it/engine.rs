@@ -161,8 +161,8 @@ fn the_default_mix_prints_json_that_validates_against_its_schema() {
         fit["prefill_tok_s"].as_f64().is_some_and(|p| p > 0.0),
         "the sweep's prefill line: {fit}"
     );
-    let predicted = v["prediction"]["scenarios"].as_array().unwrap();
-    assert!(!predicted.is_empty());
+    let predicted = v["prediction"]["scenarios"].as_array();
+    assert!(predicted.is_some_and(|p| !p.is_empty()), "{text}");
 }
 
 /// `tokenpace serve` on the default model as a process of its own, on a
@@ -202,7 +202,9 @@ fn serve_process(extra: &[&str]) -> (std::process::Child, String) {
 /// from its bytes by a recording proxy, not by the client).
 #[test]
 fn chinese_answers_are_counted_exactly_through_the_engine() {
-    let (mut serve, addr) = serve_process(&[]);
+    // A fixed seed: sampled from the clock, the small model now and then
+    // answers without Chinese, and the test would test nothing.
+    let (mut serve, addr) = serve_process(&["--seed", "7"]);
     let proxy = common::proxy::Proxy::start(&addr);
     let dir = tempfile::tempdir().unwrap();
     let prompts = dir.path().join("zh.jsonl");

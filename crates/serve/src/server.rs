@@ -33,6 +33,10 @@ pub struct ServeConfig {
     /// key, as `Authorization: Bearer KEY` or `x-api-key: KEY` (401
     /// otherwise). Never shown: `Debug` writes `<redacted>`.
     pub api_key: Option<String>,
+    /// Seeds sampling for requests that give no `seed`: the same requests
+    /// in the same order then get the same answers. `None` seeds from the
+    /// clock (each start answers differently, as a real server does).
+    pub seed: Option<u64>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -42,6 +46,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("port", &self.port)
             .field("limits", &self.limits)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("seed", &self.seed)
             .finish()
     }
 }
@@ -53,6 +58,7 @@ impl Default for ServeConfig {
             port: 0,
             limits: LimitsConfig::default(),
             api_key: None,
+            seed: None,
         }
     }
 }
@@ -112,9 +118,11 @@ pub async fn start(
         generator,
         metrics: Metrics::default(),
         seq: AtomicU64::new(0),
-        seed_base: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
+        seed_base: config.seed.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        }),
     });
     let task = tokio::spawn(serve(
         listener,
