@@ -4,7 +4,7 @@
 use crate::plan::BenchPlan;
 use serde::Serialize;
 use tokenpace_core::prefill::LONG_PROMPT_TOKENS;
-use tokenpace_core::record::{CountSource, RequestRecord};
+use tokenpace_core::record::{CountSource, RequestRecord, TokenCount};
 
 /// Something about a run that qualifies its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -132,11 +132,7 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     let ok: Vec<&RequestRecord> = records.iter().copied().filter(|r| r.is_ok()).collect();
     // A stream the client closed by design (--cancel-after) never got its
     // usage block or its last tokens: neither is a caveat about the server.
-    let by_events = count(&ok, |r| {
-        r.left_ns.is_none()
-            && r.output_tokens
-                .is_some_and(|t| t.source == CountSource::ChunkCount)
-    });
+    let by_events = counted_from(&ok, |r| r.output_tokens.as_ref(), CountSource::ChunkCount);
     if by_events > 0 {
         out.push(Caveat::TokensCountedAsEvents {
             responses: by_events,
@@ -148,11 +144,7 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
     }
     out.extend(stopped_early(&ok, plan));
     out.extend(prefill(&ok, plan));
-    let estimated = count(&ok, |r| {
-        r.left_ns.is_none()
-            && r.prompt_tokens
-                .is_some_and(|t| t.source == CountSource::Estimate)
-    });
+    let estimated = counted_from(&ok, |r| r.prompt_tokens.as_ref(), CountSource::Estimate);
     if estimated > 0 {
         out.push(Caveat::PromptTokensEstimated {
             responses: estimated,
@@ -165,6 +157,17 @@ pub fn caveats(records: &[&RequestRecord], partial: bool, plan: &BenchPlan) -> V
 /// How many of `ok` satisfy `f`.
 fn count(ok: &[&RequestRecord], f: impl Fn(&RequestRecord) -> bool) -> usize {
     ok.iter().filter(|r| f(r)).count()
+}
+
+/// Responses read to the end whose count `which` came from `source`.
+fn counted_from(
+    ok: &[&RequestRecord],
+    which: impl Fn(&RequestRecord) -> Option<&TokenCount>,
+    source: CountSource,
+) -> usize {
+    count(ok, |r| {
+        r.left_ns.is_none() && which(r).is_some_and(|t| t.source == source)
+    })
 }
 
 /// Responses that stopped before `max_tokens` although `ignore_eos` was

@@ -7,52 +7,31 @@ use tokenpace_client::load::Arrival;
 fn a_trace_sets_the_load_and_brings_its_prompts() {
     let one = Shard::parse("0/1").unwrap();
     let trace = |speed| Load::Trace { speed };
-    let mut plan = BenchPlan {
-        target: target("http://127.0.0.1:1", Some("m".into()), None, &[], None).unwrap(),
-        target_label: "http://127.0.0.1:1".into(),
-        protocol: "openai-chat".into(),
-        levels: BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap(),
-        requests: u64::MAX,
-        duration: None,
-        ramp_up: Duration::ZERO,
-        workload: WorkloadPlan {
-            text: tokenpace_corpus::Lang::En,
-            max_tokens: 16,
-            shared_prefix: 0,
-            prefix_groups: 1,
-            ignore_eos: true,
-            tokenizer: None,
-            dataset: None,
-            trace: Some(tokenpace_client::trace::TraceSpec {
-                path: "t.jsonl".into(),
-                format: None,
-                log_type: None,
-                start: Duration::ZERO,
-                duration: None,
-                block_tokens: 512,
-            }),
-            cancel: None,
-            salt: 1,
-        },
-        sessions: None,
-        scenario: None,
-        timeouts: TimeoutPlan {
-            connect: Duration::from_secs(1),
-            first_token: Duration::from_secs(1),
-            total: Duration::from_secs(1),
-            idle: Duration::from_secs(1),
-            max_event_bytes: 1 << 20,
-        },
-        warmup: 0,
-        seed: 0,
-        shard: one,
-        start_at: None,
-        network_overhead_s: 0.0,
-        server_metrics: None,
-        out: None,
-        statistics: StatsPlan::default(),
-        server_kind: None,
-        self_check: SelfCheck::Off,
+    let url = "http://127.0.0.1:1";
+    let mut plan = BenchPlan::new(target(url, Some("m".into()), None, &[], None).unwrap(), url);
+    plan.levels = BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap();
+    plan.requests = u64::MAX;
+    plan.workload = WorkloadPlan {
+        text: tokenpace_corpus::Lang::En,
+        max_tokens: 16,
+        prefix_groups: 1,
+        trace: Some(tokenpace_client::trace::TraceSpec {
+            path: "t.jsonl".into(),
+            format: None,
+            log_type: None,
+            start: Duration::ZERO,
+            duration: None,
+            block_tokens: 512,
+        }),
+        salt: 1,
+        ..WorkloadPlan::default()
+    };
+    plan.timeouts = TimeoutPlan {
+        connect: Duration::from_secs(1),
+        first_token: Duration::from_secs(1),
+        total: Duration::from_secs(1),
+        idle: Duration::from_secs(1),
+        max_event_bytes: 1 << 20,
     };
     plan.check().unwrap();
     assert_eq!(plan.levels[1].label(false), "t10");
