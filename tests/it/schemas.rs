@@ -1,6 +1,7 @@
-//! Every command's JSON output has a JSON Schema in `schemas/`, generated
-//! from the typed result it serialises (so the file cannot drift from the
-//! code) and checked against real output of the command.
+//! Every command's JSON output, and every file a run stores, has a JSON
+//! Schema in `schemas/`, generated from the typed result it serialises (so
+//! the file cannot drift from the code) and checked against real output of
+//! the command or real files.
 //!
 //! After changing a result type: `TOKENPACE_UPDATE_SCHEMAS=1 cargo test
 //! --test it schemas::`, then review the diff of `schemas/`.
@@ -12,7 +13,10 @@ use crate::common::{assert_valid, tokenpace};
 fn schema_files_match_the_result_types() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
     let update = std::env::var_os("TOKENPACE_UPDATE_SCHEMAS").is_some();
-    for (name, schema) in tokenpace::output::schemas() {
+    let all = tokenpace::output::schemas()
+        .into_iter()
+        .chain(tokenpace::output::stored_schemas());
+    for (name, schema) in all {
         let path = dir.join(format!("{name}.schema.json"));
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         if update {
@@ -153,4 +157,47 @@ fn capacity_json_validates() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(!v["levels"].as_array().unwrap().is_empty(), "{out}");
     sim.stop();
+}
+
+/// Each line of a JSON-lines file, valid against `schema`; how many.
+fn assert_lines_valid(schema: &str, path: &std::path::Path) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    for line in &lines {
+        assert_valid(schema, line);
+    }
+    lines.len()
+}
+
+#[test]
+fn stored_files_validate_run_records_and_truth() {
+    let root = tempfile::tempdir().unwrap();
+    let truth = root.path().join("truth.jsonl");
+    let mut config = tokenpace_sim::config::SimConfig::default();
+    config.timing.ttft_ms = 20.0;
+    config.timing.decode = 400.0;
+    config.truth = Some(truth.clone());
+    let sim = common::Sim::start(config);
+    let out = root.path().join("run");
+    let url = sim.url();
+    common::ok(&[
+        "bench",
+        &url,
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    sim.stop();
+    assert_valid("run", &std::fs::read_to_string(out.join("run.json")).unwrap());
+    assert_eq!(assert_lines_valid("request-record", &out.join("requests.jsonl")), 4);
+    // A header, then a line per request.
+    let lines = assert_lines_valid("truth", &truth);
+    assert!(lines >= 5, "{lines} truth lines");
 }
