@@ -51,12 +51,17 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
 
 /// Every file a run stores, by the name of its schema file
 /// (`schemas/NAME.schema.json`): `run.json`, one line of `requests.jsonl`,
-/// and one line of the simulator's truth file (`sim --truth`).
+/// `sweep.json`, `capacity.json` (`capacity-file`, as `capacity` is the
+/// command's output), and one line of the simulator's truth file (`sim
+/// --truth`).
 pub fn stored_schemas() -> Vec<(&'static str, Schema)> {
     use tokenpace_core::record::RequestRecord;
+    use tokenpace_rundir::Versioned;
     vec![
-        ("run", schema::<tokenpace_core::summary::RunSummary>()),
+        ("run", schema::<Versioned<tokenpace_core::summary::RunSummary>>()),
         ("request-record", schema::<RequestRecord>()),
+        ("sweep", schema::<Versioned<run::SweepOutput>>()),
+        ("capacity-file", schema::<Versioned<capacity::CapacityOutput>>()),
         ("truth", schema::<tokenpace_sim::truth::TruthLine>()),
     ]
 }

@@ -118,18 +118,24 @@ fn bench_json_validates_for_a_run_a_sweep_and_a_prompt_sweep() {
     let sim = fast_sim();
     let url = sim.url();
     let common = ["--requests", "4", "--max-tokens", "8", "--format", "json"];
-    for load in [
+    let root = tempfile::tempdir().unwrap();
+    for (i, load) in [
         &["--concurrency", "2"][..],
         &["--concurrency", "1,2"],
         &["--prompt-tokens", "32,128"],
-    ] {
-        let args: Vec<&str> = ["bench", url.as_str()]
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = root.path().join(i.to_string());
+        let args: Vec<&str> = ["bench", url.as_str(), "--out", dir.to_str().unwrap()]
             .into_iter()
             .chain(load.iter().copied())
             .chain(common)
             .collect();
         let (_, out) = tokenpace(&args).unwrap();
         assert_valid("bench", &out);
+        assert_stored_valid(&dir);
     }
     sim.stop();
 }
@@ -138,6 +144,7 @@ fn bench_json_validates_for_a_run_a_sweep_and_a_prompt_sweep() {
 fn capacity_json_validates() {
     let sim = fast_sim();
     let url = sim.url();
+    let dir = tempfile::tempdir().unwrap();
     let (_, out) = tokenpace(&[
         "capacity",
         &url,
@@ -151,9 +158,12 @@ fn capacity_json_validates() {
         "32",
         "--format",
         "json",
+        "--out",
+        dir.path().to_str().unwrap(),
     ])
     .unwrap();
     assert_valid("capacity", &out);
+    assert_stored_valid(dir.path());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(!v["levels"].as_array().unwrap().is_empty(), "{out}");
     sim.stop();
@@ -200,4 +210,23 @@ fn stored_files_validate_run_records_and_truth() {
     // A header, then a line per request.
     let lines = assert_lines_valid("truth", &truth);
     assert!(lines >= 5, "{lines} truth lines");
+}
+
+/// The stored files of the run in `dir`, valid against their schemas:
+/// `sweep.json` and `capacity.json` when there, and each level's `run.json`
+/// and records.
+fn assert_stored_valid(dir: &std::path::Path) {
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    for (file, schema) in [("sweep.json", "sweep"), ("capacity.json", "capacity-file")] {
+        if dir.join(file).is_file() {
+            assert_valid(schema, &read(&dir.join(file)));
+        }
+    }
+    let run = tokenpace_rundir::RunDir::new(dir);
+    let levels = run.levels().unwrap();
+    assert!(!levels.is_empty());
+    for level in levels {
+        assert_valid("run", &read(&level.dir.summary_path()));
+        assert!(assert_lines_valid("request-record", &level.dir.requests_path()) > 0);
+    }
 }

@@ -123,6 +123,14 @@ pub enum Error {
         /// The requests `run.json` counts.
         counted: u64,
     },
+    /// A stored file is of a format newer than this tokenpace reads.
+    #[error("'{}' is format version {version}, newer than this tokenpace reads (up to version {}): it was written by a newer tokenpace; upgrade tokenpace to read it", .path.display(), crate::stored::VERSION)]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+        /// The version it says it is.
+        version: u64,
+    },
     /// A value could not be serialised (a bug: every summary serialises).
     #[error("could not write '{}' as JSON", .0.display())]
     Json(PathBuf, #[source] serde_json::Error),

@@ -14,7 +14,9 @@
 //! A sweep holds one such directory per level (`DIR/c1`, `DIR/c4`, …) and
 //! `DIR/sweep.json`, whose `levels[].label` gives their order; a capacity
 //! search adds `DIR/capacity.json`. Every read error is one line that names
-//! the file and says what to do.
+//! the file and says what to do; `run.json`, `sweep.json` and
+//! `capacity.json` carry their format version ([`stored`]), and a file
+//! from a newer format is refused.
 #![deny(missing_docs)]
 
 mod check;
@@ -23,12 +25,14 @@ mod find;
 mod lock;
 mod path;
 mod read;
+pub mod stored;
 
 pub use error::Error;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
 pub use lock::{describe, Holder, Lock};
 pub use path::{inside, level_dir_name, unsafe_label};
 pub use read::{read_summary, Level, LevelDir};
+pub use stored::{Versioned, VERSION};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -164,20 +168,23 @@ impl RunDir {
         }
     }
 
-    /// Writes `DIR/run.json`.
+    /// Writes `DIR/run.json`, with its format version.
     pub fn write_summary(&self, summary: &RunSummary) -> Result<(), Error> {
-        write_json(&self.inside_run(self.summary_path())?, summary)
+        let path = self.inside_run(self.summary_path())?;
+        write_json(&path, &Versioned::new(summary))
     }
 
-    /// Writes `DIR/sweep.json`: any value whose `levels` array lists each
-    /// level's `label` in the order they ran.
+    /// Writes `DIR/sweep.json`, with its format version: any value whose
+    /// `levels` array lists each level's `label` in the order they ran.
     pub fn write_sweep<T: Serialize + ?Sized>(&self, sweep: &T) -> Result<(), Error> {
-        write_json(&self.inside_run(self.sweep_path())?, sweep)
+        let path = self.inside_run(self.sweep_path())?;
+        write_json(&path, &Versioned::new(sweep))
     }
 
-    /// Writes `DIR/capacity.json`.
+    /// Writes `DIR/capacity.json`, with its format version.
     pub fn write_capacity<T: Serialize + ?Sized>(&self, capacity: &T) -> Result<(), Error> {
-        write_json(&self.inside_run(self.capacity_path())?, capacity)
+        let path = self.inside_run(self.capacity_path())?;
+        write_json(&path, &Versioned::new(capacity))
     }
 
     /// Writes `DIR/requests.jsonl` at once (a run being measured writes it

@@ -221,3 +221,43 @@ fn a_killed_run_reads_from_its_records() {
     assert_eq!(levels.len(), 2);
     assert!(!levels[0].summary.partial && levels[1].summary.partial);
 }
+
+#[test]
+fn stored_files_carry_their_version_and_newer_ones_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = RunDir::new(tmp.path().join("run"));
+    write_level(&d, 2);
+    let text = std::fs::read_to_string(d.summary_path()).unwrap();
+    assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
+    // Written before the version was recorded: version 1, read as before.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("version");
+    std::fs::write(d.summary_path(), v.to_string()).unwrap();
+    assert_eq!(d.read_summary().unwrap().counts.sent, 2);
+    // From a newer format: refused, naming the file, its version and what
+    // to do.
+    v["version"] = 2.into();
+    std::fs::write(d.summary_path(), v.to_string()).unwrap();
+    let e = err(d.read_summary());
+    assert!(
+        e.contains("run.json") && e.contains("format version 2") && e.contains("upgrade tokenpace"),
+        "{e}"
+    );
+    assert!(err(d.read_levels()).contains("format version 2"));
+
+    let sweep = RunDir::new(tmp.path().join("sweep"));
+    write_level(&sweep.level("c1"), 1);
+    sweep
+        .write_sweep(&serde_json::json!({"levels": [{"label": "c1"}]}))
+        .unwrap();
+    let text = std::fs::read_to_string(sweep.sweep_path()).unwrap();
+    assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
+    assert_eq!(sweep.levels().unwrap().len(), 1);
+    let newer = r#"{"version": 3, "levels": [{"label": "c1"}]}"#;
+    std::fs::write(sweep.sweep_path(), newer).unwrap();
+    let e = err(sweep.levels());
+    assert!(
+        e.contains("sweep.json") && e.contains("format version 3"),
+        "{e}"
+    );
+}
