@@ -58,10 +58,16 @@ pub fn stored_schemas() -> Vec<(&'static str, Schema)> {
     use tokenpace_core::record::RequestRecord;
     use tokenpace_rundir::Versioned;
     vec![
-        ("run", schema::<Versioned<tokenpace_core::summary::RunSummary>>()),
+        (
+            "run",
+            schema::<Versioned<tokenpace_core::summary::RunSummary>>(),
+        ),
         ("request-record", schema::<RequestRecord>()),
-        ("sweep", schema::<Versioned<run::SweepOutput>>()),
-        ("capacity-file", schema::<Versioned<capacity::CapacityOutput>>()),
+        ("sweep", schema::<Versioned<tokenpace_rundir::Sweep>>()),
+        (
+            "capacity-file",
+            schema::<Versioned<tokenpace_rundir::Capacity>>(),
+        ),
         ("truth", schema::<tokenpace_sim::truth::TruthLine>()),
     ]
 }

@@ -8,6 +8,8 @@
 
 use crate::common;
 use crate::common::{assert_valid, tokenpace};
+use serde_json::Value;
+use tokenpace_rundir::{RunDir, Versioned};
 
 #[test]
 fn schema_files_match_the_result_types() {
@@ -205,8 +207,11 @@ fn stored_files_validate_run_records_and_truth() {
         "json",
     ]);
     sim.stop();
-    assert_valid("run", &std::fs::read_to_string(out.join("run.json")).unwrap());
-    assert_eq!(assert_lines_valid("request-record", &out.join("requests.jsonl")), 4);
+    assert_stored_valid(&out);
+    assert_eq!(
+        assert_lines_valid("request-record", &out.join("requests.jsonl")),
+        4
+    );
     // A header, then a line per request.
     let lines = assert_lines_valid("truth", &truth);
     assert!(lines >= 5, "{lines} truth lines");
@@ -222,11 +227,80 @@ fn assert_stored_valid(dir: &std::path::Path) {
             assert_valid(schema, &read(&dir.join(file)));
         }
     }
-    let run = tokenpace_rundir::RunDir::new(dir);
+    let run = RunDir::new(dir);
+    if dir.join("sweep.json").is_file() {
+        round_trips(
+            &read(&run.sweep_path()),
+            Versioned::new(run.read_sweep().unwrap()),
+        );
+    }
+    if dir.join("capacity.json").is_file() {
+        let capacity = run.read_capacity().unwrap();
+        round_trips(&read(&run.capacity_path()), Versioned::new(capacity));
+    }
     let levels = run.levels().unwrap();
     assert!(!levels.is_empty());
     for level in levels {
-        assert_valid("run", &read(&level.dir.summary_path()));
-        assert!(assert_lines_valid("request-record", &level.dir.requests_path()) > 0);
+        let summary = read(&level.dir.summary_path());
+        assert_valid("run", &summary);
+        round_trips(&summary, Versioned::new(level.dir.read_summary().unwrap()));
+        let requests = level.dir.requests_path();
+        assert!(assert_lines_valid("request-record", &requests) > 0);
+        let (records, _) = level.dir.read_records().unwrap();
+        for (line, record) in read(&requests).lines().zip(records) {
+            round_trips(line, record);
+        }
     }
+}
+
+/// `text`, read as its type (`typed`) and written back, is the same JSON
+/// (numbers within the float parser's last digit).
+fn round_trips(text: &str, typed: impl serde::Serialize) {
+    let on_disk: Value = serde_json::from_str(text).unwrap();
+    let again = serde_json::to_value(typed).unwrap();
+    assert!(
+        same(&on_disk, &again),
+        "{text}\nread and written back:\n{again}"
+    );
+}
+
+/// Whether `a` and `b` are the same JSON, numbers within 1e-12.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn runs_stored_before_the_version_read_and_validate() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/engine-runs");
+    let mut summaries = 0;
+    for machine in [data.clone(), data.join("xeon")] {
+        for entry in std::fs::read_dir(&machine).unwrap().flatten() {
+            let run = RunDir::new(entry.path());
+            if !run.summary_path().is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(run.summary_path()).unwrap();
+            assert!(!text.contains("\"version\""), "{text}");
+            assert_valid("run", &text);
+            run.read_summary().unwrap();
+            summaries += 1;
+        }
+    }
+    assert!(summaries >= 5, "{summaries} runs");
+    let capacity = RunDir::new(data.join("xeon/capacity"));
+    let text = std::fs::read_to_string(capacity.capacity_path()).unwrap();
+    assert_valid("capacity-file", &text);
+    assert!(!capacity.read_capacity().unwrap().levels.is_empty());
 }

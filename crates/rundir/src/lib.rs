@@ -19,6 +19,7 @@
 //! from a newer format is refused.
 #![deny(missing_docs)]
 
+mod capacity;
 mod check;
 mod error;
 mod find;
@@ -26,13 +27,16 @@ mod lock;
 mod path;
 mod read;
 pub mod stored;
+mod sweep;
 
+pub use capacity::{Capacity, CapacityLevel};
 pub use error::Error;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
 pub use lock::{describe, Holder, Lock};
 pub use path::{inside, level_dir_name, unsafe_label};
 pub use read::{read_summary, Level, LevelDir};
 pub use stored::{Versioned, VERSION};
+pub use sweep::{Fit, Sweep, SweepLevel};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -172,19 +176,6 @@ impl RunDir {
     pub fn write_summary(&self, summary: &RunSummary) -> Result<(), Error> {
         let path = self.inside_run(self.summary_path())?;
         write_json(&path, &Versioned::new(summary))
-    }
-
-    /// Writes `DIR/sweep.json`, with its format version: any value whose
-    /// `levels` array lists each level's `label` in the order they ran.
-    pub fn write_sweep<T: Serialize + ?Sized>(&self, sweep: &T) -> Result<(), Error> {
-        let path = self.inside_run(self.sweep_path())?;
-        write_json(&path, &Versioned::new(sweep))
-    }
-
-    /// Writes `DIR/capacity.json`, with its format version.
-    pub fn write_capacity<T: Serialize + ?Sized>(&self, capacity: &T) -> Result<(), Error> {
-        let path = self.inside_run(self.capacity_path())?;
-        write_json(&path, &Versioned::new(capacity))
     }
 
     /// Writes `DIR/requests.jsonl` at once (a run being measured writes it

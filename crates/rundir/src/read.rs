@@ -9,7 +9,7 @@
 
 use crate::check::{impossible, Ids};
 use crate::path::unsafe_label;
-use crate::stored::{check_version, read_versioned};
+use crate::stored::read_versioned;
 use crate::{Error, RunDir, REQUESTS, SUMMARY};
 use std::path::Path;
 use tokenpace_core::profile::Profile;
@@ -191,15 +191,9 @@ impl RunDir {
     /// directory name inside the run, else the sub-directories' names.
     fn level_labels(&self) -> Result<Vec<String>, Error> {
         let dir = self.path();
-        if let Ok(text) = std::fs::read_to_string(self.sweep_path()) {
-            check_version(&self.sweep_path(), &text)?;
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| Error::BadSweep(self.sweep_path(), e))?;
-            let labels: Vec<String> = v["levels"]
-                .as_array()
+        if let Some(order) = self.sweep_order()? {
+            let labels: Vec<String> = order
                 .into_iter()
-                .flatten()
-                .filter_map(|l| l["label"].as_str().map(String::from))
                 .map(|label| match unsafe_label(&label) {
                     Some(why) => Err(Error::UnsafeLabel {
                         file: self.sweep_path(),

@@ -60,6 +60,7 @@ pub(crate) fn check_version(path: &Path, text: &str) -> Result<(), Error> {
         Ok(v) if v.version > u64::from(VERSION) => Err(Error::NewerFormat {
             path: path.to_path_buf(),
             version: v.version,
+            newest: VERSION,
         }),
         _ => Ok(()),
     }
