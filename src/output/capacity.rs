@@ -8,67 +8,22 @@ use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
+use tokenpace_rundir::Capacity;
 use tokenpace_runner::capacity::SearchAxis;
 
-/// One measured level.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct CapacityLevel {
-    /// Concurrent streams (absent in a trace search).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concurrency: Option<u32>,
-    /// A trace search: how many times faster than the trace it was replayed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_speed: Option<f64>,
-    /// The tier it held (C when more than 1 % of requests failed).
-    pub tier: Tier,
-    /// Requests/s that met every tier-A target on their own.
-    pub goodput_a_per_s: f64,
-    /// Requests/s that met every tier-B target on their own.
-    pub goodput_b_per_s: f64,
-    /// What was measured.
-    pub summary: RunSummary,
-    /// The grade on the profile.
-    pub grade: Grade,
-    /// The search's level number (its concurrency, or its speed steps).
-    #[serde(skip)]
-    pub step: u32,
-}
+pub use tokenpace_rundir::CapacityLevel;
 
-/// The search's result. A concurrency search fills the `*_concurrency`
-/// fields, a trace search the `*_trace_speed` ones.
+/// The search's result: what `capacity.json` stores (and `--format json`
+/// prints), with what the tables need besides.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CapacityOutput {
-    /// The largest concurrency that held tier A (0: none did).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_a_max_concurrency: Option<u32>,
-    /// The smallest concurrency that fell below tier A, if any was tried.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_a_first_failing: Option<u32>,
-    /// The largest concurrency that held tier B (0: none did).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_b_max_concurrency: Option<u32>,
-    /// The smallest concurrency that fell below tier B, if any was tried.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_b_first_failing: Option<u32>,
-    /// The fastest replay of the trace that held tier A (0: none did).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_a_max_trace_speed: Option<f64>,
-    /// The slowest replay that fell below tier A, if any was tried.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_a_first_failing_trace_speed: Option<f64>,
-    /// The fastest replay of the trace that held tier B (0: none did).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_b_max_trace_speed: Option<f64>,
-    /// The slowest replay that fell below tier B, if any was tried.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier_b_first_failing_trace_speed: Option<f64>,
-    /// Why the search ended early, if it did.
-    pub stopped: Option<String>,
-    /// Measured levels, by load.
-    pub levels: Vec<CapacityLevel>,
-    /// Levels where every request failed (tier C), with the reason, by
-    /// level name (`c8`, or `t2.5` for a trace at 2.5×).
-    pub failed_levels: BTreeMap<String, String>,
+    /// The result as `capacity.json` stores it.
+    #[serde(flatten)]
+    pub found: Capacity,
+    /// Each level's search step (its concurrency, or its speed steps), in
+    /// the order of `found.levels`.
+    #[serde(skip)]
+    pub steps: Vec<u32>,
     /// What the search varied.
     #[serde(skip)]
     pub axis: SearchAxis,
@@ -84,12 +39,13 @@ pub struct CapacityOutput {
 }
 
 impl CapacityOutput {
-    /// The result of a search along `axis` with these boundaries: the
-    /// summary fields filled for that axis.
+    /// The result of a search along `axis` with these boundaries, from its
+    /// levels each with its search step: the summary fields filled for
+    /// that axis.
     pub fn new(
         axis: SearchAxis,
         brackets: (Bracket, Bracket),
-        levels: Vec<CapacityLevel>,
+        levels: Vec<(u32, CapacityLevel)>,
         failed_levels: BTreeMap<String, String>,
         stopped: Option<String>,
     ) -> CapacityOutput {
@@ -98,7 +54,8 @@ impl CapacityOutput {
         let is_trace = matches!(axis, SearchAxis::TraceSpeed { .. });
         let conc = |n: Option<u32>| if is_trace { None } else { n };
         let trace = |n: Option<u32>| if is_trace { n.map(speed) } else { None };
-        CapacityOutput {
+        let (steps, levels): (Vec<u32>, Vec<CapacityLevel>) = levels.into_iter().unzip();
+        let found = Capacity {
             tier_a_max_concurrency: conc(Some(a.last_holding)),
             tier_a_first_failing: conc(a.first_failing),
             tier_b_max_concurrency: conc(Some(b.last_holding)),
@@ -110,11 +67,20 @@ impl CapacityOutput {
             stopped,
             levels,
             failed_levels,
+        };
+        CapacityOutput {
+            found,
+            steps,
             axis,
             brackets,
             max_level: 0,
             show_goodput: false,
         }
+    }
+
+    /// Each measured level with its search step.
+    fn levels(&self) -> impl Iterator<Item = (u32, &CapacityLevel)> {
+        self.steps.iter().copied().zip(&self.found.levels)
     }
 
     fn bracket(&self, tier: Tier) -> Bracket {
@@ -128,13 +94,13 @@ impl CapacityOutput {
 impl Output for CapacityOutput {
     fn document(&self, lang: Lang) -> Document {
         let mut d = Document::new();
-        let Some(first) = self.levels.first() else {
+        let Some(first) = self.found.levels.first() else {
             return d;
         };
         d.title(crate::output::run::target_and_model(&first.summary))
             .blank();
         d.table(self.table(lang)).blank();
-        for (level, why) in &self.failed_levels {
+        for (level, why) in &self.found.failed_levels {
             d.line(format!(
                 "{level}: {} ({why})",
                 lang.pick(
@@ -148,13 +114,14 @@ impl Output for CapacityOutput {
         }
         // Prompt lengths are the same at every level: say it once.
         if let Some(n) = self
+            .found
             .levels
             .iter()
             .find_map(|l| l.grade.prefill_not_measurable.as_ref())
         {
             d.line(tokenpace_present::labels::prefill_not_measurable(lang, n));
         }
-        if let Some(why) = &self.stopped {
+        if let Some(why) = &self.found.stopped {
             d.line(format!(
                 "{}: {why}",
                 lang.pick("search ended early", "搜索提前结束")
@@ -165,9 +132,8 @@ impl Output for CapacityOutput {
 
     fn csv(&self) -> Option<Table> {
         let levels: Vec<(String, &RunSummary, &Grade)> = self
-            .levels
-            .iter()
-            .map(|l| (self.axis.label(l.step), &l.summary, &l.grade))
+            .levels()
+            .map(|(step, l)| (self.axis.label(step), &l.summary, &l.grade))
             .collect();
         Some(crate::output::run::csv_table(&levels))
     }
@@ -175,7 +141,7 @@ impl Output for CapacityOutput {
 
 impl CapacityOutput {
     fn table(&self, lang: Lang) -> Table {
-        let graded = &self.levels[0].grade.metrics;
+        let graded = &self.found.levels[0].grade.metrics;
         let mut header: Vec<(String, Align)> = vec![
             (lang.pick("level", "负载").into(), Align::Left),
             ("ok".into(), Align::Right),
@@ -197,10 +163,10 @@ impl CapacityOutput {
         let cols: Vec<(&str, Align)> = header.iter().map(|(h, al)| (h.as_str(), *al)).collect();
         let mut t = Table::new(&cols);
         let (a, b) = (self.bracket(Tier::A), self.bracket(Tier::B));
-        for l in &self.levels {
+        for (step, l) in self.levels() {
             let s = &l.summary;
             let mut row = vec![
-                self.axis.label(l.step),
+                self.axis.label(step),
                 format!("{}/{}", s.counts.ok, s.counts.sent),
             ];
             for g0 in graded {
@@ -214,10 +180,10 @@ impl CapacityOutput {
             }
             row.push(l.tier.to_string());
             let mut mark = Vec::new();
-            if a.last_holding == l.step && a.first_failing.is_some() {
+            if a.last_holding == step && a.first_failing.is_some() {
                 mark.push(lang.pick("← knee: last A", "← 拐点：最后一个 A"));
             }
-            if b.last_holding == l.step && b.first_failing.is_some() {
+            if b.last_holding == step && b.first_failing.is_some() {
                 mark.push(lang.pick("← last B", "← 最后一个 B"));
             }
             row.push(mark.join(" "));
@@ -294,7 +260,7 @@ impl CapacityOutput {
     /// Why level `step` fell below `tier`: each metric graded worse, with
     /// its value and tier, and the failed requests if any.
     fn shortfalls(&self, step: u32, tier: Tier, lang: Lang) -> Vec<String> {
-        let Some(l) = self.levels.iter().find(|l| l.step == step) else {
+        let Some((_, l)) = self.levels().find(|&(s, _)| s == step) else {
             return Vec::new();
         };
         let counts = &l.summary.counts;

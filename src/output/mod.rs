@@ -49,6 +49,29 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     ]
 }
 
+/// Every file a run stores, by the name of its schema file
+/// (`schemas/NAME.schema.json`): `run.json`, one line of `requests.jsonl`,
+/// `sweep.json`, `capacity.json` (`capacity-file`, as `capacity` is the
+/// command's output), and one line of the simulator's truth file (`sim
+/// --truth`).
+pub fn stored_schemas() -> Vec<(&'static str, Schema)> {
+    use tokenpace_core::record::RequestRecord;
+    use tokenpace_rundir::Versioned;
+    vec![
+        (
+            "run",
+            schema::<Versioned<tokenpace_core::summary::RunSummary>>(),
+        ),
+        ("request-record", schema::<RequestRecord>()),
+        ("sweep", schema::<Versioned<tokenpace_rundir::Sweep>>()),
+        (
+            "capacity-file",
+            schema::<Versioned<tokenpace_rundir::Capacity>>(),
+        ),
+        ("truth", schema::<tokenpace_sim::truth::TruthLine>()),
+    ]
+}
+
 /// JSON Schema draft 2020-12, without a `$schema` URL: the files name no
 /// outside address, and validators are told the draft.
 fn schema<T: JsonSchema>() -> Schema {

@@ -13,60 +13,21 @@ use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, MetricGrade};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
-use tokenpace_core::regression::{FitError, PrefillFit};
 use tokenpace_core::repeats::TierSpan;
+use tokenpace_core::self_check::TimingError;
 use tokenpace_core::server_metrics::Decomposition;
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
-use tokenpace_runner::self_check::TimingError;
 
 pub use csv::csv_table;
 pub use server_metrics::server_metrics_section;
 pub use sweep::{sweep_section, target_and_model};
 
-/// One measured load level.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct LevelOutput {
-    /// The level's name (`c8`, `r2.5`, `p512`), also its sub-directory.
-    pub label: String,
-    /// What was measured.
-    pub summary: RunSummary,
-    /// The grade on the profile.
-    pub grade: Grade,
-    /// The server's histograms against the client's TTFT
-    /// (`--server-metrics`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_metrics: Option<Decomposition>,
-    /// With `--repeat`: the tiers each graded metric's 95 % interval spans.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tier_spans: Vec<TierSpan>,
-}
-
-/// The prefill line of a prompt-length sweep, or why there is none.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum FitOutput {
-    /// TTFT against prompt tokens.
-    Fit(PrefillFit),
-    /// Why no line could be fitted.
-    Error {
-        /// The reason, in words.
-        error: String,
-    },
-}
-
-impl From<&Result<PrefillFit, FitError>> for FitOutput {
-    fn from(r: &Result<PrefillFit, FitError>) -> FitOutput {
-        match r {
-            Ok(f) => FitOutput::Fit(*f),
-            Err(e) => FitOutput::Error {
-                error: e.to_string(),
-            },
-        }
-    }
-}
+/// A sweep prints as `sweep.json` stores it (with its notes and
+/// self-check): one type, [`tokenpace_rundir::Sweep`], for both.
+pub use tokenpace_rundir::{Fit as FitOutput, Sweep as SweepOutput, SweepLevel as LevelOutput};
 
 /// `tokenpace bench URL`: one level, or a sweep.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -97,19 +58,6 @@ pub struct RunOutput {
     /// The profile graded against.
     #[serde(skip)]
     pub profile: Profile,
-}
-
-/// A sweep: one row per level.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct SweepOutput {
-    /// The levels, in the order they ran.
-    pub levels: Vec<LevelOutput>,
-    /// The prefill line, when prompt lengths were swept.
-    pub prefill_fit: Option<FitOutput>,
-    /// The client's own timing error on this machine (`--self-check`).
-    pub self_check: Option<TimingError>,
-    /// What a reader must know to trust the numbers.
-    pub notes: Vec<String>,
 }
 
 impl Output for BenchOutput {

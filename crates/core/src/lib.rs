@@ -21,6 +21,7 @@ pub mod regression;
 pub mod repeats;
 pub mod request_metrics;
 pub mod scenario;
+pub mod self_check;
 pub mod server_metrics;
 pub mod shard;
 pub mod stats;

@@ -3,7 +3,7 @@
 //! (sum after − sum before) ÷ (count after − count before), and the client's
 //! mean TTFT decomposes into network + queue + prefill + the rest.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Server TTFT histograms (arrival in the server to its first token), by
@@ -79,7 +79,7 @@ impl Scrape {
 }
 
 /// A histogram's mean over a run.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mean {
     /// The histogram.
     pub name: String,
@@ -102,7 +102,7 @@ fn mean(before: &Scrape, after: &Scrape, names: &[&str]) -> Option<Mean> {
 }
 
 /// The client's mean TTFT against the server's parts.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decomposition {
     /// The client's mean TTFT over its successful requests, seconds.
     pub client_ttft_s: f64,

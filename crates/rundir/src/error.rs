@@ -21,9 +21,15 @@ pub enum Error {
     /// `run.json` is not a run summary.
     #[error("'{}' is not a tokenpace run summary (run.json)", .0.display())]
     BadSummary(PathBuf, #[source] serde_json::Error),
-    /// `sweep.json` is not JSON.
-    #[error("'{}' is not valid JSON ({}); rerun the sweep or delete the file", .0.display(), .1)]
+    /// `sweep.json` is not a sweep.
+    #[error("'{}' is not a tokenpace sweep ({}); rerun the sweep or delete the file", .0.display(), .1)]
     BadSweep(PathBuf, serde_json::Error),
+    /// `capacity.json` is not a capacity search's result.
+    #[error("'{}' is not a tokenpace capacity search ({}); rerun the search or delete the file", .0.display(), .1)]
+    BadCapacity(PathBuf, serde_json::Error),
+    /// A stored file could not be read.
+    #[error("could not read '{}'", .0.display())]
+    Read(PathBuf, #[source] std::io::Error),
     /// The directory could not be listed.
     #[error("could not list '{}'", .0.display())]
     List(PathBuf, #[source] std::io::Error),
@@ -122,6 +128,16 @@ pub enum Error {
         held: usize,
         /// The requests `run.json` counts.
         counted: u64,
+    },
+    /// A stored file is of a format newer than this tokenpace reads.
+    #[error("'{}' is format version {version}, newer than this tokenpace reads (up to version {newest}): it was written by a newer tokenpace; upgrade tokenpace to read it", .path.display())]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+        /// The version it says it is.
+        version: u64,
+        /// The newest this tokenpace reads.
+        newest: u32,
     },
     /// A value could not be serialised (a bug: every summary serialises).
     #[error("could not write '{}' as JSON", .0.display())]

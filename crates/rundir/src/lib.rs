@@ -14,21 +14,29 @@
 //! A sweep holds one such directory per level (`DIR/c1`, `DIR/c4`, …) and
 //! `DIR/sweep.json`, whose `levels[].label` gives their order; a capacity
 //! search adds `DIR/capacity.json`. Every read error is one line that names
-//! the file and says what to do.
+//! the file and says what to do; `run.json`, `sweep.json` and
+//! `capacity.json` carry their format version ([`stored`]), and a file
+//! from a newer format is refused.
 #![deny(missing_docs)]
 
+mod capacity;
 mod check;
 mod error;
 mod find;
 mod lock;
 mod path;
 mod read;
+pub mod stored;
+mod sweep;
 
+pub use capacity::{Capacity, CapacityLevel};
 pub use error::Error;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
 pub use lock::{describe, Holder, Lock};
 pub use path::{inside, level_dir_name, unsafe_label};
 pub use read::{read_summary, Level, LevelDir};
+pub use stored::{Versioned, VERSION};
+pub use sweep::{Fit, Sweep, SweepLevel};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -164,20 +172,10 @@ impl RunDir {
         }
     }
 
-    /// Writes `DIR/run.json`.
+    /// Writes `DIR/run.json`, with its format version.
     pub fn write_summary(&self, summary: &RunSummary) -> Result<(), Error> {
-        write_json(&self.inside_run(self.summary_path())?, summary)
-    }
-
-    /// Writes `DIR/sweep.json`: any value whose `levels` array lists each
-    /// level's `label` in the order they ran.
-    pub fn write_sweep<T: Serialize + ?Sized>(&self, sweep: &T) -> Result<(), Error> {
-        write_json(&self.inside_run(self.sweep_path())?, sweep)
-    }
-
-    /// Writes `DIR/capacity.json`.
-    pub fn write_capacity<T: Serialize + ?Sized>(&self, capacity: &T) -> Result<(), Error> {
-        write_json(&self.inside_run(self.capacity_path())?, capacity)
+        let path = self.inside_run(self.summary_path())?;
+        write_json(&path, &Versioned::new(summary))
     }
 
     /// Writes `DIR/requests.jsonl` at once (a run being measured writes it

@@ -9,6 +9,7 @@
 
 use crate::check::{impossible, Ids};
 use crate::path::unsafe_label;
+use crate::stored::read_versioned;
 use crate::{Error, RunDir, REQUESTS, SUMMARY};
 use std::path::Path;
 use tokenpace_core::profile::Profile;
@@ -52,7 +53,7 @@ pub fn read_summary(path: &Path) -> Result<RunSummary, Error> {
         return Err(Error::NoSummary(file));
     }
     let text = std::fs::read_to_string(&file).map_err(|e| Error::ReadSummary(file.clone(), e))?;
-    serde_json::from_str(&text).map_err(|e| Error::BadSummary(file, e))
+    read_versioned(&file, &text, |e| Error::BadSummary(file.clone(), e))
 }
 
 impl RunDir {
@@ -190,14 +191,9 @@ impl RunDir {
     /// directory name inside the run, else the sub-directories' names.
     fn level_labels(&self) -> Result<Vec<String>, Error> {
         let dir = self.path();
-        if let Ok(text) = std::fs::read_to_string(self.sweep_path()) {
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| Error::BadSweep(self.sweep_path(), e))?;
-            let labels: Vec<String> = v["levels"]
-                .as_array()
+        if let Some(order) = self.sweep_order()? {
+            let labels: Vec<String> = order
                 .into_iter()
-                .flatten()
-                .filter_map(|l| l["label"].as_str().map(String::from))
                 .map(|label| match unsafe_label(&label) {
                     Some(why) => Err(Error::UnsafeLabel {
                         file: self.sweep_path(),

@@ -70,10 +70,11 @@ fn a_sweep_reads_in_sweep_json_order() {
         .collect();
     assert_eq!(names, ["c1", "c4", "c16"]);
     // With it: its order, and only labels that exist.
-    d.write_sweep(&serde_json::json!({"levels": [
-        {"label": "c16"}, {"label": "gone"}, {"label": "c1"}, {"label": "c4"}
-    ]}))
-    .unwrap();
+    // (Only the labels order the levels: a sweep.json written by hand
+    // with nothing else does too.)
+    let order =
+        r#"{"levels": [{"label": "c16"}, {"label": "gone"}, {"label": "c1"}, {"label": "c4"}]}"#;
+    std::fs::write(d.sweep_path(), order).unwrap();
     let levels = d.levels().unwrap();
     let labels: Vec<Option<&str>> = levels.iter().map(|l| l.label.as_deref()).collect();
     assert_eq!(labels, [Some("c16"), Some("c1"), Some("c4")]);
@@ -124,7 +125,7 @@ fn errors_name_the_file_and_the_fix() {
     std::fs::write(sweep.sweep_path(), "{").unwrap();
     let e = err(sweep.levels());
     assert!(
-        e.contains("sweep.json") && e.contains("not valid JSON"),
+        e.contains("sweep.json") && e.contains("not a tokenpace sweep"),
         "{e}"
     );
 }
@@ -133,15 +134,21 @@ fn errors_name_the_file_and_the_fix() {
 fn writes_create_nothing_unasked_and_say_where_they_failed() {
     let tmp = tempfile::tempdir().unwrap();
     let d = RunDir::new(tmp.path().join("not-created"));
-    let e = err(d.write_capacity(&serde_json::json!({})));
+    let e = err(d.write_capacity(&Capacity::default()));
     assert!(
         e.contains("could not write") && e.contains("capacity.json"),
         "{e}"
     );
     d.create().unwrap();
-    d.write_capacity(&serde_json::json!({"a": 1})).unwrap();
+    let capacity = Capacity {
+        tier_a_max_concurrency: Some(4),
+        ..Capacity::default()
+    };
+    d.write_capacity(&capacity).unwrap();
     let text = std::fs::read_to_string(d.capacity_path()).unwrap();
     assert!(text.ends_with("}\n"), "{text}");
+    let read = d.read_capacity().unwrap();
+    assert_eq!(read.tier_a_max_concurrency, Some(4));
 }
 
 #[test]
@@ -220,4 +227,58 @@ fn a_killed_run_reads_from_its_records() {
     let levels = sweep.read_levels().unwrap();
     assert_eq!(levels.len(), 2);
     assert!(!levels[0].summary.partial && levels[1].summary.partial);
+}
+
+#[test]
+fn stored_files_carry_their_version_and_newer_ones_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = RunDir::new(tmp.path().join("run"));
+    write_level(&d, 2);
+    let text = std::fs::read_to_string(d.summary_path()).unwrap();
+    assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
+    // Written before the version was recorded: version 1, read as before.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("version");
+    std::fs::write(d.summary_path(), v.to_string()).unwrap();
+    assert_eq!(d.read_summary().unwrap().counts.sent, 2);
+    // From a newer format: refused, naming the file, its version and what
+    // to do.
+    v["version"] = 2.into();
+    std::fs::write(d.summary_path(), v.to_string()).unwrap();
+    let e = err(d.read_summary());
+    assert!(
+        e.contains("run.json") && e.contains("format version 2") && e.contains("upgrade tokenpace"),
+        "{e}"
+    );
+    assert!(err(d.read_levels()).contains("format version 2"));
+
+    let sweep = RunDir::new(tmp.path().join("sweep"));
+    write_level(&sweep.level("c1"), 1);
+    sweep.write_sweep(&Sweep::default()).unwrap();
+    let text = std::fs::read_to_string(sweep.sweep_path()).unwrap();
+    assert!(text.starts_with("{\n  \"version\": 1,\n"), "{text}");
+    assert!(sweep.read_sweep().unwrap().levels.is_empty());
+    assert_eq!(sweep.levels().unwrap().len(), 1);
+    let newer = r#"{"version": 3, "levels": [{"label": "c1"}]}"#;
+    std::fs::write(sweep.sweep_path(), newer).unwrap();
+    let e = err(sweep.levels());
+    assert!(
+        e.contains("sweep.json") && e.contains("format version 3"),
+        "{e}"
+    );
+    assert!(err(sweep.read_sweep()).contains("format version 3"));
+    let cap = sweep.capacity_path();
+    std::fs::write(&cap, r#"{"version": 2, "levels": [], "failed_levels": {}}"#).unwrap();
+    let e = err(sweep.read_capacity());
+    assert!(
+        e.contains("capacity.json") && e.contains("format version 2"),
+        "{e}"
+    );
+    // Without a version: 1, as written before it was recorded.
+    std::fs::write(
+        &cap,
+        r#"{"levels": [], "failed_levels": {}, "stopped": null}"#,
+    )
+    .unwrap();
+    assert!(sweep.read_capacity().unwrap().levels.is_empty());
 }

@@ -9,7 +9,7 @@ use tokenpace_corpus::SplitMix64;
 
 /// A misbehaviour the simulator can inject. The names (snake_case) are used
 /// in flags, TOML, the `x-tokenpace-fault` header and the truth file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer 429 Too Many Requests with an OpenAI-style error body.
@@ -240,7 +240,7 @@ impl FaultSet {
 }
 
 /// A fault as injected, for the truth file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultRecord {
     /// Which fault.
     pub kind: FaultKind,

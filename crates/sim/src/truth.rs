@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::faults::FaultRecord;
 
 /// The first line the server writes to a truth file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TruthHeader {
     /// Always `"header"`.
     #[serde(rename = "type")]
@@ -35,7 +35,7 @@ pub struct TruthHeader {
 }
 
 /// Everything the server did for one request.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestTruth {
     /// Always `"request"`.
     #[serde(rename = "type")]
@@ -125,7 +125,7 @@ pub struct RequestTruth {
 }
 
 /// One write of the response body (an SSE event group or a whole body).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChunkTruth {
     /// `content`, `tool_call` (tool-call deltas; `chars` counts the
     /// arguments' characters carried), `finish` (finish/usage/`[DONE]`
@@ -149,7 +149,7 @@ pub struct ChunkTruth {
 }
 
 /// A tool call the server answered with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ToolCallTruth {
     /// The call's id (`call_…`).
     pub id: String,
@@ -167,6 +167,17 @@ pub struct ToolCallTruth {
     pub delta_tokens: u64,
     /// Whether the arguments are valid JSON (false under `bad_tool_args`).
     pub valid_json: bool,
+}
+
+/// One line of a truth file, as its schema (`schemas/truth.schema.json`)
+/// describes it: the header a server run starts with, or a request.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum TruthLine {
+    /// The first line of each server run.
+    Header(TruthHeader),
+    /// Everything the server did for one request.
+    Request(Box<RequestTruth>),
 }
 
 /// The writer thread behind a truth file.

@@ -55,21 +55,10 @@ pub(super) fn sweep_output(
     notes: Vec<String>,
 ) -> SweepOutput {
     SweepOutput {
-        levels: results.iter().map(level_output).collect(),
+        levels: results.iter().map(LevelOutput::from).collect(),
         prefill_fit: m.fit.as_ref().map(FitOutput::from),
         self_check: m.self_check,
         notes,
-    }
-}
-
-/// A level as it is printed and serialised.
-fn level_output(r: &LevelResult) -> LevelOutput {
-    LevelOutput {
-        label: r.label.clone(),
-        summary: r.summary.clone(),
-        grade: r.grade.clone(),
-        server_metrics: r.server.clone(),
-        tier_spans: r.tier_spans.clone(),
     }
 }
 

@@ -61,7 +61,7 @@ fn search(
     let interrupted = found.partial();
     let output = output(found, a.goodput);
     if let Some(dir) = &plan.out {
-        RunDir::new(dir).write_capacity(&output)?;
+        RunDir::new(dir).write_capacity(&output.found)?;
     }
     out.write_all(tokenpace_present::export(&output, a.output.format, lang)?.as_bytes())?;
     Ok(if interrupted {
@@ -75,15 +75,17 @@ fn search(
 fn output(found: SearchOutcome, show_goodput: bool) -> CapacityOutput {
     let axis = found.limits.axis;
     let levels = (found.levels.into_iter())
-        .map(|l| CapacityLevel {
-            concurrency: l.trace_speed.is_none().then_some(l.concurrency),
-            trace_speed: l.trace_speed,
-            tier: l.tier,
-            goodput_a_per_s: l.goodput.0,
-            goodput_b_per_s: l.goodput.1,
-            summary: l.result.summary,
-            grade: l.result.grade,
-            step: l.concurrency,
+        .map(|l| {
+            let level = CapacityLevel {
+                concurrency: l.trace_speed.is_none().then_some(l.concurrency),
+                trace_speed: l.trace_speed,
+                tier: l.tier,
+                goodput_a_per_s: l.goodput.0,
+                goodput_b_per_s: l.goodput.1,
+                summary: l.result.summary,
+                grade: l.result.grade,
+            };
+            (l.concurrency, level)
         })
         .collect();
     let failed = (found.refused.into_iter())

@@ -1,0 +1,85 @@
+//! `capacity.json`: a capacity search's result, each level's tier and
+//! summary and the tier-A and tier-B boundaries. `tokenpace capacity`
+//! writes it and prints the same fields (`--format json`); readers read it
+//! with the same type, [`Capacity`].
+
+use crate::stored::{read_versioned, Versioned};
+use crate::{write_json, Error, RunDir};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tokenpace_core::grade::{Grade, Tier};
+use tokenpace_core::summary::RunSummary;
+
+/// One measured level.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CapacityLevel {
+    /// Concurrent streams (absent in a trace search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// A trace search: how many times faster than the trace it was replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_speed: Option<f64>,
+    /// The tier it held (C when more than 1 % of requests failed).
+    pub tier: Tier,
+    /// Requests/s that met every tier-A target on their own.
+    pub goodput_a_per_s: f64,
+    /// Requests/s that met every tier-B target on their own.
+    pub goodput_b_per_s: f64,
+    /// What was measured.
+    pub summary: RunSummary,
+    /// The grade on the profile.
+    pub grade: Grade,
+}
+
+/// The search's result. A concurrency search fills the `*_concurrency`
+/// fields, a trace search the `*_trace_speed` ones.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Capacity {
+    /// The largest concurrency that held tier A (0: none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_a_max_concurrency: Option<u32>,
+    /// The smallest concurrency that fell below tier A, if any was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_a_first_failing: Option<u32>,
+    /// The largest concurrency that held tier B (0: none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_b_max_concurrency: Option<u32>,
+    /// The smallest concurrency that fell below tier B, if any was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_b_first_failing: Option<u32>,
+    /// The fastest replay of the trace that held tier A (0: none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_a_max_trace_speed: Option<f64>,
+    /// The slowest replay that fell below tier A, if any was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_a_first_failing_trace_speed: Option<f64>,
+    /// The fastest replay of the trace that held tier B (0: none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_b_max_trace_speed: Option<f64>,
+    /// The slowest replay that fell below tier B, if any was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_b_first_failing_trace_speed: Option<f64>,
+    /// Why the search ended early, if it did.
+    pub stopped: Option<String>,
+    /// Measured levels, by load.
+    pub levels: Vec<CapacityLevel>,
+    /// Levels where every request failed (tier C), with the reason, by
+    /// level name (`c8`, or `t2.5` for a trace at 2.5×).
+    pub failed_levels: BTreeMap<String, String>,
+}
+
+impl RunDir {
+    /// Writes `DIR/capacity.json`, with its format version.
+    pub fn write_capacity(&self, capacity: &Capacity) -> Result<(), Error> {
+        let path = self.inside_run(self.capacity_path())?;
+        write_json(&path, &Versioned::new(capacity))
+    }
+
+    /// `DIR/capacity.json`; an error when it is missing, of a newer
+    /// format, or not a capacity search's result.
+    pub fn read_capacity(&self) -> Result<Capacity, Error> {
+        let path = self.capacity_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::Read(path.clone(), e))?;
+        read_versioned(&path, &text, |e| Error::BadCapacity(path.clone(), e))
+    }
+}
