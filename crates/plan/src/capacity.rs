@@ -121,8 +121,7 @@ pub fn roofline_capacity(
     })
 }
 
-/// The simulator's law of batching (`tokenpace sim --batch-slowdown`,
-/// [`decode_per_stream`]) with the planners' TTFT ([`ttft`]).
+/// The simulator's law of batching (`tokenpace sim --batch-slowdown`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BatchingLaw {
     /// Fixed part of TTFT, seconds.
@@ -142,6 +141,7 @@ impl BatchingLaw {
     /// concurrency `c` (within the batch), reading `chars_per_token`;
     /// prefill as tokenpace measures it (prompt ÷ TTFT without network).
     pub fn values(&self, prompt_tokens: f64, c: u32, chars_per_token: f64) -> [(Metric, f64); 4] {
+        // The planners' one TTFT formula and the simulator's batching law.
         let ttft = ttft(self.fixed_ttft_s, prompt_tokens, self.prefill_tok_s);
         let decode = decode_per_stream(self.decode_tok_s, self.slowdown, f64::from(c));
         [

@@ -113,8 +113,14 @@ pub fn scenario_section(s: &Situation, list: &[Remedy], assumed: bool, lang: Lan
 fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document {
     let w = |p| say(lang, p);
     // The metrics' own labels (TTFT by its short name, as the table heads it).
-    let (prefill, decode) = (lang.metric(Metric::PrefillTokS), lang.metric(Metric::DecodeTokS));
-    let (ttft, speed) = (labels::short(lang, Metric::TtftS), lang.metric(Metric::OutputCharsS));
+    let (prefill, decode) = (
+        lang.metric(Metric::PrefillTokS),
+        lang.metric(Metric::DecodeTokS),
+    );
+    let (ttft, speed) = (
+        labels::short(lang, Metric::TtftS),
+        lang.metric(Metric::OutputCharsS),
+    );
     let c = comma(lang);
     let mut d = Document::new();
     d.item(labelled(
