@@ -11,8 +11,6 @@ pub mod output;
 mod progress;
 mod session_plan;
 
-mod table;
-
 pub use tokenpace_present::Lang;
 
 use std::io::Write;

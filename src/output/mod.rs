@@ -12,6 +12,7 @@ pub mod grade;
 pub mod history;
 pub mod merge;
 pub mod mix;
+pub mod models;
 pub mod plan;
 pub mod repeats;
 pub mod report;
@@ -45,6 +46,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("compare", schema::<compare::CompareOutput>()),
         ("history", schema::<history::HistoryOutput>()),
         ("merge", schema::<merge::MergeOutput>()),
+        ("models", schema::<models::ModelsOutput>()),
         ("report", schema::<report::ReportOutput>()),
     ]
 }

@@ -41,6 +41,29 @@ fn grade_json_validates() {
 }
 
 #[test]
+fn models_json_validates_with_a_readable_and_an_unreadable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("llm-tiny");
+    std::fs::create_dir_all(&package).unwrap();
+    let gguf = common::gguf_bytes(&[("general.architecture", "llama")]);
+    std::fs::write(package.join("Tiny.Q4_1.gguf"), gguf).unwrap();
+    std::fs::write(package.join("Broken.gguf"), b"not a model").unwrap();
+    let cache = dir.path().to_str().unwrap();
+    let (_, out) = tokenpace(&["models", "--cache-dir", cache, "--format", "json"]).unwrap();
+    assert_valid("models", &out);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2, "{out}");
+    // Sorted by file name: the broken file first, its error and no header.
+    assert!(
+        models[0]["info"].is_null() && models[0]["error"].is_string(),
+        "{out}"
+    );
+    assert_eq!(models[1]["info"]["architecture"], "llama", "{out}");
+    assert!(models[1]["error"].is_null(), "{out}");
+}
+
+#[test]
 fn the_validator_rejects_what_the_schema_forbids() {
     let bad = r#"{"metrics": "not a list", "overall": "Z"}"#;
     let result = std::panic::catch_unwind(|| assert_valid("grade", bad));

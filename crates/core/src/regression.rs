@@ -7,6 +7,7 @@
 
 use crate::record::RequestRecord;
 use crate::request_metrics::{MetricOptions, RequestMetrics};
+use crate::scenario::laws::ttft;
 use serde::{Deserialize, Serialize};
 
 /// An ordinary least-squares fit y = intercept + slope · x.
@@ -171,9 +172,10 @@ impl PrefillFit {
         PrefillFit::fit(&PrefillFit::points(records))
     }
 
-    /// The TTFT this line predicts for a prompt of `prompt_tokens`.
+    /// The TTFT this line predicts for a prompt of `prompt_tokens`: the
+    /// planners' one TTFT formula with the overhead as its fixed part.
     pub fn ttft_s(&self, prompt_tokens: f64) -> f64 {
-        self.overhead_s + prompt_tokens / self.prefill_tok_s
+        ttft(self.overhead_s, prompt_tokens, self.prefill_tok_s)
     }
 }
 

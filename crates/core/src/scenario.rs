@@ -16,43 +16,14 @@ use crate::metric::Metric;
 use crate::profile::Profile;
 use serde::{Deserialize, Serialize};
 
+pub mod laws;
 mod presets;
 pub mod ratio;
 
+pub use laws::{
+    chars_per_s, decode_for, decode_per_stream, prefill_for_ttft, rate_for, time_for, ttft,
+};
 pub use presets::{preset_named, preset_names, Preset, PRESETS};
-
-/// Seconds to process `tokens` at `rate` tokens/s.
-pub fn time_for(tokens: f64, rate: f64) -> f64 {
-    tokens / rate
-}
-
-/// The rate needed to process `tokens` in `seconds`.
-pub fn rate_for(tokens: f64, seconds: f64) -> f64 {
-    tokens / seconds
-}
-
-/// Time to first token: the network round trip plus the prompt's prefill
-/// time, RTT + prompt tokens ÷ prefill rate. The one TTFT formula of the
-/// planners (scenarios, remedies, the roofline).
-pub fn ttft(rtt_s: f64, prompt_tokens: f64, prefill_tok_s: f64) -> f64 {
-    rtt_s + time_for(prompt_tokens, prefill_tok_s)
-}
-
-/// The prefill rate at which [`ttft`] equals `ttft_s`: TTFT must stay
-/// strictly below a target, so any faster rate meets it.
-pub fn prefill_for_ttft(prompt_tokens: f64, ttft_s: f64, rtt_s: f64) -> f64 {
-    rate_for(prompt_tokens, ttft_s - rtt_s)
-}
-
-/// Characters per second a reader sees at `decode` tokens/s.
-pub fn chars_per_s(decode_tok_s: f64, chars_per_token: f64) -> f64 {
-    decode_tok_s * chars_per_token
-}
-
-/// Decode rate needed for a reader to see `chars_per_s`.
-pub fn decode_for(chars_per_s: f64, chars_per_token: f64) -> f64 {
-    chars_per_s / chars_per_token
-}
 
 /// Where the characters-per-token ratio comes from when none is given.
 pub const DEFAULT_RATIO_SOURCE: &str =

@@ -5,16 +5,18 @@ use std::path::Path;
 use tokenpace_core::gguf::{read_metadata, Value};
 
 /// What a GGUF file's header says.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+// Fields in alphabetical order: the order of the keys `tokenpace models
+// --format json` has always printed.
 pub struct GgufInfo {
     /// `general.architecture` (llama, gemma3, qwen2, …).
     pub architecture: String,
-    /// `general.name`, if set.
-    pub name: Option<String>,
-    /// `general.file_type` (the quantisation, as llama.cpp numbers it).
-    pub file_type: Option<u64>,
     /// File size in bytes.
     pub bytes: u64,
+    /// `general.file_type` (the quantisation, as llama.cpp numbers it).
+    pub file_type: Option<u64>,
+    /// `general.name`, if set.
+    pub name: Option<String>,
 }
 
 /// Reads and checks the header of the GGUF file at `path`.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
-use tokenpace_core::scenario::chars_per_s;
+use tokenpace_core::scenario::{chars_per_s, decode_per_stream, ttft};
 
 /// Most concurrent streams the search considers.
 pub const MAX_SEARCH: u32 = 4096;
@@ -141,8 +141,9 @@ impl BatchingLaw {
     /// concurrency `c` (within the batch), reading `chars_per_token`;
     /// prefill as tokenpace measures it (prompt ÷ TTFT without network).
     pub fn values(&self, prompt_tokens: f64, c: u32, chars_per_token: f64) -> [(Metric, f64); 4] {
-        let ttft = self.fixed_ttft_s + prompt_tokens / self.prefill_tok_s;
-        let decode = self.decode_tok_s / (1.0 + self.slowdown * f64::from(c.max(1) - 1));
+        // The planners' one TTFT formula and the simulator's batching law.
+        let ttft = ttft(self.fixed_ttft_s, prompt_tokens, self.prefill_tok_s);
+        let decode = decode_per_stream(self.decode_tok_s, self.slowdown, f64::from(c));
         [
             (Metric::PrefillTokS, prompt_tokens / ttft),
             (Metric::DecodeTokS, decode),

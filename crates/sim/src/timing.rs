@@ -5,7 +5,8 @@
 //!   (see [`crate::prefix_cache`]). Time spent queued for a batch slot comes
 //!   before admission, so the TTFT a client sees is queue time + this.
 //! - Decode: a stream alone makes `decode` tokens/s. With `b` streams admitted
-//!   the rate of each is `decode / (1 + k·(b − 1))`, `k` = `batch_slowdown`.
+//!   the rate of each is `decode / (1 + k·(b − 1))`, `k` = `batch_slowdown`
+//!   (the batching law, `tokenpace_core::scenario::decode_per_stream`).
 //! - Deadlines are absolute: token `n` is due at `seg_start + (n − n0)·interval`
 //!   where a segment starts whenever the batch size (so the rate) changes.
 //!   Jitter is an independent offset per deadline (never accumulated, so a
@@ -13,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use tokenpace_core::scenario::decode_per_stream;
 use tokenpace_corpus::SplitMix64;
 
 use crate::config::{JitterDist, TimingConfig};
@@ -32,10 +34,10 @@ impl TimingModel {
         TimingModel { cfg }
     }
 
-    /// Tokens per second of each stream when `batch` streams are admitted.
+    /// Tokens per second of each stream when `batch` streams are admitted:
+    /// the batching law, [`decode_per_stream`].
     pub fn decode_rate(&self, batch: usize) -> f64 {
-        let extra = batch.saturating_sub(1) as f64;
-        self.cfg.decode / (1.0 + self.cfg.batch_slowdown * extra)
+        decode_per_stream(self.cfg.decode, self.cfg.batch_slowdown, batch as f64)
     }
 
     /// Time from admission to the first token, jitter included, for a

@@ -17,16 +17,12 @@ use tokenpace_present::Lang;
 /// A phrase in English and Chinese.
 pub(crate) type Words = (&'static str, &'static str);
 
-/// Phrases the planner's results share.
+/// Phrases the planner's results share; a metric is named by its label
+/// (`tokenpace_present::labels`), as in every command.
 pub(crate) mod words {
     use super::Words;
     pub const PROMPT: Words = ("prompt", "提示");
     pub const ANSWER: Words = ("answer", "回答");
-    pub const PREFILL: Words = ("prefill", "预填充");
-    pub const DECODE: Words = ("decode", "解码");
-    pub const TTFT: Words = ("TTFT", "首字延迟");
-    // The metric's label (labels::metric), so every command names it alike.
-    pub const READING_SPEED: Words = ("output speed", "输出速度");
     pub const TARGETS: Words = ("targets", "目标");
     pub const TARGET: Words = ("target", "目标");
     pub const WEIGHTS: Words = ("weights", "权重");

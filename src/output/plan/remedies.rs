@@ -9,7 +9,7 @@ use tokenpace_core::metric::Metric;
 use tokenpace_plan::remedies::{Kind, Needed, Remedy, Situation};
 use tokenpace_plan::roofline::Estimate;
 use tokenpace_present::table::{Align, Table};
-use tokenpace_present::{number, Document, Lang, Output};
+use tokenpace_present::{labels, number, Document, Lang, Output};
 
 /// The rates a situation needs.
 #[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
@@ -112,47 +112,45 @@ pub fn scenario_section(s: &Situation, list: &[Remedy], assumed: bool, lang: Lan
 /// behind each (recomputed by the roofline when `roofline`).
 fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document {
     let w = |p| say(lang, p);
+    // The metrics' own labels (TTFT by its short name, as the table heads it).
+    let (prefill, decode) = (
+        lang.metric(Metric::PrefillTokS),
+        lang.metric(Metric::DecodeTokS),
+    );
+    let (ttft, speed) = (
+        labels::short(lang, Metric::TtftS),
+        lang.metric(Metric::OutputCharsS),
+    );
     let c = comma(lang);
     let mut d = Document::new();
     d.item(labelled(
         lang,
         ("now", "现状"),
         &format!(
-            "{} {}{c}{} {}{c}{} {} → {} {}{c}{} {}",
-            w(words::PREFILL),
+            "{prefill} {}{c}{decode} {}{c}{} {} → {ttft} {}{c}{speed} {}",
             number::with_unit(Metric::PrefillTokS, s.prefill_tok_s),
-            w(words::DECODE),
             number::with_unit(Metric::DecodeTokS, s.decode_tok_s),
             s.quant,
             w(words::WEIGHTS),
-            w(words::TTFT),
             number::with_unit(Metric::TtftS, s.ttft_s()),
-            w(words::READING_SPEED),
             number::with_unit(Metric::OutputCharsS, s.output_chars_s()),
         ),
     ));
-    let need = |what, cmp: &str, m: Metric, v: f64| {
+    let need = |m: Metric, cmp: &str, v: f64| {
         aside(
             lang,
-            &format!("{} {cmp} {}", w(what), number::with_unit(m, v)),
+            &format!("{} {cmp} {}", lang.metric(m), number::with_unit(m, v)),
         )
     };
     d.item(labelled(
         lang,
         words::TARGETS,
         &format!(
-            "{} < {}{}{c}{} ≥ {}{}",
-            w(words::TTFT),
+            "{ttft} < {}{}{c}{speed} ≥ {}{}",
             number::with_unit(Metric::TtftS, s.ttft_target_s),
-            need(
-                words::PREFILL,
-                ">",
-                Metric::PrefillTokS,
-                s.required_prefill()
-            ),
-            w(words::READING_SPEED),
+            need(Metric::PrefillTokS, ">", s.required_prefill()),
             number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
-            need(words::DECODE, "≥", Metric::DecodeTokS, s.required_decode()),
+            need(Metric::DecodeTokS, "≥", s.required_decode()),
         ),
     ));
     d.blank().table(table(list, lang));
@@ -173,7 +171,7 @@ fn table(list: &[Remedy], lang: Lang) -> Table {
         (lang.pick("remedy", "措施"), Align::Left),
         (lang.metric(Metric::PrefillTokS), Align::Right),
         (lang.metric(Metric::DecodeTokS), Align::Right),
-        ("TTFT", Align::Right),
+        (labels::short(lang, Metric::TtftS), Align::Right),
         (lang.metric(Metric::OutputCharsS), Align::Right),
         (say(lang, words::TIER), Align::Left),
         (say(lang, words::TARGETS), Align::Left),

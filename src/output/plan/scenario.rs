@@ -78,7 +78,7 @@ impl Output for ScenarioOutput {
             "{}: TTFT < {}, {} ≥ {}",
             w(words::TARGETS),
             number::with_unit(Metric::TtftS, s.ttft_target_s),
-            w(words::READING_SPEED),
+            lang.metric(Metric::OutputCharsS),
             number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
         ));
         let source = if s.chars_per_token_source == DEFAULT_RATIO_SOURCE {
@@ -187,7 +187,7 @@ fn predicted(d: &mut Document, plan: &ScenarioPlan, lang: Lang) {
         secs(p.ttft_s),
         secs(s.ttft_target_s),
         mark(p.meets_chars_target),
-        say(lang, words::READING_SPEED),
+        lang.metric(Metric::OutputCharsS),
         number::with_unit(Metric::OutputCharsS, p.output_chars_s),
         number::with_unit(Metric::OutputCharsS, s.chars_per_s_target),
     ));
