@@ -63,9 +63,11 @@ pub async fn cut(
             std::cmp::Ordering::Greater => hi = c,
         }
     }
-    // No cut counts n (or the bound was hit): the nearer side, the shorter
-    // on a tie.
-    Ok(if n - lo.tokens <= hi.tokens - n {
+    // No cut counts n (or the bound was hit): the nearer side, the longer
+    // on a tie (a prompt is at least as long as asked when it can be as
+    // near; the shorter would, at a length a rule reads, such as the long
+    // prompts prefill is graded on, fall under it one run in two).
+    Ok(if n - lo.tokens < hi.tokens - n {
         lo
     } else {
         hi
@@ -170,5 +172,26 @@ mod tests {
         };
         let got = block_on(cut(&c3, Shape::Text, "", &"é".repeat(100), 7)).unwrap();
         assert_eq!(got.tokens, 7);
+    }
+
+    /// Two tokens a character: an odd count is never reached.
+    struct Pairs;
+
+    impl TokenCounter for Pairs {
+        fn count<'a>(&'a self, _: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>> {
+            Box::pin(std::future::ready(Ok(2 * text.chars().count() as u32)))
+        }
+        fn describe(&self) -> String {
+            "pairs".into()
+        }
+        fn counts_template(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_tie_between_two_cuts_takes_the_longer() {
+        let got = block_on(cut(&Pairs, Shape::Text, "", "abcdefgh", 7)).unwrap();
+        assert_eq!((got.bytes, got.tokens), (4, 8));
     }
 }
