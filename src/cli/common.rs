@@ -43,6 +43,24 @@ pub struct TransportArgs {
     /// through reqwest, without the connection timeline.
     #[arg(long)]
     pub h2c: bool,
+    /// Trust the certificates in this PEM file too, besides the system's
+    /// (a private CA, or `sim --tls`'s certificate file); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<std::path::PathBuf>,
+    /// Accept any certificate from an https:// server (a self-signed test
+    /// server): the traffic is still encrypted, the server not verified.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl TransportArgs {
+    /// How an https:// server's certificate is checked.
+    pub fn tls(&self) -> tokenpace_client::transport::tls::TlsOptions {
+        tokenpace_client::transport::tls::TlsOptions {
+            ca_certs: self.ca_cert.clone(),
+            insecure: self.insecure,
+        }
+    }
 }
 
 /// What the target is and how its prompts are kept apart, for `bench` and

@@ -130,6 +130,11 @@ pub struct SimArgs {
     /// [default: tokenpace].
     #[arg(long, value_name = "DIALECT", value_parser = dialect)]
     pub dialect: Option<Dialect>,
+    /// Serve HTTPS with a self-signed certificate made at start: prints its
+    /// SHA-256 fingerprint and a file holding it (give that file to `bench
+    /// --ca-cert`, or pass `--insecure`).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Parses `--dialect`, listing the dialects when it is not one.
@@ -181,6 +186,9 @@ impl SimArgs {
         set(&mut c.tools.call_share, self.tool_call_share);
         set(&mut c.tools.argument_tokens, self.tool_argument_tokens);
         set(&mut c.dialect, self.dialect);
+        if self.tls {
+            c.tls = true;
+        }
         c.validate()?;
         Ok(c)
     }

@@ -44,6 +44,17 @@ async fn serve(config: SimConfig) -> anyhow::Result<()> {
     // A closed stdout (the reader went away) must not stop the server.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "tokenpace sim listening on {}", sim.url());
+    if let Some(tls) = sim.tls() {
+        let _ = writeln!(stdout, "certificate SHA-256 {}", tls.fingerprint);
+        // The file is named by the port, never by anything a client sent.
+        let file = std::env::temp_dir().join(format!("tokenpace-sim-{}.pem", sim.addr().port()));
+        match std::fs::write(&file, &tls.cert_pem) {
+            Ok(()) => {
+                let _ = writeln!(stdout, "certificate: {} (bench --ca-cert)", file.display());
+            }
+            Err(e) => eprintln!("could not write the certificate to {}: {e}", file.display()),
+        }
+    }
     if let Some(path) = sim.truth_path() {
         let _ = writeln!(stdout, "ground truth: {}", path.display());
     }

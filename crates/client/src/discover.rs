@@ -70,10 +70,15 @@ pub async fn listing(
             "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with --model to skip this)",
             timeout.as_secs_f64()
         ),
-        false => anyhow::Error::new(crate::url::clean_error(e)).context(format!(
-            "could not reach {}: is the server running, and is the URL right?",
-            target.shown_url()
-        )),
+        false => {
+            let e = crate::url::clean_error(e);
+            let why = format!("{:#}", anyhow::Error::new(e));
+            let hint = match why.contains("certificate") {
+                true => "its TLS certificate is not trusted: give it with --ca-cert FILE, or pass --insecure for a test server",
+                false => "is the server running, and is the URL right?",
+            };
+            anyhow::anyhow!("could not reach {}: {hint} ({why})", target.shown_url())
+        }
     })?;
     let status = resp.status();
     if status.as_u16() == 401 || status.as_u16() == 403 {

@@ -119,6 +119,8 @@ impl<'t> Recorder<'t> {
     pub fn timeline(&mut self, t: &crate::transport::Timeline) {
         self.record.dns_ns = t.dns_ns;
         self.record.connected_ns = t.connected_ns;
+        self.record.tls_ns = t.tls_ns;
+        self.record.tls_resumed = t.tls_resumed;
         self.record.written_ns = t.written_ns;
     }
 

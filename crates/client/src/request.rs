@@ -10,6 +10,7 @@ use crate::leave::{LeavePoint, Leaving};
 use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
 use crate::redact::Secrets;
 use crate::tokenizer::ModelTokenizer;
+use crate::transport::tls::TlsOptions;
 use crate::transport::Endpoint;
 
 mod error_body;
@@ -23,14 +24,16 @@ use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
 use tokio::sync::watch;
 
 /// The HTTP clients every request shares (cheap to clone): the timed
-/// transport for `http://` targets ([`crate::transport`]), reqwest for
-/// `https://` ones, for HTTP/2 without TLS ([`h2c_client`]) and for the
-/// calls that are not timed (model discovery, probes, metrics).
+/// transport for `http://` and `https://` targets ([`crate::transport`]),
+/// reqwest for HTTP/2 without TLS ([`h2c_client`]) and for the calls that
+/// are not timed (model discovery, probes, metrics).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     api: reqwest::Client,
     connect_timeout: Duration,
     max_idle: usize,
+    /// What `https://` connections are made with.
+    tls: Arc<rustls::ClientConfig>,
     endpoints: Arc<Mutex<HashMap<String, Arc<Endpoint>>>>,
     /// Every request through reqwest, as HTTP/2 with prior knowledge.
     h2c: bool,
@@ -47,7 +50,7 @@ impl HttpClient {
         self.connect_timeout
     }
 
-    /// The timed endpoint of `base_url`, when it is plain `http://`.
+    /// The timed endpoint of `base_url` (`http://` or `https://`).
     fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
         if self.h2c {
             return None;
@@ -56,7 +59,8 @@ impl HttpClient {
         if let Some(e) = map.get(base_url) {
             return Some(Arc::clone(e));
         }
-        let e = Arc::new(Endpoint::of(base_url, self.max_idle, self.connect_timeout)?);
+        let e = Endpoint::of(base_url, self.max_idle, self.connect_timeout, &self.tls)?;
+        let e = Arc::new(e);
         map.insert(base_url.to_string(), Arc::clone(&e));
         Some(e)
     }
@@ -80,6 +84,8 @@ pub struct Target {
     /// Speak HTTP/2 without TLS to an `http://` target (prior knowledge,
     /// as gateways do), through [`h2c_client`].
     pub h2c: bool,
+    /// How an `https://` server's certificate is checked.
+    pub tls: TlsOptions,
 }
 
 impl Target {
@@ -152,19 +158,36 @@ pub struct Timeouts {
 }
 
 /// Builds the HTTP clients shared by all requests: connection reuse, TLS
-/// through rustls (HTTP/1.1 or HTTP/2), no proxy (measurements must not
+/// through rustls with the system's roots, no proxy (measurements must not
 /// silently go through one), TCP_NODELAY.
 pub fn http_client(
     connect_timeout: Duration,
     max_connections: usize,
 ) -> anyhow::Result<HttpClient> {
+    http_client_with(connect_timeout, max_connections, &TlsOptions::default())
+}
+
+/// [`http_client`] trusting what `tls` says (`--ca-cert`, `--insecure`).
+pub fn http_client_with(
+    connect_timeout: Duration,
+    max_connections: usize,
+    tls: &TlsOptions,
+) -> anyhow::Result<HttpClient> {
     // Several crypto providers may be compiled in; pick ring explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = builder(connect_timeout, max_connections).build()?;
+    let config = crate::transport::tls::client_config(tls)?;
+    // The untimed calls before a run (model list, tokenizer) keep their
+    // sessions apart: the measured connections start cold, as a user's do.
+    let mut untimed = rustls::ClientConfig::clone(&config);
+    untimed.resumption = rustls::client::Resumption::default();
+    let api = builder(connect_timeout, max_connections)
+        .tls_backend_preconfigured(untimed)
+        .build()?;
     Ok(HttpClient {
         api,
         connect_timeout,
         max_idle: max_connections,
+        tls: config,
         endpoints: Arc::default(),
         h2c: false,
     })
@@ -183,6 +206,7 @@ pub fn h2c_client(connect_timeout: Duration, max_connections: usize) -> anyhow::
         api,
         connect_timeout,
         max_idle: max_connections,
+        tls: crate::transport::tls::client_config(&TlsOptions::default())?,
         endpoints: Arc::default(),
         h2c: true,
     })
@@ -416,7 +440,10 @@ fn raw_request(
     body: &str,
 ) -> Result<Vec<u8>, String> {
     let (base, query) = crate::url::split_query(target.base_url.trim());
-    let after_scheme = base.strip_prefix("http://").unwrap_or(base);
+    let after_scheme = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+        .unwrap_or(base);
     let (authority, prefix) = match after_scheme.find('/') {
         Some(i) => after_scheme.split_at(i),
         None => (after_scheme, ""),

@@ -1,28 +1,30 @@
-//! A streaming HTTP/1.1 client for plain `http://` targets, written for
-//! timing: each request runs on its caller's task (no connection task to hop
-//! through per chunk), bytes are read straight from the socket into a buffer
-//! the caller borrows (no allocation per chunk), and every step of the
-//! exchange is stamped on the run clock: connect, request written, response
-//! head, each read. Reads are dated by when their bytes reached this host
-//! (the kernel's arrival stamp, [`tokenpace_wire::arrival`]), so a client busy elsewhere
-//! does not add its own delay to the server's timings. `https://` targets go through reqwest (see
-//! [`crate::request`]).
+//! A streaming HTTP/1.1 client for `http://` and `https://` targets,
+//! written for timing: each request runs on its caller's task (no
+//! connection task to hop through per chunk), bytes are read straight from
+//! the socket into a buffer the caller borrows (no allocation per chunk),
+//! and every step of the exchange is stamped on the run clock: connect, TLS
+//! handshake, request written, response head, each read. Reads are dated by
+//! when their bytes reached this host (the kernel's arrival stamp, through
+//! TLS too: [`tokenpace_wire::stream`]), so a client busy elsewhere does not
+//! add its own delay to the server's timings.
 //!
-//! Only what a streamed completion needs: `POST` with a `Content-Length`
+//! Only what a streamed completion needs: requests with a `Content-Length`
 //! body; responses with chunked, `Content-Length` or close-delimited bodies;
 //! keep-alive through a shared stack of idle connections.
 
 mod response;
 mod socket;
+pub mod tls;
 
 use crate::clock::RunClock;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use rustls::pki_types::ServerName;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
 use tokenpace_wire::arrival;
-use tokio::net::TcpStream;
+use tokenpace_wire::stream::Stream;
 use tokio::sync::OnceCell;
 
 pub use response::Response;
@@ -33,9 +35,12 @@ pub use response::Response;
 pub struct Endpoint {
     host: String,
     port: u16,
+    /// Under TLS: the client configuration and the name the server's
+    /// certificate must hold.
+    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     addr: OnceCell<SocketAddr>,
     /// Idle connections with the worker runtime they were last used on.
-    idle: Mutex<Vec<(Option<usize>, TcpStream)>>,
+    idle: Mutex<Vec<(Option<usize>, Stream)>>,
     max_idle: usize,
     connect_timeout: Duration,
 }
@@ -47,6 +52,10 @@ pub struct Timeline {
     pub dns_ns: Option<Nanos>,
     /// A new connection was established (absent when one was reused).
     pub connected_ns: Option<Nanos>,
+    /// The new connection's TLS handshake was complete (`https://`).
+    pub tls_ns: Option<Nanos>,
+    /// That handshake resumed an earlier session (no certificate sent).
+    pub tls_resumed: Option<bool>,
     /// The request's last byte was written to the socket.
     pub written_ns: Option<Nanos>,
     /// The response head was complete.
@@ -66,10 +75,21 @@ pub enum Failure {
 }
 
 impl Endpoint {
-    /// The endpoint of `base_url` (`http://host[:port][/...]`), or `None`
-    /// when it is not plain HTTP.
-    pub fn of(base_url: &str, max_idle: usize, connect_timeout: Duration) -> Option<Endpoint> {
-        let rest = base_url.trim().strip_prefix("http://")?;
+    /// The endpoint of `base_url` (`http://` or `https://`, host, optional
+    /// port, optional path), or `None` when it is neither. `tls` is what
+    /// an `https://` endpoint's connections are made with.
+    pub fn of(
+        base_url: &str,
+        max_idle: usize,
+        connect_timeout: Duration,
+        tls: &Arc<rustls::ClientConfig>,
+    ) -> Option<Endpoint> {
+        let base = base_url.trim();
+        let (rest, secure) = match base.strip_prefix("https://") {
+            Some(rest) => (rest, true),
+            None => (base.strip_prefix("http://")?, false),
+        };
+        let default_port = if secure { 443 } else { 80 };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         if authority.is_empty() || authority.contains('@') {
             return None;
@@ -80,25 +100,34 @@ impl Endpoint {
                 let (h, rest) = v6.split_once(']')?;
                 match rest.strip_prefix(':') {
                     Some(p) => (h, p.parse().ok()?),
-                    None if rest.is_empty() => (h, 80),
+                    None if rest.is_empty() => (h, default_port),
                     None => return None,
                 }
             }
             None => match authority.split_once(':') {
                 Some((h, p)) => (h, p.parse().ok()?),
-                None => (authority, 80),
+                None => (authority, default_port),
             },
         };
-        let host = host.to_string();
+        let tls = match secure {
+            true => Some((Arc::clone(tls), ServerName::try_from(host.to_string()).ok()?)),
+            false => None,
+        };
         arrival::arm();
         Some(Endpoint {
-            host,
+            host: host.to_string(),
             port,
+            tls,
             addr: OnceCell::new(),
             idle: Mutex::new(Vec::new()),
             max_idle,
             connect_timeout,
         })
+    }
+
+    /// Whether the endpoint's connections are under TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// The `Host` header's value.
@@ -143,7 +172,7 @@ impl Endpoint {
         &self,
         clock: &RunClock,
         timeline: &mut Timeline,
-    ) -> Result<TcpStream, (Failure, Timeline)> {
+    ) -> Result<Stream, (Failure, Timeline)> {
         // Resolved once: a cold burst's other streams wait for the one
         // lookup instead of each asking the resolver.
         let mut resolved = false;
@@ -181,26 +210,51 @@ impl Endpoint {
         // Each request leaves in one write; Nagle would only delay it.
         let _ = stream.set_nodelay(true);
         arrival::enable(&stream);
-        Ok(stream)
+        let Some((config, name)) = &self.tls else {
+            return Ok(Stream::plain(stream));
+        };
+        let session = rustls::ClientConnection::new(Arc::clone(config), name.clone())
+            .map_err(|e| (Failure::Connect(format!("TLS: {e}")), *timeline))?;
+        let mut stream = Stream::tls(stream, session);
+        let handshake = tokio::time::timeout(self.connect_timeout, stream.handshake()).await;
+        let why = match handshake {
+            Ok(Ok(())) => {
+                timeline.tls_ns = Some(clock.now());
+                timeline.tls_resumed = stream.session().map(|s| {
+                    s.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+                });
+                return Ok(stream);
+            }
+            Err(_) => format!("no TLS handshake with {addr} within {:?}", self.connect_timeout),
+            Ok(Err(e)) => tls::explain(&self.host, &e),
+        };
+        Err((Failure::Connect(why), *timeline))
     }
 
     /// Writes `request` and reads the head. The flag on failure: whether
     /// any byte of a response arrived.
     async fn exchange(
         &self,
-        mut stream: TcpStream,
+        mut stream: Stream,
         request: &[u8],
         clock: &RunClock,
         mut timeline: Timeline,
     ) -> Result<Response<'_>, (Failure, Timeline, bool)> {
-        if let Err(e) = socket::write_request(&mut stream, request).await {
+        let written = match stream.session() {
+            None => socket::write_request(stream.tcp_mut(), request).await,
+            Some(_) => match stream.seal(request) {
+                Ok(sealed) => socket::write_request(stream.tcp_mut(), &sealed).await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = written {
             return Err(broken(e, timeline, false));
         }
         timeline.written_ns = Some(clock.now());
         Response::read(self, stream, clock, timeline).await
     }
 
-    fn put_back(&self, stream: TcpStream) {
+    fn put_back(&self, stream: Stream) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < self.max_idle {
                 idle.push((crate::workers::current(), stream));
@@ -222,7 +276,7 @@ fn broken(e: io::Error, t: Timeline, answered: bool) -> (Failure, Timeline, bool
 /// The idle connection to reuse: the newest one last used on this thread's
 /// worker runtime (its socket events then wake this thread, no other), else
 /// the newest of any.
-fn take_idle(idle: &mut Vec<(Option<usize>, TcpStream)>) -> Option<TcpStream> {
+fn take_idle(idle: &mut Vec<(Option<usize>, Stream)>) -> Option<Stream> {
     let here = crate::workers::current();
     let i = idle
         .iter()

@@ -65,6 +65,7 @@ fn target(base_url: String) -> Target {
         headers: Vec::new(),
         request_id: None,
         h2c: true,
+        tls: Default::default(),
     }
 }
 

@@ -148,6 +148,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             headers: Vec::new(),
             request_id: None,
             h2c: false,
+            tls: Default::default(),
         },
         backend: Arc::new(OpenAiChat),
         workload: Arc::new(w),

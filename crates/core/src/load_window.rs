@@ -138,6 +138,8 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         sent_ns,
         dns_ns,
         connected_ns,
+        tls_ns,
+        tls_resumed: _,
         written_ns,
         headers_ns,
         first_event_ns,
@@ -165,6 +167,7 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
     for t in [
         dns_ns,
         connected_ns,
+        tls_ns,
         written_ns,
         headers_ns,
         first_event_ns,

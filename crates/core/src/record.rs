@@ -119,6 +119,14 @@ pub struct RequestRecord {
     /// cannot tell (`https://` targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_ns: Option<Nanos>,
+    /// When this request's new connection finished its TLS handshake
+    /// (`https://`; absent in the clear or on a reused connection). TTFT
+    /// includes it, as a user's first request pays for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ns: Option<Nanos>,
+    /// Whether that handshake resumed an earlier session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_resumed: Option<bool>,
     /// When the request's last byte was written to the socket (absent when
     /// the transport cannot tell).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +223,8 @@ impl RequestRecord {
             sent_ns,
             dns_ns: None,
             connected_ns: None,
+            tls_ns: None,
+            tls_resumed: None,
             written_ns: None,
             headers_ns: None,
             first_event_ns: None,

@@ -10,7 +10,7 @@ use tokenpace_client::backend::Backend;
 use tokenpace_client::conversations::{ConversationSource, FileConversations};
 use tokenpace_client::dataset::Dataset;
 use tokenpace_client::discover::Listing;
-use tokenpace_client::request::{h2c_client, http_client, HttpClient, Target};
+use tokenpace_client::request::{h2c_client, http_client_with, HttpClient, Target};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::trace::TraceScan;
 use tokenpace_client::workers::Workers;
@@ -73,7 +73,7 @@ impl Runner {
         let workers = Workers::per_core().context("could not start the load's threads")?;
         let client = match plan.target.h2c {
             true => h2c_client(plan.timeouts.connect, max_in_flight)?,
-            false => http_client(plan.timeouts.connect, max_in_flight)?,
+            false => http_client_with(plan.timeouts.connect, max_in_flight, &plan.target.tls)?,
         };
         let mut target = plan.target.clone();
         let first_token = plan.timeouts.first_token;

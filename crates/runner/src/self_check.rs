@@ -14,7 +14,8 @@ use tokenpace_client::backend::openai::OpenAiChat;
 use tokenpace_client::bench::{self, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, Load, LoadPlan};
-use tokenpace_client::request::{http_client, HttpClient, Target, Timeouts};
+use tokenpace_client::request::{http_client_with, HttpClient, Target, Timeouts};
+use tokenpace_client::transport::tls::TlsOptions;
 use tokenpace_client::workers::Workers;
 use tokenpace_client::workload::Workload;
 use tokenpace_core::record::RequestRecord;
@@ -67,7 +68,14 @@ pub fn compare(
             continue;
         }
         chunks += r.chunks.len();
-        let client = r.chunks[0].at_ns.saturating_sub(r.sent_ns) as f64;
+        // Under TLS the truth starts at the request, after the handshake
+        // (its own stamp, `tls_ns`): the error is counted from the write
+        // that followed it. In the clear, from the send, connect included.
+        let from = match r.tls_ns {
+            Some(_) => r.written_ns.unwrap_or(r.sent_ns),
+            None => r.sent_ns,
+        };
+        let client = r.chunks[0].at_ns.saturating_sub(from) as f64;
         let server = writes[0].saturating_sub(*received) as f64;
         ttft.push((client - server) / 1e6);
         for (c, w) in r.chunks.windows(2).zip(writes.windows(2)) {
@@ -132,8 +140,18 @@ impl Probe {
     /// A probe of the simulator at `url`, starting its streams evenly over
     /// `ramp_up`.
     pub fn new(url: String, streams: u32, ramp_up: Duration) -> anyhow::Result<Probe> {
+        Probe::with_tls(url, streams, ramp_up, &TlsOptions::default())
+    }
+
+    /// [`Probe::new`], trusting an `https://` simulator as `tls` says.
+    pub fn with_tls(
+        url: String,
+        streams: u32,
+        ramp_up: Duration,
+        tls: &TlsOptions,
+    ) -> anyhow::Result<Probe> {
         Ok(Probe {
-            client: http_client(Duration::from_secs(10), streams as usize)?,
+            client: http_client_with(Duration::from_secs(10), streams as usize, tls)?,
             workers: Workers::per_core()?,
             url,
             streams,
@@ -173,6 +191,7 @@ impl Probe {
                 headers: Vec::new(),
                 request_id: None,
                 h2c: false,
+                tls: Default::default(),
             },
             backend: Arc::new(OpenAiChat),
             workload: Arc::new(Workload {

@@ -128,6 +128,7 @@ pub async fn start(
         listener,
         state,
         config.limits,
+        None,
         shutdown,
         SHUTDOWN_GRACE,
     ));

@@ -51,6 +51,10 @@ pub struct SimConfig {
     /// refused as OpenAI's API refuses them, and no `/tokenize`); see the
     /// README.
     pub dialect: Dialect,
+    /// Serve HTTPS with a self-signed certificate made at start (its
+    /// SHA-256 fingerprint is printed; clients pass `--insecure` or the
+    /// certificate file as `--ca-cert`).
+    pub tls: bool,
 }
 
 impl Default for SimConfig {
@@ -70,6 +74,7 @@ impl Default for SimConfig {
             tools: ToolsConfig::default(),
             session_header: "X-Session-ID".into(),
             dialect: Dialect::Tokenpace,
+            tls: false,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use tokenpace_wire::server::serve;
+use tokenpace_wire::tls::ServerTls;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -61,6 +62,13 @@ impl SimServer {
     pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
         config.validate()?;
         let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
+        let tls = match config.tls {
+            true => Some(Arc::new(
+                ServerTls::self_signed(&config.host)
+                    .context("could not make a self-signed certificate for --tls")?,
+            )),
+            false => None,
+        };
         let addr = listener.local_addr()?;
         let (timer, timer_handle) = match config.timing.timer {
             TimerKind::Precise => {
@@ -104,13 +112,15 @@ impl SimServer {
             config,
         });
         let limits = sim.config.limits.clone();
-        let serving = serve(listener, Arc::clone(&sim), limits, rx_stop, SHUTDOWN_GRACE);
+        let stop = (rx_stop, SHUTDOWN_GRACE);
+        let serving = serve(listener, Arc::clone(&sim), limits, tls.clone(), stop.0, stop.1);
         let task = tokio::spawn(serving);
         Ok(SimHandle {
             addr,
             stop: tx,
             task,
             sim,
+            tls,
             _timer: timer,
         })
     }
@@ -123,6 +133,7 @@ pub struct SimHandle {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     sim: Arc<Sim>,
+    tls: Option<Arc<ServerTls>>,
     _timer: Option<PreciseTimer>,
 }
 
@@ -132,9 +143,18 @@ impl SimHandle {
         self.addr
     }
 
-    /// The base URL, `http://` and the bound address (append `/v1/...`).
+    /// The base URL, `http://` (`https://` under TLS) and the bound
+    /// address (append `/v1/...`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.tls {
+            Some(_) => format!("https://{}", self.addr),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// The TLS certificate served (with `tls` set).
+    pub fn tls(&self) -> Option<&ServerTls> {
+        self.tls.as_deref()
     }
 
     /// The truth file, if one is being written.

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::stream::Stream;
 
 use crate::error::ApiError;
 
@@ -163,7 +164,7 @@ impl ReadError {
 /// One client connection.
 #[derive(Debug)]
 pub struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     trickle: Option<(Duration, Arc<dyn Pacer>)>,
     /// When the bytes of the last read arrived, if the kernel stamped them.
@@ -178,16 +179,27 @@ impl Conn {
     /// Wraps an accepted socket, turning Nagle's algorithm off so each
     /// chunk leaves at once.
     pub fn new(stream: TcpStream) -> io::Result<Self> {
+        Ok(Conn::over(Stream::plain(Conn::prepare(stream)?)))
+    }
+
+    /// Readies an accepted socket: Nagle's algorithm off, arrival stamps on.
+    pub fn prepare(stream: TcpStream) -> io::Result<TcpStream> {
         stream.set_nodelay(true)?;
         crate::arrival::enable(&stream);
-        Ok(Conn {
+        Ok(stream)
+    }
+
+    /// A connection over `stream` (in the clear or under TLS, its
+    /// handshake done), its socket [`Conn::prepare`]d.
+    pub fn over(stream: Stream) -> Self {
+        Conn {
             stream,
             buf: Vec::with_capacity(8192),
             trickle: None,
             arrived: None,
             opened: Instant::now(),
             requests: 0,
-        })
+        }
     }
 
     /// Reads the next request, within the read timeout: from the accept
@@ -261,7 +273,7 @@ impl Conn {
 
     async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
-        let (n, age) = crate::arrival::read(&self.stream, &mut self.buf)
+        let (n, age) = self.stream.read(&mut self.buf)
             .await
             .map_err(|_| ReadError::Io)?;
         let now = Instant::now();
@@ -281,7 +293,6 @@ impl Conn {
         match &self.trickle {
             None => {
                 self.stream.write_all(bytes).await?;
-                self.stream.flush().await?;
                 Ok(1)
             }
             Some((gap, timer)) => {
@@ -291,7 +302,6 @@ impl Conn {
                         timer.sleep_until(Instant::now() + gap).await;
                     }
                     self.stream.write_all(std::slice::from_ref(b)).await?;
-                    self.stream.flush().await?;
                 }
                 Ok(bytes.len() as u32)
             }
@@ -323,12 +333,13 @@ impl Conn {
     /// closing with unread data would send RST and could destroy the response.
     pub async fn discard_and_close(mut self) {
         let _ = self.stream.shutdown().await;
-        let mut sink = vec![0u8; 16 * 1024];
+        let mut sink = Vec::with_capacity(16 * 1024);
         let drain = async {
-            while let Ok(n) = self.stream.read(&mut sink).await {
+            while let Ok((n, _)) = self.stream.read(&mut sink).await {
                 if n == 0 {
                     break;
                 }
+                sink.clear();
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
@@ -336,7 +347,7 @@ impl Conn {
 
     /// Resets the connection: with a zero linger, closing sends RST.
     pub fn reset(self) {
-        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        let _ = socket2::SockRef::from(self.stream.tcp()).set_linger(Some(Duration::ZERO));
         drop(self.stream);
     }
 }

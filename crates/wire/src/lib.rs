@@ -20,6 +20,8 @@
 //! - [`prom`]: Prometheus text exposition helpers for `/metrics`;
 //! - [`arrival`]: socket reads dated by the kernel's arrival stamps (the
 //!   client's timed transport uses it too);
+//! - [`stream`]: a connection in the clear or under TLS, read with those
+//!   stamps either way; [`tls`]: the servers' certificates;
 //! - [`fds`]: room in the descriptor table made before a burst of
 //!   connections (used by the client's load loop).
 #![deny(missing_docs)]
@@ -35,6 +37,8 @@ pub mod prom;
 pub mod request;
 pub mod server;
 pub mod sse;
+pub mod stream;
+pub mod tls;
 pub mod tokenize;
 pub mod tools;
 

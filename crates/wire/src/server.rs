@@ -13,6 +13,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::http::{Conn, HttpRequest, LimitsConfig};
+use crate::stream::Stream;
+use crate::tls::ServerTls;
 
 /// What the connection does after a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,13 +85,15 @@ pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG).map_err(fail)
 }
 
-/// Accepts connections and serves each on its own task, reading requests
+/// Accepts connections and serves each on its own task (under `tls` when
+/// given: its handshake first, within the read timeout), reading requests
 /// under `limits`, until `shutdown` turns true; then stops accepting and
 /// gives the connections in flight `grace` to finish before it aborts them.
 pub async fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: LimitsConfig,
+    tls: Option<Arc<ServerTls>>,
     shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) {
@@ -103,7 +107,8 @@ pub async fn serve<H: Handler>(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
-                    conns.spawn(connection(handler, limits, stream, shutdown.clone()));
+                    let tls = tls.clone();
+                    conns.spawn(connection(handler, limits, stream, tls, shutdown.clone()));
                 }
                 // Out of descriptors or similar: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -123,11 +128,29 @@ async fn connection<H: Handler>(
     handler: Arc<H>,
     limits: Arc<LimitsConfig>,
     stream: TcpStream,
+    tls: Option<Arc<ServerTls>>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Ok(mut conn) = Conn::new(stream) else {
+    let Ok(tcp) = Conn::prepare(stream) else {
         return;
     };
+    let stream = match tls {
+        None => Stream::plain(tcp),
+        Some(tls) => {
+            let Ok(session) = tls.session() else {
+                return;
+            };
+            let mut stream = Stream::tls(tcp, session);
+            // A client that never finishes its handshake holds no connection
+            // longer than one slow request would.
+            let handshake = tokio::time::timeout(limits.read_timeout(), stream.handshake());
+            if !matches!(handshake.await, Ok(Ok(()))) {
+                return;
+            }
+            stream
+        }
+    };
+    let mut conn = Conn::over(stream);
     loop {
         let read = tokio::select! {
             r = conn.read_request(&limits) => r,

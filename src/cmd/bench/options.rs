@@ -15,6 +15,7 @@ fn target_of(args: &BenchArgs, url: &str) -> anyhow::Result<Target> {
     let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
     Ok(Target {
         h2c: args.transport.h2c,
+        tls: args.transport.tls(),
         ..target(
             url,
             args.model.clone(),

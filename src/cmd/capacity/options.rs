@@ -23,6 +23,7 @@ pub(super) fn plan(
     let mut plan = BenchPlan::new(
         Target {
             h2c: a.transport.h2c,
+            tls: a.transport.tls(),
             ..target
         },
         url,

@@ -82,6 +82,7 @@ fn target(base_url: String) -> Target {
         headers: Vec::new(),
         request_id: None,
         h2c: false,
+        tls: Default::default(),
     }
 }
 

@@ -61,6 +61,7 @@ async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
         headers: Vec::new(),
         request_id: None,
         h2c: false,
+        tls: Default::default(),
     };
     let prompt = Prompt {
         text: "hello".into(),

@@ -8,8 +8,7 @@ use crate::clock::RunClock;
 use std::io;
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
-use tokenpace_wire::arrival;
-use tokio::net::TcpStream;
+use tokenpace_wire::stream::Stream;
 
 /// The longest response head read (status line and headers).
 const MAX_HEAD: usize = 64 * 1024;
@@ -27,7 +26,7 @@ pub struct Response<'e> {
     pub timeline: Timeline,
     endpoint: &'e Endpoint,
     /// Taken back to the idle stack once the body is complete.
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     buf: Vec<u8>,
     pos: usize,
     body: BodyState,
@@ -105,7 +104,7 @@ impl<'e> Response<'e> {
     /// The flag on failure: whether any byte of a response arrived.
     pub(super) async fn read(
         endpoint: &'e Endpoint,
-        stream: TcpStream,
+        mut stream: Stream,
         clock: &RunClock,
         mut timeline: Timeline,
     ) -> Result<Response<'e>, (Failure, Timeline, bool)> {
@@ -125,7 +124,7 @@ impl<'e> Response<'e> {
                 Err(e) => break Err((format!("the response is not HTTP/1.1: {e}"), true)),
             }
             buf.reserve(READ_SIZE);
-            match arrival::read(&stream, &mut buf).await {
+            match stream.read(&mut buf).await {
                 Ok((0, _)) => {
                     let e =
                         io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response");
@@ -180,7 +179,8 @@ impl Response<'_> {
             let Some(stream) = self.stream.as_mut() else {
                 return Ok(None);
             };
-            let (n, age) = arrival::read(stream, &mut self.buf)
+            let (n, age) = stream
+                .read(&mut self.buf)
                 .await
                 .map_err(|e| format!("the stream broke: {e}"))?;
             // Later bytes never arrived before earlier ones.

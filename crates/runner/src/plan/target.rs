@@ -54,6 +54,7 @@ pub fn target(
         api_key: api_key.filter(|k| !k.is_empty()),
         headers,
         h2c: false,
+        tls: Default::default(),
         request_id: match request_id {
             Some(name) => Some(request_id_header(name)?),
             None => None,
