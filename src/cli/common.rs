@@ -39,8 +39,8 @@ pub struct RequestIdArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TransportArgs {
     /// Speak HTTP/2 without TLS (prior knowledge, h2c) to an http:// URL,
-    /// as gateways do: many streams over few connections. Requests then go
-    /// through reqwest, without the connection timeline.
+    /// as gateways do: many streams over one connection. Frames are dated
+    /// as they are handed over, without the connection timeline.
     #[arg(long)]
     pub h2c: bool,
     /// Trust the certificates in this PEM file too, besides the system's

@@ -131,19 +131,27 @@ fn a_cold_burst_of_100_streams_over_https_is_timed_within_1_ms() {
     let (records, truth, _dir) = burst(100, 50, true);
     let e = compare(100, &records, &truth).unwrap();
     assert_eq!(e.failed, 0, "{e:?}");
-    let opened: Vec<&RequestRecord> = records.iter().filter(|r| r.connected_ns.is_some()).collect();
+    let opened: Vec<&RequestRecord> = records
+        .iter()
+        .filter(|r| r.connected_ns.is_some())
+        .collect();
     assert_eq!(opened.len(), 100, "one new connection a stream");
     let mut handshakes: Vec<f64> = opened
         .iter()
         .map(|r| {
             let tls = r.tls_ns.expect("a handshake stamp on every new connection");
-            assert!(r.written_ns.unwrap() >= tls, "the request goes after the handshake");
+            assert!(
+                r.written_ns.unwrap() >= tls,
+                "the request goes after the handshake"
+            );
             assert!(tls >= r.connected_ns.unwrap());
             (tls - r.connected_ns.unwrap()) as f64 / 1e6
         })
         .collect();
     handshakes.sort_by(f64::total_cmp);
-    assert!(records.iter().all(|r| r.connected_ns.is_some() == r.tls_ns.is_some()));
+    assert!(records
+        .iter()
+        .all(|r| r.connected_ns.is_some() == r.tls_ns.is_some()));
     let (ttft, gap) = (e.ttft_abs_error_p99_ms, e.itl_error_ms.1);
     eprintln!(
         "100 streams over TLS, {} chunks: TTFT |error| p99 {ttft:.3} ms, gap |error| p99 {gap:.3} ms; handshake p50 {:.2} ms, max {:.2} ms",

@@ -5,7 +5,8 @@
 //! length the server will bill and prefill; without one, lengths are
 //! estimates, and the run says so.
 
-use crate::request::Target;
+use crate::call::{status_text, Call};
+use crate::request::{HttpClient, Target};
 use crate::server_kind::TokenizeApi;
 use crate::tokenizer::ModelTokenizer;
 use anyhow::{anyhow, bail, Context};
@@ -57,7 +58,7 @@ impl TokenCounter for FileCounter {
 
 /// A server's `POST /tokenize`.
 pub struct RemoteCounter {
-    client: reqwest::Client,
+    client: HttpClient,
     target: Target,
     api: TokenizeApi,
     timeout: Duration,
@@ -70,7 +71,7 @@ impl RemoteCounter {
     /// The tokenizer of `target`, spoken as `api`, each call bounded by
     /// `timeout`.
     pub fn new(
-        client: reqwest::Client,
+        client: HttpClient,
         target: Target,
         api: TokenizeApi,
         timeout: Duration,
@@ -108,31 +109,36 @@ impl RemoteCounter {
     }
 
     async fn ask(&self, shape: Shape, text: &str) -> anyhow::Result<u32> {
-        let mut req = self
-            .client
-            .post(self.url())
-            .timeout(self.timeout)
-            .header("content-type", "application/json")
-            .body(self.body(shape, text).to_string());
-        if let Some(key) = &self.target.api_key {
-            req = req.bearer_auth(key);
-        }
-        for (k, v) in &self.target.headers {
-            req = req.header(k, v);
-        }
+        let full = self.url();
+        let body = self.body(shape, text).to_string();
+        let bearer = self.target.api_key.as_ref().map(|k| format!("Bearer {k}"));
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend(bearer.as_deref().map(|b| ("authorization", b)));
+        headers.extend(
+            self.target
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let call = Call {
+            method: "POST",
+            url: &full,
+            headers: &headers,
+            body: Some(body.as_bytes()),
+            cap: MAX_ANSWER_BYTES,
+            timeout: self.timeout,
+        };
         let url = self.shown_url();
-        let resp = req
-            .send()
-            .await
-            .map_err(crate::url::clean_error)
-            .with_context(|| format!("could not ask {url}"))?;
-        let status = resp.status();
-        let body = read_capped(resp, MAX_ANSWER_BYTES).await?;
-        if !status.is_success() {
-            let secrets = self.target.secrets();
+        let secrets = self.target.secrets();
+        let reply = self.client.call(call).await.map_err(|e| {
+            let why = secrets.redact(&e.to_string()).into_owned();
+            anyhow::Error::msg(why).context(format!("could not ask {url}"))
+        })?;
+        let body = reply.body;
+        if !(200..300).contains(&reply.status) {
             let text = secrets.redact(&String::from_utf8_lossy(&body)).into_owned();
             let shown: String = text.chars().take(200).collect();
-            bail!("{url} answered {status}: {shown}");
+            bail!("{url} answered {}: {shown}", status_text(reply.status));
         }
         // Counted as read: a long prompt's token list (one JSON value per
         // token) is never held.
@@ -211,21 +217,4 @@ impl<'de> serde::Deserialize<'de> for Length {
         }
         d.deserialize_seq(Counter)
     }
-}
-
-/// A response body, at most `cap` bytes.
-async fn read_capped(mut resp: reqwest::Response, cap: usize) -> anyhow::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(crate::url::clean_error)
-        .context("the answer was cut off")?
-    {
-        if body.len() + chunk.len() > cap {
-            bail!("the answer is larger than {cap} bytes");
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

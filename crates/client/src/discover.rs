@@ -1,7 +1,8 @@
 //! Asking a server what it serves, before any load: a target that is down or
 //! misconfigured gets one clear error instead of a run of failures.
 
-use crate::request::Target;
+use crate::call::{status_text, Call, CallError};
+use crate::request::{HttpClient, Target};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
@@ -32,14 +33,14 @@ pub struct Listing {
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The first model of `GET /v1/models`, asked with a bearer key.
-pub async fn first_model(client: &reqwest::Client, target: &Target) -> anyhow::Result<String> {
+pub async fn first_model(client: &HttpClient, target: &Target) -> anyhow::Result<String> {
     first_model_as(client, target, &crate::backend::openai::OpenAiChat).await
 }
 
 /// The first model of `GET /v1/models`, authenticated as `backend`'s API
 /// does (Anthropic's with `x-api-key`).
 pub async fn first_model_as(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     backend: &dyn crate::backend::Backend,
 ) -> anyhow::Result<String> {
@@ -51,59 +52,58 @@ pub async fn first_model_as(
 /// `GET /v1/models`, authenticated as `backend`'s API does, within
 /// `timeout`.
 pub async fn listing(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     backend: &dyn crate::backend::Backend,
     timeout: std::time::Duration,
 ) -> anyhow::Result<Listing> {
-    let mut req = client.get(target.url("/v1/models")).timeout(timeout);
+    let full = target.url("/v1/models");
     // Shown in errors: without the URL's credentials.
-    let url = crate::url::shown(&target.url("/v1/models"));
-    for (k, v) in backend.auth_headers(target.api_key.as_deref()) {
-        req = req.header(k, v);
-    }
-    for (k, v) in &target.headers {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.map_err(|e| match e.is_timeout() {
-        true => anyhow::anyhow!(
+    let url = crate::url::shown(&full);
+    let auth = backend.auth_headers(target.api_key.as_deref());
+    let headers: Vec<(&str, &str)> = auth
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(target.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let call = Call {
+        method: "GET",
+        url: &full,
+        headers: &headers,
+        body: None,
+        cap: MAX_LIST_BYTES,
+        timeout,
+    };
+    let secrets = target.secrets();
+    let reply = client.call(call).await.map_err(|e| match e {
+        CallError::Timeout(_) => anyhow::anyhow!(
             "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with --model to skip this)",
             timeout.as_secs_f64()
         ),
-        false => {
-            let e = crate::url::clean_error(e);
-            let why = format!("{:#}", anyhow::Error::new(e));
-            let hint = match why.contains("certificate") {
-                true => "its TLS certificate is not trusted: give it with --ca-cert FILE, or pass --insecure for a test server",
-                false => "is the server running, and is the URL right?",
-            };
-            anyhow::anyhow!("could not reach {}: {hint} ({why})", target.shown_url())
-        }
+        CallError::TooLarge(_) => anyhow::anyhow!(
+            "{url} sent more than {MAX_LIST_BYTES} bytes for its model list; give the model name with --model"
+        ),
+        CallError::Tls(why) => anyhow::anyhow!(
+            "could not reach {}: its TLS certificate is not trusted or the handshake failed: give it with --ca-cert FILE, or pass --insecure for a test server ({})",
+            target.shown_url(),
+            secrets.redact(&why)
+        ),
+        CallError::Failed(why) => anyhow::anyhow!(
+            "could not reach {}: is the server running, and is the URL right? ({})",
+            target.shown_url(),
+            secrets.redact(&why)
+        ),
     })?;
-    let status = resp.status();
-    if status.as_u16() == 401 || status.as_u16() == 403 {
+    let status = status_text(reply.status);
+    if reply.status == 401 || reply.status == 403 {
         bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or OPENAI_API_KEY)");
     }
-    if !status.is_success() {
+    if !reply.is_success() {
         bail!("{url} answered {status}: give the model name with --model");
     }
-    // A model list is small; a server sending more is not listing models.
-    let mut resp = resp;
-    let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(crate::url::clean_error)
-        .with_context(|| format!("could not read the answer of {url}"))?
-    {
-        if body.len() + chunk.len() > MAX_LIST_BYTES {
-            bail!("{url} sent more than {MAX_LIST_BYTES} bytes for its model list; give the model name with --model");
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = reply.body;
     // Server text (the name, a parse error quoting it) kept in run.json and
     // printed: never the key.
-    let secrets = target.secrets();
     let models: Models = serde_json::from_slice(&body)
         .map_err(|e| anyhow::Error::msg(secrets.redact(&e.to_string()).into_owned()))
         .with_context(|| {

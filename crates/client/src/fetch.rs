@@ -2,8 +2,8 @@
 //! deadline and a size cap: a hostile or broken endpoint's body may never
 //! end, or never come.
 
+use crate::call::{Call, CallError};
 use crate::request::HttpClient;
-use std::error::Error as _;
 use std::time::Duration;
 
 /// Why a fetch failed, in words (never with the URL, which may carry a
@@ -32,39 +32,21 @@ pub async fn text(
     cap: usize,
     timeout: Duration,
 ) -> Result<String, FetchError> {
-    let why = |e: reqwest::Error| match e.is_timeout() {
-        true => FetchError::Timeout(timeout),
-        false => FetchError::Failed(chain(&crate::url::clean_error(e))),
+    let call = Call {
+        method: "GET",
+        url,
+        headers: &[],
+        body: None,
+        cap,
+        timeout,
     };
-    let mut response = client
-        .api()
-        .get(url)
-        .timeout(timeout)
-        .send()
-        .await
-        .map_err(why)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(FetchError::Status(status.to_string()));
+    let reply = client.call(call).await.map_err(|e| match e {
+        CallError::Timeout(t) => FetchError::Timeout(t),
+        CallError::TooLarge(n) => FetchError::TooLarge(n),
+        CallError::Tls(m) | CallError::Failed(m) => FetchError::Failed(m),
+    })?;
+    if !reply.is_success() {
+        return Err(FetchError::Status(crate::call::status_text(reply.status)));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(why)? {
-        if body.len() + chunk.len() > cap {
-            return Err(FetchError::TooLarge(cap));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(String::from_utf8_lossy(&body).into_owned())
-}
-
-/// An error and its causes on one line.
-fn chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    Ok(String::from_utf8_lossy(&reply.body).into_owned())
 }

@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod call;
 pub mod clock;
 pub mod conversations;
 pub mod count;

@@ -5,6 +5,7 @@
 //! it parsed. JSON is never parsed before the arrival time is recorded.
 
 use crate::backend::{Backend, Prompt};
+use crate::call::{Call, CallError, Reply};
 use crate::clock::RunClock;
 use crate::leave::{LeavePoint, Leaving};
 use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
@@ -13,9 +14,12 @@ use crate::tokenizer::ModelTokenizer;
 use crate::transport::tls::TlsOptions;
 use crate::transport::Endpoint;
 
+mod build;
 mod error_body;
-mod https;
+mod h2c;
 mod stream;
+use build::{h2c_request, raw_request};
+use h2c::{H2cEndpoint, H2cRequest};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,26 +27,71 @@ use stream::{stream_raw, Deadlines};
 use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord};
 use tokio::sync::watch;
 
-/// The HTTP clients every request shares (cheap to clone): the timed
+/// The HTTP client every request shares (cheap to clone): tokenpace's own
 /// transport for `http://` and `https://` targets ([`crate::transport`]),
-/// reqwest for HTTP/2 without TLS ([`h2c_client`]) and for the calls that
-/// are not timed (model discovery, probes, metrics).
+/// for the calls that are not timed ([`HttpClient::call`]: model list,
+/// tokenizer, probes, metrics), and HTTP/2 without TLS with `--h2c`.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    api: reqwest::Client,
     connect_timeout: Duration,
     max_idle: usize,
     /// What `https://` connections are made with.
     tls: Arc<rustls::ClientConfig>,
-    endpoints: Arc<Mutex<HashMap<String, Arc<Endpoint>>>>,
-    /// Every request through reqwest, as HTTP/2 with prior knowledge.
-    h2c: bool,
+    endpoints: Shared<Endpoint>,
+    /// The untimed calls' endpoints: connections and TLS sessions of their
+    /// own, so the load's start cold.
+    untimed: Shared<Endpoint>,
+    untimed_tls: Arc<rustls::ClientConfig>,
+    /// Every timed request as HTTP/2 with prior knowledge, when set.
+    h2c: Option<Shared<H2cEndpoint>>,
 }
 
+/// Endpoints by base URL, shared by every clone of a client.
+type Shared<E> = Arc<Mutex<HashMap<String, Arc<E>>>>;
+
 impl HttpClient {
-    /// The client for calls that are not timed, and for `https://`.
-    pub fn api(&self) -> &reqwest::Client {
-        &self.api
+    /// An untimed call (model list, tokenizer, metrics, probe): the
+    /// whole answer, within the call's time and size limits.
+    pub async fn call(&self, call: Call<'_>) -> Result<Reply, CallError> {
+        let origin = crate::url::origin(call.url);
+        if let Some(e) = self.h2c_endpoint(origin) {
+            let timeout = call.timeout;
+            return tokio::time::timeout(timeout, e.call(call))
+                .await
+                .unwrap_or(Err(CallError::Timeout(timeout)));
+        }
+        let endpoint = {
+            let mut map = self
+                .untimed
+                .lock()
+                .map_err(|_| CallError::Failed("poisoned".into()))?;
+            match map.get(origin) {
+                Some(e) => Arc::clone(e),
+                None => {
+                    let e = Endpoint::of(origin, 4, self.connect_timeout, &self.untimed_tls)
+                        .ok_or_else(|| {
+                            CallError::Failed("not an http:// or https:// URL".into())
+                        })?;
+                    let e = Arc::new(e);
+                    map.insert(origin.to_string(), Arc::clone(&e));
+                    e
+                }
+            }
+        };
+        crate::call::send(&endpoint, call).await
+    }
+
+    /// The HTTP/2 endpoint of `base_url` with `--h2c`.
+    fn h2c_endpoint(&self, base_url: &str) -> Option<Arc<H2cEndpoint>> {
+        let mut map = self.h2c.as_ref()?.lock().ok()?;
+        // One connection per server, whatever the path.
+        let origin = crate::url::origin(base_url);
+        if let Some(e) = map.get(origin) {
+            return Some(Arc::clone(e));
+        }
+        let e = Arc::new(H2cEndpoint::of(origin, self.connect_timeout)?);
+        map.insert(origin.to_string(), Arc::clone(&e));
+        Some(e)
     }
 
     /// How long a connection may take to open.
@@ -52,9 +101,6 @@ impl HttpClient {
 
     /// The timed endpoint of `base_url` (`http://` or `https://`).
     fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
-        if self.h2c {
-            return None;
-        }
         let mut map = self.endpoints.lock().ok()?;
         if let Some(e) = map.get(base_url) {
             return Some(Arc::clone(e));
@@ -157,7 +203,7 @@ pub struct Timeouts {
     pub leaving: Option<Leaving>,
 }
 
-/// Builds the HTTP clients shared by all requests: connection reuse, TLS
+/// Builds the HTTP client shared by all requests: connection reuse, TLS
 /// through rustls with the system's roots, no proxy (measurements must not
 /// silently go through one), TCP_NODELAY.
 pub fn http_client(
@@ -173,52 +219,30 @@ pub fn http_client_with(
     max_connections: usize,
     tls: &TlsOptions,
 ) -> anyhow::Result<HttpClient> {
-    // Several crypto providers may be compiled in; pick ring explicitly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = crate::transport::tls::client_config(tls)?;
     // The untimed calls before a run (model list, tokenizer) keep their
     // sessions apart: the measured connections start cold, as a user's do.
     let mut untimed = rustls::ClientConfig::clone(&config);
     untimed.resumption = rustls::client::Resumption::default();
-    let api = builder(connect_timeout, max_connections)
-        .tls_backend_preconfigured(untimed)
-        .build()?;
     Ok(HttpClient {
-        api,
         connect_timeout,
         max_idle: max_connections,
         tls: config,
         endpoints: Arc::default(),
-        h2c: false,
+        untimed: Arc::default(),
+        untimed_tls: Arc::new(untimed),
+        h2c: None,
     })
 }
 
-/// Like [`http_client`], but every request, `http://` ones too, goes
-/// through reqwest as HTTP/2 with prior knowledge (h2c): many streams over
-/// few connections, as a gateway speaks it. reqwest does not expose the
-/// connection timeline, so `connected_ns` and `written_ns` stay empty.
+/// Like [`http_client`], but every timed request goes as HTTP/2 with prior
+/// knowledge (h2c) to an `http://` target: many streams over one
+/// connection, as a gateway speaks it. Frames are dated when h2 hands them
+/// over, and `connected_ns` and `written_ns` stay empty.
 pub fn h2c_client(connect_timeout: Duration, max_connections: usize) -> anyhow::Result<HttpClient> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = builder(connect_timeout, max_connections)
-        .http2_prior_knowledge()
-        .build()?;
-    Ok(HttpClient {
-        api,
-        connect_timeout,
-        max_idle: max_connections,
-        tls: crate::transport::tls::client_config(&TlsOptions::default())?,
-        endpoints: Arc::default(),
-        h2c: true,
-    })
-}
-
-/// What both clients share: connection reuse, no proxy, TCP_NODELAY.
-fn builder(connect_timeout: Duration, max_connections: usize) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(max_connections)
-        .tcp_nodelay(true)
-        .no_proxy()
+    let mut client = http_client(connect_timeout, max_connections)?;
+    client.h2c = Some(Arc::default());
+    Ok(client)
 }
 
 /// Sends `prompt` as request `id` and records its stream. Never fails: every
@@ -317,19 +341,24 @@ impl Prepared {
             .map(|h| (h.name.as_str(), h.value(id)));
         let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
         let auth = backend.auth_headers(target.api_key.as_deref());
-        let request = match client.endpoint(&target.base_url) {
-            Some(e) => Outgoing::Raw(
+        let request = match (
+            client.h2c_endpoint(&target.base_url),
+            client.endpoint(&target.base_url),
+        ) {
+            (Some(e), _) => Outgoing::H2c(
                 e,
-                raw_request(target, backend.path(), &auth, prompt, extra, &body),
+                h2c_request(target, backend.path(), &auth, prompt, extra, body),
             ),
-            None => Outgoing::Reqwest(Box::new(https::reqwest_request(
-                client,
-                target,
-                (backend.path(), auth.as_slice()),
-                prompt,
-                extra,
-                body,
-            ))),
+            (None, Some(e)) if client.h2c.is_none() => {
+                match raw_request(target, backend.path(), &auth, prompt, extra, &body) {
+                    Ok(bytes) => Outgoing::Raw(e, bytes),
+                    Err(why) => Outgoing::Invalid(why),
+                }
+            }
+            _ => Outgoing::Invalid(format!(
+                "'{}' is not an http:// or https:// URL (--h2c: http:// only)",
+                target.shown_url()
+            )),
         };
         Prepared {
             request,
@@ -398,12 +427,12 @@ pub async fn execute_prepared(
     let end = {
         let work = async {
             match request {
-                Outgoing::Raw(e, Ok(bytes)) => {
+                Outgoing::Raw(e, bytes) => {
                     stream_raw(&e, &bytes, backend, clock, &mut rec, deadlines).await
                 }
-                Outgoing::Raw(_, Err(why)) => StreamEnd::Failed(ErrorKind::Other, None, why),
-                Outgoing::Reqwest(req) => {
-                    https::stream(*req, backend, clock, &mut rec, deadlines).await
+                Outgoing::Invalid(why) => StreamEnd::Failed(ErrorKind::Other, None, why),
+                Outgoing::H2c(e, req) => {
+                    h2c::stream(&e, req, backend, clock, &mut rec, deadlines).await
                 }
             }
         };
@@ -423,55 +452,12 @@ pub async fn execute_prepared(
 
 /// A request ready to send.
 enum Outgoing {
-    /// Its bytes for the timed transport (or why it cannot be sent).
-    Raw(Arc<Endpoint>, Result<Vec<u8>, String>),
-    /// For reqwest (`https://`). Boxed: one per request, not per chunk.
-    Reqwest(Box<reqwest::RequestBuilder>),
-}
-
-/// The complete HTTP/1.1 request: head (with the `extra` per-request header)
-/// and body.
-fn raw_request(
-    target: &Target,
-    api_path: &str,
-    auth: &[(&str, String)],
-    prompt: &Prompt,
-    extra: Option<(&str, &str)>,
-    body: &str,
-) -> Result<Vec<u8>, String> {
-    let (base, query) = crate::url::split_query(target.base_url.trim());
-    let after_scheme = base
-        .strip_prefix("http://")
-        .or_else(|| base.strip_prefix("https://"))
-        .unwrap_or(base);
-    let (authority, prefix) = match after_scheme.find('/') {
-        Some(i) => after_scheme.split_at(i),
-        None => (after_scheme, ""),
-    };
-    let mut head = format!(
-        "POST {}{api_path}{query} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n",
-        prefix.trim_end_matches('/'),
-        body.len()
-    );
-    for (k, v) in auth {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let headers = target.headers.iter().chain(&prompt.headers);
-    let headers = headers.map(|(k, v)| (k.as_str(), v.as_str())).chain(extra);
-    for (k, v) in headers {
-        let bad = |t: &str| t.bytes().any(|b| b == b'\r' || b == b'\n');
-        if k.is_empty() || bad(k) || bad(v) || k.contains(':') {
-            return Err(format!(
-                "the header '{}' has a line break or a colon in its name: fix --header",
-                k.escape_debug()
-            ));
-        }
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body.as_bytes());
-    Ok(bytes)
+    /// Its bytes for the timed transport.
+    Raw(Arc<Endpoint>, Vec<u8>),
+    /// For HTTP/2 without TLS (`--h2c`).
+    H2c(Arc<H2cEndpoint>, H2cRequest),
+    /// Why it cannot be sent.
+    Invalid(String),
 }
 
 #[cfg(test)]

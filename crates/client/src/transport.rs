@@ -17,9 +17,9 @@ mod socket;
 pub mod tls;
 
 use crate::clock::RunClock;
+use rustls::pki_types::ServerName;
 use std::io;
 use std::net::SocketAddr;
-use rustls::pki_types::ServerName;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
@@ -69,6 +69,9 @@ pub enum Failure {
     Dns(String),
     /// No connection could be made.
     Connect(String),
+    /// The TLS handshake failed (an untrusted certificate, no common
+    /// protocol).
+    Tls(String),
     /// The connection broke or the server sent something that is not
     /// HTTP/1.1.
     Broken(String),
@@ -91,7 +94,9 @@ impl Endpoint {
         };
         let default_port = if secure { 443 } else { 80 };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if authority.is_empty() || authority.contains('@') {
+        // Userinfo is sent as a header (`crate::url::basic_auth`), not here.
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        if authority.is_empty() {
             return None;
         }
         // `[v6]:port`, `[v6]`, `host:port` or `host`.
@@ -110,7 +115,10 @@ impl Endpoint {
             },
         };
         let tls = match secure {
-            true => Some((Arc::clone(tls), ServerName::try_from(host.to_string()).ok()?)),
+            true => Some((
+                Arc::clone(tls),
+                ServerName::try_from(host.to_string()).ok()?,
+            )),
             false => None,
         };
         arrival::arm();
@@ -220,15 +228,18 @@ impl Endpoint {
         let why = match handshake {
             Ok(Ok(())) => {
                 timeline.tls_ns = Some(clock.now());
-                timeline.tls_resumed = stream.session().map(|s| {
-                    s.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
-                });
+                timeline.tls_resumed = stream
+                    .session()
+                    .map(|s| s.handshake_kind() == Some(rustls::HandshakeKind::Resumed));
                 return Ok(stream);
             }
-            Err(_) => format!("no TLS handshake with {addr} within {:?}", self.connect_timeout),
+            Err(_) => format!(
+                "no TLS handshake with {addr} within {:?}",
+                self.connect_timeout
+            ),
             Ok(Err(e)) => tls::explain(&self.host, &e),
         };
-        Err((Failure::Connect(why), *timeline))
+        Err((Failure::Tls(why), *timeline))
     }
 
     /// Writes `request` and reads the head. The flag on failure: whether

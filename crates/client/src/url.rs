@@ -129,16 +129,24 @@ pub fn credentials(url: &str) -> Vec<String> {
     out
 }
 
-/// `e` naming the URL as it may be shown ([`shown`]): reqwest's errors
-/// name the URL they were sent to, query credentials included.
-pub fn clean_error(e: reqwest::Error) -> reqwest::Error {
-    let Some(url) = e.url() else {
-        return e;
-    };
-    match reqwest::Url::parse(&shown(url.as_str())) {
-        Ok(clean) => e.with_url(clean),
-        Err(_) => e.without_url(),
-    }
+/// The `Authorization` value of `url`'s userinfo (`Basic …` of the
+/// percent-decoded `user:password`), as browsers and curl send it.
+pub fn basic_auth(url: &str) -> Option<String> {
+    let info = parts(url.trim())?.userinfo?;
+    let (user, password) = info.split_once(':').unwrap_or((info, ""));
+    let pair = format!("{}:{}", percent_decode(user), percent_decode(password));
+    Some(format!("Basic {}", base64(pair.as_bytes())))
+}
+
+/// The scheme and authority of `url` (`https://host:8443` of
+/// `https://host:8443/v1/models?x=1`): what one endpoint serves.
+pub fn origin(url: &str) -> &str {
+    let url = url.trim();
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    &url[..end]
 }
 
 /// `s` with `%XX` escapes decoded (`+` kept), lossily as UTF-8.

@@ -62,7 +62,7 @@ pub fn list(
     first_token: Duration,
 ) -> anyhow::Result<Listing> {
     let timeout = DEFAULT_TIMEOUT.min(first_token);
-    runtime.block_on(listing(client.api(), target, backend, timeout))
+    runtime.block_on(listing(client, target, backend, timeout))
 }
 
 /// Decides what requests carry and what counts tokens. `kind` is
@@ -100,8 +100,7 @@ pub fn setup(
     };
     let mut counter: Option<Arc<dyn TokenCounter>> = None;
     if let Some(api) = kind.tokenize() {
-        let remote =
-            RemoteCounter::new(client.api().clone(), target.clone(), api, TOKENIZE_TIMEOUT);
+        let remote = RemoteCounter::new(client.clone(), target.clone(), api, TOKENIZE_TIMEOUT);
         match runtime.block_on(remote.works()) {
             Ok(()) => counter = Some(Arc::new(remote)),
             Err(e) => notes.push(format!(

@@ -2,6 +2,7 @@
 //! words that say what to do.
 
 use std::time::Duration;
+use tokenpace_client::call::{Call, CallError};
 use tokenpace_client::request::{http_client, HttpClient, Target};
 use tokenpace_core::record::{ErrorKind, RequestRecord};
 
@@ -31,8 +32,19 @@ fn answers_http1(runtime: &tokio::runtime::Runtime, url: &str, connect: Duration
     let Ok(client) = http_client(connect, 1) else {
         return false;
     };
-    let request = client.api().get(url).timeout(CHECK_TIMEOUT);
-    runtime.block_on(async move { request.send().await.is_ok() })
+    runtime.block_on(async move { client.call(get(url)).await.is_ok() })
+}
+
+/// A bounded `GET url` whose answer only has to come.
+fn get(url: &str) -> Call<'_> {
+    Call {
+        method: "GET",
+        url,
+        headers: &[],
+        body: None,
+        cap: 1 << 20,
+        timeout: CHECK_TIMEOUT,
+    }
 }
 
 /// Fails, saying why, when nothing answers at the target.
@@ -41,13 +53,14 @@ pub(crate) fn probe(
     client: &HttpClient,
     target: &Target,
 ) -> anyhow::Result<()> {
-    let request = client.api().get(&target.base_url).timeout(CHECK_TIMEOUT);
-    let e = match runtime.block_on(async move { request.send().await }) {
-        Ok(_) => return Ok(()),
+    let url = target.base_url.as_str();
+    let e = match runtime.block_on(async move { client.call(get(url)).await }) {
+        // Any answer, whatever its status or size, is a server there.
+        Ok(_) | Err(CallError::TooLarge(_)) => return Ok(()),
         Err(e) => anyhow::anyhow!(
             "cannot reach {} ({}): is the server running? nothing was sent",
             target.shown_url(),
-            tokenpace_client::url::clean_error(e)
+            target.secrets().redact(&e.to_string())
         ),
     };
     Err(explain(e, runtime, target, client.connect_timeout()))

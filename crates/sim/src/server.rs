@@ -113,7 +113,14 @@ impl SimServer {
         });
         let limits = sim.config.limits.clone();
         let stop = (rx_stop, SHUTDOWN_GRACE);
-        let serving = serve(listener, Arc::clone(&sim), limits, tls.clone(), stop.0, stop.1);
+        let serving = serve(
+            listener,
+            Arc::clone(&sim),
+            limits,
+            tls.clone(),
+            stop.0,
+            stop.1,
+        );
         let task = tokio::spawn(serving);
         Ok(SimHandle {
             addr,

@@ -273,7 +273,9 @@ impl Conn {
 
     async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
-        let (n, age) = self.stream.read(&mut self.buf)
+        let (n, age) = self
+            .stream
+            .read(&mut self.buf)
             .await
             .map_err(|_| ReadError::Io)?;
         let now = Instant::now();

@@ -38,7 +38,10 @@ impl ServerTls {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let what = |p: &Path, e: &dyn std::fmt::Display| {
-            anyhow::anyhow!("could not read {} as PEM: {e} (give a PEM file)", p.display())
+            anyhow::anyhow!(
+                "could not read {} as PEM: {e} (give a PEM file)",
+                p.display()
+            )
         };
         let chain = CertificateDer::pem_file_iter(cert)
             .map_err(|e| what(cert, &e))?

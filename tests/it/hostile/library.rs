@@ -296,7 +296,7 @@ async fn a_discovered_model_name_never_holds_the_key() {
     ))
     .await;
     let client = http_client(Duration::from_secs(2), 4).unwrap();
-    let name = first_model(client.api(), &target(url)).await.unwrap();
+    let name = first_model(&client, &target(url)).await.unwrap();
     assert_eq!(name, "model-[redacted]");
 }
 
@@ -309,7 +309,7 @@ async fn a_model_list_that_quotes_the_key_in_a_parse_error_never_shows_it() {
     ))
     .await;
     let client = http_client(Duration::from_secs(2), 4).unwrap();
-    let e = first_model(client.api(), &target(url)).await.unwrap_err();
+    let e = first_model(&client, &target(url)).await.unwrap_err();
     let text = format!("{e:#}");
     assert!(text.contains("[redacted]"), "{text}");
     assert!(!text.contains(KEY), "{text}");

@@ -66,6 +66,7 @@ pub(super) async fn stream_raw(
             return match failure {
                 Failure::Dns(m) => StreamEnd::Failed(ErrorKind::Dns, None, m),
                 Failure::Connect(m) => StreamEnd::Failed(ErrorKind::Connect, None, m),
+                Failure::Tls(m) => StreamEnd::Failed(ErrorKind::Tls, None, m),
                 Failure::Broken(m) => StreamEnd::Failed(ErrorKind::StreamCut, None, m),
             };
         }

@@ -115,9 +115,13 @@ fn endpoints_of_urls() {
     assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
     assert_eq!(e("http://[::1]/v1"), Some("[::1]:80".into()));
     assert_eq!(e("https://127.0.0.1:8000"), Some("127.0.0.1:8000".into()));
-    assert_eq!(e("https://api.example.com/v1"), Some("api.example.com:443".into()));
+    assert_eq!(
+        e("https://api.example.com/v1"),
+        Some("api.example.com:443".into())
+    );
     assert_eq!(e("ftp://127.0.0.1"), None);
-    assert_eq!(e("http://user:pw@127.0.0.1:1"), None);
+    assert_eq!(e("http://user:pw@127.0.0.1:1"), Some("127.0.0.1:1".into()));
+    assert_eq!(e("http://user@"), None);
     assert_eq!(e("http://127.0.0.1:notaport"), None);
 }
 

@@ -63,7 +63,10 @@ fn roots(files: &[PathBuf]) -> anyhow::Result<rustls::RootCertStore> {
         }
         for c in certs {
             roots.add(c).map_err(|e| {
-                anyhow::anyhow!("--ca-cert {}: not a usable certificate: {e}", file.display())
+                anyhow::anyhow!(
+                    "--ca-cert {}: not a usable certificate: {e}",
+                    file.display()
+                )
             })?;
         }
     }

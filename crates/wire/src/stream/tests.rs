@@ -52,7 +52,10 @@ async fn read_within(s: &mut Stream, buf: &mut Vec<u8>) -> (usize, Option<Durati
 async fn bytes_cross_a_tls_connection_both_ways_and_end_cleanly() {
     let (mut client, mut server) = pair().await;
     let hello = client.seal(b"POST / HTTP/1.1\r\n\r\n").unwrap();
-    assert!(!hello.windows(4).any(|w| w == b"POST"), "sealed bytes are encrypted");
+    assert!(
+        !hello.windows(4).any(|w| w == b"POST"),
+        "sealed bytes are encrypted"
+    );
     client.tcp_mut().write_all(&hello).await.unwrap();
     let mut buf = Vec::new();
     let (n, _) = read_within(&mut server, &mut buf).await;

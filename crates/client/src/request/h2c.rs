@@ -1,0 +1,228 @@
+//! HTTP/2 without TLS (`--h2c`, prior knowledge), as gateways speak it: the
+//! streams of a run share one connection per target, through the h2 crate.
+//! A frame is dated when it is handed over (h2 reads the socket on its own
+//! task), so there is no connection timeline and no arrival stamp here.
+
+use super::error_body::{server_message, ERROR_BODY_TIME, MAX_ERROR_BODY};
+use super::stream::{feed, finish, parser_for, timeout_first, Deadlines};
+use crate::backend::Backend;
+use crate::call::{Call, CallError, Reply};
+use crate::clock::RunClock;
+use crate::recorder::{Recorder, StreamEnd};
+use bytes::Bytes;
+use h2::client::SendRequest;
+use std::time::Duration;
+use tokenpace_core::record::ErrorKind;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// One target's shared HTTP/2 connection, opened on first use and again
+/// after it breaks.
+#[derive(Debug)]
+pub(crate) struct H2cEndpoint {
+    /// `host:port`.
+    authority: String,
+    connect_timeout: Duration,
+    conn: Mutex<Option<SendRequest<Bytes>>>,
+}
+
+/// A request made ready for [`stream`].
+#[derive(Debug)]
+pub(crate) struct H2cRequest {
+    /// Path and query.
+    pub path: String,
+    /// Headers (names lower-case for HTTP/2).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+impl H2cEndpoint {
+    /// The endpoint of an `http://` base URL.
+    pub fn of(base_url: &str, connect_timeout: Duration) -> Option<H2cEndpoint> {
+        let rest = base_url.trim().strip_prefix("http://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let authority = match authority.rsplit_once(':') {
+            Some((_, port)) if port.parse::<u16>().is_ok() => authority.to_string(),
+            _ => format!("{authority}:80"),
+        };
+        Some(H2cEndpoint {
+            authority,
+            connect_timeout,
+            conn: Mutex::new(None),
+        })
+    }
+
+    /// A handle on the shared connection, opened if there is none.
+    async fn sender(&self) -> Result<SendRequest<Bytes>, (ErrorKind, String)> {
+        let mut conn = self.conn.lock().await;
+        if let Some(c) = conn.as_ref() {
+            return Ok(c.clone());
+        }
+        let connect = tokio::net::TcpStream::connect(self.authority.as_str());
+        let tcp = match tokio::time::timeout(self.connect_timeout, connect).await {
+            Err(_) => {
+                let why = format!(
+                    "no connection to {} within {:?}",
+                    self.authority, self.connect_timeout
+                );
+                return Err((ErrorKind::Connect, why));
+            }
+            Ok(Err(e)) => {
+                return Err((
+                    ErrorKind::Connect,
+                    format!("could not connect to {}: {e}", self.authority),
+                ))
+            }
+            Ok(Ok(t)) => t,
+        };
+        let _ = tcp.set_nodelay(true);
+        let handshake = tokio::time::timeout(self.connect_timeout, h2::client::handshake(tcp));
+        let (send, connection) = match handshake.await {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => return Err((ErrorKind::Connect, format!("HTTP/2 handshake: {e}"))),
+            Err(_) => return Err((ErrorKind::Connect, "no HTTP/2 handshake in time".into())),
+        };
+        // The connection's frames are read on a task of their own; it ends
+        // when the connection does.
+        tokio::spawn(connection);
+        *conn = Some(send.clone());
+        Ok(send)
+    }
+
+    /// An untimed call over the shared connection: the status and at most
+    /// `call.cap` bytes of body (the caller bounds it in time).
+    pub async fn call(&self, call: Call<'_>) -> Result<Reply, CallError> {
+        let failed = |e: &dyn std::fmt::Display| CallError::Failed(e.to_string());
+        let sender = self
+            .sender()
+            .await
+            .map_err(|(_, why)| CallError::Failed(why))?;
+        let mut sender = sender.ready().await.map_err(|e| failed(&e))?;
+        let after = call.url.split_once("://").map_or(call.url, |(_, r)| r);
+        let path = after.find(['/', '?']).map_or("/", |i| &after[i..]);
+        let mut head = http::Request::builder()
+            .method(call.method)
+            .uri(format!("http://{}{path}", self.authority));
+        for (k, v) in call.headers {
+            head = head.header(k.to_ascii_lowercase(), *v);
+        }
+        let head = head.body(()).map_err(|e| failed(&e))?;
+        let (response, mut send) = sender
+            .send_request(head, call.body.is_none())
+            .map_err(|e| failed(&e))?;
+        if let Some(body) = call.body {
+            send.send_data(Bytes::copy_from_slice(body), true)
+                .map_err(|e| failed(&e))?;
+        }
+        let response = match response.await {
+            Ok(r) => r,
+            Err(e) => {
+                self.forget().await;
+                return Err(failed(&e));
+            }
+        };
+        let status = response.status().as_u16();
+        let mut recv = response.into_body();
+        let mut body = Vec::new();
+        while let Some(piece) = recv.data().await {
+            let piece = piece.map_err(|e| failed(&e))?;
+            let _ = recv.flow_control().release_capacity(piece.len());
+            if body.len() + piece.len() > call.cap {
+                return Err(CallError::TooLarge(call.cap));
+            }
+            body.extend_from_slice(&piece);
+        }
+        Ok(Reply { status, body })
+    }
+
+    /// Forgets a broken connection, so the next request opens a new one.
+    async fn forget(&self) {
+        *self.conn.lock().await = None;
+    }
+}
+
+/// Sends `req` over `endpoint`'s connection and records its stream.
+pub(super) async fn stream(
+    endpoint: &H2cEndpoint,
+    req: H2cRequest,
+    backend: &dyn Backend,
+    clock: &RunClock,
+    rec: &mut Recorder<'_>,
+    deadlines: Deadlines,
+) -> StreamEnd {
+    let send = async {
+        let sender = endpoint.sender().await?;
+        let mut sender = sender
+            .ready()
+            .await
+            .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
+        let uri = format!("http://{}{}", endpoint.authority, req.path);
+        let mut head = http::Request::post(uri);
+        for (k, v) in &req.headers {
+            head = head.header(k.as_str(), v.as_str());
+        }
+        let head = head
+            .body(())
+            .map_err(|e| (ErrorKind::Other, format!("the request: {e}")))?;
+        let (response, mut body) = sender
+            .send_request(head, false)
+            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))?;
+        body.send_data(req.body, true)
+            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))?;
+        response
+            .await
+            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))
+    };
+    let response = match tokio::time::timeout_at(deadlines.first, send).await {
+        Err(_) => return timeout_first(),
+        Ok(Err((kind, why))) => {
+            if kind != ErrorKind::Other {
+                endpoint.forget().await;
+            }
+            return StreamEnd::Failed(kind, None, why);
+        }
+        Ok(Ok(r)) => r,
+    };
+    rec.headers(clock.now());
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    if !(200..300).contains(&status) {
+        let by = Instant::now() + ERROR_BODY_TIME;
+        let mut text = Vec::new();
+        while let Ok(Some(Ok(b))) = tokio::time::timeout_at(by, body.data()).await {
+            text.extend_from_slice(&b[..b.len().min(MAX_ERROR_BODY - text.len())]);
+            if text.len() >= MAX_ERROR_BODY {
+                break;
+            }
+        }
+        let message = server_message(status, &text, rec.secrets());
+        return StreamEnd::Failed(ErrorKind::HttpStatus, Some(status), message);
+    }
+    let mut parser = parser_for(backend, rec);
+    loop {
+        let by = deadlines.next(rec, clock);
+        if Instant::now() >= by {
+            return deadlines.missed(rec);
+        }
+        let bytes = match tokio::time::timeout_at(by, body.data()).await {
+            Err(_) => return deadlines.missed(rec),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                let why = format!("the stream broke: {e}");
+                return StreamEnd::Failed(ErrorKind::StreamCut, None, why);
+            }
+            Ok(Some(Ok(b))) => b,
+        };
+        let at = clock.now();
+        // Let the server send as much again.
+        let _ = body.flow_control().release_capacity(bytes.len());
+        if let Some(end) = feed(&mut parser, &bytes, at, rec, backend) {
+            return end;
+        }
+    }
+    finish(&mut parser, clock.now(), rec, backend)
+}
