@@ -153,6 +153,8 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         head_dim: to_u32(attention.head_dim, "head_dim")?,
         vocab: to_u32(c.vocab_size, "vocab_size")?,
         kv_bytes_per_token: attention.kv_bytes_per_token,
+        weights: Default::default(),
+        unquantised_params_b: None,
         weight_bits: None,
         experts: experts.map(|e| to_u32(e, "experts")).transpose()?,
         experts_per_token: experts
@@ -269,6 +271,7 @@ impl Mlp {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
+    use crate::kv_cache::KvCache;
 
     const QWEN25_7B: &str = r#"{
       "architectures": ["Qwen2ForCausalLM"], "hidden_size": 3584, "intermediate_size": 18944,
@@ -302,7 +305,10 @@ mod tests {
         let c = cat.model("qwen2.5-7b").unwrap();
         assert!(close(m.params_b, c.params_b, 0.01), "{}", m.params_b);
         assert_eq!((m.layers, m.kv_heads, m.head_dim), (28, 4, 128));
-        assert_eq!(m.kv_bytes_per_token(), c.kv_bytes_per_token());
+        assert_eq!(
+            m.kv_bytes_per_token(KvCache::Fp16),
+            c.kv_bytes_per_token(KvCache::Fp16)
+        );
         assert_eq!(m.active_params_b, None);
     }
 
@@ -327,7 +333,7 @@ mod tests {
             "{:?}",
             m.active_params_b
         );
-        assert_eq!(m.kv_bytes_per_token(), 70272.0);
+        assert_eq!(m.kv_bytes_per_token(KvCache::Fp16), 70272.0);
         assert_eq!(m.head_dim, 192);
     }
 
