@@ -141,3 +141,35 @@ fn native_formats_are_named_and_no_gain_is_claimed_below_the_model_format() {
     );
     assert!(!remedies.contains("int4 weights"), "{remedies}");
 }
+
+#[test]
+fn where_memory_binds_an_fp8_kv_cache_doubles_the_capacity() {
+    let capacity = |kv: &str| {
+        let v = json(&[
+            "plan",
+            "capacity",
+            "--model",
+            "gpt-oss-120b",
+            "--hardware",
+            "h100-sxm",
+            "--prompt-tokens",
+            "8000",
+            "--output-tokens",
+            "1000",
+            "--text",
+            "en",
+            "--kv-cache",
+            kv,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["model"]["roofline"]["kv_cache"], kv);
+        assert_eq!(v["capacity"]["limit"], "memory_capacity", "{v}");
+        v["capacity"]["tier_a_max_concurrency"].as_f64().unwrap()
+    };
+    let (fp16, fp8) = (capacity("fp16"), capacity("fp8"));
+    assert!(
+        fp8 >= 2.0 * fp16 && fp8 <= 2.0 * fp16 + 1.0,
+        "{fp16} → {fp8}"
+    );
+}
