@@ -26,7 +26,11 @@ pub fn run(args: BoundsArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<
     let mut evidence = args.ratio.evidence(count, input::run_summary)?;
     evidence.model = r.model.tokenizer_family();
     let ratio = evidence.choose(args.ratio.text)?;
-    let d = r.deployment(args.deployment.quant.into(), args.deployment.gpus);
+    let d = r.deployment(
+        args.deployment.weights(),
+        args.deployment.kv_cache(),
+        args.deployment.gpus,
+    );
     let result = BoundsOutput {
         estimate: estimate(&d, &args.workload.workload(&ratio), &r.efficiency, &profile)?,
         names: Names::of(&d),

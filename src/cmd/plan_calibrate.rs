@@ -33,7 +33,11 @@ pub fn run(args: CalibrateArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resu
         bail!("give a run directory (or its run.json), or --published");
     }
     let r = setup.resolve("plan calibrate")?;
-    let d = r.deployment(args.deployment.quant.into(), args.deployment.gpus);
+    let d = r.deployment(
+        args.deployment.weights(),
+        args.deployment.kv_cache(),
+        args.deployment.gpus,
+    );
     let mut runs = Vec::new();
     for path in &args.run {
         let summary = input::run_summary(path)?;

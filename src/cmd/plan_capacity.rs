@@ -36,7 +36,11 @@ pub fn run(args: PlanCapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
             let r = args.deployment.setup().resolve("plan capacity")?;
             evidence.model = r.model.tokenizer_family();
             let ratio = evidence.choose(args.ratio.text)?;
-            let d = r.deployment(args.deployment.quant.into(), args.deployment.gpus);
+            let d = r.deployment(
+                args.deployment.weights(),
+                args.deployment.kv_cache(),
+                args.deployment.gpus,
+            );
             let w = args.workload.workload(&ratio);
             CapacityOutput {
                 capacity: roofline_capacity(&d, &w, &r.efficiency, &profile)?,
@@ -44,6 +48,7 @@ pub fn run(args: PlanCapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
                     model: r.model.id.clone(),
                     hardware: r.hardware.clone(),
                     quant: d.quant,
+                    kv_cache: d.kv_cache,
                     devices: d.devices,
                 },
                 workload: w,

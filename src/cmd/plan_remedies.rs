@@ -10,7 +10,6 @@ use anyhow::bail;
 use std::io::Write;
 use std::path::Path;
 use tokenpace_client::tokenizer::ModelTokenizer;
-use tokenpace_plan::quant::Quant;
 use tokenpace_plan::remedies::{remedies, RooflineContext, Situation};
 use tokenpace_plan::roofline::{estimate, Traffic};
 use tokenpace_present::{export, Lang};
@@ -34,11 +33,11 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         bail!("--prefill and --decode give the rates reached now; with --model they come from the roofline estimate: drop one or the other");
     }
     let scenario = spec.resolve(&profile)?;
-    let quant: Quant = args.deployment.quant.into();
     let params = args.remedy.params();
 
     let result = if let Some(r) = &resolved {
-        let d = r.deployment(quant, args.deployment.gpus);
+        let dep = &args.deployment;
+        let d = r.deployment(dep.weights(), dep.kv_cache(), dep.gpus);
         let w = Traffic {
             prompt_tokens: scenario.prompt_tokens,
             output_tokens: scenario.output_tokens,
@@ -48,7 +47,7 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         }
         .with_ratio(&ratio);
         let e = estimate(&d, &w, &r.efficiency, &profile)?;
-        let s = Situation::of(&scenario, e.prefill_tok_s, e.decode_tok_s, quant);
+        let s = Situation::of(&scenario, e.prefill_tok_s, e.decode_tok_s, d.quant);
         let ctx = RooflineContext {
             catalog: &r.catalog,
             deployment: d,
@@ -61,7 +60,8 @@ pub fn run(args: RemediesArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Resul
         let (Some(prefill), Some(decode)) = (scenario.prefill_tok_s, scenario.decode_tok_s) else {
             bail!("plan remedies needs the rates reached now: give --prefill and --decode, a --preset that has them (long-summary), or --model and --hardware to estimate them");
         };
-        let s = Situation::of(&scenario, prefill, decode, quant);
+        let weights = args.deployment.weights().unwrap_or_default();
+        let s = Situation::of(&scenario, prefill, decode, weights);
         let list = remedies(&s, &params, &profile, None)?;
         RemediesOutput::new(s, list, ratio.describe(), None)
     };

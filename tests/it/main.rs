@@ -28,6 +28,7 @@ mod plan_bounds;
 mod plan_calibrate;
 mod plan_capacity;
 mod plan_errors;
+mod plan_formats;
 mod plan_ratio;
 mod plan_remedies;
 mod precision;

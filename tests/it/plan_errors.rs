@@ -38,8 +38,8 @@ const CASES: &[(&str, &str)] = &[
         "--gpus",
     ),
     (
-        "plan bounds --model qwen2.5-7b --hardware l4 --quant int3",
-        "--quant",
+        "plan bounds --model qwen2.5-7b --hardware l4 --weights int3",
+        "--weights",
     ),
     ("plan bounds --hardware l4", "needs a model"),
     ("plan bounds --model qwen2.5-7b", "needs a device"),

@@ -256,6 +256,7 @@ mod tests {
             model: c.model("qwen2.5-7b").unwrap(),
             hardware: c.hardware("rtx-4090").unwrap(),
             quant: Quant::Int4,
+            kv_cache: crate::kv_cache::KvCache::Fp16,
             devices: 1,
         };
         estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()).unwrap()
@@ -302,6 +303,7 @@ mod tests {
             model: c.model("qwen2.5-7b").unwrap(),
             hardware: c.hardware("rtx-4090").unwrap(),
             quant: Quant::Int4,
+            kv_cache: crate::kv_cache::KvCache::Fp16,
             devices: 1,
         };
         let again = estimate(&d, &Traffic::default(), &fitted, &Profile::builtin()).unwrap();
@@ -325,6 +327,7 @@ mod tests {
             model: c.model("smollm2-135m").unwrap(),
             hardware: c.hardware("ryzen-9-7950x").unwrap(),
             quant: Quant::Int4,
+            kv_cache: crate::kv_cache::KvCache::Fp16,
             devices: 1,
         };
         let truth = Efficiency {

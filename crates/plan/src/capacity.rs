@@ -227,6 +227,7 @@ mod tests {
             model: c.model("qwen2.5-7b").unwrap(),
             hardware: c.hardware("rtx-4090").unwrap(),
             quant: Quant::Int4,
+            kv_cache: crate::kv_cache::KvCache::Fp16,
             devices: 1,
         };
         let (w, eff, p) = (Traffic::default(), Efficiency::DEFAULT, Profile::builtin());

@@ -14,7 +14,7 @@ pub enum PlanError {
         suggestions: Vec<String>,
     },
     /// The weights do not fit in the memory of the devices.
-    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} have {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices (--gpus {min_devices}), a smaller quantisation (--quant int4), or a card with more memory")]
+    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} have {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices (--gpus {min_devices}), narrower weights (--weights {narrower}), or a card with more memory")]
     TooLarge {
         /// The model id.
         model: String,
@@ -34,9 +34,12 @@ pub enum PlanError {
         devices: u32,
         /// Devices that would hold the weights and one context.
         min_devices: u32,
+        /// The format to suggest: the model's own when it is narrower
+        /// than the one asked for, else int4.
+        narrower: &'static str,
     },
     /// The weights fit but not one context's KV cache.
-    #[error("{model} fits on {devices} × {hardware} with {free_gb:.2} GB left after the weights, but one context of {context_tokens:.0} tokens needs {context_gb:.2} GB of KV cache; use shorter prompts, more devices (--gpus) or a smaller quantisation")]
+    #[error("{model} fits on {devices} × {hardware} with {free_gb:.2} GB left after the weights, but one context of {context_tokens:.0} tokens needs {context_gb:.2} GB of KV cache; use shorter prompts, more devices (--gpus), narrower weights (--weights) or an fp8 KV cache (--kv-cache fp8)")]
     NoRoomForContext {
         /// The model id.
         model: String,

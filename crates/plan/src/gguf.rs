@@ -146,7 +146,10 @@ pub(crate) mod tests {
         let m = model_from_metadata("llama-gguf", &kv).unwrap();
         assert_eq!(m.name, "Meta Llama 3.1 8B Instruct");
         assert!((m.params_b - 8.03).abs() < 0.05, "{}", m.params_b);
-        assert_eq!(m.kv_bytes_per_token(), 131072.0);
+        assert_eq!(
+            m.kv_bytes_per_token(crate::kv_cache::KvCache::Fp16),
+            131072.0
+        );
     }
 
     #[test]
@@ -201,7 +204,10 @@ pub(crate) mod tests {
         let m = model_from_metadata("dsv3", &read_metadata(&b[..]).unwrap()).unwrap();
         assert!((m.params_b / 671.0 - 1.0).abs() < 0.01, "{}", m.params_b);
         assert!((m.active_params_b.unwrap() / 37.0 - 1.0).abs() < 0.03);
-        assert_eq!(m.kv_bytes_per_token(), 70272.0);
+        assert_eq!(
+            m.kv_bytes_per_token(crate::kv_cache::KvCache::Fp16),
+            70272.0
+        );
         assert_eq!(m.head_dim, 192);
     }
 

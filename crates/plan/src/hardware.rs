@@ -1,7 +1,7 @@
 //! A device's peak figures: what the roofline is drawn from.
 
 use crate::error::{non_negative, positive, PlanError};
-use crate::quant::Quant;
+use crate::quant::{Quant, Rate, Support};
 use serde::{Deserialize, Serialize};
 
 /// What kind of device it is (for display and grouping only).
@@ -34,6 +34,14 @@ pub struct Hardware {
     /// faster integer path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub int8_tops: Option<f64>,
+    /// Dense FP8 matrix throughput, 10^12 FLOP/s, when the device has FP8
+    /// tensor cores (FP8 weights then run natively).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp8_tflops: Option<f64>,
+    /// Dense block-scaled FP4 matrix throughput (MXFP4, NVFP4), 10^12
+    /// FLOP/s, when the device has FP4 tensor cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp4_tflops: Option<f64>,
     /// Peak memory bandwidth, 10^9 bytes/s.
     pub memory_bandwidth_gb_s: f64,
     /// Memory per device, 10^9 bytes.
@@ -43,13 +51,31 @@ pub struct Hardware {
 }
 
 impl Hardware {
-    /// Peak matrix throughput for weights stored as `quant`, FLOP/s.
+    /// The dense matrix rate `rate`, 10^12 op/s, if the device has it.
+    pub fn rate_tera(&self, rate: Rate) -> Option<f64> {
+        match rate {
+            Rate::Fp16 => Some(self.fp16_tflops),
+            Rate::Fp8 => self.fp8_tflops,
+            Rate::Int8 => self.int8_tops,
+            Rate::Fp4 => self.fp4_tflops,
+        }
+    }
+
+    /// Whether the device multiplies weights stored as `quant` in that
+    /// format, or dequantises them to 16 bits first.
+    pub fn support(&self, quant: Quant) -> Support {
+        match quant.native_rate().and_then(|r| self.rate_tera(r)) {
+            Some(_) => Support::Native,
+            None => Support::WeightOnly,
+        }
+    }
+
+    /// Peak matrix throughput for weights stored as `quant`, FLOP/s: the
+    /// format's own rate where the device has it (never below the FP16
+    /// rate), else the FP16 rate.
     pub fn peak_flops(&self, quant: Quant) -> f64 {
-        let tera = match (quant.int8_compute(), self.int8_tops) {
-            (true, Some(int8)) => int8.max(self.fp16_tflops),
-            _ => self.fp16_tflops,
-        };
-        tera * 1e12
+        let native = quant.native_rate().and_then(|r| self.rate_tera(r));
+        native.unwrap_or(self.fp16_tflops).max(self.fp16_tflops) * 1e12
     }
 
     /// Peak memory bandwidth, bytes/s.
@@ -72,12 +98,67 @@ impl Hardware {
         }
         let name = |field: &str| format!("hardware '{}': {field}", self.id);
         positive(&name("fp16_tflops"), self.fp16_tflops)?;
-        if let Some(v) = self.int8_tops {
-            positive(&name("int8_tops"), v)?;
+        for (field, v) in [
+            ("int8_tops", self.int8_tops),
+            ("fp8_tflops", self.fp8_tflops),
+            ("fp4_tflops", self.fp4_tflops),
+        ] {
+            if let Some(v) = v {
+                positive(&name(field), v)?;
+            }
         }
         positive(&name("memory_bandwidth_gb_s"), self.memory_bandwidth_gb_s)?;
         positive(&name("memory_gb"), self.memory_gb)?;
         non_negative(&name("memory_gb"), self.memory_gb)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::quant::{Quant, Support};
+
+    #[test]
+    fn fp8_runs_natively_where_the_datasheets_give_an_fp8_rate() {
+        let c = Catalog::builtin();
+        for id in ["h100-sxm", "b200", "mi300x"] {
+            let h = c.hardware(id).unwrap();
+            let fp8 = h
+                .fp8_tflops
+                .unwrap_or_else(|| panic!("{id} has no FP8 rate"));
+            assert_eq!(h.support(Quant::Fp8), Support::Native, "{id}");
+            assert_eq!(h.peak_flops(Quant::Fp8), fp8 * 1e12, "{id}");
+            // Dense FP8 is twice dense FP16 on all three datasheets
+            // (rounded as printed: 1978.9 against 989.4).
+            assert!((fp8 / (2.0 * h.fp16_tflops) - 1.0).abs() < 1e-4, "{id}");
+        }
+        // No FP8 tensor cores on an A100: dequantised, at the FP16 rate.
+        let a100 = c.hardware("a100-80gb").unwrap();
+        assert_eq!(a100.support(Quant::Fp8), Support::WeightOnly);
+        assert_eq!(a100.peak_flops(Quant::Fp8), a100.peak_flops(Quant::Fp16));
+    }
+
+    #[test]
+    fn fp4_formats_are_native_on_blackwell_only_and_int4_nowhere() {
+        let c = Catalog::builtin();
+        let b200 = c.hardware("b200").unwrap();
+        for q in [Quant::Mxfp4, Quant::Nvfp4] {
+            assert_eq!(b200.support(q), Support::Native);
+            assert_eq!(b200.peak_flops(q), b200.fp4_tflops.unwrap() * 1e12);
+            for id in ["h100-sxm", "mi300x"] {
+                let h = c.hardware(id).unwrap();
+                assert_eq!(h.support(q), Support::WeightOnly, "{id}");
+                assert_eq!(h.peak_flops(q), h.fp16_tflops * 1e12, "{id}");
+            }
+        }
+        assert!(c
+            .hardware
+            .iter()
+            .all(|h| h.support(Quant::Int4) == Support::WeightOnly));
+        assert!(c
+            .hardware
+            .iter()
+            .all(|h| h.support(Quant::Fp16) == Support::Native));
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::error::PlanError;
 use crate::model::{Model, KV_BYTES_PER_ELEMENT};
+use crate::quant::Quant;
 use serde::Deserialize;
 
 /// The fields of `config.json` that set the shape. Other fields are ignored.
@@ -75,6 +76,31 @@ pub struct ConfigJson {
     /// The architecture (`qwen2`, `llama`), which names the tokenizer family.
     #[serde(default)]
     pub model_type: Option<String>,
+    /// How the checkpoint is quantised, when it is.
+    #[serde(default)]
+    pub quantization_config: Option<QuantizationConfig>,
+}
+
+/// The part of `config.json`'s `quantization_config` that names the weight
+/// format.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuantizationConfig {
+    /// `mxfp4` (gpt-oss), `fp8` (DeepSeek-V3), …
+    #[serde(default)]
+    pub quant_method: Option<String>,
+}
+
+impl ConfigJson {
+    /// The checkpoint's weight format, when `quantization_config` names one
+    /// tokenpace knows (FP16 otherwise).
+    fn weights(&self) -> Quant {
+        let method = self.quantization_config.as_ref();
+        match method.and_then(|q| q.quant_method.as_deref()) {
+            Some("mxfp4") => Quant::Mxfp4,
+            Some("fp8") => Quant::Fp8,
+            _ => Quant::Fp16,
+        }
+    }
 }
 
 /// Reads a `config.json` into a [`Model`] named `id`.
@@ -153,6 +179,10 @@ pub fn model_from_config(id: &str, c: &ConfigJson, source: &str) -> Result<Model
         head_dim: to_u32(attention.head_dim, "head_dim")?,
         vocab: to_u32(c.vocab_size, "vocab_size")?,
         kv_bytes_per_token: attention.kv_bytes_per_token,
+        weights: c.weights(),
+        // MXFP4 checkpoints (gpt-oss) quantise only the routed experts.
+        unquantised_params_b: (c.weights() == Quant::Mxfp4 && mlp.routed)
+            .then(|| (total - mlp.routed_experts) / 1e9),
         weight_bits: None,
         experts: experts.map(|e| to_u32(e, "experts")).transpose()?,
         experts_per_token: experts
@@ -224,6 +254,8 @@ struct Mlp {
     active: f64,
     /// Whether tokens are routed to experts.
     routed: bool,
+    /// Parameters of the routed experts.
+    routed_experts: f64,
 }
 
 impl Mlp {
@@ -238,6 +270,7 @@ impl Mlp {
                 total: layers * dense_mlp,
                 active: layers * dense_mlp,
                 routed: false,
+                routed_experts: 0.0,
             };
         };
         let k = f(c.num_experts_per_tok.unwrap_or(2));
@@ -261,6 +294,7 @@ impl Mlp {
             total: dense_layers * dense_mlp + moe_layers * (f(e) * expert + shared + router),
             active: dense_layers * dense_mlp + moe_layers * (k * expert + shared + router),
             routed: true,
+            routed_experts: moe_layers * f(e) * expert,
         }
     }
 }
@@ -269,6 +303,7 @@ impl Mlp {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
+    use crate::kv_cache::KvCache;
 
     const QWEN25_7B: &str = r#"{
       "architectures": ["Qwen2ForCausalLM"], "hidden_size": 3584, "intermediate_size": 18944,
@@ -302,7 +337,10 @@ mod tests {
         let c = cat.model("qwen2.5-7b").unwrap();
         assert!(close(m.params_b, c.params_b, 0.01), "{}", m.params_b);
         assert_eq!((m.layers, m.kv_heads, m.head_dim), (28, 4, 128));
-        assert_eq!(m.kv_bytes_per_token(), c.kv_bytes_per_token());
+        assert_eq!(
+            m.kv_bytes_per_token(KvCache::Fp16),
+            c.kv_bytes_per_token(KvCache::Fp16)
+        );
         assert_eq!(m.active_params_b, None);
     }
 
@@ -327,7 +365,7 @@ mod tests {
             "{:?}",
             m.active_params_b
         );
-        assert_eq!(m.kv_bytes_per_token(), 70272.0);
+        assert_eq!(m.kv_bytes_per_token(KvCache::Fp16), 70272.0);
         assert_eq!(m.head_dim, 192);
     }
 
@@ -340,5 +378,34 @@ mod tests {
         assert!(model_from_config_json("x", "not json").is_err());
         let zero = QWEN25_7B.replace("\"num_hidden_layers\": 28", "\"num_hidden_layers\": 0");
         assert!(model_from_config_json("x", &zero).is_err());
+    }
+
+    #[test]
+    fn a_quantised_checkpoint_names_its_format_and_what_stays_16_bit() {
+        // openai/gpt-oss-120b's config.json (the fields that set the shape).
+        let gpt_oss = r#"{"model_type": "gpt_oss", "hidden_size": 2880, "intermediate_size": 2880,
+          "num_attention_heads": 64, "num_hidden_layers": 36, "num_key_value_heads": 8,
+          "head_dim": 64, "num_local_experts": 128, "num_experts_per_tok": 4,
+          "vocab_size": 201088, "tie_word_embeddings": false,
+          "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert": ["model.layers.*.self_attn"]}}"#;
+        let m = model_from_config_json("gpt-oss-120b", gpt_oss).unwrap();
+        assert_eq!(m.weights, Quant::Mxfp4);
+        let catalog = Catalog::builtin();
+        let entry = catalog.model("gpt-oss-120b").unwrap();
+        // Within 2 % of the catalog entry's bytes (the config count skips biases).
+        let ratio = m.weight_bytes(Quant::Mxfp4) / entry.weight_bytes(Quant::Mxfp4);
+        assert!((ratio - 1.0).abs() < 0.02, "{ratio}");
+        assert!(close(m.unquantised_params_b.unwrap(), 2.1, 0.1));
+        let fp8 = QWEN25_7B.replacen(
+            '{',
+            r#"{"quantization_config": {"quant_method": "fp8"},"#,
+            1,
+        );
+        let q = model_from_config_json("q", &fp8).unwrap();
+        assert_eq!((q.weights, q.unquantised_params_b), (Quant::Fp8, None));
+        assert_eq!(
+            model_from_config_json("q", QWEN25_7B).unwrap().weights,
+            Quant::Fp16
+        );
     }
 }

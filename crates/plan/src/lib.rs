@@ -35,6 +35,7 @@ pub mod error;
 pub mod gguf;
 pub mod hardware;
 pub mod hf_config;
+pub mod kv_cache;
 pub mod model;
 pub mod predict;
 pub mod published;

@@ -100,6 +100,7 @@ pub fn check_point(c: &Catalog, p: &Point, eff: &Efficiency) -> Result<PointChec
         model: &model,
         hardware: c.hardware(&p.hardware)?,
         quant: p.quant,
+        kv_cache: crate::kv_cache::KvCache::Fp16,
         devices: 1,
     };
     let w = Traffic {

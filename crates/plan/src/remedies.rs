@@ -17,7 +17,7 @@ mod situation;
 use crate::catalog::Catalog;
 use crate::efficiency::Efficiency;
 use crate::error::PlanError;
-use crate::quant::Quant;
+use crate::quant::{Quant, Support};
 use crate::roofline::{estimate, Deployment, Traffic};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -150,8 +150,17 @@ pub fn remedies(
     Ok(out)
 }
 
-/// One remedy per narrower quantisation than the current one: decode
-/// scaled by the bytes per weight, or both rates from the roofline.
+/// Whether narrower weights in `to` are offered: INT8 and INT4 run on
+/// any device (natively or weight-only); FP8 and the FP4 formats only on a
+/// device known to run them natively, where an engine would choose them.
+fn offered(to: Quant, roofline: Option<&RooflineContext>) -> bool {
+    matches!(to, Quant::Int8 | Quant::Int4)
+        || roofline.is_some_and(|r| r.deployment.hardware.support(to) == Support::Native)
+}
+
+/// One remedy per offered format narrower than the current one (none when
+/// the weights are already the narrowest): decode scaled by the bytes per
+/// weight, or both rates from the roofline.
 fn narrower_weights(
     s: &Situation,
     profile: &Profile,
@@ -159,7 +168,7 @@ fn narrower_weights(
 ) -> Result<Vec<Remedy>, PlanError> {
     let mut out = Vec::new();
     for to in Quant::ALL {
-        if to.bytes_per_weight() >= s.quant.bytes_per_weight() {
+        if to.bytes_per_weight() >= s.quant.bytes_per_weight() || !offered(to, roofline) {
             continue;
         }
         let kind = Kind::Quantize { from: s.quant, to };

@@ -25,8 +25,9 @@ use crate::chars_per_token::CharsPerToken;
 use crate::efficiency::Efficiency;
 use crate::error::{non_negative, positive, PlanError};
 use crate::hardware::Hardware;
+use crate::kv_cache::KvCache;
 use crate::model::Model;
-use crate::quant::Quant;
+use crate::quant::{Quant, Support};
 use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
@@ -47,6 +48,8 @@ pub struct Deployment<'a> {
     pub hardware: &'a Hardware,
     /// How the weights are stored.
     pub quant: Quant,
+    /// How the KV cache is stored.
+    pub kv_cache: KvCache,
     /// Devices, combined by tensor parallelism.
     pub devices: u32,
 }
@@ -217,8 +220,15 @@ pub struct Estimate {
     pub model: String,
     /// The hardware id.
     pub hardware: String,
-    /// The weight quantisation.
+    /// The weight format.
     pub quant: Quant,
+    /// Whether the device multiplies the weights in their format or
+    /// dequantises them to 16 bits first.
+    #[serde(default)]
+    pub support: Support,
+    /// The KV cache's format.
+    #[serde(default)]
+    pub kv_cache: KvCache,
     /// Devices.
     pub devices: u32,
     /// The workload estimated.
@@ -338,6 +348,8 @@ pub fn estimate(
         model: m.id.clone(),
         hardware: d.hardware.id.clone(),
         quant: d.quant,
+        support: d.hardware.support(d.quant),
+        kv_cache: d.kv_cache,
         devices: d.devices,
         workload: w.clone(),
         efficiency: eff.clone(),
@@ -364,7 +376,7 @@ impl Memory {
         let m = d.model;
         let n = f64::from(d.devices);
         let weight_bytes = m.weight_bytes(d.quant);
-        let kv = m.kv_bytes_per_token();
+        let kv = m.kv_bytes_per_token(d.kv_cache);
         let context_tokens = w.prompt_tokens + w.output_tokens;
         let context_bytes = kv * context_tokens;
         let per_device_usable = d.hardware.memory_bytes() * eff.memory_usable;
@@ -380,6 +392,11 @@ impl Memory {
                 total_gb: d.hardware.memory_bytes() * n / 1e9,
                 memory_usable_pct: eff.memory_usable * 100.0,
                 devices: d.devices,
+                narrower: if m.weights.bytes_per_weight() < d.quant.bytes_per_weight() {
+                    m.weights.id()
+                } else {
+                    Quant::Int4.id()
+                },
                 min_devices: if min.is_finite() && min < f64::from(u32::MAX) {
                     min as u32
                 } else {

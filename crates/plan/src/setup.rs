@@ -9,6 +9,7 @@ use crate::catalog::Catalog;
 use crate::efficiency::{Efficiency, Overrides};
 use crate::error::PlanError;
 use crate::hardware::Hardware;
+use crate::kv_cache::KvCache;
 use crate::model::Model;
 use crate::quant::Quant;
 use crate::roofline::Deployment;
@@ -216,12 +217,19 @@ impl Resolved {
             .expect("resolved hardware is in the catalog")
     }
 
-    /// The model on `devices` of the device, weights stored as `quant`.
-    pub fn deployment(&self, quant: Quant, devices: u32) -> Deployment<'_> {
+    /// The model on `devices` of the device, weights stored as `weights`
+    /// (the model's own format when `None`) and the KV cache as `kv_cache`.
+    pub fn deployment(
+        &self,
+        weights: Option<Quant>,
+        kv_cache: KvCache,
+        devices: u32,
+    ) -> Deployment<'_> {
         Deployment {
             model: &self.model,
             hardware: self.hardware(),
-            quant,
+            quant: weights.unwrap_or(self.model.weights),
+            kv_cache,
             devices,
         }
     }
@@ -306,7 +314,10 @@ mod tests {
         let gguf = crate::gguf::tests::llama_header();
         let m = model_from_reader(Path::new("m/llama-q4.gguf"), Cursor::new(gguf)).unwrap();
         assert_eq!(m.id, "llama-q4");
-        assert_eq!(m.kv_bytes_per_token(), 131072.0);
+        assert_eq!(
+            m.kv_bytes_per_token(crate::kv_cache::KvCache::Fp16),
+            131072.0
+        );
         let path = Path::new("models/Qwen2.5-7B-Instruct/config.json");
         let m = model_from_reader(path, Cursor::new(QWEN_CONFIG)).unwrap();
         assert_eq!(m.id, "Qwen2.5-7B-Instruct");
@@ -341,7 +352,7 @@ mod tests {
         let r = s.resolve("plan bounds").unwrap();
         assert_eq!(r.hardware().id, "rtx-4090");
         assert_eq!(r.efficiency.compute, 0.5);
-        assert_eq!(r.deployment(Quant::Int4, 2).devices, 2);
+        assert_eq!(r.deployment(Some(Quant::Int4), KvCache::Fp16, 2).devices, 2);
         s.hardware = None;
         assert!(s
             .resolve("plan calibrate")

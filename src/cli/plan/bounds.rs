@@ -10,8 +10,8 @@ use clap::Args;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   tokenpace plan bounds --list
-  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --quant int4 --text en
+  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --weights int4
+  tokenpace plan bounds --model qwen2.5-7b --hardware rtx-4090 --weights int4 --text en
   tokenpace plan bounds --model llama-3.1-70b --hardware h100-sxm --gpus 2 --concurrency 32
   tokenpace plan bounds --model llama-3.1-8b --hardware l40s --concurrency 16 --arrivals apart
   tokenpace plan bounds --model-file ./config.json --hardware l40s --efficiency fit.toml

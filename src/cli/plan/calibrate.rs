@@ -9,10 +9,10 @@ use std::path::PathBuf;
 /// Options of `tokenpace plan calibrate`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4
-  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --quant int4 --save fit.toml
-  tokenpace plan bounds --model qwen2.5-14b --hardware rtx-4090 --quant int4 --efficiency fit.toml
-  tokenpace plan calibrate run1 run2 --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware rtx-4090 --weights int4
+  tokenpace plan calibrate run1 --model qwen2.5-7b --hardware l4 --weights int4 --save fit.toml
+  tokenpace plan bounds --model qwen2.5-14b --hardware l4 --weights int4 --efficiency fit.toml
+  tokenpace plan calibrate run1 run2 --model qwen2.5-7b --hardware rtx-4090 --weights int4
   tokenpace plan calibrate --published
 
 The workload (prompt and output tokens, concurrency, characters per token)

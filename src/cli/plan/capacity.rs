@@ -9,9 +9,9 @@ use clap::Args;
 /// Options of `tokenpace plan capacity`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --quant int4
+  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --weights int4
   tokenpace plan capacity --model llama-3.1-8b --hardware l4 --text en
-  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --quant int4 --arrivals apart
+  tokenpace plan capacity --model qwen2.5-7b --hardware rtx-4090 --weights int4 --arrivals apart
   tokenpace plan capacity --decode 300 --batch-slowdown 0.95 --prefill 20000 --ttft-ms 20
 
 With --model and --hardware the roofline grades each concurrency up to the

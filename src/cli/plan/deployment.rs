@@ -5,36 +5,56 @@ use crate::cli::common::fraction;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_plan::efficiency::Overrides;
+use tokenpace_plan::kv_cache::KvCache;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::setup::{ModelSource, Setup};
 
-/// A weight quantisation as given on the command line.
+/// A weight format as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QuantArg {
     /// 16-bit floats (FP16/BF16).
+    #[value(alias = "bf16")]
     Fp16,
+    /// 8-bit floats (8 bits per weight; FP8 matrix rate where native).
+    Fp8,
     /// 8-bit integers (8.5 bits per weight with scales; INT8 matrix rate).
     Int8,
     /// 4-bit integers (4.5 bits per weight with scales; weight-only).
     Int4,
-}
-
-impl From<Quant> for QuantArg {
-    fn from(q: Quant) -> QuantArg {
-        match q {
-            Quant::Fp16 => QuantArg::Fp16,
-            Quant::Int8 => QuantArg::Int8,
-            Quant::Int4 => QuantArg::Int4,
-        }
-    }
+    /// Microscaling FP4 (4.25 bits per weight; FP4 matrix rate where native).
+    Mxfp4,
+    /// NVIDIA FP4 (4.5 bits per weight; FP4 matrix rate where native).
+    Nvfp4,
 }
 
 impl From<QuantArg> for Quant {
     fn from(q: QuantArg) -> Quant {
         match q {
             QuantArg::Fp16 => Quant::Fp16,
+            QuantArg::Fp8 => Quant::Fp8,
             QuantArg::Int8 => Quant::Int8,
             QuantArg::Int4 => Quant::Int4,
+            QuantArg::Mxfp4 => Quant::Mxfp4,
+            QuantArg::Nvfp4 => Quant::Nvfp4,
+        }
+    }
+}
+
+/// A KV-cache format as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KvCacheArg {
+    /// 16-bit floats (FP16/BF16).
+    #[value(alias = "bf16")]
+    Fp16,
+    /// 8-bit floats: half the bytes per token.
+    Fp8,
+}
+
+impl From<KvCacheArg> for KvCache {
+    fn from(k: KvCacheArg) -> KvCache {
+        match k {
+            KvCacheArg::Fp16 => KvCache::Fp16,
+            KvCacheArg::Fp8 => KvCache::Fp8,
         }
     }
 }
@@ -55,9 +75,25 @@ pub struct DeploymentArgs {
     /// it), e.g. rtx-4090.
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,
-    /// How the weights are stored.
-    #[arg(long, value_enum, default_value_t = Quant::default().into(), ignore_case = true)]
-    pub quant: QuantArg,
+    /// How the weights are stored [default: the model's own format, e.g.
+    /// mxfp4 for gpt-oss, fp16 when not known].
+    #[arg(
+        long,
+        visible_alias = "quant",
+        value_name = "FORMAT",
+        value_enum,
+        ignore_case = true
+    )]
+    pub weights: Option<QuantArg>,
+    /// How the KV cache is stored (fp8 halves its bytes per token).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        default_value = "fp16",
+        ignore_case = true
+    )]
+    pub kv_cache: KvCacheArg,
     /// Devices the model is split across (tensor parallel).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub gpus: u32,
@@ -81,6 +117,16 @@ pub struct DeploymentArgs {
 }
 
 impl DeploymentArgs {
+    /// The weight format asked for (`None`: the model's own).
+    pub fn weights(&self) -> Option<Quant> {
+        self.weights.map(Quant::from)
+    }
+
+    /// The KV-cache format asked for.
+    pub fn kv_cache(&self) -> KvCache {
+        self.kv_cache.into()
+    }
+
     /// The deployment the flags ask for (read by [`Setup::resolve`]).
     pub fn setup(&self) -> Setup {
         let model = match (&self.model, &self.model_file) {

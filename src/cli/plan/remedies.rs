@@ -66,7 +66,7 @@ fn acceptance(s: &str) -> Result<f64, String> {
   tokenpace plan remedies --preset long-summary
   tokenpace plan remedies --preset long-summary --cache-hit 0.6 --spec-acceptance 0.6
   tokenpace plan remedies --prompt-tokens 3000 --output-tokens 500 --prefill 800 --decode 18
-  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --quant int8
+  tokenpace plan remedies --preset long-summary --model qwen2.5-32b --hardware l40s --weights int8
 
 Without --model/--hardware the remedies work on the given rates; with them the
 rates come from the roofline (plan bounds) and every catalog card is compared.")]
@@ -81,7 +81,7 @@ pub struct RemediesArgs {
     /// How the concurrent prompts arrive (with --model/--hardware).
     #[command(flatten)]
     pub arrivals: ArrivalArgs,
-    /// The model, device and efficiency (optional; --quant is the current
+    /// The model, device and efficiency (optional; --weights is the current
     /// weights either way).
     #[command(flatten)]
     pub deployment: DeploymentArgs,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokenpace_core::metric::Metric;
 use tokenpace_plan::catalog::Catalog;
 use tokenpace_plan::hardware::Hardware;
+use tokenpace_plan::kv_cache::KvCache;
 use tokenpace_plan::model::Model;
 use tokenpace_plan::roofline::{Estimate, Resource};
 use tokenpace_present::table::{Align, Table};
@@ -201,16 +202,19 @@ impl CatalogOutput {
 }
 
 /// The headings of a device's figures.
-const HARDWARE_FIGURES: [Words; 4] = [
+const HARDWARE_FIGURES: [Words; 6] = [
     ("FP16 TFLOPS", "FP16 TFLOPS"),
+    ("FP8 TFLOPS", "FP8 TFLOPS"),
+    ("FP4 TFLOPS", "FP4 TFLOPS"),
     ("INT8 TOPS", "INT8 TOPS"),
     ("bandwidth", "带宽"),
     ("memory", "显存"),
 ];
 
 /// The headings of a model's figures.
-const MODEL_FIGURES: [Words; 5] = [
+const MODEL_FIGURES: [Words; 6] = [
     ("params", "参数"),
+    ("weights", "权重"),
     ("active", "激活"),
     ("layers", "层数"),
     ("KV heads", "KV 头"),
@@ -218,11 +222,13 @@ const MODEL_FIGURES: [Words; 5] = [
 ];
 
 fn hardware_figures(h: &Hardware) -> Vec<String> {
-    let int8 = h.int8_tops.map_or("-".into(), |v| format!("{v}"));
+    let rate = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v}"));
     let bandwidth = format!("{} GB/s", h.memory_bandwidth_gb_s);
     vec![
         h.fp16_tflops.to_string(),
-        int8,
+        rate(h.fp8_tflops),
+        rate(h.fp4_tflops),
+        rate(h.int8_tops),
         bandwidth,
         format!("{} GB", h.memory_gb),
     ]
@@ -231,9 +237,10 @@ fn hardware_figures(h: &Hardware) -> Vec<String> {
 fn model_figures(m: &Model) -> Vec<String> {
     let active = m.active_params_b.map_or("-".into(), |a| format!("{a} B"));
     let (layers, kv_heads) = (m.layers.to_string(), m.kv_heads.to_string());
-    let per_token = bytes(m.kv_bytes_per_token());
+    let per_token = bytes(m.kv_bytes_per_token(KvCache::Fp16));
     vec![
         format!("{} B", m.params_b),
+        m.weights.to_string(),
         active,
         layers,
         kv_heads,

@@ -3,6 +3,7 @@
 use super::{arrivals_line, load, ratio_line};
 use serde::Serialize;
 use tokenpace_plan::capacity::{BatchingLaw, Capacity, Limit};
+use tokenpace_plan::kv_cache::KvCache;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::roofline::Traffic;
 use tokenpace_present::{number, Document, Lang, Output};
@@ -19,6 +20,8 @@ pub enum Model {
         hardware: String,
         /// The weights.
         quant: Quant,
+        /// The KV cache's format.
+        kv_cache: KvCache,
         /// Devices.
         devices: u32,
     },
@@ -41,10 +44,13 @@ impl Output for CapacityOutput {
     fn document(&self, lang: Lang) -> Document {
         let mut d = Document::new();
         d.title(match &self.model {
-            Model::Roofline { model, hardware, quant, devices } => match lang {
-                Lang::En => format!("capacity of {model} on {devices} × {hardware}, {quant} weights (roofline)"),
-                Lang::Zh => format!("{model} 在 {devices} × {hardware} 上的容量，{quant} 权重（屋顶线模型）"),
-            },
+            Model::Roofline { model, hardware, quant, kv_cache, devices } => {
+                let kv = super::kv_cache_words(*kv_cache, lang);
+                match lang {
+                    Lang::En => format!("capacity of {model} on {devices} × {hardware}, {quant} weights{kv} (roofline)"),
+                    Lang::Zh => format!("{model} 在 {devices} × {hardware} 上的容量，{quant} 权重{kv}（屋顶线模型）"),
+                }
+            }
             Model::Law(l) => match lang {
                 Lang::En => format!(
                     "capacity under the batching law: decode {} / (1 + {} (c − 1)), TTFT {:.0} ms + prompt / {:.0} tok/s, batch ≤ {}",

@@ -10,6 +10,8 @@ pub mod remedies;
 pub mod scenario;
 
 use tokenpace_plan::arrivals::Arrivals;
+use tokenpace_plan::kv_cache::KvCache;
+use tokenpace_plan::quant::{Quant, Support};
 use tokenpace_plan::roofline::{Deployment, Estimate, Resource, Traffic};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::Lang;
@@ -193,18 +195,43 @@ impl Names {
 }
 
 /// One line naming the deployment: `qwen2.5-7b (Qwen2.5-7B-Instruct) on 1 ×
-/// rtx-4090 (…), int4 weights`.
+/// rtx-4090 (…), int4 weights (weight-only: …)`; the weights' support is
+/// said unless they are 16-bit, the KV cache's format unless it is 16-bit.
 pub fn title(e: &Estimate, names: &Names, lang: Lang) -> String {
     let weights = say(lang, words::WEIGHTS);
+    let support = match (e.quant, e.support, lang) {
+        (Quant::Fp16, _, _) => String::new(),
+        (_, Support::Native, Lang::En) => format!(" (native on {})", e.hardware),
+        (_, Support::Native, Lang::Zh) => format!("（{} 原生支持）", e.hardware),
+        (_, Support::WeightOnly, Lang::En) => {
+            format!(
+                " (weight-only on {}: dequantised, fp16 matrix rate)",
+                e.hardware
+            )
+        }
+        (_, Support::WeightOnly, Lang::Zh) => {
+            format!("（{} 上仅权重：反量化，按 fp16 算力）", e.hardware)
+        }
+    };
+    let kv = kv_cache_words(e.kv_cache, lang);
     match lang {
         Lang::En => format!(
-            "{} ({}) on {} × {} ({}), {} {weights}",
+            "{} ({}) on {} × {} ({}), {} {weights}{support}{kv}",
             e.model, names.model, e.devices, e.hardware, names.hardware, e.quant
         ),
         Lang::Zh => format!(
-            "{}（{}）运行在 {} × {}（{}）上，{} {weights}",
+            "{}（{}）运行在 {} × {}（{}）上，{} {weights}{support}{kv}",
             e.model, names.model, e.devices, e.hardware, names.hardware, e.quant
         ),
+    }
+}
+
+/// `, fp8 KV cache` when the KV cache is not 16-bit (nothing otherwise).
+pub fn kv_cache_words(kv: KvCache, lang: Lang) -> String {
+    match (kv, lang) {
+        (KvCache::Fp16, _) => String::new(),
+        (_, Lang::En) => format!(", {kv} KV cache"),
+        (_, Lang::Zh) => format!("，{kv} KV 缓存"),
     }
 }
 

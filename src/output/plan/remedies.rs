@@ -136,6 +136,9 @@ fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document 
             number::with_unit(Metric::OutputCharsS, s.output_chars_s()),
         ),
     ));
+    if !list.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })) {
+        d.item(no_narrower(s, lang));
+    }
     let need = |m: Metric, cmp: &str, v: f64| {
         aside(
             lang,
@@ -196,6 +199,18 @@ fn table(list: &[Remedy], lang: Lang) -> Table {
         ]);
     }
     t
+}
+
+/// Why no narrower weights are listed: the current ones are as narrow as
+/// any offered format.
+fn no_narrower(s: &Situation, lang: Lang) -> String {
+    let (q, bits) = (s.quant, s.quant.bits_per_weight());
+    match lang {
+        Lang::En => format!(
+            "narrower weights: none, {q} weights are already {bits} bits per weight (no gain to claim)"
+        ),
+        Lang::Zh => format!("更窄的权重：无，{q} 权重已是每个 {bits} 位（无可再省）"),
+    }
 }
 
 fn label(k: &Kind, lang: Lang) -> String {

@@ -286,6 +286,7 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         model: c.model("qwen2.5-7b").unwrap(),
         hardware: c.hardware("l4").unwrap(),
         quant: Quant::Fp16,
+        kv_cache: crate::kv_cache::KvCache::Fp16,
         devices: 1,
     };
     let w = Traffic {
@@ -330,6 +331,70 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
         )
     });
     assert!(int4.decode_tok_s > 2.5 * s.decode_tok_s);
+}
+
+/// The narrower formats the remedies offer for `model` stored as `quant`
+/// on `hw`, recomputed by the roofline.
+fn offered_formats(model: &str, hw: &str, quant: Quant) -> Vec<Quant> {
+    let c = Catalog::builtin();
+    let d = Deployment {
+        model: c.model(model).unwrap(),
+        hardware: c.hardware(hw).unwrap(),
+        quant,
+        kv_cache: crate::kv_cache::KvCache::Fp16,
+        devices: 8,
+    };
+    let w = Traffic::default();
+    let e = estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()).unwrap();
+    let s = Situation {
+        quant,
+        prefill_tok_s: e.prefill_tok_s,
+        decode_tok_s: e.decode_tok_s,
+        ..seed_case(quant)
+    };
+    let ctx = RooflineContext {
+        catalog: &c,
+        deployment: d,
+        workload: w,
+        efficiency: &Efficiency::DEFAULT,
+    };
+    let rs = remedies(&s, &Params::default(), &Profile::builtin(), Some(&ctx)).unwrap();
+    rs.iter()
+        .filter_map(|r| match r.kind {
+            Kind::Quantize { to, .. } => Some(to),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn narrower_weights_are_only_offered_where_they_are_narrower_and_run() {
+    // gpt-oss is already MXFP4 (4.25 bits): no int4 (4.5 bits) "gain".
+    assert!(offered_formats("gpt-oss-120b", "h100-sxm", Quant::Mxfp4).is_empty());
+    assert!(offered_formats("gpt-oss-120b", "b200", Quant::Mxfp4).is_empty());
+    // From 16 bits: FP8 where the card has FP8, the FP4 formats where it
+    // has FP4, INT8 and INT4 everywhere.
+    let mut h100 = offered_formats("qwen2.5-72b", "h100-sxm", Quant::Fp16);
+    h100.sort();
+    assert_eq!(h100, [Quant::Fp8, Quant::Int8, Quant::Int4]);
+    let b200 = offered_formats("qwen2.5-72b", "b200", Quant::Fp16);
+    for q in [
+        Quant::Fp8,
+        Quant::Int8,
+        Quant::Int4,
+        Quant::Mxfp4,
+        Quant::Nvfp4,
+    ] {
+        assert!(b200.contains(&q), "{q} missing from {b200:?}");
+    }
+    let a100 = offered_formats("qwen2.5-72b", "a100-80gb", Quant::Fp16);
+    assert!(!a100.contains(&Quant::Fp8) && !a100.contains(&Quant::Mxfp4));
+    // DeepSeek-V3 is FP8 already: int8 (8.5 bits) is not narrower.
+    let ds = offered_formats("deepseek-v3", "b200", Quant::Fp8);
+    assert!(
+        !ds.contains(&Quant::Int8) && ds.contains(&Quant::Int4),
+        "{ds:?}"
+    );
 }
 
 proptest! {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::catalog::Catalog;
+use crate::kv_cache::KvCache;
 use proptest::prelude::*;
 use tokenpace_core::grade::Tier;
 
@@ -9,6 +10,7 @@ fn est(model: &str, hw: &str, quant: Quant, w: Traffic) -> Result<Estimate, Plan
         model: c.model(model).unwrap(),
         hardware: c.hardware(hw).unwrap(),
         quant,
+        kv_cache: crate::kv_cache::KvCache::Fp16,
         devices: 1,
     };
     estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin())
@@ -119,6 +121,7 @@ fn more_devices_hold_a_larger_model() {
         model: c.model("llama-3.1-70b").unwrap(),
         hardware: c.hardware("h100-sxm").unwrap(),
         quant: Quant::Fp16,
+        kv_cache: crate::kv_cache::KvCache::Fp16,
         devices: 2,
     };
     let e = estimate(
@@ -175,6 +178,8 @@ fn any_hardware() -> impl Strategy<Value = Hardware> {
         kind: crate::hardware::Kind::Gpu,
         fp16_tflops: tf,
         int8_tops: None,
+        fp8_tflops: None,
+        fp4_tflops: None,
         memory_bandwidth_gb_s: bw,
         memory_gb: mem,
         source: "test".into(),
@@ -210,7 +215,7 @@ proptest! {
         q in any_quant(), factor in 1.0..100f64,
     ) {
         let p = Profile::builtin();
-        let d = Deployment { model: &model, hardware: &hw, quant: q, devices: 1 };
+        let d = Deployment { model: &model, hardware: &hw, quant: q, kv_cache: crate::kv_cache::KvCache::Fp16, devices: 1 };
         if let Ok(slow) = estimate(&d, &w, &Efficiency::DEFAULT, &p) {
             let faster = Hardware { memory_bandwidth_gb_s: hw.memory_bandwidth_gb_s * factor, ..hw.clone() };
             let d2 = Deployment { hardware: &faster, ..d };
@@ -226,7 +231,7 @@ proptest! {
         q in any_quant(), factor in 1.0..100f64,
     ) {
         let p = Profile::builtin();
-        let d = Deployment { model: &model, hardware: &hw, quant: q, devices: 1 };
+        let d = Deployment { model: &model, hardware: &hw, quant: q, kv_cache: crate::kv_cache::KvCache::Fp16, devices: 1 };
         if let Ok(slow) = estimate(&d, &w, &Efficiency::DEFAULT, &p) {
             let faster = Hardware { fp16_tflops: hw.fp16_tflops * factor, ..hw.clone() };
             let d2 = Deployment { hardware: &faster, ..d };
@@ -244,7 +249,7 @@ proptest! {
         q in any_quant(), devices in 0u32..16,
     ) {
         let w = Traffic { prompt_tokens: p, output_tokens: o, concurrency: c, ..Traffic::default() };
-        let d = Deployment { model: &model, hardware: &hw, quant: q, devices };
+        let d = Deployment { model: &model, hardware: &hw, quant: q, kv_cache: crate::kv_cache::KvCache::Fp16, devices };
         match estimate(&d, &w, &Efficiency::DEFAULT, &Profile::builtin()) {
             Ok(e) => {
                 for (_, v) in e.values() {
@@ -290,4 +295,55 @@ fn prompts_arriving_together_wait_for_their_prefill_batch_and_apart_for_less() {
     assert!(apart.ttft_s < in_turn.ttft_s && in_turn.ttft_s < four.ttft_s);
     // Decode is the same either way.
     assert_eq!(apart.decode_tok_s, four.decode_tok_s);
+}
+
+fn on_one(model: &str, hw: &str, quant: Option<Quant>, kv: KvCache) -> Result<Estimate, PlanError> {
+    let c = Catalog::builtin();
+    let m = c.model(model).unwrap();
+    let d = Deployment {
+        model: m,
+        hardware: c.hardware(hw).unwrap(),
+        quant: quant.unwrap_or(m.weights),
+        kv_cache: kv,
+        devices: 1,
+    };
+    estimate(
+        &d,
+        &Traffic::default(),
+        &Efficiency::DEFAULT,
+        &Profile::builtin(),
+    )
+}
+
+#[test]
+fn gpt_oss_120b_fits_one_h100_in_mxfp4_and_needs_four_at_fp16() {
+    let e = on_one("gpt-oss-120b", "h100-sxm", None, KvCache::Fp16).unwrap();
+    assert_eq!(e.quant, Quant::Mxfp4);
+    assert_eq!(e.support, Support::WeightOnly);
+    assert!(e.memory.weight_bytes < e.memory.usable_bytes);
+    match on_one("gpt-oss-120b", "h100-sxm", Some(Quant::Fp16), KvCache::Fp16) {
+        Err(e @ PlanError::TooLarge { min_devices: 4, .. }) => {
+            // The fix it names is the model's own format.
+            assert!(e.to_string().contains("--weights mxfp4"), "{e}");
+        }
+        other => panic!("expected TooLarge needing 4 devices, got {other:?}"),
+    }
+    // On a B200 the same weights run natively.
+    let b200 = on_one("gpt-oss-120b", "b200", None, KvCache::Fp16).unwrap();
+    assert_eq!(b200.support, Support::Native);
+}
+
+#[test]
+fn an_fp8_kv_cache_holds_twice_the_tokens() {
+    for (model, hw) in [("gpt-oss-120b", "h100-sxm"), ("llama-3.1-70b", "mi300x")] {
+        let fp16 = on_one(model, hw, None, KvCache::Fp16).unwrap().memory;
+        let fp8 = on_one(model, hw, None, KvCache::Fp8).unwrap().memory;
+        let tokens = |m: &Memory| (m.usable_bytes - m.weight_bytes) / m.kv_bytes_per_token;
+        assert!(
+            (tokens(&fp8) / tokens(&fp16) - 2.0).abs() < 1e-12,
+            "{model}"
+        );
+        let (a, b) = (fp16.contexts_fit, fp8.contexts_fit);
+        assert!(b == 2.0 * a || b == 2.0 * a + 1.0, "{model}: {a} → {b}");
+    }
 }
