@@ -124,7 +124,10 @@ impl RequestMetrics {
             m.longest_stall_s = Some(longest);
             m.stalls = Some(stalls);
         }
-        if let Some(answer) = record.answer_tokens().filter(|&n| n > 0) {
+        // No characters and no tool call: the text was not kept (an
+        // imported run), not an answer of zero characters.
+        let text_known = record.output_chars > 0 || record.tool_calls > 0;
+        if let Some(answer) = record.answer_tokens().filter(|&n| n > 0 && text_known) {
             m.chars_per_token = Some(f64::from(record.output_chars) / f64::from(answer));
         }
         m
