@@ -306,4 +306,24 @@ mod tests {
         assert!(close(m.decode_tok_s, 50.0));
         assert_eq!(m.chars_per_token, None);
     }
+
+    #[test]
+    fn text_not_kept_gives_no_characters_per_token() {
+        // An imported run whose tool kept no answer text: no characters
+        // and no tool call is not an answer of zero characters per token.
+        let mut r = stream();
+        r.output_chars = 0;
+        for c in &mut r.chunks {
+            c.chars = 0;
+        }
+        assert_eq!(
+            RequestMetrics::of(&r, &MetricOptions::default()).chars_per_token,
+            None
+        );
+        r.tool_calls = 1;
+        assert_eq!(
+            RequestMetrics::of(&r, &MetricOptions::default()).chars_per_token,
+            Some(0.0)
+        );
+    }
 }

@@ -10,6 +10,8 @@ mod aiperf;
 mod error;
 mod guidellm;
 mod json;
+#[cfg(test)]
+mod tests;
 mod timed;
 mod vllm;
 

@@ -41,7 +41,7 @@ pub(crate) fn parse(text_: &str) -> Result<Parsed, String> {
     let (inputs, outputs) = (same("input_lens")?, same("output_lens")?);
     let (errors, texts) = (same("errors")?, same("generated_texts")?);
     let mut requests = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, start) in starts.iter().enumerate() {
         let name = |f: &str| format!("{f}[{i}]");
         let error = match nth(errors, i) {
             Some(e) => text(e, &name("errors"))?
@@ -50,7 +50,7 @@ pub(crate) fn parse(text_: &str) -> Result<Parsed, String> {
             None => None,
         };
         let mut t = Timed {
-            start_s: instant(&starts[i], &name("start_times"))?,
+            start_s: instant(start, &name("start_times"))?,
             error,
             ..Timed::default()
         };
