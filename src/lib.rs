@@ -82,6 +82,7 @@ fn out_dir(command: &cli::Command) -> Option<&Path> {
         cli::Command::Bench(args) => args.out.as_deref(),
         cli::Command::Capacity(args) => args.out.as_deref(),
         cli::Command::Merge(args) => Some(&args.out),
+        cli::Command::Import(args) => args.out.as_deref(),
         _ => None,
     }
 }
@@ -110,6 +111,7 @@ fn dispatch(command: cli::Command, lang: Lang, out: &mut dyn Write) -> anyhow::R
         cli::Command::Models(args) => cmd::models::run(args, lang, out),
         cli::Command::Serve(args) => cmd::serve::run(args, lang),
         cli::Command::Report(args) => cmd::report::run(args, lang, out),
+        cli::Command::Import(args) => cmd::import::run(args, lang, out),
         cli::Command::Compare(args) => cmd::compare::run(args, lang, out),
         cli::Command::History(args) => cmd::history::run(args, lang, out),
         cli::Command::Completions(args) => cmd::shell::completions(args, out),

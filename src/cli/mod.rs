@@ -8,6 +8,7 @@ mod capacity;
 mod common;
 mod engine;
 mod grade;
+mod import;
 mod plan;
 mod runs;
 mod session;
@@ -20,6 +21,7 @@ pub use capacity::*;
 pub use common::*;
 pub use engine::*;
 pub use grade::*;
+pub use import::*;
 pub use plan::*;
 pub use runs::*;
 pub use session::*;
@@ -45,7 +47,8 @@ use tokenpace_present::Lang;
   tokenpace merge shard-0 shard-1 --out merged
   tokenpace bench http://127.0.0.1:8000 --concurrency 8 --requests 100 --out run1
   tokenpace report run1 --html run1.html
-  tokenpace compare run0 run1")]
+  tokenpace compare run0 run1
+  tokenpace import vllm-bench.json --out vllm-run")]
 pub struct Cli {
     /// Language of labels [default: from LC_ALL / LC_MESSAGES / LANG].
     #[arg(long, value_enum, global = true)]
@@ -87,6 +90,9 @@ pub enum Command {
   tokenpace sim --port 8000 --max-batch 32 --batch-slowdown 0.05
   curl -N http://127.0.0.1:8000/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}'")]
     Sim(SimArgs),
+    /// Read another tool's result file (vllm bench serve, GuideLLM, AIPerf)
+    /// into a graded tokenpace run that report and compare read.
+    Import(ImportArgs),
     /// Write a run as one self-contained HTML page: verdict, what a reader
     /// sees, distributions, sweeps, errors, settings.
     Report(ReportArgs),

@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod compare;
 pub mod grade;
 pub mod history;
+pub mod import;
 pub mod merge;
 pub mod models;
 pub mod plan_bounds;

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod conversation;
 pub mod grade;
 pub mod history;
+pub mod import;
 pub mod merge;
 pub mod mix;
 pub mod models;
@@ -45,6 +46,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ),
         ("compare", schema::<compare::CompareOutput>()),
         ("history", schema::<history::HistoryOutput>()),
+        ("import", schema::<import::ImportOutput>()),
         ("merge", schema::<merge::MergeOutput>()),
         ("models", schema::<models::ModelsOutput>()),
         ("report", schema::<report::ReportOutput>()),

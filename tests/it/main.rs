@@ -24,6 +24,7 @@ mod dialects;
 mod docs;
 mod engine;
 mod hostile;
+mod imports;
 mod plan_bounds;
 mod plan_calibrate;
 mod plan_capacity;

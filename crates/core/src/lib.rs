@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod dist;
 pub mod gguf;
 pub mod grade;
+pub mod imported;
 pub mod load_window;
 pub mod merge;
 pub mod metric;

@@ -124,7 +124,10 @@ impl RequestMetrics {
             m.longest_stall_s = Some(longest);
             m.stalls = Some(stalls);
         }
-        if let Some(answer) = record.answer_tokens().filter(|&n| n > 0) {
+        // No characters and no tool call: the text was not kept (an
+        // imported run), not an answer of zero characters.
+        let text_known = record.output_chars > 0 || record.tool_calls > 0;
+        if let Some(answer) = record.answer_tokens().filter(|&n| n > 0 && text_known) {
             m.chars_per_token = Some(f64::from(record.output_chars) / f64::from(answer));
         }
         m
@@ -302,5 +305,25 @@ mod tests {
         assert_eq!(m.output_tokens, Some(4));
         assert!(close(m.decode_tok_s, 50.0));
         assert_eq!(m.chars_per_token, None);
+    }
+
+    #[test]
+    fn text_not_kept_gives_no_characters_per_token() {
+        // An imported run whose tool kept no answer text: no characters
+        // and no tool call is not an answer of zero characters per token.
+        let mut r = stream();
+        r.output_chars = 0;
+        for c in &mut r.chunks {
+            c.chars = 0;
+        }
+        assert_eq!(
+            RequestMetrics::of(&r, &MetricOptions::default()).chars_per_token,
+            None
+        );
+        r.tool_calls = 1;
+        assert_eq!(
+            RequestMetrics::of(&r, &MetricOptions::default()).chars_per_token,
+            Some(0.0)
+        );
     }
 }

@@ -103,6 +103,10 @@ pub struct RunSettings {
     /// What counted the prompts' tokens, when they were cut exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_tokenizer: Option<String>,
+    /// Set when another tool measured the run and `tokenpace import` read
+    /// its result file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<crate::imported::Imported>,
 }
 
 impl RunSettings {

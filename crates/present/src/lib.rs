@@ -13,6 +13,7 @@
 pub mod conversation;
 pub mod doc;
 pub mod export;
+pub mod imported;
 pub mod labels;
 pub mod lang;
 pub mod line;

@@ -124,7 +124,7 @@ fn subtitle(levels: &[Level], profile: &Profile, lang: Lang) -> Vec<String> {
         return Vec::new();
     };
     let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
-    vec![
+    let mut lines = vec![
         format!(
             "{} · {} · {}",
             s.settings.target.as_deref().unwrap_or("-"),
@@ -137,7 +137,11 @@ fn subtitle(levels: &[Level], profile: &Profile, lang: Lang) -> Vec<String> {
             profile.name,
             names.join(", ")
         ),
-    ]
+    ];
+    if let Some(imported) = &s.settings.imported {
+        lines.extend(tokenpace_present::imported::lines(imported, lang));
+    }
+    lines
 }
 
 /// The prefill line's chart and caption, for a prompt-length sweep.

@@ -1,0 +1,67 @@
+//! Options of `tokenpace import`: another tool's result file read into a
+//! tokenpace run.
+
+use super::common::*;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use tokenpace_core::imported::ImportFormat;
+
+/// Options of `tokenpace import`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  vllm bench serve ... --save-result --save-detailed --result-filename vllm.json
+  tokenpace import vllm.json --out vllm-run
+  tokenpace import benchmarks.json --out guidellm-run          (GuideLLM)
+  tokenpace import artifacts/profile_export.jsonl --out aiperf-run   (AIPerf)
+  tokenpace report vllm-run
+  tokenpace compare my-run vllm-run
+
+The run is graded and stored as `bench --out` stores one (run.json and
+requests.jsonl), so report, compare and history read it. What the file does
+not record (per-chunk times, the answer's text, the send schedule) is named
+under the table and in the report, and left out: never made up.")]
+pub struct ImportArgs {
+    /// The tool's result file.
+    #[arg(value_name = "FILE")]
+    pub result: PathBuf,
+    /// Where to write the run [default: FILE's name without extension, beside it].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The file's format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub from: FormatArg,
+    /// Which benchmark of a file holding several (a GuideLLM sweep), from 0.
+    #[arg(long, value_name = "N")]
+    pub benchmark: Option<usize>,
+    /// The grading profile.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--from`: a format, or `auto` to tell it from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Tell the format from the file's content.
+    Auto,
+    /// `vllm bench serve --save-result --save-detailed`.
+    Vllm,
+    /// GuideLLM's benchmarks JSON.
+    Guidellm,
+    /// AIPerf's profile_export.jsonl.
+    Aiperf,
+}
+
+impl FormatArg {
+    /// The format, `None` for `auto`.
+    pub fn format(self) -> Option<ImportFormat> {
+        match self {
+            FormatArg::Auto => None,
+            FormatArg::Vllm => Some(ImportFormat::Vllm),
+            FormatArg::Guidellm => Some(ImportFormat::Guidellm),
+            FormatArg::Aiperf => Some(ImportFormat::Aiperf),
+        }
+    }
+}
