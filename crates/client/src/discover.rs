@@ -77,7 +77,7 @@ pub async fn listing(
     })?;
     let status = resp.status();
     if status.as_u16() == 401 || status.as_u16() == 403 {
-        bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or OPENAI_API_KEY)");
+        bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or the provider's variable: OPENAI_API_KEY, ANTHROPIC_API_KEY, DEEPSEEK_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY or GEMINI_API_KEY by the URL's host)");
     }
     if !status.is_success() {
         bail!("{url} answered {status}: give the model name with --model");
