@@ -130,7 +130,8 @@ pub struct SimArgs {
     /// a hosted provider's stream, refusing what OpenAI refuses: deepseek
     /// (reasoning_content first), openrouter (": OPENROUTER PROCESSING"
     /// comments), groq (usage in x_groq), gemini (finish and usage on the
-    /// last chunk), anthropic (a signed thinking block first)
+    /// last chunk), anthropic (a signed thinking block first),
+    /// openai-reasoning (a Responses reasoning summary first)
     /// [default: tokenpace].
     #[arg(long, value_name = "DIALECT", value_parser = dialect)]
     pub dialect: Option<Dialect>,

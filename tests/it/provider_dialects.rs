@@ -1,5 +1,5 @@
 //! Hosted providers' streams (`sim --dialect deepseek|openrouter|groq|
-//! gemini|anthropic`, shapes in tests/data/dialects/README.md), measured
+//! gemini|anthropic|openai-reasoning`, shapes in tests/data/dialects/README.md), measured
 //! the way a hosted run is: `tokenpace bench URL` as a child process with
 //! nothing but the provider's key in its environment, against a simulator
 //! that requires that key and refuses any argument OpenAI's API does not
@@ -208,4 +208,21 @@ fn anthropic_thinking_is_reasoning_and_overloaded_midstream_is_an_error() {
         ok >= 1 && overloaded >= 1,
         "{ok} ok, {overloaded} overloaded"
     );
+}
+
+#[test]
+fn openai_reasoning_summary_is_reasoning_and_its_count_the_servers() {
+    let _serial = serial();
+    let (recs, truth) = run(
+        Dialect::OpenaiReasoning,
+        "OPENAI_API_KEY",
+        &["--backend", "responses"],
+        Vec::new(),
+    );
+    for r in &recs {
+        let t = &truth[r.response_id.as_deref().unwrap()];
+        check(r, t, SLACK_MS);
+        assert!(t.reasoning_tokens > 0, "{t:?}");
+        assert_eq!(r.reasoning_tokens.map(u64::from), Some(t.reasoning_tokens));
+    }
 }

@@ -132,8 +132,8 @@ pub struct Events {
     dialect: Dialect,
     /// The Responses API numbers its events.
     sequence: Arc<AtomicU64>,
-    /// The answer opened with reasoning ([`Events::with_reasoning`]).
-    reasoned: bool,
+    /// The reasoning the answer opened with ([`Events::with_reasoning`]).
+    reasoning: Option<String>,
 }
 
 fn quote(s: &str) -> String {
@@ -173,7 +173,7 @@ impl Events {
             created,
             dialect: Dialect::Tokenpace,
             sequence: Arc::new(AtomicU64::new(0)),
-            reasoned: false,
+            reasoning: None,
         }
     }
 

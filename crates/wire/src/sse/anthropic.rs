@@ -89,7 +89,7 @@ impl Events {
         let mut out = Vec::new();
         let index = self.text_index();
         if first {
-            if self.reasoned {
+            if self.reasoning.is_some() {
                 out = self.thinking_end();
             }
             let block =

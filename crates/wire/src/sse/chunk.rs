@@ -53,7 +53,7 @@ impl Events {
             Endpoint::Chat => {
                 let mut out = Vec::new();
                 // After reasoning the role has been sent.
-                let first = c.first && !self.reasoned;
+                let first = c.first && self.reasoning.is_none();
                 let delta = if first && self.shape().role_chunk.is_none() {
                     format!(
                         "\"delta\":{{\"role\":\"assistant\",\"content\":{}}}",

@@ -46,6 +46,11 @@ pub enum Dialect {
     /// Anthropic's Messages API: the answer opens with a `thinking` block
     /// closed by its `signature_delta`, and `ping` events.
     Anthropic,
+    /// OpenAI's API with a reasoning model asked for its summary: a
+    /// Responses answer opens with a reasoning item streamed as
+    /// `response.reasoning_summary_text.delta`s.
+    #[serde(rename = "openai-reasoning")]
+    OpenaiReasoning,
 }
 
 /// The `system_fingerprint` of the vLLM dialect.
@@ -60,7 +65,7 @@ const VLLM_RESPONSE_FIELDS: &str = ",\"instructions\":null,\"metadata\":null,\"p
 
 impl Dialect {
     /// Every dialect, in the order help text lists them.
-    pub const ALL: [Dialect; 8] = [
+    pub const ALL: [Dialect; 9] = [
         Dialect::Tokenpace,
         Dialect::Vllm,
         Dialect::Openai,
@@ -69,6 +74,7 @@ impl Dialect {
         Dialect::Groq,
         Dialect::Gemini,
         Dialect::Anthropic,
+        Dialect::OpenaiReasoning,
     ];
 
     /// Its name in flags and config files.
@@ -82,6 +88,7 @@ impl Dialect {
             Dialect::Groq => "groq",
             Dialect::Gemini => "gemini",
             Dialect::Anthropic => "anthropic",
+            Dialect::OpenaiReasoning => "openai-reasoning",
         }
     }
 
@@ -96,6 +103,7 @@ impl Dialect {
             Dialect::Groq => &GROQ,
             Dialect::Gemini => &GEMINI,
             Dialect::Anthropic => &ANTHROPIC,
+            Dialect::OpenaiReasoning => &OPENAI_REASONING,
         }
     }
 }
@@ -212,7 +220,8 @@ pub struct Shape {
     /// The API whose answers open with reasoning (half their tokens,
     /// rounded down), streamed as it says reasoning: chat as DeepSeek's
     /// `reasoning_content`, Messages as a `thinking` block closed by its
-    /// `signature_delta`. Tool calls do not reason.
+    /// `signature_delta`, Responses as a reasoning item's summary. Tool
+    /// calls do not reason.
     pub reasoning: Option<Endpoint>,
     /// An SSE comment line written before the first token and halfway
     /// through (OpenRouter's, without its leading `: `).
@@ -282,6 +291,11 @@ const GEMINI: Shape = Shape {
     ..OPENAI
 };
 
+const OPENAI_REASONING: Shape = Shape {
+    reasoning: Some(Endpoint::Responses),
+    ..OPENAI
+};
+
 const ANTHROPIC: Shape = Shape {
     reasoning: Some(Endpoint::Messages),
     messages_ping: true,
@@ -329,7 +343,7 @@ mod tests {
         assert!("VLLM".parse::<Dialect>().is_ok());
         let err = "sglang".parse::<Dialect>().unwrap_err();
         assert!(
-            err.contains("tokenpace, vllm, openai, deepseek, openrouter, groq, gemini, anthropic"),
+            err.contains("tokenpace, vllm, openai, deepseek, openrouter, groq, gemini, anthropic, openai-reasoning"),
             "{err}"
         );
         assert_eq!("OpenAI".parse::<Dialect>().unwrap(), Dialect::Openai);

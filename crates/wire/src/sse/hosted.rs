@@ -15,23 +15,27 @@ impl Events {
         self.shape().reasoning == Some(self.endpoint)
     }
 
-    /// The same events for an answer that opened with reasoning: its text
-    /// then follows in a block of its own (Messages) and without a second
-    /// role (chat).
-    pub fn with_reasoning(mut self, reasoned: bool) -> Self {
-        self.reasoned = reasoned;
+    /// The same events for an answer that opened with `reasoning` (none:
+    /// it did not): its text then follows in a block (Messages) or an
+    /// output item (Responses) of its own, without a second role (chat).
+    pub fn with_reasoning(mut self, reasoning: Option<String>) -> Self {
+        self.reasoning = reasoning;
         self
     }
 
-    /// The Messages content block the answer's text is in.
+    /// The Messages content block, or the Responses output item, the
+    /// answer's text is in.
     pub(super) fn text_index(&self) -> u32 {
-        u32::from(self.reasoned)
+        u32::from(self.reasoning.is_some())
     }
 
     /// A chunk of reasoning, `first` the reasoning's first: chat's
     /// `delta.reasoning_content` (the role on the first, `content` null
     /// as DeepSeek writes it), Messages' `thinking_delta` in block 0.
     pub fn reasoning_chunk(&self, text: &str, c: &Chunk<'_>) -> Vec<u8> {
+        if self.endpoint == Endpoint::Responses {
+            return self.summary_chunk(text, c);
+        }
         let text = quote(text);
         if self.endpoint == Endpoint::Messages {
             let mut out = Vec::new();
@@ -118,7 +122,7 @@ mod tests {
         let e = Events::new(Endpoint::Chat, "c", "deepseek-reasoner", 1, false)
             .with_dialect(Dialect::Deepseek);
         assert!(e.reasons());
-        let e = e.with_reasoning(true);
+        let e = e.with_reasoning(Some("Hmm".into()));
         let first = data(&e.reasoning_chunk(
             "Hmm",
             &Chunk {
@@ -151,7 +155,7 @@ mod tests {
     fn anthropic_thinks_in_block_0_signs_it_and_answers_in_block_1() {
         let e = Events::new(Endpoint::Messages, "msg_1", "m", 1, false)
             .with_dialect(Dialect::Anthropic)
-            .with_reasoning(true);
+            .with_reasoning(Some("Hmm".into()));
         let first = Chunk {
             first: true,
             ..Chunk::default()
@@ -183,6 +187,48 @@ mod tests {
         assert_eq!(text[3].1["index"], 1);
         let end = events(&e.finish_output("stop", Usage::new(3, 4), Output::Text("")));
         assert_eq!(end[0].1, json!({"type":"content_block_stop","index":1}));
+    }
+
+    #[test]
+    fn openai_reasoning_summarises_in_output_item_0_and_answers_in_1() {
+        let e = Events::new(Endpoint::Responses, "resp_1", "o4-mini", 1, false)
+            .with_dialect(Dialect::OpenaiReasoning);
+        assert!(e.reasons());
+        let e = e.with_reasoning(Some("Let me think.".into()));
+        let first = Chunk {
+            first: true,
+            ..Chunk::default()
+        };
+        let names =
+            |bytes: &[u8]| -> Vec<String> { events(bytes).into_iter().map(|(n, _)| n).collect() };
+        let think = e.reasoning_chunk("Let me", &first);
+        assert_eq!(
+            names(&think),
+            [
+                "response.output_item.added",
+                "response.reasoning_summary_part.added",
+                "response.reasoning_summary_text.delta"
+            ]
+        );
+        assert_eq!(events(&think)[2].1["delta"], "Let me");
+        let text = events(&e.text_chunk("Hi", &first));
+        assert_eq!(text[0].0, "response.reasoning_summary_text.done");
+        assert_eq!(text[0].1["text"], "Let me think.");
+        assert_eq!(text[2].1["item"]["summary"][0]["text"], "Let me think.");
+        let delta = text.last().unwrap();
+        assert_eq!(
+            (delta.0.as_str(), delta.1["output_index"].clone()),
+            ("response.output_text.delta", json!(1))
+        );
+        let usage = Usage::new(8, 6).with_reasoning(3);
+        let end = events(&e.finish_output("stop", usage, Output::Text("Hi")));
+        let done = &end.last().unwrap().1["response"];
+        assert_eq!(done["output"][0]["type"], "reasoning");
+        assert_eq!(done["output"][1]["type"], "message");
+        assert_eq!(
+            done["usage"]["output_tokens_details"]["reasoning_tokens"],
+            3
+        );
     }
 
     #[test]

@@ -49,7 +49,8 @@ impl Reply<'_> {
             true => shown / 2,
             false => 0,
         };
-        self.events = self.events.clone().with_reasoning(reasoning > 0);
+        let thought = (reasoning > 0).then(|| generation.tokens[..reasoning].concat());
+        self.events = self.events.clone().with_reasoning(thought);
         let groups = split_at(generation.chunks(shown, per_chunk), reasoning);
         if let Some(next) = self
             .stream_chunks(req, generation, (&groups, reasoning), &mut schedule)
