@@ -34,7 +34,9 @@ use tokenpace_core::shard::Shard;
   tokenpace merge s0 s1 --out all
   tokenpace bench http://127.0.0.1:8000 --concurrency 64 --shard 0/2 --start-at 2026-12-06T08:00:00Z --out s0
 
-The API key may also come from TOKENPACE_API_KEY or OPENAI_API_KEY; it is never
+The API key may also come from TOKENPACE_API_KEY or the provider's variable
+(OPENAI_API_KEY; ANTHROPIC_API_KEY, DEEPSEEK_API_KEY, GROQ_API_KEY,
+OPENROUTER_API_KEY or GEMINI_API_KEY by the URL's host); it is never
 printed or written to result files. Exit status: 0 measured, 1 a metric is
 below --fail-below, 2 bad input or no request succeeded, 130 interrupted by
 Ctrl-C (the requests that finished are still printed and kept).")]
@@ -162,7 +164,7 @@ pub struct BenchArgs {
     /// Let the model stop early instead of asking for exactly --max-tokens.
     #[arg(long)]
     pub no_ignore_eos: bool,
-    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    /// API key (or TOKENPACE_API_KEY / the provider's variable, e.g. OPENAI_API_KEY).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// Extra request header, repeatable.

@@ -71,7 +71,7 @@ pub struct CapacityArgs {
     #[arg(long, value_name = "NAME",
           value_parser = clap::builder::PossibleValuesParser::new(tokenpace_client::backend::IDS))]
     pub backend: Option<String>,
-    /// API key (or TOKENPACE_API_KEY / OPENAI_API_KEY).
+    /// API key (or TOKENPACE_API_KEY / the provider's variable, e.g. OPENAI_API_KEY).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// The per-request id header.

@@ -87,7 +87,7 @@ pub struct SimArgs {
     /// Inject a fault: KIND (always), KIND:PROBABILITY or KIND:every=N. Kinds:
     /// http_429, http_500, http_503, stall_first, stall_mid, reset, truncate,
     /// malformed_json, keep_alive, split, crlf, long_event, slow_loris,
-    /// bad_tool_args. Repeatable.
+    /// bad_tool_args, overloaded. Repeatable.
     #[arg(long = "fault", value_name = "KIND[:RULE]")]
     pub faults: Vec<FaultRule>,
     /// Length of injected stalls, ms [default: 2000].
@@ -125,8 +125,13 @@ pub struct SimArgs {
     #[arg(long)]
     pub utf8_hold_back: bool,
     /// Whose bytes the responses are: tokenpace, vllm (vLLM 0.32's
-    /// fields, usage and endings), or openai (refuses request arguments
-    /// OpenAI's API does not define, such as ignore_eos, with its 400)
+    /// fields, usage and endings), openai (refuses request arguments
+    /// OpenAI's API does not define, such as ignore_eos, with its 400), or
+    /// a hosted provider's stream, refusing what OpenAI refuses: deepseek
+    /// (reasoning_content first), openrouter (": OPENROUTER PROCESSING"
+    /// comments), groq (usage in x_groq), gemini (finish and usage on the
+    /// last chunk), anthropic (a signed thinking block first),
+    /// openai-reasoning (a Responses reasoning summary first)
     /// [default: tokenpace].
     #[arg(long, value_name = "DIALECT", value_parser = dialect)]
     pub dialect: Option<Dialect>,

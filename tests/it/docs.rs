@@ -383,6 +383,11 @@ fn docs_engine() {
 }
 
 #[test]
+fn docs_dialects() {
+    check("docs/dialects.md");
+}
+
+#[test]
 fn docs_workloads() {
     check("docs/workloads.md");
 }

@@ -35,6 +35,7 @@ mod plan_remedies;
 mod precision;
 mod prompts;
 mod protocols;
+mod provider_dialects;
 mod repeats;
 mod report;
 mod report_browser;

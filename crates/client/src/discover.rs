@@ -96,7 +96,7 @@ pub async fn listing(
     })?;
     let status = status_text(reply.status);
     if reply.status == 401 || reply.status == 403 {
-        bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or OPENAI_API_KEY)");
+        bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or the provider's variable: OPENAI_API_KEY, ANTHROPIC_API_KEY, DEEPSEEK_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY or GEMINI_API_KEY by the URL's host)");
     }
     if !reply.is_success() {
         bail!("{url} answered {status}: give the model name with --model");

@@ -88,10 +88,17 @@ pub fn shown(url: &str) -> String {
 }
 
 /// The API URL of `path` (`/v1/chat/completions`) on the base URL `base`:
-/// the path joined to the base's path, the base's query after it.
+/// the path joined to the base's path, the base's query after it. A base
+/// that is an API root of its own version (Gemini's OpenAI-compatible
+/// `…/v1beta/openai`) takes the path without its `/v1`.
 pub fn join(base: &str, path: &str) -> String {
     let (base, query) = split_query(base.trim());
-    format!("{}{path}{query}", base.trim_end_matches('/'))
+    let base = base.trim_end_matches('/');
+    let path = match base.ends_with("/v1beta/openai") {
+        true => path.strip_prefix("/v1").unwrap_or(path),
+        false => path,
+    };
+    format!("{base}{path}{query}")
 }
 
 /// The base URL without the query, and the query (with its `?`, or empty).
@@ -244,6 +251,16 @@ mod tests {
         assert_eq!(join("http://h:1", "/v1/models"), "http://h:1/v1/models");
         assert_eq!(join("http://h:1/x/", "/v1/m"), "http://h:1/x/v1/m");
         assert_eq!(join("http://h:1?k=v", "/v1/m"), "http://h:1/v1/m?k=v");
+        // Gemini's OpenAI-compatible root replaces `/v1`.
+        let gemini = "https://generativelanguage.googleapis.com/v1beta/openai/";
+        assert_eq!(
+            join(gemini, "/v1/chat/completions"),
+            "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions"
+        );
+        assert_eq!(
+            join("https://api.groq.com/openai", "/v1/models"),
+            "https://api.groq.com/openai/v1/models"
+        );
         assert_eq!(split_query("http://h/p?k=v"), ("http://h/p", "?k=v"));
     }
 }

@@ -10,7 +10,7 @@ use tokenpace_core::summary::{RunSettings, TraceSettings};
 
 pub use crate::stats_plan::StatsPlan;
 pub use lengths::{lengths, DEFAULT_MAX_TOKENS, DEFAULT_PROMPT_TOKENS};
-pub use target::{api_key, redact, target};
+pub use target::{api_key, default_protocol, key_env, redact, target};
 
 mod check;
 mod lengths;

@@ -76,7 +76,7 @@ pub(crate) fn all_failed(records: &[RequestRecord], url: &str) -> String {
         (ErrorKind::Dns, _) => "is the host name right?".into(),
         (ErrorKind::Tls, _) => "does the server speak TLS (https) on that port?".into(),
         (ErrorKind::HttpStatus, Some(401 | 403)) => {
-            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or OPENAI_API_KEY)"
+            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or the provider's variable, e.g. OPENAI_API_KEY)"
                 .into()
         }
         (ErrorKind::HttpStatus, Some(404)) => "wrong URL or model name? (--model, --api)".into(),

@@ -45,11 +45,15 @@ pub enum FaultKind {
     /// Leave a tool call's arguments without their closing brace (invalid
     /// JSON); no effect on a text answer.
     BadToolArgs,
+    /// Halfway, send the API's in-stream error for an overloaded server
+    /// (Anthropic's `overloaded_error` event; an error object elsewhere)
+    /// and end the stream there.
+    Overloaded,
 }
 
 impl FaultKind {
     /// Every fault, in a fixed order.
-    pub const ALL: [FaultKind; 14] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::Http429,
         FaultKind::Http500,
         FaultKind::Http503,
@@ -64,6 +68,7 @@ impl FaultKind {
         FaultKind::LongEvent,
         FaultKind::SlowLoris,
         FaultKind::BadToolArgs,
+        FaultKind::Overloaded,
     ];
 
     /// The snake_case name.
@@ -83,6 +88,7 @@ impl FaultKind {
             FaultKind::LongEvent => "long_event",
             FaultKind::SlowLoris => "slow_loris",
             FaultKind::BadToolArgs => "bad_tool_args",
+            FaultKind::Overloaded => "overloaded",
         }
     }
 

@@ -98,6 +98,10 @@ pub struct RequestTruth {
     /// Tokens generated (usage's count): those the chunks carried, and a
     /// tool call's tokens generated after its last delta.
     pub completion_tokens: u64,
+    /// Of those, the tokens the answer reasoned with before its text (a
+    /// dialect that reasons: `reasoning` chunks).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
     /// Writes that carried generated tokens (`content`, `tool_call` or
     /// `body` chunks); each chunk's `tokens` says how many.
     #[serde(default)]
@@ -112,7 +116,8 @@ pub struct RequestTruth {
     pub end_ns: u64,
     /// HTTP status sent (0 when no response head was sent).
     pub status: u16,
-    /// `ok`, `error`, `reset`, `truncated`, `client_gone` or `shutdown`.
+    /// `ok`, `error`, `reset`, `truncated`, `overloaded`, `client_gone` or
+    /// `shutdown`.
     pub outcome: String,
     /// `stop`, `length` or `tool_calls` when the response finished normally.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,9 +132,11 @@ pub struct RequestTruth {
 /// One write of the response body (an SSE event group or a whole body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChunkTruth {
-    /// `content`, `tool_call` (tool-call deltas; `chars` counts the
-    /// arguments' characters carried), `finish` (finish/usage/`[DONE]`
-    /// events), `keep_alive`, `malformed` or `body` (a non-streamed body).
+    /// `content`, `reasoning` (a dialect's reasoning before the answer),
+    /// `tool_call` (tool-call deltas; `chars` counts the arguments'
+    /// characters carried), `finish` (finish/usage/`[DONE]` events),
+    /// `keep_alive`, `comment` (a dialect's comment line), `error` (an
+    /// in-stream error), `malformed` or `body` (a non-streamed body).
     pub kind: String,
     /// When the model said it was due, if it carries tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -335,4 +342,8 @@ mod tests {
         assert_eq!((back.headers.len(), back.requests.len()), (1, 1000));
         assert_eq!(back.requests[999].id, "r999");
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

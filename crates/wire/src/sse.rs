@@ -16,6 +16,7 @@ use crate::request::Endpoint;
 mod anthropic;
 mod chunk;
 mod dialect;
+mod hosted;
 mod responses;
 mod tools;
 mod usage;
@@ -52,6 +53,11 @@ pub struct Usage {
     /// Prompt tokens served from the prefix cache, when the server has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
+    /// Of the generated tokens, those the answer reasoned with, for the
+    /// dialects that reason ([`Shape::reasoning`]); written by the usage
+    /// styles that report it.
+    #[serde(skip)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 /// `usage.prompt_tokens_details`, as OpenAI, vLLM and SGLang report it.
@@ -75,6 +81,15 @@ impl Usage {
             completion_tokens: completion,
             total_tokens: prompt + completion,
             prompt_tokens_details: None,
+            reasoning_tokens: None,
+        }
+    }
+
+    /// The same usage, `reasoning` of its generated tokens reasoning.
+    pub fn with_reasoning(self, reasoning: u64) -> Self {
+        Usage {
+            reasoning_tokens: Some(reasoning),
+            ..self
         }
     }
 
@@ -117,6 +132,8 @@ pub struct Events {
     dialect: Dialect,
     /// The Responses API numbers its events.
     sequence: Arc<AtomicU64>,
+    /// The reasoning the answer opened with ([`Events::with_reasoning`]).
+    reasoning: Option<String>,
 }
 
 fn quote(s: &str) -> String {
@@ -156,6 +173,7 @@ impl Events {
             created,
             dialect: Dialect::Tokenpace,
             sequence: Arc::new(AtomicU64::new(0)),
+            reasoning: None,
         }
     }
 

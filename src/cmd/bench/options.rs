@@ -6,13 +6,24 @@ mod workload;
 use crate::cli::{ApiArg, BenchArgs};
 use std::time::Duration;
 use tokenpace_client::request::Target;
-use tokenpace_runner::plan::{lengths, target, TimeoutPlan, DEFAULT_REQUESTS};
+use tokenpace_runner::plan::{default_protocol, lengths, target, TimeoutPlan, DEFAULT_REQUESTS};
 use tokenpace_runner::{BenchPlan, SelfCheck, StatsPlan, WorkloadPlan};
 use workload::{loads, workload};
 
-/// Where the requests of `args` go, at `url`.
-fn target_of(args: &BenchArgs, url: &str) -> anyhow::Result<Target> {
-    let api_key = tokenpace_runner::plan::api_key(args.api_key.clone());
+/// The protocol of `args` at `url`: `--backend`, else the hosted API's
+/// own (Anthropic's), else `--api`'s.
+fn protocol(args: &BenchArgs, url: &str) -> String {
+    match (&args.backend, default_protocol(url), args.api) {
+        (Some(id), _, _) => id.clone(),
+        (None, Some(id), _) => id.into(),
+        (None, None, ApiArg::Chat) => "openai-chat".into(),
+        (None, None, ApiArg::Completions) => "openai-completions".into(),
+    }
+}
+
+/// Where the requests of `args` go, at `url`, spoken with `protocol`.
+fn target_of(args: &BenchArgs, url: &str, protocol: &str) -> anyhow::Result<Target> {
+    let api_key = tokenpace_runner::plan::api_key(args.api_key.clone(), url, protocol);
     Ok(Target {
         h2c: args.transport.h2c,
         tls: args.transport.tls(),
@@ -36,13 +47,10 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     let t = &args.trace;
     let trace = t.trace.as_ref().map(|path| t.window.spec(path));
     let loads = loads(args, trace.is_some());
-    let target = target_of(args, url)?;
+    let protocol = protocol(args, url);
+    let target = target_of(args, url, &protocol)?;
     let mut plan = BenchPlan::new(target, url);
-    plan.protocol = match (&args.backend, args.api) {
-        (Some(id), _) => id.clone(),
-        (None, ApiArg::Chat) => "openai-chat".into(),
-        (None, ApiArg::Completions) => "openai-completions".into(),
-    };
+    plan.protocol = protocol;
     plan.levels = BenchPlan::levels_of(&loads, &prompt_tokens, args.shard)?;
     // A trace's window, or a conversations file, sets the count unless
     // --requests caps it.

@@ -5,7 +5,7 @@ use crate::cli::CapacityArgs;
 use std::time::Duration;
 use tokenpace_client::load::Load;
 use tokenpace_client::request::Target;
-use tokenpace_runner::plan::{lengths, target, TimeoutPlan};
+use tokenpace_runner::plan::{default_protocol, lengths, target, TimeoutPlan};
 use tokenpace_runner::BenchPlan;
 
 /// The plan each level runs (its load is the search's): `bench`'s defaults
@@ -17,7 +17,12 @@ pub(super) fn plan(
 ) -> anyhow::Result<BenchPlan> {
     let prompts: Vec<u32> = a.prompt_tokens.into_iter().collect();
     let (prompts, max_tokens) = lengths(a.scenario.as_deref(), &prompts, a.max_tokens)?;
-    let api_key = tokenpace_runner::plan::api_key(a.api_key.clone());
+    let protocol = a
+        .backend
+        .clone()
+        .or_else(|| default_protocol(url).map(String::from));
+    let key_protocol = protocol.as_deref().unwrap_or("openai-chat");
+    let api_key = tokenpace_runner::plan::api_key(a.api_key.clone(), url, key_protocol);
     let model = model.or_else(|| a.model.clone());
     let target = target(url, model, api_key, &[], a.request_id.name())?;
     let mut plan = BenchPlan::new(
@@ -35,7 +40,7 @@ pub(super) fn plan(
         None => Load::Closed { concurrency: 1 },
     };
     plan.levels = BenchPlan::levels_of(&[load], &prompts[..1], plan.shard)?;
-    plan.protocol = a.backend.clone().unwrap_or(plan.protocol);
+    plan.protocol = protocol.unwrap_or(plan.protocol);
     plan.workload.text = a.text;
     plan.workload.max_tokens = max_tokens;
     plan.workload.trace = trace;

@@ -26,7 +26,7 @@ fn capture(name: &str) -> Vec<u8> {
 }
 
 /// The data of every event of an SSE body, in order.
-fn events(body: &[u8]) -> Vec<Vec<u8>> {
+pub(super) fn events(body: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut parser = SseParser::new();
     parser.feed(body, |item| {
@@ -43,7 +43,11 @@ fn events(body: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The record of `events` sent at 0, event `i` stamped `at(i)`.
-fn replay(backend: &dyn Backend, events: &[Vec<u8>], at: impl Fn(usize) -> Nanos) -> RequestRecord {
+pub(super) fn replay(
+    backend: &dyn Backend,
+    events: &[Vec<u8>],
+    at: impl Fn(usize) -> Nanos,
+) -> RequestRecord {
     let timed: Vec<(Nanos, &[u8])> = events
         .iter()
         .enumerate()
@@ -67,7 +71,7 @@ fn replay_timed(backend: &dyn Backend, events: &[(Nanos, &[u8])]) -> RequestReco
 }
 
 /// Event `i` at 100 ms + 10 ms × i.
-fn steady(i: usize) -> Nanos {
+pub(super) fn steady(i: usize) -> Nanos {
     100 * MS + i as Nanos * 10 * MS
 }
 

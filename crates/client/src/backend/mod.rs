@@ -6,6 +6,8 @@
 pub mod anthropic;
 #[cfg(test)]
 mod captured;
+#[cfg(test)]
+mod hosted;
 pub mod llamacpp;
 pub mod ollama;
 pub mod openai;

@@ -94,8 +94,18 @@ struct Chunk<'a> {
     choices: Option<Choice<'a>>,
     #[serde(default)]
     usage: Option<UsageJson>,
+    /// Groq's extension: its final chunk has the usage here, not at the
+    /// top level (groq-python's `XGroq`).
+    #[serde(default)]
+    x_groq: Option<XGroq>,
     #[serde(default)]
     error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct XGroq {
+    #[serde(default)]
+    usage: Option<UsageJson>,
 }
 
 #[derive(Deserialize)]
@@ -170,12 +180,15 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
         serde_json::from_slice(trimmed).map_err(|e| format!("malformed event ({e})"))?;
     let mut delta = Delta {
         id: chunk.id,
-        usage: chunk.usage.map(|u| Usage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
-            cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
-        }),
+        usage: chunk
+            .usage
+            .or(chunk.x_groq.and_then(|x| x.usage))
+            .map(|u| Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+                cached_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
+            }),
         error: chunk
             .error
             .map(|e| match e.get("message").and_then(|m| m.as_str()) {

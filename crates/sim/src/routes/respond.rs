@@ -108,7 +108,10 @@ impl<'a> Reply<'a> {
     /// Usage, with the cached prompt tokens (and those written to the
     /// cache) when the cache is on.
     fn usage(&self, prompt: u64, completion: u64) -> Usage {
-        let usage = Usage::new(prompt, completion);
+        let mut usage = Usage::new(prompt, completion);
+        if self.truth.reasoning_tokens > 0 {
+            usage = usage.with_reasoning(self.truth.reasoning_tokens);
+        }
         match (self.truth.cached_tokens, self.truth.created_cache_tokens) {
             (Some(cached), Some(created)) => usage.with_cached(cached).with_created(created),
             (Some(cached), None) => usage.with_cached(cached),

@@ -15,11 +15,12 @@ pub fn capture(name: &str) -> String {
 }
 
 /// The events of an SSE body: each one's `event:` name ("" without one)
-/// and its data as JSON (`[DONE]` as a string).
+/// and its data as JSON (`[DONE]` as a string). Comment lines (a
+/// dialect's `: OPENROUTER PROCESSING`) are no event, as for any client.
 pub fn events(body: &str) -> Vec<(String, Value)> {
     body.replace("\r\n", "\n")
         .split("\n\n")
-        .filter(|block| !block.trim().is_empty())
+        .filter(|block| block.lines().any(|l| !l.starts_with(':')))
         .map(|block| {
             let mut name = String::new();
             let mut data = Vec::new();

@@ -87,15 +87,17 @@ impl Events {
         pad_to: Option<usize>,
     ) -> Vec<u8> {
         let mut out = Vec::new();
+        let index = self.text_index();
         if first {
-            out = self.typed(
-                "content_block_start",
-                "\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}",
-                None,
-            );
+            if self.reasoning.is_some() {
+                out = self.thinking_end();
+            }
+            let block =
+                format!("\"index\":{index},\"content_block\":{{\"type\":\"text\",\"text\":\"\"}}");
+            out.extend(self.typed("content_block_start", &block, None));
         }
         let delta = format!(
-            "\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":{}}}",
+            "\"index\":{index},\"delta\":{{\"type\":\"text_delta\",\"text\":{}}}",
             quote(text)
         );
         out.extend(self.typed("content_block_delta", &delta, pad_to));
@@ -120,7 +122,8 @@ impl Events {
     }
 
     pub(super) fn messages_finish(&self, finish_reason: &str, usage: Usage) -> Vec<u8> {
-        let mut out = self.typed("content_block_stop", "\"index\":0", None);
+        let stop = format!("\"index\":{}", self.text_index());
+        let mut out = self.typed("content_block_stop", &stop, None);
         let n = usage.completion_tokens;
         let split = Split::of(&usage);
         let usage = if self.shape().messages_delta_always_split {

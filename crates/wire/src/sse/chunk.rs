@@ -52,13 +52,15 @@ impl Events {
         match self.endpoint {
             Endpoint::Chat => {
                 let mut out = Vec::new();
-                let delta = if c.first && self.shape().role_chunk.is_none() {
+                // After reasoning the role has been sent.
+                let first = c.first && self.reasoning.is_none();
+                let delta = if first && self.shape().role_chunk.is_none() {
                     format!(
                         "\"delta\":{{\"role\":\"assistant\",\"content\":{}}}",
                         quote(text)
                     )
                 } else {
-                    if c.first {
+                    if first {
                         out = self.role_chunk(c.usage);
                     }
                     format!("\"delta\":{{\"content\":{}}}", quote(text))
@@ -94,6 +96,16 @@ impl Events {
     /// [`Events::native_end`].
     pub fn stream_end(&self, end: &StreamEnd<'_>) -> Vec<u8> {
         let mut out = Vec::new();
+        if let (Some(reason), Some(u), true) = (end.finish_reason, end.usage, self.usage_unasked())
+        {
+            let choices = format!(
+                "[{{\"index\":0,\"delta\":{{}},\"logprobs\":null,\"finish_reason\":{}}}]",
+                quote(reason)
+            );
+            out = self.chunk_event(&choices, None, &self.x_groq(&u), true, None);
+            out.extend(self.event("[DONE]"));
+            return out;
+        }
         if let Some(reason) = end.finish_reason {
             let body = match self.endpoint {
                 Endpoint::Chat => "\"delta\":{}",

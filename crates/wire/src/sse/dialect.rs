@@ -13,6 +13,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::request::Endpoint;
+
 /// Whose bytes a server writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +31,26 @@ pub enum Dialect {
     /// the Messages route, Anthropic) refuses it (see
     /// [`crate::request::strict`]), and there is no `/tokenize`.
     Openai,
+    /// DeepSeek's API: OpenAI's chat chunks with the reasoning first, as
+    /// `delta.reasoning_content`, and its count in usage.
+    Deepseek,
+    /// OpenRouter: OpenAI's chunks, with `: OPENROUTER PROCESSING` comment
+    /// lines while the answer is prepared and among its chunks.
+    Openrouter,
+    /// Groq: the usage inside `x_groq` on the finish chunk, never a usage
+    /// chunk of its own.
+    Groq,
+    /// Gemini's OpenAI-compatible API: the finish reason, and usage when
+    /// asked, on the last token's chunk; no chunk of their own.
+    Gemini,
+    /// Anthropic's Messages API: the answer opens with a `thinking` block
+    /// closed by its `signature_delta`, and `ping` events.
+    Anthropic,
+    /// OpenAI's API with a reasoning model asked for its summary: a
+    /// Responses answer opens with a reasoning item streamed as
+    /// `response.reasoning_summary_text.delta`s.
+    #[serde(rename = "openai-reasoning")]
+    OpenaiReasoning,
 }
 
 /// The `system_fingerprint` of the vLLM dialect.
@@ -43,7 +65,17 @@ const VLLM_RESPONSE_FIELDS: &str = ",\"instructions\":null,\"metadata\":null,\"p
 
 impl Dialect {
     /// Every dialect, in the order help text lists them.
-    pub const ALL: [Dialect; 3] = [Dialect::Tokenpace, Dialect::Vllm, Dialect::Openai];
+    pub const ALL: [Dialect; 9] = [
+        Dialect::Tokenpace,
+        Dialect::Vllm,
+        Dialect::Openai,
+        Dialect::Deepseek,
+        Dialect::Openrouter,
+        Dialect::Groq,
+        Dialect::Gemini,
+        Dialect::Anthropic,
+        Dialect::OpenaiReasoning,
+    ];
 
     /// Its name in flags and config files.
     pub fn name(self) -> &'static str {
@@ -51,6 +83,12 @@ impl Dialect {
             Dialect::Tokenpace => "tokenpace",
             Dialect::Vllm => "vllm",
             Dialect::Openai => "openai",
+            Dialect::Deepseek => "deepseek",
+            Dialect::Openrouter => "openrouter",
+            Dialect::Groq => "groq",
+            Dialect::Gemini => "gemini",
+            Dialect::Anthropic => "anthropic",
+            Dialect::OpenaiReasoning => "openai-reasoning",
         }
     }
 
@@ -60,6 +98,12 @@ impl Dialect {
             Dialect::Tokenpace => &TOKENPACE,
             Dialect::Vllm => &VLLM,
             Dialect::Openai => &OPENAI,
+            Dialect::Deepseek => &DEEPSEEK,
+            Dialect::Openrouter => &OPENROUTER,
+            Dialect::Groq => &GROQ,
+            Dialect::Gemini => &GEMINI,
+            Dialect::Anthropic => &ANTHROPIC,
+            Dialect::OpenaiReasoning => &OPENAI_REASONING,
         }
     }
 }
@@ -95,6 +139,10 @@ pub enum UsageStyle {
     /// `prompt_tokens_details.created_cache_tokens`; the usage on every
     /// chunk has `completion_tokens_details: null` instead of the details.
     Vllm,
+    /// DeepSeek's: OpenAI's fields, `completion_tokens_details.reasoning_tokens`
+    /// when the answer reasoned, and `prompt_cache_hit_tokens` /
+    /// `prompt_cache_miss_tokens`.
+    DeepSeek,
 }
 
 /// Whose model list `GET /v1/models` is.
@@ -169,6 +217,21 @@ pub struct Shape {
     /// Request arguments the hosted API does not define are refused
     /// ([`crate::request::strict`]); otherwise they are ignored.
     pub strict_arguments: bool,
+    /// The API whose answers open with reasoning (half their tokens,
+    /// rounded down), streamed as it says reasoning: chat as DeepSeek's
+    /// `reasoning_content`, Messages as a `thinking` block closed by its
+    /// `signature_delta`, Responses as a reasoning item's summary. Tool
+    /// calls do not reason.
+    pub reasoning: Option<Endpoint>,
+    /// An SSE comment line written before the first token and halfway
+    /// through (OpenRouter's, without its leading `: `).
+    pub comment: Option<&'static str>,
+    /// Chat: the finish chunk carries usage in `x_groq.usage` (Groq's), and
+    /// no usage chunk follows, asked or not.
+    pub x_groq_usage: bool,
+    /// Chat: usage, when asked, rides on the last token's chunk with the
+    /// finish reason (Gemini's) rather than a chunk of its own.
+    pub usage_on_last_chunk: bool,
 }
 
 const TOKENPACE: Shape = Shape {
@@ -189,6 +252,10 @@ const TOKENPACE: Shape = Shape {
     version: None,
     tokenize: true,
     strict_arguments: false,
+    reasoning: None,
+    comment: None,
+    x_groq_usage: false,
+    usage_on_last_chunk: false,
 };
 
 const OPENAI: Shape = Shape {
@@ -196,6 +263,43 @@ const OPENAI: Shape = Shape {
     tokenize: false,
     strict_arguments: true,
     ..TOKENPACE
+};
+
+// The hosted providers' shapes, from their own published streams (sources
+// in tests/data/dialects/README.md); each refuses what OpenAI's API
+// refuses, and has no `/tokenize`.
+
+const DEEPSEEK: Shape = Shape {
+    reasoning: Some(Endpoint::Chat),
+    usage: UsageStyle::DeepSeek,
+    ..OPENAI
+};
+
+const OPENROUTER: Shape = Shape {
+    comment: Some("OPENROUTER PROCESSING"),
+    ..OPENAI
+};
+
+const GROQ: Shape = Shape {
+    x_groq_usage: true,
+    ..OPENAI
+};
+
+const GEMINI: Shape = Shape {
+    finish_on_last_chunk: true,
+    usage_on_last_chunk: true,
+    ..OPENAI
+};
+
+const OPENAI_REASONING: Shape = Shape {
+    reasoning: Some(Endpoint::Responses),
+    ..OPENAI
+};
+
+const ANTHROPIC: Shape = Shape {
+    reasoning: Some(Endpoint::Messages),
+    messages_ping: true,
+    ..OPENAI
 };
 
 const VLLM: Shape = Shape {
@@ -220,6 +324,7 @@ const VLLM: Shape = Shape {
     version: Some("0.32.0"),
     tokenize: true,
     strict_arguments: false,
+    ..TOKENPACE
 };
 
 #[cfg(test)]
@@ -237,7 +342,10 @@ mod tests {
         assert_eq!(Dialect::default(), Dialect::Tokenpace);
         assert!("VLLM".parse::<Dialect>().is_ok());
         let err = "sglang".parse::<Dialect>().unwrap_err();
-        assert!(err.contains("tokenpace, vllm, openai"), "{err}");
+        assert!(
+            err.contains("tokenpace, vllm, openai, deepseek, openrouter, groq, gemini, anthropic, openai-reasoning"),
+            "{err}"
+        );
         assert_eq!("OpenAI".parse::<Dialect>().unwrap(), Dialect::Openai);
         assert!(VLLM.last_event_fields.contains(VLLM_FINGERPRINT));
     }

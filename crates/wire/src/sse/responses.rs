@@ -58,8 +58,11 @@ impl Events {
         };
         format!(
             "{{\"input_tokens\":{},\"input_tokens_details\":{{\"cached_tokens\":{cached}{input_extra}}},\"output_tokens\":{},\
-             \"output_tokens_details\":{{\"reasoning_tokens\":0{output_extra}}},\"total_tokens\":{}}}",
-            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
+             \"output_tokens_details\":{{\"reasoning_tokens\":{}{output_extra}}},\"total_tokens\":{}}}",
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.reasoning_tokens.unwrap_or(0),
+            usage.total_tokens
         )
     }
 
@@ -111,21 +114,23 @@ impl Events {
         pad_to: Option<usize>,
     ) -> Vec<u8> {
         let item_id = quote(&self.item_id("msg"));
+        let index = self.text_index();
         let mut out = Vec::new();
         if first {
+            out = self.summary_end();
             let item = format!(
-                "\"output_index\":0,\"item\":{}",
+                "\"output_index\":{index},\"item\":{}",
                 self.message_item("in_progress", "")
             );
-            out = self.typed("response.output_item.added", &item, None);
+            out.extend(self.typed("response.output_item.added", &item, None));
             let part = format!(
-                "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
+                "\"item_id\":{item_id},\"output_index\":{index},\"content_index\":0,\"part\":{}",
                 self.text_part("", false)
             );
             out.extend(self.typed("response.content_part.added", &part, None));
         }
         let delta = format!(
-            "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"delta\":{},\"logprobs\":[]",
+            "\"item_id\":{item_id},\"output_index\":{index},\"content_index\":0,\"delta\":{},\"logprobs\":[]",
             quote(text)
         );
         out.extend(self.typed("response.output_text.delta", &delta, pad_to));
@@ -158,15 +163,16 @@ impl Events {
         let (mut out, item) = match output {
             Output::Text(text) => {
                 let item_id = quote(&self.item_id("msg"));
+                let index = self.text_index();
                 let mut out = self.typed(
                     "response.output_text.done",
-                    &format!("\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"text\":{},\"logprobs\":[]", quote(text)),
+                    &format!("\"item_id\":{item_id},\"output_index\":{index},\"content_index\":0,\"text\":{},\"logprobs\":[]", quote(text)),
                     None,
                 );
                 out.extend(self.typed(
                     "response.content_part.done",
                     &format!(
-                        "\"item_id\":{item_id},\"output_index\":0,\"content_index\":0,\"part\":{}",
+                        "\"item_id\":{item_id},\"output_index\":{index},\"content_index\":0,\"part\":{}",
                         self.text_part(text, true)
                     ),
                     None,
@@ -193,11 +199,20 @@ impl Events {
                 (out, self.call_item("completed", id, name, arguments))
             }
         };
+        let index = match output {
+            Output::Text(_) => self.text_index(),
+            Output::ToolCall { .. } => 0,
+        };
         out.extend(self.typed(
             "response.output_item.done",
-            &format!("\"output_index\":0,\"item\":{item}"),
+            &format!("\"output_index\":{index},\"item\":{item}"),
             None,
         ));
+        // The response's output: the reasoning item first, when there is one.
+        let item = match (output, self.summary_item()) {
+            (Output::Text(_), Some(reasoning)) => format!("{reasoning},{item}"),
+            _ => item,
+        };
         let usage = self.responses_usage(&usage);
         let completes = self.shape().responses_length_completes;
         let (kind, status, incomplete) = match finish_reason {
@@ -215,6 +230,75 @@ impl Events {
         };
         let response = self.response(status, &item, incomplete, &usage);
         out.extend(self.typed(kind, &response, None));
+        out
+    }
+
+    /// The reasoning item, with its summary when it is complete
+    /// (`summary_item` is `None` without reasoning).
+    fn reasoning_item(&self, status: &str, summary: &str) -> String {
+        format!(
+            "{{\"id\":{},\"type\":\"reasoning\",\"status\":\"{status}\",\"summary\":[{summary}]}}",
+            quote(&self.item_id("rs"))
+        )
+    }
+
+    fn summary_part(text: &str) -> String {
+        format!("{{\"type\":\"summary_text\",\"text\":{}}}", quote(text))
+    }
+
+    fn summary_item(&self) -> Option<String> {
+        let text = self.reasoning.as_deref()?;
+        Some(self.reasoning_item("completed", &Self::summary_part(text)))
+    }
+
+    /// A piece of the reasoning's summary, the item and its part opened
+    /// before the first (output item 0).
+    pub(super) fn summary_chunk(&self, text: &str, c: &super::Chunk<'_>) -> Vec<u8> {
+        let item_id = quote(&self.item_id("rs"));
+        let mut out = Vec::new();
+        if c.first {
+            let item = format!(
+                "\"output_index\":0,\"item\":{}",
+                self.reasoning_item("in_progress", "")
+            );
+            out = self.typed("response.output_item.added", &item, None);
+            let part = format!(
+                "\"item_id\":{item_id},\"output_index\":0,\"summary_index\":0,\"part\":{}",
+                Self::summary_part("")
+            );
+            out.extend(self.typed("response.reasoning_summary_part.added", &part, None));
+        }
+        let delta = format!(
+            "\"item_id\":{item_id},\"output_index\":0,\"summary_index\":0,\"delta\":{}",
+            quote(text)
+        );
+        out.extend(self.typed("response.reasoning_summary_text.delta", &delta, c.pad_to));
+        out
+    }
+
+    /// The `.done` events of the reasoning's summary and item, before the
+    /// answer's item opens; nothing without reasoning.
+    fn summary_end(&self) -> Vec<u8> {
+        let (Some(text), Some(item)) = (self.reasoning.as_deref(), self.summary_item()) else {
+            return Vec::new();
+        };
+        let item_id = quote(&self.item_id("rs"));
+        let at = format!("\"item_id\":{item_id},\"output_index\":0,\"summary_index\":0");
+        let mut out = self.typed(
+            "response.reasoning_summary_text.done",
+            &format!("{at},\"text\":{}", quote(text)),
+            None,
+        );
+        out.extend(self.typed(
+            "response.reasoning_summary_part.done",
+            &format!("{at},\"part\":{}", Self::summary_part(text)),
+            None,
+        ));
+        out.extend(self.typed(
+            "response.output_item.done",
+            &format!("\"output_index\":0,\"item\":{item}"),
+            None,
+        ));
         out
     }
 

@@ -30,6 +30,24 @@ impl Events {
                 out.push('}');
                 out
             }
+            UsageStyle::DeepSeek => {
+                let cached = u.prompt_tokens_details.map_or(0, |d| d.cached_tokens);
+                let mut out = format!(
+                    "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},\
+                     \"prompt_tokens_details\":{{\"cached_tokens\":{cached}}}",
+                    u.prompt_tokens, u.completion_tokens, u.total_tokens
+                );
+                if let Some(r) = u.reasoning_tokens {
+                    out.push_str(&format!(
+                        ",\"completion_tokens_details\":{{\"reasoning_tokens\":{r}}}"
+                    ));
+                }
+                out.push_str(&format!(
+                    ",\"prompt_cache_hit_tokens\":{cached},\"prompt_cache_miss_tokens\":{}}}",
+                    u.prompt_tokens.saturating_sub(cached)
+                ));
+                out
+            }
         }
     }
 
@@ -37,7 +55,7 @@ impl Events {
     /// the counts so far.
     pub(super) fn running_usage_json(&self, u: &Usage) -> String {
         match self.shape().usage {
-            UsageStyle::OpenAi => self.usage_json(u),
+            UsageStyle::OpenAi | UsageStyle::DeepSeek => self.usage_json(u),
             UsageStyle::Vllm => format!(
                 "{{\"prompt_tokens\":{},\"total_tokens\":{},\"completion_tokens\":{},\"completion_tokens_details\":null}}",
                 u.prompt_tokens, u.total_tokens, u.completion_tokens
@@ -85,5 +103,19 @@ mod tests {
         );
         let off = Usage::new(3, 1);
         assert!(usage(&v, &off).get("prompt_tokens_details").is_none());
+        // DeepSeek's usage (api-docs.deepseek.com, chat completion object):
+        // the reasoning's count and the cache's hits and misses.
+        let d = e.clone().with_dialect(Dialect::Deepseek);
+        let u = usage(&d, &Usage::new(20, 9).with_cached(16).with_reasoning(4));
+        assert_eq!(u["completion_tokens_details"]["reasoning_tokens"], 4);
+        assert_eq!(u["prompt_tokens_details"]["cached_tokens"], 16);
+        assert_eq!(
+            (
+                u["prompt_cache_hit_tokens"].clone(),
+                u["prompt_cache_miss_tokens"].clone()
+            ),
+            (json!(16), json!(4))
+        );
+        assert_eq!(u["total_tokens"], 29);
     }
 }

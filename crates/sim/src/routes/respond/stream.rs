@@ -7,7 +7,7 @@ use std::time::Instant;
 use tokenpace_wire::http::{Framing, LAST_CHUNK};
 use tokenpace_wire::native::NativeEnd;
 use tokenpace_wire::sse::{Chunk, StreamEnd};
-use tokenpace_wire::{Endpoint, Next, Output};
+use tokenpace_wire::{ApiError, Endpoint, Next, Output};
 
 use crate::faults::FaultKind;
 use crate::generate::Generation;
@@ -43,9 +43,17 @@ impl Reply<'_> {
             call.delta_tokens = shown as u64;
         }
         let per_chunk = self.sim.config.timing.tokens_per_chunk;
-        let groups = generation.chunks(shown, per_chunk);
+        // A dialect that reasons spends the first half of a text answer's
+        // tokens on reasoning, in chunks of their own.
+        let reasoning = match self.tool.is_none() && self.events.reasons() {
+            true => shown / 2,
+            false => 0,
+        };
+        let thought = (reasoning > 0).then(|| generation.tokens[..reasoning].concat());
+        self.events = self.events.clone().with_reasoning(thought);
+        let groups = split_at(generation.chunks(shown, per_chunk), reasoning);
         if let Some(next) = self
-            .stream_chunks(req, generation, &groups, &mut schedule)
+            .stream_chunks(req, generation, (&groups, reasoning), &mut schedule)
             .await?
         {
             drop(admission);
@@ -89,7 +97,15 @@ impl Reply<'_> {
             self.send("keep_alive", &comment, self.chunked, None, "", 0)
                 .await?;
         }
-        Ok(())
+        self.dialect_comment().await
+    }
+
+    /// The dialect's comment line, if it has one (OpenRouter's).
+    async fn dialect_comment(&mut self) -> Result<(), Stop> {
+        match self.events.comment() {
+            Some(line) => self.send("comment", &line, self.chunked, None, "", 0).await,
+            None => Ok(()),
+        }
     }
 
     /// Writes each chunk of tokens at its last token's deadline; `Some`
@@ -98,11 +114,13 @@ impl Reply<'_> {
         &mut self,
         req: &GenRequest,
         generation: &Generation,
-        groups: &[Range<usize>],
+        (groups, reasoning): (&[Range<usize>], usize),
         schedule: &mut Schedule,
     ) -> Result<Option<Next>, Stop> {
-        // A text answer's finish may ride on its last chunk (a dialect's).
+        // A text answer's finish may ride on its last chunk (a dialect's),
+        // and its usage with it (Gemini's).
         let carry = self.tool.is_none() && self.events.finishes_on_last_chunk();
+        let usage_on_last = carry && req.api.include_usage && self.usage_on_last_chunk();
         let reason = self.finish_reason(generation);
         let (mid, n) = (groups.len() / 2, groups.len());
         for (i, range) in groups.iter().enumerate() {
@@ -134,15 +152,21 @@ impl Reply<'_> {
             let tokens = range.len() as u64;
             let last = i + 1 == n;
             let so_far = self.truth.completion_tokens + tokens;
+            let thinking = range.end <= reasoning;
+            if thinking {
+                self.truth.reasoning_tokens += tokens;
+            }
             let chunk = Chunk {
-                first: i == 0,
+                // The first of its kind: reasoning's, then the answer's.
+                first: range.start == 0 || range.start == reasoning,
                 finish_reason: (carry && last).then_some(reason),
-                usage: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, so_far)),
-                last_event: carry && last && !req.api.include_usage,
+                usage: (req.api.continuous_usage || (usage_on_last && last))
+                    .then(|| self.usage(req.prompt_tokens, so_far)),
+                last_event: carry && last && (!req.api.include_usage || usage_on_last),
                 pad_to: pad,
             };
             let text = generation.tokens[range.clone()].concat();
-            self.send_chunk(&text, last, &chunk, deadline, tokens as u32)
+            self.send_chunk(&text, (last, thinking), &chunk, deadline, tokens as u32)
                 .await?;
             if i == 0 {
                 let now = Instant::now();
@@ -156,16 +180,22 @@ impl Reply<'_> {
         Ok(None)
     }
 
-    /// One chunk of text or of a tool call's arguments.
+    /// One chunk of text, of reasoning (`thinking`) or of a tool call's
+    /// arguments (`last`: the call's last).
     async fn send_chunk(
         &mut self,
         text: &str,
-        last: bool,
+        (last, thinking): (bool, bool),
         chunk: &Chunk<'_>,
         deadline: Instant,
         tokens: u32,
     ) -> Result<(), Stop> {
         let (kind, event, shown) = match &self.tool {
+            _ if thinking => (
+                "reasoning",
+                self.events.reasoning_chunk(text, chunk),
+                text.to_owned(),
+            ),
             Some(call) => {
                 let (event, piece) = call.chunk(&self.events, text, last, chunk);
                 ("tool_call", event, piece)
@@ -200,15 +230,20 @@ impl Reply<'_> {
             ..Chunk::default()
         };
         if self.tool.is_some() {
-            return self.send_chunk("", true, &chunk, first, 0).await;
+            return self.send_chunk("", (true, false), &chunk, first, 0).await;
         }
         if self.events.finishes_on_last_chunk() {
+            let with_usage = req.api.include_usage && self.usage_on_last_chunk();
             let chunk = Chunk {
                 finish_reason: Some(self.finish_reason(generation)),
-                last_event: !req.api.include_usage,
+                usage: match with_usage {
+                    true => Some(self.usage(req.prompt_tokens, 0)),
+                    false => chunk.usage,
+                },
+                last_event: !req.api.include_usage || with_usage,
                 ..chunk
             };
-            return self.send_chunk("", true, &chunk, first, 0).await;
+            return self.send_chunk("", (true, false), &chunk, first, 0).await;
         }
         Ok(())
     }
@@ -243,9 +278,12 @@ impl Reply<'_> {
         }
         let n = self.truth.completion_tokens;
         let carried = self.tool.is_none() && self.events.finishes_on_last_chunk();
+        // Usage rode on the last chunk, or is sent unasked (Groq's).
+        let usage_carried = carried && self.usage_on_last_chunk();
+        let usage = (req.api.include_usage && !usage_carried) || self.events.usage_unasked();
         self.events.stream_end(&StreamEnd {
             finish_reason: (!carried).then(|| self.finish_reason(generation)),
-            usage: (req.api.include_usage).then(|| self.usage(req.prompt_tokens, n)),
+            usage: usage.then(|| self.usage(req.prompt_tokens, n)),
             running: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, n)),
         })
     }
@@ -341,6 +379,47 @@ impl Reply<'_> {
             self.send("keep_alive", &comment, self.chunked, None, "", 0)
                 .await?;
         }
+        if self.has(FaultKind::Overloaded) {
+            self.fault(FaultKind::Overloaded, None);
+            let error = ApiError::new(529, "overloaded_error", "overloaded", "Overloaded");
+            let event = self.events.error(&error);
+            self.send("error", &event, self.chunked, None, "", 0)
+                .await?;
+            self.truth.outcome = "overloaded".into();
+            return self.end_body().await.map(Some);
+        }
+        self.dialect_comment().await?;
         Ok(None)
+    }
+
+    /// Whether usage rides on the last token's chunk (Gemini's).
+    fn usage_on_last_chunk(&self) -> bool {
+        self.events.dialect().shape().usage_on_last_chunk
+    }
+}
+
+/// `groups` with the one that spans token `at` cut in two there, so that
+/// no chunk holds both reasoning and answer.
+fn split_at(groups: Vec<Range<usize>>, at: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(groups.len() + 1);
+    for g in groups {
+        if g.start < at && at < g.end {
+            out.push(g.start..at);
+            out.push(at..g.end);
+        } else {
+            out.push(g);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasoning_and_answer_never_share_a_chunk() {
+        let cut = super::split_at(vec![0..2, 2..4, 4..5], 3);
+        assert_eq!(cut, [0..2, 2..3, 3..4, 4..5]);
+        assert_eq!(super::split_at(vec![0..2, 2..4], 2), [0..2, 2..4]);
+        assert_eq!(super::split_at(vec![0..2], 0), [0..2]);
     }
 }
