@@ -18,6 +18,7 @@ pub mod repeats;
 pub mod report;
 pub mod run;
 pub mod steady_state;
+pub mod throttling;
 
 use schemars::{JsonSchema, Schema};
 

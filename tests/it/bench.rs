@@ -130,9 +130,10 @@ fn every_fault_ends_as_the_right_record() {
     let url = sim.url();
     let mut finished = Vec::new();
     let cases: &[(&str, Option<ErrorKind>)] = &[
-        ("http_429", Some(ErrorKind::HttpStatus)),
+        ("http_429", Some(ErrorKind::Throttled)),
         ("http_500", Some(ErrorKind::HttpStatus)),
-        ("http_503", Some(ErrorKind::HttpStatus)),
+        // The simulator's 503 says when to come back (Retry-After).
+        ("http_503", Some(ErrorKind::Throttled)),
         ("reset", Some(ErrorKind::StreamCut)),
         ("truncate", Some(ErrorKind::StreamCut)),
         ("malformed_json", Some(ErrorKind::MalformedEvent)),
@@ -187,7 +188,7 @@ fn every_fault_ends_as_the_right_record() {
                     msg.contains("all 2 requests failed") && msg.contains(kind.id()),
                     "{fault}: {msg}"
                 );
-                if *kind == ErrorKind::HttpStatus {
+                if matches!(kind, ErrorKind::HttpStatus | ErrorKind::Throttled) {
                     assert!(records[0].error.as_ref().unwrap().status.is_some());
                 }
             }

@@ -157,6 +157,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             idle: Duration::from_secs(10),
             max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
             leaving: None,
+            retry_throttled: None,
         },
         clock: RunClock::start(),
         trace: None,

@@ -81,6 +81,7 @@ impl Runner {
                 idle: plan.timeouts.idle,
                 max_event_bytes: plan.timeouts.max_event_bytes,
                 leaving: w.cancel.map(|plan| Leaving { plan, seed }),
+                retry_throttled: plan.timeouts.retry_throttled,
             },
             clock,
             sessions,

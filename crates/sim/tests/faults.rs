@@ -50,12 +50,22 @@ async fn http_error_faults() {
         let r = with_fault(&t.sim, fault, STREAM).await;
         assert_eq!(r.status, status);
         assert_eq!(r.json()["error"]["code"], code);
-        assert_eq!(r.header("retry-after").is_some(), status == 429);
+        // Throttling errors say when to come back; a 429 also says which
+        // limit ran out, in OpenAI's headers on this route.
+        let retry = (status != 500).then_some("1");
+        assert_eq!(r.header("retry-after"), retry, "{fault}");
+        let remaining = (status == 429).then_some("0");
+        assert_eq!(r.header("x-ratelimit-remaining-requests"), remaining);
+        assert_eq!(r.header("anthropic-ratelimit-requests-remaining"), None);
     }
     let lines = t.finish().await;
     let kinds: Vec<Vec<String>> = lines.iter().map(faults_of).collect();
     assert_eq!(kinds, [["http_429"], ["http_500"], ["http_503"]]);
     assert!(lines.iter().all(|l| l["outcome"] == "error"));
+    let details: Vec<&Value> = lines.iter().map(|l| &l["faults"][0]["detail"]).collect();
+    assert_eq!(details[0], "retry-after 1 s");
+    assert!(details[1].is_null());
+    assert_eq!(details[2], "retry-after 1 s");
 }
 
 #[tokio::test]

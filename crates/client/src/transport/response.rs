@@ -5,6 +5,7 @@
 
 use super::{broken, Endpoint, Failure, Timeline};
 use crate::clock::RunClock;
+use crate::throttle::RateLimitHeaders;
 use std::io;
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
@@ -25,6 +26,8 @@ pub struct Response<'e> {
     pub status: u16,
     /// What the steps up to the head took.
     pub timeline: Timeline,
+    /// Its `Retry-After` and rate-limit headers.
+    pub rate_limits: RateLimitHeaders,
     endpoint: &'e Endpoint,
     /// Taken back to the idle stack once the body is complete.
     stream: Option<TcpStream>,
@@ -60,6 +63,7 @@ struct Head {
     len: usize,
     body: BodyState,
     keep_alive: bool,
+    rate_limits: RateLimitHeaders,
 }
 
 impl Head {
@@ -95,6 +99,7 @@ impl Head {
             len,
             keep_alive: !close && r.version == Some(1) && body != BodyState::UntilClose,
             body,
+            rate_limits: RateLimitHeaders::of(r.headers.iter().map(|h| (h.name, h.value))),
         })
     }
 }
@@ -143,6 +148,7 @@ impl<'e> Response<'e> {
         Ok(Response {
             status: head.status,
             timeline,
+            rate_limits: head.rate_limits,
             endpoint,
             stream: Some(stream),
             buf,
