@@ -69,6 +69,21 @@ async fn http_error_faults() {
 }
 
 #[tokio::test]
+async fn a_429_on_anthropics_route_sends_anthropics_rate_limit_headers() {
+    let t = TestSim::start(|c| c.faults.retry_after_s = 7).await;
+    let body = r#"{"model":"m","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"#;
+    let fault = [("x-tokenpace-fault", "http_429")];
+    let r = request(&t.sim, "POST", "/v1/messages", &fault, body.as_bytes()).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("7"));
+    assert_eq!(r.header("anthropic-ratelimit-requests-remaining"), Some("0"));
+    assert!(r.header("anthropic-ratelimit-tokens-limit").is_some());
+    assert_eq!(r.header("x-ratelimit-remaining-requests"), None);
+    let lines = t.finish().await;
+    assert_eq!(lines[0]["faults"][0]["detail"], "retry-after 7 s");
+}
+
+#[tokio::test]
 async fn stalls_delay_the_first_token_and_the_middle() {
     let t = TestSim::start(|c| c.faults.stall_ms = 60.0).await;
     let r = with_fault(&t.sim, "stall_first", STREAM).await;
