@@ -16,7 +16,10 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
     };
     let prefix = level.map_or(String::new(), |l| format!("{l}: "));
     if t.throttled > 0 {
-        d.line(format!("{prefix}{}", throttled_line(t, summary.counts.sent, lang)));
+        d.line(format!(
+            "{prefix}{}",
+            throttled_line(t, summary.counts.sent, lang)
+        ));
     }
     if t.retried > 0 {
         d.line(format!("{prefix}{}", retried_line(t, lang)));

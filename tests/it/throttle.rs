@@ -62,7 +62,14 @@ fn throttled_by_sim(t: &RequestTruth) -> bool {
 fn every_429_is_a_throttled_record_and_none_is_retried() {
     let _serial = serial();
     let args = [
-        "--requests", "9", "--concurrency", "3", "--max-tokens", "8", "--prompt-tokens", "16",
+        "--requests",
+        "9",
+        "--concurrency",
+        "3",
+        "--max-tokens",
+        "8",
+        "--prompt-tokens",
+        "16",
     ];
     let (table, records, summary, truth) = throttled_run(&args);
     assert_eq!(records.len(), 9, "every request is accounted for");
@@ -93,13 +100,18 @@ fn every_429_is_a_throttled_record_and_none_is_retried() {
     assert_eq!(c.by_kind.get(&ErrorKind::Throttled), Some(&throttled));
     assert_eq!((c.sent, c.ok + c.failed), (9, 9));
     assert_eq!(c.by_kind.get(&ErrorKind::HttpStatus), None);
-    let t = summary.throttling.expect("run.json says the run was throttled");
+    let t = summary
+        .throttling
+        .expect("run.json says the run was throttled");
     assert_eq!((t.throttled, t.retried, t.retries), (throttled, 0, 0));
     assert_eq!(t.retry_after_median_s, Some(1.0));
     assert_eq!(t.lowest_remaining_requests, Some(0));
     let said = format!("THROTTLED: {throttled} of 9 requests");
     assert!(table.contains(&said), "{table}");
-    assert!(table.contains("rate limits, lowest remaining: 0 requests"), "{table}");
+    assert!(
+        table.contains("rate limits, lowest remaining: 0 requests"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -107,7 +119,14 @@ fn retry_throttled_waits_the_retry_after_and_reports_the_retries_apart() {
     let _serial = serial();
     // One stream: a retry follows its request, so it is never throttled again.
     let args = [
-        "--requests", "6", "--concurrency", "1", "--max-tokens", "8", "--prompt-tokens", "16",
+        "--requests",
+        "6",
+        "--concurrency",
+        "1",
+        "--max-tokens",
+        "8",
+        "--prompt-tokens",
+        "16",
         "--retry-throttled",
     ];
     let (table, records, summary, truth) = throttled_run(&args);
@@ -133,9 +152,14 @@ fn retry_throttled_waits_the_retry_after_and_reports_the_retries_apart() {
     let retries: usize = truth.iter().filter(|t| throttled_by_sim(t)).count();
     assert_eq!(truth.len(), records.len() + retries);
     let t = summary.throttling.expect("run.json reports the retries");
-    assert_eq!((t.throttled, t.retried, t.retries), (0, retried, retries as u64));
+    assert_eq!(
+        (t.throttled, t.retried, t.retries),
+        (0, retried, retries as u64)
+    );
     assert!(t.retry_wait_s >= retries as f64 * 1.0, "{t:?}");
     assert_eq!(summary.counts.failed, 0);
-    let said = format!("retried after throttling (--retry-throttled): {retried} requests, {retries} retries");
+    let said = format!(
+        "retried after throttling (--retry-throttled): {retried} requests, {retries} retries"
+    );
     assert!(table.contains(&said), "{table}");
 }

@@ -5,10 +5,10 @@ pub use crate::guard::Guard;
 use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
 pub use crate::transcript::{ToolCall, Transcript};
+use std::time::SystemTime;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
-use std::time::SystemTime;
 use tokenpace_core::text::CharCount;
 
 /// Builds the record of one request as its events arrive.

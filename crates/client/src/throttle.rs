@@ -67,7 +67,10 @@ fn shown(bytes: &[u8]) -> String {
         .take(MAX_RATE_LIMIT_VALUE)
         .flat_map(|c| {
             let escaped = c.is_control().then(|| c.escape_default().to_string());
-            escaped.unwrap_or_else(|| c.to_string()).chars().collect::<Vec<_>>()
+            escaped
+                .unwrap_or_else(|| c.to_string())
+                .chars()
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -109,7 +112,9 @@ mod tests {
         let headers: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &long[..])).collect();
         let h = RateLimitHeaders::of(headers);
         assert_eq!(h.iter().count(), MAX_RATE_LIMIT_HEADERS);
-        assert!(h.iter().all(|(_, v)| v.chars().count() == MAX_RATE_LIMIT_VALUE));
+        assert!(h
+            .iter()
+            .all(|(_, v)| v.chars().count() == MAX_RATE_LIMIT_VALUE));
         let h = of(&[("x-ratelimit-reset-tokens", b"\x1b[2J\xff\r\n6m0s")]);
         let v = h.get("x-ratelimit-reset-tokens").unwrap();
         assert!(!v.chars().any(char::is_control), "{v:?}");

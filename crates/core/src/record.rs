@@ -16,8 +16,8 @@ pub mod throttle;
 use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, RequestError};
-pub use throttle::Retries;
 use std::collections::BTreeMap;
+pub use throttle::Retries;
 
 /// Nanoseconds since the start of the run, on a monotonic clock.
 pub type Nanos = u64;

@@ -76,7 +76,10 @@ async fn a_429_on_anthropics_route_sends_anthropics_rate_limit_headers() {
     let r = request(&t.sim, "POST", "/v1/messages", &fault, body.as_bytes()).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("7"));
-    assert_eq!(r.header("anthropic-ratelimit-requests-remaining"), Some("0"));
+    assert_eq!(
+        r.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
     assert!(r.header("anthropic-ratelimit-tokens-limit").is_some());
     assert_eq!(r.header("x-ratelimit-remaining-requests"), None);
     let lines = t.finish().await;

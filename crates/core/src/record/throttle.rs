@@ -80,7 +80,9 @@ pub fn retry_after_ms(value: &str, now: SystemTime) -> Option<u64> {
     }
     let at = crate::wall_clock::parse_http_date(v)?;
     let wait = at.duration_since(now).unwrap_or_default();
-    Some(u64::try_from(wait.as_millis()).map_or(MAX_RETRY_AFTER_MS, |ms| ms.min(MAX_RETRY_AFTER_MS)))
+    Some(
+        u64::try_from(wait.as_millis()).map_or(MAX_RETRY_AFTER_MS, |ms| ms.min(MAX_RETRY_AFTER_MS)),
+    )
 }
 
 #[cfg(test)]
@@ -99,8 +101,16 @@ mod tests {
         assert_eq!(retry_after_ms(date, now), Some(30_000));
         let past = "Sun, 06 Nov 1994 08:00:00 GMT";
         assert_eq!(retry_after_ms(past, now), Some(0));
-        for huge in ["99999999999999999999999999", "604801", "Fri, 31 Dec 9999 23:59:59 GMT"] {
-            assert_eq!(retry_after_ms(huge, now), Some(MAX_RETRY_AFTER_MS), "{huge}");
+        for huge in [
+            "99999999999999999999999999",
+            "604801",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(
+                retry_after_ms(huge, now),
+                Some(MAX_RETRY_AFTER_MS),
+                "{huge}"
+            );
         }
         for garbage in ["", "-1", "soon", "1e3", "1..2", ".", "\u{1b}[31m5", "5 s"] {
             assert_eq!(retry_after_ms(garbage, now), None, "{garbage:?}");
