@@ -162,6 +162,7 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
         clock: RunClock::start(),
         trace: None,
         workers: None,
+        run_end: Default::default(),
         sessions: Some(Arc::new(Sessions::new(plan, source, sessions, 1))),
     });
     let load = LoadPlan {

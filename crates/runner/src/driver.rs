@@ -87,6 +87,7 @@ impl Runner {
             sessions,
             trace: w.trace.as_ref().map(|spec| self.replay(plan, spec, seed)),
             workers: Some(self.workers.clone()),
+            run_end: Default::default(),
         }))
     }
 

@@ -200,6 +200,7 @@ impl Probe {
             sessions: None,
             trace: None,
             workers: Some(self.workers.clone()),
+            run_end: Default::default(),
         });
         let plan = LoadPlan {
             load: Load::Closed {

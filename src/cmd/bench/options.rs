@@ -68,6 +68,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         retry_throttled: args.retry_throttled.map(|max_retries| RetryThrottled {
             max_retries,
             max_wait: RetryThrottled::MAX_WAIT,
+            until: None,
         }),
     };
     (plan.warmup, plan.seed, plan.shard) = (args.warmup, args.seed, args.shard);

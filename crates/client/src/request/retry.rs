@@ -7,7 +7,7 @@ use super::{attempt, How, Prepared, Stamp};
 use crate::backend::Prompt;
 use crate::recorder::Transcript;
 use std::time::Duration;
-use tokenpace_core::record::{ErrorKind, RequestRecord, Retries};
+use tokenpace_core::record::{ErrorKind, Nanos, RequestRecord, Retries};
 use tokio::sync::watch;
 
 /// How throttled requests are retried.
@@ -17,6 +17,9 @@ pub struct RetryThrottled {
     pub max_retries: u32,
     /// The longest wait before one retry, whatever `Retry-After` says.
     pub max_wait: Duration,
+    /// The end of the run (`--duration`, on the run clock): no retry is
+    /// sent after it. Set by the load loop.
+    pub until: Option<Nanos>,
 }
 
 impl RetryThrottled {
@@ -25,11 +28,19 @@ impl RetryThrottled {
     /// The longest wait before a retry `bench --retry-throttled` allows.
     pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
-    /// The wait before retrying `rec`: its `Retry-After`, capped.
-    fn wait(&self, rec: &RequestRecord) -> Duration {
-        rec.retry_after_ms
+    /// The wait before retrying `rec` at `now` (run clock): its
+    /// `Retry-After`, capped; `None` when the retry would go out after the
+    /// end of the run.
+    fn wait(&self, rec: &RequestRecord, now: Nanos) -> Option<Duration> {
+        let wait = rec
+            .retry_after_ms
             .map_or(Self::DEFAULT_WAIT, Duration::from_millis)
-            .min(self.max_wait)
+            .min(self.max_wait);
+        let at = now.saturating_add(wait.as_nanos() as Nanos);
+        match self.until {
+            Some(end) if at >= end => None,
+            _ => Some(wait),
+        }
     }
 }
 
@@ -56,8 +67,11 @@ pub async fn execute_prepared(
     };
     while throttled(&rec) && retries.throttled < policy.max_retries {
         let before = how.clock.now();
+        let Some(wait) = policy.wait(&rec, before) else {
+            break;
+        };
         tokio::select! {
-            () = tokio::time::sleep(policy.wait(&rec)) => {}
+            () = tokio::time::sleep(wait) => {}
             _ = abort.wait_for(|a| *a) => break,
         }
         retries.throttled += 1;
@@ -73,4 +87,35 @@ pub async fn execute_prepared(
 
 fn throttled(rec: &RequestRecord) -> bool {
     rec.error.as_ref().map(|e| e.kind) == Some(ErrorKind::Throttled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_the_retry_after_capped_and_never_past_the_end() {
+        let policy = RetryThrottled {
+            max_retries: 3,
+            max_wait: Duration::from_secs(60),
+            until: None,
+        };
+        let mut rec = RequestRecord::new(0, 0, 0);
+        assert_eq!(policy.wait(&rec, 0), Some(RetryThrottled::DEFAULT_WAIT));
+        rec.retry_after_ms = Some(2500);
+        assert_eq!(policy.wait(&rec, 0), Some(Duration::from_millis(2500)));
+        rec.retry_after_ms = Some(7 * 86_400 * 1000);
+        assert_eq!(policy.wait(&rec, 0), Some(Duration::from_secs(60)));
+        let ending = RetryThrottled {
+            until: Some(10_000_000_000),
+            ..policy
+        };
+        rec.retry_after_ms = Some(2000);
+        assert_eq!(
+            ending.wait(&rec, 7_000_000_000),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(ending.wait(&rec, 8_000_000_000), None);
+        assert_eq!(ending.wait(&rec, u64::MAX), None);
+    }
 }
