@@ -210,6 +210,12 @@ pub struct BenchArgs {
     /// larger one fails that request as event_too_large.
     #[arg(long, value_name = "BYTES", default_value_t = tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_event_bytes: usize,
+    /// Retry a throttled request (429, or 503/529 with Retry-After) after
+    /// the server's Retry-After (at most 60 s), up to RETRIES times (3 when
+    /// not given): for soak runs. The retries are reported apart. Without
+    /// it a throttled request is never retried: it fails as throttled.
+    #[arg(long, value_name = "RETRIES", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u32).range(1..))]
+    pub retry_throttled: Option<u32>,
     /// Network time to subtract from TTFT for client-side prefill, seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub network_overhead: f64,

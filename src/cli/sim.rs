@@ -96,6 +96,10 @@ pub struct SimArgs {
     /// Pause between bytes of a slow-loris response, ms [default: 1].
     #[arg(long, value_name = "MS")]
     pub trickle_ms: Option<f64>,
+    /// The Retry-After of an injected http_429 or http_503, seconds
+    /// [default: 1].
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<u64>,
     /// Ignore the x-tokenpace-fault request header.
     #[arg(long)]
     pub no_fault_header: bool,
@@ -176,6 +180,7 @@ impl SimArgs {
         c.faults.inject.extend(self.faults.iter().cloned());
         set(&mut c.faults.stall_ms, self.stall_ms);
         set(&mut c.faults.trickle_ms, self.trickle_ms);
+        set(&mut c.faults.retry_after_s, self.retry_after);
         if self.no_fault_header {
             c.faults.allow_header = false;
         }

@@ -19,6 +19,7 @@ pub mod repeats;
 pub mod report;
 pub mod run;
 pub mod steady_state;
+pub mod throttling;
 
 use schemars::{JsonSchema, Schema};
 

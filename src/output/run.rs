@@ -7,7 +7,7 @@ mod server_metrics;
 mod sweep;
 
 use crate::output::grade::{grade_section, profile_title};
-use crate::output::{conversation, repeats, steady_state};
+use crate::output::{conversation, repeats, steady_state, throttling};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, MetricGrade};
@@ -189,6 +189,7 @@ pub fn run_section(
     if let Some(e) = errors_table(c, lang) {
         d.blank().table(e);
     }
+    d.append(throttling::section(summary, None, lang));
     if let Some(line) = left_by_design(c, lang) {
         d.line(line);
     }

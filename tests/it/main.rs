@@ -48,4 +48,5 @@ mod shards_start_at;
 mod sim_tools;
 mod snapshot_bench;
 mod snapshot_runs;
+mod throttle;
 mod trace;

@@ -23,6 +23,7 @@ pub mod server_kind;
 pub mod session;
 pub mod sink;
 pub mod sse;
+pub mod throttle;
 pub mod tokenizer;
 pub mod trace;
 pub mod transcript;

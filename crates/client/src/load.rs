@@ -92,6 +92,9 @@ pub struct Driver {
     /// The runtimes the streams run on, dealt round-robin; `None`: the
     /// caller's runtime.
     pub workers: Option<Arc<Workers>>,
+    /// The end of the run under way (`--duration`, run-clock ns; 0: none),
+    /// set as it starts: no throttled request is retried after it.
+    pub run_end: AtomicU64,
 }
 
 /// Signals from outside the loop: `stop` ends the starting of new requests,
@@ -119,12 +122,17 @@ impl Driver {
 
     /// How this driver's requests are sent.
     fn how(&self, transcript: bool) -> How<'_> {
+        let mut timeouts = self.timeouts;
+        if let Some(retry) = timeouts.retry_throttled.as_mut() {
+            let end = self.run_end.load(Ordering::Relaxed);
+            retry.until = (end > 0).then_some(end);
+        }
         How {
             client: &self.client,
             target: &self.target,
             backend: self.backend.as_ref(),
             clock: &self.clock,
-            timeouts: self.timeouts,
+            timeouts,
             tokenizer: self.workload.tokenizer(),
             transcript,
         }
@@ -179,6 +187,7 @@ pub async fn drive(
     let end = plan
         .duration
         .map(|d| driver.clock.now() + d.as_nanos() as Nanos);
+    driver.run_end.store(end.unwrap_or(0), Ordering::Relaxed);
     let mut tasks = JoinSet::new();
     match plan.load {
         Load::Closed { concurrency } => {

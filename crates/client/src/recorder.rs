@@ -5,6 +5,7 @@ pub use crate::guard::Guard;
 use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
 pub use crate::transcript::{ToolCall, Transcript};
+use std::time::SystemTime;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
@@ -112,6 +113,16 @@ impl<'t> Recorder<'t> {
     /// The response headers arrived.
     pub fn headers(&mut self, at: Nanos) {
         self.record.headers_ns = Some(at);
+    }
+
+    /// The response's rate-limit headers, read at `now` (`Retry-After`
+    /// may be a date).
+    pub fn rate_limits(&mut self, headers: &crate::throttle::RateLimitHeaders, now: SystemTime) {
+        self.record.retry_after_ms = headers.retry_after_ms(now);
+        self.record.rate_limits = headers
+            .iter()
+            .map(|(n, v)| (n.into(), self.guard.keep(v, Guard::ID_CHARS).into()))
+            .collect();
     }
 
     /// How the request went out: name resolution, a new connection, the

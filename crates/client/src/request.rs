@@ -17,9 +17,11 @@ use crate::transport::Endpoint;
 mod build;
 mod error_body;
 mod h2c;
+mod retry;
 mod stream;
 use build::{h2c_request, raw_request};
 use h2c::{H2cEndpoint, H2cRequest};
+pub use retry::{execute_prepared, RetryThrottled};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -201,6 +203,8 @@ pub struct Timeouts {
     /// Users who stop reading (`--cancel-after`): the client closes their
     /// streams by design.
     pub leaving: Option<Leaving>,
+    /// Retry throttled requests (`--retry-throttled`); `None`: never.
+    pub retry_throttled: Option<RetryThrottled>,
 }
 
 /// Builds the HTTP client shared by all requests: connection reuse, TLS
@@ -368,9 +372,9 @@ impl Prepared {
     }
 }
 
-/// Sends `ready` (made from `prompt`) and records its stream: what
-/// [`execute_with`] does once the request is built.
-pub async fn execute_prepared(
+/// Sends `ready` (made from `prompt`) once and records its stream: what
+/// [`execute_prepared`] does for each attempt.
+async fn attempt(
     how: How<'_>,
     prompt: &Prompt,
     ready: Prepared,

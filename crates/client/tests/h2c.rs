@@ -86,6 +86,7 @@ async fn send(
         idle: Duration::from_secs(10),
         max_event_bytes: 1 << 20,
         leaving: None,
+        retry_throttled: None,
     };
     let (_tx, abort) = watch::channel(false);
     execute(

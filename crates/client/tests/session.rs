@@ -158,10 +158,12 @@ async fn run(url: String, plan: SessionPlan, sessions: u64, users: u32) -> Vec<R
             idle: Duration::from_secs(10),
             max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
             leaving: None,
+            retry_throttled: None,
         },
         clock: RunClock::start(),
         trace: None,
         workers: None,
+        run_end: Default::default(),
         sessions: Some(Arc::new(Sessions::new(plan, source, sessions, 1))),
     });
     let load = LoadPlan {

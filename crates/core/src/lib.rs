@@ -29,6 +29,7 @@ pub mod stats;
 pub mod steady_state;
 pub mod summary;
 pub mod text;
+pub mod throttling;
 pub mod timeline;
 pub mod tokenizer_family;
 pub mod wall_clock;

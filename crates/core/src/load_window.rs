@@ -160,9 +160,15 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         server_timings: _,
         error: _,
         left_ns,
+        retry_after_ms: _,
+        rate_limits: _,
+        retries,
     } = &mut r;
     for t in [scheduled_ns, sent_ns] {
         *t += by;
+    }
+    if let Some(r) = retries {
+        r.first_sent_ns += by;
     }
     for t in [
         dns_ns,

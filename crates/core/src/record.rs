@@ -11,10 +11,13 @@
 //! of 256 chunks each fit in about 410 MB, and a typical chat run far less.
 
 mod error;
+pub mod throttle;
 
 use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorKind, RequestError};
+use std::collections::BTreeMap;
+pub use throttle::Retries;
 
 /// Nanoseconds since the start of the run, on a monotonic clock.
 pub type Nanos = u64;
@@ -200,6 +203,19 @@ pub struct RequestRecord {
     /// succeeded; its end-to-end latency is not a full answer's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_ns: Option<Nanos>,
+    /// How long the server asked the client to wait (`Retry-After`, read
+    /// as milliseconds: seconds or an HTTP-date), when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// The response's rate-limit headers as sent (`x-ratelimit-*`,
+    /// `anthropic-ratelimit-*`, `retry-after`; names in lower case, at
+    /// most 16, values cut to 64 characters, control characters escaped).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_limits: BTreeMap<Box<str>, Box<str>>,
+    /// The throttled attempts retried before this one
+    /// (`bench --retry-throttled`); absent when there were none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
 }
 
 /// A token count with its provenance.
@@ -246,6 +262,9 @@ impl RequestRecord {
             server_timings: None,
             error: None,
             left_ns: None,
+            retry_after_ms: None,
+            rate_limits: BTreeMap::new(),
+            retries: None,
         }
     }
 
@@ -338,6 +357,15 @@ impl RequestRecord {
     /// The first answer chunk with at least one visible character.
     pub fn first_visible_ns(&self) -> Option<Nanos> {
         self.chunks.iter().find(|c| c.chars > 0).map(|c| c.at_ns)
+    }
+
+    /// How much of `limit` the server said was left (its rate-limit
+    /// headers), when it said it as a number.
+    pub fn remaining(&self, limit: throttle::Limit) -> Option<u64> {
+        limit
+            .remaining_headers()
+            .iter()
+            .find_map(|h| self.rate_limits.get(*h)?.trim().parse().ok())
     }
 
     /// Answer tokens: output tokens less reasoning tokens.

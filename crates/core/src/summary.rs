@@ -209,6 +209,10 @@ pub struct RunSummary {
     /// The run second by second.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Second>,
+    /// What the server's rate limits did: requests throttled, retried and
+    /// waited, the least left; absent when the server said nothing of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling: Option<crate::throttling::Throttling>,
 }
 
 impl RunSummary {
@@ -245,6 +249,7 @@ impl RunSummary {
             repeats: Repeats::of(records, &opts),
             steady_state: steady_state(records, &steady, &opts),
             timeline: timeline(records),
+            throttling: crate::throttling::Throttling::of(records),
             settings,
             environment,
         }

@@ -123,6 +123,31 @@ pub fn seconds_between(a: SystemTime, b: SystemTime) -> f64 {
     }
 }
 
+/// Parses an HTTP-date in its preferred form (RFC 9110's IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`), as `Retry-After` may carry it; `None`
+/// for anything else (the obsolete forms are not sent by today's servers).
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let mut parts = text.trim().split(' ');
+    let _weekday = parts.next()?.strip_suffix(',')?;
+    let day: u32 = parts.next().filter(|d| d.len() == 2)?.parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let year: u32 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = u64::try_from(days_from_civil(i64::from(year), month, day)).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
+}
+
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
@@ -163,6 +188,28 @@ mod tests {
 
     fn at(secs: u64, millis: u32) -> SystemTime {
         UNIX_EPOCH + Duration::new(secs, millis * 1_000_000)
+    }
+
+    #[test]
+    fn parses_http_dates_and_refuses_other_text() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(format(t), "1994-11-06T08:49:37.000Z");
+        let leap = parse_http_date("Thu, 29 Feb 2024 23:59:59 GMT").unwrap();
+        assert_eq!(format(leap), "2024-02-29T23:59:59.000Z");
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 30 Feb 2023 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 99999999999 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -81,11 +81,13 @@ impl Runner {
                 idle: plan.timeouts.idle,
                 max_event_bytes: plan.timeouts.max_event_bytes,
                 leaving: w.cancel.map(|plan| Leaving { plan, seed }),
+                retry_throttled: plan.timeouts.retry_throttled,
             },
             clock,
             sessions,
             trace: w.trace.as_ref().map(|spec| self.replay(plan, spec, seed)),
             workers: Some(self.workers.clone()),
+            run_end: Default::default(),
         }))
     }
 

@@ -137,6 +137,10 @@ pub struct TimeoutPlan {
     /// Bytes one streamed event (or line) may hold; a larger one fails its
     /// request as `event_too_large`.
     pub max_event_bytes: usize,
+    /// Retry throttled requests after their `Retry-After`
+    /// (`--retry-throttled`, soak runs); `None`: never, the measurement
+    /// shows what the server did.
+    pub retry_throttled: Option<tokenpace_client::request::RetryThrottled>,
 }
 
 /// A whole run, as checked and typed values.
@@ -232,6 +236,7 @@ impl Default for TimeoutPlan {
             total: Duration::from_secs(600),
             idle: Duration::from_secs(60),
             max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
+            retry_throttled: None,
         }
     }
 }

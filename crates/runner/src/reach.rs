@@ -90,6 +90,9 @@ pub(crate) fn all_failed(records: &[RequestRecord], url: &str) -> String {
             "raise --max-event-bytes if the server's events really are that large".into()
         }
         (ErrorKind::Overrun, _) => "the server ignores max_tokens (--max-tokens)".into(),
+        (ErrorKind::Throttled, _) => {
+            "the server's rate limit turned the requests away: lower --concurrency or --rate, or for a soak run retry them (--retry-throttled)".into()
+        }
         _ => "see requests.jsonl (--out) for every error".into(),
     };
     format!(

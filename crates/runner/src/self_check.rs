@@ -213,11 +213,13 @@ impl Probe {
                 idle: Duration::from_secs(120),
                 max_event_bytes: tokenpace_client::sse::DEFAULT_MAX_EVENT_BYTES,
                 leaving: None,
+                retry_throttled: None,
             },
             clock: RunClock::start(),
             sessions: None,
             trace: None,
             workers: Some(self.workers.clone()),
+            run_end: Default::default(),
         });
         let plan = LoadPlan {
             load: Load::Closed {

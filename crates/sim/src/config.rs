@@ -229,6 +229,8 @@ pub struct FaultsConfig {
     pub trickle_ms: f64,
     /// Pause between the pieces of an event split into several writes, in µs.
     pub split_gap_us: u64,
+    /// The `Retry-After` of an injected 429 or 503, in seconds.
+    pub retry_after_s: u64,
     /// Whether a request may ask for faults with an `x-tokenpace-fault`
     /// header (comma-separated fault names).
     pub allow_header: bool,
@@ -242,6 +244,7 @@ impl Default for FaultsConfig {
             stall_ms: 2000.0,
             trickle_ms: 1.0,
             split_gap_us: 300,
+            retry_after_s: 1,
             allow_header: true,
             inject: Vec::new(),
         }

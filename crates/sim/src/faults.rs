@@ -257,6 +257,40 @@ pub struct FaultRecord {
     pub detail: Option<String>,
 }
 
+/// The headers an injected throttling error (`http_429`, `http_503`) is
+/// sent with: `Retry-After`, and for a 429 the rate-limit headers of the
+/// API (`anthropic-ratelimit-*` on Anthropic's route, OpenAI's
+/// `x-ratelimit-*` elsewhere) saying no request is left until the retry.
+/// Each line ends with CRLF; empty for other faults.
+pub fn throttle_headers(kind: FaultKind, retry_after_s: u64, anthropic: bool) -> String {
+    let retry = format!("Retry-After: {retry_after_s}\r\n");
+    let (limit_requests, limit_tokens) = (THROTTLE_LIMIT_REQUESTS, THROTTLE_LIMIT_TOKENS);
+    match kind {
+        FaultKind::Http503 => retry,
+        FaultKind::Http429 if anthropic => format!(
+            "{retry}anthropic-ratelimit-requests-limit: {limit_requests}\r\n\
+             anthropic-ratelimit-requests-remaining: 0\r\n\
+             anthropic-ratelimit-tokens-limit: {limit_tokens}\r\n\
+             anthropic-ratelimit-tokens-remaining: {limit_tokens}\r\n"
+        ),
+        FaultKind::Http429 => format!(
+            "{retry}x-ratelimit-limit-requests: {limit_requests}\r\n\
+             x-ratelimit-remaining-requests: 0\r\n\
+             x-ratelimit-reset-requests: {retry_after_s}s\r\n\
+             x-ratelimit-limit-tokens: {limit_tokens}\r\n\
+             x-ratelimit-remaining-tokens: {limit_tokens}\r\n\
+             x-ratelimit-reset-tokens: 0s\r\n"
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The request limit an injected 429 says the client has (per minute).
+pub const THROTTLE_LIMIT_REQUESTS: u64 = 60;
+/// The token limit an injected 429 says the client has, all of it left:
+/// requests, not tokens, ran out.
+pub const THROTTLE_LIMIT_TOKENS: u64 = 150_000;
+
 /// Byte positions at which to split `bytes` into 2–4 pieces; when the bytes
 /// hold a multi-byte UTF-8 character, one cut falls inside it.
 pub fn split_points(bytes: &[u8], rng: &mut SplitMix64) -> Vec<usize> {

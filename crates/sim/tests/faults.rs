@@ -50,12 +50,40 @@ async fn http_error_faults() {
         let r = with_fault(&t.sim, fault, STREAM).await;
         assert_eq!(r.status, status);
         assert_eq!(r.json()["error"]["code"], code);
-        assert_eq!(r.header("retry-after").is_some(), status == 429);
+        // Throttling errors say when to come back; a 429 also says which
+        // limit ran out, in OpenAI's headers on this route.
+        let retry = (status != 500).then_some("1");
+        assert_eq!(r.header("retry-after"), retry, "{fault}");
+        let remaining = (status == 429).then_some("0");
+        assert_eq!(r.header("x-ratelimit-remaining-requests"), remaining);
+        assert_eq!(r.header("anthropic-ratelimit-requests-remaining"), None);
     }
     let lines = t.finish().await;
     let kinds: Vec<Vec<String>> = lines.iter().map(faults_of).collect();
     assert_eq!(kinds, [["http_429"], ["http_500"], ["http_503"]]);
     assert!(lines.iter().all(|l| l["outcome"] == "error"));
+    let details: Vec<&Value> = lines.iter().map(|l| &l["faults"][0]["detail"]).collect();
+    assert_eq!(details[0], "retry-after 1 s");
+    assert!(details[1].is_null());
+    assert_eq!(details[2], "retry-after 1 s");
+}
+
+#[tokio::test]
+async fn a_429_on_anthropics_route_sends_anthropics_rate_limit_headers() {
+    let t = TestSim::start(|c| c.faults.retry_after_s = 7).await;
+    let body = r#"{"model":"m","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"#;
+    let fault = [("x-tokenpace-fault", "http_429")];
+    let r = request(&t.sim, "POST", "/v1/messages", &fault, body.as_bytes()).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("7"));
+    assert_eq!(
+        r.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    assert!(r.header("anthropic-ratelimit-tokens-limit").is_some());
+    assert_eq!(r.header("x-ratelimit-remaining-requests"), None);
+    let lines = t.finish().await;
+    assert_eq!(lines[0]["faults"][0]["detail"], "retry-after 7 s");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod workload;
 
 use crate::cli::{ApiArg, BenchArgs};
 use std::time::Duration;
-use tokenpace_client::request::Target;
+use tokenpace_client::request::{RetryThrottled, Target};
 use tokenpace_runner::plan::{default_protocol, lengths, target, TimeoutPlan, DEFAULT_REQUESTS};
 use tokenpace_runner::{BenchPlan, SelfCheck, StatsPlan, WorkloadPlan};
 use workload::{loads, workload};
@@ -74,6 +74,11 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         total: Duration::from_secs_f64(args.timeout),
         idle: Duration::from_secs_f64(args.idle_timeout),
         max_event_bytes: args.max_event_bytes,
+        retry_throttled: args.retry_throttled.map(|max_retries| RetryThrottled {
+            max_retries,
+            max_wait: RetryThrottled::MAX_WAIT,
+            until: None,
+        }),
     };
     (plan.warmup, plan.seed, plan.shard) = (args.warmup, args.seed, args.shard);
     plan.start_at = args.start_at;

@@ -34,6 +34,11 @@ pub fn sweep_section(
         if let Some(line) = no_answer(&l.summary.counts, lang) {
             d.line(format!("{}: {line}", l.label));
         }
+        d.append(crate::output::throttling::section(
+            &l.summary,
+            Some(&l.label),
+            lang,
+        ));
     }
     prefill_line(&mut d, fit, lang);
     for n in notes {

@@ -101,6 +101,7 @@ async fn send(target: &Target, max_tokens: u32, max_event_bytes: usize) -> Reque
         idle: Duration::from_secs(20),
         max_event_bytes,
         leaving: None,
+        retry_throttled: None,
     };
     let (_tx, abort) = watch::channel(false);
     execute(

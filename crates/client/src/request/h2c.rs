@@ -9,6 +9,7 @@ use crate::backend::Backend;
 use crate::call::{Call, CallError, Reply};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
+use crate::throttle::RateLimitHeaders;
 use bytes::Bytes;
 use h2::client::SendRequest;
 use std::time::Duration;
@@ -189,6 +190,10 @@ pub(super) async fn stream(
     };
     rec.headers(clock.now());
     let status = response.status().as_u16();
+    let now = std::time::SystemTime::now();
+    let headers = response.headers().iter();
+    let limits = RateLimitHeaders::of(headers.map(|(k, v)| (k.as_str(), v.as_bytes())));
+    rec.rate_limits(&limits, now);
     let mut body = response.into_body();
     if !(200..300).contains(&status) {
         let by = Instant::now() + ERROR_BODY_TIME;
@@ -200,7 +205,7 @@ pub(super) async fn stream(
             }
         }
         let message = server_message(status, &text, rec.secrets());
-        return StreamEnd::Failed(ErrorKind::HttpStatus, Some(status), message);
+        return StreamEnd::Failed(limits.kind(status, now), Some(status), message);
     }
     let mut parser = parser_for(backend, rec);
     loop {

@@ -75,12 +75,15 @@ pub(super) async fn stream_raw(
     if let Some(at) = response.timeline.head_ns {
         rec.headers(at);
     }
+    let now = std::time::SystemTime::now();
+    rec.rate_limits(&response.rate_limits, now);
     let status = response.status;
     if !(200..300).contains(&status) {
+        let kind = response.rate_limits.kind(status, now);
         let by = Instant::now() + ERROR_BODY_TIME;
         let body = response.text(clock, MAX_ERROR_BODY, by).await;
         let message = server_message(status, &body, rec.secrets());
-        return StreamEnd::Failed(ErrorKind::HttpStatus, Some(status), message);
+        return StreamEnd::Failed(kind, Some(status), message);
     }
     let mut parser = parser_for(backend, rec);
     loop {

@@ -78,6 +78,7 @@ async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
         idle: Duration::from_secs(5),
         max_event_bytes: crate::sse::DEFAULT_MAX_EVENT_BYTES,
         leaving: None,
+        retry_throttled: None,
     };
     let (_tx, abort) = watch::channel(false);
     for id in 0..4 {

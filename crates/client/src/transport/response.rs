@@ -5,6 +5,7 @@
 
 use super::{broken, Endpoint, Failure, Timeline};
 use crate::clock::RunClock;
+use crate::throttle::RateLimitHeaders;
 use std::io;
 use std::time::Duration;
 use tokenpace_core::record::Nanos;
@@ -24,6 +25,8 @@ pub struct Response<'e> {
     pub status: u16,
     /// What the steps up to the head took.
     pub timeline: Timeline,
+    /// Its `Retry-After` and rate-limit headers.
+    pub rate_limits: RateLimitHeaders,
     endpoint: &'e Endpoint,
     /// Taken back to the idle stack once the body is complete.
     stream: Option<Stream>,
@@ -59,6 +62,7 @@ struct Head {
     len: usize,
     body: BodyState,
     keep_alive: bool,
+    rate_limits: RateLimitHeaders,
 }
 
 impl Head {
@@ -94,6 +98,7 @@ impl Head {
             len,
             keep_alive: !close && r.version == Some(1) && body != BodyState::UntilClose,
             body,
+            rate_limits: RateLimitHeaders::of(r.headers.iter().map(|h| (h.name, h.value))),
         })
     }
 }
@@ -142,6 +147,7 @@ impl<'e> Response<'e> {
         Ok(Response {
             status: head.status,
             timeline,
+            rate_limits: head.rate_limits,
             endpoint,
             stream: Some(stream),
             buf,

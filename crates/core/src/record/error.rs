@@ -29,8 +29,14 @@ pub enum ErrorKind {
     Tls,
     /// No response (or no first token) within the configured time.
     Timeout,
-    /// The server answered with an HTTP status other than 2xx.
+    /// The server answered with an HTTP status other than 2xx (and did not
+    /// throttle the request).
     HttpStatus,
+    /// The server turned the request away for now: 429 Too Many Requests,
+    /// or 503 / 529 (Anthropic's "overloaded") with a `Retry-After`. A 503
+    /// or 529 without one is an [`ErrorKind::HttpStatus`]: nothing says
+    /// the server will take the request later.
+    Throttled,
     /// The stream ended (or the connection dropped) before it was complete.
     StreamCut,
     /// An event could not be parsed.
@@ -63,13 +69,25 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind of a response with a status other than 2xx, given whether
+    /// it carried a `Retry-After` ([`ErrorKind::Throttled`] says which
+    /// count as throttled). Every transport classifies through this.
+    pub fn of_status(status: u16, retry_after: bool) -> ErrorKind {
+        match status {
+            429 => ErrorKind::Throttled,
+            503 | 529 if retry_after => ErrorKind::Throttled,
+            _ => ErrorKind::HttpStatus,
+        }
+    }
+
     /// Every kind, in a stable order (for tables).
-    pub const ALL: [ErrorKind; 16] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::Connect,
         ErrorKind::Dns,
         ErrorKind::Tls,
         ErrorKind::Timeout,
         ErrorKind::HttpStatus,
+        ErrorKind::Throttled,
         ErrorKind::StreamCut,
         ErrorKind::MalformedEvent,
         ErrorKind::ServerError,
@@ -91,6 +109,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Timeout => "timeout",
             ErrorKind::HttpStatus => "http_status",
+            ErrorKind::Throttled => "throttled",
             ErrorKind::StreamCut => "stream_cut",
             ErrorKind::MalformedEvent => "malformed_event",
             ErrorKind::ServerError => "server_error",
@@ -121,6 +140,22 @@ pub struct RequestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_classified() {
+        for (status, retry_after, kind) in [
+            (429, false, ErrorKind::Throttled),
+            (429, true, ErrorKind::Throttled),
+            (503, true, ErrorKind::Throttled),
+            (529, true, ErrorKind::Throttled),
+            (503, false, ErrorKind::HttpStatus),
+            (529, false, ErrorKind::HttpStatus),
+            (500, true, ErrorKind::HttpStatus),
+            (401, false, ErrorKind::HttpStatus),
+        ] {
+            assert_eq!(ErrorKind::of_status(status, retry_after), kind, "{status}");
+        }
+    }
 
     #[test]
     fn error_kind_ids_match_serde() {

@@ -32,6 +32,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
         total: Duration::from_secs(1),
         idle: Duration::from_secs(1),
         max_event_bytes: 1 << 20,
+        retry_throttled: None,
     };
     plan.check().unwrap();
     assert_eq!(plan.levels[1].label(false), "t10");

@@ -202,19 +202,18 @@ async fn reject(
     e: &ApiError,
     fault: Option<FaultKind>,
 ) -> Next {
+    let mut retry = String::new();
     if let Some(kind) = fault {
+        let retry_after_s = sim.config.faults.retry_after_s;
+        let anthropic = truth.route == Endpoint::Messages.route();
+        retry = crate::faults::throttle_headers(kind, retry_after_s, anthropic);
         truth.faults.push(crate::faults::FaultRecord {
             kind,
             at_ns: sim.ns(Instant::now()),
-            detail: None,
+            detail: (!retry.is_empty()).then(|| format!("retry-after {retry_after_s} s")),
         });
         sim.metrics.fault(kind);
     }
-    let retry = if e.status == 429 {
-        "Retry-After: 1\r\n"
-    } else {
-        ""
-    };
     sim.metrics.request(e.status);
     let sent = conn
         .respond(
@@ -222,7 +221,7 @@ async fn reject(
             "application/json",
             &e.body(),
             req.keep_alive,
-            retry,
+            &retry,
         )
         .await;
     let now = Instant::now();
