@@ -312,6 +312,10 @@ fn write_lines(mut out: BufWriter<File>, rx: Receiver<Msg>) -> std::io::Result<(
     out.flush()
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,8 +346,4 @@ mod tests {
         assert_eq!((back.headers.len(), back.requests.len()), (1, 1000));
         assert_eq!(back.requests[999].id, "r999");
     }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }

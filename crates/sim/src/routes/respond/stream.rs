@@ -420,6 +420,7 @@ mod tests {
         let cut = super::split_at(vec![0..2, 2..4, 4..5], 3);
         assert_eq!(cut, [0..2, 2..3, 3..4, 4..5]);
         assert_eq!(super::split_at(vec![0..2, 2..4], 2), [0..2, 2..4]);
-        assert_eq!(super::split_at(vec![0..2], 0), [0..2]);
+        let whole: Vec<_> = std::iter::once(0..2).collect();
+        assert_eq!(super::split_at(whole.clone(), 0), whole);
     }
 }
