@@ -417,6 +417,9 @@ fn a_run_against_every_fault_at_once_accounts_for_everything() {
             Some(ErrorKind::StreamCut)
         } else if has(FaultKind::MalformedJson) {
             Some(ErrorKind::MalformedEvent)
+        } else if has(FaultKind::Overloaded) {
+            // An error event mid-stream: the server says it failed.
+            Some(ErrorKind::ServerError)
         } else {
             None
         };

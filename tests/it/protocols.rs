@@ -128,7 +128,8 @@ fn every_fault_ends_as_the_right_record() {
         ("reset", Some(ErrorKind::StreamCut)),
         ("malformed_json", Some(ErrorKind::MalformedEvent)),
         ("truncate", Some(ErrorKind::StreamCut)),
-        ("http_503", Some(ErrorKind::HttpStatus)),
+        // The simulator's 503 carries a Retry-After: throttled.
+        ("http_503", Some(ErrorKind::Throttled)),
         ("keep_alive", None),
         ("crlf", None),
         ("long_event", None),

@@ -140,6 +140,31 @@ impl H2cEndpoint {
         Ok(Reply { status, body })
     }
 
+    /// Sends `req` on the shared connection: its response head, or the
+    /// kind of failure and why.
+    async fn send(
+        &self,
+        req: H2cRequest,
+    ) -> Result<http::Response<h2::RecvStream>, (ErrorKind, String)> {
+        let sender = self.sender().await?;
+        let cut = |e: h2::Error| (ErrorKind::StreamCut, e.to_string());
+        let mut sender = sender
+            .ready()
+            .await
+            .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
+        let uri = format!("http://{}{}", self.authority, req.path);
+        let mut head = http::Request::post(uri);
+        for (k, v) in &req.headers {
+            head = head.header(k.as_str(), v.as_str());
+        }
+        let head = head
+            .body(())
+            .map_err(|e| (ErrorKind::Other, format!("the request: {e}")))?;
+        let (response, mut body) = sender.send_request(head, false).map_err(cut)?;
+        body.send_data(req.body, true).map_err(cut)?;
+        response.await.map_err(cut)
+    }
+
     /// Forgets a broken connection, so the next request opens a new one.
     async fn forget(&self) {
         *self.conn.lock().await = None;
@@ -155,29 +180,7 @@ pub(super) async fn stream(
     rec: &mut Recorder<'_>,
     deadlines: Deadlines,
 ) -> StreamEnd {
-    let send = async {
-        let sender = endpoint.sender().await?;
-        let mut sender = sender
-            .ready()
-            .await
-            .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
-        let uri = format!("http://{}{}", endpoint.authority, req.path);
-        let mut head = http::Request::post(uri);
-        for (k, v) in &req.headers {
-            head = head.header(k.as_str(), v.as_str());
-        }
-        let head = head
-            .body(())
-            .map_err(|e| (ErrorKind::Other, format!("the request: {e}")))?;
-        let (response, mut body) = sender
-            .send_request(head, false)
-            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))?;
-        body.send_data(req.body, true)
-            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))?;
-        response
-            .await
-            .map_err(|e| (ErrorKind::StreamCut, e.to_string()))
-    };
+    let send = endpoint.send(req);
     let response = match tokio::time::timeout_at(deadlines.first, send).await {
         Err(_) => return timeout_first(),
         Ok(Err((kind, why))) => {
