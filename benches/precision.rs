@@ -14,6 +14,9 @@
 //! measured beside it: the same number of bare loopback connections opened
 //! at once, each writing a request-sized message to a minimal server.
 //!
+//! `--tls` serves and measures over HTTPS (`sim --tls`, the client trusting
+//! its self-signed certificate); the bare-socket floors are then left out.
+//!
 //! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
 
 use std::io::{BufRead, BufReader};
@@ -41,6 +44,7 @@ const IN_FLIGHT: f64 = 0.99;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let warm = args.iter().any(|a| a == "--warm");
+    let tls = args.iter().any(|a| a == "--tls");
     let levels: Vec<u32> = args
         .iter()
         .find(|a| !a.starts_with('-'))
@@ -90,6 +94,7 @@ fn main() {
                 "--truth",
             ])
             .arg(&truth_path)
+            .args(tls.then_some("--tls"))
             .stdout(Stdio::piped())
             .spawn()
             .expect("start tokenpace sim");
@@ -108,7 +113,11 @@ fn main() {
         } else {
             std::time::Duration::ZERO
         };
-        let probe = Probe::new(url.clone(), streams, ramp).unwrap();
+        let trust = tokenpace_client::transport::tls::TlsOptions {
+            insecure: tls,
+            ..Default::default()
+        };
+        let probe = Probe::with_tls(url.clone(), streams, ramp, &trust).unwrap();
         if warm {
             probe.warm_up(&runtime).unwrap();
         }
@@ -120,11 +129,11 @@ fn main() {
         // runtime alone, the floor under the client's CPU per chunk.
         // Peak memory of the measured run, before the bare reader's buffers.
         let rss = peak_rss_mb();
-        let bare_us = (streams >= 100).then(|| bare_reader_us_per_chunk(&url, streams));
+        let bare_us = (streams >= 100 && !tls).then(|| bare_reader_us_per_chunk(&url, streams));
         // The same burst of bare connects and writes against the simulator
         // itself, which parses and schedules what it accepts on the same
         // two cores: the floor a real server sets.
-        let sim_floor = (streams >= 100).then(|| {
+        let sim_floor = (streams >= 100 && !tls).then(|| {
             (0..3)
                 .map(|_| bare_wave_ms(&url, streams))
                 .fold(f64::INFINITY, f64::min)
@@ -169,7 +178,8 @@ fn main() {
             )
         };
         let connect = span(&|r| Some(r.connected_ns?.saturating_sub(r.sent_ns)));
-        let write = span(&|r| Some(r.written_ns?.saturating_sub(r.connected_ns?)));
+        let write = span(&|r| Some(r.written_ns?.saturating_sub(r.tls_ns.or(r.connected_ns)?)));
+        let handshake = span(&|r| Some(r.tls_ns?.saturating_sub(r.connected_ns?)));
         // The first wave on the wire: from when the streams were due to
         // start to the last request's last byte written, against the
         // bare-socket floor.
@@ -187,8 +197,12 @@ fn main() {
             ));
         }
         timelines.push(format!(
-            "{streams:>7}   connect {}, write {}, TTFT error after the write {}; whole wave on the wire {wave_ms:.1} ms (floor {floor:.1} ms)",
+            "{streams:>7}   connect {}, {}write {}, TTFT error after the write {}; whole wave on the wire {wave_ms:.1} ms (floor {floor:.1} ms)",
             pair(connect),
+            match tls {
+                true => format!("TLS handshake {}, ", pair(handshake)),
+                false => String::new(),
+            },
             pair(write),
             pair(after_write.ttft_excess_ms)
         ));
