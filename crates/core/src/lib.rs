@@ -16,6 +16,7 @@ pub mod metric;
 pub mod prefill;
 pub mod prefix_cache;
 pub mod profile;
+pub mod quantile_interval;
 pub mod record;
 pub mod regression;
 pub mod repeats;
