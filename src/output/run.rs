@@ -16,7 +16,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::repeats::TierSpan;
 use tokenpace_core::self_check::TimingError;
 use tokenpace_core::server_metrics::Decomposition;
-use tokenpace_core::stats::Statistic;
+use tokenpace_core::stats::{Statistic, Stats};
 use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
@@ -183,7 +183,8 @@ pub fn run_section(
 ) -> Document {
     let mut d = Document::new();
     d.title(run_title(summary, lang)).blank();
-    d.table(metrics_table(summary, grade, lang)).blank();
+    d.table(metrics_table(summary, grade, lang));
+    d.line(interval_note(lang)).blank();
     let c = &summary.counts;
     d.line(requests_line(summary, lang));
     if let Some(e) = errors_table(c, lang) {
@@ -229,13 +230,28 @@ fn metrics_table(summary: &RunSummary, grade: &Grade, lang: Lang) -> Table {
         t.row(vec![
             labels::metric_with_unit(lang, m),
             number::value(m, st.mean),
-            number::value(m, st.p50),
-            number::value(m, st.p90),
-            number::value(m, st.p99),
+            percentile(m, st, Statistic::P50, lang),
+            percentile(m, st, Statistic::P90, lang),
+            percentile(m, st, Statistic::P99, lang),
             tier,
         ]);
     }
     t
+}
+
+/// A percentile with its 95 % interval from this run: `0.41 (0.40–0.43)`.
+pub fn percentile(m: Metric, st: &Stats, statistic: Statistic, lang: Lang) -> String {
+    let too_few = lang.pick("n too small", "样本太少");
+    number::with_interval(m, st.get(statistic), st.interval(statistic).as_ref(), too_few)
+}
+
+/// What the brackets after a percentile are.
+pub fn interval_note(lang: Lang) -> String {
+    lang.pick(
+        "(a–b): the percentile's 95 % interval from this run's requests (order statistics, distribution-free); ≥ a: too few requests to bound it above",
+        "(a–b)：本次请求得到的该分位数 95 % 置信区间（次序统计量，不依赖分布）；≥ a：请求太少，无法给出上界",
+    )
+    .to_string()
 }
 
 /// "requests: 28 sent, 28 ok, 0 failed; 8.29 req/s, 99.5 output tok/s

@@ -186,6 +186,10 @@ pub struct RunSummary {
     /// Statistics per metric over successful requests (schedule lag over all
     /// requests); metrics nothing measured are absent.
     pub metrics: BTreeMap<Metric, Stats>,
+    /// The confidence level of every percentile's interval (each metric's
+    /// `ci`), recorded once; absent in runs written before intervals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_level: Option<f64>,
     /// Per turn and per session, when the requests were turns of
     /// conversations (chat sessions or agent tasks). Optional so runs
     /// written before it still read.
@@ -236,6 +240,7 @@ impl RunSummary {
             throughput,
             counts,
             metrics,
+            ci_level: Some(crate::confidence::CONFIDENCE),
             conversation,
             prefix_cache: PrefixCache::of(records, &opts),
             repeats: Repeats::of(records, &opts),
