@@ -187,6 +187,9 @@ pub fn run_section(
     d.line(interval_note(lang)).blank();
     let c = &summary.counts;
     d.line(requests_line(summary, lang));
+    if let Some(line) = precision_line(summary, lang) {
+        d.line(line);
+    }
     if let Some(e) = errors_table(c, lang) {
         d.blank().table(e);
     }
@@ -242,7 +245,12 @@ fn metrics_table(summary: &RunSummary, grade: &Grade, lang: Lang) -> Table {
 /// A percentile with its 95 % interval from this run: `0.41 (0.40–0.43)`.
 pub fn percentile(m: Metric, st: &Stats, statistic: Statistic, lang: Lang) -> String {
     let too_few = lang.pick("n too small", "样本太少");
-    number::with_interval(m, st.get(statistic), st.interval(statistic).as_ref(), too_few)
+    number::with_interval(
+        m,
+        st.get(statistic),
+        st.interval(statistic).as_ref(),
+        too_few,
+    )
 }
 
 /// What the brackets after a percentile are.
@@ -270,6 +278,35 @@ fn requests_line(summary: &RunSummary, lang: Lang) -> String {
         summary.throughput.output_tok_s,
         lang.pick("output tok/s over all streams", "输出 tok/s（所有流合计）"),
     )
+}
+
+/// With `--until-precise`: how many requests the p99 TTFT's interval took
+/// to narrow, or that a cap came first.
+pub fn precision_line(summary: &RunSummary, lang: Lang) -> Option<String> {
+    let p = summary.precision?;
+    let width = p.half_width_pct.map_or(
+        lang.pick("p99 TTFT not yet bounded", "p99 首字延迟尚无上界")
+            .to_string(),
+        |h| format!("{} ± {h:.1} %", lang.pick("p99 TTFT", "p99 首字延迟")),
+    );
+    Some(match (lang, p.converged) {
+        (Lang::En, true) => format!(
+            "--until-precise {} %: reached after {} requests ({width}; those in flight then finished too)",
+            p.target_pct, p.requests
+        ),
+        (Lang::En, false) => format!(
+            "--until-precise {} %: not reached: {width} after {} requests, when a cap (--max-requests, --duration) ended the run",
+            p.target_pct, p.requests
+        ),
+        (Lang::Zh, true) => format!(
+            "--until-precise {} %：{} 个请求后达到（{width}；当时在途的请求也已完成）",
+            p.target_pct, p.requests
+        ),
+        (Lang::Zh, false) => format!(
+            "--until-precise {} %：未达到：{} 个请求后 {width}，上限（--max-requests、--duration）先结束了运行",
+            p.target_pct, p.requests
+        ),
+    })
 }
 
 /// The failed requests by kind of error, when any failed.

@@ -46,3 +46,4 @@ mod sim_tools;
 mod snapshot_bench;
 mod snapshot_runs;
 mod trace;
+mod until_precise;

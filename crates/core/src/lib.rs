@@ -13,6 +13,7 @@ pub mod grade;
 pub mod load_window;
 pub mod merge;
 pub mod metric;
+pub mod precision;
 pub mod prefill;
 pub mod prefix_cache;
 pub mod profile;

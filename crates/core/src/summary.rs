@@ -190,6 +190,10 @@ pub struct RunSummary {
     /// `ci`), recorded once; absent in runs written before intervals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci_level: Option<f64>,
+    /// With `bench --until-precise`: how many requests the p99 TTFT's
+    /// interval took to narrow, or that a cap came first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::precision::Precision>,
     /// Per turn and per session, when the requests were turns of
     /// conversations (chat sessions or agent tasks). Optional so runs
     /// written before it still read.
@@ -241,6 +245,7 @@ impl RunSummary {
             counts,
             metrics,
             ci_level: Some(crate::confidence::CONFIDENCE),
+            precision: None,
             conversation,
             prefix_cache: PrefixCache::of(records, &opts),
             repeats: Repeats::of(records, &opts),

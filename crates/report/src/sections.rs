@@ -38,7 +38,14 @@ pub fn stats_table(s: &RunSummary, lang: Lang) -> String {
         "(a–b): each percentile's 95 % interval from this level's requests (order statistics, distribution-free); ≥ a: too few requests to bound it above.",
         "(a–b)：本档请求得到的各分位数 95 % 置信区间（次序统计量，不依赖分布）；≥ a：请求太少，无法给出上界。",
     ));
-    let head = [lang.pick("metric", "指标"), "mean", "p50", "p90", "p99", "n"];
+    let head = [
+        lang.pick("metric", "指标"),
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "n",
+    ];
     format!(
         "{}<p class=\"caption\">{caption}</p>",
         table(&head, &rows, &[])

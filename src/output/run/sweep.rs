@@ -83,9 +83,13 @@ fn levels_table(levels: &[LevelOutput], lang: Lang) -> Table {
             format!("{}/{}", s.counts.ok, s.counts.sent),
             prompt,
         ];
-        row.extend(columns.iter().map(|&(m, st)| match s.metrics.get(&m) {
-            Some(stats) if st != Statistic::Mean => super::percentile(m, stats, st, lang),
-            _ => s.get(m, st).map_or("-".to_string(), |v| number::value(m, v)),
+        row.extend(columns.iter().map(|&(m, st)| {
+            match s.metrics.get(&m) {
+                Some(stats) if st != Statistic::Mean => super::percentile(m, stats, st, lang),
+                _ => s
+                    .get(m, st)
+                    .map_or("-".to_string(), |v| number::value(m, v)),
+            }
         }));
         row.extend([
             format!("{:.2}", s.throughput.requests_per_s),
