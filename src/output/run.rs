@@ -202,6 +202,10 @@ pub fn run_section(
     }
     d.blank().title(profile_title(profile, lang)).blank();
     d.append(grade_section(grade, &[], lang));
+    let spans = tokenpace_core::repeats::percentile_spans(profile, &summary.metrics);
+    for s in spans.iter().filter(|s| !s.separable()) {
+        d.line(repeats::percentile_span_line(s, lang));
+    }
     if let Some(line) = no_answer(&summary.counts, lang) {
         d.line(line);
     }
