@@ -295,19 +295,19 @@ pub fn precision_line(summary: &RunSummary, lang: Lang) -> Option<String> {
     );
     Some(match (lang, p.converged) {
         (Lang::En, true) => format!(
-            "--until-precise {} %: reached after {} requests ({width}; those in flight then finished too)",
+            "--until-precise {} %: reached: {width} over the first {} finished requests (those then in flight finished too)",
             p.target_pct, p.requests
         ),
         (Lang::En, false) => format!(
-            "--until-precise {} %: not reached: {width} after {} requests, when a cap (--max-requests, --duration) ended the run",
+            "--until-precise {} %: not reached: {width} over {} finished requests, when a cap (--max-requests, --duration) ended the run",
             p.target_pct, p.requests
         ),
         (Lang::Zh, true) => format!(
-            "--until-precise {} %：{} 个请求后达到（{width}；当时在途的请求也已完成）",
+            "--until-precise {} %：已达到：前 {} 个完成的请求上 {width}（当时在途的请求也已完成）",
             p.target_pct, p.requests
         ),
         (Lang::Zh, false) => format!(
-            "--until-precise {} %：未达到：{} 个请求后 {width}，上限（--max-requests、--duration）先结束了运行",
+            "--until-precise {} %：未达到：{} 个完成的请求上 {width}，上限（--max-requests、--duration）先结束了运行",
             p.target_pct, p.requests
         ),
     })

@@ -139,7 +139,7 @@ fn a_cap_ends_it_and_the_run_says_it_was_not_reached() {
         "{text}"
     );
     assert!(
-        text.contains("p99 TTFT not yet bounded after 40 requests"),
+        text.contains("p99 TTFT not yet bounded over 40 finished requests"),
         "{text}"
     );
     // An open loop is refused before anything is sent.
