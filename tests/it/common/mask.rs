@@ -229,6 +229,8 @@ pub const EXACT_FLOATS: &[&str] = &[
     "stall_threshold_s",
     "alpha",
     "min_change_pct",
+    "ci_level",
+    "target_pct",
 ];
 /// Integer fields that are measured (times, durations, sizes, the machine).
 pub const VARYING_INTEGERS: &[&str] = &["cpus", "bytes", "size_bytes"];
