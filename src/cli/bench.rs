@@ -135,6 +135,19 @@ pub struct BenchArgs {
     /// the last request ended.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = non_negative_number, allow_negative_numbers = true)]
     pub trim_end_s: f64,
+    /// Keep sending (closed loop) until the p99 TTFT's 95 % interval is
+    /// within ± PCT % of it, or --max-requests or --duration comes first;
+    /// the run says how many requests that took.
+    #[arg(long, value_name = "PCT", value_parser = positive_number, allow_negative_numbers = true, conflicts_with = "requests")]
+    pub until_precise: Option<f64>,
+    /// With --until-precise: send no more than this many requests.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        requires = "until_precise"
+    )]
+    pub max_requests: u64,
     /// First measure the client's own timing error on this machine against
     /// the built-in simulator at the run's concurrency, and print it beside
     /// the results [default: on above 100 streams].

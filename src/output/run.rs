@@ -16,7 +16,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::repeats::TierSpan;
 use tokenpace_core::self_check::TimingError;
 use tokenpace_core::server_metrics::Decomposition;
-use tokenpace_core::stats::Statistic;
+use tokenpace_core::stats::{Statistic, Stats};
 use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
@@ -183,9 +183,13 @@ pub fn run_section(
 ) -> Document {
     let mut d = Document::new();
     d.title(run_title(summary, lang)).blank();
-    d.table(metrics_table(summary, grade, lang)).blank();
+    d.table(metrics_table(summary, grade, lang));
+    d.line(interval_note(lang)).blank();
     let c = &summary.counts;
     d.line(requests_line(summary, lang));
+    if let Some(line) = precision_line(summary, lang) {
+        d.line(line);
+    }
     if let Some(e) = errors_table(c, lang) {
         d.blank().table(e);
     }
@@ -199,6 +203,10 @@ pub fn run_section(
     }
     d.blank().title(profile_title(profile, lang)).blank();
     d.append(grade_section(grade, &[], lang));
+    let spans = tokenpace_core::repeats::percentile_spans(profile, &summary.metrics);
+    for s in spans.iter().filter(|s| !s.separable()) {
+        d.line(repeats::percentile_span_line(s, lang));
+    }
     if let Some(line) = no_answer(&summary.counts, lang) {
         d.line(line);
     }
@@ -230,13 +238,33 @@ fn metrics_table(summary: &RunSummary, grade: &Grade, lang: Lang) -> Table {
         t.row(vec![
             labels::metric_with_unit(lang, m),
             number::value(m, st.mean),
-            number::value(m, st.p50),
-            number::value(m, st.p90),
-            number::value(m, st.p99),
+            percentile(m, st, Statistic::P50, lang),
+            percentile(m, st, Statistic::P90, lang),
+            percentile(m, st, Statistic::P99, lang),
             tier,
         ]);
     }
     t
+}
+
+/// A percentile with its 95 % interval from this run: `0.41 (0.40–0.43)`.
+pub fn percentile(m: Metric, st: &Stats, statistic: Statistic, lang: Lang) -> String {
+    let too_few = lang.pick("n too small", "样本太少");
+    number::with_interval(
+        m,
+        st.get(statistic),
+        st.interval(statistic).as_ref(),
+        too_few,
+    )
+}
+
+/// What the brackets after a percentile are.
+pub fn interval_note(lang: Lang) -> String {
+    lang.pick(
+        "(a–b): the percentile's 95 % interval from this run's requests (order statistics, distribution-free); ≥ a: too few requests to bound it above",
+        "(a–b)：本次请求得到的该分位数 95 % 置信区间（次序统计量，不依赖分布）；≥ a：请求太少，无法给出上界",
+    )
+    .to_string()
 }
 
 /// "requests: 28 sent, 28 ok, 0 failed; 8.29 req/s, 99.5 output tok/s
@@ -255,6 +283,35 @@ fn requests_line(summary: &RunSummary, lang: Lang) -> String {
         summary.throughput.output_tok_s,
         lang.pick("output tok/s over all streams", "输出 tok/s（所有流合计）"),
     )
+}
+
+/// With `--until-precise`: how many requests the p99 TTFT's interval took
+/// to narrow, or that a cap came first.
+pub fn precision_line(summary: &RunSummary, lang: Lang) -> Option<String> {
+    let p = summary.precision?;
+    let width = p.half_width_pct.map_or(
+        lang.pick("p99 TTFT not yet bounded", "p99 首字延迟尚无上界")
+            .to_string(),
+        |h| format!("{} ± {h:.1} %", lang.pick("p99 TTFT", "p99 首字延迟")),
+    );
+    Some(match (lang, p.converged) {
+        (Lang::En, true) => format!(
+            "--until-precise {} %: reached: {width} over the first {} finished requests (those then in flight finished too)",
+            p.target_pct, p.requests
+        ),
+        (Lang::En, false) => format!(
+            "--until-precise {} %: not reached: {width} over {} finished requests, when a cap (--max-requests, --duration) ended the run",
+            p.target_pct, p.requests
+        ),
+        (Lang::Zh, true) => format!(
+            "--until-precise {} %：已达到：前 {} 个完成的请求上 {width}（当时在途的请求也已完成）",
+            p.target_pct, p.requests
+        ),
+        (Lang::Zh, false) => format!(
+            "--until-precise {} %：未达到：{} 个完成的请求上 {width}，上限（--max-requests、--duration）先结束了运行",
+            p.target_pct, p.requests
+        ),
+    })
 }
 
 /// The failed requests by kind of error, when any failed.

@@ -50,3 +50,4 @@ mod snapshot_bench;
 mod snapshot_runs;
 mod throttle;
 mod trace;
+mod until_precise;

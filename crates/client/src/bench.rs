@@ -171,10 +171,14 @@ pub enum Next {
     /// Start no more requests and cancel those in flight: the run cannot
     /// succeed (a server that refuses what every request carries).
     Stop,
+    /// Start no more requests; those in flight finish: the run has what it
+    /// came for (`--until-precise`), and is complete.
+    Enough,
 }
 
 /// Runs `plan` with `driver`, calling `on_record` for each finished request;
-/// [`Next::Stop`] ends the run (it is then not partial: the caller says why).
+/// [`Next::Stop`] and [`Next::Enough`] end the run (it is then not partial:
+/// the caller says why).
 pub async fn run(
     driver: Arc<Driver>,
     plan: LoadPlan,
@@ -226,10 +230,18 @@ pub async fn run(
                 write_error.get_or_insert(e);
             }
         }
-        if on_record(&record) == Next::Stop && !stopped {
-            stopped = true;
-            let _ = stop_tx.send(true);
-            let _ = abort_tx.send(true);
+        match on_record(&record) {
+            _ if stopped => {}
+            Next::Continue => {}
+            Next::Stop => {
+                stopped = true;
+                let _ = stop_tx.send(true);
+                let _ = abort_tx.send(true);
+            }
+            Next::Enough => {
+                stopped = true;
+                let _ = stop_tx.send(true);
+            }
         }
         records.push(record);
     }

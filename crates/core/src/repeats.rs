@@ -12,10 +12,10 @@ use crate::aggregate::Aggregate;
 use crate::confidence::Interval;
 use crate::grade::Tier;
 use crate::metric::Metric;
-use crate::profile::Profile;
+use crate::profile::{Profile, Rule};
 use crate::record::RequestRecord;
 use crate::request_metrics::MetricOptions;
-use crate::stats::Statistic;
+use crate::stats::{Statistic, Stats};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -128,18 +128,83 @@ pub fn tier_spans(profile: &Profile, repeats: &Repeats) -> Vec<TierSpan> {
         let Some(interval) = repeats.interval(metric, rule.statistic) else {
             continue;
         };
-        // An interval of a non-negative quantity may reach below 0.
-        let tier = |v: f64| rule.grade(metric, v.max(0.0)).ok().map(|g| g.tier);
-        let (Some(a), Some(b)) = (tier(interval.low), tier(interval.high)) else {
+        let Some((best, worst)) = tiers_between(rule, metric, interval.low, interval.high) else {
             continue;
         };
         out.push(TierSpan {
             metric,
             statistic: rule.statistic,
             interval,
-            best: a.min(b),
-            worst: a.max(b),
+            best,
+            worst,
         });
+    }
+    out
+}
+
+/// The tiers (best, worst) of an interval's two ends on `rule`.
+fn tiers_between(rule: &Rule, metric: Metric, low: f64, high: f64) -> Option<(Tier, Tier)> {
+    // An interval of a non-negative quantity may reach below 0.
+    let tier = |v: f64| rule.grade(metric, v.max(0.0)).ok().map(|g| g.tier);
+    let (a, b) = (tier(low)?, tier(high)?);
+    Some((a.min(b), a.max(b)))
+}
+
+/// The tiers a graded percentile's 95 % interval from one run spans
+/// ([`crate::quantile_interval`]), as [`TierSpan`] does across repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PercentileSpan {
+    /// The metric.
+    pub metric: Metric,
+    /// The percentile the profile grades.
+    pub statistic: Statistic,
+    /// Values the percentile is over.
+    pub n: u64,
+    /// Lower end of its interval.
+    pub low: f64,
+    /// Upper end of its interval.
+    pub high: f64,
+    /// The tier of the interval's better end.
+    pub best: Tier,
+    /// The tier of its worse end.
+    pub worst: Tier,
+}
+
+impl PercentileSpan {
+    /// Whether the run settles the tier: no boundary inside the interval.
+    pub fn separable(&self) -> bool {
+        self.best == self.worst
+    }
+}
+
+/// For every percentile `profile` grades whose interval in `metrics` has
+/// both ends (an open end spans tiers no one measured), the tiers it spans.
+pub fn percentile_spans(
+    profile: &Profile,
+    metrics: &BTreeMap<Metric, Stats>,
+) -> Vec<PercentileSpan> {
+    let mut out = Vec::new();
+    for (&metric, rule) in &profile.metrics {
+        let Some(stats) = metrics.get(&metric) else {
+            continue;
+        };
+        let Some(iv) = stats.interval(rule.statistic) else {
+            continue;
+        };
+        let (Some(low), Some(high)) = (iv.low, iv.high) else {
+            continue;
+        };
+        if let Some((best, worst)) = tiers_between(rule, metric, low, high) {
+            out.push(PercentileSpan {
+                metric,
+                statistic: rule.statistic,
+                n: stats.n,
+                low,
+                high,
+                best,
+                worst,
+            });
+        }
     }
     out
 }
@@ -190,5 +255,29 @@ mod tests {
         // One repeat (or none) is no spread.
         let one: Vec<_> = records.iter().take(2).cloned().collect();
         assert!(Repeats::of(&one, &opts).is_none());
+    }
+
+    #[test]
+    fn a_graded_percentile_whose_interval_holds_a_boundary_is_not_separable() {
+        let mut profile = Profile::builtin();
+        let rule = profile.metrics.get_mut(&Metric::TtftS).unwrap();
+        rule.statistic = Statistic::P99;
+        let boundary = rule.a;
+        // 1000 TTFTs evenly up to just past the A boundary: the p99 sits
+        // on it, its interval on both sides.
+        let stats = |top: f64| {
+            let mut v: Vec<f64> = (0..1000).map(|i| top * f64::from(i) / 999.0).collect();
+            BTreeMap::from([(Metric::TtftS, Stats::from_values(&mut v).unwrap())])
+        };
+        let spans = percentile_spans(&profile, &stats(boundary * 1.01));
+        let s = spans.iter().find(|s| s.metric == Metric::TtftS).unwrap();
+        assert!(s.low < boundary && boundary < s.high, "{s:?}");
+        assert_eq!((s.best, s.worst, s.n), (Tier::A, Tier::B, 1000));
+        assert!(!s.separable());
+        // Well inside A: one tier.
+        let spans = percentile_spans(&profile, &stats(boundary * 0.5));
+        assert!(spans.iter().all(|s| s.separable()));
+        // The mean has no such interval.
+        assert!(percentile_spans(&Profile::builtin(), &stats(boundary)).is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! them from `requests.jsonl` and get the same number. Standard deviation is
 //! the sample standard deviation (n − 1 in the denominator; 0 for one value).
 
+use crate::quantile_interval::{PercentileIntervals, QuantileInterval};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -32,6 +33,10 @@ pub struct Stats {
     pub p95: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// The percentiles' 95 % distribution-free intervals (order
+    /// statistics); absent in runs written before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<PercentileIntervals>,
 }
 
 impl Stats {
@@ -61,7 +66,22 @@ impl Stats {
             p90: percentile_sorted(values, 90.0),
             p95: percentile_sorted(values, 95.0),
             p99: percentile_sorted(values, 99.0),
+            ci: Some(PercentileIntervals::of_sorted(values)),
         })
+    }
+
+    /// The 95 % interval of one percentile; `None` for the mean, min and
+    /// max, and in runs written before intervals.
+    pub fn interval(&self, statistic: Statistic) -> Option<QuantileInterval> {
+        let ci = self.ci.as_ref()?;
+        match statistic {
+            Statistic::P10 => Some(ci.p10),
+            Statistic::P50 => Some(ci.p50),
+            Statistic::P90 => Some(ci.p90),
+            Statistic::P95 => Some(ci.p95),
+            Statistic::P99 => Some(ci.p99),
+            Statistic::Mean | Statistic::Min | Statistic::Max => None,
+        }
     }
 
     /// The value of one statistic.

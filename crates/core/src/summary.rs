@@ -190,6 +190,14 @@ pub struct RunSummary {
     /// Statistics per metric over successful requests (schedule lag over all
     /// requests); metrics nothing measured are absent.
     pub metrics: BTreeMap<Metric, Stats>,
+    /// The confidence level of every percentile's interval (each metric's
+    /// `ci`), recorded once; absent in runs written before intervals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_level: Option<f64>,
+    /// With `bench --until-precise`: how many requests the p99 TTFT's
+    /// interval took to narrow, or that a cap came first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::precision::Precision>,
     /// Per turn and per session, when the requests were turns of
     /// conversations (chat sessions or agent tasks). Optional so runs
     /// written before it still read.
@@ -244,6 +252,8 @@ impl RunSummary {
             throughput,
             counts,
             metrics,
+            ci_level: Some(crate::confidence::CONFIDENCE),
+            precision: None,
             conversation,
             prefix_cache: PrefixCache::of(records, &opts),
             repeats: Repeats::of(records, &opts),

@@ -2,6 +2,7 @@
 //! the same rules in a terminal table and on an HTML page.
 
 use tokenpace_core::metric::Metric;
+use tokenpace_core::quantile_interval::QuantileInterval;
 
 /// A value without its unit: seconds with two decimals (three below 0.1 s),
 /// other quantities with one decimal below 100 and none above. A value that
@@ -14,6 +15,30 @@ pub fn value(metric: Metric, v: f64) -> String {
         _ => format!("{v:.1}"),
     };
     unsigned_zero(text)
+}
+
+/// A percentile's 95 % interval in brackets, `(398–431)`; an open end
+/// reads `(≥ 398)` or `(≤ 431)`, both open `too_few` (e.g. "n too small").
+pub fn interval(metric: Metric, iv: &QuantileInterval, too_few: &str) -> String {
+    match (iv.low, iv.high) {
+        (Some(l), Some(h)) => format!("({}–{})", value(metric, l), value(metric, h)),
+        (Some(l), None) => format!("(≥ {})", value(metric, l)),
+        (None, Some(h)) => format!("(≤ {})", value(metric, h)),
+        (None, None) => format!("({too_few})"),
+    }
+}
+
+/// A percentile followed by its interval when it has one: `0.41 (0.40–0.43)`.
+pub fn with_interval(
+    metric: Metric,
+    v: f64,
+    iv: Option<&QuantileInterval>,
+    too_few: &str,
+) -> String {
+    match iv {
+        Some(iv) => format!("{} {}", value(metric, v), interval(metric, iv, too_few)),
+        None => value(metric, v),
+    }
 }
 
 /// A value with its unit.

@@ -2,7 +2,7 @@
 //! ([`tokenpace_present::number`]), chart ticks, and every string escaped
 //! before it goes into HTML or SVG.
 
-pub use tokenpace_present::number::{signed, value, with_unit};
+pub use tokenpace_present::number::{signed, value, with_interval, with_unit};
 
 /// A tick label: at most three significant decimals, no trailing zeros.
 pub fn tick(v: f64) -> String {

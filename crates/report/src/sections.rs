@@ -1,21 +1,25 @@
 //! The text sections of a report: statistics, errors, settings and
 //! environment, and how each metric is computed.
 
-use crate::format::{escape, value};
+use crate::format::{escape, value, with_interval};
 use crate::lang::Lang;
 use crate::level::Level;
 use crate::page::table;
 use std::collections::BTreeMap;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::record::ErrorKind;
+use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
 
-/// Mean, p50, p90, p99 and n of every measured metric of one level.
+/// Mean, p50, p90, p99 (each with its 95 % interval from the run's
+/// requests) and n of every measured metric of one level.
 pub fn stats_table(s: &RunSummary, lang: Lang) -> String {
     let rows: Vec<Vec<String>> = Metric::ALL
         .into_iter()
         .filter_map(|m| {
             let st = s.metrics.get(&m)?;
+            let too_few = lang.pick("n too small", "样本太少");
+            let pct = |p| with_interval(m, st.get(p), st.interval(p).as_ref(), too_few);
             let name = match m.unit() {
                 "" => lang.metric(m).to_string(),
                 u => format!("{} ({u})", lang.metric(m)),
@@ -23,24 +27,28 @@ pub fn stats_table(s: &RunSummary, lang: Lang) -> String {
             Some(vec![
                 name,
                 value(m, st.mean),
-                value(m, st.p50),
-                value(m, st.p90),
-                value(m, st.p99),
+                pct(Statistic::P50),
+                pct(Statistic::P90),
+                pct(Statistic::P99),
                 st.n.to_string(),
             ])
         })
         .collect();
-    table(
-        &[
-            lang.pick("metric", "指标"),
-            "mean",
-            "p50",
-            "p90",
-            "p99",
-            "n",
-        ],
-        &rows,
-        &[],
+    let caption = escape(lang.pick(
+        "(a–b): each percentile's 95 % interval from this level's requests (order statistics, distribution-free); ≥ a: too few requests to bound it above.",
+        "(a–b)：本档请求得到的各分位数 95 % 置信区间（次序统计量，不依赖分布）；≥ a：请求太少，无法给出上界。",
+    ));
+    let head = [
+        lang.pick("metric", "指标"),
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "n",
+    ];
+    format!(
+        "{}<p class=\"caption\">{caption}</p>",
+        table(&head, &rows, &[])
     )
 }
 

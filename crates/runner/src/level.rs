@@ -7,14 +7,15 @@ use crate::progress::{Progress, ProgressLevel};
 use crate::runner::Runner;
 use crate::seeds::{level_seed, repeat_seed, WARMUP_SEED};
 use anyhow::bail;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
-use tokenpace_client::bench::{self, BenchOutcome, RepeatTag, RunOptions};
+use tokenpace_client::bench::{self, BenchOutcome, Next, RepeatTag, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, LoadPlan};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
+use tokenpace_core::precision::{Precision, PrecisionWatch};
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::repeats::{tier_spans, TierSpan};
 use tokenpace_core::server_metrics::{Decomposition, Scrape};
@@ -59,6 +60,8 @@ pub struct LevelRun<'a> {
 struct Measured {
     records: Vec<RequestRecord>,
     partial: bool,
+    /// With `--until-precise`: how it ended.
+    precision: Option<Precision>,
 }
 
 impl Runner {
@@ -96,6 +99,7 @@ impl Runner {
         ));
         let mut summary = RunSummary::from_records(&measured.records, settings, environment);
         summary.partial = measured.partial;
+        summary.precision = measured.precision;
         if let Some(d) = run.dir {
             d.write_summary(&summary)?;
         }
@@ -160,7 +164,7 @@ impl Runner {
         let driver = self.driver(plan, run.level, seed, plan.warmup, RunClock::start())?;
         let total = Self::expected_requests(plan, &driver, plan.warmup);
         let bar = progress.level(total, Some(format!("{} warm-up", run.label)));
-        let outcome = self.drive(driver, warm, options, bar)?;
+        let outcome = self.drive(driver, warm, options, bar, None)?;
         if outcome.partial {
             bail!("interrupted during the warm-up; nothing was measured");
         }
@@ -209,7 +213,9 @@ impl Runner {
         let mut measured = Measured {
             records: Vec::new(),
             partial: false,
+            precision: None,
         };
+        let watch = (plan.statistics.until_precise).map(|p| RefCell::new(PrecisionWatch::new(p)));
         for k in 0..repeats {
             let seed = repeat_seed(level_seed(plan.seed, run.level), k);
             let options = RunOptions {
@@ -232,7 +238,7 @@ impl Runner {
                 seed: repeat_seed(plan.seed, k),
                 ..Self::load_plan(plan, run.level)
             };
-            let outcome = self.drive(driver, load, options, bar)?;
+            let outcome = self.drive(driver, load, options, bar, watch.as_ref())?;
             warnings.extend(outcome.warnings.iter().cloned());
             if let Some(e) = trace.and_then(|t| t.take_error()) {
                 warnings.push(format!(
@@ -245,10 +251,12 @@ impl Runner {
                 break;
             }
         }
+        measured.precision = watch.map(|w| w.borrow().outcome());
         Ok(measured)
     }
 
-    /// Runs `driver`'s load, each finished request shown on `bar`; fails
+    /// Runs `driver`'s load, each finished request shown on `bar` (and
+    /// counted by `precise`, which ends the run once it is precise); fails
     /// when the server refused an argument tokenpace added.
     fn drive(
         &self,
@@ -256,13 +264,19 @@ impl Runner {
         load: LoadPlan,
         options: RunOptions,
         bar: Box<dyn ProgressLevel>,
+        precise: Option<&RefCell<PrecisionWatch>>,
     ) -> anyhow::Result<BenchOutcome> {
         let refused = Cell::new(None);
         let outcome = self
             .runtime
             .block_on(bench::run(driver, load, options, |r| {
                 bar.record(r);
-                self.prompts.watch(r, &refused)
+                match self.prompts.watch(r, &refused) {
+                    Next::Continue if precise.is_some_and(|w| w.borrow_mut().observe_record(r)) => {
+                        Next::Enough
+                    }
+                    next => next,
+                }
             }));
         bar.finish();
         let outcome = outcome?;

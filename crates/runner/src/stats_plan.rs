@@ -14,6 +14,9 @@ pub struct StatsPlan {
     pub trim_start_s: f64,
     /// Seconds before the last end the steady-state window must end.
     pub trim_end_s: f64,
+    /// Send until the p99 TTFT's 95 % interval is within ± this percent
+    /// of it (`--until-precise`); the plan's request count is then a cap.
+    pub until_precise: Option<f64>,
 }
 
 impl Default for StatsPlan {
@@ -22,6 +25,7 @@ impl Default for StatsPlan {
             repeat: 1,
             trim_start_s: 0.0,
             trim_end_s: 0.0,
+            until_precise: None,
         }
     }
 }
@@ -38,6 +42,14 @@ impl StatsPlan {
     ) -> anyhow::Result<()> {
         if self.repeat == 0 {
             bail!("--repeat must be at least 1");
+        }
+        if let Some(p) = self.until_precise {
+            if !(p > 0.0 && p < 100.0) {
+                bail!("--until-precise takes a percent between 0 and 100 (e.g. 5): got {p}");
+            }
+            if self.repeat > 1 || sessions || counted_by_file {
+                bail!("--until-precise sends single requests until one run's p99 TTFT is precise: drop --repeat, the session flags and --trace");
+            }
         }
         if self.repeat > 1 && sessions {
             bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");

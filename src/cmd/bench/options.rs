@@ -55,10 +55,12 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     // A trace's window, or a conversations file, sets the count unless
     // --requests caps it.
     let counted_by_file = trace.is_some() || args.sessions.conversations.is_some();
-    plan.requests = args.requests.unwrap_or(match counted_by_file {
-        true => u64::MAX,
-        false => DEFAULT_REQUESTS,
-    });
+    plan.requests = match (args.requests, args.until_precise) {
+        (Some(n), _) => n,
+        (None, Some(_)) => args.max_requests,
+        (None, None) if counted_by_file => u64::MAX,
+        (None, None) => DEFAULT_REQUESTS,
+    };
     plan.duration = args.duration.map(Duration::from_secs_f64);
     plan.ramp_up = Duration::from_secs_f64(args.ramp_up);
     plan.workload = WorkloadPlan {
@@ -92,6 +94,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         repeat: args.repeat,
         trim_start_s: args.trim_start_s,
         trim_end_s: args.trim_end_s,
+        until_precise: args.until_precise,
     };
     plan.server_kind = args.server.kind();
     plan.self_check = match (args.self_check, args.no_self_check) {

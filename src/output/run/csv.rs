@@ -8,7 +8,9 @@ use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::Table;
 
 /// One row per level: settings, counts, throughput, then mean, p50, p90 and
-/// p99 of every metric (empty where not measured), at full precision.
+/// p99 of every metric, each percentile with its 95 % interval's ends
+/// (`_ci_low`, `_ci_high`; empty where not measured or too few requests
+/// bound it), at full precision.
 pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
     const STATS: [Statistic; 4] = [
         Statistic::Mean,
@@ -32,7 +34,13 @@ pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
     .map(String::from)
     .to_vec();
     for m in Metric::ALL {
-        header.extend(STATS.map(|st| format!("{}_{st}", m.id())));
+        for st in STATS {
+            header.push(format!("{}_{st}", m.id()));
+            if st != Statistic::Mean {
+                header.push(format!("{}_{st}_ci_low", m.id()));
+                header.push(format!("{}_{st}_ci_high", m.id()));
+            }
+        }
     }
     let mut t = Table {
         header,
@@ -54,7 +62,15 @@ pub fn csv_table(levels: &[(String, &RunSummary, &Grade)]) -> Table {
             opt(grade.overall.map(|t| t.to_string())),
         ];
         for m in Metric::ALL {
-            row.extend(STATS.map(|st| opt(s.get(m, st).map(|v| v.to_string()))));
+            for st in STATS {
+                row.push(opt(s.get(m, st).map(|v| v.to_string())));
+                if st != Statistic::Mean {
+                    // An end too few requests bound is left empty.
+                    let iv = s.metrics.get(&m).and_then(|x| x.interval(st));
+                    row.push(opt(iv.and_then(|i| i.low).map(|v| v.to_string())));
+                    row.push(opt(iv.and_then(|i| i.high).map(|v| v.to_string())));
+                }
+            }
         }
         t.row(row);
     }

@@ -30,6 +30,7 @@ pub fn sweep_section(
         d.title(target_and_model(&first.summary)).blank();
     }
     d.table(levels_table(levels, lang));
+    d.line(super::interval_note(lang));
     for l in levels {
         if let Some(line) = no_answer(&l.summary.counts, lang) {
             d.line(format!("{}: {line}", l.label));
@@ -87,9 +88,13 @@ fn levels_table(levels: &[LevelOutput], lang: Lang) -> Table {
             format!("{}/{}", s.counts.ok, s.counts.sent),
             prompt,
         ];
-        row.extend(columns.iter().map(|(m, st)| {
-            s.get(*m, *st)
-                .map_or("-".to_string(), |v| number::value(*m, v))
+        row.extend(columns.iter().map(|&(m, st)| {
+            match s.metrics.get(&m) {
+                Some(stats) if st != Statistic::Mean => super::percentile(m, stats, st, lang),
+                _ => s
+                    .get(m, st)
+                    .map_or("-".to_string(), |v| number::value(m, v)),
+            }
         }));
         row.extend([
             format!("{:.2}", s.throughput.requests_per_s),

@@ -8,7 +8,7 @@
 //!   `YYYY-MM-DD` dates → `[DAY]`;
 //! - measured numbers → `#` (bash's `0m14.979s` → `#m#s`). A number is kept when it is part of a word or a
 //!   path (`c16`, `p99`, `int4`, `0/2`, `16/16`), a threshold (after `<`,
-//!   `≤`, `>`, `≥`), a count of requests (before `sent`, `ok`, `failed`), a
+//!   `≤`, `>`, `≥`, but not an interval's open end `(≥ 0.04)`), a count of requests (before `sent`, `ok`, `failed`), a
 //!   setting (after `concurrency`), a row of an error table, or in a line that holds no
 //!   measurement by construction (see `KEEP_LINES`);
 //! - layout: runs of spaces become two spaces and rulers (`───`) one `─`,
@@ -167,6 +167,10 @@ fn keep(before: &str, after: &str, thresholds: bool) -> bool {
         return true;
     }
     let b = before.trim_end();
+    // A percentile's interval open at one end, `(≥ 0.043)`: measured.
+    if b.ends_with("(≥") || b.ends_with("(≤") {
+        return false;
+    }
     if b.ends_with(['<', '≤', '>', '≥']) {
         return thresholds;
     }
@@ -225,6 +229,8 @@ pub const EXACT_FLOATS: &[&str] = &[
     "stall_threshold_s",
     "alpha",
     "min_change_pct",
+    "ci_level",
+    "target_pct",
 ];
 /// Integer fields that are measured (times, durations, sizes, the machine).
 pub const VARYING_INTEGERS: &[&str] = &["cpus", "bytes", "size_bytes"];

@@ -40,6 +40,10 @@ impl BenchPlan {
                 .is_some_and(|s| s.conversations.is_some());
         self.statistics
             .check(self.requests, self.sessions.is_some(), counted_by_file)?;
+        let open = (self.levels.iter()).any(|l| !matches!(l.load, Load::Closed { .. }));
+        if self.statistics.until_precise.is_some() && (open || self.shard.count > 1) {
+            bail!("--until-precise keeps a closed loop going in one process: use --concurrency, without --rate or --shard");
+        }
         Ok(())
     }
 
