@@ -22,7 +22,17 @@ pub const DEFAULT_ATTAINMENT_PCT: f64 = 90.0;
 
 /// One limit of an SLO, or the request's failure.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
@@ -165,12 +175,16 @@ impl Slo {
 
     /// Whether `record` meets every limit; the first it misses otherwise.
     pub fn met_by(&self, record: &RequestRecord, opts: &MetricOptions) -> Result<(), Limit> {
-        self.missed(record, opts).first().map_or(Ok(()), |&l| Err(l))
+        self.missed(record, opts)
+            .first()
+            .map_or(Ok(()), |&l| Err(l))
     }
 }
 
 /// How a set of requests fared against an SLO.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Attainment {
     /// The SLO's name.
     pub slo: String,

@@ -1,8 +1,8 @@
 use super::*;
 use crate::metric::Metric;
 use crate::profile::Profile;
-use preset::MLPERF;
 use crate::record::{Chunk, CountSource, ErrorKind, RequestError, TokenCount};
+use preset::MLPERF;
 
 /// A request whose first token comes at `ttft_ms`, then `n − 1` more
 /// `gap_ms` apart, 3 characters each; it ends with the last token.
@@ -53,7 +53,10 @@ fn met_by_names_the_first_limit_missed() {
     assert_eq!(slo.met_by(&req(400, 25, 11), &o), Ok(()));
     assert_eq!(slo.met_by(&req(600, 25, 11), &o), Err(Limit::Ttft));
     assert_eq!(slo.met_by(&req(400, 35, 11), &o), Err(Limit::Tpot));
-    assert_eq!(slo.missed(&req(600, 35, 11), &o), [Limit::Ttft, Limit::Tpot]);
+    assert_eq!(
+        slo.missed(&req(600, 35, 11), &o),
+        [Limit::Ttft, Limit::Tpot]
+    );
     assert_eq!(slo.met_by(&failed(), &o), Err(Limit::Failed));
     // A one-token answer has no TPOT to hold against it.
     assert_eq!(slo.met_by(&req(400, 0, 1), &o), Ok(()));
