@@ -351,28 +351,10 @@ impl CapacityOutput {
         Some(format!(
             "SLO {} ({}) {} ≥ {} % {} {held}{why}",
             found.slo.name,
-            slo_limits(&found.slo),
+            crate::output::goodput::limits(&found.slo),
             lang.pick("met by", "达标率"),
             found.attainment_pct,
             lang.pick("of requests", "的请求"),
         ))
     }
-}
-
-/// An SLO's limits in words: "TTFT ≤ 500 ms, TPOT ≤ 30 ms".
-pub fn slo_limits(slo: &tokenpace_core::slo::Slo) -> String {
-    let mut parts = Vec::new();
-    if let Some(v) = slo.ttft_ms {
-        parts.push(format!("TTFT ≤ {v} ms"));
-    }
-    if let Some(v) = slo.tpot_ms {
-        parts.push(format!("TPOT ≤ {v:.1} ms"));
-    }
-    if let Some(v) = slo.output_chars_per_s {
-        parts.push(format!("output ≥ {v} chars/s"));
-    }
-    if let Some(v) = slo.e2e_ms {
-        parts.push(format!("end to end ≤ {v} ms"));
-    }
-    parts.join(", ")
 }
