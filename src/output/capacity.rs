@@ -321,7 +321,15 @@ impl CapacityOutput {
             0 => lang
                 .pick("not even at the first level", "第一级也未达到")
                 .to_string(),
-            n => format!("{} {}", lang.pick("up to", "最高"), self.level_name(n)),
+            n => match self.axis {
+                SearchAxis::Concurrency => {
+                    format!("{} {n}", lang.pick("up to concurrency", "最高并发"))
+                }
+                SearchAxis::TraceSpeed { .. } => {
+                    let up_to = lang.pick("up to trace speed", "最高轨迹回放速度");
+                    format!("{up_to} {}", self.level_name(n))
+                }
+            },
         };
         let why = match br.first_failing {
             Some(c) => {
