@@ -4,6 +4,7 @@
 use anyhow::Context;
 use std::path::Path;
 use tokenpace_core::profile::Profile;
+use tokenpace_core::slo::Slo;
 use tokenpace_core::summary::RunSummary;
 
 /// The profile at `path`, or the built-in UX profile when none is given.
@@ -25,6 +26,27 @@ pub fn profile(path: Option<&Path>) -> anyhow::Result<Profile> {
             "profile '{}' is not valid (see docs/metrics.md, \"Profiles\", for the format)",
             path.display()
         )
+    })
+}
+
+/// The SLO `spec` names: a preset (`tiers`, `mlperf-server:<model>`,
+/// `mlperf-interactive:<model>`) or a TOML file.
+pub fn slo(spec: &str) -> anyhow::Result<Slo> {
+    let path = Path::new(spec);
+    if !path.exists() {
+        if let Some(preset) = tokenpace_core::slo::preset(spec) {
+            return Ok(preset?);
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "could not read the SLO file '{spec}' (or give a preset: {})",
+            tokenpace_core::slo::PRESETS
+        )
+    })?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or(spec);
+    Slo::from_toml(&text, name).with_context(|| {
+        format!("SLO file '{spec}' is not valid (see docs/capacity.md, \"Searching by an SLO\", for the format)")
     })
 }
 

@@ -265,6 +265,13 @@ pub struct BenchArgs {
     /// The grading profile.
     #[command(flatten)]
     pub profile: ProfileArgs,
+    /// Report goodput against an SLO: requests/s that met every limit, the
+    /// share that did and the limit most missed. `tiers` (tier A of the
+    /// default profile, per request; the default of a bare --slo),
+    /// `mlperf-server:<model>`, `mlperf-interactive:<model>`, or a TOML
+    /// file (docs/capacity.md, "Searching by an SLO").
+    #[arg(long, value_name = "PRESET|FILE", num_args = 0..=1, default_missing_value = "tiers")]
+    pub slo: Option<String>,
     /// Exit with status 1 when any graded metric is below this tier.
     #[arg(long, value_enum, value_name = "TIER", ignore_case = true)]
     pub fail_below: Option<TierArg>,

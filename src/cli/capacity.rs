@@ -54,6 +54,18 @@ pub struct CapacityArgs {
     /// tier A (and of tier B) on their own.
     #[arg(long)]
     pub goodput: bool,
+    /// Search by an SLO instead of the tiers: the highest load at which at
+    /// least --attainment % of requests meet it, and the limit that binds.
+    /// `tiers` (tier A of the default profile, per request),
+    /// `mlperf-server:<model>`, `mlperf-interactive:<model>` (MLPerf
+    /// Inference v5.1's TTFT and TPOT constraints), or a TOML file
+    /// (docs/capacity.md, "Searching by an SLO").
+    #[arg(long, value_name = "PRESET|FILE")]
+    pub slo: Option<String>,
+    /// With --slo: the percent of requests that must meet it.
+    #[arg(long, value_name = "PCT", default_value_t = tokenpace_core::slo::DEFAULT_ATTAINMENT_PCT,
+          requires = "slo", value_parser = percent)]
+    pub attainment: f64,
     /// Prompt length in tokens [default: the scenario's, or 256].
     #[arg(long, value_name = "N")]
     pub prompt_tokens: Option<u32>,

@@ -172,6 +172,15 @@ pub fn fraction(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// A percentage in (0, 100] (a clap value parser).
+pub fn percent(s: &str) -> Result<f64, String> {
+    let v = number(s)?;
+    if v <= 0.0 || v > 100.0 {
+        return Err("it must be a percentage greater than 0 and at most 100 (e.g. 90)".into());
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

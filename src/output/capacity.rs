@@ -36,6 +36,9 @@ pub struct CapacityOutput {
     /// Show the goodput columns.
     #[serde(skip)]
     pub show_goodput: bool,
+    /// A search by an SLO: its boundary in levels of `axis`.
+    #[serde(skip)]
+    pub slo_bracket: Option<Bracket>,
 }
 
 impl CapacityOutput {
@@ -64,6 +67,7 @@ impl CapacityOutput {
             tier_a_first_failing_trace_speed: trace(a.first_failing),
             tier_b_max_trace_speed: trace(Some(b.last_holding)),
             tier_b_first_failing_trace_speed: trace(b.first_failing),
+            slo: None,
             stopped,
             levels,
             failed_levels,
@@ -75,6 +79,7 @@ impl CapacityOutput {
             brackets,
             max_level: 0,
             show_goodput: false,
+            slo_bracket: None,
         }
     }
 
@@ -109,8 +114,15 @@ impl Output for CapacityOutput {
                 )
             ));
         }
-        for tier in [Tier::A, Tier::B] {
-            d.line(self.boundary_line(tier, lang));
+        match self.slo_line(lang) {
+            Some(line) => {
+                d.line(line);
+            }
+            None => {
+                for tier in [Tier::A, Tier::B] {
+                    d.line(self.boundary_line(tier, lang));
+                }
+            }
         }
         // Prompt lengths are the same at every level: say it once.
         if let Some(n) = self
@@ -158,6 +170,10 @@ impl CapacityOutput {
             header.push((lang.pick("goodput A", "达标吞吐 A").into(), Align::Right));
             header.push((lang.pick("goodput B", "达标吞吐 B").into(), Align::Right));
         }
+        if self.slo_bracket.is_some() {
+            header.push((lang.pick("SLO met", "达标率").into(), Align::Right));
+            header.push((lang.pick("good req/s", "达标请求/s").into(), Align::Right));
+        }
         header.push((lang.pick("tier", "等级").into(), Align::Left));
         header.push((String::new(), Align::Left));
         let cols: Vec<(&str, Align)> = header.iter().map(|(h, al)| (h.as_str(), *al)).collect();
@@ -178,12 +194,21 @@ impl CapacityOutput {
                 row.push(format!("{:.2}", l.goodput_a_per_s));
                 row.push(format!("{:.2}", l.goodput_b_per_s));
             }
+            if let Some(a) = &l.slo {
+                row.push(format!("{:.0} %", a.met_pct()));
+                row.push(format!("{:.2}", a.good_per_s));
+            }
             row.push(l.tier.to_string());
             let mut mark = Vec::new();
-            if a.last_holding == step && a.first_failing.is_some() {
+            if let Some(br) = self.slo_bracket {
+                if br.last_holding == step && br.first_failing.is_some() {
+                    mark.push(lang.pick("← last meeting the SLO", "← 最后一个达标"));
+                }
+            }
+            if self.slo_bracket.is_none() && a.last_holding == step && a.first_failing.is_some() {
                 mark.push(lang.pick("← knee: last A", "← 拐点：最后一个 A"));
             }
-            if b.last_holding == step && b.first_failing.is_some() {
+            if self.slo_bracket.is_none() && b.last_holding == step && b.first_failing.is_some() {
                 mark.push(lang.pick("← last B", "← 最后一个 B"));
             }
             row.push(mark.join(" "));
@@ -285,5 +310,59 @@ impl CapacityOutput {
             });
         }
         r
+    }
+
+    /// A search by an SLO: "SLO mlperf-interactive:llama-3.1-8b (TTFT ≤
+    /// 500 ms, TPOT ≤ 30 ms) met by ≥ 90 % of requests up to concurrency 9;
+    /// at 10: 0 % met, most missed TPOT".
+    fn slo_line(&self, lang: Lang) -> Option<String> {
+        let (found, br) = (self.found.slo.as_ref()?, self.slo_bracket?);
+        let held = match br.last_holding {
+            0 => lang
+                .pick("not even at the first level", "第一级也未达到")
+                .to_string(),
+            n => match self.axis {
+                SearchAxis::Concurrency => {
+                    format!("{} {n}", lang.pick("up to concurrency", "最高并发"))
+                }
+                SearchAxis::TraceSpeed { .. } => {
+                    let up_to = lang.pick("up to trace speed", "最高轨迹回放速度");
+                    format!("{up_to} {}", self.level_name(n))
+                }
+            },
+        };
+        let why = match br.first_failing {
+            Some(c) => {
+                let met = self
+                    .levels()
+                    .find(|&(s, _)| s == c)
+                    .and_then(|(_, l)| l.slo.as_ref());
+                let pct = met.map_or(String::new(), |a| format!(" {:.0} %", a.met_pct()));
+                let binding = found.binding_limit.map_or(String::new(), |l| {
+                    format!(", {} {l}", lang.pick("most missed", "最常超限："))
+                });
+                format!(
+                    "; {} {}:{pct} {}{binding}",
+                    lang.pick("at", "在"),
+                    self.level_name(c),
+                    lang.pick("met", "达标")
+                )
+            }
+            None if br.last_holding >= self.max_level => {
+                format!(
+                    "; {} (--max-concurrency)",
+                    lang.pick("the most tried", "已达上限")
+                )
+            }
+            None => String::new(),
+        };
+        Some(format!(
+            "SLO {} ({}) {} ≥ {} % {} {held}{why}",
+            found.slo.name,
+            crate::output::goodput::limits(&found.slo),
+            lang.pick("met by", "达标率"),
+            found.attainment_pct,
+            lang.pick("of requests", "的请求"),
+        ))
     }
 }

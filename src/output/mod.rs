@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod caveats;
 pub mod compare;
 pub mod conversation;
+pub mod goodput;
 pub mod grade;
 pub mod history;
 pub mod import;

@@ -55,6 +55,9 @@ pub struct RunOutput {
     pub tier_spans: Vec<TierSpan>,
     /// What a reader must know to trust the numbers.
     pub notes: Vec<String>,
+    /// With `--slo`: how the requests fared against it (goodput).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<tokenpace_core::slo::Attainment>,
     /// The profile graded against.
     #[serde(skip)]
     pub profile: Profile,
@@ -65,6 +68,9 @@ impl Output for BenchOutput {
         match self {
             BenchOutput::Run(r) => {
                 let mut d = run_section(&r.summary, &r.grade, &r.profile, &r.notes, lang);
+                if let Some(a) = &r.slo {
+                    d.line(crate::output::goodput::line(a, lang)).blank();
+                }
                 d.append(repeats::section(&r.summary, &r.tier_spans, None, lang));
                 d.append(steady_state::section(&r.summary, None, lang));
                 if let Some(s) = &r.server_metrics {

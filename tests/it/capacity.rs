@@ -249,3 +249,84 @@ fn a_target_that_refuses_everything_is_one_clear_error() {
         "{err}"
     );
 }
+
+/// `--slo mlperf-interactive:llama-3.1-8b`: the search finds the highest
+/// concurrency at which 90 % of requests meet the SLO where the batching
+/// law puts it (TPOT = 1 / the per-stream decode rate crosses the preset's
+/// limit; TTFT stays far inside its own), and names TPOT as the limit.
+#[test]
+fn an_slo_search_finds_the_attainment_boundary_the_law_predicts() {
+    let _serial = serial();
+    let (runtime, sim) = sim();
+    let started = Instant::now();
+    let spec = "mlperf-interactive:llama-3.1-8b";
+    let json = capacity(&[
+        &sim.url(),
+        "--slo",
+        spec,
+        "--prompt-tokens",
+        "256",
+        "--max-tokens",
+        "32",
+        "--max-concurrency",
+        "32",
+        "--time-budget",
+        "50",
+        "--text",
+        "en",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let took = started.elapsed();
+    runtime.block_on(sim.shutdown()).unwrap();
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let slo = tokenpace_core::slo::preset(spec).unwrap().unwrap();
+    let tpot_ms = slo.tpot_ms.unwrap();
+    // The largest c whose per-stream decode gives a TPOT within the limit.
+    let predicted = (1..=32u32)
+        .filter(|&c| {
+            1000.0 / tokenpace_core::scenario::decode_per_stream(DECODE, SLOWDOWN, f64::from(c))
+                <= tpot_ms
+        })
+        .max()
+        .unwrap();
+    let found = &v["slo"];
+    let max = found["max_load"].as_f64().unwrap();
+    assert!(
+        (max - f64::from(predicted)).abs() <= 1.0,
+        "found {max}, law {predicted}: {found}"
+    );
+    assert_eq!(found["first_failing_load"].as_f64(), Some(max + 1.0));
+    assert_eq!(found["binding_limit"], "tpot", "{found}");
+    assert_eq!(found["attainment_pct"].as_f64(), Some(90.0));
+    assert_eq!(found["slo"]["name"], spec);
+    // Each level says how its requests fared; goodput is per second.
+    for level in v["levels"].as_array().unwrap() {
+        let a = &level["slo"];
+        let sent = level["summary"]["counts"]["sent"].as_u64().unwrap();
+        assert_eq!(a["requests"].as_u64(), Some(sent));
+        assert!(a["good"].as_u64().unwrap() <= sent);
+    }
+}
+
+/// A bad `--slo` is refused before any request, naming what to give.
+#[test]
+fn a_bad_slo_names_the_known_presets_and_the_file_format() {
+    let e = capacity(&["http://127.0.0.1:9", "--slo", "mlperf-server:llama-9"]).unwrap_err();
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("llama-3.1-8b") && text.contains("gpt-oss-120b"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slo.toml");
+    std::fs::write(&file, "ttft = 500\n").unwrap();
+    let e = capacity(&["http://127.0.0.1:9", "--slo", file.to_str().unwrap()]).unwrap_err();
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("ttft_ms") && text.contains("line 1"),
+        "{text}"
+    );
+}

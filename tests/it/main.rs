@@ -23,6 +23,7 @@ mod conversation_views;
 mod dialects;
 mod docs;
 mod engine;
+mod goodput;
 mod hostile;
 mod imports;
 mod plan_bounds;

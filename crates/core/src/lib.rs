@@ -27,6 +27,7 @@ pub mod scenario;
 pub mod self_check;
 pub mod server_metrics;
 pub mod shard;
+pub mod slo;
 pub mod stats;
 pub mod steady_state;
 pub mod summary;

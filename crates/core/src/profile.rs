@@ -190,7 +190,7 @@ fn table_line(text: &str, metric: Metric) -> Option<usize> {
 }
 
 /// A TOML error on one line: where, then what.
-fn syntax(text: &str, e: &toml::de::Error) -> ProfileError {
+pub(crate) fn syntax(text: &str, e: &toml::de::Error) -> ProfileError {
     let message = e.message().trim().replace('\n', "; ");
     let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
         return ProfileError::Syntax(message);

@@ -8,6 +8,7 @@ use crate::{write_json, Error, RunDir};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, Tier};
+use tokenpace_core::slo::{Attainment, Limit, Slo};
 use tokenpace_core::summary::RunSummary;
 
 /// One measured level.
@@ -29,6 +30,28 @@ pub struct CapacityLevel {
     pub summary: RunSummary,
     /// The grade on the profile.
     pub grade: Grade,
+    /// A search by an SLO: how the level's requests fared against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Attainment>,
+}
+
+/// A search by an SLO (`capacity --slo`): the highest load at which at
+/// least `attainment_pct` % of requests met it, and the limit that binds.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CapacitySlo {
+    /// The SLO's limits.
+    pub slo: Slo,
+    /// The share of requests that had to meet it, percent.
+    pub attainment_pct: f64,
+    /// The largest level that attained it (0: none did): a concurrency, or
+    /// a trace search's replay speed.
+    pub max_load: f64,
+    /// The smallest level that did not, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_failing_load: Option<f64>,
+    /// The limit the most requests missed at `first_failing_load`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_limit: Option<Limit>,
 }
 
 /// The search's result. A concurrency search fills the `*_concurrency`
@@ -59,6 +82,10 @@ pub struct Capacity {
     /// The slowest replay that fell below tier B, if any was tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier_b_first_failing_trace_speed: Option<f64>,
+    /// A search by an SLO: its boundary (the tier fields are then those of
+    /// the levels the search measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<CapacitySlo>,
     /// Why the search ended early, if it did.
     pub stopped: Option<String>,
     /// Measured levels, by load.

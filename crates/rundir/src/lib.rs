@@ -29,7 +29,7 @@ mod read;
 pub mod stored;
 mod sweep;
 
-pub use capacity::{Capacity, CapacityLevel};
+pub use capacity::{Capacity, CapacityLevel, CapacitySlo};
 pub use error::Error;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
 pub use lock::{describe, Holder, Lock};

@@ -17,6 +17,7 @@ use tokenpace_core::grade::Tier;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_core::slo::{Attainment, Limit, Slo};
 use tokenpace_rundir::RunDir;
 
 pub use search::search;
@@ -95,6 +96,29 @@ pub struct SearchLevel {
     pub result: LevelResult,
     /// Requests/s that met every tier-A target, and every tier-B target.
     pub goodput: (f64, f64),
+    /// With an SLO: how the level's requests fared against it.
+    pub attainment: Option<Attainment>,
+}
+
+/// An SLO to search by: a level holds when at least `attainment_pct` % of
+/// its requests meet `slo` (DistServe's goodput).
+#[derive(Debug, Clone)]
+pub struct SloTarget {
+    /// The per-request limits.
+    pub slo: Slo,
+    /// The share of requests that must meet them, percent.
+    pub attainment_pct: f64,
+}
+
+/// Where the SLO's attainment ends.
+#[derive(Debug, Clone)]
+pub struct SloBoundary {
+    /// What was searched by.
+    pub target: SloTarget,
+    /// The highest level attaining it, and the first that did not.
+    pub bracket: Bracket,
+    /// The limit the most requests missed at the first level that did not.
+    pub binding: Option<Limit>,
 }
 
 /// What the search found.
@@ -111,6 +135,9 @@ pub struct SearchOutcome {
     pub tier_a: Bracket,
     /// The tier-B boundary.
     pub tier_b: Bracket,
+    /// With an SLO: its boundary, which the search bisected instead of the
+    /// tiers' (the tier brackets are then those of the levels measured).
+    pub slo: Option<SloBoundary>,
     /// Why the search ended before it was complete, if it did.
     pub stopped: Option<String>,
     /// Warnings from the levels.
@@ -125,7 +152,7 @@ impl SearchOutcome {
 }
 
 /// What `capacity` asks of a search, before it is checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SearchAsk {
     /// The highest concurrency to try (also the most requests in flight,
     /// whatever the axis).
@@ -140,6 +167,8 @@ pub struct SearchAsk {
     pub requests_per_level: Option<u64>,
     /// Stop once this many requests were sent in all.
     pub max_requests: u64,
+    /// Search by this SLO's attainment instead of the tiers.
+    pub slo: Option<SloTarget>,
 }
 
 impl SearchAsk {
@@ -218,7 +247,14 @@ pub fn run(
     });
     runner.probe()?;
     let limits = ask.limits(plan.workload.trace.is_some())?;
-    let found = search(&runner, plan, limits, run_dir.as_ref(), progress)?;
+    let found = search(
+        &runner,
+        plan,
+        limits,
+        ask.slo.as_ref(),
+        run_dir.as_ref(),
+        progress,
+    )?;
     for w in &found.warnings {
         progress.warning(w);
     }

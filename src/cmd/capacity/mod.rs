@@ -13,8 +13,9 @@ use crate::{input, Status};
 use std::io::Write;
 use std::time::Duration;
 use tokenpace_present::Lang;
+use tokenpace_rundir::CapacitySlo;
 use tokenpace_rundir::RunDir;
-use tokenpace_runner::capacity::{SearchAsk, SearchOutcome};
+use tokenpace_runner::capacity::{SearchAsk, SearchOutcome, SloTarget};
 
 /// Runs `tokenpace capacity`: against the URL, or without one against the
 /// embedded engine on a loopback port.
@@ -56,6 +57,13 @@ fn search(
         time_budget: Duration::from_secs_f64(a.time_budget),
         requests_per_level: a.requests_per_level,
         max_requests: a.max_requests,
+        slo: match &a.slo {
+            Some(spec) => Some(SloTarget {
+                slo: input::slo(spec)?,
+                attainment_pct: a.attainment,
+            }),
+            None => None,
+        },
     };
     let found = tokenpace_runner::capacity::run(&plan, profile, &ask, &Terminal(lang))?;
     let interrupted = found.partial();
@@ -84,6 +92,7 @@ fn output(found: SearchOutcome, show_goodput: bool) -> CapacityOutput {
                 goodput_b_per_s: l.goodput.1,
                 summary: l.result.summary,
                 grade: l.result.grade,
+                slo: l.attainment,
             };
             (l.concurrency, level)
         })
@@ -93,6 +102,17 @@ fn output(found: SearchOutcome, show_goodput: bool) -> CapacityOutput {
         .collect();
     let bounds = (found.tier_a, found.tier_b);
     let mut output = CapacityOutput::new(axis, bounds, levels, failed, found.stopped);
+    if let Some(b) = found.slo {
+        let load = |n: u32| axis.speed(n).unwrap_or(f64::from(n));
+        output.found.slo = Some(CapacitySlo {
+            attainment_pct: b.target.attainment_pct,
+            slo: b.target.slo,
+            max_load: load(b.bracket.last_holding),
+            first_failing_load: b.bracket.first_failing.map(load),
+            binding_limit: b.binding,
+        });
+        output.slo_bracket = Some(b.bracket);
+    }
     output.max_level = found.limits.max_concurrency;
     output.show_goodput = show_goodput;
     output

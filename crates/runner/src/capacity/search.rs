@@ -2,7 +2,9 @@
 //! asks for, each run on the [`Runner`] within the time and request
 //! budgets, until the tier-A and tier-B boundaries are bracketed.
 
-use super::{goodput, SearchAxis, SearchLevel, SearchLimits, SearchOutcome};
+use super::{
+    goodput, SearchAxis, SearchLevel, SearchLimits, SearchOutcome, SloBoundary, SloTarget,
+};
 use crate::level::{LevelResult, LevelRun};
 use crate::plan::{BenchPlan, Level};
 use crate::progress::Progress;
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokenpace_core::capacity::{bracket, level_tier, next_level};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_core::slo::Attainment;
 use tokenpace_rundir::RunDir;
 
 /// A search under way.
@@ -19,9 +22,12 @@ struct Search<'a> {
     runner: &'a Runner,
     plan: &'a BenchPlan,
     limits: SearchLimits,
+    slo: Option<&'a SloTarget>,
     opts: MetricOptions,
     prompt_tokens: u32,
     started: Instant,
+    /// What the search bisects: each level's tier, or with an SLO, A
+    /// where it attained it and C where it did not.
     tested: BTreeMap<u32, Tier>,
     levels: Vec<SearchLevel>,
     refused: BTreeMap<u32, String>,
@@ -31,11 +37,13 @@ struct Search<'a> {
 
 /// Searches `plan`'s target (its first level's prompt length; its load is
 /// replaced by the search's) with `runner`. Each level's files go to
-/// the level `cN` of `out` when it is given.
+/// the level `cN` of `out` when it is given. With `slo`, the search
+/// bisects the boundary of its attainment instead of the tiers'.
 pub fn search(
     runner: &Runner,
     plan: &BenchPlan,
     limits: SearchLimits,
+    slo: Option<&SloTarget>,
     out: Option<&RunDir>,
     progress: &dyn Progress,
 ) -> anyhow::Result<SearchOutcome> {
@@ -43,6 +51,7 @@ pub fn search(
         runner,
         plan,
         limits,
+        slo,
         opts: MetricOptions {
             stall_threshold_s: runner.profile.stall_threshold_ms / 1000.0,
             network_overhead_s: plan.network_overhead_s,
@@ -63,10 +72,17 @@ pub fn search(
         }
     }
     s.levels.sort_by_key(|m| m.concurrency);
+    let tiers: BTreeMap<u32, Tier> = match slo {
+        Some(_) => (s.levels.iter().map(|l| (l.concurrency, l.tier)))
+            .chain(s.refused.keys().map(|&c| (c, Tier::C)))
+            .collect(),
+        None => s.tested.clone(),
+    };
     Ok(SearchOutcome {
         limits,
-        tier_a: bracket(&s.tested, Tier::A),
-        tier_b: bracket(&s.tested, Tier::B),
+        tier_a: bracket(&tiers, Tier::A),
+        tier_b: bracket(&tiers, Tier::B),
+        slo: slo.map(|target| s.slo_boundary(target)),
         levels: s.levels,
         refused: s.refused,
         stopped,
@@ -152,13 +168,22 @@ impl Search<'_> {
             goodput(&result.records, d, profile, &self.opts, Tier::B),
         );
         let partial = s.partial;
-        self.tested.insert(c, tier);
+        let attainment = self
+            .slo
+            .map(|t| Attainment::of(&result.records, d, &t.slo, &self.opts));
+        let held = match (&attainment, self.slo) {
+            (Some(a), Some(t)) if a.attains(t.attainment_pct) => Tier::A,
+            (Some(_), _) => Tier::C,
+            _ => tier,
+        };
+        self.tested.insert(c, held);
         self.levels.push(SearchLevel {
             concurrency: c,
             trace_speed: self.limits.axis.speed(c),
             tier,
             result,
             goodput,
+            attainment,
         });
         partial.then(|| "interrupted".into())
     }
@@ -174,5 +199,20 @@ impl Search<'_> {
         self.sent += planned;
         self.refused.insert(c, format!("{e:#}"));
         None
+    }
+
+    /// The SLO's boundary among the levels tested, and the limit the most
+    /// requests missed at the first level that did not attain it.
+    fn slo_boundary(&self, target: &SloTarget) -> SloBoundary {
+        let bracket = bracket(&self.tested, Tier::A);
+        let binding = bracket.first_failing.and_then(|c| {
+            let level = self.levels.iter().find(|l| l.concurrency == c)?;
+            level.attainment.as_ref()?.most_missed()
+        });
+        SloBoundary {
+            target: target.clone(),
+            bracket,
+            binding,
+        }
     }
 }
