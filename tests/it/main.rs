@@ -25,6 +25,7 @@ mod docs;
 mod engine;
 mod hostile;
 mod imports;
+mod model_mix;
 mod plan_bounds;
 mod plan_calibrate;
 mod plan_capacity;
