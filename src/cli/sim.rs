@@ -24,6 +24,11 @@ pub struct SimArgs {
     /// Model name reported by /v1/models and in responses [default: tokenpace-sim].
     #[arg(long)]
     pub model: Option<String>,
+    /// Serve another model name at its own decode speed, a factor of
+    /// --decode (repeatable: --model-speed lora-a=0.5); any other name is
+    /// served at --decode.
+    #[arg(long = "model-speed", value_name = "NAME=FACTOR", value_parser = model_speed)]
+    pub model_speeds: Vec<(String, f64)>,
     /// Require `Authorization: Bearer KEY` on /v1/* (401 otherwise). Prefer
     /// the TOKENPACE_SIM_API_KEY environment variable: a flag shows in `ps`.
     #[arg(long, value_name = "KEY")]
@@ -147,6 +152,19 @@ pub struct SimArgs {
 }
 
 /// Parses `--dialect`, listing the dialects when it is not one.
+/// `NAME=FACTOR` of `--model-speed`.
+fn model_speed(s: &str) -> Result<(String, f64), String> {
+    let (name, f) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=FACTOR, e.g. lora-a=0.5"))?;
+    match f.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f.is_finite() && !name.trim().is_empty() => Ok((name.trim().into(), f)),
+        _ => Err(format!(
+            "'{s}': the factor must be a positive number and the name not empty, e.g. lora-a=0.5"
+        )),
+    }
+}
+
 fn dialect(s: &str) -> Result<Dialect, String> {
     s.parse()
 }
@@ -162,6 +180,7 @@ impl SimArgs {
         set(&mut c.host, self.host.clone());
         set(&mut c.port, self.port);
         set(&mut c.model, self.model.clone());
+        c.model_speeds.extend(self.model_speeds.iter().cloned());
         if self.api_key.is_some() {
             c.api_key.clone_from(&self.api_key);
         }

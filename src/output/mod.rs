@@ -14,6 +14,7 @@ pub mod history;
 pub mod import;
 pub mod merge;
 pub mod mix;
+pub mod model_mix;
 pub mod models;
 pub mod plan;
 pub mod repeats;

@@ -7,7 +7,7 @@ mod server_metrics;
 mod sweep;
 
 use crate::output::grade::{grade_section, profile_title};
-use crate::output::{conversation, repeats, steady_state, throttling};
+use crate::output::{conversation, model_mix, repeats, steady_state, throttling};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, MetricGrade};
@@ -71,6 +71,7 @@ impl Output for BenchOutput {
                 if let Some(a) = &r.slo {
                     d.line(crate::output::goodput::line(a, lang)).blank();
                 }
+                d.append(model_mix::section(&r.summary, Some(&r.profile), None, lang));
                 d.append(repeats::section(&r.summary, &r.tier_spans, None, lang));
                 d.append(steady_state::section(&r.summary, None, lang));
                 if let Some(s) = &r.server_metrics {
@@ -85,6 +86,7 @@ impl Output for BenchOutput {
                 }
                 for l in &s.levels {
                     let label = Some(l.label.as_str());
+                    d.append(model_mix::section(&l.summary, None, label, lang));
                     d.append(repeats::section(&l.summary, &l.tier_spans, label, lang));
                     d.append(steady_state::section(&l.summary, label, lang));
                 }
@@ -155,10 +157,18 @@ fn run_title(summary: &RunSummary, lang: Lang) -> String {
             None => String::new(),
         },
     };
+    // A mix names its models with their weights: "a=3 b=1".
+    let model = match &s.model_mix {
+        Some(mix) => mix
+            .iter()
+            .map(|e| format!("{}={}", e.model, e.weight))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => s.model.as_deref().unwrap_or("-").to_string(),
+    };
     format!(
-        "{} · {}{load}{} · {:.1} s",
+        "{} · {model}{load}{} · {:.1} s",
         s.target.as_deref().unwrap_or("-"),
-        s.model.as_deref().unwrap_or("-"),
         prompts(summary, lang),
         summary.throughput.duration_s
     )

@@ -26,6 +26,7 @@ mod engine;
 mod goodput;
 mod hostile;
 mod imports;
+mod model_mix;
 mod plan_bounds;
 mod plan_calibrate;
 mod plan_capacity;

@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod guard;
 pub mod leave;
 pub mod load;
+pub mod model_mix;
 pub mod recorder;
 pub mod redact;
 pub mod request;

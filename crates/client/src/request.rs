@@ -338,7 +338,8 @@ impl Prepared {
             backend,
             ..
         } = *how;
-        let body = backend.body(&target.model, prompt).to_string();
+        let model = prompt.model.as_deref().unwrap_or(&target.model);
+        let body = backend.body(model, prompt).to_string();
         let request_id = target
             .request_id
             .as_ref()

@@ -65,6 +65,15 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
+    /// One statistic of one metric, if it was measured; the answered share
+    /// from the counts (as [`crate::summary::RunSummary::get`]).
+    pub fn get(&self, metric: Metric, statistic: crate::stats::Statistic) -> Option<f64> {
+        match metric {
+            Metric::AnsweredPct => self.counts.answered_pct(),
+            _ => self.metrics.get(&metric).map(|s| s.get(statistic)),
+        }
+    }
+
     /// Summarises `records` (any subset of a run, on one clock).
     pub fn of<'a>(
         records: impl IntoIterator<Item = &'a RequestRecord>,

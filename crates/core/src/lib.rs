@@ -14,6 +14,7 @@ pub mod imported;
 pub mod load_window;
 pub mod merge;
 pub mod metric;
+pub mod model_mix;
 pub mod precision;
 pub mod prefill;
 pub mod prefix_cache;

@@ -133,6 +133,7 @@ pub fn shifted(record: &RequestRecord, by: Nanos) -> RequestRecord {
         id: _,
         response_id: _,
         request_id: _,
+        model: _,
         repeat: _,
         scheduled_ns,
         sent_ns,

@@ -106,6 +106,10 @@ pub struct RequestRecord {
     /// default), to join the record with the server's own logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Box<str>>,
+    /// The model the request asked for, kept only when the run mixed
+    /// several (`bench --model-mix`); otherwise it is the run's model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Box<str>>,
     /// When the load schedule wanted this request sent (open loop), or when a
     /// slot became free (closed loop).
     pub scheduled_ns: Nanos,
@@ -235,6 +239,7 @@ impl RequestRecord {
             id,
             response_id: None,
             request_id: None,
+            model: None,
             scheduled_ns,
             sent_ns,
             dns_ns: None,

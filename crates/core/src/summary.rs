@@ -107,6 +107,10 @@ pub struct RunSettings {
     /// its result file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<crate::imported::Imported>,
+    /// The models the requests were spread over, with their weights and
+    /// lengths (`bench --model-mix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_mix: Option<Vec<crate::model_mix::MixEntry>>,
 }
 
 impl RunSettings {
@@ -221,6 +225,10 @@ pub struct RunSummary {
     /// waited, the least left; absent when the server said nothing of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttling: Option<crate::throttling::Throttling>,
+    /// Each model's share, when the run mixed several behind one endpoint
+    /// (`bench --model-mix`); the run's own figures pool them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<crate::model_mix::ModelShare>,
 }
 
 impl RunSummary {
@@ -260,6 +268,11 @@ impl RunSummary {
             steady_state: steady_state(records, &steady, &opts),
             timeline: timeline(records),
             throttling: crate::throttling::Throttling::of(records),
+            models: crate::model_mix::per_model(
+                records,
+                settings.model_mix.as_deref().unwrap_or_default(),
+                &opts,
+            ),
             settings,
             environment,
         }

@@ -176,9 +176,19 @@ fn stopped_early(ok: &[&RequestRecord], plan: &BenchPlan) -> Option<Caveat> {
     if !plan.workload.ignore_eos || plan.workload.trace.is_some() {
         return None;
     }
-    let max = plan.workload.max_tokens;
+    // A mix's entry may ask for its own answer length.
+    let max = |r: &RequestRecord| {
+        let mix = plan.workload.model_mix.as_ref();
+        mix.and_then(|m| {
+            m.entries()
+                .iter()
+                .find(|e| Some(e.model.as_str()) == r.model.as_deref())
+        })
+        .and_then(|e| e.max_tokens)
+        .unwrap_or(plan.workload.max_tokens)
+    };
     let short = count(ok, |r| {
-        r.left_ns.is_none() && r.output_tokens.is_some_and(|t| t.count < max)
+        r.left_ns.is_none() && r.output_tokens.is_some_and(|t| t.count < max(r))
     });
     (short > 0).then_some(Caveat::StoppedEarly { responses: short })
 }

@@ -10,11 +10,12 @@ use tokenpace_client::conversations::{ConversationSource, Synthetic, MAX_TURNS};
 use tokenpace_client::count::Shape;
 use tokenpace_client::leave::Leaving;
 use tokenpace_client::load::Driver;
+use tokenpace_client::model_mix::Mixed;
 use tokenpace_client::request::{Target, Timeouts};
 use tokenpace_client::session::{AgentPlan, SessionPlan, Sessions};
 use tokenpace_client::trace::replay::TraceReplay;
 use tokenpace_client::trace::{TracePrompts, TraceSpec};
-use tokenpace_client::workload::Workload;
+use tokenpace_client::workload::{PromptSource, Workload};
 
 impl Runner {
     /// The target with the request-id prefix of the next driver: the run's
@@ -71,10 +72,7 @@ impl Runner {
             client: self.client.clone(),
             target: self.target_for_driver(),
             backend: self.backend.clone(),
-            workload: match &self.dataset {
-                Some(d) => d.clone(),
-                None => Arc::new(workload),
-            },
+            workload: self.source(plan, workload, seed),
             timeouts: Timeouts {
                 first_token: plan.timeouts.first_token,
                 total: plan.timeouts.total,
@@ -89,6 +87,25 @@ impl Runner {
             workers: Some(self.workers.clone()),
             run_end: Default::default(),
         }))
+    }
+
+    /// Where a level's prompts come from: the dataset or the synthetic
+    /// `workload`, spread over the models of a mix.
+    fn source(&self, plan: &BenchPlan, workload: Workload, seed: u64) -> Arc<dyn PromptSource> {
+        let base: Arc<dyn PromptSource> = match &self.dataset {
+            Some(d) => d.clone(),
+            None => Arc::new(workload.clone()),
+        };
+        match &plan.workload.model_mix {
+            Some(mix) => Arc::new(Mixed::new(
+                mix.clone(),
+                seed,
+                base,
+                &workload,
+                self.dataset.is_none(),
+            )),
+            None => base,
+        }
     }
 
     /// Sessions' synthetic messages cut to their exact lengths: each new

@@ -72,6 +72,8 @@ pub struct WorkloadPlan {
     /// run (with the same `--seed`) primed a prefix cache with them; 0
     /// with `--reuse-prompts`. See [`run_salt`].
     pub salt: u64,
+    /// Several models behind one endpoint, weighted (`--model-mix`).
+    pub model_mix: Option<std::sync::Arc<tokenpace_core::model_mix::ModelMix>>,
 }
 
 /// A nonce for a run's prompts, from the wall clock: two runs get different
@@ -222,6 +224,7 @@ impl Default for WorkloadPlan {
             trace: None,
             cancel: None,
             salt: run_salt(),
+            model_mix: None,
         }
     }
 }
@@ -416,6 +419,11 @@ impl BenchPlan {
             trim_start_s: Some(self.statistics.trim_start_s).filter(|t| *t > 0.0),
             trim_end_s: Some(self.statistics.trim_end_s).filter(|t| *t > 0.0),
             text: Some(self.workload.text.to_string()),
+            model_mix: self
+                .workload
+                .model_mix
+                .as_ref()
+                .map(|m| m.entries().to_vec()),
             ..RunSettings::default()
         }
     }

@@ -217,9 +217,16 @@ impl PromptSetup {
         level: crate::Level,
         records: &[RequestRecord],
     ) -> Option<String> {
+        // A mix's entries may ask for lengths of their own.
+        let own_lengths = plan
+            .workload
+            .model_mix
+            .as_ref()
+            .is_some_and(|m| m.entries().iter().any(|e| e.prompt_tokens.is_some()));
         if plan.sessions.is_some()
             || plan.workload.dataset.is_some()
             || plan.workload.trace.is_some()
+            || own_lengths
         {
             return None;
         }

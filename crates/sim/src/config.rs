@@ -22,6 +22,10 @@ pub struct SimConfig {
     pub port: u16,
     /// Model name reported by `/v1/models` and in responses.
     pub model: String,
+    /// Other model names served at their own decode speed, as a factor of
+    /// `timing.decode` (several models or adapters behind one endpoint);
+    /// any other name is served at `timing.decode`.
+    pub model_speeds: std::collections::BTreeMap<String, f64>,
     /// When set, requests must carry `Authorization: Bearer <key>` (or
     /// `x-api-key: <key>` on the Messages route); `tokenpace sim` also takes
     /// it from `TOKENPACE_SIM_API_KEY`.
@@ -63,6 +67,7 @@ impl Default for SimConfig {
             host: "127.0.0.1".into(),
             port: 8000,
             model: "tokenpace-sim".into(),
+            model_speeds: Default::default(),
             api_key: None,
             truth: None,
             seed: 0,
@@ -303,6 +308,9 @@ impl SimConfig {
         let t = &self.timing;
         positive("timing.decode (--decode)", t.decode)?;
         positive("timing.prefill (--prefill)", t.prefill)?;
+        for f in self.model_speeds.values() {
+            positive("model_speeds (--model-speed NAME=FACTOR)", *f)?;
+        }
         non_negative("timing.ttft_ms (--ttft-ms)", t.ttft_ms)?;
         non_negative("timing.jitter_ms (--jitter-ms)", t.jitter_ms)?;
         non_negative("timing.ttft_jitter_ms (--ttft-jitter-ms)", t.ttft_jitter_ms)?;

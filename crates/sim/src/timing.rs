@@ -34,6 +34,14 @@ impl TimingModel {
         TimingModel { cfg }
     }
 
+    /// The same model decoding `factor` times as fast (another model
+    /// behind the same endpoint).
+    pub fn scaled(&self, factor: f64) -> TimingModel {
+        let mut cfg = self.cfg.clone();
+        cfg.decode *= factor;
+        TimingModel { cfg }
+    }
+
     /// Tokens per second of each stream when `batch` streams are admitted:
     /// the batching law, [`decode_per_stream`].
     pub fn decode_rate(&self, batch: usize) -> f64 {

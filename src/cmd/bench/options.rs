@@ -68,6 +68,11 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         trace,
         ..workload(args)?
     };
+    // A mix names its models: the target's (for the model list and the
+    // settings) is then the first, unless --model says otherwise.
+    if let (None, Some(mix)) = (&args.model, &plan.workload.model_mix) {
+        plan.target.model = mix.entries()[0].model.clone();
+    }
     plan.sessions = crate::session_plan::sessions(&args.sessions);
     plan.scenario = args.scenario.clone();
     plan.timeouts = TimeoutPlan {

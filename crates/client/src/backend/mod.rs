@@ -41,6 +41,9 @@ pub struct Prompt {
     pub tool_choice: Option<&'static str>,
     /// Headers of this request alone (a session id for sticky routing).
     pub headers: Vec<(String, String)>,
+    /// The model to ask for instead of the target's (a mixed run,
+    /// `--model-mix`); the record keeps it.
+    pub model: Option<String>,
 }
 
 /// Token counts a server reported.

@@ -57,6 +57,8 @@ pub async fn execute_prepared(
     mut abort: watch::Receiver<bool>,
 ) -> (RequestRecord, Option<Transcript>) {
     let (mut rec, mut transcript) = attempt(how, prompt, ready, at, abort.clone()).await;
+    // Kept only when the prompt chose its model: a mixed run.
+    rec.model = prompt.model.as_deref().map(Into::into);
     let Some(policy) = how.timeouts.retry_throttled else {
         return (rec, transcript);
     };
@@ -78,6 +80,7 @@ pub async fn execute_prepared(
         retries.waited_ns += how.clock.now().saturating_sub(before);
         let ready = Prepared::new(&how, prompt, at.id);
         (rec, transcript) = attempt(how, prompt, ready, at, abort.clone()).await;
+        rec.model = prompt.model.as_deref().map(Into::into);
     }
     if retries.throttled > 0 {
         rec.retries = Some(retries);

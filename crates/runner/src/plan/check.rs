@@ -33,6 +33,11 @@ impl BenchPlan {
             self.check_sessions(s)?;
         }
         self.check_trace()?;
+        if self.workload.model_mix.is_some()
+            && (self.sessions.is_some() || self.workload.trace.is_some())
+        {
+            bail!("--model-mix spreads single requests over models: drop --turns, --agent-steps, --conversations or --trace");
+        }
         let counted_by_file = self.workload.trace.is_some()
             || self
                 .sessions

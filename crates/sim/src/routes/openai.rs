@@ -109,7 +109,9 @@ pub(super) async fn completion(
         .with_dialect(sim.config.dialect);
     let (generation, tool) = answer(sim, &parsed, &faults, seq);
     let blocks = sim.prefix_cache.blocks(&parsed.api.prompt);
+    let speed = sim.config.model_speeds.get(&model).copied().unwrap_or(1.0);
     let reply = Reply::new(sim, conn, truth, faults, rng, events, received, req)
+        .with_speed(speed)
         .with_blocks(blocks)
         .with_tool(tool);
     if parsed.api.stream {

@@ -49,6 +49,8 @@ pub(super) struct Reply<'a> {
     tool: Option<ToolPlan>,
     /// The last generated token's deadline so far.
     generation_end: Option<Instant>,
+    /// The asked model's decode speed, a factor of the timing model's.
+    speed: f64,
 }
 
 impl<'a> Reply<'a> {
@@ -77,7 +79,15 @@ impl<'a> Reply<'a> {
             blocks: Vec::new(),
             tool: None,
             generation_end: None,
+            speed: 1.0,
         }
+    }
+
+    /// Decodes at `speed` times the timing model's rate (the asked model's
+    /// `model_speeds` factor).
+    pub(super) fn with_speed(mut self, speed: f64) -> Self {
+        self.speed = speed;
+        self
     }
 
     /// The prompt's prefix-cache blocks (see [`crate::prefix_cache`]).
@@ -304,7 +314,10 @@ impl<'a> Reply<'a> {
         let jitter_rng = SplitMix64::new(self.rng.next_u64());
         Ok((
             admission,
-            self.sim.model.schedule(admitted + ttft, jitter_rng),
+            self.sim
+                .model
+                .scaled(self.speed)
+                .schedule(admitted + ttft, jitter_rng),
         ))
     }
 

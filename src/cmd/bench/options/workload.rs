@@ -31,6 +31,22 @@ pub(super) fn loads(args: &BenchArgs, trace: bool) -> Vec<Load> {
     }
 }
 
+/// The `--model-mix` of `spec`: a TOML file when it names one (ends in
+/// `.toml`), else the compact `NAME=WEIGHT[:PROMPT[:MAX]],…`.
+fn model_mix(spec: &str) -> anyhow::Result<tokenpace_core::model_mix::ModelMix> {
+    let mix = if spec.ends_with(".toml") {
+        let text = std::fs::read_to_string(spec).map_err(|e| {
+            anyhow::anyhow!("cannot read the --model-mix file '{spec}': {e}; give a TOML file with [[model]] tables, or the compact NAME=WEIGHT,… form")
+        })?;
+        tokenpace_core::model_mix::ModelMix::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("{spec}: {e}"))?
+    } else {
+        tokenpace_core::model_mix::ModelMix::parse(spec)
+            .map_err(|e| anyhow::anyhow!("--model-mix: {e}"))?
+    };
+    Ok(mix)
+}
+
 /// What each request of `args` asks for (its length and trace aside).
 pub(super) fn workload(args: &BenchArgs) -> anyhow::Result<WorkloadPlan> {
     Ok(WorkloadPlan {
@@ -50,5 +66,9 @@ pub(super) fn workload(args: &BenchArgs) -> anyhow::Result<WorkloadPlan> {
             None => None,
         },
         salt: args.server.salt(),
+        model_mix: match &args.model_mix {
+            Some(spec) => Some(std::sync::Arc::new(model_mix(spec)?)),
+            None => None,
+        },
     })
 }
