@@ -416,6 +416,7 @@ fn every_document_is_checked() {
         "docs/workloads.md",
         "docs/traces.md",
         "docs/repeats.md",
+        "docs/dialects.md",
     ];
     let mut docs = vec!["README.md".to_string()];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {
