@@ -213,6 +213,10 @@ pub struct RunSummary {
     /// waited, the least left; absent when the server said nothing of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttling: Option<crate::throttling::Throttling>,
+    /// What the client measured of itself and the limits it crossed
+    /// ([`crate::ceiling`]); absent in runs that did not measure it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<crate::ceiling::Ceiling>,
 }
 
 impl RunSummary {
@@ -250,6 +254,7 @@ impl RunSummary {
             steady_state: steady_state(records, &steady, &opts),
             timeline: timeline(records),
             throttling: crate::throttling::Throttling::of(records),
+            client: None,
             settings,
             environment,
         }
