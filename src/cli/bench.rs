@@ -161,6 +161,16 @@ pub struct BenchArgs {
     /// Skip the self-check.
     #[arg(long)]
     pub no_self_check: bool,
+    /// Measure this machine's ceiling instead of a server: bursts of 100,
+    /// 300, 1000, 3000 streams and a loop of two-token requests against
+    /// the built-in simulator; prints the most streams and requests/s at
+    /// which the client's numbers stay exact (within 1 ms).
+    #[arg(long, conflicts_with = "url")]
+    pub self_test: bool,
+    /// With --self-test: the largest burst tried.
+    #[arg(long, value_name = "N", default_value_t = 3000, requires = "self_test",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
     /// Prompt text language.
     #[arg(long, value_enum, default_value_t = TextLang::Zh)]
     pub text: TextLang,

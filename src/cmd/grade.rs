@@ -14,7 +14,8 @@ pub fn run(args: GradeArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let (grade, unmeasured) = match &args.summary {
         Some(path) => {
             let summary = input::run_summary(path)?;
-            let grade = profile.grade_run(|m, st| summary.get(m, st), None)?;
+            let mut grade = profile.grade_run(|m, st| summary.get(m, st), None)?;
+            tokenpace_core::ceiling::cap(&mut grade, summary.client.as_ref());
             let unmeasured: Vec<Metric> = profile
                 .metrics
                 .iter()

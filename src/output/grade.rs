@@ -72,6 +72,15 @@ fn overall_note(grade: &Grade, lang: Lang) -> String {
     let Some(worst) = grade.overall else {
         return String::new();
     };
+    let capped = grade.client_limited && grade.metrics.iter().all(|m| m.tier == Tier::A);
+    if capped {
+        return lang
+            .pick(
+                "(capped below A: the client, not the server, limited this run)",
+                "（上限低于 A：限制本次运行的是客户端而不是服务器）",
+            )
+            .into();
+    }
     if worst == Tier::A {
         return lang
             .pick("(every metric in tier A)", "(所有指标均为 A)")
@@ -83,7 +92,18 @@ fn overall_note(grade: &Grade, lang: Lang) -> String {
         .filter(|m| m.tier == worst)
         .map(|m| lang.metric(m.metric))
         .collect();
-    format!("({}: {})", lang.pick("set by", "取决于"), names.join(", "))
+    let limited = match grade.client_limited {
+        true => lang.pick(
+            "; not valid: the client, not the server, limited this run",
+            "；无效：限制本次运行的是客户端而不是服务器",
+        ),
+        false => "",
+    };
+    format!(
+        "({}: {}{limited})",
+        lang.pick("set by", "取决于"),
+        names.join(", ")
+    )
 }
 
 fn table(grade: &Grade, lang: Lang) -> Table {

@@ -6,6 +6,7 @@
 
 pub mod capacity;
 pub mod caveats;
+pub mod ceiling;
 pub mod compare;
 pub mod conversation;
 pub mod goodput;
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod repeats;
 pub mod report;
 pub mod run;
+pub mod self_test;
 pub mod steady_state;
 pub mod throttling;
 
@@ -31,6 +33,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     vec![
         ("grade", schema::<grade::GradeOutput>()),
         ("bench", schema::<run::BenchOutput>()),
+        ("bench-self-test", schema::<self_test::SelfTestOutput>()),
         ("capacity", schema::<capacity::CapacityOutput>()),
         ("mix", schema::<mix::MixOutput>()),
         ("plan-scenario", schema::<plan::scenario::ScenarioOutput>()),

@@ -17,6 +17,7 @@ mod bench;
 mod bench_runs;
 mod cancel;
 mod capacity;
+mod ceiling;
 mod cli;
 mod cli_conveniences;
 mod conversation_views;

@@ -88,12 +88,17 @@ pub struct Grade {
     /// the grade rather than graded on a lower bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefill_not_measurable: Option<PrefillNotMeasurable>,
+    /// The client, not the server, limited the run ([`crate::ceiling`]):
+    /// the overall tier is capped below A.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_limited: bool,
 }
 
 impl Grade {
     /// Whether any metric is below `tier` (for `--fail-below`).
+    /// A run the client limited is below A whatever its metrics.
     pub fn any_below(&self, tier: Tier) -> bool {
-        self.metrics.iter().any(|m| m.tier > tier)
+        self.overall.is_some_and(|o| o > tier) || self.metrics.iter().any(|m| m.tier > tier)
     }
 }
 
@@ -191,6 +196,7 @@ impl Profile {
             metrics,
             overall,
             prefill_not_measurable: None,
+            client_limited: false,
         })
     }
 

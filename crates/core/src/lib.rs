@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod cancel;
 pub mod capacity;
+pub mod ceiling;
 pub mod confidence;
 pub mod conversation;
 pub mod dist;

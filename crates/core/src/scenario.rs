@@ -258,6 +258,7 @@ impl Scenario {
                 metrics: Vec::new(),
                 overall: None,
                 prefill_not_measurable: None,
+                client_limited: false,
             });
         ScenarioPlan {
             scenario: self.clone(),

@@ -229,6 +229,10 @@ pub struct RunSummary {
     /// (`bench --model-mix`); the run's own figures pool them all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<crate::model_mix::ModelShare>,
+    /// What the client measured of itself and the limits it crossed
+    /// ([`crate::ceiling`]); absent in runs that did not measure it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<crate::ceiling::Ceiling>,
 }
 
 impl RunSummary {
@@ -273,6 +277,7 @@ impl RunSummary {
                 settings.model_mix.as_deref().unwrap_or_default(),
                 &opts,
             ),
+            client: None,
             settings,
             environment,
         }

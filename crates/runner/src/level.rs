@@ -87,6 +87,7 @@ impl Runner {
         // stamp (merge lines shards up by it).
         let environment = crate::environment::current();
         let requests = self.level_requests(plan);
+        let cpu = crate::ceiling::CpuMeter::start();
         let measured = self.measure_repeats(plan, &run, requests, progress, warnings)?;
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
         let mut settings = plan.settings(run.level, &self.target.model, stall_s);
@@ -100,6 +101,9 @@ impl Runner {
         let mut summary = RunSummary::from_records(&measured.records, settings, environment);
         summary.partial = measured.partial;
         summary.precision = measured.precision;
+        let cpu = cpu.stop(self.workers.len());
+        let client = crate::ceiling::judge(plan, run.level, &measured.records, &summary, cpu);
+        summary.client = Some(client);
         if let Some(d) = run.dir {
             d.write_summary(&summary)?;
         }
@@ -109,7 +113,8 @@ impl Runner {
                 crate::reach::all_failed(&measured.records, &plan.target_label)
             );
         }
-        let grade = self.profile.grade_run(|m, st| summary.get(m, st), None)?;
+        let mut grade = self.profile.grade_run(|m, st| summary.get(m, st), None)?;
+        tokenpace_core::ceiling::cap(&mut grade, summary.client.as_ref());
         let server = self.server_split(plan, before.flatten(), &summary, warnings);
         let tier_spans = summary
             .repeats

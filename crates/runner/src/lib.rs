@@ -13,6 +13,7 @@
 
 pub mod capacity;
 pub mod caveats;
+pub mod ceiling;
 mod driver;
 pub mod environment;
 pub mod header;
@@ -27,6 +28,7 @@ pub mod runner;
 mod scrape;
 pub mod seeds;
 pub mod self_check;
+pub mod self_test;
 pub mod stats_plan;
 mod sweep;
 

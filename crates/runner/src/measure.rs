@@ -73,6 +73,7 @@ pub fn measure(
             r.grade = runner
                 .profile
                 .grade_run(|m, st| r.summary.get(m, st), Some(line))?;
+            tokenpace_core::ceiling::cap(&mut r.grade, r.summary.client.as_ref());
         }
     }
     if let (Some(dir), true) = (&plan.out, results.len() > 1) {

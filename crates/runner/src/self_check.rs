@@ -163,7 +163,7 @@ impl Probe {
     /// connection set-up belongs to a real first request's TTFT, but it is
     /// not the client's timing error.
     pub fn warm_up(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
-        self.run(runtime, 1, self.streams).map(|_| ())
+        self.run(runtime, 1, self.streams, None).map(|_| ())
     }
 
     /// `requests` requests of `tokens` tokens each; their records.
@@ -173,7 +173,19 @@ impl Probe {
         tokens: u32,
         requests: u32,
     ) -> anyhow::Result<Vec<RequestRecord>> {
-        self.run(runtime, tokens, requests)
+        self.run(runtime, tokens, requests, None)
+    }
+
+    /// [`Probe::measure`], stopping at `duration` if the requests are not
+    /// all sent by then.
+    pub fn measure_within(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        tokens: u32,
+        requests: u32,
+        duration: Duration,
+    ) -> anyhow::Result<Vec<RequestRecord>> {
+        self.run(runtime, tokens, requests, Some(duration))
     }
 
     fn run(
@@ -181,6 +193,7 @@ impl Probe {
         runtime: &tokio::runtime::Runtime,
         tokens: u32,
         requests: u32,
+        duration: Option<Duration>,
     ) -> anyhow::Result<Vec<RequestRecord>> {
         let driver = Arc::new(Driver {
             client: self.client.clone(),
@@ -226,7 +239,7 @@ impl Probe {
                 concurrency: self.streams,
             },
             requests: u64::from(requests),
-            duration: None,
+            duration,
             seed: 7,
             ramp_up: self.ramp_up,
             shard: tokenpace_core::shard::Shard::WHOLE,

@@ -24,9 +24,19 @@ pub(super) fn status(partial: bool, below: bool) -> Status {
     }
 }
 
-/// The caveats of `m` in words, the self-check's last.
+/// The caveats of `m` in words: first any level the client limited, the
+/// self-check's last.
 pub(super) fn notes(m: &Measurement, lang: Lang) -> Vec<String> {
-    let mut notes: Vec<String> = m.caveats.iter().map(|&c| caveats::text(c, lang)).collect();
+    let several = m.results.len() > 1;
+    let mut notes: Vec<String> = m
+        .results
+        .iter()
+        .filter_map(|r| {
+            let label = several.then_some(r.label.as_str());
+            crate::output::ceiling::client_limited(r.summary.client.as_ref()?, label, lang)
+        })
+        .collect();
+    notes.extend(m.caveats.iter().map(|&c| caveats::text(c, lang)));
     if let Some(e) = &m.self_check {
         notes.push(caveats::self_check(e, lang));
     }

@@ -6,6 +6,7 @@
 mod export;
 mod local;
 pub(crate) mod options;
+mod self_test;
 
 use crate::cli::BenchArgs;
 use crate::progress::Terminal;
@@ -18,6 +19,9 @@ use tokenpace_runner::BenchPlan;
 /// Runs `tokenpace bench`: against the URL given, or, without one, against
 /// the embedded engine.
 pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<Status> {
+    if args.self_test {
+        return self_test::run(&args, lang, out);
+    }
     let Some(url) = args.url.as_deref() else {
         return local::run(args, lang, out);
     };

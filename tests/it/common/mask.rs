@@ -233,7 +233,7 @@ pub const EXACT_FLOATS: &[&str] = &[
     "target_pct",
 ];
 /// Integer fields that are measured (times, durations, sizes, the machine).
-pub const VARYING_INTEGERS: &[&str] = &["cpus", "bytes", "size_bytes"];
+pub const VARYING_INTEGERS: &[&str] = &["cpus", "workers", "bytes", "size_bytes"];
 /// Fields whose value is the environment's, masked whatever their type.
 pub const VARYING_FIELDS: &[&str] = &["tool_version", "os", "arch", "started_at"];
 
