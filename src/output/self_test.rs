@@ -40,10 +40,13 @@ impl Output for SelfTestOutput {
         d.table(table).blank();
         d.line(match lang {
             Lang::En => format!(
-                "CPU: this process (client and simulator), % of {} cores",
+                "CPU: the client's {} load threads (not the simulator), % of one core each",
                 t.workers
             ),
-            Lang::Zh => format!("CPU：本进程（客户端与模拟器）占 {} 个核的百分比", t.workers),
+            Lang::Zh => format!(
+                "CPU：客户端 {} 个负载线程（不含模拟器），各占一个核的百分比",
+                t.workers
+            ),
         });
         d.line(lang.pick(
             "exact: both errors ≤ 1 ms, every request answered, no client limit crossed",

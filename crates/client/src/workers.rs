@@ -60,6 +60,17 @@ impl Workers {
         Workers::start(cores)
     }
 
+    /// CPU time the load's threads have used so far, seconds (user and
+    /// system): the client's own work, without any server that shares the
+    /// process (the embedded engine, the self-test's simulator).
+    pub fn cpu_s(&self) -> Option<f64> {
+        let mut total = 0.0;
+        for t in &self.threads {
+            total += thread_cpu_s(t)?;
+        }
+        Some(total)
+    }
+
     /// How many runtimes there are.
     pub fn len(&self) -> usize {
         self.handles.len()
@@ -101,6 +112,29 @@ impl Drop for Workers {
             }
         }
     }
+}
+
+/// CPU time `thread` has used, seconds.
+#[cfg(unix)]
+fn thread_cpu_s(thread: &JoinHandle<()>) -> Option<f64> {
+    use std::os::unix::thread::JoinHandleExt;
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: the thread is alive (joined only on drop) and `clock` is a
+    // valid place for its CPU clock's id.
+    if unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) } != 0 {
+        return None;
+    }
+    // SAFETY: an all-zero timespec is valid; clock_gettime fills it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_s(_: &JoinHandle<()>) -> Option<f64> {
+    None
 }
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 /// a late send. 1 ms is the self-check's bar for an exact timestamp.
 pub const MAX_SCHEDULE_LAG_P99_S: f64 = 0.001;
 
+/// Open loop: the fewest requests whose lag p99 is judged. Below 100 the
+/// p99 is the largest lag, one hiccup of a shared machine, not a ceiling.
+pub const MIN_LAG_SAMPLES: usize = 100;
+
 /// Closed loop: the median number in flight during the steady part below
 /// this share of the concurrency asked means the client did not keep its
 /// streams busy (it was slow to send the next request).

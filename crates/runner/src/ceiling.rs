@@ -4,52 +4,39 @@
 use crate::plan::{BenchPlan, Level};
 use std::time::Instant;
 use tokenpace_client::load::Load;
+use tokenpace_client::workers::Workers;
 use tokenpace_core::ceiling::{self, Ceiling, ClientFigures, Cpu};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
 
-/// The client's CPU clock and the wall clock at the start of a load.
+/// The load threads' CPU clock and the wall clock at the start of a load.
 pub struct CpuMeter {
+    workers: std::sync::Arc<Workers>,
     cpu_s: Option<f64>,
     wall: Instant,
 }
 
 impl CpuMeter {
-    /// Starts measuring now.
-    pub fn start() -> CpuMeter {
+    /// Starts measuring `workers` (the load's threads) now: only their CPU
+    /// counts, not a server sharing the process (the embedded engine).
+    pub fn start(workers: &std::sync::Arc<Workers>) -> CpuMeter {
         CpuMeter {
-            cpu_s: process_cpu_s(),
+            workers: std::sync::Arc::clone(workers),
+            cpu_s: workers.cpu_s(),
             wall: Instant::now(),
         }
     }
 
-    /// The CPU used since the start, over `workers` load threads.
-    pub fn stop(&self, workers: usize) -> Option<Cpu> {
+    /// The CPU the load threads used since the start.
+    pub fn stop(&self) -> Option<Cpu> {
         Some(Cpu {
-            cpu_s: process_cpu_s()? - self.cpu_s?,
+            cpu_s: self.workers.cpu_s()? - self.cpu_s?,
             wall_s: self.wall.elapsed().as_secs_f64(),
-            workers: workers as u32,
+            workers: self.workers.len() as u32,
         })
     }
-}
-
-/// User + system CPU of this process so far, seconds.
-#[cfg(unix)]
-fn process_cpu_s() -> Option<f64> {
-    // SAFETY: getrusage fills the zeroed struct it is given.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
-        return None;
-    }
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some(s(u.ru_utime) + s(u.ru_stime))
-}
-
-#[cfg(not(unix))]
-fn process_cpu_s() -> Option<f64> {
-    None
 }
 
 /// Judges the client over a level of `plan` that produced `records` and
@@ -71,9 +58,12 @@ pub fn judge(
                 .then(|| ceiling::median_in_flight(records, concurrency))
                 .flatten(),
         ),
-        Load::Open { .. } | Load::Trace { .. } => {
-            (summary.get(Metric::ScheduleLagS, Statistic::P99), None)
-        }
+        Load::Open { .. } | Load::Trace { .. } => (
+            (records.len() >= ceiling::MIN_LAG_SAMPLES)
+                .then(|| summary.get(Metric::ScheduleLagS, Statistic::P99))
+                .flatten(),
+            None,
+        ),
     };
     Ceiling::judge(ClientFigures {
         schedule_lag_p99_s,

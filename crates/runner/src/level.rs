@@ -87,7 +87,7 @@ impl Runner {
         // stamp (merge lines shards up by it).
         let environment = crate::environment::current();
         let requests = self.level_requests(plan);
-        let cpu = crate::ceiling::CpuMeter::start();
+        let cpu = crate::ceiling::CpuMeter::start(&self.workers);
         let measured = self.measure_repeats(plan, &run, requests, progress, warnings)?;
         let stall_s = self.profile.stall_threshold_ms / 1000.0;
         let mut settings = plan.settings(run.level, &self.target.model, stall_s);
@@ -101,7 +101,7 @@ impl Runner {
         let mut summary = RunSummary::from_records(&measured.records, settings, environment);
         summary.partial = measured.partial;
         summary.precision = measured.precision;
-        let cpu = cpu.stop(self.workers.len());
+        let cpu = cpu.stop();
         let client = crate::ceiling::judge(plan, run.level, &measured.records, &summary, cpu);
         summary.client = Some(client);
         if let Some(d) = run.dir {

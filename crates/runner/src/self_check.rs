@@ -159,6 +159,11 @@ impl Probe {
         })
     }
 
+    /// The load's threads.
+    pub fn workers(&self) -> &Arc<Workers> {
+        &self.workers
+    }
+
     /// Opens the connections with one one-token request per stream:
     /// connection set-up belongs to a real first request's TTFT, but it is
     /// not the client's timing error.

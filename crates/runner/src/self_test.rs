@@ -41,7 +41,8 @@ pub struct SelfTestLevel {
     /// Requests per second (the closed loop only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_s: Option<f64>,
-    /// This process's CPU (client and simulator together) over the level.
+    /// The client's load threads' CPU over the level (the simulator's
+    /// threads, in the same process, are not counted).
     pub cpu: Option<Cpu>,
     /// Limits of the client crossed.
     pub limits: Vec<Limit>,
@@ -99,7 +100,7 @@ fn run_in(dir: &Path, levels: &[u32], note: &dyn Fn(&str)) -> anyhow::Result<Sel
         }
         note(&format!("self-test: a burst of {streams} streams…"));
         let truth = dir.join(format!("burst-{streams}.jsonl"));
-        let level = burst(&runtime, &truth, streams, workers)?;
+        let level = burst(&runtime, &truth, streams)?;
         let exact = level.exact;
         bursts.push(level);
         if !exact {
@@ -115,7 +116,7 @@ fn run_in(dir: &Path, levels: &[u32], note: &dyn Fn(&str)) -> anyhow::Result<Sel
     note(&format!(
         "self-test: two-token requests at {loop_streams} streams…"
     ));
-    let loop_level = closed_loop(&runtime, &dir.join("loop.jsonl"), loop_streams, workers)?;
+    let loop_level = closed_loop(&runtime, &dir.join("loop.jsonl"), loop_streams)?;
     Ok(SelfTest {
         exact_streams,
         exact_requests_per_s: loop_level
@@ -159,14 +160,13 @@ fn burst(
     runtime: &tokio::runtime::Runtime,
     truth: &Path,
     streams: u32,
-    workers: u32,
 ) -> anyhow::Result<SelfTestLevel> {
     let (sim_rt, sim) = simulator(truth, streams, 50.0, DECODE, TOKENS)?;
     let probe = Probe::new(sim.url(), streams, Duration::ZERO)?;
     probe.warm_up(runtime)?;
-    let meter = crate::ceiling::CpuMeter::start();
+    let meter = crate::ceiling::CpuMeter::start(probe.workers());
     let records = probe.measure(runtime, TOKENS, streams)?;
-    let cpu = meter.stop(workers as usize);
+    let cpu = meter.stop();
     sim_rt.block_on(sim.shutdown())?;
     let error = compare(streams, &records, truth)?;
     Ok(level(streams, error, &records, cpu, None))
@@ -178,15 +178,14 @@ fn closed_loop(
     runtime: &tokio::runtime::Runtime,
     truth: &Path,
     streams: u32,
-    workers: u32,
 ) -> anyhow::Result<SelfTestLevel> {
     // Two tokens: one gap per request, so the gap error is measured too.
     let (sim_rt, sim) = simulator(truth, streams, 0.0, 1e6, 2)?;
     let probe = Probe::new(sim.url(), streams, Duration::ZERO)?;
     probe.warm_up(runtime)?;
-    let meter = crate::ceiling::CpuMeter::start();
+    let meter = crate::ceiling::CpuMeter::start(probe.workers());
     let records = probe.measure_within(runtime, 2, 50_000, Duration::from_secs(5))?;
-    let cpu = meter.stop(workers as usize);
+    let cpu = meter.stop();
     sim_rt.block_on(sim.shutdown())?;
     let error = compare(streams, &records, truth)?;
     let span = records.iter().filter_map(|r| r.end_ns).max().unwrap_or(0)
