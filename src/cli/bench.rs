@@ -52,8 +52,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub model: Option<String>,
     /// Several models or LoRA adapters behind one endpoint, weighted:
-    /// NAME=WEIGHT[:PROMPT_TOKENS[:MAX_TOKENS]],… (llama-8b=3,lora-a=1:2048:64)
-    /// or a FILE.toml of [[model]] tables; results per model and overall.
+    /// NAME=WEIGHT, optionally :PROMPT_TOKENS and :MAX_TOKENS after it,
+    /// comma-separated (llama-8b=3,lora-a=1:2048:64), or a FILE.toml of
+    /// `model` tables; results per model and overall.
     #[arg(long, value_name = "SPEC|FILE.toml")]
     pub model_mix: Option<String>,
     #[command(flatten)]
