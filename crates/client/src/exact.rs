@@ -3,8 +3,11 @@
 //! counts are needed (a server's `/tokenize` gives no offsets), so the cut
 //! is searched: interpolation on characters per token, with a bisection
 //! step now and then, which lands in 3–5 counts on a near-linear count.
-//! A tokenizer whose merges jump over the length gets the nearest cut, and
-//! the prompt keeps its true count.
+//! A tokenizer whose merges jump over the length (a Chinese character is
+//! two or three tokens on an English-centric byte-level tokenizer) gets the
+//! shorter cut padded with a few ASCII words, each one token on common
+//! tokenizers; if no padding counts right either, the nearest cut, and the
+//! prompt keeps its true count.
 
 use crate::count::{Shape, TokenCounter};
 
@@ -16,6 +19,35 @@ pub struct Cut {
     pub bytes: usize,
     /// Tokens of the whole prompt, as counted.
     pub tokens: u32,
+    /// Padding after the kept text: `pad.1` times `PADS[pad.0]`.
+    pad: (usize, u32),
+}
+
+/// Padding units, tried in order: one token each, and not merged with
+/// their repetition, on byte-level BPE tokenizers (GPT-2, Llama 3, Qwen:
+/// " a" and single digits) and on SentencePiece ones ("▁a").
+const PADS: [&str; 3] = [" a", "1", " ."];
+
+impl Cut {
+    fn at(bytes: usize, tokens: u32) -> Cut {
+        Cut {
+            bytes,
+            tokens,
+            pad: (0, 0),
+        }
+    }
+
+    /// `body` cut here, with its padding.
+    pub fn apply(&self, body: &str) -> String {
+        let mut text = body[..self.bytes.min(body.len())].to_string();
+        text.push_str(&self.padding());
+        text
+    }
+
+    /// The padding appended after the kept text (empty for most cuts).
+    fn padding(&self) -> String {
+        PADS[self.pad.0].repeat(self.pad.1 as usize)
+    }
 }
 
 /// Counts a search may take (a bound, whatever the tokenizer does).
@@ -35,17 +67,11 @@ pub async fn cut(
         let text = format!("{head}{}", &body[..bytes]);
         async move { counter.count(shape, &text).await }
     };
-    let mut lo = Cut {
-        bytes: 0,
-        tokens: count(0).await?,
-    };
+    let mut lo = Cut::at(0, count(0).await?);
     if lo.tokens >= n {
         return Ok(lo);
     }
-    let mut hi = Cut {
-        bytes: body.len(),
-        tokens: count(body.len()).await?,
-    };
+    let mut hi = Cut::at(body.len(), count(body.len()).await?);
     if hi.tokens <= n {
         return Ok(hi);
     }
@@ -53,15 +79,15 @@ pub async fn cut(
         let Some(at) = next_cut(body, lo, hi, n, step % 3 == 2) else {
             break;
         };
-        let c = Cut {
-            bytes: at,
-            tokens: count(at).await?,
-        };
+        let c = Cut::at(at, count(at).await?);
         match c.tokens.cmp(&n) {
             std::cmp::Ordering::Equal => return Ok(c),
             std::cmp::Ordering::Less => lo = c,
             std::cmp::Ordering::Greater => hi = c,
         }
+    }
+    if let Some(padded) = pad(counter, shape, head, body, lo, n).await? {
+        return Ok(padded);
     }
     // No cut counts n (or the bound was hit): the nearer side, the longer
     // on a tie (a prompt is at least as long as asked when it can be as
@@ -72,6 +98,41 @@ pub async fn cut(
     } else {
         hi
     })
+}
+
+/// `lo` (short of `n`) padded to count `n`, if some padding does: each
+/// unit is tried with as many repeats as tokens are missing, then nudged
+/// by what the count says, a few counts at most.
+async fn pad(
+    counter: &dyn TokenCounter,
+    shape: Shape,
+    head: &str,
+    body: &str,
+    lo: Cut,
+    n: u32,
+) -> anyhow::Result<Option<Cut>> {
+    let missing = n - lo.tokens;
+    for unit in 0..PADS.len() {
+        let mut times = missing;
+        for _ in 0..3 {
+            let c = Cut {
+                pad: (unit, times),
+                ..lo
+            };
+            let text = format!("{head}{}", c.apply(body));
+            let tokens = counter.count(shape, &text).await?;
+            if tokens == n {
+                return Ok(Some(Cut { tokens, ..c }));
+            }
+            // Off by what the count says, in units (never below one).
+            let next = i64::from(times) + i64::from(n) - i64::from(tokens);
+            if next < 1 || next == i64::from(times) {
+                break;
+            }
+            times = next as u32;
+        }
+    }
+    Ok(None)
 }
 
 /// The next character boundary strictly between `lo` and `hi` to count:
@@ -193,5 +254,45 @@ mod tests {
     fn a_tie_between_two_cuts_takes_the_longer() {
         let got = block_on(cut(&Pairs, Shape::Text, "", "abcdefgh", 7)).unwrap();
         assert_eq!((got.bytes, got.tokens), (4, 8));
+    }
+
+    /// Like SmolLM2 on Chinese text: three tokens a CJK character, one a
+    /// space-led ASCII word or a digit, none for a lone space.
+    struct Bytes;
+
+    impl TokenCounter for Bytes {
+        fn count<'a>(&'a self, _: Shape, text: &'a str) -> BoxFuture<'a, anyhow::Result<u32>> {
+            let cjk = text.chars().filter(|c| !c.is_ascii()).count() as u32;
+            let ascii = text
+                .split(|c: char| !c.is_ascii() || c == ' ')
+                .flat_map(|w| {
+                    let digits = w.chars().filter(char::is_ascii_digit).count();
+                    let rest = usize::from(w.chars().any(|c| !c.is_ascii_digit()));
+                    [digits, rest]
+                })
+                .sum::<usize>() as u32;
+            Box::pin(std::future::ready(Ok(3 * cjk + ascii)))
+        }
+        fn describe(&self) -> String {
+            "bytes".into()
+        }
+        fn counts_template(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_length_the_cuts_jump_over_is_reached_with_padding() {
+        let body = "天地玄黄宇宙洪荒".repeat(40);
+        for n in 60..70 {
+            let got = block_on(cut(&Bytes, Shape::Text, "", &body, n)).unwrap();
+            assert_eq!(got.tokens, n);
+            let text = got.apply(&body);
+            let counted = block_on(Bytes.count(Shape::Text, &text)).unwrap();
+            assert_eq!(counted, n, "{text:?}");
+            assert!(text.starts_with(&body[..got.bytes]));
+            // Padded only when the cut alone cannot count n.
+            assert_eq!(got.pad.1 > 0, n % 3 != 0, "{n}: {text:?}");
+        }
     }
 }

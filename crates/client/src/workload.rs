@@ -147,9 +147,7 @@ impl Workload {
             .as_ref()
             .and_then(|c| c.prefixes.get(&self.group(id)))
         {
-            let mut text = prefix.take_text(Self::room(n));
-            text.truncate(c.bytes);
-            return Some(text);
+            return Some(c.apply(&prefix.take_text(Self::room(n))));
         }
         if let Some(t) = &self.tokenizer {
             if let Ok(Some(text)) = t.exact_text(&mut prefix, n) {
@@ -265,8 +263,7 @@ impl PromptSource for Workload {
         let head = self.head(id);
         let mut body = self.body_tokens(id);
         if let Some(c) = self.cuts.as_ref().and_then(|c| c.bodies.get(&id)) {
-            let mut own = body.take_text(Self::room(self.prompt_tokens));
-            own.truncate(c.bytes);
+            let own = c.apply(&body.take_text(Self::room(self.prompt_tokens)));
             return prompt(head + &own, c.tokens, CountSource::Tokenizer);
         }
         if let Some(t) = &self.tokenizer {

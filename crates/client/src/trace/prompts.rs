@@ -101,7 +101,7 @@ impl TracePrompts {
         let c = handle
             .block_on(crate::exact::cut(counter, shape, head, &body, n))
             .ok()?;
-        Some((body[..c.bytes].to_string(), c.tokens))
+        Some((c.apply(&body), c.tokens))
     }
 
     /// The text source of block `hash` (or of a request's own text).
