@@ -59,6 +59,21 @@ pub struct Call<'a> {
     pub timeout: Duration,
 }
 
+impl<'a> Call<'a> {
+    /// A `GET url` without headers, its answer bounded to `cap` bytes
+    /// and `timeout`.
+    pub fn get(url: &'a str, cap: usize, timeout: Duration) -> Call<'a> {
+        Call {
+            method: "GET",
+            url,
+            headers: &[],
+            body: None,
+            cap,
+            timeout,
+        }
+    }
+}
+
 /// A status as `404 Not Found` (the reason phrase when it is a common
 /// one), as messages show it.
 pub fn status_text(status: u16) -> String {
@@ -176,14 +191,7 @@ mod tests {
     }
 
     fn get(url: &str) -> Call<'_> {
-        Call {
-            method: "GET",
-            url,
-            headers: &[],
-            body: None,
-            cap: 10,
-            timeout: Duration::from_secs(1),
-        }
+        Call::get(url, 10, Duration::from_secs(1))
     }
 
     #[test]

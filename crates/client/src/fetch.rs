@@ -32,14 +32,7 @@ pub async fn text(
     cap: usize,
     timeout: Duration,
 ) -> Result<String, FetchError> {
-    let call = Call {
-        method: "GET",
-        url,
-        headers: &[],
-        body: None,
-        cap,
-        timeout,
-    };
+    let call = Call::get(url, cap, timeout);
     let reply = client.call(call).await.map_err(|e| match e {
         CallError::Timeout(t) => FetchError::Timeout(t),
         CallError::TooLarge(n) => FetchError::TooLarge(n),

@@ -37,14 +37,7 @@ fn answers_http1(runtime: &tokio::runtime::Runtime, url: &str, connect: Duration
 
 /// A bounded `GET url` whose answer only has to come.
 fn get(url: &str) -> Call<'_> {
-    Call {
-        method: "GET",
-        url,
-        headers: &[],
-        body: None,
-        cap: 1 << 20,
-        timeout: CHECK_TIMEOUT,
-    }
+    Call::get(url, 1 << 20, CHECK_TIMEOUT)
 }
 
 /// Fails, saying why, when nothing answers at the target.

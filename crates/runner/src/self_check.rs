@@ -272,21 +272,7 @@ pub fn run(
 ) -> anyhow::Result<TimingError> {
     let dir = tempfile_dir()?;
     let truth_path = dir.join("truth.jsonl");
-    let sim_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("could not start the simulator's runtime")?;
-    let mut config = tokenpace_sim::SimConfig {
-        port: 0,
-        truth: Some(truth_path.clone()),
-        ..Default::default()
-    };
-    config.timing.ttft_ms = 50.0;
-    config.timing.decode = decode;
-    config.timing.max_batch = streams.max(1) as usize;
-    config.timing.output_tokens = u64::from(tokens);
-    let sim = sim_runtime.block_on(tokenpace_sim::SimServer::start(config))?;
+    let (sim_runtime, sim) = simulator(&truth_path, streams, 50.0, decode, tokens)?;
     let probe = Probe::new(sim.url(), streams, ramp_up)?;
     probe.warm_up(runtime)?;
     let records = probe.measure(runtime, tokens, streams)?;
@@ -294,6 +280,32 @@ pub fn run(
     let result = compare(streams, &records, &truth_path);
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The simulator on its own thread, writing its truth to `truth`.
+pub(crate) fn simulator(
+    truth: &Path,
+    streams: u32,
+    ttft_ms: f64,
+    decode: f64,
+    tokens: u32,
+) -> anyhow::Result<(tokio::runtime::Runtime, tokenpace_sim::SimHandle)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("could not start the simulator's runtime")?;
+    let mut config = tokenpace_sim::SimConfig {
+        port: 0,
+        truth: Some(truth.to_path_buf()),
+        ..Default::default()
+    };
+    config.timing.ttft_ms = ttft_ms;
+    config.timing.decode = decode;
+    config.timing.max_batch = streams.max(1) as usize;
+    config.timing.output_tokens = u64::from(tokens);
+    let sim = rt.block_on(tokenpace_sim::SimServer::start(config))?;
+    Ok((rt, sim))
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -5,7 +5,7 @@
 //! crosses a limit of its own ([`tokenpace_core::ceiling`]); then a closed
 //! loop of two-token requests measures the requests per second it keeps.
 
-use crate::self_check::{compare, peak_in_flight, Probe, TimingError};
+use crate::self_check::{compare, peak_in_flight, simulator, Probe, TimingError};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
@@ -127,32 +127,6 @@ fn run_in(dir: &Path, levels: &[u32], note: &dyn Fn(&str)) -> anyhow::Result<Sel
         bursts,
         workers,
     })
-}
-
-/// The simulator on its own thread, writing its truth to `truth`.
-fn simulator(
-    truth: &Path,
-    streams: u32,
-    ttft_ms: f64,
-    decode: f64,
-    tokens: u32,
-) -> anyhow::Result<(tokio::runtime::Runtime, tokenpace_sim::SimHandle)> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("could not start the simulator's runtime")?;
-    let mut config = tokenpace_sim::SimConfig {
-        port: 0,
-        truth: Some(truth.to_path_buf()),
-        ..Default::default()
-    };
-    config.timing.ttft_ms = ttft_ms;
-    config.timing.decode = decode;
-    config.timing.max_batch = streams.max(1) as usize;
-    config.timing.output_tokens = u64::from(tokens);
-    let sim = rt.block_on(tokenpace_sim::SimServer::start(config))?;
-    Ok((rt, sim))
 }
 
 /// One cold burst: `streams` requests at once on warmed connections.
