@@ -58,7 +58,7 @@ pub struct CapacityArgs {
     /// least --attainment % of requests meet it, and the limit that binds.
     /// `tiers` (tier A of the default profile, per request),
     /// `mlperf-server:<model>`, `mlperf-interactive:<model>` (MLPerf
-    /// Inference v5.1's TTFT and TPOT constraints), or a TOML file
+    /// Inference v6.0's TTFT and TPOT constraints), or a TOML file
     /// (docs/capacity.md, "Searching by an SLO").
     #[arg(long, value_name = "PRESET|FILE")]
     pub slo: Option<String>,

@@ -4,20 +4,19 @@
 //! MLPerf's figures are the per-model TTFT and TPOT constraints of the
 //! datacenter LLM benchmarks, Server and Interactive scenarios, in the
 //! MLPerf Inference rules (mlcommons/inference_policies,
-//! `inference_rules.adoc`) as of the v5.1 round (2025). Llama-2-70B's
-//! interactive pair (450 ms / 40 ms, added in v5.0) was checked against
-//! published descriptions of that round; the other pairs are transcribed
-//! from the rules' table as given in the project's issue #31 and were not
-//! re-checked against the document's text here. MLPerf applies them to the
-//! 99th percentile; here they are per-request limits, attained by a share
-//! of requests (`--attainment`).
+//! `inference_rules.adoc`) of the v6.0 round (2026): each pair checked
+//! against that document's benchmark table at its commit ac93e89 of
+//! 2026-07-23 (DeepSeek-R1's interactive pair and gpt-oss-120b came with
+//! v6.0; the v5.1 document has neither). MLPerf applies them to the 99th
+//! percentile; here they are per-request limits, attained by a share of
+//! requests (`--attainment`).
 
 use super::{Slo, SloError};
 use crate::metric::Metric;
 use crate::profile::Profile;
 
 /// The MLPerf rules version the constraints below come from.
-pub const MLPERF_RULES: &str = "MLPerf Inference rules v5.1";
+pub const MLPERF_RULES: &str = "MLPerf Inference rules v6.0";
 
 /// One model's constraints: (id, server TTFT ms, server TPOT ms,
 /// interactive TTFT ms, interactive TPOT ms).
