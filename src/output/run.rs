@@ -55,9 +55,6 @@ pub struct RunOutput {
     pub tier_spans: Vec<TierSpan>,
     /// What a reader must know to trust the numbers.
     pub notes: Vec<String>,
-    /// With `--slo`: how the requests fared against it (goodput).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slo: Option<tokenpace_core::slo::Attainment>,
     /// The profile graded against.
     #[serde(skip)]
     pub profile: Profile,
@@ -68,7 +65,7 @@ impl Output for BenchOutput {
         match self {
             BenchOutput::Run(r) => {
                 let mut d = run_section(&r.summary, &r.grade, &r.profile, &r.notes, lang);
-                if let Some(a) = &r.slo {
+                if let Some(a) = &r.summary.goodput {
                     d.line(crate::output::goodput::line(a, lang)).blank();
                 }
                 d.append(model_mix::section(&r.summary, Some(&r.profile), None, lang));

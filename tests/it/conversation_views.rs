@@ -72,7 +72,6 @@ fn output(records: &[tokenpace_core::record::RequestRecord]) -> BenchOutput {
         server_metrics: None,
         tier_spans: Vec::new(),
         notes: Vec::new(),
-        slo: None,
         profile,
     }))
 }

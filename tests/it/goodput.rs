@@ -43,7 +43,7 @@ fn bench_reports_goodput_and_the_limit_most_missed() {
     // MLPerf's interactive 8B limits (TTFT 500 ms, TPOT 30 ms) hold at 20 ms.
     let json = run(&sim.url(), "mlperf-interactive:llama-3.1-8b", "json");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let a = &v["slo"];
+    let a = &v["summary"]["goodput"];
     assert_eq!(
         (a["requests"].as_u64(), a["good"].as_u64()),
         (Some(6), Some(6)),
@@ -67,5 +67,55 @@ fn bench_reports_goodput_and_the_limit_most_missed() {
         table
             .contains("goodput: 0.00 good req/s (0 % of requests meet SLO fast; most missed TPOT)"),
         "{table}"
+    );
+}
+
+#[test]
+fn the_slo_and_its_goodput_are_kept_in_run_json() {
+    let _serial = serial();
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let (_, _) = bench(&[
+        &sim.url(),
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "12",
+        "--prompt-tokens",
+        "32",
+        "--lang",
+        "en",
+        "--quiet",
+        "--slo",
+        "mlperf-server:llama-3.1-8b",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    sim.stop();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let slo = &run["settings"]["slo"];
+    assert_eq!(
+        (
+            slo["name"].as_str(),
+            slo["ttft_ms"].as_f64(),
+            slo["tpot_ms"].as_f64()
+        ),
+        (
+            Some("mlperf-server:llama-3.1-8b"),
+            Some(2000.0),
+            Some(100.0)
+        ),
+        "{slo}"
+    );
+    let g = &run["goodput"];
+    assert_eq!(
+        (g["requests"].as_u64(), g["good"].as_u64()),
+        (Some(4), Some(4)),
+        "{run}"
     );
 }

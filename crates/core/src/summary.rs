@@ -111,6 +111,9 @@ pub struct RunSettings {
     /// lengths (`bench --model-mix`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_mix: Option<Vec<crate::model_mix::MixEntry>>,
+    /// The SLO the run's goodput is counted against (`bench --slo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<crate::slo::Slo>,
 }
 
 impl RunSettings {
@@ -233,6 +236,10 @@ pub struct RunSummary {
     /// ([`crate::ceiling`]); absent in runs that did not measure it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<crate::ceiling::Ceiling>,
+    /// Requests that met the settings' SLO, and good requests/s, when the
+    /// run was given one (`bench --slo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<crate::slo::Attainment>,
 }
 
 impl RunSummary {
@@ -259,8 +266,13 @@ impl RunSummary {
             trim_start_s: settings.trim_start_s.unwrap_or(0.0),
             trim_end_s: settings.trim_end_s.unwrap_or(0.0),
         };
+        let goodput = settings
+            .slo
+            .as_ref()
+            .map(|s| crate::slo::Attainment::of(records, throughput.duration_s, s, &opts));
         RunSummary {
             partial: false,
+            goodput,
             throughput,
             counts,
             metrics,

@@ -418,6 +418,7 @@ impl BenchPlan {
             cancel: self.workload.cancel,
             trim_start_s: Some(self.statistics.trim_start_s).filter(|t| *t > 0.0),
             trim_end_s: Some(self.statistics.trim_end_s).filter(|t| *t > 0.0),
+            slo: self.statistics.slo.clone(),
             text: Some(self.workload.text.to_string()),
             model_mix: self
                 .workload

@@ -6,7 +6,7 @@ use anyhow::bail;
 
 /// How often each level runs, and which part of it the steady-state
 /// statistics cover.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatsPlan {
     /// Times each level is measured (fresh prompts each time); 1: once.
     pub repeat: u32,
@@ -17,6 +17,9 @@ pub struct StatsPlan {
     /// Send until the p99 TTFT's 95 % interval is within ± this percent
     /// of it (`--until-precise`); the plan's request count is then a cap.
     pub until_precise: Option<f64>,
+    /// The SLO each level's goodput is counted against (`--slo`), kept
+    /// in `run.json` with the goodput.
+    pub slo: Option<tokenpace_core::slo::Slo>,
 }
 
 impl Default for StatsPlan {
@@ -26,6 +29,7 @@ impl Default for StatsPlan {
             trim_start_s: 0.0,
             trim_end_s: 0.0,
             until_precise: None,
+            slo: None,
         }
     }
 }

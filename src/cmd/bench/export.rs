@@ -7,8 +7,6 @@ use crate::output::run::{BenchOutput, FitOutput, LevelOutput, RunOutput, SweepOu
 use crate::Status;
 use std::path::Path;
 use tokenpace_core::profile::Profile;
-use tokenpace_core::request_metrics::MetricOptions;
-use tokenpace_core::slo::{Attainment, Slo};
 use tokenpace_present::Lang;
 use tokenpace_runner::{LevelResult, Measurement};
 
@@ -43,25 +41,17 @@ pub(super) fn notes(m: &Measurement, lang: Lang) -> Vec<String> {
     notes
 }
 
-/// The typed result of a run: one level, or a sweep; with `slo`, each
-/// level's goodput against it (a sweep's as notes, one per level).
-pub(super) fn bench_output(
-    m: &Measurement,
-    slo: Option<&Slo>,
-    opts: &MetricOptions,
-    lang: Lang,
-) -> BenchOutput {
+/// The typed result of a run: one level, or a sweep; each level's goodput
+/// when the run had an SLO (a sweep's as notes, one per level).
+pub(super) fn bench_output(m: &Measurement, lang: Lang) -> BenchOutput {
     let mut notes = notes(m, lang);
-    let attainment = |r: &LevelResult| {
-        slo.map(|s| Attainment::of(&r.records, r.summary.throughput.duration_s, s, opts))
-    };
-    if let (Some(_), [_, _, ..]) = (slo, m.results.as_slice()) {
+    if let [_, _, ..] = m.results.as_slice() {
         for r in &m.results {
-            if let Some(a) = attainment(r) {
+            if let Some(a) = &r.summary.goodput {
                 notes.push(format!(
                     "{}: {}",
                     r.label,
-                    crate::output::goodput::line(&a, lang)
+                    crate::output::goodput::line(a, lang)
                 ));
             }
         }
@@ -74,7 +64,6 @@ pub(super) fn bench_output(
             server_metrics: one.server.clone(),
             tier_spans: one.tier_spans.clone(),
             notes,
-            slo: attainment(one),
             profile: m.profile.clone(),
         })),
         results => BenchOutput::Sweep(sweep_output(results, m, notes)),

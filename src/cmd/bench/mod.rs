@@ -12,7 +12,6 @@ use crate::cli::BenchArgs;
 use crate::progress::Terminal;
 use crate::{input, Status};
 use std::io::Write;
-use tokenpace_core::request_metrics::MetricOptions;
 use tokenpace_present::Lang;
 use tokenpace_runner::BenchPlan;
 
@@ -38,13 +37,8 @@ fn run_plan(
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
-    let slo = args.slo.as_deref().map(input::slo).transpose()?;
-    let opts = MetricOptions {
-        stall_threshold_s: profile.stall_threshold_ms / 1000.0,
-        network_overhead_s: plan.network_overhead_s,
-    };
     let m = tokenpace_runner::measure(plan, profile, &Terminal(lang))?;
-    let output = export::bench_output(&m, slo.as_ref(), &opts, lang);
+    let output = export::bench_output(&m, lang);
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
     if let Some(path) = &args.html {
         let title = plan.out.as_ref().and_then(|d| d.file_name()).map_or_else(

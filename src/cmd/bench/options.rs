@@ -100,6 +100,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
         trim_start_s: args.trim_start_s,
         trim_end_s: args.trim_end_s,
         until_precise: args.until_precise,
+        slo: args.slo.as_deref().map(crate::input::slo).transpose()?,
     };
     plan.server_kind = args.server.kind();
     plan.self_check = match (args.self_check, args.no_self_check) {
