@@ -1,6 +1,8 @@
 //! How a mixed run (`bench --model-mix`) reads per model: one row per
 //! model beside the pooled run, each graded on the run's profile.
 
+use serde::Serialize;
+use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::model_mix::ModelShare;
 use tokenpace_core::profile::Profile;
@@ -16,6 +18,37 @@ const COLUMNS: [(Metric, Statistic); 4] = [
     (Metric::DecodeTokS, Statistic::P50),
     (Metric::E2eS, Statistic::P50),
 ];
+
+/// One model of a mixed run, graded on the run's profile.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ModelGrade {
+    /// The model the requests asked for.
+    pub model: String,
+    /// Its requests' grade.
+    pub grade: Grade,
+}
+
+/// `share` graded on `profile` (`None` when nothing of it is gradable).
+fn grade(share: &ModelShare, profile: &Profile) -> Option<Grade> {
+    profile
+        .grade_run(|m, st| share.aggregate.get(m, st), None)
+        .ok()
+}
+
+/// Each model of `summary` graded on `profile`; empty unless the run
+/// mixed models.
+pub fn grades(summary: &RunSummary, profile: &Profile) -> Vec<ModelGrade> {
+    summary
+        .models
+        .iter()
+        .filter_map(|s| {
+            Some(ModelGrade {
+                model: s.model.clone(),
+                grade: grade(s, profile)?,
+            })
+        })
+        .collect()
+}
 
 /// The per-model table of `summary`, each model graded on `profile` when
 /// given; empty unless its requests were spread over several models.
@@ -85,9 +118,9 @@ fn row(share: &ModelShare, sent: f64, profile: Option<&Profile>) -> Vec<String> 
         _ => format!("{:.0}", a.throughput.output_tok_s),
     });
     if let Some(p) = profile {
-        let tier = p.grade_run(|m, st| a.get(m, st), None).ok();
         row.push(
-            tier.and_then(|g| g.overall)
+            grade(share, p)
+                .and_then(|g| g.overall)
                 .map_or("-".into(), |t| t.to_string()),
         );
     }

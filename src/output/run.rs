@@ -55,6 +55,10 @@ pub struct RunOutput {
     pub tier_spans: Vec<TierSpan>,
     /// What a reader must know to trust the numbers.
     pub notes: Vec<String>,
+    /// Each model graded apart, when the run mixed models
+    /// (`--model-mix`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_grades: Vec<model_mix::ModelGrade>,
     /// The profile graded against.
     #[serde(skip)]
     pub profile: Profile,

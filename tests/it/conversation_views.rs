@@ -72,6 +72,7 @@ fn output(records: &[tokenpace_core::record::RequestRecord]) -> BenchOutput {
         server_metrics: None,
         tier_spans: Vec::new(),
         notes: Vec::new(),
+        model_grades: Vec::new(),
         profile,
     }))
 }

@@ -53,6 +53,26 @@ fn requests_go_to_their_models_by_weight_and_are_reported_per_model() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let summary: RunSummary = serde_json::from_value(v["summary"].clone()).unwrap();
     let recs = records(&out);
+    // Each model graded apart in the JSON, on its own decode speed.
+    let grades = v["model_grades"].as_array().expect("model_grades");
+    let graded: Vec<(&str, f64)> = grades
+        .iter()
+        .map(|g| {
+            let decode = g["grade"]["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["metric"] == "decode_tok_s")
+                .unwrap_or_else(|| panic!("no decode grade: {g}"));
+            (
+                g["model"].as_str().unwrap(),
+                decode["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(graded.len(), 2, "{grades:?}");
+    assert_eq!((graded[0].0, graded[1].0), ("fast", "slow"));
+    assert!(graded[0].1 > 1.5 * graded[1].1, "{graded:?}");
 
     // Per-model counts are the weights' exact shares (40 = 10 cycles of 4).
     let mut by_model: BTreeMap<&str, usize> = BTreeMap::new();

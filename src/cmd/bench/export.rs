@@ -64,6 +64,7 @@ pub(super) fn bench_output(m: &Measurement, lang: Lang) -> BenchOutput {
             server_metrics: one.server.clone(),
             tier_spans: one.tier_spans.clone(),
             notes,
+            model_grades: crate::output::model_mix::grades(&one.summary, &m.profile),
             profile: m.profile.clone(),
         })),
         results => BenchOutput::Sweep(sweep_output(results, m, notes)),
