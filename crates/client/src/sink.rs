@@ -38,8 +38,20 @@ impl JsonlSink {
 
     /// Writes one record and flushes it to the file.
     pub fn write(&mut self, record: &RequestRecord) -> std::io::Result<()> {
+        self.add(record)?;
+        self.flush()
+    }
+
+    /// Writes one record into the buffer: [`JsonlSink::flush`] puts it in
+    /// the file (a batch of records that arrived together takes one system
+    /// call, not one each).
+    pub fn add(&mut self, record: &RequestRecord) -> std::io::Result<()> {
         serde_json::to_writer(&mut self.out, record)?;
-        self.out.write_all(b"\n")?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Puts what was added in the file.
+    pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
 }

@@ -26,6 +26,11 @@ impl RateLimitHeaders {
             if kept.len() == MAX_RATE_LIMIT_HEADERS {
                 break;
             }
+            // Most headers are not rate limits: tested before any copy
+            // (this runs for every header of every response).
+            if !is_rate_limit_header_ci(name) {
+                continue;
+            }
             let name = shown(name.as_bytes()).to_ascii_lowercase();
             if is_rate_limit_header(&name) && !kept.iter().any(|(n, _)| **n == *name) {
                 kept.push((name.into(), shown(value).into()));
@@ -57,6 +62,17 @@ impl RateLimitHeaders {
     pub fn kind(&self, status: u16, now: SystemTime) -> ErrorKind {
         ErrorKind::of_status(status, self.retry_after_ms(now).is_some())
     }
+}
+
+/// [`is_rate_limit_header`] on `name` in any case, without a copy.
+fn is_rate_limit_header_ci(name: &str) -> bool {
+    let starts = |p: &str| {
+        name.get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
+    name.eq_ignore_ascii_case("retry-after")
+        || starts("x-ratelimit-")
+        || starts("anthropic-ratelimit-")
 }
 
 /// `bytes` as text to keep: cut to [`MAX_RATE_LIMIT_VALUE`] characters,

@@ -66,6 +66,26 @@ struct Head {
 }
 
 impl Head {
+    /// The head at the start of `buf`: `None` while it is incomplete, an
+    /// error (and whether anything arrived) when it is not one. Its own
+    /// function, so the header array is not held across the read that
+    /// follows (it would be kilobytes in every request's future, copied
+    /// as that future moves).
+    fn parse(buf: &[u8]) -> Option<Result<Head, (String, bool)>> {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut parsed = httparse::Response::new(&mut headers);
+        match parsed.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                Some(Head::of(&parsed, len).map_err(|m| (m, !buf.is_empty())))
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => None,
+            Ok(httparse::Status::Partial) => {
+                Some(Err(("the response head is over 64 KiB".into(), true)))
+            }
+            Err(e) => Some(Err((format!("the response is not HTTP/1.1: {e}"), true))),
+        }
+    }
+
     fn of(r: &httparse::Response<'_, '_>, len: usize) -> Result<Head, String> {
         let status = r.code.unwrap_or(0);
         let value = |name: &str| {
@@ -116,17 +136,8 @@ impl<'e> Response<'e> {
         let mut buf = Vec::with_capacity(READ_SIZE);
         let mut read_at = 0;
         let head = loop {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut parsed = httparse::Response::new(&mut headers);
-            match parsed.parse(&buf) {
-                Ok(httparse::Status::Complete(len)) => {
-                    break Head::of(&parsed, len).map_err(|m| (m, !buf.is_empty()));
-                }
-                Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-                Ok(httparse::Status::Partial) => {
-                    break Err(("the response head is over 64 KiB".into(), true));
-                }
-                Err(e) => break Err((format!("the response is not HTTP/1.1: {e}"), true)),
+            if let Some(head) = Head::parse(&buf) {
+                break head;
             }
             buf.reserve(READ_SIZE);
             match stream.read(&mut buf).await {
