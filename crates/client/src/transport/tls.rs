@@ -1,7 +1,7 @@
 //! How `https://` connections trust their server: the system's roots plus
 //! any `--ca-cert` file, or nothing checked at all with `--insecure` (a
 //! self-signed test server). This transport offers HTTP/1.1 through ALPN;
-//! HTTP/2 over TLS takes copies with other protocols ([`with_alpn`]).
+//! HTTP/2 over TLS takes copies offering other protocols.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
