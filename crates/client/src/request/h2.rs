@@ -246,3 +246,26 @@ pub(super) async fn stream(
     }
     finish(&mut parser, clock.now(), rec, backend)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_takes_its_scheme_default_port_and_certificate_name() {
+        let t = Duration::from_secs(1);
+        let tls = crate::transport::tls::client_config(&Default::default()).unwrap();
+        let e = H2Endpoint::of("https://h.example/v1?k=1", t, Some(Arc::clone(&tls))).unwrap();
+        assert_eq!(e.authority, "h.example:443");
+        assert_eq!(e.uri("/v1/x"), "https://h.example:443/v1/x");
+        let e = H2Endpoint::of("https://[::1]:8443", t, Some(Arc::clone(&tls))).unwrap();
+        assert_eq!(e.authority, "[::1]:8443");
+        assert_eq!(e.tls.as_ref().unwrap().1.to_str(), "::1");
+        let e = H2Endpoint::of("http://127.0.0.1", t, None).unwrap();
+        assert_eq!(e.uri("/"), "http://127.0.0.1:80/");
+        // Each scheme only with its layer; userinfo is refused.
+        assert!(H2Endpoint::of("http://h.example", t, Some(tls)).is_none());
+        assert!(H2Endpoint::of("https://h.example", t, None).is_none());
+        assert!(H2Endpoint::of("http://u:p@h.example", t, None).is_none());
+    }
+}
