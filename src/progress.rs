@@ -56,7 +56,19 @@ impl Progress for Terminal {
     fn stage(&self, stage: Stage<'_>) {
         let lang = self.0;
         match stage {
-            Stage::Ready { prompts, synthetic } => self::prompts(prompts, synthetic, lang),
+            Stage::Ready {
+                prompts,
+                synthetic,
+                http,
+            } => {
+                self::prompts(prompts, synthetic, lang);
+                if http == tokenpace_client::request::HttpVersion::Http2 {
+                    note(lang.pick(
+                        "HTTP/2: frames are dated when the h2 crate hands them over, without connection timelines (over TLS, --http1 speaks HTTP/1.1)",
+                        "HTTP/2：帧在 h2 库交出时计时，没有连接时间线（TLS 下可用 --http1 改用 HTTP/1.1）",
+                    ));
+                }
+            }
             Stage::SelfCheck { streams } => note(format_args!("self-check: measuring this client's timing error at {streams} streams against the built-in simulator…")),
             Stage::MixSweep => note(format_args!(
                 "[1/3] {}",

@@ -51,6 +51,14 @@ pub struct TransportArgs {
     /// server): the traffic is still encrypted, the server not verified.
     #[arg(long)]
     pub insecure: bool,
+    /// Speak HTTP/1.1 to an https:// URL even when the server offers
+    /// HTTP/2 by ALPN (which is used by default): the precise path, with
+    /// each connection's timeline and the kernel's arrival stamp on every
+    /// read. HTTP/2 frames are dated when the h2 crate hands them over, a
+    /// coarser clock; OpenAI's and Anthropic's Python SDKs speak HTTP/1.1
+    /// by default.
+    #[arg(long, conflicts_with = "h2c")]
+    pub http1: bool,
 }
 
 impl TransportArgs {
@@ -59,6 +67,7 @@ impl TransportArgs {
         tokenpace_client::transport::tls::TlsOptions {
             ca_certs: self.ca_cert.clone(),
             insecure: self.insecure,
+            http1: self.http1,
         }
     }
 }

@@ -26,6 +26,7 @@ mod docs;
 mod engine;
 mod goodput;
 mod hostile;
+mod http_versions;
 mod imports;
 mod model_mix;
 mod plan_bounds;

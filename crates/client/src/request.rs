@@ -16,11 +16,13 @@ use crate::transport::Endpoint;
 
 mod build;
 mod error_body;
-mod h2c;
+mod h2;
+mod negotiate;
 mod retry;
 mod stream;
-use build::{h2c_request, raw_request};
-use h2c::{H2cEndpoint, H2cRequest};
+use build::{h2_request, raw_request};
+use h2::{H2Endpoint, H2Request};
+pub use negotiate::{client_for, HttpVersion};
 pub use retry::{execute_prepared, RetryThrottled};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +34,8 @@ use tokio::sync::watch;
 /// The HTTP client every request shares (cheap to clone): tokenpace's own
 /// transport for `http://` and `https://` targets ([`crate::transport`]),
 /// for the calls that are not timed ([`HttpClient::call`]: model list,
-/// tokenizer, probes, metrics), and HTTP/2 without TLS with `--h2c`.
+/// tokenizer, probes, metrics), and HTTP/2: without TLS with `--h2c`, over
+/// TLS when the server picks it ([`client_for`]).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     connect_timeout: Duration,
@@ -44,8 +47,8 @@ pub struct HttpClient {
     /// own, so the load's start cold.
     untimed: Shared<Endpoint>,
     untimed_tls: Arc<rustls::ClientConfig>,
-    /// Every timed request as HTTP/2 with prior knowledge, when set.
-    h2c: Option<Shared<H2cEndpoint>>,
+    /// HTTP/2 for the requests, when set.
+    h2: Option<negotiate::H2Use>,
 }
 
 /// Endpoints by base URL, shared by every clone of a client.
@@ -56,7 +59,7 @@ impl HttpClient {
     /// whole answer, within the call's time and size limits.
     pub async fn call(&self, call: Call<'_>) -> Result<Reply, CallError> {
         let origin = crate::url::origin(call.url);
-        if let Some(e) = self.h2c_endpoint(origin) {
+        if let Some(e) = self.h2_endpoint(origin, false) {
             let timeout = call.timeout;
             return tokio::time::timeout(timeout, e.call(call))
                 .await
@@ -81,19 +84,6 @@ impl HttpClient {
             }
         };
         crate::call::send(&endpoint, call).await
-    }
-
-    /// The HTTP/2 endpoint of `base_url` with `--h2c`.
-    fn h2c_endpoint(&self, base_url: &str) -> Option<Arc<H2cEndpoint>> {
-        let mut map = self.h2c.as_ref()?.lock().ok()?;
-        // One connection per server, whatever the path.
-        let origin = crate::url::origin(base_url);
-        if let Some(e) = map.get(origin) {
-            return Some(Arc::clone(e));
-        }
-        let e = Arc::new(H2cEndpoint::of(origin, self.connect_timeout)?);
-        map.insert(origin.to_string(), Arc::clone(&e));
-        Some(e)
     }
 
     /// How long a connection may take to open.
@@ -235,7 +225,7 @@ pub fn http_client_with(
         endpoints: Arc::default(),
         untimed: Arc::default(),
         untimed_tls: Arc::new(untimed),
-        h2c: None,
+        h2: None,
     })
 }
 
@@ -245,7 +235,7 @@ pub fn http_client_with(
 /// over, and `connected_ns` and `written_ns` stay empty.
 pub fn h2c_client(connect_timeout: Duration, max_connections: usize) -> anyhow::Result<HttpClient> {
     let mut client = http_client(connect_timeout, max_connections)?;
-    client.h2c = Some(Arc::default());
+    client.h2 = Some(negotiate::H2Use::cleartext());
     Ok(client)
 }
 
@@ -347,14 +337,14 @@ impl Prepared {
         let extra = request_id.as_ref().map(|(k, v)| (*k, v.as_str()));
         let auth = backend.auth_headers(target.api_key.as_deref());
         let request = match (
-            client.h2c_endpoint(&target.base_url),
+            client.h2_endpoint(&target.base_url, true),
             client.endpoint(&target.base_url),
         ) {
-            (Some(e), _) => Outgoing::H2c(
+            (Some(e), _) => Outgoing::H2(
                 e,
-                h2c_request(target, backend.path(), &auth, prompt, extra, body),
+                h2_request(target, backend.path(), &auth, prompt, extra, body),
             ),
-            (None, Some(e)) if client.h2c.is_none() => {
+            (None, Some(e)) if !client.is_h2c() => {
                 match raw_request(target, backend.path(), &auth, prompt, extra, &body) {
                     Ok(bytes) => Outgoing::Raw(e, bytes),
                     Err(why) => Outgoing::Invalid(why),
@@ -436,8 +426,8 @@ async fn attempt(
                     stream_raw(&e, &bytes, backend, clock, &mut rec, deadlines).await
                 }
                 Outgoing::Invalid(why) => StreamEnd::Failed(ErrorKind::Other, None, why),
-                Outgoing::H2c(e, req) => {
-                    h2c::stream(&e, req, backend, clock, &mut rec, deadlines).await
+                Outgoing::H2(e, req) => {
+                    h2::stream(&e, req, backend, clock, &mut rec, deadlines).await
                 }
             }
         };
@@ -459,8 +449,8 @@ async fn attempt(
 enum Outgoing {
     /// Its bytes for the timed transport.
     Raw(Arc<Endpoint>, Vec<u8>),
-    /// For HTTP/2 without TLS (`--h2c`).
-    H2c(Arc<H2cEndpoint>, H2cRequest),
+    /// For HTTP/2 (`--h2c`, or `h2` picked by ALPN).
+    H2(Arc<H2Endpoint>, H2Request),
     /// Why it cannot be sent.
     Invalid(String),
 }

@@ -107,6 +107,10 @@ pub struct RunSettings {
     /// its result file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<crate::imported::Imported>,
+    /// The HTTP version the requests spoke: `1.1`, or `2` (`--h2c`, or an
+    /// `https://` server that picked `h2` by ALPN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_version: Option<String>,
     /// The models the requests were spread over, with their weights and
     /// lengths (`bench --model-mix`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -244,6 +244,7 @@ pub fn run(
     progress.stage(Stage::Ready {
         prompts: runner.prompts(),
         synthetic: runner.synthetic(plan),
+        http: runner.http_version(),
     });
     runner.probe()?;
     let limits = ask.limits(plan.workload.trace.is_some())?;

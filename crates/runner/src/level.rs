@@ -93,6 +93,7 @@ impl Runner {
         let mut settings = plan.settings(run.level, &self.target.model, stall_s);
         settings.requests = Some(requests);
         self.prompts.describe(&mut settings, self.synthetic(plan));
+        settings.http_version = Some(self.client.http_version().label().into());
         warnings.extend(self.prompts.off_length(plan, run.level, &measured.records));
         warnings.extend(crate::prompts::PromptSetup::primed_trace(
             self.trace,

@@ -61,6 +61,7 @@ pub fn measure(
     progress.stage(Stage::Ready {
         prompts: runner.prompts(),
         synthetic: runner.synthetic(plan),
+        http: runner.http_version(),
     });
     let self_check = self_check(&runner, plan, progress)?;
     let mut results = runner.run_levels(plan, progress)?;

@@ -17,6 +17,8 @@ pub enum Stage<'a> {
         prompts: &'a PromptSetup,
         /// Whether the prompts are synthetic.
         synthetic: bool,
+        /// The HTTP version the requests speak.
+        http: tokenpace_client::request::HttpVersion,
     },
     /// The self-check starts, at `streams` concurrent streams.
     SelfCheck {

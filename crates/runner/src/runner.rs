@@ -10,7 +10,7 @@ use tokenpace_client::backend::Backend;
 use tokenpace_client::conversations::{ConversationSource, FileConversations};
 use tokenpace_client::dataset::Dataset;
 use tokenpace_client::discover::Listing;
-use tokenpace_client::request::{h2c_client, http_client_with, HttpClient, Target};
+use tokenpace_client::request::{client_for, HttpClient, HttpVersion, Target};
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::trace::TraceScan;
 use tokenpace_client::workers::Workers;
@@ -71,10 +71,8 @@ impl Runner {
             .build()
             .context("could not start the async runtime")?;
         let workers = Workers::per_core().context("could not start the load's threads")?;
-        let client = match plan.target.h2c {
-            true => h2c_client(plan.timeouts.connect, max_in_flight)?,
-            false => http_client_with(plan.timeouts.connect, max_in_flight, &plan.target.tls)?,
-        };
+        let client = client_for(&plan.target, plan.timeouts.connect, max_in_flight);
+        let client = runtime.block_on(client)?;
         let mut target = plan.target.clone();
         let first_token = plan.timeouts.first_token;
         let listed =
@@ -113,6 +111,11 @@ impl Runner {
             drivers: Default::default(),
             workers,
         })
+    }
+
+    /// The HTTP version the run's requests speak.
+    pub fn http_version(&self) -> HttpVersion {
+        self.client.http_version()
     }
 
     /// The model asked for.

@@ -1,21 +1,21 @@
 //! A request's bytes: the HTTP/1.1 head and body for tokenpace's own
-//! transport, or the parts HTTP/2 takes (`--h2c`).
+//! transport, or the parts HTTP/2 takes.
 
-use super::h2c::H2cRequest;
+use super::h2::H2Request;
 use super::Target;
 use crate::backend::Prompt;
 
 /// The request for HTTP/2: path, lower-case headers, body.
-pub(super) fn h2c_request(
+pub(super) fn h2_request(
     target: &Target,
     api_path: &str,
     auth: &[(&str, String)],
     prompt: &Prompt,
     extra: Option<(&str, &str)>,
     body: String,
-) -> H2cRequest {
+) -> H2Request {
     let (base, query) = crate::url::split_query(target.base_url.trim());
-    let after_scheme = base.strip_prefix("http://").unwrap_or(base);
+    let after_scheme = base.split_once("://").map_or(base, |(_, r)| r);
     let prefix = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
     let mut headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
@@ -28,7 +28,7 @@ pub(super) fn h2c_request(
         auth.chain(more)
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())),
     );
-    H2cRequest {
+    H2Request {
         path: format!("{}{api_path}{query}", prefix.trim_end_matches('/')),
         headers,
         body: body.into(),

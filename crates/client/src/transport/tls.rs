@@ -1,6 +1,7 @@
 //! How `https://` connections trust their server: the system's roots plus
 //! any `--ca-cert` file, or nothing checked at all with `--insecure` (a
-//! self-signed test server). HTTP/1.1 is offered through ALPN.
+//! self-signed test server). This transport offers HTTP/1.1 through ALPN;
+//! HTTP/2 over TLS takes copies offering other protocols.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -15,6 +16,9 @@ pub struct TlsOptions {
     pub ca_certs: Vec<PathBuf>,
     /// Trust any certificate (the connection is still encrypted).
     pub insecure: bool,
+    /// Offer only HTTP/1.1 (`--http1`): never HTTP/2, whatever the server
+    /// offers.
+    pub http1: bool,
 }
 
 /// The client configuration for `options`. Roots are loaded once per run;
@@ -35,6 +39,17 @@ pub fn client_config(options: &TlsOptions) -> anyhow::Result<Arc<rustls::ClientC
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// A copy of `config` offering `protocols` by ALPN. The copy shares the
+/// original's session cache.
+pub(crate) fn with_alpn(
+    config: &rustls::ClientConfig,
+    protocols: &[&[u8]],
+) -> Arc<rustls::ClientConfig> {
+    let mut copy = config.clone();
+    copy.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+    Arc::new(copy)
 }
 
 /// The system's trusted roots and those of each `--ca-cert` file.
@@ -74,7 +89,7 @@ fn roots(files: &[PathBuf]) -> anyhow::Result<rustls::RootCertStore> {
 }
 
 /// A failed handshake in words, with what to do about it.
-pub(super) fn explain(host: &str, e: &std::io::Error) -> String {
+pub(crate) fn explain(host: &str, e: &std::io::Error) -> String {
     let text = e.to_string();
     let fix = if text.contains("certificate") || text.contains("UnknownIssuer") {
         " (a private or self-signed server: pass its certificate with --ca-cert FILE, or --insecure to skip the check)"

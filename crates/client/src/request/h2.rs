@@ -1,4 +1,5 @@
-//! HTTP/2 without TLS (`--h2c`, prior knowledge), as gateways speak it: the
+//! HTTP/2, without TLS (`--h2c`, prior knowledge, as gateways speak it) or
+//! over TLS when the server picks `h2` by ALPN (`super::negotiate`): the
 //! streams of a run share one connection per target, through the h2 crate.
 //! A frame is dated when it is handed over (h2 reads the socket on its own
 //! task), so there is no connection timeline and no arrival stamp here.
@@ -12,24 +13,31 @@ use crate::recorder::{Recorder, StreamEnd};
 use crate::throttle::RateLimitHeaders;
 use bytes::Bytes;
 use h2::client::SendRequest;
+use rustls::pki_types::ServerName;
+use std::sync::Arc;
 use std::time::Duration;
 use tokenpace_core::record::ErrorKind;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+mod open;
+
 /// One target's shared HTTP/2 connection, opened on first use and again
-/// after it breaks.
+/// after it breaks: in the clear (`--h2c`) or over TLS.
 #[derive(Debug)]
-pub(crate) struct H2cEndpoint {
+pub(crate) struct H2Endpoint {
     /// `host:port`.
     authority: String,
+    /// Under TLS: the client configuration (ALPN `h2`) and the name the
+    /// server's certificate must hold.
+    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     connect_timeout: Duration,
     conn: Mutex<Option<SendRequest<Bytes>>>,
 }
 
 /// A request made ready for [`stream`].
 #[derive(Debug)]
-pub(crate) struct H2cRequest {
+pub(crate) struct H2Request {
     /// Path and query.
     pub path: String,
     /// Headers (names lower-case for HTTP/2).
@@ -38,58 +46,66 @@ pub(crate) struct H2cRequest {
     pub body: Bytes,
 }
 
-impl H2cEndpoint {
-    /// The endpoint of an `http://` base URL.
-    pub fn of(base_url: &str, connect_timeout: Duration) -> Option<H2cEndpoint> {
-        let rest = base_url.trim().strip_prefix("http://")?;
+impl H2Endpoint {
+    /// The endpoint of an `http://` base URL, or of an `https://` one
+    /// when `tls` is given (what its connections are made with).
+    pub fn of(
+        base_url: &str,
+        connect_timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Option<H2Endpoint> {
+        let (scheme, port) = match tls {
+            Some(_) => ("https://", 443),
+            None => ("http://", 80),
+        };
+        let rest = base_url.trim().strip_prefix(scheme)?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         if authority.is_empty() || authority.contains('@') {
             return None;
         }
-        let authority = match authority.rsplit_once(':') {
-            Some((_, port)) if port.parse::<u16>().is_ok() => authority.to_string(),
-            _ => format!("{authority}:80"),
+        let (host, authority) = match authority.rsplit_once(':') {
+            Some((host, p)) if p.parse::<u16>().is_ok() => (host, authority.to_string()),
+            _ => (authority, format!("{authority}:{port}")),
         };
-        Some(H2cEndpoint {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let tls = match tls {
+            Some(config) => Some((config, ServerName::try_from(host.to_string()).ok()?)),
+            None => None,
+        };
+        Some(H2Endpoint {
             authority,
+            tls,
             connect_timeout,
             conn: Mutex::new(None),
         })
     }
 
+    /// The URI of `path` on this endpoint (HTTP/2 sends its scheme and
+    /// authority as pseudo-headers).
+    fn uri(&self, path: &str) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.authority)
+    }
+
+    /// The protocol the server picks by ALPN on a TLS connection made and
+    /// closed for the purpose (`None`: no connection, or no pick).
+    pub async fn alpn(&self) -> Option<Vec<u8>> {
+        let (config, name) = self.tls.as_ref()?;
+        let tcp = open::tcp(&self.authority, self.connect_timeout)
+            .await
+            .ok()?;
+        let tls = open::tls(tcp, config, name, self.connect_timeout).await;
+        tls.ok()?.get_ref().1.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
     /// A handle on the shared connection, opened if there is none.
-    async fn sender(&self) -> Result<SendRequest<Bytes>, (ErrorKind, String)> {
+    async fn sender(&self) -> Result<SendRequest<Bytes>, open::Failed> {
         let mut conn = self.conn.lock().await;
         if let Some(c) = conn.as_ref() {
             return Ok(c.clone());
         }
-        let connect = tokio::net::TcpStream::connect(self.authority.as_str());
-        let tcp = match tokio::time::timeout(self.connect_timeout, connect).await {
-            Err(_) => {
-                let why = format!(
-                    "no connection to {} within {:?}",
-                    self.authority, self.connect_timeout
-                );
-                return Err((ErrorKind::Connect, why));
-            }
-            Ok(Err(e)) => {
-                return Err((
-                    ErrorKind::Connect,
-                    format!("could not connect to {}: {e}", self.authority),
-                ))
-            }
-            Ok(Ok(t)) => t,
-        };
-        let _ = tcp.set_nodelay(true);
-        let handshake = tokio::time::timeout(self.connect_timeout, h2::client::handshake(tcp));
-        let (send, connection) = match handshake.await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => return Err((ErrorKind::Connect, format!("HTTP/2 handshake: {e}"))),
-            Err(_) => return Err((ErrorKind::Connect, "no HTTP/2 handshake in time".into())),
-        };
-        // The connection's frames are read on a task of their own; it ends
-        // when the connection does.
-        tokio::spawn(connection);
+        let send = open::connection(&self.authority, self.tls.as_ref(), self.connect_timeout);
+        let send = send.await?;
         *conn = Some(send.clone());
         Ok(send)
     }
@@ -98,16 +114,16 @@ impl H2cEndpoint {
     /// `call.cap` bytes of body (the caller bounds it in time).
     pub async fn call(&self, call: Call<'_>) -> Result<Reply, CallError> {
         let failed = |e: &dyn std::fmt::Display| CallError::Failed(e.to_string());
-        let sender = self
-            .sender()
-            .await
-            .map_err(|(_, why)| CallError::Failed(why))?;
+        let sender = self.sender().await.map_err(|(kind, why)| match kind {
+            ErrorKind::Tls => CallError::Tls(why),
+            _ => CallError::Failed(why),
+        })?;
         let mut sender = sender.ready().await.map_err(|e| failed(&e))?;
         let after = call.url.split_once("://").map_or(call.url, |(_, r)| r);
         let path = after.find(['/', '?']).map_or("/", |i| &after[i..]);
         let mut head = http::Request::builder()
             .method(call.method)
-            .uri(format!("http://{}{path}", self.authority));
+            .uri(self.uri(path));
         for (k, v) in call.headers {
             head = head.header(k.to_ascii_lowercase(), *v);
         }
@@ -142,18 +158,14 @@ impl H2cEndpoint {
 
     /// Sends `req` on the shared connection: its response head, or the
     /// kind of failure and why.
-    async fn send(
-        &self,
-        req: H2cRequest,
-    ) -> Result<http::Response<h2::RecvStream>, (ErrorKind, String)> {
+    async fn send(&self, req: H2Request) -> Result<http::Response<h2::RecvStream>, open::Failed> {
         let sender = self.sender().await?;
         let cut = |e: h2::Error| (ErrorKind::StreamCut, e.to_string());
         let mut sender = sender
             .ready()
             .await
             .map_err(|e| (ErrorKind::Connect, e.to_string()))?;
-        let uri = format!("http://{}{}", self.authority, req.path);
-        let mut head = http::Request::post(uri);
+        let mut head = http::Request::post(self.uri(&req.path));
         for (k, v) in &req.headers {
             head = head.header(k.as_str(), v.as_str());
         }
@@ -173,8 +185,8 @@ impl H2cEndpoint {
 
 /// Sends `req` over `endpoint`'s connection and records its stream.
 pub(super) async fn stream(
-    endpoint: &H2cEndpoint,
-    req: H2cRequest,
+    endpoint: &H2Endpoint,
+    req: H2Request,
     backend: &dyn Backend,
     clock: &RunClock,
     rec: &mut Recorder<'_>,
@@ -233,4 +245,27 @@ pub(super) async fn stream(
         }
     }
     finish(&mut parser, clock.now(), rec, backend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_takes_its_scheme_default_port_and_certificate_name() {
+        let t = Duration::from_secs(1);
+        let tls = crate::transport::tls::client_config(&Default::default()).unwrap();
+        let e = H2Endpoint::of("https://h.example/v1?k=1", t, Some(Arc::clone(&tls))).unwrap();
+        assert_eq!(e.authority, "h.example:443");
+        assert_eq!(e.uri("/v1/x"), "https://h.example:443/v1/x");
+        let e = H2Endpoint::of("https://[::1]:8443", t, Some(Arc::clone(&tls))).unwrap();
+        assert_eq!(e.authority, "[::1]:8443");
+        assert_eq!(e.tls.as_ref().unwrap().1.to_str(), "::1");
+        let e = H2Endpoint::of("http://127.0.0.1", t, None).unwrap();
+        assert_eq!(e.uri("/"), "http://127.0.0.1:80/");
+        // Each scheme only with its layer; userinfo is refused.
+        assert!(H2Endpoint::of("http://h.example", t, Some(tls)).is_none());
+        assert!(H2Endpoint::of("https://h.example", t, None).is_none());
+        assert!(H2Endpoint::of("http://u:p@h.example", t, None).is_none());
+    }
 }
