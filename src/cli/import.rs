@@ -13,6 +13,8 @@ use tokenpace_core::imported::ImportFormat;
   tokenpace import vllm.json --out vllm-run
   tokenpace import benchmarks.json --out guidellm-run          (GuideLLM)
   tokenpace import artifacts/profile_export.jsonl --out aiperf-run   (AIPerf)
+  tokenpace import reports-20261207-150000/per_request_lifecycle_metrics.json \
+    --from inference-perf --out iperf-run    (report.request_lifecycle.per_request: true)
   tokenpace report vllm-run
   tokenpace compare my-run vllm-run
 
@@ -27,7 +29,8 @@ pub struct ImportArgs {
     /// Where to write the run [default: FILE's name without extension, beside it].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The file's format.
+    /// The file's format: auto tells vllm, guidellm, aiperf, inference-perf
+    /// and inference-benchmarker apart by content.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     pub from: FormatArg,
     /// Which benchmark of a file holding several (a GuideLLM sweep), from 0.
@@ -52,6 +55,10 @@ pub enum FormatArg {
     Guidellm,
     /// AIPerf's profile_export.jsonl.
     Aiperf,
+    /// inference-perf's per_request_lifecycle_metrics.json.
+    InferencePerf,
+    /// inference-benchmarker's results JSON (aggregates only: refused, its figures shown).
+    InferenceBenchmarker,
 }
 
 impl FormatArg {
@@ -62,6 +69,8 @@ impl FormatArg {
             FormatArg::Vllm => Some(ImportFormat::Vllm),
             FormatArg::Guidellm => Some(ImportFormat::Guidellm),
             FormatArg::Aiperf => Some(ImportFormat::Aiperf),
+            FormatArg::InferencePerf => Some(ImportFormat::InferencePerf),
+            FormatArg::InferenceBenchmarker => Some(ImportFormat::InferenceBenchmarker),
         }
     }
 }
