@@ -101,8 +101,8 @@ pub(crate) fn parse(text: &str) -> Result<crate::Parsed, String> {
         return Err("'results' is empty: the run measured nothing".into());
     }
     Err(format!(
-        "it holds aggregates only (percentiles per benchmark, no request), and tokenpace builds a run from requests, never from percentiles: measure the same server with `tokenpace bench` to grade it. Its figures, in seconds:\n  {}",
-        lines.join("\n  ")
+        "it holds aggregates only (percentiles per benchmark, no request), and tokenpace builds a run from requests, never from percentiles: measure the same server with `tokenpace bench` to grade it. Its figures, in seconds: {}",
+        lines.join(" | ")
     ))
 }
 

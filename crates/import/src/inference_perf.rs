@@ -62,10 +62,21 @@ pub(crate) fn parse(text_: &str) -> Result<Parsed, String> {
     }
     Ok(Parsed {
         requests,
-        settings: settings(),
+        settings: tokenpace_core::summary::RunSettings {
+            model: list.first().and_then(model),
+            ..settings()
+        },
         tool_version: None,
         missing: Vec::new(),
     })
+}
+
+/// The model the first request asked for: `model` of the body it sent
+/// (`request`, the JSON the tool posted).
+fn model(entry: &Value) -> Option<String> {
+    let body: Value = serde_json::from_str(entry.get("request")?.as_str()?).ok()?;
+    let model = body.get("model")?.as_str()?;
+    Some(model.chars().take(200).collect())
 }
 
 /// One entry's request.
