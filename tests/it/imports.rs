@@ -310,9 +310,11 @@ fn inference_perf_per_request_file_is_imported_and_graded() {
         run["summary"]["settings"]["imported"]["format"],
         "inference-perf"
     );
-    // Each chunk's text is kept: only the schedule and the errors' kinds
-    // are missing.
-    assert_eq!(missing(&run), ["send_schedule", "error_kinds"]);
+    // Each chunk's text and the failure's HTTP status are kept: only the
+    // schedule is missing.
+    assert_eq!(missing(&run), ["send_schedule"]);
+    let by_kind = &run["summary"]["counts"]["by_kind"];
+    assert_eq!(by_kind["http_status"], 1, "{by_kind}");
     let counts = &run["summary"]["counts"];
     assert_eq!(
         (counts["sent"].as_u64(), counts["ok"].as_u64()),

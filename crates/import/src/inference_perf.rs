@@ -29,7 +29,7 @@ use crate::json::{array, count, field, instant, object, parse as parse_json, sec
 use crate::timed::{settings, tokenized, usage, Timed};
 use crate::Parsed;
 use serde_json::{Map, Value};
-use tokenpace_core::record::TokenCount;
+use tokenpace_core::record::{ErrorKind, TokenCount};
 use tokenpace_core::text::CharCount;
 
 /// Whether `text` is inference-perf's: the per-request list, or a summary.
@@ -106,12 +106,26 @@ fn request(r: &Map<String, Value>, what: &str) -> Result<Timed, String> {
         let e = object(e, &name("error"))?;
         let part = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
         t.error = Some(format!("{}: {}", part("error_type"), part("error_msg")));
+        t.error_kind = error_kind(part("error_type"));
         return Ok(t);
     }
     if let Some(m) = response.filter(|m| m.contains_key("chunk_times")) {
         chunks(&mut t, m, what)?;
     }
     Ok(t)
+}
+
+/// The kind of an `error_type` the tool names it by: `HTTP Error <status>`
+/// (from the response's status) or `TimeoutError`; any other exception's
+/// name says too little, so it stays a server error, named as such.
+fn error_kind(error_type: &str) -> Option<(ErrorKind, Option<u16>)> {
+    if let Some(code) = error_type.strip_prefix("HTTP Error ") {
+        let status: u16 = code.trim().parse().ok()?;
+        // The file keeps no header: a 503 with Retry-After reads as a
+        // plain status, not as throttled.
+        return Some((ErrorKind::of_status(status, false), Some(status)));
+    }
+    (error_type == "TimeoutError").then_some((ErrorKind::Timeout, None))
 }
 
 /// Prompt tokens: the server's usage when it sent one (the tool took it

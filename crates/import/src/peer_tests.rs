@@ -4,7 +4,7 @@
 
 use crate::{detect, inference_benchmarker, inference_perf, timed};
 use tokenpace_core::imported::{ImportFormat, Missing};
-use tokenpace_core::record::CountSource;
+use tokenpace_core::record::{CountSource, ErrorKind};
 use tokenpace_core::request_metrics::{MetricOptions, RequestMetrics};
 
 fn sample(path: &str) -> String {
@@ -56,6 +56,7 @@ fn inference_perf_chunk_times_become_ttft_and_gaps_in_seconds() {
     assert_eq!(b.chunk_chars.as_deref(), Some(&[2, 1, 2][..]));
     let c = &parsed.requests[2];
     assert!(c.error.as_deref().unwrap().starts_with("HTTP Error 500: "));
+    assert_eq!(c.error_kind, Some((ErrorKind::HttpStatus, Some(500))));
     assert!(
         c.prompt_tokens.is_none(),
         "a failed request's 0 is no count"
@@ -66,21 +67,32 @@ fn inference_perf_chunk_times_become_ttft_and_gaps_in_seconds() {
 fn inference_perf_decode_is_tokens_after_the_first_over_their_time() {
     let parsed = inference_perf::parse(&sample(PER_REQUEST)).unwrap();
     let (records, missing) = timed::records(parsed.requests);
-    // Chunk texts are kept, so no chunk is guessed; only the schedule and
-    // the errors' kinds are missing.
-    assert_eq!(
-        missing
-            .iter()
-            .filter(|m| **m != Missing::SendSchedule)
-            .count(),
-        1
-    );
-    assert!(missing.contains(&Missing::ErrorKinds), "{missing:?}");
+    // Chunk texts and the failure's status are kept: only the schedule is
+    // missing.
+    assert_eq!(missing, [Missing::SendSchedule]);
+    assert_eq!(records[2].error.as_ref().unwrap().status, Some(500));
     let m = RequestMetrics::of(&records[0], &MetricOptions::default());
     // 4 tokens, the first at 1000.15 and the last at 1000.185: 3 / 0.035 s.
     let decode = m.decode_tok_s.unwrap();
     assert!((decode - 3.0 / 0.035).abs() < 1e-6, "{decode}");
     assert_eq!(records[0].chunks.iter().map(|c| c.chars).sum::<u32>(), 12);
+}
+
+#[test]
+fn inference_perf_error_types_give_kinds_where_they_say_one() {
+    let kind = |t: &str| {
+        let text = format!(
+            r#"[{{"start_time": 1.0, "end_time": 2.0, "error": {{"error_type": "{t}", "error_msg": "m"}}}}]"#
+        );
+        inference_perf::parse(&text).unwrap().requests[0].error_kind
+    };
+    assert_eq!(
+        kind("HTTP Error 429"),
+        Some((ErrorKind::Throttled, Some(429)))
+    );
+    assert_eq!(kind("TimeoutError"), Some((ErrorKind::Timeout, None)));
+    assert_eq!(kind("ClientConnectorError"), None);
+    assert_eq!(kind("HTTP Error x"), None);
 }
 
 #[test]

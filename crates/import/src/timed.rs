@@ -35,6 +35,9 @@ pub(crate) struct Timed {
     pub chunk_chars: Option<Vec<u32>>,
     /// Why it failed, in the tool's words.
     pub error: Option<String>,
+    /// The kind of failure and HTTP status, when the format says them
+    /// (else the failure counts as a server error, and that is named).
+    pub error_kind: Option<(ErrorKind, Option<u16>)>,
 }
 
 /// Nanoseconds of `s` seconds (negative and non-finite read as 0; parsers
@@ -75,10 +78,13 @@ fn record(id: u64, t: &Timed, origin: f64, missing: &mut Vec<Missing>) -> Reques
         missing.push(Missing::AnswerText);
     }
     if let Some(message) = &t.error {
-        missing.push(Missing::ErrorKinds);
+        let (kind, status) = t.error_kind.unwrap_or_else(|| {
+            missing.push(Missing::ErrorKinds);
+            (ErrorKind::ServerError, None)
+        });
         r.error = Some(RequestError {
-            kind: ErrorKind::ServerError,
-            status: None,
+            kind,
+            status,
             message: message.chars().take(MAX_MESSAGE_CHARS).collect(),
         });
         return r;
