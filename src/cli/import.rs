@@ -13,15 +13,18 @@ use tokenpace_core::imported::ImportFormat;
   tokenpace import vllm.json --out vllm-run
   tokenpace import benchmarks.json --out guidellm-run          (GuideLLM)
   tokenpace import artifacts/profile_export.jsonl --out aiperf-run   (AIPerf)
-  tokenpace import reports-20261207-150000/per_request_lifecycle_metrics.json \
-    --from inference-perf --out iperf-run    (report.request_lifecycle.per_request: true)
+  tokenpace import per_request_lifecycle_metrics.json --from inference-perf
+      (inference-perf, its config's report.request_lifecycle.per_request: true)
   tokenpace report vllm-run
   tokenpace compare my-run vllm-run
 
 The run is graded and stored as `bench --out` stores one (run.json and
 requests.jsonl), so report, compare and history read it. What the file does
 not record (per-chunk times, the answer's text, the send schedule) is named
-under the table and in the report, and left out: never made up.")]
+under the table and in the report, and left out: never made up. Files
+holding only percentiles (inference-perf's summary_ and stage_N_ files,
+inference-benchmarker's results JSON) are refused, the latter with its
+figures in seconds: a run is built from requests, never from percentiles.")]
 pub struct ImportArgs {
     /// The tool's result file.
     #[arg(value_name = "FILE")]
