@@ -13,13 +13,18 @@ use tokenpace_core::imported::ImportFormat;
   tokenpace import vllm.json --out vllm-run
   tokenpace import benchmarks.json --out guidellm-run          (GuideLLM)
   tokenpace import artifacts/profile_export.jsonl --out aiperf-run   (AIPerf)
+  tokenpace import per_request_lifecycle_metrics.json --from inference-perf
+      (inference-perf, its config's report.request_lifecycle.per_request: true)
   tokenpace report vllm-run
   tokenpace compare my-run vllm-run
 
 The run is graded and stored as `bench --out` stores one (run.json and
 requests.jsonl), so report, compare and history read it. What the file does
 not record (per-chunk times, the answer's text, the send schedule) is named
-under the table and in the report, and left out: never made up.")]
+under the table and in the report, and left out: never made up. Files
+holding only percentiles (inference-perf's summary_ and stage_N_ files,
+inference-benchmarker's results JSON) are refused, the latter with its
+figures in seconds: a run is built from requests, never from percentiles.")]
 pub struct ImportArgs {
     /// The tool's result file.
     #[arg(value_name = "FILE")]
@@ -27,7 +32,8 @@ pub struct ImportArgs {
     /// Where to write the run [default: FILE's name without extension, beside it].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The file's format.
+    /// The file's format: auto tells vllm, guidellm, aiperf, inference-perf
+    /// and inference-benchmarker apart by content.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     pub from: FormatArg,
     /// Which benchmark of a file holding several (a GuideLLM sweep), from 0.
@@ -52,6 +58,10 @@ pub enum FormatArg {
     Guidellm,
     /// AIPerf's profile_export.jsonl.
     Aiperf,
+    /// inference-perf's per_request_lifecycle_metrics.json.
+    InferencePerf,
+    /// inference-benchmarker's results JSON (aggregates only: refused, its figures shown).
+    InferenceBenchmarker,
 }
 
 impl FormatArg {
@@ -62,6 +72,8 @@ impl FormatArg {
             FormatArg::Vllm => Some(ImportFormat::Vllm),
             FormatArg::Guidellm => Some(ImportFormat::Guidellm),
             FormatArg::Aiperf => Some(ImportFormat::Aiperf),
+            FormatArg::InferencePerf => Some(ImportFormat::InferencePerf),
+            FormatArg::InferenceBenchmarker => Some(ImportFormat::InferenceBenchmarker),
         }
     }
 }

@@ -163,6 +163,10 @@ fn the_format_is_told_from_the_content_and_a_wrong_one_is_named() {
         ("vllm/vllm-bench.json", "vllm"),
         ("guidellm/benchmarks.json", "guidellm"),
         ("aiperf/profile_export.jsonl", "aiperf"),
+        (
+            "inference-perf/per_request_lifecycle_metrics.json",
+            "inference-perf",
+        ),
     ] {
         let out = dir.path().join(format);
         let run = import(&sample(file), &out, &["--from", format]);
@@ -294,4 +298,72 @@ fn an_imported_run_is_reported_and_compared_with_a_tokenpace_run() {
     let v: Value = serde_json::from_str(&text).unwrap();
     let metrics = v["comparisons"][0]["changes"].to_string();
     assert!(metrics.contains("ttft_s"), "{metrics}");
+}
+
+#[test]
+fn inference_perf_per_request_file_is_imported_and_graded() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sample("inference-perf/per_request_lifecycle_metrics.json");
+    let out = dir.path().join("iperf");
+    let run = import(&file, &out, &[]);
+    assert_eq!(
+        run["summary"]["settings"]["imported"]["format"],
+        "inference-perf"
+    );
+    // Each chunk's text and the failure's HTTP status are kept: only the
+    // schedule is missing.
+    assert_eq!(missing(&run), ["send_schedule"]);
+    let by_kind = &run["summary"]["counts"]["by_kind"];
+    assert_eq!(by_kind["http_status"], 1, "{by_kind}");
+    let counts = &run["summary"]["counts"];
+    assert_eq!(
+        (counts["sent"].as_u64(), counts["ok"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let metric = |m: &str, st: &str| run["summary"]["metrics"][m][st].as_f64().unwrap();
+    // TTFT: chunk_times[0] − start_time, 0.15 and 0.20 s.
+    assert!((metric("ttft_s", "mean") - 0.175).abs() < 1e-9);
+    // Decode: tokens after the first over first → last chunk: 3 in
+    // 0.035 s (server usage 4) and 2 in 0.05 s (its tokenizer's 3).
+    let decode = (3.0 / 0.035 + 2.0 / 0.05) / 2.0;
+    assert!((metric("decode_tok_s", "mean") - decode).abs() < 1e-6);
+    let recs = records(&out);
+    let chars: Vec<u32> = recs[0].chunks.iter().map(|c| c.chars).collect();
+    assert_eq!(chars, [5, 4, 2, 1], "Hello, ' wor', ld, !");
+    let table = ok(&[
+        "import",
+        file.to_str().unwrap(),
+        "--from",
+        "inference-perf",
+        "--out",
+        dir.path().join("t").to_str().unwrap(),
+    ]);
+    assert!(table.contains("overall tier"), "{table}");
+    assert!(table.contains("imported from inference-perf"), "{table}");
+}
+
+#[test]
+fn aggregate_only_files_are_refused_with_what_they_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, says) in [
+        (
+            "inference-perf/summary_lifecycle_metrics.json",
+            "per_request_lifecycle_metrics.json",
+        ),
+        (
+            "inference-benchmarker/results.json",
+            "throughput: 248 ok, 2 failed",
+        ),
+    ] {
+        let err = tokenpace(&[
+            "import",
+            sample(file).to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ])
+        .unwrap_err();
+        let err = format!("{err:#}");
+        assert!(err.contains(says), "{file}: {err}");
+        assert!(!dir.path().join("out").exists(), "no run written");
+    }
 }

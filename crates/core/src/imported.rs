@@ -14,11 +14,22 @@ pub enum ImportFormat {
     Guidellm,
     /// AIPerf's per-request `profile_export.jsonl`.
     Aiperf,
+    /// inference-perf's `per_request_lifecycle_metrics.json`.
+    InferencePerf,
+    /// Hugging Face inference-benchmarker's results JSON (aggregates only:
+    /// recognised, and refused with what it lacks).
+    InferenceBenchmarker,
 }
 
 impl ImportFormat {
     /// Every format, in the order detection tries them.
-    pub const ALL: [ImportFormat; 3] = [Self::Vllm, Self::Guidellm, Self::Aiperf];
+    pub const ALL: [ImportFormat; 5] = [
+        Self::Vllm,
+        Self::Guidellm,
+        Self::Aiperf,
+        Self::InferencePerf,
+        Self::InferenceBenchmarker,
+    ];
 
     /// The name `--format` takes and run.json stores.
     pub fn id(self) -> &'static str {
@@ -26,6 +37,8 @@ impl ImportFormat {
             Self::Vllm => "vllm",
             Self::Guidellm => "guidellm",
             Self::Aiperf => "aiperf",
+            Self::InferencePerf => "inference-perf",
+            Self::InferenceBenchmarker => "inference-benchmarker",
         }
     }
 
@@ -35,6 +48,8 @@ impl ImportFormat {
             Self::Vllm => "vllm bench serve",
             Self::Guidellm => "GuideLLM",
             Self::Aiperf => "AIPerf",
+            Self::InferencePerf => "inference-perf",
+            Self::InferenceBenchmarker => "inference-benchmarker",
         }
     }
 }

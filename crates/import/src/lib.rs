@@ -1,6 +1,8 @@
 //! Other tools' result files read into tokenpace runs: `vllm bench serve
-//! --save-result --save-detailed`, GuideLLM's benchmarks JSON and AIPerf's
-//! `profile_export.jsonl`. Each format becomes the same
+//! --save-result --save-detailed`, GuideLLM's benchmarks JSON, AIPerf's
+//! `profile_export.jsonl` and inference-perf's
+//! `per_request_lifecycle_metrics.json` (inference-benchmarker's results,
+//! aggregates only, are recognised and refused with their figures shown). Each format becomes the same
 //! [`RequestRecord`]s a `bench` run stores, so `report`, `compare` and
 //! grading treat it alike; what a format does not record is named in the
 //! run's [`Imported::missing`] and left out of the records.
@@ -9,7 +11,11 @@
 mod aiperf;
 mod error;
 mod guidellm;
+mod inference_benchmarker;
+mod inference_perf;
 mod json;
+#[cfg(test)]
+mod peer_tests;
 #[cfg(test)]
 mod tests;
 mod timed;
@@ -78,6 +84,8 @@ pub fn import(
                 .transpose()?;
             aiperf::parse(&text, aggregate.as_deref())
         }
+        ImportFormat::InferencePerf => inference_perf::parse(&text),
+        ImportFormat::InferenceBenchmarker => inference_benchmarker::parse(&text),
     }
     .map_err(bad)?;
     if parsed.requests.is_empty() {
@@ -123,5 +131,7 @@ pub fn detect(text: &str) -> Option<ImportFormat> {
         ImportFormat::Vllm => vllm::looks_like(text),
         ImportFormat::Guidellm => guidellm::looks_like(text),
         ImportFormat::Aiperf => aiperf::looks_like(text),
+        ImportFormat::InferencePerf => inference_perf::looks_like(text),
+        ImportFormat::InferenceBenchmarker => inference_benchmarker::looks_like(text),
     })
 }

@@ -30,8 +30,14 @@ pub(crate) struct Timed {
     pub output_tokens: Option<TokenCount>,
     /// The answer's text, when kept.
     pub text: Option<CharCount>,
+    /// Each timed chunk's characters (first, then one per gap), when the
+    /// format keeps every chunk's text.
+    pub chunk_chars: Option<Vec<u32>>,
     /// Why it failed, in the tool's words.
     pub error: Option<String>,
+    /// The kind of failure and HTTP status, when the format says them
+    /// (else the failure counts as a server error, and that is named).
+    pub error_kind: Option<(ErrorKind, Option<u16>)>,
 }
 
 /// Nanoseconds of `s` seconds (negative and non-finite read as 0; parsers
@@ -67,14 +73,18 @@ fn record(id: u64, t: &Timed, origin: f64, missing: &mut Vec<Missing>) -> Reques
     if let Some(text) = t.text {
         r.output_chars = text.chars;
         r.output_cjk_chars = text.cjk;
-    } else {
+    } else if t.error.is_none() {
+        // A failed request's empty answer is no gap in the format.
         missing.push(Missing::AnswerText);
     }
     if let Some(message) = &t.error {
-        missing.push(Missing::ErrorKinds);
+        let (kind, status) = t.error_kind.unwrap_or_else(|| {
+            missing.push(Missing::ErrorKinds);
+            (ErrorKind::ServerError, None)
+        });
         r.error = Some(RequestError {
-            kind: ErrorKind::ServerError,
-            status: None,
+            kind,
+            status,
             message: message.chars().take(MAX_MESSAGE_CHARS).collect(),
         });
         return r;
@@ -84,29 +94,7 @@ fn record(id: u64, t: &Timed, origin: f64, missing: &mut Vec<Missing>) -> Reques
     };
     let first = sent.saturating_add(ns(ttft));
     match &t.gaps_s {
-        Some(gaps) => {
-            // Each chunk carried text (the tools time only those), but how
-            // much is not kept: one character stands for "some". Without
-            // the answer's text no chunk counts as seen.
-            let chars = u32::from(t.text.is_some_and(|c| c.chars > 0));
-            if chars > 0 {
-                missing.push(Missing::ChunkChars);
-            }
-            let mut at = first;
-            r.chunks.push(Chunk {
-                at_ns: at,
-                tokens: 1,
-                chars,
-            });
-            for gap in gaps {
-                at = at.saturating_add(ns(*gap));
-                r.chunks.push(Chunk {
-                    at_ns: at,
-                    tokens: 1,
-                    chars,
-                });
-            }
-        }
+        Some(gaps) => every_chunk(&mut r, t, gaps, first, missing),
         None => {
             // First and last token only; no chunk is "visible", so no
             // stall or reading speed is derived from a gap never seen.
@@ -133,6 +121,40 @@ fn record(id: u64, t: &Timed, origin: f64, missing: &mut Vec<Missing>) -> Reques
         r.end_ns = r.chunks.last().map(|c| c.at_ns);
     }
     r
+}
+
+/// The chunks of a request whose every chunk was timed: the first at
+/// `first`, then one per gap.
+fn every_chunk(
+    r: &mut RequestRecord,
+    t: &Timed,
+    gaps: &[f64],
+    first: Nanos,
+    missing: &mut Vec<Missing>,
+) {
+    let per_chunk = t.chunk_chars.as_ref().filter(|c| c.len() == gaps.len() + 1);
+    // Without each chunk's text, every chunk carried text (the tools time
+    // only those) but how much is not kept: one character stands for
+    // "some". Without the answer's text no chunk counts as seen.
+    let some = u32::from(t.text.is_some_and(|c| c.chars > 0));
+    if per_chunk.is_none() && some > 0 {
+        missing.push(Missing::ChunkChars);
+    }
+    let chars = |i: usize| per_chunk.map_or(some, |c| c[i]);
+    let mut at = first;
+    r.chunks.push(Chunk {
+        at_ns: at,
+        tokens: 1,
+        chars: chars(0),
+    });
+    for (i, gap) in gaps.iter().enumerate() {
+        at = at.saturating_add(ns(*gap));
+        r.chunks.push(Chunk {
+            at_ns: at,
+            tokens: 1,
+            chars: chars(i + 1),
+        });
+    }
 }
 
 /// A count the tool took from the server's usage block.
