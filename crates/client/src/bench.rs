@@ -213,54 +213,16 @@ impl Kept {
     }
 }
 
-/// Runs `plan` with `driver`, calling `on_record` for each finished request;
-/// [`Next::Stop`] and [`Next::Enough`] end the run (it is then not partial:
-/// the caller says why).
-pub async fn run(
-    driver: Arc<Driver>,
-    plan: LoadPlan,
-    options: RunOptions,
-    mut on_record: impl FnMut(&RequestRecord) -> Next,
-) -> anyhow::Result<BenchOutcome> {
-    let sink = match (&options.records_file, options.repeat) {
-        (Some(path), Some(tag)) if tag.index > 0 => Some(JsonlSink::append(path)?),
-        (Some(path), _) => Some(JsonlSink::create(path)?),
-        (None, _) => None,
-    };
-    let (stop_tx, stop) = watch::channel(false);
-    let (abort_tx, abort) = watch::channel(false);
-    let (stop_tx, abort_tx) = (Arc::new(stop_tx), Arc::new(abort_tx));
-    let grace = options.grace;
-    let (on_stop, on_abort) = (stop_tx.clone(), abort_tx.clone());
-    let mut signals = if CATCH.load(Ordering::Relaxed) {
-        listen()
-    } else {
-        INTERRUPT.subscribe()
-    };
-    let interrupt = tokio::spawn(async move {
-        if signals.wait_for(Option::is_some).await.is_ok() {
-            let _ = on_stop.send(true);
-            tokio::time::sleep(grace).await;
-            let _ = on_abort.send(true);
-        }
-    });
+/// Keeps the records `rx` brings until the load ends, telling `on_record`
+/// of each; a [`Next::Stop`] or [`Next::Enough`] sends the stop (and the
+/// abort) once. Returns them and whether `on_record` stopped the run.
+async fn collect(
+    mut rx: mpsc::UnboundedReceiver<RequestRecord>,
+    mut kept: Kept,
+    on_record: &mut impl FnMut(&RequestRecord) -> Next,
+    (stop_tx, abort_tx): (&watch::Sender<bool>, &watch::Sender<bool>),
+) -> (Kept, bool) {
     let mut stopped = false;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let load = tokio::spawn(drive(
-        driver,
-        plan,
-        Control {
-            stop: stop.clone(),
-            abort,
-        },
-        tx,
-    ));
-    let mut kept = Kept {
-        sink,
-        repeat: options.repeat,
-        records: Vec::new(),
-        write_error: None,
-    };
     while let Some(first) = rx.recv().await {
         // The records that arrived together are written with one flush
         // (bounded, so a steady flow still reaches the file at once).
@@ -296,6 +258,57 @@ pub async fn run(
             tokio::time::sleep(GATHER).await;
         }
     }
+    (kept, stopped)
+}
+
+/// Runs `plan` with `driver`, calling `on_record` for each finished request;
+/// [`Next::Stop`] and [`Next::Enough`] end the run (it is then not partial:
+/// the caller says why).
+pub async fn run(
+    driver: Arc<Driver>,
+    plan: LoadPlan,
+    options: RunOptions,
+    mut on_record: impl FnMut(&RequestRecord) -> Next,
+) -> anyhow::Result<BenchOutcome> {
+    let sink = match (&options.records_file, options.repeat) {
+        (Some(path), Some(tag)) if tag.index > 0 => Some(JsonlSink::append(path)?),
+        (Some(path), _) => Some(JsonlSink::create(path)?),
+        (None, _) => None,
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let (abort_tx, abort) = watch::channel(false);
+    let (stop_tx, abort_tx) = (Arc::new(stop_tx), Arc::new(abort_tx));
+    let grace = options.grace;
+    let (on_stop, on_abort) = (stop_tx.clone(), abort_tx.clone());
+    let mut signals = if CATCH.load(Ordering::Relaxed) {
+        listen()
+    } else {
+        INTERRUPT.subscribe()
+    };
+    let interrupt = tokio::spawn(async move {
+        if signals.wait_for(Option::is_some).await.is_ok() {
+            let _ = on_stop.send(true);
+            tokio::time::sleep(grace).await;
+            let _ = on_abort.send(true);
+        }
+    });
+    let (tx, rx) = mpsc::unbounded_channel();
+    let load = tokio::spawn(drive(
+        driver,
+        plan,
+        Control {
+            stop: stop.clone(),
+            abort,
+        },
+        tx,
+    ));
+    let kept = Kept {
+        sink,
+        repeat: options.repeat,
+        records: Vec::new(),
+        write_error: None,
+    };
+    let (kept, stopped) = collect(rx, kept, &mut on_record, (&stop_tx, &abort_tx)).await;
     load.await?;
     let partial = *stop.borrow() && !stopped;
     interrupt.abort();
