@@ -20,8 +20,10 @@
 //! Run: `cargo bench --no-default-features --bench loop` (add `-- N` for N
 //! requests a closed loop, 20 000 by default).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::cpu_time;
+use std::process::Command;
 
 /// Client CPU per short request during the load asked for by issue #30, µs.
 const CPU_PER_REQUEST_US: f64 = 15.0;
@@ -131,27 +133,20 @@ fn main() {
 
 /// `tokenpace sim` answering one token at once, and its URL.
 fn start_sim() -> (std::process::Child, String) {
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_tokenpace"))
-        .args([
-            "sim",
-            "--port",
-            "0",
-            "--ttft-ms",
-            "0",
-            "--decode",
-            "1000000",
-        ])
-        .args(["--prefill", "1000000000", "--max-batch", "100000"])
-        .args(["--output-tokens", "1", "--text", "en"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start tokenpace sim");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    (sim, url)
+    common::start_sim(&[
+        "--ttft-ms",
+        "0",
+        "--decode",
+        "1000000",
+        "--prefill",
+        "1000000000",
+        "--max-batch",
+        "100000",
+        "--output-tokens",
+        "1",
+        "--text",
+        "en",
+    ])
 }
 
 /// What one `tokenpace bench` process did.
@@ -265,13 +260,4 @@ fn bare_cpu_us(url: &str, streams: u32, requests: u32) -> f64 {
         while tasks.join_next().await.is_some() {}
     });
     (cpu_time() - before) * 1e6 / f64::from(each * streams)
-}
-
-/// User + system CPU seconds of this process.
-fn cpu_time() -> f64 {
-    // SAFETY: getrusage fills the zeroed struct it is given.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(u.ru_utime) + s(u.ru_stime)
 }
