@@ -28,6 +28,9 @@ pub struct Cut {
 /// " a" and single digits) and on SentencePiece ones ("▁a").
 const PADS: [&str; 3] = [" a", "1", " ."];
 
+/// The most tokens padding may add.
+const MAX_PAD_TOKENS: u32 = 8;
+
 impl Cut {
     fn at(bytes: usize, tokens: u32) -> Cut {
         Cut {
@@ -112,6 +115,11 @@ async fn pad(
     n: u32,
 ) -> anyhow::Result<Option<Cut>> {
     let missing = n - lo.tokens;
+    // Padding closes the gap one character leaves, not a search that gave
+    // up far from its answer: a prompt stays its corpus text.
+    if missing > MAX_PAD_TOKENS {
+        return Ok(None);
+    }
     for unit in 0..PADS.len() {
         let mut times = missing;
         for _ in 0..3 {
@@ -146,11 +154,12 @@ fn next_cut(body: &str, lo: Cut, hi: Cut, n: u32, bisect: bool) -> Option<usize>
         let share = f64::from(n - lo.tokens) / f64::from(hi.tokens - lo.tokens);
         a + ((b - a) as f64 * share).round() as usize
     };
-    let mut at = guess.clamp(a + 1, b.saturating_sub(1).max(a + 1));
-    while at < b && !body.is_char_boundary(at) {
-        at += 1;
-    }
-    (at > a && at < b).then_some(at)
+    let guess = guess.clamp(a + 1, b.saturating_sub(1).max(a + 1));
+    // The nearest boundary at or after the guess, else the nearest before
+    // it (a wide character at the guess must not hide those below).
+    let up = (guess..b).find(|&i| body.is_char_boundary(i));
+    let down = || (a + 1..guess).rev().find(|&i| body.is_char_boundary(i));
+    up.or_else(down)
 }
 
 #[cfg(test)]
@@ -291,8 +300,11 @@ mod tests {
             let counted = block_on(Bytes.count(Shape::Text, &text)).unwrap();
             assert_eq!(counted, n, "{text:?}");
             assert!(text.starts_with(&body[..got.bytes]));
-            // Padded only when the cut alone cannot count n.
+            // Padded only when the cut alone cannot count n, and by what
+            // one character leaves (a search that stopped early, its guess
+            // inside the last wide character, once padded 61 tokens).
             assert_eq!(got.pad.1 > 0, n % 3 != 0, "{n}: {text:?}");
+            assert!(got.pad.1 <= 2, "{n}: {text:?}");
         }
     }
 }
