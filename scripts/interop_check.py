@@ -15,8 +15,9 @@ only, so it runs wherever Python does.
   interop_check.py ttft URL LOGDIR BODIES_RUNDIR TIMED_RUNDIR CONCURRENCY
       sends the bodies of BODIES_RUNDIR's requests (as the proxy saw them)
       straight to URL with CONCURRENCY streams, cold connections, and
-      compares the median time to first token with tokenpace's in
-      TIMED_RUNDIR (the same prompts, measured without the proxy)
+      compares the time to first token with tokenpace's in TIMED_RUNDIR
+      (the same prompts, measured without the proxy): the medians at one
+      stream, the fastest and the slowest (the server's two modes) at more
 
 Exit status 1 with a message naming each difference when a check fails.
 """
@@ -365,12 +366,25 @@ def check_ttft(url, logdir, bodies_rundir, timed_rundir, concurrency):
     if len(theirs) < len(bodies) or not ours:
         print(f"ttft: the plain client got {len(theirs)} of {len(bodies)} answers, tokenpace {len(ours)}")
         return False
-    a, b = statistics.median(ours), statistics.median(theirs)
     # Within noise: the same requests on the same server a minute apart.
-    limit = max(0.15 * b, 0.05)
-    ok = abs(a - b) <= limit
-    print(f"ttft at {concurrency} streams, {len(bodies)} requests: tokenpace median {a:.3f} s, plain client {b:.3f} s "
-          f"(difference {a - b:+.3f} s, allowed ±{limit:.3f} s){'' if ok else ' — TOO FAR APART'}")
+    close = lambda a, b: abs(a - b) <= max(0.15 * b, 0.05)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    if concurrency == 1:
+        ok = close(a, b)
+        print(f"ttft at 1 stream, {len(bodies)} requests: tokenpace median {a:.3f} s, plain client {b:.3f} s "
+              f"(difference {a - b:+.3f} s){'' if ok else ' — TOO FAR APART'}")
+        return ok
+    # Several streams: vLLM prefills the first request of a burst alone and
+    # the others together, so TTFT has two modes (0.56 s and 2.2 s here),
+    # and how many requests fall in each depends on when each arrived
+    # against the engine's step, which neither client controls; a median
+    # flips between the modes. Each mode must be timed alike: the fastest
+    # and the slowest of each client agree.
+    pairs = [("fastest", min(ours), min(theirs)), ("slowest", max(ours), max(theirs))]
+    ok = all(close(x, y) for _, x, y in pairs)
+    shown = ", ".join(f"{n} {x:.3f} s against {y:.3f} s" for n, x, y in pairs)
+    print(f"ttft at {concurrency} streams, {len(bodies)} requests: tokenpace against a plain client, {shown} "
+          f"(medians {a:.3f} / {b:.3f} s){'' if ok else ' — TOO FAR APART'}")
     return ok
 
 
