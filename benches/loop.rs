@@ -120,15 +120,7 @@ fn main() {
     let _ = sim.kill();
     let _ = sim.wait();
     println!();
-    let mut missed = 0;
-    for (what, ok) in &verdicts {
-        println!("{} {what}", if *ok { "met   " } else { "MISSED" });
-        missed += usize::from(!ok);
-    }
-    if missed > 0 {
-        println!("{missed} target(s) missed");
-        std::process::exit(1);
-    }
+    common::verdicts(&verdicts);
 }
 
 /// `tokenpace sim` answering one token at once, and its URL.
@@ -218,12 +210,7 @@ fn wait_cpu_s(pid: u32) -> f64 {
 fn bare_cpu_us(url: &str, streams: u32, requests: u32) -> f64 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    let body = r#"{"model":"tokenpace-sim","messages":[{"role":"user","content":"hello"}],"max_tokens":1,"stream":true}"#;
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let request: &'static [u8] = request.leak().as_bytes();
+    let request = common::raw_chat_request(addr, "hello", 1);
     let workers = tokenpace_client::workers::Workers::per_core().unwrap();
     let outer = tokio::runtime::Builder::new_current_thread()
         .enable_all()

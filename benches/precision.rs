@@ -296,15 +296,7 @@ fn main() {
         println!("{t}");
     }
     println!();
-    let mut missed = 0;
-    for (what, ok) in &verdicts {
-        println!("{} {what}", if *ok { "met   " } else { "MISSED" });
-        missed += usize::from(!ok);
-    }
-    if missed > 0 {
-        println!("{missed} target(s) missed");
-        std::process::exit(1);
-    }
+    common::verdicts(&verdicts);
 }
 
 /// The floor of a cold burst on this machine: `n` bare loopback
@@ -370,19 +362,13 @@ fn bare(
     tokio::runtime::Runtime,
 ) {
     let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    let body = format!(
-        r#"{{"model":"tokenpace-sim","messages":[{{"role":"user","content":"你好"}}],"max_tokens":{max_tokens},"stream":true}}"#
-    );
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let request = common::raw_chat_request(addr, "你好", max_tokens);
     let outer = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let workers = tokenpace_client::workers::Workers::per_core().unwrap();
-    (addr, request.leak().as_bytes(), workers, outer)
+    (addr, request, workers, outer)
 }
 
 /// A bare connection to `addr` with `request` written on it, as the two

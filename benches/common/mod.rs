@@ -1,5 +1,5 @@
 //! What the bench binaries share: the simulator as a process of its own,
-//! and this process's CPU.
+//! this process's CPU, the bare clients' raw request and the verdicts.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -28,4 +28,35 @@ pub fn cpu_time() -> f64 {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     s(u.ru_utime) + s(u.ru_stime)
+}
+
+/// A raw streamed chat request of `content` for `max_tokens` tokens to
+/// the simulator at `addr`, as the bare clients write it (leaked: it lives
+/// as long as their tasks).
+pub fn raw_chat_request(
+    addr: std::net::SocketAddr,
+    content: &str,
+    max_tokens: u32,
+) -> &'static [u8] {
+    let body = format!(
+        r#"{{"model":"tokenpace-sim","messages":[{{"role":"user","content":"{content}"}}],"max_tokens":{max_tokens},"stream":true}}"#
+    );
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    request.leak().as_bytes()
+}
+
+/// Prints each verdict, and exits with status 1 when one was missed.
+pub fn verdicts(verdicts: &[(String, bool)]) {
+    let mut missed = 0;
+    for (what, ok) in verdicts {
+        println!("{} {what}", if *ok { "met   " } else { "MISSED" });
+        missed += usize::from(!ok);
+    }
+    if missed > 0 {
+        println!("{missed} target(s) missed");
+        std::process::exit(1);
+    }
 }
