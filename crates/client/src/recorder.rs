@@ -317,10 +317,12 @@ impl<'t> Recorder<'t> {
     ) -> (RequestRecord, Option<Transcript>) {
         let transcript = self.transcript.take();
         let end = match (&end, &transcript) {
-            (StreamEnd::Complete, Some(t)) => match bad_tool_call(t, &self.guard) {
-                Some(message) => StreamEnd::Failed(ErrorKind::BadToolCall, None, message),
-                None => end,
-            },
+            (StreamEnd::Complete, Some(t)) => {
+                match bad_tool_call(t, &self.finish_reason, &self.guard) {
+                    Some(message) => StreamEnd::Failed(ErrorKind::BadToolCall, None, message),
+                    None => end,
+                }
+            }
             _ => end,
         };
         (self.finish(at, end), transcript)
@@ -466,7 +468,7 @@ fn no_visible_text(r: &RequestRecord, finish_reason: &Option<String>) -> String 
 }
 
 /// Why a response's tool calls cannot be acted on, if they cannot.
-fn bad_tool_call(t: &Transcript, guard: &Guard) -> Option<String> {
+fn bad_tool_call(t: &Transcript, finish_reason: &Option<String>, guard: &Guard) -> Option<String> {
     t.tool_calls.iter().enumerate().find_map(|(i, call)| {
         if call.name.is_empty() {
             return Some(format!("tool call {i} has no function name"));
@@ -482,8 +484,14 @@ fn bad_tool_call(t: &Transcript, guard: &Guard) -> Option<String> {
             Err(e) => {
                 // Joined from many events: redacted whole, then cut.
                 let shown = guard.keep(args, Guard::ARGUMENT_CHARS);
+                // Arguments that end early because the reply hit its token
+                // cap are the request's limit, not the server's fault.
+                let why = match (finish_reason.as_deref(), e.is_eof()) {
+                    (Some("length"), true) => ", cut off at max_tokens: raise --max-tokens",
+                    _ => "",
+                };
                 Some(format!(
-                    "tool call {i} ({}) has arguments that are not JSON ({e}): {shown}",
+                    "tool call {i} ({}) has arguments that are not JSON ({e}{why}): {shown}",
                     call.name
                 ))
             }

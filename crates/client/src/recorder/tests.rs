@@ -131,6 +131,36 @@ fn broken_tool_arguments_are_a_named_error() {
     let e = rec.error.unwrap();
     assert_eq!(e.kind, ErrorKind::BadToolCall);
     assert!(e.message.contains("not JSON"), "{}", e.message);
+    assert!(!e.message.contains("max_tokens"), "{}", e.message);
+}
+
+/// Arguments cut short by the token cap say which limit to raise (a 135M
+/// model under vLLM's `tool_choice=required` ran past 64 tokens in CI).
+#[test]
+fn tool_arguments_cut_at_max_tokens_say_so() {
+    let b = OpenAiChat;
+    let mut r = Recorder::new(0, 0, 0, None);
+    r.keep_transcript();
+    r.event(
+        1,
+        br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"[{\"a\": \"b"}}]}}]}"#,
+        &b,
+    );
+    r.event(
+        2,
+        br#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#,
+        &b,
+    );
+    r.event(3, b"[DONE]", &b);
+    let (rec, _) = r.finish_with_transcript(4, StreamEnd::Complete);
+    let e = rec.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::BadToolCall);
+    assert!(
+        e.message
+            .contains("cut off at max_tokens: raise --max-tokens"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
