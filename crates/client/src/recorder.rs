@@ -10,6 +10,9 @@ use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
 use tokenpace_core::text::CharCount;
+use verdict::{bad_tool_call, no_visible_text};
+
+mod verdict;
 
 /// Builds the record of one request as its events arrive.
 #[derive(Debug)]
@@ -452,51 +455,6 @@ impl ChunkTokens {
     fn next(&mut self) -> u32 {
         self.first.take().unwrap_or(self.rest)
     }
-}
-
-/// What a response with tokens but no answer text and no tool call sent
-/// instead: reasoning only, and why it stopped.
-fn no_visible_text(r: &RequestRecord, finish_reason: &Option<String>) -> String {
-    let n = r.reasoning_chunks.len();
-    let why = match finish_reason.as_deref() {
-        Some("length") => {
-            ", stopped at max_tokens while reasoning: raise --max-tokens, or lower the reasoning effort"
-        }
-        _ => "",
-    };
-    format!("the response has no visible text: reasoning only ({n} reasoning chunks{why})")
-}
-
-/// Why a response's tool calls cannot be acted on, if they cannot.
-fn bad_tool_call(t: &Transcript, finish_reason: &Option<String>, guard: &Guard) -> Option<String> {
-    t.tool_calls.iter().enumerate().find_map(|(i, call)| {
-        if call.name.is_empty() {
-            return Some(format!("tool call {i} has no function name"));
-        }
-        let args = call.arguments.trim();
-        let parsed = if args.is_empty() {
-            Ok(serde_json::Value::Object(Default::default()))
-        } else {
-            serde_json::from_str::<serde_json::Value>(args)
-        };
-        match parsed {
-            Ok(_) => None,
-            Err(e) => {
-                // Joined from many events: redacted whole, then cut.
-                let shown = guard.keep(args, Guard::ARGUMENT_CHARS);
-                // Arguments that end early because the reply hit its token
-                // cap are the request's limit, not the server's fault.
-                let why = match (finish_reason.as_deref(), e.is_eof()) {
-                    (Some("length"), true) => ", cut off at max_tokens: raise --max-tokens",
-                    _ => "",
-                };
-                Some(format!(
-                    "tool call {i} ({}) has arguments that are not JSON ({e}{why}): {shown}",
-                    call.name
-                ))
-            }
-        }
-    })
 }
 
 #[cfg(test)]
