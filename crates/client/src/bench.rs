@@ -165,7 +165,7 @@ impl Signals {
 
 /// What to do after a request finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub enum AfterRequest {
     /// Go on.
     Continue,
     /// Start no more requests and cancel those in flight: the run cannot
@@ -214,12 +214,12 @@ impl Kept {
 }
 
 /// Keeps the records `rx` brings until the load ends, telling `on_record`
-/// of each; a [`Next::Stop`] or [`Next::Enough`] sends the stop (and the
+/// of each; an [`AfterRequest::Stop`] or [`AfterRequest::Enough`] sends the stop (and the
 /// abort) once. Returns them and whether `on_record` stopped the run.
 async fn collect(
     mut rx: mpsc::UnboundedReceiver<RequestRecord>,
     mut kept: Kept,
-    on_record: &mut impl FnMut(&RequestRecord) -> Next,
+    on_record: &mut impl FnMut(&RequestRecord) -> AfterRequest,
     (stop_tx, abort_tx): (&watch::Sender<bool>, &watch::Sender<bool>),
 ) -> (Kept, bool) {
     let mut stopped = false;
@@ -232,13 +232,13 @@ async fn collect(
             let record = kept.add(record);
             match on_record(record) {
                 _ if stopped => {}
-                Next::Continue => {}
-                Next::Stop => {
+                AfterRequest::Continue => {}
+                AfterRequest::Stop => {
                     stopped = true;
                     let _ = stop_tx.send(true);
                     let _ = abort_tx.send(true);
                 }
-                Next::Enough => {
+                AfterRequest::Enough => {
                     stopped = true;
                     let _ = stop_tx.send(true);
                 }
@@ -262,13 +262,13 @@ async fn collect(
 }
 
 /// Runs `plan` with `driver`, calling `on_record` for each finished request;
-/// [`Next::Stop`] and [`Next::Enough`] end the run (it is then not partial:
+/// [`AfterRequest::Stop`] and [`AfterRequest::Enough`] end the run (it is then not partial:
 /// the caller says why).
 pub async fn run(
     driver: Arc<Driver>,
     plan: LoadPlan,
     options: RunOptions,
-    mut on_record: impl FnMut(&RequestRecord) -> Next,
+    mut on_record: impl FnMut(&RequestRecord) -> AfterRequest,
 ) -> anyhow::Result<BenchOutcome> {
     let sink = match (&options.records_file, options.repeat) {
         (Some(path), Some(tag)) if tag.index > 0 => Some(JsonlSink::append(path)?),

@@ -5,7 +5,7 @@
 //! connections still start cold.
 
 use crate::clock::RunClock;
-use crate::transport::{Endpoint, Failure};
+use crate::transport::{Failure, HostPool};
 use std::time::Duration;
 
 /// A complete answer.
@@ -98,7 +98,7 @@ pub fn status_text(status: u16) -> String {
 
 /// Sends `call` to `endpoint` (the endpoint of its URL) and reads the whole
 /// answer.
-pub(crate) async fn send(endpoint: &Endpoint, call: Call<'_>) -> Result<Reply, CallError> {
+pub(crate) async fn send(endpoint: &HostPool, call: Call<'_>) -> Result<Reply, CallError> {
     let bytes = request_bytes(endpoint, &call).map_err(CallError::Failed)?;
     let work = async {
         let clock = RunClock::start();
@@ -128,7 +128,7 @@ pub(crate) async fn send(endpoint: &Endpoint, call: Call<'_>) -> Result<Reply, C
 
 /// The HTTP/1.1 request of `call`: its URL's path and query after the
 /// endpoint's authority.
-fn request_bytes(endpoint: &Endpoint, call: &Call<'_>) -> Result<Vec<u8>, String> {
+fn request_bytes(endpoint: &HostPool, call: &Call<'_>) -> Result<Vec<u8>, String> {
     let after_scheme = call.url.split_once("://").map_or(call.url, |(_, r)| r);
     // The path starts where the authority (userinfo and all) ends.
     let path = after_scheme
@@ -180,9 +180,9 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn endpoint(url: &str) -> Endpoint {
+    fn endpoint(url: &str) -> HostPool {
         let tls = crate::transport::tls::client_config(&Default::default()).unwrap();
-        Endpoint::of(url, 1, Duration::from_secs(1), &Arc::clone(&tls)).unwrap()
+        HostPool::of(url, 1, Duration::from_secs(1), &Arc::clone(&tls)).unwrap()
     }
 
     fn text(call: Call<'_>) -> String {

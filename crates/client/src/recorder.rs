@@ -1,10 +1,10 @@
 //! Turns a stream of timestamped events into one [`RequestRecord`].
 
-use crate::backend::{Backend, Event, ToolCallDelta, Usage};
+use crate::backend::{Backend, Event, ReportedUsage, ToolCallDelta};
 pub use crate::guard::Guard;
 use crate::sse::TooLarge;
 use crate::tokenizer::ModelTokenizer;
-pub use crate::transcript::{ToolCall, Transcript};
+pub use crate::transcript::{StreamedToolCall, Transcript};
 use std::time::SystemTime;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
@@ -18,7 +18,7 @@ mod verdict;
 #[derive(Debug)]
 pub struct Recorder<'t> {
     record: RequestRecord,
-    usage: Option<Usage>,
+    usage: Option<ReportedUsage>,
     finish_reason: Option<String>,
     done: bool,
     prompt_tokens: Option<TokenCount>,
@@ -235,9 +235,9 @@ impl<'t> Recorder<'t> {
 
     /// Some APIs report usage in parts (Anthropic: input tokens first,
     /// output tokens last): later counts win, earlier ones stay.
-    fn merge_usage(&mut self, u: Usage) {
+    fn merge_usage(&mut self, u: ReportedUsage) {
         self.usage = Some(match self.usage {
-            Some(old) => Usage {
+            Some(old) => ReportedUsage {
                 prompt_tokens: u.prompt_tokens.or(old.prompt_tokens),
                 completion_tokens: u.completion_tokens.or(old.completion_tokens),
                 reasoning_tokens: u.reasoning_tokens.or(old.reasoning_tokens),
@@ -358,7 +358,7 @@ impl<'t> Recorder<'t> {
 
     /// Sets the record's token counts from the server's `usage`, else the
     /// tokenizer, else the chunks.
-    fn count(&mut self, usage: Usage) {
+    fn count(&mut self, usage: ReportedUsage) {
         let r = &mut self.record;
         let chunk_tokens: u32 = r
             .chunks

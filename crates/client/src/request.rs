@@ -12,7 +12,7 @@ use crate::recorder::{Guard, Recorder, StreamEnd, Transcript};
 use crate::redact::Secrets;
 use crate::tokenizer::ModelTokenizer;
 use crate::transport::tls::TlsOptions;
-use crate::transport::Endpoint;
+use crate::transport::HostPool;
 
 mod build;
 mod error_body;
@@ -42,10 +42,10 @@ pub struct HttpClient {
     max_idle: usize,
     /// What `https://` connections are made with.
     tls: Arc<rustls::ClientConfig>,
-    endpoints: Shared<Endpoint>,
+    endpoints: Shared<HostPool>,
     /// The untimed calls' endpoints: connections and TLS sessions of their
     /// own, so the load's start cold.
-    untimed: Shared<Endpoint>,
+    untimed: Shared<HostPool>,
     untimed_tls: Arc<rustls::ClientConfig>,
     /// HTTP/2 for the requests, when set.
     h2: Option<negotiate::H2Use>,
@@ -73,7 +73,7 @@ impl HttpClient {
             match map.get(origin) {
                 Some(e) => Arc::clone(e),
                 None => {
-                    let e = Endpoint::of(origin, 4, self.connect_timeout, &self.untimed_tls)
+                    let e = HostPool::of(origin, 4, self.connect_timeout, &self.untimed_tls)
                         .ok_or_else(|| {
                             CallError::Failed("not an http:// or https:// URL".into())
                         })?;
@@ -92,12 +92,12 @@ impl HttpClient {
     }
 
     /// The timed endpoint of `base_url` (`http://` or `https://`).
-    fn endpoint(&self, base_url: &str) -> Option<Arc<Endpoint>> {
+    fn endpoint(&self, base_url: &str) -> Option<Arc<HostPool>> {
         let mut map = self.endpoints.lock().ok()?;
         if let Some(e) = map.get(base_url) {
             return Some(Arc::clone(e));
         }
-        let e = Endpoint::of(base_url, self.max_idle, self.connect_timeout, &self.tls)?;
+        let e = HostPool::of(base_url, self.max_idle, self.connect_timeout, &self.tls)?;
         let e = Arc::new(e);
         map.insert(base_url.to_string(), Arc::clone(&e));
         Some(e)
@@ -448,7 +448,7 @@ async fn attempt(
 /// A request ready to send.
 enum Outgoing {
     /// Its bytes for the timed transport.
-    Raw(Arc<Endpoint>, Vec<u8>),
+    Raw(Arc<HostPool>, Vec<u8>),
     /// For HTTP/2 (`--h2c`, or `h2` picked by ALPN).
     H2(Arc<H2Endpoint>, H2Request),
     /// Why it cannot be sent.

@@ -381,7 +381,7 @@ mod tests {
             |_| unreachable!(),
         );
         let t = Transcript {
-            tool_calls: vec![crate::recorder::ToolCall {
+            tool_calls: vec![crate::recorder::StreamedToolCall {
                 id: "call_9".into(),
                 name: "search".into(),
                 arguments: "{\"query\":\"x\"}".into(),

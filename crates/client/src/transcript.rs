@@ -9,7 +9,7 @@ pub struct Transcript {
     /// The visible answer text.
     pub answer: String,
     /// Tool calls in the order they started.
-    pub tool_calls: Vec<ToolCall>,
+    pub tool_calls: Vec<StreamedToolCall>,
     /// Whether text was dropped because it passed [`Transcript::LIMIT`].
     pub truncated: bool,
     /// The API's index of each call in `tool_calls` (Anthropic and the
@@ -19,7 +19,7 @@ pub struct Transcript {
 
 /// One tool call as streamed: its id, function name and JSON arguments.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ToolCall {
+pub struct StreamedToolCall {
     /// The call's id (`call_…`), as the server gave it.
     pub id: String,
     /// The function's name.
@@ -60,7 +60,7 @@ impl Transcript {
             }
             None => {
                 self.indices.push(d.index);
-                self.tool_calls.push(ToolCall::default());
+                self.tool_calls.push(StreamedToolCall::default());
                 self.tool_calls.len() - 1
             }
         };

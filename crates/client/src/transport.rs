@@ -32,7 +32,7 @@ pub use response::Response;
 /// Where requests go: one host and port, resolved once, and the idle
 /// connections to it.
 #[derive(Debug)]
-pub struct Endpoint {
+pub struct HostPool {
     host: String,
     port: u16,
     /// Under TLS: the client configuration and the name the server's
@@ -77,7 +77,7 @@ pub enum Failure {
     Broken(String),
 }
 
-impl Endpoint {
+impl HostPool {
     /// The endpoint of `base_url` (`http://` or `https://`, host, optional
     /// port, optional path), or `None` when it is neither. `tls` is what
     /// an `https://` endpoint's connections are made with.
@@ -86,7 +86,7 @@ impl Endpoint {
         max_idle: usize,
         connect_timeout: Duration,
         tls: &Arc<rustls::ClientConfig>,
-    ) -> Option<Endpoint> {
+    ) -> Option<HostPool> {
         let base = base_url.trim();
         let (rest, secure) = match base.strip_prefix("https://") {
             Some(rest) => (rest, true),
@@ -122,7 +122,7 @@ impl Endpoint {
             false => None,
         };
         arrival::arm();
-        Some(Endpoint {
+        Some(HostPool {
             host: host.to_string(),
             port,
             tls,

@@ -10,7 +10,7 @@ use anyhow::bail;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
-use tokenpace_client::bench::{self, BenchOutcome, Next, RepeatTag, RunOptions};
+use tokenpace_client::bench::{self, AfterRequest, BenchOutcome, RepeatTag, RunOptions};
 use tokenpace_client::clock::RunClock;
 use tokenpace_client::load::{Driver, LoadPlan};
 use tokenpace_core::grade::Grade;
@@ -278,8 +278,10 @@ impl Runner {
             .block_on(bench::run(driver, load, options, |r| {
                 bar.record(r);
                 match self.prompts.watch(r, &refused) {
-                    Next::Continue if precise.is_some_and(|w| w.borrow_mut().observe_record(r)) => {
-                        Next::Enough
+                    AfterRequest::Continue
+                        if precise.is_some_and(|w| w.borrow_mut().observe_record(r)) =>
+                    {
+                        AfterRequest::Enough
                     }
                     next => next,
                 }

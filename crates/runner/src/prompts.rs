@@ -135,13 +135,13 @@ impl PromptSetup {
         &self,
         record: &RequestRecord,
         refused: &std::cell::Cell<Option<String>>,
-    ) -> tokenpace_client::bench::Next {
-        use tokenpace_client::bench::Next;
+    ) -> tokenpace_client::bench::AfterRequest {
+        use tokenpace_client::bench::AfterRequest;
         let Some(e) = &record.error else {
-            return Next::Continue;
+            return AfterRequest::Continue;
         };
         if !matches!(e.status, Some(400 | 422)) {
-            return Next::Continue;
+            return AfterRequest::Continue;
         }
         let added = [
             ("ignore_eos", self.ignore_eos, "--no-ignore-eos"),
@@ -156,7 +156,7 @@ impl PromptSetup {
             .into_iter()
             .find(|(name, sent, _)| *sent && e.message.contains(name))
         else {
-            return Next::Continue;
+            return AfterRequest::Continue;
         };
         refused.set(Some(format!(
             "the server refused the argument '{name}', which tokenpace sends to a {} server (HTTP {}: {}); leave it out with {flag}, or give --server-kind other to send only what OpenAI's API defines",
@@ -164,7 +164,7 @@ impl PromptSetup {
             e.status.unwrap_or(400),
             e.message
         )));
-        Next::Stop
+        AfterRequest::Stop
     }
 
     /// Says in `settings` whose server it was and how synthetic prompts

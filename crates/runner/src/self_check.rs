@@ -255,7 +255,9 @@ impl Probe {
             repeat: None,
         };
         Ok(runtime
-            .block_on(bench::run(driver, plan, options, |_| bench::Next::Continue))?
+            .block_on(bench::run(driver, plan, options, |_| {
+                bench::AfterRequest::Continue
+            }))?
             .records)
     }
 }

@@ -6,8 +6,8 @@
 use crate::events::{timings, usage};
 use crate::generate::Finished;
 use crate::request::ApiRequest;
-use crate::toolcall::{Call, Piece, Scanner};
-use tokenpace_wire::{Endpoint, Events, Output};
+use crate::toolcall::{ParsedToolCall, Piece, Scanner};
+use tokenpace_wire::{Endpoint, Events, OutputItem};
 
 /// How an answer that might have called a tool ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ impl Answer {
         out
     }
 
-    fn outcome(&self, call: Option<&Call>) -> ToolOutcome {
+    fn outcome(&self, call: Option<&ParsedToolCall>) -> ToolOutcome {
         match call {
             _ if self.scanner.is_none() => ToolOutcome::NotAsked,
             Some(c) if c.valid => ToolOutcome::Called,
@@ -161,7 +161,7 @@ impl Answer {
                 self.events.finish_with(reason, usage, &timings(done))
             }
             (Some((name, arguments)), _) => {
-                let output = Output::ToolCall {
+                let output = OutputItem::ToolCall {
                     id: &self.call_id,
                     name,
                     arguments,
@@ -170,7 +170,7 @@ impl Answer {
             }
             (None, _) => self
                 .events
-                .finish_output(reason, usage, Output::Text(&self.text)),
+                .finish_output(reason, usage, OutputItem::Text(&self.text)),
         });
         (out, outcome)
     }

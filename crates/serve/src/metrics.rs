@@ -10,7 +10,7 @@ use tokenpace_wire::prom::{self, StatusCounts};
 
 /// The counters.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub struct ServeMetrics {
     by_status: StatusCounts,
     prompt_tokens: AtomicU64,
     cached_tokens: AtomicU64,
@@ -33,7 +33,7 @@ const TOOL_OUTCOMES: [(ToolOutcome, &str); 4] = [
     (ToolOutcome::Missing, "missing"),
 ];
 
-impl Metrics {
+impl ServeMetrics {
     /// Counts a response with `status`.
     pub fn request(&self, status: u16) {
         self.by_status.add(status);

@@ -6,7 +6,7 @@ use crate::generate::{GenerationRequest, PromptInput, Sampling};
 use crate::{support, toolcall, tools};
 use serde_json::Value;
 use tokenpace_wire::{
-    request, ApiError, CompletionRequest, Endpoint, Prompt, PromptPart, ToolChoice,
+    request, ApiError, CompletionRequest, Endpoint, PromptPart, RequestPrompt, ToolChoice,
 };
 
 /// A parsed request: how to answer and what to generate.
@@ -70,12 +70,12 @@ pub fn parse(endpoint: Endpoint, body: &[u8], seed_fallback: u32) -> Result<ApiR
     support::check(endpoint, &raw)?;
     let prompt =
         match &api.prompt {
-            Prompt::Chat(messages) => PromptInput::Chat(tools::render(
+            RequestPrompt::Chat(messages) => PromptInput::Chat(tools::render(
                 messages,
                 &tools::specs(endpoint, &raw),
                 &api.tool_choice,
             )),
-            Prompt::Completion(parts) => match parts.as_slice() {
+            RequestPrompt::Completion(parts) => match parts.as_slice() {
                 [PromptPart::Text(t)] => PromptInput::Text(t.clone()),
                 [PromptPart::Tokens(ids)] => PromptInput::Tokens(
                     ids.iter()

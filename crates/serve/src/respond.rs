@@ -4,7 +4,7 @@
 
 use crate::answer::{Answer, ToolOutcome};
 use crate::generate::{GenEvent, Generator, SubmitError};
-use crate::metrics::Metrics;
+use crate::metrics::ServeMetrics;
 use crate::request::parse;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub(crate) struct State {
     /// The key every route but `/health` needs, if any.
     pub(crate) api_key: Option<String>,
     pub(crate) generator: Arc<dyn Generator>,
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: ServeMetrics,
     /// Numbers the responses.
     pub(crate) seq: AtomicU64,
     /// Seeds sampling when a request gives no seed.

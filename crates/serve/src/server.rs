@@ -3,7 +3,7 @@
 //! server and the simulator write bytes the same way.
 
 use crate::generate::Generator;
-use crate::metrics::Metrics;
+use crate::metrics::ServeMetrics;
 use crate::respond::{generate, State};
 use crate::tokenize::tokenize;
 use std::net::SocketAddr;
@@ -116,7 +116,7 @@ pub async fn start(
     let state = Arc::new(State {
         api_key: config.api_key,
         generator,
-        metrics: Metrics::default(),
+        metrics: ServeMetrics::default(),
         seq: AtomicU64::new(0),
         seed_base: config.seed.unwrap_or_else(|| {
             SystemTime::now()

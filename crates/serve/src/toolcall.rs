@@ -31,7 +31,7 @@ pub enum Piece {
 
 /// A call the answer made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
+pub struct ParsedToolCall {
     /// The function.
     pub name: String,
     /// Its arguments as sent (JSON text).
@@ -150,7 +150,7 @@ impl Scanner {
     }
 
     /// The generation ended: the last pieces, and the call if one was made.
-    pub fn finish(&mut self) -> (Vec<Piece>, Option<Call>) {
+    pub fn finish(&mut self) -> (Vec<Piece>, Option<ParsedToolCall>) {
         match std::mem::replace(&mut self.state, State::Text) {
             State::Lead if self.buf.is_empty() => (Vec::new(), None),
             State::Lead => (vec![Piece::Text(std::mem::take(&mut self.buf))], None),
@@ -173,7 +173,7 @@ impl Scanner {
                 let arguments = &raw[open..args.end.unwrap_or(args.scanned)];
                 let valid = args.end.is_some()
                     && serde_json::from_str::<Value>(arguments).is_ok_and(|v| v.is_object());
-                let call = Call {
+                let call = ParsedToolCall {
                     name: args.name,
                     arguments: arguments.to_owned(),
                     valid,
@@ -286,7 +286,7 @@ fn head(s: &str) -> Head {
 /// A whole call from the text after `<tool_call>`: an object, or a list
 /// whose first element is one, with a known `name` and `arguments` (or
 /// `parameters`) that are an object or a string holding one.
-pub fn parse_call(after_open: &str, names: &[String]) -> Option<Call> {
+pub fn parse_call(after_open: &str, names: &[String]) -> Option<ParsedToolCall> {
     let text = after_open.split(CLOSE).next().unwrap_or_default().trim();
     let value = serde_json::Deserializer::from_str(text)
         .into_iter::<Value>()
@@ -311,7 +311,7 @@ pub fn parse_call(after_open: &str, names: &[String]) -> Option<Call> {
         Some(v @ Value::Object(_)) => v.to_string(),
         Some(_) => return None,
     };
-    Some(Call {
+    Some(ParsedToolCall {
         name: name.to_owned(),
         arguments,
         valid: true,

@@ -5,7 +5,7 @@ fn names() -> Vec<String> {
 }
 
 /// Feeds `tokens` one by one; every piece, and the call.
-fn scan(tokens: &[&str]) -> (Vec<Piece>, Option<Call>) {
+fn scan(tokens: &[&str]) -> (Vec<Piece>, Option<ParsedToolCall>) {
     let mut s = Scanner::new(names());
     let mut pieces: Vec<Piece> = tokens.iter().flat_map(|t| s.push(t)).collect();
     let (last, call) = s.finish();

@@ -153,11 +153,13 @@ pub fn render(messages: &[Message], tools: &[ToolSpec], choice: &ToolChoice) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenpace_wire::{request, Prompt};
+    use tokenpace_wire::{request, RequestPrompt};
 
     fn messages(endpoint: Endpoint, body: &str) -> (Vec<Message>, Vec<ToolSpec>, ToolChoice) {
         let r = request::parse(endpoint, body.as_bytes(), 100).unwrap();
-        let Prompt::Chat(m) = r.prompt else { panic!() };
+        let RequestPrompt::Chat(m) = r.prompt else {
+            panic!()
+        };
         let raw: Value = serde_json::from_str(body).unwrap();
         (m, specs(endpoint, &raw), r.tool_choice)
     }

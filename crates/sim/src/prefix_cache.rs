@@ -22,13 +22,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use tokenpace_core::text::is_cjk;
-use tokenpace_wire::{Prompt, PromptPart};
+use tokenpace_wire::{PromptPart, RequestPrompt};
 
 use crate::config::PrefixCacheConfig;
 
 /// The cache, shared by every connection.
 #[derive(Debug)]
-pub struct PrefixCache {
+pub struct PrefixBlockCache {
     enabled: bool,
     block_tokens: usize,
     capacity_blocks: usize,
@@ -64,11 +64,11 @@ impl Lru {
     }
 }
 
-impl PrefixCache {
+impl PrefixBlockCache {
     /// An empty cache with these settings (one that never hits when off).
     pub fn new(cfg: &PrefixCacheConfig) -> Self {
         let block_tokens = cfg.block_tokens.max(1);
-        PrefixCache {
+        PrefixBlockCache {
             enabled: cfg.enabled,
             block_tokens,
             capacity_blocks: (cfg.capacity_tokens / block_tokens as u64) as usize,
@@ -83,7 +83,7 @@ impl PrefixCache {
 
     /// The hashes of the prompt's full blocks (none when the cache is off).
     /// Computed outside the lock.
-    pub fn blocks(&self, prompt: &Prompt) -> Vec<u64> {
+    pub fn blocks(&self, prompt: &RequestPrompt) -> Vec<u64> {
         if !self.enabled {
             return Vec::new();
         }
@@ -99,7 +99,7 @@ impl PrefixCache {
     }
 
     /// What the cache does for a prompt of `prompt_tokens` cut into
-    /// `blocks`: the tokens it serves ([`PrefixCache::lookup`]) and those
+    /// `blocks`: the tokens it serves ([`PrefixBlockCache::lookup`]) and those
     /// its prefill will write (the full blocks not held now).
     pub fn hit(&self, blocks: &[u64], prompt_tokens: u64) -> CacheHit {
         if !self.enabled || prompt_tokens == 0 {
@@ -157,7 +157,7 @@ impl PrefixCache {
 
 /// A prompt's length in the cache's tokens.
 #[cfg(test)]
-pub(crate) fn token_count(prompt: &Prompt) -> u64 {
+pub(crate) fn token_count(prompt: &RequestPrompt) -> u64 {
     let mut w = Walker::new(usize::MAX);
     w.prompt(prompt);
     w.tokens
@@ -200,9 +200,9 @@ impl Walker {
         }
     }
 
-    fn prompt(&mut self, prompt: &Prompt) {
+    fn prompt(&mut self, prompt: &RequestPrompt) {
         match prompt {
-            Prompt::Chat(messages) => {
+            RequestPrompt::Chat(messages) => {
                 for m in messages {
                     // 0x1e (record separator) cannot be confused with text.
                     self.header.push(0x1e);
@@ -216,7 +216,7 @@ impl Walker {
                     }
                 }
             }
-            Prompt::Completion(parts) => {
+            RequestPrompt::Completion(parts) => {
                 for part in parts {
                     match part {
                         PromptPart::Text(t) => self.text(t),
@@ -291,15 +291,15 @@ mod tests {
     use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
     use tokenpace_wire::{request, Endpoint};
 
-    fn cache(block_tokens: usize, capacity_tokens: u64) -> PrefixCache {
-        PrefixCache::new(&PrefixCacheConfig {
+    fn cache(block_tokens: usize, capacity_tokens: u64) -> PrefixBlockCache {
+        PrefixBlockCache::new(&PrefixCacheConfig {
             enabled: true,
             block_tokens,
             capacity_tokens,
         })
     }
 
-    fn chat(turns: &[(&str, &str)]) -> Prompt {
+    fn chat(turns: &[(&str, &str)]) -> RequestPrompt {
         let messages: Vec<serde_json::Value> = turns
             .iter()
             .map(|(role, text)| serde_json::json!({"role": role, "content": text}))
@@ -308,7 +308,7 @@ mod tests {
         request::parse(Endpoint::Chat, &body, 10).unwrap().prompt
     }
 
-    fn tokens(prompt: &Prompt, block_tokens: usize) -> (u64, Vec<u64>) {
+    fn tokens(prompt: &RequestPrompt, block_tokens: usize) -> (u64, Vec<u64>) {
         let mut w = Walker::new(block_tokens);
         w.prompt(prompt);
         (w.tokens, w.blocks)
@@ -328,14 +328,16 @@ mod tests {
                         .find(|&i| text.is_char_boundary(i))
                         .unwrap();
                     let t = &text[..cut];
-                    let (n, blocks) =
-                        tokens(&Prompt::Completion(vec![PromptPart::Text(t.into())]), 4);
+                    let (n, blocks) = tokens(
+                        &RequestPrompt::Completion(vec![PromptPart::Text(t.into())]),
+                        4,
+                    );
                     assert_eq!(n, estimate_tokens(t), "{t:?}");
                     assert_eq!(blocks.len() as u64, n / 4);
                 }
             }
         }
-        let ids = Prompt::Completion(vec![PromptPart::Tokens(vec![1, 2, 3])]);
+        let ids = RequestPrompt::Completion(vec![PromptPart::Tokens(vec![1, 2, 3])]);
         assert_eq!(tokens(&ids, 2).0, 3);
     }
 
@@ -449,7 +451,7 @@ mod tests {
 
     #[test]
     fn a_disabled_cache_never_hits() {
-        let c = PrefixCache::new(&PrefixCacheConfig {
+        let c = PrefixBlockCache::new(&PrefixCacheConfig {
             enabled: false,
             ..PrefixCacheConfig::default()
         });
@@ -459,7 +461,7 @@ mod tests {
         c.insert(&[1, 2, 3]);
         assert_eq!(c.lookup(&[1, 2, 3], 1000), 0);
         assert!(!c.enabled() && blocks.is_empty());
-        let on = PrefixCache::new(&PrefixCacheConfig::default());
+        let on = PrefixBlockCache::new(&PrefixCacheConfig::default());
         let blocks = on.blocks(&p);
         assert!(!blocks.is_empty());
         on.insert(&blocks);

@@ -2,7 +2,7 @@
 //! parsed it, and its prompt length by the simulator's estimate.
 
 use tokenpace_corpus::estimate_tokens;
-use tokenpace_wire::{request, ApiError, CompletionRequest, Endpoint, Prompt, PromptPart};
+use tokenpace_wire::{request, ApiError, CompletionRequest, Endpoint, PromptPart, RequestPrompt};
 
 /// The parts of a request that shape the response.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,9 +38,9 @@ pub fn parse(
 /// The estimated length of a prompt: every text part (and an assistant's
 /// tool calls' names and arguments) estimated on its own, as the
 /// [`crate::prefix_cache`] cuts them.
-pub(crate) fn prompt_tokens(prompt: &Prompt) -> u64 {
+pub(crate) fn prompt_tokens(prompt: &RequestPrompt) -> u64 {
     match prompt {
-        Prompt::Chat(messages) => messages
+        RequestPrompt::Chat(messages) => messages
             .iter()
             .flat_map(|m| {
                 let calls = m.tool_calls.iter();
@@ -49,7 +49,7 @@ pub(crate) fn prompt_tokens(prompt: &Prompt) -> u64 {
             })
             .map(estimate_tokens)
             .sum(),
-        Prompt::Completion(parts) => parts
+        RequestPrompt::Completion(parts) => parts
             .iter()
             .map(|p| match p {
                 PromptPart::Text(t) => estimate_tokens(t),

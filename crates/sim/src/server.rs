@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::batch::Batcher;
 use crate::config::{SimConfig, TimerKind};
 use crate::metrics::Metrics;
-use crate::prefix_cache::PrefixCache;
+use crate::prefix_cache::PrefixBlockCache;
 use crate::timer::{PreciseTimer, TimerHandle};
 use crate::timing::TimingModel;
 use crate::truth::{TruthHeader, TruthLog};
@@ -30,7 +30,7 @@ pub(crate) struct Sim {
     pub config: SimConfig,
     pub model: TimingModel,
     pub batcher: Batcher,
-    pub prefix_cache: PrefixCache,
+    pub prefix_cache: PrefixBlockCache,
     pub metrics: Metrics,
     pub truth: Option<TruthLog>,
     pub timer: TimerHandle,
@@ -101,7 +101,7 @@ impl SimServer {
         let sim = Arc::new(Sim {
             model: TimingModel::new(config.timing.clone()),
             batcher: Batcher::new(config.timing.max_batch),
-            prefix_cache: PrefixCache::new(&config.prefix_cache),
+            prefix_cache: PrefixBlockCache::new(&config.prefix_cache),
             metrics: Metrics::default(),
             truth,
             timer: timer_handle,

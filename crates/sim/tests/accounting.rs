@@ -26,7 +26,7 @@ fn messages_body() -> String {
 }
 
 /// A Messages stream's id and its `message_start` and `message_delta` usage.
-fn anthropic_usage(r: &Response) -> (String, Value, Value) {
+fn anthropic_usage(r: &TimedResponse) -> (String, Value, Value) {
     let e = events(&r.text());
     let delta = e.iter().find(|(n, _)| n == "message_delta").unwrap();
     let message = &e[0].1["message"];
@@ -149,7 +149,7 @@ fn chat_body(max_tokens: u32, continuous: bool) -> String {
 
 /// The content events of a chat stream (not a role-only chunk, not the
 /// finish or usage chunks).
-fn content_events(r: &Response) -> Vec<Value> {
+fn content_events(r: &TimedResponse) -> Vec<Value> {
     events(&r.text())
         .into_iter()
         .map(|(_, v)| v)

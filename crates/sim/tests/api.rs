@@ -194,7 +194,7 @@ async fn api_key_is_checked() {
     assert_eq!(lines.iter().filter(|l| l["status"] == 401).count(), 2);
 }
 
-fn assert_error(r: &Response, status: u16, code: &str) {
+fn assert_error(r: &TimedResponse, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
     let e = &r.json()["error"];
     assert_eq!(e["code"], code);

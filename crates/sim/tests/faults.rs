@@ -10,7 +10,7 @@ use tokenpace_sim::SimHandle;
 
 const STREAM: &str = r#","stream":true,"max_tokens":8,"ignore_eos":true"#;
 
-async fn with_fault(sim: &SimHandle, fault: &str, extra: &str) -> Response {
+async fn with_fault(sim: &SimHandle, fault: &str, extra: &str) -> TimedResponse {
     request(
         sim,
         "POST",
@@ -30,7 +30,7 @@ fn faults_of(line: &Value) -> Vec<String> {
         .collect()
 }
 
-fn id_of(r: &Response) -> String {
+fn id_of(r: &TimedResponse) -> String {
     let first = r
         .events()
         .into_iter()

@@ -40,11 +40,11 @@ fn turns(k: u32) -> (Vec<Value>, Vec<Value>) {
     (first, second)
 }
 
-fn first_event(r: &Response) -> Value {
+fn first_event(r: &TimedResponse) -> Value {
     serde_json::from_str(&r.events()[0]).unwrap()
 }
 
-fn usage(r: &Response) -> Value {
+fn usage(r: &TimedResponse) -> Value {
     r.events()
         .iter()
         .filter_map(|e| serde_json::from_str::<Value>(e).ok())
@@ -54,7 +54,7 @@ fn usage(r: &Response) -> Value {
 }
 
 /// Client TTFT: from sending to the first content chunk.
-fn ttft(r: &Response) -> Duration {
+fn ttft(r: &TimedResponse) -> Duration {
     let first = r
         .pieces
         .iter()
@@ -125,7 +125,7 @@ async fn the_next_turn_hits_the_cache_and_its_ttft_shrinks_by_the_saved_prefill(
 }
 
 /// The first and next turn of conversation `k`.
-async fn conversation(t: &TestSim, k: u32) -> (Response, Response) {
+async fn conversation(t: &TestSim, k: u32) -> (TimedResponse, TimedResponse) {
     let (first, second) = turns(k);
     let a = post(&t.sim, "/v1/chat/completions", &body(&first)).await;
     let b = request(
@@ -141,7 +141,7 @@ async fn conversation(t: &TestSim, k: u32) -> (Response, Response) {
 
 /// The client sees the TTFT difference the model predicts from the usage
 /// reported, within scheduling noise.
-fn client_sees_the_saving(a: &Response, b: &Response) -> Result<(), String> {
+fn client_sees_the_saving(a: &TimedResponse, b: &TimedResponse) -> Result<(), String> {
     let (ua, ub) = (usage(a), usage(b));
     let tokens = |u: &Value, k: &str| u[k].as_u64().unwrap() as f64;
     let cached = ub["prompt_tokens_details"]["cached_tokens"]

@@ -15,7 +15,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Arrival times of the content events (one HTTP chunk each).
-fn content_arrivals(r: &Response) -> Vec<Instant> {
+fn content_arrivals(r: &TimedResponse) -> Vec<Instant> {
     r.pieces
         .iter()
         .filter(|(_, data)| {
@@ -110,7 +110,7 @@ async fn ttft_and_decode_follow_the_model_and_truth_matches_the_client() {
 /// TTFT within 2 ms of the model (140 ms) and never early; token k arrives
 /// k·10 ms after the first (no drift): at least 90% within 2 ms, so one
 /// scheduler hiccup on a shared machine does not fail the check.
-fn check_model_timing(r: &Response, arrivals: &[Instant]) -> Result<(), String> {
+fn check_model_timing(r: &TimedResponse, arrivals: &[Instant]) -> Result<(), String> {
     let ttft = arrivals[0] - r.sent;
     if ttft < Duration::from_millis(140) {
         panic!("TTFT {ttft:?} earlier than the model");

@@ -48,7 +48,7 @@ struct Parsed {
 
 /// Reads the stream as OpenAI's clients do (tests/it/sim_tools.rs, at the
 /// workspace root, reads it with tokenpace's own client parser).
-fn parse(r: &Response) -> Parsed {
+fn parse(r: &TimedResponse) -> Parsed {
     let mut out = Parsed::default();
     for e in r.events() {
         if e == "[DONE]" {
@@ -84,7 +84,7 @@ fn parse(r: &Response) -> Parsed {
     out
 }
 
-fn id_of(r: &Response) -> String {
+fn id_of(r: &TimedResponse) -> String {
     let first: Value = serde_json::from_str(&r.events()[0]).unwrap();
     first["id"].as_str().unwrap().to_owned()
 }

@@ -22,7 +22,7 @@ async fn vllm() -> TestSim {
 
 /// Sends the captured request `name` and checks the answer against the
 /// captured stream.
-async fn same_as(t: &TestSim, path: &str, name: &str) -> Response {
+async fn same_as(t: &TestSim, path: &str, name: &str) -> TimedResponse {
     let body = capture(&format!("{name}.request.json"));
     let r = post(&t.sim, path, &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -52,7 +52,7 @@ async fn messages_and_responses_streams_have_vllms_shape() {
     // second read (the captures' values differ, their shapes do not).
     let first = same_as(&t, "/v1/messages", "messages_cache_2").await;
     let second = same_as(&t, "/v1/messages", "messages_cache_2").await;
-    let usage = |r: &Response| {
+    let usage = |r: &TimedResponse| {
         let e = events(&r.text());
         let delta = e.iter().find(|(n, _)| n == "message_delta").unwrap();
         (e[0].1["message"]["usage"].clone(), delta.1["usage"].clone())

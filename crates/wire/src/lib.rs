@@ -44,7 +44,7 @@ pub mod tools;
 
 pub use error::{ApiError, ErrorShape, PATHS};
 pub use http::{Conn, Framing, HttpRequest, LimitsConfig};
-pub use request::{CompletionRequest, Endpoint, Message, Prompt, PromptPart};
+pub use request::{CompletionRequest, Endpoint, Message, PromptPart, RequestPrompt};
 pub use server::{Handler, Next};
-pub use sse::{Events, Output, Usage};
+pub use sse::{Events, OutputItem, Usage};
 pub use tools::{Tool, ToolCall, ToolChoice};

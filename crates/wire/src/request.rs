@@ -72,7 +72,7 @@ impl Endpoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompletionRequest {
     /// What to complete.
-    pub prompt: Prompt,
+    pub prompt: RequestPrompt,
     /// Model name to echo (the server's when absent).
     pub model: Option<String>,
     /// Stream the answer.
@@ -122,7 +122,7 @@ impl CompletionRequest {
 
 /// What a request asks to complete.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Prompt {
+pub enum RequestPrompt {
     /// Chat messages (`messages`).
     Chat(Vec<Message>),
     /// One or more prompts (`prompt`, or TGI's `inputs`), in order.

@@ -22,12 +22,12 @@ mod tools;
 mod usage;
 mod whole;
 
-pub use chunk::{Chunk, StreamEnd};
-pub use dialect::{Dialect, ModelCard, Shape, UsageStyle, VLLM_FINGERPRINT};
+pub use chunk::{ChunkExtras, StreamTail};
+pub use dialect::{Dialect, DialectShape, ModelCard, UsageStyle, VLLM_FINGERPRINT};
 
 /// What a response said, for the APIs whose closing events repeat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output<'a> {
+pub enum OutputItem<'a> {
     /// The answer text.
     Text(&'a str),
     /// One tool call.
@@ -54,7 +54,7 @@ pub struct Usage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_tokens_details: Option<PromptTokensDetails>,
     /// Of the generated tokens, those the answer reasoned with, for the
-    /// dialects that reason ([`Shape::reasoning`]); written by the usage
+    /// dialects that reason ([`DialectShape::reasoning`]); written by the usage
     /// styles that report it.
     #[serde(skip)]
     pub reasoning_tokens: Option<u64>,
@@ -188,7 +188,7 @@ impl Events {
         self.dialect
     }
 
-    fn shape(&self) -> &'static Shape {
+    fn shape(&self) -> &'static DialectShape {
         self.dialect.shape()
     }
 
@@ -204,7 +204,12 @@ impl Events {
 
     /// The end of a stream of an API with typed events, which repeat the
     /// `output`; the other APIs end with [`Events::finish`].
-    pub fn finish_output(&self, finish_reason: &str, usage: Usage, output: Output<'_>) -> Vec<u8> {
+    pub fn finish_output(
+        &self,
+        finish_reason: &str,
+        usage: Usage,
+        output: OutputItem<'_>,
+    ) -> Vec<u8> {
         match self.endpoint {
             Endpoint::Messages => self.messages_finish(finish_reason, usage),
             Endpoint::Responses => self.responses_finish(finish_reason, usage, output),
@@ -367,10 +372,10 @@ impl Events {
     pub fn body_with(&self, text: &str, finish_reason: &str, usage: Usage, extra: &str) -> Vec<u8> {
         match self.endpoint {
             Endpoint::Messages => {
-                return self.messages_body(Output::Text(text), finish_reason, usage)
+                return self.messages_body(OutputItem::Text(text), finish_reason, usage)
             }
             Endpoint::Responses => {
-                return self.responses_body(Output::Text(text), finish_reason, usage)
+                return self.responses_body(OutputItem::Text(text), finish_reason, usage)
             }
             _ => {}
         }

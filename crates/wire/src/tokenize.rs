@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::request::{bool_field, chat_prompt, object, Endpoint, Prompt, PromptPart};
+use crate::request::{bool_field, chat_prompt, object, Endpoint, PromptPart, RequestPrompt};
 
 /// A `/tokenize` request, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,7 @@ pub struct TokenizeRequest {
     /// Model name, when given.
     pub model: Option<String>,
     /// The text (one [`PromptPart::Text`]) or the chat messages.
-    pub prompt: Prompt,
+    pub prompt: RequestPrompt,
     /// Add the special tokens (BOS) the server's own routes add.
     pub add_special_tokens: bool,
     /// Messages: end with the opening of the assistant's turn, as the chat
@@ -38,8 +38,8 @@ impl TokenizeRequest {
     /// completions for a prompt.
     pub fn endpoint(&self) -> Endpoint {
         match self.prompt {
-            Prompt::Chat(_) => Endpoint::Chat,
-            Prompt::Completion(_) => Endpoint::Completions,
+            RequestPrompt::Chat(_) => Endpoint::Chat,
+            RequestPrompt::Completion(_) => Endpoint::Completions,
         }
     }
 }
@@ -55,7 +55,7 @@ pub fn parse(body: &[u8]) -> Result<TokenizeRequest, ApiError> {
             ))
         }
         (Some(Value::String(text)), None) => {
-            Prompt::Completion(vec![PromptPart::Text(text.clone())])
+            RequestPrompt::Completion(vec![PromptPart::Text(text.clone())])
         }
         (Some(_), None) => {
             return Err(ApiError::invalid(
@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(t.model.as_deref(), Some("m"));
         assert_eq!(
             t.prompt,
-            Prompt::Completion(vec![PromptPart::Text("hello".into())])
+            RequestPrompt::Completion(vec![PromptPart::Text("hello".into())])
         );
         assert!(t.add_special_tokens && t.add_generation_prompt);
         assert_eq!(t.endpoint(), Endpoint::Completions);
@@ -128,7 +128,9 @@ mod tests {
         .unwrap();
         assert_eq!(t.endpoint(), Endpoint::Chat);
         assert!(!t.add_special_tokens && !t.add_generation_prompt);
-        let Prompt::Chat(m) = &t.prompt else { panic!() };
+        let RequestPrompt::Chat(m) = &t.prompt else {
+            panic!()
+        };
         assert_eq!((m[0].role.as_str(), m[0].text()), ("user", "hi".into()));
     }
 

@@ -1,6 +1,6 @@
 //! Function calling through the request parser, as a server sees it.
 
-use tokenpace_wire::request::{parse, Endpoint, Prompt};
+use tokenpace_wire::request::{parse, Endpoint, RequestPrompt};
 use tokenpace_wire::ToolChoice;
 
 #[test]
@@ -12,7 +12,7 @@ fn a_chat_with_tools_parses_and_other_routes_ignore_them() {
         "tools":[{"type":"function","function":{"name":"search"}}],"tool_choice":"required"}"#;
     let r = parse(Endpoint::Chat, body, 10).unwrap();
     assert_eq!(r.tool_choice, ToolChoice::Required);
-    let Prompt::Chat(m) = &r.prompt else {
+    let RequestPrompt::Chat(m) = &r.prompt else {
         panic!("{:?}", r.prompt)
     };
     assert_eq!(m[1].tool_calls[0].name, "search");

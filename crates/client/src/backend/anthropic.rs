@@ -9,7 +9,7 @@
 //! calls, as OpenAI chat's `reasoning_content` and `tool_calls` do, so the
 //! first visible answer character means the same on every API.
 
-use super::{content_text, Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
+use super::{content_text, Backend, Delta, Event, Prompt, ReportedUsage, ToolCallDelta};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -89,8 +89,8 @@ struct UsageJson {
 }
 
 impl UsageJson {
-    fn usage(self) -> Usage {
-        Usage {
+    fn usage(self) -> ReportedUsage {
+        ReportedUsage {
             // Anthropic's `input_tokens` excludes both the tokens read from
             // the cache and those written to it (vLLM too: 36 + 384 created
             // for a 420-token prompt): the prompt is all three.

@@ -6,7 +6,7 @@
 //! `timings` (`prompt_n`, `prompt_ms`, `prompt_per_second`, `predicted_n`,
 //! `predicted_ms`, `predicted_per_second`). No `[DONE]` follows.
 
-use super::{rate, Backend, Delta, Event, Prompt, Usage};
+use super::{rate, Backend, Delta, Event, Prompt, ReportedUsage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -96,7 +96,7 @@ impl Backend for LlamaCpp {
                 e.tokens_evaluated,
                 t.as_ref().and_then(|t| t.prompt_n).map(|n| n as u32),
             );
-            delta.usage = Some(Usage {
+            delta.usage = Some(ReportedUsage {
                 prompt_tokens: pn.or(pn_t),
                 completion_tokens: e
                     .tokens_predicted

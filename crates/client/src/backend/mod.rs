@@ -48,7 +48,7 @@ pub struct Prompt {
 
 /// Token counts a server reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
+pub struct ReportedUsage {
     /// Prompt tokens.
     pub prompt_tokens: Option<u32>,
     /// Generated tokens (answer and reasoning).
@@ -86,7 +86,7 @@ pub struct Delta<'a> {
     /// Tool-call pieces.
     pub tool_calls: Vec<ToolCallDelta<'a>>,
     /// Token counts, usually on the last event.
-    pub usage: Option<Usage>,
+    pub usage: Option<ReportedUsage>,
     /// Why generation stopped (`stop`, `length`, …), on the last text event.
     pub finish_reason: Option<Cow<'a, str>>,
     /// An error the server reported inside the stream.
@@ -109,7 +109,7 @@ pub enum Event<'a> {
 
 /// How a response body divides into events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub enum EventFraming {
     /// Server-Sent Events (`data: …` and a blank line).
     Sse,
     /// One JSON object per line.
@@ -119,8 +119,8 @@ pub enum Framing {
 /// A server protocol.
 pub trait Backend: Send + Sync {
     /// How the streamed body is framed.
-    fn framing(&self) -> Framing {
-        Framing::Sse
+    fn framing(&self) -> EventFraming {
+        EventFraming::Sse
     }
     /// A short id, recorded in run settings (`openai-chat`).
     fn id(&self) -> &'static str;

@@ -8,7 +8,7 @@
 //! `eval_count`, `eval_duration` (rates are count ÷ duration, as Ollama's own
 //! `--verbose` output computes them).
 
-use super::{rate, Backend, Delta, Event, Framing, Prompt, Usage};
+use super::{rate, Backend, Delta, Event, EventFraming, Prompt, ReportedUsage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -72,8 +72,8 @@ impl Backend for Ollama {
         }
     }
 
-    fn framing(&self) -> Framing {
-        Framing::Ndjson
+    fn framing(&self) -> EventFraming {
+        EventFraming::Ndjson
     }
 
     fn body(&self, model: &str, prompt: &Prompt) -> serde_json::Value {
@@ -118,7 +118,7 @@ impl Backend for Ollama {
         }
         if line.done {
             delta.finish_reason = Some(line.done_reason.unwrap_or(Cow::Borrowed("stop")));
-            delta.usage = Some(Usage {
+            delta.usage = Some(ReportedUsage {
                 prompt_tokens: line.prompt_eval_count,
                 completion_tokens: line.eval_count,
                 reasoning_tokens: None,

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible API (vLLM, SGLang, TGI, llama.cpp, Ollama, …):
 //! `/v1/chat/completions` and `/v1/completions`, streamed.
 
-use super::{Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
+use super::{Backend, Delta, Event, Prompt, ReportedUsage, ToolCallDelta};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -183,7 +183,7 @@ fn parse(data: &[u8]) -> Result<Event<'_>, String> {
         usage: chunk
             .usage
             .or(chunk.x_groq.and_then(|x| x.usage))
-            .map(|u| Usage {
+            .map(|u| ReportedUsage {
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,
                 reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
@@ -286,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             d.usage,
-            Some(Usage {
+            Some(ReportedUsage {
                 prompt_tokens: Some(12),
                 completion_tokens: Some(34),
                 reasoning_tokens: Some(5),

@@ -10,7 +10,7 @@
 //! function calls to its tool calls, as OpenAI chat's `reasoning_content`
 //! and `tool_calls` do.
 
-use super::{content_text, Backend, Delta, Event, Prompt, ToolCallDelta, Usage};
+use super::{content_text, Backend, Delta, Event, Prompt, ReportedUsage, ToolCallDelta};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -163,7 +163,7 @@ impl Backend for Responses {
                 delta.id = r.id;
                 match kind {
                     "response.completed" | "response.incomplete" => {
-                        delta.usage = r.usage.map(|u| Usage {
+                        delta.usage = r.usage.map(|u| ReportedUsage {
                             prompt_tokens: u.input_tokens,
                             completion_tokens: u.output_tokens,
                             reasoning_tokens: u

@@ -7,7 +7,7 @@
 //! Special tokens (end of sequence) carry no visible text. Errors arrive as
 //! `{"error": "…", "error_type": "…"}`. TGI reports no timings in the stream.
 
-use super::{Backend, Delta, Event, Prompt, Usage};
+use super::{Backend, Delta, Event, Prompt, ReportedUsage};
 use serde::Deserialize;
 use serde_json::json;
 use std::borrow::Cow;
@@ -83,7 +83,7 @@ impl Backend for Tgi {
         }
         if e.generated_text.is_some() {
             delta.finish_reason.get_or_insert(Cow::Borrowed("stop"));
-            delta.usage = Some(Usage {
+            delta.usage = Some(ReportedUsage {
                 prompt_tokens: None,
                 completion_tokens: generated,
                 reasoning_tokens: None,

@@ -3,11 +3,11 @@
 //! then the idle gap allowed between tokens).
 
 use super::error_body::{server_message, ERROR_BODY_TIME, MAX_ERROR_BODY};
-use crate::backend::{Backend, Framing};
+use crate::backend::{Backend, EventFraming};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
 use crate::sse::{SseItem, SseParser};
-use crate::transport::{Endpoint, Failure};
+use crate::transport::{Failure, HostPool};
 use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, Nanos};
 use tokio::time::Instant;
@@ -50,7 +50,7 @@ impl Deadlines {
 
 /// Sends `request` over the timed transport and records its stream.
 pub(super) async fn stream_raw(
-    endpoint: &Endpoint,
+    endpoint: &HostPool,
     request: &[u8],
     backend: &dyn Backend,
     clock: &RunClock,
@@ -113,8 +113,8 @@ pub(super) async fn stream_raw(
 /// The event parser for `backend`'s framing, with the recorder's cap.
 pub(super) fn parser_for(backend: &dyn Backend, rec: &Recorder<'_>) -> SseParser {
     let mut parser = match backend.framing() {
-        Framing::Sse => SseParser::new(),
-        Framing::Ndjson => SseParser::ndjson(),
+        EventFraming::Sse => SseParser::new(),
+        EventFraming::Ndjson => SseParser::ndjson(),
     };
     parser.set_max_event_bytes(rec.max_event_bytes());
     parser

@@ -3,7 +3,7 @@
 //! `Content-Length` or close-delimited), read in place with no allocation
 //! per chunk, each piece dated by when its bytes reached this host.
 
-use super::{broken, Endpoint, Failure, Timeline};
+use super::{broken, Failure, HostPool, Timeline};
 use crate::clock::RunClock;
 use crate::throttle::RateLimitHeaders;
 use std::io;
@@ -27,7 +27,7 @@ pub struct Response<'e> {
     pub timeline: Timeline,
     /// Its `Retry-After` and rate-limit headers.
     pub rate_limits: RateLimitHeaders,
-    endpoint: &'e Endpoint,
+    endpoint: &'e HostPool,
     /// Taken back to the idle stack once the body is complete.
     stream: Option<Stream>,
     buf: Vec<u8>,
@@ -128,7 +128,7 @@ impl<'e> Response<'e> {
     /// (at `timeline.written_ns`): the response, its body still to read.
     /// The flag on failure: whether any byte of a response arrived.
     pub(super) async fn read(
-        endpoint: &'e Endpoint,
+        endpoint: &'e HostPool,
         mut stream: Stream,
         clock: &RunClock,
         mut timeline: Timeline,

@@ -31,7 +31,7 @@ const REQUEST: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n
 /// The body's bytes, or the error.
 async fn body(pieces: Vec<&'static [u8]>) -> Result<(u16, Vec<u8>), String> {
     let url = server(pieces).await;
-    let e = Endpoint::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
+    let e = HostPool::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
     let clock = RunClock::start();
     let mut r = e
         .send(REQUEST, &clock)
@@ -99,7 +99,7 @@ async fn broken_framing_is_an_error_not_a_hang_or_a_panic() {
 #[tokio::test]
 async fn a_complete_body_returns_its_connection_for_the_next_request() {
     let url = server(vec![b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]).await;
-    let e = Endpoint::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
+    let e = HostPool::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
     let clock = RunClock::start();
     let mut r = e.send(REQUEST, &clock).await.unwrap();
     while r.next(&clock).await.unwrap().is_some() {}
@@ -109,7 +109,7 @@ async fn a_complete_body_returns_its_connection_for_the_next_request() {
 
 #[test]
 fn endpoints_of_urls() {
-    let e = |u: &str| Endpoint::of(u, 1, Duration::from_secs(1), &tls()).map(|e| e.authority());
+    let e = |u: &str| HostPool::of(u, 1, Duration::from_secs(1), &tls()).map(|e| e.authority());
     assert_eq!(e("http://127.0.0.1:8000/v1"), Some("127.0.0.1:8000".into()));
     assert_eq!(e("http://localhost"), Some("localhost:80".into()));
     assert_eq!(e("http://[::1]:9000"), Some("[::1]:9000".into()));
@@ -136,8 +136,8 @@ async fn a_chunk_read_late_is_dated_by_its_arrival() {
         b"0\r\n\r\n",
     ])
     .await;
-    let e = Endpoint::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
-    // Stamping turns on in the background once asked for (`Endpoint::of`).
+    let e = HostPool::of(&url, 4, Duration::from_secs(2), &tls()).unwrap();
+    // Stamping turns on in the background once asked for (`HostPool::of`).
     tokio::time::sleep(Duration::from_millis(20)).await;
     let clock = RunClock::start();
     let mut r = e.send(REQUEST, &clock).await.unwrap();

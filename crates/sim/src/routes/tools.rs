@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use tokenpace_corpus::SplitMix64;
-use tokenpace_wire::sse::Chunk;
+use tokenpace_wire::sse::ChunkExtras;
 use tokenpace_wire::{CompletionRequest, Events, ToolChoice};
 
 use crate::truth::ToolCallTruth;
@@ -106,7 +106,7 @@ impl ToolPlan {
         events: &Events,
         text: &str,
         last: bool,
-        c: &Chunk<'_>,
+        c: &ChunkExtras<'_>,
     ) -> (Vec<u8>, String) {
         let piece = self.piece(text, c.first, last);
         let start = c.first.then_some((self.id.as_str(), self.name.as_str()));

@@ -71,7 +71,7 @@ pub enum End {
 }
 
 #[derive(Debug)]
-pub struct Response {
+pub struct TimedResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     /// The body, de-chunked.
@@ -82,7 +82,7 @@ pub struct Response {
     pub end: End,
 }
 
-impl Response {
+impl TimedResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -139,7 +139,7 @@ pub fn chat(extra: &str) -> String {
     format!(r#"{{"model":"m","messages":[{{"role":"user","content":"hello there"}}]{extra}}}"#)
 }
 
-pub async fn post(sim: &SimHandle, path: &str, body: &str) -> Response {
+pub async fn post(sim: &SimHandle, path: &str, body: &str) -> TimedResponse {
     request(sim, "POST", path, &[], body.as_bytes()).await
 }
 
@@ -149,7 +149,7 @@ pub async fn request(
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Response {
+) -> TimedResponse {
     let mut stream = TcpStream::connect(sim.addr()).await.unwrap();
     send(&mut stream, method, path, headers, body).await
 }
@@ -160,7 +160,7 @@ pub async fn send(
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Response {
+) -> TimedResponse {
     stream.set_nodelay(true).unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n",
@@ -177,7 +177,7 @@ pub async fn send(
     read_response(stream, sent).await
 }
 
-pub async fn read_response(stream: &mut TcpStream, sent: Instant) -> Response {
+pub async fn read_response(stream: &mut TcpStream, sent: Instant) -> TimedResponse {
     let mut buf: Vec<u8> = Vec::new();
     let mut end = End::Complete;
     // Head.
@@ -280,7 +280,7 @@ pub async fn read_response(stream: &mut TcpStream, sent: Instant) -> Response {
         }
         body = buf[..len.min(buf.len())].to_vec();
     }
-    Response {
+    TimedResponse {
         status,
         headers,
         body,

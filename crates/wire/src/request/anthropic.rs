@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
+use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, RequestPrompt};
 use crate::error::ApiError;
 use crate::tools::{named_tools, Tool, ToolCall, ToolChoice};
 
@@ -68,7 +68,7 @@ pub(super) fn parse(
         obj.remove(known);
     }
     Ok(CompletionRequest {
-        prompt: Prompt::Chat(messages),
+        prompt: RequestPrompt::Chat(messages),
         model,
         stream,
         // Anthropic always reports usage.
@@ -255,7 +255,7 @@ mod tests {
                 "tool_choice":{"type":"tool","name":"search"},"temperature":0.3,"stop_sequences":["END",""]}"#,
         )
         .unwrap();
-        let Prompt::Chat(m) = &r.prompt else {
+        let RequestPrompt::Chat(m) = &r.prompt else {
             panic!("{:?}", r.prompt)
         };
         assert_eq!(m.len(), 4);

@@ -3,13 +3,16 @@
 
 use serde_json::Value;
 
-use super::{Message, Prompt, PromptPart};
+use super::{Message, PromptPart, RequestPrompt};
 use crate::error::ApiError;
 use crate::tools;
 
 /// `messages`; `openai` also reads and checks OpenAI's tool calls and
 /// results (Ollama shapes them differently and they are left out there).
-pub(crate) fn chat_prompt(messages: Option<&Value>, openai: bool) -> Result<Prompt, ApiError> {
+pub(crate) fn chat_prompt(
+    messages: Option<&Value>,
+    openai: bool,
+) -> Result<RequestPrompt, ApiError> {
     let missing = || {
         ApiError::missing(
             "'messages' is required: a non-empty array of messages",
@@ -59,10 +62,10 @@ pub(crate) fn chat_prompt(messages: Option<&Value>, openai: bool) -> Result<Prom
             tool_call_id,
         });
     }
-    Ok(Prompt::Chat(out))
+    Ok(RequestPrompt::Chat(out))
 }
 
-pub(super) fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiError> {
+pub(super) fn completion_prompt(prompt: Option<&Value>) -> Result<RequestPrompt, ApiError> {
     let bad = || {
         ApiError::missing(
             "'prompt' is required: a string, an array of strings or an array of token ids",
@@ -71,9 +74,9 @@ pub(super) fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiErr
     };
     let id = |v: &Value| v.as_u64().unwrap_or(u64::MAX);
     match prompt {
-        Some(Value::String(s)) => Ok(Prompt::Completion(vec![PromptPart::Text(s.clone())])),
+        Some(Value::String(s)) => Ok(RequestPrompt::Completion(vec![PromptPart::Text(s.clone())])),
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_number) => Ok(
-            Prompt::Completion(vec![PromptPart::Tokens(items.iter().map(id).collect())]),
+            RequestPrompt::Completion(vec![PromptPart::Tokens(items.iter().map(id).collect())]),
         ),
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
@@ -86,7 +89,7 @@ pub(super) fn completion_prompt(prompt: Option<&Value>) -> Result<Prompt, ApiErr
                 _ => Err(bad()),
             })
             .collect::<Result<_, _>>()
-            .map(Prompt::Completion),
+            .map(RequestPrompt::Completion),
         _ => Err(bad()),
     }
 }

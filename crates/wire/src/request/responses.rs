@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, Prompt};
+use super::{bool_field, length_controls, token_limit, CompletionRequest, Message, RequestPrompt};
 use crate::error::ApiError;
 use crate::tools::{named_tools, Tool, ToolCall, ToolChoice};
 
@@ -53,7 +53,7 @@ pub(super) fn parse(
         obj.remove(known);
     }
     Ok(CompletionRequest {
-        prompt: Prompt::Chat(messages),
+        prompt: RequestPrompt::Chat(messages),
         model,
         stream,
         // `response.completed` always carries usage.
@@ -202,7 +202,10 @@ mod tests {
             r#"{"model":"m","input":"你好","max_output_tokens":9,"stream":true,"store":false}"#,
         )
         .unwrap();
-        assert_eq!(r.prompt, Prompt::Chat(vec![message("user", "你好".into())]));
+        assert_eq!(
+            r.prompt,
+            RequestPrompt::Chat(vec![message("user", "你好".into())])
+        );
         assert_eq!(
             (r.max_tokens, r.stream, r.include_usage),
             (Some(9), true, true)
@@ -215,7 +218,9 @@ mod tests {
                 "tools":[{"type":"function","name":"search"},{"type":"web_search"}],"tool_choice":"required"}"#,
         )
         .unwrap();
-        let Prompt::Chat(m) = &r.prompt else { panic!() };
+        let RequestPrompt::Chat(m) = &r.prompt else {
+            panic!()
+        };
         assert_eq!(m.len(), 4);
         assert_eq!((m[0].role.as_str(), m[1].text()), ("system", "hi".into()));
         assert_eq!(m[2].tool_calls[0].name, "search");

@@ -17,7 +17,7 @@ fn chat_request_fields() {
         100,
     )
     .unwrap();
-    let Prompt::Chat(messages) = &r.prompt else {
+    let RequestPrompt::Chat(messages) = &r.prompt else {
         panic!("{:?}", r.prompt)
     };
     assert_eq!(messages[0].parts, vec!["abcdefgh"]);
@@ -53,7 +53,7 @@ fn completion_prompts() {
     .unwrap();
     assert_eq!(
         r.prompt,
-        Prompt::Completion(vec![
+        RequestPrompt::Completion(vec![
             PromptPart::Tokens(vec![1, 2, 3]),
             text("abcd"),
             PromptPart::Tokens(vec![u64::MAX])
@@ -63,10 +63,10 @@ fn completion_prompts() {
     let r = parse(Endpoint::Completions, br#"{"prompt":[1,2]}"#, 10).unwrap();
     assert_eq!(
         r.prompt,
-        Prompt::Completion(vec![PromptPart::Tokens(vec![1, 2])])
+        RequestPrompt::Completion(vec![PromptPart::Tokens(vec![1, 2])])
     );
     let r = parse(Endpoint::Completions, br#"{"prompt":"abc"}"#, 10).unwrap();
-    assert_eq!(r.prompt, Prompt::Completion(vec![text("abc")]));
+    assert_eq!(r.prompt, RequestPrompt::Completion(vec![text("abc")]));
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn native_requests() {
         10,
     )
     .unwrap();
-    assert_eq!(r.prompt, Prompt::Completion(vec![text("abcdefgh")]));
+    assert_eq!(r.prompt, RequestPrompt::Completion(vec![text("abcdefgh")]));
     assert_eq!(
         (r.max_tokens, r.ignore_eos, r.stream),
         (Some(5), true, true)
@@ -89,7 +89,7 @@ fn native_requests() {
     )
     .unwrap();
     assert_eq!((r.max_tokens, r.stream), (None, true));
-    assert!(matches!(r.prompt, Prompt::Chat(ref m) if m[0].text() == "abcd"));
+    assert!(matches!(r.prompt, RequestPrompt::Chat(ref m) if m[0].text() == "abcd"));
     let r = parse(
         Endpoint::Tgi,
         br#"{"inputs":"abcd","parameters":{"max_new_tokens":3}}"#,

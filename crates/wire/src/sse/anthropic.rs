@@ -173,7 +173,7 @@ impl Events {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::Output;
+    use super::super::OutputItem;
     use super::*;
     use crate::request::Endpoint;
     use serde_json::Value;
@@ -218,7 +218,7 @@ pub(super) mod tests {
             serde_json::json!({"type":"text_delta","text":"你\n\"好"})
         );
         assert_eq!(events(&e.content("a", false, None)).len(), 1);
-        let end = events(&e.finish_output("length", Usage::new(30, 7), Output::Text("")));
+        let end = events(&e.finish_output("length", Usage::new(30, 7), OutputItem::Text("")));
         let names: Vec<&str> = end.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -240,7 +240,7 @@ pub(super) mod tests {
         assert_eq!(start[0].1["content_block"]["name"], "search");
         let piece = events(&e.tool_call_arguments("{\"q\":"));
         assert_eq!(piece[0].1["delta"]["partial_json"], "{\"q\":");
-        let end = events(&e.finish_output("tool_calls", Usage::new(1, 2), Output::Text("")));
+        let end = events(&e.finish_output("tool_calls", Usage::new(1, 2), OutputItem::Text("")));
         assert_eq!(end[1].1["delta"]["stop_reason"], "tool_use");
         let err = events(&e.error(&ApiError::new(503, "server_error", "x", "busy")));
         assert_eq!(
@@ -271,7 +271,7 @@ pub(super) mod tests {
             start[0].1["message"]["usage"],
             serde_json::json!({"input_tokens":36,"cache_creation_input_tokens":384,"cache_read_input_tokens":0,"output_tokens":0})
         );
-        let end = events(&e.finish_output("length", created, Output::Text("")));
+        let end = events(&e.finish_output("length", created, OutputItem::Text("")));
         assert_eq!(
             end[1].1["usage"],
             serde_json::json!({"input_tokens":36,"cache_creation_input_tokens":384,"cache_read_input_tokens":0,"output_tokens":8})
@@ -287,12 +287,12 @@ pub(super) mod tests {
             start[0].1["message"]["usage"],
             serde_json::json!({"input_tokens":451,"output_tokens":0})
         );
-        let end = events(&v.finish_output("length", read, Output::Text("")));
+        let end = events(&v.finish_output("length", read, OutputItem::Text("")));
         assert_eq!(
             end[1].1["usage"],
             serde_json::json!({"input_tokens":67,"output_tokens":8,"cache_creation_input_tokens":0,"cache_read_input_tokens":384})
         );
-        let end = events(&v.finish_output("stop", Usage::new(37, 16), Output::Text("")));
+        let end = events(&v.finish_output("stop", Usage::new(37, 16), OutputItem::Text("")));
         assert_eq!(end[1].1["usage"]["input_tokens"], 37);
         assert_eq!(end[1].1["usage"]["cache_read_input_tokens"], 0);
     }

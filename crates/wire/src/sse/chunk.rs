@@ -1,14 +1,14 @@
 //! Streamed chunks with what rides along with them: a finish reason on
 //! the last token's chunk, usage on every chunk, a dialect's extra fields.
 //! The chat and completions chunks are written here in every dialect
-//! ([`super::Shape`]); the APIs with typed events keep their own.
+//! ([`super::DialectShape`]); the APIs with typed events keep their own.
 
 use super::{pad, quote, Events, Usage};
 use crate::request::Endpoint;
 
 /// What a streamed chunk carries besides its text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Chunk<'a> {
+pub struct ChunkExtras<'a> {
     /// The answer's first chunk: chat adds the role (in a role-only chunk
     /// of its own in dialects that send one).
     pub first: bool,
@@ -28,7 +28,7 @@ pub struct Chunk<'a> {
 
 /// How a chat or completions stream ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StreamEnd<'a> {
+pub struct StreamTail<'a> {
     /// The finish reason, unless the last token's chunk carried it.
     pub finish_reason: Option<&'a str>,
     /// The usage chunk's counts, when the client asked for usage.
@@ -40,7 +40,7 @@ pub struct StreamEnd<'a> {
 
 impl Events {
     /// Whether a text answer's finish reason rides on its last token's
-    /// chunk (then [`StreamEnd::finish_reason`] is `None`).
+    /// chunk (then [`StreamTail::finish_reason`] is `None`).
     pub fn finishes_on_last_chunk(&self) -> bool {
         matches!(self.endpoint, Endpoint::Chat | Endpoint::Completions)
             && self.shape().finish_on_last_chunk
@@ -48,7 +48,7 @@ impl Events {
 
     /// A chunk of answer text. The APIs other than chat and completions
     /// have no usage or finish on their chunks: see [`Events::content`].
-    pub fn text_chunk(&self, text: &str, c: &Chunk<'_>) -> Vec<u8> {
+    pub fn text_chunk(&self, text: &str, c: &ChunkExtras<'_>) -> Vec<u8> {
         match self.endpoint {
             Endpoint::Chat => {
                 let mut out = Vec::new();
@@ -75,7 +75,12 @@ impl Events {
 
     /// A chunk of a tool call's arguments, `start` (the call's id and
     /// function) on its first.
-    pub fn tool_chunk(&self, start: Option<(&str, &str)>, piece: &str, c: &Chunk<'_>) -> Vec<u8> {
+    pub fn tool_chunk(
+        &self,
+        start: Option<(&str, &str)>,
+        piece: &str,
+        c: &ChunkExtras<'_>,
+    ) -> Vec<u8> {
         if self.endpoint != Endpoint::Chat {
             let mut out = start.map_or_else(Vec::new, |(id, name)| self.tool_call_start(id, name));
             out.extend(self.tool_call_arguments(piece));
@@ -94,7 +99,7 @@ impl Events {
     /// the last token's chunk carried it), usage if asked, and `[DONE]`.
     /// The other APIs end with [`Events::finish_output`] or
     /// [`Events::native_end`].
-    pub fn stream_end(&self, end: &StreamEnd<'_>) -> Vec<u8> {
+    pub fn stream_end(&self, end: &StreamTail<'_>) -> Vec<u8> {
         let mut out = Vec::new();
         if let (Some(reason), Some(u), true) = (end.finish_reason, end.usage, self.usage_unasked())
         {
@@ -111,11 +116,11 @@ impl Events {
                 Endpoint::Chat => "\"delta\":{}",
                 _ => "\"text\":\"\"",
             };
-            let c = Chunk {
+            let c = ChunkExtras {
                 finish_reason: Some(reason),
                 usage: end.running,
                 last_event: end.usage.is_none(),
-                ..Chunk::default()
+                ..ChunkExtras::default()
             };
             out = self.openai_event(body, &c);
         }
@@ -138,7 +143,7 @@ impl Events {
     }
 
     /// One chunk whose choice has `body` (`"delta":{…}` or `"text":…`).
-    pub(super) fn openai_event(&self, body: &str, c: &Chunk<'_>) -> Vec<u8> {
+    pub(super) fn openai_event(&self, body: &str, c: &ChunkExtras<'_>) -> Vec<u8> {
         let shape = self.shape();
         let tail = match (self.endpoint, c.finish_reason) {
             (Endpoint::Chat, None) => shape.chat_tail,

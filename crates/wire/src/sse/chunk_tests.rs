@@ -20,15 +20,15 @@ fn tokenpace_chunks_are_the_plain_events_byte_for_byte() {
     for endpoint in [Endpoint::Chat, Endpoint::Completions] {
         let e = Events::new(endpoint, "id-1", "m", 5, false);
         for (first, pad) in [(true, None), (false, None), (false, Some(4096))] {
-            let c = Chunk {
+            let c = ChunkExtras {
                 first,
                 pad_to: pad,
-                ..Chunk::default()
+                ..ChunkExtras::default()
             };
             assert_eq!(e.text_chunk("你\"好", &c), e.content("你\"好", first, pad));
         }
         for usage in [None, Some(Usage::new(3, 4).with_cached(2))] {
-            let end = StreamEnd {
+            let end = StreamTail {
                 finish_reason: Some("length"),
                 usage,
                 running: None,
@@ -38,7 +38,7 @@ fn tokenpace_chunks_are_the_plain_events_byte_for_byte() {
         assert!(!e.finishes_on_last_chunk());
     }
     let e = Events::new(Endpoint::Chat, "c", "m", 5, false);
-    let start = e.tool_chunk(Some(("call_1", "search")), "{", &Chunk::default());
+    let start = e.tool_chunk(Some(("call_1", "search")), "{", &ChunkExtras::default());
     assert_eq!(
         std::str::from_utf8(&start).unwrap(),
         "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":5,\"model\":\"m\",\"choices\":[{\"index\":0,\
@@ -52,10 +52,10 @@ fn tokenpace_chunks_are_the_plain_events_byte_for_byte() {
 #[test]
 fn tokenpace_continuous_usage_is_the_usage_object_on_every_chunk() {
     let e = Events::new(Endpoint::Chat, "c", "m", 5, false);
-    let c = Chunk {
+    let c = ChunkExtras {
         first: true,
         usage: Some(Usage::new(7, 2)),
-        ..Chunk::default()
+        ..ChunkExtras::default()
     };
     let v = data(&e.text_chunk("ab", &c));
     assert_eq!(v.len(), 1);
@@ -73,10 +73,10 @@ fn vllm_chat_chunks_have_its_fields() {
     let running = Some(Usage::new(37, 1));
     let first = data(&e.text_chunk(
         "It",
-        &Chunk {
+        &ChunkExtras {
             first: true,
             usage: running,
-            ..Chunk::default()
+            ..ChunkExtras::default()
         },
     ));
     assert_eq!(first.len(), 2, "a role-only chunk, then the token's");
@@ -95,17 +95,17 @@ fn vllm_chat_chunks_have_its_fields() {
     );
     let last = data(&e.text_chunk(
         " of",
-        &Chunk {
+        &ChunkExtras {
             finish_reason: Some("length"),
             last_event: true,
-            ..Chunk::default()
+            ..ChunkExtras::default()
         },
     ));
     let choice = &last[0]["choices"][0];
     assert_eq!(choice["finish_reason"], "length");
     assert!(choice.get("stop_reason").is_some() && choice.get("token_ids").is_some());
     assert_eq!(last[0]["system_fingerprint"], VLLM_FINGERPRINT);
-    let end = data(&e.stream_end(&StreamEnd {
+    let end = data(&e.stream_end(&StreamTail {
         finish_reason: None,
         usage: Some(Usage::new(37, 8).with_cached(0).with_created(0)),
         running: None,
@@ -122,7 +122,7 @@ fn vllm_chat_chunks_have_its_fields() {
 #[test]
 fn vllm_tool_calls_and_completions() {
     let e = Events::new(Endpoint::Chat, "c", "m", 5, false).with_dialect(Dialect::Vllm);
-    let start = data(&e.tool_chunk(Some(("call_1", "search")), "\"", &Chunk::default()));
+    let start = data(&e.tool_chunk(Some(("call_1", "search")), "\"", &ChunkExtras::default()));
     assert_eq!(start.len(), 3, "role, name, arguments");
     assert_eq!(
         start[1]["choices"][0]["delta"],
@@ -132,7 +132,7 @@ fn vllm_tool_calls_and_completions() {
         start[2]["choices"][0]["delta"],
         json!({"content":null,"tool_calls":[{"index":0,"function":{"arguments":"\""}}]})
     );
-    let end = data(&e.stream_end(&StreamEnd {
+    let end = data(&e.stream_end(&StreamTail {
         finish_reason: Some("length"),
         usage: None,
         running: None,
@@ -141,7 +141,7 @@ fn vllm_tool_calls_and_completions() {
     assert_eq!(end[0]["choices"][0]["stop_reason"], Value::Null);
     assert_eq!(end[0]["system_fingerprint"], VLLM_FINGERPRINT);
     let c = Events::new(Endpoint::Completions, "c", "m", 5, false).with_dialect(Dialect::Vllm);
-    let chunk = data(&c.text_chunk("x", &Chunk::default()));
+    let chunk = data(&c.text_chunk("x", &ChunkExtras::default()));
     let mut keys: Vec<&str> = chunk[0]["choices"][0]
         .as_object()
         .unwrap()

@@ -3,10 +3,10 @@
 //! bytes (its extra fields, where its usage goes, how it ends a stream) so
 //! a client can be tested against them without that server.
 //!
-//! Every difference between dialects is one field of [`Shape`], and
+//! Every difference between dialects is one field of [`DialectShape`], and
 //! [`Dialect::shape`] is the one place that chooses it: the bodies read
 //! the shape, never the dialect. A new dialect is a new variant and its
-//! `Shape`.
+//! `DialectShape`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -93,7 +93,7 @@ impl Dialect {
     }
 
     /// What its bodies look like: the one place dialects differ.
-    pub fn shape(self) -> &'static Shape {
+    pub fn shape(self) -> &'static DialectShape {
         match self {
             Dialect::Tokenpace => &TOKENPACE,
             Dialect::Vllm => &VLLM,
@@ -170,7 +170,7 @@ impl ModelCard {
 
 /// Every way the dialects' bodies differ (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shape {
+pub struct DialectShape {
     /// Chat: a role-only first chunk (`"content":""`) before the first
     /// token's, with these top-level fields; `None`: the role rides on the
     /// first token's chunk.
@@ -234,7 +234,7 @@ pub struct Shape {
     pub usage_on_last_chunk: bool,
 }
 
-const TOKENPACE: Shape = Shape {
+const TOKENPACE: DialectShape = DialectShape {
     role_chunk: None,
     chat_tail: "",
     chat_finish_tail: "",
@@ -258,7 +258,7 @@ const TOKENPACE: Shape = Shape {
     usage_on_last_chunk: false,
 };
 
-const OPENAI: Shape = Shape {
+const OPENAI: DialectShape = DialectShape {
     models: ModelCard::OpenAi,
     tokenize: false,
     strict_arguments: true,
@@ -269,40 +269,40 @@ const OPENAI: Shape = Shape {
 // in tests/data/dialects/README.md); each refuses what OpenAI's API
 // refuses, and has no `/tokenize`.
 
-const DEEPSEEK: Shape = Shape {
+const DEEPSEEK: DialectShape = DialectShape {
     reasoning: Some(Endpoint::Chat),
     usage: UsageStyle::DeepSeek,
     ..OPENAI
 };
 
-const OPENROUTER: Shape = Shape {
+const OPENROUTER: DialectShape = DialectShape {
     comment: Some("OPENROUTER PROCESSING"),
     ..OPENAI
 };
 
-const GROQ: Shape = Shape {
+const GROQ: DialectShape = DialectShape {
     x_groq_usage: true,
     ..OPENAI
 };
 
-const GEMINI: Shape = Shape {
+const GEMINI: DialectShape = DialectShape {
     finish_on_last_chunk: true,
     usage_on_last_chunk: true,
     ..OPENAI
 };
 
-const OPENAI_REASONING: Shape = Shape {
+const OPENAI_REASONING: DialectShape = DialectShape {
     reasoning: Some(Endpoint::Responses),
     ..OPENAI
 };
 
-const ANTHROPIC: Shape = Shape {
+const ANTHROPIC: DialectShape = DialectShape {
     reasoning: Some(Endpoint::Messages),
     messages_ping: true,
     ..OPENAI
 };
 
-const VLLM: Shape = Shape {
+const VLLM: DialectShape = DialectShape {
     role_chunk: Some(",\"prompt_token_ids\":null,\"prompt_text\":null"),
     chat_tail: ",\"token_ids\":null",
     chat_finish_tail: ",\"stop_reason\":null,\"token_ids\":null",

@@ -5,12 +5,12 @@
 //! `x_groq` (Groq's). The shapes come from the providers' own published
 //! streams: tests/data/dialects/README.md lists them.
 
-use super::{quote, Chunk, Events, Usage};
+use super::{quote, ChunkExtras, Events, Usage};
 use crate::request::Endpoint;
 
 impl Events {
     /// Whether an answer in this dialect and API opens with reasoning
-    /// ([`super::Shape::reasoning`]).
+    /// ([`super::DialectShape::reasoning`]).
     pub fn reasons(&self) -> bool {
         self.shape().reasoning == Some(self.endpoint)
     }
@@ -32,7 +32,7 @@ impl Events {
     /// A chunk of reasoning, `first` the reasoning's first: chat's
     /// `delta.reasoning_content` (the role on the first, `content` null
     /// as DeepSeek writes it), Messages' `thinking_delta` in block 0.
-    pub fn reasoning_chunk(&self, text: &str, c: &Chunk<'_>) -> Vec<u8> {
+    pub fn reasoning_chunk(&self, text: &str, c: &ChunkExtras<'_>) -> Vec<u8> {
         if self.endpoint == Endpoint::Responses {
             return self.summary_chunk(text, c);
         }
@@ -74,7 +74,7 @@ impl Events {
     }
 
     /// The dialect's comment line, if it sends one
-    /// ([`super::Shape::comment`]): no event, which clients ignore.
+    /// ([`super::DialectShape::comment`]): no event, which clients ignore.
     pub fn comment(&self) -> Option<Vec<u8>> {
         let text = self.shape().comment?;
         let nl = self.nl();
@@ -103,7 +103,7 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::super::anthropic::tests::events;
-    use super::super::{Dialect, Output, StreamEnd};
+    use super::super::{Dialect, OutputItem, StreamTail};
     use super::*;
     use serde_json::{json, Value};
 
@@ -125,9 +125,9 @@ mod tests {
         let e = e.with_reasoning(Some("Hmm".into()));
         let first = data(&e.reasoning_chunk(
             "Hmm",
-            &Chunk {
+            &ChunkExtras {
                 first: true,
-                ..Chunk::default()
+                ..ChunkExtras::default()
             },
         ));
         assert_eq!(
@@ -137,9 +137,9 @@ mod tests {
         // The answer's first chunk has no second role.
         let text = data(&e.text_chunk(
             "9.8",
-            &Chunk {
+            &ChunkExtras {
                 first: true,
-                ..Chunk::default()
+                ..ChunkExtras::default()
             },
         ));
         assert_eq!(text[0]["choices"][0]["delta"], json!({"content":"9.8"}));
@@ -156,9 +156,9 @@ mod tests {
         let e = Events::new(Endpoint::Messages, "msg_1", "m", 1, false)
             .with_dialect(Dialect::Anthropic)
             .with_reasoning(Some("Hmm".into()));
-        let first = Chunk {
+        let first = ChunkExtras {
             first: true,
-            ..Chunk::default()
+            ..ChunkExtras::default()
         };
         let think = events(&e.reasoning_chunk("Let me", &first));
         assert_eq!(think[0].1["content_block"]["type"], "thinking");
@@ -185,7 +185,7 @@ mod tests {
             ]
         );
         assert_eq!(text[3].1["index"], 1);
-        let end = events(&e.finish_output("stop", Usage::new(3, 4), Output::Text("")));
+        let end = events(&e.finish_output("stop", Usage::new(3, 4), OutputItem::Text("")));
         assert_eq!(end[0].1, json!({"type":"content_block_stop","index":1}));
     }
 
@@ -195,9 +195,9 @@ mod tests {
             .with_dialect(Dialect::OpenaiReasoning);
         assert!(e.reasons());
         let e = e.with_reasoning(Some("Let me think.".into()));
-        let first = Chunk {
+        let first = ChunkExtras {
             first: true,
-            ..Chunk::default()
+            ..ChunkExtras::default()
         };
         let names =
             |bytes: &[u8]| -> Vec<String> { events(bytes).into_iter().map(|(n, _)| n).collect() };
@@ -221,7 +221,7 @@ mod tests {
             ("response.output_text.delta", json!(1))
         );
         let usage = Usage::new(8, 6).with_reasoning(3);
-        let end = events(&e.finish_output("stop", usage, Output::Text("Hi")));
+        let end = events(&e.finish_output("stop", usage, OutputItem::Text("Hi")));
         let done = &end.last().unwrap().1["response"];
         assert_eq!(done["output"][0]["type"], "reasoning");
         assert_eq!(done["output"][1]["type"], "message");
@@ -241,7 +241,7 @@ mod tests {
         );
         let g = Events::new(Endpoint::Chat, "c", "m", 1, false).with_dialect(Dialect::Groq);
         assert!(g.usage_unasked());
-        let end = data(&g.stream_end(&StreamEnd {
+        let end = data(&g.stream_end(&StreamTail {
             finish_reason: Some("stop"),
             usage: Some(Usage::new(18, 439)),
             running: None,

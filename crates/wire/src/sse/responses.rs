@@ -7,7 +7,7 @@
 //! dialect ends that with `response.completed` whose status is
 //! `incomplete`). Every event carries its `sequence_number`.
 
-use super::{quote, Events, Output, Usage};
+use super::{quote, Events, OutputItem, Usage};
 use crate::error::ApiError;
 
 impl Events {
@@ -158,10 +158,10 @@ impl Events {
         &self,
         finish_reason: &str,
         usage: Usage,
-        output: Output<'_>,
+        output: OutputItem<'_>,
     ) -> Vec<u8> {
         let (mut out, item) = match output {
-            Output::Text(text) => {
+            OutputItem::Text(text) => {
                 let item_id = quote(&self.item_id("msg"));
                 let index = self.text_index();
                 let mut out = self.typed(
@@ -182,7 +182,7 @@ impl Events {
                     self.message_item("completed", &self.text_part(text, true)),
                 )
             }
-            Output::ToolCall {
+            OutputItem::ToolCall {
                 id,
                 name,
                 arguments,
@@ -200,8 +200,8 @@ impl Events {
             }
         };
         let index = match output {
-            Output::Text(_) => self.text_index(),
-            Output::ToolCall { .. } => 0,
+            OutputItem::Text(_) => self.text_index(),
+            OutputItem::ToolCall { .. } => 0,
         };
         out.extend(self.typed(
             "response.output_item.done",
@@ -210,7 +210,7 @@ impl Events {
         ));
         // The response's output: the reasoning item first, when there is one.
         let item = match (output, self.summary_item()) {
-            (Output::Text(_), Some(reasoning)) => format!("{reasoning},{item}"),
+            (OutputItem::Text(_), Some(reasoning)) => format!("{reasoning},{item}"),
             _ => item,
         };
         let usage = self.responses_usage(&usage);
@@ -253,7 +253,7 @@ impl Events {
 
     /// A piece of the reasoning's summary, the item and its part opened
     /// before the first (output item 0).
-    pub(super) fn summary_chunk(&self, text: &str, c: &super::Chunk<'_>) -> Vec<u8> {
+    pub(super) fn summary_chunk(&self, text: &str, c: &super::ChunkExtras<'_>) -> Vec<u8> {
         let item_id = quote(&self.item_id("rs"));
         let mut out = Vec::new();
         if c.first {
@@ -342,7 +342,7 @@ mod tests {
         let end = events(&e.finish_output(
             "stop",
             Usage::new(3, 2).with_cached(1),
-            super::Output::Text("你好!"),
+            super::OutputItem::Text("你好!"),
         ));
         assert_eq!(end[0].1["text"], "你好!");
         let done = &end.last().unwrap().1;
@@ -360,7 +360,8 @@ mod tests {
             .map(|(_, d)| d["sequence_number"].as_u64().unwrap())
             .collect();
         assert_eq!(numbers, (0..all.len() as u64).collect::<Vec<_>>());
-        let cut = events(&e.finish_output("length", Usage::new(3, 2), super::Output::Text("x")));
+        let cut =
+            events(&e.finish_output("length", Usage::new(3, 2), super::OutputItem::Text("x")));
         assert_eq!(
             cut.last().unwrap().1["response"]["incomplete_details"]["reason"],
             "max_output_tokens"
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(start[0].1["item"]["type"], "function_call");
         assert_eq!(start[0].1["item"]["call_id"], "call_1");
         assert_eq!(events(&e.tool_call_arguments("{}"))[0].1["delta"], "{}");
-        let output = super::Output::ToolCall {
+        let output = super::OutputItem::ToolCall {
             id: "call_1",
             name: "search",
             arguments: "{}",
@@ -405,7 +406,7 @@ mod tests {
         assert!(first[0].1["item"].get("phase").is_some());
         assert_eq!(first[1].1["part"]["logprobs"], serde_json::json!([]));
         let usage = Usage::new(451, 8).with_cached(384).with_created(0);
-        let end = events(&e.finish_output("length", usage, super::Output::Text("a")));
+        let end = events(&e.finish_output("length", usage, super::OutputItem::Text("a")));
         let (kind, last) = end.last().unwrap();
         assert_eq!(kind, "response.completed");
         assert_eq!(last["response"]["status"], "incomplete");
@@ -422,7 +423,7 @@ mod tests {
             serde_json::json!([])
         );
         assert_eq!(end[1].1["part"]["logprobs"], serde_json::Value::Null);
-        let done = events(&e.finish_output("stop", Usage::new(3, 1), super::Output::Text("a")));
+        let done = events(&e.finish_output("stop", Usage::new(3, 1), super::OutputItem::Text("a")));
         assert_eq!(done.last().unwrap().1["response"]["status"], "completed");
     }
 }

@@ -1,7 +1,7 @@
 //! A tool call in OpenAI's chat shapes: streamed as a first delta naming
 //! the function, then pieces of its JSON arguments; or one whole message.
 
-use super::{quote, Chunk, Events, Output, Usage};
+use super::{quote, ChunkExtras, Events, OutputItem, Usage};
 use crate::request::Endpoint;
 
 impl Events {
@@ -15,7 +15,7 @@ impl Events {
             _ => {}
         }
         let mut out = self.role_chunk(None);
-        out.extend(self.openai_event(&self.tool_start_delta(id, name), &Chunk::default()));
+        out.extend(self.openai_event(&self.tool_start_delta(id, name), &ChunkExtras::default()));
         out
     }
 
@@ -26,7 +26,7 @@ impl Events {
             Endpoint::Responses => return self.responses_tool_arguments(piece),
             _ => {}
         }
-        self.openai_event(&self.tool_arguments_delta(piece), &Chunk::default())
+        self.openai_event(&self.tool_arguments_delta(piece), &ChunkExtras::default())
     }
 
     /// The delta naming the call.
@@ -60,7 +60,7 @@ impl Events {
     /// (`content` null, `finish_reason` `tool_calls`); for Anthropic
     /// Messages a `tool_use` block, for Responses a `function_call` item.
     pub fn tool_call_body(&self, id: &str, name: &str, arguments: &str, usage: Usage) -> Vec<u8> {
-        let call = Output::ToolCall {
+        let call = OutputItem::ToolCall {
             id,
             name,
             arguments,

@@ -5,7 +5,7 @@
 //! with them on those APIs.
 
 use super::anthropic::{stop_reason, Split};
-use super::{quote, Events, Output, Usage};
+use super::{quote, Events, OutputItem, Usage};
 
 impl Events {
     /// A whole Anthropic message. Its `input_tokens` exclude the prompt
@@ -13,13 +13,13 @@ impl Events {
     /// counts them.
     pub(super) fn messages_body(
         &self,
-        output: Output<'_>,
+        output: OutputItem<'_>,
         finish_reason: &str,
         usage: Usage,
     ) -> Vec<u8> {
         let block = match output {
-            Output::Text(text) => format!("{{\"type\":\"text\",\"text\":{}}}", quote(text)),
-            Output::ToolCall {
+            OutputItem::Text(text) => format!("{{\"type\":\"text\",\"text\":{}}}", quote(text)),
+            OutputItem::ToolCall {
                 id,
                 name,
                 arguments,
@@ -54,19 +54,19 @@ impl Events {
     /// streamed one's (`msg_…` or `fc_…` after the response id's `resp_`).
     pub(super) fn responses_body(
         &self,
-        output: Output<'_>,
+        output: OutputItem<'_>,
         finish_reason: &str,
         usage: Usage,
     ) -> Vec<u8> {
         let tail = self.id.strip_prefix("resp_").unwrap_or(&self.id);
         let item = match output {
-            Output::Text(text) => format!(
+            OutputItem::Text(text) => format!(
                 "{{\"id\":{},\"type\":\"message\",\"status\":\"completed\",\"role\":\"assistant\",\
                  \"content\":[{{\"type\":\"output_text\",\"text\":{},\"annotations\":[]}}]}}",
                 quote(&format!("msg_{tail}")),
                 quote(text)
             ),
-            Output::ToolCall {
+            OutputItem::ToolCall {
                 id,
                 name,
                 arguments,

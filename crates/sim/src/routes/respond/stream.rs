@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use tokenpace_wire::http::{Framing, LAST_CHUNK};
 use tokenpace_wire::native::NativeEnd;
-use tokenpace_wire::sse::{Chunk, StreamEnd};
-use tokenpace_wire::{ApiError, Endpoint, Next, Output};
+use tokenpace_wire::sse::{ChunkExtras, StreamTail};
+use tokenpace_wire::{ApiError, Endpoint, Next, OutputItem};
 
 use crate::faults::FaultKind;
 use crate::generate::Generation;
@@ -156,7 +156,7 @@ impl Reply<'_> {
             if thinking {
                 self.truth.reasoning_tokens += tokens;
             }
-            let chunk = Chunk {
+            let chunk = ChunkExtras {
                 // The first of its kind: reasoning's, then the answer's.
                 first: range.start == 0 || range.start == reasoning,
                 finish_reason: (carry && last).then_some(reason),
@@ -186,7 +186,7 @@ impl Reply<'_> {
         &mut self,
         text: &str,
         (last, thinking): (bool, bool),
-        chunk: &Chunk<'_>,
+        chunk: &ChunkExtras<'_>,
         deadline: Instant,
         tokens: u32,
     ) -> Result<(), Stop> {
@@ -224,17 +224,17 @@ impl Reply<'_> {
             return Err(Stop::Shutdown);
         }
         self.prefilled();
-        let chunk = Chunk {
+        let chunk = ChunkExtras {
             first: true,
             usage: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, 0)),
-            ..Chunk::default()
+            ..ChunkExtras::default()
         };
         if self.tool.is_some() {
             return self.send_chunk("", (true, false), &chunk, first, 0).await;
         }
         if self.events.finishes_on_last_chunk() {
             let with_usage = req.api.include_usage && self.usage_on_last_chunk();
-            let chunk = Chunk {
+            let chunk = ChunkExtras {
                 finish_reason: Some(self.finish_reason(generation)),
                 usage: match with_usage {
                     true => Some(self.usage(req.prompt_tokens, 0)),
@@ -281,7 +281,7 @@ impl Reply<'_> {
         // Usage rode on the last chunk, or is sent unasked (Groq's).
         let usage_carried = carried && self.usage_on_last_chunk();
         let usage = (req.api.include_usage && !usage_carried) || self.events.usage_unasked();
-        self.events.stream_end(&StreamEnd {
+        self.events.stream_end(&StreamTail {
             finish_reason: (!carried).then(|| self.finish_reason(generation)),
             usage: usage.then(|| self.usage(req.prompt_tokens, n)),
             running: (req.api.continuous_usage).then(|| self.usage(req.prompt_tokens, n)),
@@ -314,7 +314,7 @@ impl Reply<'_> {
         match &self.tool {
             Some(call) => {
                 let arguments = call.arguments(&generation.tokens);
-                let output = Output::ToolCall {
+                let output = OutputItem::ToolCall {
                     id: &call.id,
                     name: &call.name,
                     arguments: &arguments,
@@ -324,7 +324,7 @@ impl Reply<'_> {
             None => {
                 let text = generation.tokens.concat();
                 self.events
-                    .finish_output(reason, usage, Output::Text(&text))
+                    .finish_output(reason, usage, OutputItem::Text(&text))
             }
         }
     }
