@@ -7,7 +7,7 @@
 use tokenpace_core::conversation::{Conversation, ConversationKind, TurnStats};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::prefix_cache::PrefixCache;
-use tokenpace_core::stats::Stats;
+use tokenpace_core::stats::{Statistic, Stats};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::labels::{self, Figure};
 use tokenpace_present::table::{Align, Table};
@@ -55,12 +55,11 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
     d
 }
 
-fn secs(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| number::value(Metric::TtftS, v))
-}
-
-fn stat(s: &Option<Stats>, pick: fn(&Stats) -> f64) -> String {
-    secs(s.as_ref().map(pick))
+/// A percentile of seconds with this turn's own 95 % interval.
+fn stat(s: &Option<Stats>, statistic: Statistic, lang: Lang) -> String {
+    s.as_ref().map_or("-".into(), |s| {
+        super::run::percentile(Metric::TtftS, s, statistic, lang)
+    })
 }
 
 /// One row per turn (step): requests, TTFT p50/p90, prefill of the
@@ -95,20 +94,20 @@ fn turn_table(c: &Conversation, lang: Lang) -> Table {
     }
     let mut t = Table::new(&cols);
     for turn in &c.turns {
-        t.row(turn_row(turn, cached, agent));
+        t.row(turn_row(turn, cached, agent, lang));
     }
     t
 }
 
-fn turn_row(turn: &TurnStats, cached: bool, agent: bool) -> Vec<String> {
+fn turn_row(turn: &TurnStats, cached: bool, agent: bool, lang: Lang) -> Vec<String> {
     let rate = |v: Option<f64>, m: Metric| v.map_or("-".into(), |v| number::value(m, v));
     let share = |v: Option<f64>| v.map_or("-".into(), number::share);
     let mut row = vec![
         turn.turn.to_string(),
         turn.requests.to_string(),
         turn.ok.to_string(),
-        stat(&turn.ttft_s, |s| s.p50),
-        stat(&turn.ttft_s, |s| s.p90),
+        stat(&turn.ttft_s, Statistic::P50, lang),
+        stat(&turn.ttft_s, Statistic::P90, lang),
         rate(turn.prefill_tok_s, Metric::PrefillTokS),
         rate(turn.prompt_tokens, Metric::PromptTokens),
     ];
@@ -117,7 +116,7 @@ fn turn_row(turn: &TurnStats, cached: bool, agent: bool) -> Vec<String> {
     }
     if agent {
         row.extend([
-            stat(&turn.first_tool_s, |s| s.p50),
+            stat(&turn.first_tool_s, Statistic::P50, lang),
             turn.tool_chars.map_or("-".into(), |v| format!("{v:.0}")),
             share(turn.tool_call_share),
         ]);

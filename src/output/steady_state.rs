@@ -7,7 +7,7 @@ use tokenpace_core::stats::Statistic;
 use tokenpace_core::steady_state::SteadyState;
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::{Align, Table};
-use tokenpace_present::{labels, number, Document, Lang};
+use tokenpace_present::{labels, Document, Lang};
 
 /// The columns of each phase.
 const COLUMNS: [(Metric, Statistic); 4] = [
@@ -49,21 +49,22 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
         (lang.pick("steady", "稳态"), &s.steady),
         (lang.pick("drain", "收尾"), &s.drain),
     ] {
-        t.row(phase_row(name, a));
+        t.row(phase_row(name, a, lang));
     }
     d.table(t);
     d
 }
 
-fn phase_row(name: &str, a: &Aggregate) -> Vec<String> {
+fn phase_row(name: &str, a: &Aggregate, lang: Lang) -> Vec<String> {
     let mut row = vec![
         name.to_string(),
         format!("{}/{}", a.counts.ok, a.counts.sent),
     ];
+    // Percentiles carry this phase's own 95 % interval, as the level's do.
     row.extend(COLUMNS.iter().map(|(m, st)| {
         a.metrics
             .get(m)
-            .map_or("-".into(), |x| number::value(*m, x.get(*st)))
+            .map_or("-".into(), |x| super::run::percentile(*m, x, *st, lang))
     }));
     row.push(if a.counts.sent > 0 {
         format!("{:.0}", a.throughput.output_tok_s)

@@ -1,7 +1,9 @@
 //! The shape of the code, checked: no file over 500 lines, no function of
 //! the product's code over 80 lines; inside every
 //! crate (the binary included) no import cycle between files; the binary's
-//! `cli` never imports `cmd`, and no command imports another command.
+//! `cli` never imports `cmd`, and no command imports another command; no
+//! two public types of the workspace share a name (a re-export is not a
+//! definition).
 //!
 //! How: every `.rs` file under `src/` and `crates/*/src/` is read as text;
 //! its `use` lines and `crate::…`/`super::…`/`self::…` paths are resolved
@@ -411,4 +413,67 @@ fn the_checker_finds_a_cycle_and_a_cross_import() {
     assert!(refs.contains(&p(&["input"])), "{refs:?}");
     assert!(refs.contains(&p(&["output", "run"])), "{refs:?}");
     assert!(refs.contains(&p(&["output", "grade", "G"])), "{refs:?}");
+}
+
+/// The public types `text` defines (`pub struct|enum|trait|type Name`),
+/// test modules (from a `#[cfg(test)]` line on) left out.
+fn public_types(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        if line.trim() == "#[cfg(test)]" {
+            break;
+        }
+        let Some(rest) = line.trim_start().strip_prefix("pub ") else {
+            continue;
+        };
+        let Some(rest) = ["struct ", "enum ", "trait ", "type "]
+            .iter()
+            .find_map(|k| rest.strip_prefix(k))
+        else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// One name per thing: two public types with one name (`Level` in three
+/// crates) make a reader, and every `use`, ask which is meant.
+#[test]
+fn no_two_public_types_share_a_name() {
+    let mut defined: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for src in source_roots() {
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let at = f.strip_prefix(root()).unwrap().display().to_string();
+            for name in public_types(&text) {
+                defined.entry(name).or_default().push(at.clone());
+            }
+        }
+    }
+    let shared: Vec<String> = defined
+        .iter()
+        .filter(|(_, at)| at.len() > 1)
+        .map(|(name, at)| format!("{name}: {}", at.join(", ")))
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "public types sharing a name: {shared:#?}"
+    );
+}
+
+#[test]
+fn the_type_finder_reads_definitions_not_uses_or_tests() {
+    let text = "pub struct Run {\n}\n    pub enum Kind { A }\npub(crate) struct Hidden;\n\
+                pub use other::Level;\npub type Nanos = u64;\npub trait Sink {}\n\
+                #[cfg(test)]\nmod tests { pub struct Fixture; }\n";
+    assert_eq!(public_types(text), ["Run", "Kind", "Nanos", "Sink"]);
 }

@@ -104,18 +104,45 @@ fn chat_turns_in_the_terminal() {
     // cached shares 0 and 0.5, mean 25 %.
     assert_eq!(
         row(&text, "0"),
-        ["0", "2", "2", "0.50", "0.58", "1667", "1000", "25.0 %"]
+        [
+            "0",
+            "2",
+            "2",
+            "0.50 (n too small)",
+            "0.58 (≥ 0.40)",
+            "1667",
+            "1000",
+            "25.0 %"
+        ]
     );
     // Turn 1: 500 computed tokens in 0.2 and 0.3 s: 2500 and 1667, median
     // 2083; 1500 of 2000 cached.
     assert_eq!(
         row(&text, "1"),
-        ["1", "2", "2", "0.25", "0.29", "2083", "2000", "75.0 %"]
+        [
+            "1",
+            "2",
+            "2",
+            "0.25 (n too small)",
+            "0.29 (≥ 0.20)",
+            "2083",
+            "2000",
+            "75.0 %"
+        ]
     );
     // Turn 2: 500 in 0.1 and 0.2 s: 5000 and 2500, median 3750; 2500/3000.
     assert_eq!(
         row(&text, "2"),
-        ["2", "2", "2", "0.15", "0.19", "3750", "3000", "83.3 %"]
+        [
+            "2",
+            "2",
+            "2",
+            "0.15 (n too small)",
+            "0.19 (≥ 0.10)",
+            "3750",
+            "3000",
+            "83.3 %"
+        ]
     );
     assert!(
         text.contains("sessions: 2, 2 complete, 0 failed; 3.0 turns per session (at most 3)"),
@@ -220,12 +247,34 @@ fn agent_steps_and_tasks_in_the_terminal_and_json() {
     // median 3200; tool-call characters 40 and 60, mean 50; both called.
     assert_eq!(
         row(&text, "0"),
-        ["0", "2", "2", "0.20", "0.24", "3200", "600", "0.20", "50", "100.0 %"]
+        [
+            "0",
+            "2",
+            "2",
+            "0.20 (n too small)",
+            "0.24 (≥ 0.15)",
+            "3200",
+            "600",
+            "0.20 (n too small)",
+            "50",
+            "100.0 %"
+        ]
     );
     // Step 1: one of two succeeded, answered without a tool.
     assert_eq!(
         row(&text, "1"),
-        ["1", "2", "1", "0.30", "0.30", "3000", "900", "-", "-", "0.0 %"]
+        [
+            "1",
+            "2",
+            "1",
+            "0.30 (n too small)",
+            "0.30 (n too small)",
+            "3000",
+            "900",
+            "-",
+            "-",
+            "0.0 %"
+        ]
     );
     // Task 0: 0 → 2000 + 300 + 11·20 ms = 2.52 s.
     assert!(
@@ -282,7 +331,16 @@ fn chinese_labels_carry_the_same_figures() {
     );
     assert_eq!(
         row(&text, "1"),
-        ["1", "2", "2", "0.25", "0.29", "2083", "2000", "75.0 %"]
+        [
+            "1",
+            "2",
+            "2",
+            "0.25 (样本太少)",
+            "0.29 (≥ 0.20)",
+            "2083",
+            "2000",
+            "75.0 %"
+        ]
     );
     assert!(text.contains("前缀缓存命中率: 70.8 %"), "{text}");
     let agent = export(&output(&agent()), Format::Table, Lang::Zh).unwrap();
