@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokenpace_core::record::RequestRecord;
-use tokenpace_models::{fetch_package, Progress as FetchProgress};
+use tokenpace_models::{fetch_package, FetchProgress};
 use tokenpace_present::Lang;
 use tokenpace_runner::{Progress, ProgressLevel, Stage};
 
@@ -39,9 +39,9 @@ fn draw_target() -> ProgressDrawTarget {
 
 /// A measurement's progress on stderr, in `lang`: bars when it is a
 /// terminal, notes unless `--quiet`, warnings always.
-pub struct Terminal(pub Lang);
+pub struct TerminalProgress(pub Lang);
 
-impl Progress for Terminal {
+impl Progress for TerminalProgress {
     fn level(&self, requests: u64, label: Option<String>) -> Box<dyn ProgressLevel> {
         Box::new(Bar::new(requests, label))
     }

@@ -133,7 +133,7 @@ impl From<TierArg> for Tier {
 }
 
 /// Prompt text language: the corpus's one definition (zh, en, mixed).
-pub use tokenpace_corpus::Lang as TextLang;
+pub use tokenpace_corpus::TextLang;
 
 /// Largest number any flag accepts; beyond it a value is a typo.
 const ABSURD: f64 = 1e9;

@@ -4,7 +4,7 @@
 
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-use tokenpace_corpus::Lang;
+use tokenpace_corpus::TextLang;
 use tokenpace_sim::config::{ConfigError, Dialect, JitterDist, SimConfig, TimerKind};
 use tokenpace_sim::FaultRule;
 
@@ -72,7 +72,7 @@ pub struct SimArgs {
     /// Language of the generated text [default: mixed]. (`--lang` is the
     /// label language of every tokenpace command.)
     #[arg(long, value_enum)]
-    pub text: Option<Lang>,
+    pub text: Option<TextLang>,
     /// Largest accepted max_tokens, like a context length [default: 32768].
     #[arg(long, value_name = "N")]
     pub max_tokens_limit: Option<u64>,
@@ -342,7 +342,7 @@ mod tests {
         assert!(SimConfig::default().prefix_cache.enabled, "on by default");
         assert_eq!((c.port, c.timing.decode, c.timing.ttft_ms), (9, 40.0, 5.0));
         assert_eq!(c.faults.inject.len(), 2);
-        assert_eq!(c.text.lang, Lang::Zh);
+        assert_eq!(c.text.lang, TextLang::Zh);
         assert_eq!(c.dialect, Dialect::Vllm);
         assert!(c.text.utf8_hold_back);
         assert_eq!(c.tools.argument_tokens, 6);

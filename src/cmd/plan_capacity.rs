@@ -2,7 +2,7 @@
 //! graded metric in tier A, from the roofline or from a batching law.
 
 use crate::cli::PlanCapacityArgs;
-use crate::output::plan::capacity::{CapacityOutput, Model};
+use crate::output::plan::capacity::{PredictedCapacityOutput, PredictionBasis};
 use crate::{input, Status};
 use std::io::Write;
 use std::path::Path;
@@ -26,9 +26,9 @@ pub fn run(args: PlanCapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
                 max_batch: args.max_batch,
             };
             let w = args.workload.workload(&ratio);
-            CapacityOutput {
+            PredictedCapacityOutput {
                 capacity: law.capacity(w.prompt_tokens, w.chars_per_token, &profile)?,
-                model: Model::Law(law),
+                model: PredictionBasis::Law(law),
                 workload: w,
             }
         }
@@ -42,9 +42,9 @@ pub fn run(args: PlanCapacityArgs, lang: Lang, out: &mut dyn Write) -> anyhow::R
                 args.deployment.gpus,
             );
             let w = args.workload.workload(&ratio);
-            CapacityOutput {
+            PredictedCapacityOutput {
                 capacity: roofline_capacity(&d, &w, &r.efficiency, &profile)?,
-                model: Model::Roofline {
+                model: PredictionBasis::Roofline {
                     model: r.model.id.clone(),
                     hardware: r.hardware.clone(),
                     quant: d.quant,

@@ -41,7 +41,10 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("plan-bounds", schema::<plan::bounds::BoundsOutput>()),
         ("plan-bounds-list", schema::<plan::bounds::CatalogOutput>()),
         ("plan-remedies", schema::<plan::remedies::RemediesOutput>()),
-        ("plan-capacity", schema::<plan::capacity::CapacityOutput>()),
+        (
+            "plan-capacity",
+            schema::<plan::capacity::PredictedCapacityOutput>(),
+        ),
         (
             "plan-calibrate",
             schema::<plan::calibrate::CalibrateOutput>(),

@@ -23,7 +23,7 @@ fn metrics_match_the_simulators_truth() {
         truth: Some(truth_path.clone()),
         ..SimConfig::default()
     };
-    config.text.lang = tokenpace_corpus::Lang::Zh;
+    config.text.lang = tokenpace_corpus::TextLang::Zh;
     config.timing.ttft_ms = 30.0;
     // 20 ms a token, as a chat model streams: a quarter of it is room for a
     // loaded 2-core machine's scheduling, a whole token is a broken client.

@@ -91,7 +91,7 @@ fn several_tokens_per_chunk_are_counted_and_said() {
     let dir = tempfile::tempdir().unwrap();
     let truth_path = dir.path().join("truth.jsonl");
     let sim = start(&truth_path, |c| {
-        c.text.lang = tokenpace_corpus::Lang::Zh;
+        c.text.lang = tokenpace_corpus::TextLang::Zh;
         c.text.utf8_hold_back = true;
     });
     let (text, recs) = run(

@@ -21,7 +21,7 @@ fn mixed_sim() -> crate::common::Sim {
     config.model_speeds.insert("slow".into(), 0.5);
     config.timing.ttft_ms = 30.0;
     config.timing.decode = DECODE;
-    config.text.lang = tokenpace_corpus::Lang::En;
+    config.text.lang = tokenpace_corpus::TextLang::En;
     crate::common::Sim::start(config)
 }
 

@@ -72,11 +72,11 @@ impl PromptSource for Mixed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenpace_corpus::Lang;
+    use tokenpace_corpus::TextLang;
 
     fn workload(prompt_tokens: u32) -> Workload {
         Workload {
-            lang: Lang::En,
+            lang: TextLang::En,
             prompt_tokens,
             shared_prefix: 0,
             prefix_groups: 1,

@@ -16,7 +16,7 @@ use crate::workload::estimated_prompt;
 use serde_json::{json, Value};
 use tokenpace_core::dist::Dist;
 use tokenpace_core::record::{Nanos, RequestRecord, TurnRef};
-use tokenpace_corpus::{Lang, PseudoTokens, SplitMix64};
+use tokenpace_corpus::{PseudoTokens, SplitMix64, TextLang};
 use tokio::sync::{mpsc, watch};
 
 pub use crate::conversations::MAX_TURNS;
@@ -48,7 +48,7 @@ pub struct AgentPlan {
     /// `tool_choice` of every step but the last (`auto` or `required`).
     pub tool_choice: &'static str,
     /// Language of the canned results.
-    pub lang: Lang,
+    pub lang: TextLang,
 }
 
 /// The tools an agent task offers: one search function, as agent
@@ -286,7 +286,7 @@ impl Sessions {
     /// with a canned result.
     fn add_answer(&self, history: &mut History, transcript: &Transcript, id: u64) {
         let plan = &self.plan;
-        let lang = plan.agent.as_ref().map_or(Lang::En, |a| a.lang);
+        let lang = plan.agent.as_ref().map_or(TextLang::En, |a| a.lang);
         let result_tokens = plan.agent.as_ref().map_or(0, |a| a.tool_result_tokens);
         history.answer(transcript, |i| {
             let seed = plan.tag ^ (id << 8) ^ i as u64;
@@ -317,7 +317,7 @@ mod tests {
 
     fn sessions(turns: Dist, count: u64) -> Sessions {
         let w = Workload {
-            lang: Lang::En,
+            lang: TextLang::En,
             prompt_tokens: 20,
             shared_prefix: 0,
             prefix_groups: 0,

@@ -97,7 +97,7 @@ impl ModelTokenizer {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use tokenpace_corpus::Lang;
+    use tokenpace_corpus::TextLang;
 
     /// Every character is one token.
     pub(crate) const CHAR_TOKENIZER: &str = r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,
@@ -118,7 +118,7 @@ pub(crate) mod tests {
         assert_eq!(t.count("你好, world").unwrap(), 9);
         for n in [1, 7, 128, 1000] {
             let text = t
-                .exact_text(&mut PseudoTokens::new(Lang::Mixed, n as u64), n)
+                .exact_text(&mut PseudoTokens::new(TextLang::Mixed, n as u64), n)
                 .unwrap()
                 .unwrap();
             assert_eq!(t.count(&text).unwrap(), n);

@@ -19,7 +19,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokenpace_core::record::{CountSource, TokenCount};
-use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
+use tokenpace_corpus::{estimate_tokens, PseudoTokens, TextLang};
 
 /// Where the prompts of a run come from.
 pub trait PromptSource: Send + Sync {
@@ -38,7 +38,7 @@ pub trait PromptSource: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct Workload {
     /// Language of the prompt text.
-    pub lang: Lang,
+    pub lang: TextLang,
     /// Prompt length in tokens.
     pub prompt_tokens: u32,
     /// Tokens of a prefix shared by every prompt of a group (0: none).
@@ -315,7 +315,7 @@ mod tests {
 
     fn workload(shared: u32) -> Workload {
         Workload {
-            lang: Lang::Zh,
+            lang: TextLang::Zh,
             prompt_tokens: 200,
             shared_prefix: shared,
             prefix_groups: 0,

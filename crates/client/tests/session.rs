@@ -16,7 +16,7 @@ use tokenpace_client::workload::Workload;
 use tokenpace_core::dist::Dist;
 use tokenpace_core::record::{ErrorKind, RequestRecord};
 use tokenpace_core::shard::Shard;
-use tokenpace_corpus::Lang;
+use tokenpace_corpus::TextLang;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
@@ -122,7 +122,7 @@ async fn server(answer: Answer) -> (String, Arc<Mutex<Vec<Seen>>>) {
 
 fn workload() -> Workload {
     Workload {
-        lang: Lang::Zh,
+        lang: TextLang::Zh,
         prompt_tokens: 20,
         shared_prefix: 10,
         prefix_groups: 0,
@@ -258,7 +258,7 @@ async fn an_agent_task_answers_each_tool_call_and_ends_in_text() {
             steps: 3,
             tool_result_tokens: 30,
             tool_choice: "auto",
-            lang: Lang::En,
+            lang: TextLang::En,
         }),
         ..chat(1, 0.0)
     };
@@ -305,7 +305,7 @@ async fn a_broken_tool_call_fails_its_step_and_ends_the_task() {
             steps: 3,
             tool_result_tokens: 10,
             tool_choice: "required",
-            lang: Lang::En,
+            lang: TextLang::En,
         }),
         ..chat(1, 0.0)
     };

@@ -78,7 +78,8 @@ pub struct ClientFigures {
 /// A limit of the client that a run crossed, with its figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Limit {
+#[schemars(rename = "Limit")]
+pub enum ClientLimit {
     /// Sends later than scheduled (open loop).
     ScheduleLag {
         /// p99, ms.
@@ -114,7 +115,7 @@ pub struct Ceiling {
     pub figures: ClientFigures,
     /// Limits crossed; empty when the client kept up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub limits: Vec<Limit>,
+    pub limits: Vec<ClientLimit>,
 }
 
 impl Ceiling {
@@ -125,11 +126,11 @@ impl Ceiling {
             .schedule_lag_p99_s
             .filter(|&l| l > MAX_SCHEDULE_LAG_P99_S)
         {
-            limits.push(Limit::ScheduleLag { p99_ms: lag * 1e3 });
+            limits.push(ClientLimit::ScheduleLag { p99_ms: lag * 1e3 });
         }
         if let Some(f) = figures.in_flight {
             if f.median < MIN_IN_FLIGHT_SHARE * f64::from(f.asked) {
-                limits.push(Limit::InFlight {
+                limits.push(ClientLimit::InFlight {
                     median: f.median,
                     asked: f.asked,
                 });
@@ -138,14 +139,14 @@ impl Ceiling {
         if let Some(c) = figures.cpu.filter(|c| c.workers > 0) {
             let share = c.cores() / f64::from(c.workers);
             if share > MAX_CPU_PER_WORKER {
-                limits.push(Limit::Cpu {
+                limits.push(ClientLimit::Cpu {
                     percent: share * 100.0,
                     workers: c.workers,
                 });
             }
         }
         if figures.exhausted > 0 {
-            limits.push(Limit::Descriptors {
+            limits.push(ClientLimit::Descriptors {
                 requests: figures.exhausted,
                 message: figures.exhausted_message.clone().unwrap_or_default(),
             });
@@ -275,7 +276,7 @@ mod tests {
         });
         assert_eq!(c.limits.len(), 1);
         assert!(
-            matches!(c.limits[0], Limit::ScheduleLag { p99_ms } if (p99_ms - 4.0).abs() < 1e-9)
+            matches!(c.limits[0], ClientLimit::ScheduleLag { p99_ms } if (p99_ms - 4.0).abs() < 1e-9)
         );
     }
 
@@ -305,7 +306,7 @@ mod tests {
         };
         assert!(matches!(
             busy(19.0).limits[..],
-            [Limit::Cpu { workers: 2, .. }]
+            [ClientLimit::Cpu { workers: 2, .. }]
         ));
         assert!(!busy(17.0).limited());
     }
@@ -341,7 +342,7 @@ mod tests {
             ..fine()
         });
         assert!(
-            matches!(&c.limits[..], [Limit::Descriptors { requests: 2, message }] if message.contains("24"))
+            matches!(&c.limits[..], [ClientLimit::Descriptors { requests: 2, message }] if message.contains("24"))
         );
     }
 

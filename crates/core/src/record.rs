@@ -366,7 +366,7 @@ impl RequestRecord {
 
     /// How much of `limit` the server said was left (its rate-limit
     /// headers), when it said it as a number.
-    pub fn remaining(&self, limit: throttle::Limit) -> Option<u64> {
+    pub fn remaining(&self, limit: throttle::RateLimitKind) -> Option<u64> {
         limit
             .remaining_headers()
             .iter()

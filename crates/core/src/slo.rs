@@ -35,7 +35,8 @@ pub const DEFAULT_ATTAINMENT_PCT: f64 = 90.0;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Limit {
+#[schemars(rename = "Limit")]
+pub enum SloLimit {
     /// The request failed (an error, a timeout): it meets no SLO.
     Failed,
     /// Time to first token above `ttft_ms`.
@@ -48,21 +49,21 @@ pub enum Limit {
     E2e,
 }
 
-impl Limit {
+impl SloLimit {
     /// Its name as printed: `TTFT`, `TPOT`, `output speed`, `end to end`,
     /// `failed`.
     pub fn name(self) -> &'static str {
         match self {
-            Limit::Failed => "failed",
-            Limit::Ttft => "TTFT",
-            Limit::Tpot => "TPOT",
-            Limit::OutputSpeed => "output speed",
-            Limit::E2e => "end to end",
+            SloLimit::Failed => "failed",
+            SloLimit::Ttft => "TTFT",
+            SloLimit::Tpot => "TPOT",
+            SloLimit::OutputSpeed => "output speed",
+            SloLimit::E2e => "end to end",
         }
     }
 }
 
-impl std::fmt::Display for Limit {
+impl std::fmt::Display for SloLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
@@ -146,12 +147,12 @@ impl Slo {
     }
 
     /// Every limit `record` misses, in the order TTFT, TPOT, output speed,
-    /// end to end (a failed request: only [`Limit::Failed`]). Limits a
+    /// end to end (a failed request: only [`SloLimit::Failed`]). Limits a
     /// request has no value for (TPOT of a one-token answer) are not held
     /// against it.
-    pub fn missed(&self, record: &RequestRecord, opts: &MetricOptions) -> Vec<Limit> {
+    pub fn missed(&self, record: &RequestRecord, opts: &MetricOptions) -> Vec<SloLimit> {
         if !record.is_ok() {
-            return vec![Limit::Failed];
+            return vec![SloLimit::Failed];
         }
         let m = RequestMetrics::of(record, opts);
         let above = |v: Option<f64>, max_ms: Option<f64>| match (v, max_ms) {
@@ -163,10 +164,10 @@ impl Slo {
             _ => false,
         };
         [
-            (Limit::Ttft, above(m.ttft_s, self.ttft_ms)),
-            (Limit::Tpot, above(tpot_s(&m), self.tpot_ms)),
-            (Limit::OutputSpeed, below),
-            (Limit::E2e, above(m.e2e_s, self.e2e_ms)),
+            (SloLimit::Ttft, above(m.ttft_s, self.ttft_ms)),
+            (SloLimit::Tpot, above(tpot_s(&m), self.tpot_ms)),
+            (SloLimit::OutputSpeed, below),
+            (SloLimit::E2e, above(m.e2e_s, self.e2e_ms)),
         ]
         .into_iter()
         .filter_map(|(l, missed)| missed.then_some(l))
@@ -174,7 +175,7 @@ impl Slo {
     }
 
     /// Whether `record` meets every limit; the first it misses otherwise.
-    pub fn met_by(&self, record: &RequestRecord, opts: &MetricOptions) -> Result<(), Limit> {
+    pub fn met_by(&self, record: &RequestRecord, opts: &MetricOptions) -> Result<(), SloLimit> {
         self.missed(record, opts)
             .first()
             .map_or(Ok(()), |&l| Err(l))
@@ -195,7 +196,7 @@ pub struct Attainment {
     /// Good requests per second of the run (goodput).
     pub good_per_s: f64,
     /// Requests that missed each limit (one request can miss several).
-    pub missed: BTreeMap<Limit, u64>,
+    pub missed: BTreeMap<SloLimit, u64>,
 }
 
 impl Attainment {
@@ -240,9 +241,9 @@ impl Attainment {
         self.requests > 0 && self.met_pct() >= pct
     }
 
-    /// The limit the most requests missed (the earlier in [`Limit`]'s
+    /// The limit the most requests missed (the earlier in [`SloLimit`]'s
     /// order on a tie), if any was missed.
-    pub fn most_missed(&self) -> Option<Limit> {
+    pub fn most_missed(&self) -> Option<SloLimit> {
         let most = self.missed.values().copied().max()?;
         self.missed
             .iter()

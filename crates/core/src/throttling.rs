@@ -2,7 +2,7 @@
 //! throttled, what `bench --retry-throttled` retried and waited, how long
 //! it asked the client to wait, and the least it said was left.
 
-use crate::record::throttle::Limit;
+use crate::record::throttle::RateLimitKind;
 use crate::record::{ErrorKind, RequestRecord};
 use serde::{Deserialize, Serialize};
 
@@ -51,10 +51,14 @@ impl Throttling {
                 t.retry_wait_s += retries.waited_ns as f64 / 1e9;
             }
             waits.extend(r.retry_after_ms.map(|ms| ms as f64 / 1000.0));
-            t.lowest_remaining_requests =
-                lowest(t.lowest_remaining_requests, r.remaining(Limit::Requests));
-            t.lowest_remaining_tokens =
-                lowest(t.lowest_remaining_tokens, r.remaining(Limit::Tokens));
+            t.lowest_remaining_requests = lowest(
+                t.lowest_remaining_requests,
+                r.remaining(RateLimitKind::Requests),
+            );
+            t.lowest_remaining_tokens = lowest(
+                t.lowest_remaining_tokens,
+                r.remaining(RateLimitKind::Tokens),
+            );
         }
         waits.sort_by(f64::total_cmp);
         t.retry_after_median_s = match waits.len() {

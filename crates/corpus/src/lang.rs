@@ -17,7 +17,7 @@ const EN: &str = include_str!("text/en.txt");
     derive(serde::Serialize, serde::Deserialize),
     serde(rename_all = "snake_case")
 )]
-pub enum Lang {
+pub enum TextLang {
     /// Chinese prose.
     Zh,
     /// English prose.
@@ -27,18 +27,18 @@ pub enum Lang {
     Mixed,
 }
 
-impl Lang {
+impl TextLang {
     /// The lowercase name used in flags and files (`zh`, `en`, `mixed`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-            Lang::Mixed => "mixed",
+            TextLang::Zh => "zh",
+            TextLang::En => "en",
+            TextLang::Mixed => "mixed",
         }
     }
 }
 
-impl fmt::Display for Lang {
+impl fmt::Display for TextLang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -56,25 +56,25 @@ impl fmt::Display for ParseLangError {
 
 impl std::error::Error for ParseLangError {}
 
-impl FromStr for Lang {
+impl FromStr for TextLang {
     type Err = ParseLangError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "zh" => Ok(Lang::Zh),
-            "en" => Ok(Lang::En),
-            "mixed" => Ok(Lang::Mixed),
+            "zh" => Ok(TextLang::Zh),
+            "en" => Ok(TextLang::En),
+            "mixed" => Ok(TextLang::Mixed),
             other => Err(ParseLangError(other.to_owned())),
         }
     }
 }
 
 /// The whole text of a language. Never empty.
-pub fn text(lang: Lang) -> &'static str {
+pub fn text(lang: TextLang) -> &'static str {
     match lang {
-        Lang::Zh => ZH,
-        Lang::En => EN,
-        Lang::Mixed => mixed(),
+        TextLang::Zh => ZH,
+        TextLang::En => EN,
+        TextLang::Mixed => mixed(),
     }
 }
 
@@ -108,29 +108,29 @@ mod tests {
 
     #[test]
     fn texts_are_a_few_kb_and_in_their_language() {
-        let zh = CharCount::of(text(Lang::Zh));
-        assert!(text(Lang::Zh).len() > 3000);
+        let zh = CharCount::of(text(TextLang::Zh));
+        assert!(text(TextLang::Zh).len() > 3000);
         assert!(zh.cjk * 10 > zh.chars * 8, "{zh:?}");
-        let en = CharCount::of(text(Lang::En));
-        assert!(text(Lang::En).len() > 3000);
+        let en = CharCount::of(text(TextLang::En));
+        assert!(text(TextLang::En).len() > 3000);
         assert_eq!(en.cjk, 0);
-        let mixed = CharCount::of(text(Lang::Mixed));
+        let mixed = CharCount::of(text(TextLang::Mixed));
         assert!(mixed.cjk >= zh.cjk && mixed.chars >= zh.chars + en.chars - 40);
     }
 
     #[test]
     fn names_round_trip() {
-        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
-            assert_eq!(lang.as_str().parse::<Lang>(), Ok(lang));
+        for lang in [TextLang::Zh, TextLang::En, TextLang::Mixed] {
+            assert_eq!(lang.as_str().parse::<TextLang>(), Ok(lang));
         }
-        assert!("fr".parse::<Lang>().is_err());
+        assert!("fr".parse::<TextLang>().is_err());
     }
 
     #[cfg(feature = "clap")]
     #[test]
     fn flag_values_are_the_names() {
         use clap::ValueEnum;
-        for lang in Lang::value_variants() {
+        for lang in TextLang::value_variants() {
             let value = lang.to_possible_value().unwrap();
             assert_eq!(value.get_name(), lang.as_str());
             assert!(value.get_help().is_some());
@@ -142,7 +142,7 @@ mod tests {
     fn serde_uses_the_names() {
         #[derive(serde::Serialize, serde::Deserialize)]
         struct Cfg {
-            lang: Lang,
+            lang: TextLang,
         }
         let v: Cfg =
             serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
@@ -150,6 +150,6 @@ mod tests {
                 serde::de::value::Error,
             >::new([("lang", "mixed")].into_iter()))
             .unwrap();
-        assert_eq!(v.lang, Lang::Mixed);
+        assert_eq!(v.lang, TextLang::Mixed);
     }
 }

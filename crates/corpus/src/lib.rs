@@ -10,6 +10,6 @@ mod lang;
 mod rng;
 mod split;
 
-pub use lang::{text, Lang, ParseLangError};
+pub use lang::{text, ParseLangError, TextLang};
 pub use rng::SplitMix64;
 pub use split::{estimate_tokens, split, PseudoTokens, ESTIMATE_METHOD};

@@ -11,7 +11,7 @@
 
 use tokenpace_core::text::{is_cjk, CharCount};
 
-use crate::{text, Lang, SplitMix64};
+use crate::{text, SplitMix64, TextLang};
 
 /// How [`estimate_tokens`] estimates, for reports and truth files.
 pub const ESTIMATE_METHOD: &str = "ceil(cjk_chars/1.5 + other_chars/4)";
@@ -51,13 +51,13 @@ pub struct PseudoTokens {
 
 impl PseudoTokens {
     /// Tokens from the start of `lang`'s text.
-    pub fn new(lang: Lang, seed: u64) -> Self {
+    pub fn new(lang: TextLang, seed: u64) -> Self {
         Self::at(lang, seed, 0)
     }
 
     /// Tokens starting near byte `offset` (taken modulo the text's length
     /// and moved forward to a character boundary).
-    pub fn at(lang: Lang, seed: u64, offset: usize) -> Self {
+    pub fn at(lang: TextLang, seed: u64, offset: usize) -> Self {
         let text = text(lang);
         let mut pos = offset % text.len();
         while !text.is_char_boundary(pos) {
@@ -161,7 +161,7 @@ fn word_piece_end(text: &str, start: usize, rng: &mut SplitMix64) -> usize {
 mod tests {
     use super::*;
 
-    fn chars_per_token(lang: Lang) -> f64 {
+    fn chars_per_token(lang: TextLang) -> f64 {
         let text = text(lang);
         let tokens = split(text, 7);
         CharCount::of(text).chars as f64 / tokens.len() as f64
@@ -169,21 +169,21 @@ mod tests {
 
     #[test]
     fn split_is_lossless_and_deterministic() {
-        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
+        for lang in [TextLang::Zh, TextLang::En, TextLang::Mixed] {
             let t = text(lang);
             let a = split(t, 1);
             assert_eq!(a.concat(), t);
             assert_eq!(a, split(t, 1));
             assert!(a.iter().all(|p| !p.is_empty()));
         }
-        assert_ne!(split(text(Lang::En), 1), split(text(Lang::En), 2));
+        assert_ne!(split(text(TextLang::En), 1), split(text(TextLang::En), 2));
     }
 
     #[test]
     fn token_sizes_look_like_a_tokenizer() {
-        let zh = chars_per_token(Lang::Zh);
+        let zh = chars_per_token(TextLang::Zh);
         assert!((1.2..=2.0).contains(&zh), "zh {zh}");
-        let en = chars_per_token(Lang::En);
+        let en = chars_per_token(TextLang::En);
         assert!((3.5..=5.0).contains(&en), "en {en}");
     }
 
@@ -206,26 +206,26 @@ mod tests {
 
     #[test]
     fn pseudo_tokens_wrap_and_respect_offset() {
-        let all = text(Lang::Zh);
+        let all = text(TextLang::Zh);
         let n = split(all, 9).len();
-        let mut it = PseudoTokens::new(Lang::Zh, 9);
+        let mut it = PseudoTokens::new(TextLang::Zh, 9);
         let first: String = it.take_text(n);
         assert_eq!(first, all);
         assert!(all.starts_with(it.next().unwrap_or_default()));
         // Any offset lands on a character boundary.
         for off in 0..12 {
-            let t = PseudoTokens::at(Lang::Zh, 1, off).take_text(3);
+            let t = PseudoTokens::at(TextLang::Zh, 1, off).take_text(3);
             assert!(!t.is_empty());
         }
-        let a = PseudoTokens::at(Lang::En, 4, 100).take_text(50);
-        assert_eq!(a, PseudoTokens::at(Lang::En, 4, 100).take_text(50));
+        let a = PseudoTokens::at(TextLang::En, 4, 100).take_text(50);
+        assert_eq!(a, PseudoTokens::at(TextLang::En, 4, 100).take_text(50));
     }
 
     #[test]
     fn estimate_agrees_with_the_splitter() {
         // A prompt of n pseudo-tokens is estimated at about n tokens, so a
         // client and the simulator agree on prompt sizes.
-        for lang in [Lang::Zh, Lang::En, Lang::Mixed] {
+        for lang in [TextLang::Zh, TextLang::En, TextLang::Mixed] {
             for seed in 0..5 {
                 let n = 1000;
                 let prompt = PseudoTokens::at(lang, seed, seed as usize * 997).take_text(n);

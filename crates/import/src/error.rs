@@ -6,7 +6,7 @@ use tokenpace_core::imported::ImportFormat;
 
 /// A result file could not be imported.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum ImportError {
     /// The file could not be read.
     #[error("could not read '{}'", .0.display())]
     Read(PathBuf, #[source] std::io::Error),

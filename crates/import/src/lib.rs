@@ -21,7 +21,7 @@ mod tests;
 mod timed;
 mod vllm;
 
-pub use error::Error;
+pub use error::ImportError;
 
 use std::path::Path;
 use tokenpace_core::imported::{ImportFormat, Imported};
@@ -63,13 +63,13 @@ pub fn import(
     path: &Path,
     options: ImportOptions,
     environment: Environment,
-) -> Result<ImportedRun, Error> {
+) -> Result<ImportedRun, ImportError> {
     let text = read(path)?;
     let format = match options.format {
         Some(f) => f,
-        None => detect(&text).ok_or_else(|| Error::Unknown(path.to_path_buf()))?,
+        None => detect(&text).ok_or_else(|| ImportError::Unknown(path.to_path_buf()))?,
     };
-    let bad = |problem: String| Error::Bad {
+    let bad = |problem: String| ImportError::Bad {
         file: path.to_path_buf(),
         format,
         problem,
@@ -115,14 +115,14 @@ pub fn import(
 }
 
 /// The file's text, refused when too large or not UTF-8.
-fn read(path: &Path) -> Result<String, Error> {
-    let io = |e| Error::Read(path.to_path_buf(), e);
+fn read(path: &Path) -> Result<String, ImportError> {
+    let io = |e| ImportError::Read(path.to_path_buf(), e);
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(Error::TooLarge(path.to_path_buf(), size));
+        return Err(ImportError::TooLarge(path.to_path_buf(), size));
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    String::from_utf8(bytes).map_err(|_| Error::NotText(path.to_path_buf()))
+    String::from_utf8(bytes).map_err(|_| ImportError::NotText(path.to_path_buf()))
 }
 
 /// The format `text` is in, from its content.

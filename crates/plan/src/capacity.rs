@@ -29,7 +29,8 @@ pub const MAX_SEARCH: u32 = 4096;
 /// What stops a larger concurrency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Limit {
+#[schemars(rename = "Limit")]
+pub enum CapacityLimit {
     /// A graded metric leaves tier A.
     Metric(Metric),
     /// No more contexts fit in memory (KV cache).
@@ -42,12 +43,13 @@ pub enum Limit {
 
 /// The predicted capacity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Capacity {
+#[schemars(rename = "Capacity")]
+pub struct PredictedCapacity {
     /// The largest concurrency with every graded metric in tier A (0: not
     /// even one stream).
     pub tier_a_max_concurrency: u32,
     /// What stops the next level.
-    pub limit: Limit,
+    pub limit: CapacityLimit,
     /// The four graded metrics at `tier_a_max_concurrency` (at 1 when 0).
     pub at_max: Vec<(Metric, f64)>,
 }
@@ -66,9 +68,9 @@ fn failing(grade: &Grade) -> Option<Metric> {
 /// the limit of c + 1 (or `at_end` when max passes).
 fn bisect<E>(
     max: u32,
-    at_end: Limit,
-    mut check: impl FnMut(u32) -> Result<Option<Limit>, E>,
-) -> Result<(u32, Limit), E> {
+    at_end: CapacityLimit,
+    mut check: impl FnMut(u32) -> Result<Option<CapacityLimit>, E>,
+) -> Result<(u32, CapacityLimit), E> {
     if let Some(limit) = check(1)? {
         return Ok((0, limit));
     }
@@ -96,7 +98,7 @@ pub fn roofline_capacity(
     w: &Traffic,
     eff: &Efficiency,
     profile: &Profile,
-) -> Result<Capacity, PlanError> {
+) -> Result<PredictedCapacity, PlanError> {
     let at = |c: u32| {
         let w = Traffic {
             concurrency: f64::from(c),
@@ -107,14 +109,14 @@ pub fn roofline_capacity(
     let one = at(1)?;
     let fit = one.memory.contexts_fit.min(f64::from(MAX_SEARCH)) as u32;
     let (max, at_end) = if fit < MAX_SEARCH {
-        (fit.max(1), Limit::MemoryCapacity)
+        (fit.max(1), CapacityLimit::MemoryCapacity)
     } else {
-        (MAX_SEARCH, Limit::SearchEnd)
+        (MAX_SEARCH, CapacityLimit::SearchEnd)
     };
     let (c, limit) = bisect(max, at_end, |c| {
-        Ok::<_, PlanError>(failing(&at(c)?.grade).map(Limit::Metric))
+        Ok::<_, PlanError>(failing(&at(c)?.grade).map(CapacityLimit::Metric))
     })?;
-    Ok(Capacity {
+    Ok(PredictedCapacity {
         tier_a_max_concurrency: c,
         limit,
         at_max: at(c.max(1))?.values().to_vec(),
@@ -159,7 +161,7 @@ impl BatchingLaw {
         prompt_tokens: f64,
         chars_per_token: f64,
         profile: &Profile,
-    ) -> Result<Capacity, PlanError> {
+    ) -> Result<PredictedCapacity, PlanError> {
         positive("prefill rate", self.prefill_tok_s)?;
         positive("decode rate", self.decode_tok_s)?;
         positive("prompt tokens", prompt_tokens)?;
@@ -180,14 +182,14 @@ impl BatchingLaw {
         };
         let max = self.max_batch.clamp(1, MAX_SEARCH);
         let at_end = if self.max_batch <= MAX_SEARCH {
-            Limit::BatchFull
+            CapacityLimit::BatchFull
         } else {
-            Limit::SearchEnd
+            CapacityLimit::SearchEnd
         };
         let (c, limit) = bisect(max, at_end, |c| {
-            Ok::<_, PlanError>(failing(&grade(c)?).map(Limit::Metric))
+            Ok::<_, PlanError>(failing(&grade(c)?).map(CapacityLimit::Metric))
         })?;
-        Ok(Capacity {
+        Ok(PredictedCapacity {
             tier_a_max_concurrency: c,
             limit,
             at_max: self
@@ -206,15 +208,15 @@ mod tests {
     #[test]
     fn bisection_finds_the_last_passing_level() {
         for boundary in [0u32, 1, 2, 7, 63, 64] {
-            let (c, limit) = bisect(64, Limit::SearchEnd, |c| {
-                Ok::<_, ()>((c > boundary).then_some(Limit::Metric(Metric::DecodeTokS)))
+            let (c, limit) = bisect(64, CapacityLimit::SearchEnd, |c| {
+                Ok::<_, ()>((c > boundary).then_some(CapacityLimit::Metric(Metric::DecodeTokS)))
             })
             .unwrap();
             assert_eq!(c, boundary);
             let expected = if boundary == 64 {
-                Limit::SearchEnd
+                CapacityLimit::SearchEnd
             } else {
-                Limit::Metric(Metric::DecodeTokS)
+                CapacityLimit::Metric(Metric::DecodeTokS)
             };
             assert_eq!(limit, expected);
         }
@@ -243,7 +245,7 @@ mod tests {
         };
         assert!(!grade_at(n).grade.any_below(Tier::A));
         match cap.limit {
-            Limit::Metric(m) => {
+            CapacityLimit::Metric(m) => {
                 let next = grade_at(n + 1);
                 assert!(next.grade.any_below(Tier::A));
                 assert!(next
@@ -252,7 +254,9 @@ mod tests {
                     .iter()
                     .any(|g| g.metric == m && g.tier > Tier::A));
             }
-            Limit::MemoryCapacity => assert_eq!(f64::from(n), grade_at(1).memory.contexts_fit),
+            CapacityLimit::MemoryCapacity => {
+                assert_eq!(f64::from(n), grade_at(1).memory.contexts_fit)
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -14,7 +14,7 @@
 use crate::error::PlanError;
 use serde::{Deserialize, Serialize};
 use tokenpace_core::tokenizer_family::{family, family_ids, TokenizerFamily};
-use tokenpace_corpus::Lang;
+use tokenpace_corpus::TextLang;
 
 /// The family whose figures stand in when nothing is known of the model's
 /// tokenizer: LLaMA-2's 32k vocabulary, the design notes' 0.7 on Chinese.
@@ -55,7 +55,7 @@ pub struct CharsPerToken {
 
 impl CharsPerToken {
     /// The stated default for prose in `lang`: nothing known of the model.
-    pub fn default_for(lang: Lang) -> CharsPerToken {
+    pub fn default_for(lang: TextLang) -> CharsPerToken {
         // The default family is in the built-in table (a test checks it).
         RatioEvidence::default()
             .choose(lang)
@@ -81,7 +81,7 @@ pub struct ModelFamily {
 
 /// Tokens a tokenizer file made of tokenpace's sample text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TokenCount {
+pub struct SampleTokenCount {
     /// The tokenizer file, as given.
     pub tokenizer: String,
     /// Visible characters of the sample.
@@ -110,7 +110,7 @@ pub struct RatioEvidence {
     /// Measured in a run.
     pub run: Option<RunRatio>,
     /// Measured with a tokenizer file on the sample text of the language.
-    pub tokenizer: Option<TokenCount>,
+    pub tokenizer: Option<SampleTokenCount>,
     /// `--tokenizer-family`.
     pub family_flag: Option<String>,
     /// The model's family (from its file or the catalog).
@@ -119,7 +119,7 @@ pub struct RatioEvidence {
 
 impl RatioEvidence {
     /// The most trusted ratio for prose in `lang`, with its source.
-    pub fn choose(&self, lang: Lang) -> Result<CharsPerToken, PlanError> {
+    pub fn choose(&self, lang: TextLang) -> Result<CharsPerToken, PlanError> {
         let text = lang.as_str().to_string();
         let ratio = |value: f64, origin, source: String| CharsPerToken {
             value,
@@ -186,11 +186,11 @@ impl RatioEvidence {
 /// A family's figure for `lang` and its source; for mixed prose (equal
 /// shares of characters in each language) the tokens add up, so the ratio
 /// is the harmonic mean of the two.
-pub fn family_figure(f: &TokenizerFamily, lang: Lang) -> (f64, String) {
+pub fn family_figure(f: &TokenizerFamily, lang: TextLang) -> (f64, String) {
     match lang {
-        Lang::Zh => (f.zh_chars_per_token, format!("Chinese: {}", f.source)),
-        Lang::En => (f.en_chars_per_token, format!("English: {}", f.en_source)),
-        Lang::Mixed => (
+        TextLang::Zh => (f.zh_chars_per_token, format!("Chinese: {}", f.source)),
+        TextLang::En => (f.en_chars_per_token, format!("English: {}", f.en_source)),
+        TextLang::Mixed => (
             2.0 / (1.0 / f.zh_chars_per_token + 1.0 / f.en_chars_per_token),
             format!(
                 "mixed prose, harmonic mean of Chinese {} ({}) and English {} ({})",
@@ -200,11 +200,11 @@ pub fn family_figure(f: &TokenizerFamily, lang: Lang) -> (f64, String) {
     }
 }
 
-fn lang_name(lang: Lang) -> &'static str {
+fn lang_name(lang: TextLang) -> &'static str {
     match lang {
-        Lang::Zh => "Chinese",
-        Lang::En => "English",
-        Lang::Mixed => "mixed Chinese and English",
+        TextLang::Zh => "Chinese",
+        TextLang::En => "English",
+        TextLang::Mixed => "mixed Chinese and English",
     }
 }
 
@@ -276,8 +276,8 @@ mod tests {
     #[test]
     fn the_most_trusted_evidence_wins_and_says_so() {
         let mut e = qwen_catalog();
-        let zh = e.choose(Lang::Zh).unwrap();
-        let en = e.choose(Lang::En).unwrap();
+        let zh = e.choose(TextLang::Zh).unwrap();
+        let en = e.choose(TextLang::En).unwrap();
         let qwen = family("qwen").unwrap();
         assert_eq!(
             (zh.value, en.value),
@@ -294,13 +294,16 @@ mod tests {
             en.source
         );
         e.family_flag = Some("deepseek".into());
-        assert_eq!(e.choose(Lang::Zh).unwrap().origin, RatioOrigin::FamilyFlag);
-        e.tokenizer = Some(TokenCount {
+        assert_eq!(
+            e.choose(TextLang::Zh).unwrap().origin,
+            RatioOrigin::FamilyFlag
+        );
+        e.tokenizer = Some(SampleTokenCount {
             tokenizer: "t.json".into(),
             chars: 300,
             tokens: 0,
         });
-        let t = e.choose(Lang::En).unwrap();
+        let t = e.choose(TextLang::En).unwrap();
         // No tokens counts as one, never a division by zero.
         assert_eq!((t.value, t.origin), (300.0, RatioOrigin::Tokenizer));
         assert!(t.source.contains("English sample"), "{}", t.source);
@@ -309,15 +312,15 @@ mod tests {
             value: 1.9,
             requests: 8,
         });
-        assert_eq!(e.choose(Lang::Zh).unwrap().value, 1.9);
+        assert_eq!(e.choose(TextLang::Zh).unwrap().value, 1.9);
         e.given = Some(2.5);
-        let g = e.choose(Lang::Zh).unwrap();
+        let g = e.choose(TextLang::Zh).unwrap();
         assert_eq!((g.value, g.source.as_str()), (2.5, "--chars-per-token 2.5"));
     }
 
     #[test]
     fn nothing_known_is_the_stated_default_and_mixed_is_the_harmonic_mean() {
-        let d = RatioEvidence::default().choose(Lang::Zh).unwrap();
+        let d = RatioEvidence::default().choose(TextLang::Zh).unwrap();
         assert_eq!(d.origin, RatioOrigin::Default);
         assert!(
             d.source.starts_with("default: nothing is known"),
@@ -326,7 +329,7 @@ mod tests {
         );
         assert_eq!(d.value, family(DEFAULT_FAMILY).unwrap().zh_chars_per_token);
         let q = family("qwen").unwrap();
-        let m = qwen_catalog().choose(Lang::Mixed).unwrap().value;
+        let m = qwen_catalog().choose(TextLang::Mixed).unwrap().value;
         assert!(m > q.zh_chars_per_token && m < q.en_chars_per_token);
         // Half the characters in each: tokens = c/zh + c/en for 2c characters.
         assert!(
@@ -336,7 +339,7 @@ mod tests {
             family_flag: Some("gpt9".into()),
             ..RatioEvidence::default()
         };
-        let err = bad.choose(Lang::Zh).unwrap_err().to_string();
+        let err = bad.choose(TextLang::Zh).unwrap_err().to_string();
         assert!(err.contains("'gpt9'") && err.contains("qwen"), "{err}");
     }
 

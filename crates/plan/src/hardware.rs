@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 /// What kind of device it is (for display and grouping only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+#[schemars(rename = "Kind")]
+pub enum HardwareKind {
     /// A discrete GPU.
     Gpu,
     /// A neural-network accelerator.
@@ -27,7 +28,7 @@ pub struct Hardware {
     /// Full name.
     pub name: String,
     /// What kind of device.
-    pub kind: Kind,
+    pub kind: HardwareKind,
     /// Dense FP16/BF16 matrix throughput, 10^12 FLOP/s.
     pub fp16_tflops: f64,
     /// Dense INT8 matrix throughput, 10^12 op/s, when the device has a

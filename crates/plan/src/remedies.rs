@@ -4,7 +4,7 @@
 //! take for each to reach the target.
 //!
 //! Every remedy starts from a [`Situation`] (the rates reached now and the
-//! targets) and states its assumption in its [`Kind`]'s parameters. Without
+//! targets) and states its assumption in its [`RemedyKind`]'s parameters. Without
 //! a model and a device the remedies work on the rates alone; with them
 //! ([`RooflineContext`]) quantisation and other cards are recomputed by the
 //! roofline.
@@ -34,7 +34,8 @@ pub use situation::Situation;
 /// A remedy and its assumption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "remedy")]
-pub enum Kind {
+#[schemars(rename = "Kind")]
+pub enum RemedyKind {
     /// Store the weights narrower. Without a model: decode speeds up by the
     /// ratio of bytes per weight (decode is memory-bound), prefill is
     /// unchanged (compute-bound). With one: recomputed by the roofline.
@@ -85,7 +86,7 @@ pub enum Kind {
 pub struct Remedy {
     /// What is changed, with its assumption.
     #[serde(flatten)]
-    pub kind: Kind,
+    pub kind: RemedyKind,
     /// Predicted prefill rate, tokens/s.
     pub prefill_tok_s: f64,
     /// Predicted decode rate, tokens/s.
@@ -171,7 +172,7 @@ fn narrower_weights(
         if to.bytes_per_weight() >= s.quant.bytes_per_weight() || !offered(to, roofline) {
             continue;
         }
-        let kind = Kind::Quantize { from: s.quant, to };
+        let kind = RemedyKind::Quantize { from: s.quant, to };
         let (prefill, decode) = match roofline {
             Some(r) => {
                 let d = Deployment {
@@ -205,7 +206,7 @@ fn speculative_decoding(
     predict(
         s,
         profile,
-        Kind::Speculative {
+        RemedyKind::Speculative {
             acceptance: a,
             draft_tokens: k,
             draft_cost: c,
@@ -223,7 +224,7 @@ fn prefix_cache(s: &Situation, params: &Params, profile: &Profile) -> Result<Rem
     predict(
         s,
         profile,
-        Kind::PrefixCache { hit_ratio: h },
+        RemedyKind::PrefixCache { hit_ratio: h },
         s.prefill_tok_s / (1.0 - h),
         s.decode_tok_s,
         Some(hit_ratio_needed(s)),
@@ -236,7 +237,7 @@ fn split_prefill(s: &Situation, params: &Params, profile: &Profile) -> Result<Re
     predict(
         s,
         profile,
-        Kind::SplitPrefill {
+        RemedyKind::SplitPrefill {
             devices: n,
             efficiency: eff,
         },
@@ -272,7 +273,7 @@ fn other_cards(
             out.push(predict(
                 s,
                 profile,
-                Kind::Hardware {
+                RemedyKind::Hardware {
                     id: hw.id.clone(),
                     name: hw.name.clone(),
                     devices: n,
@@ -319,7 +320,7 @@ pub fn for_scenario(
 fn predict(
     s: &Situation,
     profile: &Profile,
-    kind: Kind,
+    kind: RemedyKind,
     prefill: f64,
     decode: f64,
     needed: Option<Needed>,

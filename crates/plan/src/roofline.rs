@@ -33,7 +33,7 @@ use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, ttft};
-use tokenpace_corpus::Lang;
+use tokenpace_corpus::TextLang;
 
 /// The seed's characters per token on Chinese (LLaMA-2's 32k vocabulary),
 /// the stated default for reading speed when nothing is known of the model.
@@ -97,7 +97,7 @@ impl Default for Traffic {
             output_tokens: 256.0,
             concurrency: 1.0,
             chars_per_token: SEED_CHARS_PER_TOKEN,
-            chars_per_token_source: CharsPerToken::default_for(Lang::Zh).describe(),
+            chars_per_token_source: CharsPerToken::default_for(TextLang::Zh).describe(),
             rtt_s: 0.0,
             arrivals: Arrivals::default(),
             prefill_batch_tokens: DEFAULT_PREFILL_BATCH,

@@ -1,7 +1,7 @@
 //! What every planner command starts from: a catalog (the built-in one
 //! plus user files), a model (a catalog id, or a `config.json` or GGUF
 //! file), a device, and efficiency factors (a file, overridden one by one).
-//! [`Setup`] is the request as the flags give it; [`Setup::resolve`] reads
+//! [`SetupRequest`] is the request as the flags give it; [`SetupRequest::resolve`] reads
 //! the files it names (the only reading the planner does) into a
 //! [`Resolved`] one.
 
@@ -27,7 +27,7 @@ pub enum ModelSource {
 
 /// A deployment as asked for, before any file is read.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Setup {
+pub struct SetupRequest {
     /// Catalog files added to the built-in catalog, in order.
     pub catalog_files: Vec<PathBuf>,
     /// The model, if one was given.
@@ -135,7 +135,7 @@ impl From<PlanError> for SetupError {
     }
 }
 
-impl Setup {
+impl SetupRequest {
     /// Whether a model (catalog id or file) was given.
     pub fn has_model(&self) -> bool {
         self.model.is_some()
@@ -209,7 +209,7 @@ impl Setup {
 impl Resolved {
     /// The device.
     pub fn hardware(&self) -> &Hardware {
-        // `Setup::resolve` found the id in this catalog.
+        // `SetupRequest::resolve` found the id in this catalog.
         self.catalog
             .hardware
             .iter()
@@ -341,9 +341,9 @@ mod tests {
 
     #[test]
     fn resolving_names_what_is_missing() {
-        let mut s = Setup {
+        let mut s = SetupRequest {
             hardware: Some("rtx-4090".into()),
-            ..Setup::default()
+            ..SetupRequest::default()
         };
         let e = s.resolve("plan bounds").unwrap_err().to_string();
         assert!(e.starts_with("plan bounds needs a model"), "{e}");

@@ -17,8 +17,8 @@ pub struct Level {
     pub records: Vec<RequestRecord>,
 }
 
-impl From<tokenpace_rundir::Level> for Level {
-    fn from(l: tokenpace_rundir::Level) -> Level {
+impl From<tokenpace_rundir::StoredLevel> for Level {
+    fn from(l: tokenpace_rundir::StoredLevel) -> Level {
         Level {
             name: l.name,
             summary: l.summary,

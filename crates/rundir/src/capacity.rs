@@ -4,11 +4,11 @@
 //! with the same type, [`Capacity`].
 
 use crate::stored::{read_versioned, Versioned};
-use crate::{write_json, Error, RunDir};
+use crate::{write_json, RunDir, RunDirError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tokenpace_core::grade::{Grade, Tier};
-use tokenpace_core::slo::{Attainment, Limit, Slo};
+use tokenpace_core::slo::{Attainment, Slo, SloLimit};
 use tokenpace_core::summary::RunSummary;
 
 /// One measured level.
@@ -51,7 +51,7 @@ pub struct CapacitySlo {
     pub first_failing_load: Option<f64>,
     /// The limit the most requests missed at `first_failing_load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub binding_limit: Option<Limit>,
+    pub binding_limit: Option<SloLimit>,
 }
 
 /// The search's result. A concurrency search fills the `*_concurrency`
@@ -97,16 +97,17 @@ pub struct Capacity {
 
 impl RunDir {
     /// Writes `DIR/capacity.json`, with its format version.
-    pub fn write_capacity(&self, capacity: &Capacity) -> Result<(), Error> {
+    pub fn write_capacity(&self, capacity: &Capacity) -> Result<(), RunDirError> {
         let path = self.inside_run(self.capacity_path())?;
         write_json(&path, &Versioned::new(capacity))
     }
 
     /// `DIR/capacity.json`; an error when it is missing, of a newer
     /// format, or not a capacity search's result.
-    pub fn read_capacity(&self) -> Result<Capacity, Error> {
+    pub fn read_capacity(&self) -> Result<Capacity, RunDirError> {
         let path = self.capacity_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Read(path.clone(), e))?;
-        read_versioned(&path, &text, |e| Error::BadCapacity(path.clone(), e))
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| RunDirError::Read(path.clone(), e))?;
+        read_versioned(&path, &text, |e| RunDirError::BadCapacity(path.clone(), e))
     }
 }

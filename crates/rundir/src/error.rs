@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// A run directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum RunDirError {
     /// The path given does not exist.
     #[error("'{}' does not exist: give a directory written by `tokenpace bench --out DIR`", .0.display())]
     NotFound(PathBuf),

@@ -1,7 +1,7 @@
 //! Finding runs by name under a root directory: what `tokenpace history`
 //! lists and `tokenpace compare --dir` looks up.
 
-use crate::{read_summary, Error, RunDir, SUMMARY};
+use crate::{read_summary, RunDir, RunDirError, SUMMARY};
 use std::path::{Path, PathBuf};
 use tokenpace_core::summary::RunSummary;
 
@@ -15,16 +15,16 @@ pub struct Found {
     /// `.` for the root itself): the name `compare` and `report` accept.
     pub name: String,
     /// Its `run.json`, or why it could not be read.
-    pub summary: Result<RunSummary, Error>,
+    pub summary: Result<RunSummary, RunDirError>,
 }
 
 /// Every directory holding a `run.json` (or the `requests.jsonl` of a run
 /// killed before it wrote one) under `root` (down to
 /// [`MAX_DEPTH`], skipping hidden directories, `target` and
 /// `node_modules`), in path order. Only the summaries are read.
-pub fn scan(root: &Path) -> Result<Vec<Found>, Error> {
+pub fn scan(root: &Path) -> Result<Vec<Found>, RunDirError> {
     if !root.is_dir() {
-        return Err(Error::NotADirectory(root.to_path_buf()));
+        return Err(RunDirError::NotADirectory(root.to_path_buf()));
     }
     let mut found = Vec::new();
     walk(root, root, 0, &mut found);
@@ -83,7 +83,7 @@ fn relative(root: &Path, dir: &Path) -> String {
 
 /// The run a user named: the path itself when it exists, else the name
 /// under `root` (a name [`scan`] found, as `tokenpace history` lists it).
-pub fn resolve(name: &str, root: &Path) -> Result<RunDir, Error> {
+pub fn resolve(name: &str, root: &Path) -> Result<RunDir, RunDirError> {
     let direct = Path::new(name);
     if direct.exists() {
         return RunDir::open(direct);
@@ -92,7 +92,7 @@ pub fn resolve(name: &str, root: &Path) -> Result<RunDir, Error> {
     if under.exists() {
         return RunDir::open(&under);
     }
-    Err(Error::UnknownName {
+    Err(RunDirError::UnknownName {
         name: name.to_string(),
         root: root.to_path_buf(),
     })

@@ -30,11 +30,11 @@ pub mod stored;
 mod sweep;
 
 pub use capacity::{Capacity, CapacityLevel, CapacitySlo};
-pub use error::Error;
+pub use error::RunDirError;
 pub use find::{resolve, scan, Found, MAX_DEPTH};
 pub use lock::{describe, Holder, Lock};
 pub use path::{inside, level_dir_name, unsafe_label};
-pub use read::{read_summary, Level, LevelDir};
+pub use read::{read_summary, LevelDir, StoredLevel};
 pub use stored::{Versioned, VERSION};
 pub use sweep::{Fit, Sweep, SweepLevel};
 
@@ -82,9 +82,9 @@ impl RunDir {
 
     /// The run a user named: a run or sweep directory, or the `run.json`
     /// inside one. Errors when `path` does not exist.
-    pub fn open(path: &Path) -> Result<RunDir, Error> {
+    pub fn open(path: &Path) -> Result<RunDir, RunDirError> {
         if !path.exists() {
-            return Err(Error::NotFound(path.to_path_buf()));
+            return Err(RunDirError::NotFound(path.to_path_buf()));
         }
         Ok(if path.is_file() {
             RunDir::new(path.parent().unwrap_or(Path::new(".")))
@@ -154,18 +154,18 @@ impl RunDir {
     }
 
     /// Creates the directory (and its parents).
-    pub fn create(&self) -> Result<(), Error> {
+    pub fn create(&self) -> Result<(), RunDirError> {
         let path = self.inside_run(self.path.clone())?;
-        std::fs::create_dir_all(&path).map_err(|e| Error::Create(path, e))
+        std::fs::create_dir_all(&path).map_err(|e| RunDirError::Create(path, e))
     }
 
     /// `path`, if it is inside the run directory: where a writer may
     /// write.
-    fn inside_run(&self, path: PathBuf) -> Result<PathBuf, Error> {
+    fn inside_run(&self, path: PathBuf) -> Result<PathBuf, RunDirError> {
         if inside(&path, &self.root) {
             Ok(path)
         } else {
-            Err(Error::Outside {
+            Err(RunDirError::Outside {
                 path,
                 root: self.root.clone(),
             })
@@ -173,29 +173,31 @@ impl RunDir {
     }
 
     /// Writes `DIR/run.json`, with its format version.
-    pub fn write_summary(&self, summary: &RunSummary) -> Result<(), Error> {
+    pub fn write_summary(&self, summary: &RunSummary) -> Result<(), RunDirError> {
         let path = self.inside_run(self.summary_path())?;
         write_json(&path, &Versioned::new(summary))
     }
 
     /// Writes `DIR/requests.jsonl` at once (a run being measured writes it
     /// request by request to [`RunDir::requests_path`] instead).
-    pub fn write_records(&self, records: &[RequestRecord]) -> Result<(), Error> {
+    pub fn write_records(&self, records: &[RequestRecord]) -> Result<(), RunDirError> {
         let path = self.inside_run(self.requests_path())?;
         let mut text = String::new();
         for r in records {
-            text.push_str(&serde_json::to_string(r).map_err(|e| Error::Json(path.clone(), e))?);
+            text.push_str(
+                &serde_json::to_string(r).map_err(|e| RunDirError::Json(path.clone(), e))?,
+            );
             text.push('\n');
         }
-        std::fs::write(&path, text).map_err(|e| Error::Write(path, e))
+        std::fs::write(&path, text).map_err(|e| RunDirError::Write(path, e))
     }
 }
 
 /// Writes `value` as pretty JSON and a final newline.
-fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), Error> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| Error::Json(path.to_path_buf(), e))?;
-    std::fs::write(path, text + "\n").map_err(|e| Error::Write(path.to_path_buf(), e))
+fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), RunDirError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| RunDirError::Json(path.to_path_buf(), e))?;
+    std::fs::write(path, text + "\n").map_err(|e| RunDirError::Write(path.to_path_buf(), e))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! once, naming the first; a lock left by a process that is no longer
 //! running (a run killed outright) is taken over, and said so.
 
-use crate::{Error, RunDir, LOCK};
+use crate::{RunDir, RunDirError, LOCK};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -34,7 +34,7 @@ impl RunDir {
     /// Creates the directory and locks it for this process: an error
     /// naming the running process when another run holds it; a lock whose
     /// process on this host is gone is taken over ([`Lock::took_over`]).
-    pub fn lock(&self) -> Result<Lock, Error> {
+    pub fn lock(&self) -> Result<Lock, RunDirError> {
         let created = (!self.path().is_dir()).then(|| self.path().to_path_buf());
         self.create()?;
         let path = self.path().join(LOCK);
@@ -48,7 +48,7 @@ impl RunDir {
                 Ok(mut file) => {
                     let text = format!("{} {}\n", std::process::id(), host());
                     file.write_all(text.as_bytes())
-                        .map_err(|e| Error::Write(path.clone(), e))?;
+                        .map_err(|e| RunDirError::Write(path.clone(), e))?;
                     return Ok(Lock {
                         path,
                         created,
@@ -56,7 +56,7 @@ impl RunDir {
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::Write(path, e)),
+                Err(e) => return Err(RunDirError::Write(path, e)),
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let holder = parse(&text);
@@ -71,7 +71,7 @@ impl RunDir {
                     took_over = holder;
                 }
                 _ => {
-                    return Err(Error::Locked {
+                    return Err(RunDirError::Locked {
                         dir: self.path().to_path_buf(),
                         lock: path,
                         holder: holder

@@ -10,7 +10,7 @@
 use crate::check::{impossible, Ids};
 use crate::path::unsafe_label;
 use crate::stored::read_versioned;
-use crate::{Error, RunDir, REQUESTS, SUMMARY};
+use crate::{RunDir, RunDirError, REQUESTS, SUMMARY};
 use std::path::Path;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
@@ -18,7 +18,7 @@ use tokenpace_core::summary::{Environment, RunSettings, RunSummary};
 
 /// One load level as read from disk: its `run.json` and `requests.jsonl`.
 #[derive(Debug, Clone)]
-pub struct Level {
+pub struct StoredLevel {
     /// The level's label (`c4`, `p512`) in a sweep, else the run
     /// directory's name.
     pub name: String,
@@ -43,22 +43,23 @@ pub struct LevelDir {
 }
 
 /// A run summary: `path` is a `run.json` or a directory that holds one.
-pub fn read_summary(path: &Path) -> Result<RunSummary, Error> {
+pub fn read_summary(path: &Path) -> Result<RunSummary, RunDirError> {
     let file = if path.is_dir() {
         path.join(SUMMARY)
     } else {
         path.to_path_buf()
     };
     if !file.exists() {
-        return Err(Error::NoSummary(file));
+        return Err(RunDirError::NoSummary(file));
     }
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::ReadSummary(file.clone(), e))?;
-    read_versioned(&file, &text, |e| Error::BadSummary(file.clone(), e))
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| RunDirError::ReadSummary(file.clone(), e))?;
+    read_versioned(&file, &text, |e| RunDirError::BadSummary(file.clone(), e))
 }
 
 impl RunDir {
     /// `DIR/run.json`.
-    pub fn read_summary(&self) -> Result<RunSummary, Error> {
+    pub fn read_summary(&self) -> Result<RunSummary, RunDirError> {
         read_summary(&self.summary_path())
     }
 
@@ -66,12 +67,12 @@ impl RunDir {
     /// run killed mid-write) and skipped. Any other line that is not a
     /// record, a record with impossible times, or an id seen before is an
     /// error naming the line.
-    pub fn read_records(&self) -> Result<(Vec<RequestRecord>, Option<String>), Error> {
+    pub fn read_records(&self) -> Result<(Vec<RequestRecord>, Option<String>), RunDirError> {
         let path = self.requests_path();
         if !path.is_file() {
-            return Err(Error::NoRecords(path));
+            return Err(RunDirError::NoRecords(path));
         }
-        let bytes = std::fs::read(&path).map_err(|e| Error::ReadRecords(path.clone(), e))?;
+        let bytes = std::fs::read(&path).map_err(|e| RunDirError::ReadRecords(path.clone(), e))?;
         let text = match std::str::from_utf8(&bytes) {
             Ok(t) => t,
             // A write cut inside a character leaves an incomplete one at
@@ -81,7 +82,7 @@ impl RunDir {
             }
             Err(e) => {
                 let e = std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-                return Err(Error::ReadRecords(path, e));
+                return Err(RunDirError::ReadRecords(path, e));
             }
         };
         let lines: Vec<(usize, &str)> = text
@@ -109,7 +110,7 @@ impl RunDir {
                     return Ok((records, Some(warning)));
                 }
                 Err(error) => {
-                    return Err(Error::BadRecord {
+                    return Err(RunDirError::BadRecord {
                         path: path.clone(),
                         line: i + 1,
                         error,
@@ -124,13 +125,13 @@ impl RunDir {
     /// the records are not the requests the summary counts. Without a
     /// `run.json` (a run killed before it was written) the summary is
     /// rebuilt from the records and marked partial, with a warning.
-    pub fn read_level(&self, name: String) -> Result<Level, Error> {
+    pub fn read_level(&self, name: String) -> Result<StoredLevel, RunDirError> {
         let (records, torn) = self.read_records()?;
         let mut warnings: Vec<String> = torn.into_iter().collect();
         let summary = if self.summary_path().is_file() {
             let summary = self.read_summary()?;
             if summary.counts.sent != records.len() as u64 {
-                return Err(Error::Mismatch {
+                return Err(RunDirError::Mismatch {
                     records: self.requests_path(),
                     summary: self.summary_path(),
                     held: records.len(),
@@ -146,7 +147,7 @@ impl RunDir {
             ));
             rebuilt_summary(&records)
         };
-        Ok(Level {
+        Ok(StoredLevel {
             name,
             summary,
             records,
@@ -158,7 +159,7 @@ impl RunDir {
     /// `run.json`, else its sub-directories that do, in the order
     /// `sweep.json` lists them (else by name, numbers compared as numbers:
     /// `c4` before `c16`). Errors when there is none.
-    pub fn levels(&self) -> Result<Vec<LevelDir>, Error> {
+    pub fn levels(&self) -> Result<Vec<LevelDir>, RunDirError> {
         if self.is_level() {
             return Ok(vec![LevelDir {
                 label: None,
@@ -167,7 +168,7 @@ impl RunDir {
         }
         let labels = self.level_labels()?;
         if labels.is_empty() {
-            return Err(Error::NoRun(self.path().to_path_buf()));
+            return Err(RunDirError::NoRun(self.path().to_path_buf()));
         }
         Ok(labels
             .into_iter()
@@ -180,7 +181,7 @@ impl RunDir {
 
     /// Every level's summary and records ([`RunDir::levels`]), named by
     /// their label, or the directory's name for a plain run.
-    pub fn read_levels(&self) -> Result<Vec<Level>, Error> {
+    pub fn read_levels(&self) -> Result<Vec<StoredLevel>, RunDirError> {
         self.levels()?
             .into_iter()
             .map(|l| l.dir.read_level(l.label.unwrap_or_else(|| self.name())))
@@ -189,13 +190,13 @@ impl RunDir {
 
     /// The labels of the level sub-directories: `sweep.json`'s, each one
     /// directory name inside the run, else the sub-directories' names.
-    fn level_labels(&self) -> Result<Vec<String>, Error> {
+    fn level_labels(&self) -> Result<Vec<String>, RunDirError> {
         let dir = self.path();
         if let Some(order) = self.sweep_order()? {
             let labels: Vec<String> = order
                 .into_iter()
                 .map(|label| match unsafe_label(&label) {
-                    Some(why) => Err(Error::UnsafeLabel {
+                    Some(why) => Err(RunDirError::UnsafeLabel {
                         file: self.sweep_path(),
                         label,
                         why,
@@ -210,7 +211,8 @@ impl RunDir {
                 return Ok(labels);
             }
         }
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::List(dir.to_path_buf(), e))?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| RunDirError::List(dir.to_path_buf(), e))?;
         let mut labels: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter(|e| RunDir::new(e.path()).is_level())
@@ -223,16 +225,16 @@ impl RunDir {
 
 /// `r`, read from line `line` of `path`, if its times are possible and
 /// its id is its own.
-fn checked(r: &RequestRecord, path: &Path, line: usize, ids: &mut Ids) -> Result<(), Error> {
+fn checked(r: &RequestRecord, path: &Path, line: usize, ids: &mut Ids) -> Result<(), RunDirError> {
     if let Some(problem) = impossible(r) {
-        return Err(Error::Impossible {
+        return Err(RunDirError::Impossible {
             path: path.to_path_buf(),
             line,
             problem,
         });
     }
     match ids.seen_before(r.id, line) {
-        Some(first) => Err(Error::DuplicateId {
+        Some(first) => Err(RunDirError::DuplicateId {
             path: path.to_path_buf(),
             line,
             id: r.id,

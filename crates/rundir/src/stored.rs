@@ -6,7 +6,7 @@
 //! was recorded and is version 1. The lines of `requests.jsonl` carry none
 //! (a run holds millions): their format is their `run.json`'s.
 
-use crate::Error;
+use crate::RunDirError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -55,9 +55,9 @@ fn first_wide() -> u64 {
 /// An error when `text`, the contents of `path`, is of a format newer than
 /// this tokenpace reads. Text that is not a JSON object passes: reading it
 /// as its type says what is wrong.
-pub(crate) fn check_version(path: &Path, text: &str) -> Result<(), Error> {
+pub(crate) fn check_version(path: &Path, text: &str) -> Result<(), RunDirError> {
     match serde_json::from_str::<Version>(text) {
-        Ok(v) if v.version > u64::from(VERSION) => Err(Error::NewerFormat {
+        Ok(v) if v.version > u64::from(VERSION) => Err(RunDirError::NewerFormat {
             path: path.to_path_buf(),
             version: v.version,
             newest: VERSION,
@@ -67,13 +67,13 @@ pub(crate) fn check_version(path: &Path, text: &str) -> Result<(), Error> {
 }
 
 /// `path`'s contents as a `T` (the fields of a [`Versioned`] body; the
-/// version is checked first), or why not: [`Error::NewerFormat`], or
+/// version is checked first), or why not: [`RunDirError::NewerFormat`], or
 /// `bad` given the parser's error.
 pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
-    bad: impl FnOnce(serde_json::Error) -> Error,
-) -> Result<T, Error> {
+    bad: impl FnOnce(serde_json::Error) -> RunDirError,
+) -> Result<T, RunDirError> {
     check_version(path, text)?;
     serde_json::from_str(text).map_err(bad)
 }

@@ -6,7 +6,7 @@
 //! the self-check empty).
 
 use crate::stored::{check_version, read_versioned, Versioned};
-use crate::{write_json, Error, RunDir};
+use crate::{write_json, RunDir, RunDirError};
 use serde::{Deserialize, Serialize};
 use tokenpace_core::grade::Grade;
 use tokenpace_core::regression::{FitError, PrefillFit};
@@ -88,29 +88,30 @@ struct Labelled {
 
 impl RunDir {
     /// Writes `DIR/sweep.json`, with its format version.
-    pub fn write_sweep(&self, sweep: &Sweep) -> Result<(), Error> {
+    pub fn write_sweep(&self, sweep: &Sweep) -> Result<(), RunDirError> {
         let path = self.inside_run(self.sweep_path())?;
         write_json(&path, &Versioned::new(sweep))
     }
 
     /// `DIR/sweep.json`; an error when it is missing, of a newer format,
     /// or not a sweep.
-    pub fn read_sweep(&self) -> Result<Sweep, Error> {
+    pub fn read_sweep(&self) -> Result<Sweep, RunDirError> {
         let path = self.sweep_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Read(path.clone(), e))?;
-        read_versioned(&path, &text, |e| Error::BadSweep(path.clone(), e))
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| RunDirError::Read(path.clone(), e))?;
+        read_versioned(&path, &text, |e| RunDirError::BadSweep(path.clone(), e))
     }
 
     /// The labels `DIR/sweep.json` lists, in its order; `None` without
     /// one.
-    pub(crate) fn sweep_order(&self) -> Result<Option<Vec<String>>, Error> {
+    pub(crate) fn sweep_order(&self) -> Result<Option<Vec<String>>, RunDirError> {
         let path = self.sweep_path();
         let Ok(text) = std::fs::read_to_string(&path) else {
             return Ok(None);
         };
         check_version(&path, &text)?;
         let order: Order =
-            serde_json::from_str(&text).map_err(|e| Error::BadSweep(path.clone(), e))?;
+            serde_json::from_str(&text).map_err(|e| RunDirError::BadSweep(path.clone(), e))?;
         Ok(Some(order.levels.into_iter().map(|l| l.label).collect()))
     }
 }

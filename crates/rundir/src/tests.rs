@@ -17,7 +17,7 @@ fn write_level(dir: &RunDir, n: u64) {
     dir.write_records(&recs).unwrap();
 }
 
-fn err(r: Result<impl std::fmt::Debug, Error>) -> String {
+fn err(r: Result<impl std::fmt::Debug, RunDirError>) -> String {
     r.unwrap_err().to_string()
 }
 

@@ -17,7 +17,7 @@ use tokenpace_core::grade::Tier;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
-use tokenpace_core::slo::{Attainment, Limit, Slo};
+use tokenpace_core::slo::{Attainment, Slo, SloLimit};
 use tokenpace_rundir::RunDir;
 
 pub use search::search;
@@ -118,7 +118,7 @@ pub struct SloBoundary {
     /// The highest level attaining it, and the first that did not.
     pub bracket: Bracket,
     /// The limit the most requests missed at the first level that did not.
-    pub binding: Option<Limit>,
+    pub binding: Option<SloLimit>,
 }
 
 /// What the search found.

@@ -1,7 +1,7 @@
 //! The client's figures of itself over a level's load (its CPU from the
 //! OS, the rest from the records), judged by [`tokenpace_core::ceiling`].
 
-use crate::plan::{BenchPlan, Level};
+use crate::plan::{BenchPlan, LevelPlan};
 use std::time::Instant;
 use tokenpace_client::load::Load;
 use tokenpace_client::workers::Workers;
@@ -43,7 +43,7 @@ impl CpuMeter {
 /// `summary`, using `cpu` over its load.
 pub fn judge(
     plan: &BenchPlan,
-    level: Level,
+    level: LevelPlan,
     records: &[RequestRecord],
     summary: &RunSummary,
     cpu: Option<Cpu>,

@@ -2,7 +2,7 @@
 //! clock starts, when a tokenizer counts), its sessions and its request
 //! ids, from what the [`Runner`] set up once.
 
-use crate::plan::{BenchPlan, Level};
+use crate::plan::{BenchPlan, LevelPlan};
 use crate::runner::Runner;
 use std::sync::Arc;
 use tokenpace_client::clock::RunClock;
@@ -39,7 +39,7 @@ impl Runner {
     pub(crate) fn driver(
         &self,
         plan: &BenchPlan,
-        level: Level,
+        level: LevelPlan,
         seed: u64,
         units: u64,
         clock: RunClock,

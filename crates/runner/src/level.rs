@@ -2,7 +2,7 @@
 //! records flushed to disk as they finish), optional server-metrics
 //! scrapes around it, and its summary and grade.
 
-use crate::plan::{BenchPlan, Level};
+use crate::plan::{BenchPlan, LevelPlan};
 use crate::progress::{Progress, ProgressLevel};
 use crate::runner::Runner;
 use crate::seeds::{level_seed, repeat_seed, WARMUP_SEED};
@@ -46,7 +46,7 @@ pub struct LevelResult {
 /// progress line), and where its files go.
 pub struct LevelRun<'a> {
     /// The level.
-    pub level: Level,
+    pub level: LevelPlan,
     /// Its name (`c8`, `p512`, …).
     pub label: String,
     /// "c8 (2/4)" on the progress line, in a sweep.
@@ -134,7 +134,7 @@ impl Runner {
     }
 
     /// The level's load, as this shard sends it.
-    fn load_plan(plan: &BenchPlan, level: Level) -> LoadPlan {
+    fn load_plan(plan: &BenchPlan, level: LevelPlan) -> LoadPlan {
         LoadPlan {
             load: plan.shard_load(level.load),
             requests: plan.requests,

@@ -1,6 +1,6 @@
 //! A `tokenpace` measurement, independent of the command line: a checked,
 //! typed [`BenchPlan`] (what to measure) built before any I/O, the
-//! [`Runner`] that measures it one [`Level`] at a time with the measuring
+//! [`Runner`] that measures it one level ([`LevelPlan`]) at a time with the measuring
 //! client (summarising and grading each level), and the whole measurements
 //! built on it: [`measure()`] (every level of a plan: `bench URL`, with the
 //! client's own timing error checked first when asked, [`self_check`]),
@@ -35,6 +35,6 @@ mod sweep;
 pub use caveats::Caveat;
 pub use level::{LevelResult, LevelRun};
 pub use measure::{measure, Measurement};
-pub use plan::{AgentSpec, BenchPlan, Level, SelfCheck, SessionSpec, StatsPlan, WorkloadPlan};
+pub use plan::{AgentSpec, BenchPlan, LevelPlan, SelfCheck, SessionSpec, StatsPlan, WorkloadPlan};
 pub use progress::{Progress, ProgressLevel, Quiet, Stage};
 pub use runner::Runner;

@@ -7,7 +7,7 @@
 
 use crate::level::LevelResult;
 use crate::measure::{measure, Measurement};
-use crate::plan::{BenchPlan, Level, SelfCheck, WorkloadPlan};
+use crate::plan::{BenchPlan, LevelPlan, SelfCheck, WorkloadPlan};
 use crate::progress::{Progress, Stage};
 use tokenpace_client::load::Load;
 use tokenpace_core::metric::Metric;
@@ -121,8 +121,8 @@ pub fn run(
 }
 
 /// One stream of `prompt_tokens`-token prompts.
-fn one(prompt_tokens: u32) -> Level {
-    Level {
+fn one(prompt_tokens: u32) -> LevelPlan {
+    LevelPlan {
         load: Load::Closed { concurrency: 1 },
         prompt_tokens,
     }
@@ -131,7 +131,7 @@ fn one(prompt_tokens: u32) -> Level {
 /// A part of the mix: `base` with these levels, [`REQUESTS`] requests of
 /// `max_tokens`-token answers, its files in `base.out`'s `dir`, and no
 /// self-check.
-fn part(base: &BenchPlan, levels: Vec<Level>, max_tokens: u32, dir: &str) -> BenchPlan {
+fn part(base: &BenchPlan, levels: Vec<LevelPlan>, max_tokens: u32, dir: &str) -> BenchPlan {
     BenchPlan {
         levels,
         requests: REQUESTS,

@@ -24,7 +24,7 @@ pub const SELF_CHECK_ABOVE: u32 = 100;
 
 /// One load level of a run (a sweep has several).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Level {
+pub struct LevelPlan {
     /// Closed loop (concurrency) or open loop (rate), for the whole run
     /// (a shard sends its share, [`BenchPlan::shard_load`]).
     pub load: Load,
@@ -32,7 +32,7 @@ pub struct Level {
     pub prompt_tokens: u32,
 }
 
-impl Level {
+impl LevelPlan {
     /// A short name, used for sub-directories and table rows: `c8`, `r2.5`,
     /// or `p512` when prompt lengths are swept.
     pub fn label(&self, sweep_prompts: bool) -> String {
@@ -49,7 +49,7 @@ impl Level {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadPlan {
     /// Language of synthetic prompts.
-    pub text: tokenpace_corpus::Lang,
+    pub text: tokenpace_corpus::TextLang,
     /// Tokens to generate per request (`max_tokens`).
     pub max_tokens: u32,
     /// Tokens of a prefix shared by every prompt of a group (0: every
@@ -156,7 +156,7 @@ pub struct BenchPlan {
     /// The protocol, by backend id (`openai-chat`, `llamacpp`, …).
     pub protocol: String,
     /// The levels, in order.
-    pub levels: Vec<Level>,
+    pub levels: Vec<LevelPlan>,
     /// Requests per level (this whole run's, before sharding).
     pub requests: u64,
     /// Stop starting requests of a level after this long.
@@ -214,7 +214,7 @@ impl Default for WorkloadPlan {
     /// exactly that length, every prompt its own (a fresh [`run_salt`]).
     fn default() -> Self {
         WorkloadPlan {
-            text: tokenpace_corpus::Lang::Zh,
+            text: tokenpace_corpus::TextLang::Zh,
             max_tokens: DEFAULT_MAX_TOKENS,
             shared_prefix: 0,
             prefix_groups: 0,
@@ -257,7 +257,7 @@ impl BenchPlan {
             target,
             target_label: redact(url.trim()),
             protocol: "openai-chat".into(),
-            levels: vec![Level {
+            levels: vec![LevelPlan {
                 load: Load::Closed { concurrency: 1 },
                 prompt_tokens: DEFAULT_PROMPT_TOKENS,
             }],
@@ -313,7 +313,7 @@ impl BenchPlan {
         loads: &[Load],
         prompt_tokens: &[u32],
         shard: Shard,
-    ) -> anyhow::Result<Vec<Level>> {
+    ) -> anyhow::Result<Vec<LevelPlan>> {
         if prompt_tokens.is_empty() || prompt_tokens.contains(&0) {
             bail!("--prompt-tokens must be at least 1");
         }
@@ -338,7 +338,7 @@ impl BenchPlan {
         Ok(loads
             .iter()
             .flat_map(|&load| {
-                prompt_tokens.iter().map(move |&prompt_tokens| Level {
+                prompt_tokens.iter().map(move |&prompt_tokens| LevelPlan {
                     load,
                     prompt_tokens,
                 })
@@ -375,7 +375,7 @@ impl BenchPlan {
     }
 
     /// The settings recorded with a level's results.
-    pub fn settings(&self, level: Level, model: &str, stall_threshold_s: f64) -> RunSettings {
+    pub fn settings(&self, level: LevelPlan, model: &str, stall_threshold_s: f64) -> RunSettings {
         let load = self.shard_load(level.load);
         RunSettings {
             target: Some(self.target_label.clone()),

@@ -214,7 +214,7 @@ impl PromptSetup {
     pub fn off_length(
         &self,
         plan: &crate::BenchPlan,
-        level: crate::Level,
+        level: crate::LevelPlan,
         records: &[RequestRecord],
     ) -> Option<String> {
         // A mix's entries may ask for lengths of their own.

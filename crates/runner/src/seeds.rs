@@ -1,7 +1,7 @@
 //! The seeds a run draws its prompts with: one per level, and one per
 //! repeat of a level.
 
-use crate::plan::Level;
+use crate::plan::LevelPlan;
 use tokenpace_client::load::Load;
 
 /// Mixed into the seed of warm-up prompts so they differ from measured ones.
@@ -11,7 +11,7 @@ pub(crate) const WARMUP_SEED: u64 = 0x5741_524d_5550;
 /// a server's prefix cache cannot serve a later level (or a longer prompt
 /// that starts like a shorter one) from an earlier level's requests. Shards
 /// of one run agree on it, and split the request ids.
-pub fn level_seed(seed: u64, level: Level) -> u64 {
+pub fn level_seed(seed: u64, level: LevelPlan) -> u64 {
     let load = match level.load {
         Load::Closed { concurrency } => u64::from(concurrency),
         Load::Open { rate, .. } => rate.to_bits() ^ (1 << 63),
@@ -44,7 +44,7 @@ mod tests {
 
     #[test]
     fn levels_draw_their_own_prompts() {
-        let l = |c, p| Level {
+        let l = |c, p| LevelPlan {
             load: Load::Closed { concurrency: c },
             prompt_tokens: p,
         };

@@ -213,7 +213,7 @@ impl Probe {
             },
             backend: Arc::new(OpenAiChat),
             workload: Arc::new(Workload {
-                lang: tokenpace_corpus::Lang::Zh,
+                lang: tokenpace_corpus::TextLang::Zh,
                 prompt_tokens: 16,
                 shared_prefix: 0,
                 prefix_groups: 0,

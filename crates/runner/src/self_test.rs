@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tokenpace_core::ceiling::{self, Ceiling, ClientFigures, Cpu, InFlight, Limit};
+use tokenpace_core::ceiling::{self, Ceiling, ClientFigures, ClientLimit, Cpu, InFlight};
 use tokenpace_core::record::RequestRecord;
 
 /// The stream counts tried, smallest first.
@@ -45,7 +45,7 @@ pub struct SelfTestLevel {
     /// threads, in the same process, are not counted).
     pub cpu: Option<Cpu>,
     /// Limits of the client crossed.
-    pub limits: Vec<Limit>,
+    pub limits: Vec<ClientLimit>,
     /// Whether the numbers stayed exact: both errors within 1 ms, every
     /// request answered and no limit crossed.
     pub exact: bool,
@@ -189,7 +189,7 @@ fn level(
     let peak = peak_in_flight(records);
     // A burst sends every stream at once: all must be in flight together.
     if in_flight.is_none() && peak < streams as usize {
-        limits.push(Limit::InFlight {
+        limits.push(ClientLimit::InFlight {
             median: peak as f64,
             asked: streams,
         });

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use tokenpace_corpus::Lang;
+use tokenpace_corpus::TextLang;
 pub use tokenpace_wire::sse::Dialect;
 pub use tokenpace_wire::LimitsConfig;
 
@@ -216,7 +216,7 @@ pub enum JitterDist {
 #[serde(default, deny_unknown_fields)]
 pub struct TextConfig {
     /// Language of the generated text.
-    pub lang: Lang,
+    pub lang: TextLang,
     /// A generated piece that starts with a multi-byte character costs two
     /// tokens, the first ending inside that character; like vLLM's
     /// detokenizer the server holds that partial UTF-8 back and sends both
@@ -438,7 +438,7 @@ every = 3
         .unwrap();
         cfg.validate().unwrap();
         assert_eq!(cfg.timing.decode, 40.5);
-        assert_eq!(cfg.text.lang, Lang::Zh);
+        assert_eq!(cfg.text.lang, TextLang::Zh);
         assert_eq!(cfg.faults.inject.len(), 2);
     }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use tokenpace_corpus::{Lang, PseudoTokens};
+use tokenpace_corpus::{PseudoTokens, TextLang};
 
 use tokenpace_wire::CompletionRequest;
 
@@ -29,7 +29,7 @@ pub struct Generation {
 pub fn generate(
     req: &CompletionRequest,
     natural: u64,
-    lang: Lang,
+    lang: TextLang,
     seed: u64,
     hold_back: bool,
 ) -> Generation {
@@ -141,14 +141,14 @@ mod tests {
 
     #[test]
     fn lengths_and_finish_reasons() {
-        let g = generate(&req(Some(5), false, &[]), 10, Lang::En, 1, false);
+        let g = generate(&req(Some(5), false, &[]), 10, TextLang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (5, "length"));
-        let g = generate(&req(Some(50), false, &[]), 10, Lang::En, 1, false);
+        let g = generate(&req(Some(50), false, &[]), 10, TextLang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (10, "stop"));
-        let g = generate(&req(Some(50), true, &[]), 10, Lang::En, 1, false);
+        let g = generate(&req(Some(50), true, &[]), 10, TextLang::En, 1, false);
         assert_eq!((g.tokens.len(), g.finish_reason), (50, "length"));
         assert_eq!(
-            generate(&req(None, false, &[]), 7, Lang::Zh, 2, false)
+            generate(&req(None, false, &[]), 7, TextLang::Zh, 2, false)
                 .tokens
                 .len(),
             7
@@ -157,8 +157,8 @@ mod tests {
 
     #[test]
     fn held_back_tokens_double_chinese_and_share_a_chunk() {
-        let plain = generate(&req(Some(64), true, &[]), 10, Lang::Zh, 3, false);
-        let held = generate(&req(Some(32), true, &[]), 10, Lang::Zh, 3, true);
+        let plain = generate(&req(Some(64), true, &[]), 10, TextLang::Zh, 3, false);
+        let held = generate(&req(Some(32), true, &[]), 10, TextLang::Zh, 3, true);
         assert_eq!(held.tokens.len(), 32);
         let pieces = held.tokens.iter().filter(|t| !t.is_empty()).count();
         assert_eq!(held.tokens.concat(), plain.tokens[..pieces].concat());
@@ -173,14 +173,14 @@ mod tests {
         let doubled = chunks.iter().filter(|r| r.len() == 2).count();
         assert!(doubled >= 12 && chunks.len() <= 20, "{chunks:?}");
         // English text has no multi-byte piece: one token per chunk.
-        let en = generate(&req(Some(20), true, &[]), 10, Lang::En, 3, true);
+        let en = generate(&req(Some(20), true, &[]), 10, TextLang::En, 3, true);
         assert_eq!(en.chunks(20, 1).len(), 20);
         assert_eq!(en.chunks(20, 3).len(), 7);
         assert_eq!(
             en.chunks(5, 1),
             (0..5).map(|i| i..i + 1).collect::<Vec<_>>()
         );
-        let mixed = generate(&req(Some(200), true, &[]), 10, Lang::Mixed, 3, true);
+        let mixed = generate(&req(Some(200), true, &[]), 10, TextLang::Mixed, 3, true);
         let chunks = mixed.chunks(200, 1);
         assert_eq!(chunks.iter().map(|r| r.len()).sum::<usize>(), 200);
         assert!(chunks.len() < 200 && chunks.iter().any(|r| r.len() == 1));
@@ -188,10 +188,10 @@ mod tests {
 
     #[test]
     fn stop_sequence_cuts_before_it() {
-        let full = generate(&req(Some(200), true, &[]), 10, Lang::Zh, 4, false);
+        let full = generate(&req(Some(200), true, &[]), 10, TextLang::Zh, 4, false);
         let text: String = full.tokens.concat();
         let at = text.find('。').unwrap();
-        let g = generate(&req(Some(200), true, &["。"]), 10, Lang::Zh, 4, false);
+        let g = generate(&req(Some(200), true, &["。"]), 10, TextLang::Zh, 4, false);
         assert_eq!(g.tokens.concat(), text[..at]);
         assert_eq!(g.finish_reason, "stop");
     }
@@ -199,17 +199,35 @@ mod tests {
     #[test]
     fn min_tokens_holds_off_the_end_and_stop_sequences() {
         // The model would end after 10 tokens: not before 25.
-        let g = generate(&req_min(Some(50), false, &[], 25), 10, Lang::En, 1, false);
+        let g = generate(
+            &req_min(Some(50), false, &[], 25),
+            10,
+            TextLang::En,
+            1,
+            false,
+        );
         assert_eq!((g.tokens.len(), g.finish_reason), (25, "stop"));
-        let g = generate(&req_min(Some(20), false, &[], 20), 10, Lang::En, 1, false);
+        let g = generate(
+            &req_min(Some(20), false, &[], 20),
+            10,
+            TextLang::En,
+            1,
+            false,
+        );
         assert_eq!((g.tokens.len(), g.finish_reason), (20, "length"));
-        let g = generate(&req_min(None, false, &[], 30), 10, Lang::En, 1, false);
+        let g = generate(&req_min(None, false, &[], 30), 10, TextLang::En, 1, false);
         assert_eq!(g.tokens.len(), 30);
         // A longer natural answer is not cut.
-        let g = generate(&req_min(Some(50), false, &[], 5), 10, Lang::En, 1, false);
+        let g = generate(
+            &req_min(Some(50), false, &[], 5),
+            10,
+            TextLang::En,
+            1,
+            false,
+        );
         assert_eq!(g.tokens.len(), 10);
         // A stop sequence inside the first min_tokens tokens is passed over.
-        let full = generate(&req(Some(200), true, &[]), 10, Lang::Zh, 4, false);
+        let full = generate(&req(Some(200), true, &[]), 10, TextLang::Zh, 4, false);
         let text: String = full.tokens.concat();
         let first = text.find('。').unwrap();
         let min = full
@@ -225,7 +243,7 @@ mod tests {
         let g = generate(
             &req_min(Some(200), true, &["。"], min),
             10,
-            Lang::Zh,
+            TextLang::Zh,
             4,
             false,
         );

@@ -288,7 +288,7 @@ impl Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenpace_corpus::{estimate_tokens, Lang, PseudoTokens};
+    use tokenpace_corpus::{estimate_tokens, PseudoTokens, TextLang};
     use tokenpace_wire::{request, Endpoint};
 
     fn cache(block_tokens: usize, capacity_tokens: u64) -> PrefixBlockCache {
@@ -314,13 +314,13 @@ mod tests {
         (w.tokens, w.blocks)
     }
 
-    fn corpus(lang: Lang, seed: u64, n: usize) -> String {
+    fn corpus(lang: TextLang, seed: u64, n: usize) -> String {
         PseudoTokens::new(lang, seed).take_text(n)
     }
 
     #[test]
     fn a_text_is_cut_into_as_many_tokens_as_it_is_estimated_at() {
-        for lang in [Lang::En, Lang::Zh, Lang::Mixed] {
+        for lang in [TextLang::En, TextLang::Zh, TextLang::Mixed] {
             for seed in 0..40 {
                 let text = corpus(lang, seed, seed as usize * 7);
                 for cut in [0, text.len() / 3, text.len()] {
@@ -344,8 +344,8 @@ mod tests {
     #[test]
     fn a_longer_conversation_shares_the_blocks_of_its_history() {
         let history = [
-            ("system", corpus(Lang::Mixed, 1, 150)),
-            ("user", corpus(Lang::Mixed, 2, 90)),
+            ("system", corpus(TextLang::Mixed, 1, 150)),
+            ("user", corpus(TextLang::Mixed, 2, 90)),
         ];
         let turns: Vec<(&str, &str)> = history.iter().map(|(r, t)| (*r, t.as_str())).collect();
         let first = chat(&turns);
@@ -455,7 +455,7 @@ mod tests {
             enabled: false,
             ..PrefixCacheConfig::default()
         });
-        let p = chat(&[("user", &corpus(Lang::En, 3, 200))]);
+        let p = chat(&[("user", &corpus(TextLang::En, 3, 200))]);
         let blocks = c.blocks(&p);
         c.insert(&blocks);
         c.insert(&[1, 2, 3]);

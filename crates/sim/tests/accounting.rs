@@ -159,7 +159,7 @@ fn content_events(r: &TimedResponse) -> Vec<Value> {
 }
 
 fn chinese_held_back(c: &mut SimConfig) {
-    c.text.lang = tokenpace_corpus::Lang::Zh;
+    c.text.lang = tokenpace_corpus::TextLang::Zh;
     c.text.utf8_hold_back = true;
 }
 

@@ -113,7 +113,7 @@ async fn completions_stream_and_whole_bodies() {
 async fn ignore_eos_and_stop_sequences() {
     let t = TestSim::start(|c| {
         c.timing.output_tokens = 5;
-        c.text.lang = tokenpace_corpus::Lang::Zh;
+        c.text.lang = tokenpace_corpus::TextLang::Zh;
         c.timing.decode = 5000.0;
     })
     .await;

@@ -179,7 +179,7 @@ async fn malformed_keep_alive_crlf_and_long_events() {
 
 #[tokio::test]
 async fn split_events_arrive_in_pieces_cut_inside_characters() {
-    let t = TestSim::start(|c| c.text.lang = tokenpace_corpus::Lang::Zh).await;
+    let t = TestSim::start(|c| c.text.lang = tokenpace_corpus::TextLang::Zh).await;
     let r = with_fault(&t.sim, "split", STREAM).await;
     assert!(
         r.pieces.len() > 10,

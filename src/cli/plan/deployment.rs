@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tokenpace_plan::efficiency::Overrides;
 use tokenpace_plan::kv_cache::KvCache;
 use tokenpace_plan::quant::Quant;
-use tokenpace_plan::setup::{ModelSource, Setup};
+use tokenpace_plan::setup::{ModelSource, SetupRequest};
 
 /// A weight format as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,14 +127,14 @@ impl DeploymentArgs {
         self.kv_cache.into()
     }
 
-    /// The deployment the flags ask for (read by [`Setup::resolve`]).
-    pub fn setup(&self) -> Setup {
+    /// The deployment the flags ask for (read by [`SetupRequest::resolve`]).
+    pub fn setup(&self) -> SetupRequest {
         let model = match (&self.model, &self.model_file) {
             (Some(name), _) => Some(ModelSource::Catalog(name.clone())),
             (None, Some(path)) => Some(ModelSource::File(path.clone())),
             (None, None) => None,
         };
-        Setup {
+        SetupRequest {
             catalog_files: self.catalog.clone(),
             model,
             hardware: self.hardware.clone(),

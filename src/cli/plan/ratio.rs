@@ -9,7 +9,7 @@ use tokenpace_core::scenario::ratio::RatioError;
 use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::RunSummary;
 use tokenpace_core::text::CharCount;
-use tokenpace_plan::chars_per_token::{RatioEvidence, RunRatio, TokenCount};
+use tokenpace_plan::chars_per_token::{RatioEvidence, RunRatio, SampleTokenCount};
 
 /// Where characters per token come from, and for which language: shared
 /// by `plan scenario`, `plan bounds` and `plan remedies`. Without any of
@@ -53,7 +53,7 @@ impl RatioArgs {
         let tokenizer = match &self.tokenizer {
             Some(path) => {
                 let sample = tokenpace_corpus::text(self.text);
-                Some(TokenCount {
+                Some(SampleTokenCount {
                     tokenizer: path.display().to_string(),
                     chars: CharCount::of(sample).chars,
                     tokens: count(path, sample)?,

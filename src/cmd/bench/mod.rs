@@ -9,7 +9,7 @@ pub(crate) mod options;
 mod self_test;
 
 use crate::cli::BenchArgs;
-use crate::progress::Terminal;
+use crate::progress::TerminalProgress;
 use crate::{input, Status};
 use std::io::Write;
 use tokenpace_present::Lang;
@@ -37,7 +37,7 @@ fn run_plan(
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
-    let m = tokenpace_runner::measure(plan, profile, &Terminal(lang))?;
+    let m = tokenpace_runner::measure(plan, profile, &TerminalProgress(lang))?;
     let output = export::bench_output(&m, lang);
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
     if let Some(path) = &args.html {

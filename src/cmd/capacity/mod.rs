@@ -8,7 +8,7 @@ mod options;
 
 use crate::cli::CapacityArgs;
 use crate::output::capacity::{CapacityLevel, CapacityOutput};
-use crate::progress::Terminal;
+use crate::progress::TerminalProgress;
 use crate::{input, Status};
 use std::io::Write;
 use std::time::Duration;
@@ -65,7 +65,7 @@ fn search(
             None => None,
         },
     };
-    let found = tokenpace_runner::capacity::run(&plan, profile, &ask, &Terminal(lang))?;
+    let found = tokenpace_runner::capacity::run(&plan, profile, &ask, &TerminalProgress(lang))?;
     let interrupted = found.partial();
     let output = output(found, a.goodput);
     if let Some(dir) = &plan.out {

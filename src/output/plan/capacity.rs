@@ -2,7 +2,7 @@
 
 use super::{arrivals_line, load, ratio_line};
 use serde::Serialize;
-use tokenpace_plan::capacity::{BatchingLaw, Capacity, Limit};
+use tokenpace_plan::capacity::{BatchingLaw, CapacityLimit, PredictedCapacity};
 use tokenpace_plan::kv_cache::KvCache;
 use tokenpace_plan::quant::Quant;
 use tokenpace_plan::roofline::Traffic;
@@ -11,7 +11,8 @@ use tokenpace_present::{number, Document, Lang, Output};
 /// What the prediction is drawn from.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Model {
+#[schemars(rename = "Model")]
+pub enum PredictionBasis {
     /// The roofline of a model on devices.
     Roofline {
         /// The model id.
@@ -31,27 +32,28 @@ pub enum Model {
 
 /// The predicted capacity and what it assumes.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct CapacityOutput {
+#[schemars(rename = "CapacityOutput")]
+pub struct PredictedCapacityOutput {
     /// The prediction.
-    pub capacity: Capacity,
+    pub capacity: PredictedCapacity,
     /// What it is drawn from.
-    pub model: Model,
+    pub model: PredictionBasis,
     /// The workload (its concurrency is the one searched).
     pub workload: Traffic,
 }
 
-impl Output for CapacityOutput {
+impl Output for PredictedCapacityOutput {
     fn document(&self, lang: Lang) -> Document {
         let mut d = Document::new();
         d.title(match &self.model {
-            Model::Roofline { model, hardware, quant, kv_cache, devices } => {
+            PredictionBasis::Roofline { model, hardware, quant, kv_cache, devices } => {
                 let kv = super::kv_cache_words(*kv_cache, lang);
                 match lang {
                     Lang::En => format!("capacity of {model} on {devices} × {hardware}, {quant} weights{kv} (roofline)"),
                     Lang::Zh => format!("{model} 在 {devices} × {hardware} 上的容量，{quant} 权重{kv}（屋顶线模型）"),
                 }
             }
-            Model::Law(l) => match lang {
+            PredictionBasis::Law(l) => match lang {
                 Lang::En => format!(
                     "capacity under the batching law: decode {} / (1 + {} (c − 1)), TTFT {:.0} ms + prompt / {:.0} tok/s, batch ≤ {}",
                     l.decode_tok_s, l.slowdown, l.fixed_ttft_s * 1000.0, l.prefill_tok_s, l.max_batch
@@ -64,7 +66,7 @@ impl Output for CapacityOutput {
         });
         let w = &self.workload;
         d.item(load(lang, w));
-        if matches!(self.model, Model::Roofline { .. }) {
+        if matches!(self.model, PredictionBasis::Roofline { .. }) {
             d.item(arrivals_line(lang, w, true));
         }
         d.item(ratio_line(
@@ -74,21 +76,21 @@ impl Output for CapacityOutput {
         ));
         let c = &self.capacity;
         let limit = match (c.limit, lang) {
-            (Limit::Metric(m), Lang::En) => format!("{} leaves tier A", lang.metric(m)),
-            (Limit::Metric(m), Lang::Zh) => format!("{}离开 A 级", lang.metric(m)),
-            (Limit::MemoryCapacity, _) => lang
+            (CapacityLimit::Metric(m), Lang::En) => format!("{} leaves tier A", lang.metric(m)),
+            (CapacityLimit::Metric(m), Lang::Zh) => format!("{}离开 A 级", lang.metric(m)),
+            (CapacityLimit::MemoryCapacity, _) => lang
                 .pick(
                     "no more KV-cache contexts fit in memory",
                     "显存放不下更多 KV 缓存上下文",
                 )
                 .into(),
-            (Limit::BatchFull, _) => lang
+            (CapacityLimit::BatchFull, _) => lang
                 .pick(
                     "the batch is full; more requests queue",
                     "批已满，更多请求排队",
                 )
                 .into(),
-            (Limit::SearchEnd, _) => lang
+            (CapacityLimit::SearchEnd, _) => lang
                 .pick("the search's end (4096)", "搜索上限（4096）")
                 .into(),
         };

@@ -6,14 +6,15 @@ use super::{
 };
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
-use tokenpace_plan::remedies::{Kind, Needed, Remedy, Situation};
+use tokenpace_plan::remedies::{Needed, Remedy, RemedyKind, Situation};
 use tokenpace_plan::roofline::Estimate;
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
 
 /// The rates a situation needs.
 #[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
-pub struct Required {
+#[schemars(rename = "Required")]
+pub struct RequiredRates {
     /// Prefill rate at which TTFT equals the target (any faster meets it).
     pub prefill_tok_s: f64,
     /// Decode rate at which the reader sees the target speed.
@@ -26,7 +27,7 @@ pub struct RemediesOutput {
     /// The rates reached now and the targets.
     pub situation: Situation,
     /// The rates the targets need.
-    pub required: Required,
+    pub required: RequiredRates,
     /// The remedies, best first.
     pub remedies: Vec<Remedy>,
     /// Where the situation's characters per token come from.
@@ -47,7 +48,7 @@ impl RemediesOutput {
         roofline: Option<(Estimate, Names)>,
     ) -> RemediesOutput {
         RemediesOutput {
-            required: Required {
+            required: RequiredRates {
                 prefill_tok_s: situation.required_prefill(),
                 decode_tok_s: situation.required_decode(),
             },
@@ -136,7 +137,10 @@ fn body(s: &Situation, list: &[Remedy], roofline: bool, lang: Lang) -> Document 
             number::with_unit(Metric::OutputCharsS, s.output_chars_s()),
         ),
     ));
-    if !list.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })) {
+    if !list
+        .iter()
+        .any(|r| matches!(r.kind, RemedyKind::Quantize { .. }))
+    {
         d.item(no_narrower(s, lang));
     }
     let need = |m: Metric, cmp: &str, v: f64| {
@@ -213,14 +217,14 @@ fn no_narrower(s: &Situation, lang: Lang) -> String {
     }
 }
 
-fn label(k: &Kind, lang: Lang) -> String {
+fn label(k: &RemedyKind, lang: Lang) -> String {
     let weights = say(lang, words::WEIGHTS);
     match k {
-        Kind::Quantize { from, to } => {
+        RemedyKind::Quantize { from, to } => {
             let from = format!("{} {from}", lang.pick("from", "原"));
             format!("{to} {weights}{}", aside(lang, &from))
         }
-        Kind::Speculative {
+        RemedyKind::Speculative {
             acceptance,
             draft_tokens,
             ..
@@ -232,7 +236,7 @@ fn label(k: &Kind, lang: Lang) -> String {
                 &format!("α {acceptance:.2}{}k {draft_tokens}", comma(lang))
             )
         ),
-        Kind::PrefixCache { hit_ratio } => {
+        RemedyKind::PrefixCache { hit_ratio } => {
             let hit = match lang {
                 Lang::En => format!("{} hit", pct(*hit_ratio)),
                 Lang::Zh => format!("命中 {}", pct(*hit_ratio)),
@@ -243,60 +247,60 @@ fn label(k: &Kind, lang: Lang) -> String {
                 aside(lang, &hit)
             )
         }
-        Kind::SplitPrefill { devices, .. } => match lang {
+        RemedyKind::SplitPrefill { devices, .. } => match lang {
             Lang::En => format!("split prefill over {devices} devices"),
             Lang::Zh => format!("预填充拆分到 {devices} 个设备"),
         },
-        Kind::Hardware { id, devices, .. } => format!("{devices} × {id}"),
+        RemedyKind::Hardware { id, devices, .. } => format!("{devices} × {id}"),
     }
 }
 
-fn assumption(k: &Kind, s: &Situation, roofline: bool, lang: Lang) -> String {
+fn assumption(k: &RemedyKind, s: &Situation, roofline: bool, lang: Lang) -> String {
     match (k, lang) {
-        (Kind::Quantize { from, to }, Lang::En) if roofline => format!(
+        (RemedyKind::Quantize { from, to }, Lang::En) if roofline => format!(
             "recomputed by the roofline with {} bits per weight instead of {}",
             to.bits_per_weight(), from.bits_per_weight()
         ),
-        (Kind::Quantize { from, to }, Lang::Zh) if roofline => format!(
+        (RemedyKind::Quantize { from, to }, Lang::Zh) if roofline => format!(
             "按屋顶线模型重算：每个权重 {} 位（原 {} 位）",
             to.bits_per_weight(), from.bits_per_weight()
         ),
-        (Kind::Quantize { from, to }, Lang::En) => format!(
+        (RemedyKind::Quantize { from, to }, Lang::En) => format!(
             "decode is memory-bound, so it speeds up by the bytes moved: {} → {} bits per weight (×{:.2}); prefill is compute-bound and stays",
             from.bits_per_weight(), to.bits_per_weight(), from.bits_per_weight() / to.bits_per_weight()
         ),
-        (Kind::Quantize { from, to }, Lang::Zh) => format!(
+        (RemedyKind::Quantize { from, to }, Lang::Zh) => format!(
             "解码受带宽限制，速度按搬运字节数提升：每个权重 {} → {} 位（×{:.2}）；预填充受算力限制，不变",
             from.bits_per_weight(), to.bits_per_weight(), from.bits_per_weight() / to.bits_per_weight()
         ),
-        (Kind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::En) => format!(
+        (RemedyKind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::En) => format!(
             "a draft model proposes {draft_tokens} tokens, each accepted with probability {acceptance:.2}: (1 − α^(k+1)) / (1 − α) = {tokens_per_step:.2} tokens per verify step; a draft token costs {} of a target step",
             pct(*draft_cost)
         ),
-        (Kind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::Zh) => format!(
+        (RemedyKind::Speculative { acceptance, draft_tokens, draft_cost, tokens_per_step }, Lang::Zh) => format!(
             "草稿模型每步提出 {draft_tokens} 个 token，每个以 {acceptance:.2} 的概率被接受：(1 − α^(k+1)) / (1 − α) = 每次验证 {tokens_per_step:.2} 个 token；每个草稿 token 耗时为目标模型一步的 {}",
             pct(*draft_cost)
         ),
-        (Kind::PrefixCache { hit_ratio }, Lang::En) => format!(
+        (RemedyKind::PrefixCache { hit_ratio }, Lang::En) => format!(
             "the KV of {} of the prompt (a shared system prompt or document) is cached: only {:.0} of {:.0} tokens are prefilled",
             pct(*hit_ratio), s.prompt_tokens * (1.0 - hit_ratio), s.prompt_tokens
         ),
-        (Kind::PrefixCache { hit_ratio }, Lang::Zh) => format!(
+        (RemedyKind::PrefixCache { hit_ratio }, Lang::Zh) => format!(
             "提示中 {} 的 KV 已缓存（共享的系统提示或文档）：{:.0} 个 token 中只需预填充 {:.0} 个",
             pct(*hit_ratio), s.prompt_tokens, s.prompt_tokens * (1.0 - hit_ratio)
         ),
-        (Kind::SplitPrefill { devices, efficiency }, Lang::En) => format!(
+        (RemedyKind::SplitPrefill { devices, efficiency }, Lang::En) => format!(
             "the prompt is split across {devices} devices prefilling in parallel, scaling at {}",
             pct(*efficiency)
         ),
-        (Kind::SplitPrefill { devices, efficiency }, Lang::Zh) => format!(
+        (RemedyKind::SplitPrefill { devices, efficiency }, Lang::Zh) => format!(
             "提示拆分到 {devices} 个设备并行预填充，扩展效率 {}",
             pct(*efficiency)
         ),
-        (Kind::Hardware { name, devices, .. }, Lang::En) => format!(
+        (RemedyKind::Hardware { name, devices, .. }, Lang::En) => format!(
             "same model and weights on {devices} × {name}, roofline at the same efficiency"
         ),
-        (Kind::Hardware { name, devices, .. }, Lang::Zh) => format!(
+        (RemedyKind::Hardware { name, devices, .. }, Lang::Zh) => format!(
             "同一模型与权重运行在 {devices} × {name} 上，屋顶线模型、效率不变"
         ),
     }

@@ -20,7 +20,7 @@ pub use crate::common::Sim;
 /// The simulator with the bench tests' settings: Chinese text, TTFT 30 ms,
 /// 200 tok/s, 300 ms stalls and 0.2 ms trickle gaps when those faults fire.
 pub fn sim(mut config: SimConfig) -> Sim {
-    config.text.lang = tokenpace_corpus::Lang::Zh;
+    config.text.lang = tokenpace_corpus::TextLang::Zh;
     config.timing.ttft_ms = 30.0;
     config.timing.decode = 200.0;
     config.faults.stall_ms = 300.0;

@@ -164,7 +164,7 @@ pub fn fast_sim() -> tokenpace_sim::config::SimConfig {
     config.timing.ttft_ms = 30.0;
     config.timing.prefill = 20_000.0;
     config.timing.decode = 250.0;
-    config.text.lang = tokenpace_corpus::Lang::En;
+    config.text.lang = tokenpace_corpus::TextLang::En;
     config
 }
 

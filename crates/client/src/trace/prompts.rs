@@ -12,7 +12,7 @@ use crate::workload::estimated_prompt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokenpace_core::record::{CountSource, TokenCount};
-use tokenpace_corpus::{Lang, PseudoTokens};
+use tokenpace_corpus::{PseudoTokens, TextLang};
 
 /// Full blocks kept for reuse; beyond it the cache starts over (a bound on
 /// memory whatever the trace holds).
@@ -28,7 +28,7 @@ const OWN_TEXT: u64 = 0x4f57_4e5f_5445_5854;
 #[derive(Debug, Clone)]
 pub struct TracePrompts {
     /// Language of the text.
-    pub lang: Lang,
+    pub lang: TextLang,
     /// Tokens per `hash_ids` entry.
     pub block_tokens: u32,
     /// Seed of every block and request text.
@@ -62,7 +62,7 @@ fn mix(a: u64, b: u64) -> u64 {
 impl TracePrompts {
     /// A builder with an empty block cache.
     pub fn new(
-        lang: Lang,
+        lang: TextLang,
         block_tokens: u32,
         seed: u64,
         ignore_eos: bool,
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn shared_hash_ids_share_a_prefix_and_nothing_more() {
-        let mut p = TracePrompts::new(Lang::En, 64, 1, true, None);
+        let mut p = TracePrompts::new(TextLang::En, 64, 1, true, None);
         let a = p.prompt(&req(0, 200, &[10, 11, 12, 13]));
         let b = p.prompt(&req(1, 200, &[10, 11, 99, 100]));
         let c = p.prompt(&req(2, 200, &[50, 11, 12, 13]));
@@ -320,11 +320,17 @@ mod tests {
         );
         assert_eq!((a.max_tokens, a.ignore_eos), (7, true));
         // The same request again, even after the cache was filled: the same text.
-        let again =
-            TracePrompts::new(Lang::En, 64, 1, true, None).prompt(&req(0, 200, &[10, 11, 12, 13]));
+        let again = TracePrompts::new(TextLang::En, 64, 1, true, None).prompt(&req(
+            0,
+            200,
+            &[10, 11, 12, 13],
+        ));
         assert_eq!(again.text, a.text);
-        let other_seed =
-            TracePrompts::new(Lang::En, 64, 2, true, None).prompt(&req(0, 200, &[10, 11, 12, 13]));
+        let other_seed = TracePrompts::new(TextLang::En, 64, 2, true, None).prompt(&req(
+            0,
+            200,
+            &[10, 11, 12, 13],
+        ));
         assert!(
             common_prefix(&a.text, &other_seed.text) < 20,
             "a run's seed changes every block"
@@ -333,7 +339,7 @@ mod tests {
 
     #[test]
     fn without_hash_ids_each_request_has_its_own_text() {
-        let mut p = TracePrompts::new(Lang::Zh, 512, 0, false, None);
+        let mut p = TracePrompts::new(TextLang::Zh, 512, 0, false, None);
         let (a, b) = (p.prompt(&req(0, 300, &[])), p.prompt(&req(1, 300, &[])));
         assert!(common_prefix(&a.text, &b.text) < 20);
         let n = a.tokens.unwrap().count;
@@ -346,7 +352,7 @@ mod tests {
     #[test]
     fn lengths_are_exact_with_a_tokenizer() {
         let (_dir, t) = crate::tokenizer::tests::char_tokenizer();
-        let mut p = TracePrompts::new(Lang::Mixed, 100, 3, true, Some(Arc::new(t)));
+        let mut p = TracePrompts::new(TextLang::Mixed, 100, 3, true, Some(Arc::new(t)));
         for (input, ids) in [
             (250u32, vec![1u64, 2, 3]),
             (80, vec![1, 2]),
@@ -372,7 +378,7 @@ mod tests {
 
     #[test]
     fn the_cache_is_bounded() {
-        let mut p = TracePrompts::new(Lang::En, 4, 0, true, None);
+        let mut p = TracePrompts::new(TextLang::En, 4, 0, true, None);
         for h in 0..(CACHED_BLOCKS as u64 * 2 + 5) {
             p.prompt(&req(h, 8, &[h, h + 1]));
         }

@@ -31,23 +31,23 @@ pub struct Retries {
 
 /// Which limit a rate-limit header is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
+pub enum RateLimitKind {
     /// Requests per window.
     Requests,
     /// Tokens per window.
     Tokens,
 }
 
-impl Limit {
+impl RateLimitKind {
     /// The headers that say how much of this limit is left: OpenAI's
     /// `x-ratelimit-remaining-*` and Anthropic's `anthropic-ratelimit-*-remaining`.
     pub fn remaining_headers(self) -> [&'static str; 2] {
         match self {
-            Limit::Requests => [
+            RateLimitKind::Requests => [
                 "x-ratelimit-remaining-requests",
                 "anthropic-ratelimit-requests-remaining",
             ],
-            Limit::Tokens => [
+            RateLimitKind::Tokens => [
                 "x-ratelimit-remaining-tokens",
                 "anthropic-ratelimit-tokens-remaining",
             ],

@@ -51,13 +51,13 @@ fn met_by_names_the_first_limit_missed() {
     let slo = interactive_8b();
     let o = MetricOptions::default();
     assert_eq!(slo.met_by(&req(400, 25, 11), &o), Ok(()));
-    assert_eq!(slo.met_by(&req(600, 25, 11), &o), Err(Limit::Ttft));
-    assert_eq!(slo.met_by(&req(400, 35, 11), &o), Err(Limit::Tpot));
+    assert_eq!(slo.met_by(&req(600, 25, 11), &o), Err(SloLimit::Ttft));
+    assert_eq!(slo.met_by(&req(400, 35, 11), &o), Err(SloLimit::Tpot));
     assert_eq!(
         slo.missed(&req(600, 35, 11), &o),
-        [Limit::Ttft, Limit::Tpot]
+        [SloLimit::Ttft, SloLimit::Tpot]
     );
-    assert_eq!(slo.met_by(&failed(), &o), Err(Limit::Failed));
+    assert_eq!(slo.met_by(&failed(), &o), Err(SloLimit::Failed));
     // A one-token answer has no TPOT to hold against it.
     assert_eq!(slo.met_by(&req(400, 0, 1), &o), Ok(()));
 }
@@ -72,7 +72,7 @@ fn attainment_counts_failures_and_goodput_is_per_second() {
     assert_eq!((a.requests, a.good), (10, 6));
     assert!((a.met_pct() - 60.0).abs() < 1e-9);
     assert!((a.good_per_s - 3.0).abs() < 1e-9);
-    assert_eq!(a.most_missed(), Some(Limit::Tpot));
+    assert_eq!(a.most_missed(), Some(SloLimit::Tpot));
     assert!(a.attains(60.0) && !a.attains(60.1));
     let none = Attainment::of(&[], 1.0, &slo, &MetricOptions::default());
     assert!(!none.attains(0.0));

@@ -17,7 +17,7 @@ fn seed_case(quant: Quant) -> Situation {
     }
 }
 
-fn find(rs: &[Remedy], f: impl Fn(&Kind) -> bool) -> &Remedy {
+fn find(rs: &[Remedy], f: impl Fn(&RemedyKind) -> bool) -> &Remedy {
     rs.iter().find(|r| f(&r.kind)).expect("remedy present")
 }
 
@@ -53,7 +53,9 @@ fn a_scenario_missing_a_target_gets_remedies_on_assumed_fp16_weights() {
     // Known weights: no narrower quantisation than int4 is offered.
     let (s, list) = for_scenario(&plan, &profile, Some(Quant::Int4)).unwrap();
     assert_eq!(s.quant, Quant::Int4);
-    assert!(!list.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })));
+    assert!(!list
+        .iter()
+        .any(|r| matches!(r.kind, RemedyKind::Quantize { .. })));
     // Targets met: nothing to remedy.
     assert!(for_scenario(&long_summary(Some(5000.0), Some(50.0)), &profile, None).is_none());
 }
@@ -87,7 +89,7 @@ fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
         ..Params::default()
     };
     let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
-    let r = find(&rs, |k| matches!(k, Kind::PrefixCache { .. }));
+    let r = find(&rs, |k| matches!(k, RemedyKind::PrefixCache { .. }));
     assert_eq!(r.ttft_s, 2.0);
     assert!(!r.meets_ttft);
     let p = Params {
@@ -95,7 +97,7 @@ fn seed_prefix_cache_needs_more_than_half_the_prompt_cached() {
         ..Params::default()
     };
     let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
-    assert!(find(&rs, |k| matches!(k, Kind::PrefixCache { .. })).meets_ttft);
+    assert!(find(&rs, |k| matches!(k, RemedyKind::PrefixCache { .. })).meets_ttft);
 }
 
 #[test]
@@ -111,7 +113,7 @@ fn seed_split_prefill_needs_more_than_two_devices() {
         ..Params::default()
     };
     let rs = remedies(&s, &p, &Profile::builtin(), None).unwrap();
-    let r = find(&rs, |k| matches!(k, Kind::SplitPrefill { .. }));
+    let r = find(&rs, |k| matches!(k, RemedyKind::SplitPrefill { .. }));
     assert_eq!(r.prefill_tok_s, 3000.0);
     assert!(r.meets_ttft && !r.meets_chars);
 }
@@ -125,7 +127,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let r = find(&rs, |k| {
         matches!(
             k,
-            Kind::Quantize {
+            RemedyKind::Quantize {
                 to: Quant::Int4,
                 ..
             }
@@ -138,7 +140,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let r = find(&rs, |k| {
         matches!(
             k,
-            Kind::Quantize {
+            RemedyKind::Quantize {
                 to: Quant::Int8,
                 ..
             }
@@ -157,7 +159,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     let r = find(&rs, |k| {
         matches!(
             k,
-            Kind::Quantize {
+            RemedyKind::Quantize {
                 to: Quant::Int4,
                 ..
             }
@@ -167,7 +169,7 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
     assert!(r.output_chars_s >= 25.0);
     assert!(!rs.iter().any(|r| matches!(
         r.kind,
-        Kind::Quantize {
+        RemedyKind::Quantize {
             to: Quant::Int8,
             ..
         }
@@ -180,7 +182,9 @@ fn seed_decode_needs_35_7_and_int4_reaches_it_by_bytes_moved() {
         None,
     )
     .unwrap();
-    assert!(!rs.iter().any(|r| matches!(r.kind, Kind::Quantize { .. })));
+    assert!(!rs
+        .iter()
+        .any(|r| matches!(r.kind, RemedyKind::Quantize { .. })));
 }
 
 #[test]
@@ -192,7 +196,7 @@ fn seed_speculative_decoding() {
     assert_eq!(tokens_per_verify_step(0.0, 4), 1.0);
     let s = seed_case(Quant::Fp16);
     let rs = remedies(&s, &Params::default(), &Profile::builtin(), None).unwrap();
-    let r = find(&rs, |k| matches!(k, Kind::Speculative { .. }));
+    let r = find(&rs, |k| matches!(k, RemedyKind::Speculative { .. }));
     assert!((r.decode_tok_s - 57.77).abs() < 0.01, "{}", r.decode_tok_s);
     assert!(r.meets_chars);
     // The acceptance rate needed for 35.7 tok/s (a 1.43× speed-up).
@@ -314,17 +318,17 @@ fn with_a_model_cards_and_quantisation_come_from_the_roofline() {
     let rs = remedies(&s, &Params::default(), &Profile::builtin(), Some(&ctx)).unwrap();
     let h100 = find(
         &rs,
-        |k| matches!(k, Kind::Hardware { id, .. } if id == "h100-sxm"),
+        |k| matches!(k, RemedyKind::Hardware { id, .. } if id == "h100-sxm"),
     );
     assert!(h100.meets_ttft && h100.meets_chars);
     assert_eq!(rs[0].targets_met(), 2);
     assert!(!rs
         .iter()
-        .any(|r| matches!(&r.kind, Kind::Hardware { id, .. } if id == "l4")));
+        .any(|r| matches!(&r.kind, RemedyKind::Hardware { id, .. } if id == "l4")));
     let int4 = find(&rs, |k| {
         matches!(
             k,
-            Kind::Quantize {
+            RemedyKind::Quantize {
                 to: Quant::Int4,
                 ..
             }
@@ -361,7 +365,7 @@ fn offered_formats(model: &str, hw: &str, quant: Quant) -> Vec<Quant> {
     let rs = remedies(&s, &Params::default(), &Profile::builtin(), Some(&ctx)).unwrap();
     rs.iter()
         .filter_map(|r| match r.kind {
-            Kind::Quantize { to, .. } => Some(to),
+            RemedyKind::Quantize { to, .. } => Some(to),
             _ => None,
         })
         .collect()

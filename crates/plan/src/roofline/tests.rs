@@ -175,7 +175,7 @@ fn any_hardware() -> impl Strategy<Value = Hardware> {
     (1e-3..1e4f64, 1e-2..1e5f64, 1.0..1e4f64).prop_map(|(tf, bw, mem)| Hardware {
         id: "x".into(),
         name: "x".into(),
-        kind: crate::hardware::Kind::Gpu,
+        kind: crate::hardware::HardwareKind::Gpu,
         fp16_tflops: tf,
         int8_tops: None,
         fp8_tflops: None,

@@ -6,7 +6,7 @@ use super::{
     goodput, SearchAxis, SearchLevel, SearchLimits, SearchOutcome, SloBoundary, SloTarget,
 };
 use crate::level::{LevelResult, LevelRun};
-use crate::plan::{BenchPlan, Level};
+use crate::plan::{BenchPlan, LevelPlan};
 use crate::progress::Progress;
 use crate::runner::Runner;
 use std::collections::BTreeMap;
@@ -113,7 +113,7 @@ impl Search<'_> {
                 self.limits.max_requests
             ));
         }
-        let level = Level {
+        let level = LevelPlan {
             load: self.limits.axis.load(c),
             prompt_tokens: self.prompt_tokens,
         };

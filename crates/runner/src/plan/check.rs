@@ -1,7 +1,7 @@
 //! A plan checked before anything is sent: what the levels do not check
 //! themselves (counts, prompt sources, sessions, a trace, repeats).
 
-use super::{BenchPlan, Level, SessionSpec};
+use super::{BenchPlan, LevelPlan, SessionSpec};
 use anyhow::bail;
 use tokenpace_client::load::Load;
 
@@ -91,7 +91,7 @@ impl BenchPlan {
     /// A trace sets every level's load and brings its own prompts; a trace
     /// speed needs a trace.
     fn check_trace(&self) -> anyhow::Result<()> {
-        let traced = |l: &Level| matches!(l.load, Load::Trace { .. });
+        let traced = |l: &LevelPlan| matches!(l.load, Load::Trace { .. });
         match &self.workload.trace {
             Some(t) => {
                 if !self.levels.iter().all(traced) {

@@ -12,7 +12,7 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
     plan.levels = BenchPlan::levels_of(&[trace(1.0), trace(10.0)], &[256], one).unwrap();
     plan.requests = u64::MAX;
     plan.workload = WorkloadPlan {
-        text: tokenpace_corpus::Lang::En,
+        text: tokenpace_corpus::TextLang::En,
         max_tokens: 16,
         prefix_groups: 1,
         trace: Some(tokenpace_client::trace::TraceSpec {
@@ -154,7 +154,7 @@ fn a_new_plan_has_the_shared_defaults_and_passes_its_check() {
     assert_eq!(plan.protocol, "openai-chat");
     assert_eq!(
         plan.levels,
-        vec![Level {
+        vec![LevelPlan {
             load: Load::Closed { concurrency: 1 },
             prompt_tokens: DEFAULT_PROMPT_TOKENS,
         }]

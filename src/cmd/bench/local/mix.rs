@@ -4,7 +4,7 @@
 
 use crate::cli::BenchArgs;
 use crate::output::mix::{MixOutput, MixPrediction, MixRemedies, MixScenario, PredictedScenario};
-use crate::progress::Terminal;
+use crate::progress::TerminalProgress;
 use crate::{input, Status};
 use std::io::Write;
 use tokenpace_plan::predict::{Prediction, Shortfall};
@@ -24,7 +24,7 @@ pub(super) fn run(
 ) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
     let ctx = args.engine.ctx_size;
-    let mix = tokenpace_runner::mix::run(base, ctx, profile, weights, &Terminal(lang))?;
+    let mix = tokenpace_runner::mix::run(base, ctx, profile, weights, &TerminalProgress(lang))?;
     if let Some(path) = &args.html {
         // One page: the sweep's levels (the prefill line) and each scenario.
         let levels = (mix.sweep.results.iter().map(|r| (r.label.clone(), r)))
