@@ -58,7 +58,7 @@ pub fn section(summary: &RunSummary, level: Option<&str>, lang: Lang) -> Documen
 /// A percentile of seconds with this turn's own 95 % interval.
 fn stat(s: &Option<Stats>, statistic: Statistic, lang: Lang) -> String {
     s.as_ref().map_or("-".into(), |s| {
-        super::run::percentile(Metric::TtftS, s, statistic, lang)
+        number::percentile(Metric::TtftS, s, statistic, lang)
     })
 }
 

@@ -16,7 +16,7 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::repeats::TierSpan;
 use tokenpace_core::self_check::TimingError;
 use tokenpace_core::server_metrics::Decomposition;
-use tokenpace_core::stats::{Statistic, Stats};
+use tokenpace_core::stats::Statistic;
 use tokenpace_core::summary::{Counts, RunSummary};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
@@ -255,24 +255,13 @@ fn metrics_table(summary: &RunSummary, grade: &Grade, lang: Lang) -> Table {
         t.row(vec![
             labels::metric_with_unit(lang, m),
             number::value(m, st.mean),
-            percentile(m, st, Statistic::P50, lang),
-            percentile(m, st, Statistic::P90, lang),
-            percentile(m, st, Statistic::P99, lang),
+            number::percentile(m, st, Statistic::P50, lang),
+            number::percentile(m, st, Statistic::P90, lang),
+            number::percentile(m, st, Statistic::P99, lang),
             tier,
         ]);
     }
     t
-}
-
-/// A percentile with its 95 % interval from this run: `0.41 (0.40–0.43)`.
-pub fn percentile(m: Metric, st: &Stats, statistic: Statistic, lang: Lang) -> String {
-    let too_few = lang.pick("n too small", "样本太少");
-    number::with_interval(
-        m,
-        st.get(statistic),
-        st.interval(statistic).as_ref(),
-        too_few,
-    )
 }
 
 /// What the brackets after a percentile are.

@@ -7,7 +7,7 @@ use tokenpace_core::stats::Statistic;
 use tokenpace_core::steady_state::SteadyState;
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::{Align, Table};
-use tokenpace_present::{labels, Document, Lang};
+use tokenpace_present::{labels, number, Document, Lang};
 
 /// The columns of each phase.
 const COLUMNS: [(Metric, Statistic); 4] = [
@@ -64,7 +64,7 @@ fn phase_row(name: &str, a: &Aggregate, lang: Lang) -> Vec<String> {
     row.extend(COLUMNS.iter().map(|(m, st)| {
         a.metrics
             .get(m)
-            .map_or("-".into(), |x| super::run::percentile(*m, x, *st, lang))
+            .map_or("-".into(), |x| number::percentile(*m, x, *st, lang))
     }));
     row.push(if a.counts.sent > 0 {
         format!("{:.0}", a.throughput.output_tok_s)

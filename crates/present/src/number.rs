@@ -1,8 +1,10 @@
 //! Numbers as people read them: enough digits to see a difference, no more,
 //! the same rules in a terminal table and on an HTML page.
 
+use crate::Lang;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::quantile_interval::QuantileInterval;
+use tokenpace_core::stats::{Statistic, Stats};
 
 /// A value without its unit: seconds with two decimals (three below 0.1 s),
 /// other quantities with one decimal below 100 and none above. A value that
@@ -39,6 +41,19 @@ pub fn with_interval(
         Some(iv) => format!("{} {}", value(metric, v), interval(metric, iv, too_few)),
         None => value(metric, v),
     }
+}
+
+/// A statistic of one run's values, a percentile with its 95 % interval
+/// from those values: `0.41 (0.40–0.43)`; too few for a bound reads
+/// "n too small".
+pub fn percentile(m: Metric, st: &Stats, statistic: Statistic, lang: Lang) -> String {
+    let too_few = lang.pick("n too small", "样本太少");
+    with_interval(
+        m,
+        st.get(statistic),
+        st.interval(statistic).as_ref(),
+        too_few,
+    )
 }
 
 /// A value with its unit.

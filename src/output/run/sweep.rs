@@ -90,7 +90,7 @@ fn levels_table(levels: &[LevelOutput], lang: Lang) -> Table {
         ];
         row.extend(columns.iter().map(|&(m, st)| {
             match s.metrics.get(&m) {
-                Some(stats) if st != Statistic::Mean => super::percentile(m, stats, st, lang),
+                Some(stats) if st != Statistic::Mean => number::percentile(m, stats, st, lang),
                 _ => s
                     .get(m, st)
                     .map_or("-".to_string(), |v| number::value(m, v)),
