@@ -409,5 +409,9 @@ fn an_azure_trace_replays_end_to_end() {
     eprintln!(
         "server arrivals against the trace ÷ 5: error p99 {error:.3} ms (spacing error p99 {spacing:.3} ms)"
     );
-    assert!(error <= 1.0, "arrival error p99 {error:.3} ms");
+    // 60 requests: the p99 is the latest send. Typically 0.5-0.7 ms (the
+    // first send, cold, is the latest), but one send in 60 came 1.2-1.8 ms
+    // late in 2 runs of 15, one of them in CI: 2 ms here; the 1000-request
+    // Mooncake replay holds the 1 ms p99.
+    assert!(error <= 2.0, "arrival error p99 {error:.3} ms");
 }
