@@ -116,20 +116,31 @@ fn tool_calls_are_recorded_and_kept() {
     assert_eq!(t.tool_calls[0].arguments, "{\"q\":\"天气\"}");
 }
 
-#[test]
-fn broken_tool_arguments_are_a_named_error() {
+/// The error of a stream of `events` (ending in `[DONE]`) whose tool call
+/// cannot be acted on.
+fn tool_call_error(events: &[&[u8]]) -> RequestError {
     let b = OpenAiChat;
     let mut r = Recorder::new(0, 0, 0, None);
     r.keep_transcript();
-    r.event(
-        1,
-        br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"a\":"}}]}}]}"#,
-        &b,
-    );
-    r.event(2, b"[DONE]", &b);
-    let (rec, _) = r.finish_with_transcript(3, StreamEnd::Complete);
+    for (at, e) in events
+        .iter()
+        .copied()
+        .chain([b"[DONE]".as_slice()])
+        .enumerate()
+    {
+        r.event(at as u64 + 1, e, &b);
+    }
+    let (rec, _) = r.finish_with_transcript(events.len() as u64 + 2, StreamEnd::Complete);
     let e = rec.error.unwrap();
     assert_eq!(e.kind, ErrorKind::BadToolCall);
+    e
+}
+
+#[test]
+fn broken_tool_arguments_are_a_named_error() {
+    let e = tool_call_error(&[
+        br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"a\":"}}]}}]}"#,
+    ]);
     assert!(e.message.contains("not JSON"), "{}", e.message);
     assert!(!e.message.contains("max_tokens"), "{}", e.message);
 }
@@ -138,29 +149,12 @@ fn broken_tool_arguments_are_a_named_error() {
 /// model under vLLM's `tool_choice=required` ran past 64 tokens in CI).
 #[test]
 fn tool_arguments_cut_at_max_tokens_say_so() {
-    let b = OpenAiChat;
-    let mut r = Recorder::new(0, 0, 0, None);
-    r.keep_transcript();
-    r.event(
-        1,
+    let e = tool_call_error(&[
         br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"[{\"a\": \"b"}}]}}]}"#,
-        &b,
-    );
-    r.event(
-        2,
         br#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#,
-        &b,
-    );
-    r.event(3, b"[DONE]", &b);
-    let (rec, _) = r.finish_with_transcript(4, StreamEnd::Complete);
-    let e = rec.error.unwrap();
-    assert_eq!(e.kind, ErrorKind::BadToolCall);
-    assert!(
-        e.message
-            .contains("cut off at max_tokens: raise --max-tokens"),
-        "{}",
-        e.message
-    );
+    ]);
+    let why = "cut off at max_tokens: raise --max-tokens";
+    assert!(e.message.contains(why), "{}", e.message);
 }
 
 #[test]
