@@ -55,6 +55,7 @@ impl Status {
 /// ([`Status::Interrupted`], [`Status::Terminated`]) even when nothing was
 /// measured.
 pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<Status> {
+    cli::flags::install();
     let lang = Lang::resolve(cli.lang);
     progress::set_quiet(cli.quiet);
     let _lock = match out_dir(&cli.command) {

@@ -7,6 +7,7 @@ mod bench;
 mod capacity;
 mod common;
 mod engine;
+pub mod flags;
 mod grade;
 mod import;
 mod plan;

@@ -28,6 +28,7 @@ mod goodput;
 mod hostile;
 mod http_versions;
 mod imports;
+mod library_wording;
 mod model_mix;
 mod plan_bounds;
 mod plan_calibrate;

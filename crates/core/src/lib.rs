@@ -28,6 +28,7 @@ pub mod request_metrics;
 pub mod scenario;
 pub mod self_check;
 pub mod server_metrics;
+pub mod setting;
 pub mod shard;
 pub mod slo;
 pub mod stats;

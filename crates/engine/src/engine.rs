@@ -315,7 +315,9 @@ fn check(config: &EngineConfig) -> Result<(), EngineError> {
         )));
     }
     if config.batch == 0 {
-        return Err(EngineError::Config("--batch must be at least 1".into()));
+        return Err(EngineError::Config(
+            "the batch size (tokens per decode step) must be at least 1".into(),
+        ));
     }
     if u64::from(config.ctx_size) * u64::from(config.parallel) > u64::from(u32::MAX) {
         return Err(EngineError::Config(
