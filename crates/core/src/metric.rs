@@ -1,6 +1,6 @@
 //! The quantities tokenpace reports, each with one id, unit and direction.
 //!
-//! The seed grades four of them ([`Metric::SEED`]); a profile may grade any
+//! The default profile grades four of them ([`Metric::GRADED_BY_DEFAULT`]); a profile may grade any
 //! metric that has a direction. Definitions are in `docs/metrics.md`.
 
 use serde::{Deserialize, Serialize};
@@ -74,8 +74,8 @@ pub enum Direction {
 }
 
 impl Metric {
-    /// The four metrics of the seed, in its order of presentation.
-    pub const SEED: [Metric; 4] = [
+    /// The four metrics the default profile grades, in the design notes' order.
+    pub const GRADED_BY_DEFAULT: [Metric; 4] = [
         Metric::PrefillTokS,
         Metric::DecodeTokS,
         Metric::TtftS,
@@ -237,6 +237,8 @@ mod tests {
 
     #[test]
     fn seed_metrics_all_have_a_direction() {
-        assert!(Metric::SEED.iter().all(|m| m.direction().is_some()));
+        assert!(Metric::GRADED_BY_DEFAULT
+            .iter()
+            .all(|m| m.direction().is_some()));
     }
 }

@@ -35,9 +35,9 @@ use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, ttft};
 use tokenpace_corpus::TextLang;
 
-/// The seed's characters per token on Chinese (LLaMA-2's 32k vocabulary),
+/// The design notes' characters per token on Chinese (LLaMA-2's 32k vocabulary),
 /// the stated default for reading speed when nothing is known of the model.
-pub const SEED_CHARS_PER_TOKEN: f64 = 0.7;
+pub const DEFAULT_CHARS_PER_TOKEN: f64 = 0.7;
 
 /// A model on some number of identical devices.
 #[derive(Debug, Clone, Copy)]
@@ -96,7 +96,7 @@ impl Default for Traffic {
             prompt_tokens: 1000.0,
             output_tokens: 256.0,
             concurrency: 1.0,
-            chars_per_token: SEED_CHARS_PER_TOKEN,
+            chars_per_token: DEFAULT_CHARS_PER_TOKEN,
             chars_per_token_source: CharsPerToken::default_for(TextLang::Zh).describe(),
             rtt_s: 0.0,
             arrivals: Arrivals::default(),
