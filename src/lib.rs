@@ -9,7 +9,6 @@ mod embedded;
 mod input;
 pub mod output;
 mod progress;
-mod session_plan;
 
 pub use tokenpace_present::Lang;
 

@@ -1,10 +1,13 @@
-//! Command-line options, declared and nothing else (the first of two
-//! stages, as ripgrep's low-level args): each command in `cmd/` turns its
-//! options into a checked, typed plan of a library crate before any I/O.
-//! Nothing here imports `cmd`.
+//! Command-line options: declared (clap structs), and turned into the
+//! checked, typed plans of the library crates before any I/O (`bench_plan`,
+//! `capacity_plan`, `plan/`, `sim`: the first of two stages, as ripgrep's
+//! low-level args); each command in `cmd/` runs its plan. `flags` names the
+//! settings library errors refer to. Nothing here imports `cmd`.
 
 mod bench;
+pub mod bench_plan;
 mod capacity;
+pub mod capacity_plan;
 mod common;
 mod engine;
 pub mod flags;

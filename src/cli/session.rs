@@ -4,6 +4,7 @@
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use tokenpace_core::dist::{Dist, Unit};
+use tokenpace_runner::{AgentSpec, SessionSpec};
 
 /// Sessions and agent tasks.
 #[derive(Debug, Clone, Args)]
@@ -73,4 +74,32 @@ fn turns(s: &str) -> Result<Dist, String> {
 
 fn think_time(s: &str) -> Result<Dist, String> {
     Dist::parse(s, Unit::Seconds, "--think-time")
+}
+
+impl SessionArgs {
+    /// Sessions or agent tasks (`bench` and `capacity` share these
+    /// options), when any of them asks for them.
+    pub fn spec(&self) -> Option<SessionSpec> {
+        let a = self;
+        if a.turns.is_none() && a.conversations.is_none() && a.agent_steps.is_none() {
+            return None;
+        }
+        Some(SessionSpec {
+            // A conversations file alone replays every user message it has.
+            turns: a
+                .turns
+                .unwrap_or(tokenpace_core::dist::Dist::fixed(f64::from(
+                    tokenpace_client::session::MAX_TURNS,
+                ))),
+            think_time: a.think_time,
+            header: (!a.no_session_header && !a.session_header.trim().is_empty())
+                .then(|| a.session_header.trim().to_string()),
+            conversations: a.conversations.clone(),
+            agent: a.agent_steps.map(|steps| AgentSpec {
+                steps,
+                tool_result_tokens: a.tool_result_tokens,
+                tool_choice: a.tool_choice.as_str(),
+            }),
+        })
+    }
 }

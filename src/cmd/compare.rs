@@ -7,7 +7,9 @@ use crate::{input, Status};
 use anyhow::{bail, Context};
 use std::io::Write;
 use tokenpace_present::{Exporter, Lang};
-use tokenpace_report::compare::{compare, CompareOptions, Comparison};
+use tokenpace_report::compare::{
+    compare, unique_name, workload_differences, CompareOptions, Comparison,
+};
 use tokenpace_report::compare_page::CompareHtml;
 use tokenpace_report::Level;
 
@@ -30,7 +32,7 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
             );
         }
         let mut run = Level::from(levels.remove(0));
-        run.name = unique(name, &runs);
+        run.name = unique_name(name, &runs);
         runs.push(run);
     }
     let opts = CompareOptions {
@@ -70,45 +72,4 @@ pub fn run(args: CompareArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result
     } else {
         Status::BelowTier
     })
-}
-
-/// The workload settings that differ between the runs ("concurrency 4 / 8"):
-/// their changes are then not the server's alone.
-fn workload_differences(runs: &[Level]) -> Vec<String> {
-    type Field = (&'static str, fn(&Level) -> Option<String>);
-    let fields: [Field; 4] = [
-        ("concurrency", |r| {
-            r.summary.settings.concurrency.map(|v| v.to_string())
-        }),
-        ("rate", |r| r.summary.settings.rate.map(|v| v.to_string())),
-        ("prompt_tokens", |r| {
-            r.summary.settings.prompt_tokens.map(|v| v.to_string())
-        }),
-        ("max_tokens", |r| {
-            r.summary.settings.max_tokens.map(|v| v.to_string())
-        }),
-    ];
-    fields
-        .iter()
-        .filter_map(|(name, get)| {
-            let values: Vec<String> = runs
-                .iter()
-                .map(|r| get(r).unwrap_or_else(|| "-".into()))
-                .collect();
-            values
-                .iter()
-                .any(|v| *v != values[0])
-                .then(|| format!("{name} {}", values.join(" / ")))
-        })
-        .collect()
-}
-
-/// The name as given, made unique among the runs so far.
-fn unique(name: &str, runs: &[Level]) -> String {
-    let base = name.trim_end_matches('/').to_string();
-    if runs.iter().any(|r| r.name == base) {
-        format!("{base}#{}", runs.len() + 1)
-    } else {
-        base
-    }
 }

@@ -8,8 +8,8 @@ use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::summary::RunSummary;
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang, Output};
-use tokenpace_rundir::Capacity;
-use tokenpace_runner::capacity::SearchAxis;
+use tokenpace_rundir::{Capacity, CapacitySlo};
+use tokenpace_runner::capacity::{SearchAxis, SearchOutcome};
 
 pub use tokenpace_rundir::CapacityLevel;
 
@@ -364,5 +364,46 @@ impl CapacityOutput {
             found.attainment_pct,
             lang.pick("of requests", "的请求"),
         ))
+    }
+}
+
+impl CapacityOutput {
+    /// The search as it is printed and written (`capacity.json`).
+    pub fn from_search(found: SearchOutcome, show_goodput: bool) -> CapacityOutput {
+        let axis = found.limits.axis;
+        let levels = (found.levels.into_iter())
+            .map(|l| {
+                let level = CapacityLevel {
+                    concurrency: l.trace_speed.is_none().then_some(l.concurrency),
+                    trace_speed: l.trace_speed,
+                    tier: l.tier,
+                    goodput_a_per_s: l.goodput.0,
+                    goodput_b_per_s: l.goodput.1,
+                    summary: l.result.summary,
+                    grade: l.result.grade,
+                    slo: l.attainment,
+                };
+                (l.concurrency, level)
+            })
+            .collect();
+        let failed = (found.refused.into_iter())
+            .map(|(n, why)| (axis.label(n), why))
+            .collect();
+        let bounds = (found.tier_a, found.tier_b);
+        let mut output = CapacityOutput::new(axis, bounds, levels, failed, found.stopped);
+        if let Some(b) = found.slo {
+            let load = |n: u32| axis.speed(n).unwrap_or(f64::from(n));
+            output.found.slo = Some(CapacitySlo {
+                attainment_pct: b.target.attainment_pct,
+                slo: b.target.slo,
+                max_load: load(b.bracket.last_holding),
+                first_failing_load: b.bracket.first_failing.map(load),
+                binding_limit: b.binding,
+            });
+            output.slo_bracket = Some(b.bracket);
+        }
+        output.max_level = found.limits.max_concurrency;
+        output.show_goodput = show_goodput;
+        output
     }
 }

@@ -4,6 +4,7 @@
 //! The layout for people ([`tokenpace_present::Output::document`]) lives
 //! beside each type, in the file named after its command.
 
+pub mod bench;
 pub mod capacity;
 pub mod caveats;
 pub mod ceiling;

@@ -239,6 +239,47 @@ fn repeat_change(base: &Level, run: &Level, metric: Metric, st: Statistic) -> Op
     })
 }
 
+/// The workload settings that differ between the runs ("concurrency 4 / 8"):
+/// their changes are then not the server's alone.
+pub fn workload_differences(runs: &[Level]) -> Vec<String> {
+    type Field = (&'static str, fn(&Level) -> Option<String>);
+    let fields: [Field; 4] = [
+        ("concurrency", |r| {
+            r.summary.settings.concurrency.map(|v| v.to_string())
+        }),
+        ("rate", |r| r.summary.settings.rate.map(|v| v.to_string())),
+        ("prompt_tokens", |r| {
+            r.summary.settings.prompt_tokens.map(|v| v.to_string())
+        }),
+        ("max_tokens", |r| {
+            r.summary.settings.max_tokens.map(|v| v.to_string())
+        }),
+    ];
+    fields
+        .iter()
+        .filter_map(|(name, get)| {
+            let values: Vec<String> = runs
+                .iter()
+                .map(|r| get(r).unwrap_or_else(|| "-".into()))
+                .collect();
+            values
+                .iter()
+                .any(|v| *v != values[0])
+                .then(|| format!("{name} {}", values.join(" / ")))
+        })
+        .collect()
+}
+
+/// A run's name as given, made unique among the runs so far (`a`, `a#2`).
+pub fn unique_name(name: &str, runs: &[Level]) -> String {
+    let base = name.trim_end_matches('/').to_string();
+    if runs.iter().any(|r| r.name == base) {
+        format!("{base}#{}", runs.len() + 1)
+    } else {
+        base
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,7 +36,7 @@ fn measure(
     lang: Lang,
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
-    let mut plan = super::options::plan(args, &embedded.url)?;
+    let mut plan = crate::cli::bench_plan::plan(args, &embedded.url)?;
     plan.target.model = embedded.name.clone();
     if custom_load(args) {
         super::run_plan(&plan, args, lang, out)

@@ -5,7 +5,6 @@
 
 mod export;
 mod local;
-pub(crate) mod options;
 mod self_test;
 
 use crate::cli::BenchArgs;
@@ -24,7 +23,7 @@ pub fn run(args: BenchArgs, lang: Lang, out: &mut dyn Write) -> anyhow::Result<S
     let Some(url) = args.url.as_deref() else {
         return local::run(args, lang, out);
     };
-    let plan = options::plan(&args, url)?;
+    let plan = crate::cli::bench_plan::plan(&args, url)?;
     run_plan(&plan, &args, lang, out)
 }
 
@@ -38,7 +37,7 @@ fn run_plan(
 ) -> anyhow::Result<Status> {
     let profile = input::profile(args.profile.file.as_deref())?;
     let m = tokenpace_runner::measure(plan, profile, &TerminalProgress(lang))?;
-    let output = export::bench_output(&m, lang);
+    let output = crate::output::bench::bench_output(&m, lang);
     out.write_all(tokenpace_present::export(&output, args.output.format, lang)?.as_bytes())?;
     if let Some(path) = &args.html {
         let title = plan.out.as_ref().and_then(|d| d.file_name()).map_or_else(

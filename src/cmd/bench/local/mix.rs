@@ -42,9 +42,9 @@ pub(super) fn run(
 
 /// The mix as it is printed and serialised.
 fn output(mix: &Mix, lang: Lang) -> MixOutput {
-    let notes = super::super::export::notes(&mix.sweep, lang);
+    let notes = crate::output::bench::notes(&mix.sweep, lang);
     MixOutput {
-        sweep: super::super::export::sweep_output(&mix.sweep.results, &mix.sweep, notes),
+        sweep: crate::output::bench::sweep_output(&mix.sweep.results, &mix.sweep, notes),
         scenarios: mix
             .scenarios
             .iter()

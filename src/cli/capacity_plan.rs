@@ -10,11 +10,7 @@ use tokenpace_runner::BenchPlan;
 
 /// The plan each level runs (its load is the search's): `bench`'s defaults
 /// ([`BenchPlan::new`]) with capacity's own options.
-pub(super) fn plan(
-    a: &CapacityArgs,
-    url: &str,
-    model: Option<String>,
-) -> anyhow::Result<BenchPlan> {
+pub fn plan(a: &CapacityArgs, url: &str, model: Option<String>) -> anyhow::Result<BenchPlan> {
     let prompts: Vec<u32> = a.prompt_tokens.into_iter().collect();
     let (prompts, max_tokens) = lengths(a.scenario.as_deref(), &prompts, a.max_tokens)?;
     let protocol = a
@@ -45,7 +41,7 @@ pub(super) fn plan(
     plan.workload.max_tokens = max_tokens;
     plan.workload.trace = trace;
     plan.workload.salt = a.server.salt();
-    plan.sessions = crate::session_plan::sessions(&a.sessions);
+    plan.sessions = a.sessions.spec();
     plan.scenario = a.scenario.clone();
     plan.timeouts = TimeoutPlan {
         first_token: Duration::from_secs_f64(a.timeout.min(60.0)),

@@ -73,7 +73,7 @@ pub fn plan(args: &BenchArgs, url: &str) -> anyhow::Result<BenchPlan> {
     if let (None, Some(mix)) = (&args.model, &plan.workload.model_mix) {
         plan.target.model = mix.entries()[0].model.clone();
     }
-    plan.sessions = crate::session_plan::sessions(&args.sessions);
+    plan.sessions = args.sessions.spec();
     plan.scenario = args.scenario.clone();
     plan.timeouts = TimeoutPlan {
         connect: Duration::from_secs_f64(args.connect_timeout),

@@ -4,18 +4,15 @@
 //! keeps every graded metric in tier A (and in tier B), each metric's
 //! curve against load, and the knee.
 
-mod options;
-
 use crate::cli::CapacityArgs;
-use crate::output::capacity::{CapacityLevel, CapacityOutput};
+use crate::output::capacity::CapacityOutput;
 use crate::progress::TerminalProgress;
 use crate::{input, Status};
 use std::io::Write;
 use std::time::Duration;
 use tokenpace_present::Lang;
-use tokenpace_rundir::CapacitySlo;
 use tokenpace_rundir::RunDir;
-use tokenpace_runner::capacity::{SearchAsk, SearchOutcome, SloTarget};
+use tokenpace_runner::capacity::{SearchAsk, SloTarget};
 
 /// Runs `tokenpace capacity`: against the URL, or without one against the
 /// embedded engine on a loopback port.
@@ -49,7 +46,7 @@ fn search(
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     let profile = input::profile(a.profile.file.as_deref())?;
-    let plan = options::plan(a, url, model)?;
+    let plan = crate::cli::capacity_plan::plan(a, url, model)?;
     let ask = SearchAsk {
         max_concurrency: a.max_concurrency,
         max_trace_speed: a.max_trace_speed,
@@ -67,7 +64,7 @@ fn search(
     };
     let found = tokenpace_runner::capacity::run(&plan, profile, &ask, &TerminalProgress(lang))?;
     let interrupted = found.partial();
-    let output = output(found, a.goodput);
+    let output = CapacityOutput::from_search(found, a.goodput);
     if let Some(dir) = &plan.out {
         RunDir::new(dir).write_capacity(&output.found)?;
     }
@@ -77,43 +74,4 @@ fn search(
     } else {
         Status::Ok
     })
-}
-
-/// The search as it is printed and written (`capacity.json`).
-fn output(found: SearchOutcome, show_goodput: bool) -> CapacityOutput {
-    let axis = found.limits.axis;
-    let levels = (found.levels.into_iter())
-        .map(|l| {
-            let level = CapacityLevel {
-                concurrency: l.trace_speed.is_none().then_some(l.concurrency),
-                trace_speed: l.trace_speed,
-                tier: l.tier,
-                goodput_a_per_s: l.goodput.0,
-                goodput_b_per_s: l.goodput.1,
-                summary: l.result.summary,
-                grade: l.result.grade,
-                slo: l.attainment,
-            };
-            (l.concurrency, level)
-        })
-        .collect();
-    let failed = (found.refused.into_iter())
-        .map(|(n, why)| (axis.label(n), why))
-        .collect();
-    let bounds = (found.tier_a, found.tier_b);
-    let mut output = CapacityOutput::new(axis, bounds, levels, failed, found.stopped);
-    if let Some(b) = found.slo {
-        let load = |n: u32| axis.speed(n).unwrap_or(f64::from(n));
-        output.found.slo = Some(CapacitySlo {
-            attainment_pct: b.target.attainment_pct,
-            slo: b.target.slo,
-            max_load: load(b.bracket.last_holding),
-            first_failing_load: b.bracket.first_failing.map(load),
-            binding_limit: b.binding,
-        });
-        output.slo_bracket = Some(b.bracket);
-    }
-    output.max_level = found.limits.max_concurrency;
-    output.show_goodput = show_goodput;
-    output
 }
