@@ -1,5 +1,6 @@
 //! The shape of the code, checked: no file over 500 lines, no function of
-//! the product's code over 80 lines; inside every
+//! the product's code over 80 lines, no command module (`src/cmd`) of 100
+//! lines; inside every
 //! crate (the binary included) no import cycle between files; the binary's
 //! `cli` never imports `cmd`, and no command imports another command; no
 //! two public types of the workspace share a name (a re-export is not a
@@ -263,6 +264,23 @@ fn no_file_is_over_500_lines() {
         })
         .collect();
     assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:#?}");
+}
+
+/// A command only wires: options to a plan, one library call, an exporter.
+#[test]
+fn every_command_module_is_under_100_lines() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src/cmd"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|f| (f, std::fs::read_to_string(f).unwrap().lines().count()))
+        .filter(|(_, n)| *n >= 100)
+        .map(|(f, n)| format!("{} ({n} lines)", f.display()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "command modules of 100 lines or more: {long:#?}"
+    );
 }
 
 /// The functions of `text` longer than `max` lines, as `(name, first line,
