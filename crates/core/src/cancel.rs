@@ -4,6 +4,7 @@
 //! stream (`tokenpace_client::leave`).
 
 use crate::dist::{Dist, Unit};
+use crate::setting::Setting;
 use serde::{Deserialize, Serialize};
 
 /// When a leaving user closes the stream.
@@ -31,14 +32,16 @@ impl CancelPlan {
     pub fn parse(after: &str, share: f64) -> Result<CancelPlan, String> {
         if !(share > 0.0 && share <= 1.0) {
             return Err(format!(
-                "--cancel-share {share} is not a share of requests; give a number in (0, 1], e.g. 0.3"
+                "{} {share} is not a share of requests; give a number in (0, 1], e.g. 0.3",
+                Setting::CancelShare
             ));
         }
         let t = after.trim();
+        let what = Setting::CancelAfter.to_string();
         let after = if t.ends_with('s') {
-            CancelAfter::Seconds(Dist::parse(t, Unit::Seconds, "--cancel-after")?)
+            CancelAfter::Seconds(Dist::parse(t, Unit::Seconds, &what)?)
         } else {
-            CancelAfter::Tokens(Dist::parse(t, Unit::Count, "--cancel-after")?)
+            CancelAfter::Tokens(Dist::parse(t, Unit::Count, &what)?)
         };
         Ok(CancelPlan { after, share })
     }
@@ -68,7 +71,7 @@ mod tests {
         assert!(CancelPlan::parse("2.5", 1.0).unwrap_err().contains("whole"));
         assert!(CancelPlan::parse("20", 0.0)
             .unwrap_err()
-            .contains("--cancel-share"));
+            .contains(&Setting::CancelShare.to_string()));
         assert!(CancelPlan::parse("20", 1.5).is_err());
         assert!(CancelPlan::parse("soon", 1.0).is_err());
     }

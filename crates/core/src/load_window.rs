@@ -8,6 +8,7 @@
 //! windows and the merged time line use it; no metric does.
 
 use crate::record::{Nanos, RequestRecord};
+use crate::setting::Setting;
 use std::time::SystemTime;
 
 /// Below this share of the merged run's span with every shard loading, the
@@ -105,8 +106,10 @@ impl Overlap {
         if self.together() {
             return None;
         }
-        let fix =
-            "the merged load was not the one asked for; start every shard with the same --start-at";
+        let fix = format!(
+            "the merged load was not the one asked for; start every shard with the same {}",
+            Setting::StartAt
+        );
         Some(if self.together_s <= 0.0 {
             format!(
                 "the shards' load windows did not overlap: {} ended {:.1} s before {} started; {fix}",
@@ -225,7 +228,7 @@ mod tests {
         assert!((o.together_share() - 6.0 / 14.0).abs() < 1e-6);
         let p = o.problem().unwrap();
         assert!(
-            p.contains("6.0 s of the 14.0 s") && p.contains("--start-at"),
+            p.contains("6.0 s of the 14.0 s") && p.contains(&Setting::StartAt.to_string()),
             "{p}"
         );
         let o = Overlap::of(&[window("b", 12.0, 3.0), window("a", 0.0, 10.0)]).unwrap();

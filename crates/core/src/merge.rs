@@ -11,6 +11,7 @@
 
 use crate::load_window::{shifted, LoadWindow, Overlap};
 use crate::record::RequestRecord;
+use crate::setting::Setting;
 use crate::summary::{RunSettings, RunSummary, Throughput};
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ pub enum MergeError {
     #[error("no results to merge")]
     Empty,
     /// A request id occurs twice.
-    #[error("request {id} is in both {first} and {second}: merge the shards of one run (each run with its own --shard I/N), not the same shard twice")]
+    #[error("request {id} is in both {first} and {second}: merge the shards of one run (each run with its own {} I/N), not the same shard twice", Setting::Shard)]
     Duplicate {
         /// The id.
         id: u64,
@@ -49,14 +50,14 @@ pub enum MergeError {
         dir: String,
     },
     /// Shards of different splits or settings.
-    #[error("{first} and {second} are not shards of one run ({what} differ): merge results of one `bench --shard I/N` run")]
+    #[error("{first} and {second} are not shards of one run ({what} differ): merge results of one `bench {} I/N` run", Setting::Shard)]
     Mismatch {
         /// One source.
         first: String,
         /// The other.
         second: String,
         /// What differs.
-        what: &'static str,
+        what: String,
     },
 }
 
@@ -182,10 +183,10 @@ fn check_one_run(parts: &[ShardResult]) -> Result<Vec<u32>, MergeError> {
 /// is not (a killed shard named as such).
 fn same_run(first: &ShardResult, part: &ShardResult) -> Result<(), MergeError> {
     let (base, s) = (&first.summary.settings, &part.summary.settings);
-    let mismatch = |what| MergeError::Mismatch {
+    let mismatch = |what: &str| MergeError::Mismatch {
         first: first.source.clone(),
         second: part.source.clone(),
-        what,
+        what: what.to_string(),
     };
     if s.shard.map(|x| x.count) != base.shard.map(|x| x.count) {
         // A summary rebuilt from the records alone has no settings.
@@ -218,7 +219,7 @@ fn same_run(first: &ShardResult, part: &ShardResult) -> Result<(), MergeError> {
         return Err(mismatch("prompt tokens, max tokens or requests"));
     }
     if s.start_at != base.start_at {
-        return Err(mismatch("start instants (--start-at)"));
+        return Err(mismatch(&format!("start instants ({})", Setting::StartAt)));
     }
     Ok(())
 }

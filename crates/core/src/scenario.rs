@@ -14,6 +14,7 @@
 use crate::grade::{Grade, Tier};
 use crate::metric::Metric;
 use crate::profile::Profile;
+use crate::setting::Setting;
 use serde::{Deserialize, Serialize};
 
 pub mod laws;
@@ -72,10 +73,10 @@ impl ScenarioSpec {
         let a = |m: Metric, fallback: f64| profile.metrics.get(&m).map_or(fallback, |r| r.a);
         let s = Scenario {
             prompt_tokens: self.prompt_tokens.ok_or(ScenarioError::Missing {
-                field: "prompt-tokens",
+                field: Setting::PromptTokens,
             })?,
             output_tokens: self.output_tokens.ok_or(ScenarioError::Missing {
-                field: "output-tokens",
+                field: Setting::OutputTokens,
             })?,
             rtt_s: self.rtt_s.unwrap_or(0.0),
             ttft_target_s: self.ttft_target_s.unwrap_or(a(Metric::TtftS, 2.0)),
@@ -119,28 +120,32 @@ pub struct Scenario {
     pub decode_tok_s: Option<f64>,
 }
 
-/// A scenario that cannot be computed. `field` names the input as the
-/// command line spells it.
+/// A scenario that cannot be computed. `field` names the input as a
+/// [`Setting`], which the program that took it renders.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
     /// A required input is missing.
-    #[error("--{field} is missing: give it, or pick a --preset (see --list)")]
+    #[error(
+        "{field} is missing: give it, or pick a {} (see {})",
+        Setting::Preset,
+        Setting::List
+    )]
     Missing {
         /// The input.
-        field: &'static str,
+        field: Setting,
     },
     /// A value is out of range.
-    #[error("--{field} {value} is out of range: {expected}")]
+    #[error("{field} {value} is out of range: {expected}")]
     OutOfRange {
         /// The input.
-        field: &'static str,
+        field: Setting,
         /// What was given.
         value: f64,
         /// What is accepted.
         expected: &'static str,
     },
     /// The round trip alone exceeds the TTFT target.
-    #[error("the network round trip ({rtt_s} s) uses up the whole TTFT target ({ttft_target_s} s), so no prefill speed can meet it: lower --rtt or raise --ttft-target")]
+    #[error("the network round trip ({rtt_s} s) uses up the whole TTFT target ({ttft_target_s} s), so no prefill speed can meet it: lower {} or raise {}", Setting::Rtt, Setting::TtftTarget)]
     RttExceedsTarget {
         /// Round trip.
         rtt_s: f64,
@@ -150,7 +155,7 @@ pub enum ScenarioError {
 }
 
 fn check(
-    field: &'static str,
+    field: Setting,
     v: f64,
     lo: f64,
     hi: f64,
@@ -170,11 +175,11 @@ fn check(
 impl Scenario {
     fn validate(&self) -> Result<(), ScenarioError> {
         const TOK: &str = "a whole number of tokens from 1 to 10 000 000";
-        check("prompt-tokens", self.prompt_tokens, 1.0, 1e7, TOK)?;
-        check("output-tokens", self.output_tokens, 1.0, 1e7, TOK)?;
+        check(Setting::PromptTokens, self.prompt_tokens, 1.0, 1e7, TOK)?;
+        check(Setting::OutputTokens, self.output_tokens, 1.0, 1e7, TOK)?;
         for (field, v) in [
-            ("prompt-tokens", self.prompt_tokens),
-            ("output-tokens", self.output_tokens),
+            (Setting::PromptTokens, self.prompt_tokens),
+            (Setting::OutputTokens, self.output_tokens),
         ] {
             if v.fract() != 0.0 {
                 return Err(ScenarioError::OutOfRange {
@@ -184,23 +189,23 @@ impl Scenario {
                 });
             }
         }
-        check("rtt", self.rtt_s, 0.0, 60.0, "seconds from 0 to 60")?;
+        check(Setting::Rtt, self.rtt_s, 0.0, 60.0, "seconds from 0 to 60")?;
         check(
-            "ttft-target",
+            Setting::TtftTarget,
             self.ttft_target_s,
             1e-3,
             3600.0,
             "seconds from 0.001 to 3600",
         )?;
         check(
-            "chars-per-s",
+            Setting::CharsPerS,
             self.chars_per_s_target,
             1e-3,
             1e4,
             "characters/s from 0.001 to 10 000",
         )?;
         check(
-            "chars-per-token",
+            Setting::CharsPerToken,
             self.chars_per_token,
             0.01,
             100.0,
@@ -208,10 +213,10 @@ impl Scenario {
         )?;
         const RATE: &str = "tokens/s from 0.001 to 1 000 000 000";
         if let Some(p) = self.prefill_tok_s {
-            check("prefill", p, 1e-3, 1e9, RATE)?;
+            check(Setting::Prefill, p, 1e-3, 1e9, RATE)?;
         }
         if let Some(d) = self.decode_tok_s {
-            check("decode", d, 1e-3, 1e9, RATE)?;
+            check(Setting::Decode, d, 1e-3, 1e9, RATE)?;
         }
         if self.rtt_s >= self.ttft_target_s {
             return Err(ScenarioError::RttExceedsTarget {

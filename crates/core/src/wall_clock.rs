@@ -5,6 +5,7 @@
 //! the instant shards agree to start their load at (`bench --start-at`).
 //! Written here without a date library: UTC, proleptic Gregorian calendar.
 
+use crate::setting::Setting;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How late `--start-at` may be when a shard is ready, and still be honoured
@@ -108,7 +109,8 @@ pub fn wait_until(start: SystemTime, now: SystemTime) -> Result<Duration, String
         Ok(wait) => Ok(wait),
         Err(e) if e.duration() <= START_TOLERANCE => Ok(Duration::ZERO),
         Err(e) => Err(format!(
-            "--start-at {} was {:.1} s ago: give an instant far enough ahead that every shard is ready by then (e.g. a minute from now)",
+            "{} {} was {:.1} s ago: give an instant far enough ahead that every shard is ready by then (e.g. a minute from now)",
+            Setting::StartAt,
             format(start),
             e.duration().as_secs_f64()
         )),

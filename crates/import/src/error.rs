@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use tokenpace_core::imported::ImportFormat;
+use tokenpace_core::setting::Setting;
 
 /// A result file could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,7 @@ pub enum ImportError {
     #[error("'{}' is not UTF-8 text: give the JSON or JSONL file the tool wrote", .0.display())]
     NotText(PathBuf),
     /// No format recognised the content.
-    #[error("'{}' is not a result file import knows: give vllm bench serve's --save-result --save-detailed JSON, GuideLLM's benchmarks JSON, AIPerf's profile_export.jsonl, inference-perf's per_request_lifecycle_metrics.json or inference-benchmarker's results JSON, or name the format with --from", .0.display())]
+    #[error("'{}' is not a result file import knows: give vllm bench serve's --save-result --save-detailed JSON, GuideLLM's benchmarks JSON, AIPerf's profile_export.jsonl, inference-perf's per_request_lifecycle_metrics.json or inference-benchmarker's results JSON, or name the format with {}", .0.display(), Setting::From)]
     Unknown(PathBuf),
     /// The file is in the format but a field is missing or wrong.
     #[error("'{}' ({}): {problem}", .file.display(), .format.tool())]

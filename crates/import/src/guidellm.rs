@@ -7,6 +7,7 @@ use crate::timed::{settings, tokenized, Timed};
 use crate::Parsed;
 use serde_json::{Map, Value};
 use tokenpace_core::record::TokenCount;
+use tokenpace_core::setting::Setting;
 use tokenpace_core::text::CharCount;
 
 /// Whether `text` is GuideLLM's: a JSON object with `benchmarks` whose
@@ -28,13 +29,15 @@ pub(crate) fn parse(text_: &str, index: Option<usize>) -> Result<Parsed, String>
         (1, None) => &benchmarks[0],
         (n, None) => {
             return Err(format!(
-                "it holds {n} benchmarks (a sweep): import one with --benchmark 0 to {}",
+                "it holds {n} benchmarks (a sweep): import one with {} 0 to {}",
+                Setting::Benchmark,
                 n - 1
             ))
         }
         (n, Some(i)) => benchmarks.get(i).ok_or_else(|| {
             format!(
-                "--benchmark {i}: it holds {n} benchmarks, numbered 0 to {}",
+                "{} {i}: it holds {n} benchmarks, numbered 0 to {}",
+                Setting::Benchmark,
                 n - 1
             )
         })?,

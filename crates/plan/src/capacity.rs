@@ -22,6 +22,7 @@ use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, decode_per_stream, ttft};
+use tokenpace_core::setting::Setting;
 
 /// Most concurrent streams the search considers.
 pub const MAX_SEARCH: u32 = 4096;
@@ -165,7 +166,7 @@ impl BatchingLaw {
         positive("prefill rate", self.prefill_tok_s)?;
         positive("decode rate", self.decode_tok_s)?;
         positive("prompt tokens", prompt_tokens)?;
-        positive("--chars-per-token", chars_per_token)?;
+        positive(Setting::CharsPerToken, chars_per_token)?;
         if !(self.slowdown.is_finite() && self.slowdown >= 0.0 && self.fixed_ttft_s >= 0.0) {
             return Err(PlanError::Syntax(
                 "the batch slowdown and the fixed TTFT must be finite numbers ≥ 0".into(),

@@ -13,6 +13,7 @@
 
 use crate::error::PlanError;
 use serde::{Deserialize, Serialize};
+use tokenpace_core::setting::Setting;
 use tokenpace_core::tokenizer_family::{family, family_ids, TokenizerFamily};
 use tokenpace_corpus::TextLang;
 
@@ -131,7 +132,7 @@ impl RatioEvidence {
             return Ok(ratio(
                 v,
                 RatioOrigin::Given,
-                format!("--chars-per-token {v}"),
+                format!("{} {v}", Setting::CharsPerToken),
             ));
         }
         if let Some(r) = &self.run {
@@ -159,19 +160,25 @@ impl RatioEvidence {
             (Some(id), _) => (
                 id.as_str(),
                 RatioOrigin::FamilyFlag,
-                "--tokenizer-family".to_string(),
+                Setting::TokenizerFamily.to_string(),
             ),
             (None, Some(m)) => (m.family.as_str(), m.origin, m.how.clone()),
             (None, None) => (
                 DEFAULT_FAMILY,
                 RatioOrigin::Default,
-                "default: nothing is known of this model's tokenizer (give --tokenizer tokenizer.json, --from-run RUN or --tokenizer-family)".to_string(),
+                format!(
+                    "default: nothing is known of this model's tokenizer (give {} tokenizer.json, {} RUN or {})",
+                    Setting::Tokenizer,
+                    Setting::FromRun,
+                    Setting::TokenizerFamily
+                ),
             ),
         };
         let f = family(id).ok_or_else(|| {
             PlanError::Syntax(format!(
-                "unknown tokenizer family '{id}' ({how}): use one of {}, or give --chars-per-token",
-                family_ids()
+                "unknown tokenizer family '{id}' ({how}): use one of {}, or give {}",
+                family_ids(),
+                Setting::CharsPerToken
             ))
         })?;
         let (value, figure) = family_figure(f, lang);
@@ -315,7 +322,10 @@ mod tests {
         assert_eq!(e.choose(TextLang::Zh).unwrap().value, 1.9);
         e.given = Some(2.5);
         let g = e.choose(TextLang::Zh).unwrap();
-        assert_eq!((g.value, g.source.as_str()), (2.5, "--chars-per-token 2.5"));
+        assert_eq!(
+            (g.value, g.source),
+            (2.5, format!("{} 2.5", Setting::CharsPerToken))
+        );
     }
 
     #[test]

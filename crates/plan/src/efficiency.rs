@@ -3,6 +3,7 @@
 
 use crate::error::{fraction, PlanError};
 use serde::{Deserialize, Serialize};
+use tokenpace_core::setting::Setting;
 
 /// Fractions of peak reached in practice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -67,15 +68,24 @@ impl Efficiency {
             fraction("decode compute efficiency (key `decode_compute`)", f)?;
         }
         fraction(
-            "compute efficiency (--compute-efficiency, key `compute`)",
+            format!(
+                "compute efficiency ({}, key `compute`)",
+                Setting::ComputeEfficiency
+            ),
             self.compute,
         )?;
         fraction(
-            "bandwidth efficiency (--bandwidth-efficiency, key `bandwidth`)",
+            format!(
+                "bandwidth efficiency ({}, key `bandwidth`)",
+                Setting::BandwidthEfficiency
+            ),
             self.bandwidth,
         )?;
         fraction(
-            "usable memory fraction (--memory-usable, key `memory_usable`)",
+            format!(
+                "usable memory fraction ({}, key `memory_usable`)",
+                Setting::MemoryUsable
+            ),
             self.memory_usable,
         )?;
         Ok(())
@@ -92,7 +102,10 @@ impl Efficiency {
     pub fn to_toml(&self) -> String {
         // Numbers and an optional string always serialise.
         let body = toml::to_string(self).unwrap_or_default();
-        format!("# tokenpace efficiency factors: `tokenpace plan bounds --efficiency FILE`\n{body}")
+        format!(
+            "# tokenpace efficiency factors: `tokenpace plan bounds {} FILE`\n{body}",
+            Setting::Efficiency
+        )
     }
 }
 

@@ -1,10 +1,13 @@
 //! Errors of the planner. Each one names the problem and the fix.
 
+use std::fmt::Display;
+use tokenpace_core::setting::Setting;
+
 /// Why a plan could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
     /// A catalog name that matches no entry.
-    #[error("unknown {kind} '{given}'{}; `tokenpace plan bounds --list` shows the catalog, and `--catalog FILE` adds entries", did_you_mean(.suggestions))]
+    #[error("unknown {kind} '{given}'{}; `{}` shows the catalog, and `{} FILE` adds entries", did_you_mean(.suggestions), Setting::CatalogList, Setting::Catalog)]
     Unknown {
         /// `model` or `hardware`.
         kind: &'static str,
@@ -14,7 +17,7 @@ pub enum PlanError {
         suggestions: Vec<String>,
     },
     /// The weights do not fit in the memory of the devices.
-    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} have {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices (--gpus {min_devices}), narrower weights (--weights {narrower}), or a card with more memory")]
+    #[error("{model} at {quant} needs {weights_gb:.1} GB for its weights, but {devices} × {hardware} have {usable_gb:.1} GB usable ({memory_usable_pct:.0} % of {total_gb:.0} GB); use at least {min_devices} devices ({} {min_devices}), narrower weights ({} {narrower}), or a card with more memory", Setting::Gpus, Setting::Weights)]
     TooLarge {
         /// The model id.
         model: String,
@@ -39,7 +42,7 @@ pub enum PlanError {
         narrower: &'static str,
     },
     /// The weights fit but not one context's KV cache.
-    #[error("{model} fits on {devices} × {hardware} with {free_gb:.2} GB left after the weights, but one context of {context_tokens:.0} tokens needs {context_gb:.2} GB of KV cache; use shorter prompts, more devices (--gpus), narrower weights (--weights) or an fp8 KV cache (--kv-cache fp8)")]
+    #[error("{model} fits on {devices} × {hardware} with {free_gb:.2} GB left after the weights, but one context of {context_tokens:.0} tokens needs {context_gb:.2} GB of KV cache; use shorter prompts, more devices ({}), narrower weights ({}) or an fp8 KV cache ({} fp8)", Setting::Gpus, Setting::Weights, Setting::KvCache)]
     NoRoomForContext {
         /// The model id.
         model: String,
@@ -79,7 +82,7 @@ fn did_you_mean(s: &[String]) -> String {
 }
 
 /// Checks that `value` is a finite number > 0.
-pub fn positive(name: &str, value: f64) -> Result<f64, PlanError> {
+pub fn positive(name: impl Display, value: f64) -> Result<f64, PlanError> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
@@ -92,7 +95,7 @@ pub fn positive(name: &str, value: f64) -> Result<f64, PlanError> {
 }
 
 /// Checks that `value` is a finite number ≥ 0.
-pub fn non_negative(name: &str, value: f64) -> Result<f64, PlanError> {
+pub fn non_negative(name: impl Display, value: f64) -> Result<f64, PlanError> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
@@ -105,7 +108,7 @@ pub fn non_negative(name: &str, value: f64) -> Result<f64, PlanError> {
 }
 
 /// Checks that `value` is a fraction in (0, 1].
-pub fn fraction(name: &str, value: f64) -> Result<f64, PlanError> {
+pub fn fraction(name: impl Display, value: f64) -> Result<f64, PlanError> {
     if value.is_finite() && value > 0.0 && value <= 1.0 {
         Ok(value)
     } else {

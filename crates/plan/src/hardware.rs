@@ -98,19 +98,19 @@ impl Hardware {
             )));
         }
         let name = |field: &str| format!("hardware '{}': {field}", self.id);
-        positive(&name("fp16_tflops"), self.fp16_tflops)?;
+        positive(name("fp16_tflops"), self.fp16_tflops)?;
         for (field, v) in [
             ("int8_tops", self.int8_tops),
             ("fp8_tflops", self.fp8_tflops),
             ("fp4_tflops", self.fp4_tflops),
         ] {
             if let Some(v) = v {
-                positive(&name(field), v)?;
+                positive(name(field), v)?;
             }
         }
-        positive(&name("memory_bandwidth_gb_s"), self.memory_bandwidth_gb_s)?;
-        positive(&name("memory_gb"), self.memory_gb)?;
-        non_negative(&name("memory_gb"), self.memory_gb)?;
+        positive(name("memory_bandwidth_gb_s"), self.memory_bandwidth_gb_s)?;
+        positive(name("memory_gb"), self.memory_gb)?;
+        non_negative(name("memory_gb"), self.memory_gb)?;
         Ok(())
     }
 }

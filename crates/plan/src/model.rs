@@ -144,9 +144,9 @@ impl Model {
             )));
         }
         let name = |field: &str| format!("model '{}': {field}", self.id);
-        positive(&name("params_b"), self.params_b)?;
+        positive(name("params_b"), self.params_b)?;
         if let Some(a) = self.active_params_b {
-            positive(&name("active_params_b"), a)?;
+            positive(name("active_params_b"), a)?;
             if a > self.params_b {
                 return Err(PlanError::Syntax(format!(
                     "model '{}': active_params_b ({a}) exceeds params_b ({})",
@@ -162,13 +162,13 @@ impl Model {
             ("head_dim", self.head_dim),
             ("vocab", self.vocab),
         ] {
-            positive(&name(field), f64::from(v))?;
+            positive(name(field), f64::from(v))?;
         }
         if let Some(kv) = self.kv_bytes_per_token {
-            positive(&name("kv_bytes_per_token"), kv)?;
+            positive(name("kv_bytes_per_token"), kv)?;
         }
         if let Some(kept) = self.unquantised_params_b {
-            positive(&name("unquantised_params_b"), kept)?;
+            positive(name("unquantised_params_b"), kept)?;
             if kept > self.params_b {
                 return Err(PlanError::Syntax(format!(
                     "model '{}': unquantised_params_b ({kept}) exceeds params_b ({})",

@@ -33,6 +33,7 @@ use tokenpace_core::grade::Grade;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::scenario::{chars_per_s, ttft};
+use tokenpace_core::setting::Setting;
 use tokenpace_corpus::TextLang;
 
 /// The design notes' characters per token on Chinese (LLaMA-2's 32k vocabulary),
@@ -117,12 +118,12 @@ impl Traffic {
 
     /// Checks every value, naming the flag of a bad one.
     pub fn validate(&self) -> Result<(), PlanError> {
-        positive("--prompt-tokens", self.prompt_tokens)?;
-        positive("--output-tokens", self.output_tokens)?;
-        positive("--concurrency", self.concurrency)?;
-        positive("--chars-per-token", self.chars_per_token)?;
-        non_negative("--rtt", self.rtt_s)?;
-        positive("--prefill-batch", self.prefill_batch_tokens)?;
+        positive(Setting::PromptTokens, self.prompt_tokens)?;
+        positive(Setting::OutputTokens, self.output_tokens)?;
+        positive(Setting::Concurrency, self.concurrency)?;
+        positive(Setting::CharsPerToken, self.chars_per_token)?;
+        non_negative(Setting::Rtt, self.rtt_s)?;
+        positive(Setting::PrefillBatch, self.prefill_batch_tokens)?;
         Ok(())
     }
 }
@@ -301,7 +302,7 @@ pub fn estimate(
 ) -> Result<Estimate, PlanError> {
     w.validate()?;
     eff.validate()?;
-    positive("--gpus", f64::from(d.devices))?;
+    positive(Setting::Gpus, f64::from(d.devices))?;
     let m = d.model;
     let memory = Memory::of(d, w, eff)?;
     let batch = w.concurrency.min(memory.contexts_fit);

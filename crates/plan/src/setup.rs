@@ -15,6 +15,7 @@ use crate::quant::Quant;
 use crate::roofline::Deployment;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
+use tokenpace_core::setting::Setting;
 
 /// Where the model's shape comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +82,7 @@ pub enum SetupError {
         source: std::io::Error,
     },
     /// The efficiency file does not parse.
-    #[error("efficiency file '{}' is not valid (it needs `compute` and `bandwidth` fractions; `plan calibrate --save` writes one)", .path.display())]
+    #[error("efficiency file '{}' is not valid (it needs `compute` and `bandwidth` fractions; `plan calibrate {}` writes one)", .path.display(), Setting::Save)]
     BadEfficiency {
         /// The file.
         path: PathBuf,
@@ -113,13 +114,22 @@ pub enum SetupError {
         source: Box<PlanError>,
     },
     /// No model was given.
-    #[error("{command} needs a model: give --model NAME (tokenpace plan bounds --list shows the catalog) or --model-file config.json")]
+    #[error(
+        "{command} needs a model: give {} NAME ({} shows the catalog) or {} config.json",
+        Setting::Model,
+        Setting::CatalogList,
+        Setting::ModelFile
+    )]
     NoModel {
         /// The command, as the user typed it.
         command: String,
     },
     /// No device was given.
-    #[error("{command} needs a device: give --hardware NAME (tokenpace plan bounds --list shows the catalog)")]
+    #[error(
+        "{command} needs a device: give {} NAME ({} shows the catalog)",
+        Setting::Hardware,
+        Setting::CatalogList
+    )]
     NoHardware {
         /// The command, as the user typed it.
         command: String,

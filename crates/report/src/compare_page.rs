@@ -11,6 +11,7 @@ use crate::verdict;
 use std::fmt::Write;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::profile::Profile;
+use tokenpace_core::setting::Setting;
 use tokenpace_present::{ExportError, Exporter};
 
 /// A change as a cell: "-20.1 %" (never "-0.0 %"), as the terminal table
@@ -129,8 +130,8 @@ fn render(
         changes.push_str(&comparison_table(c, lang));
     }
     let _ = write!(changes, "<p class=\"caption\">{}</p>", escape(&match lang {
-        Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. With repeats in both runs (bench --repeat), Welch's t-test on the per-repeat values decides instead. Change is relative to the first run."),
-        Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。两个运行都有重复（bench --repeat）时，改用每次重复数值的 Welch t 检验。变化相对于第一个运行。"),
+        Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. With repeats in both runs (bench {}), Welch's t-test on the per-repeat values decides instead. Change is relative to the first run.", Setting::Repeat),
+        Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。两个运行都有重复（bench {}）时，改用每次重复数值的 Welch t 检验。变化相对于第一个运行。", Setting::Repeat),
     }));
     body.push_str(&section("changes", lang.pick("Changes", "变化"), &changes));
     let mut verdicts = String::new();

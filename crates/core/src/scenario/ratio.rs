@@ -5,6 +5,7 @@
 //! [`super::Scenario::chars_per_token_source`]).
 
 use crate::metric::Metric;
+use crate::setting::Setting;
 use crate::stats::Statistic;
 use crate::summary::RunSummary;
 use crate::text::CharCount;
@@ -18,10 +19,10 @@ pub type Ratio = (f64, String);
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RatioError {
     /// No tokenizer family has this id.
-    #[error("unknown tokenizer family '{0}': use one of {ids}, or give --chars-per-token", ids = family_ids())]
+    #[error("unknown tokenizer family '{0}': use one of {ids}, or give {flag}", flag = Setting::CharsPerToken, ids = family_ids())]
     UnknownFamily(String),
     /// The run has no characters-per-token measurement.
-    #[error("run '{0}' has no characters-per-token measurement (it needs output token counts from the server or a tokenizer); give --chars-per-token instead")]
+    #[error("run '{0}' has no characters-per-token measurement (it needs output token counts from the server or a tokenizer); give {flag} instead", flag = Setting::CharsPerToken)]
     NotInRun(String),
 }
 
@@ -61,7 +62,7 @@ impl RatioSource {
 
 /// A ratio given on the command line.
 pub fn given(ratio: f64) -> Ratio {
-    (ratio, format!("--chars-per-token {ratio}"))
+    (ratio, format!("{} {ratio}", Setting::CharsPerToken))
 }
 
 /// A tokenizer family's published ratio on Chinese prose.
@@ -112,7 +113,7 @@ mod tests {
 
     #[test]
     fn each_source_names_itself() {
-        assert_eq!(given(1.5), (1.5, "--chars-per-token 1.5".to_string()));
+        assert_eq!(given(1.5), (1.5, format!("{} 1.5", Setting::CharsPerToken)));
         let (r, source) = of_family("qwen").unwrap();
         assert!(
             r > 1.0 && source.starts_with("qwen tokenizer family"),
@@ -166,7 +167,7 @@ mod tests {
         );
         let err = from_run("runs/a", &empty).unwrap_err().to_string();
         assert!(
-            err.contains("runs/a") && err.contains("--chars-per-token"),
+            err.contains("runs/a") && err.contains(&Setting::CharsPerToken.to_string()),
             "{err}"
         );
     }

@@ -148,17 +148,20 @@ fn bad_inputs_are_named() {
         prompt_tokens: Some(0.0),
         ..Default::default()
     });
-    assert!(e.starts_with("--prompt-tokens 0 is out of range"), "{e}");
+    assert!(
+        e.starts_with(&format!("{} 0 is out of range", Setting::PromptTokens)),
+        "{e}"
+    );
     let e = err(ScenarioSpec {
         decode_tok_s: Some(f64::NAN),
         ..Default::default()
     });
-    assert!(e.starts_with("--decode NaN"), "{e}");
+    assert!(e.starts_with(&format!("{} NaN", Setting::Decode)), "{e}");
     let e = err(ScenarioSpec {
         prefill_tok_s: Some(-5.0),
         ..Default::default()
     });
-    assert!(e.starts_with("--prefill -5"), "{e}");
+    assert!(e.starts_with(&format!("{} -5", Setting::Prefill)), "{e}");
     let e = err(ScenarioSpec {
         output_tokens: Some(2.5),
         ..Default::default()
@@ -173,7 +176,10 @@ fn bad_inputs_are_named() {
         .resolve(&seed)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("--prompt-tokens is missing"), "{e}");
+    assert!(
+        e.contains(&format!("{} is missing", Setting::PromptTokens)),
+        "{e}"
+    );
 }
 
 #[allow(clippy::too_many_arguments)] // one argument per scenario input reads best here

@@ -2,6 +2,7 @@
 
 use crate::error::{non_negative, positive, PlanError};
 use serde::{Deserialize, Serialize};
+use tokenpace_core::setting::Setting;
 
 /// The assumptions of the remedies.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -36,7 +37,7 @@ impl Default for Params {
 impl Params {
     /// Checks every parameter, naming its flag.
     pub fn validate(&self) -> Result<(), PlanError> {
-        let range = |name: &str, v: f64, ok: bool, expected: &'static str| {
+        let range = |name: Setting, v: f64, ok: bool, expected: &'static str| {
             if v.is_finite() && ok {
                 Ok(())
             } else {
@@ -48,26 +49,26 @@ impl Params {
             }
         };
         range(
-            "--cache-hit",
+            Setting::CacheHit,
             self.cache_hit,
             (0.0..1.0).contains(&self.cache_hit),
             "a fraction from 0 up to (not including) 1",
         )?;
-        positive("--split-devices", f64::from(self.split_devices))?;
+        positive(Setting::SplitDevices, f64::from(self.split_devices))?;
         range(
-            "--split-efficiency",
+            Setting::SplitEfficiency,
             self.split_efficiency,
             self.split_efficiency > 0.0 && self.split_efficiency <= 1.0,
             "a fraction greater than 0 and at most 1",
         )?;
         range(
-            "--spec-acceptance",
+            Setting::SpecAcceptance,
             self.spec_acceptance,
             (0.0..=1.0).contains(&self.spec_acceptance),
             "a fraction from 0 to 1",
         )?;
-        positive("--spec-draft-tokens", f64::from(self.spec_draft_tokens))?;
-        non_negative("--spec-draft-cost", self.spec_draft_cost)?;
+        positive(Setting::SpecDraftTokens, f64::from(self.spec_draft_tokens))?;
+        non_negative(Setting::SpecDraftCost, self.spec_draft_cost)?;
         Ok(())
     }
 }

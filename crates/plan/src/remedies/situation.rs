@@ -5,6 +5,7 @@ use crate::error::{non_negative, positive, PlanError};
 use crate::quant::Quant;
 use serde::{Deserialize, Serialize};
 use tokenpace_core::scenario::{chars_per_s, decode_for, prefill_for_ttft, ttft, Scenario};
+use tokenpace_core::setting::Setting;
 
 /// The rates reached now and the targets to reach.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -71,13 +72,13 @@ impl Situation {
 
     /// Checks every rate and target, naming its flag.
     pub(super) fn validate(&self) -> Result<(), PlanError> {
-        positive("--prompt-tokens", self.prompt_tokens)?;
-        non_negative("--rtt", self.rtt_s)?;
-        positive("--ttft-target", self.ttft_target_s)?;
-        positive("--chars-per-s", self.chars_per_s_target)?;
-        positive("--chars-per-token", self.chars_per_token)?;
-        positive("--prefill", self.prefill_tok_s)?;
-        positive("--decode", self.decode_tok_s)?;
+        positive(Setting::PromptTokens, self.prompt_tokens)?;
+        non_negative(Setting::Rtt, self.rtt_s)?;
+        positive(Setting::TtftTarget, self.ttft_target_s)?;
+        positive(Setting::CharsPerS, self.chars_per_s_target)?;
+        positive(Setting::CharsPerToken, self.chars_per_token)?;
+        positive(Setting::Prefill, self.prefill_tok_s)?;
+        positive(Setting::Decode, self.decode_tok_s)?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use tokenpace_core::setting::Setting;
 
 /// The long-summary case: 4000 prompt tokens, TTFT < 2 s, 25
 /// characters/s at 0.7 characters/token, on hardware doing 1000 tok/s
@@ -246,41 +247,41 @@ fn bad_parameters_name_the_flag() {
                 cache_hit: 1.0,
                 ..Params::default()
             },
-            "--cache-hit",
+            Setting::CacheHit,
         ),
         (
             Params {
                 spec_acceptance: f64::NAN,
                 ..Params::default()
             },
-            "--spec-acceptance",
+            Setting::SpecAcceptance,
         ),
         (
             Params {
                 split_devices: 0,
                 ..Params::default()
             },
-            "--split-devices",
+            Setting::SplitDevices,
         ),
         (
             Params {
                 spec_draft_cost: -1.0,
                 ..Params::default()
             },
-            "--spec-draft-cost",
+            Setting::SpecDraftCost,
         ),
     ] {
         let err = remedies(&s, &p, &Profile::builtin(), None)
             .unwrap_err()
             .to_string();
-        assert!(err.contains(flag), "{err}");
+        assert!(err.contains(&flag.to_string()), "{err}");
     }
     let mut bad = s;
     bad.decode_tok_s = 0.0;
     let err = remedies(&bad, &Params::default(), &Profile::builtin(), None)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("--decode"), "{err}");
+    assert!(err.contains(&Setting::Decode.to_string()), "{err}");
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn a_model_too_large_says_so_with_numbers() {
         .to_string();
     assert!(err.contains("141.2 GB for its weights"), "{err}");
     assert!(err.contains("21.6 GB usable"), "{err}");
-    assert!(err.contains("--gpus 7"), "{err}");
+    assert!(err.contains(&format!("{} 7", Setting::Gpus)), "{err}");
     let err = est("deepseek-v3", "h100-sxm", Quant::Int4, Traffic::default()).unwrap_err();
     assert!(
         matches!(err, PlanError::TooLarge { min_devices: 6, .. }),
@@ -147,27 +147,27 @@ fn bad_workloads_name_the_flag() {
                 prompt_tokens: 0.0,
                 ..Traffic::default()
             },
-            "--prompt-tokens",
+            Setting::PromptTokens,
         ),
         (
             Traffic {
                 concurrency: f64::NAN,
                 ..Traffic::default()
             },
-            "--concurrency",
+            Setting::Concurrency,
         ),
         (
             Traffic {
                 rtt_s: -1.0,
                 ..Traffic::default()
             },
-            "--rtt",
+            Setting::Rtt,
         ),
     ] {
         let err = est("qwen2.5-7b", "rtx-4090", Quant::Int4, w)
             .unwrap_err()
             .to_string();
-        assert!(err.contains(flag), "{err}");
+        assert!(err.contains(&flag.to_string()), "{err}");
     }
 }
 
@@ -324,7 +324,11 @@ fn gpt_oss_120b_fits_one_h100_in_mxfp4_and_needs_four_at_fp16() {
     match on_one("gpt-oss-120b", "h100-sxm", Some(Quant::Fp16), KvCache::Fp16) {
         Err(e @ PlanError::TooLarge { min_devices: 4, .. }) => {
             // The fix it names is the model's own format.
-            assert!(e.to_string().contains("--weights mxfp4"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains(&format!("{} mxfp4", Setting::Weights)),
+                "{e}"
+            );
         }
         other => panic!("expected TooLarge needing 4 devices, got {other:?}"),
     }
