@@ -369,7 +369,8 @@ mod tests {
         assert!(err.contains("tokenpace, vllm"), "{err}");
         let cli = parse(&["--decode=-1"]).unwrap();
         let err = cli.sim.apply(SimConfig::default()).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { field, .. } if field.contains("--decode")));
+        let decode = Some((tokenpace_core::setting::Setting::Decode, ""));
+        assert!(matches!(err, ConfigError::Invalid { field, .. } if field.setting == decode));
     }
 
     /// The flags' values are the names the TOML file uses.

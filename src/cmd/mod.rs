@@ -18,3 +18,21 @@ pub mod report;
 pub mod serve;
 pub mod shell;
 pub mod sim;
+
+use tokenpace_core::setting::Setting;
+use tokenpace_wire::server::ListenError;
+
+/// A server that could not listen, with the flags that choose another
+/// address: the server's library says only what failed.
+pub(crate) fn advise_listen(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<ListenError>() {
+        Ok(l) => l
+            .advise(format!(
+                "use {}/{}; port 0 picks a free one",
+                Setting::Host,
+                Setting::Port
+            ))
+            .into(),
+        Err(e) => e,
+    }
+}

@@ -27,7 +27,9 @@ pub fn run(args: ServeArgs, lang: Lang) -> anyhow::Result<Status> {
             seed: args.seed,
             ..ServeConfig::default()
         };
-        let server = tokenpace_serve::start(Arc::new(engine), config).await?;
+        let server = tokenpace_serve::start(Arc::new(engine), config)
+            .await
+            .map_err(super::advise_listen)?;
         println!(
             "tokenpace serve: {name} {} {}/v1 (Ctrl-C {})",
             lang.pick("on", "于"),

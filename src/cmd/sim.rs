@@ -40,7 +40,9 @@ fn env_key(name: &str) -> Option<String> {
 /// Prints the address, serves until Ctrl-C, then lets in-flight requests
 /// end and flushes the truth file.
 async fn serve(config: SimConfig) -> anyhow::Result<()> {
-    let sim = SimServer::start(config).await?;
+    let sim = SimServer::start(config)
+        .await
+        .map_err(super::advise_listen)?;
     // A closed stdout (the reader went away) must not stop the server.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "tokenpace sim listening on {}", sim.url());

@@ -7,6 +7,7 @@
 use crate::clock::RunClock;
 use crate::transport::{Failure, HostPool};
 use std::time::Duration;
+use tokenpace_core::setting::Setting;
 
 /// A complete answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +153,9 @@ fn request_bytes(endpoint: &HostPool, call: &Call<'_>) -> Result<Vec<u8>, String
     for (k, v) in call.headers {
         if k.is_empty() || bad(k) || bad(v) || k.contains(':') {
             return Err(format!(
-                "the header '{}' has a line break or a colon in its name: fix --header",
-                k.escape_debug()
+                "the header '{}' has a line break or a colon in its name: fix {}",
+                k.escape_debug(),
+                Setting::Header
             ));
         }
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -223,6 +225,8 @@ mod tests {
             ..get("http://127.0.0.1:9/")
         };
         let e = endpoint(call.url);
-        assert!(request_bytes(&e, &call).unwrap_err().contains("--header"));
+        assert!(request_bytes(&e, &call)
+            .unwrap_err()
+            .contains(&Setting::Header.to_string()));
     }
 }

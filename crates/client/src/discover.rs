@@ -5,6 +5,7 @@ use crate::call::{status_text, Call, CallError};
 use crate::request::{HttpClient, Target};
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use tokenpace_core::setting::Setting;
 
 #[derive(Deserialize)]
 struct Models {
@@ -60,6 +61,7 @@ pub async fn listing(
     let full = target.url("/v1/models");
     // Shown in errors: without the URL's credentials.
     let url = crate::url::shown(&full);
+    let model = Setting::Model;
     let auth = backend.auth_headers(target.api_key.as_deref());
     let headers: Vec<(&str, &str)> = auth
         .iter()
@@ -77,15 +79,17 @@ pub async fn listing(
     let secrets = target.secrets();
     let reply = client.call(call).await.map_err(|e| match e {
         CallError::Timeout(_) => anyhow::anyhow!(
-            "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with --model to skip this)",
+            "{url} did not answer within {} s: is the server overloaded, or is something else listening there? (give the model name with {model} to skip this)",
             timeout.as_secs_f64()
         ),
         CallError::TooLarge(_) => anyhow::anyhow!(
-            "{url} sent more than {MAX_LIST_BYTES} bytes for its model list; give the model name with --model"
+            "{url} sent more than {MAX_LIST_BYTES} bytes for its model list; give the model name with {model}"
         ),
         CallError::Tls(why) => anyhow::anyhow!(
-            "could not reach {}: its TLS certificate is not trusted or the handshake failed: give it with --ca-cert FILE, or pass --insecure for a test server ({})",
+            "could not reach {}: its TLS certificate is not trusted or the handshake failed: give it with {} FILE, or pass {} for a test server ({})",
             target.shown_url(),
+            Setting::CaCert,
+            Setting::Insecure,
             secrets.redact(&why)
         ),
         CallError::Failed(why) => anyhow::anyhow!(
@@ -96,10 +100,10 @@ pub async fn listing(
     })?;
     let status = status_text(reply.status);
     if reply.status == 401 || reply.status == 403 {
-        bail!("{url} answered {status}: the API key is missing or wrong (give --api-key, or set TOKENPACE_API_KEY or the provider's variable: OPENAI_API_KEY, ANTHROPIC_API_KEY, DEEPSEEK_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY or GEMINI_API_KEY by the URL's host)");
+        bail!("{url} answered {status}: the API key is missing or wrong (give {}, or set TOKENPACE_API_KEY or the provider's variable: OPENAI_API_KEY, ANTHROPIC_API_KEY, DEEPSEEK_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY or GEMINI_API_KEY by the URL's host)", Setting::ApiKey);
     }
     if !reply.is_success() {
-        bail!("{url} answered {status}: give the model name with --model");
+        bail!("{url} answered {status}: give the model name with {model}");
     }
     let body = reply.body;
     // Server text (the name, a parse error quoting it) kept in run.json and
@@ -107,15 +111,15 @@ pub async fn listing(
     let models: Models = serde_json::from_slice(&body)
         .map_err(|e| anyhow::Error::msg(secrets.redact(&e.to_string()).into_owned()))
         .with_context(|| {
-            format!("{url} did not return a model list; give the model name with --model")
+            format!("{url} did not return a model list; give the model name with {model}")
         })?;
     let Some(m) = models.data.into_iter().next() else {
-        bail!("{url} lists no models; give the model name with --model")
+        bail!("{url} lists no models; give the model name with {model}")
     };
     let id = secrets.redact(&m.id).into_owned();
     if id.is_empty() || id.len() > MAX_NAME_BYTES {
         bail!(
-            "{url} lists a model name of {} bytes; give the model name with --model",
+            "{url} lists a model name of {} bytes; give the model name with {model}",
             id.len()
         );
     }

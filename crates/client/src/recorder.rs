@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use tokenpace_core::record::{
     Chunk, CountSource, ErrorKind, Nanos, RequestError, RequestRecord, TokenCount,
 };
+use tokenpace_core::setting::Setting;
 use tokenpace_core::text::CharCount;
 use verdict::{bad_tool_call, no_visible_text};
 
@@ -434,7 +435,7 @@ impl<'t> Recorder<'t> {
             StreamEnd::Left if streamed == 0 && r.tool_calls == 0 => StreamEnd::Failed(
                 ErrorKind::Abandoned,
                 None,
-                "the user left (--cancel-after) before the first token".into(),
+                format!("the user left ({}) before the first token", Setting::CancelAfter),
             ),
             StreamEnd::Left => {
                 r.left_ns = Some(at);

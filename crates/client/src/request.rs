@@ -13,6 +13,7 @@ use crate::redact::Secrets;
 use crate::tokenizer::ModelTokenizer;
 use crate::transport::tls::TlsOptions;
 use crate::transport::HostPool;
+use tokenpace_core::setting::Setting;
 
 mod build;
 mod error_body;
@@ -351,8 +352,9 @@ impl Prepared {
                 }
             }
             _ => Outgoing::Invalid(format!(
-                "'{}' is not an http:// or https:// URL (--h2c: http:// only)",
-                target.shown_url()
+                "'{}' is not an http:// or https:// URL ({}: http:// only)",
+                target.shown_url(),
+                Setting::H2c
             )),
         };
         Prepared {

@@ -17,6 +17,8 @@
 //! [`SseParser::set_max_event_bytes`]) stops the parser before it buffers
 //! more than the cap, and [`SseParser::too_large`] says so.
 
+use tokenpace_core::setting::Setting;
+
 /// Bytes one event (or one line) may hold by default: 1 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
@@ -34,8 +36,9 @@ impl std::fmt::Display for TooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "an event passed {} bytes without ending (--max-event-bytes); the rest of the stream was not read",
-            self.limit
+            "an event passed {} bytes without ending ({}); the rest of the stream was not read",
+            self.limit,
+            Setting::MaxEventBytes
         )
     }
 }

@@ -15,6 +15,7 @@ use tokenpace_client::clock::RunClock;
 use tokenpace_client::request::{client_for, execute, HttpClient, HttpVersion, Target, Timeouts};
 use tokenpace_client::transport::tls::TlsOptions;
 use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::setting::Setting;
 use tokenpace_wire::tls::ServerTls;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -287,7 +288,8 @@ async fn an_untrusted_certificate_under_http2_is_a_tls_error_that_says_what_to_d
     let e = r.error.expect("the handshake failed");
     assert_eq!(e.kind, ErrorKind::Tls, "{}", e.message);
     assert!(
-        e.message.contains("--ca-cert") && e.message.contains("--insecure"),
+        e.message.contains(&Setting::CaCert.to_string())
+            && e.message.contains(&Setting::Insecure.to_string()),
         "{}",
         e.message
     );

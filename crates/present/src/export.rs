@@ -6,6 +6,7 @@ use crate::doc::Document;
 use crate::lang::Lang;
 use crate::table::{self, Table};
 use serde::Serialize;
+use tokenpace_core::setting::Setting;
 
 /// A command's result, ready for every format: it serialises itself for
 /// JSON, lays itself out as a [`Document`] for people, and, where it is a
@@ -32,7 +33,11 @@ pub trait Exporter<R: ?Sized> {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The result has no rows for CSV.
-    #[error("--format csv needs a result made of rows (a run or a sweep); this one is not: use --format json")]
+    #[error(
+        "{} csv needs a result made of rows (a run or a sweep); this one is not: use {} json",
+        Setting::Format,
+        Setting::Format
+    )]
     NoCsv,
     /// Serialising failed (a bug: every result serialises).
     #[error("could not write JSON: {0}")]
@@ -177,6 +182,9 @@ mod tests {
     #[test]
     fn csv_of_a_result_without_rows_says_what_to_use() {
         let e = export(&NoRows, Format::Csv, Lang::En).unwrap_err();
-        assert!(e.to_string().contains("--format json"), "{e}");
+        assert!(
+            e.to_string().contains(&format!("{} json", Setting::Format)),
+            "{e}"
+        );
     }
 }

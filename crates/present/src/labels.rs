@@ -5,6 +5,7 @@
 use crate::lang::Lang;
 use tokenpace_core::metric::Metric;
 use tokenpace_core::prefill::{PrefillNotMeasurable, PrefillSource, LONG_PROMPT_TOKENS};
+use tokenpace_core::setting::Setting;
 use tokenpace_core::stats::Statistic;
 
 impl Lang {
@@ -288,10 +289,12 @@ pub fn prefill_not_measurable(lang: Lang, n: &PrefillNotMeasurable) -> String {
     let long = LONG_PROMPT_TOKENS;
     match lang {
         Lang::En => format!(
-            "prefill not graded: {prompt}-token prompts are too short to tell prefill from TTFT's fixed costs (prompt ÷ TTFT gives {bound} tok/s, a lower bound); measure it with a sweep (--prompt-tokens 256,1024,4096), prompts of ≥ {long} tokens, or a server that reports its timings"
+            "prefill not graded: {prompt}-token prompts are too short to tell prefill from TTFT's fixed costs (prompt ÷ TTFT gives {bound} tok/s, a lower bound); measure it with a sweep ({} 256,1024,4096), prompts of ≥ {long} tokens, or a server that reports its timings",
+            Setting::PromptTokens
         ),
         Lang::Zh => format!(
-            "预填充未评级：提示仅 {prompt} token，太短，无法把预填充与首字延迟中的固定开销分开（提示 ÷ 首字延迟为 {bound} tok/s，只是下限）；可用长度扫描（--prompt-tokens 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量"
+            "预填充未评级：提示仅 {prompt} token，太短，无法把预填充与首字延迟中的固定开销分开（提示 ÷ 首字延迟为 {bound} tok/s，只是下限）；可用长度扫描（{} 256,1024,4096）、≥ {long} token 的提示，或报告自身计时的服务器来测量",
+            Setting::PromptTokens
         ),
     }
 }

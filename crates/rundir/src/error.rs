@@ -2,18 +2,19 @@
 //! file and says what to do.
 
 use std::path::PathBuf;
+use tokenpace_core::setting::Setting;
 
 /// A run directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
     /// The path given does not exist.
-    #[error("'{}' does not exist: give a directory written by `tokenpace bench --out DIR`", .0.display())]
+    #[error("'{}' does not exist: give a directory written by `tokenpace bench {} DIR`", .0.display(), Setting::Out)]
     NotFound(PathBuf),
     /// Neither the directory nor any sub-directory holds a `run.json`.
-    #[error("'{}' holds no run.json (nor level sub-directories with one): give a directory written by `tokenpace bench --out DIR`", .0.display())]
+    #[error("'{}' holds no run.json (nor level sub-directories with one): give a directory written by `tokenpace bench {} DIR`", .0.display(), Setting::Out)]
     NoRun(PathBuf),
     /// The `run.json` named (or the one in the directory named) is missing.
-    #[error("'{}' does not exist: give the run.json a `--out DIR` run wrote, or its directory", .0.display())]
+    #[error("'{}' does not exist: give the run.json a `{} DIR` run wrote, or its directory", .0.display(), Setting::Out)]
     NoSummary(PathBuf),
     /// `run.json` could not be read.
     #[error("could not read run summary '{}'", .0.display())]
@@ -34,7 +35,7 @@ pub enum RunDirError {
     #[error("could not list '{}'", .0.display())]
     List(PathBuf, #[source] std::io::Error),
     /// A level has a `run.json` but no `requests.jsonl`.
-    #[error("'{}' is missing: reports need the per-request records that `tokenpace bench --out DIR` writes beside run.json", .0.display())]
+    #[error("'{}' is missing: reports need the per-request records that `tokenpace bench {} DIR` writes beside run.json", .0.display(), Setting::Out)]
     NoRecords(PathBuf),
     /// `requests.jsonl` could not be read.
     #[error("could not read '{}': {}", .0.display(), .1)]
@@ -56,10 +57,10 @@ pub enum RunDirError {
     #[error("could not write '{}'", .0.display())]
     Write(PathBuf, #[source] std::io::Error),
     /// The root to look for runs in is not a directory.
-    #[error("'{}' is not a directory: give --dir the directory your `bench --out` runs are in", .0.display())]
+    #[error("'{}' is not a directory: give {} the directory your `bench {}` runs are in", .0.display(), Setting::Dir, Setting::Out)]
     NotADirectory(PathBuf),
     /// A run name is neither a path nor a name under the root.
-    #[error("'{name}' is neither a run directory nor a run name under '{}': see `tokenpace history --dir {}` for the names", .root.display(), .root.display())]
+    #[error("'{name}' is neither a run directory nor a run name under '{}': see `{} {} {}` for the names", .root.display(), Setting::History, Setting::Dir, .root.display())]
     UnknownName {
         /// The name given.
         name: String,
@@ -86,7 +87,7 @@ pub enum RunDirError {
         root: PathBuf,
     },
     /// Another run is writing into the directory.
-    #[error("'{}' is in use by another run ({holder}, which holds '{}'): wait for it to end or give this run another --out; if that run is gone, delete '{}'", .dir.display(), .lock.display(), .lock.display())]
+    #[error("'{}' is in use by another run ({holder}, which holds '{}'): wait for it to end or give this run another {}; if that run is gone, delete '{}'", .dir.display(), .lock.display(), Setting::Out, .lock.display())]
     Locked {
         /// The run directory.
         dir: PathBuf,

@@ -180,7 +180,13 @@ mod tests {
             e.contains(&format!("process {}", std::process::id())),
             "{e}"
         );
-        assert!(e.contains("--out") && e.contains(LOCK), "{e}");
+        assert!(
+            e.contains(&format!(
+                "another {};",
+                tokenpace_core::setting::Setting::Out
+            )) && e.contains(LOCK),
+            "{e}"
+        );
         drop(lock);
         // Nothing was written: the directory locking made is gone again.
         assert!(!dir.path().exists());

@@ -1,5 +1,6 @@
 use super::read::natural_key;
 use super::*;
+use tokenpace_core::setting::Setting;
 use tokenpace_core::summary::{Environment, RunSettings};
 
 fn records(n: u64) -> Vec<RequestRecord> {
@@ -87,7 +88,7 @@ fn errors_name_the_file_and_the_fix() {
     let missing = tmp.path().join("nope");
     let e = err(RunDir::open(&missing));
     assert!(
-        e.contains("does not exist") && e.contains("bench --out"),
+        e.contains("does not exist") && e.contains(&format!("bench {}", Setting::Out)),
         "{e}"
     );
 

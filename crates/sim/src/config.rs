@@ -9,6 +9,11 @@ pub use tokenpace_wire::sse::Dialect;
 pub use tokenpace_wire::LimitsConfig;
 
 use crate::faults::FaultRule;
+pub use field::Field;
+use field::{at_least_one, invalid, non_negative, positive};
+use tokenpace_core::setting::Setting as S;
+
+mod field;
 
 /// Everything the simulator needs to run. Build it with [`SimConfig::default`]
 /// and edit fields, or load a TOML file with [`SimConfig::from_toml_file`];
@@ -278,8 +283,8 @@ pub enum ConfigError {
     /// A value is out of range.
     #[error("invalid setting {field}: {message}")]
     Invalid {
-        /// Which setting (TOML path or flag).
-        field: &'static str,
+        /// Which value.
+        field: Field,
         /// What is wrong and what to use instead.
         message: String,
     },
@@ -306,54 +311,53 @@ impl SimConfig {
     /// Checks every value is in range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let t = &self.timing;
-        positive("timing.decode (--decode)", t.decode)?;
-        positive("timing.prefill (--prefill)", t.prefill)?;
-        for f in self.model_speeds.values() {
-            positive("model_speeds (--model-speed NAME=FACTOR)", *f)?;
+        // The value's TOML path and the setting that gives it.
+        let f = Field::set_by;
+        positive(f("timing.decode", S::Decode), t.decode)?;
+        positive(f("timing.prefill", S::Prefill), t.prefill)?;
+        for speed in self.model_speeds.values() {
+            let field = Field {
+                key: "model_speeds",
+                setting: Some((S::ModelSpeed, "NAME=FACTOR")),
+            };
+            positive(field, *speed)?;
         }
-        non_negative("timing.ttft_ms (--ttft-ms)", t.ttft_ms)?;
-        non_negative("timing.jitter_ms (--jitter-ms)", t.jitter_ms)?;
-        non_negative("timing.ttft_jitter_ms (--ttft-jitter-ms)", t.ttft_jitter_ms)?;
-        non_negative("timing.batch_slowdown (--batch-slowdown)", t.batch_slowdown)?;
-        non_negative("faults.stall_ms (--stall-ms)", self.faults.stall_ms)?;
-        non_negative("faults.trickle_ms (--trickle-ms)", self.faults.trickle_ms)?;
-        at_least_one("timing.max_batch (--max-batch)", t.max_batch as u64)?;
+        non_negative(f("timing.ttft_ms", S::TtftMs), t.ttft_ms)?;
+        non_negative(f("timing.jitter_ms", S::JitterMs), t.jitter_ms)?;
+        non_negative(
+            f("timing.ttft_jitter_ms", S::TtftJitterMs),
+            t.ttft_jitter_ms,
+        )?;
+        non_negative(
+            f("timing.batch_slowdown", S::BatchSlowdown),
+            t.batch_slowdown,
+        )?;
+        non_negative(f("faults.stall_ms", S::StallMs), self.faults.stall_ms)?;
+        non_negative(f("faults.trickle_ms", S::TrickleMs), self.faults.trickle_ms)?;
+        at_least_one(f("timing.max_batch", S::MaxBatch), t.max_batch as u64)?;
         at_least_one(
-            "timing.tokens_per_chunk (--tokens-per-chunk)",
+            f("timing.tokens_per_chunk", S::TokensPerChunk),
             t.tokens_per_chunk as u64,
         )?;
-        at_least_one("limits.max_tokens", self.limits.max_tokens)?;
-        at_least_one("limits.max_body_bytes", self.limits.max_body_bytes as u64)?;
+        at_least_one(Field::file("limits.max_tokens"), self.limits.max_tokens)?;
         at_least_one(
-            "limits.read_timeout_ms (--read-timeout-ms)",
+            Field::file("limits.max_body_bytes"),
+            self.limits.max_body_bytes as u64,
+        )?;
+        at_least_one(
+            f("limits.read_timeout_ms", S::ReadTimeoutMs),
             self.limits.read_timeout_ms,
         )?;
         if t.output_tokens > self.limits.max_tokens {
             return Err(invalid(
-                "timing.output_tokens (--output-tokens)",
+                f("timing.output_tokens", S::OutputTokens),
                 format!("{} exceeds limits.max_tokens", t.output_tokens),
             ));
         }
-        let p = &self.prefix_cache;
-        if !(1..=MAX_BLOCK_TOKENS).contains(&p.block_tokens) {
-            return Err(invalid(
-                "prefix_cache.block_tokens (--prefix-block-tokens)",
-                format!("{} must be from 1 to {MAX_BLOCK_TOKENS}", p.block_tokens),
-            ));
-        }
-        if p.enabled && !(p.block_tokens as u64..=MAX_CACHE_TOKENS).contains(&p.capacity_tokens) {
-            return Err(invalid(
-                "prefix_cache.capacity_tokens (--prefix-cache-tokens)",
-                format!(
-                    "{} must be from one block ({}) to {MAX_CACHE_TOKENS}; \
-                     turn the cache off with --no-prefix-cache",
-                    p.capacity_tokens, p.block_tokens
-                ),
-            ));
-        }
+        check_prefix_cache(&self.prefix_cache)?;
         if !(0.0..=1.0).contains(&self.tools.call_share) {
             return Err(invalid(
-                "tools.call_share (--tool-call-share)",
+                f("tools.call_share", S::ToolCallShare),
                 format!("{} must be from 0 to 1", self.tools.call_share),
             ));
         }
@@ -365,46 +369,39 @@ impl SimConfig {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
         {
             return Err(invalid(
-                "session_header (--session-header)",
+                f("session_header", S::SessionHeader),
                 format!("'{h}' must be a header name: 1 to 256 of a-z, A-Z, 0-9, - and _"),
             ));
         }
         for rule in &self.faults.inject {
             rule.validate()
-                .map_err(|m| invalid("faults.inject (--fault)", m))?;
+                .map_err(|m| invalid(f("faults.inject", S::Fault), m))?;
         }
         Ok(())
     }
 }
 
-fn invalid(field: &'static str, message: String) -> ConfigError {
-    ConfigError::Invalid { field, message }
-}
-
-/// Rates are tokens/s in `[0.001, 1e9]`.
-fn positive(field: &'static str, v: f64) -> Result<(), ConfigError> {
-    if (0.001..=1e9).contains(&v) {
-        Ok(())
-    } else {
-        Err(invalid(field, format!("{v} must be from 0.001 to 1e9")))
+/// The prefix cache's block and capacity are in range.
+fn check_prefix_cache(p: &PrefixCacheConfig) -> Result<(), ConfigError> {
+    if !(1..=MAX_BLOCK_TOKENS).contains(&p.block_tokens) {
+        return Err(invalid(
+            Field::set_by("prefix_cache.block_tokens", S::PrefixBlockTokens),
+            format!("{} must be from 1 to {MAX_BLOCK_TOKENS}", p.block_tokens),
+        ));
     }
-}
-
-/// Times are ms in `[0, one day]`; factors are in the same range.
-fn non_negative(field: &'static str, v: f64) -> Result<(), ConfigError> {
-    if (0.0..=86_400_000.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(invalid(field, format!("{v} must be from 0 to 86400000")))
+    if p.enabled && !(p.block_tokens as u64..=MAX_CACHE_TOKENS).contains(&p.capacity_tokens) {
+        return Err(invalid(
+            Field::set_by("prefix_cache.capacity_tokens", S::PrefixCacheTokens),
+            format!(
+                "{} must be from one block ({}) to {MAX_CACHE_TOKENS}; \
+                 turn the cache off with {}",
+                p.capacity_tokens,
+                p.block_tokens,
+                S::NoPrefixCache
+            ),
+        ));
     }
-}
-
-fn at_least_one(field: &'static str, v: u64) -> Result<(), ConfigError> {
-    if v >= 1 {
-        Ok(())
-    } else {
-        Err(invalid(field, "must be at least 1".into()))
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -470,7 +467,12 @@ every = 3
     fn bad_values_are_rejected() {
         let mut cfg = SimConfig::default();
         cfg.timing.decode = 0.0;
-        assert!(cfg.validate().unwrap_err().to_string().contains("--decode"));
+        let err = cfg.validate().unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { field, .. } if field.setting == Some((S::Decode, ""))),
+            "{err}"
+        );
+        assert!(err.to_string().contains("timing.decode (decode)"), "{err}");
         let mut cfg = SimConfig::default();
         cfg.timing.max_batch = 0;
         assert!(cfg.validate().is_err());

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use tokenpace_core::setting::Setting;
 use tokenpace_wire::server::serve;
 use tokenpace_wire::tls::ServerTls;
 use tokio::sync::watch;
@@ -64,8 +65,12 @@ impl SimServer {
         let listener = tokenpace_wire::server::bind(&config.host, config.port).await?;
         let tls = match config.tls {
             true => Some(Arc::new(
-                ServerTls::self_signed(&config.host)
-                    .context("could not make a self-signed certificate for --tls")?,
+                ServerTls::self_signed(&config.host).with_context(|| {
+                    format!(
+                        "could not make a self-signed certificate for {}",
+                        Setting::Tls
+                    )
+                })?,
             )),
             false => None,
         };

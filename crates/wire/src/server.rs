@@ -3,6 +3,7 @@
 //! close, hand a good one to the server's [`Handler`], keep the connection
 //! alive while both sides want to, and stop cleanly on shutdown.
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
@@ -59,16 +60,48 @@ pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
 /// first wave's TTFT. The kernel caps this at `net.core.somaxconn`.
 const ACCEPT_BACKLOG: u32 = 8192;
 
-/// Binds `host:port` with a backlog deep enough for a cold burst; the error
-/// says which flags choose another.
-pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
-    let fail = |e: io::Error| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "could not listen on {host}:{port} (use --host/--port; port 0 picks a free one): {e}"
-            ),
-        )
+/// An address that could not be listened on. It says what failed; the
+/// program that chose the address adds how to choose another
+/// ([`ListenError::advise`]).
+#[derive(Debug)]
+pub struct ListenError {
+    /// The host asked for.
+    pub host: String,
+    /// The port asked for.
+    pub port: u16,
+    /// How to choose another address, from the caller (in parentheses).
+    pub advice: Option<String>,
+    /// Why (in the message, not a chained source: said once).
+    pub reason: io::Error,
+}
+
+impl ListenError {
+    /// The same error, saying how to choose another address.
+    pub fn advise(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
+        self
+    }
+}
+
+impl fmt::Display for ListenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not listen on {}:{}", self.host, self.port)?;
+        if let Some(advice) = &self.advice {
+            write!(f, " ({advice})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for ListenError {}
+
+/// Binds `host:port` with a backlog deep enough for a cold burst.
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener, ListenError> {
+    let fail = |reason: io::Error| ListenError {
+        host: host.to_string(),
+        port,
+        advice: None,
+        reason,
     };
     let addr = tokio::net::lookup_host((host, port))
         .await
@@ -174,5 +207,30 @@ async fn connection<H: Handler>(
             Next::Reset => return conn.reset(),
             _ => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_taken_port_says_where_and_why_and_the_callers_advice() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = bind("127.0.0.1", port).await.unwrap_err();
+        assert_eq!((e.host.as_str(), e.port), ("127.0.0.1", port));
+        let plain = e.to_string();
+        assert!(
+            plain.starts_with(&format!("could not listen on 127.0.0.1:{port}: ")),
+            "{plain}"
+        );
+        let advised = e.advise("choose another").to_string();
+        assert!(
+            advised.starts_with(&format!(
+                "could not listen on 127.0.0.1:{port} (choose another): "
+            )),
+            "{advised}"
+        );
     }
 }

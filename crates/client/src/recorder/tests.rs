@@ -153,8 +153,8 @@ fn tool_arguments_cut_at_max_tokens_say_so() {
         br#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"[{\"a\": \"b"}}]}}]}"#,
         br#"{"choices":[{"delta":{},"finish_reason":"length"}]}"#,
     ]);
-    let why = "cut off at max_tokens: raise --max-tokens";
-    assert!(e.message.contains(why), "{}", e.message);
+    let why = format!("cut off at max_tokens: raise {}", Setting::MaxTokens);
+    assert!(e.message.contains(&why), "{}", e.message);
 }
 
 #[test]
@@ -269,8 +269,8 @@ fn reasoning_without_answer_text_is_no_visible_text() {
     let reasoning = br#"{"choices":[{"delta":{"reasoning_content":"hm"}}]}"#;
     let stop = |why: &str| format!(r#"{{"choices":[{{"delta":{{}},"finish_reason":"{why}"}}]}}"#);
     for (why, says) in [
-        ("stop", "reasoning only (2 reasoning chunks)"),
-        ("length", "raise --max-tokens"),
+        ("stop", "reasoning only (2 reasoning chunks)".to_string()),
+        ("length", format!("raise {}", Setting::MaxTokens)),
     ] {
         let mut r = Recorder::new(0, 0, 0, None);
         r.event(1, reasoning, &OpenAiChat);
@@ -278,7 +278,7 @@ fn reasoning_without_answer_text_is_no_visible_text() {
         r.event(3, stop(why).as_bytes(), &OpenAiChat);
         let e = r.finish(4, StreamEnd::Complete).error.unwrap();
         assert_eq!(e.kind, ErrorKind::NoVisibleText);
-        assert!(e.message.contains(says), "{}", e.message);
+        assert!(e.message.contains(&says), "{}", e.message);
     }
     // Reasoning then an answer, or a tool call alone, is an answer.
     let mut r = Recorder::new(0, 0, 0, None);

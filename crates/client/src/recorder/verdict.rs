@@ -4,16 +4,18 @@
 use crate::guard::Guard;
 use crate::transcript::Transcript;
 use tokenpace_core::record::RequestRecord;
+use tokenpace_core::setting::Setting;
 
 /// What a response with tokens but no answer text and no tool call sent
 /// instead: reasoning only, and why it stopped.
 pub(super) fn no_visible_text(r: &RequestRecord, finish_reason: &Option<String>) -> String {
     let n = r.reasoning_chunks.len();
     let why = match finish_reason.as_deref() {
-        Some("length") => {
-            ", stopped at max_tokens while reasoning: raise --max-tokens, or lower the reasoning effort"
-        }
-        _ => "",
+        Some("length") => format!(
+            ", stopped at max_tokens while reasoning: raise {}, or lower the reasoning effort",
+            Setting::MaxTokens
+        ),
+        _ => String::new(),
     };
     format!("the response has no visible text: reasoning only ({n} reasoning chunks{why})")
 }
@@ -42,9 +44,9 @@ pub(super) fn bad_tool_call(
                 // Cut short by the token cap: the request's limit, not the server.
                 let cut = e.is_eof() && finish_reason.as_deref() == Some("length");
                 let why = if cut {
-                    ", cut off at max_tokens: raise --max-tokens"
+                    format!(", cut off at max_tokens: raise {}", Setting::MaxTokens)
                 } else {
-                    ""
+                    String::new()
                 };
                 Some(format!(
                     "tool call {i} ({}) has arguments that are not JSON ({e}{why}): {shown}",

@@ -4,6 +4,7 @@
 use super::h2::H2Request;
 use super::Target;
 use crate::backend::Prompt;
+use tokenpace_core::setting::Setting;
 
 /// The request for HTTP/2: path, lower-case headers, body.
 pub(super) fn h2_request(
@@ -81,8 +82,9 @@ pub(super) fn raw_request(
         let bad = |t: &str| t.bytes().any(|b| b == b'\r' || b == b'\n');
         if k.is_empty() || bad(k) || bad(v) || k.contains(':') {
             return Err(format!(
-                "the header '{}' has a line break or a colon in its name: fix --header",
-                k.escape_debug()
+                "the header '{}' has a line break or a colon in its name: fix {}",
+                k.escape_debug(),
+                Setting::Header
             ));
         }
         head.push_str(&format!("{k}: {v}\r\n"));

@@ -10,6 +10,7 @@ use crate::sse::{SseItem, SseParser};
 use crate::transport::{Failure, HostPool};
 use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, Nanos};
+use tokenpace_core::setting::Setting;
 use tokio::time::Instant;
 
 /// By when a stream must bring its next token.
@@ -41,8 +42,9 @@ impl Deadlines {
             ErrorKind::Timeout,
             None,
             format!(
-                "idle: no token for {:?} after the last one (--idle-timeout); the server held the stream open without sending one (pings, comments or empty events)",
-                self.idle
+                "idle: no token for {:?} after the last one ({}); the server held the stream open without sending one (pings, comments or empty events)",
+                self.idle,
+                Setting::IdleTimeout
             ),
         )
     }

@@ -19,6 +19,7 @@ pub use reader::TraceReader;
 
 use std::path::PathBuf;
 use std::time::Duration;
+use tokenpace_core::setting::Setting;
 
 /// One request of a trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +132,12 @@ pub fn scan(spec: &TraceSpec) -> Result<TraceScan, TraceError> {
             path: spec.path.clone(),
             line: None,
             column: None,
-            message: "no request in the window: check --trace-start, --trace-duration and --trace-log-type against the trace's times and kinds".into(),
+            message: format!(
+                "no request in the window: check {}, {} and {} against the trace's times and kinds",
+                Setting::TraceStart,
+                Setting::TraceDuration,
+                Setting::TraceLogType
+            ),
         });
     }
     Ok(out)

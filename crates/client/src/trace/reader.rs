@@ -5,6 +5,7 @@ use super::{TraceError, TraceFormat, TraceRequest};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use tokenpace_core::setting::Setting;
 
 /// The requests of a trace, read line by line as they are asked for. After
 /// an error it ends.
@@ -36,7 +37,10 @@ impl TraceReader<BufReader<File>> {
             path: path.to_path_buf(),
             line: None,
             column: None,
-            message: format!("cannot open it ({e}); check the path given to --trace"),
+            message: format!(
+                "cannot open it ({e}); check the path given to {}",
+                Setting::Trace
+            ),
         })?;
         TraceReader::new(BufReader::new(file), path, format, filter)
     }
@@ -81,7 +85,10 @@ impl<R: BufRead> TraceReader<R> {
         {
             return Err(reader.error(
                 None,
-                "--trace-log-type applies to BurstGPT traces only; drop it".into(),
+                format!(
+                    "{} applies to BurstGPT traces only; drop it",
+                    Setting::TraceLogType
+                ),
             ));
         }
         if !header {

@@ -8,6 +8,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokenpace_core::setting::Setting;
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,20 +67,23 @@ fn roots(files: &[PathBuf]) -> anyhow::Result<rustls::RootCertStore> {
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| {
                 anyhow::anyhow!(
-                    "could not read --ca-cert {}: {e} (give a PEM file of certificates)",
+                    "could not read {} {}: {e} (give a PEM file of certificates)",
+                    Setting::CaCert,
                     file.display()
                 )
             })?;
         if certs.is_empty() {
             anyhow::bail!(
-                "--ca-cert {} holds no certificate (give a PEM file with a BEGIN CERTIFICATE block)",
+                "{} {} holds no certificate (give a PEM file with a BEGIN CERTIFICATE block)",
+                Setting::CaCert,
                 file.display()
             );
         }
         for c in certs {
             roots.add(c).map_err(|e| {
                 anyhow::anyhow!(
-                    "--ca-cert {}: not a usable certificate: {e}",
+                    "{} {}: not a usable certificate: {e}",
+                    Setting::CaCert,
                     file.display()
                 )
             })?;
@@ -92,9 +96,13 @@ fn roots(files: &[PathBuf]) -> anyhow::Result<rustls::RootCertStore> {
 pub(crate) fn explain(host: &str, e: &std::io::Error) -> String {
     let text = e.to_string();
     let fix = if text.contains("certificate") || text.contains("UnknownIssuer") {
-        " (a private or self-signed server: pass its certificate with --ca-cert FILE, or --insecure to skip the check)"
+        format!(
+            " (a private or self-signed server: pass its certificate with {} FILE, or {} to skip the check)",
+            Setting::CaCert,
+            Setting::Insecure
+        )
     } else {
-        ""
+        String::new()
     };
     format!("the TLS handshake with {host} failed: {text}{fix}")
 }

@@ -8,6 +8,7 @@ use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::Duration;
 use tokenpace_core::record::ErrorKind;
+use tokenpace_core::setting::Setting;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -85,8 +86,9 @@ pub(crate) async fn connection(
         return Err((
             ErrorKind::Tls,
             format!(
-                "{} did not agree to HTTP/2 by ALPN on this connection: give --http1",
-                name.to_str()
+                "{} did not agree to HTTP/2 by ALPN on this connection: give {}",
+                name.to_str(),
+                Setting::Http1
             ),
         ));
     }
