@@ -17,6 +17,7 @@ use tokenpace_core::grade::Tier;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_core::setting::Setting;
 use tokenpace_core::slo::{Attainment, Slo, SloLimit};
 use tokenpace_rundir::RunDir;
 
@@ -199,10 +200,18 @@ impl SearchAsk {
 fn speed_steps(max: f64, step: f64) -> anyhow::Result<u32> {
     let steps = (max / step + 1e-9).floor();
     if steps < 1.0 {
-        bail!("--max-trace-speed {max} is below --trace-speed-step {step}: raise it, or lower the step");
+        bail!(
+            "{} {max} is below {} {step}: raise it, or lower the step",
+            Setting::MaxTraceSpeed,
+            Setting::TraceSpeedStep
+        );
     }
     if steps > 100_000.0 {
-        bail!("--max-trace-speed {max} is {steps} steps of {step}: at most 100000 (raise --trace-speed-step)");
+        bail!(
+            "{} {max} is {steps} steps of {step}: at most 100000 (raise {})",
+            Setting::MaxTraceSpeed,
+            Setting::TraceSpeedStep
+        );
     }
     Ok(steps as u32)
 }

@@ -1,6 +1,7 @@
 //! Checking `--header` before any request is sent.
 
 use anyhow::bail;
+use tokenpace_core::setting::Setting;
 
 /// Checks one `--header` (`given` as typed, `name` and `value` trimmed):
 /// a name is an HTTP token, a value holds no control character (CR or LF
@@ -13,14 +14,16 @@ pub fn check(given: &str, name: &str, value: &str) -> anyhow::Result<()> {
         .find(|c| !(c.is_ascii_alphanumeric() || c.is_ascii() && TOKEN_PUNCT.contains(&(*c as u8))))
     {
         bail!(
-            "--header '{shown}': the name '{}' holds {:?}, which a header name may not (letters, digits and !#$%&'*+-.^_`|~ only); write NAME:VALUE, e.g. --header 'X-Request-Source: bench'",
+            "{h} '{shown}': the name '{}' holds {:?}, which a header name may not (letters, digits and !#$%&'*+-.^_`|~ only); write NAME:VALUE, e.g. {h} 'X-Request-Source: bench'",
             name.escape_debug(),
-            bad
+            bad,
+            h = Setting::Header
         );
     }
     if let Some(bad) = value.chars().find(|c| c.is_control() && *c != '\t') {
         bail!(
-            "--header '{shown}': the value holds the control character {:?} (a CR or LF would end the header early); remove it",
+            "{} '{shown}': the value holds the control character {:?} (a CR or LF would end the header early); remove it",
+            Setting::Header,
             bad
         );
     }

@@ -14,6 +14,7 @@ use anyhow::Context;
 use tokenpace_core::profile::Profile;
 use tokenpace_core::record::RequestRecord;
 use tokenpace_core::regression::{FitError, PrefillFit};
+use tokenpace_core::setting::Setting;
 use tokenpace_rundir::RunDir;
 
 /// Decode rate of the simulator the self-check runs against, tokens/s.
@@ -110,7 +111,12 @@ fn self_check(
         tokens,
         plan.ramp_up,
     )
-    .context("the self-check failed (skip it with --no-self-check)")
+    .with_context(|| {
+        format!(
+            "the self-check failed (skip it with {})",
+            Setting::NoSelfCheck
+        )
+    })
     .map(Some)
 }
 
@@ -150,7 +156,8 @@ impl Runner {
         let warmup_failed: usize = results.iter().map(|r| r.warmup_failed).sum();
         if warmup_failed > 0 {
             warnings.push(format!(
-                "{warmup_failed} warm-up requests failed (see warmup.jsonl with --out)"
+                "{warmup_failed} warm-up requests failed (see warmup.jsonl with {})",
+                Setting::Out
             ));
         }
         for w in &warnings {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokenpace_client::load::Load;
 use tokenpace_client::request::Target;
+use tokenpace_core::setting::Setting;
 use tokenpace_core::shard::Shard;
 use tokenpace_core::summary::{RunSettings, TraceSettings};
 
@@ -315,21 +316,31 @@ impl BenchPlan {
         shard: Shard,
     ) -> anyhow::Result<Vec<LevelPlan>> {
         if prompt_tokens.is_empty() || prompt_tokens.contains(&0) {
-            bail!("--prompt-tokens must be at least 1");
+            bail!("{} must be at least 1", Setting::PromptTokens);
         }
         if loads.len() > 1 && prompt_tokens.len() > 1 {
-            bail!("sweep either the load (--concurrency or --rate lists) or --prompt-tokens, not both in one run");
+            bail!(
+                "sweep either the load ({} or {} lists) or {}, not both in one run",
+                Setting::Concurrency,
+                Setting::Rate,
+                Setting::PromptTokens
+            );
         }
         for load in loads {
             if let Load::Closed { concurrency } = *load {
                 match concurrency {
-                    0 => bail!("--concurrency must be at least 1"),
+                    0 => bail!("{} must be at least 1", Setting::Concurrency),
                     c if c > 100_000 => {
-                        bail!("--concurrency {c} is implausibly large (the limit is 100000)")
+                        bail!(
+                            "{} {c} is implausibly large (the limit is 100000)",
+                            Setting::Concurrency
+                        )
                     }
                     c if shard.concurrency(c) == 0 => bail!(
-                        "--concurrency {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
-                        shard.count, shard
+                        "{} {c} split over {} shards leaves shard {} no stream: give at least one stream per shard",
+                        Setting::Concurrency,
+                        shard.count,
+                        shard
                     ),
                     _ => {}
                 }

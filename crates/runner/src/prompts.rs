@@ -16,6 +16,7 @@ use tokenpace_client::server_kind::ServerKind;
 use tokenpace_client::tokenizer::ModelTokenizer;
 use tokenpace_client::workload::Workload;
 use tokenpace_core::record::{CountSource, RequestRecord};
+use tokenpace_core::setting::Setting;
 use tokenpace_core::summary::{PromptLengths, RunSettings};
 
 /// A mean prompt length the server counted this far from the one asked for
@@ -87,11 +88,13 @@ pub fn setup(
     let mut notes = Vec::new();
     if ignore_eos && !kind.takes_ignore_eos() {
         notes.push(format!(
-            "not sending ignore_eos: a {} server may reject arguments it does not define; answers end where the model stops (at most --max-tokens), and their lengths are reported as produced (--server-kind vllm, sglang, llamacpp, tgi or tokenpace sends it)",
+            "not sending ignore_eos: a {} server may reject arguments it does not define; answers end where the model stops (at most {}), and their lengths are reported as produced ({} vllm, sglang, llamacpp, tgi or tokenpace sends it)",
             match kind {
                 ServerKind::Other => "hosted or unknown",
                 other => other.id(),
-            }
+            },
+            Setting::MaxTokens,
+            Setting::ServerKind
         ));
     }
     let shape = match backend.id() {
@@ -106,8 +109,11 @@ pub fn setup(
             Err(e) => notes.push(format!(
                 "the server's tokenizer did not answer ({e:#}); {}",
                 match file {
-                    Some(_) => "counting with --tokenizer instead",
-                    None => "prompt lengths are estimates (give --tokenizer tokenizer.json for exact ones)",
+                    Some(_) => format!("counting with {} instead", Setting::Tokenizer),
+                    None => format!(
+                        "prompt lengths are estimates (give {} tokenizer.json for exact ones)",
+                        Setting::Tokenizer
+                    ),
                 }
             )),
         }
@@ -143,13 +149,22 @@ impl PromptSetup {
         if !matches!(e.status, Some(400 | 422)) {
             return AfterRequest::Continue;
         }
+        let other = format!("{} other", Setting::ServerKind);
         let added = [
-            ("ignore_eos", self.ignore_eos, "--no-ignore-eos"),
-            ("min_tokens", self.ignore_eos, "--no-ignore-eos"),
+            (
+                "ignore_eos",
+                self.ignore_eos,
+                Setting::NoIgnoreEos.to_string(),
+            ),
+            (
+                "min_tokens",
+                self.ignore_eos,
+                Setting::NoIgnoreEos.to_string(),
+            ),
             (
                 "continuous_usage_stats",
                 self.per_chunk_usage,
-                "--server-kind other",
+                other.clone(),
             ),
         ];
         let Some((name, _, flag)) = added
@@ -159,7 +174,7 @@ impl PromptSetup {
             return AfterRequest::Continue;
         };
         refused.set(Some(format!(
-            "the server refused the argument '{name}', which tokenpace sends to a {} server (HTTP {}: {}); leave it out with {flag}, or give --server-kind other to send only what OpenAI's API defines",
+            "the server refused the argument '{name}', which tokenpace sends to a {} server (HTTP {}: {}); leave it out with {flag}, or give {other} to send only what OpenAI's API defines",
             self.kind.id(),
             e.status.unwrap_or(400),
             e.message
@@ -201,9 +216,10 @@ impl PromptSetup {
         let allowed = scan.shared_tokens as f64 / scan.prompt_tokens as f64;
         (measured > allowed + PRIMED_MARGIN).then(|| {
             format!(
-                "{:.0} % of prompt tokens came from the server's prefix cache, where the trace's shared blocks allow at most {:.0} % on a fresh server: the server had these prompts cached before this run (an earlier replay with --reuse-prompts, or another client); restart it for a cold cache",
+                "{:.0} % of prompt tokens came from the server's prefix cache, where the trace's shared blocks allow at most {:.0} % on a fresh server: the server had these prompts cached before this run (an earlier replay with {}, or another client); restart it for a cold cache",
                 100.0 * measured,
-                100.0 * allowed
+                100.0 * allowed,
+                Setting::ReusePrompts
             )
         })
     }
@@ -250,7 +266,11 @@ impl PromptSetup {
                     c.describe()
                 ),
                 Some(c) => format!("no cut of the text gave the length on {}", c.describe()),
-                None => "the lengths were estimated: the server offers no tokenizer (give --tokenizer tokenizer.json, or --server-kind if it has /tokenize)".into(),
+                None => format!(
+                    "the lengths were estimated: the server offers no tokenizer (give {} tokenizer.json, or {} if it has /tokenize)",
+                    Setting::Tokenizer,
+                    Setting::ServerKind
+                ),
             };
             format!(
                 "the server counted {mean:.0} prompt tokens on average where {} were asked for ({:+.0} %): {why}",

@@ -5,6 +5,7 @@ use std::time::Duration;
 use tokenpace_client::call::{Call, CallError};
 use tokenpace_client::request::{http_client, HttpClient, Target};
 use tokenpace_core::record::{ErrorKind, RequestRecord};
+use tokenpace_core::setting::Setting;
 
 /// How long the checks behind an explanation may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,8 +21,9 @@ pub(crate) fn explain(
 ) -> anyhow::Error {
     if target.h2c && answers_http1(runtime, &target.base_url, connect) {
         return anyhow::anyhow!(
-            "{} answers HTTP/1.1 but not HTTP/2 without TLS (--h2c, prior knowledge): drop --h2c, or point it at a server or gateway that speaks h2c",
-            target.shown_url()
+            "{} answers HTTP/1.1 but not HTTP/2 without TLS ({h2c}, prior knowledge): drop {h2c}, or point it at a server or gateway that speaks h2c",
+            target.shown_url(),
+            h2c = Setting::H2c
         );
     }
     err
@@ -68,25 +70,36 @@ pub(crate) fn all_failed(records: &[RequestRecord], url: &str) -> String {
         (ErrorKind::Connect, _) => format!("is the server running at {url}?"),
         (ErrorKind::Dns, _) => "is the host name right?".into(),
         (ErrorKind::Tls, _) => "does the server speak TLS (https) on that port?".into(),
-        (ErrorKind::HttpStatus, Some(401 | 403)) => {
-            "the API key is missing or wrong (--api-key, TOKENPACE_API_KEY or the provider's variable, e.g. OPENAI_API_KEY)"
-                .into()
+        (ErrorKind::HttpStatus, Some(401 | 403)) => format!(
+            "the API key is missing or wrong ({}, TOKENPACE_API_KEY or the provider's variable, e.g. OPENAI_API_KEY)",
+            Setting::ApiKey
+        ),
+        (ErrorKind::HttpStatus, Some(404)) => {
+            format!("wrong URL or model name? ({}, {})", Setting::Model, Setting::Api)
         }
-        (ErrorKind::HttpStatus, Some(404)) => "wrong URL or model name? (--model, --api)".into(),
-        (ErrorKind::Timeout, _) => {
-            "the server did not answer in time (--first-token-timeout, --timeout)".into()
+        (ErrorKind::Timeout, _) => format!(
+            "the server did not answer in time ({}, {})",
+            Setting::FirstTokenTimeout,
+            Setting::Timeout
+        ),
+        (ErrorKind::EmptyResponse, _) => format!(
+            "the server answered without generating anything: is the model loaded, and is it the right one ({})?",
+            Setting::Model
+        ),
+        (ErrorKind::EventTooLarge, _) => format!(
+            "raise {} if the server's events really are that large",
+            Setting::MaxEventBytes
+        ),
+        (ErrorKind::Overrun, _) => {
+            format!("the server ignores max_tokens ({})", Setting::MaxTokens)
         }
-        (ErrorKind::EmptyResponse, _) => {
-            "the server answered without generating anything: is the model loaded, and is it the right one (--model)?".into()
-        }
-        (ErrorKind::EventTooLarge, _) => {
-            "raise --max-event-bytes if the server's events really are that large".into()
-        }
-        (ErrorKind::Overrun, _) => "the server ignores max_tokens (--max-tokens)".into(),
-        (ErrorKind::Throttled, _) => {
-            "the server's rate limit turned the requests away: lower --concurrency or --rate, or for a soak run retry them (--retry-throttled)".into()
-        }
-        _ => "see requests.jsonl (--out) for every error".into(),
+        (ErrorKind::Throttled, _) => format!(
+            "the server's rate limit turned the requests away: lower {} or {}, or for a soak run retry them ({})",
+            Setting::Concurrency,
+            Setting::Rate,
+            Setting::RetryThrottled
+        ),
+        _ => format!("see requests.jsonl ({}) for every error", Setting::Out),
     };
     format!(
         "all {} requests failed; the first with {}: {} — {hint}",

@@ -16,6 +16,7 @@ use tokenpace_client::trace::TraceScan;
 use tokenpace_client::workers::Workers;
 use tokenpace_client::workload::PromptSource;
 use tokenpace_core::profile::Profile;
+use tokenpace_core::setting::Setting;
 
 /// What every level of a run shares: the runtime, HTTP client, protocol,
 /// model name and prompt sources.
@@ -65,7 +66,7 @@ impl Runner {
             None => None,
         };
         let backend = tokenpace_client::backend::by_id(&plan.protocol)
-            .ok_or_else(|| anyhow::anyhow!("unknown --backend '{}'", plan.protocol))?;
+            .ok_or_else(|| anyhow::anyhow!("unknown {} '{}'", Setting::Backend, plan.protocol))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -4,6 +4,7 @@
 use std::time::Duration;
 use tokenpace_client::request::HttpClient;
 use tokenpace_core::server_metrics::Scrape;
+use tokenpace_core::setting::Setting;
 
 /// Bytes a `/metrics` answer may hold (32 MiB): a real one is far smaller.
 pub(crate) const MAX_METRICS_BYTES: usize = 32 << 20;
@@ -23,8 +24,9 @@ pub(crate) fn scrape(
         Ok(text) => Some(Scrape::parse(&text)),
         Err(why) => {
             warnings.push(format!(
-                "--server-metrics: could not scrape {} ({why}); give the metrics URL, e.g. --server-metrics http://127.0.0.1:8000/metrics",
-                tokenpace_client::url::shown(url)
+                "{m}: could not scrape {} ({why}); give the metrics URL, e.g. {m} http://127.0.0.1:8000/metrics",
+                tokenpace_client::url::shown(url),
+                m = Setting::ServerMetrics
             ));
             None
         }

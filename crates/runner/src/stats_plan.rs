@@ -3,6 +3,7 @@
 //! `--trim-end-s`), checked before anything is sent.
 
 use anyhow::bail;
+use tokenpace_core::setting::Setting;
 
 /// How often each level runs, and which part of it the steady-state
 /// statistics cover.
@@ -45,23 +46,39 @@ impl StatsPlan {
         counted_by_file: bool,
     ) -> anyhow::Result<()> {
         if self.repeat == 0 {
-            bail!("--repeat must be at least 1");
+            bail!("{} must be at least 1", Setting::Repeat);
         }
         if let Some(p) = self.until_precise {
             if !(p > 0.0 && p < 100.0) {
-                bail!("--until-precise takes a percent between 0 and 100 (e.g. 5): got {p}");
+                bail!(
+                    "{} takes a percent between 0 and 100 (e.g. 5): got {p}",
+                    Setting::UntilPrecise
+                );
             }
             if self.repeat > 1 || sessions || counted_by_file {
-                bail!("--until-precise sends single requests until one run's p99 TTFT is precise: drop --repeat, the session flags and --trace");
+                bail!(
+                    "{} sends single requests until one run's p99 TTFT is precise: drop {}, the session flags and {}",
+                    Setting::UntilPrecise,
+                    Setting::Repeat,
+                    Setting::Trace
+                );
             }
         }
         if self.repeat > 1 && sessions {
-            bail!("--repeat measures single requests: drop it, or the session flags (--turns, --conversations, --agent-steps)");
+            bail!(
+                "{} measures single requests: drop it, or the session flags ({}, {}, {})",
+                Setting::Repeat,
+                Setting::Turns,
+                Setting::Conversations,
+                Setting::AgentSteps
+            );
         }
         let ids = u64::from(self.repeat) + 1;
         if !counted_by_file && requests.checked_mul(ids).is_none() {
             bail!(
-                "--requests {requests} times --repeat {} is more requests than one run can number: give fewer",
+                "{} {requests} times {} {} is more requests than one run can number: give fewer",
+                Setting::Requests,
+                Setting::Repeat,
                 self.repeat
             );
         }
@@ -81,7 +98,7 @@ mod tests {
         };
         assert!(two.check(100, false, false).is_ok());
         let e = two.check(100, true, false).unwrap_err().to_string();
-        assert!(e.contains("--turns"), "{e}");
+        assert!(e.contains(&Setting::Turns.to_string()), "{e}");
         assert!(two.check(u64::MAX, false, false).is_err());
         assert!(two.check(u64::MAX, false, true).is_ok());
         let none = StatsPlan {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokenpace_core::capacity::{bracket, level_tier, next_level};
 use tokenpace_core::grade::Tier;
 use tokenpace_core::request_metrics::MetricOptions;
+use tokenpace_core::setting::Setting;
 use tokenpace_core::slo::Attainment;
 use tokenpace_rundir::RunDir;
 
@@ -109,7 +110,8 @@ impl Search<'_> {
         let planned = requests.min(self.runner.trace_requests().unwrap_or(u64::MAX));
         if self.sent + planned > self.limits.max_requests {
             return Some(format!(
-                "--max-requests {} would be exceeded",
+                "{} {} would be exceeded",
+                Setting::MaxRequests,
                 self.limits.max_requests
             ));
         }

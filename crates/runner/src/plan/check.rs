@@ -4,6 +4,7 @@
 use super::{BenchPlan, LevelPlan, SessionSpec};
 use anyhow::bail;
 use tokenpace_client::load::Load;
+use tokenpace_core::setting::Setting;
 
 impl BenchPlan {
     /// Checks what the levels do not: counts at least 1, a dataset not
@@ -11,23 +12,34 @@ impl BenchPlan {
     /// with what they allow.
     pub fn check(&self) -> anyhow::Result<()> {
         if self.requests == 0 {
-            bail!("--requests must be at least 1");
+            bail!("{} must be at least 1", Setting::Requests);
         }
         if self.workload.max_tokens == 0 {
-            bail!("--max-tokens must be at least 1");
+            bail!("{} must be at least 1", Setting::MaxTokens);
         }
         if self.levels.is_empty() {
-            bail!("nothing to measure: give --concurrency or --rate");
+            bail!(
+                "nothing to measure: give {} or {}",
+                Setting::Concurrency,
+                Setting::Rate
+            );
         }
         if self.workload.dataset.is_some()
             && (self.sweeps_prompts() || self.workload.shared_prefix > 0)
         {
             bail!(
-                "--dataset brings its own prompts: drop --prompt-tokens lists and --shared-prefix"
+                "{} brings its own prompts: drop {} lists and {}",
+                Setting::Dataset,
+                Setting::PromptTokens,
+                Setting::SharedPrefix
             );
         }
         if self.workload.prefix_groups > 1 && self.workload.shared_prefix == 0 {
-            bail!("--prefix-groups needs --shared-prefix N: the tokens each group shares");
+            bail!(
+                "{} needs {} N: the tokens each group shares",
+                Setting::PrefixGroups,
+                Setting::SharedPrefix
+            );
         }
         if let Some(s) = &self.sessions {
             self.check_sessions(s)?;
@@ -36,7 +48,14 @@ impl BenchPlan {
         if self.workload.model_mix.is_some()
             && (self.sessions.is_some() || self.workload.trace.is_some())
         {
-            bail!("--model-mix spreads single requests over models: drop --turns, --agent-steps, --conversations or --trace");
+            bail!(
+                "{} spreads single requests over models: drop {}, {}, {} or {}",
+                Setting::ModelMix,
+                Setting::Turns,
+                Setting::AgentSteps,
+                Setting::Conversations,
+                Setting::Trace
+            );
         }
         let counted_by_file = self.workload.trace.is_some()
             || self
@@ -47,7 +66,13 @@ impl BenchPlan {
             .check(self.requests, self.sessions.is_some(), counted_by_file)?;
         let open = (self.levels.iter()).any(|l| !matches!(l.load, Load::Closed { .. }));
         if self.statistics.until_precise.is_some() && (open || self.shard.count > 1) {
-            bail!("--until-precise keeps a closed loop going in one process: use --concurrency, without --rate or --shard");
+            bail!(
+                "{} keeps a closed loop going in one process: use {}, without {} or {}",
+                Setting::UntilPrecise,
+                Setting::Concurrency,
+                Setting::Rate,
+                Setting::Shard
+            );
         }
         Ok(())
     }
@@ -60,28 +85,38 @@ impl BenchPlan {
         // u64::MAX: as many as a --conversations file holds.
         if self.requests > 10_000_000 && !(self.requests == u64::MAX && s.conversations.is_some()) {
             bail!(
-                "--requests counts sessions with --turns or --agent-steps: {} is more than the 10000000 one run can plan; split it over --shard runs",
-                self.requests
+                "{} counts sessions with {} or {}: {} is more than the 10000000 one run can plan; split it over {} runs",
+                Setting::Requests,
+                Setting::Turns,
+                Setting::AgentSteps,
+                self.requests,
+                Setting::Shard
             );
         }
         if self.workload.dataset.is_some() {
-            bail!("sessions take their user messages from --conversations FILE, not --dataset");
+            bail!(
+                "sessions take their user messages from {} FILE, not {}",
+                Setting::Conversations,
+                Setting::Dataset
+            );
         }
         if let Some(max) = s.turns.max() {
             if max < 1.0 {
-                bail!("--turns must be at least 1");
+                bail!("{} must be at least 1", Setting::Turns);
             }
         }
         if let Some(a) = s.agent {
             if a.steps == 0 {
-                bail!("--agent-steps must be at least 1");
+                bail!("{} must be at least 1", Setting::AgentSteps);
             }
             let tools = tokenpace_client::backend::by_id(&self.protocol)
                 .is_some_and(|b| b.streams_tool_calls());
             if !tools {
                 bail!(
-                    "agent tasks need tool calls, which only the openai-chat, anthropic and responses backends stream: drop --backend {} (or use --api chat)",
-                    self.protocol
+                    "agent tasks need tool calls, which only the openai-chat, anthropic and responses backends stream: drop {} {} (or use {} chat)",
+                    Setting::Backend,
+                    self.protocol,
+                    Setting::Api
                 );
             }
         }
@@ -95,20 +130,36 @@ impl BenchPlan {
         match &self.workload.trace {
             Some(t) => {
                 if !self.levels.iter().all(traced) {
-                    bail!("--trace sets the load: drop --concurrency and --rate");
+                    bail!(
+                        "{} sets the load: drop {} and {}",
+                        Setting::Trace,
+                        Setting::Concurrency,
+                        Setting::Rate
+                    );
                 }
                 if self.workload.dataset.is_some() || self.workload.shared_prefix > 0 {
-                    bail!("--trace brings its own prompts: drop --dataset and --shared-prefix");
+                    bail!(
+                        "{} brings its own prompts: drop {} and {}",
+                        Setting::Trace,
+                        Setting::Dataset,
+                        Setting::SharedPrefix
+                    );
                 }
                 if self.sessions.is_some() {
-                    bail!("--trace replays single requests: drop the session flags (--turns, --conversations, --agent-steps)");
+                    bail!(
+                        "{} replays single requests: drop the session flags ({}, {}, {})",
+                        Setting::Trace,
+                        Setting::Turns,
+                        Setting::Conversations,
+                        Setting::AgentSteps
+                    );
                 }
                 if t.block_tokens == 0 {
-                    bail!("--trace-block-tokens must be at least 1");
+                    bail!("{} must be at least 1", Setting::TraceBlockTokens);
                 }
             }
             None if self.levels.iter().any(traced) => {
-                bail!("a trace speed needs a trace: give --trace FILE")
+                bail!("a trace speed needs a trace: give {} FILE", Setting::Trace)
             }
             None => {}
         }

@@ -1,6 +1,8 @@
 //! A run's prompt and answer lengths: the flags, else the scenario's, else
 //! the defaults.
 
+use tokenpace_core::setting::Setting;
+
 /// Prompt length and answer length when neither flag nor scenario gives one.
 pub const DEFAULT_PROMPT_TOKENS: u32 = 256;
 /// See [`DEFAULT_PROMPT_TOKENS`].
@@ -18,8 +20,9 @@ pub fn lengths(
             tokenpace_core::scenario::preset_named(name)
                 .ok_or_else(|| {
                     anyhow::anyhow!(
-                        "unknown scenario '{name}': use one of {} (tokenpace plan scenario --list shows them)",
-                        tokenpace_core::scenario::preset_names()
+                        "unknown scenario '{name}': use one of {} ({} shows them)",
+                        tokenpace_core::scenario::preset_names(),
+                        Setting::ScenarioList
                     )
                 })?
                 .spec(),
@@ -39,7 +42,7 @@ pub fn lengths(
         .or_else(|| spec.and_then(|s| s.output_tokens.map(|o| o as u32)))
         .unwrap_or(DEFAULT_MAX_TOKENS);
     if prompts.contains(&0) {
-        anyhow::bail!("--prompt-tokens must be at least 1");
+        anyhow::bail!("{} must be at least 1", Setting::PromptTokens);
     }
     Ok((prompts, max))
 }

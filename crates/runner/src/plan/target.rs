@@ -3,6 +3,7 @@
 
 use anyhow::bail;
 use tokenpace_client::request::{RequestIdHeader, Target};
+use tokenpace_core::setting::Setting;
 
 /// A hosted API a base URL's host names: the environment variable its
 /// keys are read from, and the protocol it speaks when not OpenAI's.
@@ -111,14 +112,18 @@ pub fn target(
                 Ok((k.to_string(), v.to_string()))
             }
             _ => bail!(
-                "--header '{}' is not NAME:VALUE; write e.g. --header 'X-Request-Source: bench'",
-                h.escape_debug()
+                "{hf} '{}' is not NAME:VALUE; write e.g. {hf} 'X-Request-Source: bench'",
+                h.escape_debug(),
+                hf = Setting::Header
             ),
         })
         .collect::<anyhow::Result<_>>()?;
     if let Some(key) = &api_key {
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            bail!("the API key holds a space or a control character; give it alone, without 'Bearer ' (--api-key, TOKENPACE_API_KEY or the provider's variable, e.g. OPENAI_API_KEY)");
+            bail!(
+                "the API key holds a space or a control character; give it alone, without 'Bearer ' ({}, TOKENPACE_API_KEY or the provider's variable, e.g. OPENAI_API_KEY)",
+                Setting::ApiKey
+            );
         }
     }
     // The query (credentials, `api-version`) goes after every API path.
@@ -146,8 +151,10 @@ fn request_id_header(name: &str) -> anyhow::Result<RequestIdHeader> {
     let name = name.trim();
     crate::header::check(&format!("{name}: x"), name, "x").map_err(|_| {
         anyhow::anyhow!(
-            "--request-id-header '{}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); e.g. --request-id-header X-Request-ID, or --no-request-id",
-            name.escape_debug()
+            "{r} '{}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); e.g. {r} X-Request-ID, or {}",
+            name.escape_debug(),
+            Setting::NoRequestId,
+            r = Setting::RequestIdHeader
         )
     })?;
     Ok(RequestIdHeader::new(name))

@@ -41,15 +41,17 @@ fn a_trace_sets_the_load_and_brings_its_prompts() {
     let e = |p: &BenchPlan| p.check().unwrap_err().to_string();
     let mut closed = plan.clone();
     closed.levels = BenchPlan::levels_of(&[Load::Closed { concurrency: 2 }], &[256], one).unwrap();
-    assert!(e(&closed).contains("drop --concurrency"), "{}", e(&closed));
+    let drop_concurrency = format!("drop {}", Setting::Concurrency);
+    assert!(e(&closed).contains(&drop_concurrency), "{}", e(&closed));
     let mut shared = plan.clone();
     shared.workload.shared_prefix = 100;
-    assert!(e(&shared).contains("--trace brings its own prompts"));
+    assert!(e(&shared).contains(&format!("{} brings its own prompts", Setting::Trace)));
     let mut blocks = plan.clone();
     blocks.workload.trace.as_mut().unwrap().block_tokens = 0;
-    assert!(e(&blocks).contains("--trace-block-tokens"));
+    assert!(e(&blocks).contains(&Setting::TraceBlockTokens.to_string()));
     plan.workload.trace = None;
-    assert!(e(&plan).contains("give --trace FILE"), "{}", e(&plan));
+    let give_trace = format!("give {} FILE", Setting::Trace);
+    assert!(e(&plan).contains(&give_trace), "{}", e(&plan));
 }
 
 #[test]
@@ -118,7 +120,8 @@ fn urls_are_checked_and_headers_parsed() {
     assert!(target("h:1", None, None, &[], None).is_err());
     assert!(target("http://127.0.0.1", None, None, &["nocolon".into()], None).is_err());
     let e = target("http://127.0.0.1", None, None, &[], Some("X Id")).unwrap_err();
-    assert!(e.to_string().contains("--request-id-header 'X Id'"), "{e}");
+    let named = format!("{} 'X Id'", Setting::RequestIdHeader);
+    assert!(e.to_string().contains(&named), "{e}");
 }
 
 #[test]
