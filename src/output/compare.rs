@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
-use tokenpace_present::number::{percent_change, value};
+use tokenpace_present::number::{percent_change, with_interval};
 use tokenpace_present::{Align, Document, Lang, Output, Table};
 use tokenpace_report::compare::{CompareOptions, Comparison, Verdict};
 use tokenpace_report::compare_page::{change_text, p_text, verdict_text};
@@ -120,6 +120,11 @@ impl Output for CompareOutput {
         for c in &self.comparisons {
             d.blank().table(table(c, lang));
         }
+        let intervals = (self.comparisons.iter().flat_map(|c| &c.changes))
+            .any(|ch| ch.base_interval.is_some() || ch.interval.is_some());
+        if intervals {
+            d.line(crate::output::run::interval_note(lang));
+        }
         let o = &self.options;
         d.blank().line(match lang {
             Lang::En => format!(
@@ -185,6 +190,10 @@ impl Output for CompareOutput {
                 "verdict",
                 "base_tier",
                 "tier",
+                "base_low",
+                "base_high",
+                "low",
+                "high",
             ]
             .map(|h| (h, Align::Left)),
         );
@@ -209,6 +218,10 @@ impl Output for CompareOutput {
                     .to_string(),
                     opt(ch.base_tier.map(|t| t.to_string())),
                     opt(ch.tier.map(|t| t.to_string())),
+                    opt(ch.base_interval.and_then(|i| i.low).map(|v| v.to_string())),
+                    opt(ch.base_interval.and_then(|i| i.high).map(|v| v.to_string())),
+                    opt(ch.interval.and_then(|i| i.low).map(|v| v.to_string())),
+                    opt(ch.interval.and_then(|i| i.high).map(|v| v.to_string())),
                 ]);
             }
         }
@@ -217,6 +230,7 @@ impl Output for CompareOutput {
 }
 
 fn table(c: &Comparison, lang: Lang) -> Table {
+    let too_few = lang.pick("n too small", "样本太少");
     let mut t = Table::new(&[
         (lang.pick("metric", "指标"), Align::Left),
         (&c.base, Align::Right),
@@ -240,8 +254,8 @@ fn table(c: &Comparison, lang: Lang) -> Table {
         };
         t.row(vec![
             format!("{} ({}{unit})", lang.metric(ch.metric), ch.statistic),
-            value(ch.metric, ch.base),
-            value(ch.metric, ch.value),
+            with_interval(ch.metric, ch.base, ch.base_interval.as_ref(), too_few),
+            with_interval(ch.metric, ch.value, ch.interval.as_ref(), too_few),
             change_text(ch.change_pct),
             p_text(ch.p_value()),
             verdict_text(ch.verdict, lang).to_string(),
@@ -264,6 +278,8 @@ mod tests {
             statistic: Statistic::Mean,
             base: 40.0,
             value: 32.0,
+            base_interval: None,
+            interval: None,
             change_pct: Some(-20.0),
             worse_pct: Some(20.0),
             test: None,
@@ -296,5 +312,64 @@ mod tests {
             "{text}"
         );
         assert_eq!(out.regressions[0].change_pct, -20.0);
+    }
+
+    #[test]
+    fn a_percentile_shows_both_intervals_and_the_note_says_what_they_are() {
+        use tokenpace_core::quantile_interval::QuantileInterval;
+        let iv = |low, high| QuantileInterval {
+            low: Some(low),
+            high,
+        };
+        let ttft = Change {
+            metric: Metric::TtftS,
+            statistic: Statistic::P90,
+            base: 0.5,
+            value: 0.6,
+            base_interval: Some(iv(0.45, Some(0.55))),
+            interval: Some(iv(0.58, None)),
+            change_pct: Some(20.0),
+            worse_pct: Some(20.0),
+            test: None,
+            repeats: None,
+            significant: false,
+            verdict: Verdict::Same,
+            graded: true,
+            base_tier: None,
+            tier: None,
+            pass_fail: false,
+        };
+        let out = CompareOutput {
+            options: CompareOptions::default(),
+            regressions: Vec::new(),
+            comparisons: vec![Comparison {
+                base: "a".into(),
+                run: "b".into(),
+                changes: vec![ttft],
+            }],
+            fail_on_regression: None,
+            runs: Vec::new(),
+            workload_differences: Vec::new(),
+        };
+        let text = out.document(Lang::En).to_terminal();
+        let row = text.lines().find(|l| l.contains("(p90")).unwrap();
+        assert!(
+            row.contains("0.50 (0.45–0.55)") && row.contains("0.60 (≥ 0.58)"),
+            "{text}"
+        );
+        assert!(text.contains("95 % interval"), "{text}");
+        let csv =
+            tokenpace_present::export(&out, tokenpace_present::Format::Csv, Lang::En).unwrap();
+        assert!(
+            csv.lines()
+                .next()
+                .unwrap()
+                .ends_with("base_low,base_high,low,high"),
+            "{csv}"
+        );
+        assert!(
+            csv.lines().nth(1).unwrap().ends_with("0.45,0.55,0.58,"),
+            "{csv}"
+        );
     }
 }

@@ -14,6 +14,7 @@ use tokenpace_core::confidence::{welch, Interval, Welch};
 use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
+use tokenpace_core::quantile_interval::QuantileInterval;
 use tokenpace_core::stats::Statistic;
 
 /// When a change counts as beyond noise.
@@ -60,6 +61,13 @@ pub struct Change {
     pub base: f64,
     /// This run's value.
     pub value: f64,
+    /// The baseline's 95 % interval of a percentile, from its requests
+    /// (order statistics); `None` for the mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_interval: Option<QuantileInterval>,
+    /// This run's, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<QuantileInterval>,
     /// (value − base) ÷ base, percent; `None` when the base is 0.
     pub change_pct: Option<f64>,
     /// The change with the sign turned so that positive is worse (slower,
@@ -198,6 +206,8 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             statistic,
             base: b,
             value: v,
+            base_interval: interval_of(base, metric, statistic),
+            interval: interval_of(run, metric, statistic),
             change_pct,
             worse_pct,
             test,
@@ -222,6 +232,11 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
         run: run.name.clone(),
         changes,
     }
+}
+
+/// A percentile's interval in `level`'s summary.
+fn interval_of(level: &Level, metric: Metric, statistic: Statistic) -> Option<QuantileInterval> {
+    level.summary.metrics.get(&metric)?.interval(statistic)
 }
 
 /// Both runs' repeats of one statistic and Welch's test, when both were
@@ -335,5 +350,32 @@ mod tests {
         );
         assert!(c.changes.iter().all(|c| !c.significant));
         assert!(c.changes.iter().any(|c| c.metric == Metric::ItlS));
+    }
+
+    #[test]
+    fn a_graded_percentile_carries_each_runs_interval_and_a_mean_none() {
+        let profile = Profile::from_toml(
+            "name = \"p90\"\n[metrics.ttft_s]\nstatistic = \"p90\"\na = 1.5\nb = 2.5\n",
+        )
+        .unwrap();
+        let (a, b) = (level("a", 60, 200, 25), level("b", 60, 300, 25));
+        let c = compare(&a, &b, &profile, &CompareOptions::default());
+        let ttft = c
+            .changes
+            .iter()
+            .find(|c| c.metric == Metric::TtftS)
+            .unwrap();
+        assert_eq!(ttft.statistic, Statistic::P90);
+        for (v, iv) in [(ttft.base, ttft.base_interval), (ttft.value, ttft.interval)] {
+            let iv = iv.expect("a percentile has its interval");
+            let (lo, hi) = (iv.low.unwrap(), iv.high.unwrap());
+            assert!(lo <= v && v <= hi && lo < hi, "{lo} {v} {hi}");
+        }
+        // The runs' TTFTs are 0.2–0.79 s and 0.3–0.89 s: the p90s' intervals
+        // are their own.
+        assert!(ttft.interval.unwrap().low > ttft.base_interval.unwrap().low);
+        let itl = c.changes.iter().find(|c| c.metric == Metric::ItlS).unwrap();
+        assert_eq!(itl.statistic, Statistic::Mean);
+        assert_eq!((itl.base_interval, itl.interval), (None, None));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::charts::cdf;
 use crate::compare::{CompareOptions, Comparison, Verdict};
-use crate::format::{escape, value};
+use crate::format::{escape, with_interval};
 use crate::lang::Lang;
 use crate::level::Level;
 use crate::page::{document, section};
@@ -41,6 +41,7 @@ pub fn verdict_text(v: Verdict, lang: Lang) -> &'static str {
 
 /// The table of one comparison, rows coloured by verdict.
 pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
+    let too_few = lang.pick("n too small", "样本太少");
     let mut s = String::from("<div class=\"scroll\"><table><thead><tr>");
     for h in [
         lang.pick("metric", "指标"),
@@ -79,8 +80,8 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
             escape(lang.metric(ch.metric)),
             ch.statistic,
             escape(ch.metric.unit()),
-            value(ch.metric, ch.base),
-            value(ch.metric, ch.value),
+            escape(&with_interval(ch.metric, ch.base, ch.base_interval.as_ref(), too_few)),
+            escape(&with_interval(ch.metric, ch.value, ch.interval.as_ref(), too_few)),
             change_text(ch.change_pct),
             p_text(ch.p_value()),
             escape(verdict_text(ch.verdict, lang)),
@@ -133,6 +134,12 @@ fn render(
         Lang::En => format!("Significant: Mann-Whitney U test on per-request values (two-sided, normal approximation, tie-corrected) with p < {alpha} and a change of more than {min_change_pct} % in the statistic. With repeats in both runs (bench {}), Welch's t-test on the per-repeat values decides instead. Change is relative to the first run.", Setting::Repeat),
         Lang::Zh => format!("显著：对逐请求数值做 Mann-Whitney U 检验（双侧、正态近似、含结校正），p < {alpha} 且统计量变化超过 {min_change_pct} %。两个运行都有重复（bench {}）时，改用每次重复数值的 Welch t 检验。变化相对于第一个运行。", Setting::Repeat),
     }));
+    if (comparisons.iter().flat_map(|c| &c.changes)).any(|ch| ch.interval.is_some()) {
+        let _ = write!(changes, "<p class=\"caption\">{}</p>", lang.pick(
+            "(a–b): a percentile's 95 % interval from that run's requests (order statistics, distribution-free); ≥ a: too few requests to bound it above.",
+            "(a–b)：该运行的请求得到的分位数 95 % 置信区间（次序统计量，不依赖分布）；≥ a：请求太少，无法给出上界。",
+        ));
+    }
     body.push_str(&section("changes", lang.pick("Changes", "变化"), &changes));
     let mut verdicts = String::new();
     for r in runs {
