@@ -8,6 +8,7 @@ mod vocab;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use tokenpace_core::setting::Setting;
 use tokenpace_engine::{Engine, EngineConfig, EngineError};
 use tokenpace_serve::{
     ChatMessage, FinishReason, Finished, GenEvent, GenerationRequest, Generator, PromptInput,
@@ -265,7 +266,7 @@ fn bad_requests_and_files_are_refused_clearly() {
         .submit(request(long, 8, Sampling::default()))
         .unwrap_err();
     assert!(
-        matches!(&err, SubmitError::Invalid(m) if m.contains("--ctx-size")),
+        matches!(&err, SubmitError::Invalid(m) if m.contains(&Setting::CtxSize.to_string())),
         "{err}"
     );
     let err = engine()
@@ -300,7 +301,7 @@ fn bad_requests_and_files_are_refused_clearly() {
     assert!(Engine::start(c)
         .unwrap_err()
         .to_string()
-        .contains("--parallel"));
+        .contains(&Setting::Parallel.to_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
