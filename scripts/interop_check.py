@@ -17,12 +17,15 @@ only, so it runs wherever Python does.
       straight to URL with CONCURRENCY streams, cold connections, and
       compares the time to first token with tokenpace's in TIMED_RUNDIR
       (the same prompts, measured without the proxy): the medians at one
-      stream, the fastest and the slowest (the server's two modes) at more
+      stream; at more, the fastest and the slowest are shown (the server's
+      batching modes), and each request of BODIES_RUNDIR (sent through the
+      proxy) must agree with the proxy's timing of it
 
 Exit status 1 with a message naming each difference when a check fails.
 """
 
 import asyncio
+import bisect
 import glob
 import json
 import os
@@ -33,12 +36,23 @@ import time
 # --- the proxy ---------------------------------------------------------------
 
 
-async def pump(reader, writer, log):
+async def pump(reader, writer, log, stamps, first=None):
+    """Forwards `reader` to `writer`, keeping the bytes in `log` and, in
+    `stamps`, when each read arrived: "monotonic_ns offset" per read.
+    `first`: a read already made, as (monotonic_ns, bytes)."""
+    offset = 0
     try:
         while True:
-            data = await reader.read(65536)
+            if first is not None:
+                (at, data), first = first, None
+            else:
+                data = await reader.read(65536)
+                at = time.monotonic_ns()
             if not data:
                 break
+            stamps.write(f"{at} {offset}\n")
+            stamps.flush()
+            offset += len(data)
             log.write(data)
             log.flush()
             writer.write(data)
@@ -59,16 +73,22 @@ async def proxy(upstream_port, listen_port, logdir):
     async def handle(client_r, client_w):
         counter["n"] += 1
         n = counter["n"]
+        # The request's first bytes are read (and timed) before the upstream
+        # connection opens: on a cold burst that connect waits for the
+        # server's accept, which both clients then wait for alike.
+        first = await client_r.read(65536)
+        first = (time.monotonic_ns(), first)
         try:
             up_r, up_w = await asyncio.open_connection("127.0.0.1", upstream_port)
         except OSError:
             client_w.close()
             return
-        with open(os.path.join(logdir, f"{n:06d}.up"), "wb") as up_log, open(
-            os.path.join(logdir, f"{n:06d}.down"), "wb"
-        ) as down_log:
+        base = os.path.join(logdir, f"{n:06d}")
+        with open(base + ".up", "wb") as up_log, open(base + ".down", "wb") as down_log, open(
+            base + ".up.t", "w"
+        ) as up_t, open(base + ".down.t", "w") as down_t:
             await asyncio.gather(
-                pump(client_r, up_w, up_log), pump(up_r, client_w, down_log)
+                pump(client_r, up_w, up_log, up_t, first), pump(up_r, client_w, down_log, down_t)
             )
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen_port, backlog=1024)
@@ -107,13 +127,17 @@ def dechunk(data, at):
         at += size + 2
 
 
-def messages(data, is_response):
+def messages(data, is_response, spans=None):
+    """The messages in `data` as (start line, headers, body); with `spans`
+    a list, each one's raw (first byte, end of head, end) is appended too."""
     out, at = [], 0
     while at < len(data):
+        first = at
         head = split_head(data, at)
         if head is None:
             break
         start, headers, at = head
+        head_end = at
         if "content-length" in headers:
             n = int(headers["content-length"])
             body, at = data[at : at + n], at + n
@@ -124,6 +148,8 @@ def messages(data, is_response):
         else:
             body = b""
         out.append((start, headers, body))
+        if spans is not None:
+            spans.append((first, head_end, at))
     return out
 
 
@@ -356,6 +382,116 @@ def ttft_of(record):
     return (min(firsts) - record["sent_ns"]) / 1e9 if firsts else None
 
 
+def read_times(path):
+    """(offset, monotonic_ns) of each read the proxy made, in order."""
+    with open(path) as f:
+        return [(int(off), int(t)) for t, off in (line.split() for line in f if line.strip())]
+
+
+def time_at(reads, offset):
+    """When the byte at `offset` reached the proxy: the read that held it."""
+    i = bisect.bisect_right([o for o, _ in reads], offset) - 1
+    return reads[i][1] if i >= 0 else None
+
+
+def body_offsets(data, head_end, end):
+    """The body of the response whose head ends at `head_end` (chunked or
+    not), and a list of (body offset, raw offset) where each piece starts,
+    to find in the raw bytes (and so in time) where a body byte arrived."""
+    if b"transfer-encoding: chunked" not in data[:head_end].lower():
+        return data[head_end:end], [(0, head_end)]
+    body, pieces, at = bytearray(), [], head_end
+    while at < end:
+        eol = data.find(b"\r\n", at)
+        if eol < 0:
+            break
+        size = int(data[at:eol].split(b";")[0], 16)
+        if size == 0:
+            break
+        pieces.append((len(body), eol + 2))
+        body += data[eol + 2 : eol + 2 + size]
+        at = eol + 2 + size + 2
+    return bytes(body), pieces
+
+
+def visible(event):
+    """Whether an OpenAI-style stream event carries text a reader sees (or
+    a tool call): what tokenpace times as the first token."""
+    try:
+        choice = (json.loads(event).get("choices") or [{}])[0]
+    except (ValueError, AttributeError):
+        return False
+    delta = choice.get("delta") or {}
+    return bool(
+        choice.get("text") or delta.get("content") or delta.get("reasoning_content")
+        or delta.get("reasoning") or delta.get("tool_calls")
+    )
+
+
+def proxy_ttfts(logdir):
+    """x-request-id → seconds from the request's first byte reaching the
+    proxy to the first byte of the answer's first visible event reaching
+    it: the time to first token as a third party on the wire saw it."""
+    out = {}
+    for up in sorted(glob.glob(os.path.join(logdir, "*.up"))):
+        down = up[:-3] + ".down"
+        if not (os.path.exists(up + ".t") and os.path.exists(down + ".t")):
+            continue
+        with open(up, "rb") as f:
+            raw_up = f.read()
+        with open(down, "rb") as f:
+            raw_down = f.read()
+        up_spans, down_spans = [], []
+        requests = messages(raw_up, False, up_spans)
+        messages(raw_down, True, down_spans)
+        up_t, down_t = read_times(up + ".t"), read_times(down + ".t")
+        for i, (_, headers, _) in enumerate(requests):
+            rid = headers.get("x-request-id")
+            if rid is None or i >= len(down_spans):
+                continue
+            body, pieces = body_offsets(raw_down, down_spans[i][1], down_spans[i][2])
+            at, first = 0, None
+            for block in body.split(b"\n\n"):
+                text = block.decode("utf-8", "replace").replace("\r", "")
+                data = "\n".join(l[5:].lstrip(" ") for l in text.split("\n") if l.startswith("data:"))
+                if data and visible(data):
+                    first = at
+                    break
+                at += len(block) + 2
+            if first is None:
+                continue
+            k = bisect.bisect_right([b for b, _ in pieces], first) - 1
+            raw = pieces[k][1] + (first - pieces[k][0])
+            t0, t1 = time_at(up_t, up_spans[i][0]), time_at(down_t, raw)
+            if t0 is not None and t1 is not None:
+                out[rid] = (t1 - t0) / 1e9
+    return out
+
+
+# tokenpace's TTFT (through the proxy) less the proxy's own: the two extra
+# loopback hops and the proxy forwarding the answer, never negative beyond
+# the proxy's clock reading, never more than a Python proxy's scheduling.
+PROXY_TTFT_MS = (-2.0, 20.0)
+
+
+def check_proxy_ttft(logdir, rundir):
+    """Each request of RUNDIR (sent through the proxy) against the proxy's
+    timing of the same request: per request, so the server's batching,
+    which decides each TTFT, is the same for both."""
+    theirs = proxy_ttfts(logdir)
+    diffs = []
+    for r in records(rundir):
+        ours = ttft_of(r)
+        if ours is not None and r.get("request_id") in theirs:
+            diffs.append((ours - theirs[r["request_id"]]) * 1e3)
+    lo, hi = PROXY_TTFT_MS
+    ok = bool(diffs) and all(lo <= d <= hi for d in diffs)
+    shown = f"median {statistics.median(diffs):+.2f} ms, from {min(diffs):+.2f} to {max(diffs):+.2f} ms" if diffs else "none matched"
+    print(f"ttft of {len(diffs)} requests against the proxy's timing of each: tokenpace − proxy {shown} "
+          f"(allowed {lo:+.0f} to {hi:+.0f} ms){'' if ok else ' — TOO FAR APART'}")
+    return ok
+
+
 def check_ttft(url, logdir, bodies_rundir, timed_rundir, concurrency):
     port = int(url.rsplit(":", 1)[1].strip("/"))
     sent = {h.get("x-request-id"): (p, h, b) for m, p, h, b, _, _ in exchanges(logdir) if m == "POST"}
@@ -380,12 +516,16 @@ def check_ttft(url, logdir, bodies_rundir, timed_rundir, concurrency):
     # against the engine's step, which neither client controls; a median
     # flips between the modes. Each mode must be timed alike: the fastest
     # and the slowest of each client agree.
+    # Which requests land in which mode can differ between two runs (in one
+    # CI run no request of tokenpace's was prefilled alone: fastest 1.05 s
+    # against the plain client's 0.53 s), so this comparison is shown, and
+    # the gate is the proxy's timing of each request (check_proxy_ttft).
     pairs = [("fastest", min(ours), min(theirs)), ("slowest", max(ours), max(theirs))]
-    ok = all(close(x, y) for _, x, y in pairs)
+    agree = all(close(x, y) for _, x, y in pairs)
     shown = ", ".join(f"{n} {x:.3f} s against {y:.3f} s" for n, x, y in pairs)
     print(f"ttft at {concurrency} streams, {len(bodies)} requests: tokenpace against a plain client, {shown} "
-          f"(medians {a:.3f} / {b:.3f} s){'' if ok else ' — TOO FAR APART'}")
-    return ok
+          f"(medians {a:.3f} / {b:.3f} s){'' if agree else ' — the runs fell in different modes'}")
+    return True
 
 
 def main(argv):
@@ -395,7 +535,8 @@ def main(argv):
     if len(argv) >= 3 and argv[0] == "counts":
         return 0 if check_counts(argv[1], argv[2:]) else 1
     if len(argv) == 6 and argv[0] == "ttft":
-        return 0 if check_ttft(argv[1], argv[2], argv[3], argv[4], int(argv[5])) else 1
+        plain_ok = check_ttft(argv[1], argv[2], argv[3], argv[4], int(argv[5]))
+        return 0 if check_proxy_ttft(argv[2], argv[3]) and plain_ok else 1
     print(__doc__, file=sys.stderr)
     return 2
 
