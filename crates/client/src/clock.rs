@@ -23,6 +23,11 @@ impl RunClock {
         self.origin.elapsed().as_nanos() as Nanos
     }
 
+    /// Nanoseconds from the start to `at` (0 for an instant before it).
+    pub fn at(&self, at: Instant) -> Nanos {
+        at.saturating_duration_since(self.origin).as_nanos() as Nanos
+    }
+
     /// The `Instant` of an offset, for timers.
     pub fn instant_at(&self, at: Nanos) -> Instant {
         self.origin + std::time::Duration::from_nanos(at)

@@ -9,9 +9,17 @@
 //! then still dates each read by its arrival, not by its own delay. Where
 //! the stamp is missing (another OS, an old kernel) the read is dated when
 //! it returns.
+//!
+//! The kernel's stamps are wall-clock time; they are turned into monotonic
+//! [`Instant`]s through an anchor pair of the two clocks read back to back
+//! (see [`to_instant`]), not by reading both clocks again at each read: a
+//! thread preempted between those two readings would date the bytes late by
+//! however long it waited, and on two shared cores that is a millisecond
+//! now and then.
 
+use std::cell::Cell;
 use std::io;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
@@ -39,9 +47,9 @@ pub fn arm() {
 
 /// Reads what `stream` has into `buf`'s spare capacity (reserve first),
 /// waiting until something arrives: the bytes read (0 at the end of the
-/// stream) and, when the kernel stamped them, how long before now the last
-/// of them arrived.
-pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Duration>)> {
+/// stream) and, when the kernel stamped them, when the last of them
+/// arrived.
+pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Instant>)> {
     loop {
         stream.readable().await?;
         let asked = buf.capacity() - buf.len();
@@ -66,9 +74,65 @@ pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, O
             (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
             (Err(e), None) => return Err(e),
         };
-        let age = stamp.and_then(|t| SystemTime::now().duration_since(t).ok());
-        return Ok((n, age.filter(|a| *a <= MAX_AGE)));
+        return Ok((n, stamp.and_then(to_instant)));
     }
+}
+
+/// How often a thread reads the two clocks afresh: a step of the wall
+/// clock (an operator, an NTP step) moves the anchor, and is followed
+/// within this long. Between steps the two clocks run at one rate (the
+/// kernel slews both alike), so an anchor stays exact.
+const ANCHOR_FOR: Duration = Duration::from_secs(1);
+
+/// Tries at reading the pair; the closest-spaced is kept.
+const ANCHOR_TRIES: usize = 5;
+
+thread_local! {
+    /// This thread's anchor: an instant, the wall-clock time at that
+    /// instant, and when it was taken.
+    static ANCHOR: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
+}
+
+/// The monotonic instant of the kernel's wall-clock `stamp`, `None` when it
+/// is not believable (older than [`MAX_AGE`], or in the future by as much).
+pub fn to_instant(stamp: SystemTime) -> Option<Instant> {
+    let now = Instant::now();
+    let (at, wall) = match ANCHOR.with(Cell::get) {
+        Some((at, wall)) if now.duration_since(at) < ANCHOR_FOR => (at, wall),
+        _ => {
+            let anchor = read_anchor();
+            ANCHOR.with(|a| a.set(Some(anchor)));
+            anchor
+        }
+    };
+    let instant = match stamp.duration_since(wall) {
+        Ok(after) => at.checked_add(after)?,
+        Err(before) => at.checked_sub(before.duration())?,
+    };
+    // An anchor a few hundred nanoseconds off can put a stamp taken just
+    // now a hair past now; never later than the read that returned it.
+    let instant = instant.min(now);
+    (now.duration_since(instant) <= MAX_AGE).then_some(instant)
+}
+
+/// The two clocks read back to back, in the tightest of a few tries: the
+/// wall-clock reading is paired with the midpoint of the two monotonic
+/// readings around it, so a try the thread was preempted in is dropped.
+fn read_anchor() -> (Instant, SystemTime) {
+    let try_once = || {
+        let before = Instant::now();
+        let wall = SystemTime::now();
+        let spread = before.elapsed();
+        (spread, before + spread / 2, wall)
+    };
+    let mut best = try_once();
+    for _ in 1..ANCHOR_TRIES {
+        let next = try_once();
+        if next.0 < best.0 {
+            best = next;
+        }
+    }
+    (best.1, best.2)
 }
 
 #[cfg(target_os = "linux")]
@@ -176,15 +240,31 @@ mod tests {
         server.write_all(b"data: 1\n\n").await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let mut buf = Vec::with_capacity(64);
-        let (n, age) = read(&client, &mut buf).await.unwrap();
+        let (n, at) = read(&client, &mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"data: 1\n\n");
-        let age = age.expect("the kernel stamped the segment");
+        let age = at.expect("the kernel stamped the segment").elapsed();
         assert!(age >= Duration::from_millis(40), "{age:?}");
         assert!(age < Duration::from_secs(5), "{age:?}");
         drop(server);
     }
 
-    async fn within(client: &TcpStream, buf: &mut Vec<u8>) -> (usize, Option<Duration>) {
+    /// A wall-clock stamp becomes the instant it names, to within the
+    /// anchor's spread; one older than `MAX_AGE` is not believed.
+    #[test]
+    fn wall_clock_stamps_become_instants() {
+        let ago = Duration::from_millis(20);
+        let (wall, mono) = (SystemTime::now(), Instant::now());
+        let at = to_instant(wall - ago).expect("a recent stamp");
+        let off = mono.checked_sub(ago).unwrap();
+        let diff = at.max(off).duration_since(at.min(off));
+        assert!(diff < Duration::from_millis(1), "{diff:?}");
+        assert!(to_instant(SystemTime::now() - MAX_AGE * 2).is_none());
+        // A stamp just past now (the anchor's own error) is now.
+        let ahead = to_instant(SystemTime::now() + Duration::from_micros(5)).unwrap();
+        assert!(ahead <= Instant::now());
+    }
+
+    async fn within(client: &TcpStream, buf: &mut Vec<u8>) -> (usize, Option<Instant>) {
         let read = tokio::time::timeout(Duration::from_secs(5), read(client, buf));
         read.await.expect("read within 5 s").unwrap()
     }

@@ -273,13 +273,12 @@ impl Conn {
 
     async fn fill(&mut self) -> Result<usize, ReadError> {
         self.buf.reserve(8192);
-        let (n, age) = self
+        let (n, at) = self
             .stream
             .read(&mut self.buf)
             .await
             .map_err(|_| ReadError::Io)?;
-        let now = Instant::now();
-        self.arrived = age.and_then(|a| now.checked_sub(a));
+        self.arrived = at;
         Ok(n)
     }
 

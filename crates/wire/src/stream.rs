@@ -11,7 +11,7 @@
 
 use crate::arrival;
 use std::io::{self, Read as _, Write as _};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -101,15 +101,15 @@ impl Stream {
 
     /// Reads what the peer sent into `buf`'s spare capacity (reserve
     /// first), waiting until something arrives: the bytes (0 at the end)
-    /// and how long before now the last of them reached this host, when
-    /// that is known ([`arrival::read`]'s contract, under TLS too).
-    pub async fn read(&mut self, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Duration>)> {
+    /// and when the last of them reached this host, when that is known
+    /// ([`arrival::read`]'s contract, under TLS too).
+    pub async fn read(&mut self, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Instant>)> {
         let Some(tls) = self.tls.as_mut() else {
             return arrival::read(&self.tcp, buf).await;
         };
         loop {
             if let Some(n) = tls.plaintext(buf)? {
-                return Ok((n, Some(tls.arrived.elapsed())));
+                return Ok((n, Some(tls.arrived)));
             }
             if tls.fed < tls.cipher.len() {
                 tls.feed(&mut self.tcp).await?;
@@ -197,9 +197,8 @@ impl Tls {
             self.fed = 0;
         }
         self.cipher.reserve(CIPHER_READ);
-        let (n, age) = arrival::read(tcp, &mut self.cipher).await?;
-        let now = Instant::now();
-        self.arrived = age.and_then(|a| now.checked_sub(a)).unwrap_or(now);
+        let (n, at) = arrival::read(tcp, &mut self.cipher).await?;
+        self.arrived = at.unwrap_or_else(Instant::now);
         self.eof = n == 0;
         Ok(())
     }

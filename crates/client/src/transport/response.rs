@@ -7,7 +7,7 @@ use super::{broken, Failure, HostPool, Timeline};
 use crate::clock::RunClock;
 use crate::throttle::RateLimitHeaders;
 use std::io;
-use std::time::Duration;
+use std::time::Instant;
 use tokenpace_core::record::Nanos;
 use tokenpace_wire::stream::Stream;
 
@@ -146,9 +146,9 @@ impl<'e> Response<'e> {
                         io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response");
                     return Err(broken(e, timeline, !buf.is_empty()));
                 }
-                Ok((_, age)) => {
+                Ok((_, at)) => {
                     let written = timeline.written_ns.unwrap_or(0);
-                    read_at = arrived(clock, age).max(written);
+                    read_at = arrived(clock, at).max(written);
                 }
                 Err(e) => return Err(broken(e, timeline, !buf.is_empty())),
             }
@@ -196,12 +196,12 @@ impl Response<'_> {
             let Some(stream) = self.stream.as_mut() else {
                 return Ok(None);
             };
-            let (n, age) = stream
+            let (n, at) = stream
                 .read(&mut self.buf)
                 .await
                 .map_err(|e| format!("the stream broke: {e}"))?;
             // Later bytes never arrived before earlier ones.
-            self.read_at = arrived(clock, age).max(self.read_at);
+            self.read_at = arrived(clock, at).max(self.read_at);
             if n == 0 {
                 if self.body == BodyState::UntilClose {
                     self.body = BodyState::Done;
@@ -314,11 +314,10 @@ impl Response<'_> {
     }
 }
 
-/// When a read's bytes arrived on the run clock: `age` before now when the
-/// kernel stamped them, else now.
-fn arrived(clock: &RunClock, age: Option<Duration>) -> Nanos {
-    let now = clock.now();
-    age.map_or(now, |a| now.saturating_sub(a.as_nanos() as Nanos))
+/// When a read's bytes arrived on the run clock: `at` when the kernel
+/// stamped them, else now.
+fn arrived(clock: &RunClock, at: Option<Instant>) -> Nanos {
+    at.map_or_else(|| clock.now(), |at| clock.at(at))
 }
 
 /// A chunk-size line's size (extensions after `;` ignored).
