@@ -34,6 +34,10 @@ pub struct Recorder<'t> {
     per_chunk_usage: bool,
     /// The running count of generated tokens the server last reported.
     counted: u32,
+    /// The tokens of the chunks recorded so far (the record's
+    /// `streamed_tokens`), kept as they come: summing every chunk at every
+    /// event made a stream's cost grow with its length squared.
+    tokens_so_far: u64,
 }
 
 impl From<TooLarge> for StreamEnd {
@@ -75,6 +79,7 @@ impl<'t> Recorder<'t> {
             guard: Guard::default(),
             per_chunk_usage: false,
             counted: 0,
+            tokens_so_far: 0,
         }
     }
 
@@ -166,17 +171,19 @@ impl<'t> Recorder<'t> {
         let mut tokens = self.tokens_of(carries, delta.usage.and_then(|u| u.completion_tokens));
         if !delta.reasoning.is_empty() {
             let count = CharCount::of(&delta.reasoning);
+            let tokens = self.counted_in(tokens.next());
             self.record.reasoning_chunks.push(Chunk {
                 at_ns: at,
-                tokens: tokens.next(),
+                tokens,
                 chars: count.chars,
             });
         }
         if !delta.answer.is_empty() {
             let count = CharCount::of(&delta.answer);
+            let tokens = self.counted_in(tokens.next());
             self.record.chunks.push(Chunk {
                 at_ns: at,
-                tokens: tokens.next(),
+                tokens,
                 chars: count.chars,
             });
             self.record.output_chars = self.record.output_chars.saturating_add(count.chars);
@@ -189,7 +196,8 @@ impl<'t> Recorder<'t> {
             }
         }
         if !delta.tool_calls.is_empty() {
-            self.tool_chunk(at, &delta.tool_calls, tokens.next());
+            let tokens = self.counted_in(tokens.next());
+            self.tool_chunk(at, &delta.tool_calls, tokens);
         }
         if let Some(u) = delta.usage {
             self.merge_usage(u);
@@ -280,7 +288,14 @@ impl<'t> Recorder<'t> {
     /// Tokens streamed so far: a lower bound when a server batches tokens
     /// and does not say so per chunk.
     fn streamed_tokens(&self) -> u64 {
-        u64::from(self.record.streamed_tokens())
+        debug_assert_eq!(self.tokens_so_far, u64::from(self.record.streamed_tokens()));
+        self.tokens_so_far
+    }
+
+    /// Counts a chunk's `tokens` into [`Self::streamed_tokens`].
+    fn counted_in(&mut self, tokens: u32) -> u32 {
+        self.tokens_so_far += u64::from(tokens);
+        tokens
     }
 
     /// The end of a stream that ran far past `max_tokens`, if it did.

@@ -459,3 +459,32 @@ fn pings_after_the_first_token_end_at_the_idle_timeout() {
     assert_eq!(records.matches("\"timeout\"").count(), 2, "{records}");
     assert!(records.contains("idle"), "{records}");
 }
+
+fn slow_tokens(mut s: TcpStream, _head: &str) {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+    let _ = s.write_all(head.as_bytes());
+    for _ in 0..8 {
+        let token = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n";
+        if s.write_all(token.as_bytes()).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let _ = s.write_all(b"data: [DONE]\n\n");
+}
+
+/// Tokens 0.3 s apart for 2.4 s, with 1 s allowed between tokens: the
+/// stream's one timer fires at deadlines later tokens have moved on, and
+/// must move with them rather than end the stream.
+#[test]
+fn tokens_slower_than_reads_but_within_the_idle_timeout_complete() {
+    let (url, _listener) = serve_with(slow_tokens);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = bench(&url, &out, &["--idle-timeout", "1"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let records = std::fs::read_to_string(out.join("requests.jsonl")).unwrap();
+    assert!(!records.contains("\"timeout\""), "{records}");
+    assert_eq!(records.matches("\"at_ns\"").count(), 16, "{records}");
+}

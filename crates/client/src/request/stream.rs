@@ -88,6 +88,12 @@ pub(super) async fn stream_raw(
         return StreamEnd::Failed(kind, Some(status), message);
     }
     let mut parser = parser_for(backend, rec);
+    // One timer for the whole stream, moved only when it fires early or
+    // must fire earlier: a timer set afresh for every read was put into and
+    // taken out of the runtime's timer wheel once a chunk (a lock each).
+    let mut timer_at = deadlines.next(rec, clock);
+    let timer = tokio::time::sleep_until(timer_at);
+    tokio::pin!(timer);
     loop {
         let by = deadlines.next(rec, clock);
         // Checked before each read too: bytes that are always ready (a
@@ -95,9 +101,25 @@ pub(super) async fn stream_raw(
         if Instant::now() >= by {
             return deadlines.missed(rec);
         }
-        let next = match tokio::time::timeout_at(by, response.next(clock)).await {
-            Ok(n) => n,
-            Err(_) => return deadlines.missed(rec),
+        // The deadline only moves later once the first token came; before
+        // that it is the first token's, which an idle gap may undercut.
+        if by < timer_at {
+            timer_at = by;
+            timer.as_mut().reset(by);
+        }
+        let next = tokio::select! {
+            biased;
+            next = response.next(clock) => next,
+            () = &mut timer => {
+                // Fired at a deadline a later token has since moved on.
+                let by = deadlines.next(rec, clock);
+                if Instant::now() >= by {
+                    return deadlines.missed(rec);
+                }
+                timer_at = by;
+                timer.as_mut().reset(by);
+                continue;
+            }
         };
         match next {
             Ok(None) => break,
