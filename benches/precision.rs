@@ -19,10 +19,13 @@
 //!
 //! Run: `cargo bench --bench precision` (add `-- 1,100` for fewer levels).
 
+#[path = "common/bare.rs"]
+mod bare;
 mod common;
 #[path = "common/merged.rs"]
 mod merged;
 
+use bare::{bare_reader_us_per_chunk, bare_wave_ms, floor_ms};
 use common::cpu_time;
 use std::process::Command;
 use tokenpace_runner::self_check::{compare, peak_in_flight, waves, Probe};
@@ -222,8 +225,22 @@ fn main() {
                 wave_ms <= 2.0 * floor,
             ));
         }
+        // A connect of a second or more waited for a resent SYN: the
+        // server's accept queue (at most net.core.somaxconn) was full. The
+        // server's truth starts after it; the user waits through it.
+        let resent = first
+            .iter()
+            .filter(|r| {
+                r.connected_ns
+                    .is_some_and(|c| c.saturating_sub(r.sent_ns) >= 900_000_000)
+            })
+            .count();
+        let resent = match resent {
+            0 => String::new(),
+            n => format!("; {n} connects waited for a resent SYN (a full accept queue), the server's truth starting after it"),
+        };
         timelines.push(format!(
-            "{streams:>7}   connect {}, {}write {}, TTFT error after the write {}; whole wave on the wire {wave_ms:.1} ms (floor {floor:.1} ms)",
+            "{streams:>7}   connect {}, {}write {}, TTFT error after the write {}; whole wave on the wire {wave_ms:.1} ms (floor {floor:.1} ms){resent}",
             pair(connect),
             match tls {
                 true => format!("TLS handshake {}, ", pair(handshake)),
@@ -340,150 +357,6 @@ fn main() {
     }
     println!();
     common::verdicts(&verdicts);
-}
-
-/// The floor of a cold burst on this machine: `n` bare loopback
-/// connections opened at once, each writing a request-sized message, until
-/// a minimal server has accepted every one and read its bytes. Milliseconds.
-fn floor_ms(n: u32) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const MESSAGE: [u8; 400] = [b'x'; 400];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        // The simulator's backlog: the floor must not lose SYNs it would not.
-        let listener = socket.listen(8192).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let mut reads = tokio::task::JoinSet::new();
-            for _ in 0..n {
-                let (mut s, _) = listener.accept().await.unwrap();
-                reads.spawn(async move {
-                    let mut buf = [0u8; 400];
-                    s.read_exact(&mut buf).await.map(|_| s)
-                });
-            }
-            let mut open = Vec::new();
-            while let Some(r) = reads.join_next().await {
-                open.push(r.unwrap().unwrap());
-            }
-            (std::time::Instant::now(), open)
-        });
-        let start = std::time::Instant::now();
-        let mut clients = tokio::task::JoinSet::new();
-        for _ in 0..n {
-            clients.spawn(async move {
-                let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-                s.set_nodelay(true).unwrap();
-                s.write_all(&MESSAGE).await.unwrap();
-                s
-            });
-        }
-        let mut open = Vec::new();
-        while let Some(s) = clients.join_next().await {
-            open.push(s.unwrap());
-        }
-        let (end, _accepted) = server.await.unwrap();
-        end.duration_since(start).as_secs_f64() * 1000.0
-    })
-}
-
-/// What the bare floors need: the simulator's address, a raw streamed chat
-/// request for `max_tokens` tokens (leaked: it lives as long as the
-/// tasks), the client's runtimes (one per core) and one to drive them from.
-fn bare(
-    url: &str,
-    max_tokens: u32,
-) -> (
-    std::net::SocketAddr,
-    &'static [u8],
-    std::sync::Arc<tokenpace_client::workers::Workers>,
-    tokio::runtime::Runtime,
-) {
-    let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    let request = common::raw_chat_request(addr, "你好", max_tokens);
-    let outer = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let workers = tokenpace_client::workers::Workers::per_core().unwrap();
-    (addr, request, workers, outer)
-}
-
-/// A bare connection to `addr` with `request` written on it, as the two
-/// bare floors open theirs.
-async fn bare_send(addr: std::net::SocketAddr, request: &[u8]) -> tokio::net::TcpStream {
-    use tokio::io::AsyncWriteExt;
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.set_nodelay(true).unwrap();
-    s.write_all(request).await.unwrap();
-    s
-}
-
-/// Milliseconds until `n` bare connections to the simulator at `url`, all
-/// opened at once on the client's runtimes, have each written one request
-/// (then closed: the simulator sees the client leave).
-fn bare_wave_ms(url: &str, n: u32) -> f64 {
-    let (addr, request, workers, outer) = bare(url, 1);
-    outer.block_on(async {
-        let start = std::time::Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..n {
-            tasks.spawn_on(
-                async move {
-                    let s = bare_send(addr, request).await;
-                    (std::time::Instant::now(), s)
-                },
-                workers.handle(i as usize),
-            );
-        }
-        let mut end = start;
-        let mut open = Vec::new();
-        while let Some(r) = tasks.join_next().await {
-            let (at, s) = r.unwrap();
-            end = end.max(at);
-            open.push(s);
-        }
-        end.duration_since(start).as_secs_f64() * 1000.0
-    })
-}
-
-/// CPU µs per chunk of the barest reader of `streams` streams of 128
-/// chunks from the simulator at `url`: one task per stream on the client's
-/// runtimes (one per core), one request written raw, the socket read until
-/// the body's last chunk, nothing parsed.
-fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
-    use tokio::io::AsyncReadExt;
-    let (addr, request, workers, outer) = bare(url, 128);
-    let before = cpu_time();
-    outer.block_on(async {
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..streams {
-            tasks.spawn_on(
-                async move {
-                    let mut s = bare_send(addr, request).await;
-                    let mut buf = vec![0u8; 16 * 1024];
-                    let mut tail = Vec::new();
-                    loop {
-                        let n = s.read(&mut buf).await.unwrap();
-                        tail.extend_from_slice(&buf[..n]);
-                        let keep = tail.len().saturating_sub(5);
-                        tail.drain(..keep);
-                        if n == 0 || tail == b"0\r\n\r\n" {
-                            break;
-                        }
-                    }
-                },
-                workers.handle(i as usize),
-            );
-        }
-        while tasks.join_next().await.is_some() {}
-    });
-    (cpu_time() - before) * 1e6 / f64::from(streams * 128)
 }
 
 fn peak_rss_mb() -> f64 {
