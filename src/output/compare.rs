@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use tokenpace_core::metric::Metric;
+use tokenpace_core::repeats::PercentileSpan;
 use tokenpace_present::number::{percent_change, with_interval};
 use tokenpace_present::{Align, Document, Lang, Output, Table};
 use tokenpace_report::compare::{CompareOptions, Comparison, Verdict};
@@ -119,6 +120,10 @@ impl Output for CompareOutput {
         }
         for c in &self.comparisons {
             d.blank().table(table(c, lang));
+            for (name, span) in unsettled(c) {
+                let line = crate::output::repeats::percentile_span_line(span, lang);
+                d.line(format!("? {name}: {line}"));
+            }
         }
         let intervals = (self.comparisons.iter().flat_map(|c| &c.changes))
             .any(|ch| ch.base_interval.is_some() || ch.interval.is_some());
@@ -194,6 +199,8 @@ impl Output for CompareOutput {
                 "base_high",
                 "low",
                 "high",
+                "base_tiers_spanned",
+                "tiers_spanned",
             ]
             .map(|h| (h, Align::Left)),
         );
@@ -222,11 +229,24 @@ impl Output for CompareOutput {
                     opt(ch.base_interval.and_then(|i| i.high).map(|v| v.to_string())),
                     opt(ch.interval.and_then(|i| i.low).map(|v| v.to_string())),
                     opt(ch.interval.and_then(|i| i.high).map(|v| v.to_string())),
+                    opt(ch.base_span.map(|s| format!("{}-{}", s.best, s.worst))),
+                    opt(ch.span.map(|s| format!("{}-{}", s.best, s.worst))),
                 ]);
             }
         }
         Some(t)
     }
+}
+
+/// The runs of `c` (by name) whose graded percentile's interval spans a
+/// tier boundary, with the span: one run does not settle that tier.
+fn unsettled(c: &Comparison) -> Vec<(&str, &PercentileSpan)> {
+    let mut out = Vec::new();
+    for ch in &c.changes {
+        out.extend(ch.base_span.as_ref().map(|s| (c.base.as_str(), s)));
+        out.extend(ch.span.as_ref().map(|s| (c.run.as_str(), s)));
+    }
+    out
 }
 
 fn table(c: &Comparison, lang: Lang) -> Table {
@@ -241,13 +261,17 @@ fn table(c: &Comparison, lang: Lang) -> Table {
         (lang.pick("tier", "等级"), Align::Left),
     ]);
     for ch in &c.changes {
-        let tier = match (ch.base_tier, ch.tier) {
+        let mut tier = match (ch.base_tier, ch.tier) {
             (Some(a), Some(b)) if a != b => {
                 format!("{} → {} !", ch.tier_text(a, lang), ch.tier_text(b, lang))
             }
             (Some(a), Some(_)) => ch.tier_text(a, lang),
             _ => String::new(),
         };
+        if ch.base_span.is_some() || ch.span.is_some() {
+            // Said under the table: an interval spans a tier boundary.
+            tier.push_str(" ?");
+        }
         let unit = match ch.metric.unit() {
             "" => String::new(),
             u => format!(", {u}"),
@@ -280,6 +304,8 @@ mod tests {
             value: 32.0,
             base_interval: None,
             interval: None,
+            base_span: None,
+            span: None,
             change_pct: Some(-20.0),
             worse_pct: Some(20.0),
             test: None,
@@ -328,6 +354,8 @@ mod tests {
             value: 0.6,
             base_interval: Some(iv(0.45, Some(0.55))),
             interval: Some(iv(0.58, None)),
+            base_span: None,
+            span: None,
             change_pct: Some(20.0),
             worse_pct: Some(20.0),
             test: None,
@@ -364,12 +392,71 @@ mod tests {
             csv.lines()
                 .next()
                 .unwrap()
-                .ends_with("base_low,base_high,low,high"),
+                .ends_with("base_low,base_high,low,high,base_tiers_spanned,tiers_spanned"),
             "{csv}"
         );
         assert!(
-            csv.lines().nth(1).unwrap().ends_with("0.45,0.55,0.58,"),
+            csv.lines().nth(1).unwrap().ends_with("0.45,0.55,0.58,,,"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn a_run_whose_interval_spans_a_tier_boundary_is_flagged_and_said() {
+        use tokenpace_core::grade::Tier;
+        use tokenpace_core::repeats::PercentileSpan;
+        let span = PercentileSpan {
+            metric: Metric::TtftS,
+            statistic: Statistic::P90,
+            n: 60,
+            low: 1.9,
+            high: 2.1,
+            best: Tier::A,
+            worst: Tier::B,
+        };
+        let ttft = Change {
+            metric: Metric::TtftS,
+            statistic: Statistic::P90,
+            base: 1.0,
+            value: 2.0,
+            base_interval: None,
+            interval: None,
+            base_span: None,
+            span: Some(span),
+            change_pct: Some(100.0),
+            worse_pct: Some(100.0),
+            test: None,
+            repeats: None,
+            significant: true,
+            verdict: Verdict::Worse,
+            graded: true,
+            base_tier: Some(Tier::A),
+            tier: Some(Tier::B),
+            pass_fail: false,
+        };
+        let out = CompareOutput {
+            options: CompareOptions::default(),
+            regressions: Vec::new(),
+            comparisons: vec![Comparison {
+                base: "a".into(),
+                run: "b".into(),
+                changes: vec![ttft],
+            }],
+            fail_on_regression: None,
+            runs: Vec::new(),
+            workload_differences: Vec::new(),
+        };
+        let text = out.document(Lang::En).to_terminal();
+        let row = text.lines().find(|l| l.contains("(p90")).unwrap();
+        assert!(row.contains("A → B ! ?"), "{text}");
+        assert!(
+            text.contains(
+                "? b: TTFT p90: B or A: not separable with 60 requests (95 % interval 1.90–2.10 s)"
+            ),
+            "{text}"
+        );
+        let csv =
+            tokenpace_present::export(&out, tokenpace_present::Format::Csv, Lang::En).unwrap();
+        assert!(csv.lines().nth(1).unwrap().ends_with(",,A-B"), "{csv}");
     }
 }

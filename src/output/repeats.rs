@@ -4,7 +4,7 @@
 
 use tokenpace_core::confidence::Interval;
 use tokenpace_core::metric::Metric;
-use tokenpace_core::repeats::{PercentileSpan, Repeats, TierSpan};
+use tokenpace_core::repeats::{Repeats, TierSpan};
 use tokenpace_core::summary::{RunSummary, Throughput};
 use tokenpace_present::table::{Align, Table};
 use tokenpace_present::{labels, number, Document, Lang};
@@ -132,34 +132,13 @@ pub fn span_line(s: &TierSpan, lang: Lang) -> String {
     }
 }
 
-/// "TTFT p99: B or A: not separable with 1000 requests (95 % interval
-/// 1.98–2.02 s)": a graded percentile of one run whose interval holds a
-/// tier boundary, in the words the repeats use.
-pub fn percentile_span_line(s: &PercentileSpan, lang: Lang) -> String {
-    let m = s.metric;
-    let range = format!(
-        "{} {}–{}",
-        lang.pick("95 % interval", "95 % 区间"),
-        number::value(m, s.low),
-        number::with_unit(m, s.high)
-    );
-    let (name, st, n) = (labels::short(lang, m), s.statistic, s.n);
-    match lang {
-        Lang::En => format!(
-            "{name} {st}: {} or {}: not separable with {n} requests ({range})",
-            s.worst, s.best
-        ),
-        Lang::Zh => format!(
-            "{name} {st}：{} 或 {}：{n} 个请求无法区分（{range}）",
-            s.worst, s.best
-        ),
-    }
-}
+pub use tokenpace_present::span::percentile_span_line;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokenpace_core::grade::Tier;
+    use tokenpace_core::repeats::PercentileSpan;
     use tokenpace_core::stats::Statistic;
 
     fn span(values: &[f64], best: Tier, worst: Tier) -> TierSpan {

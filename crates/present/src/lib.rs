@@ -19,6 +19,7 @@ pub mod lang;
 pub mod line;
 pub mod markdown;
 pub mod number;
+pub mod span;
 pub mod table;
 pub mod terminal;
 

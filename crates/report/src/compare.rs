@@ -15,6 +15,7 @@ use tokenpace_core::grade::{Grade, Tier};
 use tokenpace_core::metric::{Direction, Metric};
 use tokenpace_core::profile::Profile;
 use tokenpace_core::quantile_interval::QuantileInterval;
+use tokenpace_core::repeats::{percentile_spans, PercentileSpan};
 use tokenpace_core::stats::Statistic;
 
 /// When a change counts as beyond noise.
@@ -68,6 +69,13 @@ pub struct Change {
     /// This run's, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<QuantileInterval>,
+    /// When the baseline's interval of a graded percentile spans a tier
+    /// boundary: the tiers it spans (one run does not settle its tier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_span: Option<PercentileSpan>,
+    /// This run's, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<PercentileSpan>,
     /// (value − base) ÷ base, percent; `None` when the base is 0.
     pub change_pct: Option<f64>,
     /// The change with the sign turned so that positive is worse (slower,
@@ -208,6 +216,8 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             value: v,
             base_interval: interval_of(base, metric, statistic),
             interval: interval_of(run, metric, statistic),
+            base_span: graded.then(|| unsettled(base, profile, metric)).flatten(),
+            span: graded.then(|| unsettled(run, profile, metric)).flatten(),
             change_pct,
             worse_pct,
             test,
@@ -232,6 +242,14 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
         run: run.name.clone(),
         changes,
     }
+}
+
+/// The tiers `metric`'s graded percentile spans in `level`, when its
+/// interval crosses a tier boundary (as `bench` says of one run).
+fn unsettled(level: &Level, profile: &Profile, metric: Metric) -> Option<PercentileSpan> {
+    percentile_spans(profile, &level.summary.metrics)
+        .into_iter()
+        .find(|s| s.metric == metric && !s.separable())
 }
 
 /// A percentile's interval in `level`'s summary.
@@ -377,5 +395,42 @@ mod tests {
         let itl = c.changes.iter().find(|c| c.metric == Metric::ItlS).unwrap();
         assert_eq!(itl.statistic, Statistic::Mean);
         assert_eq!((itl.base_interval, itl.interval), (None, None));
+    }
+
+    /// A tier boundary inside a run's interval of its graded percentile is
+    /// said for that run, and only for it.
+    #[test]
+    fn a_tier_boundary_inside_a_runs_interval_is_said() {
+        // p90 TTFT intervals: about 0.68–0.77 s for `a`, 0.78–0.87 s for `b`.
+        let profile = Profile::from_toml(
+            "name = \"p90\"\n[metrics.ttft_s]\nstatistic = \"p90\"\na = 0.82\nb = 2.5\n",
+        )
+        .unwrap();
+        let (a, b) = (level("a", 60, 200, 25), level("b", 60, 300, 25));
+        let c = compare(&a, &b, &profile, &CompareOptions::default());
+        let ttft = c
+            .changes
+            .iter()
+            .find(|c| c.metric == Metric::TtftS)
+            .unwrap();
+        let (base, run) = (ttft.base_interval.unwrap(), ttft.interval.unwrap());
+        assert!(ttft.base_span.is_none(), "{base:?}");
+        let span = ttft.span.expect("b's interval holds 0.82 s");
+        assert_eq!((span.best, span.worst), (Tier::A, Tier::B), "{run:?}");
+        assert_eq!((span.low, span.high), (run.low.unwrap(), run.high.unwrap()));
+        // A metric graded on its mean has no interval to span.
+        assert!(c
+            .changes
+            .iter()
+            .all(|c| c.metric == Metric::TtftS || c.span.is_none()));
+        // The page says it under the table, as the terminal does.
+        let html = crate::compare_page::comparison_table(&c, crate::lang::Lang::En);
+        assert!(
+            html.contains(
+                "<p class=\"note\">? b: TTFT p90: B or A: not separable with 60 requests"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("? a:"), "{html}");
     }
 }

@@ -55,6 +55,7 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
         let _ = write!(s, "<th>{}</th>", escape(h));
     }
     s.push_str("</tr></thead><tbody>");
+    let mut unsettled = Vec::new();
     for ch in &c.changes {
         let class = match ch.verdict {
             Verdict::Worse => " class=\"worse\"",
@@ -68,11 +69,21 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
                 ch.tier_text(t, lang)
             )
         };
-        let tier = match (ch.base_tier, ch.tier) {
+        let mut tier = match (ch.base_tier, ch.tier) {
             (Some(a), Some(b)) if a != b => format!("{} → {}", badge(a), badge(b)),
             (Some(a), Some(_)) => badge(a),
             _ => String::new(),
         };
+        for (name, span) in [(&c.base, &ch.base_span), (&c.run, &ch.span)] {
+            if let Some(sp) = span {
+                let line = tokenpace_present::span::percentile_span_line(sp, lang);
+                unsettled.push(format!("{name}: {line}"));
+            }
+        }
+        if ch.base_span.is_some() || ch.span.is_some() {
+            // Said under the table: an interval spans a tier boundary.
+            tier.push_str(" ?");
+        }
         let _ = write!(
             s,
             "<tr{class} data-metric=\"{}\"><td>{} ({}, {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{tier}</td></tr>",
@@ -88,6 +99,9 @@ pub fn comparison_table(c: &Comparison, lang: Lang) -> String {
         );
     }
     s.push_str("</tbody></table></div>");
+    for line in unsettled {
+        let _ = write!(s, "<p class=\"note\">? {}</p>", escape(&line));
+    }
     s
 }
 
