@@ -93,8 +93,9 @@ thread_local! {
     static ANCHOR: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
 }
 
-/// The monotonic instant of the kernel's wall-clock `stamp`, `None` when it
-/// is not believable (older than [`MAX_AGE`], or in the future by as much).
+/// The monotonic instant of the kernel's wall-clock `stamp`: `None` when it
+/// is not believable (over ten seconds old: a clock step, a stale segment);
+/// one past now (the anchor's own error) is now.
 pub fn to_instant(stamp: SystemTime) -> Option<Instant> {
     let now = Instant::now();
     let (at, wall) = match ANCHOR.with(Cell::get) {
