@@ -204,11 +204,7 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
             (true, Some(_)) => Verdict::Better,
             _ => Verdict::Same,
         };
-        let graded_as = |g: &Option<Grade>| {
-            let g = g.as_ref()?.metrics.iter().find(|g| g.metric == metric)?;
-            Some((g.tier, g.pass.is_some()))
-        };
-        let (base_tier, run_tier) = (graded_as(&base_grade), graded_as(&run_grade));
+        let (base_tier, run_tier) = (tier_of(&base_grade, metric), tier_of(&run_grade, metric));
         changes.push(Change {
             metric,
             statistic,
@@ -242,6 +238,16 @@ pub fn compare(base: &Level, run: &Level, profile: &Profile, opts: &CompareOptio
         run: run.name.clone(),
         changes,
     }
+}
+
+/// `metric`'s tier in `grade`, and whether it is graded pass or fail.
+fn tier_of(grade: &Option<Grade>, metric: Metric) -> Option<(Tier, bool)> {
+    let g = grade
+        .as_ref()?
+        .metrics
+        .iter()
+        .find(|g| g.metric == metric)?;
+    Some((g.tier, g.pass.is_some()))
 }
 
 /// The tiers `metric`'s graded percentile spans in `level`, when its

@@ -88,8 +88,8 @@ const ANCHOR_FOR: Duration = Duration::from_secs(1);
 const ANCHOR_TRIES: usize = 5;
 
 thread_local! {
-    /// This thread's anchor: an instant, the wall-clock time at that
-    /// instant, and when it was taken.
+    /// This thread's anchor: an instant and the wall-clock time at that
+    /// instant (renewed [`ANCHOR_FOR`] after it).
     static ANCHOR: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
 }
 

@@ -7,7 +7,7 @@ use crate::backend::{Backend, EventFraming};
 use crate::clock::RunClock;
 use crate::recorder::{Recorder, StreamEnd};
 use crate::sse::{SseItem, SseParser};
-use crate::transport::{Failure, HostPool};
+use crate::transport::{Failure, HostPool, Response};
 use std::time::Duration;
 use tokenpace_core::record::{ErrorKind, Nanos};
 use tokenpace_core::setting::Setting;
@@ -87,6 +87,18 @@ pub(super) async fn stream_raw(
         let message = server_message(status, &body, rec.secrets());
         return StreamEnd::Failed(kind, Some(status), message);
     }
+    read_body(&mut response, backend, clock, rec, deadlines).await
+}
+
+/// Reads the body of a successful `response` event by event into `rec`,
+/// each token within its deadline.
+async fn read_body(
+    response: &mut Response<'_>,
+    backend: &dyn Backend,
+    clock: &RunClock,
+    rec: &mut Recorder<'_>,
+    deadlines: Deadlines,
+) -> StreamEnd {
     let mut parser = parser_for(backend, rec);
     // One timer for the whole stream, moved only when it fires early or
     // must fire earlier: a timer set afresh for every read was put into and
