@@ -28,7 +28,7 @@ mod merged;
 use bare::{bare_reader_us_per_chunk, bare_wave_ms, floor_ms};
 use common::cpu_time;
 use std::process::Command;
-use tokenpace_runner::self_check::{compare, peak_in_flight, waves, Probe};
+use tokenpace_runner::self_check::{compare_with, peak_in_flight, read_truth, waves, Probe};
 
 /// Targets of issue 15 (and, at 10 000 streams, of issue #30): TTFT and
 /// chunk-gap error p99 (ms) by streams.
@@ -171,10 +171,13 @@ fn main() {
             .unwrap();
         sim.wait().unwrap();
 
-        let e = compare(streams, &records, &truth_path).unwrap();
+        // Read once: at 10 000 streams the truth is most of a gigabyte.
+        let truth = read_truth(&truth_path).unwrap();
+        let compare = |records: &[_]| compare_with(streams, records, &truth);
+        let e = compare(&records);
         let (first, rest) = waves(streams, &records);
-        let cold = compare(streams, &first, &truth_path).unwrap();
-        let kept = compare(streams, &rest, &truth_path).unwrap();
+        let cold = compare(&first);
+        let kept = compare(&rest);
         let pair = |p: (f64, f64)| match p.0.is_nan() {
             // No request of the wave opened a connection (after a warm-up).
             true => "- (none)".to_string(),
@@ -190,7 +193,7 @@ fn main() {
                 r
             })
             .collect();
-        let after_write = compare(streams, &on_wire, &truth_path).unwrap();
+        let after_write = compare(&on_wire);
         let span = |f: &dyn Fn(&tokenpace_core::record::RequestRecord) -> Option<u64>| {
             let mut v: Vec<f64> = first
                 .iter()
@@ -259,7 +262,7 @@ fn main() {
                 r
             })
             .collect();
-        let kept_after = compare(streams, &kept_written, &truth_path).unwrap();
+        let kept_after = compare(&kept_written);
         let mut kept_write: Vec<f64> = rest
             .iter()
             .filter_map(|r| Some(r.written_ns?.saturating_sub(r.sent_ns) as f64 / 1e6))
@@ -269,7 +272,7 @@ fn main() {
             tokenpace_core::stats::percentile_sorted(&kept_write, 50.0),
             tokenpace_core::stats::percentile_sorted(&kept_write, 99.0),
         );
-        let merged = merged::merged_first_reads(&records, &truth_path);
+        let merged = merged::merged_first_reads(&records, &truth);
         kept_timelines.push(format!(
             "{streams:>7}   start → written {}, TTFT error after the write {}; first token read with later writes {:.1} %, error to the last of them {}",
             pair(kept_write),

@@ -5,9 +5,8 @@
 //! reader can then date the first event on its own; measured against the
 //! last write the first read brought, the client's own error is left.
 
-use std::collections::HashMap;
-use std::path::Path;
 use tokenpace_core::record::RequestRecord;
+use tokenpace_runner::self_check::Truth;
 
 /// Requests whose first token came in one read with later writes, and
 /// the TTFT error (p50, p99, ms) counted to the last of those writes.
@@ -16,23 +15,8 @@ pub struct Merged {
     pub error_ms: (f64, f64),
 }
 
-/// Reads the simulator's truth at `truth_path` for `records`.
-pub fn merged_first_reads(records: &[RequestRecord], truth_path: &Path) -> Merged {
-    let truth: HashMap<String, (u64, Vec<u64>)> = tokenpace_sim::truth::read(truth_path)
-        .unwrap()
-        .requests
-        .into_iter()
-        .filter(|r| r.kind == "request")
-        .map(|r| {
-            let writes = r
-                .chunks
-                .iter()
-                .filter(|c| c.kind == "content")
-                .map(|c| c.written_ns)
-                .collect();
-            (r.id, (r.arrived_ns.unwrap_or(r.received_ns), writes))
-        })
-        .collect();
+/// For `records` against the simulator's `truth`.
+pub fn merged_first_reads(records: &[RequestRecord], truth: &Truth) -> Merged {
     let (mut merged, mut errors) = (0usize, Vec::new());
     for r in records {
         let Some((arrived, writes)) = r.response_id.as_deref().and_then(|id| truth.get(id)) else {

@@ -25,11 +25,11 @@ pub use tokenpace_core::self_check::TimingError;
 
 /// Per response id: when the request arrived at the server, and when it
 /// finished writing each content chunk.
-type Truth = HashMap<String, (u64, Vec<u64>)>;
+pub type Truth = HashMap<String, (u64, Vec<u64>)>;
 
 /// The simulator's truth file, read with its own types
 /// ([`tokenpace_sim::truth::read`]), as arrivals and content writes.
-fn read_truth(path: &Path) -> anyhow::Result<Truth> {
+pub fn read_truth(path: &Path) -> anyhow::Result<Truth> {
     let file = tokenpace_sim::truth::read(path)?;
     Ok(file
         .requests
@@ -56,7 +56,11 @@ pub fn compare(
     records: &[RequestRecord],
     truth_path: &Path,
 ) -> anyhow::Result<TimingError> {
-    let truth = read_truth(truth_path)?;
+    Ok(compare_with(streams, records, &read_truth(truth_path)?))
+}
+
+/// Compares client records with a truth already read ([`read_truth`]).
+pub fn compare_with(streams: u32, records: &[RequestRecord], truth: &Truth) -> TimingError {
     let (mut ttft, mut itl, mut chunks, mut failed) = (Vec::new(), Vec::new(), 0, 0);
     for r in records {
         let Some((received, writes)) = r.response_id.as_deref().and_then(|id| truth.get(id)) else {
@@ -89,14 +93,14 @@ pub fn compare(
     ttft.sort_by(f64::total_cmp);
     itl.sort_by(f64::total_cmp);
     let p = |v: &[f64]| (percentile_sorted(v, 50.0), percentile_sorted(v, 99.0));
-    Ok(TimingError {
+    TimingError {
         streams,
         chunks,
         failed,
         ttft_excess_ms: p(&ttft),
         ttft_abs_error_p99_ms: percentile_sorted(&ttft_abs, 99.0),
         itl_error_ms: p(&itl),
-    })
+    }
 }
 
 /// The records of the first wave (each stream's first request: in a cold
