@@ -2,7 +2,7 @@
 //! loopback connects and writes (the first wave's), and a bare reader of
 //! the same streams (the CPU per chunk's).
 
-use crate::common::{self, cpu_time};
+use crate::common;
 
 /// The floor of a cold burst on this machine: `n` bare loopback
 /// connections opened at once, each writing a request-sized message, until
@@ -114,14 +114,36 @@ pub fn bare_wave_ms(url: &str, n: u32) -> f64 {
     })
 }
 
-/// CPU µs per chunk of the barest reader of `streams` streams of 128
-/// chunks from the simulator at `url`: one task per stream on the client's
-/// runtimes (one per core), one request written raw, the socket read until
-/// the body's last chunk, nothing parsed.
-pub fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
-    use tokio::io::AsyncReadExt;
+/// What reading cost: CPU µs per chunk, and wake-ups (voluntary context
+/// switches) per chunk, which say how many chunks each wait for readable
+/// sockets found at once.
+#[derive(Clone, Copy)]
+pub struct ReadCost {
+    pub us_per_chunk: f64,
+    pub wakes_per_chunk: f64,
+}
+
+impl ReadCost {
+    /// The cost of `chunks` chunks since `before` (a [`common::usage`]).
+    pub fn since(before: (f64, u64), chunks: u64) -> ReadCost {
+        let (cpu, wakes) = common::usage();
+        let chunks = chunks.max(1) as f64;
+        ReadCost {
+            us_per_chunk: (cpu - before.0) * 1e6 / chunks,
+            wakes_per_chunk: (wakes - before.1) as f64 / chunks,
+        }
+    }
+}
+
+/// The barest reader of `streams` streams of `requests` requests of 128
+/// chunks each from the simulator at `url`, the client's workload: one task
+/// per stream on the client's runtimes (one per core), one kept-alive
+/// connection per stream, each request written raw and its socket read
+/// until the body's last chunk, nothing parsed.
+pub fn bare_reader(url: &str, streams: u32, requests: u32) -> ReadCost {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (addr, request, workers, outer) = bare(url, 128);
-    let before = cpu_time();
+    let before = common::usage();
     outer.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..streams {
@@ -130,13 +152,19 @@ pub fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
                     let mut s = bare_send(addr, request).await;
                     let mut buf = vec![0u8; 16 * 1024];
                     let mut tail = Vec::new();
-                    loop {
-                        let n = s.read(&mut buf).await.unwrap();
-                        tail.extend_from_slice(&buf[..n]);
-                        let keep = tail.len().saturating_sub(5);
-                        tail.drain(..keep);
-                        if n == 0 || tail == b"0\r\n\r\n" {
-                            break;
+                    for left in (0..requests).rev() {
+                        loop {
+                            let n = s.read(&mut buf).await.unwrap();
+                            tail.extend_from_slice(&buf[..n]);
+                            let keep = tail.len().saturating_sub(5);
+                            tail.drain(..keep);
+                            if n == 0 || tail == b"0\r\n\r\n" {
+                                break;
+                            }
+                        }
+                        tail.clear();
+                        if left > 0 {
+                            s.write_all(request).await.unwrap();
                         }
                     }
                 },
@@ -145,5 +173,5 @@ pub fn bare_reader_us_per_chunk(url: &str, streams: u32) -> f64 {
         }
         while tasks.join_next().await.is_some() {}
     });
-    (cpu_time() - before) * 1e6 / f64::from(streams * 128)
+    ReadCost::since(before, u64::from(streams * requests * 128))
 }

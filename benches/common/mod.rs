@@ -21,13 +21,15 @@ pub fn start_sim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Child, String) {
     (sim, url)
 }
 
-/// User + system CPU seconds of this process, to the microsecond.
-pub fn cpu_time() -> f64 {
+/// This process's CPU seconds (user + system, to the microsecond), and
+/// how many times its threads went to sleep and were woken (voluntary
+/// context switches: for a reader, one per wait for readable sockets).
+pub fn usage() -> (f64, u64) {
     // SAFETY: getrusage fills the zeroed struct it is given.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(u.ru_utime) + s(u.ru_stime)
+    (s(u.ru_utime) + s(u.ru_stime), u.ru_nvcsw as u64)
 }
 
 /// A raw streamed chat request of `content` for `max_tokens` tokens to

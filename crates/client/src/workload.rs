@@ -147,7 +147,7 @@ impl Workload {
             .as_ref()
             .and_then(|c| c.prefixes.get(&self.group(id)))
         {
-            return Some(c.apply(&prefix.take_text(Self::room(n))));
+            return Some(c.apply(&prefix.take_bytes(Self::room(n), c.bytes)));
         }
         if let Some(t) = &self.tokenizer {
             if let Ok(Some(text)) = t.exact_text(&mut prefix, n) {
@@ -263,7 +263,9 @@ impl PromptSource for Workload {
         let head = self.head(id);
         let mut body = self.body_tokens(id);
         if let Some(c) = self.cuts.as_ref().and_then(|c| c.bodies.get(&id)) {
-            let own = c.apply(&body.take_text(Self::room(self.prompt_tokens)));
+            // Only the tokens the cut keeps: the room it was cut from is twice
+            // the prompt, made afresh for each request on the load threads.
+            let own = c.apply(&body.take_bytes(Self::room(self.prompt_tokens), c.bytes));
             return prompt(head + &own, c.tokens, CountSource::Tokenizer);
         }
         if let Some(t) = &self.tokenizer {

@@ -18,6 +18,15 @@ const TOKENS: usize = 6;
 /// Serves HTTP/2 only (a request without the HTTP/2 preface fails the
 /// handshake), counting connections and HTTP/2 requests.
 async fn h2_server() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    h2_server_pacing(Duration::from_millis(5), None).await
+}
+
+/// [`h2_server`] with tokens `gap` apart, and a second's silence after
+/// the first `stall_after` of them if given.
+async fn h2_server_pacing(
+    gap: Duration,
+    stall_after: Option<usize>,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (conns, reqs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -41,7 +50,10 @@ async fn h2_server() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
                             .unwrap();
                         let mut send = respond.send_response(head, false).unwrap();
                         for i in 0..TOKENS {
-                            tokio::time::sleep(Duration::from_millis(5)).await;
+                            if stall_after == Some(i) {
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                            tokio::time::sleep(gap).await;
                             let event = format!(
                                 "data: {{\"id\":\"h2-{i}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"字{i}\"}}}}]}}\n\n"
                             );
@@ -74,6 +86,16 @@ async fn send(
     target: &Target,
     id: u64,
 ) -> tokenpace_core::record::RequestRecord {
+    send_idle(client, target, id, Duration::from_secs(10)).await
+}
+
+/// [`send`] allowing `idle` between tokens.
+async fn send_idle(
+    client: &tokenpace_client::request::HttpClient,
+    target: &Target,
+    id: u64,
+    idle: Duration,
+) -> tokenpace_core::record::RequestRecord {
     let prompt = Prompt {
         text: "hello".into(),
         max_tokens: TOKENS as u32,
@@ -83,7 +105,7 @@ async fn send(
     let timeouts = Timeouts {
         first_token: Duration::from_secs(10),
         total: Duration::from_secs(10),
-        idle: Duration::from_secs(10),
+        idle,
         max_event_bytes: 1 << 20,
         leaving: None,
         retry_throttled: None,
@@ -140,4 +162,26 @@ async fn an_http1_client_cannot_talk_to_an_http2_only_server() {
     let r = send(&client, &t, 0).await;
     assert!(r.error.is_some());
     assert_eq!(reqs.load(Ordering::SeqCst), 0);
+}
+
+/// Tokens 60 ms apart for 0.36 s with 150 ms allowed between them: the
+/// stream's one timer fires at deadlines later tokens have moved on and
+/// must move with them; a second of silence after the second token then
+/// ends the stream at the idle timeout, with both tokens kept.
+#[tokio::test]
+async fn the_idle_timeout_counts_from_the_last_token_over_http2() {
+    let idle = Duration::from_millis(150);
+    let client = h2c_client(Duration::from_secs(2), 8).unwrap();
+    let (url, _, _) = h2_server_pacing(Duration::from_millis(60), None).await;
+    let r = send_idle(&client, &target(url), 0, idle).await;
+    assert!(r.is_ok(), "{:?}", r.error);
+    assert_eq!(r.chunks.len(), TOKENS);
+
+    let client = h2c_client(Duration::from_secs(2), 8).unwrap();
+    let (url, _, _) = h2_server_pacing(Duration::from_millis(5), Some(2)).await;
+    let r = send_idle(&client, &target(url), 1, idle).await;
+    let error = r.error.as_ref().expect("the silence ends the stream");
+    assert_eq!(error.kind, tokenpace_core::record::ErrorKind::Timeout);
+    assert!(error.message.contains("idle"), "{}", error.message);
+    assert_eq!(r.chunks.len(), 2);
 }

@@ -74,6 +74,22 @@ impl PseudoTokens {
     pub fn take_text(&mut self, n: usize) -> String {
         self.by_ref().take(n).collect()
     }
+
+    /// The first `bytes` bytes of [`Self::take_text`]`(n)` (all of it when
+    /// shorter), making only the tokens that reach them: a prompt cut to a
+    /// known length need not make the whole room it was cut from.
+    /// `bytes` must fall on a character boundary of that text.
+    pub fn take_bytes(&mut self, n: usize, bytes: usize) -> String {
+        let mut text = String::with_capacity(bytes + 16);
+        for token in self.by_ref().take(n) {
+            text.push_str(token);
+            if text.len() >= bytes {
+                text.truncate(bytes);
+                break;
+            }
+        }
+        text
+    }
 }
 
 impl Iterator for PseudoTokens {
@@ -133,14 +149,13 @@ fn next_token_end(text: &str, pos: usize, rng: &mut SplitMix64) -> usize {
 
 /// The end of a word piece starting at `start` (a word character).
 fn word_piece_end(text: &str, start: usize, rng: &mut SplitMix64) -> usize {
-    let word: Vec<(usize, char)> = text[start..]
-        .char_indices()
-        .take_while(|&(i, c)| {
-            is_word(c)
-                || (c == '\'' && i > 0 && text[start + i + 1..].chars().next().is_some_and(is_word))
-        })
-        .collect();
-    let letters = word.len();
+    let rest = &text[start..];
+    // The word's letters, and an inner apostrophe followed by a letter.
+    let word = rest.char_indices().take_while(|&(i, c)| {
+        is_word(c) || (c == '\'' && i > 0 && rest[i + 1..].chars().next().is_some_and(is_word))
+    });
+    // Counted, not collected: this runs for every token of every prompt.
+    let letters = word.clone().count();
     let take = if letters <= 6 {
         letters
     } else {
@@ -151,9 +166,10 @@ fn word_piece_end(text: &str, start: usize, rng: &mut SplitMix64) -> usize {
             take
         }
     };
-    match word.get(take.saturating_sub(1)) {
-        Some(&(i, c)) => start + i + c.len_utf8(),
-        None => start + text[start..].chars().next().map_or(0, char::len_utf8),
+    let mut word = word;
+    match take.checked_sub(1).and_then(|k| word.nth(k)) {
+        Some((i, c)) => start + i + c.len_utf8(),
+        None => start + rest.chars().next().map_or(0, char::len_utf8),
     }
 }
 
@@ -219,6 +235,25 @@ mod tests {
         }
         let a = PseudoTokens::at(TextLang::En, 4, 100).take_text(50);
         assert_eq!(a, PseudoTokens::at(TextLang::En, 4, 100).take_text(50));
+    }
+
+    #[test]
+    fn take_bytes_is_the_start_of_take_text() {
+        for lang in [TextLang::Zh, TextLang::En, TextLang::Mixed] {
+            for seed in 0..4 {
+                let tokens = || PseudoTokens::at(lang, seed, seed as usize * 7919);
+                let whole = tokens().take_text(96);
+                let bounds = (0..=whole.len()).filter(|&b| whole.is_char_boundary(b));
+                for bytes in bounds.step_by(7).chain([whole.len(), whole.len() + 50]) {
+                    let cut = tokens().take_bytes(96, bytes);
+                    assert_eq!(
+                        cut,
+                        whole[..bytes.min(whole.len())],
+                        "{lang} {seed} {bytes}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

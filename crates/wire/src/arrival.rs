@@ -51,7 +51,11 @@ pub fn arm() {
 /// arrived.
 pub async fn read(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<(usize, Option<Instant>)> {
     loop {
-        stream.readable().await?;
+        // The stream's one reader slot, not `readable()`: that future joins
+        // a list of waiters, walked under a lock at every wake-up (a
+        // profile at 1000 streams: 2.5 % of the client's CPU in tokio's
+        // wake-up, 0.2 % with the slot).
+        std::future::poll_fn(|cx| stream.poll_read_ready(cx)).await?;
         let asked = buf.capacity() - buf.len();
         let mut short = None;
         let result = stream.try_io(Interest::READABLE, || {

@@ -5,7 +5,7 @@
 //! task), so there is no connection timeline and no arrival stamp here.
 
 use super::error_body::{server_message, ERROR_BODY_TIME, MAX_ERROR_BODY};
-use super::stream::{feed, finish, parser_for, timeout_first, Deadlines};
+use super::stream::{feed, finish, parser_for, timeout_first, Deadlines, TokenTimer};
 use crate::backend::Backend;
 use crate::call::{Call, CallError, Reply};
 use crate::clock::RunClock;
@@ -223,19 +223,26 @@ pub(super) async fn stream(
         return StreamEnd::Failed(limits.kind(status, now), Some(status), message);
     }
     let mut parser = parser_for(backend, rec);
+    let mut timer = TokenTimer::new(deadlines, rec, clock);
     loop {
-        let by = deadlines.next(rec, clock);
-        if Instant::now() >= by {
-            return deadlines.missed(rec);
+        if let Some(end) = timer.check(rec, clock) {
+            return end;
         }
-        let bytes = match tokio::time::timeout_at(by, body.data()).await {
-            Err(_) => return deadlines.missed(rec),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
+        let next = tokio::select! {
+            biased;
+            next = body.data() => next,
+            () = timer.wait() => match timer.fired(rec, clock) {
+                Some(end) => return end,
+                None => continue,
+            },
+        };
+        let bytes = match next {
+            None => break,
+            Some(Err(e)) => {
                 let why = format!("the stream broke: {e}");
                 return StreamEnd::Failed(ErrorKind::StreamCut, None, why);
             }
-            Ok(Some(Ok(b))) => b,
+            Some(Ok(b)) => b,
         };
         let at = clock.now();
         // Let the server send as much again.

@@ -100,38 +100,18 @@ async fn read_body(
     deadlines: Deadlines,
 ) -> StreamEnd {
     let mut parser = parser_for(backend, rec);
-    // One timer for the whole stream, moved only when it fires early or
-    // must fire earlier: a timer set afresh for every read was put into and
-    // taken out of the runtime's timer wheel once a chunk (a lock each).
-    let mut timer_at = deadlines.next(rec, clock);
-    let timer = tokio::time::sleep_until(timer_at);
-    tokio::pin!(timer);
+    let mut timer = TokenTimer::new(deadlines, rec, clock);
     loop {
-        let by = deadlines.next(rec, clock);
-        // Checked before each read too: bytes that are always ready (a
-        // flood of comments) never let a timer fire.
-        if Instant::now() >= by {
-            return deadlines.missed(rec);
-        }
-        // The deadline only moves later once the first token came; before
-        // that it is the first token's, which an idle gap may undercut.
-        if by < timer_at {
-            timer_at = by;
-            timer.as_mut().reset(by);
+        if let Some(end) = timer.check(rec, clock) {
+            return end;
         }
         let next = tokio::select! {
             biased;
             next = response.next(clock) => next,
-            () = &mut timer => {
-                // Fired at a deadline a later token has since moved on.
-                let by = deadlines.next(rec, clock);
-                if Instant::now() >= by {
-                    return deadlines.missed(rec);
-                }
-                timer_at = by;
-                timer.as_mut().reset(by);
-                continue;
-            }
+            () = timer.wait() => match timer.fired(rec, clock) {
+                Some(end) => return end,
+                None => continue,
+            },
         };
         match next {
             Ok(None) => break,
@@ -144,6 +124,61 @@ async fn read_body(
         }
     }
     finish(&mut parser, clock.now(), rec, backend)
+}
+
+/// One timer for a whole stream's token deadlines, moved only when it
+/// fires early or must fire earlier: a timer set afresh for every read was
+/// put into and taken out of the runtime's timer wheel once a chunk (a lock
+/// each).
+pub(super) struct TokenTimer {
+    deadlines: Deadlines,
+    at: Instant,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl TokenTimer {
+    /// Set at the next token's deadline.
+    pub fn new(deadlines: Deadlines, rec: &Recorder<'_>, clock: &RunClock) -> Self {
+        let at = deadlines.next(rec, clock);
+        TokenTimer {
+            deadlines,
+            at,
+            sleep: Box::pin(tokio::time::sleep_until(at)),
+        }
+    }
+
+    /// Before each read: the end when the deadline has passed (bytes that
+    /// are always ready, a flood of comments, never let a timer fire).
+    /// Before the first token the deadline is the first token's, which an
+    /// idle gap may undercut; after it, it only moves later.
+    pub fn check(&mut self, rec: &Recorder<'_>, clock: &RunClock) -> Option<StreamEnd> {
+        let by = self.deadlines.next(rec, clock);
+        if Instant::now() >= by {
+            return Some(self.deadlines.missed(rec));
+        }
+        if by < self.at {
+            self.at = by;
+            self.sleep.as_mut().reset(by);
+        }
+        None
+    }
+
+    /// Until the timer fires.
+    pub async fn wait(&mut self) {
+        self.sleep.as_mut().await;
+    }
+
+    /// The timer fired: the end when the deadline passed, or none when a
+    /// later token has moved it on (the timer is then set there).
+    pub fn fired(&mut self, rec: &Recorder<'_>, clock: &RunClock) -> Option<StreamEnd> {
+        let by = self.deadlines.next(rec, clock);
+        if Instant::now() >= by {
+            return Some(self.deadlines.missed(rec));
+        }
+        self.at = by;
+        self.sleep.as_mut().reset(by);
+        None
+    }
 }
 
 /// The event parser for `backend`'s framing, with the recorder's cap.
