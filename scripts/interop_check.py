@@ -29,25 +29,54 @@ import bisect
 import glob
 import json
 import os
+import socket
 import statistics
+import struct
 import sys
 import time
 
 # --- the proxy ---------------------------------------------------------------
 
 
-async def pump(reader, writer, log, stamps, first=None):
-    """Forwards `reader` to `writer`, keeping the bytes in `log` and, in
-    `stamps`, when each read arrived: "monotonic_ns offset" per read.
-    `first`: a read already made, as (monotonic_ns, bytes)."""
+# Each read is dated by the kernel's arrival stamp (SO_TIMESTAMPNS), as
+# tokenpace dates its own: a proxy sharing two cores with vLLM can be
+# scheduled tens of milliseconds after bytes arrive (a request of a cold
+# burst read 27 ms late once in CI), and the reference must not move with it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+# Wall-clock stamps to monotonic time: the two clocks read back to back.
+WALL_TO_MONOTONIC = time.time_ns() - time.monotonic_ns()
+
+
+async def recv_stamped(loop, sock):
+    """The next bytes on `sock` (b"" at its end) and when they arrived,
+    monotonic ns (when the read returned, where the kernel gave no stamp)."""
+    while True:
+        try:
+            data, ancillary, _, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16))
+        except (BlockingIOError, InterruptedError):
+            ready = loop.create_future()
+            loop.add_reader(sock.fileno(), lambda: ready.done() or ready.set_result(None))
+            try:
+                await ready
+            finally:
+                loop.remove_reader(sock.fileno())
+            continue
+        at = time.monotonic_ns()
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                sec, nsec = struct.unpack("qq", value[:16])
+                at = min(at, sec * 1_000_000_000 + nsec - WALL_TO_MONOTONIC)
+        return data, at
+
+
+async def pump(loop, source, target, log, stamps):
+    """Forwards socket `source` to socket `target`, keeping the bytes in
+    `log` and, in `stamps`, when each read arrived: "monotonic_ns offset"
+    per read."""
     offset = 0
     try:
         while True:
-            if first is not None:
-                (at, data), first = first, None
-            else:
-                data = await reader.read(65536)
-                at = time.monotonic_ns()
+            data, at = await recv_stamped(loop, source)
             if not data:
                 break
             stamps.write(f"{at} {offset}\n")
@@ -55,45 +84,63 @@ async def pump(reader, writer, log, stamps, first=None):
             offset += len(data)
             log.write(data)
             log.flush()
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
+            await loop.sock_sendall(target, data)
+    except (ConnectionError, OSError, asyncio.CancelledError):
         pass
     finally:
         try:
-            writer.close()
-        except Exception:
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
             pass
+
+
+def stamped(sock):
+    sock.setblocking(False)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 async def proxy(upstream_port, listen_port, logdir):
     os.makedirs(logdir, exist_ok=True)
+    loop = asyncio.get_running_loop()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # On the listener first, so that segments are stamped from the start.
+    listener.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    listener.bind(("127.0.0.1", listen_port))
+    listener.listen(1024)
+    listener.setblocking(False)
     counter = {"n": 0}
 
-    async def handle(client_r, client_w):
+    async def handle(client):
         counter["n"] += 1
         n = counter["n"]
-        # The request's first bytes are read (and timed) before the upstream
-        # connection opens: on a cold burst that connect waits for the
-        # server's accept, which both clients then wait for alike.
-        first = await client_r.read(65536)
-        first = (time.monotonic_ns(), first)
-        try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", upstream_port)
-        except OSError:
-            client_w.close()
-            return
         base = os.path.join(logdir, f"{n:06d}")
-        with open(base + ".up", "wb") as up_log, open(base + ".down", "wb") as down_log, open(
-            base + ".up.t", "w"
-        ) as up_t, open(base + ".down.t", "w") as down_t:
-            await asyncio.gather(
-                pump(client_r, up_w, up_log, up_t, first), pump(up_r, client_w, down_log, down_t)
-            )
+        upstream = stamped(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+        try:
+            # The upstream connection opens while the request's first bytes
+            # wait in the client's socket, dated by their arrival.
+            await loop.sock_connect(upstream, ("127.0.0.1", upstream_port))
+            with open(base + ".up", "wb") as up_log, open(base + ".down", "wb") as down_log, open(
+                base + ".up.t", "w"
+            ) as up_t, open(base + ".down.t", "w") as down_t:
+                await asyncio.gather(
+                    pump(loop, client, upstream, up_log, up_t),
+                    pump(loop, upstream, client, down_log, down_t),
+                )
+        except OSError:
+            pass
+        finally:
+            client.close()
+            upstream.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", listen_port, backlog=1024)
-    async with server:
-        await server.serve_forever()
+    tasks = set()
+    while True:
+        client, _ = await loop.sock_accept(listener)
+        task = asyncio.ensure_future(handle(stamped(client)))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 # --- HTTP/1.1 from the logged bytes -----------------------------------------
