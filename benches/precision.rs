@@ -151,10 +151,7 @@ fn main() {
         // SAFETY: malloc_trim only releases free memory.
         unsafe { libc::malloc_trim(0) };
         let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let before = common::usage();
-        let records = probe.measure(&runtime, 128, 3 * streams).unwrap();
-        let chunks: usize = records.iter().map(|r| r.chunks.len()).sum();
-        let cost = ReadCost::since(before, chunks as u64);
+        let (records, cost) = measured(&probe, &runtime, streams);
         // The measured connections closed before the bare ones open (two
         // sets of 10 000 would pass the descriptor limit).
         drop(probe);
@@ -393,6 +390,19 @@ fn main() {
     common::verdicts(&verdicts);
 }
 
+/// `probe`'s three requests a stream of 128 chunks, and what reading
+/// them cost this process.
+fn measured(
+    probe: &Probe,
+    runtime: &tokio::runtime::Runtime,
+    streams: u32,
+) -> (Vec<tokenpace_core::record::RequestRecord>, ReadCost) {
+    let before = common::usage();
+    let records = probe.measure(runtime, 128, 3 * streams).unwrap();
+    let chunks: usize = records.iter().map(|r| r.chunks.len()).sum();
+    (records, ReadCost::since(before, chunks as u64))
+}
+
 /// [`PAIRS`] pairs of the client's and the bare reader's cost of the same
 /// streams, `first` among them, sorted by their ratio.
 fn median_pair(url: &str, streams: u32, first: (ReadCost, ReadCost)) -> Vec<(ReadCost, ReadCost)> {
@@ -403,10 +413,7 @@ fn median_pair(url: &str, streams: u32, first: (ReadCost, ReadCost)) -> Vec<(Rea
             .build()
             .unwrap();
         let probe = Probe::new(url.to_string(), streams, std::time::Duration::ZERO).unwrap();
-        let before = common::usage();
-        let records = probe.measure(&runtime, 128, 3 * streams).unwrap();
-        let chunks: usize = records.iter().map(|r| r.chunks.len()).sum();
-        let client = ReadCost::since(before, chunks as u64);
+        let (_, client) = measured(&probe, &runtime, streams);
         drop(probe);
         drop(runtime);
         pairs.push((client, bare_reader(url, streams, 3)));
